@@ -1,0 +1,224 @@
+//! The directory's view of a person.
+
+use std::collections::BTreeMap;
+
+use jiff::civil::Date;
+use serde::{Deserialize, Serialize};
+
+/// Why an employee is deactivated.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DeactivationReason {
+    /// The source's end date is on or before today.
+    EndDate,
+    /// Missing from a full sync (or inactive there without an end date) under
+    /// `on_missing = deactivate`, or a one-off `--deactivate-missing`.
+    Missing,
+    /// An admin excluded the employee; sticky across syncs.
+    Excluded,
+    /// Merged into another employee.
+    Merged,
+    /// Created by an import that was rolled back.
+    RolledBack,
+}
+
+impl DeactivationReason {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::EndDate => "end_date",
+            Self::Missing => "missing",
+            Self::Excluded => "excluded",
+            Self::Merged => "merged",
+            Self::RolledBack => "rolled_back",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Some(match s {
+            "end_date" => Self::EndDate,
+            "missing" => Self::Missing,
+            "excluded" => Self::Excluded,
+            "merged" => Self::Merged,
+            "rolled_back" => Self::RolledBack,
+            _ => return None,
+        })
+    }
+}
+
+/// The internal, never-changing key of a directory row (assigned by the store).
+pub type EmployeeKey = i64;
+
+/// One employee in the directory.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Employee {
+    /// Store key; 0 for an employee the plan creates.
+    pub key: EmployeeKey,
+    pub employee_id: String,
+    /// The member id in the source this employee was last matched to.
+    pub source_id: Option<String>,
+    pub email: String,
+    pub secondary_email: Option<String>,
+    pub first_name: Option<String>,
+    pub last_name: Option<String>,
+    pub preferred_name: Option<String>,
+    pub date_of_birth: Option<Date>,
+    /// Original hire date.
+    pub start_date: Option<Date>,
+    pub latest_rehire_date: Option<Date>,
+    /// The date anniversaries use (`hire_date_priority`).
+    pub hire_date: Option<Date>,
+    pub end_date: Option<Date>,
+    pub manager_email: Option<String>,
+    pub phone: Option<String>,
+    /// Mapped demographics by demographic name.
+    pub demographics: BTreeMap<String, String>,
+    pub active: bool,
+    pub deactivation_reason: Option<DeactivationReason>,
+    /// Derived: active with at least one active report.
+    pub is_manager: bool,
+    /// Excluded by an admin: stays deactivated in every later sync.
+    pub excluded: bool,
+    /// The email was edited by an admin in Roster (see `override_emails`).
+    pub email_edited: bool,
+    /// Set when this employee was merged into another.
+    pub merged_into: Option<EmployeeKey>,
+}
+
+/// Directory fields in display order. Demographics follow as `demographic:<name>`.
+pub const CORE_FIELDS: &[&str] = &[
+    "employee_id",
+    "source_id",
+    "email",
+    "secondary_email",
+    "first_name",
+    "last_name",
+    "preferred_name",
+    "date_of_birth",
+    "start_date",
+    "latest_rehire_date",
+    "hire_date",
+    "end_date",
+    "manager_email",
+    "phone",
+    "active",
+    "deactivation_reason",
+    "is_manager",
+    "excluded",
+];
+
+/// Prefix of demographic field names in diffs and history.
+pub const DEMOGRAPHIC_PREFIX: &str = "demographic:";
+
+fn date_str(d: Option<Date>) -> Option<String> {
+    d.map(|d| d.to_string())
+}
+
+fn bool_str(b: bool) -> Option<String> {
+    Some(if b { "true" } else { "false" }.to_string())
+}
+
+impl Employee {
+    /// The value of one field as text (`None` when empty), by its name.
+    pub fn field(&self, name: &str) -> Option<String> {
+        match name {
+            "employee_id" => Some(self.employee_id.clone()),
+            "source_id" => self.source_id.clone(),
+            "email" => Some(self.email.clone()),
+            "secondary_email" => self.secondary_email.clone(),
+            "first_name" => self.first_name.clone(),
+            "last_name" => self.last_name.clone(),
+            "preferred_name" => self.preferred_name.clone(),
+            "date_of_birth" => date_str(self.date_of_birth),
+            "start_date" => date_str(self.start_date),
+            "latest_rehire_date" => date_str(self.latest_rehire_date),
+            "hire_date" => date_str(self.hire_date),
+            "end_date" => date_str(self.end_date),
+            "manager_email" => self.manager_email.clone(),
+            "phone" => self.phone.clone(),
+            "active" => bool_str(self.active),
+            "deactivation_reason" => self.deactivation_reason.map(|r| r.as_str().to_string()),
+            "is_manager" => bool_str(self.is_manager),
+            "excluded" => bool_str(self.excluded),
+            other => other
+                .strip_prefix(DEMOGRAPHIC_PREFIX)
+                .and_then(|d| self.demographics.get(d).cloned()),
+        }
+    }
+
+    /// Set one field from text, as stored in history (used by rollback).
+    pub fn set_field(&mut self, name: &str, value: Option<&str>) -> Result<(), String> {
+        let date = |v: Option<&str>| -> Result<Option<Date>, String> {
+            v.map(|s| s.parse::<Date>().map_err(|e| format!("{name}: {e}"))).transpose()
+        };
+        let owned = |v: Option<&str>| v.map(str::to_string);
+        match name {
+            "employee_id" => self.employee_id = value.unwrap_or_default().to_string(),
+            "source_id" => self.source_id = owned(value),
+            "email" => self.email = value.unwrap_or_default().to_string(),
+            "secondary_email" => self.secondary_email = owned(value),
+            "first_name" => self.first_name = owned(value),
+            "last_name" => self.last_name = owned(value),
+            "preferred_name" => self.preferred_name = owned(value),
+            "date_of_birth" => self.date_of_birth = date(value)?,
+            "start_date" => self.start_date = date(value)?,
+            "latest_rehire_date" => self.latest_rehire_date = date(value)?,
+            "hire_date" => self.hire_date = date(value)?,
+            "end_date" => self.end_date = date(value)?,
+            "manager_email" => self.manager_email = owned(value),
+            "phone" => self.phone = owned(value),
+            "active" => self.active = value == Some("true"),
+            "deactivation_reason" => {
+                self.deactivation_reason = value.and_then(DeactivationReason::parse)
+            }
+            "is_manager" => self.is_manager = value == Some("true"),
+            "excluded" => self.excluded = value == Some("true"),
+            other => match other.strip_prefix(DEMOGRAPHIC_PREFIX) {
+                Some(d) => match value {
+                    Some(v) => {
+                        self.demographics.insert(d.to_string(), v.to_string());
+                    }
+                    None => {
+                        self.demographics.remove(d);
+                    }
+                },
+                None => return Err(format!("unknown field {other}")),
+            },
+        }
+        Ok(())
+    }
+
+    /// Every field name this employee carries, core first, then demographics.
+    pub fn field_names(&self) -> impl Iterator<Item = String> + '_ {
+        CORE_FIELDS
+            .iter()
+            .map(|s| s.to_string())
+            .chain(self.demographics.keys().map(|k| format!("{DEMOGRAPHIC_PREFIX}{k}")))
+    }
+
+    /// Name shown to an admin: preferred or first name, then last name.
+    pub fn display_name(&self) -> String {
+        let first = self.preferred_name.as_deref().or(self.first_name.as_deref()).unwrap_or("");
+        let last = self.last_name.as_deref().unwrap_or("");
+        format!("{first} {last}").trim().to_string()
+    }
+}
+
+/// Differences between two employees, field by field, in display order.
+pub fn diff(before: &Employee, after: &Employee) -> Vec<(String, Option<String>, Option<String>)> {
+    let mut out = Vec::new();
+    for name in CORE_FIELDS {
+        let (a, b) = (before.field(name), after.field(name));
+        if a != b {
+            out.push((name.to_string(), a, b));
+        }
+    }
+    let keys: std::collections::BTreeSet<&String> =
+        before.demographics.keys().chain(after.demographics.keys()).collect();
+    for k in keys {
+        let (a, b) = (before.demographics.get(k), after.demographics.get(k));
+        if a != b {
+            out.push((format!("{DEMOGRAPHIC_PREFIX}{k}"), a.cloned(), b.cloned()));
+        }
+    }
+    out
+}

@@ -1,0 +1,18 @@
+#![forbid(unsafe_code)]
+//! Roster's pure core: no I/O, no async. Normalise, validate, match, apply the
+//! lifecycle rules and guards, and produce a deterministic [`plan::Plan`].
+
+pub mod fields;
+pub mod member;
+pub mod employee;
+pub mod issue;
+pub mod normalise;
+pub mod plan;
+pub mod settings;
+pub mod guard;
+pub mod rollback;
+
+pub use employee::Employee;
+pub use member::{ManagerRef, SourceMember};
+pub use plan::{Plan, PlanOptions, plan};
+pub use settings::Settings;

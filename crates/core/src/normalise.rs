@@ -1,0 +1,254 @@
+//! Normalise and validate one member (DESIGN §3, §4): source values → the values the
+//! directory would hold, or the errors that skip the member.
+
+use std::collections::BTreeMap;
+
+use jiff::civil::Date;
+
+use crate::issue::{Issue, IssueCode, Severity};
+use crate::member::{ManagerRef, SourceMember};
+use crate::settings::{EmployeeIds, FieldKind, Settings};
+
+/// A member after normalising: what the source says the employee should look like.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Record {
+    pub source_id: String,
+    pub position: usize,
+    /// `None` in `employee_ids = generate` mode until one is assigned.
+    pub employee_id: Option<String>,
+    pub email: Option<String>,
+    pub secondary_email: Option<String>,
+    pub first_name: Option<String>,
+    pub last_name: Option<String>,
+    pub preferred_name: Option<String>,
+    pub date_of_birth: Option<Date>,
+    /// Original hire date.
+    pub start_date: Option<Date>,
+    pub latest_rehire_date: Option<Date>,
+    pub end_date: Option<Date>,
+    pub manager: ManagerRef,
+    pub phone: Option<String>,
+    pub demographics: BTreeMap<String, String>,
+    /// Associated demographics still to resolve: demographic → raw value.
+    pub associated: BTreeMap<String, String>,
+    /// False when the source says the member is inactive.
+    pub source_active: bool,
+}
+
+fn clean(v: Option<String>) -> Option<String> {
+    v.map(|s| s.trim().to_string()).filter(|s| !s.is_empty())
+}
+
+/// Is this a plausible email address (RFC 5322 addr-spec with a dotted domain)?
+pub fn valid_email(s: &str) -> bool {
+    email_address::EmailAddress::parse_with_options(
+        s,
+        email_address::Options::default().without_display_text().with_required_tld(),
+    )
+    .is_ok()
+}
+
+/// The email key used for matching: trimmed and lower-cased.
+pub fn email_key(s: &str) -> String {
+    s.trim().to_lowercase()
+}
+
+fn member_value<'a>(m: &'a SourceMember, field: &str) -> Option<&'a str> {
+    match field {
+        "source_id" | "id" => Some(&m.source_id),
+        "member_type" | "type" => m.member_type.as_deref(),
+        "given_name" | "first_name" => m.given_name.as_deref(),
+        "family_name" | "last_name" => m.family_name.as_deref(),
+        "work_email" | "email" => m.work_email.as_deref(),
+        "personal_email" => m.personal_email.as_deref(),
+        other => m.fields.get(other).map(String::as_str),
+    }
+}
+
+/// The `do_not_import` rule a member matches, if any.
+pub fn skipped_by_rule<'a>(m: &SourceMember, settings: &'a Settings) -> Option<&'a crate::settings::SkipRule> {
+    settings.do_not_import.iter().find(|r| {
+        let v = member_value(m, &r.field).unwrap_or("");
+        let eq = v.trim().eq_ignore_ascii_case(r.value.trim());
+        eq != r.negate
+    })
+}
+
+/// Normalise one member. Errors skip the member; warnings are returned alongside.
+pub fn normalise(
+    m: SourceMember,
+    settings: &Settings,
+    today: Date,
+) -> (Option<Record>, Vec<Issue>) {
+    let mut issues = Vec::new();
+    let pos = m.position;
+    let sid = m.source_id.clone();
+    let issue = |sev, code, field: Option<&str>, message: String| Issue {
+        position: Some(pos),
+        severity: sev,
+        code,
+        source_id: Some(sid.clone()),
+        employee_id: None,
+        field: field.map(str::to_string),
+        message,
+    };
+    let redacted = |f: &str| settings.redact_fields.contains(f);
+
+    let mut date = |field: &str, v: &Option<String>| -> Option<Date> {
+        let s = v.as_deref().map(str::trim).filter(|s| !s.is_empty())?;
+        match s.parse::<Date>() {
+            Ok(d) => Some(d),
+            Err(_) => {
+                issues.push(issue(
+                    Severity::Error,
+                    IssueCode::BadDate,
+                    Some(field),
+                    format!("{field} is not a date in YYYY-MM-DD form"),
+                ));
+                None
+            }
+        }
+    };
+    let dob = if redacted("date_of_birth") { None } else { date("date_of_birth", &m.date_of_birth) };
+    let start = date("start_date", &m.start_date);
+    let original = date("original_start_date", &m.original_start_date);
+    let end = date("end_date", &m.end_date);
+
+    if let Some(d) = dob
+        && d > today
+    {
+        issues.push(issue(
+            Severity::Error,
+            IssueCode::DobInFuture,
+            Some("date_of_birth"),
+            "date of birth is in the future".into(),
+        ));
+    }
+
+    let work = clean(m.work_email.clone());
+    let personal = clean(m.personal_email.clone());
+    let mut check = |field: &str, v: &Option<String>, sev| {
+        if let Some(e) = v
+            && !valid_email(e)
+        {
+            issues.push(issue(sev, IssueCode::MalformedEmail, Some(field), format!("{field} is not a valid email address")));
+            return false;
+        }
+        true
+    };
+    let work_ok = check("work_email", &work, Severity::Error);
+    let uses_personal = work.is_none() && settings.email_fallback_personal;
+    let personal_ok = check(
+        "personal_email",
+        &personal,
+        if uses_personal { Severity::Error } else { Severity::Warning },
+    );
+    let (email, secondary) = match (work, personal) {
+        (Some(w), p) => (Some(w), if personal_ok { p } else { None }),
+        (None, p) if settings.email_fallback_personal => (p, None),
+        (None, _) => (None, None),
+    };
+    let _ = work_ok;
+    let secondary = if redacted("secondary_email") { None } else { secondary };
+
+    let employee_id = match settings.employee_ids {
+        EmployeeIds::Source => clean(Some(m.source_id.clone())),
+        EmployeeIds::Generate => None,
+    };
+    let has_key = match settings.employee_ids {
+        EmployeeIds::Source => employee_id.is_some(),
+        EmployeeIds::Generate => !m.source_id.trim().is_empty(),
+    };
+    if email.is_none() && !has_key {
+        issues.push(issue(
+            Severity::Error,
+            IssueCode::NoIdentifier,
+            None,
+            "member has neither an email nor an employee ID".into(),
+        ));
+    }
+
+    if let (Some(s), Some(e)) = (original.or(start), end)
+        && e < s
+    {
+        issues.push(issue(
+            Severity::Warning,
+            IssueCode::EndBeforeStart,
+            Some("end_date"),
+            "end date is before the start date".into(),
+        ));
+    }
+
+    match &m.manager {
+        ManagerRef::NoWorkEmail { source_id } => issues.push(issue(
+            Severity::Warning,
+            IssueCode::ManagerNoWorkEmail,
+            Some("manager_email"),
+            format!("manager {source_id} has no work email; reporting line not linked"),
+        )),
+        ManagerRef::NotInSnapshot { source_id } => issues.push(issue(
+            Severity::Warning,
+            IssueCode::ManagerNotInSync,
+            Some("manager_email"),
+            format!("manager {source_id} is not in the sync; reporting line not linked"),
+        )),
+        _ => {}
+    }
+
+    let phone = if redacted("phone") {
+        None
+    } else {
+        clean(m.phone.clone()).map(|p| {
+            if settings.phone_plus_prefix && !p.starts_with('+') { format!("+{p}") } else { p }
+        })
+    };
+
+    let mut demographics = BTreeMap::new();
+    let mut associated = BTreeMap::new();
+    for mf in &settings.mapping {
+        if redacted(&mf.source_key) || redacted(&mf.demographic) {
+            continue;
+        }
+        let Some(v) = member_value(&m, &mf.source_key).map(str::trim).filter(|v| !v.is_empty())
+        else {
+            continue;
+        };
+        match mf.kind {
+            FieldKind::Associated => {
+                associated.insert(mf.demographic.clone(), v.to_string());
+            }
+            FieldKind::Default | FieldKind::Hidden => {
+                demographics.insert(mf.demographic.clone(), v.to_string());
+            }
+        }
+    }
+
+    if issues.iter().any(Issue::is_error) {
+        return (None, issues);
+    }
+    // Rehire: the current period starts later than the first one.
+    let (start_date, latest_rehire_date) = match (original, start) {
+        (Some(o), Some(s)) if o < s => (Some(o), Some(s)),
+        (o, s) => (o.or(s), None),
+    };
+    let record = Record {
+        source_id: m.source_id,
+        position: pos,
+        employee_id,
+        email,
+        secondary_email: secondary,
+        first_name: clean(m.given_name),
+        last_name: clean(m.family_name),
+        preferred_name: if redacted("preferred_name") { None } else { clean(m.preferred_name) },
+        date_of_birth: dob,
+        start_date,
+        latest_rehire_date,
+        end_date: end,
+        manager: m.manager,
+        phone,
+        demographics,
+        associated,
+        source_active: m.active.unwrap_or(true),
+    };
+    (Some(record), issues)
+}

@@ -1,0 +1,84 @@
+//! Rolling back an applied import: each field it changed goes back to its old value,
+//! unless the employee changed since (then nothing of that employee is touched and
+//! the conflict is reported).
+
+use std::collections::HashMap;
+
+use serde::{Deserialize, Serialize};
+
+use crate::employee::{DeactivationReason, Employee, EmployeeKey};
+
+/// One field an import changed, as recorded in the history.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RecordedChange {
+    pub key: EmployeeKey,
+    pub field: String,
+    pub old: Option<String>,
+    pub new: Option<String>,
+    /// The employee was created by the import.
+    pub created: bool,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RollbackConflict {
+    pub key: EmployeeKey,
+    pub employee_id: String,
+    /// Fields whose value changed after the import.
+    pub fields: Vec<String>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RollbackPlan {
+    /// Employees as they will be after the rollback, with the changes made.
+    pub restore: Vec<(Employee, Vec<(String, Option<String>, Option<String>)>)>,
+    pub conflicts: Vec<RollbackConflict>,
+}
+
+/// Plan the rollback of `changes` against the current state of the employees.
+pub fn plan_rollback(changes: &[RecordedChange], current: &[Employee]) -> RollbackPlan {
+    let by_key: HashMap<EmployeeKey, &Employee> = current.iter().map(|e| (e.key, e)).collect();
+    let mut grouped: std::collections::BTreeMap<EmployeeKey, Vec<&RecordedChange>> = Default::default();
+    for c in changes {
+        grouped.entry(c.key).or_default().push(c);
+    }
+    let mut out = RollbackPlan::default();
+    for (key, cs) in grouped {
+        let Some(emp) = by_key.get(&key) else { continue };
+        // Derived fields (is_manager) follow the rest; they never conflict.
+        let drifted: Vec<String> = cs
+            .iter()
+            .filter(|c| c.field != "is_manager" && emp.field(&c.field) != c.new)
+            .map(|c| c.field.clone())
+            .collect();
+        if !drifted.is_empty() {
+            out.conflicts.push(RollbackConflict { key, employee_id: emp.employee_id.clone(), fields: drifted });
+            continue;
+        }
+        let mut after = (*emp).clone();
+        let mut applied = Vec::new();
+        if cs.iter().any(|c| c.created) {
+            // It did not exist before the import: deactivate it.
+            if after.active {
+                applied.push(("active".into(), Some("true".into()), Some("false".into())));
+                applied.push((
+                    "deactivation_reason".into(),
+                    after.deactivation_reason.map(|r| r.as_str().to_string()),
+                    Some("rolled_back".into()),
+                ));
+                after.active = false;
+                after.deactivation_reason = Some(DeactivationReason::RolledBack);
+            }
+        } else {
+            for c in cs {
+                let now = after.field(&c.field);
+                if after.set_field(&c.field, c.old.as_deref()).is_ok() {
+                    applied.push((c.field.clone(), now, c.old.clone()));
+                }
+            }
+        }
+        if !applied.is_empty() {
+            out.restore.push((after, applied));
+        }
+    }
+    out
+}

@@ -1,0 +1,415 @@
+//! Integration settings (DESIGN §3, §6, §7) and the field mapping. Every setting can be
+//! read and written by name, validated, so the CLI, the API and the UI share one list.
+
+use std::collections::BTreeSet;
+
+use serde::{Deserialize, Serialize};
+
+use crate::fields::DEFAULT_DEMOGRAPHICS;
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EmployeeIds {
+    /// The source's member id is the employee ID.
+    #[default]
+    Source,
+    /// Roster generates an ID per member.
+    Generate,
+}
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OnMissing {
+    /// Stays active (the engagement platform's rule).
+    #[default]
+    Keep,
+    /// Archived (the recognition platform's recommended rule).
+    Deactivate,
+}
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum HireDatePriority {
+    #[default]
+    Original,
+    Latest,
+}
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum HoldMode {
+    /// A guarded automatic sync is blocked as a whole.
+    #[default]
+    BlockSync,
+    /// Apply everything else; hold the risky employees for approval.
+    HoldRecords,
+}
+
+/// A `do_not_import` rule: `field = value` or `field != value`, case-insensitive.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SkipRule {
+    pub field: String,
+    pub negate: bool,
+    pub value: String,
+}
+
+impl SkipRule {
+    pub fn parse(text: &str) -> Result<Self, SettingsError> {
+        let (field, negate, value) = if let Some((f, v)) = text.split_once("!=") {
+            (f, true, v)
+        } else if let Some((f, v)) = text.split_once('=') {
+            (f, false, v)
+        } else {
+            return Err(SettingsError::Invalid {
+                key: "do_not_import".into(),
+                message: format!("rule {text:?} must look like `field = value` or `field != value`"),
+            });
+        };
+        let (field, value) = (field.trim(), value.trim());
+        if field.is_empty() {
+            return Err(SettingsError::Invalid {
+                key: "do_not_import".into(),
+                message: format!("rule {text:?} names no field"),
+            });
+        }
+        Ok(Self { field: field.to_string(), negate, value: value.to_string() })
+    }
+}
+
+impl std::fmt::Display for SkipRule {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let op = if self.negate { "!=" } else { "=" };
+        write!(f, "{} {op} {}", self.field, self.value)
+    }
+}
+
+/// How a mapped field is used.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FieldKind {
+    /// Shown and exported.
+    #[default]
+    Default,
+    /// Holds another employee's ID or email, resolved like the manager.
+    Associated,
+    /// Stored for integrations, not shown or exported by default.
+    Hidden,
+}
+
+impl FieldKind {
+    pub fn parse(s: &str) -> Option<Self> {
+        Some(match s {
+            "default" => Self::Default,
+            "associated" => Self::Associated,
+            "hidden" => Self::Hidden,
+            _ => return None,
+        })
+    }
+}
+
+/// One source field mapped to a demographic.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MappedField {
+    pub source_key: String,
+    pub demographic: String,
+    pub kind: FieldKind,
+}
+
+/// Every setting of an integration.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Settings {
+    pub employee_ids: EmployeeIds,
+    pub email_fallback_personal: bool,
+    pub phone_plus_prefix: bool,
+    pub on_missing: OnMissing,
+    pub hire_date_priority: HireDatePriority,
+    pub override_hire_date: bool,
+    pub override_emails: bool,
+    /// Directory fields or demographics not imported (existing values are kept).
+    pub exclude_fields: BTreeSet<String>,
+    /// Fields never fetched where possible, never stored, never logged.
+    pub redact_fields: BTreeSet<String>,
+    pub do_not_import: Vec<SkipRule>,
+    pub privacy_guard: bool,
+    pub hold_mode: HoldMode,
+    /// Block an automatic sync that deactivates more than this percentage of active
+    /// employees …
+    pub mass_deactivation_percent: f64,
+    /// … and at least this many.
+    pub mass_deactivation_min: usize,
+    /// Block an automatic sync that changes the employee ID of more than this
+    /// percentage of matched employees.
+    pub mass_id_change_percent: f64,
+    /// The account's time zone (IANA name): "today" is this zone's date.
+    pub timezone: String,
+    /// Prefix of generated employee IDs.
+    pub generated_id_prefix: String,
+    pub mapping: Vec<MappedField>,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self {
+            employee_ids: EmployeeIds::Source,
+            email_fallback_personal: true,
+            phone_plus_prefix: false,
+            on_missing: OnMissing::Keep,
+            hire_date_priority: HireDatePriority::Original,
+            override_hire_date: true,
+            override_emails: true,
+            exclude_fields: BTreeSet::new(),
+            redact_fields: BTreeSet::new(),
+            do_not_import: Vec::new(),
+            privacy_guard: true,
+            hold_mode: HoldMode::BlockSync,
+            mass_deactivation_percent: 20.0,
+            mass_deactivation_min: 10,
+            mass_id_change_percent: 5.0,
+            timezone: "UTC".to_string(),
+            generated_id_prefix: "RST-".to_string(),
+            mapping: default_mapping(),
+        }
+    }
+}
+
+/// The standard fields, each mapped to its usual demographic.
+pub fn default_mapping() -> Vec<MappedField> {
+    DEFAULT_DEMOGRAPHICS
+        .iter()
+        .map(|(k, d)| MappedField {
+            source_key: k.to_string(),
+            demographic: d.to_string(),
+            kind: FieldKind::Default,
+        })
+        .collect()
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SettingsError {
+    #[error("unknown setting {0:?}; `roster settings` lists them")]
+    Unknown(String),
+    #[error("invalid value for {key}: {message}")]
+    Invalid { key: String, message: String },
+}
+
+/// Names of the settings that can be read and written by name, with a short help.
+pub const SETTING_KEYS: &[(&str, &str)] = &[
+    ("employee_ids", "source | generate"),
+    ("email_fallback_personal", "true | false: use the personal email when there is no work email"),
+    ("phone_plus_prefix", "true | false: add a leading + to phone numbers"),
+    ("on_missing", "keep | deactivate: what a full sync does to employees missing from the source"),
+    ("hire_date_priority", "original | latest: which date anniversaries use"),
+    ("override_hire_date", "true | false: the source may overwrite an existing hire date"),
+    ("override_emails", "true | false: the source may overwrite an email an admin edited"),
+    ("exclude_fields", "comma-separated fields or demographics not imported"),
+    ("redact_fields", "comma-separated fields never stored"),
+    ("do_not_import", "semicolon-separated rules like `member_type = contractor`"),
+    ("privacy_guard", "true | false"),
+    ("hold_mode", "block_sync | hold_records"),
+    ("mass_deactivation_percent", "number 0-100"),
+    ("mass_deactivation_min", "whole number"),
+    ("mass_id_change_percent", "number 0-100"),
+    ("timezone", "IANA time zone, e.g. America/New_York"),
+    ("generated_id_prefix", "prefix of generated employee IDs"),
+];
+
+/// Fields that `redact_fields` may name.
+pub const REDACTABLE: &[&str] =
+    &["date_of_birth", "phone", "secondary_email", "preferred_name", "sex"];
+
+fn parse_bool(key: &str, v: &str) -> Result<bool, SettingsError> {
+    match v.trim().to_ascii_lowercase().as_str() {
+        "true" | "on" | "yes" | "1" => Ok(true),
+        "false" | "off" | "no" | "0" => Ok(false),
+        _ => Err(SettingsError::Invalid { key: key.into(), message: format!("{v:?} is not true or false") }),
+    }
+}
+
+fn parse_enum<T: for<'de> Deserialize<'de>>(key: &str, v: &str, allowed: &str) -> Result<T, SettingsError> {
+    serde_json::from_value(serde_json::Value::String(v.trim().to_ascii_lowercase())).map_err(|_| {
+        SettingsError::Invalid { key: key.into(), message: format!("{v:?} is not one of {allowed}") }
+    })
+}
+
+fn parse_percent(key: &str, v: &str) -> Result<f64, SettingsError> {
+    match v.trim().parse::<f64>() {
+        Ok(p) if (0.0..=100.0).contains(&p) => Ok(p),
+        _ => Err(SettingsError::Invalid { key: key.into(), message: format!("{v:?} is not a number from 0 to 100") }),
+    }
+}
+
+fn enum_str<T: Serialize>(v: &T) -> String {
+    match serde_json::to_value(v) {
+        Ok(serde_json::Value::String(s)) => s,
+        _ => String::new(),
+    }
+}
+
+fn list(set: &BTreeSet<String>) -> String {
+    set.iter().cloned().collect::<Vec<_>>().join(",")
+}
+
+impl Settings {
+    /// Read one setting as text.
+    pub fn get(&self, key: &str) -> Result<String, SettingsError> {
+        Ok(match key {
+            "employee_ids" => enum_str(&self.employee_ids),
+            "email_fallback_personal" => self.email_fallback_personal.to_string(),
+            "phone_plus_prefix" => self.phone_plus_prefix.to_string(),
+            "on_missing" => enum_str(&self.on_missing),
+            "hire_date_priority" => enum_str(&self.hire_date_priority),
+            "override_hire_date" => self.override_hire_date.to_string(),
+            "override_emails" => self.override_emails.to_string(),
+            "exclude_fields" => list(&self.exclude_fields),
+            "redact_fields" => list(&self.redact_fields),
+            "do_not_import" => {
+                self.do_not_import.iter().map(|r| r.to_string()).collect::<Vec<_>>().join("; ")
+            }
+            "privacy_guard" => self.privacy_guard.to_string(),
+            "hold_mode" => enum_str(&self.hold_mode),
+            "mass_deactivation_percent" => self.mass_deactivation_percent.to_string(),
+            "mass_deactivation_min" => self.mass_deactivation_min.to_string(),
+            "mass_id_change_percent" => self.mass_id_change_percent.to_string(),
+            "timezone" => self.timezone.clone(),
+            "generated_id_prefix" => self.generated_id_prefix.clone(),
+            other => return Err(SettingsError::Unknown(other.to_string())),
+        })
+    }
+
+    /// Write one setting from text, validated. Nothing changes on error.
+    pub fn set(&mut self, key: &str, value: &str) -> Result<(), SettingsError> {
+        let split = |v: &str| -> BTreeSet<String> {
+            v.split(',').map(str::trim).filter(|s| !s.is_empty()).map(str::to_string).collect()
+        };
+        match key {
+            "employee_ids" => self.employee_ids = parse_enum(key, value, "source, generate")?,
+            "email_fallback_personal" => self.email_fallback_personal = parse_bool(key, value)?,
+            "phone_plus_prefix" => self.phone_plus_prefix = parse_bool(key, value)?,
+            "on_missing" => self.on_missing = parse_enum(key, value, "keep, deactivate")?,
+            "hire_date_priority" => {
+                self.hire_date_priority = parse_enum(key, value, "original, latest")?
+            }
+            "override_hire_date" => self.override_hire_date = parse_bool(key, value)?,
+            "override_emails" => self.override_emails = parse_bool(key, value)?,
+            "exclude_fields" => {
+                let set = split(value);
+                for f in &set {
+                    if matches!(f.as_str(), "employee_id" | "email") {
+                        return Err(SettingsError::Invalid {
+                            key: key.into(),
+                            message: format!("{f} identifies employees and cannot be excluded"),
+                        });
+                    }
+                }
+                self.exclude_fields = set;
+            }
+            "redact_fields" => {
+                let set = split(value);
+                if let Some(bad) = set.iter().find(|f| !REDACTABLE.contains(&f.as_str())) {
+                    return Err(SettingsError::Invalid {
+                        key: key.into(),
+                        message: format!("{bad} cannot be redacted; choose from {}", REDACTABLE.join(", ")),
+                    });
+                }
+                self.redact_fields = set;
+            }
+            "do_not_import" => {
+                self.do_not_import = value
+                    .split(';')
+                    .map(str::trim)
+                    .filter(|s| !s.is_empty())
+                    .map(SkipRule::parse)
+                    .collect::<Result<_, _>>()?
+            }
+            "privacy_guard" => self.privacy_guard = parse_bool(key, value)?,
+            "hold_mode" => self.hold_mode = parse_enum(key, value, "block_sync, hold_records")?,
+            "mass_deactivation_percent" => self.mass_deactivation_percent = parse_percent(key, value)?,
+            "mass_deactivation_min" => {
+                self.mass_deactivation_min = value.trim().parse().map_err(|_| SettingsError::Invalid {
+                    key: key.into(),
+                    message: format!("{value:?} is not a whole number"),
+                })?
+            }
+            "mass_id_change_percent" => self.mass_id_change_percent = parse_percent(key, value)?,
+            "timezone" => {
+                jiff::tz::TimeZone::get(value.trim()).map_err(|e| SettingsError::Invalid {
+                    key: key.into(),
+                    message: format!("{value:?} is not a known time zone ({e})"),
+                })?;
+                self.timezone = value.trim().to_string();
+            }
+            "generated_id_prefix" => {
+                if value.trim().is_empty() || value.len() > 16 {
+                    return Err(SettingsError::Invalid {
+                        key: key.into(),
+                        message: "must be 1 to 16 characters".into(),
+                    });
+                }
+                self.generated_id_prefix = value.trim().to_string();
+            }
+            other => return Err(SettingsError::Unknown(other.to_string())),
+        }
+        Ok(())
+    }
+}
+
+/// Normalise a demographic name for the "differs only by case, spacing or
+/// punctuation" warning.
+pub fn demographic_fold(name: &str) -> String {
+    name.chars().filter(|c| c.is_alphanumeric()).flat_map(|c| c.to_lowercase()).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_key_reads_back_what_was_written() {
+        let mut s = Settings::default();
+        let cases = [
+            ("employee_ids", "generate"),
+            ("email_fallback_personal", "false"),
+            ("phone_plus_prefix", "true"),
+            ("on_missing", "deactivate"),
+            ("hire_date_priority", "latest"),
+            ("override_hire_date", "false"),
+            ("override_emails", "false"),
+            ("exclude_fields", "phone,secondary_email"),
+            ("redact_fields", "date_of_birth"),
+            ("do_not_import", "member_type = contractor; department != Sales"),
+            ("privacy_guard", "false"),
+            ("hold_mode", "hold_records"),
+            ("mass_deactivation_percent", "35"),
+            ("mass_deactivation_min", "3"),
+            ("mass_id_change_percent", "1.5"),
+            ("timezone", "America/New_York"),
+            ("generated_id_prefix", "EMP"),
+        ];
+        assert_eq!(cases.len(), SETTING_KEYS.len());
+        for (k, v) in cases {
+            s.set(k, v).unwrap();
+            assert_eq!(s.get(k).unwrap(), v, "{k}");
+        }
+    }
+
+    #[test]
+    fn bad_values_are_refused_and_change_nothing() {
+        let mut s = Settings::default();
+        let before = s.clone();
+        for (k, v) in [
+            ("on_missing", "archive"),
+            ("privacy_guard", "maybe"),
+            ("mass_deactivation_percent", "120"),
+            ("timezone", "Mars/Olympus"),
+            ("exclude_fields", "email"),
+            ("redact_fields", "last_name"),
+            ("do_not_import", "contractor"),
+            ("nope", "x"),
+        ] {
+            let err = s.set(k, v).unwrap_err();
+            assert!(err.to_string().contains(k) || matches!(err, SettingsError::Unknown(_)), "{err}");
+        }
+        assert_eq!(s, before);
+    }
+}

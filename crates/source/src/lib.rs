@@ -1,0 +1,105 @@
+#![forbid(unsafe_code)]
+//! The `Source` port: where members come from. The engine plans from a [`Snapshot`]
+//! and never learns whether it came over HTTP (Justworks) or from a file (CSV).
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use roster_core::member::{RejectedMember, SourceField, SourceMember};
+use serde::{Deserialize, Serialize};
+
+/// A named problem with what the source shares, e.g. a withheld scope.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Diagnostic {
+    /// Stable code, e.g. `scope_missing.member.dob:read`.
+    pub code: String,
+    /// Human sentence, e.g. "date of birth not shared: scope member.dob:read was not granted".
+    pub message: String,
+}
+
+/// The company behind a connection, as read by the setup sync.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CompanyInfo {
+    pub id: String,
+    pub name: String,
+    /// Custom-field definitions as mappable source fields (`custom:<id>`, label).
+    pub custom_fields: Vec<SourceField>,
+}
+
+/// Everything one fetch read. A snapshot is whole or it is an error: a fetch that
+/// fails part-way must return `Err`, never a partial snapshot.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Snapshot {
+    /// Members in source order; `position` is 1-based within this list.
+    pub members: Vec<SourceMember>,
+    /// True when this is the complete population (a full fetch). An incremental
+    /// fetch is never complete, so nobody is treated as missing.
+    pub complete: bool,
+    /// Members the source could not parse; reported by id and position.
+    pub rejected: Vec<RejectedMember>,
+    /// Named problems, e.g. withheld scopes.
+    pub diagnostics: Vec<Diagnostic>,
+    /// Bytes read from the wire (for benchmarks and logs).
+    pub bytes_read: u64,
+    /// Requests made.
+    pub requests: u64,
+}
+
+/// Progress of a running fetch.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct FetchProgress {
+    pub members: usize,
+    pub requests: u64,
+}
+
+pub type ProgressFn = Arc<dyn Fn(FetchProgress) + Send + Sync>;
+
+/// What to fetch.
+#[derive(Clone, Default)]
+pub struct FetchRequest {
+    /// Only members updated at or after this instant (incremental sync).
+    pub updated_since: Option<jiff::Timestamp>,
+    /// Also read per-member custom-field values.
+    pub custom_fields: bool,
+    /// Called now and then while fetching.
+    pub progress: Option<ProgressFn>,
+}
+
+impl std::fmt::Debug for FetchRequest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("FetchRequest")
+            .field("updated_since", &self.updated_since)
+            .field("custom_fields", &self.custom_fields)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Why a fetch failed as a whole.
+#[derive(Debug, thiserror::Error)]
+pub enum SourceError {
+    #[error("not authorised: {0}")]
+    Unauthorized(String),
+    #[error("access denied: {0}")]
+    Forbidden(String),
+    #[error("the source answered {status} for {what} after {attempts} attempt(s)")]
+    Status { status: u16, what: String, attempts: u32 },
+    #[error("could not reach the source for {what}: {message}")]
+    Transport { what: String, message: String },
+    #[error("the source sent a malformed response for {what}: {message}")]
+    Malformed { what: String, message: String },
+    #[error("pagination stopped: {0}")]
+    Pagination(String),
+    #[error("{0}")]
+    Other(String),
+}
+
+/// A place members come from.
+#[async_trait]
+pub trait Source: Send + Sync {
+    /// Short kind name, e.g. `justworks`, `csv`.
+    fn kind(&self) -> &'static str;
+    /// The company and its custom-field definitions.
+    async fn company(&self) -> Result<CompanyInfo, SourceError>;
+    /// Read members. `Err` means nothing may be planned from this fetch.
+    async fn fetch(&self, request: FetchRequest) -> Result<Snapshot, SourceError>;
+}
