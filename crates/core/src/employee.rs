@@ -148,7 +148,8 @@ impl Employee {
     /// Set one field from text, as stored in history (used by rollback).
     pub fn set_field(&mut self, name: &str, value: Option<&str>) -> Result<(), String> {
         let date = |v: Option<&str>| -> Result<Option<Date>, String> {
-            v.map(|s| s.parse::<Date>().map_err(|e| format!("{name}: {e}"))).transpose()
+            v.map(|s| s.parse::<Date>().map_err(|e| format!("{name}: {e}")))
+                .transpose()
         };
         let owned = |v: Option<&str>| v.map(str::to_string);
         match name {
@@ -189,15 +190,20 @@ impl Employee {
 
     /// Every field name this employee carries, core first, then demographics.
     pub fn field_names(&self) -> impl Iterator<Item = String> + '_ {
-        CORE_FIELDS
-            .iter()
-            .map(|s| s.to_string())
-            .chain(self.demographics.keys().map(|k| format!("{DEMOGRAPHIC_PREFIX}{k}")))
+        CORE_FIELDS.iter().map(|s| s.to_string()).chain(
+            self.demographics
+                .keys()
+                .map(|k| format!("{DEMOGRAPHIC_PREFIX}{k}")),
+        )
     }
 
     /// Name shown to an admin: preferred or first name, then last name.
     pub fn display_name(&self) -> String {
-        let first = self.preferred_name.as_deref().or(self.first_name.as_deref()).unwrap_or("");
+        let first = self
+            .preferred_name
+            .as_deref()
+            .or(self.first_name.as_deref())
+            .unwrap_or("");
         let last = self.last_name.as_deref().unwrap_or("");
         format!("{first} {last}").trim().to_string()
     }
@@ -212,8 +218,11 @@ pub fn diff(before: &Employee, after: &Employee) -> Vec<(String, Option<String>,
             out.push((name.to_string(), a, b));
         }
     }
-    let keys: std::collections::BTreeSet<&String> =
-        before.demographics.keys().chain(after.demographics.keys()).collect();
+    let keys: std::collections::BTreeSet<&String> = before
+        .demographics
+        .keys()
+        .chain(after.demographics.keys())
+        .collect();
     for k in keys {
         let (a, b) = (before.demographics.get(k), after.demographics.get(k));
         if a != b {

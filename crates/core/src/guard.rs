@@ -54,7 +54,12 @@ pub enum Decision {
 
 /// Decide what may be applied. A privacy-guarded entry is applied only by a manual
 /// sync with `confirm.privacy`.
-pub fn decide(plan: &Plan, trigger: Trigger, settings: &Settings, confirm: Confirmations) -> Decision {
+pub fn decide(
+    plan: &Plan,
+    trigger: Trigger,
+    settings: &Settings,
+    confirm: Confirmations,
+) -> Decision {
     let privacy: Vec<usize> = plan.privacy_entries().map(|(i, _)| i).collect();
     let mass = plan.mass_change.triggered();
     let split = |hold: bool| {
@@ -71,7 +76,11 @@ pub fn decide(plan: &Plan, trigger: Trigger, settings: &Settings, confirm: Confi
             if mass {
                 reasons.push(BlockReason::MassChange);
             }
-            if reasons.is_empty() { split(true) } else { Decision::Blocked { reasons } }
+            if reasons.is_empty() {
+                split(true)
+            } else {
+                Decision::Blocked { reasons }
+            }
         }
         Trigger::Manual => {
             if mass && !confirm.mass_change {

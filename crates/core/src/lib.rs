@@ -2,15 +2,15 @@
 //! Roster's pure core: no I/O, no async. Normalise, validate, match, apply the
 //! lifecycle rules and guards, and produce a deterministic [`plan::Plan`].
 
-pub mod fields;
-pub mod member;
 pub mod employee;
+pub mod fields;
+pub mod guard;
 pub mod issue;
+pub mod member;
 pub mod normalise;
 pub mod plan;
-pub mod settings;
-pub mod guard;
 pub mod rollback;
+pub mod settings;
 
 pub use employee::Employee;
 pub use member::{ManagerRef, SourceMember};

@@ -68,7 +68,11 @@ pub struct SourceMember {
 
 impl SourceMember {
     pub fn new(source_id: impl Into<String>, position: usize) -> Self {
-        Self { source_id: source_id.into(), position, ..Self::default() }
+        Self {
+            source_id: source_id.into(),
+            position,
+            ..Self::default()
+        }
     }
 }
 

@@ -43,7 +43,9 @@ fn clean(v: Option<String>) -> Option<String> {
 pub fn valid_email(s: &str) -> bool {
     email_address::EmailAddress::parse_with_options(
         s,
-        email_address::Options::default().without_display_text().with_required_tld(),
+        email_address::Options::default()
+            .without_display_text()
+            .with_required_tld(),
     )
     .is_ok()
 }
@@ -54,6 +56,9 @@ pub fn email_key(s: &str) -> String {
 }
 
 fn member_value<'a>(m: &'a SourceMember, field: &str) -> Option<&'a str> {
+    if let Some(v) = m.fields.get(field) {
+        return Some(v);
+    }
     match field {
         "source_id" | "id" => Some(&m.source_id),
         "member_type" | "type" => m.member_type.as_deref(),
@@ -66,7 +71,10 @@ fn member_value<'a>(m: &'a SourceMember, field: &str) -> Option<&'a str> {
 }
 
 /// The `do_not_import` rule a member matches, if any.
-pub fn skipped_by_rule<'a>(m: &SourceMember, settings: &'a Settings) -> Option<&'a crate::settings::SkipRule> {
+pub fn skipped_by_rule<'a>(
+    m: &SourceMember,
+    settings: &'a Settings,
+) -> Option<&'a crate::settings::SkipRule> {
     settings.do_not_import.iter().find(|r| {
         let v = member_value(m, &r.field).unwrap_or("");
         let eq = v.trim().eq_ignore_ascii_case(r.value.trim());
@@ -109,7 +117,11 @@ pub fn normalise(
             }
         }
     };
-    let dob = if redacted("date_of_birth") { None } else { date("date_of_birth", &m.date_of_birth) };
+    let dob = if redacted("date_of_birth") {
+        None
+    } else {
+        date("date_of_birth", &m.date_of_birth)
+    };
     let start = date("start_date", &m.start_date);
     let original = date("original_start_date", &m.original_start_date);
     let end = date("end_date", &m.end_date);
@@ -131,7 +143,12 @@ pub fn normalise(
         if let Some(e) = v
             && !valid_email(e)
         {
-            issues.push(issue(sev, IssueCode::MalformedEmail, Some(field), format!("{field} is not a valid email address")));
+            issues.push(issue(
+                sev,
+                IssueCode::MalformedEmail,
+                Some(field),
+                format!("{field} is not a valid email address"),
+            ));
             return false;
         }
         true
@@ -141,7 +158,11 @@ pub fn normalise(
     let personal_ok = check(
         "personal_email",
         &personal,
-        if uses_personal { Severity::Error } else { Severity::Warning },
+        if uses_personal {
+            Severity::Error
+        } else {
+            Severity::Warning
+        },
     );
     let (email, secondary) = match (work, personal) {
         (Some(w), p) => (Some(w), if personal_ok { p } else { None }),
@@ -149,7 +170,11 @@ pub fn normalise(
         (None, _) => (None, None),
     };
     let _ = work_ok;
-    let secondary = if redacted("secondary_email") { None } else { secondary };
+    let secondary = if redacted("secondary_email") {
+        None
+    } else {
+        secondary
+    };
 
     let employee_id = match settings.employee_ids {
         EmployeeIds::Source => clean(Some(m.source_id.clone())),
@@ -199,7 +224,11 @@ pub fn normalise(
         None
     } else {
         clean(m.phone.clone()).map(|p| {
-            if settings.phone_plus_prefix && !p.starts_with('+') { format!("+{p}") } else { p }
+            if settings.phone_plus_prefix && !p.starts_with('+') {
+                format!("+{p}")
+            } else {
+                p
+            }
         })
     };
 
@@ -209,7 +238,9 @@ pub fn normalise(
         if redacted(&mf.source_key) || redacted(&mf.demographic) {
             continue;
         }
-        let Some(v) = member_value(&m, &mf.source_key).map(str::trim).filter(|v| !v.is_empty())
+        let Some(v) = member_value(&m, &mf.source_key)
+            .map(str::trim)
+            .filter(|v| !v.is_empty())
         else {
             continue;
         };
@@ -239,7 +270,11 @@ pub fn normalise(
         secondary_email: secondary,
         first_name: clean(m.given_name),
         last_name: clean(m.family_name),
-        preferred_name: if redacted("preferred_name") { None } else { clean(m.preferred_name) },
+        preferred_name: if redacted("preferred_name") {
+            None
+        } else {
+            clean(m.preferred_name)
+        },
         date_of_birth: dob,
         start_date,
         latest_rehire_date,

@@ -130,7 +130,12 @@ impl Entry {
                     "is_manager" => Rule::Derived,
                     _ => Rule::Source,
                 };
-                Change { field, old, new, rule }
+                Change {
+                    field,
+                    old,
+                    new,
+                    rule,
+                }
             })
             .collect()
     }
@@ -256,15 +261,26 @@ impl Work<'_> {
     }
 
     fn rule(&mut self, slot: Slot, field: &str, rule: Rule) {
-        self.rules.entry(slot).or_default().insert(field.to_string(), rule);
+        self.rules
+            .entry(slot)
+            .or_default()
+            .insert(field.to_string(), rule);
     }
 
     fn slots(&self) -> impl Iterator<Item = Slot> + '_ {
-        (0..self.directory.len()).map(Slot::Existing).chain((0..self.created.len()).map(Slot::New))
+        (0..self.directory.len())
+            .map(Slot::Existing)
+            .chain((0..self.created.len()).map(Slot::New))
     }
 }
 
-fn issue_for(r: &Record, sev: Severity, code: IssueCode, field: Option<&str>, message: String) -> Issue {
+fn issue_for(
+    r: &Record,
+    sev: Severity,
+    code: IssueCode,
+    field: Option<&str>,
+    message: String,
+) -> Issue {
     Issue {
         position: Some(r.position),
         severity: sev,
@@ -308,11 +324,17 @@ pub fn plan(
     // Demographic names that differ from another only by case, spacing or punctuation.
     let mut folds: BTreeMap<String, BTreeSet<&str>> = BTreeMap::new();
     for name in settings.mapping.iter().map(|m| m.demographic.as_str()) {
-        folds.entry(crate::settings::demographic_fold(name)).or_default().insert(name);
+        folds
+            .entry(crate::settings::demographic_fold(name))
+            .or_default()
+            .insert(name);
     }
     for e in directory.iter().take(1000) {
         for name in e.demographics.keys() {
-            folds.entry(crate::settings::demographic_fold(name)).or_default().insert(name);
+            folds
+                .entry(crate::settings::demographic_fold(name))
+                .or_default()
+                .insert(name);
         }
     }
     for names in folds.values().filter(|n| n.len() > 1) {
@@ -353,7 +375,11 @@ pub fn plan(
             None => skipped += 1,
         }
     }
-    records.sort_by(|a, b| a.source_id.cmp(&b.source_id).then(a.position.cmp(&b.position)));
+    records.sort_by(|a, b| {
+        a.source_id
+            .cmp(&b.source_id)
+            .then(a.position.cmp(&b.position))
+    });
 
     // 2. The same email or key on two members: an error for each of them.
     let key_of = |r: &Record| -> Option<String> {
@@ -378,15 +404,21 @@ pub fn plan(
         (&by_key, IssueCode::DuplicateEmployeeId, "employee ID"),
     ] {
         for idxs in groups.values().filter(|v| v.len() > 1) {
-            let positions: Vec<String> =
-                idxs.iter().map(|&i| format!("#{}", records[i].position)).collect();
+            let positions: Vec<String> = idxs
+                .iter()
+                .map(|&i| format!("#{}", records[i].position))
+                .collect();
             for &i in idxs {
                 bad.entry(i).or_insert_with(|| {
                     issue_for(
                         &records[i],
                         Severity::Error,
                         code,
-                        Some(if what == "email" { "email" } else { "employee_id" }),
+                        Some(if what == "email" {
+                            "email"
+                        } else {
+                            "employee_id"
+                        }),
                         format!("the same {what} is on members {}", positions.join(", ")),
                     )
                 });
@@ -426,16 +458,41 @@ pub fn plan(
         rules: HashMap::new(),
         issues: Vec::new(),
     };
+    // Matches by ID are settled first, so that a member matching an employee by
+    // email only never takes the employee another member matches by ID. An email the
+    // ID-matched employee gives up in this sync is released: it matches nobody.
+    let id_target: Vec<Option<usize>> = records
+        .iter()
+        .map(|r| {
+            match settings.employee_ids {
+                EmployeeIds::Source => r.employee_id.as_deref().and_then(|id| dir_by_id.get(id)),
+                EmployeeIds::Generate => dir_by_source.get(r.source_id.as_str()),
+            }
+            .copied()
+        })
+        .collect();
+    let released: HashSet<usize> = records
+        .iter()
+        .zip(&id_target)
+        .filter_map(|(r, t)| {
+            let a = (*t)?;
+            let old = &directory[a];
+            let keeps = old.email_edited && !settings.override_emails;
+            let new = r.email.as_deref()?;
+            (!keeps && email_key(new) != email_key(&old.email)).then_some(a)
+        })
+        .collect();
     let mut claimed: HashMap<usize, usize> = HashMap::new(); // directory idx → record idx
-    let mut assignments: Vec<(usize, Option<usize>)> = Vec::with_capacity(records.len());
+    let mut targets: Vec<Option<Option<usize>>> = Vec::with_capacity(records.len());
     for (ri, r) in records.iter().enumerate() {
-        let by_id = match settings.employee_ids {
-            EmployeeIds::Source => r.employee_id.as_deref().and_then(|id| dir_by_id.get(id)),
-            EmployeeIds::Generate => dir_by_source.get(r.source_id.as_str()),
-        }
-        .copied();
-        let by_email = r.email.as_deref().and_then(|e| dir_by_email.get(&email_key(e))).copied();
-        let target = match (by_id, by_email) {
+        let by_id = id_target[ri];
+        let by_email = r
+            .email
+            .as_deref()
+            .and_then(|e| dir_by_email.get(&email_key(e)))
+            .copied()
+            .filter(|b| !released.contains(b));
+        targets.push(match (by_id, by_email) {
             (Some(a), Some(b)) if a != b => {
                 issues.push(issue_for(
                     r,
@@ -449,26 +506,39 @@ pub fn plan(
                     ),
                 ));
                 skipped += 1;
-                continue;
+                // Skipped, but it still holds the employee its ID matches.
+                claimed.insert(a, ri);
+                None
             }
-            (Some(a), _) | (None, Some(a)) => Some(a),
-            (None, None) => None,
-        };
+            (Some(a), _) => {
+                claimed.insert(a, ri);
+                Some(Some(a))
+            }
+            (None, b) => Some(b),
+        });
+    }
+    let mut assignments: Vec<(usize, Option<usize>)> = Vec::with_capacity(records.len());
+    for (ri, t) in targets.into_iter().enumerate() {
+        let Some(target) = t else { continue };
+        let r = &records[ri];
+        if let Some(t) = target
+            && let Some(&other) = claimed.get(&t)
+            && other != ri
+        {
+            issues.push(issue_for(
+                r,
+                Severity::Error,
+                IssueCode::IdentifierConflict,
+                Some("email"),
+                format!(
+                    "email matches employee {}, which member #{} matches by employee ID",
+                    directory[t].employee_id, records[other].position
+                ),
+            ));
+            skipped += 1;
+            continue;
+        }
         if let Some(t) = target {
-            if let Some(&other) = claimed.get(&t) {
-                issues.push(issue_for(
-                    r,
-                    Severity::Error,
-                    IssueCode::IdentifierConflict,
-                    None,
-                    format!(
-                        "matches employee {} which member #{} already matches",
-                        directory[t].employee_id, records[other].position
-                    ),
-                ));
-                skipped += 1;
-                continue;
-            }
             claimed.insert(t, ri);
         }
         assignments.push((ri, target));
@@ -503,7 +573,10 @@ pub fn plan(
         let slot = match target {
             Some(i) => Slot::Existing(i),
             None => {
-                let mut e = Employee { active: true, ..Employee::default() };
+                let mut e = Employee {
+                    active: true,
+                    ..Employee::default()
+                };
                 match &r.employee_id {
                     Some(id) => e.employee_id = id.clone(),
                     None => {
@@ -558,30 +631,49 @@ pub fn plan(
                     kept_email = true;
                 }
             }
-            set_if(may("secondary_email"), &mut e.secondary_email, r.secondary_email.clone());
+            set_if(
+                may("secondary_email"),
+                &mut e.secondary_email,
+                r.secondary_email.clone(),
+            );
             set_if(may("first_name"), &mut e.first_name, r.first_name.clone());
             set_if(may("last_name"), &mut e.last_name, r.last_name.clone());
-            set_if(may("preferred_name"), &mut e.preferred_name, r.preferred_name.clone());
+            set_if(
+                may("preferred_name"),
+                &mut e.preferred_name,
+                r.preferred_name.clone(),
+            );
             set_if(may("date_of_birth"), &mut e.date_of_birth, r.date_of_birth);
             if before_start.is_none() || settings.override_hire_date {
                 set_if(may("start_date"), &mut e.start_date, r.start_date);
             } else if r.start_date.is_some() && r.start_date != before_start {
                 kept_hire = true;
             }
-            set_if(may("latest_rehire_date"), &mut e.latest_rehire_date, r.latest_rehire_date);
+            set_if(
+                may("latest_rehire_date"),
+                &mut e.latest_rehire_date,
+                r.latest_rehire_date,
+            );
             let hire = match settings.hire_date_priority {
                 HireDatePriority::Original => e.start_date,
                 HireDatePriority::Latest => e.latest_rehire_date.or(e.start_date),
             };
             set_if(true, &mut e.hire_date, hire);
             set_if(may("end_date"), &mut e.end_date, r.end_date);
-            set_if(may("manager_email"), &mut e.manager_email, r.manager.email().map(str::to_string));
+            set_if(
+                may("manager_email"),
+                &mut e.manager_email,
+                r.manager.email().map(str::to_string),
+            );
             set_if(may("phone"), &mut e.phone, r.phone.clone());
             if only.is_none() {
                 // Mapped demographics the source no longer carries are cleared,
                 // unless excluded.
-                let mapped: BTreeSet<&str> =
-                    settings.mapping.iter().map(|m| m.demographic.as_str()).collect();
+                let mapped: BTreeSet<&str> = settings
+                    .mapping
+                    .iter()
+                    .map(|m| m.demographic.as_str())
+                    .collect();
                 e.demographics.retain(|k, _| {
                     !mapped.contains(k.as_str())
                         || settings.exclude_fields.contains(k)
@@ -613,7 +705,8 @@ pub fn plan(
                 "override_hire_date is off: the existing hire date is kept".into(),
             ));
         }
-        if settings.hire_date_priority == HireDatePriority::Latest && r.latest_rehire_date.is_some() {
+        if settings.hire_date_priority == HireDatePriority::Latest && r.latest_rehire_date.is_some()
+        {
             work.rule(slot, "hire_date", Rule::HireDatePriority);
         }
 
@@ -645,7 +738,8 @@ pub fn plan(
             work.rule(slot, "deactivation_reason", Rule::EndDate);
         } else if !r.source_active {
             // Inactive in the source without an end date: like a missing member.
-            let deactivate = settings.on_missing == OnMissing::Deactivate || options.deactivate_missing;
+            let deactivate =
+                settings.on_missing == OnMissing::Deactivate || options.deactivate_missing;
             if deactivate || is_new {
                 let rule = if settings.on_missing == OnMissing::Deactivate {
                     Rule::OnMissing
@@ -692,7 +786,8 @@ pub fn plan(
     // keeps is skipped (its changes are undone).
     let mut undone: HashSet<Slot> = HashSet::new();
     loop {
-        let mut owner: HashMap<String, Slot> = HashMap::with_capacity(directory.len() + work.created.len());
+        let mut owner: HashMap<String, Slot> =
+            HashMap::with_capacity(directory.len() + work.created.len());
         let mut clash: Option<(Slot, Slot)> = None;
         let mut check = |slot: Slot, email: &str| {
             if email.is_empty() || clash.is_some() {
@@ -715,15 +810,19 @@ pub fn plan(
             check(Slot::New(i), &e.email);
         }
         let Some((a, b)) = clash else { break };
-        let loser = if matches!(b, Slot::New(_)) || work.touched.contains_key(&match b {
-            Slot::Existing(i) => i,
-            Slot::New(_) => usize::MAX,
-        }) {
+        let loser = if matches!(b, Slot::New(_))
+            || work.touched.contains_key(&match b {
+                Slot::Existing(i) => i,
+                Slot::New(_) => usize::MAX,
+            }) {
             b
         } else {
             a
         };
-        let ri = record_slot.iter().find(|(s, _)| *s == loser).map(|(_, ri)| *ri);
+        let ri = record_slot
+            .iter()
+            .find(|(s, _)| *s == loser)
+            .map(|(_, ri)| *ri);
         let other = work.get(if loser == a { b } else { a }).employee_id.clone();
         if let Some(ri) = ri {
             issues.push(issue_for(
@@ -817,7 +916,9 @@ pub fn plan(
             continue;
         }
         if let Some(email) = r.manager.email() {
-            let ok = by_final_email.get(&email_key(email)).is_some_and(|m| work.get(*m).active);
+            let ok = by_final_email
+                .get(&email_key(email))
+                .is_some_and(|m| work.get(*m).active);
             if !ok {
                 let who = match source_id_of(&r.manager) {
                     Some(id) => format!("manager {id}"),
@@ -883,7 +984,13 @@ pub fn plan(
             "this reporting line closes a manager cycle; the link is dropped".to_string()
         };
         let issue = match record_of.get(&slot) {
-            Some(&ri) => issue_for(&records[ri], Severity::Warning, code, Some("manager_email"), message),
+            Some(&ri) => issue_for(
+                &records[ri],
+                Severity::Warning,
+                code,
+                Some("manager_email"),
+                message,
+            ),
             None => Issue {
                 position: None,
                 severity: Severity::Warning,
@@ -901,7 +1008,10 @@ pub fn plan(
     for &s in &final_slots {
         let e = work.get(s);
         if e.active
-            && let Some(m) = e.manager_email.as_deref().and_then(|m| by_final_email.get(&email_key(m)))
+            && let Some(m) = e
+                .manager_email
+                .as_deref()
+                .and_then(|m| by_final_email.get(&email_key(m)))
         {
             reports.insert(*m);
         }
@@ -919,7 +1029,10 @@ pub fn plan(
     let mut entries = Vec::new();
     let mut counts = Counts::default();
     let active_before = directory.iter().filter(|e| e.active).count();
-    let matched = record_slot.iter().filter(|(s, _)| matches!(s, Slot::Existing(_))).count();
+    let matched = record_slot
+        .iter()
+        .filter(|(s, _)| matches!(s, Slot::Existing(_)))
+        .count();
     let unchanged_matched = record_slot
         .iter()
         .filter(|(s, _)| matches!(s, Slot::Existing(i) if !work.touched.contains_key(i)))
@@ -938,8 +1051,16 @@ pub fn plan(
         let changes: Vec<Change> = changes
             .into_iter()
             .map(|(field, old, new)| {
-                let rule = rules.and_then(|r| r.get(&field)).copied().unwrap_or(Rule::Source);
-                Change { field, old, new, rule }
+                let rule = rules
+                    .and_then(|r| r.get(&field))
+                    .copied()
+                    .unwrap_or(Rule::Source);
+                Change {
+                    field,
+                    old,
+                    new,
+                    rule,
+                }
             })
             .collect();
         let action = match (before.active, after.active) {
@@ -1018,17 +1139,31 @@ pub fn plan(
         id_changes,
         matched,
         deactivation_triggered: deactivations >= settings.mass_deactivation_min.max(1)
-            && (deactivations as f64) > settings.mass_deactivation_percent / 100.0 * active_before as f64,
+            && (deactivations as f64)
+                > settings.mass_deactivation_percent / 100.0 * active_before as f64,
         id_change_triggered: id_changes > 0
             && (id_changes as f64) > settings.mass_id_change_percent / 100.0 * matched as f64,
     };
 
     issues.sort();
     issues.dedup();
-    counts.errors = issues.iter().filter(|i| i.severity == Severity::Error).count();
-    counts.warnings = issues.iter().filter(|i| i.severity == Severity::Warning).count();
+    counts.errors = issues
+        .iter()
+        .filter(|i| i.severity == Severity::Error)
+        .count();
+    counts.warnings = issues
+        .iter()
+        .filter(|i| i.severity == Severity::Warning)
+        .count();
     let _ = undone;
-    Plan { today, complete: options.complete, counts, entries, issues, mass_change }
+    Plan {
+        today,
+        complete: options.complete,
+        counts,
+        entries,
+        issues,
+        mass_change,
+    }
 }
 
 fn source_id_of(m: &ManagerRef) -> Option<&str> {
@@ -1038,4 +1173,30 @@ fn source_id_of(m: &ManagerRef) -> Option<&str> {
         | ManagerRef::NotInSnapshot { source_id } => Some(source_id),
         _ => None,
     }
+}
+
+/// Apply entries to an in-memory directory, as the store would: creates get the
+/// next free keys. Used by dry runs and tests; the store has its own transactional
+/// path.
+pub fn apply(directory: &[Employee], entries: &[&Entry]) -> Vec<Employee> {
+    let mut out = directory.to_vec();
+    let index: HashMap<EmployeeKey, usize> =
+        out.iter().enumerate().map(|(i, e)| (e.key, i)).collect();
+    let mut next_key = out.iter().map(|e| e.key).max().unwrap_or(0) + 1;
+    for entry in entries {
+        match entry.key.and_then(|k| index.get(&k)) {
+            Some(&i) => {
+                let key = out[i].key;
+                out[i] = entry.after.clone();
+                out[i].key = key;
+            }
+            None => {
+                let mut e = entry.after.clone();
+                e.key = next_key;
+                next_key += 1;
+                out.push(e);
+            }
+        }
+    }
+    out
 }

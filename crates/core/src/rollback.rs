@@ -37,13 +37,16 @@ pub struct RollbackPlan {
 /// Plan the rollback of `changes` against the current state of the employees.
 pub fn plan_rollback(changes: &[RecordedChange], current: &[Employee]) -> RollbackPlan {
     let by_key: HashMap<EmployeeKey, &Employee> = current.iter().map(|e| (e.key, e)).collect();
-    let mut grouped: std::collections::BTreeMap<EmployeeKey, Vec<&RecordedChange>> = Default::default();
+    let mut grouped: std::collections::BTreeMap<EmployeeKey, Vec<&RecordedChange>> =
+        Default::default();
     for c in changes {
         grouped.entry(c.key).or_default().push(c);
     }
     let mut out = RollbackPlan::default();
     for (key, cs) in grouped {
-        let Some(emp) = by_key.get(&key) else { continue };
+        let Some(emp) = by_key.get(&key) else {
+            continue;
+        };
         // Derived fields (is_manager) follow the rest; they never conflict.
         let drifted: Vec<String> = cs
             .iter()
@@ -51,7 +54,11 @@ pub fn plan_rollback(changes: &[RecordedChange], current: &[Employee]) -> Rollba
             .map(|c| c.field.clone())
             .collect();
         if !drifted.is_empty() {
-            out.conflicts.push(RollbackConflict { key, employee_id: emp.employee_id.clone(), fields: drifted });
+            out.conflicts.push(RollbackConflict {
+                key,
+                employee_id: emp.employee_id.clone(),
+                fields: drifted,
+            });
             continue;
         }
         let mut after = (*emp).clone();

@@ -62,7 +62,9 @@ impl SkipRule {
         } else {
             return Err(SettingsError::Invalid {
                 key: "do_not_import".into(),
-                message: format!("rule {text:?} must look like `field = value` or `field != value`"),
+                message: format!(
+                    "rule {text:?} must look like `field = value` or `field != value`"
+                ),
             });
         };
         let (field, value) = (field.trim(), value.trim());
@@ -72,7 +74,11 @@ impl SkipRule {
                 message: format!("rule {text:?} names no field"),
             });
         }
-        Ok(Self { field: field.to_string(), negate, value: value.to_string() })
+        Ok(Self {
+            field: field.to_string(),
+            negate,
+            value: value.to_string(),
+        })
     }
 }
 
@@ -196,15 +202,39 @@ pub enum SettingsError {
 /// Names of the settings that can be read and written by name, with a short help.
 pub const SETTING_KEYS: &[(&str, &str)] = &[
     ("employee_ids", "source | generate"),
-    ("email_fallback_personal", "true | false: use the personal email when there is no work email"),
-    ("phone_plus_prefix", "true | false: add a leading + to phone numbers"),
-    ("on_missing", "keep | deactivate: what a full sync does to employees missing from the source"),
-    ("hire_date_priority", "original | latest: which date anniversaries use"),
-    ("override_hire_date", "true | false: the source may overwrite an existing hire date"),
-    ("override_emails", "true | false: the source may overwrite an email an admin edited"),
-    ("exclude_fields", "comma-separated fields or demographics not imported"),
+    (
+        "email_fallback_personal",
+        "true | false: use the personal email when there is no work email",
+    ),
+    (
+        "phone_plus_prefix",
+        "true | false: add a leading + to phone numbers",
+    ),
+    (
+        "on_missing",
+        "keep | deactivate: what a full sync does to employees missing from the source",
+    ),
+    (
+        "hire_date_priority",
+        "original | latest: which date anniversaries use",
+    ),
+    (
+        "override_hire_date",
+        "true | false: the source may overwrite an existing hire date",
+    ),
+    (
+        "override_emails",
+        "true | false: the source may overwrite an email an admin edited",
+    ),
+    (
+        "exclude_fields",
+        "comma-separated fields or demographics not imported",
+    ),
     ("redact_fields", "comma-separated fields never stored"),
-    ("do_not_import", "semicolon-separated rules like `member_type = contractor`"),
+    (
+        "do_not_import",
+        "semicolon-separated rules like `member_type = contractor`",
+    ),
     ("privacy_guard", "true | false"),
     ("hold_mode", "block_sync | hold_records"),
     ("mass_deactivation_percent", "number 0-100"),
@@ -215,27 +245,45 @@ pub const SETTING_KEYS: &[(&str, &str)] = &[
 ];
 
 /// Fields that `redact_fields` may name.
-pub const REDACTABLE: &[&str] =
-    &["date_of_birth", "phone", "secondary_email", "preferred_name", "sex"];
+pub const REDACTABLE: &[&str] = &[
+    "date_of_birth",
+    "phone",
+    "secondary_email",
+    "preferred_name",
+    "sex",
+];
 
 fn parse_bool(key: &str, v: &str) -> Result<bool, SettingsError> {
     match v.trim().to_ascii_lowercase().as_str() {
         "true" | "on" | "yes" | "1" => Ok(true),
         "false" | "off" | "no" | "0" => Ok(false),
-        _ => Err(SettingsError::Invalid { key: key.into(), message: format!("{v:?} is not true or false") }),
+        _ => Err(SettingsError::Invalid {
+            key: key.into(),
+            message: format!("{v:?} is not true or false"),
+        }),
     }
 }
 
-fn parse_enum<T: for<'de> Deserialize<'de>>(key: &str, v: &str, allowed: &str) -> Result<T, SettingsError> {
+fn parse_enum<T: for<'de> Deserialize<'de>>(
+    key: &str,
+    v: &str,
+    allowed: &str,
+) -> Result<T, SettingsError> {
     serde_json::from_value(serde_json::Value::String(v.trim().to_ascii_lowercase())).map_err(|_| {
-        SettingsError::Invalid { key: key.into(), message: format!("{v:?} is not one of {allowed}") }
+        SettingsError::Invalid {
+            key: key.into(),
+            message: format!("{v:?} is not one of {allowed}"),
+        }
     })
 }
 
 fn parse_percent(key: &str, v: &str) -> Result<f64, SettingsError> {
     match v.trim().parse::<f64>() {
         Ok(p) if (0.0..=100.0).contains(&p) => Ok(p),
-        _ => Err(SettingsError::Invalid { key: key.into(), message: format!("{v:?} is not a number from 0 to 100") }),
+        _ => Err(SettingsError::Invalid {
+            key: key.into(),
+            message: format!("{v:?} is not a number from 0 to 100"),
+        }),
     }
 }
 
@@ -263,9 +311,12 @@ impl Settings {
             "override_emails" => self.override_emails.to_string(),
             "exclude_fields" => list(&self.exclude_fields),
             "redact_fields" => list(&self.redact_fields),
-            "do_not_import" => {
-                self.do_not_import.iter().map(|r| r.to_string()).collect::<Vec<_>>().join("; ")
-            }
+            "do_not_import" => self
+                .do_not_import
+                .iter()
+                .map(|r| r.to_string())
+                .collect::<Vec<_>>()
+                .join("; "),
             "privacy_guard" => self.privacy_guard.to_string(),
             "hold_mode" => enum_str(&self.hold_mode),
             "mass_deactivation_percent" => self.mass_deactivation_percent.to_string(),
@@ -280,7 +331,11 @@ impl Settings {
     /// Write one setting from text, validated. Nothing changes on error.
     pub fn set(&mut self, key: &str, value: &str) -> Result<(), SettingsError> {
         let split = |v: &str| -> BTreeSet<String> {
-            v.split(',').map(str::trim).filter(|s| !s.is_empty()).map(str::to_string).collect()
+            v.split(',')
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(str::to_string)
+                .collect()
         };
         match key {
             "employee_ids" => self.employee_ids = parse_enum(key, value, "source, generate")?,
@@ -309,7 +364,10 @@ impl Settings {
                 if let Some(bad) = set.iter().find(|f| !REDACTABLE.contains(&f.as_str())) {
                     return Err(SettingsError::Invalid {
                         key: key.into(),
-                        message: format!("{bad} cannot be redacted; choose from {}", REDACTABLE.join(", ")),
+                        message: format!(
+                            "{bad} cannot be redacted; choose from {}",
+                            REDACTABLE.join(", ")
+                        ),
                     });
                 }
                 self.redact_fields = set;
@@ -324,12 +382,15 @@ impl Settings {
             }
             "privacy_guard" => self.privacy_guard = parse_bool(key, value)?,
             "hold_mode" => self.hold_mode = parse_enum(key, value, "block_sync, hold_records")?,
-            "mass_deactivation_percent" => self.mass_deactivation_percent = parse_percent(key, value)?,
+            "mass_deactivation_percent" => {
+                self.mass_deactivation_percent = parse_percent(key, value)?
+            }
             "mass_deactivation_min" => {
-                self.mass_deactivation_min = value.trim().parse().map_err(|_| SettingsError::Invalid {
-                    key: key.into(),
-                    message: format!("{value:?} is not a whole number"),
-                })?
+                self.mass_deactivation_min =
+                    value.trim().parse().map_err(|_| SettingsError::Invalid {
+                        key: key.into(),
+                        message: format!("{value:?} is not a whole number"),
+                    })?
             }
             "mass_id_change_percent" => self.mass_id_change_percent = parse_percent(key, value)?,
             "timezone" => {
@@ -357,7 +418,10 @@ impl Settings {
 /// Normalise a demographic name for the "differs only by case, spacing or
 /// punctuation" warning.
 pub fn demographic_fold(name: &str) -> String {
-    name.chars().filter(|c| c.is_alphanumeric()).flat_map(|c| c.to_lowercase()).collect()
+    name.chars()
+        .filter(|c| c.is_alphanumeric())
+        .flat_map(|c| c.to_lowercase())
+        .collect()
 }
 
 #[cfg(test)]
@@ -377,7 +441,10 @@ mod tests {
             ("override_emails", "false"),
             ("exclude_fields", "phone,secondary_email"),
             ("redact_fields", "date_of_birth"),
-            ("do_not_import", "member_type = contractor; department != Sales"),
+            (
+                "do_not_import",
+                "member_type = contractor; department != Sales",
+            ),
             ("privacy_guard", "false"),
             ("hold_mode", "hold_records"),
             ("mass_deactivation_percent", "35"),
@@ -408,7 +475,10 @@ mod tests {
             ("nope", "x"),
         ] {
             let err = s.set(k, v).unwrap_err();
-            assert!(err.to_string().contains(k) || matches!(err, SettingsError::Unknown(_)), "{err}");
+            assert!(
+                err.to_string().contains(k) || matches!(err, SettingsError::Unknown(_)),
+                "{err}"
+            );
         }
         assert_eq!(s, before);
     }

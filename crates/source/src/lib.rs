@@ -82,7 +82,11 @@ pub enum SourceError {
     #[error("access denied: {0}")]
     Forbidden(String),
     #[error("the source answered {status} for {what} after {attempts} attempt(s)")]
-    Status { status: u16, what: String, attempts: u32 },
+    Status {
+        status: u16,
+        what: String,
+        attempts: u32,
+    },
     #[error("could not reach the source for {what}: {message}")]
     Transport { what: String, message: String },
     #[error("the source sent a malformed response for {what}: {message}")]

@@ -1,1 +1,370 @@
 #![forbid(unsafe_code)]
+//! The `Store` port: where the directory, integrations, imports and their history
+//! live. Every adapter (SQLite now, PostgreSQL later) passes the same contract suite
+//! in [`contract`].
+//!
+//! Every table is scoped by account. All writes to the directory go through
+//! [`Store::write`], one transaction per [`Changeset`]: a changeset is applied whole
+//! or not at all.
+
+pub mod contract;
+
+use async_trait::async_trait;
+use jiff::Timestamp;
+use roster_core::employee::{Employee, EmployeeKey};
+use roster_core::member::SourceField;
+use roster_core::plan::{Counts, Rule};
+use roster_core::rollback::RecordedChange;
+use roster_core::settings::Settings;
+use serde::{Deserialize, Serialize};
+
+pub type AccountId = i64;
+pub type IntegrationId = i64;
+pub type ImportId = i64;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("a sync of integration {0} is already running")]
+    SyncRunning(IntegrationId),
+    #[error("{what} {id} not found")]
+    NotFound { what: &'static str, id: String },
+    #[error("conflict: {0}")]
+    Conflict(String),
+    #[error(
+        "the database schema is version {found}, newer than this roster ({supported}); upgrade roster"
+    )]
+    TooNew { found: i64, supported: i64 },
+    #[error("stored data is corrupt: {0}")]
+    Corrupt(String),
+    #[error("database error: {0}")]
+    Database(String),
+}
+
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+/// Where an integration is in its lifecycle (DESIGN §2).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum IntegrationState {
+    /// Credentials stored; no setup sync yet.
+    Connected,
+    /// Setup sync done; the first manual sync has not been applied.
+    NeedsFinalise,
+    /// The first sync was applied.
+    Active,
+}
+
+impl IntegrationState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Connected => "connected",
+            Self::NeedsFinalise => "needs_finalise",
+            Self::Active => "active",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Some(match s {
+            "connected" => Self::Connected,
+            "needs_finalise" => Self::NeedsFinalise,
+            "active" => Self::Active,
+            _ => return None,
+        })
+    }
+}
+
+/// One source connection of an account.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Integration {
+    pub id: IntegrationId,
+    pub account_id: AccountId,
+    /// `justworks` or `csv`.
+    pub kind: String,
+    pub name: String,
+    pub state: IntegrationState,
+    pub settings: Settings,
+    /// Non-secret connection settings (base URL, client id, scopes …).
+    pub config: serde_json::Value,
+    /// Encrypted credentials (the engine encrypts; the store never sees plaintext).
+    pub credentials: Option<Vec<u8>>,
+    /// Source fields with sample values, from the setup sync.
+    pub source_fields: Vec<SourceField>,
+    pub company_name: Option<String>,
+    pub member_count: Option<i64>,
+    /// When the last applied sync started fetching (for incremental syncs).
+    pub last_fetch_at: Option<Timestamp>,
+    pub last_sync_at: Option<Timestamp>,
+    pub created_at: Timestamp,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct NewIntegration {
+    pub account_id: AccountId,
+    pub kind: String,
+    pub name: String,
+    pub config: serde_json::Value,
+    pub credentials: Option<Vec<u8>>,
+    pub settings: Settings,
+}
+
+/// What kind of run produced an import.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ImportKind {
+    Sync,
+    CsvImport,
+    Rollback,
+    /// An admin's edit (set email, exclude, include).
+    Manual,
+    Merge,
+    /// Due future end dates applied.
+    Tick,
+}
+
+impl ImportKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Sync => "sync",
+            Self::CsvImport => "csv_import",
+            Self::Rollback => "rollback",
+            Self::Manual => "manual",
+            Self::Merge => "merge",
+            Self::Tick => "tick",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Some(match s {
+            "sync" => Self::Sync,
+            "csv_import" => Self::CsvImport,
+            "rollback" => Self::Rollback,
+            "manual" => Self::Manual,
+            "merge" => Self::Merge,
+            "tick" => Self::Tick,
+            _ => return None,
+        })
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ImportStatus {
+    /// Everything planned was applied.
+    Applied,
+    /// Applied, with privacy-guarded employees held for approval.
+    PartiallyApplied,
+    /// A guard blocked it: nothing applied.
+    Blocked,
+    /// Reviewed, not applied (a dry run or the admin said no).
+    Discarded,
+    /// The fetch or the apply failed: nothing applied.
+    Failed,
+    /// Applied, then rolled back.
+    RolledBack,
+}
+
+impl ImportStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Applied => "applied",
+            Self::PartiallyApplied => "partially_applied",
+            Self::Blocked => "blocked",
+            Self::Discarded => "discarded",
+            Self::Failed => "failed",
+            Self::RolledBack => "rolled_back",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Some(match s {
+            "applied" => Self::Applied,
+            "partially_applied" => Self::PartiallyApplied,
+            "blocked" => Self::Blocked,
+            "discarded" => Self::Discarded,
+            "failed" => Self::Failed,
+            "rolled_back" => Self::RolledBack,
+            _ => return None,
+        })
+    }
+}
+
+/// One field change as recorded.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FieldChange {
+    pub field: String,
+    pub old: Option<String>,
+    pub new: Option<String>,
+    pub rule: Rule,
+}
+
+/// One employee an import touches (or would have touched).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct EntryRecord {
+    /// `create`, `update`, `deactivate`, `reactivate` (or `restore` for rollbacks).
+    pub action: String,
+    /// `None` for an employee the write creates; filled in by the store.
+    pub key: Option<EmployeeKey>,
+    pub employee_id: String,
+    /// Field changes. Empty for a create (the employee row holds the values).
+    pub changes: Vec<FieldChange>,
+    /// The employee as it will be. Written to the directory when `applied`.
+    pub after: Employee,
+    /// Written to the directory by this changeset.
+    pub applied: bool,
+    /// Held for approval by the privacy guard.
+    pub held: bool,
+    pub privacy: bool,
+}
+
+/// An outbound notification, delivered later from the outbox.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Notification {
+    /// e.g. `sync.applied`, `sync.blocked`, `sync.failed`.
+    pub event: String,
+    pub payload: serde_json::Value,
+}
+
+/// Everything one run records, written in one transaction.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Changeset {
+    pub integration_id: Option<IntegrationId>,
+    pub kind: ImportKind,
+    /// `manual` or `automatic`.
+    pub trigger: String,
+    pub status: ImportStatus,
+    pub started_at: Timestamp,
+    pub finished_at: Timestamp,
+    pub counts: Counts,
+    /// The plan's issues, diagnostics, guard findings, file name … (JSON).
+    pub details: serde_json::Value,
+    pub entries: Vec<EntryRecord>,
+    pub notifications: Vec<Notification>,
+    /// This changeset rolls back that import; its status becomes `rolled_back`.
+    pub rolls_back: Option<ImportId>,
+    /// Set the integration's state / last-sync marks in the same transaction.
+    pub integration_update: Option<IntegrationUpdate>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct IntegrationUpdate {
+    pub state: Option<IntegrationState>,
+    pub last_fetch_at: Option<Timestamp>,
+    pub last_sync_at: Option<Timestamp>,
+}
+
+/// An import as listed in the history.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ImportSummary {
+    pub id: ImportId,
+    pub integration_id: Option<IntegrationId>,
+    pub kind: ImportKind,
+    pub trigger: String,
+    pub status: ImportStatus,
+    pub started_at: Timestamp,
+    pub finished_at: Timestamp,
+    pub counts: Counts,
+}
+
+/// An import with everything recorded for it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ImportRecord {
+    pub summary: ImportSummary,
+    pub details: serde_json::Value,
+    pub entries: Vec<EntryRecord>,
+}
+
+/// One line of an employee's change history.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct HistoryEntry {
+    pub import_id: ImportId,
+    pub kind: ImportKind,
+    pub at: Timestamp,
+    pub action: String,
+    pub changes: Vec<FieldChange>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct OutboxMessage {
+    pub id: i64,
+    pub import_id: Option<ImportId>,
+    pub event: String,
+    pub payload: serde_json::Value,
+    pub created_at: Timestamp,
+    pub delivered_at: Option<Timestamp>,
+}
+
+/// Filter for listing employees.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EmployeeQuery {
+    /// Case-insensitive substring of employee ID, email, first, last or preferred name.
+    pub search: Option<String>,
+    pub include_inactive: bool,
+    pub limit: Option<usize>,
+    pub offset: usize,
+}
+
+#[async_trait]
+pub trait Store: Send + Sync {
+    /// The account with this name, created if missing.
+    async fn ensure_account(&self, name: &str) -> Result<AccountId>;
+
+    async fn create_integration(&self, new: NewIntegration) -> Result<Integration>;
+    async fn integration(
+        &self,
+        account: AccountId,
+        id: IntegrationId,
+    ) -> Result<Option<Integration>>;
+    async fn integrations(&self, account: AccountId) -> Result<Vec<Integration>>;
+    /// Overwrite an integration's mutable columns (name, state, settings, config,
+    /// credentials, source fields, company, counts, marks).
+    async fn save_integration(&self, integration: &Integration) -> Result<()>;
+    /// Remove credentials, mapping, settings and schedule; keep directory and imports.
+    async fn delete_integration(&self, account: AccountId, id: IntegrationId) -> Result<bool>;
+
+    /// The whole directory of an account (every employee, deactivated included).
+    async fn directory(&self, account: AccountId) -> Result<Vec<Employee>>;
+    async fn employee(&self, account: AccountId, key: EmployeeKey) -> Result<Option<Employee>>;
+    /// By employee ID, or by email (case-insensitive).
+    async fn find_employee(
+        &self,
+        account: AccountId,
+        id_or_email: &str,
+    ) -> Result<Option<Employee>>;
+    async fn employees(&self, account: AccountId, query: &EmployeeQuery) -> Result<Vec<Employee>>;
+    async fn count_employees(&self, account: AccountId, active_only: bool) -> Result<u64>;
+
+    /// Take the sync lock of an integration for `holder` until `until`. A live lock
+    /// held by someone else is `StoreError::SyncRunning`; an expired one is taken over.
+    async fn lock_sync(
+        &self,
+        account: AccountId,
+        integration: IntegrationId,
+        holder: &str,
+        until: Timestamp,
+    ) -> Result<()>;
+    async fn unlock_sync(
+        &self,
+        account: AccountId,
+        integration: IntegrationId,
+        holder: &str,
+    ) -> Result<()>;
+
+    /// Record an import and apply its applied entries, in one transaction. Returns
+    /// the import id. Entries with `key: None` and `applied` are created and get keys.
+    async fn write(&self, account: AccountId, changeset: Changeset) -> Result<ImportId>;
+
+    async fn imports(&self, account: AccountId, limit: usize) -> Result<Vec<ImportSummary>>;
+    async fn import(&self, account: AccountId, id: ImportId) -> Result<Option<ImportRecord>>;
+    /// The field changes an applied import made, for rollback (creates flagged).
+    async fn import_changes(&self, account: AccountId, id: ImportId)
+    -> Result<Vec<RecordedChange>>;
+    /// Newest first.
+    async fn employee_history(
+        &self,
+        account: AccountId,
+        key: EmployeeKey,
+    ) -> Result<Vec<HistoryEntry>>;
+
+    async fn outbox(&self, account: AccountId, limit: usize) -> Result<Vec<OutboxMessage>>;
+    async fn mark_delivered(&self, account: AccountId, id: i64, at: Timestamp) -> Result<()>;
+}

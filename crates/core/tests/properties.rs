@@ -1,0 +1,207 @@
+//! Invariants of the planner over random companies.
+
+mod common;
+
+use std::collections::HashMap;
+
+use common::*;
+use proptest::prelude::*;
+use roster_core::Employee;
+use roster_core::guard::{Confirmations, Decision, Trigger, decide};
+use roster_core::member::{ManagerRef, SourceMember};
+use roster_core::normalise::email_key;
+use roster_core::plan::{PlanOptions, apply, plan};
+use roster_core::settings::Settings;
+
+const FIRST: &[&str] = &["Ada", "Grace", "Alan", "Zoë", "José"];
+const LAST: &[&str] = &["Lovelace", "Hopper", "Turing", "Nguyễn"];
+const ENDS: &[Option<&str>] = &[
+    None,
+    None,
+    None,
+    Some("2020-01-01"),
+    Some("2026-11-23"),
+    Some("2027-06-30"),
+];
+
+#[derive(Clone, Debug)]
+struct Spec {
+    id: u8,
+    first: usize,
+    last: usize,
+    email: Option<u8>,
+    manager: Option<usize>,
+    end: usize,
+    active: bool,
+    dob_year: u16,
+}
+
+fn spec() -> impl Strategy<Value = Spec> {
+    (
+        0u8..14,
+        0..FIRST.len(),
+        0..LAST.len(),
+        prop::option::weighted(0.9, 0u8..16),
+        prop::option::of(0usize..12),
+        0..ENDS.len(),
+        prop::bool::weighted(0.9),
+        1960u16..2000,
+    )
+        .prop_map(
+            |(id, first, last, email, manager, end, active, dob_year)| Spec {
+                id,
+                first,
+                last,
+                email,
+                manager,
+                end,
+                active,
+                dob_year,
+            },
+        )
+}
+
+fn members(specs: &[Spec]) -> Vec<SourceMember> {
+    let mut ms: Vec<SourceMember> = specs
+        .iter()
+        .enumerate()
+        .map(|(i, s)| {
+            let mut m = SourceMember::new(format!("m{}", s.id), i + 1);
+            m.active = Some(s.active);
+            m.given_name = Some(FIRST[s.first].into());
+            m.family_name = Some(LAST[s.last].into());
+            m.work_email = s.email.map(|e| format!("p{e}@acme.example"));
+            m.date_of_birth = Some(format!("{}-03-04", s.dob_year));
+            m.start_date = Some("2015-01-01".into());
+            m.end_date = ENDS[s.end].map(str::to_string);
+            m
+        })
+        .collect();
+    let emails: Vec<(String, Option<String>)> = ms
+        .iter()
+        .map(|m| (m.source_id.clone(), m.work_email.clone()))
+        .collect();
+    for (m, s) in ms.iter_mut().zip(specs) {
+        if let Some(k) = s.manager
+            && let Some((sid, email)) = emails.get(k)
+        {
+            m.manager = match email {
+                Some(e) => ManagerRef::Resolved {
+                    source_id: sid.clone(),
+                    email: e.clone(),
+                },
+                None => ManagerRef::NoWorkEmail {
+                    source_id: sid.clone(),
+                },
+            };
+        }
+    }
+    ms
+}
+
+fn settings(flags: u8) -> Settings {
+    let mut s = Settings::default();
+    if flags & 1 != 0 {
+        s.set("on_missing", "deactivate").unwrap();
+    }
+    if flags & 2 != 0 {
+        s.set("employee_ids", "generate").unwrap();
+    }
+    if flags & 4 != 0 {
+        s.set("hire_date_priority", "latest").unwrap();
+    }
+    if flags & 8 != 0 {
+        s.set("hold_mode", "hold_records").unwrap();
+    }
+    s
+}
+
+fn has_cycle(dir: &[Employee]) -> bool {
+    let by_email: HashMap<String, usize> = dir
+        .iter()
+        .enumerate()
+        .filter(|(_, e)| !e.email.is_empty())
+        .map(|(i, e)| (email_key(&e.email), i))
+        .collect();
+    for start in 0..dir.len() {
+        let mut cur = start;
+        for _ in 0..=dir.len() {
+            match dir[cur]
+                .manager_email
+                .as_deref()
+                .and_then(|m| by_email.get(&email_key(m)))
+            {
+                Some(&n) if n == start => return true,
+                Some(&n) => cur = n,
+                None => break,
+            }
+        }
+    }
+    false
+}
+
+fn all(p: &roster_core::Plan) -> Vec<&roster_core::plan::Entry> {
+    p.entries.iter().collect()
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 256, .. ProptestConfig::default() })]
+
+    #[test]
+    fn planning_is_deterministic(day1 in prop::collection::vec(spec(), 0..12), day2 in prop::collection::vec(spec(), 0..12), flags in 0u8..16) {
+        let s = settings(flags);
+        let p1 = plan(&[], members(&day1), &[], &s, TODAY, &full());
+        let dir = apply(&[], &all(&p1));
+        let a = plan(&dir, members(&day2), &[], &s, TODAY, &full());
+        let b = plan(&dir, members(&day2), &[], &s, TODAY, &full());
+        prop_assert_eq!(serde_json::to_string(&a).unwrap(), serde_json::to_string(&b).unwrap());
+        // The order members arrive in does not change what is done.
+        let mut rev = members(&day2);
+        rev.reverse();
+        let c = plan(&dir, rev, &[], &s, TODAY, &full());
+        prop_assert_eq!(serde_json::to_string(&a.entries).unwrap(), serde_json::to_string(&c.entries).unwrap());
+    }
+
+    #[test]
+    fn apply_then_replan_is_empty(day1 in prop::collection::vec(spec(), 0..12), day2 in prop::collection::vec(spec(), 0..12), flags in 0u8..16) {
+        let s = settings(flags);
+        let p1 = plan(&[], members(&day1), &[], &s, TODAY, &full());
+        let dir = apply(&[], &all(&p1));
+        let p2 = plan(&dir, members(&day2), &[], &s, TODAY, &full());
+        let dir2 = apply(&dir, &all(&p2));
+        let p3 = plan(&dir2, members(&day2), &[], &s, TODAY, &full());
+        prop_assert!(p3.entries.is_empty(), "re-plan not empty: {:#?}", p3.entries);
+    }
+
+    #[test]
+    fn no_plan_creates_a_manager_cycle(day1 in prop::collection::vec(spec(), 0..12), day2 in prop::collection::vec(spec(), 0..12), flags in 0u8..16) {
+        let s = settings(flags);
+        let p1 = plan(&[], members(&day1), &[], &s, TODAY, &full());
+        let dir = apply(&[], &all(&p1));
+        prop_assert!(!has_cycle(&dir));
+        let p2 = plan(&dir, members(&day2), &[], &s, TODAY, &PlanOptions::default());
+        prop_assert!(!has_cycle(&apply(&dir, &all(&p2))));
+    }
+
+    #[test]
+    fn a_guarded_change_is_never_applied_without_confirmation(day1 in prop::collection::vec(spec(), 1..12), renames in prop::collection::vec((0usize..12, 0..FIRST.len(), 0u8..16), 0..6), flags in 0u8..16) {
+        let s = settings(flags);
+        let p1 = plan(&[], members(&day1), &[], &s, TODAY, &full());
+        let dir = apply(&[], &all(&p1));
+        let mut day2 = day1.clone();
+        for (i, first, email) in renames {
+            if let Some(sp) = day2.get_mut(i) {
+                sp.first = first;
+                sp.email = Some(email);
+            }
+        }
+        let p2 = plan(&dir, members(&day2), &[], &s, TODAY, &full());
+        for trigger in [Trigger::Automatic, Trigger::Manual] {
+            let d = decide(&p2, trigger, &s, Confirmations { privacy: false, mass_change: true });
+            if let Decision::Apply { apply, held } = d {
+                prop_assert!(apply.iter().all(|i| !p2.entries[*i].privacy));
+                prop_assert_eq!(held.len(), p2.counts.privacy);
+            }
+        }
+    }
+}
