@@ -1200,3 +1200,107 @@ pub fn apply(directory: &[Employee], entries: &[&Entry]) -> Vec<Employee> {
     }
     out
 }
+
+/// Re-derive `is_manager` for a directory after some rows changed; returns the keys
+/// whose flag flips.
+pub fn manager_flags(directory: &[Employee]) -> Vec<(EmployeeKey, bool)> {
+    let by_email: HashMap<String, usize> = directory
+        .iter()
+        .enumerate()
+        .filter(|(_, e)| !e.email.is_empty() && e.merged_into.is_none())
+        .map(|(i, e)| (email_key(&e.email), i))
+        .collect();
+    let mut has_report = vec![false; directory.len()];
+    for e in directory.iter().filter(|e| e.active) {
+        if let Some(&m) = e.manager_email.as_deref().and_then(|m| by_email.get(&email_key(m))) {
+            has_report[m] = true;
+        }
+    }
+    directory
+        .iter()
+        .enumerate()
+        .filter_map(|(i, e)| {
+            let flag = e.active && has_report[i];
+            (flag != e.is_manager).then_some((e.key, flag))
+        })
+        .collect()
+}
+
+/// Turn admin edits (employees as they should be) into a plan of updates, with
+/// `is_manager` re-derived over the whole directory.
+pub fn edits(directory: &[Employee], changed: Vec<Employee>, rule: Rule, today: Date) -> Plan {
+    let index: HashMap<EmployeeKey, usize> =
+        directory.iter().enumerate().map(|(i, e)| (e.key, i)).collect();
+    let mut after: BTreeMap<usize, Employee> = BTreeMap::new();
+    for e in changed {
+        if let Some(&i) = index.get(&e.key) {
+            after.insert(i, e);
+        }
+    }
+    let mut merged: Vec<Employee> = directory.to_vec();
+    for (i, e) in &after {
+        merged[*i] = e.clone();
+    }
+    for (key, flag) in manager_flags(&merged) {
+        let i = index[&key];
+        after.entry(i).or_insert_with(|| merged[i].clone()).is_manager = flag;
+    }
+    let mut entries = Vec::new();
+    let mut counts = Counts::default();
+    for (i, a) in after {
+        let before = &directory[i];
+        let changes: Vec<Change> = diff(before, &a)
+            .into_iter()
+            .map(|(field, old, new)| {
+                let r = if field == "is_manager" { Rule::Derived } else { rule };
+                Change { field, old, new, rule: r }
+            })
+            .collect();
+        if changes.is_empty() {
+            continue;
+        }
+        let action = match (before.active, a.active) {
+            (true, false) => {
+                counts.deactivated += 1;
+                Action::Deactivate
+            }
+            (false, true) => {
+                counts.reactivated += 1;
+                Action::Reactivate
+            }
+            _ => {
+                counts.updated += 1;
+                Action::Update
+            }
+        };
+        entries.push(Entry {
+            action,
+            key: Some(before.key),
+            employee_id: a.employee_id.clone(),
+            source_id: a.source_id.clone(),
+            changes,
+            after: a,
+            privacy: false,
+            id_change: false,
+            possible_duplicate_of: None,
+        });
+    }
+    entries.sort_by(|a, b| a.action.cmp(&b.action).then_with(|| a.employee_id.cmp(&b.employee_id)));
+    Plan { today, complete: false, counts, entries, issues: Vec::new(), mass_change: MassChange::default() }
+}
+
+/// Future end dates that have come due: deactivate those employees today even though
+/// the source did not change (DESIGN §6).
+pub fn tick(directory: &[Employee], today: Date) -> Plan {
+    let due: Vec<Employee> = directory
+        .iter()
+        .filter(|e| e.active && e.merged_into.is_none() && e.end_date.is_some_and(|d| d <= today))
+        .map(|e| {
+            let mut e = e.clone();
+            e.active = false;
+            e.deactivation_reason = Some(DeactivationReason::EndDate);
+            e
+        })
+        .collect();
+    edits(directory, due, Rule::EndDate, today)
+}

@@ -838,3 +838,51 @@ fn an_email_taken_by_another_employee_is_refused() {
     // m2's email now matches m3 and its id matches m2: a conflict.
     assert!(codes(&p).contains(&"identifier_conflict"));
 }
+
+#[test]
+fn tick_applies_due_end_dates_and_rederives_managers() {
+    let mut ms = base();
+    ms[1].end_date = Some("2026-11-30".into());
+    ms[2].end_date = Some("2026-11-30".into());
+    let (_, dir) = sync(&[], ms, &Settings::default());
+    assert!(roster_core::plan::tick(&dir, TODAY).entries.is_empty());
+    let p = roster_core::plan::tick(&dir, date(2026, 11, 30));
+    assert_eq!(p.counts.deactivated, 2);
+    let ceo = p.entries.iter().find(|e| e.employee_id == "m1").expect("the CEO loses both reports");
+    assert_eq!(ceo.changes[0].field, "is_manager");
+    assert_eq!(ceo.changes[0].rule, Rule::Derived);
+}
+
+#[test]
+fn rollback_restores_unless_changed_since() {
+    use roster_core::rollback::{RecordedChange, plan_rollback};
+    let (_, dir) = sync(&[], base(), &Settings::default());
+    let mut ms = base();
+    ms[1].fields.insert("job_title".into(), "Admiral".into());
+    ms[2].fields.insert("job_title".into(), "Cryptanalyst".into());
+    let (p, mut dir2) = sync(&dir, ms, &Settings::default());
+    let recorded: Vec<RecordedChange> = p
+        .entries
+        .iter()
+        .flat_map(|e| {
+            e.changes.iter().map(move |c| RecordedChange {
+                key: e.key.unwrap(),
+                field: c.field.clone(),
+                old: c.old.clone(),
+                new: c.new.clone(),
+                created: false,
+            })
+        })
+        .collect();
+    // Alan's title changed again after the import.
+    for e in dir2.iter_mut().filter(|e| e.employee_id == "m3") {
+        e.demographics.insert("Job Title".into(), "Professor".into());
+    }
+    let rb = plan_rollback(&recorded, &dir2);
+    assert_eq!(rb.restore.len(), 1);
+    assert_eq!(rb.restore[0].0.employee_id, "m2");
+    assert_eq!(rb.restore[0].0.demographics.get("Job Title"), None);
+    assert_eq!(rb.conflicts.len(), 1);
+    assert_eq!(rb.conflicts[0].employee_id, "m3");
+    assert_eq!(rb.conflicts[0].fields, ["demographic:Job Title"]);
+}

@@ -1,1 +1,12 @@
 #![forbid(unsafe_code)]
+//! One sync run and every other change to the directory: Source + Store + Clock →
+//! fetch, plan, guard, apply, record. No rules of its own: those live in
+//! `roster-core`; this crate sequences them and records what happened.
+
+pub mod clock;
+pub mod crypto;
+mod engine;
+
+pub use clock::{Clock, FixedClock, SystemClock};
+pub use crypto::{Cipher, CryptoError};
+pub use engine::*;

@@ -21,9 +21,9 @@ use oauth2::basic::{
 };
 use oauth2::{
     AuthType, AuthUrl, AuthorizationCode, ClientId, ClientSecret, CsrfToken, EndpointNotSet,
-    EndpointSet, ExtraTokenFields, PkceCodeChallenge, PkceCodeVerifier, RedirectUrl,
-    RefreshToken, RequestTokenError, Scope, StandardRevocableToken, StandardTokenResponse,
-    TokenResponse, TokenUrl,
+    EndpointSet, ExtraTokenFields, PkceCodeChallenge, PkceCodeVerifier, RedirectUrl, RefreshToken,
+    RequestTokenError, Scope, StandardRevocableToken, StandardTokenResponse, TokenResponse,
+    TokenUrl,
 };
 use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize, Serializer};
@@ -79,7 +79,10 @@ impl fmt::Debug for TokenSet {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("TokenSet")
             .field("access_token", &"[redacted]")
-            .field("refresh_token", &self.refresh_token.as_ref().map(|_| "[redacted]"))
+            .field(
+                "refresh_token",
+                &self.refresh_token.as_ref().map(|_| "[redacted]"),
+            )
             .field("expires_at", &self.expires_at)
             .field("refresh_expires_at", &self.refresh_expires_at)
             .field("scopes", &self.scopes)
@@ -104,7 +107,9 @@ impl TokenSet {
     /// Whether `scope` was granted, counting the hierarchy (`member.detail:read`
     /// includes `member.basic:read`, …). `None` when the scopes are unknown.
     pub fn has_scope(&self, scope: &str) -> Option<bool> {
-        self.scopes.as_deref().map(|granted| scope_granted(granted, scope))
+        self.scopes
+            .as_deref()
+            .map(|granted| scope_granted(granted, scope))
     }
 }
 
@@ -118,7 +123,10 @@ const SCOPE_PARENTS: &[(&str, &str)] = &[
 /// Whether `scope` is among `granted`, directly or through a parent scope.
 pub fn scope_granted(granted: &[String], scope: &str) -> bool {
     granted.iter().any(|g| {
-        g == scope || SCOPE_PARENTS.iter().any(|(child, parent)| *child == scope && g == parent)
+        g == scope
+            || SCOPE_PARENTS
+                .iter()
+                .any(|(child, parent)| *child == scope && g == parent)
     })
 }
 
@@ -144,7 +152,10 @@ pub struct MemoryTokenStore {
 
 impl MemoryTokenStore {
     pub fn new(tokens: Option<TokenSet>) -> Self {
-        Self { tokens: Mutex::new(tokens), saves: AtomicUsize::new(0) }
+        Self {
+            tokens: Mutex::new(tokens),
+            saves: AtomicUsize::new(0),
+        }
     }
 
     /// How many times `save` was called.
@@ -154,7 +165,10 @@ impl MemoryTokenStore {
 
     /// The tokens held now.
     pub fn current(&self) -> Option<TokenSet> {
-        self.tokens.lock().unwrap_or_else(|e| e.into_inner()).clone()
+        self.tokens
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
     }
 }
 
@@ -214,10 +228,16 @@ pub enum AuthError {
     /// The grant (code or refresh token) is invalid, expired, revoked or already used:
     /// the connection must be authorised again.
     #[error("the authorization server rejected the grant ({code}); authorise the connection again")]
-    InvalidGrant { code: String, description: Option<String> },
+    InvalidGrant {
+        code: String,
+        description: Option<String>,
+    },
     /// Any other OAuth error answer (`invalid_client`, `invalid_request`, …).
     #[error("the authorization server refused the request ({code})")]
-    Rejected { code: String, description: Option<String> },
+    Rejected {
+        code: String,
+        description: Option<String>,
+    },
     /// The admin pressed Deny on the consent page (`error=access_denied`).
     #[error("access denied on the consent page")]
     AccessDenied,
@@ -330,7 +350,9 @@ impl OAuthClient {
     /// A client sharing an existing reqwest client.
     pub fn with_http(config: &JustworksConfig, http: reqwest::Client) -> Result<Self, AuthError> {
         let mut client = oauth2::Client::new(ClientId::new(config.client_id.clone()))
-            .set_client_secret(ClientSecret::new(config.client_secret.expose_secret().to_owned()))
+            .set_client_secret(ClientSecret::new(
+                config.client_secret.expose_secret().to_owned(),
+            ))
             .set_auth_uri(AuthUrl::from_url(config.authorize_url.clone()))
             .set_token_uri(TokenUrl::from_url(config.token_endpoint()))
             .set_auth_type(AuthType::RequestBody);
@@ -371,12 +393,17 @@ impl OAuthClient {
         code: &str,
         verifier: Option<PkceVerifier>,
     ) -> Result<TokenSet, AuthError> {
-        let mut request = self.client.exchange_code(AuthorizationCode::new(code.to_owned()));
+        let mut request = self
+            .client
+            .exchange_code(AuthorizationCode::new(code.to_owned()));
         if let Some(verifier) = verifier {
-            request = request
-                .set_pkce_verifier(PkceCodeVerifier::new(verifier.secret().to_owned()));
+            request =
+                request.set_pkce_verifier(PkceCodeVerifier::new(verifier.secret().to_owned()));
         }
-        let response = request.request_async(&self.http).await.map_err(token_error)?;
+        let response = request
+            .request_async(&self.http)
+            .await
+            .map_err(token_error)?;
         let tokens = token_set(&response, None);
         tracing::info!(
             scopes = ?tokens.scopes,
@@ -389,7 +416,10 @@ impl OAuthClient {
     /// Use the refresh token for new tokens. A refresh token in the answer replaces
     /// the old one (Justworks rotates them); otherwise the old one is kept.
     pub async fn refresh(&self, tokens: &TokenSet) -> Result<TokenSet, AuthError> {
-        let refresh = tokens.refresh_token.as_ref().ok_or(AuthError::NoRefreshToken)?;
+        let refresh = tokens
+            .refresh_token
+            .as_ref()
+            .ok_or(AuthError::NoRefreshToken)?;
         let refresh = RefreshToken::new(refresh.expose_secret().to_owned());
         let response = self
             .client
@@ -430,7 +460,10 @@ impl OAuthClient {
         let body = response.bytes().await.unwrap_or_default();
         match serde_json::from_slice::<OAuthErrorBody>(&body) {
             Ok(err) => Err(classify_oauth_error(err.error, err.error_description)),
-            Err(_) => Err(AuthError::Status { status: status.as_u16(), what: "token revocation" }),
+            Err(_) => Err(AuthError::Status {
+                status: status.as_u16(),
+                what: "token revocation",
+            }),
         }
     }
 }
@@ -488,14 +521,22 @@ fn token_set(response: &JustworksTokenResponse, previous: Option<&TokenSet>) -> 
                 .ok()
                 .and_then(|d| now.checked_add(d).ok())
         });
-    let new_refresh = response.refresh_token().map(|t| SecretString::from(t.secret().clone()));
+    let new_refresh = response
+        .refresh_token()
+        .map(|t| SecretString::from(t.secret().clone()));
     let rotated = new_refresh.is_some();
     let refresh_token = new_refresh.or_else(|| previous.and_then(|p| p.refresh_token.clone()));
     let refresh_expires_at = extra
         .refresh_token_expires_at
         .as_ref()
         .and_then(parse_instant)
-        .or_else(|| if rotated { None } else { previous.and_then(|p| p.refresh_expires_at) });
+        .or_else(|| {
+            if rotated {
+                None
+            } else {
+                previous.and_then(|p| p.refresh_expires_at)
+            }
+        });
     let scopes = response
         .scopes()
         .map(|scopes| scopes.iter().map(|s| s.as_str().to_owned()).collect())
@@ -563,12 +604,18 @@ mod tests {
 
     #[test]
     fn scope_hierarchy() {
-        let granted = vec!["member.detail:read".to_owned(), "company.detail:read".to_owned()];
+        let granted = vec![
+            "member.detail:read".to_owned(),
+            "company.detail:read".to_owned(),
+        ];
         assert!(scope_granted(&granted, "member.basic:read"));
         assert!(scope_granted(&granted, "member.detail:read"));
         assert!(scope_granted(&granted, "company.basic:read"));
         assert!(!scope_granted(&granted, "member.dob:read"));
-        assert!(!scope_granted(&["member.basic:read".to_owned()], "member.detail:read"));
+        assert!(!scope_granted(
+            &["member.basic:read".to_owned()],
+            "member.detail:read"
+        ));
     }
 
     #[test]
@@ -580,9 +627,11 @@ mod tests {
 
     #[test]
     fn authorize_url_has_state_scopes_and_pkce() {
-        let mut config = JustworksConfig::default();
-        config.client_id = "cid".into();
-        config.redirect_uri = Some("http://127.0.0.1:8765/callback".parse().unwrap());
+        let config = JustworksConfig {
+            client_id: "cid".into(),
+            redirect_uri: Some("http://127.0.0.1:8765/callback".parse().unwrap()),
+            ..JustworksConfig::default()
+        };
         let client = OAuthClient::new(&config).unwrap();
         let (url, verifier) = client.authorize_url("st4te", true);
         let q: std::collections::HashMap<_, _> = url.query_pairs().into_owned().collect();

@@ -93,22 +93,32 @@ impl Default for JustworksConfig {
 
 impl JustworksConfig {
     /// Defaults pointed at another API host (a sandbox): the authorize and token
-    /// endpoints move with it.
+    /// endpoints move with it. The production host keeps the production consent page.
     pub fn with_base_url(base_url: Url) -> Self {
-        let mut config = Self::default();
-        config.authorize_url = join(&base_url, "oauth/authorize");
-        config.base_url = base_url;
-        config
+        let authorize_url = if base_url.as_str().trim_end_matches('/') == DEFAULT_BASE_URL {
+            Url::parse(DEFAULT_AUTHORIZE_URL).expect("constant URL")
+        } else {
+            join(&base_url, "oauth/authorize")
+        };
+        Self {
+            authorize_url,
+            base_url,
+            ..Self::default()
+        }
     }
 
     /// The token endpoint in use.
     pub fn token_endpoint(&self) -> Url {
-        self.token_url.clone().unwrap_or_else(|| join(&self.base_url, "oauth/token"))
+        self.token_url
+            .clone()
+            .unwrap_or_else(|| join(&self.base_url, "oauth/token"))
     }
 
     /// The revocation endpoint in use.
     pub fn revoke_endpoint(&self) -> Url {
-        self.revoke_url.clone().unwrap_or_else(|| join(&self.base_url, "v1/oauth/revoke"))
+        self.revoke_url
+            .clone()
+            .unwrap_or_else(|| join(&self.base_url, "v1/oauth/revoke"))
     }
 
     /// `{base_url}/{path}` whatever the base's trailing slash.
@@ -119,7 +129,11 @@ impl JustworksConfig {
 
 fn join(base: &Url, path: &str) -> Url {
     let mut url = base.clone();
-    let joined = format!("{}/{}", base.path().trim_end_matches('/'), path.trim_start_matches('/'));
+    let joined = format!(
+        "{}/{}",
+        base.path().trim_end_matches('/'),
+        path.trim_start_matches('/')
+    );
     url.set_path(&joined);
     url.set_query(None);
     url
@@ -132,16 +146,30 @@ mod tests {
     #[test]
     fn endpoints_follow_the_base_url() {
         let config = JustworksConfig::default();
-        assert_eq!(config.token_endpoint().as_str(), "https://public-api.justworks.com/oauth/token");
+        assert_eq!(
+            config.token_endpoint().as_str(),
+            "https://public-api.justworks.com/oauth/token"
+        );
         assert_eq!(
             config.revoke_endpoint().as_str(),
             "https://public-api.justworks.com/v1/oauth/revoke"
         );
         assert_eq!(config.authorize_url.as_str(), DEFAULT_AUTHORIZE_URL);
+        let production = JustworksConfig::with_base_url(DEFAULT_BASE_URL.parse().unwrap());
+        assert_eq!(production.authorize_url.as_str(), DEFAULT_AUTHORIZE_URL);
 
         let sandbox = JustworksConfig::with_base_url("http://127.0.0.1:9/prefix/".parse().unwrap());
-        assert_eq!(sandbox.token_endpoint().as_str(), "http://127.0.0.1:9/prefix/oauth/token");
-        assert_eq!(sandbox.authorize_url.as_str(), "http://127.0.0.1:9/prefix/oauth/authorize");
-        assert_eq!(sandbox.api_url("/v1/members").as_str(), "http://127.0.0.1:9/prefix/v1/members");
+        assert_eq!(
+            sandbox.token_endpoint().as_str(),
+            "http://127.0.0.1:9/prefix/oauth/token"
+        );
+        assert_eq!(
+            sandbox.authorize_url.as_str(),
+            "http://127.0.0.1:9/prefix/oauth/authorize"
+        );
+        assert_eq!(
+            sandbox.api_url("/v1/members").as_str(),
+            "http://127.0.0.1:9/prefix/v1/members"
+        );
     }
 }

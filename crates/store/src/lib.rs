@@ -321,7 +321,8 @@ pub trait Store: Send + Sync {
     /// Remove credentials, mapping, settings and schedule; keep directory and imports.
     async fn delete_integration(&self, account: AccountId, id: IntegrationId) -> Result<bool>;
 
-    /// The whole directory of an account (every employee, deactivated included).
+    /// The whole directory of an account (every employee, deactivated included), in
+    /// key order.
     async fn directory(&self, account: AccountId) -> Result<Vec<Employee>>;
     async fn employee(&self, account: AccountId, key: EmployeeKey) -> Result<Option<Employee>>;
     /// By employee ID, or by email (case-insensitive).
@@ -330,6 +331,7 @@ pub trait Store: Send + Sync {
         account: AccountId,
         id_or_email: &str,
     ) -> Result<Option<Employee>>;
+    /// Employees matching `query`, in key order.
     async fn employees(&self, account: AccountId, query: &EmployeeQuery) -> Result<Vec<Employee>>;
     async fn count_employees(&self, account: AccountId, active_only: bool) -> Result<u64>;
 
@@ -354,6 +356,8 @@ pub trait Store: Send + Sync {
     async fn write(&self, account: AccountId, changeset: Changeset) -> Result<ImportId>;
 
     async fn imports(&self, account: AccountId, limit: usize) -> Result<Vec<ImportSummary>>;
+    /// An import with its entries. Applied entries carry `after` as the employee is
+    /// now in the directory; entries not applied carry `after` as recorded.
     async fn import(&self, account: AccountId, id: ImportId) -> Result<Option<ImportRecord>>;
     /// The field changes an applied import made, for rollback (creates flagged).
     async fn import_changes(&self, account: AccountId, id: ImportId)
@@ -365,6 +369,7 @@ pub trait Store: Send + Sync {
         key: EmployeeKey,
     ) -> Result<Vec<HistoryEntry>>;
 
+    /// Undelivered messages, oldest first.
     async fn outbox(&self, account: AccountId, limit: usize) -> Result<Vec<OutboxMessage>>;
     async fn mark_delivered(&self, account: AccountId, id: i64, at: Timestamp) -> Result<()>;
 }

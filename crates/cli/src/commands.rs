@@ -1,0 +1,571 @@
+//! Command handlers: parse → engine → print.
+
+use std::io::{IsTerminal, Write};
+use std::sync::Arc;
+
+use anyhow::{Context, Result, anyhow, bail};
+use roster_core::employee::{CORE_FIELDS, Employee};
+use roster_core::guard::{Confirmations, Trigger};
+use roster_core::settings::{FieldKind, MappedField, SETTING_KEYS};
+use roster_engine::{ChangeOutcome, Engine, SyncOptions, SyncStatus};
+use roster_store::{EmployeeQuery, Integration};
+use secrecy::SecretString;
+
+use crate::ctx::{self, DbPath};
+use crate::review;
+use crate::wiring::{self, StoredConfig};
+use crate::{Cli, Command, Exit, exit};
+
+pub async fn run(cli: Cli) -> Result<u8> {
+    let db = DbPath(cli.db.clone());
+    let json = cli.json;
+    match cli.command {
+        Command::Demo(args) => crate::demo::run(&db, args, cli.today).await,
+        Command::Sandbox(args) => sandbox(args, cli.today).await,
+        Command::Connect(crate::ConnectCommand::Justworks(args)) => {
+            let engine = ctx::open_engine(&db, ctx::clock(cli.today)).await?;
+            connect_justworks(&engine, args, json).await
+        }
+        command => {
+            let engine = ctx::open_engine(&db, ctx::clock(cli.today)).await?;
+            dispatch(&engine, command, json).await
+        }
+    }
+}
+
+async fn dispatch(engine: &Arc<Engine>, command: Command, json: bool) -> Result<u8> {
+    match command {
+        Command::SetupSync(a) => setup_sync(engine, a.integration, json).await,
+        Command::Mapping(a) => mapping(engine, a, json).await,
+        Command::Settings(a) => settings(engine, a, json).await,
+        Command::Sync(a) => sync(engine, a, json).await,
+        Command::Users(a) => users(engine, a, json).await,
+        Command::Imports(a) => imports(engine, a, json).await,
+        Command::Rollback(a) => rollback(engine, a, json).await,
+        Command::Upcoming(a) => upcoming(engine, a.days, json).await,
+        Command::Tick => {
+            let o = engine.tick().await?;
+            print_change(&o, json, "Tick")?;
+            Ok(exit::OK)
+        }
+        Command::Integrations(a) => integrations(engine, a, json).await,
+        Command::Demo(_) | Command::Sandbox(_) | Command::Connect(_) => unreachable!("handled in run"),
+    }
+}
+
+fn print_json<T: serde::Serialize>(v: &T) -> Result<()> {
+    let mut out = std::io::stdout().lock();
+    serde_json::to_writer_pretty(&mut out, v)?;
+    writeln!(out)?;
+    Ok(())
+}
+
+/// Ask on the terminal; `false` when stdin is not a terminal.
+fn confirm(question: &str) -> Result<bool> {
+    if !std::io::stdin().is_terminal() {
+        return Ok(false);
+    }
+    eprint!("{question} [y/N] ");
+    std::io::stderr().flush()?;
+    let mut line = String::new();
+    std::io::stdin().read_line(&mut line)?;
+    Ok(matches!(line.trim().to_ascii_lowercase().as_str(), "y" | "yes"))
+}
+
+// ---- sandbox ---------------------------------------------------------------
+
+async fn sandbox(args: crate::SandboxArgs, today: Option<jiff::civil::Date>) -> Result<u8> {
+    let mut config = roster_sandbox::SandboxConfig { seed: args.seed, members: args.members, fixture: args.fixture, ..Default::default() };
+    if let Some(d) = today {
+        config.today = d;
+    }
+    config.faults.rate_limit_per_sec = args.rate_limit;
+    if let Some(r) = args.error_rate {
+        config.faults.error_rate = r;
+    }
+    if let Some(ms) = args.latency_ms {
+        config.faults.latency = std::time::Duration::from_millis(ms);
+    }
+    let addr: std::net::SocketAddr = format!("{}:{}", args.host, args.port).parse().context("while reading --host/--port")?;
+    roster_sandbox::serve(config, addr).await.context("while running the sandbox")?;
+    Ok(exit::OK)
+}
+
+// ---- connect ---------------------------------------------------------------
+
+async fn connect_justworks(engine: &Arc<Engine>, a: crate::ConnectJustworks, json: bool) -> Result<u8> {
+    let base = url::Url::parse(&a.base_url).context("--base-url is not a URL")?;
+    let mut config = roster_justworks::JustworksConfig::with_base_url(base);
+    if a.base_url.trim_end_matches('/') == roster_justworks::config::DEFAULT_BASE_URL {
+        config.authorize_url = url::Url::parse(roster_justworks::config::DEFAULT_AUTHORIZE_URL)?;
+    }
+    if let Some(u) = &a.authorize_url {
+        config.authorize_url = url::Url::parse(u).context("--authorize-url is not a URL")?;
+    }
+    if let Some(s) = &a.scopes {
+        config.scopes = s.split([' ', ',']).filter(|s| !s.is_empty()).map(str::to_string).collect();
+    }
+    let mut stored = StoredConfig {
+        base_url: a.base_url.clone(),
+        authorize_url: Some(config.authorize_url.to_string()),
+        token_url: None,
+        client_id: a.client_id.clone().unwrap_or_default(),
+        redirect_uri: None,
+        scopes: config.scopes.clone(),
+        requests_per_second: a.requests_per_second,
+        mode: "static".into(),
+    };
+    let secrets = if let Some(token) = &a.token {
+        wiring::static_secrets(&SecretString::from(token.clone()))
+    } else {
+        let client_id = a.client_id.clone().ok_or_else(|| anyhow!("OAuth needs --client-id (or pass --token for a static token)"))?;
+        let secret = match (&a.client_secret, &a.client_secret_file) {
+            (Some(s), _) => s.clone(),
+            (None, Some(f)) => std::fs::read_to_string(f).with_context(|| format!("while reading {}", f.display()))?.trim().to_string(),
+            (None, None) => bail!("OAuth needs --client-secret or --client-secret-file"),
+        };
+        let redirect = format!("http://127.0.0.1:{}/callback", a.redirect_port);
+        config.client_id = client_id.clone();
+        config.client_secret = SecretString::from(secret.clone());
+        config.redirect_uri = Some(url::Url::parse(&redirect)?);
+        let oauth = roster_justworks::auth::OAuthClient::new(&config)?;
+        let state = roster_justworks::auth::new_state();
+        let (url, verifier) = oauth.authorize_url(&state, true);
+        let listener = tokio::net::TcpListener::bind(("127.0.0.1", a.redirect_port))
+            .await
+            .with_context(|| format!("while listening for the OAuth redirect on port {}", a.redirect_port))?;
+        eprintln!("Open this address in your browser and authorize Roster:\n\n  {url}\n\nWaiting for the redirect on {redirect} …");
+        let code = roster_justworks::receive_redirect(listener, &state).await?;
+        let tokens = oauth.exchange_code(&code, verifier).await?;
+        stored.mode = "oauth".into();
+        stored.client_id = client_id;
+        stored.redirect_uri = Some(redirect);
+        wiring::oauth_secrets(&SecretString::from(secret), &tokens)
+    };
+    let integration = engine
+        .connect("justworks", &a.name, serde_json::to_value(&stored)?, Some(&secrets))
+        .await?;
+    if json {
+        print_json(&serde_json::json!({ "integration_id": integration.id, "state": integration.state }))?;
+    } else {
+        println!("Connected integration {} ({}). Next: roster setup-sync", integration.id, integration.name);
+    }
+    Ok(exit::OK)
+}
+
+// ---- setup sync, mapping, settings ----------------------------------------------
+
+async fn setup_sync(engine: &Arc<Engine>, id: Option<i64>, json: bool) -> Result<u8> {
+    let i = engine.integration(id).await?;
+    let source = wiring::source(engine, &i)?;
+    let (bar, progress) = crate::progress::fetch_bar("reading members");
+    let report = engine.setup_sync(i.id, &source, progress).await?;
+    if let Some(b) = bar {
+        b.finish_and_clear();
+    }
+    if json {
+        return print_json(&report).map(|_| exit::OK);
+    }
+    println!("Company: {}", report.company_name);
+    println!("Members: {}", report.member_count);
+    for d in &report.diagnostics {
+        println!("Note: {}", d.message);
+    }
+    println!("Source fields (sample value):");
+    for f in &report.source_fields {
+        let label = if f.label != f.key { format!(" ({})", f.label) } else { String::new() };
+        println!("  {:<28}{label}  {}", f.key, f.sample.as_deref().unwrap_or("—"));
+    }
+    println!("State: needs_finalise. Next: roster sync (review), then roster sync --apply");
+    Ok(exit::OK)
+}
+
+async fn mapping(engine: &Arc<Engine>, a: crate::MappingArgs, json: bool) -> Result<u8> {
+    let i = engine.integration(a.integration.integration).await?;
+    match a.action.unwrap_or(crate::MappingAction::List) {
+        crate::MappingAction::List => {
+            if json {
+                return print_json(&serde_json::json!({
+                    "core_fields": CORE_FIELDS,
+                    "mapping": i.settings.mapping,
+                    "source_fields": i.source_fields,
+                }))
+                .map(|_| exit::OK);
+            }
+            println!("Core fields (mapped automatically, fixed after the first import):");
+            println!("  {}", CORE_FIELDS.join(", "));
+            println!("Mapped demographics:");
+            for m in &i.settings.mapping {
+                let sample = i.source_fields.iter().find(|f| f.key == m.source_key).and_then(|f| f.sample.clone());
+                println!(
+                    "  {:<24} → {:<22} {:<10} sample: {}",
+                    m.source_key,
+                    m.demographic,
+                    format!("{:?}", m.kind).to_lowercase(),
+                    sample.as_deref().unwrap_or("—")
+                );
+            }
+            let unmapped: Vec<_> = i.source_fields.iter().filter(|f| !i.settings.mapping.iter().any(|m| m.source_key == f.key)).collect();
+            if !unmapped.is_empty() {
+                println!("Other source fields (map with `roster mapping set FIELD DEMOGRAPHIC`):");
+                for f in unmapped {
+                    println!("  {:<24} {:<22} sample: {}", f.key, f.label, f.sample.as_deref().unwrap_or("—"));
+                }
+            }
+            if i.source_fields.is_empty() {
+                println!("(Run `roster setup-sync` to read source fields and sample values.)");
+            }
+        }
+        crate::MappingAction::Set { source_field, demographic, kind } => {
+            let kind = FieldKind::parse(&kind).ok_or_else(|| anyhow!("--kind must be default, associated or hidden"))?;
+            let known = i.source_fields.iter().any(|f| f.key == source_field)
+                || roster_core::fields::DEFAULT_DEMOGRAPHICS.iter().any(|(k, _)| *k == source_field);
+            if !known {
+                bail!("unknown source field {source_field:?}; `roster mapping` lists them (run `roster setup-sync` first)");
+            }
+            let demographic = demographic.trim().to_string();
+            if demographic.is_empty() {
+                bail!("the demographic name is empty");
+            }
+            let s = engine
+                .update_settings(i.id, |s| {
+                    s.mapping.retain(|m| m.source_key != source_field);
+                    s.mapping.push(MappedField { source_key: source_field.clone(), demographic: demographic.clone(), kind });
+                    Ok(())
+                })
+                .await?;
+            let fold = roster_core::settings::demographic_fold(&demographic);
+            if let Some(other) = s.mapping.iter().find(|m| m.demographic != demographic && roster_core::settings::demographic_fold(&m.demographic) == fold) {
+                eprintln!("warning: {:?} differs from {:?} only by case, spacing or punctuation; this splits trend history", demographic, other.demographic);
+            }
+            println!("Mapped {source_field} → {demographic}");
+        }
+        crate::MappingAction::Unset { source_field } => {
+            engine
+                .update_settings(i.id, |s| {
+                    let before = s.mapping.len();
+                    s.mapping.retain(|m| m.source_key != source_field);
+                    if s.mapping.len() == before { Err(format!("{source_field} is not mapped")) } else { Ok(()) }
+                })
+                .await?;
+            println!("Unmapped {source_field}");
+        }
+    }
+    Ok(exit::OK)
+}
+
+async fn settings(engine: &Arc<Engine>, a: crate::SettingsArgs, json: bool) -> Result<u8> {
+    let i = engine.integration(a.integration.integration).await?;
+    match a.action.unwrap_or(crate::SettingsAction::List) {
+        crate::SettingsAction::List => {
+            if json {
+                let map: serde_json::Map<String, serde_json::Value> = SETTING_KEYS
+                    .iter()
+                    .map(|(k, _)| (k.to_string(), serde_json::Value::String(i.settings.get(k).unwrap_or_default())))
+                    .collect();
+                return print_json(&map).map(|_| exit::OK);
+            }
+            for (k, help) in SETTING_KEYS {
+                println!("{:<28} {:<24} {}", k, i.settings.get(k)?, help);
+            }
+        }
+        crate::SettingsAction::Get { key } => {
+            let v = i.settings.get(&key)?;
+            if json { print_json(&serde_json::json!({ key: v }))? } else { println!("{v}") }
+        }
+        crate::SettingsAction::Set { key, value } => {
+            let s = engine.update_settings(i.id, |s| s.set(&key, &value).map_err(|e| e.to_string())).await?;
+            println!("{key} = {}", s.get(&key)?);
+        }
+    }
+    Ok(exit::OK)
+}
+
+// ---- sync ------------------------------------------------------------------
+
+async fn sync(engine: &Arc<Engine>, a: crate::SyncArgs, json: bool) -> Result<u8> {
+    let i = engine.integration(a.integration.integration).await?;
+    let source = wiring::source(engine, &i)?;
+    let trigger = if a.automatic { Trigger::Automatic } else { Trigger::Manual };
+    let interactive = std::io::stdin().is_terminal() && !json;
+    if a.apply && !a.yes && !interactive {
+        return Err(Exit(exit::USAGE, "error: --apply without a terminal needs --yes".into()).into());
+    }
+    let (bar, progress) = crate::progress::fetch_bar("fetching");
+    let mut opts = SyncOptions {
+        trigger: Some(trigger),
+        incremental: a.incremental,
+        deactivate_missing: a.deactivate_missing,
+        apply: false,
+        confirm: Confirmations { privacy: a.confirm_privacy, mass_change: a.confirm_mass_change },
+        custom_fields: a.custom_fields,
+        progress,
+    };
+    // With a prompt: review first, ask, then run again with apply (the source may have
+    // moved on; the applied plan is the one shown if nothing changed in between).
+    if a.apply && !a.yes {
+        let review = engine.sync(i.id, &source, opts.clone()).await?;
+        if let Some(b) = &bar {
+            b.finish_and_clear();
+        }
+        review::print(&review.plan, &review.held, a.show, &mut std::io::stdout().lock())?;
+        if review.plan.entries.is_empty() {
+            println!("Nothing to apply.");
+        }
+        if review.plan.mass_change.triggered() && !a.confirm_mass_change && trigger == Trigger::Manual {
+            if !confirm("The mass-change guard fired. Apply anyway?")? {
+                return Err(Exit(exit::DECLINED, "Not applied.".into()).into());
+            }
+            opts.confirm.mass_change = true;
+        }
+        if !confirm("Apply this import?")? {
+            return Err(Exit(exit::DECLINED, "Not applied.".into()).into());
+        }
+    }
+    opts.apply = a.apply;
+    let outcome = engine.sync(i.id, &source, opts).await?;
+    if let Some(b) = bar {
+        b.finish_and_clear();
+    }
+    if let Some(path) = &a.out {
+        review::export(&outcome.plan, &outcome.held, path)?;
+    }
+    if json {
+        print_json(&outcome)?;
+    } else {
+        if !(a.apply && !a.yes) {
+            for d in &outcome.diagnostics {
+                println!("Note: {}", d.message);
+            }
+            review::print(&outcome.plan, &outcome.held, a.show, &mut std::io::stdout().lock())?;
+            println!();
+        }
+        println!("{}", review::status_line(&outcome));
+        if let Some(path) = &a.out {
+            println!("Plan written to {}", path.display());
+        }
+    }
+    Ok(match outcome.status {
+        SyncStatus::Blocked | SyncStatus::NeedsConfirmation => exit::BLOCKED,
+        SyncStatus::PartiallyApplied => exit::HELD,
+        SyncStatus::Reviewed | SyncStatus::Applied => exit::OK,
+    })
+}
+
+// ---- users -----------------------------------------------------------------
+
+fn print_change(o: &ChangeOutcome, json: bool, what: &str) -> Result<()> {
+    if json {
+        return print_json(o);
+    }
+    match o.import_id {
+        Some(id) => println!("{what}: recorded as import {id}."),
+        None => println!("{what}: nothing to change."),
+    }
+    for e in &o.plan.entries {
+        println!("  {:<10} {}", e.action.as_str().to_uppercase(), e.employee_id);
+        for c in &e.changes {
+            println!("             {:<22} {} → {}", c.field, c.old.as_deref().unwrap_or("∅"), c.new.as_deref().unwrap_or("∅"));
+        }
+    }
+    for c in &o.conflicts {
+        println!("  NOT ROLLED BACK {}: changed since ({})", c.employee_id, c.fields.join(", "));
+    }
+    Ok(())
+}
+
+fn user_row(e: &Employee) -> String {
+    let status = if e.active {
+        "active".to_string()
+    } else {
+        format!("deactivated ({})", e.deactivation_reason.map(|r| r.as_str()).unwrap_or("-"))
+    };
+    format!(
+        "{:<14} {:<34} {:<28} {:<10} {}",
+        e.employee_id,
+        e.email,
+        e.display_name(),
+        if e.is_manager { "manager" } else { "" },
+        status
+    )
+}
+
+async fn users(engine: &Arc<Engine>, a: crate::UsersArgs, json: bool) -> Result<u8> {
+    let account = engine.account();
+    match a.action.unwrap_or(crate::UsersAction::List) {
+        crate::UsersAction::List => {
+            let q = EmployeeQuery { search: a.search.clone(), include_inactive: a.all, limit: a.limit, offset: 0 };
+            let list = engine.store().employees(account, &q).await?;
+            if json {
+                return print_json(&list).map(|_| exit::OK);
+            }
+            for e in &list {
+                println!("{}", user_row(e));
+            }
+            let total = engine.store().count_employees(account, !a.all).await?;
+            println!("{} shown of {} {}", list.len(), total, if a.all { "employees" } else { "active employees (--all for deactivated too)" });
+        }
+        crate::UsersAction::Show { who } => {
+            let e = engine.find(&who).await?;
+            let history = engine.store().employee_history(account, e.key).await?;
+            if json {
+                return print_json(&serde_json::json!({ "employee": e, "history": history })).map(|_| exit::OK);
+            }
+            for f in e.field_names() {
+                if let Some(v) = e.field(&f) {
+                    println!("{:<28} {}", f, v);
+                }
+            }
+            println!("History (newest first):");
+            for h in &history {
+                println!("  import {} ({}, {}) {}", h.import_id, h.kind.as_str(), h.at, h.action);
+                for c in &h.changes {
+                    println!("      {:<22} {} → {}   ({})", c.field, c.old.as_deref().unwrap_or("∅"), c.new.as_deref().unwrap_or("∅"), c.rule.as_str());
+                }
+            }
+        }
+        crate::UsersAction::SetEmail { who, email } => print_change(&engine.set_email(&who, &email).await?, json, "Email set")?,
+        crate::UsersAction::Exclude { who } => print_change(&engine.exclude(&who).await?, json, "Excluded")?,
+        crate::UsersAction::Include { who } => print_change(&engine.include(&who).await?, json, "Included")?,
+        crate::UsersAction::Merge { duplicate, into } => print_change(&engine.merge(&duplicate, &into).await?, json, "Merged")?,
+    }
+    Ok(exit::OK)
+}
+
+// ---- imports, rollback, upcoming, integrations -----------------------------------
+
+async fn imports(engine: &Arc<Engine>, a: crate::ImportsArgs, json: bool) -> Result<u8> {
+    let account = engine.account();
+    match a.action.unwrap_or(crate::ImportsAction::List) {
+        crate::ImportsAction::List => {
+            let list = engine.store().imports(account, a.limit).await?;
+            if json {
+                return print_json(&list).map(|_| exit::OK);
+            }
+            println!("{:>5}  {:<20} {:<10} {:<10} {:<18} created updated deact. react. skipped", "id", "finished", "kind", "trigger", "status");
+            for s in &list {
+                let c = &s.counts;
+                println!(
+                    "{:>5}  {:<20} {:<10} {:<10} {:<18} {:>7} {:>7} {:>6} {:>6} {:>7}",
+                    s.id,
+                    s.finished_at.strftime("%Y-%m-%d %H:%M:%S").to_string(),
+                    s.kind.as_str(),
+                    s.trigger,
+                    s.status.as_str(),
+                    c.created,
+                    c.updated,
+                    c.deactivated,
+                    c.reactivated,
+                    c.skipped
+                );
+            }
+        }
+        crate::ImportsAction::Show { id, show } => {
+            let r = engine.store().import(account, id).await?.ok_or_else(|| anyhow!("no import {id}"))?;
+            if json {
+                return print_json(&r).map(|_| exit::OK);
+            }
+            let s = &r.summary;
+            println!("Import {} — {} ({}), {}", s.id, s.kind.as_str(), s.trigger, s.status.as_str());
+            println!("Started {}  finished {}", s.started_at, s.finished_at);
+            let c = &s.counts;
+            println!(
+                "created {} · updated {} · deactivated {} · reactivated {} · unchanged {} · skipped {} · errors {} · warnings {}",
+                c.created, c.updated, c.deactivated, c.reactivated, c.unchanged, c.skipped, c.errors, c.warnings
+            );
+            if let Some(err) = r.details.get("error").and_then(|v| v.as_str()) {
+                println!("Error: {err}");
+            }
+            if let Some(issues) = r.details.get("issues").and_then(|v| v.as_array()) {
+                for i in issues.iter().take(show) {
+                    if let Ok(i) = serde_json::from_value::<roster_core::issue::Issue>(i.clone()) {
+                        println!("  - {i}");
+                    }
+                }
+            }
+            for (n, e) in r.entries.iter().enumerate() {
+                if n >= show {
+                    println!("  … {} more (--show N or --json)", r.entries.len() - show);
+                    break;
+                }
+                let flag = match (e.applied, e.held) {
+                    (_, true) => " [held]",
+                    (false, false) => " [not applied]",
+                    _ => "",
+                };
+                println!("  {:<10} {}{}", e.action.to_uppercase(), e.employee_id, flag);
+                for c in &e.changes {
+                    println!("             {:<22} {} → {}   ({})", c.field, c.old.as_deref().unwrap_or("∅"), c.new.as_deref().unwrap_or("∅"), c.rule.as_str());
+                }
+            }
+        }
+    }
+    Ok(exit::OK)
+}
+
+async fn rollback(engine: &Arc<Engine>, a: crate::RollbackArgs, json: bool) -> Result<u8> {
+    if !a.yes && !confirm(&format!("Roll back import {}?", a.id))? {
+        return Err(Exit(exit::DECLINED, "Not rolled back (pass --yes without a terminal).".into()).into());
+    }
+    let o = engine.rollback(a.id).await?;
+    print_change(&o, json, &format!("Rolled back import {}", a.id))?;
+    Ok(exit::OK)
+}
+
+async fn upcoming(engine: &Arc<Engine>, days: i64, json: bool) -> Result<u8> {
+    let list = engine.upcoming(days).await?;
+    if json {
+        return print_json(&list).map(|_| exit::OK);
+    }
+    if list.is_empty() {
+        println!("Nothing upcoming in the next {days} days.");
+    }
+    for u in &list {
+        println!("{}  {:<13} {:<14} {}", u.date, u.kind, u.employee_id, u.name);
+    }
+    Ok(exit::OK)
+}
+
+fn integration_row(i: &Integration) -> String {
+    format!(
+        "{:>3}  {:<10} {:<20} {:<15} company: {}  members: {}  last sync: {}",
+        i.id,
+        i.kind,
+        i.name,
+        i.state.as_str(),
+        i.company_name.as_deref().unwrap_or("—"),
+        i.member_count.map(|n| n.to_string()).unwrap_or_else(|| "—".into()),
+        i.last_sync_at.map(|t| t.to_string()).unwrap_or_else(|| "never".into())
+    )
+}
+
+async fn integrations(engine: &Arc<Engine>, a: crate::IntegrationsArgs, json: bool) -> Result<u8> {
+    match a.action.unwrap_or(crate::IntegrationsAction::List) {
+        crate::IntegrationsAction::List => {
+            let list = engine.integrations().await?;
+            if json {
+                let out: Vec<_> = list
+                    .iter()
+                    .map(|i| serde_json::json!({
+                        "id": i.id, "kind": i.kind, "name": i.name, "state": i.state,
+                        "company_name": i.company_name, "member_count": i.member_count,
+                        "last_sync_at": i.last_sync_at, "config": i.config,
+                    }))
+                    .collect();
+                return print_json(&out).map(|_| exit::OK);
+            }
+            for i in &list {
+                println!("{}", integration_row(i));
+            }
+        }
+        crate::IntegrationsAction::Delete { id, yes } => {
+            let i = engine.integration(Some(id)).await?;
+            if !yes && !confirm(&format!("Delete integration {} ({}) with its credentials, mapping and settings? This cannot be undone.", i.id, i.name))? {
+                return Err(Exit(exit::DECLINED, "Not deleted (pass --yes without a terminal).".into()).into());
+            }
+            engine.delete_integration(id).await?;
+            println!("Deleted integration {id}. The directory and import history are kept.");
+        }
+    }
+    Ok(exit::OK)
+}

@@ -1,0 +1,136 @@
+//! Credentials are encrypted at rest with AES-256-GCM. The key comes from
+//! `ROSTER_SECRET_KEY` (base64, 32 bytes), or a key file created beside the database
+//! on first use with mode 0600.
+
+use std::path::Path;
+
+use aes_gcm::aead::{Aead, AeadCore, KeyInit, OsRng};
+use aes_gcm::{Aes256Gcm, Key, Nonce};
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD;
+
+#[derive(Debug, thiserror::Error)]
+pub enum CryptoError {
+    #[error("the secret key is not 32 bytes of base64")]
+    BadKey,
+    #[error("could not read or create the key file {path}: {message}")]
+    KeyFile { path: String, message: String },
+    #[error("stored credentials could not be decrypted (wrong ROSTER_SECRET_KEY or key file?)")]
+    Decrypt,
+}
+
+/// Encrypts and decrypts credentials.
+#[derive(Clone)]
+pub struct Cipher {
+    aead: Aes256Gcm,
+}
+
+impl std::fmt::Debug for Cipher {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Cipher(redacted)")
+    }
+}
+
+const NONCE_LEN: usize = 12;
+
+impl Cipher {
+    pub fn from_key(key: &[u8]) -> Result<Self, CryptoError> {
+        if key.len() != 32 {
+            return Err(CryptoError::BadKey);
+        }
+        Ok(Self { aead: Aes256Gcm::new(Key::<Aes256Gcm>::from_slice(key)) })
+    }
+
+    pub fn from_base64(text: &str) -> Result<Self, CryptoError> {
+        let key = STANDARD.decode(text.trim()).map_err(|_| CryptoError::BadKey)?;
+        Self::from_key(&key)
+    }
+
+    /// A fresh random key (base64), for `roster` to write to a key file.
+    pub fn generate_base64() -> String {
+        STANDARD.encode(Aes256Gcm::generate_key(OsRng))
+    }
+
+    /// `ROSTER_SECRET_KEY` if set, else the key file at `path`, created if missing.
+    pub fn load_or_create(path: &Path) -> Result<Self, CryptoError> {
+        if let Ok(k) = std::env::var("ROSTER_SECRET_KEY") {
+            return Self::from_base64(&k);
+        }
+        let err = |e: std::io::Error| CryptoError::KeyFile { path: path.display().to_string(), message: e.to_string() };
+        match std::fs::read_to_string(path) {
+            Ok(text) => Self::from_base64(&text),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                let key = Self::generate_base64();
+                write_private(path, &key).map_err(err)?;
+                Self::from_base64(&key)
+            }
+            Err(e) => Err(err(e)),
+        }
+    }
+
+    pub fn encrypt(&self, plaintext: &[u8]) -> Vec<u8> {
+        let nonce = Aes256Gcm::generate_nonce(&mut OsRng);
+        let mut out = nonce.to_vec();
+        // Encryption with a fresh nonce and an in-memory buffer cannot fail.
+        out.extend(self.aead.encrypt(&nonce, plaintext).unwrap_or_default());
+        out
+    }
+
+    pub fn decrypt(&self, data: &[u8]) -> Result<Vec<u8>, CryptoError> {
+        if data.len() < NONCE_LEN {
+            return Err(CryptoError::Decrypt);
+        }
+        let (nonce, body) = data.split_at(NONCE_LEN);
+        self.aead.decrypt(Nonce::from_slice(nonce), body).map_err(|_| CryptoError::Decrypt)
+    }
+}
+
+fn write_private(path: &Path, text: &str) -> std::io::Result<()> {
+    use std::io::Write;
+    if let Some(dir) = path.parent()
+        && !dir.as_os_str().is_empty()
+    {
+        std::fs::create_dir_all(dir)?;
+    }
+    let mut opts = std::fs::OpenOptions::new();
+    opts.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        opts.mode(0o600);
+    }
+    let mut f = opts.open(path)?;
+    f.write_all(text.as_bytes())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn round_trip_and_tamper_detection() {
+        let c = Cipher::from_base64(&Cipher::generate_base64()).unwrap();
+        let sealed = c.encrypt(b"refresh-token-123");
+        assert!(!sealed.windows(7).any(|w| w == b"refresh"));
+        assert_eq!(c.decrypt(&sealed).unwrap(), b"refresh-token-123");
+        let mut bad = sealed.clone();
+        *bad.last_mut().unwrap() ^= 1;
+        assert!(c.decrypt(&bad).is_err());
+        let other = Cipher::from_base64(&Cipher::generate_base64()).unwrap();
+        assert!(other.decrypt(&sealed).is_err());
+    }
+
+    #[test]
+    fn key_file_is_created_private_and_reused() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("roster.key");
+        let a = Cipher::load_or_create(&path).unwrap();
+        let b = Cipher::load_or_create(&path).unwrap();
+        assert_eq!(b.decrypt(&a.encrypt(b"x")).unwrap(), b"x");
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            assert_eq!(std::fs::metadata(&path).unwrap().permissions().mode() & 0o777, 0o600);
+        }
+    }
+}

@@ -1,0 +1,809 @@
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use jiff::Timestamp;
+use jiff::civil::Date;
+use roster_core::employee::{DeactivationReason, Employee, EmployeeKey};
+use roster_core::guard::{BlockReason, Confirmations, Decision, Trigger, decide};
+use roster_core::member::SourceField;
+use roster_core::normalise::{email_key, valid_email};
+use roster_core::plan::{self, Entry, Plan, PlanOptions, Rule};
+use roster_core::rollback::{RollbackConflict, plan_rollback};
+use roster_core::settings::Settings;
+use roster_source::{Diagnostic, FetchRequest, ProgressFn, Snapshot, Source, SourceError};
+use roster_store::{
+    AccountId, Changeset, EntryRecord, FieldChange, ImportId, ImportKind, ImportStatus, Integration,
+    IntegrationId, IntegrationState, IntegrationUpdate, NewIntegration, Notification, Store, StoreError,
+};
+use serde::{Deserialize, Serialize};
+
+use crate::clock::Clock;
+use crate::crypto::{Cipher, CryptoError};
+
+#[derive(Debug, thiserror::Error)]
+pub enum EngineError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("fetch failed, nothing was changed: {0}")]
+    Source(#[from] SourceError),
+    #[error(transparent)]
+    Crypto(#[from] CryptoError),
+    #[error("{0}")]
+    NotFound(String),
+    #[error("{0}")]
+    Invalid(String),
+    #[error("integration {0} needs finalising: run and apply a manual sync first")]
+    NeedsFinalise(IntegrationId),
+}
+
+pub type Result<T, E = EngineError> = std::result::Result<T, E>;
+
+/// How a sync is run.
+#[derive(Clone, Default)]
+pub struct SyncOptions {
+    pub trigger: Option<Trigger>,
+    /// Fetch only members updated since the last applied sync.
+    pub incremental: bool,
+    /// Deactivate members missing from this full sync, this once.
+    pub deactivate_missing: bool,
+    /// Apply (otherwise review only: nothing is recorded).
+    pub apply: bool,
+    pub confirm: Confirmations,
+    /// Read per-member custom-field values.
+    pub custom_fields: bool,
+    pub progress: Option<ProgressFn>,
+}
+
+impl std::fmt::Debug for SyncOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SyncOptions")
+            .field("trigger", &self.trigger)
+            .field("incremental", &self.incremental)
+            .field("deactivate_missing", &self.deactivate_missing)
+            .field("apply", &self.apply)
+            .field("confirm", &self.confirm)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Wall-clock time of each step.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+pub struct Timings {
+    pub fetch_ms: u128,
+    pub load_ms: u128,
+    pub plan_ms: u128,
+    pub apply_ms: u128,
+}
+
+/// What a sync did.
+#[derive(Debug, Serialize)]
+pub struct SyncOutcome {
+    pub integration_id: IntegrationId,
+    /// Recorded import, when anything was recorded.
+    pub import_id: Option<ImportId>,
+    pub status: SyncStatus,
+    pub plan: Plan,
+    pub decision: Decision,
+    /// Indices into `plan.entries` that were applied.
+    pub applied: Vec<usize>,
+    /// Indices into `plan.entries` held for approval.
+    pub held: Vec<usize>,
+    pub diagnostics: Vec<Diagnostic>,
+    pub members_fetched: usize,
+    pub bytes_read: u64,
+    pub requests: u64,
+    pub timings: Timings,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SyncStatus {
+    /// Reviewed only; nothing recorded or changed.
+    Reviewed,
+    Applied,
+    /// Applied, privacy-guarded employees held.
+    PartiallyApplied,
+    /// A guard blocked the sync: nothing applied.
+    Blocked,
+    /// A manual sync needs the mass change confirmed.
+    NeedsConfirmation,
+}
+
+/// What the setup sync read (imports no employee data).
+#[derive(Debug, Serialize)]
+pub struct SetupReport {
+    pub company_name: String,
+    pub member_count: usize,
+    pub source_fields: Vec<SourceField>,
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+/// Result of an admin change (edit, exclude, merge, tick, rollback).
+#[derive(Debug, Serialize)]
+pub struct ChangeOutcome {
+    pub import_id: Option<ImportId>,
+    pub plan: Plan,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub conflicts: Vec<RollbackConflict>,
+}
+
+/// An upcoming change.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct Upcoming {
+    pub date: Date,
+    /// `deactivation` or `start`.
+    pub kind: String,
+    pub employee_id: String,
+    pub name: String,
+}
+
+/// The engine of one account.
+pub struct Engine {
+    store: Arc<dyn Store>,
+    clock: Arc<dyn Clock>,
+    cipher: Cipher,
+    account: AccountId,
+}
+
+/// The sync lock's lease.
+const LEASE: jiff::SignedDuration = jiff::SignedDuration::from_hours(2);
+
+fn field_changes(e: &Entry) -> Vec<FieldChange> {
+    e.changes
+        .iter()
+        .map(|c| FieldChange { field: c.field.clone(), old: c.old.clone(), new: c.new.clone(), rule: c.rule })
+        .collect()
+}
+
+fn entry_record(e: &Entry, applied: bool, held: bool) -> EntryRecord {
+    EntryRecord {
+        action: e.action.as_str().to_string(),
+        key: e.key,
+        employee_id: e.employee_id.clone(),
+        changes: field_changes(e),
+        after: e.after.clone(),
+        applied,
+        held,
+        privacy: e.privacy,
+    }
+}
+
+fn ms(d: Duration) -> u128 {
+    d.as_millis()
+}
+
+impl Engine {
+    /// The engine for the account named `account` (created if missing).
+    pub async fn open(store: Arc<dyn Store>, clock: Arc<dyn Clock>, cipher: Cipher, account: &str) -> Result<Self> {
+        let account = store.ensure_account(account).await?;
+        Ok(Self { store, clock, cipher, account })
+    }
+
+    pub fn store(&self) -> &Arc<dyn Store> {
+        &self.store
+    }
+
+    pub fn account(&self) -> AccountId {
+        self.account
+    }
+
+    pub fn clock(&self) -> &Arc<dyn Clock> {
+        &self.clock
+    }
+
+    /// Today for this account (the time zone of the first integration's settings).
+    pub async fn today(&self) -> Result<Date> {
+        let tz = match self.store.integrations(self.account).await?.first() {
+            Some(i) => i.settings.timezone.clone(),
+            None => "UTC".into(),
+        };
+        Ok(self.clock.today(&tz))
+    }
+
+    // ---- integrations -------------------------------------------------------
+
+    /// Store a new integration; credentials are encrypted here.
+    pub async fn connect(
+        &self,
+        kind: &str,
+        name: &str,
+        config: serde_json::Value,
+        credentials: Option<&[u8]>,
+    ) -> Result<Integration> {
+        let integration = self
+            .store
+            .create_integration(NewIntegration {
+                account_id: self.account,
+                kind: kind.to_string(),
+                name: name.to_string(),
+                config,
+                credentials: credentials.map(|c| self.cipher.encrypt(c)),
+                settings: Settings::default(),
+            })
+            .await?;
+        tracing::info!(integration = integration.id, kind, "integration connected");
+        Ok(integration)
+    }
+
+    /// An integration by id, or the only/first one when `id` is `None`.
+    pub async fn integration(&self, id: Option<IntegrationId>) -> Result<Integration> {
+        match id {
+            Some(id) => self
+                .store
+                .integration(self.account, id)
+                .await?
+                .ok_or_else(|| EngineError::NotFound(format!("no integration {id}"))),
+            None => self
+                .store
+                .integrations(self.account)
+                .await?
+                .into_iter()
+                .next()
+                .ok_or_else(|| EngineError::NotFound("no integration yet: run `roster connect justworks` first".into())),
+        }
+    }
+
+    pub async fn integrations(&self) -> Result<Vec<Integration>> {
+        Ok(self.store.integrations(self.account).await?)
+    }
+
+    /// The decrypted credentials of an integration.
+    pub fn credentials(&self, integration: &Integration) -> Result<Option<Vec<u8>>> {
+        Ok(integration.credentials.as_deref().map(|c| self.cipher.decrypt(c)).transpose()?)
+    }
+
+    /// Replace an integration's credentials (e.g. refreshed tokens), encrypted.
+    pub async fn save_credentials(&self, id: IntegrationId, plaintext: &[u8]) -> Result<()> {
+        let mut i = self.integration(Some(id)).await?;
+        i.credentials = Some(self.cipher.encrypt(plaintext));
+        self.store.save_integration(&i).await?;
+        Ok(())
+    }
+
+    /// Change settings through a validated closure; nothing is saved on error.
+    pub async fn update_settings(
+        &self,
+        id: IntegrationId,
+        f: impl FnOnce(&mut Settings) -> std::result::Result<(), String>,
+    ) -> Result<Settings> {
+        let mut i = self.integration(Some(id)).await?;
+        let mut s = i.settings.clone();
+        f(&mut s).map_err(EngineError::Invalid)?;
+        i.settings = s.clone();
+        self.store.save_integration(&i).await?;
+        Ok(s)
+    }
+
+    pub async fn delete_integration(&self, id: IntegrationId) -> Result<bool> {
+        Ok(self.store.delete_integration(self.account, id).await?)
+    }
+
+    // ---- setup and sync -----------------------------------------------------
+
+    /// Read the company, custom-field definitions, member count and a sample value
+    /// per source field. Imports no employee data; the state becomes `needs_finalise`.
+    pub async fn setup_sync(&self, id: IntegrationId, source: &dyn Source, progress: Option<ProgressFn>) -> Result<SetupReport> {
+        let mut integration = self.integration(Some(id)).await?;
+        let company = source.company().await?;
+        let snapshot = source
+            .fetch(FetchRequest { updated_since: None, custom_fields: true, progress })
+            .await?;
+        let mut fields = sample_fields(&snapshot, &company.custom_fields);
+        fields.sort_by(|a, b| a.key.cmp(&b.key));
+        integration.company_name = Some(company.name.clone());
+        integration.member_count = Some(snapshot.members.len() as i64);
+        integration.source_fields = fields.clone();
+        if integration.state == IntegrationState::Connected {
+            integration.state = IntegrationState::NeedsFinalise;
+        }
+        self.store.save_integration(&integration).await?;
+        tracing::info!(integration = id, members = snapshot.members.len(), "setup sync done");
+        Ok(SetupReport {
+            company_name: company.name,
+            member_count: snapshot.members.len(),
+            source_fields: fields,
+            diagnostics: snapshot.diagnostics,
+        })
+    }
+
+    /// Fetch, plan, guard and (with `apply`) apply and record one sync.
+    pub async fn sync(&self, id: IntegrationId, source: &dyn Source, opts: SyncOptions) -> Result<SyncOutcome> {
+        let integration = self.integration(Some(id)).await?;
+        let trigger = opts.trigger.unwrap_or(Trigger::Manual);
+        if trigger == Trigger::Automatic && integration.state != IntegrationState::Active {
+            return Err(EngineError::NeedsFinalise(id));
+        }
+        let holder = uuid::Uuid::new_v4().to_string();
+        if opts.apply {
+            let until = self.clock.now().saturating_add(LEASE).unwrap_or(Timestamp::MAX);
+            self.store.lock_sync(self.account, id, &holder, until).await?;
+        }
+        let result = self.sync_locked(&integration, source, &opts, trigger).await;
+        if opts.apply {
+            // A failed unlock leaves a lease that expires; the sync's result stands.
+            if let Err(e) = self.store.unlock_sync(self.account, id, &holder).await {
+                tracing::warn!(integration = id, error = %e, "could not release the sync lock");
+            }
+        }
+        result
+    }
+
+    async fn sync_locked(
+        &self,
+        integration: &Integration,
+        source: &dyn Source,
+        opts: &SyncOptions,
+        trigger: Trigger,
+    ) -> Result<SyncOutcome> {
+        let id = integration.id;
+        let settings = &integration.settings;
+        let started_at = self.clock.now();
+        let incremental = opts.incremental && integration.last_fetch_at.is_some();
+        let t = Instant::now();
+        let fetched = source
+            .fetch(FetchRequest {
+                updated_since: if incremental { integration.last_fetch_at } else { None },
+                custom_fields: opts.custom_fields,
+                progress: opts.progress.clone(),
+            })
+            .await;
+        let fetch_ms = ms(t.elapsed());
+        let snapshot: Snapshot = match fetched {
+            Ok(s) => s,
+            Err(e) => {
+                tracing::warn!(integration = id, error = %e, "sync fetch failed");
+                if opts.apply {
+                    self.record_failure(integration, trigger, started_at, &e.to_string()).await?;
+                }
+                return Err(e.into());
+            }
+        };
+        let members_fetched = snapshot.members.len();
+        let (bytes_read, requests, diagnostics) = (snapshot.bytes_read, snapshot.requests, snapshot.diagnostics.clone());
+
+        let t = Instant::now();
+        let directory = self.store.directory(self.account).await?;
+        let load_ms = ms(t.elapsed());
+        let today = self.clock.today(&settings.timezone);
+        let t = Instant::now();
+        let options = PlanOptions {
+            complete: snapshot.complete && !incremental,
+            deactivate_missing: opts.deactivate_missing,
+            only_fields: None,
+        };
+        let plan = plan::plan(&directory, snapshot.members, &snapshot.rejected, settings, today, &options);
+        drop(directory);
+        let plan_ms = ms(t.elapsed());
+        let decision = decide(&plan, trigger, settings, opts.confirm);
+        tracing::info!(
+            integration = id,
+            created = plan.counts.created,
+            updated = plan.counts.updated,
+            deactivated = plan.counts.deactivated,
+            reactivated = plan.counts.reactivated,
+            skipped = plan.counts.skipped,
+            privacy = plan.counts.privacy,
+            "sync planned"
+        );
+
+        let mut outcome = SyncOutcome {
+            integration_id: id,
+            import_id: None,
+            status: SyncStatus::Reviewed,
+            plan,
+            decision: decision.clone(),
+            applied: Vec::new(),
+            held: Vec::new(),
+            diagnostics,
+            members_fetched,
+            bytes_read,
+            requests,
+            timings: Timings { fetch_ms, load_ms, plan_ms, apply_ms: 0 },
+        };
+        if let Decision::Apply { held, .. } = &decision {
+            outcome.held = held.clone();
+        }
+        if !opts.apply {
+            if matches!(decision, Decision::Blocked { .. }) {
+                outcome.status = SyncStatus::Blocked;
+            } else if decision == Decision::NeedsConfirmation {
+                outcome.status = SyncStatus::NeedsConfirmation;
+            }
+            return Ok(outcome);
+        }
+
+        let t = Instant::now();
+        let details = |extra: serde_json::Value| {
+            serde_json::json!({
+                "issues": outcome.plan.issues,
+                "mass_change": outcome.plan.mass_change,
+                "diagnostics": outcome.diagnostics,
+                "complete": outcome.plan.complete,
+                "incremental": incremental,
+                "today": today,
+                "members_fetched": members_fetched,
+                "extra": extra,
+            })
+        };
+        let (status, entries, notifications, applied, held) = match &decision {
+            Decision::Blocked { reasons } => {
+                let why: Vec<&str> = reasons
+                    .iter()
+                    .map(|r| match r {
+                        BlockReason::Privacy => "privacy",
+                        BlockReason::MassChange => "mass_change",
+                    })
+                    .collect();
+                let entries = outcome.plan.entries.iter().map(|e| entry_record(e, false, e.privacy)).collect();
+                let note = Notification {
+                    event: "sync.blocked".into(),
+                    payload: serde_json::json!({
+                        "integration_id": id,
+                        "reasons": why,
+                        "privacy_employees": outcome.plan.counts.privacy,
+                        "mass_change": outcome.plan.mass_change.describe(),
+                        "counts": outcome.plan.counts,
+                    }),
+                };
+                outcome.status = SyncStatus::Blocked;
+                (ImportStatus::Blocked, entries, vec![note], Vec::new(), Vec::new())
+            }
+            Decision::NeedsConfirmation => {
+                let entries = outcome.plan.entries.iter().map(|e| entry_record(e, false, false)).collect();
+                outcome.status = SyncStatus::NeedsConfirmation;
+                let note = Notification {
+                    event: "sync.blocked".into(),
+                    payload: serde_json::json!({
+                        "integration_id": id,
+                        "reasons": ["mass_change"],
+                        "mass_change": outcome.plan.mass_change.describe(),
+                        "counts": outcome.plan.counts,
+                    }),
+                };
+                (ImportStatus::Blocked, entries, vec![note], Vec::new(), Vec::new())
+            }
+            Decision::Apply { apply, held } => {
+                let held_set: std::collections::HashSet<usize> = held.iter().copied().collect();
+                let entries = outcome
+                    .plan
+                    .entries
+                    .iter()
+                    .enumerate()
+                    .map(|(i, e)| entry_record(e, !held_set.contains(&i), held_set.contains(&i)))
+                    .collect();
+                let mut notes = vec![Notification {
+                    event: "sync.applied".into(),
+                    payload: serde_json::json!({ "integration_id": id, "counts": outcome.plan.counts, "held": held.len() }),
+                }];
+                if !held.is_empty() {
+                    notes.push(Notification {
+                        event: "sync.held".into(),
+                        payload: serde_json::json!({ "integration_id": id, "held": held.len() }),
+                    });
+                }
+                let (status, s) = if held.is_empty() {
+                    (ImportStatus::Applied, SyncStatus::Applied)
+                } else {
+                    (ImportStatus::PartiallyApplied, SyncStatus::PartiallyApplied)
+                };
+                outcome.status = s;
+                (status, entries, notes, apply.clone(), held.clone())
+            }
+        };
+        let applied_any = matches!(status, ImportStatus::Applied | ImportStatus::PartiallyApplied);
+        let integration_update = applied_any.then(|| IntegrationUpdate {
+            state: (trigger == Trigger::Manual && integration.state != IntegrationState::Active)
+                .then_some(IntegrationState::Active),
+            last_fetch_at: Some(started_at),
+            last_sync_at: Some(self.clock.now()),
+        });
+        let changeset = Changeset {
+            integration_id: Some(id),
+            kind: ImportKind::Sync,
+            trigger: trigger.as_str().to_string(),
+            status,
+            started_at,
+            finished_at: self.clock.now(),
+            counts: outcome.plan.counts.clone(),
+            details: details(serde_json::json!({ "held": held })),
+            entries,
+            notifications,
+            rolls_back: None,
+            integration_update,
+        };
+        outcome.import_id = Some(self.store.write(self.account, changeset).await?);
+        outcome.applied = applied;
+        outcome.timings.apply_ms = ms(t.elapsed());
+        tracing::info!(integration = id, import = outcome.import_id, status = status.as_str(), "sync recorded");
+        Ok(outcome)
+    }
+
+    async fn record_failure(&self, integration: &Integration, trigger: Trigger, started_at: Timestamp, message: &str) -> Result<ImportId> {
+        let changeset = Changeset {
+            integration_id: Some(integration.id),
+            kind: ImportKind::Sync,
+            trigger: trigger.as_str().to_string(),
+            status: ImportStatus::Failed,
+            started_at,
+            finished_at: self.clock.now(),
+            counts: Default::default(),
+            details: serde_json::json!({ "error": message }),
+            entries: Vec::new(),
+            notifications: vec![Notification {
+                event: "sync.failed".into(),
+                payload: serde_json::json!({ "integration_id": integration.id, "error": message }),
+            }],
+            rolls_back: None,
+            integration_update: None,
+        };
+        Ok(self.store.write(self.account, changeset).await?)
+    }
+
+    // ---- admin changes ------------------------------------------------------
+
+    async fn record_edits(&self, kind: ImportKind, plan: Plan, details: serde_json::Value, rolls_back: Option<ImportId>) -> Result<Option<ImportId>> {
+        if plan.entries.is_empty() && rolls_back.is_none() {
+            return Ok(None);
+        }
+        let now = self.clock.now();
+        let changeset = Changeset {
+            integration_id: None,
+            kind,
+            trigger: "manual".into(),
+            status: ImportStatus::Applied,
+            started_at: now,
+            finished_at: now,
+            counts: plan.counts.clone(),
+            details,
+            entries: plan.entries.iter().map(|e| entry_record(e, true, false)).collect(),
+            notifications: vec![Notification {
+                event: format!("{}.applied", kind.as_str()),
+                payload: serde_json::json!({ "counts": plan.counts }),
+            }],
+            rolls_back,
+            integration_update: None,
+        };
+        Ok(Some(self.store.write(self.account, changeset).await?))
+    }
+
+    /// An employee by employee ID or email.
+    pub async fn find(&self, who: &str) -> Result<Employee> {
+        self.store
+            .find_employee(self.account, who)
+            .await?
+            .ok_or_else(|| EngineError::NotFound(format!("no employee with ID or email {who:?}")))
+    }
+
+    async fn edit(&self, kind: ImportKind, rule: Rule, changed: Vec<Employee>, details: serde_json::Value) -> Result<ChangeOutcome> {
+        let directory = self.store.directory(self.account).await?;
+        let today = self.today().await?;
+        let plan = plan::edits(&directory, changed, rule, today);
+        let import_id = self.record_edits(kind, plan.clone(), details, None).await?;
+        Ok(ChangeOutcome { import_id, plan, conflicts: Vec::new() })
+    }
+
+    /// An admin sets an employee's email. With `override_emails` off, syncs keep it.
+    pub async fn set_email(&self, who: &str, email: &str) -> Result<ChangeOutcome> {
+        let email = email.trim();
+        if !valid_email(email) {
+            return Err(EngineError::Invalid("the new email is not a valid email address".into()));
+        }
+        let mut e = self.find(who).await?;
+        if let Some(other) = self.store.find_employee(self.account, email).await?
+            && other.key != e.key
+        {
+            return Err(EngineError::Invalid(format!("that email already belongs to employee {}", other.employee_id)));
+        }
+        let old = e.email.clone();
+        e.email = email.to_string();
+        e.email_edited = true;
+        // Reports follow their manager's new address.
+        let mut changed = vec![e];
+        if !old.is_empty() {
+            for mut r in self.store.directory(self.account).await? {
+                if r.manager_email.as_deref().map(email_key) == Some(email_key(&old)) {
+                    r.manager_email = Some(email.to_string());
+                    changed.push(r);
+                }
+            }
+        }
+        self.edit(ImportKind::Manual, Rule::Source, changed, serde_json::json!({ "action": "set_email" })).await
+    }
+
+    /// Exclude: deactivated now and in every later sync until included again.
+    pub async fn exclude(&self, who: &str) -> Result<ChangeOutcome> {
+        let mut e = self.find(who).await?;
+        e.excluded = true;
+        e.active = false;
+        e.deactivation_reason = Some(DeactivationReason::Excluded);
+        self.edit(ImportKind::Manual, Rule::Excluded, vec![e], serde_json::json!({ "action": "exclude" })).await
+    }
+
+    /// Include again: active unless the end date has passed.
+    pub async fn include(&self, who: &str) -> Result<ChangeOutcome> {
+        let mut e = self.find(who).await?;
+        let today = self.today().await?;
+        e.excluded = false;
+        if e.end_date.is_some_and(|d| d <= today) {
+            e.deactivation_reason = Some(DeactivationReason::EndDate);
+        } else {
+            e.active = true;
+            e.deactivation_reason = None;
+        }
+        self.edit(ImportKind::Manual, Rule::Source, vec![e], serde_json::json!({ "action": "include" })).await
+    }
+
+    /// Merge a duplicate into the original: the original takes the duplicate's
+    /// identifiers (the ones the source now uses) and the duplicate is deactivated,
+    /// in one audited step.
+    pub async fn merge(&self, duplicate: &str, into: &str) -> Result<ChangeOutcome> {
+        let dup = self.find(duplicate).await?;
+        let orig = self.find(into).await?;
+        if dup.key == orig.key {
+            return Err(EngineError::Invalid("an employee cannot be merged into itself".into()));
+        }
+        if dup.merged_into.is_some() {
+            return Err(EngineError::Invalid(format!("employee {} is already merged", dup.employee_id)));
+        }
+        let mut new_orig = orig.clone();
+        new_orig.employee_id = dup.employee_id.clone();
+        new_orig.source_id = dup.source_id.clone().or(orig.source_id.clone());
+        if !dup.email.is_empty() {
+            new_orig.email = dup.email.clone();
+        }
+        new_orig.active = dup.active || orig.active;
+        if new_orig.active {
+            new_orig.deactivation_reason = None;
+        }
+        for (k, v) in &dup.demographics {
+            new_orig.demographics.entry(k.clone()).or_insert_with(|| v.clone());
+        }
+        let mut new_dup = dup.clone();
+        new_dup.employee_id = format!("{}~merged-{}", dup.employee_id, dup.key);
+        new_dup.email = String::new();
+        new_dup.source_id = None;
+        new_dup.active = false;
+        new_dup.deactivation_reason = Some(DeactivationReason::Merged);
+        new_dup.merged_into = Some(orig.key);
+        // Reports of the duplicate now report to the original (same email, so nothing
+        // changes for them unless the original's email differs).
+        let mut changed = vec![new_dup, new_orig];
+        if !dup.email.is_empty() && !orig.email.is_empty() && email_key(&dup.email) != email_key(&orig.email) {
+            for mut r in self.store.directory(self.account).await? {
+                if r.manager_email.as_deref().map(email_key) == Some(email_key(&orig.email)) {
+                    r.manager_email = Some(dup.email.clone());
+                    changed.push(r);
+                }
+            }
+        }
+        self.edit(
+            ImportKind::Merge,
+            Rule::Source,
+            changed,
+            serde_json::json!({ "action": "merge", "duplicate": dup.key, "into": orig.key }),
+        )
+        .await
+    }
+
+    /// Apply what has come due today: future end dates.
+    pub async fn tick(&self) -> Result<ChangeOutcome> {
+        let directory = self.store.directory(self.account).await?;
+        let today = self.today().await?;
+        let plan = plan::tick(&directory, today);
+        let import_id =
+            self.record_edits(ImportKind::Tick, plan.clone(), serde_json::json!({ "today": today }), None).await?;
+        Ok(ChangeOutcome { import_id, plan, conflicts: Vec::new() })
+    }
+
+    /// Roll back an applied import: employees it touched return to their prior values,
+    /// unless changed since (reported per employee).
+    pub async fn rollback(&self, import_id: ImportId) -> Result<ChangeOutcome> {
+        let record = self
+            .store
+            .import(self.account, import_id)
+            .await?
+            .ok_or_else(|| EngineError::NotFound(format!("no import {import_id}")))?;
+        match record.summary.status {
+            ImportStatus::Applied | ImportStatus::PartiallyApplied => {}
+            s => {
+                return Err(EngineError::Invalid(format!(
+                    "import {import_id} is {}: only applied imports can be rolled back",
+                    s.as_str()
+                )));
+            }
+        }
+        let changes = self.store.import_changes(self.account, import_id).await?;
+        let directory = self.store.directory(self.account).await?;
+        let rb = plan_rollback(&changes, &directory);
+        let today = self.today().await?;
+        let restored: Vec<Employee> = rb.restore.iter().map(|(e, _)| e.clone()).collect();
+        let mut plan = plan::edits(&directory, restored, Rule::Source, today);
+        for e in &mut plan.entries {
+            e.action = roster_core::plan::Action::Update;
+        }
+        let details = serde_json::json!({ "rolls_back": import_id, "conflicts": rb.conflicts });
+        let id = self.record_edits(ImportKind::Rollback, plan.clone(), details, Some(import_id)).await?;
+        Ok(ChangeOutcome { import_id: id, plan, conflicts: rb.conflicts })
+    }
+
+    /// Future deactivations and starts within `days` days.
+    pub async fn upcoming(&self, days: i64) -> Result<Vec<Upcoming>> {
+        let today = self.today().await?;
+        let until = today.checked_add(jiff::Span::new().days(days)).unwrap_or(Date::MAX);
+        let mut out = Vec::new();
+        for e in self.store.directory(self.account).await? {
+            if e.merged_into.is_some() {
+                continue;
+            }
+            if e.active
+                && let Some(d) = e.end_date
+                && d > today
+                && d <= until
+            {
+                out.push(Upcoming { date: d, kind: "deactivation".into(), employee_id: e.employee_id.clone(), name: e.display_name() });
+            }
+            let start = e.latest_rehire_date.or(e.start_date);
+            if let Some(d) = start
+                && d > today
+                && d <= until
+            {
+                out.push(Upcoming { date: d, kind: "start".into(), employee_id: e.employee_id.clone(), name: e.display_name() });
+            }
+        }
+        out.sort_by(|a, b| a.date.cmp(&b.date).then_with(|| a.employee_id.cmp(&b.employee_id)));
+        Ok(out)
+    }
+
+    /// Keys of employees, for callers that only hold IDs.
+    pub async fn employee(&self, key: EmployeeKey) -> Result<Option<Employee>> {
+        Ok(self.store.employee(self.account, key).await?)
+    }
+}
+
+/// Each source field with its first populated value (core fields included).
+fn sample_fields(snapshot: &Snapshot, custom: &[SourceField]) -> Vec<SourceField> {
+    use std::collections::BTreeMap;
+    let mut samples: BTreeMap<String, Option<String>> = BTreeMap::new();
+    let core: [(&str, fn(&roster_core::SourceMember) -> Option<String>); 9] = [
+        ("id", |m| Some(m.source_id.clone())),
+        ("given_name", |m| m.given_name.clone()),
+        ("family_name", |m| m.family_name.clone()),
+        ("preferred_name", |m| m.preferred_name.clone()),
+        ("work_email", |m| m.work_email.clone()),
+        ("personal_email", |m| m.personal_email.clone()),
+        ("phone", |m| m.phone.clone()),
+        ("start_date", |m| m.start_date.clone()),
+        ("end_date", |m| m.end_date.clone()),
+    ];
+    for (k, _) in &core {
+        samples.insert(k.to_string(), None);
+    }
+    for c in custom {
+        samples.insert(c.key.clone(), None);
+    }
+    for m in &snapshot.members {
+        for (k, get) in &core {
+            let slot = samples.get_mut(*k).expect("inserted above");
+            if slot.is_none() {
+                *slot = get(m).filter(|v| !v.is_empty());
+            }
+        }
+        for (k, v) in &m.fields {
+            let slot = samples.entry(k.clone()).or_insert(None);
+            if slot.is_none() && !v.is_empty() {
+                *slot = Some(v.clone());
+            }
+        }
+        if samples.values().all(Option::is_some) {
+            break;
+        }
+    }
+    samples
+        .into_iter()
+        .map(|(key, sample)| {
+            let label = custom.iter().find(|c| c.key == key).map(|c| c.label.clone()).unwrap_or_else(|| key.clone());
+            // Date of birth is never shown as a sample.
+            SourceField { key, label, sample }
+        })
+        .collect()
+}

@@ -1,0 +1,580 @@
+//! [`JustworksSource`]: the `Source` over the Partner API.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
+use std::time::Instant;
+
+use async_trait::async_trait;
+use futures::StreamExt;
+use roster_core::fields::CUSTOM_PREFIX;
+use roster_core::member::{RejectedMember, SourceField, SourceMember};
+use roster_source::{
+    CompanyInfo, Diagnostic, FetchProgress, FetchRequest, ProgressFn, Snapshot, Source, SourceError,
+};
+use url::Url;
+
+use crate::auth::{Credentials, OAuthClient, TokenSet, TokenStore, scope_granted};
+use crate::config::JustworksConfig;
+use crate::http::{Api, Auth, Counters, Got, build_client};
+use crate::mapping::{
+    ManagerLookup, Presence, inferred_scope_diagnostics, map_member, missing_scope_diagnostics,
+    resolve_managers, scope_code,
+};
+use crate::wire::{
+    Page, WireCompany, WireCustomFields, WireCustomValues, WireEmail, json_error, parse_item,
+    readable_id,
+};
+
+const MEMBERS_PATH: &str = "v1/members";
+const MEMBERS_WHAT: &str = "GET /v1/members";
+/// Duplicate ids named in the diagnostic at most.
+const DUPLICATES_NAMED: usize = 10;
+
+/// The Justworks Partner API as a [`Source`].
+pub struct JustworksSource {
+    config: JustworksConfig,
+    api: Api,
+    members_url: Url,
+}
+
+impl std::fmt::Debug for JustworksSource {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("JustworksSource")
+            .field("base_url", &self.config.base_url.as_str())
+            .finish_non_exhaustive()
+    }
+}
+
+impl JustworksSource {
+    /// A source without a token store: refreshed tokens live only in memory
+    /// (fine for static tokens, scripts and tests).
+    pub fn new(config: JustworksConfig, credentials: Credentials) -> Result<Self, SourceError> {
+        Self::build(config, credentials, None)
+    }
+
+    /// A source that saves refreshed tokens to `store`.
+    pub fn with_token_store(
+        config: JustworksConfig,
+        credentials: Credentials,
+        store: Arc<dyn TokenStore>,
+    ) -> Result<Self, SourceError> {
+        Self::build(config, credentials, Some(store))
+    }
+
+    /// A source whose OAuth tokens come from, and go back to, `store`.
+    pub async fn from_token_store(
+        config: JustworksConfig,
+        store: Arc<dyn TokenStore>,
+    ) -> Result<Self, SourceError> {
+        let tokens = store
+            .load()
+            .await
+            .map_err(|e| SourceError::Other(e.to_string()))?
+            .ok_or_else(|| {
+                SourceError::Unauthorized("no stored Justworks tokens: connect first".into())
+            })?;
+        Self::build(config, Credentials::OAuth(tokens), Some(store))
+    }
+
+    fn build(
+        config: JustworksConfig,
+        credentials: Credentials,
+        store: Option<Arc<dyn TokenStore>>,
+    ) -> Result<Self, SourceError> {
+        if !(1..=100).contains(&config.page_limit) {
+            return Err(SourceError::Other(format!(
+                "page limit {} is outside 1..=100",
+                config.page_limit
+            )));
+        }
+        let client =
+            build_client(&config).map_err(|e| SourceError::Other(format!("HTTP client: {e}")))?;
+        let oauth = match &credentials {
+            Credentials::OAuth(_) => Some(
+                OAuthClient::with_http(&config, client.clone())
+                    .map_err(|e| SourceError::Other(e.to_string()))?,
+            ),
+            Credentials::Static(_) => None,
+        };
+        let auth = Auth::new(credentials, oauth, store, config.refresh_margin)?;
+        let api = Api::new(&config, client, auth);
+        let members_url = config.api_url(MEMBERS_PATH);
+        Ok(Self {
+            config,
+            api,
+            members_url,
+        })
+    }
+
+    /// The OAuth tokens in use now (after any refresh); `None` for a static token.
+    pub fn tokens(&self) -> Option<TokenSet> {
+        self.api.auth.tokens()
+    }
+
+    pub fn config(&self) -> &JustworksConfig {
+        &self.config
+    }
+
+    /// Granted scopes when known.
+    fn scopes(&self) -> Option<Vec<String>> {
+        self.api.auth.tokens().and_then(|t| t.scopes)
+    }
+
+    fn forbidden(&self, action: &str, scope: &str) -> SourceError {
+        let granted = match self.scopes() {
+            Some(scopes) => format!(" (granted: {})", scopes.join(" ")),
+            None => String::new(),
+        };
+        SourceError::Forbidden(format!("{action} needs scope {scope}{granted}"))
+    }
+
+    /// List members (one status, or all), feeding `acc`.
+    async fn list(
+        &self,
+        status: Option<&str>,
+        updated_since: Option<jiff::Timestamp>,
+        counters: &Counters,
+        acc: &mut Accumulator,
+        progress: Option<&ProgressFn>,
+    ) -> Result<(), SourceError> {
+        let mut base = self.members_url.clone();
+        {
+            let mut query = base.query_pairs_mut();
+            query.append_pair("limit", &self.config.page_limit.to_string());
+            if let Some(status) = status {
+                query.append_pair("status", status);
+            }
+            if let Some(since) = updated_since {
+                query.append_pair("updated_at_gte", &since.to_string());
+            }
+        }
+        let mut seen_cursors: HashSet<String> = HashSet::new();
+        let mut cursor: Option<String> = None;
+        let mut pending: Option<Page> = None;
+        let mut pages: u32 = 0;
+        loop {
+            let url = match &cursor {
+                None => base.clone(),
+                Some(cursor) => {
+                    let mut url = base.clone();
+                    url.query_pairs_mut().append_pair("cursor", cursor);
+                    url
+                }
+            };
+            pages += 1;
+            // Fetch this page while the previous one is mapped.
+            let (page, ()) = tokio::join!(
+                self.api.get(&url, MEMBERS_WHAT, counters, Page::parse),
+                async {
+                    if let Some(previous) = pending.take() {
+                        acc.ingest(&previous);
+                    }
+                }
+            );
+            let page = match page? {
+                Got::Ok(page) => page,
+                Got::Forbidden => {
+                    return Err(self.forbidden("listing members", "member.basic:read"));
+                }
+                Got::NotFound => {
+                    return Err(SourceError::Status {
+                        status: 404,
+                        what: MEMBERS_WHAT.into(),
+                        attempts: 1,
+                    });
+                }
+            };
+            tracing::debug!(
+                page = pages,
+                items = page.items.len(),
+                "justworks: page read"
+            );
+            if let Some(progress) = progress {
+                progress(FetchProgress {
+                    members: acc.members.len() + page.items.len(),
+                    requests: counters.requests(),
+                });
+            }
+            match &page.next_cursor {
+                None => {
+                    acc.ingest(&page);
+                    return Ok(());
+                }
+                Some(next) => {
+                    if !seen_cursors.insert(next.clone()) {
+                        return Err(SourceError::Pagination(format!(
+                            "the server repeated a cursor after {pages} page(s)"
+                        )));
+                    }
+                    if pages >= self.config.max_pages {
+                        return Err(SourceError::Pagination(format!(
+                            "more than {} pages; stopping",
+                            self.config.max_pages
+                        )));
+                    }
+                    cursor = Some(next.clone());
+                }
+            }
+            pending = Some(page);
+        }
+    }
+
+    /// Read every member's custom-field values. A 403 becomes a diagnostic.
+    async fn custom_values(
+        &self,
+        acc: &mut Accumulator,
+        counters: &Counters,
+        progress: Option<&ProgressFn>,
+        diagnostics: &mut Vec<Diagnostic>,
+    ) -> Result<(), SourceError> {
+        let jobs: Vec<(usize, Url, String)> = acc
+            .members
+            .iter()
+            .enumerate()
+            .map(|(i, m)| {
+                let mut url = self.members_url.clone();
+                url.path_segments_mut()
+                    .map(|mut s| {
+                        s.push(&m.source_id).push("custom-field-values");
+                    })
+                    .ok();
+                let what = format!("GET /v1/members/{}/custom-field-values", m.source_id);
+                (i, url, what)
+            })
+            .collect();
+        let total = jobs.len();
+        let api = &self.api;
+        let mut results = futures::stream::iter(jobs)
+            .map(|(i, url, what)| async move {
+                let got = api
+                    .get(&url, &what, counters, |body| {
+                        serde_json::from_slice::<WireCustomValues>(&body).map_err(json_error)
+                    })
+                    .await;
+                (i, got)
+            })
+            .buffer_unordered(self.config.per_member_concurrency.max(1));
+        let mut done = 0usize;
+        while let Some((i, got)) = results.next().await {
+            done += 1;
+            match got? {
+                Got::Ok(values) => {
+                    let member = &mut acc.members[i];
+                    for value in values.items.iter().flatten() {
+                        if let Some(joined) = value.joined() {
+                            member
+                                .fields
+                                .insert(format!("{CUSTOM_PREFIX}{}", value.id), joined);
+                        }
+                    }
+                }
+                Got::NotFound => {
+                    tracing::debug!(member = %acc.members[i].source_id, "justworks: custom-field values not found");
+                }
+                Got::Forbidden => {
+                    tracing::warn!("justworks: custom-field values forbidden (403)");
+                    diagnostics.push(Diagnostic {
+                        code: scope_code("member.detail:read"),
+                        message: "custom field values not shared: the API answered 403 (scope member.detail:read)".into(),
+                    });
+                    return Ok(());
+                }
+            }
+            if let Some(progress) = progress
+                && (done.is_multiple_of(100) || done == total)
+            {
+                progress(FetchProgress {
+                    members: acc.members.len(),
+                    requests: counters.requests(),
+                });
+            }
+        }
+        Ok(())
+    }
+
+    /// Look up managers that are not in a partial snapshot.
+    async fn lookup_managers(
+        &self,
+        ids: Vec<String>,
+        counters: &Counters,
+    ) -> Result<HashMap<String, ManagerLookup>, SourceError> {
+        #[derive(serde::Deserialize)]
+        struct ManagerView<'a> {
+            #[serde(default, borrow)]
+            emails: Option<Vec<WireEmail<'a>>>,
+        }
+        let api = &self.api;
+        let members_url = &self.members_url;
+        let mut results = futures::stream::iter(ids)
+            .map(|id| async move {
+                let mut url = members_url.clone();
+                url.path_segments_mut()
+                    .map(|mut s| {
+                        s.push(&id);
+                    })
+                    .ok();
+                let what = format!("GET /v1/members/{id}");
+                let got = api
+                    .get(&url, &what, counters, |body| {
+                        let view: ManagerView<'_> =
+                            serde_json::from_slice(&body).map_err(json_error)?;
+                        Ok(crate::mapping::email_of_type(
+                            view.emails.as_deref(),
+                            "work",
+                        ))
+                    })
+                    .await;
+                (id, got)
+            })
+            .buffer_unordered(self.config.per_member_concurrency.max(1));
+        let mut found = HashMap::new();
+        while let Some((id, got)) = results.next().await {
+            let lookup = match got? {
+                Got::Ok(work_email) => ManagerLookup::Found { work_email },
+                Got::NotFound | Got::Forbidden => ManagerLookup::Missing,
+            };
+            found.insert(id, lookup);
+        }
+        Ok(found)
+    }
+}
+
+/// Members gathered during one fetch.
+#[derive(Default)]
+struct Accumulator {
+    members: Vec<SourceMember>,
+    manager_ids: Vec<Option<String>>,
+    index: HashMap<String, usize>,
+    rejected: Vec<RejectedMember>,
+    duplicates: usize,
+    duplicate_ids: Vec<String>,
+    items: usize,
+    presence: Presence,
+}
+
+impl Accumulator {
+    fn ingest(&mut self, page: &Page) {
+        self.members.reserve(page.items.len());
+        for i in 0..page.items.len() {
+            self.items += 1;
+            let bytes = page.item(i);
+            match parse_item(bytes) {
+                Ok(wire) => {
+                    let mapped = map_member(wire, self.members.len() + 1, &mut self.presence);
+                    if mapped.member.source_id.trim().is_empty() {
+                        self.reject(None, "empty `id`".into());
+                        continue;
+                    }
+                    match self.index.get(&mapped.member.source_id) {
+                        Some(&at) => {
+                            // Seen on an earlier page: the later copy wins.
+                            self.duplicates += 1;
+                            if self.duplicate_ids.len() < DUPLICATES_NAMED {
+                                self.duplicate_ids.push(mapped.member.source_id.clone());
+                            }
+                            tracing::debug!(member = %mapped.member.source_id, "justworks: member repeated across pages");
+                            self.members[at] = mapped.member;
+                            self.manager_ids[at] = mapped.manager_id;
+                        }
+                        None => {
+                            self.index
+                                .insert(mapped.member.source_id.clone(), self.members.len());
+                            self.members.push(mapped.member);
+                            self.manager_ids.push(mapped.manager_id);
+                        }
+                    }
+                }
+                Err(reason) => {
+                    let id = readable_id(bytes);
+                    self.reject(id, reason);
+                }
+            }
+        }
+    }
+
+    fn reject(&mut self, source_id: Option<String>, reason: String) {
+        tracing::warn!(member = ?source_id, position = self.items, reason = %reason, "justworks: member rejected");
+        self.rejected.push(RejectedMember {
+            source_id,
+            position: self.items,
+            reason,
+        });
+    }
+}
+
+#[async_trait]
+impl Source for JustworksSource {
+    fn kind(&self) -> &'static str {
+        "justworks"
+    }
+
+    async fn company(&self) -> Result<CompanyInfo, SourceError> {
+        let counters = Counters::default();
+        let url = self.config.api_url("v1/company");
+        let company = match self
+            .api
+            .get(&url, "GET /v1/company", &counters, |body| {
+                serde_json::from_slice::<WireCompany>(&body).map_err(json_error)
+            })
+            .await?
+        {
+            Got::Ok(company) => company,
+            Got::Forbidden => {
+                return Err(self.forbidden("reading the company", "company.basic:read"));
+            }
+            Got::NotFound => {
+                return Err(SourceError::Status {
+                    status: 404,
+                    what: "GET /v1/company".into(),
+                    attempts: 1,
+                });
+            }
+        };
+        let url = self.config.api_url("v1/company/custom-fields");
+        let custom_fields = match self
+            .api
+            .get(&url, "GET /v1/company/custom-fields", &counters, |body| {
+                serde_json::from_slice::<WireCustomFields>(&body).map_err(json_error)
+            })
+            .await?
+        {
+            Got::Ok(defs) => defs
+                .items
+                .unwrap_or_default()
+                .into_iter()
+                .map(|d| SourceField {
+                    key: format!("{CUSTOM_PREFIX}{}", d.id),
+                    label: d.label.filter(|l| !l.trim().is_empty()).unwrap_or(d.id),
+                    sample: None,
+                })
+                .collect(),
+            Got::Forbidden | Got::NotFound => {
+                tracing::warn!(
+                    "justworks: custom-field definitions not readable (scope company.detail:read)"
+                );
+                Vec::new()
+            }
+        };
+        let name = company
+            .display_name
+            .filter(|n| !n.trim().is_empty())
+            .or(company.legal_name)
+            .unwrap_or_default();
+        Ok(CompanyInfo {
+            id: company.id,
+            name,
+            custom_fields,
+        })
+    }
+
+    async fn fetch(&self, request: FetchRequest) -> Result<Snapshot, SourceError> {
+        let started = Instant::now();
+        let counters = Counters::default();
+        let progress = request.progress.as_ref();
+        let full = request.updated_since.is_none();
+        let mut acc = Accumulator::default();
+        let statuses: &[Option<&str>] = if self.config.split_by_status {
+            &[Some("active"), Some("terminated")]
+        } else {
+            &[None]
+        };
+        for status in statuses {
+            self.list(
+                *status,
+                request.updated_since,
+                &counters,
+                &mut acc,
+                progress,
+            )
+            .await?;
+        }
+
+        let scopes = self.scopes();
+        let mut diagnostics = match &scopes {
+            Some(granted) => missing_scope_diagnostics(granted),
+            None if full && !acc.members.is_empty() => inferred_scope_diagnostics(acc.presence),
+            None => Vec::new(),
+        };
+
+        if request.custom_fields && !acc.members.is_empty() {
+            let detail_known_missing = scopes
+                .as_deref()
+                .is_some_and(|g| !scope_granted(g, "member.detail:read"));
+            if detail_known_missing {
+                tracing::info!(
+                    "justworks: skipping custom-field values: scope member.detail:read not granted"
+                );
+            } else {
+                self.custom_values(&mut acc, &counters, progress, &mut diagnostics)
+                    .await?;
+            }
+        }
+
+        let mut fetched = HashMap::new();
+        if !full {
+            let missing: Vec<String> = acc
+                .manager_ids
+                .iter()
+                .flatten()
+                .filter(|id| !acc.index.contains_key(*id))
+                .collect::<HashSet<_>>()
+                .into_iter()
+                .cloned()
+                .collect();
+            if !missing.is_empty() {
+                tracing::debug!(
+                    managers = missing.len(),
+                    "justworks: looking up managers outside the partial snapshot"
+                );
+                fetched = self.lookup_managers(missing, &counters).await?;
+            }
+        }
+        resolve_managers(&mut acc.members, &acc.manager_ids, &acc.index, &fetched);
+        for (i, member) in acc.members.iter_mut().enumerate() {
+            member.position = i + 1;
+        }
+
+        if acc.duplicates > 0 {
+            diagnostics.push(Diagnostic {
+                code: "duplicate_member".into(),
+                message: format!(
+                    "{} member record(s) appeared on more than one page; the later copy was kept (ids: {})",
+                    acc.duplicates,
+                    acc.duplicate_ids.join(", ")
+                ),
+            });
+        }
+        if self.api.auth.save_failed() {
+            diagnostics.push(Diagnostic {
+                code: "token_store.save_failed".into(),
+                message: "a refreshed Justworks token could not be saved; the next sync may need to reconnect".into(),
+            });
+        }
+
+        let snapshot = Snapshot {
+            members: acc.members,
+            complete: full,
+            rejected: acc.rejected,
+            diagnostics,
+            bytes_read: counters.bytes(),
+            requests: counters.requests(),
+        };
+        tracing::info!(
+            members = snapshot.members.len(),
+            rejected = snapshot.rejected.len(),
+            duplicates = acc.duplicates,
+            requests = snapshot.requests,
+            bytes = snapshot.bytes_read,
+            complete = snapshot.complete,
+            elapsed_ms = started.elapsed().as_millis() as u64,
+            "justworks: fetch done"
+        );
+        if let Some(progress) = progress {
+            progress(FetchProgress {
+                members: snapshot.members.len(),
+                requests: snapshot.requests,
+            });
+        }
+        Ok(snapshot)
+    }
+}

@@ -1,0 +1,426 @@
+//! Wire shapes, read tolerantly: every non-required field is optional, `null` equals
+//! absent, unknown fields are ignored, enum strings stay strings (compared
+//! case-insensitively by the mapping).
+
+use std::fmt;
+use std::ops::Range;
+
+use bytes::Bytes;
+use std::borrow::Cow;
+
+use serde::de::{MapAccess, Visitor};
+use serde::{Deserialize, Deserializer};
+use serde_json::value::RawValue;
+
+/// One list page: the body and where each item lies in it.
+#[derive(Debug)]
+pub(crate) struct Page {
+    pub body: Bytes,
+    pub items: Vec<Range<usize>>,
+    pub next_cursor: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct Envelope<'a> {
+    #[serde(borrow)]
+    items: Option<Vec<&'a RawValue>>,
+    #[serde(default)]
+    next_cursor: Option<serde_json::Value>,
+}
+
+impl Page {
+    /// Check the page is whole JSON of the list shape and locate its items; the
+    /// items themselves are parsed one by one later, so one bad member does not
+    /// sink the page. `next_cursor` absent, `null` or `""` means the last page.
+    pub fn parse(body: Bytes) -> Result<Page, String> {
+        let (items, next_cursor) = {
+            // Validate UTF-8 once per page; serde_json then skips it per string.
+            let text = std::str::from_utf8(&body)
+                .map_err(|e| format!("the page is not UTF-8 (at byte {})", e.valid_up_to()))?;
+            let envelope: Envelope<'_> = serde_json::from_str(text).map_err(json_error)?;
+            let raw = envelope
+                .items
+                .ok_or_else(|| "the page has no `items` array".to_owned())?;
+            let base = body.as_ptr() as usize;
+            let items: Vec<Range<usize>> = raw
+                .iter()
+                .map(|raw| {
+                    let start = raw.get().as_ptr() as usize - base;
+                    start..start + raw.get().len()
+                })
+                .collect();
+            let next_cursor = match envelope.next_cursor {
+                None | Some(serde_json::Value::Null) => None,
+                Some(serde_json::Value::String(s)) if s.is_empty() => None,
+                Some(serde_json::Value::String(s)) => Some(s),
+                Some(_) => return Err("`next_cursor` is not a string".to_owned()),
+            };
+            (items, next_cursor)
+        };
+        Ok(Page {
+            body,
+            items,
+            next_cursor,
+        })
+    }
+
+    /// Item `index` as text. Items lie on JSON token boundaries of a body already
+    /// checked to be UTF-8, so the check here cannot fail.
+    pub fn item(&self, index: usize) -> &str {
+        std::str::from_utf8(&self.body[self.items[index].clone()]).unwrap_or_default()
+    }
+}
+
+/// A serde_json error without the offending text (it may be personal data).
+pub(crate) fn json_error(err: serde_json::Error) -> String {
+    let position = format!("line {} column {}", err.line(), err.column());
+    match err.classify() {
+        serde_json::error::Category::Eof => format!("the JSON ends early at {position}"),
+        serde_json::error::Category::Syntax => format!("invalid JSON at {position}"),
+        serde_json::error::Category::Io => "could not read the body".to_owned(),
+        serde_json::error::Category::Data => {
+            format!(
+                "unexpected JSON shape: {}",
+                redact_serde_message(&err.to_string())
+            )
+        }
+    }
+}
+
+/// Keep the kind of a serde message, drop the value it quotes:
+/// "invalid type: string \"Ada\", expected …" → "invalid type: string, expected …".
+pub(crate) fn redact_serde_message(message: &str) -> String {
+    let message = message.split(" at line ").next().unwrap_or(message);
+    for prefix in ["invalid type: ", "invalid value: "] {
+        if let Some(rest) = message.strip_prefix(prefix) {
+            let (found, expected) = rest.split_once(", expected").unwrap_or((rest, ""));
+            let kind = found.split([' ', '`', '"']).next().unwrap_or("value");
+            let expected = redact_type_names(expected);
+            return if expected.is_empty() {
+                format!("{prefix}{kind}")
+            } else {
+                format!("{prefix}{kind}, expected{expected}")
+            };
+        }
+    }
+    redact_type_names(message)
+}
+
+/// "struct WireName" reads as "an object" to whoever sees the message.
+fn redact_type_names(text: &str) -> String {
+    if text.contains("struct ") {
+        " an object".to_owned()
+    } else {
+        text.to_owned()
+    }
+}
+
+/// A member's item position in the stream and what could be read of it.
+#[derive(Deserialize)]
+pub(crate) struct IdOnly {
+    #[serde(default)]
+    pub id: Option<serde_json::Value>,
+}
+
+/// Parse one item; on failure, say where, without quoting values.
+pub(crate) fn parse_item<'a, T: Deserialize<'a>>(text: &'a str) -> Result<T, String> {
+    match serde_json::from_str::<T>(text) {
+        Ok(value) => Ok(value),
+        Err(_) => {
+            let mut de = serde_json::Deserializer::from_str(text);
+            match serde_path_to_error::deserialize::<_, T>(&mut de) {
+                Ok(value) => Ok(value),
+                Err(err) => {
+                    let path = err.path().to_string();
+                    let message = redact_serde_message(&err.into_inner().to_string());
+                    if path == "." || path.is_empty() {
+                        Err(message)
+                    } else {
+                        Err(format!("`{path}`: {message}"))
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// The id of an item that did not parse, when it can be read.
+pub(crate) fn readable_id(text: &str) -> Option<String> {
+    match serde_json::from_str::<IdOnly>(text).ok()?.id? {
+        serde_json::Value::String(s) if !s.is_empty() => Some(s),
+        serde_json::Value::Number(n) => Some(n.to_string()),
+        _ => None,
+    }
+}
+
+/// A list item. Strings the mapping may drop (types, history dates, phone numbers)
+/// borrow from the page instead of allocating.
+#[derive(Debug, Default, Deserialize)]
+pub(crate) struct WireMember<'a> {
+    pub id: String,
+    #[serde(default)]
+    pub work_id: Option<String>,
+    #[serde(default)]
+    pub name: Option<WireName>,
+    #[serde(default)]
+    pub active: Option<bool>,
+    #[serde(default, rename = "type")]
+    pub member_type: Option<String>,
+    #[serde(default, borrow)]
+    pub emails: Option<Vec<WireEmail<'a>>>,
+    #[serde(default, borrow)]
+    pub phones: Option<Vec<WirePhone<'a>>>,
+    #[serde(default, borrow)]
+    pub addresses: Option<Vec<WireAddress<'a>>>,
+    #[serde(default)]
+    pub current_employment: Option<CountryMap<WireEmployment>>,
+    #[serde(default, borrow)]
+    pub employment_history: Option<Vec<WirePeriod<'a>>>,
+    #[serde(default)]
+    pub date_of_birth: Option<String>,
+    #[serde(default)]
+    pub sex_assigned_at_birth: Option<String>,
+    #[serde(default)]
+    pub department: Option<WireNamed>,
+    #[serde(default)]
+    pub employment_start_date: Option<String>,
+    #[serde(default)]
+    pub employment_termination_date: Option<String>,
+    #[serde(default)]
+    pub job_title: Option<String>,
+    #[serde(default)]
+    pub manager: Option<WireRef>,
+    #[serde(default, borrow)]
+    pub office: Option<WireOffice<'a>>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub(crate) struct WireName {
+    #[serde(default)]
+    pub given_name: Option<String>,
+    #[serde(default)]
+    pub family_name: Option<String>,
+    #[serde(default)]
+    pub preferred_name: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub(crate) struct WireEmail<'a> {
+    #[serde(default)]
+    pub address: Option<String>,
+    #[serde(default, rename = "type", borrow)]
+    pub kind: Option<Cow<'a, str>>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub(crate) struct WirePhone<'a> {
+    #[serde(default, borrow)]
+    pub number: Option<Cow<'a, str>>,
+    #[serde(default, rename = "type", borrow)]
+    pub kind: Option<Cow<'a, str>>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub(crate) struct WireAddress<'a> {
+    #[serde(default, rename = "type", borrow)]
+    pub kind: Option<Cow<'a, str>>,
+    #[serde(default)]
+    pub city: Option<String>,
+    #[serde(default)]
+    pub state: Option<String>,
+    #[serde(default)]
+    pub country: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub(crate) struct WireEmployment {
+    #[serde(default)]
+    pub employment_type: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub(crate) struct WirePeriod<'a> {
+    #[serde(default, borrow)]
+    pub start_date: Option<Cow<'a, str>>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub(crate) struct WireNamed {
+    #[serde(default)]
+    pub name: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub(crate) struct WireRef {
+    #[serde(default)]
+    pub id: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub(crate) struct WireOffice<'a> {
+    #[serde(default)]
+    pub name: Option<String>,
+    #[serde(default, borrow)]
+    pub address: Option<WireAddress<'a>>,
+}
+
+/// An object keyed by country code, in document order; `null` values skipped.
+#[derive(Debug)]
+pub(crate) struct CountryMap<T>(pub Vec<(String, T)>);
+
+impl<'de, T: Deserialize<'de>> Deserialize<'de> for CountryMap<T> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct MapVisitor<T>(std::marker::PhantomData<T>);
+        impl<'de, T: Deserialize<'de>> Visitor<'de> for MapVisitor<T> {
+            type Value = CountryMap<T>;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("an object keyed by country code")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+                let mut entries = Vec::new();
+                while let Some((key, value)) = map.next_entry::<String, Option<T>>()? {
+                    if let Some(value) = value {
+                        entries.push((key, value));
+                    }
+                }
+                Ok(CountryMap(entries))
+            }
+        }
+        deserializer.deserialize_map(MapVisitor(std::marker::PhantomData))
+    }
+}
+
+/// `GET /v1/company`.
+#[derive(Debug, Deserialize)]
+pub(crate) struct WireCompany {
+    pub id: String,
+    #[serde(default)]
+    pub display_name: Option<String>,
+    #[serde(default)]
+    pub legal_name: Option<String>,
+}
+
+/// `GET /v1/company/custom-fields`.
+#[derive(Debug, Deserialize)]
+pub(crate) struct WireCustomFields {
+    #[serde(default)]
+    pub items: Option<Vec<WireCustomField>>,
+}
+
+#[derive(Debug, Deserialize)]
+pub(crate) struct WireCustomField {
+    pub id: String,
+    #[serde(default)]
+    pub label: Option<String>,
+}
+
+/// `GET /v1/members/{id}/custom-field-values`.
+#[derive(Debug, Deserialize)]
+pub(crate) struct WireCustomValues {
+    #[serde(default)]
+    pub items: Option<Vec<WireCustomValue>>,
+}
+
+#[derive(Debug, Deserialize)]
+pub(crate) struct WireCustomValue {
+    pub id: String,
+    #[serde(default)]
+    pub values: Option<Vec<serde_json::Value>>,
+}
+
+impl WireCustomValue {
+    /// The values as text, multi-value fields joined with "; ".
+    pub fn joined(&self) -> Option<String> {
+        let values: Vec<String> = self
+            .values
+            .iter()
+            .flatten()
+            .filter_map(|v| match v {
+                serde_json::Value::String(s) => Some(s.trim().to_owned()),
+                serde_json::Value::Number(n) => Some(n.to_string()),
+                serde_json::Value::Bool(b) => Some(b.to_string()),
+                _ => None,
+            })
+            .filter(|s| !s.is_empty())
+            .collect();
+        (!values.is_empty()).then(|| values.join("; "))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn page_envelope_variants() {
+        let page = Page::parse(Bytes::from_static(
+            br#"{"items":[{"id":"a"}, {"id":"b"}],"next_cursor":"c2"}"#,
+        ))
+        .unwrap();
+        assert_eq!(page.items.len(), 2);
+        assert_eq!(page.item(1), r#"{"id":"b"}"#);
+        assert_eq!(page.next_cursor.as_deref(), Some("c2"));
+        for last in [
+            r#"{"items":[]}"#,
+            r#"{"items":[],"next_cursor":null}"#,
+            r#"{"items":[],"next_cursor":""}"#,
+        ] {
+            assert!(
+                Page::parse(Bytes::from(last.as_bytes().to_vec()))
+                    .unwrap()
+                    .next_cursor
+                    .is_none()
+            );
+        }
+        let truncated = Page::parse(Bytes::from_static(br#"{"items":[{"id":"a"},{"id":"#));
+        assert!(truncated.unwrap_err().contains("ends early"));
+        assert!(Page::parse(Bytes::from_static(b"<html>oops</html>")).is_err());
+        assert!(Page::parse(Bytes::from_static(br#"{"members":[]}"#)).is_err());
+    }
+
+    #[test]
+    fn item_errors_name_the_field_not_the_value() {
+        let err = parse_item::<WireMember>(r#"{"id":"m1","name":42}"#).unwrap_err();
+        assert!(err.starts_with("`name`: invalid type: integer"), "{err}");
+        let err = parse_item::<WireMember>(
+            r#"{"id":"m1","job_title":"Secret Agent","active":"Ada Lovelace"}"#,
+        )
+        .unwrap_err();
+        assert!(err.contains("`active`") && !err.contains("Ada"), "{err}");
+        let err = parse_item::<WireMember>(r#"{"name":{"given_name":"Ada"}}"#).unwrap_err();
+        assert!(err.contains("missing field `id`"), "{err}");
+        assert_eq!(
+            readable_id(r#"{"id":"m9","name":1}"#).as_deref(),
+            Some("m9")
+        );
+        assert_eq!(readable_id(r#"{"name":1}"#), None);
+    }
+
+    #[test]
+    fn nulls_and_unknown_fields_are_tolerated() {
+        let m: WireMember = parse_item(
+            r#"{"id":"m1","emails":null,"phones":[],"manager":null,"office":{"name":null},
+                "current_employment":{"US":null,"CA":{"employment_type":"full_time","extra":1}},
+                "partner_settings":{"x":[1,2]},"brand_new_field":true,"employment_termination_date":null}"#,
+        )
+        .unwrap();
+        assert!(m.emails.is_none());
+        assert!(m.phones.as_ref().is_some_and(Vec::is_empty));
+        assert!(m.manager.is_none());
+        let employment = m.current_employment.unwrap();
+        assert_eq!(employment.0.len(), 1);
+        assert_eq!(employment.0[0].0, "CA");
+        assert!(m.employment_termination_date.is_none());
+    }
+
+    #[test]
+    fn custom_values_join() {
+        let v: WireCustomValues =
+            serde_json::from_str(r#"{"items":[{"id":"cf_1","values":["M"," L ",""]},{"id":"cf_2","values":[]},{"id":"cf_3","values":[3]}]}"#)
+                .unwrap();
+        let items = v.items.unwrap();
+        assert_eq!(items[0].joined().as_deref(), Some("M; L"));
+        assert_eq!(items[1].joined(), None);
+        assert_eq!(items[2].joined().as_deref(), Some("3"));
+    }
+}

@@ -1,0 +1,116 @@
+//! Helpers shared by the integration tests.
+#![allow(dead_code)]
+
+use std::time::Duration;
+
+use axum::Router;
+use roster_justworks::JustworksConfig;
+use tokio::net::TcpListener;
+use url::Url;
+
+/// Serve `router` on a loopback port; the server lives as long as the runtime.
+pub async fn serve(router: Router) -> Url {
+    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    tokio::spawn(async move {
+        axum::serve(listener, router).await.expect("serve");
+    });
+    Url::parse(&format!("http://{addr}/")).expect("url")
+}
+
+/// Connector settings for a local server, with short retry delays.
+pub fn config(base: &Url) -> JustworksConfig {
+    let mut config = JustworksConfig::with_base_url(base.clone());
+    config.retry_base_delay = Duration::from_millis(10);
+    config.retry_max_delay = Duration::from_millis(200);
+    config.request_timeout = Duration::from_secs(10);
+    config
+}
+
+/// A sandbox on a loopback port.
+pub async fn sandbox(
+    members: usize,
+    faults: roster_sandbox::Faults,
+) -> roster_sandbox::RunningSandbox {
+    sandbox_with(roster_sandbox::SandboxConfig {
+        members,
+        faults,
+        ..roster_sandbox::SandboxConfig::default()
+    })
+    .await
+}
+
+pub async fn sandbox_with(config: roster_sandbox::SandboxConfig) -> roster_sandbox::RunningSandbox {
+    roster_sandbox::start(config, "127.0.0.1:0".parse().expect("addr"))
+        .await
+        .expect("sandbox starts")
+}
+
+pub fn base_url(sandbox: &roster_sandbox::RunningSandbox) -> Url {
+    Url::parse(&format!("{}/", sandbox.base_url())).expect("url")
+}
+
+/// A connector on a static sandbox token with these scopes.
+pub fn static_source(
+    sandbox: &roster_sandbox::RunningSandbox,
+    scopes: &[&str],
+    tweak: impl FnOnce(&mut JustworksConfig),
+) -> roster_justworks::JustworksSource {
+    let mut config = config(&base_url(sandbox));
+    tweak(&mut config);
+    let token = sandbox.mint_token(scopes);
+    roster_justworks::JustworksSource::new(
+        config,
+        roster_justworks::Credentials::Static(token.into()),
+    )
+    .expect("source")
+}
+
+/// Every Justworks scope.
+pub fn all_scopes() -> Vec<&'static str> {
+    roster_sandbox::all_scopes()
+}
+
+/// OAuth settings for the sandbox's registered client.
+pub fn oauth_config(sandbox: &roster_sandbox::RunningSandbox, redirect: &Url) -> JustworksConfig {
+    let handle = sandbox.handle();
+    let mut config = config(&base_url(sandbox));
+    config.client_id = handle.config().client_id.clone();
+    config.client_secret = handle.config().client_secret.clone().into();
+    config.redirect_uri = Some(redirect.clone());
+    config
+}
+
+/// `(name, value)` of every hidden input of an HTML page, and whether an input named
+/// `checkbox` exists.
+pub fn form_fields(html: &str, checkbox: &str) -> (Vec<(String, String)>, bool) {
+    let mut fields = Vec::new();
+    let mut has_checkbox = false;
+    for tag in html.split('<').filter(|t| t.starts_with("input ")) {
+        let attr = |name: &str| {
+            let key = format!("{name}=\"");
+            let start = tag.find(&key)? + key.len();
+            let end = tag[start..].find('"')? + start;
+            Some(unescape(&tag[start..end]))
+        };
+        match attr("type").as_deref() {
+            Some("hidden") => {
+                if let (Some(n), Some(v)) = (attr("name"), attr("value")) {
+                    fields.push((n, v));
+                }
+            }
+            Some("checkbox") if attr("name").as_deref() == Some(checkbox) => has_checkbox = true,
+            _ => {}
+        }
+    }
+    (fields, has_checkbox)
+}
+
+fn unescape(s: &str) -> String {
+    s.replace("&quot;", "\"")
+        .replace("&#39;", "'")
+        .replace("&#x27;", "'")
+        .replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&amp;", "&")
+}

@@ -1,0 +1,300 @@
+//! The sandbox's faults, one at a time: rate limits (with and without the client
+//! limiter), server errors, truncated pages, duplicates across pages, inserts while
+//! paging, latency. Timing-sensitive tests take a lock so they do not share the CPU.
+
+mod common;
+
+use std::collections::HashSet;
+use std::time::{Duration, Instant};
+
+use roster_core::member::SourceMember;
+use roster_sandbox::Faults;
+use roster_source::{FetchRequest, Snapshot, Source, SourceError};
+
+static TIMING: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
+fn ids(members: &[SourceMember]) -> Vec<&str> {
+    members.iter().map(|m| m.source_id.as_str()).collect()
+}
+
+async fn clean_fetch(sandbox: &roster_sandbox::RunningSandbox) -> Snapshot {
+    let faults = sandbox.handle().faults();
+    sandbox.handle().set_faults(Faults::default()).unwrap();
+    let snapshot = common::static_source(sandbox, &common::all_scopes(), |_| {})
+        .fetch(FetchRequest::default())
+        .await
+        .unwrap();
+    sandbox.handle().set_faults(faults).unwrap();
+    snapshot
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_client_limiter_keeps_under_the_server_limit() {
+    let _timing = TIMING.lock().await;
+    let rate = 20;
+    let sandbox = common::sandbox(
+        300,
+        Faults {
+            rate_limit_per_sec: Some(rate),
+            ..Faults::default()
+        },
+    )
+    .await;
+    let source = common::static_source(&sandbox, &common::all_scopes(), |c| {
+        c.page_limit = 10;
+        c.requests_per_second = Some(rate);
+    });
+    let started = Instant::now();
+    let snapshot = source.fetch(FetchRequest::default()).await.unwrap();
+    let elapsed = started.elapsed().as_secs_f64();
+    let pages = 30;
+    assert_eq!(snapshot.members.len(), 300);
+    assert_eq!(
+        snapshot.requests, pages,
+        "no 429 seen (every request was a page)"
+    );
+    let ideal = pages as f64 / f64::from(rate);
+    assert!(
+        elapsed <= 1.1 * ideal,
+        "{elapsed:.3}s for {pages} pages at {rate}/s (ideal {ideal:.2}s)"
+    );
+    assert!(
+        elapsed >= 0.9 * ideal,
+        "{elapsed:.3}s is faster than the limit allows"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn without_the_limiter_429s_are_retried_after_retry_after() {
+    let _timing = TIMING.lock().await;
+    let rate = 10;
+    let sandbox = common::sandbox(
+        300,
+        Faults {
+            rate_limit_per_sec: Some(rate),
+            ..Faults::default()
+        },
+    )
+    .await;
+    let source = common::static_source(&sandbox, &common::all_scopes(), |c| c.page_limit = 10);
+    let started = Instant::now();
+    let snapshot = source.fetch(FetchRequest::default()).await.unwrap();
+    let elapsed = started.elapsed().as_secs_f64();
+    let pages = 30;
+    assert_eq!(
+        ids(&snapshot.members),
+        ids(&clean_fetch(&sandbox).await.members)
+    );
+    let limited = snapshot.requests - pages;
+    assert!(
+        limited >= 2,
+        "the server limited us: {} requests for {pages} pages",
+        snapshot.requests
+    );
+    // Each 429 said `Retry-After: 1` and the fetch is sequential: one second per 429,
+    // and not much more (no extra backoff on top).
+    assert!(
+        elapsed >= limited as f64 * 0.99,
+        "{elapsed:.3}s for {limited} 429s"
+    );
+    assert!(
+        elapsed <= limited as f64 + 1.0,
+        "{elapsed:.3}s for {limited} 429s"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_rate_of_server_errors_is_retried_to_success() {
+    let sandbox = common::sandbox(
+        300,
+        Faults {
+            error_rate: 0.3,
+            ..Faults::default()
+        },
+    )
+    .await;
+    let source = common::static_source(&sandbox, &common::all_scopes(), |c| c.page_limit = 25);
+    let snapshot = source.fetch(FetchRequest::default()).await.unwrap();
+    assert!(
+        snapshot.requests > 12,
+        "errors were retried: {} requests for 12 pages",
+        snapshot.requests
+    );
+    assert_eq!(
+        ids(&snapshot.members),
+        ids(&clean_fetch(&sandbox).await.members)
+    );
+    assert!(snapshot.rejected.is_empty() && snapshot.diagnostics.is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn persistent_server_errors_fail_the_fetch_with_nothing_partial() {
+    let sandbox = common::sandbox(300, Faults::default()).await;
+    let source = common::static_source(&sandbox, &common::all_scopes(), |c| {
+        c.page_limit = 50;
+        c.max_retries = 2;
+    });
+    // The first pages succeed, then the server breaks for good: still an error.
+    let handle = sandbox.handle();
+    let progress: roster_source::ProgressFn =
+        std::sync::Arc::new(move |p: roster_source::FetchProgress| {
+            if p.requests == 2 {
+                handle
+                    .set_faults(Faults {
+                        error_rate: 1.0,
+                        ..Faults::default()
+                    })
+                    .unwrap();
+            }
+        });
+    let err = source
+        .fetch(FetchRequest {
+            progress: Some(progress),
+            ..FetchRequest::default()
+        })
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            err,
+            SourceError::Status {
+                status: 500 | 502 | 503,
+                attempts: 3,
+                ..
+            }
+        ),
+        "{err}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn truncated_pages_are_retried() {
+    let sandbox = common::sandbox(
+        300,
+        Faults {
+            truncated_page_rate: 0.5,
+            ..Faults::default()
+        },
+    )
+    .await;
+    let source = common::static_source(&sandbox, &common::all_scopes(), |c| c.page_limit = 50);
+    let snapshot = source.fetch(FetchRequest::default()).await.unwrap();
+    assert!(
+        snapshot.requests > 6,
+        "truncated pages were fetched again: {}",
+        snapshot.requests
+    );
+    assert_eq!(
+        ids(&snapshot.members),
+        ids(&clean_fetch(&sandbox).await.members)
+    );
+    assert!(snapshot.rejected.is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn duplicates_across_pages_are_kept_once_with_a_diagnostic() {
+    let sandbox = common::sandbox(
+        300,
+        Faults {
+            duplicate_across_pages: true,
+            ..Faults::default()
+        },
+    )
+    .await;
+    let source = common::static_source(&sandbox, &common::all_scopes(), |_| {});
+    let snapshot = source.fetch(FetchRequest::default()).await.unwrap();
+    assert_eq!(snapshot.members.len(), 300);
+    assert_eq!(
+        ids(&snapshot.members)
+            .into_iter()
+            .collect::<HashSet<_>>()
+            .len(),
+        300
+    );
+    assert_eq!(
+        ids(&snapshot.members),
+        ids(&clean_fetch(&sandbox).await.members)
+    );
+    let positions: Vec<usize> = snapshot.members.iter().map(|m| m.position).collect();
+    assert_eq!(positions, (1..=300).collect::<Vec<_>>());
+    // 100 + 99 + 99 + 2 new members: four pages, three repeats.
+    assert_eq!(snapshot.requests, 4);
+    let diagnostic = snapshot
+        .diagnostics
+        .iter()
+        .find(|d| d.code == "duplicate_member")
+        .expect("a diagnostic");
+    assert!(
+        diagnostic.message.starts_with("3 member record(s)"),
+        "{}",
+        diagnostic.message
+    );
+    assert!(snapshot.complete);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_member_hired_while_paging_is_seen_once() {
+    let sandbox = common::sandbox(
+        300,
+        Faults {
+            insert_while_paging: true,
+            ..Faults::default()
+        },
+    )
+    .await;
+    let source = common::static_source(&sandbox, &common::all_scopes(), |_| {});
+    let snapshot = source.fetch(FetchRequest::default()).await.unwrap();
+    let listed = sandbox.handle().members(false);
+    assert_eq!(listed.len(), 301, "the fault hired one member");
+    assert_eq!(snapshot.members.len(), 301);
+    assert_eq!(
+        ids(&snapshot.members)
+            .into_iter()
+            .collect::<HashSet<_>>()
+            .len(),
+        301
+    );
+    let newest = listed.last().unwrap().member["id"].as_str().unwrap();
+    assert_eq!(snapshot.members.last().unwrap().source_id, newest);
+    assert!(snapshot.diagnostics.is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn latency_is_absorbed_and_per_member_requests_overlap() {
+    let _timing = TIMING.lock().await;
+    let latency = Duration::from_millis(20);
+    let sandbox = common::sandbox(
+        160,
+        Faults {
+            latency,
+            ..Faults::default()
+        },
+    )
+    .await;
+    let source = common::static_source(&sandbox, &common::all_scopes(), |c| {
+        c.per_member_concurrency = 8
+    });
+    let started = Instant::now();
+    let snapshot = source
+        .fetch(FetchRequest {
+            custom_fields: true,
+            ..FetchRequest::default()
+        })
+        .await
+        .unwrap();
+    let elapsed = started.elapsed();
+    assert_eq!(snapshot.members.len(), 160);
+    assert_eq!(snapshot.requests, 2 + 160);
+    assert!(elapsed >= latency * 2 + latency * 160 / 8, "{elapsed:?}");
+    // One at a time would take 162 × 20 ms = 3.2 s.
+    assert!(
+        elapsed < latency * 162 / 2,
+        "per-member requests overlap: {elapsed:?}"
+    );
+    assert!(
+        snapshot
+            .members
+            .iter()
+            .any(|m| m.fields.keys().any(|k| k.starts_with("custom:")))
+    );
+}

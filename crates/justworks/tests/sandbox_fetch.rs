@@ -1,0 +1,520 @@
+//! Fetches against the real sandbox over HTTP: mapping compared with the sandbox's
+//! own data, incremental fetches, manager resolution, withheld scopes.
+
+mod common;
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+use roster_core::fields;
+use roster_core::member::{ManagerRef, SourceMember};
+use roster_justworks::{Credentials, JustworksSource, TokenSet};
+use roster_sandbox::Faults;
+use roster_source::{FetchRequest, Source, SourceError};
+use serde_json::Value;
+
+fn s(v: &Value) -> Option<String> {
+    v.as_str().map(str::to_owned)
+}
+
+fn email(w: &Value, kind: &str) -> Option<String> {
+    w["emails"]
+        .as_array()?
+        .iter()
+        .find(|e| {
+            e["type"]
+                .as_str()
+                .is_some_and(|t| t.eq_ignore_ascii_case(kind))
+        })
+        .and_then(|e| s(&e["address"]))
+}
+
+/// What the connector should make of wire member `w`, written independently of the
+/// connector's mapping code.
+fn expected(w: &Value, visible: &HashMap<String, Value>) -> SourceMember {
+    let mut m = SourceMember::new(w["id"].as_str().unwrap(), 0);
+    m.active = w["active"].as_bool();
+    m.member_type = s(&w["type"]).map(|t| t.to_lowercase());
+    m.given_name = s(&w["name"]["given_name"]);
+    m.family_name = s(&w["name"]["family_name"]);
+    m.preferred_name = s(&w["name"]["preferred_name"]);
+    m.work_email = email(w, "work");
+    m.personal_email = email(w, "personal");
+    let phones = w["phones"].as_array().cloned().unwrap_or_default();
+    let phone_of = |kind: &str| {
+        phones
+            .iter()
+            .find(|p| p["type"] == kind)
+            .and_then(|p| s(&p["number"]))
+    };
+    m.phone = phone_of("mobile")
+        .or_else(|| phone_of("work"))
+        .or_else(|| phones.first().and_then(|p| s(&p["number"])));
+    m.date_of_birth = s(&w["date_of_birth"]);
+    m.start_date = s(&w["employment_start_date"]);
+    let earliest = w["employment_history"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|p| p["start_date"].as_str())
+        .min();
+    m.original_start_date = match (earliest, m.start_date.as_deref()) {
+        (Some(e), Some(start)) if e < start => Some(e.to_owned()),
+        _ => None,
+    };
+    m.end_date = s(&w["employment_termination_date"]);
+    m.manager = match w["manager"]["id"].as_str() {
+        None => ManagerRef::None,
+        Some(id) => match visible.get(id) {
+            None => ManagerRef::NotInSnapshot {
+                source_id: id.into(),
+            },
+            Some(mgr) => match email(mgr, "work") {
+                Some(email) => ManagerRef::Resolved {
+                    source_id: id.into(),
+                    email,
+                },
+                None => ManagerRef::NoWorkEmail {
+                    source_id: id.into(),
+                },
+            },
+        },
+    };
+    let mut f = BTreeMap::new();
+    let mut put = |k: &str, v: Option<String>| {
+        if let Some(v) = v {
+            f.insert(k.to_owned(), v);
+        }
+    };
+    put(fields::WORK_ID, s(&w["work_id"]));
+    put(fields::JOB_TITLE, s(&w["job_title"]));
+    put(fields::DEPARTMENT, s(&w["department"]["name"]));
+    put(fields::MEMBER_TYPE, m.member_type.clone());
+    let employment = w["current_employment"]
+        .as_object()
+        .and_then(|o| o.iter().next());
+    put(
+        fields::EMPLOYMENT_TYPE,
+        employment.and_then(|(_, e)| s(&e["employment_type"])),
+    );
+    put(fields::OFFICE, s(&w["office"]["name"]));
+    let office = &w["office"]["address"];
+    put(fields::WORK_CITY, s(&office["city"]));
+    put(fields::WORK_STATE, s(&office["state"]));
+    put(
+        fields::WORK_COUNTRY,
+        s(&office["country"]).or_else(|| employment.map(|(cc, _)| cc.clone())),
+    );
+    let addresses = w["addresses"].as_array().cloned().unwrap_or_default();
+    let home = addresses
+        .iter()
+        .find(|a| a["type"] == "home")
+        .or(addresses.first());
+    if let Some(home) = home {
+        put(fields::HOME_CITY, s(&home["city"]));
+        put(fields::HOME_STATE, s(&home["state"]));
+        put(fields::HOME_COUNTRY, s(&home["country"]));
+    }
+    put(fields::SEX, s(&w["sex_assigned_at_birth"]));
+    m.fields = f;
+    m
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn full_fetch_returns_every_member_once_mapped_like_the_sandbox_data() {
+    let sandbox = common::sandbox(320, Faults::default()).await;
+    let handle = sandbox.handle();
+    let listed: Vec<Value> = handle
+        .members(false)
+        .into_iter()
+        .map(|l| l.member)
+        .collect();
+    let id = |i: usize| listed[i]["id"].as_str().unwrap().to_owned();
+    // Managers in any order: an early member reports to the last one; one manager
+    // without a work email; one manager hidden (not in the snapshot).
+    handle
+        .set_manager(&id(3), Some(&id(listed.len() - 1)))
+        .unwrap();
+    handle.set_manager(&id(4), Some(&id(10))).unwrap();
+    handle.set_work_email(&id(10), None).unwrap();
+    handle.set_manager(&id(5), Some(&id(11))).unwrap();
+    handle.hide(&id(11)).unwrap();
+
+    let listed: Vec<Value> = handle
+        .members(false)
+        .into_iter()
+        .map(|l| l.member)
+        .collect();
+    let visible: HashMap<String, Value> = listed
+        .iter()
+        .map(|w| (w["id"].as_str().unwrap().to_owned(), w.clone()))
+        .collect();
+
+    let source = common::static_source(&sandbox, &common::all_scopes(), |_| {});
+    let snapshot = source
+        .fetch(FetchRequest {
+            custom_fields: true,
+            ..FetchRequest::default()
+        })
+        .await
+        .unwrap();
+
+    assert!(snapshot.complete);
+    assert!(snapshot.rejected.is_empty(), "{:?}", snapshot.rejected);
+    assert!(
+        snapshot.diagnostics.is_empty(),
+        "{:?}",
+        snapshot.diagnostics
+    );
+    assert_eq!(snapshot.members.len(), listed.len());
+    let ids: HashSet<&str> = snapshot
+        .members
+        .iter()
+        .map(|m| m.source_id.as_str())
+        .collect();
+    assert_eq!(ids.len(), listed.len(), "every member once");
+    let pages = listed.len().div_ceil(100) as u64;
+    assert_eq!(
+        snapshot.requests,
+        pages + listed.len() as u64,
+        "one list request per page, one custom-field request per member"
+    );
+    assert!(snapshot.bytes_read > 0);
+
+    for (i, (got, wire)) in snapshot.members.iter().zip(&listed).enumerate() {
+        let mut want = expected(wire, &visible);
+        want.position = i + 1;
+        let values = handle.custom_field_values(&want.source_id).unwrap();
+        for v in values.as_array().unwrap() {
+            let joined: Vec<&str> = v["values"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|x| x.as_str().unwrap())
+                .collect();
+            want.fields.insert(
+                format!("custom:{}", v["id"].as_str().unwrap()),
+                joined.join("; "),
+            );
+        }
+        assert_eq!(got, &want, "member {} at {}", want.source_id, i + 1);
+    }
+
+    let by_id: HashMap<&str, &SourceMember> = snapshot
+        .members
+        .iter()
+        .map(|m| (m.source_id.as_str(), m))
+        .collect();
+    assert!(matches!(
+        by_id[id(3).as_str()].manager,
+        ManagerRef::Resolved { .. }
+    ));
+    assert_eq!(
+        by_id[id(4).as_str()].manager,
+        ManagerRef::NoWorkEmail { source_id: id(10) }
+    );
+    assert_eq!(
+        by_id[id(5).as_str()].manager,
+        ManagerRef::NotInSnapshot { source_id: id(11) }
+    );
+    assert!(!by_id.contains_key(id(11).as_str()));
+    // The generated company covers rehires, terminations and multi-value custom fields.
+    assert!(
+        snapshot
+            .members
+            .iter()
+            .any(|m| m.original_start_date.is_some()),
+        "a rehire"
+    );
+    assert!(
+        snapshot
+            .members
+            .iter()
+            .any(|m| m.end_date.is_some() && m.active == Some(false))
+    );
+    assert!(snapshot.members.iter().any(|m| {
+        m.fields
+            .iter()
+            .any(|(k, v)| k.starts_with("custom:") && v.contains("; "))
+    }));
+
+    // The company and its custom-field definitions.
+    let company = source.company().await.unwrap();
+    let profile = handle.company();
+    assert_eq!(company.id, profile["id"].as_str().unwrap());
+    assert_eq!(
+        Some(company.name.as_str()),
+        profile["display_name"].as_str()
+    );
+    assert!(!company.custom_fields.is_empty());
+    assert!(
+        company
+            .custom_fields
+            .iter()
+            .all(|f| f.key.starts_with("custom:") && !f.label.is_empty() && f.sample.is_none())
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn incremental_fetch_returns_only_changed_members_and_resolves_outside_managers() {
+    let sandbox = common::sandbox(250, Faults::default()).await;
+    let handle = sandbox.handle();
+    let listed: Vec<Value> = handle
+        .members(false)
+        .into_iter()
+        .map(|l| l.member)
+        .collect();
+    let id = |i: usize| listed[i]["id"].as_str().unwrap().to_owned();
+    let source = common::static_source(&sandbox, &common::all_scopes(), |_| {});
+    let full = source.fetch(FetchRequest::default()).await.unwrap();
+    assert_eq!(full.members.len(), 250);
+
+    tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    let since = jiff::Timestamp::now();
+    tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    handle
+        .patch_member(&id(20), &serde_json::json!({"job_title": "Chief Tester"}))
+        .unwrap();
+    handle.set_manager(&id(21), Some(&id(0))).unwrap();
+    handle.set_manager(&id(22), Some(&id(30))).unwrap();
+    handle.set_work_email(&id(30), None).unwrap();
+    handle.set_manager(&id(23), Some(&id(40))).unwrap();
+    let hired = handle
+        .hire(
+            serde_json::json!({"name": {"given_name": "New", "family_name": "Hire"},
+            "emails": [{"address": "new.hire@acme.example", "type": "work"}]}),
+        )
+        .unwrap();
+    // Changed after `since` too, but hidden: its reports cannot resolve it.
+    handle.hide(&id(40)).unwrap();
+
+    let partial = source
+        .fetch(FetchRequest {
+            updated_since: Some(since),
+            ..FetchRequest::default()
+        })
+        .await
+        .unwrap();
+    assert!(!partial.complete);
+    let mut got: Vec<&str> = partial
+        .members
+        .iter()
+        .map(|m| m.source_id.as_str())
+        .collect();
+    got.sort_unstable();
+    let (i20, i21, i22, i23, i30, new) = (
+        id(20),
+        id(21),
+        id(22),
+        id(23),
+        id(30),
+        hired["id"].as_str().unwrap().to_owned(),
+    );
+    let mut want = vec![
+        i20.as_str(),
+        i21.as_str(),
+        i22.as_str(),
+        i23.as_str(),
+        i30.as_str(),
+        new.as_str(),
+    ];
+    want.sort_unstable();
+    assert_eq!(got, want);
+    let by_id: HashMap<&str, &SourceMember> = partial
+        .members
+        .iter()
+        .map(|m| (m.source_id.as_str(), m))
+        .collect();
+    assert_eq!(
+        by_id[i20.as_str()].fields[fields::JOB_TITLE],
+        "Chief Tester"
+    );
+    let manager0 = email(&listed[0], "work").expect("member 0 has a work email");
+    assert_eq!(
+        by_id[i21.as_str()].manager,
+        ManagerRef::Resolved {
+            source_id: id(0),
+            email: manager0
+        }
+    );
+    assert_eq!(
+        by_id[i22.as_str()].manager,
+        ManagerRef::NoWorkEmail { source_id: id(30) }
+    );
+    assert_eq!(
+        by_id[i23.as_str()].manager,
+        ManagerRef::NotInSnapshot { source_id: id(40) }
+    );
+    // One list page, plus a lookup per manager outside the partial snapshot.
+    let outside: HashSet<String> = partial
+        .members
+        .iter()
+        .filter_map(|m| match &m.manager {
+            ManagerRef::Resolved { source_id, .. }
+            | ManagerRef::NoWorkEmail { source_id }
+            | ManagerRef::NotInSnapshot { source_id } => Some(source_id.clone()),
+            _ => None,
+        })
+        .filter(|sid| !by_id.contains_key(sid.as_str()))
+        .collect();
+    assert_eq!(partial.requests, 1 + outside.len() as u64);
+    assert!(
+        partial.diagnostics.is_empty(),
+        "no scope inference on partial fetches: {:?}",
+        partial.diagnostics
+    );
+}
+
+fn oauth_tokens(sandbox: &roster_sandbox::RunningSandbox, scopes: &[&str]) -> TokenSet {
+    let minted = sandbox.handle().mint_token(scopes).unwrap();
+    let mut tokens = TokenSet::access_only(minted.access_token);
+    tokens.scopes = Some(minted.scope.split(' ').map(str::to_owned).collect());
+    tokens.expires_at = Some(minted.expires_at);
+    tokens
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn withheld_scopes_become_diagnostics() {
+    let sandbox = common::sandbox(120, Faults::default()).await;
+    let no_dob = [
+        "member.detail:read",
+        "member.sex:read",
+        "member.employment:read",
+        "company.detail:read",
+    ];
+
+    // Scopes known (OAuth): named from the token.
+    let source = JustworksSource::new(
+        common::config(&common::base_url(&sandbox)),
+        Credentials::OAuth(oauth_tokens(&sandbox, &no_dob)),
+    )
+    .unwrap();
+    let snapshot = source.fetch(FetchRequest::default()).await.unwrap();
+    assert_eq!(snapshot.members.len(), 120);
+    assert!(snapshot.members.iter().all(|m| m.date_of_birth.is_none()));
+    assert!(
+        snapshot
+            .members
+            .iter()
+            .any(|m| m.fields.contains_key(fields::SEX))
+    );
+    let codes: Vec<(&str, &str)> = snapshot
+        .diagnostics
+        .iter()
+        .map(|d| (d.code.as_str(), d.message.as_str()))
+        .collect();
+    assert_eq!(
+        codes,
+        [(
+            "scope_missing.member.dob:read",
+            "date of birth not shared: scope member.dob:read was not granted"
+        )]
+    );
+
+    // Scopes unknown (static token): inferred from the data.
+    let source = common::static_source(&sandbox, &no_dob, |_| {});
+    let snapshot = source.fetch(FetchRequest::default()).await.unwrap();
+    let messages: Vec<&str> = snapshot
+        .diagnostics
+        .iter()
+        .map(|d| d.message.as_str())
+        .collect();
+    assert_eq!(
+        messages,
+        ["date of birth not present on any member: scope member.dob:read may not be granted"]
+    );
+
+    // Basic scope only: no personal email, phones, addresses, dob, sex, employment.
+    let source = common::static_source(&sandbox, &["member.basic:read"], |_| {});
+    let snapshot = source
+        .fetch(FetchRequest {
+            custom_fields: true,
+            ..FetchRequest::default()
+        })
+        .await
+        .unwrap();
+    assert!(
+        snapshot
+            .members
+            .iter()
+            .all(|m| m.personal_email.is_none() && m.phone.is_none())
+    );
+    assert!(snapshot.members.iter().any(|m| m.work_email.is_some()));
+    let mut codes: Vec<&str> = snapshot
+        .diagnostics
+        .iter()
+        .map(|d| d.code.as_str())
+        .collect();
+    codes.sort_unstable();
+    codes.dedup();
+    assert_eq!(
+        codes,
+        [
+            "scope_missing.member.detail:read",
+            "scope_missing.member.dob:read",
+            "scope_missing.member.employment:read",
+            "scope_missing.member.sex:read",
+        ]
+    );
+    // The custom-field 403 is a diagnostic, and stops after the first answer.
+    assert!(
+        snapshot
+            .diagnostics
+            .iter()
+            .any(|d| d.message.contains("403"))
+    );
+    assert!(
+        snapshot.requests < 2 + 1 + 8 + 1,
+        "custom-field requests stop at the first 403: {}",
+        snapshot.requests
+    );
+    assert!(
+        snapshot
+            .members
+            .iter()
+            .all(|m| !m.fields.keys().any(|k| k.starts_with("custom:")))
+    );
+
+    // The same with known scopes skips the custom-field requests altogether.
+    let source = JustworksSource::new(
+        common::config(&common::base_url(&sandbox)),
+        Credentials::OAuth(oauth_tokens(&sandbox, &["member.basic:read"])),
+    )
+    .unwrap();
+    let snapshot = source
+        .fetch(FetchRequest {
+            custom_fields: true,
+            ..FetchRequest::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(snapshot.requests, 2);
+
+    // Without member.basic:read the list itself is forbidden.
+    let source = common::static_source(&sandbox, &["company.detail:read"], |_| {});
+    let err = source.fetch(FetchRequest::default()).await.unwrap_err();
+    assert!(
+        matches!(err, SourceError::Forbidden(ref m) if m.contains("member.basic:read")),
+        "{err}"
+    );
+    // … and the company still reads, custom-field definitions included.
+    assert!(!source.company().await.unwrap().custom_fields.is_empty());
+    // Without company.detail:read the definitions are left out, not an error.
+    let source = common::static_source(&sandbox, &["company.basic:read"], |_| {});
+    assert!(source.company().await.unwrap().custom_fields.is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn split_by_status_lists_active_and_terminated_once_each() {
+    let sandbox = common::sandbox(200, Faults::default()).await;
+    let source = common::static_source(&sandbox, &common::all_scopes(), |c| {
+        c.split_by_status = true
+    });
+    let split = source.fetch(FetchRequest::default()).await.unwrap();
+    let source = common::static_source(&sandbox, &common::all_scopes(), |_| {});
+    let whole = source.fetch(FetchRequest::default()).await.unwrap();
+    let a: HashSet<&str> = split.members.iter().map(|m| m.source_id.as_str()).collect();
+    let b: HashSet<&str> = whole.members.iter().map(|m| m.source_id.as_str()).collect();
+    assert_eq!(a, b);
+    assert_eq!(split.members.len(), whole.members.len());
+    assert!(split.diagnostics.is_empty());
+}

@@ -1,0 +1,81 @@
+//! Pages through a large sandbox over loopback and reports members per second.
+//!
+//! `cargo run --release -p roster-sandbox --example paging_throughput -- [members] [scopes]`
+//! (defaults: 100000 members, all member scopes). Each page's envelope is parsed and its
+//! items are split (not decoded), so the number measures the sandbox and the HTTP path.
+
+use std::time::Instant;
+
+use roster_sandbox::{SandboxConfig, start};
+use serde::Deserialize;
+use serde_json::value::RawValue;
+
+/// A page with the items left unparsed (a client would parse them into its own type;
+/// parse cost is the client's, not the sandbox's).
+#[derive(Deserialize)]
+struct Page<'a> {
+    #[serde(borrow)]
+    items: Vec<&'a RawValue>,
+    next_cursor: Option<String>,
+}
+
+#[tokio::main]
+async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let mut args = std::env::args().skip(1);
+    let members: usize = args.next().map_or(Ok(100_000), |a| a.parse())?;
+    let full = args.next().is_none_or(|a| a != "basic");
+    let t = Instant::now();
+    let sandbox = start(
+        SandboxConfig {
+            members,
+            ..SandboxConfig::default()
+        },
+        "127.0.0.1:0".parse()?,
+    )
+    .await?;
+    println!("generated {members} members in {:?}", t.elapsed());
+    let scopes: &[&str] = if full {
+        &[
+            "member.detail:read",
+            "member.dob:read",
+            "member.sex:read",
+            "member.employment:read",
+        ]
+    } else {
+        &["member.basic:read"]
+    };
+    let token = sandbox.mint_token(scopes);
+    let client = reqwest::Client::new();
+    let t = Instant::now();
+    let (mut count, mut pages, mut bytes) = (0usize, 0usize, 0usize);
+    let mut cursor = String::new();
+    loop {
+        let body = client
+            .get(format!(
+                "{}/v1/members?limit=100&cursor={cursor}",
+                sandbox.base_url()
+            ))
+            .bearer_auth(&token)
+            .send()
+            .await?
+            .error_for_status()?
+            .bytes()
+            .await?;
+        bytes += body.len();
+        let page: Page = serde_json::from_slice(&body)?;
+        count += page.items.len();
+        pages += 1;
+        match page.next_cursor {
+            Some(c) => cursor = c,
+            None => break,
+        }
+    }
+    let secs = t.elapsed().as_secs_f64();
+    println!(
+        "{count} members in {pages} pages, {:.1} MiB, {secs:.2} s: {:.0} members/s",
+        bytes as f64 / (1 << 20) as f64,
+        count as f64 / secs
+    );
+    sandbox.shutdown().await?;
+    Ok(())
+}

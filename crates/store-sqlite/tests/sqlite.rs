@@ -1,0 +1,274 @@
+//! SQLite-specific behaviour: opening, schema versions, pragmas, several handles on
+//! one file (as several processes would have).
+
+use jiff::{SignedDuration, Timestamp};
+use roster_store::contract::{at, changeset, create_entry, minimal, new_integration};
+use roster_store::{ImportKind, Store, StoreError};
+use roster_store_sqlite::{SqliteStore, supported_version};
+
+fn temp_db() -> (tempfile::TempDir, String) {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir
+        .path()
+        .join("roster.db")
+        .to_str()
+        .expect("utf-8 path")
+        .to_string();
+    (dir, path)
+}
+
+async fn one_employee(store: &SqliteStore, id: &str) {
+    let a = store.ensure_account("acme").await.unwrap();
+    store
+        .write(
+            a,
+            changeset(ImportKind::Sync, at(0), vec![create_entry(minimal(id))]),
+        )
+        .await
+        .unwrap();
+}
+
+async fn count(store: &SqliteStore) -> u64 {
+    let a = store.ensure_account("acme").await.unwrap();
+    store.count_employees(a, false).await.unwrap()
+}
+
+#[tokio::test]
+async fn every_spelling_of_a_path_opens_the_same_file() {
+    let (dir, path) = temp_db();
+    let store = SqliteStore::open(&path).await.expect("plain path");
+    one_employee(&store, "E1").await;
+    store.close().await;
+    for url in [
+        format!("sqlite:{path}"),
+        format!("sqlite://{path}"),
+        path.clone(),
+    ] {
+        let store = SqliteStore::open(&url)
+            .await
+            .unwrap_or_else(|e| panic!("{url}: {e}"));
+        assert_eq!(count(&store).await, 1, "{url} opened another database");
+        store.close().await;
+    }
+    assert!(dir.path().join("roster.db").exists());
+}
+
+#[tokio::test]
+async fn a_missing_file_is_created_in_wal_mode_with_foreign_keys() {
+    let (_dir, path) = temp_db();
+    let store = SqliteStore::open(&format!("sqlite://{path}"))
+        .await
+        .expect("open");
+    assert!(
+        std::path::Path::new(&path).exists(),
+        "the file was not created"
+    );
+    let mode: String = sqlx::query_scalar("PRAGMA journal_mode")
+        .fetch_one(store.pool())
+        .await
+        .unwrap();
+    assert_eq!(mode, "wal");
+    let fk: i64 = sqlx::query_scalar("PRAGMA foreign_keys")
+        .fetch_one(store.pool())
+        .await
+        .unwrap();
+    assert_eq!(fk, 1);
+    let sync: i64 = sqlx::query_scalar("PRAGMA synchronous")
+        .fetch_one(store.pool())
+        .await
+        .unwrap();
+    assert_eq!(sync, 1, "synchronous = NORMAL");
+    let busy: i64 = sqlx::query_scalar("PRAGMA busy_timeout")
+        .fetch_one(store.pool())
+        .await
+        .unwrap();
+    assert_eq!(busy, 5000);
+}
+
+#[tokio::test]
+async fn memory_url_is_one_database_for_every_call() {
+    let store = SqliteStore::open("sqlite::memory:")
+        .await
+        .expect("open memory");
+    one_employee(&store, "E1").await;
+    one_employee(&store, "E2").await;
+    assert_eq!(
+        count(&store).await,
+        2,
+        "calls saw different in-memory databases"
+    );
+    let other = SqliteStore::open("sqlite::memory:")
+        .await
+        .expect("open memory");
+    assert_eq!(
+        count(&other).await,
+        0,
+        "two in-memory stores share a database"
+    );
+}
+
+#[tokio::test]
+async fn a_newer_schema_is_refused() {
+    let (_dir, path) = temp_db();
+    let store = SqliteStore::open(&path).await.expect("open");
+    one_employee(&store, "E1").await;
+    let newer = supported_version() + 1;
+    sqlx::query(
+        "INSERT INTO _sqlx_migrations (version, description, success, checksum, execution_time) \
+         VALUES (?1, 'from the future', 1, x'00', 0)",
+    )
+    .bind(newer)
+    .execute(store.pool())
+    .await
+    .expect("fake a newer migration");
+    store.close().await;
+    match SqliteStore::open(&path).await {
+        Err(StoreError::TooNew { found, supported }) => {
+            assert_eq!((found, supported), (newer, supported_version()));
+        }
+        Err(other) => panic!("a newer schema gave {other}, not TooNew"),
+        Ok(_) => panic!("a newer schema was opened"),
+    }
+}
+
+#[tokio::test]
+async fn reopening_keeps_data_and_does_not_migrate_again() {
+    let (_dir, path) = temp_db();
+    let store = SqliteStore::open(&path).await.unwrap();
+    one_employee(&store, "E1").await;
+    store.close().await;
+    let store = SqliteStore::open(&path).await.expect("reopen");
+    assert_eq!(count(&store).await, 1);
+    let versions: Vec<i64> =
+        sqlx::query_scalar("SELECT version FROM _sqlx_migrations ORDER BY version")
+            .fetch_all(store.pool())
+            .await
+            .unwrap();
+    assert_eq!(versions, (1..=supported_version()).collect::<Vec<_>>());
+}
+
+#[tokio::test]
+async fn the_sync_lock_holds_across_handles_on_one_file() {
+    let (_dir, path) = temp_db();
+    let first = SqliteStore::open(&path).await.unwrap();
+    let second = SqliteStore::open(&path).await.unwrap();
+    let a = first.ensure_account("acme").await.unwrap();
+    let int = first
+        .create_integration(new_integration(a, "justworks"))
+        .await
+        .unwrap();
+    let later = Timestamp::now() + SignedDuration::from_secs(600);
+    first
+        .lock_sync(a, int.id, "process-1", later)
+        .await
+        .expect("lock");
+    assert!(matches!(
+        second.lock_sync(a, int.id, "process-2", later).await,
+        Err(StoreError::SyncRunning(_))
+    ));
+    first.unlock_sync(a, int.id, "process-1").await.unwrap();
+    second
+        .lock_sync(a, int.id, "process-2", later)
+        .await
+        .expect("lock after unlock");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_writes_from_two_handles_both_land() {
+    let (_dir, path) = temp_db();
+    let first = SqliteStore::open(&path).await.unwrap();
+    let second = SqliteStore::open(&path).await.unwrap();
+    let a = first.ensure_account("acme").await.unwrap();
+    let write = |store: SqliteStore, prefix: &'static str| async move {
+        for i in 0..20 {
+            let entries = (0..50)
+                .map(|j| create_entry(minimal(&format!("{prefix}-{i}-{j}"))))
+                .collect();
+            store
+                .write(a, changeset(ImportKind::Sync, at(i), entries))
+                .await
+                .expect("write");
+        }
+    };
+    let (x, y) = tokio::join!(
+        tokio::spawn(write(first.clone(), "A")),
+        tokio::spawn(write(second, "B"))
+    );
+    x.unwrap();
+    y.unwrap();
+    assert_eq!(first.count_employees(a, false).await.unwrap(), 2 * 20 * 50);
+    let keys: std::collections::BTreeSet<i64> = first
+        .directory(a)
+        .await
+        .unwrap()
+        .iter()
+        .map(|e| e.key)
+        .collect();
+    assert_eq!(keys.len(), 2000, "two writers assigned the same key");
+}
+
+#[tokio::test]
+async fn large_changesets_span_many_statements() {
+    let store = SqliteStore::open("sqlite::memory:").await.unwrap();
+    let a = store.ensure_account("acme").await.unwrap();
+    let n = 2_345; // several full chunks plus a partial one
+    let entries = (0..n).map(|i| {
+        create_entry(roster_store::contract::full_employee(
+            &format!("E{i:05}"),
+            &format!("e{i}@x.example"),
+        ))
+    });
+    store
+        .write(a, changeset(ImportKind::Sync, at(0), entries.collect()))
+        .await
+        .expect("write");
+    let dir = store.directory(a).await.unwrap();
+    assert_eq!(dir.len(), n);
+    assert!(
+        dir.iter()
+            .enumerate()
+            .all(|(i, e)| e.employee_id == format!("E{i:05}")),
+        "keys follow entry order"
+    );
+
+    // Every one of them swaps its email with its neighbour, in one changeset.
+    let entries = dir
+        .iter()
+        .enumerate()
+        .map(|(i, e)| {
+            let mut after = e.clone();
+            after.email = match dir.get(i ^ 1) {
+                Some(neighbour) => neighbour.email.clone(),
+                None => "odd-one-out@x.example".to_string(),
+            };
+            roster_store::contract::change_entry(
+                "update",
+                e,
+                after,
+                roster_core::plan::Rule::Source,
+            )
+        })
+        .collect();
+    store
+        .write(a, changeset(ImportKind::Sync, at(10), entries))
+        .await
+        .expect("swap write");
+    let after = store.directory(a).await.unwrap();
+    assert_eq!(after[0].email, dir[1].email);
+    assert_eq!(after[1].email, dir[0].email);
+    let record = store.import(a, 2).await.unwrap().expect("import 2");
+    assert_eq!(record.entries.len(), n);
+    assert_eq!(store.import_changes(a, 2).await.unwrap().len(), n);
+}
+
+/// The same contract, on the in-memory database (one connection for everything).
+mod memory {
+    use roster_store_sqlite::SqliteStore;
+
+    roster_store::store_contract_tests!(|| async {
+        (
+            SqliteStore::open("sqlite::memory:").await.expect("open"),
+            (),
+        )
+    });
+}
