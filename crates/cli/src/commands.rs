@@ -49,7 +49,9 @@ async fn dispatch(engine: &Arc<Engine>, command: Command, json: bool) -> Result<
             Ok(exit::OK)
         }
         Command::Integrations(a) => integrations(engine, a, json).await,
-        Command::Demo(_) | Command::Sandbox(_) | Command::Connect(_) => unreachable!("handled in run"),
+        Command::Demo(_) | Command::Sandbox(_) | Command::Connect(_) => {
+            unreachable!("handled in run")
+        }
     }
 }
 
@@ -69,13 +71,21 @@ fn confirm(question: &str) -> Result<bool> {
     std::io::stderr().flush()?;
     let mut line = String::new();
     std::io::stdin().read_line(&mut line)?;
-    Ok(matches!(line.trim().to_ascii_lowercase().as_str(), "y" | "yes"))
+    Ok(matches!(
+        line.trim().to_ascii_lowercase().as_str(),
+        "y" | "yes"
+    ))
 }
 
 // ---- sandbox ---------------------------------------------------------------
 
 async fn sandbox(args: crate::SandboxArgs, today: Option<jiff::civil::Date>) -> Result<u8> {
-    let mut config = roster_sandbox::SandboxConfig { seed: args.seed, members: args.members, fixture: args.fixture, ..Default::default() };
+    let mut config = roster_sandbox::SandboxConfig {
+        seed: args.seed,
+        members: args.members,
+        fixture: args.fixture,
+        ..Default::default()
+    };
     if let Some(d) = today {
         config.today = d;
     }
@@ -86,14 +96,22 @@ async fn sandbox(args: crate::SandboxArgs, today: Option<jiff::civil::Date>) -> 
     if let Some(ms) = args.latency_ms {
         config.faults.latency = std::time::Duration::from_millis(ms);
     }
-    let addr: std::net::SocketAddr = format!("{}:{}", args.host, args.port).parse().context("while reading --host/--port")?;
-    roster_sandbox::serve(config, addr).await.context("while running the sandbox")?;
+    let addr: std::net::SocketAddr = format!("{}:{}", args.host, args.port)
+        .parse()
+        .context("while reading --host/--port")?;
+    roster_sandbox::serve(config, addr)
+        .await
+        .context("while running the sandbox")?;
     Ok(exit::OK)
 }
 
 // ---- connect ---------------------------------------------------------------
 
-async fn connect_justworks(engine: &Arc<Engine>, a: crate::ConnectJustworks, json: bool) -> Result<u8> {
+async fn connect_justworks(
+    engine: &Arc<Engine>,
+    a: crate::ConnectJustworks,
+    json: bool,
+) -> Result<u8> {
     let base = url::Url::parse(&a.base_url).context("--base-url is not a URL")?;
     let mut config = roster_justworks::JustworksConfig::with_base_url(base);
     if a.base_url.trim_end_matches('/') == roster_justworks::config::DEFAULT_BASE_URL {
@@ -103,7 +121,11 @@ async fn connect_justworks(engine: &Arc<Engine>, a: crate::ConnectJustworks, jso
         config.authorize_url = url::Url::parse(u).context("--authorize-url is not a URL")?;
     }
     if let Some(s) = &a.scopes {
-        config.scopes = s.split([' ', ',']).filter(|s| !s.is_empty()).map(str::to_string).collect();
+        config.scopes = s
+            .split([' ', ','])
+            .filter(|s| !s.is_empty())
+            .map(str::to_string)
+            .collect();
     }
     let mut stored = StoredConfig {
         base_url: a.base_url.clone(),
@@ -118,10 +140,15 @@ async fn connect_justworks(engine: &Arc<Engine>, a: crate::ConnectJustworks, jso
     let secrets = if let Some(token) = &a.token {
         wiring::static_secrets(&SecretString::from(token.clone()))
     } else {
-        let client_id = a.client_id.clone().ok_or_else(|| anyhow!("OAuth needs --client-id (or pass --token for a static token)"))?;
+        let client_id = a.client_id.clone().ok_or_else(|| {
+            anyhow!("OAuth needs --client-id (or pass --token for a static token)")
+        })?;
         let secret = match (&a.client_secret, &a.client_secret_file) {
             (Some(s), _) => s.clone(),
-            (None, Some(f)) => std::fs::read_to_string(f).with_context(|| format!("while reading {}", f.display()))?.trim().to_string(),
+            (None, Some(f)) => std::fs::read_to_string(f)
+                .with_context(|| format!("while reading {}", f.display()))?
+                .trim()
+                .to_string(),
             (None, None) => bail!("OAuth needs --client-secret or --client-secret-file"),
         };
         let redirect = format!("http://127.0.0.1:{}/callback", a.redirect_port);
@@ -133,8 +160,15 @@ async fn connect_justworks(engine: &Arc<Engine>, a: crate::ConnectJustworks, jso
         let (url, verifier) = oauth.authorize_url(&state, true);
         let listener = tokio::net::TcpListener::bind(("127.0.0.1", a.redirect_port))
             .await
-            .with_context(|| format!("while listening for the OAuth redirect on port {}", a.redirect_port))?;
-        eprintln!("Open this address in your browser and authorize Roster:\n\n  {url}\n\nWaiting for the redirect on {redirect} …");
+            .with_context(|| {
+                format!(
+                    "while listening for the OAuth redirect on port {}",
+                    a.redirect_port
+                )
+            })?;
+        eprintln!(
+            "Open this address in your browser and authorize Roster:\n\n  {url}\n\nWaiting for the redirect on {redirect} …"
+        );
         let code = roster_justworks::receive_redirect(listener, &state).await?;
         let tokens = oauth.exchange_code(&code, verifier).await?;
         stored.mode = "oauth".into();
@@ -143,12 +177,22 @@ async fn connect_justworks(engine: &Arc<Engine>, a: crate::ConnectJustworks, jso
         wiring::oauth_secrets(&SecretString::from(secret), &tokens)
     };
     let integration = engine
-        .connect("justworks", &a.name, serde_json::to_value(&stored)?, Some(&secrets))
+        .connect(
+            "justworks",
+            &a.name,
+            serde_json::to_value(&stored)?,
+            Some(&secrets),
+        )
         .await?;
     if json {
-        print_json(&serde_json::json!({ "integration_id": integration.id, "state": integration.state }))?;
+        print_json(
+            &serde_json::json!({ "integration_id": integration.id, "state": integration.state }),
+        )?;
     } else {
-        println!("Connected integration {} ({}). Next: roster setup-sync", integration.id, integration.name);
+        println!(
+            "Connected integration {} ({}). Next: roster setup-sync",
+            integration.id, integration.name
+        );
     }
     Ok(exit::OK)
 }
@@ -173,8 +217,16 @@ async fn setup_sync(engine: &Arc<Engine>, id: Option<i64>, json: bool) -> Result
     }
     println!("Source fields (sample value):");
     for f in &report.source_fields {
-        let label = if f.label != f.key { format!(" ({})", f.label) } else { String::new() };
-        println!("  {:<28}{label}  {}", f.key, f.sample.as_deref().unwrap_or("—"));
+        let label = if f.label != f.key {
+            format!(" ({})", f.label)
+        } else {
+            String::new()
+        };
+        println!(
+            "  {:<28}{label}  {}",
+            f.key,
+            f.sample.as_deref().unwrap_or("—")
+        );
     }
     println!("State: needs_finalise. Next: roster sync (review), then roster sync --apply");
     Ok(exit::OK)
@@ -196,7 +248,11 @@ async fn mapping(engine: &Arc<Engine>, a: crate::MappingArgs, json: bool) -> Res
             println!("  {}", CORE_FIELDS.join(", "));
             println!("Mapped demographics:");
             for m in &i.settings.mapping {
-                let sample = i.source_fields.iter().find(|f| f.key == m.source_key).and_then(|f| f.sample.clone());
+                let sample = i
+                    .source_fields
+                    .iter()
+                    .find(|f| f.key == m.source_key)
+                    .and_then(|f| f.sample.clone());
                 println!(
                     "  {:<24} → {:<22} {:<10} sample: {}",
                     m.source_key,
@@ -205,23 +261,41 @@ async fn mapping(engine: &Arc<Engine>, a: crate::MappingArgs, json: bool) -> Res
                     sample.as_deref().unwrap_or("—")
                 );
             }
-            let unmapped: Vec<_> = i.source_fields.iter().filter(|f| !i.settings.mapping.iter().any(|m| m.source_key == f.key)).collect();
+            let unmapped: Vec<_> = i
+                .source_fields
+                .iter()
+                .filter(|f| !i.settings.mapping.iter().any(|m| m.source_key == f.key))
+                .collect();
             if !unmapped.is_empty() {
                 println!("Other source fields (map with `roster mapping set FIELD DEMOGRAPHIC`):");
                 for f in unmapped {
-                    println!("  {:<24} {:<22} sample: {}", f.key, f.label, f.sample.as_deref().unwrap_or("—"));
+                    println!(
+                        "  {:<24} {:<22} sample: {}",
+                        f.key,
+                        f.label,
+                        f.sample.as_deref().unwrap_or("—")
+                    );
                 }
             }
             if i.source_fields.is_empty() {
                 println!("(Run `roster setup-sync` to read source fields and sample values.)");
             }
         }
-        crate::MappingAction::Set { source_field, demographic, kind } => {
-            let kind = FieldKind::parse(&kind).ok_or_else(|| anyhow!("--kind must be default, associated or hidden"))?;
+        crate::MappingAction::Set {
+            source_field,
+            demographic,
+            kind,
+        } => {
+            let kind = FieldKind::parse(&kind)
+                .ok_or_else(|| anyhow!("--kind must be default, associated or hidden"))?;
             let known = i.source_fields.iter().any(|f| f.key == source_field)
-                || roster_core::fields::DEFAULT_DEMOGRAPHICS.iter().any(|(k, _)| *k == source_field);
+                || roster_core::fields::DEFAULT_DEMOGRAPHICS
+                    .iter()
+                    .any(|(k, _)| *k == source_field);
             if !known {
-                bail!("unknown source field {source_field:?}; `roster mapping` lists them (run `roster setup-sync` first)");
+                bail!(
+                    "unknown source field {source_field:?}; `roster mapping` lists them (run `roster setup-sync` first)"
+                );
             }
             let demographic = demographic.trim().to_string();
             if demographic.is_empty() {
@@ -230,13 +304,23 @@ async fn mapping(engine: &Arc<Engine>, a: crate::MappingArgs, json: bool) -> Res
             let s = engine
                 .update_settings(i.id, |s| {
                     s.mapping.retain(|m| m.source_key != source_field);
-                    s.mapping.push(MappedField { source_key: source_field.clone(), demographic: demographic.clone(), kind });
+                    s.mapping.push(MappedField {
+                        source_key: source_field.clone(),
+                        demographic: demographic.clone(),
+                        kind,
+                    });
                     Ok(())
                 })
                 .await?;
             let fold = roster_core::settings::demographic_fold(&demographic);
-            if let Some(other) = s.mapping.iter().find(|m| m.demographic != demographic && roster_core::settings::demographic_fold(&m.demographic) == fold) {
-                eprintln!("warning: {:?} differs from {:?} only by case, spacing or punctuation; this splits trend history", demographic, other.demographic);
+            if let Some(other) = s.mapping.iter().find(|m| {
+                m.demographic != demographic
+                    && roster_core::settings::demographic_fold(&m.demographic) == fold
+            }) {
+                eprintln!(
+                    "warning: {:?} differs from {:?} only by case, spacing or punctuation; this splits trend history",
+                    demographic, other.demographic
+                );
             }
             println!("Mapped {source_field} → {demographic}");
         }
@@ -245,7 +329,11 @@ async fn mapping(engine: &Arc<Engine>, a: crate::MappingArgs, json: bool) -> Res
                 .update_settings(i.id, |s| {
                     let before = s.mapping.len();
                     s.mapping.retain(|m| m.source_key != source_field);
-                    if s.mapping.len() == before { Err(format!("{source_field} is not mapped")) } else { Ok(()) }
+                    if s.mapping.len() == before {
+                        Err(format!("{source_field} is not mapped"))
+                    } else {
+                        Ok(())
+                    }
                 })
                 .await?;
             println!("Unmapped {source_field}");
@@ -261,7 +349,12 @@ async fn settings(engine: &Arc<Engine>, a: crate::SettingsArgs, json: bool) -> R
             if json {
                 let map: serde_json::Map<String, serde_json::Value> = SETTING_KEYS
                     .iter()
-                    .map(|(k, _)| (k.to_string(), serde_json::Value::String(i.settings.get(k).unwrap_or_default())))
+                    .map(|(k, _)| {
+                        (
+                            k.to_string(),
+                            serde_json::Value::String(i.settings.get(k).unwrap_or_default()),
+                        )
+                    })
                     .collect();
                 return print_json(&map).map(|_| exit::OK);
             }
@@ -271,10 +364,16 @@ async fn settings(engine: &Arc<Engine>, a: crate::SettingsArgs, json: bool) -> R
         }
         crate::SettingsAction::Get { key } => {
             let v = i.settings.get(&key)?;
-            if json { print_json(&serde_json::json!({ key: v }))? } else { println!("{v}") }
+            if json {
+                print_json(&serde_json::json!({ key: v }))?
+            } else {
+                println!("{v}")
+            }
         }
         crate::SettingsAction::Set { key, value } => {
-            let s = engine.update_settings(i.id, |s| s.set(&key, &value).map_err(|e| e.to_string())).await?;
+            let s = engine
+                .update_settings(i.id, |s| s.set(&key, &value).map_err(|e| e.to_string()))
+                .await?;
             println!("{key} = {}", s.get(&key)?);
         }
     }
@@ -286,10 +385,18 @@ async fn settings(engine: &Arc<Engine>, a: crate::SettingsArgs, json: bool) -> R
 async fn sync(engine: &Arc<Engine>, a: crate::SyncArgs, json: bool) -> Result<u8> {
     let i = engine.integration(a.integration.integration).await?;
     let source = wiring::source(engine, &i)?;
-    let trigger = if a.automatic { Trigger::Automatic } else { Trigger::Manual };
+    let trigger = if a.automatic {
+        Trigger::Automatic
+    } else {
+        Trigger::Manual
+    };
     let interactive = std::io::stdin().is_terminal() && !json;
     if a.apply && !a.yes && !interactive {
-        return Err(Exit(exit::USAGE, "error: --apply without a terminal needs --yes".into()).into());
+        return Err(Exit(
+            exit::USAGE,
+            "error: --apply without a terminal needs --yes".into(),
+        )
+        .into());
     }
     let (bar, progress) = crate::progress::fetch_bar("fetching");
     let mut opts = SyncOptions {
@@ -297,7 +404,10 @@ async fn sync(engine: &Arc<Engine>, a: crate::SyncArgs, json: bool) -> Result<u8
         incremental: a.incremental,
         deactivate_missing: a.deactivate_missing,
         apply: false,
-        confirm: Confirmations { privacy: a.confirm_privacy, mass_change: a.confirm_mass_change },
+        confirm: Confirmations {
+            privacy: a.confirm_privacy,
+            mass_change: a.confirm_mass_change,
+        },
         custom_fields: a.custom_fields,
         progress,
     };
@@ -308,11 +418,19 @@ async fn sync(engine: &Arc<Engine>, a: crate::SyncArgs, json: bool) -> Result<u8
         if let Some(b) = &bar {
             b.finish_and_clear();
         }
-        review::print(&review.plan, &review.held, a.show, &mut std::io::stdout().lock())?;
+        review::print(
+            &review.plan,
+            &review.held,
+            a.show,
+            &mut std::io::stdout().lock(),
+        )?;
         if review.plan.entries.is_empty() {
             println!("Nothing to apply.");
         }
-        if review.plan.mass_change.triggered() && !a.confirm_mass_change && trigger == Trigger::Manual {
+        if review.plan.mass_change.triggered()
+            && !a.confirm_mass_change
+            && trigger == Trigger::Manual
+        {
             if !confirm("The mass-change guard fired. Apply anyway?")? {
                 return Err(Exit(exit::DECLINED, "Not applied.".into()).into());
             }
@@ -337,7 +455,12 @@ async fn sync(engine: &Arc<Engine>, a: crate::SyncArgs, json: bool) -> Result<u8
             for d in &outcome.diagnostics {
                 println!("Note: {}", d.message);
             }
-            review::print(&outcome.plan, &outcome.held, a.show, &mut std::io::stdout().lock())?;
+            review::print(
+                &outcome.plan,
+                &outcome.held,
+                a.show,
+                &mut std::io::stdout().lock(),
+            )?;
             println!();
         }
         println!("{}", review::status_line(&outcome));
@@ -363,13 +486,26 @@ fn print_change(o: &ChangeOutcome, json: bool, what: &str) -> Result<()> {
         None => println!("{what}: nothing to change."),
     }
     for e in &o.plan.entries {
-        println!("  {:<10} {}", e.action.as_str().to_uppercase(), e.employee_id);
+        println!(
+            "  {:<10} {}",
+            e.action.as_str().to_uppercase(),
+            e.employee_id
+        );
         for c in &e.changes {
-            println!("             {:<22} {} → {}", c.field, c.old.as_deref().unwrap_or("∅"), c.new.as_deref().unwrap_or("∅"));
+            println!(
+                "             {:<22} {} → {}",
+                c.field,
+                c.old.as_deref().unwrap_or("∅"),
+                c.new.as_deref().unwrap_or("∅")
+            );
         }
     }
     for c in &o.conflicts {
-        println!("  NOT ROLLED BACK {}: changed since ({})", c.employee_id, c.fields.join(", "));
+        println!(
+            "  NOT ROLLED BACK {}: changed since ({})",
+            c.employee_id,
+            c.fields.join(", ")
+        );
     }
     Ok(())
 }
@@ -378,7 +514,10 @@ fn user_row(e: &Employee) -> String {
     let status = if e.active {
         "active".to_string()
     } else {
-        format!("deactivated ({})", e.deactivation_reason.map(|r| r.as_str()).unwrap_or("-"))
+        format!(
+            "deactivated ({})",
+            e.deactivation_reason.map(|r| r.as_str()).unwrap_or("-")
+        )
     };
     format!(
         "{:<14} {:<34} {:<28} {:<10} {}",
@@ -394,7 +533,12 @@ async fn users(engine: &Arc<Engine>, a: crate::UsersArgs, json: bool) -> Result<
     let account = engine.account();
     match a.action.unwrap_or(crate::UsersAction::List) {
         crate::UsersAction::List => {
-            let q = EmployeeQuery { search: a.search.clone(), include_inactive: a.all, limit: a.limit, offset: 0 };
+            let q = EmployeeQuery {
+                search: a.search.clone(),
+                include_inactive: a.all,
+                limit: a.limit,
+                offset: 0,
+            };
             let list = engine.store().employees(account, &q).await?;
             if json {
                 return print_json(&list).map(|_| exit::OK);
@@ -403,13 +547,23 @@ async fn users(engine: &Arc<Engine>, a: crate::UsersArgs, json: bool) -> Result<
                 println!("{}", user_row(e));
             }
             let total = engine.store().count_employees(account, !a.all).await?;
-            println!("{} shown of {} {}", list.len(), total, if a.all { "employees" } else { "active employees (--all for deactivated too)" });
+            println!(
+                "{} shown of {} {}",
+                list.len(),
+                total,
+                if a.all {
+                    "employees"
+                } else {
+                    "active employees (--all for deactivated too)"
+                }
+            );
         }
         crate::UsersAction::Show { who } => {
             let e = engine.find(&who).await?;
             let history = engine.store().employee_history(account, e.key).await?;
             if json {
-                return print_json(&serde_json::json!({ "employee": e, "history": history })).map(|_| exit::OK);
+                return print_json(&serde_json::json!({ "employee": e, "history": history }))
+                    .map(|_| exit::OK);
             }
             for f in e.field_names() {
                 if let Some(v) = e.field(&f) {
@@ -418,16 +572,36 @@ async fn users(engine: &Arc<Engine>, a: crate::UsersArgs, json: bool) -> Result<
             }
             println!("History (newest first):");
             for h in &history {
-                println!("  import {} ({}, {}) {}", h.import_id, h.kind.as_str(), h.at, h.action);
+                println!(
+                    "  import {} ({}, {}) {}",
+                    h.import_id,
+                    h.kind.as_str(),
+                    h.at,
+                    h.action
+                );
                 for c in &h.changes {
-                    println!("      {:<22} {} → {}   ({})", c.field, c.old.as_deref().unwrap_or("∅"), c.new.as_deref().unwrap_or("∅"), c.rule.as_str());
+                    println!(
+                        "      {:<22} {} → {}   ({})",
+                        c.field,
+                        c.old.as_deref().unwrap_or("∅"),
+                        c.new.as_deref().unwrap_or("∅"),
+                        c.rule.as_str()
+                    );
                 }
             }
         }
-        crate::UsersAction::SetEmail { who, email } => print_change(&engine.set_email(&who, &email).await?, json, "Email set")?,
-        crate::UsersAction::Exclude { who } => print_change(&engine.exclude(&who).await?, json, "Excluded")?,
-        crate::UsersAction::Include { who } => print_change(&engine.include(&who).await?, json, "Included")?,
-        crate::UsersAction::Merge { duplicate, into } => print_change(&engine.merge(&duplicate, &into).await?, json, "Merged")?,
+        crate::UsersAction::SetEmail { who, email } => {
+            print_change(&engine.set_email(&who, &email).await?, json, "Email set")?
+        }
+        crate::UsersAction::Exclude { who } => {
+            print_change(&engine.exclude(&who).await?, json, "Excluded")?
+        }
+        crate::UsersAction::Include { who } => {
+            print_change(&engine.include(&who).await?, json, "Included")?
+        }
+        crate::UsersAction::Merge { duplicate, into } => {
+            print_change(&engine.merge(&duplicate, &into).await?, json, "Merged")?
+        }
     }
     Ok(exit::OK)
 }
@@ -442,7 +616,10 @@ async fn imports(engine: &Arc<Engine>, a: crate::ImportsArgs, json: bool) -> Res
             if json {
                 return print_json(&list).map(|_| exit::OK);
             }
-            println!("{:>5}  {:<20} {:<10} {:<10} {:<18} created updated deact. react. skipped", "id", "finished", "kind", "trigger", "status");
+            println!(
+                "{:>5}  {:<20} {:<10} {:<10} {:<18} created updated deact. react. skipped",
+                "id", "finished", "kind", "trigger", "status"
+            );
             for s in &list {
                 let c = &s.counts;
                 println!(
@@ -461,17 +638,34 @@ async fn imports(engine: &Arc<Engine>, a: crate::ImportsArgs, json: bool) -> Res
             }
         }
         crate::ImportsAction::Show { id, show } => {
-            let r = engine.store().import(account, id).await?.ok_or_else(|| anyhow!("no import {id}"))?;
+            let r = engine
+                .store()
+                .import(account, id)
+                .await?
+                .ok_or_else(|| anyhow!("no import {id}"))?;
             if json {
                 return print_json(&r).map(|_| exit::OK);
             }
             let s = &r.summary;
-            println!("Import {} — {} ({}), {}", s.id, s.kind.as_str(), s.trigger, s.status.as_str());
+            println!(
+                "Import {} — {} ({}), {}",
+                s.id,
+                s.kind.as_str(),
+                s.trigger,
+                s.status.as_str()
+            );
             println!("Started {}  finished {}", s.started_at, s.finished_at);
             let c = &s.counts;
             println!(
                 "created {} · updated {} · deactivated {} · reactivated {} · unchanged {} · skipped {} · errors {} · warnings {}",
-                c.created, c.updated, c.deactivated, c.reactivated, c.unchanged, c.skipped, c.errors, c.warnings
+                c.created,
+                c.updated,
+                c.deactivated,
+                c.reactivated,
+                c.unchanged,
+                c.skipped,
+                c.errors,
+                c.warnings
             );
             if let Some(err) = r.details.get("error").and_then(|v| v.as_str()) {
                 println!("Error: {err}");
@@ -493,9 +687,20 @@ async fn imports(engine: &Arc<Engine>, a: crate::ImportsArgs, json: bool) -> Res
                     (false, false) => " [not applied]",
                     _ => "",
                 };
-                println!("  {:<10} {}{}", e.action.to_uppercase(), e.employee_id, flag);
+                println!(
+                    "  {:<10} {}{}",
+                    e.action.to_uppercase(),
+                    e.employee_id,
+                    flag
+                );
                 for c in &e.changes {
-                    println!("             {:<22} {} → {}   ({})", c.field, c.old.as_deref().unwrap_or("∅"), c.new.as_deref().unwrap_or("∅"), c.rule.as_str());
+                    println!(
+                        "             {:<22} {} → {}   ({})",
+                        c.field,
+                        c.old.as_deref().unwrap_or("∅"),
+                        c.new.as_deref().unwrap_or("∅"),
+                        c.rule.as_str()
+                    );
                 }
             }
         }
@@ -505,7 +710,11 @@ async fn imports(engine: &Arc<Engine>, a: crate::ImportsArgs, json: bool) -> Res
 
 async fn rollback(engine: &Arc<Engine>, a: crate::RollbackArgs, json: bool) -> Result<u8> {
     if !a.yes && !confirm(&format!("Roll back import {}?", a.id))? {
-        return Err(Exit(exit::DECLINED, "Not rolled back (pass --yes without a terminal).".into()).into());
+        return Err(Exit(
+            exit::DECLINED,
+            "Not rolled back (pass --yes without a terminal).".into(),
+        )
+        .into());
     }
     let o = engine.rollback(a.id).await?;
     print_change(&o, json, &format!("Rolled back import {}", a.id))?;
@@ -521,7 +730,10 @@ async fn upcoming(engine: &Arc<Engine>, days: i64, json: bool) -> Result<u8> {
         println!("Nothing upcoming in the next {days} days.");
     }
     for u in &list {
-        println!("{}  {:<13} {:<14} {}", u.date, u.kind, u.employee_id, u.name);
+        println!(
+            "{}  {:<13} {:<14} {}",
+            u.date, u.kind, u.employee_id, u.name
+        );
     }
     Ok(exit::OK)
 }
@@ -534,8 +746,12 @@ fn integration_row(i: &Integration) -> String {
         i.name,
         i.state.as_str(),
         i.company_name.as_deref().unwrap_or("—"),
-        i.member_count.map(|n| n.to_string()).unwrap_or_else(|| "—".into()),
-        i.last_sync_at.map(|t| t.to_string()).unwrap_or_else(|| "never".into())
+        i.member_count
+            .map(|n| n.to_string())
+            .unwrap_or_else(|| "—".into()),
+        i.last_sync_at
+            .map(|t| t.to_string())
+            .unwrap_or_else(|| "never".into())
     )
 }
 
@@ -546,11 +762,13 @@ async fn integrations(engine: &Arc<Engine>, a: crate::IntegrationsArgs, json: bo
             if json {
                 let out: Vec<_> = list
                     .iter()
-                    .map(|i| serde_json::json!({
-                        "id": i.id, "kind": i.kind, "name": i.name, "state": i.state,
-                        "company_name": i.company_name, "member_count": i.member_count,
-                        "last_sync_at": i.last_sync_at, "config": i.config,
-                    }))
+                    .map(|i| {
+                        serde_json::json!({
+                            "id": i.id, "kind": i.kind, "name": i.name, "state": i.state,
+                            "company_name": i.company_name, "member_count": i.member_count,
+                            "last_sync_at": i.last_sync_at, "config": i.config,
+                        })
+                    })
                     .collect();
                 return print_json(&out).map(|_| exit::OK);
             }
@@ -560,8 +778,17 @@ async fn integrations(engine: &Arc<Engine>, a: crate::IntegrationsArgs, json: bo
         }
         crate::IntegrationsAction::Delete { id, yes } => {
             let i = engine.integration(Some(id)).await?;
-            if !yes && !confirm(&format!("Delete integration {} ({}) with its credentials, mapping and settings? This cannot be undone.", i.id, i.name))? {
-                return Err(Exit(exit::DECLINED, "Not deleted (pass --yes without a terminal).".into()).into());
+            if !yes
+                && !confirm(&format!(
+                    "Delete integration {} ({}) with its credentials, mapping and settings? This cannot be undone.",
+                    i.id, i.name
+                ))?
+            {
+                return Err(Exit(
+                    exit::DECLINED,
+                    "Not deleted (pass --yes without a terminal).".into(),
+                )
+                .into());
             }
             engine.delete_integration(id).await?;
             println!("Deleted integration {id}. The directory and import history are kept.");

@@ -1,6 +1,6 @@
 //! Opening the directory: the store from `--db`, the key beside it, the engine.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::Arc;
 
 use anyhow::{Context, Result};
@@ -18,14 +18,20 @@ pub struct DbPath(pub String);
 impl DbPath {
     /// The file path (for `sqlite:` URLs, the part after the scheme).
     pub fn file(&self) -> PathBuf {
-        let s = self.0.trim_start_matches("sqlite://").trim_start_matches("sqlite:");
+        let s = self
+            .0
+            .trim_start_matches("sqlite://")
+            .trim_start_matches("sqlite:");
         PathBuf::from(s)
     }
 
     /// The encryption key file beside the database.
     pub fn key_file(&self) -> PathBuf {
         let f = self.file();
-        let name = f.file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_else(|| "roster.db".into());
+        let name = f
+            .file_name()
+            .map(|n| n.to_string_lossy().to_string())
+            .unwrap_or_else(|| "roster.db".into());
         f.with_file_name(format!("{name}.key"))
     }
 }
@@ -46,10 +52,11 @@ pub fn clock(today: Option<jiff::civil::Date>) -> Arc<dyn Clock> {
 
 pub async fn open_engine(db: &DbPath, clock: Arc<dyn Clock>) -> Result<Arc<Engine>> {
     let store = open_store(db).await?;
-    let cipher = Cipher::load_or_create(&db.key_file()).context("while loading the credentials key")?;
-    Ok(Arc::new(Engine::open(store, clock, cipher, ACCOUNT).await.context("while opening the account")?))
-}
-
-pub fn exists(path: &Path) -> bool {
-    path.exists()
+    let cipher =
+        Cipher::load_or_create(&db.key_file()).context("while loading the credentials key")?;
+    Ok(Arc::new(
+        Engine::open(store, clock, cipher, ACCOUNT)
+            .await
+            .context("while opening the account")?,
+    ))
 }

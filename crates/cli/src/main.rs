@@ -206,8 +206,13 @@ pub struct SettingsArgs {
 pub enum SettingsAction {
     /// Show every setting (the default).
     List,
-    Get { key: String },
-    Set { key: String, value: String },
+    Get {
+        key: String,
+    },
+    Set {
+        key: String,
+        value: String,
+    },
 }
 
 #[derive(Args, Debug)]
@@ -352,7 +357,9 @@ fn code_of(e: &anyhow::Error) -> u8 {
         {
             return exit::RUNNING;
         }
-        if let Some(roster_engine::EngineError::Source(_)) = cause.downcast_ref::<roster_engine::EngineError>() {
+        if let Some(roster_engine::EngineError::Source(_)) =
+            cause.downcast_ref::<roster_engine::EngineError>()
+        {
             return exit::FETCH_FAILED;
         }
     }
@@ -361,9 +368,17 @@ fn code_of(e: &anyhow::Error) -> u8 {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let filter = tracing_subscriber::EnvFilter::try_new(&cli.log).unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
-    tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).with_target(false).init();
-    let rt = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let filter = tracing_subscriber::EnvFilter::try_new(&cli.log)
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_target(false)
+        .init();
+    let rt = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("error: could not start the runtime: {e}");

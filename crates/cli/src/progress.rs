@@ -11,7 +11,10 @@ pub fn fetch_bar(label: &'static str) -> (Option<ProgressBar>, Option<ProgressFn
         return (None, None);
     }
     let bar = ProgressBar::new_spinner();
-    bar.set_style(ProgressStyle::with_template("{spinner} {msg} {pos} members ({per_sec})").unwrap_or_else(|_| ProgressStyle::default_spinner()));
+    bar.set_style(
+        ProgressStyle::with_template("{spinner} {msg} {pos} members ({per_sec})")
+            .unwrap_or_else(|_| ProgressStyle::default_spinner()),
+    );
     bar.set_message(label);
     let b = bar.clone();
     let f: ProgressFn = Arc::new(move |p: FetchProgress| b.set_position(p.members as u64));

@@ -29,10 +29,22 @@ pub fn counts(plan: &Plan, out: &mut impl Write) -> std::io::Result<()> {
 }
 
 /// Full review: guard warnings first, counts, per-employee changes, issues.
-pub fn print(plan: &Plan, held: &[usize], limit: usize, out: &mut impl Write) -> std::io::Result<()> {
+pub fn print(
+    plan: &Plan,
+    held: &[usize],
+    limit: usize,
+    out: &mut impl Write,
+) -> std::io::Result<()> {
     if plan.mass_change.triggered() {
-        writeln!(out, "!! MASS CHANGE: this sync {}.", plan.mass_change.describe())?;
-        writeln!(out, "!! Check the source before applying; a manual sync needs --confirm-mass-change.")?;
+        writeln!(
+            out,
+            "!! MASS CHANGE: this sync {}.",
+            plan.mass_change.describe()
+        )?;
+        writeln!(
+            out,
+            "!! Check the source before applying; a manual sync needs --confirm-mass-change."
+        )?;
     }
     if plan.counts.privacy > 0 {
         writeln!(
@@ -40,7 +52,10 @@ pub fn print(plan: &Plan, held: &[usize], limit: usize, out: &mut impl Write) ->
             "!! PRIVACY GUARD: {} employee(s) change two or more of name, date of birth and email at once.",
             plan.counts.privacy
         )?;
-        writeln!(out, "!! They are held unless you confirm them with --confirm-privacy.")?;
+        writeln!(
+            out,
+            "!! They are held unless you confirm them with --confirm-privacy."
+        )?;
     }
     counts(plan, out)?;
     let held: HashSet<usize> = held.iter().copied().collect();
@@ -49,39 +64,74 @@ pub fn print(plan: &Plan, held: &[usize], limit: usize, out: &mut impl Write) ->
     }
     for (shown, (i, e)) in plan.entries.iter().enumerate().enumerate() {
         if shown >= limit {
-            writeln!(out, "  … {} more (use --show N, or --out plan.csv for all)", plan.entries.len() - limit)?;
+            writeln!(
+                out,
+                "  … {} more (use --show N, or --out plan.csv for all)",
+                plan.entries.len() - limit
+            )?;
             break;
         }
         let mut flags = String::new();
         if e.privacy {
-            flags.push_str(if held.contains(&i) { "  [privacy: HELD]" } else { "  [privacy]" });
+            flags.push_str(if held.contains(&i) {
+                "  [privacy: HELD]"
+            } else {
+                "  [privacy]"
+            });
         }
         if let Some(d) = &e.possible_duplicate_of {
             flags.push_str(&format!("  [possible duplicate of {d}]"));
         }
         let name = e.after.display_name();
-        writeln!(out, "  {:<10} {} {}{}", e.action.as_str().to_uppercase(), e.employee_id, name, flags)?;
+        writeln!(
+            out,
+            "  {:<10} {} {}{}",
+            e.action.as_str().to_uppercase(),
+            e.employee_id,
+            name,
+            flags
+        )?;
         if e.action == Action::Create {
             let changes = e.all_changes();
             let brief: Vec<String> = changes
                 .iter()
-                .filter(|c| matches!(c.field.as_str(), "email" | "start_date" | "manager_email" | "end_date"))
+                .filter(|c| {
+                    matches!(
+                        c.field.as_str(),
+                        "email" | "start_date" | "manager_email" | "end_date"
+                    )
+                })
                 .map(|c| format!("{}={}", c.field, show(&c.new)))
                 .collect();
             writeln!(out, "             {}", brief.join("  "))?;
         } else {
             for c in &e.changes {
-                writeln!(out, "             {:<22} {} → {}   ({})", c.field, show(&c.old), show(&c.new), c.rule.as_str())?;
+                writeln!(
+                    out,
+                    "             {:<22} {} → {}   ({})",
+                    c.field,
+                    show(&c.old),
+                    show(&c.new),
+                    c.rule.as_str()
+                )?;
             }
         }
     }
-    let problems: Vec<_> = plan.issues.iter().filter(|i| i.severity != Severity::Info).collect();
+    let problems: Vec<_> = plan
+        .issues
+        .iter()
+        .filter(|i| i.severity != Severity::Info)
+        .collect();
     if !problems.is_empty() {
         writeln!(out)?;
         writeln!(out, "  Issues:")?;
         for (n, i) in problems.iter().enumerate() {
             if n >= limit {
-                writeln!(out, "  … {} more issues (see --out plan.json)", problems.len() - limit)?;
+                writeln!(
+                    out,
+                    "  … {} more issues (see --out plan.json)",
+                    problems.len() - limit
+                )?;
                 break;
             }
             writeln!(out, "  - {i}")?;
@@ -91,9 +141,14 @@ pub fn print(plan: &Plan, held: &[usize], limit: usize, out: &mut impl Write) ->
 }
 
 pub fn status_line(o: &SyncOutcome) -> String {
-    let id = o.import_id.map(|i| format!(" as import {i}")).unwrap_or_default();
+    let id = o
+        .import_id
+        .map(|i| format!(" as import {i}"))
+        .unwrap_or_default();
     match o.status {
-        SyncStatus::Reviewed => "Reviewed only: nothing was changed. Run with --apply to import.".to_string(),
+        SyncStatus::Reviewed => {
+            "Reviewed only: nothing was changed. Run with --apply to import.".to_string()
+        }
         SyncStatus::Applied => format!("Applied{id}: {} employee(s) changed.", o.applied.len()),
         SyncStatus::PartiallyApplied => format!(
             "Applied{id}: {} employee(s) changed; {} held by the privacy guard (re-run with --apply --confirm-privacy to push them through).",
@@ -110,9 +165,23 @@ pub fn status_line(o: &SyncOutcome) -> String {
 /// Write the plan to `path`: `.csv` gives one row per field change, anything else JSON.
 pub fn export(plan: &Plan, held: &[usize], path: &Path) -> Result<()> {
     let held: HashSet<usize> = held.iter().copied().collect();
-    if path.extension().is_some_and(|e| e.eq_ignore_ascii_case("csv")) {
-        let mut w = csv::Writer::from_path(path).with_context(|| format!("while creating {}", path.display()))?;
-        w.write_record(["action", "employee_id", "source_id", "field", "old", "new", "rule", "privacy", "held"])?;
+    if path
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("csv"))
+    {
+        let mut w = csv::Writer::from_path(path)
+            .with_context(|| format!("while creating {}", path.display()))?;
+        w.write_record([
+            "action",
+            "employee_id",
+            "source_id",
+            "field",
+            "old",
+            "new",
+            "rule",
+            "privacy",
+            "held",
+        ])?;
         for (i, e) in plan.entries.iter().enumerate() {
             for c in e.all_changes() {
                 w.write_record([
@@ -130,7 +199,8 @@ pub fn export(plan: &Plan, held: &[usize], path: &Path) -> Result<()> {
         }
         w.flush()?;
     } else {
-        let f = std::fs::File::create(path).with_context(|| format!("while creating {}", path.display()))?;
+        let f = std::fs::File::create(path)
+            .with_context(|| format!("while creating {}", path.display()))?;
         serde_json::to_writer_pretty(std::io::BufWriter::new(f), plan)?;
     }
     Ok(())

@@ -56,7 +56,12 @@ impl StoredConfig {
         }
         c.client_id = self.client_id.clone();
         c.client_secret = SecretString::from(secrets.client_secret.clone().unwrap_or_default());
-        c.redirect_uri = self.redirect_uri.as_deref().map(Url::parse).transpose().context("redirect URI")?;
+        c.redirect_uri = self
+            .redirect_uri
+            .as_deref()
+            .map(Url::parse)
+            .transpose()
+            .context("redirect URI")?;
         if !self.scopes.is_empty() {
             c.scopes = self.scopes.clone();
         }
@@ -75,31 +80,49 @@ struct EngineTokenStore {
 #[async_trait]
 impl TokenStore for EngineTokenStore {
     async fn load(&self) -> Result<Option<TokenSet>, TokenStoreError> {
-        let i = self.engine.integration(Some(self.integration)).await.map_err(|e| TokenStoreError(e.to_string()))?;
+        let i = self
+            .engine
+            .integration(Some(self.integration))
+            .await
+            .map_err(|e| TokenStoreError(e.to_string()))?;
         let secrets = secrets(&self.engine, &i).map_err(|e| TokenStoreError(e.to_string()))?;
         Ok(secrets.tokens)
     }
 
     async fn save(&self, tokens: &TokenSet) -> Result<(), TokenStoreError> {
-        let s = StoredSecrets { client_secret: self.client_secret.clone(), static_token: None, tokens: Some(tokens.clone()) };
+        let s = StoredSecrets {
+            client_secret: self.client_secret.clone(),
+            static_token: None,
+            tokens: Some(tokens.clone()),
+        };
         let bytes = serde_json::to_vec(&s).map_err(|e| TokenStoreError(e.to_string()))?;
-        self.engine.save_credentials(self.integration, &bytes).await.map_err(|e| TokenStoreError(e.to_string()))
+        self.engine
+            .save_credentials(self.integration, &bytes)
+            .await
+            .map_err(|e| TokenStoreError(e.to_string()))
     }
 }
 
 pub fn secrets(engine: &Engine, i: &Integration) -> Result<StoredSecrets> {
-    let bytes = engine.credentials(i)?.ok_or_else(|| anyhow!("integration {} has no credentials: connect again", i.id))?;
+    let bytes = engine
+        .credentials(i)?
+        .ok_or_else(|| anyhow!("integration {} has no credentials: connect again", i.id))?;
     serde_json::from_slice(&bytes).context("while reading the stored credentials")
 }
 
 pub fn stored_config(i: &Integration) -> Result<StoredConfig> {
-    serde_json::from_value(i.config.clone()).context("while reading the integration's stored configuration")
+    serde_json::from_value(i.config.clone())
+        .context("while reading the integration's stored configuration")
 }
 
 /// The Justworks source of an integration.
 pub fn source(engine: &Arc<Engine>, i: &Integration) -> Result<JustworksSource> {
     if i.kind != "justworks" {
-        return Err(anyhow!("integration {} is a {} integration, not justworks", i.id, i.kind));
+        return Err(anyhow!(
+            "integration {} is a {} integration, not justworks",
+            i.id,
+            i.kind
+        ));
     }
     let cfg = stored_config(i)?;
     let secrets = secrets(engine, i)?;

@@ -1212,7 +1212,11 @@ pub fn manager_flags(directory: &[Employee]) -> Vec<(EmployeeKey, bool)> {
         .collect();
     let mut has_report = vec![false; directory.len()];
     for e in directory.iter().filter(|e| e.active) {
-        if let Some(&m) = e.manager_email.as_deref().and_then(|m| by_email.get(&email_key(m))) {
+        if let Some(&m) = e
+            .manager_email
+            .as_deref()
+            .and_then(|m| by_email.get(&email_key(m)))
+        {
             has_report[m] = true;
         }
     }
@@ -1229,8 +1233,11 @@ pub fn manager_flags(directory: &[Employee]) -> Vec<(EmployeeKey, bool)> {
 /// Turn admin edits (employees as they should be) into a plan of updates, with
 /// `is_manager` re-derived over the whole directory.
 pub fn edits(directory: &[Employee], changed: Vec<Employee>, rule: Rule, today: Date) -> Plan {
-    let index: HashMap<EmployeeKey, usize> =
-        directory.iter().enumerate().map(|(i, e)| (e.key, i)).collect();
+    let index: HashMap<EmployeeKey, usize> = directory
+        .iter()
+        .enumerate()
+        .map(|(i, e)| (e.key, i))
+        .collect();
     let mut after: BTreeMap<usize, Employee> = BTreeMap::new();
     for e in changed {
         if let Some(&i) = index.get(&e.key) {
@@ -1243,7 +1250,10 @@ pub fn edits(directory: &[Employee], changed: Vec<Employee>, rule: Rule, today: 
     }
     for (key, flag) in manager_flags(&merged) {
         let i = index[&key];
-        after.entry(i).or_insert_with(|| merged[i].clone()).is_manager = flag;
+        after
+            .entry(i)
+            .or_insert_with(|| merged[i].clone())
+            .is_manager = flag;
     }
     let mut entries = Vec::new();
     let mut counts = Counts::default();
@@ -1252,8 +1262,17 @@ pub fn edits(directory: &[Employee], changed: Vec<Employee>, rule: Rule, today: 
         let changes: Vec<Change> = diff(before, &a)
             .into_iter()
             .map(|(field, old, new)| {
-                let r = if field == "is_manager" { Rule::Derived } else { rule };
-                Change { field, old, new, rule: r }
+                let r = if field == "is_manager" {
+                    Rule::Derived
+                } else {
+                    rule
+                };
+                Change {
+                    field,
+                    old,
+                    new,
+                    rule: r,
+                }
             })
             .collect();
         if changes.is_empty() {
@@ -1285,8 +1304,19 @@ pub fn edits(directory: &[Employee], changed: Vec<Employee>, rule: Rule, today: 
             possible_duplicate_of: None,
         });
     }
-    entries.sort_by(|a, b| a.action.cmp(&b.action).then_with(|| a.employee_id.cmp(&b.employee_id)));
-    Plan { today, complete: false, counts, entries, issues: Vec::new(), mass_change: MassChange::default() }
+    entries.sort_by(|a, b| {
+        a.action
+            .cmp(&b.action)
+            .then_with(|| a.employee_id.cmp(&b.employee_id))
+    });
+    Plan {
+        today,
+        complete: false,
+        counts,
+        entries,
+        issues: Vec::new(),
+        mass_change: MassChange::default(),
+    }
 }
 
 /// Future end dates that have come due: deactivate those employees today even though

@@ -848,7 +848,11 @@ fn tick_applies_due_end_dates_and_rederives_managers() {
     assert!(roster_core::plan::tick(&dir, TODAY).entries.is_empty());
     let p = roster_core::plan::tick(&dir, date(2026, 11, 30));
     assert_eq!(p.counts.deactivated, 2);
-    let ceo = p.entries.iter().find(|e| e.employee_id == "m1").expect("the CEO loses both reports");
+    let ceo = p
+        .entries
+        .iter()
+        .find(|e| e.employee_id == "m1")
+        .expect("the CEO loses both reports");
     assert_eq!(ceo.changes[0].field, "is_manager");
     assert_eq!(ceo.changes[0].rule, Rule::Derived);
 }
@@ -859,7 +863,9 @@ fn rollback_restores_unless_changed_since() {
     let (_, dir) = sync(&[], base(), &Settings::default());
     let mut ms = base();
     ms[1].fields.insert("job_title".into(), "Admiral".into());
-    ms[2].fields.insert("job_title".into(), "Cryptanalyst".into());
+    ms[2]
+        .fields
+        .insert("job_title".into(), "Cryptanalyst".into());
     let (p, mut dir2) = sync(&dir, ms, &Settings::default());
     let recorded: Vec<RecordedChange> = p
         .entries
@@ -876,7 +882,8 @@ fn rollback_restores_unless_changed_since() {
         .collect();
     // Alan's title changed again after the import.
     for e in dir2.iter_mut().filter(|e| e.employee_id == "m3") {
-        e.demographics.insert("Job Title".into(), "Professor".into());
+        e.demographics
+            .insert("Job Title".into(), "Professor".into());
     }
     let rb = plan_rollback(&recorded, &dir2);
     assert_eq!(rb.restore.len(), 1);

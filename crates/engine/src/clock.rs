@@ -51,7 +51,10 @@ impl FixedClock {
 }
 
 fn noon(date: Date) -> Timestamp {
-    date.at(12, 0, 0, 0).to_zoned(TimeZone::UTC).map(|z| z.timestamp()).unwrap_or(Timestamp::UNIX_EPOCH)
+    date.at(12, 0, 0, 0)
+        .to_zoned(TimeZone::UTC)
+        .map(|z| z.timestamp())
+        .unwrap_or(Timestamp::UNIX_EPOCH)
 }
 
 impl Clock for FixedClock {

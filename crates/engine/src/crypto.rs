@@ -38,11 +38,15 @@ impl Cipher {
         if key.len() != 32 {
             return Err(CryptoError::BadKey);
         }
-        Ok(Self { aead: Aes256Gcm::new(Key::<Aes256Gcm>::from_slice(key)) })
+        Ok(Self {
+            aead: Aes256Gcm::new(Key::<Aes256Gcm>::from_slice(key)),
+        })
     }
 
     pub fn from_base64(text: &str) -> Result<Self, CryptoError> {
-        let key = STANDARD.decode(text.trim()).map_err(|_| CryptoError::BadKey)?;
+        let key = STANDARD
+            .decode(text.trim())
+            .map_err(|_| CryptoError::BadKey)?;
         Self::from_key(&key)
     }
 
@@ -56,7 +60,10 @@ impl Cipher {
         if let Ok(k) = std::env::var("ROSTER_SECRET_KEY") {
             return Self::from_base64(&k);
         }
-        let err = |e: std::io::Error| CryptoError::KeyFile { path: path.display().to_string(), message: e.to_string() };
+        let err = |e: std::io::Error| CryptoError::KeyFile {
+            path: path.display().to_string(),
+            message: e.to_string(),
+        };
         match std::fs::read_to_string(path) {
             Ok(text) => Self::from_base64(&text),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
@@ -81,7 +88,9 @@ impl Cipher {
             return Err(CryptoError::Decrypt);
         }
         let (nonce, body) = data.split_at(NONCE_LEN);
-        self.aead.decrypt(Nonce::from_slice(nonce), body).map_err(|_| CryptoError::Decrypt)
+        self.aead
+            .decrypt(Nonce::from_slice(nonce), body)
+            .map_err(|_| CryptoError::Decrypt)
     }
 }
 
@@ -130,7 +139,10 @@ mod tests {
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt;
-            assert_eq!(std::fs::metadata(&path).unwrap().permissions().mode() & 0o777, 0o600);
+            assert_eq!(
+                std::fs::metadata(&path).unwrap().permissions().mode() & 0o777,
+                0o600
+            );
         }
     }
 }

@@ -12,8 +12,9 @@ use roster_core::rollback::{RollbackConflict, plan_rollback};
 use roster_core::settings::Settings;
 use roster_source::{Diagnostic, FetchRequest, ProgressFn, Snapshot, Source, SourceError};
 use roster_store::{
-    AccountId, Changeset, EntryRecord, FieldChange, ImportId, ImportKind, ImportStatus, Integration,
-    IntegrationId, IntegrationState, IntegrationUpdate, NewIntegration, Notification, Store, StoreError,
+    AccountId, Changeset, EntryRecord, FieldChange, ImportId, ImportKind, ImportStatus,
+    Integration, IntegrationId, IntegrationState, IntegrationUpdate, NewIntegration, Notification,
+    Store, StoreError,
 };
 use serde::{Deserialize, Serialize};
 
@@ -151,7 +152,12 @@ const LEASE: jiff::SignedDuration = jiff::SignedDuration::from_hours(2);
 fn field_changes(e: &Entry) -> Vec<FieldChange> {
     e.changes
         .iter()
-        .map(|c| FieldChange { field: c.field.clone(), old: c.old.clone(), new: c.new.clone(), rule: c.rule })
+        .map(|c| FieldChange {
+            field: c.field.clone(),
+            old: c.old.clone(),
+            new: c.new.clone(),
+            rule: c.rule,
+        })
         .collect()
 }
 
@@ -174,9 +180,19 @@ fn ms(d: Duration) -> u128 {
 
 impl Engine {
     /// The engine for the account named `account` (created if missing).
-    pub async fn open(store: Arc<dyn Store>, clock: Arc<dyn Clock>, cipher: Cipher, account: &str) -> Result<Self> {
+    pub async fn open(
+        store: Arc<dyn Store>,
+        clock: Arc<dyn Clock>,
+        cipher: Cipher,
+        account: &str,
+    ) -> Result<Self> {
         let account = store.ensure_account(account).await?;
-        Ok(Self { store, clock, cipher, account })
+        Ok(Self {
+            store,
+            clock,
+            cipher,
+            account,
+        })
     }
 
     pub fn store(&self) -> &Arc<dyn Store> {
@@ -239,7 +255,11 @@ impl Engine {
                 .await?
                 .into_iter()
                 .next()
-                .ok_or_else(|| EngineError::NotFound("no integration yet: run `roster connect justworks` first".into())),
+                .ok_or_else(|| {
+                    EngineError::NotFound(
+                        "no integration yet: run `roster connect justworks` first".into(),
+                    )
+                }),
         }
     }
 
@@ -249,7 +269,11 @@ impl Engine {
 
     /// The decrypted credentials of an integration.
     pub fn credentials(&self, integration: &Integration) -> Result<Option<Vec<u8>>> {
-        Ok(integration.credentials.as_deref().map(|c| self.cipher.decrypt(c)).transpose()?)
+        Ok(integration
+            .credentials
+            .as_deref()
+            .map(|c| self.cipher.decrypt(c))
+            .transpose()?)
     }
 
     /// Replace an integration's credentials (e.g. refreshed tokens), encrypted.
@@ -282,11 +306,20 @@ impl Engine {
 
     /// Read the company, custom-field definitions, member count and a sample value
     /// per source field. Imports no employee data; the state becomes `needs_finalise`.
-    pub async fn setup_sync(&self, id: IntegrationId, source: &dyn Source, progress: Option<ProgressFn>) -> Result<SetupReport> {
+    pub async fn setup_sync(
+        &self,
+        id: IntegrationId,
+        source: &dyn Source,
+        progress: Option<ProgressFn>,
+    ) -> Result<SetupReport> {
         let mut integration = self.integration(Some(id)).await?;
         let company = source.company().await?;
         let snapshot = source
-            .fetch(FetchRequest { updated_since: None, custom_fields: true, progress })
+            .fetch(FetchRequest {
+                updated_since: None,
+                custom_fields: true,
+                progress,
+            })
             .await?;
         let mut fields = sample_fields(&snapshot, &company.custom_fields);
         fields.sort_by(|a, b| a.key.cmp(&b.key));
@@ -297,7 +330,11 @@ impl Engine {
             integration.state = IntegrationState::NeedsFinalise;
         }
         self.store.save_integration(&integration).await?;
-        tracing::info!(integration = id, members = snapshot.members.len(), "setup sync done");
+        tracing::info!(
+            integration = id,
+            members = snapshot.members.len(),
+            "setup sync done"
+        );
         Ok(SetupReport {
             company_name: company.name,
             member_count: snapshot.members.len(),
@@ -307,7 +344,12 @@ impl Engine {
     }
 
     /// Fetch, plan, guard and (with `apply`) apply and record one sync.
-    pub async fn sync(&self, id: IntegrationId, source: &dyn Source, opts: SyncOptions) -> Result<SyncOutcome> {
+    pub async fn sync(
+        &self,
+        id: IntegrationId,
+        source: &dyn Source,
+        opts: SyncOptions,
+    ) -> Result<SyncOutcome> {
         let integration = self.integration(Some(id)).await?;
         let trigger = opts.trigger.unwrap_or(Trigger::Manual);
         if trigger == Trigger::Automatic && integration.state != IntegrationState::Active {
@@ -315,8 +357,14 @@ impl Engine {
         }
         let holder = uuid::Uuid::new_v4().to_string();
         if opts.apply {
-            let until = self.clock.now().saturating_add(LEASE).unwrap_or(Timestamp::MAX);
-            self.store.lock_sync(self.account, id, &holder, until).await?;
+            let until = self
+                .clock
+                .now()
+                .saturating_add(LEASE)
+                .unwrap_or(Timestamp::MAX);
+            self.store
+                .lock_sync(self.account, id, &holder, until)
+                .await?;
         }
         let result = self.sync_locked(&integration, source, &opts, trigger).await;
         if opts.apply {
@@ -342,7 +390,11 @@ impl Engine {
         let t = Instant::now();
         let fetched = source
             .fetch(FetchRequest {
-                updated_since: if incremental { integration.last_fetch_at } else { None },
+                updated_since: if incremental {
+                    integration.last_fetch_at
+                } else {
+                    None
+                },
                 custom_fields: opts.custom_fields,
                 progress: opts.progress.clone(),
             })
@@ -353,13 +405,18 @@ impl Engine {
             Err(e) => {
                 tracing::warn!(integration = id, error = %e, "sync fetch failed");
                 if opts.apply {
-                    self.record_failure(integration, trigger, started_at, &e.to_string()).await?;
+                    self.record_failure(integration, trigger, started_at, &e.to_string())
+                        .await?;
                 }
                 return Err(e.into());
             }
         };
         let members_fetched = snapshot.members.len();
-        let (bytes_read, requests, diagnostics) = (snapshot.bytes_read, snapshot.requests, snapshot.diagnostics.clone());
+        let (bytes_read, requests, diagnostics) = (
+            snapshot.bytes_read,
+            snapshot.requests,
+            snapshot.diagnostics.clone(),
+        );
 
         let t = Instant::now();
         let directory = self.store.directory(self.account).await?;
@@ -371,7 +428,14 @@ impl Engine {
             deactivate_missing: opts.deactivate_missing,
             only_fields: None,
         };
-        let plan = plan::plan(&directory, snapshot.members, &snapshot.rejected, settings, today, &options);
+        let plan = plan::plan(
+            &directory,
+            snapshot.members,
+            &snapshot.rejected,
+            settings,
+            today,
+            &options,
+        );
         drop(directory);
         let plan_ms = ms(t.elapsed());
         let decision = decide(&plan, trigger, settings, opts.confirm);
@@ -398,7 +462,12 @@ impl Engine {
             members_fetched,
             bytes_read,
             requests,
-            timings: Timings { fetch_ms, load_ms, plan_ms, apply_ms: 0 },
+            timings: Timings {
+                fetch_ms,
+                load_ms,
+                plan_ms,
+                apply_ms: 0,
+            },
         };
         if let Decision::Apply { held, .. } = &decision {
             outcome.held = held.clone();
@@ -434,7 +503,12 @@ impl Engine {
                         BlockReason::MassChange => "mass_change",
                     })
                     .collect();
-                let entries = outcome.plan.entries.iter().map(|e| entry_record(e, false, e.privacy)).collect();
+                let entries = outcome
+                    .plan
+                    .entries
+                    .iter()
+                    .map(|e| entry_record(e, false, e.privacy))
+                    .collect();
                 let note = Notification {
                     event: "sync.blocked".into(),
                     payload: serde_json::json!({
@@ -446,10 +520,21 @@ impl Engine {
                     }),
                 };
                 outcome.status = SyncStatus::Blocked;
-                (ImportStatus::Blocked, entries, vec![note], Vec::new(), Vec::new())
+                (
+                    ImportStatus::Blocked,
+                    entries,
+                    vec![note],
+                    Vec::new(),
+                    Vec::new(),
+                )
             }
             Decision::NeedsConfirmation => {
-                let entries = outcome.plan.entries.iter().map(|e| entry_record(e, false, false)).collect();
+                let entries = outcome
+                    .plan
+                    .entries
+                    .iter()
+                    .map(|e| entry_record(e, false, false))
+                    .collect();
                 outcome.status = SyncStatus::NeedsConfirmation;
                 let note = Notification {
                     event: "sync.blocked".into(),
@@ -460,7 +545,13 @@ impl Engine {
                         "counts": outcome.plan.counts,
                     }),
                 };
-                (ImportStatus::Blocked, entries, vec![note], Vec::new(), Vec::new())
+                (
+                    ImportStatus::Blocked,
+                    entries,
+                    vec![note],
+                    Vec::new(),
+                    Vec::new(),
+                )
             }
             Decision::Apply { apply, held } => {
                 let held_set: std::collections::HashSet<usize> = held.iter().copied().collect();
@@ -490,7 +581,10 @@ impl Engine {
                 (status, entries, notes, apply.clone(), held.clone())
             }
         };
-        let applied_any = matches!(status, ImportStatus::Applied | ImportStatus::PartiallyApplied);
+        let applied_any = matches!(
+            status,
+            ImportStatus::Applied | ImportStatus::PartiallyApplied
+        );
         let integration_update = applied_any.then(|| IntegrationUpdate {
             state: (trigger == Trigger::Manual && integration.state != IntegrationState::Active)
                 .then_some(IntegrationState::Active),
@@ -514,11 +608,22 @@ impl Engine {
         outcome.import_id = Some(self.store.write(self.account, changeset).await?);
         outcome.applied = applied;
         outcome.timings.apply_ms = ms(t.elapsed());
-        tracing::info!(integration = id, import = outcome.import_id, status = status.as_str(), "sync recorded");
+        tracing::info!(
+            integration = id,
+            import = outcome.import_id,
+            status = status.as_str(),
+            "sync recorded"
+        );
         Ok(outcome)
     }
 
-    async fn record_failure(&self, integration: &Integration, trigger: Trigger, started_at: Timestamp, message: &str) -> Result<ImportId> {
+    async fn record_failure(
+        &self,
+        integration: &Integration,
+        trigger: Trigger,
+        started_at: Timestamp,
+        message: &str,
+    ) -> Result<ImportId> {
         let changeset = Changeset {
             integration_id: Some(integration.id),
             kind: ImportKind::Sync,
@@ -541,7 +646,13 @@ impl Engine {
 
     // ---- admin changes ------------------------------------------------------
 
-    async fn record_edits(&self, kind: ImportKind, plan: Plan, details: serde_json::Value, rolls_back: Option<ImportId>) -> Result<Option<ImportId>> {
+    async fn record_edits(
+        &self,
+        kind: ImportKind,
+        plan: Plan,
+        details: serde_json::Value,
+        rolls_back: Option<ImportId>,
+    ) -> Result<Option<ImportId>> {
         if plan.entries.is_empty() && rolls_back.is_none() {
             return Ok(None);
         }
@@ -555,7 +666,11 @@ impl Engine {
             finished_at: now,
             counts: plan.counts.clone(),
             details,
-            entries: plan.entries.iter().map(|e| entry_record(e, true, false)).collect(),
+            entries: plan
+                .entries
+                .iter()
+                .map(|e| entry_record(e, true, false))
+                .collect(),
             notifications: vec![Notification {
                 event: format!("{}.applied", kind.as_str()),
                 payload: serde_json::json!({ "counts": plan.counts }),
@@ -574,25 +689,40 @@ impl Engine {
             .ok_or_else(|| EngineError::NotFound(format!("no employee with ID or email {who:?}")))
     }
 
-    async fn edit(&self, kind: ImportKind, rule: Rule, changed: Vec<Employee>, details: serde_json::Value) -> Result<ChangeOutcome> {
+    async fn edit(
+        &self,
+        kind: ImportKind,
+        rule: Rule,
+        changed: Vec<Employee>,
+        details: serde_json::Value,
+    ) -> Result<ChangeOutcome> {
         let directory = self.store.directory(self.account).await?;
         let today = self.today().await?;
         let plan = plan::edits(&directory, changed, rule, today);
         let import_id = self.record_edits(kind, plan.clone(), details, None).await?;
-        Ok(ChangeOutcome { import_id, plan, conflicts: Vec::new() })
+        Ok(ChangeOutcome {
+            import_id,
+            plan,
+            conflicts: Vec::new(),
+        })
     }
 
     /// An admin sets an employee's email. With `override_emails` off, syncs keep it.
     pub async fn set_email(&self, who: &str, email: &str) -> Result<ChangeOutcome> {
         let email = email.trim();
         if !valid_email(email) {
-            return Err(EngineError::Invalid("the new email is not a valid email address".into()));
+            return Err(EngineError::Invalid(
+                "the new email is not a valid email address".into(),
+            ));
         }
         let mut e = self.find(who).await?;
         if let Some(other) = self.store.find_employee(self.account, email).await?
             && other.key != e.key
         {
-            return Err(EngineError::Invalid(format!("that email already belongs to employee {}", other.employee_id)));
+            return Err(EngineError::Invalid(format!(
+                "that email already belongs to employee {}",
+                other.employee_id
+            )));
         }
         let old = e.email.clone();
         e.email = email.to_string();
@@ -607,7 +737,13 @@ impl Engine {
                 }
             }
         }
-        self.edit(ImportKind::Manual, Rule::Source, changed, serde_json::json!({ "action": "set_email" })).await
+        self.edit(
+            ImportKind::Manual,
+            Rule::Source,
+            changed,
+            serde_json::json!({ "action": "set_email" }),
+        )
+        .await
     }
 
     /// Exclude: deactivated now and in every later sync until included again.
@@ -616,7 +752,13 @@ impl Engine {
         e.excluded = true;
         e.active = false;
         e.deactivation_reason = Some(DeactivationReason::Excluded);
-        self.edit(ImportKind::Manual, Rule::Excluded, vec![e], serde_json::json!({ "action": "exclude" })).await
+        self.edit(
+            ImportKind::Manual,
+            Rule::Excluded,
+            vec![e],
+            serde_json::json!({ "action": "exclude" }),
+        )
+        .await
     }
 
     /// Include again: active unless the end date has passed.
@@ -630,7 +772,13 @@ impl Engine {
             e.active = true;
             e.deactivation_reason = None;
         }
-        self.edit(ImportKind::Manual, Rule::Source, vec![e], serde_json::json!({ "action": "include" })).await
+        self.edit(
+            ImportKind::Manual,
+            Rule::Source,
+            vec![e],
+            serde_json::json!({ "action": "include" }),
+        )
+        .await
     }
 
     /// Merge a duplicate into the original: the original takes the duplicate's
@@ -640,10 +788,15 @@ impl Engine {
         let dup = self.find(duplicate).await?;
         let orig = self.find(into).await?;
         if dup.key == orig.key {
-            return Err(EngineError::Invalid("an employee cannot be merged into itself".into()));
+            return Err(EngineError::Invalid(
+                "an employee cannot be merged into itself".into(),
+            ));
         }
         if dup.merged_into.is_some() {
-            return Err(EngineError::Invalid(format!("employee {} is already merged", dup.employee_id)));
+            return Err(EngineError::Invalid(format!(
+                "employee {} is already merged",
+                dup.employee_id
+            )));
         }
         let mut new_orig = orig.clone();
         new_orig.employee_id = dup.employee_id.clone();
@@ -656,7 +809,10 @@ impl Engine {
             new_orig.deactivation_reason = None;
         }
         for (k, v) in &dup.demographics {
-            new_orig.demographics.entry(k.clone()).or_insert_with(|| v.clone());
+            new_orig
+                .demographics
+                .entry(k.clone())
+                .or_insert_with(|| v.clone());
         }
         let mut new_dup = dup.clone();
         new_dup.employee_id = format!("{}~merged-{}", dup.employee_id, dup.key);
@@ -668,7 +824,10 @@ impl Engine {
         // Reports of the duplicate now report to the original (same email, so nothing
         // changes for them unless the original's email differs).
         let mut changed = vec![new_dup, new_orig];
-        if !dup.email.is_empty() && !orig.email.is_empty() && email_key(&dup.email) != email_key(&orig.email) {
+        if !dup.email.is_empty()
+            && !orig.email.is_empty()
+            && email_key(&dup.email) != email_key(&orig.email)
+        {
             for mut r in self.store.directory(self.account).await? {
                 if r.manager_email.as_deref().map(email_key) == Some(email_key(&orig.email)) {
                     r.manager_email = Some(dup.email.clone());
@@ -690,9 +849,19 @@ impl Engine {
         let directory = self.store.directory(self.account).await?;
         let today = self.today().await?;
         let plan = plan::tick(&directory, today);
-        let import_id =
-            self.record_edits(ImportKind::Tick, plan.clone(), serde_json::json!({ "today": today }), None).await?;
-        Ok(ChangeOutcome { import_id, plan, conflicts: Vec::new() })
+        let import_id = self
+            .record_edits(
+                ImportKind::Tick,
+                plan.clone(),
+                serde_json::json!({ "today": today }),
+                None,
+            )
+            .await?;
+        Ok(ChangeOutcome {
+            import_id,
+            plan,
+            conflicts: Vec::new(),
+        })
     }
 
     /// Roll back an applied import: employees it touched return to their prior values,
@@ -722,14 +891,22 @@ impl Engine {
             e.action = roster_core::plan::Action::Update;
         }
         let details = serde_json::json!({ "rolls_back": import_id, "conflicts": rb.conflicts });
-        let id = self.record_edits(ImportKind::Rollback, plan.clone(), details, Some(import_id)).await?;
-        Ok(ChangeOutcome { import_id: id, plan, conflicts: rb.conflicts })
+        let id = self
+            .record_edits(ImportKind::Rollback, plan.clone(), details, Some(import_id))
+            .await?;
+        Ok(ChangeOutcome {
+            import_id: id,
+            plan,
+            conflicts: rb.conflicts,
+        })
     }
 
     /// Future deactivations and starts within `days` days.
     pub async fn upcoming(&self, days: i64) -> Result<Vec<Upcoming>> {
         let today = self.today().await?;
-        let until = today.checked_add(jiff::Span::new().days(days)).unwrap_or(Date::MAX);
+        let until = today
+            .checked_add(jiff::Span::new().days(days))
+            .unwrap_or(Date::MAX);
         let mut out = Vec::new();
         for e in self.store.directory(self.account).await? {
             if e.merged_into.is_some() {
@@ -740,17 +917,31 @@ impl Engine {
                 && d > today
                 && d <= until
             {
-                out.push(Upcoming { date: d, kind: "deactivation".into(), employee_id: e.employee_id.clone(), name: e.display_name() });
+                out.push(Upcoming {
+                    date: d,
+                    kind: "deactivation".into(),
+                    employee_id: e.employee_id.clone(),
+                    name: e.display_name(),
+                });
             }
             let start = e.latest_rehire_date.or(e.start_date);
             if let Some(d) = start
                 && d > today
                 && d <= until
             {
-                out.push(Upcoming { date: d, kind: "start".into(), employee_id: e.employee_id.clone(), name: e.display_name() });
+                out.push(Upcoming {
+                    date: d,
+                    kind: "start".into(),
+                    employee_id: e.employee_id.clone(),
+                    name: e.display_name(),
+                });
             }
         }
-        out.sort_by(|a, b| a.date.cmp(&b.date).then_with(|| a.employee_id.cmp(&b.employee_id)));
+        out.sort_by(|a, b| {
+            a.date
+                .cmp(&b.date)
+                .then_with(|| a.employee_id.cmp(&b.employee_id))
+        });
         Ok(out)
     }
 
@@ -801,7 +992,11 @@ fn sample_fields(snapshot: &Snapshot, custom: &[SourceField]) -> Vec<SourceField
     samples
         .into_iter()
         .map(|(key, sample)| {
-            let label = custom.iter().find(|c| c.key == key).map(|c| c.label.clone()).unwrap_or_else(|| key.clone());
+            let label = custom
+                .iter()
+                .find(|c| c.key == key)
+                .map(|c| c.label.clone())
+                .unwrap_or_else(|| key.clone());
             // Date of birth is never shown as a sample.
             SourceField { key, label, sample }
         })
