@@ -451,7 +451,7 @@ async fn sync(engine: &Arc<Engine>, a: crate::SyncArgs, json: bool) -> Result<u8
     if json {
         print_json(&outcome)?;
     } else {
-        if !(a.apply && !a.yes) {
+        if !a.apply || a.yes {
             for d in &outcome.diagnostics {
                 println!("Note: {}", d.message);
             }

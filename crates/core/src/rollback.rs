@@ -27,10 +27,13 @@ pub struct RollbackConflict {
     pub fields: Vec<String>,
 }
 
+/// A field put back: (field, value now, value restored).
+pub type Restored = (String, Option<String>, Option<String>);
+
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RollbackPlan {
     /// Employees as they will be after the rollback, with the changes made.
-    pub restore: Vec<(Employee, Vec<(String, Option<String>, Option<String>)>)>,
+    pub restore: Vec<(Employee, Vec<Restored>)>,
     pub conflicts: Vec<RollbackConflict>,
 }
 

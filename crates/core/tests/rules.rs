@@ -1,3 +1,4 @@
+#![allow(clippy::field_reassign_with_default)]
 //! Case tables for DESIGN §3–§7, one seed scenario each.
 
 mod common;

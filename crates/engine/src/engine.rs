@@ -955,7 +955,8 @@ impl Engine {
 fn sample_fields(snapshot: &Snapshot, custom: &[SourceField]) -> Vec<SourceField> {
     use std::collections::BTreeMap;
     let mut samples: BTreeMap<String, Option<String>> = BTreeMap::new();
-    let core: [(&str, fn(&roster_core::SourceMember) -> Option<String>); 9] = [
+    type Getter = fn(&roster_core::SourceMember) -> Option<String>;
+    let core: [(&str, Getter); 9] = [
         ("id", |m| Some(m.source_id.clone())),
         ("given_name", |m| m.given_name.clone()),
         ("family_name", |m| m.family_name.clone()),

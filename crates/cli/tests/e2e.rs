@@ -1,0 +1,390 @@
+//! End-to-end: the real `roster` binary against a real sandbox over HTTP, playing
+//! several days of a company and asserting the directory after each.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use jiff::civil::{Date, date};
+use roster_sandbox::{Faults, NameChange, RunningSandbox, SandboxConfig};
+use serde_json::Value;
+
+const DAY1: Date = date(2026, 11, 23);
+
+struct Run {
+    code: i32,
+    stdout: String,
+    stderr: String,
+}
+
+fn roster(db: &Path, today: Date, args: &[&str]) -> Run {
+    let out = Command::new(env!("CARGO_BIN_EXE_roster"))
+        .arg("--db")
+        .arg(db)
+        .arg("--today")
+        .arg(today.to_string())
+        .args(args)
+        .env_remove("ROSTER_SECRET_KEY")
+        .output()
+        .expect("run roster");
+    Run {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+fn ok(r: Run) -> Run {
+    assert_eq!(r.code, 0, "stdout:\n{}\nstderr:\n{}", r.stdout, r.stderr);
+    r
+}
+
+fn users(db: &Path, today: Date) -> Vec<Value> {
+    let r = ok(roster(db, today, &["--json", "users", "--all"]));
+    serde_json::from_str::<Vec<Value>>(&r.stdout).expect("users --json is a JSON array")
+}
+
+fn user<'a>(list: &'a [Value], id: &str) -> &'a Value {
+    list.iter()
+        .find(|u| u["employee_id"] == id)
+        .unwrap_or_else(|| panic!("no user {id}"))
+}
+
+async fn company(members: usize) -> (RunningSandbox, tempfile::TempDir, PathBuf) {
+    let config = SandboxConfig {
+        seed: 11,
+        members,
+        today: DAY1,
+        ..Default::default()
+    };
+    let sandbox = roster_sandbox::start(config, "127.0.0.1:0".parse().unwrap())
+        .await
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("roster.db");
+    let token = sandbox.mint_token(&roster_sandbox::all_scopes());
+    ok(roster(
+        &db,
+        DAY1,
+        &[
+            "connect",
+            "justworks",
+            "--base-url",
+            &sandbox.base_url(),
+            "--token",
+            &token,
+        ],
+    ));
+    (sandbox, dir, db)
+}
+
+/// Active members with a manager and a work email, not leaving.
+fn plain_members(s: &RunningSandbox) -> Vec<String> {
+    s.handle()
+        .members(false)
+        .into_iter()
+        .map(|l| l.member)
+        .filter(|m| {
+            m["active"] == true
+                && m.get("employment_termination_date").is_none()
+                && m.get("manager").is_some()
+        })
+        .filter(|m| {
+            m["emails"]
+                .as_array()
+                .is_some_and(|e| e.iter().any(|e| e["type"] == "work"))
+        })
+        .map(|m| m["id"].as_str().unwrap().to_string())
+        .collect()
+}
+
+async fn blocking<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> T {
+    tokio::task::spawn_blocking(f).await.unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn several_days_of_a_company() {
+    let (sandbox, _dir, db) = company(80).await;
+    let h = sandbox.handle();
+    let members = plain_members(&sandbox);
+    let db2 = db.clone();
+
+    // Day 1: setup sync imports nothing; the first sync imports everyone.
+    let (setup, before, review, applied, after) = blocking(move || {
+        let setup = ok(roster(&db2, DAY1, &["setup-sync"]));
+        let before = users(&db2, DAY1);
+        let review = ok(roster(&db2, DAY1, &["sync"]));
+        let applied = ok(roster(
+            &db2,
+            DAY1,
+            &[
+                "sync",
+                "--apply",
+                "--yes",
+                "--out",
+                db2.with_extension("plan.csv").to_str().unwrap(),
+            ],
+        ));
+        (setup, before, review, applied, users(&db2, DAY1))
+    })
+    .await;
+    assert!(setup.stdout.contains("Members: 80"), "{}", setup.stdout);
+    assert!(before.is_empty(), "setup sync imports no employee data");
+    assert!(review.stdout.contains("Reviewed only"), "{}", review.stdout);
+    assert!(
+        applied.stdout.contains("Applied as import 1"),
+        "{}",
+        applied.stdout
+    );
+    assert_eq!(after.len(), 80);
+    let csv = std::fs::read_to_string(db.with_extension("plan.csv")).unwrap();
+    assert!(csv.starts_with("action,employee_id,source_id,field,old,new,rule"));
+    assert!(csv.lines().count() > 80);
+    let terminated = after.iter().filter(|u| u["active"] == false).count();
+    assert!(terminated > 0, "past leavers are imported deactivated");
+
+    // Day 2: a leaver and a hire.
+    let day2 = date(2026, 11, 24);
+    h.set_today(day2);
+    h.terminate(&members[0], day2).unwrap();
+    let hired = h.hire_random().unwrap();
+    let hired_id = hired["id"].as_str().unwrap().to_string();
+    let db2 = db.clone();
+    let dir2 = blocking(move || {
+        ok(roster(&db2, day2, &["sync", "--apply", "--yes"]));
+        users(&db2, day2)
+    })
+    .await;
+    assert_eq!(user(&dir2, &members[0])["active"], false);
+    assert_eq!(user(&dir2, &members[0])["deactivation_reason"], "end_date");
+    assert_eq!(user(&dir2, &hired_id)["active"], true);
+    assert_eq!(dir2.len(), 81);
+
+    // Day 3: a name and date-of-birth change together is privacy-guarded.
+    let day3 = date(2026, 11, 25);
+    h.set_today(day3);
+    let change = NameChange {
+        family_name: Some("Newname".into()),
+        date_of_birth: Some(date(1980, 1, 1)),
+        ..NameChange::default()
+    };
+    h.set_name_and_dob(&members[1], &change).unwrap();
+    h.set_work_email(&members[2], Some("moved.person@elsewhere.example"))
+        .unwrap();
+    let db2 = db.clone();
+    let (auto, auto_dir, held, held_dir, confirmed, confirmed_dir) = blocking(move || {
+        let auto = roster(&db2, day3, &["sync", "--apply", "--yes", "--automatic"]);
+        let auto_dir = users(&db2, day3);
+        let held = roster(&db2, day3, &["sync", "--apply", "--yes"]);
+        let held_dir = users(&db2, day3);
+        let confirmed = roster(
+            &db2,
+            day3,
+            &["sync", "--apply", "--yes", "--confirm-privacy"],
+        );
+        (auto, auto_dir, held, held_dir, confirmed, users(&db2, day3))
+    })
+    .await;
+    assert_eq!(
+        auto.code, 3,
+        "an automatic sync is blocked by the guard: {}",
+        auto.stdout
+    );
+    assert!(auto.stdout.contains("BLOCKED"));
+    assert_eq!(auto_dir, dir2, "a blocked sync applies nothing");
+    assert_eq!(
+        held.code, 4,
+        "manual without confirmation holds: {}",
+        held.stdout
+    );
+    assert_ne!(user(&held_dir, &members[1])["last_name"], "Newname");
+    assert_eq!(
+        user(&held_dir, &members[2])["email"],
+        "moved.person@elsewhere.example",
+        "the rest is applied"
+    );
+    assert_eq!(confirmed.code, 0, "{}", confirmed.stderr);
+    assert_eq!(user(&confirmed_dir, &members[1])["last_name"], "Newname");
+    assert_eq!(
+        user(&confirmed_dir, &members[1])["date_of_birth"],
+        "1980-01-01"
+    );
+
+    // Day 4: removed without an end date stays active (on_missing = keep) until the
+    // setting says otherwise; an incremental sync never deactivates anyone unread.
+    let day4 = date(2026, 11, 26);
+    h.set_today(day4);
+    h.hide(&members[3]).unwrap();
+    let patch = serde_json::json!({ "job_title": "Chief Cheese Officer" });
+    h.patch_member(&members[4], &patch).unwrap();
+    let db2 = db.clone();
+    let m3 = members[3].clone();
+    let (kept, incr, deactivated) = blocking(move || {
+        ok(roster(&db2, day4, &["sync", "--apply", "--yes"]));
+        let kept = users(&db2, day4);
+        ok(roster(
+            &db2,
+            day4,
+            &["settings", "set", "on_missing", "deactivate"],
+        ));
+        let incr = ok(roster(&db2, day4, &["--json", "sync", "--incremental"]));
+        ok(roster(&db2, day4, &["sync", "--apply", "--yes"]));
+        let _ = &m3;
+        (kept, incr, users(&db2, day4))
+    })
+    .await;
+    assert_eq!(user(&kept, &members[3])["active"], true);
+    assert_eq!(
+        user(&kept, &members[4])["demographics"]["Job Title"],
+        "Chief Cheese Officer"
+    );
+    let incr: Value = serde_json::from_str(&incr.stdout).unwrap();
+    assert_eq!(
+        incr["plan"]["counts"]["deactivated"], 0,
+        "incremental never deactivates the unread"
+    );
+    assert!(
+        incr["members_fetched"].as_u64().unwrap() < 10,
+        "incremental reads only changed members"
+    );
+    assert_eq!(user(&deactivated, &members[3])["active"], false);
+    assert_eq!(
+        user(&deactivated, &members[3])["deactivation_reason"],
+        "missing"
+    );
+
+    // History, rollback, exclusion.
+    let db2 = db.clone();
+    let m4 = members[4].clone();
+    let m5 = members[5].clone();
+    let (show, imports, rolled, excluded) = blocking(move || {
+        let show = ok(roster(&db2, day4, &["--json", "users", "show", &m4]));
+        let imports: Vec<Value> =
+            serde_json::from_str(&ok(roster(&db2, day4, &["--json", "imports"])).stdout).unwrap();
+        let last = imports[0]["id"].as_i64().unwrap();
+        ok(roster(
+            &db2,
+            day4,
+            &["rollback", &last.to_string(), "--yes"],
+        ));
+        let rolled = users(&db2, day4);
+        ok(roster(&db2, day4, &["users", "exclude", &m5]));
+        ok(roster(&db2, day4, &["sync", "--apply", "--yes"]));
+        (show, imports, rolled, users(&db2, day4))
+    })
+    .await;
+    let show: Value = serde_json::from_str(&show.stdout).unwrap();
+    let history = show["history"].as_array().unwrap();
+    assert!(history.iter().any(|h| {
+        h["changes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|c| c["field"] == "demographic:Job Title")
+    }));
+    let statuses: Vec<&str> = imports
+        .iter()
+        .map(|i| i["status"].as_str().unwrap())
+        .collect();
+    for s in ["applied", "blocked", "partially_applied"] {
+        assert!(statuses.contains(&s), "{statuses:?}");
+    }
+    assert_eq!(
+        user(&rolled, &members[3])["active"],
+        true,
+        "rollback restores the deactivated"
+    );
+    assert_eq!(
+        user(&excluded, &members[5])["active"],
+        false,
+        "exclusion is sticky across syncs"
+    );
+    assert_eq!(user(&excluded, &members[5])["excluded"], true);
+    sandbox.shutdown().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failed_fetch_changes_nothing_and_is_recorded() {
+    let (sandbox, _dir, db) = company(30).await;
+    let db2 = db.clone();
+    let before = blocking(move || {
+        ok(roster(&db2, DAY1, &["sync", "--apply", "--yes"]));
+        users(&db2, DAY1)
+    })
+    .await;
+    sandbox
+        .handle()
+        .terminate(&plain_members(&sandbox)[0], DAY1)
+        .unwrap();
+    sandbox
+        .handle()
+        .set_faults(Faults {
+            error_rate: 1.0,
+            ..Faults::default()
+        })
+        .unwrap();
+    let db2 = db.clone();
+    let (run, after, imports) = blocking(move || {
+        let run = roster(&db2, DAY1, &["sync", "--apply", "--yes"]);
+        let imports: Vec<Value> =
+            serde_json::from_str(&ok(roster(&db2, DAY1, &["--json", "imports"])).stdout).unwrap();
+        (run, users(&db2, DAY1), imports)
+    })
+    .await;
+    assert_eq!(run.code, 6, "fetch failure exit code: {}", run.stderr);
+    assert!(run.stderr.contains("nothing was changed"), "{}", run.stderr);
+    assert_eq!(before, after);
+    assert_eq!(imports[0]["status"], "failed");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn usage_errors_are_clear() {
+    let (_sandbox, _dir, db) = company(10).await;
+    let db2 = db.clone();
+    let (no_yes, bad_setting, unknown_user) = blocking(move || {
+        (
+            roster(&db2, DAY1, &["sync", "--apply"]),
+            roster(&db2, DAY1, &["settings", "set", "on_missing", "archive"]),
+            roster(&db2, DAY1, &["users", "show", "nobody@nowhere.example"]),
+        )
+    })
+    .await;
+    assert_eq!(no_yes.code, 2);
+    assert!(no_yes.stderr.contains("--yes"));
+    assert_eq!(bad_setting.code, 1);
+    assert!(
+        bad_setting.stderr.contains("on_missing"),
+        "{}",
+        bad_setting.stderr
+    );
+    assert_eq!(unknown_user.code, 1);
+}
+
+#[test]
+fn the_demo_runs_and_leaves_a_directory_behind() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("demo.db");
+    let r = ok(roster(&db, DAY1, &["demo", "--members", "60"]));
+    assert!(r.stdout.contains("BLOCKED"), "the demo shows the guard");
+    assert!(r.stdout.contains("held by the privacy guard"));
+    let imports: Vec<Value> =
+        serde_json::from_str(&ok(roster(&db, DAY1, &["--json", "imports"])).stdout).unwrap();
+    let statuses: Vec<&str> = imports
+        .iter()
+        .rev()
+        .map(|i| i["status"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        statuses,
+        ["applied", "blocked", "partially_applied", "applied"]
+    );
+    assert_eq!(users(&db, DAY1).len(), 61);
+    // Running it again replaces the demo directory.
+    ok(roster(&db, DAY1, &["demo", "--members", "60"]));
+    assert_eq!(users(&db, DAY1).len(), 61);
+    // The token is not stored in the clear.
+    let raw = std::fs::read(&db).unwrap();
+    assert!(
+        !raw.windows(12).any(|w| w == b"static_token"),
+        "credentials are encrypted"
+    );
+}
