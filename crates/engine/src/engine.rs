@@ -386,6 +386,12 @@ impl Engine {
         let id = integration.id;
         let settings = &integration.settings;
         let started_at = self.clock.now();
+        // The incremental marker is compared with the source's clock, so it is real
+        // time (not the injected clock), less an overlap for clock skew: members read
+        // twice plan to no change.
+        let fetch_marker = Timestamp::now()
+            .checked_sub(jiff::SignedDuration::from_mins(5))
+            .unwrap_or(Timestamp::UNIX_EPOCH);
         let incremental = opts.incremental && integration.last_fetch_at.is_some();
         let t = Instant::now();
         let fetched = source
@@ -588,7 +594,7 @@ impl Engine {
         let integration_update = applied_any.then(|| IntegrationUpdate {
             state: (trigger == Trigger::Manual && integration.state != IntegrationState::Active)
                 .then_some(IntegrationState::Active),
-            last_fetch_at: Some(started_at),
+            last_fetch_at: Some(fetch_marker),
             last_sync_at: Some(self.clock.now()),
         });
         let changeset = Changeset {
