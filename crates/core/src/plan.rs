@@ -614,8 +614,10 @@ pub fn plan(
         let before_start = work.get(slot).start_date;
         let mut kept_email = false;
         let mut kept_hire = false;
+        // The new state is built apart and kept only when it differs.
+        let mut e = work.get(slot).clone();
         {
-            let e = work.get_mut(slot);
+            let e = &mut e;
             e.source_id = Some(r.source_id.clone());
             if let Some(id) = &r.employee_id
                 && may("employee_id")
@@ -711,11 +713,10 @@ pub fn plan(
         }
 
         // Status.
-        let e = work.get(slot).clone();
         let ended = e.end_date.is_some_and(|d| d <= today);
         if e.excluded {
             if e.active || e.deactivation_reason != Some(DeactivationReason::Excluded) {
-                let m = work.get_mut(slot);
+                let m = &mut e;
                 m.active = false;
                 m.deactivation_reason = Some(DeactivationReason::Excluded);
                 work.rule(slot, "active", Rule::Excluded);
@@ -731,7 +732,7 @@ pub fn plan(
                 ));
             }
         } else if ended {
-            let m = work.get_mut(slot);
+            let m = &mut e;
             m.active = false;
             m.deactivation_reason = Some(DeactivationReason::EndDate);
             work.rule(slot, "active", Rule::EndDate);
@@ -746,18 +747,26 @@ pub fn plan(
                 } else {
                     Rule::DeactivateMissing
                 };
-                let m = work.get_mut(slot);
+                let m = &mut e;
                 m.active = false;
                 m.deactivation_reason = Some(DeactivationReason::Missing);
                 work.rule(slot, "active", rule);
                 work.rule(slot, "deactivation_reason", rule);
             }
         } else if !e.active {
-            let m = work.get_mut(slot);
+            let m = &mut e;
             m.active = true;
             m.deactivation_reason = None;
             work.rule(slot, "active", Rule::Reactivated);
             work.rule(slot, "deactivation_reason", Rule::Reactivated);
+        }
+        match slot {
+            Slot::New(i) => work.created[i] = e,
+            Slot::Existing(i) => {
+                if e != directory[i] {
+                    work.touched.insert(i, e);
+                }
+            }
         }
     }
 
