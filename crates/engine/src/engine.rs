@@ -146,8 +146,9 @@ pub struct Engine {
     account: AccountId,
 }
 
-/// The sync lock's lease.
-const LEASE: jiff::SignedDuration = jiff::SignedDuration::from_hours(2);
+/// The sync lock's lease: a crashed run blocks its integration this long at most.
+/// Real time, like the store's expiry check (not the injected clock).
+const LEASE: jiff::SignedDuration = jiff::SignedDuration::from_mins(30);
 
 fn field_changes(e: &Entry) -> Vec<FieldChange> {
     e.changes
@@ -357,9 +358,7 @@ impl Engine {
         }
         let holder = uuid::Uuid::new_v4().to_string();
         if opts.apply {
-            let until = self
-                .clock
-                .now()
+            let until = Timestamp::now()
                 .saturating_add(LEASE)
                 .unwrap_or(Timestamp::MAX);
             self.store
