@@ -1,0 +1,254 @@
+//! The engine over the real SQLite store, with an in-memory `Source` standing in for
+//! a file of members (the Justworks path is covered end to end in the CLI tests).
+
+use std::sync::{Arc, Mutex};
+
+use async_trait::async_trait;
+use jiff::civil::date;
+use roster_core::guard::Trigger;
+use roster_core::member::{ManagerRef, SourceMember};
+use roster_engine::{Cipher, Engine, EngineError, FixedClock, SyncOptions, SyncStatus};
+use roster_source::{CompanyInfo, FetchRequest, Snapshot, Source, SourceError};
+use roster_store::{ImportStatus, StoreError};
+
+struct Members(Mutex<Vec<SourceMember>>);
+
+#[async_trait]
+impl Source for Members {
+    fn kind(&self) -> &'static str {
+        "memory"
+    }
+    async fn company(&self) -> Result<CompanyInfo, SourceError> {
+        Ok(CompanyInfo {
+            id: "c1".into(),
+            name: "Acme".into(),
+            custom_fields: Vec::new(),
+        })
+    }
+    async fn fetch(&self, _: FetchRequest) -> Result<Snapshot, SourceError> {
+        let members = self.0.lock().unwrap().clone();
+        Ok(Snapshot {
+            members,
+            complete: true,
+            ..Snapshot::default()
+        })
+    }
+}
+
+fn member(id: &str, first: &str, email: &str) -> SourceMember {
+    let mut m = SourceMember::new(id, 0);
+    m.active = Some(true);
+    m.given_name = Some(first.into());
+    m.family_name = Some("Example".into());
+    m.work_email = Some(email.into());
+    m.start_date = Some("2020-01-01".into());
+    m.date_of_birth = Some("1990-01-01".into());
+    m
+}
+
+async fn setup() -> (Engine, Arc<FixedClock>, Members, tempfile::TempDir) {
+    let dir = tempfile::tempdir().unwrap();
+    let store = roster_store_sqlite::SqliteStore::open(dir.path().join("t.db").to_str().unwrap())
+        .await
+        .unwrap();
+    let clock = Arc::new(FixedClock::on(date(2026, 11, 23)));
+    let engine = Engine::open(
+        Arc::new(store),
+        clock.clone(),
+        Cipher::from_base64(&Cipher::generate_base64()).unwrap(),
+        "t",
+    )
+    .await
+    .unwrap();
+    let boss = member("m1", "Ada", "ada@acme.example");
+    let mut report = member("m2", "Grace", "grace@acme.example");
+    report.manager = ManagerRef::Resolved {
+        source_id: "m1".into(),
+        email: "ada@acme.example".into(),
+    };
+    let source = Members(Mutex::new(vec![
+        boss,
+        report,
+        member("m3", "Alan", "alan@acme.example"),
+    ]));
+    engine
+        .connect("memory", "test", serde_json::json!({}), Some(b"secret"))
+        .await
+        .unwrap();
+    (engine, clock, source, dir)
+}
+
+fn apply() -> SyncOptions {
+    SyncOptions {
+        trigger: Some(Trigger::Manual),
+        apply: true,
+        ..SyncOptions::default()
+    }
+}
+
+#[tokio::test]
+async fn a_second_sync_while_one_runs_is_refused() {
+    let (engine, _, source, _d) = setup().await;
+    let i = engine.integration(None).await.unwrap();
+    let until = jiff::Timestamp::now()
+        .checked_add(jiff::SignedDuration::from_mins(5))
+        .unwrap();
+    engine
+        .store()
+        .lock_sync(engine.account(), i.id, "someone-else", until)
+        .await
+        .unwrap();
+    let err = engine.sync(i.id, &source, apply()).await.unwrap_err();
+    assert!(
+        matches!(err, EngineError::Store(StoreError::SyncRunning(_))),
+        "{err}"
+    );
+    assert!(err.to_string().contains("already running"));
+    // A review needs no lock.
+    assert_eq!(
+        engine
+            .sync(i.id, &source, SyncOptions::default())
+            .await
+            .unwrap()
+            .status,
+        SyncStatus::Reviewed
+    );
+    engine
+        .store()
+        .unlock_sync(engine.account(), i.id, "someone-else")
+        .await
+        .unwrap();
+    assert_eq!(
+        engine.sync(i.id, &source, apply()).await.unwrap().status,
+        SyncStatus::Applied
+    );
+}
+
+#[tokio::test]
+async fn automatic_sync_is_refused_before_the_first_manual_one() {
+    let (engine, _, source, _d) = setup().await;
+    let i = engine.integration(None).await.unwrap();
+    let auto = SyncOptions {
+        trigger: Some(Trigger::Automatic),
+        ..apply()
+    };
+    assert!(matches!(
+        engine.sync(i.id, &source, auto.clone()).await,
+        Err(EngineError::NeedsFinalise(_))
+    ));
+    engine.sync(i.id, &source, apply()).await.unwrap();
+    assert_eq!(
+        engine.sync(i.id, &source, auto).await.unwrap().status,
+        SyncStatus::Applied
+    );
+}
+
+#[tokio::test]
+async fn credentials_are_encrypted_at_rest() {
+    let (engine, _, _, _d) = setup().await;
+    let i = engine.integration(None).await.unwrap();
+    let stored = i.credentials.clone().unwrap();
+    assert!(!stored.windows(6).any(|w| w == b"secret"));
+    assert_eq!(engine.credentials(&i).unwrap().unwrap(), b"secret");
+}
+
+#[tokio::test]
+async fn set_email_survives_syncs_when_override_emails_is_off_and_reports_follow() {
+    let (engine, _, source, _d) = setup().await;
+    let i = engine.integration(None).await.unwrap();
+    engine.sync(i.id, &source, apply()).await.unwrap();
+    engine
+        .update_settings(i.id, |s| {
+            s.set("override_emails", "false").map_err(|e| e.to_string())
+        })
+        .await
+        .unwrap();
+    engine
+        .set_email("m1", "ada.lovelace@acme.example")
+        .await
+        .unwrap();
+    assert_eq!(
+        engine.find("m2").await.unwrap().manager_email.as_deref(),
+        Some("ada.lovelace@acme.example")
+    );
+    engine.sync(i.id, &source, apply()).await.unwrap();
+    assert_eq!(
+        engine.find("m1").await.unwrap().email,
+        "ada.lovelace@acme.example"
+    );
+    assert!(engine.set_email("m1", "not an email").await.is_err());
+    assert!(
+        engine
+            .set_email("m1", "alan@acme.example")
+            .await
+            .unwrap_err()
+            .to_string()
+            .contains("m3")
+    );
+}
+
+#[tokio::test]
+async fn merging_a_duplicate_moves_identifiers_to_the_original() {
+    let (engine, _, source, _d) = setup().await;
+    let i = engine.integration(None).await.unwrap();
+    engine.sync(i.id, &source, apply()).await.unwrap();
+    // Both identifiers of m3 change in the source: a duplicate is created.
+    source.0.lock().unwrap()[2] = member("m3-new", "Alan", "alan.t@acme.example");
+    let o = engine.sync(i.id, &source, apply()).await.unwrap();
+    assert_eq!(o.plan.counts.created, 1);
+    assert_eq!(
+        o.plan
+            .entries
+            .iter()
+            .find(|e| e.employee_id == "m3-new")
+            .unwrap()
+            .possible_duplicate_of
+            .as_deref(),
+        Some("m3")
+    );
+    engine.merge("m3-new", "m3").await.unwrap();
+    let merged = engine.find("alan.t@acme.example").await.unwrap();
+    assert_eq!(merged.employee_id, "m3-new");
+    assert!(merged.active);
+    // The next sync matches the original and changes nothing.
+    let again = engine.sync(i.id, &source, apply()).await.unwrap();
+    assert!(again.plan.entries.is_empty(), "{:?}", again.plan.entries);
+    let active = engine
+        .store()
+        .count_employees(engine.account(), true)
+        .await
+        .unwrap();
+    assert_eq!(active, 3);
+}
+
+#[tokio::test]
+async fn tick_applies_future_end_dates_on_their_day_and_rollback_reverts() {
+    let (engine, clock, source, _d) = setup().await;
+    let i = engine.integration(None).await.unwrap();
+    source.0.lock().unwrap()[2].end_date = Some("2026-11-30".into());
+    engine.sync(i.id, &source, apply()).await.unwrap();
+    assert_eq!(engine.upcoming(30).await.unwrap().len(), 1);
+    assert!(
+        engine.tick().await.unwrap().import_id.is_none(),
+        "nothing due yet"
+    );
+    clock.set_date(date(2026, 11, 30));
+    let t = engine.tick().await.unwrap();
+    assert!(!engine.find("m3").await.unwrap().active);
+    let rb = engine.rollback(t.import_id.unwrap()).await.unwrap();
+    assert!(rb.conflicts.is_empty());
+    assert!(engine.find("m3").await.unwrap().active);
+    let history = engine.store().imports(engine.account(), 10).await.unwrap();
+    assert_eq!(
+        history
+            .iter()
+            .find(|s| Some(s.id) == t.import_id)
+            .unwrap()
+            .status,
+        ImportStatus::RolledBack
+    );
+    assert!(
+        engine.rollback(t.import_id.unwrap()).await.is_err(),
+        "only once"
+    );
+}
