@@ -18,6 +18,9 @@ use roster_justworks::{JustworksConfig, JustworksSource};
 use roster_sandbox::SandboxConfig;
 use roster_source::{FetchRequest, Source};
 
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn arg(name: &str, default: usize) -> usize {
     let args: Vec<String> = std::env::args().collect();
     args.iter()

@@ -392,3 +392,96 @@ fn the_demo_runs_and_leaves_a_directory_behind() {
         "credentials are encrypted"
     );
 }
+
+/// Kill `roster sync --apply` at several points of a 20k-member first import: the
+/// directory is always either untouched or fully imported, never half-written.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn killing_the_process_during_a_sync_leaves_the_directory_whole() {
+    let config = SandboxConfig {
+        seed: 5,
+        members: 20_000,
+        today: DAY1,
+        ..Default::default()
+    };
+    let sandbox = roster_sandbox::start(config, "127.0.0.1:0".parse().unwrap())
+        .await
+        .unwrap();
+    let token = sandbox.mint_token(&roster_sandbox::all_scopes());
+    let url = sandbox.base_url();
+    let outcomes = blocking(move || {
+        let mut outcomes = Vec::new();
+        for delay_ms in [300u64, 900, 1600, 2400, 3500, 5000] {
+            let dir = tempfile::tempdir().unwrap();
+            let db = dir.path().join("roster.db");
+            ok(roster(
+                &db,
+                DAY1,
+                &[
+                    "connect",
+                    "justworks",
+                    "--base-url",
+                    &url,
+                    "--token",
+                    &token,
+                ],
+            ));
+            let mut child = Command::new(env!("CARGO_BIN_EXE_roster"))
+                .arg("--db")
+                .arg(&db)
+                .args(["--today", &DAY1.to_string(), "sync", "--apply", "--yes"])
+                .stdout(std::process::Stdio::null())
+                .stderr(std::process::Stdio::null())
+                .spawn()
+                .unwrap();
+            std::thread::sleep(std::time::Duration::from_millis(delay_ms));
+            let finished = child.try_wait().unwrap().is_some();
+            child.kill().ok(); // SIGKILL: no cleanup runs
+            child.wait().unwrap();
+            let count = users(&db, DAY1).len();
+            let imports: Vec<Value> =
+                serde_json::from_str(&ok(roster(&db, DAY1, &["--json", "imports"])).stdout)
+                    .unwrap();
+            // A review needs no lock and still sees a consistent directory.
+            let review: Value =
+                serde_json::from_str(&ok(roster(&db, DAY1, &["--json", "sync"])).stdout).unwrap();
+            outcomes.push((
+                delay_ms,
+                finished,
+                count,
+                imports.len(),
+                review["plan"]["counts"]["created"].as_u64().unwrap(),
+            ));
+        }
+        outcomes
+    })
+    .await;
+    // (delay ms, process had finished by itself, employees, imports, creates planned next)
+    eprintln!("kill outcomes: {outcomes:?}");
+    for (delay, _finished, count, imports, to_create) in &outcomes {
+        match count {
+            0 => {
+                assert_eq!(
+                    *imports, 0,
+                    "killed at {delay} ms: no import recorded without its rows"
+                );
+                assert!(
+                    *to_create > 19_000,
+                    "killed at {delay} ms: the next review plans the whole import again"
+                );
+            }
+            n => {
+                assert!(
+                    *n > 19_000,
+                    "killed at {delay} ms: {n} employees is a half-written directory"
+                );
+                assert_eq!(*imports, 1);
+                assert_eq!(*to_create, 0);
+            }
+        }
+    }
+    assert!(
+        outcomes.iter().any(|o| o.2 == 0),
+        "at least one kill landed before the commit: {outcomes:?}"
+    );
+    sandbox.shutdown().await.unwrap();
+}
