@@ -492,12 +492,7 @@ fn print_change(o: &ChangeOutcome, json: bool, what: &str) -> Result<()> {
             e.employee_id
         );
         for c in &e.changes {
-            println!(
-                "             {:<22} {} → {}",
-                c.field,
-                c.old.as_deref().unwrap_or("∅"),
-                c.new.as_deref().unwrap_or("∅")
-            );
+            println!("{}", review::change_line(&c.field, &c.old, &c.new, None));
         }
     }
     for c in &o.conflicts {
@@ -581,11 +576,8 @@ async fn users(engine: &Arc<Engine>, a: crate::UsersArgs, json: bool) -> Result<
                 );
                 for c in &h.changes {
                     println!(
-                        "      {:<22} {} → {}   ({})",
-                        c.field,
-                        c.old.as_deref().unwrap_or("∅"),
-                        c.new.as_deref().unwrap_or("∅"),
-                        c.rule.as_str()
+                        "{}",
+                        review::change_line(&c.field, &c.old, &c.new, Some(c.rule.as_str()))
                     );
                 }
             }
@@ -695,11 +687,8 @@ async fn imports(engine: &Arc<Engine>, a: crate::ImportsArgs, json: bool) -> Res
                 );
                 for c in &e.changes {
                     println!(
-                        "             {:<22} {} → {}   ({})",
-                        c.field,
-                        c.old.as_deref().unwrap_or("∅"),
-                        c.new.as_deref().unwrap_or("∅"),
-                        c.rule.as_str()
+                        "{}",
+                        review::change_line(&c.field, &c.old, &c.new, Some(c.rule.as_str()))
                     );
                 }
             }

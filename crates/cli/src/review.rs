@@ -13,6 +13,21 @@ fn show(v: &Option<String>) -> &str {
     v.as_deref().unwrap_or("∅")
 }
 
+/// One field change as a review line: `field  old → new  (rule)`.
+pub fn change_line(
+    field: &str,
+    old: &Option<String>,
+    new: &Option<String>,
+    rule: Option<&str>,
+) -> String {
+    let rule = rule.map(|r| format!("   ({r})")).unwrap_or_default();
+    format!(
+        "             {field:<22} {} → {}{rule}",
+        show(old),
+        show(new)
+    )
+}
+
 /// The counts line block.
 pub fn counts(plan: &Plan, out: &mut impl Write) -> std::io::Result<()> {
     let c = &plan.counts;
@@ -108,11 +123,8 @@ pub fn print(
             for c in &e.changes {
                 writeln!(
                     out,
-                    "             {:<22} {} → {}   ({})",
-                    c.field,
-                    show(&c.old),
-                    show(&c.new),
-                    c.rule.as_str()
+                    "{}",
+                    change_line(&c.field, &c.old, &c.new, Some(c.rule.as_str()))
                 )?;
             }
         }
