@@ -97,6 +97,7 @@ async fn main() -> anyhow::Result<()> {
         let o = engine.sync(i.id, &source, opts()).await?;
         first.push(t.elapsed().as_secs_f64());
         steps.push(secs(&o.timings));
+        eprintln!("run {run}: first import {:.2} s [fetch, load+plan, apply] = {:?}, RSS so far {:.0} MiB", first[run], steps[run], peak_rss_mib());
         assert_eq!(o.plan.counts.created + o.plan.counts.skipped, members);
         for i in o.plan.issues.iter().filter(|i| i.is_error()) {
             eprintln!("skipped: {i}");
@@ -119,6 +120,7 @@ async fn main() -> anyhow::Result<()> {
         let t = Instant::now();
         let o = engine.sync(i.id, &source, opts()).await?;
         daily.push(t.elapsed().as_secs_f64());
+        eprintln!("run {run}: daily full {:.2} s", daily[run]);
         let changed_full = o.plan.counts.updated;
         for id in ids.iter().skip(1).step_by(100) {
             h.patch_member(
@@ -139,6 +141,7 @@ async fn main() -> anyhow::Result<()> {
             )
             .await?;
         incr.push(t.elapsed().as_secs_f64());
+        eprintln!("run {run}: incremental {:.2} s", incr[run]);
         eprintln!(
             "run {run}: daily full updated {changed_full}, incremental fetched {} updated {}",
             o.members_fetched, o.plan.counts.updated
@@ -177,7 +180,9 @@ async fn main() -> anyhow::Result<()> {
             },
         );
         planning.push(t.elapsed().as_secs_f64());
-        assert!(p.counts.updated >= members / 100);
+        // A changed member may be one the validation skips (duplicate emails).
+        assert!(p.counts.updated + p.counts.skipped >= members / 100);
+        eprintln!("run {run}: planning alone {:.3} s", planning[run]);
         sandbox.shutdown().await?;
     }
     let step = |k: usize| median(steps.iter().map(|s| s[k]).collect());
