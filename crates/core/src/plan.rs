@@ -793,7 +793,6 @@ pub fn plan(
 
     // 6. Final emails must stay unique: a member taking an email another employee
     // keeps is skipped (its changes are undone).
-    let mut undone: HashSet<Slot> = HashSet::new();
     loop {
         let mut owner: HashMap<String, Slot> =
             HashMap::with_capacity(directory.len() + work.created.len());
@@ -843,7 +842,6 @@ pub fn plan(
             ));
         }
         skipped += 1;
-        undone.insert(loser);
         match loser {
             Slot::Existing(i) => {
                 work.touched.remove(&i);
@@ -1164,7 +1162,6 @@ pub fn plan(
         .iter()
         .filter(|i| i.severity == Severity::Warning)
         .count();
-    let _ = undone;
     Plan {
         today,
         complete: options.complete,
