@@ -97,7 +97,12 @@ async fn main() -> anyhow::Result<()> {
         let o = engine.sync(i.id, &source, opts()).await?;
         first.push(t.elapsed().as_secs_f64());
         steps.push(secs(&o.timings));
-        eprintln!("run {run}: first import {:.2} s [fetch, load+plan, apply] = {:?}, RSS so far {:.0} MiB", first[run], steps[run], peak_rss_mib());
+        eprintln!(
+            "run {run}: first import {:.2} s [fetch, load+plan, apply] = {:?}, RSS so far {:.0} MiB",
+            first[run],
+            steps[run],
+            peak_rss_mib()
+        );
         assert_eq!(o.plan.counts.created + o.plan.counts.skipped, members);
         for i in o.plan.issues.iter().filter(|i| i.is_error()) {
             eprintln!("skipped: {i}");

@@ -71,7 +71,10 @@ mod tests {
     fn today_is_the_accounts_local_date() {
         // 03:30 UTC on 24 Nov is still 23 Nov in New York and already 24 Nov in Tokyo.
         let clock = FixedClock::new("2026-11-24T03:30:00Z".parse().unwrap());
-        assert_eq!(clock.today("America/New_York"), jiff::civil::date(2026, 11, 23));
+        assert_eq!(
+            clock.today("America/New_York"),
+            jiff::civil::date(2026, 11, 23)
+        );
         assert_eq!(clock.today("Asia/Tokyo"), jiff::civil::date(2026, 11, 24));
         assert_eq!(clock.today("UTC"), jiff::civil::date(2026, 11, 24));
     }
