@@ -432,12 +432,22 @@ async fn sync(engine: &Arc<Engine>, a: crate::SyncArgs, json: bool) -> Result<u8
             && trigger == Trigger::Manual
         {
             if !confirm("The mass-change guard fired. Apply anyway?")? {
-                return Err(Exit(exit::DECLINED, "Not applied.".into()).into());
+                let id = engine.discard(&review, trigger).await?;
+                return Err(Exit(
+                    exit::DECLINED,
+                    format!("Not applied; recorded as discarded import {id}."),
+                )
+                .into());
             }
             opts.confirm.mass_change = true;
         }
         if !confirm("Apply this import?")? {
-            return Err(Exit(exit::DECLINED, "Not applied.".into()).into());
+            let id = engine.discard(&review, trigger).await?;
+            return Err(Exit(
+                exit::DECLINED,
+                format!("Not applied; recorded as discarded import {id}."),
+            )
+            .into());
         }
     }
     opts.apply = a.apply;

@@ -622,6 +622,37 @@ impl Engine {
         Ok(outcome)
     }
 
+    /// Record a reviewed sync the admin declined: a `discarded` import with its plan,
+    /// nothing applied (DESIGN §7: a discarded sync is still an import).
+    pub async fn discard(&self, review: &SyncOutcome, trigger: Trigger) -> Result<ImportId> {
+        let now = self.clock.now();
+        let changeset = Changeset {
+            integration_id: Some(review.integration_id),
+            kind: ImportKind::Sync,
+            trigger: trigger.as_str().to_string(),
+            status: ImportStatus::Discarded,
+            started_at: now,
+            finished_at: now,
+            counts: review.plan.counts.clone(),
+            details: serde_json::json!({
+                "issues": review.plan.issues,
+                "mass_change": review.plan.mass_change,
+                "diagnostics": review.diagnostics,
+                "members_fetched": review.members_fetched,
+            }),
+            entries: review
+                .plan
+                .entries
+                .iter()
+                .map(|e| entry_record(e, false, false))
+                .collect(),
+            notifications: Vec::new(),
+            rolls_back: None,
+            integration_update: None,
+        };
+        Ok(self.store.write(self.account, changeset).await?)
+    }
+
     async fn record_failure(
         &self,
         integration: &Integration,

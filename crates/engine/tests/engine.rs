@@ -252,3 +252,37 @@ async fn tick_applies_future_end_dates_on_their_day_and_rollback_reverts() {
         "only once"
     );
 }
+
+#[tokio::test]
+async fn a_declined_review_is_recorded_as_discarded_and_changes_nothing() {
+    let (engine, _, source, _d) = setup().await;
+    let i = engine.integration(None).await.unwrap();
+    let review = engine
+        .sync(i.id, &source, SyncOptions::default())
+        .await
+        .unwrap();
+    assert_eq!(review.status, SyncStatus::Reviewed);
+    let id = engine.discard(&review, Trigger::Manual).await.unwrap();
+    let record = engine
+        .store()
+        .import(engine.account(), id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(record.summary.status, ImportStatus::Discarded);
+    assert_eq!(record.summary.counts.created, 3);
+    assert_eq!(record.entries.len(), 3);
+    assert!(record.entries.iter().all(|e| !e.applied));
+    assert_eq!(
+        engine
+            .store()
+            .count_employees(engine.account(), false)
+            .await
+            .unwrap(),
+        0
+    );
+    assert!(
+        engine.rollback(id).await.is_err(),
+        "a discarded import cannot be rolled back"
+    );
+}
