@@ -725,14 +725,35 @@ impl Engine {
             .ok_or_else(|| EngineError::NotFound(format!("no employee with ID or email {who:?}")))
     }
 
+    /// Record admin edits. With `repoint = Some((old, new))`, employees whose manager
+    /// email is `old` follow to `new` in the same import.
     async fn edit(
         &self,
         kind: ImportKind,
         rule: Rule,
-        changed: Vec<Employee>,
+        mut changed: Vec<Employee>,
+        repoint: Option<(&str, &str)>,
         details: serde_json::Value,
     ) -> Result<ChangeOutcome> {
         let directory = self.store.directory(self.account).await?;
+        if let Some((old, new)) = repoint
+            && !old.is_empty()
+            && !new.is_empty()
+            && email_key(old) != email_key(new)
+        {
+            let edited: std::collections::HashSet<EmployeeKey> =
+                changed.iter().map(|e| e.key).collect();
+            let reports: Vec<Employee> = directory
+                .iter()
+                .filter(|r| !edited.contains(&r.key))
+                .filter(|r| r.manager_email.as_deref().map(email_key) == Some(email_key(old)))
+                .map(|r| Employee {
+                    manager_email: Some(new.to_string()),
+                    ..r.clone()
+                })
+                .collect();
+            changed.extend(reports);
+        }
         let today = self.today().await?;
         let plan = plan::edits(&directory, changed, rule, today);
         let import_id = self.record_edits(kind, plan.clone(), details, None).await?;
@@ -764,19 +785,11 @@ impl Engine {
         e.email = email.to_string();
         e.email_edited = true;
         // Reports follow their manager's new address.
-        let mut changed = vec![e];
-        if !old.is_empty() {
-            for mut r in self.store.directory(self.account).await? {
-                if r.manager_email.as_deref().map(email_key) == Some(email_key(&old)) {
-                    r.manager_email = Some(email.to_string());
-                    changed.push(r);
-                }
-            }
-        }
         self.edit(
             ImportKind::Manual,
             Rule::Source,
-            changed,
+            vec![e],
+            Some((&old, email)),
             serde_json::json!({ "action": "set_email" }),
         )
         .await
@@ -792,6 +805,7 @@ impl Engine {
             ImportKind::Manual,
             Rule::Excluded,
             vec![e],
+            None,
             serde_json::json!({ "action": "exclude" }),
         )
         .await
@@ -812,6 +826,7 @@ impl Engine {
             ImportKind::Manual,
             Rule::Source,
             vec![e],
+            None,
             serde_json::json!({ "action": "include" }),
         )
         .await
@@ -859,22 +874,11 @@ impl Engine {
         new_dup.merged_into = Some(orig.key);
         // Reports of the duplicate now report to the original (same email, so nothing
         // changes for them unless the original's email differs).
-        let mut changed = vec![new_dup, new_orig];
-        if !dup.email.is_empty()
-            && !orig.email.is_empty()
-            && email_key(&dup.email) != email_key(&orig.email)
-        {
-            for mut r in self.store.directory(self.account).await? {
-                if r.manager_email.as_deref().map(email_key) == Some(email_key(&orig.email)) {
-                    r.manager_email = Some(dup.email.clone());
-                    changed.push(r);
-                }
-            }
-        }
         self.edit(
             ImportKind::Merge,
             Rule::Source,
-            changed,
+            vec![new_dup, new_orig],
+            Some((&orig.email, &dup.email)),
             serde_json::json!({ "action": "merge", "duplicate": dup.key, "into": orig.key }),
         )
         .await
