@@ -1,6 +1,10 @@
 //! Planning time on a synthetic company: `cargo run --release -p roster-core --example plan_bench -- 100000`
 use std::time::Instant;
 
+// The `roster` binary's allocator, so that the figures are the binary's.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use roster_core::member::{ManagerRef, SourceMember};
 use roster_core::plan::{PlanOptions, apply, plan};
 

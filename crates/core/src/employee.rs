@@ -118,6 +118,31 @@ fn bool_str(b: bool) -> Option<String> {
 }
 
 impl Employee {
+    /// What planning needs of an employee no member of the sync matches: identity,
+    /// emails, the reporting line, status, and the name and birth date that flag
+    /// possible duplicates. Everything else is left empty. An incremental sync
+    /// loads the directory in this form and the full rows only where it must
+    /// (see [`crate::plan::rows_to_load`]).
+    pub fn outline(&self) -> Employee {
+        Employee {
+            key: self.key,
+            employee_id: self.employee_id.clone(),
+            source_id: self.source_id.clone(),
+            email: self.email.clone(),
+            first_name: self.first_name.clone(),
+            last_name: self.last_name.clone(),
+            date_of_birth: self.date_of_birth,
+            manager_email: self.manager_email.clone(),
+            active: self.active,
+            deactivation_reason: self.deactivation_reason,
+            is_manager: self.is_manager,
+            excluded: self.excluded,
+            email_edited: self.email_edited,
+            merged_into: self.merged_into,
+            ..Employee::default()
+        }
+    }
+
     /// The value of one field as text (`None` when empty), by its name.
     pub fn field(&self, name: &str) -> Option<String> {
         match name {

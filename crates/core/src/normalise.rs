@@ -33,10 +33,21 @@ pub struct Record {
     pub associated: BTreeMap<String, String>,
     /// False when the source says the member is inactive.
     pub source_active: bool,
+    /// The source's exclusion directive (see [`SourceMember::exclude`]).
+    pub exclude: Option<bool>,
 }
 
+/// Trimmed, `None` when blank; reuses the string when there is nothing to trim.
 fn clean(v: Option<String>) -> Option<String> {
-    v.map(|s| s.trim().to_string()).filter(|s| !s.is_empty())
+    let s = v?;
+    let t = s.trim();
+    if t.is_empty() {
+        None
+    } else if t.len() == s.len() {
+        Some(s)
+    } else {
+        Some(t.to_string())
+    }
 }
 
 /// Is this a plausible email address (RFC 5322 addr-spec with a dotted domain)?
@@ -52,7 +63,18 @@ pub fn valid_email(s: &str) -> bool {
 
 /// The email key used for matching: trimmed and lower-cased.
 pub fn email_key(s: &str) -> String {
-    s.trim().to_lowercase()
+    email_key_ref(s).into_owned()
+}
+
+/// [`email_key`] without an allocation when the email is already trimmed and in
+/// lower case (as the directory keeps most of them).
+pub fn email_key_ref(s: &str) -> std::borrow::Cow<'_, str> {
+    let t = s.trim();
+    if t.is_ascii() && !t.bytes().any(|b| b.is_ascii_uppercase()) {
+        std::borrow::Cow::Borrowed(t)
+    } else {
+        std::borrow::Cow::Owned(t.to_lowercase())
+    }
 }
 
 fn member_value<'a>(m: &'a SourceMember, field: &str) -> Option<&'a str> {
@@ -84,7 +106,7 @@ pub fn skipped_by_rule<'a>(
 
 /// Normalise one member. Errors skip the member; warnings are returned alongside.
 pub fn normalise(
-    m: SourceMember,
+    mut m: SourceMember,
     settings: &Settings,
     today: Date,
 ) -> (Option<Record>, Vec<Issue>) {
@@ -137,8 +159,8 @@ pub fn normalise(
         ));
     }
 
-    let work = clean(m.work_email.clone());
-    let personal = clean(m.personal_email.clone());
+    let work = clean(m.work_email.take());
+    let personal = clean(m.personal_email.take());
     let mut check = |field: &str, v: &Option<String>, sev| {
         if let Some(e) = v
             && !valid_email(e)
@@ -223,7 +245,7 @@ pub fn normalise(
     let phone = if redacted("phone") {
         None
     } else {
-        clean(m.phone.clone()).map(|p| {
+        clean(m.phone.take()).map(|p| {
             if settings.phone_plus_prefix && !p.starts_with('+') {
                 format!("+{p}")
             } else {
@@ -284,6 +306,7 @@ pub fn normalise(
         demographics,
         associated,
         source_active: m.active.unwrap_or(true),
+        exclude: m.exclude,
     };
     (Some(record), issues)
 }

@@ -2,7 +2,10 @@
 //! rules, derive the hierarchy, and evaluate the guards. Pure and deterministic: the
 //! same input gives the same plan, byte for byte.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::borrow::Cow;
+use std::collections::{BTreeMap, BTreeSet};
+
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 
 use jiff::civil::Date;
 use serde::{Deserialize, Serialize};
@@ -10,7 +13,7 @@ use serde::{Deserialize, Serialize};
 use crate::employee::{DeactivationReason, Employee, EmployeeKey, diff};
 use crate::issue::{Issue, IssueCode, Severity};
 use crate::member::{ManagerRef, RejectedMember, SourceMember};
-use crate::normalise::{Record, email_key, normalise, skipped_by_rule};
+use crate::normalise::{Record, email_key, email_key_ref, normalise, skipped_by_rule};
 use crate::settings::{EmployeeIds, HireDatePriority, OnMissing, Settings};
 
 /// Why a field gets its new value.
@@ -292,11 +295,6 @@ fn issue_for(
     }
 }
 
-fn set_if<T: PartialEq>(allowed: bool, slot: &mut T, value: T) {
-    if allowed && *slot != value {
-        *slot = value;
-    }
-}
 
 /// Plan a sync of `members` into `directory`.
 pub fn plan(
@@ -382,22 +380,34 @@ pub fn plan(
     });
 
     // 2. The same email or key on two members: an error for each of them.
-    let key_of = |r: &Record| -> Option<String> {
-        match settings.employee_ids {
-            EmployeeIds::Source => r.employee_id.clone(),
-            EmployeeIds::Generate => Some(r.source_id.clone()),
-        }
-    };
-    let mut by_email: HashMap<String, Vec<usize>> = HashMap::new();
-    let mut by_key: HashMap<String, Vec<usize>> = HashMap::new();
-    for (i, r) in records.iter().enumerate() {
-        if let Some(e) = &r.email {
-            by_email.entry(email_key(e)).or_default().push(i);
-        }
-        if let Some(k) = key_of(r) {
-            by_key.entry(k).or_default().push(i);
+    fn key_of(ids: EmployeeIds, r: &Record) -> Option<&str> {
+        match ids {
+            EmployeeIds::Source => r.employee_id.as_deref(),
+            EmployeeIds::Generate => Some(r.source_id.as_str()),
         }
     }
+    // First holder of each value, then the groups of the few values held twice.
+    let mut first_email: HashMap<Cow<'_, str>, usize> =
+        HashMap::with_capacity_and_hasher(records.len(), Default::default());
+    let mut first_key: HashMap<&str, usize> =
+        HashMap::with_capacity_and_hasher(records.len(), Default::default());
+    let mut by_email: BTreeMap<usize, Vec<usize>> = BTreeMap::new();
+    let mut by_key: BTreeMap<usize, Vec<usize>> = BTreeMap::new();
+    for (i, r) in records.iter().enumerate() {
+        if let Some(e) = &r.email {
+            let f = *first_email.entry(email_key_ref(e)).or_insert(i);
+            if f != i {
+                by_email.entry(f).or_insert_with(|| vec![f]).push(i);
+            }
+        }
+        if let Some(k) = key_of(settings.employee_ids, r) {
+            let f = *first_key.entry(k).or_insert(i);
+            if f != i {
+                by_key.entry(f).or_insert_with(|| vec![f]).push(i);
+            }
+        }
+    }
+    drop((first_email, first_key));
     let mut bad: BTreeMap<usize, Issue> = BTreeMap::new();
     for (groups, code, what) in [
         (&by_email, IssueCode::DuplicateEmail, "email"),
@@ -436,9 +446,12 @@ pub fn plan(
         .collect();
 
     // 3. Match.
-    let mut dir_by_id: HashMap<&str, usize> = HashMap::with_capacity(directory.len());
-    let mut dir_by_source: HashMap<&str, usize> = HashMap::new();
-    let mut dir_by_email: HashMap<String, usize> = HashMap::with_capacity(directory.len());
+    let mut dir_by_id: HashMap<&str, usize> =
+        HashMap::with_capacity_and_hasher(directory.len(), Default::default());
+    let mut dir_by_source: HashMap<&str, usize> =
+        HashMap::with_capacity_and_hasher(directory.len(), Default::default());
+    let mut dir_by_email: HashMap<Cow<'_, str>, usize> =
+        HashMap::with_capacity_and_hasher(directory.len(), Default::default());
     for (i, e) in directory.iter().enumerate() {
         if e.merged_into.is_some() {
             continue;
@@ -448,14 +461,14 @@ pub fn plan(
             dir_by_source.insert(s.as_str(), i);
         }
         if !e.email.is_empty() {
-            dir_by_email.insert(email_key(&e.email), i);
+            dir_by_email.insert(email_key_ref(&e.email), i);
         }
     }
     let mut work = Work {
         directory,
         touched: BTreeMap::new(),
         created: Vec::new(),
-        rules: HashMap::new(),
+        rules: HashMap::default(),
         issues: Vec::new(),
     };
     // Matches by ID are settled first, so that a member matching an employee by
@@ -479,17 +492,17 @@ pub fn plan(
             let old = &directory[a];
             let keeps = old.email_edited && !settings.override_emails;
             let new = r.email.as_deref()?;
-            (!keeps && email_key(new) != email_key(&old.email)).then_some(a)
+            (!keeps && email_key_ref(new) != email_key_ref(&old.email)).then_some(a)
         })
         .collect();
-    let mut claimed: HashMap<usize, usize> = HashMap::new(); // directory idx → record idx
+    let mut claimed: Vec<Option<usize>> = vec![None; directory.len()]; // directory idx → record idx
     let mut targets: Vec<Option<Option<usize>>> = Vec::with_capacity(records.len());
     for (ri, r) in records.iter().enumerate() {
         let by_id = id_target[ri];
         let by_email = r
             .email
             .as_deref()
-            .and_then(|e| dir_by_email.get(&email_key(e)))
+            .and_then(|e| dir_by_email.get(email_key_ref(e).as_ref()))
             .copied()
             .filter(|b| !released.contains(b));
         targets.push(match (by_id, by_email) {
@@ -507,11 +520,11 @@ pub fn plan(
                 ));
                 skipped += 1;
                 // Skipped, but it still holds the employee its ID matches.
-                claimed.insert(a, ri);
+                claimed[a] = Some(ri);
                 None
             }
             (Some(a), _) => {
-                claimed.insert(a, ri);
+                claimed[a] = Some(ri);
                 Some(Some(a))
             }
             (None, b) => Some(b),
@@ -522,7 +535,7 @@ pub fn plan(
         let Some(target) = t else { continue };
         let r = &records[ri];
         if let Some(t) = target
-            && let Some(&other) = claimed.get(&t)
+            && let Some(other) = claimed[t]
             && other != ri
         {
             issues.push(issue_for(
@@ -539,18 +552,29 @@ pub fn plan(
             continue;
         }
         if let Some(t) = target {
-            claimed.insert(t, ri);
+            claimed[t] = Some(ri);
         }
         assignments.push((ri, target));
     }
 
     // Possible duplicates: a create whose name and date of birth match an existing employee.
-    let mut by_identity: HashMap<(String, String, Date), usize> = HashMap::new();
-    for (i, e) in directory.iter().enumerate() {
-        if let (Some(f), Some(l), Some(d)) = (&e.first_name, &e.last_name, e.date_of_birth) {
-            by_identity.insert((f.to_lowercase(), l.to_lowercase(), d), i);
+    // Indexed by date of birth only; names are compared for the few candidates.
+    let mut by_birth: HashMap<Date, Vec<usize>> = HashMap::default();
+    if assignments.iter().any(|(_, t)| t.is_none()) {
+        for (i, e) in directory.iter().enumerate() {
+            if let (Some(_), Some(_), Some(d)) = (&e.first_name, &e.last_name, e.date_of_birth) {
+                by_birth.entry(d).or_default().push(i);
+            }
         }
     }
+    let same_person = |f: &str, l: &str, d: Date| -> Option<usize> {
+        let (f, l) = (f.to_lowercase(), l.to_lowercase());
+        by_birth.get(&d)?.iter().rev().copied().find(|&i| {
+            let e = &directory[i];
+            e.first_name.as_deref().map(str::to_lowercase).as_deref() == Some(f.as_str())
+                && e.last_name.as_deref().map(str::to_lowercase).as_deref() == Some(l.as_str())
+        })
+    };
 
     // Generated employee IDs continue after the highest one in the directory.
     let prefix = settings.generated_id_prefix.as_str();
@@ -563,11 +587,20 @@ pub fn plan(
 
     // 4. Lifecycle: compute each matched or new employee's state.
     let only = options.only_fields.as_ref();
+    let unrestricted = settings.exclude_fields.is_empty() && only.is_none();
     let may = |field: &str| -> bool {
-        !settings.exclude_fields.contains(field) && only.is_none_or(|o| o.contains(field))
+        unrestricted
+            || (!settings.exclude_fields.contains(field) && only.is_none_or(|o| o.contains(field)))
     };
+    let may_demographic =
+        |name: &str| unrestricted || (may(name) && may(&format!("demographic:{name}")));
+    let mapped: BTreeSet<&str> = settings
+        .mapping
+        .iter()
+        .map(|m| m.demographic.as_str())
+        .collect();
     let mut record_slot: Vec<(Slot, usize)> = Vec::with_capacity(assignments.len());
-    let mut possible_dups: HashMap<Slot, String> = HashMap::new();
+    let mut possible_dups: HashMap<Slot, String> = HashMap::default();
     for (ri, target) in assignments {
         let r = &records[ri];
         let slot = match target {
@@ -590,7 +623,7 @@ pub fn plan(
                     work.rule(slot, "employee_id", Rule::GeneratedId);
                 }
                 if let (Some(f), Some(l), Some(d)) = (&r.first_name, &r.last_name, r.date_of_birth)
-                    && let Some(&dup) = by_identity.get(&(f.to_lowercase(), l.to_lowercase(), d))
+                    && let Some(dup) = same_person(f, l, d)
                 {
                     let dup_id = directory[dup].employee_id.clone();
                     issues.push(issue_for(
@@ -610,83 +643,92 @@ pub fn plan(
         };
         record_slot.push((slot, ri));
         let is_new = matches!(slot, Slot::New(_));
-        let before_email_edited = work.get(slot).email_edited;
-        let before_start = work.get(slot).start_date;
         let mut kept_email = false;
         let mut kept_hire = false;
-        // The new state is built apart and kept only when it differs.
-        let mut e = work.get(slot).clone();
-        {
-            let e = &mut e;
-            e.source_id = Some(r.source_id.clone());
-            if let Some(id) = &r.employee_id
-                && may("employee_id")
-            {
-                set_if(true, &mut e.employee_id, id.clone());
-            }
-            if let Some(email) = &r.email {
-                if is_new || !before_email_edited || settings.override_emails {
-                    if may("email") {
-                        set_if(true, &mut e.email, email.clone());
-                    }
-                } else if email_key(email) != email_key(&e.email) {
-                    kept_email = true;
+        // The new state is copied from the old one only when something differs.
+        let mut e: Cow<'_, Employee> = match slot {
+            Slot::Existing(i) => Cow::Borrowed(&directory[i]),
+            Slot::New(i) => Cow::Owned(std::mem::take(&mut work.created[i])),
+        };
+        let before_email_edited = e.email_edited;
+        let before_start = e.start_date;
+        // Sets a field when allowed and different.
+        macro_rules! upd {
+            ($allowed:expr, $field:ident, $value:expr) => {
+                if $allowed && e.$field != $value {
+                    e.to_mut().$field = $value.clone();
                 }
-            }
-            set_if(
-                may("secondary_email"),
-                &mut e.secondary_email,
-                r.secondary_email.clone(),
-            );
-            set_if(may("first_name"), &mut e.first_name, r.first_name.clone());
-            set_if(may("last_name"), &mut e.last_name, r.last_name.clone());
-            set_if(
-                may("preferred_name"),
-                &mut e.preferred_name,
-                r.preferred_name.clone(),
-            );
-            set_if(may("date_of_birth"), &mut e.date_of_birth, r.date_of_birth);
-            if before_start.is_none() || settings.override_hire_date {
-                set_if(may("start_date"), &mut e.start_date, r.start_date);
-            } else if r.start_date.is_some() && r.start_date != before_start {
-                kept_hire = true;
-            }
-            set_if(
-                may("latest_rehire_date"),
-                &mut e.latest_rehire_date,
-                r.latest_rehire_date,
-            );
-            let hire = match settings.hire_date_priority {
-                HireDatePriority::Original => e.start_date,
-                HireDatePriority::Latest => e.latest_rehire_date.or(e.start_date),
             };
-            set_if(true, &mut e.hire_date, hire);
-            set_if(may("end_date"), &mut e.end_date, r.end_date);
-            set_if(
-                may("manager_email"),
-                &mut e.manager_email,
-                r.manager.email().map(str::to_string),
-            );
-            set_if(may("phone"), &mut e.phone, r.phone.clone());
-            if only.is_none() {
-                // Mapped demographics the source no longer carries are cleared,
-                // unless excluded.
-                let mapped: BTreeSet<&str> = settings
-                    .mapping
-                    .iter()
-                    .map(|m| m.demographic.as_str())
-                    .collect();
-                e.demographics.retain(|k, _| {
-                    !mapped.contains(k.as_str())
-                        || settings.exclude_fields.contains(k)
-                        || r.demographics.contains_key(k)
-                        || r.associated.contains_key(k)
-                });
+        }
+        // A partial source without member ids of its own (a CSV file) leaves the
+        // source id alone.
+        if only.is_none_or(|o| o.contains("source_id"))
+            && e.source_id.as_deref() != Some(r.source_id.as_str())
+        {
+            e.to_mut().source_id = Some(r.source_id.clone());
+        }
+        if let Some(id) = &r.employee_id {
+            upd!(may("employee_id"), employee_id, *id);
+        }
+        if let Some(email) = &r.email {
+            if is_new || !before_email_edited || settings.override_emails {
+                upd!(may("email"), email, *email);
+            } else if email_key_ref(email) != email_key_ref(&e.email) {
+                kept_email = true;
             }
-            for (k, v) in &r.demographics {
-                if may(k) && may(&format!("demographic:{k}")) {
-                    e.demographics.insert(k.clone(), v.clone());
-                }
+        }
+        upd!(may("secondary_email"), secondary_email, r.secondary_email);
+        upd!(may("first_name"), first_name, r.first_name);
+        upd!(may("last_name"), last_name, r.last_name);
+        upd!(may("preferred_name"), preferred_name, r.preferred_name);
+        upd!(may("date_of_birth"), date_of_birth, r.date_of_birth);
+        if before_start.is_none() || settings.override_hire_date {
+            upd!(may("start_date"), start_date, r.start_date);
+        } else if r.start_date.is_some() && r.start_date != before_start {
+            kept_hire = true;
+        }
+        upd!(
+            may("latest_rehire_date"),
+            latest_rehire_date,
+            r.latest_rehire_date
+        );
+        let hire = match settings.hire_date_priority {
+            HireDatePriority::Original => e.start_date,
+            HireDatePriority::Latest => e.latest_rehire_date.or(e.start_date),
+        };
+        upd!(true, hire_date, hire);
+        upd!(may("end_date"), end_date, r.end_date);
+        if may("manager_email") && e.manager_email.as_deref() != r.manager.email() {
+            e.to_mut().manager_email = r.manager.email().map(str::to_string);
+        }
+        upd!(may("phone"), phone, r.phone);
+        if only.is_none() {
+            // Mapped demographics the source no longer carries are cleared,
+            // unless excluded.
+            let keep = |k: &String| {
+                !mapped.contains(k.as_str())
+                    || settings.exclude_fields.contains(k)
+                    || r.demographics.contains_key(k)
+                    || r.associated.contains_key(k)
+            };
+            if !e.demographics.keys().all(keep) {
+                e.to_mut().demographics.retain(|k, _| keep(k));
+            }
+        } else {
+            // A partial import clears the mapped demographics it carries blank.
+            let clear = |k: &String| {
+                mapped.contains(k.as_str())
+                    && may_demographic(k)
+                    && !r.demographics.contains_key(k)
+                    && !r.associated.contains_key(k)
+            };
+            if e.demographics.keys().any(clear) {
+                e.to_mut().demographics.retain(|k, _| !clear(k));
+            }
+        }
+        for (k, v) in &r.demographics {
+            if may_demographic(k) && e.demographics.get(k) != Some(v) {
+                e.to_mut().demographics.insert(k.clone(), v.clone());
             }
         }
         if kept_email {
@@ -712,17 +754,29 @@ pub fn plan(
             work.rule(slot, "hire_date", Rule::HireDatePriority);
         }
 
-        // Status.
-        let ended = e.end_date.is_some_and(|d| d <= today);
-        if e.excluded {
-            if e.active || e.deactivation_reason != Some(DeactivationReason::Excluded) {
-                let m = &mut e;
-                m.active = false;
-                m.deactivation_reason = Some(DeactivationReason::Excluded);
-                work.rule(slot, "active", Rule::Excluded);
-                work.rule(slot, "deactivation_reason", Rule::Excluded);
+        // Status. The source's exclusion directive first (a CSV file's `Employee
+        // Deactivated`): TRUE excludes an active employee, sticky; FALSE re-includes.
+        match r.exclude {
+            Some(true) if e.active && !e.excluded => {
+                e.to_mut().excluded = true;
+                work.rule(slot, "excluded", Rule::Excluded);
             }
-            if r.source_active && !ended {
+            Some(false) if e.excluded => e.to_mut().excluded = false,
+            _ => {}
+        }
+        let ended = e.end_date.is_some_and(|d| d <= today);
+        let mut deactivate_for = |e: &mut Cow<'_, Employee>, reason, rule| {
+            if e.active || e.deactivation_reason != Some(reason) {
+                let m = e.to_mut();
+                m.active = false;
+                m.deactivation_reason = Some(reason);
+                work.rule(slot, "active", rule);
+                work.rule(slot, "deactivation_reason", rule);
+            }
+        };
+        if e.excluded {
+            deactivate_for(&mut e, DeactivationReason::Excluded, Rule::Excluded);
+            if r.source_active && !ended && r.exclude != Some(true) {
                 issues.push(issue_for(
                     r,
                     Severity::Info,
@@ -732,11 +786,9 @@ pub fn plan(
                 ));
             }
         } else if ended {
-            let m = &mut e;
-            m.active = false;
-            m.deactivation_reason = Some(DeactivationReason::EndDate);
-            work.rule(slot, "active", Rule::EndDate);
-            work.rule(slot, "deactivation_reason", Rule::EndDate);
+            deactivate_for(&mut e, DeactivationReason::EndDate, Rule::EndDate);
+        } else if r.exclude == Some(true) {
+            // Marked deactivated and already deactivated for another reason: stays so.
         } else if !r.source_active {
             // Inactive in the source without an end date: like a missing member.
             let deactivate =
@@ -747,26 +799,24 @@ pub fn plan(
                 } else {
                     Rule::DeactivateMissing
                 };
-                let m = &mut e;
-                m.active = false;
-                m.deactivation_reason = Some(DeactivationReason::Missing);
-                work.rule(slot, "active", rule);
-                work.rule(slot, "deactivation_reason", rule);
+                deactivate_for(&mut e, DeactivationReason::Missing, rule);
             }
-        } else if !e.active {
-            let m = &mut e;
+        } else if !e.active && may("active") {
+            // (A partial import without a status column leaves the status alone.)
+            let m = e.to_mut();
             m.active = true;
             m.deactivation_reason = None;
             work.rule(slot, "active", Rule::Reactivated);
             work.rule(slot, "deactivation_reason", Rule::Reactivated);
         }
-        match slot {
-            Slot::New(i) => work.created[i] = e,
-            Slot::Existing(i) => {
+        match (slot, e) {
+            (Slot::New(i), e) => work.created[i] = e.into_owned(),
+            (Slot::Existing(i), Cow::Owned(e)) => {
                 if e != directory[i] {
                     work.touched.insert(i, e);
                 }
             }
+            (Slot::Existing(_), Cow::Borrowed(_)) => {}
         }
     }
 
@@ -780,7 +830,7 @@ pub fn plan(
         };
         if deactivate {
             for (i, e) in directory.iter().enumerate() {
-                if e.active && e.merged_into.is_none() && !claimed.contains_key(&i) {
+                if e.active && e.merged_into.is_none() && claimed[i].is_none() {
                     let m = work.get_mut(Slot::Existing(i));
                     m.active = false;
                     m.deactivation_reason = Some(DeactivationReason::Missing);
@@ -793,29 +843,37 @@ pub fn plan(
 
     // 6. Final emails must stay unique: a member taking an email another employee
     // keeps is skipped (its changes are undone).
+    // Only changed rows can clash: each is checked against the unchanged directory
+    // (its email index) and against the other changed rows.
     loop {
-        let mut owner: HashMap<String, Slot> =
-            HashMap::with_capacity(directory.len() + work.created.len());
+        let mut owner: HashMap<Cow<'_, str>, Slot> = HashMap::default();
         let mut clash: Option<(Slot, Slot)> = None;
-        let mut check = |slot: Slot, email: &str| {
-            if email.is_empty() || clash.is_some() {
-                return;
+        let changed = work
+            .touched
+            .iter()
+            .map(|(i, e)| (Slot::Existing(*i), e))
+            .chain(
+                work.created
+                    .iter()
+                    .enumerate()
+                    .map(|(i, e)| (Slot::New(i), e)),
+            );
+        for (slot, e) in changed {
+            if e.email.is_empty() || (matches!(slot, Slot::Existing(i) if directory[i].merged_into.is_some())) {
+                continue;
             }
-            if let Some(prev) = owner.insert(email_key(email), slot) {
+            let key = email_key_ref(&e.email);
+            if let Some(&j) = dir_by_email.get(key.as_ref())
+                && Slot::Existing(j) != slot
+                && !work.touched.contains_key(&j)
+            {
+                clash = Some((Slot::Existing(j), slot));
+                break;
+            }
+            if let Some(prev) = owner.insert(key, slot) {
                 clash = Some((prev, slot));
+                break;
             }
-        };
-        // Unchanged rows first so the changed one is the one undone.
-        for (i, e) in directory.iter().enumerate() {
-            if e.merged_into.is_none() && !work.touched.contains_key(&i) {
-                check(Slot::Existing(i), &e.email);
-            }
-        }
-        for (i, e) in &work.touched {
-            check(Slot::Existing(*i), &e.email);
-        }
-        for (i, e) in work.created.iter().enumerate() {
-            check(Slot::New(i), &e.email);
         }
         let Some((a, b)) = clash else { break };
         let loser = if matches!(b, Slot::New(_))
@@ -856,9 +914,12 @@ pub fn plan(
     }
 
     // 7. Associated fields: a member id or email → that employee's email.
-    let mut email_of_source: HashMap<String, String> = HashMap::new();
-    let mut known_email: HashSet<String> = HashSet::new();
-    for slot in work.slots() {
+    let mut email_of_source: HashMap<String, String> = HashMap::default();
+    let mut known_email: HashSet<String> = HashSet::default();
+    let any_associated = record_slot
+        .iter()
+        .any(|&(_, ri)| !records[ri].associated.is_empty());
+    for slot in work.slots().filter(|_| any_associated) {
         let e = work.get(slot);
         if let Some(s) = &e.source_id {
             email_of_source.insert(s.clone(), e.email.clone());
@@ -908,11 +969,26 @@ pub fn plan(
             Slot::Existing(_) => true,
         })
         .collect();
-    let mut by_final_email: HashMap<String, Slot> = HashMap::with_capacity(final_slots.len());
+    // Slots as dense indices: directory rows, then created ones.
+    let dense = |s: Slot| match s {
+        Slot::Existing(i) => i,
+        Slot::New(i) => directory.len() + i,
+    };
+    let mut by_final_email: HashMap<Cow<'_, str>, Slot> =
+        HashMap::with_capacity_and_hasher(final_slots.len(), Default::default());
     for &s in &final_slots {
-        let e = work.get(s);
+        // Unchanged rows lend their email; changed ones are copied, as they change below.
+        let (e, lent) = match s {
+            Slot::Existing(i) if !work.touched.contains_key(&i) => (&directory[i], true),
+            _ => (work.get(s), false),
+        };
         if e.merged_into.is_none() && !e.email.is_empty() {
-            by_final_email.insert(email_key(&e.email), s);
+            let key = if lent {
+                email_key_ref(&directory[dense(s)].email)
+            } else {
+                Cow::Owned(email_key(&e.email))
+            };
+            by_final_email.insert(key, s);
         }
     }
     let record_of: HashMap<Slot, usize> = record_slot.iter().copied().collect();
@@ -924,7 +1000,7 @@ pub fn plan(
         }
         if let Some(email) = r.manager.email() {
             let ok = by_final_email
-                .get(&email_key(email))
+                .get(email_key_ref(email).as_ref())
                 .is_some_and(|m| work.get(*m).active);
             if !ok {
                 let who = match source_id_of(&r.manager) {
@@ -948,37 +1024,38 @@ pub fn plan(
         .filter(|s| work.get(*s).manager_email.is_some())
         .collect();
     order.sort_by(|a, b| work.get(*a).employee_id.cmp(&work.get(*b).employee_id));
-    let mut state: HashMap<Slot, u8> = HashMap::new(); // 1 = on the current path, 2 = done
+    // 0 = not seen, 1 = on the current path, 2 = done; indexed by `dense`.
+    let mut state: Vec<u8> = vec![0; directory.len() + work.created.len()];
     let mut drops: Vec<(Slot, IssueCode)> = Vec::new();
     for &start in &order {
-        if state.contains_key(&start) {
+        if state[dense(start)] != 0 {
             continue;
         }
         let mut path = Vec::new();
         let mut cur = start;
         loop {
-            state.insert(cur, 1);
+            state[dense(cur)] = 1;
             path.push(cur);
             let next = work
                 .get(cur)
                 .manager_email
                 .as_deref()
-                .and_then(|m| by_final_email.get(&email_key(m)).copied());
+                .and_then(|m| by_final_email.get(email_key_ref(m).as_ref()).copied());
             match next {
                 Some(n) if n == cur => {
                     drops.push((cur, IssueCode::SelfManager));
                     break;
                 }
-                Some(n) if state.get(&n) == Some(&1) => {
+                Some(n) if state[dense(n)] == 1 => {
                     drops.push((cur, IssueCode::ManagerCycle));
                     break;
                 }
-                Some(n) if !state.contains_key(&n) => cur = n,
+                Some(n) if state[dense(n)] == 0 => cur = n,
                 _ => break,
             }
         }
         for p in path {
-            state.insert(p, 2);
+            state[dense(p)] = 2;
         }
     }
     for (slot, code) in drops {
@@ -1011,21 +1088,21 @@ pub fn plan(
         issues.push(issue);
     }
     // is_manager: active with at least one active report.
-    let mut reports: HashSet<Slot> = HashSet::new();
+    let mut reports: Vec<bool> = vec![false; directory.len() + work.created.len()];
     for &s in &final_slots {
         let e = work.get(s);
         if e.active
             && let Some(m) = e
                 .manager_email
                 .as_deref()
-                .and_then(|m| by_final_email.get(&email_key(m)))
+                .and_then(|m| by_final_email.get(email_key_ref(m).as_ref()))
         {
-            reports.insert(*m);
+            reports[dense(*m)] = true;
         }
     }
     for &s in &final_slots {
         let e = work.get(s);
-        let is_manager = e.active && reports.contains(&s);
+        let is_manager = e.active && reports[dense(s)];
         if e.is_manager != is_manager && e.merged_into.is_none() {
             work.get_mut(s).is_manager = is_manager;
             work.rule(s, "is_manager", Rule::Derived);
@@ -1179,6 +1256,55 @@ fn source_id_of(m: &ManagerRef) -> Option<&str> {
         | ManagerRef::NotInSnapshot { source_id } => Some(source_id),
         _ => None,
     }
+}
+
+/// The rows of an outline directory (see [`Employee::outline`]) that planning
+/// `members` needs in full: every row a member could match, by employee ID, source
+/// ID or either of its emails (a superset of what [`plan`] matches).
+pub fn rows_to_load(
+    outline: &[Employee],
+    members: &[SourceMember],
+    settings: &Settings,
+) -> Vec<usize> {
+    let mut ids: HashSet<&str> = HashSet::default();
+    let mut emails: HashSet<String> = HashSet::default();
+    for m in members {
+        ids.insert(m.source_id.trim());
+        for e in [&m.work_email, &m.personal_email].into_iter().flatten() {
+            emails.insert(email_key(e));
+        }
+    }
+    let by_id = settings.employee_ids == EmployeeIds::Source;
+    outline
+        .iter()
+        .enumerate()
+        .filter(|(_, e)| {
+            (by_id && ids.contains(e.employee_id.as_str()))
+                || e.source_id.as_deref().is_some_and(|s| ids.contains(s))
+                || (!e.email.is_empty() && emails.contains(email_key_ref(&e.email).as_ref()))
+        })
+        .map(|(i, _)| i)
+        .collect()
+}
+
+/// Rows of `directory` that `plan` changes although they were not loaded in full
+/// (`loaded[i]` false): derived changes such as `is_manager`. Load them and plan
+/// again; the plan is then the one the whole directory gives.
+pub fn rows_missing(plan: &Plan, directory: &[Employee], loaded: &[bool]) -> Vec<usize> {
+    let index: HashMap<EmployeeKey, usize> = directory
+        .iter()
+        .enumerate()
+        .map(|(i, e)| (e.key, i))
+        .collect();
+    let mut rows: Vec<usize> = plan
+        .entries
+        .iter()
+        .filter_map(|e| index.get(&e.key?).copied())
+        .filter(|&i| !loaded[i])
+        .collect();
+    rows.sort_unstable();
+    rows.dedup();
+    rows
 }
 
 /// Apply entries to an in-memory directory, as the store would: creates get the
