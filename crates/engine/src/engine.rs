@@ -392,19 +392,32 @@ impl Engine {
             .checked_sub(jiff::SignedDuration::from_mins(5))
             .unwrap_or(Timestamp::UNIX_EPOCH);
         let incremental = opts.incremental && integration.last_fetch_at.is_some();
-        let t = Instant::now();
-        let fetched = source
-            .fetch(FetchRequest {
-                updated_since: if incremental {
-                    integration.last_fetch_at
-                } else {
-                    None
-                },
-                custom_fields: opts.custom_fields,
-                progress: opts.progress.clone(),
-            })
-            .await;
-        let fetch_ms = ms(t.elapsed());
+        // The directory is read while the source is fetched (a remote API mostly waits).
+        let fetch = async {
+            let t = Instant::now();
+            let r = source
+                .fetch(FetchRequest {
+                    updated_since: if incremental {
+                        integration.last_fetch_at
+                    } else {
+                        None
+                    },
+                    custom_fields: opts.custom_fields,
+                    progress: opts.progress.clone(),
+                })
+                .await;
+            (r, ms(t.elapsed()))
+        };
+        let load = async {
+            let t = Instant::now();
+            let r = if incremental {
+                self.store.directory_outline(self.account).await
+            } else {
+                self.store.directory(self.account).await
+            };
+            (r, ms(t.elapsed()))
+        };
+        let ((fetched, fetch_ms), (directory, mut load_ms)) = tokio::join!(fetch, load);
         let snapshot: Snapshot = match fetched {
             Ok(s) => s,
             Err(e) => {
@@ -423,9 +436,17 @@ impl Engine {
             snapshot.diagnostics.clone(),
         );
 
+        // A full sync plans over the whole directory. An incremental one reads few
+        // members: it plans over the directory's outline with full rows only where
+        // the plan needs them (the same plan; see `plan::rows_to_load`).
         let t = Instant::now();
-        let directory = self.store.directory(self.account).await?;
-        let load_ms = ms(t.elapsed());
+        let mut directory = directory?;
+        let mut loaded = vec![!incremental; directory.len()];
+        if incremental {
+            let rows = plan::rows_to_load(&directory, &snapshot.members, settings);
+            self.load_rows(&mut directory, &mut loaded, &rows).await?;
+        }
+        load_ms += ms(t.elapsed());
         let today = self.clock.today(&settings.timezone);
         let t = Instant::now();
         let options = PlanOptions {
@@ -433,16 +454,33 @@ impl Engine {
             deactivate_missing: opts.deactivate_missing,
             only_fields: None,
         };
-        let plan = plan::plan(
-            &directory,
-            snapshot.members,
-            &snapshot.rejected,
-            settings,
-            today,
-            &options,
-        );
-        drop(directory);
-        let plan_ms = ms(t.elapsed());
+        let mut members = snapshot.members;
+        let mut reload_ms = 0;
+        let plan = loop {
+            let input = if incremental {
+                members.clone()
+            } else {
+                std::mem::take(&mut members)
+            };
+            let p = plan::plan(
+                &directory,
+                input,
+                &snapshot.rejected,
+                settings,
+                today,
+                &options,
+            );
+            let missing = plan::rows_missing(&p, &directory, &loaded);
+            if missing.is_empty() {
+                break p;
+            }
+            let t = Instant::now();
+            self.load_rows(&mut directory, &mut loaded, &missing).await?;
+            reload_ms += ms(t.elapsed());
+        };
+        drop((directory, members));
+        let plan_ms = ms(t.elapsed()).saturating_sub(reload_ms);
+        load_ms += reload_ms;
         let decision = decide(&plan, trigger, settings, opts.confirm);
         tracing::info!(
             integration = id,
@@ -620,6 +658,26 @@ impl Engine {
             "sync recorded"
         );
         Ok(outcome)
+    }
+
+    /// Replace outline rows of `directory` (in key order) by the full rows.
+    async fn load_rows(
+        &self,
+        directory: &mut [Employee],
+        loaded: &mut [bool],
+        rows: &[usize],
+    ) -> Result<()> {
+        let keys: Vec<EmployeeKey> = rows.iter().map(|&i| directory[i].key).collect();
+        for e in self.store.employees_by_key(self.account, &keys).await? {
+            if let Ok(i) = directory.binary_search_by_key(&e.key, |d| d.key) {
+                directory[i] = e;
+            }
+        }
+        // Marked even if a row has gone meanwhile, so that planning settles.
+        for &i in rows {
+            loaded[i] = true;
+        }
+        Ok(())
     }
 
     /// Record a reviewed sync the admin declined: a `discarded` import with its plan,

@@ -6,7 +6,9 @@
 pub mod clock;
 pub mod crypto;
 mod engine;
+mod import;
 
 pub use clock::{Clock, FixedClock, SystemClock};
 pub use crypto::{Cipher, CryptoError};
 pub use engine::*;
+pub use import::*;

@@ -286,3 +286,79 @@ async fn a_declined_review_is_recorded_as_discarded_and_changes_nothing() {
         "a discarded import cannot be rolled back"
     );
 }
+
+/// An incremental sync plans over the directory's outline; an employee it changes
+/// only by derivation (a manager losing their last report) must keep every other
+/// field, and the plan must be the one a full-directory plan gives.
+#[tokio::test]
+async fn incremental_sync_keeps_whole_rows_it_changes_by_derivation() {
+    let (engine, _, source, _d) = setup().await;
+    {
+        let mut ms = source.0.lock().unwrap();
+        ms[0].phone = Some("+1 555 0100".into());
+        ms[0].fields.insert("job_title".into(), "CEO".into());
+        ms[0].fields.insert("department".into(), "Office".into());
+        ms[0].end_date = Some("2030-01-01".into());
+    }
+    let i = engine.integration(None).await.unwrap();
+    engine.sync(i.id, &source, apply()).await.unwrap();
+    let ada = engine.find("ada@acme.example").await.unwrap();
+    assert!(ada.is_manager);
+    assert_eq!(ada.phone.as_deref(), Some("+1 555 0100"));
+    assert_eq!(ada.demographics.len(), 2, "{:?}", ada.demographics);
+
+    // The next day only Grace is read, now without a manager.
+    {
+        let mut ms = source.0.lock().unwrap();
+        let mut grace = ms[1].clone();
+        grace.manager = ManagerRef::None;
+        *ms = vec![grace];
+    }
+    let review = engine
+        .sync(
+            i.id,
+            &source,
+            SyncOptions {
+                incremental: true,
+                ..SyncOptions::default()
+            },
+        )
+        .await
+        .unwrap();
+    let fields: Vec<(String, String)> = review
+        .plan
+        .entries
+        .iter()
+        .flat_map(|e| {
+            e.changes
+                .iter()
+                .map(move |c| (e.employee_id.clone(), c.field.clone()))
+        })
+        .collect();
+    assert_eq!(
+        fields,
+        [
+            ("m1".to_string(), "is_manager".to_string()),
+            ("m2".to_string(), "manager_email".to_string())
+        ],
+        "only the derived flag and Grace's manager change"
+    );
+    assert_eq!(review.plan.counts.deactivated, 0, "unread members are not missing");
+    let out = engine
+        .sync(
+            i.id,
+            &source,
+            SyncOptions {
+                incremental: true,
+                ..apply()
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(out.status, SyncStatus::Applied);
+    let after = engine.find("ada@acme.example").await.unwrap();
+    let mut want = ada.clone();
+    want.is_manager = false;
+    assert_eq!(after, want, "Ada's row is whole: only is_manager changed");
+    assert!(engine.find("alan@acme.example").await.unwrap().active);
+}

@@ -143,6 +143,40 @@ pub(crate) fn employee_json(t: &str) -> String {
     format!("json_array({})", cols.join(", "))
 }
 
+/// [`employee_json`] with only the columns of [`Employee::outline`]; the others are
+/// given as empty, so the same decoder reads it.
+pub(crate) fn employee_outline_json(t: &str) -> String {
+    const OUTLINE: &[&str] = &[
+        "key",
+        "employee_id",
+        "source_id",
+        "email",
+        "first_name",
+        "last_name",
+        "date_of_birth",
+        "manager_email",
+        "active",
+        "deactivation_reason",
+        "is_manager",
+        "excluded",
+        "email_edited",
+        "merged_into",
+    ];
+    let cols: Vec<String> = EMPLOYEE_JSON_COLUMNS
+        .iter()
+        .map(|c| {
+            if OUTLINE.contains(c) {
+                format!("{t}.{c}")
+            } else if *c == "demographics" {
+                "json('{}')".to_string()
+            } else {
+                "NULL".to_string()
+            }
+        })
+        .collect();
+    format!("json_array({})", cols.join(", "))
+}
+
 /// One employee as [`employee_json`] gives it.
 #[derive(serde::Deserialize)]
 struct EmployeeRow(

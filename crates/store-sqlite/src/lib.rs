@@ -39,7 +39,8 @@ use sqlx::sqlite::{
 use sqlx::{AssertSqlSafe, SqlitePool};
 
 use codec::{
-    col, db, employee_from_json, employee_json, from_json, parse_opt_ts, parse_ts, search_needle,
+    col, db, employee_from_json, employee_json, employee_outline_json, from_json, parse_opt_ts,
+    parse_ts, search_needle,
     to_json, ts,
 };
 pub use schema::supported_version;
@@ -336,6 +337,36 @@ impl Store for SqliteStore {
             employee_json("e")
         );
         collect_employees(&self.pool, sqlx::query(AssertSqlSafe(sql)).bind(account)).await
+    }
+
+    async fn directory_outline(&self, account: AccountId) -> Result<Vec<Employee>> {
+        let sql = format!(
+            "SELECT {} FROM employees e WHERE account_id = ?1 ORDER BY key",
+            employee_outline_json("e")
+        );
+        collect_employees(&self.pool, sqlx::query(AssertSqlSafe(sql)).bind(account)).await
+    }
+
+    async fn employees_by_key(
+        &self,
+        account: AccountId,
+        keys: &[EmployeeKey],
+    ) -> Result<Vec<Employee>> {
+        if keys.is_empty() {
+            return Ok(Vec::new());
+        }
+        // One parameter however many keys: a JSON array read by json_each.
+        let keys = serde_json::to_string(keys).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        let sql = format!(
+            "SELECT {} FROM employees e WHERE account_id = ?1 \
+             AND key IN (SELECT value FROM json_each(?2)) ORDER BY key",
+            employee_json("e")
+        );
+        collect_employees(
+            &self.pool,
+            sqlx::query(AssertSqlSafe(sql)).bind(account).bind(keys),
+        )
+        .await
     }
 
     async fn employee(&self, account: AccountId, key: EmployeeKey) -> Result<Option<Employee>> {

@@ -58,6 +58,7 @@ macro_rules! store_contract_tests {
             integration_round_trips_every_field,
             delete_integration_keeps_imports_and_directory,
             write_round_trips_every_employee_field,
+            outline_and_rows_by_key,
             empty_email_means_no_email,
             find_employee_by_id_or_email,
             employees_query_filters_and_pages,
@@ -730,6 +731,38 @@ pub async fn delete_integration_keeps_imports_and_directory(store: &dyn Store) {
 // The directory
 
 /// Creates, updates and deactivations land in the directory exactly as `after`.
+pub async fn outline_and_rows_by_key(store: &dyn Store) {
+    let a = account(store, "acme").await;
+    let other = account(store, "other").await;
+    let created = vec![
+        full_employee("E1", "Zoë.Ångström@Acme.Example"),
+        person("E2", "bob@acme.example", "Bob", "Byte"),
+        minimal("E3"),
+    ];
+    let (_, dir) = seed(store, a, created).await;
+    seed(store, other, vec![person("X1", "x@other.example", "X", "Y")]).await;
+    let outline = store.directory_outline(a).await.unwrap();
+    let want: Vec<Employee> = dir.iter().map(Employee::outline).collect();
+    assert_eq!(outline, want, "directory_outline() is the outline of directory()");
+    let keys = [dir[2].key, dir[0].key, dir[2].key, 999_999];
+    let got = store.employees_by_key(a, &keys).await.unwrap();
+    assert_eq!(
+        got,
+        vec![dir[0].clone(), dir[2].clone()],
+        "employees_by_key() gives full rows in key order, each once, unknown keys left out"
+    );
+    let theirs = store.directory(other).await.unwrap();
+    assert!(
+        store
+            .employees_by_key(a, &[theirs[0].key])
+            .await
+            .unwrap()
+            .is_empty(),
+        "another account's key gives nothing"
+    );
+    assert!(store.employees_by_key(a, &[]).await.unwrap().is_empty());
+}
+
 pub async fn write_round_trips_every_employee_field(store: &dyn Store) {
     let a = account(store, "acme").await;
     let created = vec![

@@ -324,6 +324,33 @@ pub trait Store: Send + Sync {
     /// The whole directory of an account (every employee, deactivated included), in
     /// key order.
     async fn directory(&self, account: AccountId) -> Result<Vec<Employee>>;
+    /// The whole directory in outline ([`Employee::outline`]), in key order: what an
+    /// incremental sync plans over, loading full rows only where it must.
+    async fn directory_outline(&self, account: AccountId) -> Result<Vec<Employee>> {
+        Ok(self
+            .directory(account)
+            .await?
+            .iter()
+            .map(Employee::outline)
+            .collect())
+    }
+    /// Full rows of these keys, in key order; unknown keys are left out.
+    async fn employees_by_key(
+        &self,
+        account: AccountId,
+        keys: &[EmployeeKey],
+    ) -> Result<Vec<Employee>> {
+        let mut keys = keys.to_vec();
+        keys.sort_unstable();
+        keys.dedup();
+        let mut out = Vec::with_capacity(keys.len());
+        for k in keys {
+            if let Some(e) = self.employee(account, k).await? {
+                out.push(e);
+            }
+        }
+        Ok(out)
+    }
     async fn employee(&self, account: AccountId, key: EmployeeKey) -> Result<Option<Employee>>;
     /// By employee ID, or by email (case-insensitive).
     async fn find_employee(
