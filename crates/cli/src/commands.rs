@@ -39,6 +39,7 @@ async fn dispatch(engine: &Arc<Engine>, command: Command, json: bool) -> Result<
         Command::Mapping(a) => mapping(engine, a, json).await,
         Command::Settings(a) => settings(engine, a, json).await,
         Command::Sync(a) => sync(engine, a, json).await,
+        Command::Import(a) => crate::csv_cmd::import(engine, a, json).await,
         Command::Users(a) => users(engine, a, json).await,
         Command::Imports(a) => imports(engine, a, json).await,
         Command::Rollback(a) => rollback(engine, a, json).await,
@@ -55,7 +56,7 @@ async fn dispatch(engine: &Arc<Engine>, command: Command, json: bool) -> Result<
     }
 }
 
-fn print_json<T: serde::Serialize>(v: &T) -> Result<()> {
+pub(crate) fn print_json<T: serde::Serialize>(v: &T) -> Result<()> {
     let mut out = std::io::stdout().lock();
     serde_json::to_writer_pretty(&mut out, v)?;
     writeln!(out)?;
@@ -63,7 +64,7 @@ fn print_json<T: serde::Serialize>(v: &T) -> Result<()> {
 }
 
 /// Ask on the terminal; `false` when stdin is not a terminal.
-fn confirm(question: &str) -> Result<bool> {
+pub(crate) fn confirm(question: &str) -> Result<bool> {
     if !std::io::stdin().is_terminal() {
         return Ok(false);
     }
@@ -410,6 +411,7 @@ async fn sync(engine: &Arc<Engine>, a: crate::SyncArgs, json: bool) -> Result<u8
         },
         custom_fields: a.custom_fields,
         progress,
+        on_step: crate::progress::step_fn(&bar),
     };
     // With a prompt: review first, ask, then run again with apply (the source may have
     // moved on; the applied plan is the one shown if nothing changed in between).
@@ -458,6 +460,13 @@ async fn sync(engine: &Arc<Engine>, a: crate::SyncArgs, json: bool) -> Result<u8
     if let Some(path) = &a.out {
         review::export(&outcome.plan, &outcome.held, path)?;
     }
+    if let Some(path) = &a.preview {
+        let applied = matches!(
+            outcome.status,
+            SyncStatus::Applied | SyncStatus::PartiallyApplied
+        );
+        crate::csv_cmd::write_preview(engine, &i.settings, &outcome.plan, applied, path).await?;
+    }
     if json {
         print_json(&outcome)?;
     } else {
@@ -476,6 +485,9 @@ async fn sync(engine: &Arc<Engine>, a: crate::SyncArgs, json: bool) -> Result<u8
         println!("{}", review::status_line(&outcome));
         if let Some(path) = &a.out {
             println!("Plan written to {}", path.display());
+        }
+        if let Some(path) = &a.preview {
+            println!("User file preview written to {}", path.display());
         }
     }
     Ok(match outcome.status {
@@ -604,6 +616,10 @@ async fn users(engine: &Arc<Engine>, a: crate::UsersArgs, json: bool) -> Result<
         crate::UsersAction::Merge { duplicate, into } => {
             print_change(&engine.merge(&duplicate, &into).await?, json, "Merged")?
         }
+        crate::UsersAction::Export {
+            include_deactivated,
+            out,
+        } => return crate::csv_cmd::export(engine, include_deactivated, out).await,
     }
     Ok(exit::OK)
 }
@@ -669,13 +685,32 @@ async fn imports(engine: &Arc<Engine>, a: crate::ImportsArgs, json: bool) -> Res
                 c.errors,
                 c.warnings
             );
-            if let Some(err) = r.details.get("error").and_then(|v| v.as_str()) {
+            if let Some(file) = r.details.get("file").and_then(|v| v.as_str()) {
+                let rows = r.details.get("rows").and_then(|v| v.as_u64()).unwrap_or(0);
+                match r.details.get("mode").and_then(|v| v.as_str()) {
+                    Some(mode) => println!("File {file}: {rows} row(s), {mode} import"),
+                    None => println!("File {file}"),
+                }
+            }
+            for err in [r.details.get("error"), r.details.pointer("/extra/error")]
+                .into_iter()
+                .flatten()
+                .filter_map(|v| v.as_str())
+            {
                 println!("Error: {err}");
             }
+            // A file's issues name their line and column.
+            let columns: Option<std::collections::BTreeMap<String, String>> = r
+                .details
+                .get("columns")
+                .and_then(|c| serde_json::from_value(c.clone()).ok());
             if let Some(issues) = r.details.get("issues").and_then(|v| v.as_array()) {
                 for i in issues.iter().take(show) {
                     if let Ok(i) = serde_json::from_value::<roster_core::issue::Issue>(i.clone()) {
-                        println!("  - {i}");
+                        match &columns {
+                            Some(c) => println!("  - {}", roster_csv::describe(&i, c)),
+                            None => println!("  - {i}"),
+                        }
                     }
                 }
             }

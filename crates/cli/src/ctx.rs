@@ -1,21 +1,47 @@
-//! Opening the directory: the store from `--db`, the key beside it, the engine.
+//! Opening the directory: the store from `--db` (SQLite, or PostgreSQL for a
+//! `postgres://` URL), the credentials key, the engine.
 
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use anyhow::{Context, Result};
+use anyhow::{Context, Result, anyhow};
 use roster_engine::{Cipher, Clock, Engine, FixedClock, SystemClock};
 use roster_store::Store;
+use roster_store_postgres::PgStore;
 use roster_store_sqlite::SqliteStore;
 
 /// The account every embedded directory uses.
 pub const ACCOUNT: &str = "default";
+
+/// The variable holding the credentials key (base64 of 32 bytes).
+pub const SECRET_KEY_VAR: &str = "ROSTER_SECRET_KEY";
 
 /// Where the database lives, as given by `--db`.
 #[derive(Clone, Debug)]
 pub struct DbPath(pub String);
 
 impl DbPath {
+    /// A `postgres://` or `postgresql://` URL: the PostgreSQL store.
+    pub fn is_postgres(&self) -> bool {
+        roster_store_postgres::is_postgres_url(&self.0)
+    }
+
+    /// `--db` for messages: a PostgreSQL URL without its password.
+    pub fn shown(&self) -> String {
+        if !self.is_postgres() {
+            return self.0.clone();
+        }
+        match url::Url::parse(&self.0) {
+            Ok(mut u) => {
+                if u.password().is_some() {
+                    let _ = u.set_password(Some("***"));
+                }
+                u.to_string()
+            }
+            Err(_) => "the PostgreSQL URL given with --db".into(),
+        }
+    }
+
     /// The file path (for `sqlite:` URLs, the part after the scheme).
     pub fn file(&self) -> PathBuf {
         let s = self
@@ -37,10 +63,38 @@ impl DbPath {
 }
 
 pub async fn open_store(db: &DbPath) -> Result<Arc<dyn Store>> {
+    if db.is_postgres() {
+        let store = PgStore::connect(&db.0)
+            .await
+            .with_context(|| format!("while opening the directory database {}", db.shown()))?;
+        return Ok(Arc::new(store));
+    }
     let store = SqliteStore::open(&db.0)
         .await
         .with_context(|| format!("while opening the directory database {}", db.0))?;
     Ok(Arc::new(store))
+}
+
+/// The credentials key: `ROSTER_SECRET_KEY`, or (SQLite only) the key file beside
+/// the database, created if missing. A PostgreSQL database has no "beside": there
+/// the variable is required.
+pub fn cipher(db: &DbPath) -> Result<Cipher> {
+    cipher_from(db, std::env::var(SECRET_KEY_VAR).ok())
+}
+
+fn cipher_from(db: &DbPath, key: Option<String>) -> Result<Cipher> {
+    if !db.is_postgres() {
+        return Cipher::load_or_create(&db.key_file()).context("while loading the credentials key");
+    }
+    let key = key.filter(|k| !k.trim().is_empty()).ok_or_else(|| {
+        anyhow!(
+            "{SECRET_KEY_VAR} is not set: with a PostgreSQL --db there is no key file beside the \
+             database, so the key that encrypts integration credentials must come from \
+             {SECRET_KEY_VAR} (32 random bytes in base64, e.g. `openssl rand -base64 32`; keep \
+             it with your secrets, the same for every roster sharing the database)"
+        )
+    })?;
+    Cipher::from_base64(&key).with_context(|| format!("while reading {SECRET_KEY_VAR}"))
 }
 
 pub fn clock(today: Option<jiff::civil::Date>) -> Arc<dyn Clock> {
@@ -52,11 +106,39 @@ pub fn clock(today: Option<jiff::civil::Date>) -> Arc<dyn Clock> {
 
 pub async fn open_engine(db: &DbPath, clock: Arc<dyn Clock>) -> Result<Arc<Engine>> {
     let store = open_store(db).await?;
-    let cipher =
-        Cipher::load_or_create(&db.key_file()).context("while loading the credentials key")?;
+    let cipher = cipher(db)?;
     Ok(Arc::new(
         Engine::open(store, clock, cipher, ACCOUNT)
             .await
             .context("while opening the account")?,
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn postgres_urls_choose_postgres_and_hide_the_password() {
+        let pg = DbPath("postgres://roster:s3cret@db.example:5432/roster?sslmode=require".into());
+        assert!(pg.is_postgres());
+        assert!(DbPath("postgresql://db.example/roster".into()).is_postgres());
+        assert!(!DbPath("roster.db".into()).is_postgres());
+        assert!(!DbPath("sqlite:roster.db".into()).is_postgres());
+        let shown = pg.shown();
+        assert!(!shown.contains("s3cret"), "{shown}");
+        assert!(shown.contains("db.example:5432/roster"), "{shown}");
+        assert_eq!(DbPath("roster.db".into()).shown(), "roster.db");
+    }
+
+    #[test]
+    fn postgres_needs_the_secret_key_variable() {
+        let pg = DbPath("postgres://localhost/roster".into());
+        let err = cipher_from(&pg, None).unwrap_err().to_string();
+        assert!(err.contains(SECRET_KEY_VAR), "{err}");
+        assert!(cipher_from(&pg, Some("  ".into())).is_err());
+        assert!(cipher_from(&pg, Some("not base64".into())).is_err());
+        let cipher = cipher_from(&pg, Some(Cipher::generate_base64())).expect("a valid key");
+        assert_eq!(cipher.decrypt(&cipher.encrypt(b"x")).unwrap(), b"x");
+    }
 }

@@ -11,7 +11,7 @@ use std::sync::Arc;
 use anyhow::{Context, Result, anyhow, bail};
 use jiff::civil::Date;
 use roster_core::guard::{Confirmations, Trigger};
-use roster_engine::{Cipher, Engine, FixedClock, SyncOptions, SyncOutcome};
+use roster_engine::{Engine, FixedClock, SyncOptions, SyncOutcome};
 use roster_sandbox::{NameChange, SandboxConfig};
 use secrecy::SecretString;
 use serde_json::Value;
@@ -94,7 +94,7 @@ pub async fn run(db: &DbPath, args: DemoArgs, today: Option<Date>) -> Result<u8>
 
     let clock = Arc::new(FixedClock::on(day1));
     let store = crate::ctx::open_store(db).await?;
-    let cipher = Cipher::load_or_create(&db.key_file())?;
+    let cipher = crate::ctx::cipher(db)?;
     let engine = Arc::new(Engine::open(store, clock.clone(), cipher, ACCOUNT).await?);
 
     heading(&format!("Day 1 ({day1}): connect Justworks"));
@@ -121,10 +121,14 @@ pub async fn run(db: &DbPath, args: DemoArgs, today: Option<Date>) -> Result<u8>
             Some(&wiring::static_secrets(&SecretString::from(token))),
         )
         .await?;
+    let key = if db.is_postgres() {
+        format!("with the key in {}", crate::ctx::SECRET_KEY_VAR)
+    } else {
+        format!("in {}", db.key_file().display())
+    };
     println!(
-        "Connected integration {} (token stored encrypted in {}).",
-        integration.id,
-        db.key_file().display()
+        "Connected integration {} (token stored encrypted {key}).",
+        integration.id
     );
 
     heading("Setup sync: company, fields and sample values (no employee data imported)");
@@ -294,7 +298,11 @@ pub async fn run(db: &DbPath, args: DemoArgs, today: Option<Date>) -> Result<u8>
     heading("Done");
     println!(
         "The directory ({active} active employees) is in {}. Try:",
-        db.file().display()
+        if db.is_postgres() {
+            db.shown()
+        } else {
+            db.file().display().to_string()
+        }
     );
     for c in [
         "roster users --limit 10",

@@ -5,6 +5,7 @@
 //! sequencing in `roster-engine`.
 
 mod commands;
+mod csv_cmd;
 mod ctx;
 mod demo;
 mod progress;
@@ -37,17 +38,21 @@ pub mod exit {
     pub const FETCH_FAILED: u8 = 6;
     /// The admin declined at the confirmation prompt.
     pub const DECLINED: u8 = 7;
+    /// A CSV file has errors (rows in error without --skip-bad-rows, or the file as a
+    /// whole): nothing was applied.
+    pub const FILE_ERRORS: u8 = 8;
 }
 
 const AFTER_HELP: &str = "\
 Exit codes: 0 ok · 1 error · 2 usage · 3 blocked by a guard (nothing applied) · \
 4 applied with privacy-guarded employees held · 5 a sync is already running · \
-6 fetch failed (nothing changed) · 7 declined at the prompt";
+6 fetch failed (nothing changed) · 7 declined at the prompt · \
+8 the CSV file has errors (nothing applied)";
 
 #[derive(Parser, Debug)]
 #[command(name = "roster", version, about = "Keeps an employee directory in step with Justworks", after_help = AFTER_HELP)]
 pub struct Cli {
-    /// The directory database (a file path or a sqlite: URL).
+    /// The directory database (a file path, a sqlite: URL, or a postgres:// URL with ROSTER_SECRET_KEY set).
     #[arg(long, global = true, env = "ROSTER_DB", default_value = "roster.db")]
     pub db: String,
     /// Machine-readable JSON output on read commands.
@@ -81,6 +86,8 @@ pub enum Command {
     Settings(SettingsArgs),
     /// Fetch, plan and show the review; --apply to import.
     Sync(SyncArgs),
+    /// Import a users CSV file (full or partial): the same review, guards and history as a sync.
+    Import(csv_cmd::ImportArgs),
     /// The directory: list, search, show, edit.
     Users(UsersArgs),
     /// Import history.
@@ -251,6 +258,9 @@ pub struct SyncArgs {
     /// Write the plan to this file (.json or .csv).
     #[arg(long)]
     pub out: Option<PathBuf>,
+    /// Write the user file preview (the users as the sync leaves them) to this CSV.
+    #[arg(long)]
+    pub preview: Option<PathBuf>,
     /// Show at most this many employees in the review.
     #[arg(long, default_value_t = 50)]
     pub show: usize,
@@ -288,6 +298,15 @@ pub enum UsersAction {
         duplicate: String,
         #[arg(long)]
         into: String,
+    },
+    /// Export the directory as a users CSV file (re-importable with `roster import`).
+    Export {
+        /// Deactivated employees too (`Employee Deactivated` TRUE).
+        #[arg(long)]
+        include_deactivated: bool,
+        /// Write to this file (default: standard output).
+        #[arg(long)]
+        out: Option<PathBuf>,
     },
 }
 
@@ -398,6 +417,12 @@ fn main() -> ExitCode {
                 Some(Exit(_, msg)) if !msg.is_empty() => eprintln!("{msg}"),
                 Some(_) => {}
                 None => eprintln!("error: {e:#}"),
+            }
+            if code == exit::RUNNING {
+                eprintln!(
+                    "hint: a running sync renews its lock; a sync that was killed releases it within {} minutes",
+                    roster_engine::LEASE.as_mins()
+                );
             }
             ExitCode::from(code)
         }

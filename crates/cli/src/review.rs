@@ -5,7 +5,7 @@ use std::io::Write;
 use std::path::Path;
 
 use anyhow::{Context, Result};
-use roster_core::issue::Severity;
+use roster_core::issue::{Issue, Severity};
 use roster_core::plan::{Action, Plan};
 use roster_engine::{SyncOutcome, SyncStatus};
 
@@ -49,6 +49,17 @@ pub fn print(
     held: &[usize],
     limit: usize,
     out: &mut impl Write,
+) -> std::io::Result<()> {
+    print_with(plan, held, limit, out, &|i: &Issue| i.to_string())
+}
+
+/// [`print`], with issues worded by `issue` (a CSV import names line and column).
+pub fn print_with(
+    plan: &Plan,
+    held: &[usize],
+    limit: usize,
+    out: &mut impl Write,
+    issue: &dyn Fn(&Issue) -> String,
 ) -> std::io::Result<()> {
     if plan.mass_change.triggered() {
         writeln!(
@@ -146,7 +157,7 @@ pub fn print(
                 )?;
                 break;
             }
-            writeln!(out, "  - {i}")?;
+            writeln!(out, "  - {}", issue(i))?;
         }
     }
     Ok(())

@@ -64,6 +64,12 @@ pub struct SourceMember {
     /// Every other source field by its source-field key (see [`crate::fields`]),
     /// e.g. `job_title`, `department`, `home_country`, `custom:<definition id>`.
     pub fields: BTreeMap<String, String>,
+    /// An admin's exclusion directive carried by the source (a CSV file's
+    /// `Employee Deactivated` column): `Some(true)` excludes an active employee, sticky
+    /// like `roster users exclude` (an employee already deactivated stays as it is);
+    /// `Some(false)` re-includes an excluded one; `None` says nothing.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub exclude: Option<bool>,
 }
 
 impl SourceMember {

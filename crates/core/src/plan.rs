@@ -295,7 +295,6 @@ fn issue_for(
     }
 }
 
-
 /// Plan a sync of `members` into `directory`.
 pub fn plan(
     directory: &[Employee],
@@ -859,7 +858,9 @@ pub fn plan(
                     .map(|(i, e)| (Slot::New(i), e)),
             );
         for (slot, e) in changed {
-            if e.email.is_empty() || (matches!(slot, Slot::Existing(i) if directory[i].merged_into.is_some())) {
+            if e.email.is_empty()
+                || (matches!(slot, Slot::Existing(i) if directory[i].merged_into.is_some()))
+            {
                 continue;
             }
             let key = email_key_ref(&e.email);

@@ -894,3 +894,145 @@ fn rollback_restores_unless_changed_since() {
     assert_eq!(rb.conflicts[0].employee_id, "m3");
     assert_eq!(rb.conflicts[0].fields, ["demographic:Job Title"]);
 }
+
+// ---- CSV imports (issue #5): the exclusion directive and partial imports --------
+
+fn partial(fields: &[&str]) -> PlanOptions {
+    PlanOptions {
+        complete: false,
+        deactivate_missing: false,
+        only_fields: Some(fields.iter().map(|f| f.to_string()).collect()),
+    }
+}
+
+/// `Employee Deactivated` as a CSV row carries it, on an employee in each state.
+#[rstest]
+#[case::true_on_active(Some(true), None, false, true, Some(DeactivationReason::Excluded))]
+#[case::true_on_excluded(
+    Some(true),
+    Some(DeactivationReason::Excluded),
+    false,
+    true,
+    Some(DeactivationReason::Excluded)
+)]
+#[case::true_on_ended(
+    Some(true),
+    Some(DeactivationReason::EndDate),
+    false,
+    false,
+    Some(DeactivationReason::EndDate)
+)]
+#[case::true_on_missing(
+    Some(true),
+    Some(DeactivationReason::Missing),
+    false,
+    false,
+    Some(DeactivationReason::Missing)
+)]
+#[case::false_on_excluded(Some(false), Some(DeactivationReason::Excluded), true, false, None)]
+#[case::false_on_missing(Some(false), Some(DeactivationReason::Missing), true, false, None)]
+#[case::false_on_active(Some(false), None, true, false, None)]
+#[case::none_on_excluded(
+    None,
+    Some(DeactivationReason::Excluded),
+    false,
+    true,
+    Some(DeactivationReason::Excluded)
+)]
+fn the_exclusion_directive(
+    #[case] directive: Option<bool>,
+    #[case] state: Option<DeactivationReason>,
+    #[case] active: bool,
+    #[case] excluded: bool,
+    #[case] reason: Option<DeactivationReason>,
+) {
+    let (_, mut dir) = sync(&[], base(), &Settings::default());
+    for e in dir.iter_mut().filter(|e| e.employee_id == "m3") {
+        if let Some(r) = state {
+            e.active = false;
+            e.deactivation_reason = Some(r);
+            e.excluded = r == DeactivationReason::Excluded;
+            if r == DeactivationReason::EndDate {
+                e.end_date = Some(date(2026, 1, 31));
+            }
+        }
+    }
+    let mut ms = base();
+    ms[2].exclude = directive;
+    ms[2].end_date = dir
+        .iter()
+        .find(|e| e.employee_id == "m3")
+        .and_then(|e| e.end_date)
+        .map(|d| d.to_string());
+    let p = plan(
+        &dir,
+        positions(ms),
+        &[],
+        &Settings::default(),
+        TODAY,
+        &partial(&["first_name", "active", "excluded", "deactivation_reason"]),
+    );
+    let all: Vec<_> = p.entries.iter().collect();
+    let dir = roster_core::plan::apply(&dir, &all);
+    let e = by_id(&dir, "m3");
+    assert_eq!(
+        (e.active, e.excluded, e.deactivation_reason),
+        (active, excluded, reason)
+    );
+}
+
+#[test]
+fn a_partial_import_without_status_leaves_a_deactivated_employee_so() {
+    let (_, mut dir) = sync(&[], base(), &Settings::default());
+    for e in dir.iter_mut().filter(|e| e.employee_id == "m3") {
+        e.active = false;
+        e.deactivation_reason = Some(DeactivationReason::Missing);
+    }
+    let opts = partial(&["first_name"]);
+    let p = plan(
+        &dir,
+        positions(base()),
+        &[],
+        &Settings::default(),
+        TODAY,
+        &opts,
+    );
+    assert!(p.entries.is_empty(), "{:#?}", p.entries);
+    // With the status in the file, present and active is restored (DESIGN §6).
+    let opts = partial(&["first_name", "active"]);
+    let p = plan(
+        &dir,
+        positions(base()),
+        &[],
+        &Settings::default(),
+        TODAY,
+        &opts,
+    );
+    assert_eq!(p.counts.reactivated, 1);
+}
+
+#[test]
+fn a_partial_import_clears_a_demographic_it_carries_blank_and_keeps_source_ids() {
+    let mut ms = base();
+    ms[1].fields.insert("job_title".into(), "Admiral".into());
+    ms[2]
+        .fields
+        .insert("job_title".into(), "Cryptanalyst".into());
+    let (_, dir) = sync(&[], ms, &Settings::default());
+    let mut ms = base();
+    ms[2]
+        .fields
+        .insert("job_title".into(), "Cryptanalyst".into());
+    for m in &mut ms {
+        m.source_id = format!("csv-{}", m.source_id);
+    }
+    // Matched by email; the rows' own ids are no source ids.
+    let opts = partial(&["Job Title", "demographic:Job Title"]);
+    let p = plan(&dir, positions(ms), &[], &Settings::default(), TODAY, &opts);
+    assert_eq!(p.entries.len(), 1, "{:#?}", p.entries);
+    let e = &p.entries[0];
+    assert_eq!(e.employee_id, "m2");
+    assert_eq!(e.changes.len(), 1);
+    assert_eq!(e.changes[0].field, "demographic:Job Title");
+    assert_eq!(e.changes[0].new, None);
+}

@@ -39,6 +39,18 @@ pub enum EngineError {
 
 pub type Result<T, E = EngineError> = std::result::Result<T, E>;
 
+/// A step of a sync after the fetch, for progress displays.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SyncStep {
+    /// Matching and planning this many members against the directory.
+    Planning { members: usize },
+    /// Writing this many entries in one transaction.
+    Applying { entries: usize },
+}
+
+/// Called as a sync enters each [`SyncStep`].
+pub type StepFn = Arc<dyn Fn(SyncStep) + Send + Sync>;
+
 /// How a sync is run.
 #[derive(Clone, Default)]
 pub struct SyncOptions {
@@ -53,6 +65,7 @@ pub struct SyncOptions {
     /// Read per-member custom-field values.
     pub custom_fields: bool,
     pub progress: Option<ProgressFn>,
+    pub on_step: Option<StepFn>,
 }
 
 impl std::fmt::Debug for SyncOptions {
@@ -144,11 +157,13 @@ pub struct Engine {
     clock: Arc<dyn Clock>,
     cipher: Cipher,
     account: AccountId,
+    lease: jiff::SignedDuration,
 }
 
-/// The sync lock's lease: a crashed run blocks its integration this long at most.
-/// Real time, like the store's expiry check (not the injected clock).
-const LEASE: jiff::SignedDuration = jiff::SignedDuration::from_mins(30);
+/// How long a sync lock lives unless renewed: a killed sync blocks the next one at
+/// most this long. A running sync renews it every sixth of the lease. Real time, like
+/// the store's expiry check (not the injected clock).
+pub const LEASE: jiff::SignedDuration = jiff::SignedDuration::from_mins(2);
 
 fn field_changes(e: &Entry) -> Vec<FieldChange> {
     e.changes
@@ -193,7 +208,14 @@ impl Engine {
             clock,
             cipher,
             account,
+            lease: LEASE,
         })
+    }
+
+    /// Another sync-lock lease than [`LEASE`] (tests, operators).
+    pub fn with_lease(mut self, lease: jiff::SignedDuration) -> Self {
+        self.lease = lease;
+        self
     }
 
     pub fn store(&self) -> &Arc<dyn Store> {
@@ -359,13 +381,34 @@ impl Engine {
         let holder = uuid::Uuid::new_v4().to_string();
         if opts.apply {
             let until = Timestamp::now()
-                .saturating_add(LEASE)
+                .saturating_add(self.lease)
                 .unwrap_or(Timestamp::MAX);
             self.store
                 .lock_sync(self.account, id, &holder, until)
                 .await?;
         }
+        // The lease is renewed while the sync runs, so that a long sync keeps it and
+        // a killed one loses it within one lease.
+        let renew = opts.apply.then(|| {
+            let (store, account, holder) = (self.store.clone(), self.account, holder.clone());
+            let lease = self.lease;
+            let every = lease.unsigned_abs() / 6;
+            tokio::spawn(async move {
+                loop {
+                    tokio::time::sleep(every).await;
+                    let until = Timestamp::now()
+                        .saturating_add(lease)
+                        .unwrap_or(Timestamp::MAX);
+                    if let Err(e) = store.lock_sync(account, id, &holder, until).await {
+                        tracing::warn!(integration = id, error = %e, "could not renew the sync lock");
+                    }
+                }
+            })
+        });
         let result = self.sync_locked(&integration, source, &opts, trigger).await;
+        if let Some(task) = renew {
+            task.abort();
+        }
         if opts.apply {
             // A failed unlock leaves a lease that expires; the sync's result stands.
             if let Err(e) = self.store.unlock_sync(self.account, id, &holder).await {
@@ -454,6 +497,11 @@ impl Engine {
             deactivate_missing: opts.deactivate_missing,
             only_fields: None,
         };
+        if let Some(f) = &opts.on_step {
+            f(SyncStep::Planning {
+                members: snapshot.members.len(),
+            });
+        }
         let mut members = snapshot.members;
         let mut reload_ms = 0;
         let plan = loop {
@@ -475,7 +523,8 @@ impl Engine {
                 break p;
             }
             let t = Instant::now();
-            self.load_rows(&mut directory, &mut loaded, &missing).await?;
+            self.load_rows(&mut directory, &mut loaded, &missing)
+                .await?;
             reload_ms += ms(t.elapsed());
         };
         drop((directory, members));
@@ -524,6 +573,11 @@ impl Engine {
             return Ok(outcome);
         }
 
+        if let Some(f) = &opts.on_step {
+            f(SyncStep::Applying {
+                entries: outcome.plan.entries.len(),
+            });
+        }
         let t = Instant::now();
         let details = |extra: serde_json::Value| {
             serde_json::json!({

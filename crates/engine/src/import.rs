@@ -300,7 +300,11 @@ impl Engine {
             let import_id = self.store().write(self.account(), changeset).await?;
             outcome.sync.import_id = Some(import_id);
             outcome.refused = true;
-            tracing::info!(integration = id, import = import_id, "csv import refused: bad rows");
+            tracing::info!(
+                integration = id,
+                import = import_id,
+                "csv import refused: bad rows"
+            );
             return Ok(outcome);
         }
 
@@ -398,14 +402,14 @@ impl Engine {
         );
         // A CSV integration is finalised by its first applied import; another
         // integration's state and marks belong to its own syncs.
-        let integration_update = (applied_any && integration.kind == CSV_KIND).then(|| {
-            IntegrationUpdate {
-                state: (trigger == Trigger::Manual && integration.state != IntegrationState::Active)
+        let integration_update =
+            (applied_any && integration.kind == CSV_KIND).then(|| IntegrationUpdate {
+                state: (trigger == Trigger::Manual
+                    && integration.state != IntegrationState::Active)
                     .then_some(IntegrationState::Active),
                 last_fetch_at: None,
                 last_sync_at: Some(self.clock().now()),
-            }
-        });
+            });
         let changeset = Changeset {
             integration_id: Some(id),
             kind,
@@ -436,7 +440,11 @@ impl Engine {
     }
 
     /// Record a reviewed import the admin declined: a `discarded` csv_import.
-    pub async fn discard_import(&self, review: &ImportOutcome, trigger: Trigger) -> Result<ImportId> {
+    pub async fn discard_import(
+        &self,
+        review: &ImportOutcome,
+        trigger: Trigger,
+    ) -> Result<ImportId> {
         let now = self.clock().now();
         let s = &review.sync;
         let changeset = Changeset {

@@ -343,7 +343,10 @@ async fn incremental_sync_keeps_whole_rows_it_changes_by_derivation() {
         ],
         "only the derived flag and Grace's manager change"
     );
-    assert_eq!(review.plan.counts.deactivated, 0, "unread members are not missing");
+    assert_eq!(
+        review.plan.counts.deactivated, 0,
+        "unread members are not missing"
+    );
     let out = engine
         .sync(
             i.id,
@@ -361,4 +364,53 @@ async fn incremental_sync_keeps_whole_rows_it_changes_by_derivation() {
     want.is_manager = false;
     assert_eq!(after, want, "Ada's row is whole: only is_manager changed");
     assert!(engine.find("alan@acme.example").await.unwrap().active);
+}
+
+/// A source whose fetch takes a while, for lock tests.
+struct Slow(Members, std::time::Duration);
+
+#[async_trait]
+impl Source for Slow {
+    fn kind(&self) -> &'static str {
+        "memory"
+    }
+    async fn company(&self) -> Result<CompanyInfo, SourceError> {
+        self.0.company().await
+    }
+    async fn fetch(&self, r: FetchRequest) -> Result<Snapshot, SourceError> {
+        tokio::time::sleep(self.1).await;
+        self.0.fetch(r).await
+    }
+}
+
+/// A running sync renews its lease, so it keeps the lock for longer than one lease;
+/// the lock is free again when it ends.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_long_sync_renews_its_lock_and_releases_it() {
+    let (engine, _, source, _d) = setup().await;
+    let engine = Arc::new(engine.with_lease(jiff::SignedDuration::from_millis(600)));
+    let slow = Arc::new(Slow(source, std::time::Duration::from_millis(1500)));
+    let i = engine.integration(None).await.unwrap();
+    let running = {
+        let (engine, slow) = (engine.clone(), slow.clone());
+        tokio::spawn(async move { engine.sync(i.id, &*slow, apply()).await })
+    };
+    // Two and a half leases in, the first sync still holds the lock.
+    tokio::time::sleep(std::time::Duration::from_millis(1300)).await;
+    let until = jiff::Timestamp::now()
+        .checked_add(jiff::SignedDuration::from_mins(1))
+        .unwrap();
+    let err = engine
+        .store()
+        .lock_sync(engine.account(), i.id, "intruder", until)
+        .await
+        .unwrap_err();
+    assert!(matches!(err, StoreError::SyncRunning(_)), "{err}");
+    let out = running.await.unwrap().unwrap();
+    assert_eq!(out.status, SyncStatus::Applied);
+    engine
+        .store()
+        .lock_sync(engine.account(), i.id, "next", until)
+        .await
+        .expect("the lock is free once the sync has ended");
 }

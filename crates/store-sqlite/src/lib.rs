@@ -40,8 +40,7 @@ use sqlx::{AssertSqlSafe, SqlitePool};
 
 use codec::{
     col, db, employee_from_json, employee_json, employee_outline_json, from_json, parse_opt_ts,
-    parse_ts, search_needle,
-    to_json, ts,
+    parse_ts, search_needle, to_json, ts,
 };
 pub use schema::supported_version;
 

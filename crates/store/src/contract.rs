@@ -740,10 +740,18 @@ pub async fn outline_and_rows_by_key(store: &dyn Store) {
         minimal("E3"),
     ];
     let (_, dir) = seed(store, a, created).await;
-    seed(store, other, vec![person("X1", "x@other.example", "X", "Y")]).await;
+    seed(
+        store,
+        other,
+        vec![person("X1", "x@other.example", "X", "Y")],
+    )
+    .await;
     let outline = store.directory_outline(a).await.unwrap();
     let want: Vec<Employee> = dir.iter().map(Employee::outline).collect();
-    assert_eq!(outline, want, "directory_outline() is the outline of directory()");
+    assert_eq!(
+        outline, want,
+        "directory_outline() is the outline of directory()"
+    );
     let keys = [dir[2].key, dir[0].key, dir[2].key, 999_999];
     let got = store.employees_by_key(a, &keys).await.unwrap();
     assert_eq!(

@@ -1,0 +1,370 @@
+//! CSV files: `roster import FILE`, `roster users export`, and the user file preview
+//! (`roster sync --preview`, `roster import --preview`). Reading and writing files
+//! is `roster-csv`; planning, guards and recording are the engine's.
+
+use std::fs::File;
+use std::io::{BufWriter, IsTerminal, Write};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use anyhow::{Context, Result};
+use clap::{Args, ValueEnum};
+use roster_core::guard::{Confirmations, Trigger};
+use roster_core::plan::{self, Plan};
+use roster_core::settings::Settings;
+use roster_csv::{DateFormat, ExportOptions, ReadOptions};
+use roster_engine::{Engine, FileImport, ImportOptions, ImportOutcome, SyncStatus};
+use roster_source::Diagnostic;
+
+use crate::commands::{confirm, print_json};
+use crate::review;
+use crate::{Exit, exit};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Mode {
+    /// The file is everyone: employees missing from it follow `on_missing`.
+    Full,
+    /// Only the rows and columns in the file are updated; missing employees are untouched.
+    Partial,
+}
+
+#[derive(Args, Debug)]
+pub struct ImportArgs {
+    /// The users file (CSV, UTF-8; `roster users export` writes one).
+    pub file: PathBuf,
+    /// full: missing employees follow on_missing · partial: missing employees are untouched.
+    #[arg(long, value_enum)]
+    pub mode: Mode,
+    /// Read a column as a directory field or mapped demographic: "Header=field"
+    /// ("Header=" ignores it). Repeatable.
+    #[arg(long = "map", value_name = "HEADER=FIELD")]
+    pub map: Vec<String>,
+    /// The column separator (default: detected from the header, `,` `;` or tab).
+    #[arg(long, value_parser = roster_csv::parse_delimiter)]
+    pub delimiter: Option<u8>,
+    /// How dates are written: iso (YYYY-MM-DD) or mdy (MM/DD/YYYY, as spreadsheets export).
+    #[arg(long, default_value = "iso", value_parser = parse_date_format)]
+    pub date_format: DateFormat,
+    /// Apply although some rows are in error: those rows are skipped and reported.
+    #[arg(long)]
+    pub skip_bad_rows: bool,
+    /// Import after the review.
+    #[arg(long)]
+    pub apply: bool,
+    /// Do not ask for confirmation (required to apply without a terminal).
+    #[arg(long, short)]
+    pub yes: bool,
+    /// Apply privacy-guarded employees too.
+    #[arg(long)]
+    pub confirm_privacy: bool,
+    /// Apply despite the mass-change warning.
+    #[arg(long)]
+    pub confirm_mass_change: bool,
+    /// A full import: deactivate employees missing from the file, this once.
+    #[arg(long)]
+    pub deactivate_missing: bool,
+    /// The integration whose settings and mapping apply (default: the first one; a
+    /// `csv` integration is created when there is none).
+    #[arg(long)]
+    pub integration: Option<i64>,
+    /// Write the plan to this file (.json or .csv).
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// Write the user file preview (the users as the import leaves them) to this CSV.
+    #[arg(long)]
+    pub preview: Option<PathBuf>,
+    /// Show at most this many employees in the review.
+    #[arg(long, default_value_t = 50)]
+    pub show: usize,
+}
+
+fn parse_date_format(s: &str) -> Result<DateFormat, String> {
+    DateFormat::parse(s).ok_or_else(|| format!("{s:?} is not iso (YYYY-MM-DD) or mdy (MM/DD/YYYY)"))
+}
+
+fn file_error(
+    path: &Path,
+    message: impl std::fmt::Display,
+    recorded: Option<i64>,
+) -> anyhow::Error {
+    let note = match recorded {
+        Some(id) => format!(" Nothing was applied; recorded as failed import {id}."),
+        None => " Nothing was applied.".to_string(),
+    };
+    Exit(
+        exit::FILE_ERRORS,
+        format!("error: {}: {message}.{note}", path.display()),
+    )
+    .into()
+}
+
+fn read_file(
+    path: &Path,
+    settings: &Settings,
+    a: &ImportArgs,
+) -> std::result::Result<roster_csv::CsvFile, String> {
+    let mut map = Vec::with_capacity(a.map.len());
+    for spec in &a.map {
+        map.push(roster_csv::parse_map(spec)?);
+    }
+    let options = ReadOptions {
+        delimiter: a.delimiter,
+        date_format: a.date_format,
+        map,
+    };
+    let file = File::open(path).map_err(|e| format!("could not open the file: {e}"))?;
+    roster_csv::read(file, settings, &options).map_err(|e| e.to_string())
+}
+
+pub async fn import(engine: &Arc<Engine>, a: ImportArgs, json: bool) -> Result<u8> {
+    let interactive = std::io::stdin().is_terminal() && !json;
+    if a.apply && !a.yes && !interactive {
+        return Err(Exit(
+            exit::USAGE,
+            "error: --apply without a terminal needs --yes".into(),
+        )
+        .into());
+    }
+    let integration = engine.import_integration(a.integration).await?;
+    let file_name = a
+        .file
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| a.file.display().to_string());
+    let read = read_file(&a.file, &integration.settings, &a);
+    let csv = match read {
+        Ok(f) => f,
+        Err(message) => {
+            let recorded = if a.apply {
+                Some(
+                    engine
+                        .record_file_failure(&integration, &file_name, &message)
+                        .await?,
+                )
+            } else {
+                None
+            };
+            return Err(file_error(&a.file, message, recorded));
+        }
+    };
+    let full = a.mode == Mode::Full;
+    let columns = csv.layout.column_names();
+    let input = FileImport {
+        file_name,
+        rows: csv.rows,
+        bytes: csv.bytes,
+        members: csv.members,
+        rejected: csv.rejected,
+        full,
+        fields: csv.layout.fields(full),
+        diagnostics: csv
+            .notes
+            .into_iter()
+            .map(|n| Diagnostic {
+                code: n.code,
+                message: n.message,
+            })
+            .collect(),
+        columns: serde_json::to_value(&columns)?,
+    };
+    let trigger = Trigger::Manual;
+    let mut opts = ImportOptions {
+        trigger: Some(trigger),
+        apply: false,
+        confirm: Confirmations {
+            privacy: a.confirm_privacy,
+            mass_change: a.confirm_mass_change,
+        },
+        skip_bad_rows: a.skip_bad_rows,
+        deactivate_missing: a.deactivate_missing,
+    };
+    let describe = |i: &roster_core::issue::Issue| roster_csv::describe(i, &columns);
+
+    // With a prompt: review first, ask, then apply the same file.
+    let mut reviewed = false;
+    if a.apply && !a.yes {
+        let review = engine
+            .import_csv(&integration, input.clone(), opts.clone())
+            .await?;
+        print_review(&review, a.show, &describe)?;
+        reviewed = true;
+        // A file with bad rows goes straight to the engine, which refuses it.
+        if review.bad_rows.is_empty() || a.skip_bad_rows {
+            if review.sync.plan.mass_change.triggered() && !a.confirm_mass_change {
+                if !confirm("The mass-change guard fired. Apply anyway?")? {
+                    let id = engine.discard_import(&review, trigger).await?;
+                    return Err(declined(id));
+                }
+                opts.confirm.mass_change = true;
+            }
+            if !confirm("Apply this import?")? {
+                let id = engine.discard_import(&review, trigger).await?;
+                return Err(declined(id));
+            }
+        }
+    }
+    opts.apply = a.apply;
+    let outcome = engine.import_csv(&integration, input, opts).await?;
+    if let Some(path) = &a.out {
+        review::export(&outcome.sync.plan, &outcome.sync.held, path)?;
+    }
+    if let Some(path) = &a.preview {
+        let applied = matches!(
+            outcome.sync.status,
+            SyncStatus::Applied | SyncStatus::PartiallyApplied
+        );
+        write_preview(
+            engine,
+            &integration.settings,
+            &outcome.sync.plan,
+            applied,
+            path,
+        )
+        .await?;
+    }
+    if json {
+        let mut v = serde_json::to_value(&outcome)?;
+        if let Some(o) = v.as_object_mut() {
+            let messages: Vec<String> = outcome.sync.plan.issues.iter().map(describe).collect();
+            o.insert("messages".into(), serde_json::to_value(messages)?);
+        }
+        print_json(&v)?;
+    } else {
+        if !reviewed {
+            print_review(&outcome, a.show, &describe)?;
+            println!();
+        }
+        println!("{}", status_line(&outcome, a.apply));
+        if let Some(path) = &a.out {
+            println!("Plan written to {}", path.display());
+        }
+        if let Some(path) = &a.preview {
+            println!("User file preview written to {}", path.display());
+        }
+    }
+    if outcome.refused {
+        return Ok(exit::FILE_ERRORS);
+    }
+    Ok(match outcome.sync.status {
+        SyncStatus::Blocked | SyncStatus::NeedsConfirmation => exit::BLOCKED,
+        SyncStatus::PartiallyApplied => exit::HELD,
+        SyncStatus::Reviewed | SyncStatus::Applied => exit::OK,
+    })
+}
+
+fn declined(id: i64) -> anyhow::Error {
+    Exit(
+        exit::DECLINED,
+        format!("Not applied; recorded as discarded import {id}."),
+    )
+    .into()
+}
+
+fn print_review(
+    o: &ImportOutcome,
+    show: usize,
+    describe: &dyn Fn(&roster_core::issue::Issue) -> String,
+) -> Result<()> {
+    let mut out = std::io::stdout().lock();
+    writeln!(
+        out,
+        "File {}: {} row(s), {} in error",
+        o.file_name,
+        o.rows,
+        o.bad_rows.len()
+    )?;
+    for d in &o.sync.diagnostics {
+        writeln!(out, "Note: {}", d.message)?;
+    }
+    review::print_with(&o.sync.plan, &o.sync.held, show, &mut out, describe)?;
+    Ok(())
+}
+
+fn status_line(o: &ImportOutcome, apply: bool) -> String {
+    let bad = o.bad_rows.len();
+    if o.refused {
+        let id = o
+            .sync
+            .import_id
+            .map(|i| format!(" (recorded as failed import {i})"))
+            .unwrap_or_default();
+        return format!(
+            "NOT APPLIED{id}: {bad} row(s) in error. Fix the file, or re-run with --skip-bad-rows to import the other rows."
+        );
+    }
+    let line = review::status_line(&o.sync);
+    if !apply && bad > 0 && !matches!(o.sync.status, SyncStatus::Blocked) {
+        format!(
+            "{line}\n{bad} row(s) in error: --apply refuses the file until they are fixed, or skips them with --skip-bad-rows."
+        )
+    } else if apply && bad > 0 {
+        format!("{line} {bad} row(s) in error were skipped.")
+    } else {
+        line
+    }
+}
+
+fn export_to(
+    out: &mut dyn Write,
+    employees: &[roster_core::Employee],
+    options: &ExportOptions,
+) -> Result<usize> {
+    let n = roster_csv::export(BufWriter::new(out), employees, options)
+        .context("while writing the users file")?;
+    Ok(n)
+}
+
+/// `roster users export`: the directory as a users file, on stdout or in `out`.
+pub async fn export(
+    engine: &Arc<Engine>,
+    include_deactivated: bool,
+    out: Option<PathBuf>,
+) -> Result<u8> {
+    let settings = match engine.integrations().await?.into_iter().next() {
+        Some(i) => i.settings,
+        None => Settings::default(),
+    };
+    let directory = engine.store().directory(engine.account()).await?;
+    let options = ExportOptions::from_settings(&settings, include_deactivated);
+    match out {
+        Some(path) => {
+            let mut f = File::create(&path)
+                .with_context(|| format!("while creating {}", path.display()))?;
+            let n = export_to(&mut f, &directory, &options)?;
+            f.sync_all()
+                .with_context(|| format!("while writing {}", path.display()))?;
+            eprintln!("Exported {n} employee(s) to {}", path.display());
+        }
+        None => {
+            let mut stdout = std::io::stdout().lock();
+            export_to(&mut stdout, &directory, &options)?;
+        }
+    }
+    Ok(exit::OK)
+}
+
+/// The user file preview: the directory as the plan leaves it (every planned change
+/// applied) in the users-export format, deactivated users included. After an apply,
+/// the directory as it now is.
+pub async fn write_preview(
+    engine: &Arc<Engine>,
+    settings: &Settings,
+    plan: &Plan,
+    applied: bool,
+    path: &Path,
+) -> Result<()> {
+    let directory = engine.store().directory(engine.account()).await?;
+    let after = if applied {
+        directory
+    } else {
+        let entries: Vec<_> = plan.entries.iter().collect();
+        plan::apply(&directory, &entries)
+    };
+    let mut f = File::create(path).with_context(|| format!("while creating {}", path.display()))?;
+    export_to(
+        &mut f,
+        &after,
+        &ExportOptions::from_settings(settings, true),
+    )?;
+    Ok(())
+}

@@ -1,0 +1,128 @@
+//! The users export: every directory field, demographics as columns, `Manager Email`
+//! and `Employee Deactivated` TRUE/FALSE. RFC 4180 (CRLF, quotes where needed), UTF-8.
+//! The same columns read back in with [`crate::read`].
+
+use std::collections::BTreeSet;
+use std::io::Write;
+
+use roster_core::employee::Employee;
+use roster_core::settings::{FieldKind, Settings};
+
+use crate::columns::{Catalog, DEACTIVATED, DEMOGRAPHIC_HEADER_PREFIX, Field, READ_ONLY};
+
+/// What to export.
+#[derive(Clone, Debug, Default)]
+pub struct ExportOptions {
+    /// Deactivated employees too (merged duplicates never: they are not people).
+    pub include_deactivated: bool,
+    /// Demographics not exported (mapped as `hidden`).
+    pub hidden: BTreeSet<String>,
+    /// Demographics whose names read as a directory column are written as
+    /// `demographic:<name>` so they read back as demographics.
+    pub shadowed: BTreeSet<String>,
+}
+
+impl ExportOptions {
+    /// Hidden and shadowed demographics from an integration's settings.
+    pub fn from_settings(settings: &Settings, include_deactivated: bool) -> Self {
+        let hidden = settings
+            .mapping
+            .iter()
+            .filter(|m| m.kind == FieldKind::Hidden)
+            .map(|m| m.demographic.clone())
+            .collect();
+        let catalog = Catalog::new(settings);
+        let shadowed = settings
+            .mapping
+            .iter()
+            .filter(|m| catalog.shadows_demographic(&m.demographic))
+            .map(|m| m.demographic.clone())
+            .collect();
+        Self {
+            include_deactivated,
+            hidden,
+            shadowed,
+        }
+    }
+
+    fn wanted(&self, e: &Employee) -> bool {
+        e.merged_into.is_none() && (e.active || self.include_deactivated)
+    }
+}
+
+fn flag(b: bool) -> &'static str {
+    if b { "TRUE" } else { "FALSE" }
+}
+
+/// The header row for these demographics.
+pub fn header(demographics: &[String], options: &ExportOptions) -> Vec<String> {
+    let mut h: Vec<String> = Vec::with_capacity(Field::ALL.len() + 6 + demographics.len());
+    for f in Field::ALL {
+        h.push(f.header().to_string());
+        if f == Field::LatestRehireDate {
+            h.push("Hire Date".into());
+        }
+    }
+    h.push(DEACTIVATED.into());
+    for (field, header) in READ_ONLY {
+        if *field != "hire_date" {
+            h.push(header.to_string());
+        }
+    }
+    for d in demographics {
+        if options.shadowed.contains(d) {
+            h.push(format!("{DEMOGRAPHIC_HEADER_PREFIX}{d}"));
+        } else {
+            h.push(d.clone());
+        }
+    }
+    h
+}
+
+/// Write the users file; returns the number of employees written.
+pub fn export<W: Write>(
+    out: W,
+    employees: &[Employee],
+    options: &ExportOptions,
+) -> Result<usize, csv::Error> {
+    let demographics: Vec<String> = employees
+        .iter()
+        .filter(|e| options.wanted(e))
+        .flat_map(|e| e.demographics.keys())
+        .filter(|d| !options.hidden.contains(*d))
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .cloned()
+        .collect();
+    let mut w = csv::WriterBuilder::new()
+        .terminator(csv::Terminator::CRLF)
+        .from_writer(out);
+    w.write_record(header(&demographics, options))?;
+    let mut row: Vec<String> = Vec::new();
+    let mut n = 0;
+    for e in employees.iter().filter(|e| options.wanted(e)) {
+        row.clear();
+        for f in Field::ALL {
+            row.push(e.field(f.name()).unwrap_or_default());
+            if f == Field::LatestRehireDate {
+                row.push(e.field("hire_date").unwrap_or_default());
+            }
+        }
+        row.push(flag(!e.active).into());
+        for (field, _) in READ_ONLY {
+            match *field {
+                "hire_date" => {}
+                "excluded" => row.push(flag(e.excluded).into()),
+                "is_manager" => row.push(flag(e.is_manager).into()),
+                other => row.push(e.field(other).unwrap_or_default()),
+            }
+        }
+        for d in &demographics {
+            row.push(e.demographics.get(d).cloned().unwrap_or_default());
+        }
+        w.write_record(&row)?;
+        n += 1;
+    }
+    w.flush()?;
+    Ok(n)
+}
