@@ -125,7 +125,11 @@ async fn main() -> anyhow::Result<()> {
         let t = Instant::now();
         let o = engine.sync(i.id, &source, opts()).await?;
         daily.push(t.elapsed().as_secs_f64());
-        eprintln!("run {run}: daily full {:.2} s", daily[run]);
+        eprintln!(
+            "run {run}: daily full {:.2} s [fetch, load+plan, apply] = {:?}",
+            daily[run],
+            secs(&o.timings)
+        );
         let changed_full = o.plan.counts.updated;
         for id in ids.iter().skip(1).step_by(100) {
             h.patch_member(
@@ -146,7 +150,11 @@ async fn main() -> anyhow::Result<()> {
             )
             .await?;
         incr.push(t.elapsed().as_secs_f64());
-        eprintln!("run {run}: incremental {:.2} s", incr[run]);
+        eprintln!(
+            "run {run}: incremental {:.2} s [fetch, load+plan, apply] = {:?}",
+            incr[run],
+            secs(&o.timings)
+        );
         eprintln!(
             "run {run}: daily full updated {changed_full}, incremental fetched {} updated {}",
             o.members_fetched, o.plan.counts.updated
