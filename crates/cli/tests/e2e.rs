@@ -1,11 +1,13 @@
 //! End-to-end: the real `roster` binary against a real sandbox over HTTP, playing
-//! several days of a company and asserting the directory after each.
+//! several days of a company and asserting the directory after each. The sync
+//! scenarios run twice: on an SQLite file and on a PostgreSQL database of their own
+//! (the server named by `ROSTER_TEST_POSTGRES_URL`; `.ci/run` starts one).
 
-use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use jiff::civil::{Date, date};
 use roster_sandbox::{Faults, NameChange, RunningSandbox, SandboxConfig};
+use roster_store_postgres::testing::TestDb;
 use serde_json::Value;
 
 const DAY1: Date = date(2026, 11, 23);
@@ -16,14 +18,27 @@ struct Run {
     stderr: String,
 }
 
-fn roster(db: &Path, today: Date, args: &[&str]) -> Run {
-    let out = Command::new(env!("CARGO_BIN_EXE_roster"))
-        .arg("--db")
-        .arg(db)
+/// The key a PostgreSQL directory's credentials are encrypted with (SQLite keeps a
+/// key file next to the database instead).
+const PG_SECRET_KEY: &str = "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=";
+
+/// `roster --db DB` with the secret key a PostgreSQL URL needs.
+fn command(db: &str) -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_roster"));
+    c.arg("--db").arg(db);
+    if db.starts_with("postgres") {
+        c.env("ROSTER_SECRET_KEY", PG_SECRET_KEY);
+    } else {
+        c.env_remove("ROSTER_SECRET_KEY");
+    }
+    c
+}
+
+fn roster(db: &str, today: Date, args: &[&str]) -> Run {
+    let out = command(db)
         .arg("--today")
         .arg(today.to_string())
         .args(args)
-        .env_remove("ROSTER_SECRET_KEY")
         .output()
         .expect("run roster");
     Run {
@@ -38,7 +53,7 @@ fn ok(r: Run) -> Run {
     r
 }
 
-fn users(db: &Path, today: Date) -> Vec<Value> {
+fn users(db: &str, today: Date) -> Vec<Value> {
     let r = ok(roster(db, today, &["--json", "users", "--all"]));
     serde_json::from_str::<Vec<Value>>(&r.stdout).expect("users --json is a JSON array")
 }
@@ -49,7 +64,35 @@ fn user<'a>(list: &'a [Value], id: &str) -> &'a Value {
         .unwrap_or_else(|| panic!("no user {id}"))
 }
 
-async fn company(members: usize) -> (RunningSandbox, tempfile::TempDir, PathBuf) {
+#[derive(Clone, Copy, Debug)]
+enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// A directory database for one test, removed when dropped.
+enum Place {
+    File(#[allow(dead_code)] tempfile::TempDir),
+    Postgres(#[allow(dead_code)] TestDb),
+}
+
+/// A fresh, empty directory database on `backend`, and its `--db` argument.
+async fn fresh_db(backend: Backend) -> (Place, String) {
+    match backend {
+        Backend::Sqlite => {
+            let dir = tempfile::tempdir().unwrap();
+            let db = dir.path().join("roster.db").to_string_lossy().into_owned();
+            (Place::File(dir), db)
+        }
+        Backend::Postgres => {
+            let db = TestDb::create().await;
+            let url = db.url().to_string();
+            (Place::Postgres(db), url)
+        }
+    }
+}
+
+async fn company(members: usize, backend: Backend) -> (RunningSandbox, Place, String) {
     let config = SandboxConfig {
         seed: 11,
         members,
@@ -59,8 +102,7 @@ async fn company(members: usize) -> (RunningSandbox, tempfile::TempDir, PathBuf)
     let sandbox = roster_sandbox::start(config, "127.0.0.1:0".parse().unwrap())
         .await
         .unwrap();
-    let dir = tempfile::tempdir().unwrap();
-    let db = dir.path().join("roster.db");
+    let (place, db) = fresh_db(backend).await;
     let token = sandbox.mint_token(&roster_sandbox::all_scopes());
     ok(roster(
         &db,
@@ -74,7 +116,7 @@ async fn company(members: usize) -> (RunningSandbox, tempfile::TempDir, PathBuf)
             &token,
         ],
     ));
-    (sandbox, dir, db)
+    (sandbox, place, db)
 }
 
 /// Active members with a manager and a work email, not leaving.
@@ -102,10 +144,22 @@ async fn blocking<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> 
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn several_days_of_a_company() {
-    let (sandbox, _dir, db) = company(80).await;
+async fn several_days_of_a_company_on_sqlite() {
+    several_days_of_a_company(Backend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn several_days_of_a_company_on_postgres() {
+    several_days_of_a_company(Backend::Postgres).await;
+}
+
+async fn several_days_of_a_company(backend: Backend) {
+    let (sandbox, _db, db) = company(80, backend).await;
     let h = sandbox.handle();
     let members = plain_members(&sandbox);
+    let out_dir = tempfile::tempdir().unwrap();
+    let plan_csv = out_dir.path().join("plan.csv");
+    let plan_csv2 = plan_csv.to_string_lossy().into_owned();
     let db2 = db.clone();
 
     // Day 1: setup sync imports nothing; the first sync imports everyone.
@@ -121,7 +175,7 @@ async fn several_days_of_a_company() {
                 "--apply",
                 "--yes",
                 "--out",
-                db2.with_extension("plan.csv").to_str().unwrap(),
+                &plan_csv2,
             ],
         ));
         (setup, before, review, applied, users(&db2, DAY1))
@@ -136,7 +190,7 @@ async fn several_days_of_a_company() {
         applied.stdout
     );
     assert_eq!(after.len(), 80);
-    let csv = std::fs::read_to_string(db.with_extension("plan.csv")).unwrap();
+    let csv = std::fs::read_to_string(&plan_csv).unwrap();
     assert!(csv.starts_with("action,employee_id,source_id,field,old,new,rule"));
     assert!(csv.lines().count() > 80);
     let terminated = after.iter().filter(|u| u["active"] == false).count();
@@ -307,8 +361,17 @@ async fn several_days_of_a_company() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_failed_fetch_changes_nothing_and_is_recorded() {
-    let (sandbox, _dir, db) = company(30).await;
+async fn a_failed_fetch_changes_nothing_and_is_recorded_on_sqlite() {
+    a_failed_fetch_changes_nothing_and_is_recorded(Backend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failed_fetch_changes_nothing_and_is_recorded_on_postgres() {
+    a_failed_fetch_changes_nothing_and_is_recorded(Backend::Postgres).await;
+}
+
+async fn a_failed_fetch_changes_nothing_and_is_recorded(backend: Backend) {
+    let (sandbox, _db, db) = company(30, backend).await;
     let db2 = db.clone();
     let before = blocking(move || {
         ok(roster(&db2, DAY1, &["sync", "--apply", "--yes"]));
@@ -342,7 +405,7 @@ async fn a_failed_fetch_changes_nothing_and_is_recorded() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn usage_errors_are_clear() {
-    let (_sandbox, _dir, db) = company(10).await;
+    let (_sandbox, _db, db) = company(10, Backend::Sqlite).await;
     let db2 = db.clone();
     let (no_yes, bad_setting, unknown_user) = blocking(move || {
         (
@@ -366,7 +429,7 @@ async fn usage_errors_are_clear() {
 #[test]
 fn the_demo_runs_and_leaves_a_directory_behind() {
     let dir = tempfile::tempdir().unwrap();
-    let db = dir.path().join("demo.db");
+    let db = dir.path().join("demo.db").to_string_lossy().into_owned();
     let r = ok(roster(&db, DAY1, &["demo", "--members", "60"]));
     assert!(r.stdout.contains("BLOCKED"), "the demo shows the guard");
     assert!(r.stdout.contains("held by the privacy guard"));
@@ -396,7 +459,16 @@ fn the_demo_runs_and_leaves_a_directory_behind() {
 /// Kill `roster sync --apply` at several points of a 20k-member first import: the
 /// directory is always either untouched or fully imported, never half-written.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn killing_the_process_during_a_sync_leaves_the_directory_whole() {
+async fn killing_the_process_during_a_sync_leaves_the_directory_whole_on_sqlite() {
+    killing_the_process_during_a_sync_leaves_the_directory_whole(Backend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn killing_the_process_during_a_sync_leaves_the_directory_whole_on_postgres() {
+    killing_the_process_during_a_sync_leaves_the_directory_whole(Backend::Postgres).await;
+}
+
+async fn killing_the_process_during_a_sync_leaves_the_directory_whole(backend: Backend) {
     let config = SandboxConfig {
         seed: 5,
         members: 20_000,
@@ -408,11 +480,14 @@ async fn killing_the_process_during_a_sync_leaves_the_directory_whole() {
         .unwrap();
     let token = sandbox.mint_token(&roster_sandbox::all_scopes());
     let url = sandbox.base_url();
+    let delays = [300u64, 900, 1600, 2400, 3500, 5000];
+    let mut dbs = Vec::new();
+    for _ in delays {
+        dbs.push(fresh_db(backend).await);
+    }
     let outcomes = blocking(move || {
         let mut outcomes = Vec::new();
-        for delay_ms in [300u64, 900, 1600, 2400, 3500, 5000] {
-            let dir = tempfile::tempdir().unwrap();
-            let db = dir.path().join("roster.db");
+        for (delay_ms, (_place, db)) in delays.into_iter().zip(dbs) {
             ok(roster(
                 &db,
                 DAY1,
@@ -425,9 +500,7 @@ async fn killing_the_process_during_a_sync_leaves_the_directory_whole() {
                     &token,
                 ],
             ));
-            let mut child = Command::new(env!("CARGO_BIN_EXE_roster"))
-                .arg("--db")
-                .arg(&db)
+            let mut child = command(&db)
                 .args(["--today", &DAY1.to_string(), "sync", "--apply", "--yes"])
                 .stdout(std::process::Stdio::null())
                 .stderr(std::process::Stdio::null())
