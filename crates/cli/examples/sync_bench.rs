@@ -1,14 +1,21 @@
 //! Sync benchmarks for docs/benchmarks.md.
 //!
 //! cargo run --release -p roster-cli --example sync_bench -- --members 100000 --runs 3
+//! cargo run --release -p roster-cli --example sync_bench -- --members 100000 --runs 3 \
+//!     --db postgres://postgres@127.0.0.1:55432/postgres
 //!
-//! For each run: a fresh SQLite directory, a first import from the in-process sandbox
-//! (fetch, plan, apply timed separately), then 1 % of members changed in the sandbox
+//! For each run: a fresh SQLite directory (or, with `--db postgres://…`, a fresh
+//! database `roster_bench_<pid>_<run>` created on that server and dropped after the
+//! run; the URL names any database on the server, for a role that may create them),
+//! a first import from the in-process sandbox (fetch, plan, apply timed
+//! separately), then 1 % of members changed in the sandbox
 //! and a daily sync, full and `--incremental`. Also planning alone with 1 % changed.
 //! Prints medians and peak RSS (VmHWM).
 
 use std::sync::Arc;
 use std::time::Instant;
+
+use sqlx::{AssertSqlSafe, Connection, PgConnection};
 
 use roster_core::guard::Trigger;
 use roster_core::plan::{PlanOptions, apply, plan};
@@ -17,6 +24,7 @@ use roster_justworks::auth::Credentials;
 use roster_justworks::{JustworksConfig, JustworksSource};
 use roster_sandbox::SandboxConfig;
 use roster_source::{FetchRequest, Source};
+use roster_store::Store;
 
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
@@ -28,6 +36,39 @@ fn arg(name: &str, default: usize) -> usize {
         .and_then(|i| args.get(i + 1))
         .and_then(|v| v.parse().ok())
         .unwrap_or(default)
+}
+
+fn arg_str(name: &str) -> Option<String> {
+    let args: Vec<String> = std::env::args().collect();
+    args.iter()
+        .position(|a| a == name)
+        .and_then(|i| args.get(i + 1))
+        .cloned()
+}
+
+/// `url` with its database (the path) replaced by `name`, query string kept.
+fn with_database(url: &str, name: &str) -> String {
+    let (base, query) = match url.split_once('?') {
+        Some((b, q)) => (b, Some(q)),
+        None => (url, None),
+    };
+    let authority_at = base.find("://").map_or(0, |i| i + 3);
+    let base = match base[authority_at..].find('/') {
+        Some(slash) => &base[..authority_at + slash],
+        None => base,
+    };
+    match query {
+        Some(q) => format!("{base}/{name}?{q}"),
+        None => format!("{base}/{name}"),
+    }
+}
+
+/// Run one statement on the server of `server_url` (CREATE / DROP DATABASE).
+async fn on_server(server_url: &str, sql: String) -> anyhow::Result<()> {
+    let mut conn = PgConnection::connect(server_url).await?;
+    sqlx::query(AssertSqlSafe(sql)).execute(&mut conn).await?;
+    conn.close().await?;
+    Ok(())
 }
 
 fn median(mut v: Vec<f64>) -> f64 {
@@ -59,6 +100,12 @@ fn secs(t: &Timings) -> [f64; 3] {
 async fn main() -> anyhow::Result<()> {
     let members = arg("--members", 100_000);
     let runs = arg("--runs", 3);
+    let pg_server = arg_str("--db");
+    if let Some(url) = &pg_server
+        && !roster_store_postgres::is_postgres_url(url)
+    {
+        anyhow::bail!("--db takes a postgres://… URL (SQLite is the default)");
+    }
     let today = jiff::civil::date(2026, 11, 23);
     let (mut first, mut daily, mut incr, mut planning) =
         (Vec::new(), Vec::new(), Vec::new(), Vec::new());
@@ -78,10 +125,23 @@ async fn main() -> anyhow::Result<()> {
         let config = JustworksConfig::with_base_url(url::Url::parse(&sandbox.base_url())?);
         let source = JustworksSource::new(config, Credentials::Static(token.into()))?;
         let dir = tempfile::tempdir()?;
-        let store = Arc::new(
-            roster_store_sqlite::SqliteStore::open(dir.path().join("bench.db").to_str().unwrap())
+        let pg_db = pg_server
+            .as_ref()
+            .map(|_| format!("roster_bench_{}_{run}", std::process::id()));
+        let store: Arc<dyn Store> = match (&pg_server, &pg_db) {
+            (Some(server), Some(name)) => {
+                on_server(server, format!("CREATE DATABASE {name}")).await?;
+                Arc::new(
+                    roster_store_postgres::PgStore::connect(&with_database(server, name)).await?,
+                )
+            }
+            _ => Arc::new(
+                roster_store_sqlite::SqliteStore::open(
+                    dir.path().join("bench.db").to_str().unwrap(),
+                )
                 .await?,
-        );
+            ),
+        };
         let cipher = Cipher::from_base64(&Cipher::generate_base64())?;
         let engine = Engine::open(store, Arc::new(FixedClock::on(today)), cipher, "bench").await?;
         let i = engine
@@ -197,9 +257,23 @@ async fn main() -> anyhow::Result<()> {
         assert!(p.counts.updated + p.counts.skipped >= members / 100);
         eprintln!("run {run}: planning alone {:.3} s", planning[run]);
         sandbox.shutdown().await?;
+        drop(engine);
+        if let (Some(server), Some(name)) = (&pg_server, &pg_db) {
+            // FORCE: ends the connections the store's pool may still hold.
+            on_server(
+                server,
+                format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"),
+            )
+            .await?;
+        }
     }
     let step = |k: usize| median(steps.iter().map(|s| s[k]).collect());
-    println!("members: {members}, runs: {runs}");
+    let backend = if pg_server.is_some() {
+        "postgres"
+    } else {
+        "sqlite"
+    };
+    println!("members: {members}, runs: {runs}, store: {backend}");
     println!(
         "first import total (median): {:.2} s  [fetch {:.2} s, load+plan {:.2} s, apply {:.2} s]",
         median(first),

@@ -22,6 +22,11 @@ pub async fn run(cli: Cli) -> Result<u8> {
     match cli.command {
         Command::Demo(args) => crate::demo::run(&db, args, cli.today).await,
         Command::Sandbox(args) => sandbox(args, cli.today).await,
+        c @ (Command::Serve(_) | Command::DefaultConfig | Command::Openapi | Command::Admin(_)) => {
+            crate::serve_cmd::run(&db, c, cli.today, &cli.log, json).await
+        }
+        Command::Worker(args) => crate::worker_cmd::worker(&db, args, cli.today, json).await,
+        Command::MigrateStore(args) => crate::migrate_cmd::migrate_store(args, json).await,
         Command::Connect(crate::ConnectCommand::Justworks(args)) => {
             let engine = ctx::open_engine(&db, ctx::clock(cli.today)).await?;
             connect_justworks(&engine, args, json).await
@@ -50,7 +55,17 @@ async fn dispatch(engine: &Arc<Engine>, command: Command, json: bool) -> Result<
             Ok(exit::OK)
         }
         Command::Integrations(a) => integrations(engine, a, json).await,
-        Command::Demo(_) | Command::Sandbox(_) | Command::Connect(_) => {
+        Command::Autosync(a) => crate::worker_cmd::autosync(engine, a, json).await,
+        Command::Notify(a) => crate::worker_cmd::notify(engine, a, json).await,
+        Command::Demo(_)
+        | Command::Sandbox(_)
+        | Command::Connect(_)
+        | Command::Worker(_)
+        | Command::MigrateStore(_)
+        | Command::Serve(_)
+        | Command::DefaultConfig
+        | Command::Openapi
+        | Command::Admin(_) => {
             unreachable!("handled in run")
         }
     }

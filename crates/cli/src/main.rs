@@ -8,9 +8,12 @@ mod commands;
 mod csv_cmd;
 mod ctx;
 mod demo;
+mod migrate_cmd;
 mod progress;
 mod review;
+mod serve_cmd;
 mod wiring;
+mod worker_cmd;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -100,6 +103,24 @@ pub enum Command {
     Tick,
     /// List or delete integrations.
     Integrations(IntegrationsArgs),
+    /// Serve the REST API (and /healthz, /readyz, /metrics) until Ctrl-C or SIGTERM.
+    Serve(serve_cmd::ServeArgs),
+    /// Print a commented example configuration for `roster serve`.
+    DefaultConfig,
+    /// Print the API's OpenAPI document (`roster openapi > openapi.json`).
+    Openapi,
+    /// Bootstrap access: web users and API tokens.
+    #[command(subcommand)]
+    Admin(serve_cmd::AdminCommand),
+    /// Run due auto-syncs and end dates, and deliver notifications, until stopped.
+    Worker(worker_cmd::WorkerArgs),
+    /// Auto-sync: on (daily, weekly, monthly at a local time), off, pause, resume, status.
+    Autosync(worker_cmd::AutosyncArgs),
+    /// Notification channels (webhooks, admin email) and the delivery log.
+    Notify(worker_cmd::NotifyArgs),
+    /// Move a directory with its history from SQLite to PostgreSQL, verified by
+    /// row counts and checksums (stop every roster using the source first).
+    MigrateStore(migrate_cmd::MigrateStoreArgs),
 }
 
 #[derive(Args, Debug)]
@@ -392,13 +413,17 @@ fn code_of(e: &anyhow::Error) -> u8 {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    // `roster serve` sets up its own logging from its configuration.
+    let serving = matches!(cli.command, Command::Serve(_));
     let filter = tracing_subscriber::EnvFilter::try_new(&cli.log)
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
-    tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .with_target(false)
-        .init();
+    if !serving {
+        tracing_subscriber::fmt()
+            .with_env_filter(filter)
+            .with_writer(std::io::stderr)
+            .with_target(false)
+            .init();
+    }
     let rt = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

@@ -3,52 +3,12 @@
 //! preview.
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
-use jiff::civil::{Date, date};
+mod common;
+
+use common::{DAY1, blocking, ok, roster, user, users};
 use roster_sandbox::{RunningSandbox, SandboxConfig};
 use serde_json::Value;
-
-const DAY1: Date = date(2026, 11, 23);
-
-struct Run {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
-fn roster(db: &Path, today: Date, args: &[&str]) -> Run {
-    let out = Command::new(env!("CARGO_BIN_EXE_roster"))
-        .arg("--db")
-        .arg(db)
-        .arg("--today")
-        .arg(today.to_string())
-        .args(args)
-        .env_remove("ROSTER_SECRET_KEY")
-        .output()
-        .expect("run roster");
-    Run {
-        code: out.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    }
-}
-
-fn ok(r: Run) -> Run {
-    assert_eq!(r.code, 0, "stdout:\n{}\nstderr:\n{}", r.stdout, r.stderr);
-    r
-}
-
-fn users(db: &Path, today: Date) -> Vec<Value> {
-    let r = ok(roster(db, today, &["--json", "users", "--all"]));
-    serde_json::from_str::<Vec<Value>>(&r.stdout).expect("users --json is a JSON array")
-}
-
-fn user<'a>(list: &'a [Value], id: &str) -> &'a Value {
-    list.iter()
-        .find(|u| u["employee_id"] == id)
-        .unwrap_or_else(|| panic!("no user {id}"))
-}
 
 fn last_import(db: &Path) -> Value {
     let r = ok(roster(db, DAY1, &["--json", "imports", "--limit", "1"]));
@@ -108,10 +68,6 @@ async fn company(members: usize) -> (RunningSandbox, tempfile::TempDir, PathBuf)
         ],
     ));
     (sandbox, dir, db)
-}
-
-async fn blocking<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> T {
-    tokio::task::spawn_blocking(f).await.unwrap()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

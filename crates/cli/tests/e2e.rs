@@ -3,66 +3,13 @@
 //! scenarios run twice: on an SQLite file and on a PostgreSQL database of their own
 //! (the server named by `ROSTER_TEST_POSTGRES_URL`; `.ci/run` starts one).
 
-use std::process::Command;
+mod common;
 
-use jiff::civil::{Date, date};
+use common::{DAY1, blocking, command, ok, roster, user, users};
+use jiff::civil::date;
 use roster_sandbox::{Faults, NameChange, RunningSandbox, SandboxConfig};
 use roster_store_postgres::testing::TestDb;
 use serde_json::Value;
-
-const DAY1: Date = date(2026, 11, 23);
-
-struct Run {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
-/// The key a PostgreSQL directory's credentials are encrypted with (SQLite keeps a
-/// key file next to the database instead).
-const PG_SECRET_KEY: &str = "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=";
-
-/// `roster --db DB` with the secret key a PostgreSQL URL needs.
-fn command(db: &str) -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_roster"));
-    c.arg("--db").arg(db);
-    if db.starts_with("postgres") {
-        c.env("ROSTER_SECRET_KEY", PG_SECRET_KEY);
-    } else {
-        c.env_remove("ROSTER_SECRET_KEY");
-    }
-    c
-}
-
-fn roster(db: &str, today: Date, args: &[&str]) -> Run {
-    let out = command(db)
-        .arg("--today")
-        .arg(today.to_string())
-        .args(args)
-        .output()
-        .expect("run roster");
-    Run {
-        code: out.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    }
-}
-
-fn ok(r: Run) -> Run {
-    assert_eq!(r.code, 0, "stdout:\n{}\nstderr:\n{}", r.stdout, r.stderr);
-    r
-}
-
-fn users(db: &str, today: Date) -> Vec<Value> {
-    let r = ok(roster(db, today, &["--json", "users", "--all"]));
-    serde_json::from_str::<Vec<Value>>(&r.stdout).expect("users --json is a JSON array")
-}
-
-fn user<'a>(list: &'a [Value], id: &str) -> &'a Value {
-    list.iter()
-        .find(|u| u["employee_id"] == id)
-        .unwrap_or_else(|| panic!("no user {id}"))
-}
 
 #[derive(Clone, Copy, Debug)]
 enum Backend {
@@ -73,7 +20,7 @@ enum Backend {
 /// A directory database for one test, removed when dropped.
 enum Place {
     File(#[allow(dead_code)] tempfile::TempDir),
-    Postgres(#[allow(dead_code)] TestDb),
+    Postgres(#[allow(dead_code)] Box<TestDb>),
 }
 
 /// A fresh, empty directory database on `backend`, and its `--db` argument.
@@ -87,7 +34,7 @@ async fn fresh_db(backend: Backend) -> (Place, String) {
         Backend::Postgres => {
             let db = TestDb::create().await;
             let url = db.url().to_string();
-            (Place::Postgres(db), url)
+            (Place::Postgres(Box::new(db)), url)
         }
     }
 }
@@ -139,10 +86,6 @@ fn plain_members(s: &RunningSandbox) -> Vec<String> {
         .collect()
 }
 
-async fn blocking<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> T {
-    tokio::task::spawn_blocking(f).await.unwrap()
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn several_days_of_a_company_on_sqlite() {
     several_days_of_a_company(Backend::Sqlite).await;
@@ -170,13 +113,7 @@ async fn several_days_of_a_company(backend: Backend) {
         let applied = ok(roster(
             &db2,
             DAY1,
-            &[
-                "sync",
-                "--apply",
-                "--yes",
-                "--out",
-                &plan_csv2,
-            ],
+            &["sync", "--apply", "--yes", "--out", &plan_csv2],
         ));
         (setup, before, review, applied, users(&db2, DAY1))
     })

@@ -10,6 +10,7 @@ pub mod member;
 pub mod normalise;
 pub mod plan;
 pub mod rollback;
+pub mod schedule;
 pub mod settings;
 
 pub use employee::Employee;

@@ -212,6 +212,23 @@ impl Engine {
         })
     }
 
+    /// The engine of an existing account, by id (a server serving many accounts; the
+    /// store checks the account on every call).
+    pub fn for_account(
+        store: Arc<dyn Store>,
+        clock: Arc<dyn Clock>,
+        cipher: Cipher,
+        account: AccountId,
+    ) -> Self {
+        Self {
+            store,
+            clock,
+            cipher,
+            account,
+            lease: LEASE,
+        }
+    }
+
     /// Another sync-lock lease than [`LEASE`] (tests, operators).
     pub fn with_lease(mut self, lease: jiff::SignedDuration) -> Self {
         self.lease = lease;
@@ -228,6 +245,10 @@ impl Engine {
 
     pub fn clock(&self) -> &Arc<dyn Clock> {
         &self.clock
+    }
+
+    pub(crate) fn cipher(&self) -> &Cipher {
+        &self.cipher
     }
 
     /// Today for this account (the time zone of the first integration's settings).
@@ -394,20 +415,37 @@ impl Engine {
             let lease = self.lease;
             let every = lease.unsigned_abs() / 6;
             tokio::spawn(async move {
+                // SQLite cannot renew while this sync's own apply transaction holds the
+                // database (nor can anyone else take the lock then), so a failed renewal
+                // is only worth a warning once half the lease has gone by without one,
+                // or when someone else holds the lock.
+                let mut renewed = std::time::Instant::now();
                 loop {
                     tokio::time::sleep(every).await;
                     let until = Timestamp::now()
                         .saturating_add(lease)
                         .unwrap_or(Timestamp::MAX);
-                    if let Err(e) = store.lock_sync(account, id, &holder, until).await {
-                        tracing::warn!(integration = id, error = %e, "could not renew the sync lock");
+                    match store.lock_sync(account, id, &holder, until).await {
+                        Ok(()) => renewed = std::time::Instant::now(),
+                        Err(e @ StoreError::SyncRunning(_)) => {
+                            tracing::warn!(integration = id, error = %e, "the sync lock was taken over");
+                        }
+                        Err(e) if renewed.elapsed() < lease.unsigned_abs() / 2 => {
+                            tracing::debug!(integration = id, error = %e, "sync lock renewal will be retried");
+                        }
+                        Err(e) => {
+                            tracing::warn!(integration = id, error = %e, "could not renew the sync lock");
+                        }
                     }
                 }
             })
         });
+        // Stopped when the sync ends, and also when the sync's future is dropped (a
+        // worker shutting down or aborted): a dropped sync must not renew forever.
+        let renew = renew.map(AbortOnDrop);
         let result = self.sync_locked(&integration, source, &opts, trigger).await;
         if let Some(task) = renew {
-            task.abort();
+            task.0.abort();
         }
         if opts.apply {
             // A failed unlock leaves a lease that expires; the sync's result stands.
@@ -765,7 +803,7 @@ impl Engine {
         Ok(self.store.write(self.account, changeset).await?)
     }
 
-    async fn record_failure(
+    pub(crate) async fn record_failure(
         &self,
         integration: &Integration,
         trigger: Trigger,
@@ -1100,6 +1138,15 @@ impl Engine {
     /// Keys of employees, for callers that only hold IDs.
     pub async fn employee(&self, key: EmployeeKey) -> Result<Option<Employee>> {
         Ok(self.store.employee(self.account, key).await?)
+    }
+}
+
+/// A task aborted when this handle is dropped.
+struct AbortOnDrop(tokio::task::JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
     }
 }
 

@@ -3,10 +3,13 @@
 //! fetch, plan, guard, apply, record. No rules of its own: those live in
 //! `roster-core`; this crate sequences them and records what happened.
 
+pub mod autosync;
 pub mod clock;
 pub mod crypto;
 mod engine;
 mod import;
+pub mod notify;
+pub mod worker;
 
 pub use clock::{Clock, FixedClock, SystemClock};
 pub use crypto::{Cipher, CryptoError};

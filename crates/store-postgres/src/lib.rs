@@ -21,8 +21,10 @@
 //! employee keys come from a sequence; the sync lock is one `INSERT … ON CONFLICT`
 //! statement, safe between processes.
 
+mod access;
 mod codec;
 mod copy;
+mod jobs;
 mod schema;
 #[cfg(feature = "testing")]
 pub mod testing;
@@ -81,7 +83,10 @@ impl PgStore {
         // The URL may carry a password: errors name neither the URL nor its parts.
         let options = PgConnectOptions::from_str(url)
             .map_err(|_| StoreError::Database("the PostgreSQL URL is not valid".into()))?
-            .application_name("roster");
+            .application_name("roster")
+            // Bulk writes of a large company take seconds by design: slow statements
+            // are for debugging, not a warning on every first import.
+            .log_slow_statements(log::LevelFilter::Debug, std::time::Duration::from_secs(1));
         // One plain connection first: a pool retries a refused connection until its
         // acquire timeout and then reports only that it timed out; this reports the
         // cause at once.

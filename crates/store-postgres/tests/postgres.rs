@@ -356,12 +356,20 @@ async fn every_table_is_scoped_by_account() {
     assert_eq!(
         tables,
         [
+            "api_tokens",
+            "deliveries",
             "employees",
             "import_entries",
             "imports",
             "integrations",
+            "jobs",
+            "notification_channels",
+            "oauth_states",
             "outbox",
-            "sync_locks"
+            "sessions",
+            "sync_locks",
+            "sync_reviews",
+            "users"
         ]
     );
     for table in &tables {

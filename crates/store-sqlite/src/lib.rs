@@ -15,7 +15,9 @@
 //!   `employee_id: None → <its ID at creation>` flagged `created`.
 //! - [`Store::outbox`] lists undelivered messages, oldest first.
 
+mod access;
 mod codec;
+mod jobs;
 mod schema;
 mod write;
 
@@ -36,7 +38,7 @@ use roster_store::{
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteRow, SqliteSynchronous,
 };
-use sqlx::{AssertSqlSafe, SqlitePool};
+use sqlx::{AssertSqlSafe, ConnectOptions, SqlitePool};
 
 use codec::{
     col, db, employee_from_json, employee_json, employee_outline_json, from_json, parse_opt_ts,
@@ -101,7 +103,10 @@ impl SqliteStore {
                     .busy_timeout(Duration::from_secs(5))
                     .pragma("cache_size", "-65536")
                     .pragma("temp_store", "memory")
-                    .row_buffer_size(1024);
+                    .row_buffer_size(1024)
+                    // Bulk writes of a large company take seconds by design: slow
+                    // statements are for debugging, not a warning on every first import.
+                    .log_slow_statements(log::LevelFilter::Debug, Duration::from_secs(1));
                 SqlitePoolOptions::new()
                     .max_connections(MAX_CONNECTIONS)
                     .connect_with(options)

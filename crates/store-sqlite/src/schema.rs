@@ -15,8 +15,11 @@ use sqlx::migrate::{Migration, MigrationType, Migrator};
 use crate::codec::db;
 
 /// `(version, description, sql)`, oldest first. Append only.
-pub(crate) const MIGRATIONS: &[(i64, &str, &str)] =
-    &[(1, "init", include_str!("../migrations/0001_init.sql"))];
+pub(crate) const MIGRATIONS: &[(i64, &str, &str)] = &[
+    (1, "init", include_str!("../migrations/0001_init.sql")),
+    (2, "access", include_str!("../migrations/0002_access.sql")),
+    (3, "jobs", include_str!("../migrations/0003_jobs.sql")),
+];
 
 /// The newest schema version this build knows.
 pub fn supported_version() -> i64 {

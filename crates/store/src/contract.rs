@@ -29,6 +29,12 @@
 //!   directory (exactly what was written while nothing changed it since); for entries
 //!   that were not applied, `after` as recorded.
 
+mod access;
+mod jobs;
+
+pub use access::*;
+pub use jobs::*;
+
 use std::collections::{BTreeMap, BTreeSet};
 
 use jiff::civil::date;
@@ -73,6 +79,16 @@ macro_rules! store_contract_tests {
             lock_sync_excludes_other_holders,
             expired_lock_is_taken_over,
             imports_list_newest_first_with_counts,
+            jobs_claim_lease_and_expiry,
+            jobs_lease_is_renewed,
+            jobs_paused_disabled_and_postponed,
+            jobs_and_channels_are_scoped_by_account,
+            outbox_delivery_state,
+            access_tokens_round_trip,
+            access_users_and_sessions,
+            access_reviews_close_once,
+            access_oauth_state_taken_once,
+            access_is_scoped_by_account,
         );
     };
 }

@@ -7,7 +7,9 @@
 //! [`Store::write`], one transaction per [`Changeset`]: a changeset is applied whole
 //! or not at all.
 
+pub mod access;
 pub mod contract;
+pub mod jobs;
 
 use async_trait::async_trait;
 use jiff::Timestamp;
@@ -17,6 +19,9 @@ use roster_core::plan::{Counts, Rule};
 use roster_core::rollback::RecordedChange;
 use roster_core::settings::Settings;
 use serde::{Deserialize, Serialize};
+
+pub use access::AccessStore;
+pub use jobs::JobStore;
 
 pub type AccountId = i64;
 pub type IntegrationId = i64;
@@ -303,8 +308,10 @@ pub struct EmployeeQuery {
     pub offset: usize,
 }
 
+/// The store. Scheduled jobs and notification delivery are [`JobStore`]'s; access
+/// control and the server's state between requests are [`AccessStore`]'s.
 #[async_trait]
-pub trait Store: Send + Sync {
+pub trait Store: JobStore + AccessStore + Send + Sync {
     /// The account with this name, created if missing.
     async fn ensure_account(&self, name: &str) -> Result<AccountId>;
 

@@ -1,0 +1,291 @@
+//! `roster serve`, `roster default-config`, `roster openapi` and `roster admin`
+//! (bootstrap web users and API tokens). The server itself is `roster-server`.
+
+use std::io::{BufRead, IsTerminal};
+use std::path::PathBuf;
+
+use anyhow::{Context, Result, anyhow, bail};
+use clap::{Args, Subcommand};
+use roster_server::config::Layer;
+use roster_server::{AppState, ServerConfig};
+use roster_store::access::{NewApiToken, Role};
+
+use crate::ctx::{self, DbPath};
+use crate::{Command, exit};
+
+#[derive(Args, Debug)]
+pub struct ServeArgs {
+    /// Address to listen on (default 127.0.0.1:8080).
+    #[arg(long)]
+    pub listen: Option<String>,
+    /// A TOML configuration file (`roster default-config` prints an example).
+    #[arg(long)]
+    pub config: Option<PathBuf>,
+    /// How browsers reach this server (for the OAuth redirect), e.g. https://roster.example.com.
+    #[arg(long)]
+    pub public_url: Option<String>,
+    /// Mark the session cookie Secure (serve behind HTTPS).
+    #[arg(long)]
+    pub secure_cookies: bool,
+    /// Do not run the embedded worker (auto-syncs, end dates, notifications): run
+    /// `roster worker` processes beside the servers instead (docs/deploy.md).
+    #[arg(long)]
+    pub no_worker: bool,
+    /// SMTP server for admin email from the embedded worker (as `roster worker --smtp-url`).
+    #[arg(long, env = "ROSTER_SMTP_URL", hide_env_values = true)]
+    pub smtp_url: Option<String>,
+    /// The sender of admin email, e.g. "Roster <roster@example.com>".
+    #[arg(long, env = "ROSTER_SMTP_FROM")]
+    pub smtp_from: Option<String>,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum AdminCommand {
+    /// Create a web user (signs in to the API and the web UI with email and password).
+    CreateUser {
+        #[arg(long)]
+        email: String,
+        /// account_admin, employee_data_admin or viewer.
+        #[arg(long)]
+        role: String,
+        /// Read the password from the first line of standard input (otherwise a random
+        /// one is generated and printed once).
+        #[arg(long)]
+        password_stdin: bool,
+        /// The account (default: the embedded one).
+        #[arg(long, default_value = ctx::ACCOUNT)]
+        account: String,
+    },
+    /// Create an API token; it is printed once (only its digest is stored).
+    CreateToken {
+        /// account_admin, employee_data_admin or viewer.
+        #[arg(long)]
+        role: String,
+        #[arg(long, default_value = "admin")]
+        name: String,
+        #[arg(long, default_value = ctx::ACCOUNT)]
+        account: String,
+    },
+}
+
+/// The `--db` the CLI got, unless it is the default (then the config file may say).
+fn db_layer(db: &DbPath) -> Option<String> {
+    (db.0 != "roster.db").then(|| db.0.clone())
+}
+
+fn role(s: &str) -> Result<Role> {
+    Role::parse(s.trim())
+        .ok_or_else(|| anyhow!("--role must be account_admin, employee_data_admin or viewer"))
+}
+
+pub async fn run(
+    db: &DbPath,
+    command: Command,
+    today: Option<jiff::civil::Date>,
+    log: &str,
+    json: bool,
+) -> Result<u8> {
+    match command {
+        Command::Serve(args) => serve(db, args, today, log).await,
+        Command::DefaultConfig => {
+            print!("{}", roster_server::DEFAULT_CONFIG);
+            Ok(exit::OK)
+        }
+        Command::Openapi => {
+            print!("{}", roster_server::openapi_json());
+            Ok(exit::OK)
+        }
+        Command::Admin(cmd) => admin(db, cmd, today, json).await,
+        _ => Err(anyhow!("not a server command")),
+    }
+}
+
+async fn serve(
+    db: &DbPath,
+    args: ServeArgs,
+    today: Option<jiff::civil::Date>,
+    log: &str,
+) -> Result<u8> {
+    let mut layers = Vec::new();
+    if let Some(path) = &args.config {
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("while reading {}", path.display()))?;
+        layers.push((
+            "config file",
+            Layer::from_toml(&text).with_context(|| format!("in {}", path.display()))?,
+        ));
+    }
+    layers.push(("environment", Layer::from_env(|k| std::env::var(k).ok())?));
+    layers.push((
+        "flags",
+        Layer {
+            listen: args.listen.clone(),
+            db: db_layer(db),
+            log: (log != "warn").then(|| log.to_string()),
+            public_url: args.public_url.clone(),
+            secure_cookies: args.secure_cookies.then_some(true),
+            ..Layer::default()
+        },
+    ));
+    let config = ServerConfig::resolve(&layers)?;
+    // `main` leaves logging to us for `serve`, so that the configured level applies.
+    let filter = tracing_subscriber::EnvFilter::try_new(&config.log)
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_target(false)
+        .try_init();
+    let db = DbPath(config.db.clone());
+    let store = ctx::open_store(&db).await?;
+    let cipher = ctx::cipher(&db)?;
+    let mut state = AppState::new(store, ctx::clock(today), cipher, config.clone());
+    if let Some(handle) = roster_server::metrics::install() {
+        state = state.with_metrics(handle);
+    }
+    // The embedded worker runs what is due from the same database (the jobs table,
+    // claimed with leases: any number of servers and workers may share it).
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let worker = if args.no_worker {
+        None
+    } else {
+        let notifiers = crate::wiring::notifiers(&crate::wiring::EmailSettings {
+            smtp_url: args.smtp_url.clone(),
+            from: args.smtp_from.clone(),
+            public_url: Some(config.public_url.clone()),
+        })?;
+        let worker = roster_engine::worker::Worker::new(
+            state.store.clone(),
+            state.clock.clone(),
+            state.cipher.clone(),
+            std::sync::Arc::new(crate::wiring::JustworksSources),
+            std::sync::Arc::new(notifiers),
+            roster_engine::worker::WorkerConfig::default(),
+        );
+        let mut stopped = stopped.clone();
+        Some(tokio::spawn(async move {
+            worker
+                .run(async move {
+                    let _ = stopped.wait_for(|s| *s).await;
+                })
+                .await;
+        }))
+    };
+    let listener = tokio::net::TcpListener::bind(config.listen)
+        .await
+        .with_context(|| format!("while listening on {}", config.listen))?;
+    eprintln!(
+        "roster serve: http://{} (web UI at /, API under /api/v1, OpenAPI at /api/v1/openapi.json){}; Ctrl-C stops",
+        listener.local_addr().unwrap_or(config.listen),
+        if worker.is_some() {
+            ", with a worker"
+        } else {
+            ""
+        }
+    );
+    let shutdown = async move {
+        roster_server::shutdown_signal().await;
+        let _ = stop.send(true);
+    };
+    roster_server::serve_on(listener, state, shutdown).await?;
+    if let Some(worker) = worker {
+        // The worker finishes the job it is running, then stops.
+        let _ = worker.await;
+    }
+    Ok(exit::OK)
+}
+
+async fn admin(
+    db: &DbPath,
+    cmd: AdminCommand,
+    today: Option<jiff::civil::Date>,
+    json: bool,
+) -> Result<u8> {
+    let store = ctx::open_store(db).await?;
+    let now = ctx::clock(today).now();
+    match cmd {
+        AdminCommand::CreateUser {
+            email,
+            role: r,
+            password_stdin,
+            account,
+        } => {
+            let role = role(&r)?;
+            if !roster_core::normalise::valid_email(email.trim()) {
+                bail!("--email is not a valid email address");
+            }
+            let (password, generated) = if password_stdin {
+                let mut line = String::new();
+                std::io::stdin()
+                    .lock()
+                    .read_line(&mut line)
+                    .context("while reading the password from standard input")?;
+                (line.trim_end_matches(['\r', '\n']).to_string(), false)
+            } else {
+                (roster_server::auth::random_secret(), true)
+            };
+            if password_stdin && std::io::stdin().is_terminal() {
+                eprintln!("(the password was echoed; prefer piping it in)");
+            }
+            let hash = roster_server::auth::hash_password(&password)?;
+            let account = store.ensure_account(&account).await?;
+            let user = store
+                .create_user(roster_store::access::NewUser {
+                    account_id: account,
+                    email: email.trim().to_string(),
+                    role,
+                    password_hash: hash,
+                    created_at: now,
+                })
+                .await
+                .map_err(|e| match e {
+                    roster_store::StoreError::Conflict(_) => {
+                        anyhow!("a web user with this email already exists")
+                    }
+                    other => other.into(),
+                })?;
+            if json {
+                crate::commands::print_json(&serde_json::json!({
+                    "id": user.id, "account_id": account, "role": role.as_str(),
+                    "password": generated.then_some(&password),
+                }))?;
+            } else {
+                println!("Created web user {} ({}).", user.id, role.as_str());
+                if generated {
+                    println!("Password (shown once): {password}");
+                }
+            }
+        }
+        AdminCommand::CreateToken {
+            role: r,
+            name,
+            account,
+        } => {
+            let role = role(&r)?;
+            let account = store.ensure_account(&account).await?;
+            let token = roster_server::auth::new_api_token();
+            let t = store
+                .create_api_token(NewApiToken {
+                    account_id: account,
+                    name,
+                    role,
+                    digest: roster_server::auth::digest(&token),
+                    created_at: now,
+                })
+                .await?;
+            if json {
+                crate::commands::print_json(&serde_json::json!({
+                    "id": t.id, "account_id": account, "role": role.as_str(), "token": token,
+                }))?;
+            } else {
+                println!(
+                    "Created API token {} ({}). It is shown once; keep it secret:",
+                    t.id,
+                    role.as_str()
+                );
+                println!("{token}");
+            }
+        }
+    }
+    Ok(exit::OK)
+}

@@ -1,0 +1,404 @@
+//! `roster worker` (the scheduler's loop), `roster autosync` (an integration's
+//! schedule) and `roster notify` (webhooks and admin email). The loop itself is
+//! `roster_engine::worker::Worker`; this wires the store, the Justworks sources and
+//! the notifiers, and prints.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::{Context, Result, bail};
+use clap::{Args, Subcommand};
+use roster_engine::Engine;
+use roster_engine::autosync::AutoSyncState;
+use roster_engine::notify::Notifier;
+use roster_engine::worker::{PassReport, Worker, WorkerConfig};
+use roster_store::jobs::{Job, JobKind};
+use secrecy::SecretString;
+
+use crate::commands::print_json;
+use crate::ctx::{self, DbPath};
+use crate::{exit, wiring};
+
+#[derive(Args, Debug)]
+pub struct WorkerArgs {
+    /// One pass (run what is due, deliver notifications) and exit.
+    #[arg(long)]
+    pub once: bool,
+    /// Seconds between passes when nothing is due.
+    #[arg(long, default_value_t = 15)]
+    pub poll_secs: u64,
+    /// Seconds a claimed job is leased (renewed while it runs; a crashed worker's
+    /// job is taken over after it).
+    #[arg(long, default_value_t = 120)]
+    pub lease_secs: u64,
+    /// This worker's name in leases (default: roster-<random>).
+    #[arg(long)]
+    pub id: Option<String>,
+    /// SMTP server for admin email: smtp://host:25, smtp://host:587?tls=required,
+    /// smtps://user:password@host:465.
+    #[arg(long, env = "ROSTER_SMTP_URL", hide_env_values = true)]
+    pub smtp_url: Option<String>,
+    /// The sender of admin email, e.g. "Roster <roster@example.com>".
+    #[arg(long, env = "ROSTER_SMTP_FROM")]
+    pub smtp_from: Option<String>,
+    /// Base URL of the admin UI, for links to imports in email.
+    #[arg(long, env = "ROSTER_PUBLIC_URL")]
+    pub public_url: Option<String>,
+}
+
+#[derive(Args, Debug)]
+pub struct AutosyncArgs {
+    #[command(flatten)]
+    pub integration: crate::IntegrationArg,
+    #[command(subcommand)]
+    pub action: Option<AutosyncAction>,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum AutosyncAction {
+    /// Show every auto-sync and the daily end-date job (the default).
+    Status,
+    /// Switch auto-sync on (or change its schedule). Needs an active integration.
+    On {
+        /// daily, weekly or monthly.
+        #[arg(long)]
+        frequency: String,
+        /// Local time, HH:MM (24-hour).
+        #[arg(long)]
+        at: String,
+        /// IANA time zone (default: the integration's `timezone` setting).
+        #[arg(long)]
+        tz: Option<String>,
+        /// For weekly: mon, tue, wed, thu, fri, sat, sun.
+        #[arg(long)]
+        weekday: Option<String>,
+        /// For monthly: 1–31 (the last day of shorter months).
+        #[arg(long)]
+        day: Option<i64>,
+    },
+    /// Switch auto-sync off.
+    Off,
+    /// Pause: keep the schedule, run nothing until resumed.
+    Pause,
+    /// Resume at the next scheduled time.
+    Resume,
+    /// Run it at the next worker pass.
+    Now,
+}
+
+#[derive(Args, Debug)]
+pub struct NotifyArgs {
+    #[command(subcommand)]
+    pub action: Option<NotifyAction>,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum NotifyAction {
+    /// List channels (the default).
+    List,
+    /// Send events to a webhook, signed with HMAC-SHA256 (the secret is shown once).
+    AddWebhook {
+        url: String,
+        /// Read the signing secret from this file (default: a random one).
+        #[arg(long)]
+        secret_file: Option<std::path::PathBuf>,
+        /// Only these events (repeatable): sync.applied, sync.held, sync.blocked,
+        /// sync.failed, or * for all (default: those four).
+        #[arg(long = "event")]
+        events: Vec<String>,
+    },
+    /// Email an admin (needs `roster worker --smtp-url`).
+    AddEmail {
+        address: String,
+        #[arg(long = "event")]
+        events: Vec<String>,
+    },
+    /// Remove a channel.
+    Remove { id: i64 },
+    /// Recent notifications with their delivery state.
+    Log {
+        #[arg(long, default_value_t = 20)]
+        limit: usize,
+    },
+}
+
+fn notifier(a: &WorkerArgs) -> Result<roster_notify::Notifiers> {
+    Ok(wiring::notifiers(&wiring::EmailSettings {
+        smtp_url: a.smtp_url.clone(),
+        from: a.smtp_from.clone(),
+        public_url: a.public_url.clone(),
+    })?)
+}
+
+pub async fn worker(
+    db: &DbPath,
+    a: WorkerArgs,
+    today: Option<jiff::civil::Date>,
+    json: bool,
+) -> Result<u8> {
+    let store = ctx::open_store(db).await?;
+    let cipher = ctx::cipher(db)?;
+    let mut config = WorkerConfig {
+        poll: Duration::from_secs(a.poll_secs.max(1)),
+        job_lease: jiff::SignedDuration::from_secs(a.lease_secs.max(10) as i64),
+        ..WorkerConfig::default()
+    };
+    if let Some(id) = &a.id {
+        config.id = id.clone();
+    }
+    let notifier: Arc<dyn Notifier> = Arc::new(notifier(&a)?);
+    let worker = Worker::new(
+        store,
+        ctx::clock(today),
+        cipher,
+        Arc::new(wiring::JustworksSources),
+        notifier,
+        config,
+    );
+    if a.once {
+        let report = worker.run_once().await?;
+        print_report(&report, json)?;
+        return Ok(exit::OK);
+    }
+    eprintln!(
+        "roster worker {} running (every {} s when idle); Ctrl-C or SIGTERM stops it after the running job",
+        worker.config().id,
+        worker.config().poll.as_secs()
+    );
+    worker.run(shutdown_signal()).await;
+    Ok(exit::OK)
+}
+
+/// Ctrl-C or SIGTERM.
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {}
+        () = term => {}
+    }
+}
+
+fn print_report(r: &PassReport, json: bool) -> Result<()> {
+    if json {
+        return print_json(r);
+    }
+    if r.jobs.is_empty() {
+        println!("Nothing due.");
+    }
+    for j in &r.jobs {
+        let what = match (j.kind, j.integration_id) {
+            (JobKind::Sync, Some(i)) => format!("auto-sync of integration {i}"),
+            (JobKind::Sync, None) => "auto-sync".to_string(),
+            (JobKind::Tick, _) => "end dates".to_string(),
+        };
+        let import = j
+            .import_id
+            .map(|i| format!(" (import {i})"))
+            .unwrap_or_default();
+        println!(
+            "account {}: {what}: {}{import}",
+            j.account_id,
+            j.status.replace('_', " ")
+        );
+    }
+    let d = &r.delivery;
+    if d.delivered + d.retried + d.failed > 0 {
+        println!(
+            "Notifications: {} delivered, {} to retry, {} given up.",
+            d.delivered, d.retried, d.failed
+        );
+    }
+    Ok(())
+}
+
+fn job_line(j: &Job) -> String {
+    let what = match j.kind {
+        JobKind::Sync => format!(
+            "integration {}",
+            j.integration_id.map(|i| i.to_string()).unwrap_or_default()
+        ),
+        JobKind::Tick => "end dates".to_string(),
+    };
+    format!(
+        "{what:<16} {:<7} {:<40} next: {:<22} runs: {}  last: {}",
+        AutoSyncState::of(Some(j)).as_str(),
+        j.schedule.describe(),
+        j.next_run_at
+            .map(|t| t.to_string())
+            .unwrap_or_else(|| "—".into()),
+        j.runs,
+        match (&j.last_status, j.last_run_at) {
+            (Some(s), Some(t)) => format!("{s} at {t}"),
+            _ => "never".into(),
+        }
+    )
+}
+
+pub async fn autosync(engine: &Arc<Engine>, a: AutosyncArgs, json: bool) -> Result<u8> {
+    let action = a.action.unwrap_or(AutosyncAction::Status);
+    if let AutosyncAction::Status = action {
+        let jobs = engine.jobs().await?;
+        if json {
+            return print_json(&jobs).map(|_| exit::OK);
+        }
+        if jobs.is_empty() {
+            println!("Auto-sync is off (`roster autosync on --frequency daily --at 02:00`).");
+        }
+        for j in &jobs {
+            println!("{}", job_line(j));
+        }
+        return Ok(exit::OK);
+    }
+    let i = engine.integration(a.integration.integration).await?;
+    let job = match action {
+        AutosyncAction::On {
+            frequency,
+            at,
+            tz,
+            weekday,
+            day,
+        } => {
+            use roster_core::schedule::{Frequency, Schedule, parse_time};
+            let schedule = Schedule {
+                frequency: Frequency::parse(&frequency, weekday.as_deref(), day)?,
+                at: parse_time(&at)?,
+                timezone: tz.unwrap_or_else(|| i.settings.timezone.clone()),
+            };
+            Some(engine.enable_autosync(i.id, schedule).await?)
+        }
+        AutosyncAction::Off => engine.disable_autosync(i.id).await?,
+        AutosyncAction::Pause => Some(engine.pause_autosync(i.id).await?),
+        AutosyncAction::Resume => Some(engine.resume_autosync(i.id).await?),
+        AutosyncAction::Now => Some(engine.autosync_now(i.id).await?),
+        AutosyncAction::Status => None,
+    };
+    if json {
+        return print_json(&job).map(|_| exit::OK);
+    }
+    match job {
+        Some(j) => println!("{}", job_line(&j)),
+        None => println!("Auto-sync of integration {} is off.", i.id),
+    }
+    Ok(exit::OK)
+}
+
+pub async fn notify(engine: &Arc<Engine>, a: NotifyArgs, json: bool) -> Result<u8> {
+    match a.action.unwrap_or(NotifyAction::List) {
+        NotifyAction::List => {
+            let list = engine.channels().await?;
+            if json {
+                return print_json(&list).map(|_| exit::OK);
+            }
+            if list.is_empty() {
+                println!(
+                    "No notification channels (`roster notify add-webhook URL`, `roster notify add-email ADDRESS`)."
+                );
+            }
+            for c in &list {
+                let events = if c.events.is_empty() {
+                    "default events".to_string()
+                } else {
+                    c.events.join(", ")
+                };
+                println!(
+                    "{:>3}  {:<8} {}  ({events})",
+                    c.id,
+                    c.kind.as_str(),
+                    c.target
+                );
+            }
+        }
+        NotifyAction::AddWebhook {
+            url,
+            secret_file,
+            events,
+        } => {
+            let secret = match secret_file {
+                Some(p) => Some(SecretString::from(
+                    std::fs::read_to_string(&p)
+                        .with_context(|| format!("while reading {}", p.display()))?
+                        .trim()
+                        .to_string(),
+                )),
+                None => None,
+            };
+            let given = secret.is_some();
+            let hook = engine.add_webhook(&url, secret, events).await?;
+            if json {
+                return print_json(&hook.channel).map(|_| exit::OK);
+            }
+            println!(
+                "Added webhook {} → {}",
+                hook.channel.id, hook.channel.target
+            );
+            if !given {
+                use secrecy::ExposeSecret;
+                println!(
+                    "Signing secret (shown once; the receiver checks X-Roster-Signature with it):\n  {}",
+                    hook.secret.expose_secret()
+                );
+            }
+        }
+        NotifyAction::AddEmail { address, events } => {
+            let c = engine.add_email(&address, events).await?;
+            if json {
+                return print_json(&c).map(|_| exit::OK);
+            }
+            println!("Added email channel {}.", c.id);
+        }
+        NotifyAction::Remove { id } => {
+            if !engine.remove_channel(id).await? {
+                bail!("no notification channel {id}");
+            }
+            println!("Removed channel {id}.");
+        }
+        NotifyAction::Log { limit } => {
+            let list = engine
+                .store()
+                .notifications(engine.account(), limit)
+                .await?;
+            if json {
+                return print_json(&list).map(|_| exit::OK);
+            }
+            for m in &list {
+                let state = if let Some(t) = m.message.delivered_at {
+                    format!("delivered {t}")
+                } else if let Some(t) = m.failed_at {
+                    format!("given up {t}")
+                } else if let Some(t) = m.next_attempt_at {
+                    format!("retry at {t}")
+                } else {
+                    "pending".to_string()
+                };
+                println!(
+                    "{:>5}  {:<14} import {:<6} attempts {:<2} {state}{}",
+                    m.message.id,
+                    m.message.event,
+                    m.message
+                        .import_id
+                        .map(|i| i.to_string())
+                        .unwrap_or_else(|| "—".into()),
+                    m.attempts,
+                    m.last_error
+                        .as_deref()
+                        .map(|e| format!("  ({e})"))
+                        .unwrap_or_default()
+                );
+            }
+        }
+    }
+    Ok(exit::OK)
+}

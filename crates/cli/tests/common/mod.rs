@@ -1,0 +1,73 @@
+//! What the CLI integration tests share: running the real `roster` binary and
+//! reading its JSON. Each test file uses part of it.
+#![allow(dead_code)]
+
+use std::ffi::OsStr;
+use std::process::Command;
+
+use jiff::civil::{Date, date};
+use serde_json::Value;
+
+pub const DAY1: Date = date(2026, 11, 23);
+
+/// The key a PostgreSQL directory's credentials are encrypted with (SQLite keeps a
+/// key file next to the database instead).
+pub const PG_SECRET_KEY: &str = "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=";
+
+pub struct Run {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+/// `roster --db DB`, with the secret key a PostgreSQL URL needs and none otherwise
+/// (SQLite then uses its key file).
+pub fn command(db: impl AsRef<OsStr>) -> Command {
+    let db = db.as_ref();
+    let mut c = Command::new(env!("CARGO_BIN_EXE_roster"));
+    c.arg("--db").arg(db);
+    if db.to_string_lossy().starts_with("postgres") {
+        c.env("ROSTER_SECRET_KEY", PG_SECRET_KEY);
+    } else {
+        c.env_remove("ROSTER_SECRET_KEY");
+    }
+    c
+}
+
+pub fn run(mut c: Command) -> Run {
+    let out = c.output().expect("run roster");
+    Run {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+/// `roster --db DB --today TODAY ARGS…`
+pub fn roster(db: impl AsRef<OsStr>, today: Date, args: &[&str]) -> Run {
+    let mut c = command(db);
+    c.arg("--today").arg(today.to_string()).args(args);
+    run(c)
+}
+
+pub fn ok(r: Run) -> Run {
+    assert_eq!(r.code, 0, "stdout:\n{}\nstderr:\n{}", r.stdout, r.stderr);
+    r
+}
+
+/// The whole directory, as `roster --json users --all` prints it.
+pub fn users(db: impl AsRef<OsStr>, today: Date) -> Vec<Value> {
+    let r = ok(roster(db, today, &["--json", "users", "--all"]));
+    serde_json::from_str::<Vec<Value>>(&r.stdout).expect("users --json is a JSON array")
+}
+
+pub fn user<'a>(list: &'a [Value], id: &str) -> &'a Value {
+    list.iter()
+        .find(|u| u["employee_id"] == id)
+        .unwrap_or_else(|| panic!("no user {id}"))
+}
+
+/// Run blocking work (the binary) off the runtime that serves the sandbox.
+pub async fn blocking<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> T {
+    tokio::task::spawn_blocking(f).await.unwrap()
+}

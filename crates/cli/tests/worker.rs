@@ -1,0 +1,254 @@
+//! `roster autosync` and `roster worker --once` end to end: the real binary against a
+//! sandbox over HTTP, on SQLite.
+
+use std::path::Path;
+use std::process::Command;
+
+use jiff::civil::{Date, date};
+use roster_sandbox::SandboxConfig;
+use serde_json::Value;
+
+const DAY1: Date = date(2026, 3, 2);
+
+struct Run {
+    code: i32,
+    stdout: String,
+    stderr: String,
+}
+
+fn roster(db: &Path, args: &[&str]) -> Run {
+    let out = Command::new(env!("CARGO_BIN_EXE_roster"))
+        .arg("--db")
+        .arg(db)
+        .arg("--today")
+        .arg(DAY1.to_string())
+        .args(args)
+        .env_remove("ROSTER_SECRET_KEY")
+        .env_remove("ROSTER_SMTP_URL")
+        .output()
+        .expect("run roster");
+    Run {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+fn ok(r: Run) -> Run {
+    assert_eq!(r.code, 0, "stdout:\n{}\nstderr:\n{}", r.stdout, r.stderr);
+    r
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn autosync_and_worker_once() {
+    let config = SandboxConfig {
+        seed: 3,
+        members: 12,
+        today: DAY1,
+        ..Default::default()
+    };
+    let sandbox = roster_sandbox::start(config, "127.0.0.1:0".parse().unwrap())
+        .await
+        .unwrap();
+    let token = sandbox.mint_token(&roster_sandbox::all_scopes());
+    let base = sandbox.base_url();
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("roster.db");
+    tokio::task::spawn_blocking(move || {
+        ok(roster(
+            &db,
+            &[
+                "connect",
+                "justworks",
+                "--base-url",
+                &base,
+                "--token",
+                &token,
+            ],
+        ));
+        let on = [
+            "autosync",
+            "on",
+            "--frequency",
+            "weekly",
+            "--weekday",
+            "mon",
+            "--at",
+            "02:00",
+            "--tz",
+            "Europe/Paris",
+        ];
+        let refused = roster(&db, &on);
+        assert_eq!(refused.code, 1, "{}", refused.stderr);
+        assert!(
+            refused.stderr.contains("needs finalising"),
+            "{}",
+            refused.stderr
+        );
+        ok(roster(&db, &["setup-sync"]));
+        ok(roster(&db, &["sync", "--apply", "--yes"]));
+        let on = ok(roster(&db, &on));
+        assert!(
+            on.stdout.contains("weekly on mon at 02:00 Europe/Paris"),
+            "{}",
+            on.stdout
+        );
+        // 2026-03-02 is a Monday, at noon (--today): next Monday 02:00 CET.
+        let status = ok(roster(&db, &["--json", "autosync", "status"]));
+        let jobs: Vec<Value> = serde_json::from_str(&status.stdout).unwrap();
+        let sync = jobs.iter().find(|j| j["kind"] == "sync").expect("sync job");
+        assert_eq!(sync["next_run_at"], "2026-03-09T01:00:00Z");
+        assert!(jobs.iter().any(|j| j["kind"] == "tick"), "the end-date job");
+
+        let idle = ok(roster(&db, &["worker", "--once"]));
+        assert!(idle.stdout.contains("Nothing due"), "{}", idle.stdout);
+        ok(roster(&db, &["autosync", "now"]));
+        let pass = ok(roster(&db, &["--json", "worker", "--once"]));
+        let report: Value = serde_json::from_str(&pass.stdout).unwrap();
+        let ran = &report["jobs"][0];
+        assert_eq!(ran["kind"], "sync");
+        assert_eq!(ran["status"], "applied", "{report}");
+        let imports = ok(roster(&db, &["--json", "imports"]));
+        let imports: Vec<Value> = serde_json::from_str(&imports.stdout).unwrap();
+        assert!(
+            imports
+                .iter()
+                .any(|i| i["trigger"] == "automatic" && i["status"] == "applied"),
+            "{imports:?}"
+        );
+
+        ok(roster(&db, &["autosync", "pause"]));
+        let paused = ok(roster(&db, &["autosync", "status"]));
+        assert!(paused.stdout.contains("paused"), "{}", paused.stdout);
+        ok(roster(&db, &["autosync", "resume"]));
+        let off = ok(roster(&db, &["autosync", "off"]));
+        assert!(off.stdout.contains("off"), "{}", off.stdout);
+
+        // Channels and the delivery log.
+        let hook = ok(roster(
+            &db,
+            &["notify", "add-webhook", "http://127.0.0.1:9/hook"],
+        ));
+        assert!(hook.stdout.contains("Signing secret"), "{}", hook.stdout);
+        ok(roster(&db, &["notify", "add-email", "admin@acme.example"]));
+        let list = ok(roster(&db, &["notify"]));
+        assert!(
+            list.stdout.contains("webhook") && list.stdout.contains("email"),
+            "{}",
+            list.stdout
+        );
+        let log = ok(roster(&db, &["notify", "log"]));
+        assert!(log.stdout.contains("sync.applied"), "{}", log.stdout);
+    })
+    .await
+    .unwrap();
+}
+
+/// Start `roster serve` on a free port; its banner line says where it listens.
+fn serve(db: &Path, extra: &[&str]) -> (std::process::Child, String) {
+    use std::io::{BufRead, BufReader};
+    let mut child = Command::new(env!("CARGO_BIN_EXE_roster"))
+        .arg("--db")
+        .arg(db)
+        .arg("--today")
+        .arg(DAY1.to_string())
+        .args(["serve", "--listen", "127.0.0.1:0"])
+        .args(extra)
+        .env_remove("ROSTER_SECRET_KEY")
+        .env_remove("ROSTER_SMTP_URL")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("start roster serve");
+    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
+    let banner = lines
+        .find_map(|l| l.ok().filter(|l| l.starts_with("roster serve: ")))
+        .expect("roster serve prints where it listens");
+    // Keep draining stderr so that the server never blocks on a full pipe.
+    std::thread::spawn(move || for _ in lines {});
+    (child, banner)
+}
+
+fn stop(mut child: std::process::Child) -> std::process::ExitStatus {
+    let term = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(term.success());
+    child.wait().unwrap()
+}
+
+fn automatic_imports(db: &Path) -> usize {
+    let out = ok(roster(db, &["--json", "imports"]));
+    let imports: Vec<Value> = serde_json::from_str(&out.stdout).unwrap();
+    imports
+        .iter()
+        .filter(|i| i["trigger"] == "automatic")
+        .count()
+}
+
+/// `roster serve` runs due auto-syncs with its embedded worker; `--no-worker` leaves
+/// them to `roster worker` processes. SIGTERM stops it cleanly either way.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn serve_runs_due_autosyncs_unless_told_not_to() {
+    let config = SandboxConfig {
+        seed: 4,
+        members: 10,
+        today: DAY1,
+        ..Default::default()
+    };
+    let sandbox = roster_sandbox::start(config, "127.0.0.1:0".parse().unwrap())
+        .await
+        .unwrap();
+    let token = sandbox.mint_token(&roster_sandbox::all_scopes());
+    let base = sandbox.base_url();
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("roster.db");
+    tokio::task::spawn_blocking(move || {
+        ok(roster(
+            &db,
+            &[
+                "connect",
+                "justworks",
+                "--base-url",
+                &base,
+                "--token",
+                &token,
+            ],
+        ));
+        ok(roster(&db, &["setup-sync"]));
+        ok(roster(&db, &["sync", "--apply", "--yes"]));
+        ok(roster(
+            &db,
+            &["autosync", "on", "--frequency", "daily", "--at", "02:00"],
+        ));
+
+        // Without a worker, a due auto-sync waits.
+        ok(roster(&db, &["autosync", "now"]));
+        let (server, banner) = serve(&db, &["--no-worker"]);
+        assert!(!banner.contains("with a worker"), "{banner}");
+        std::thread::sleep(std::time::Duration::from_secs(3));
+        assert_eq!(automatic_imports(&db), 0, "no worker ran the due sync");
+        assert!(stop(server).success(), "SIGTERM stops the server cleanly");
+
+        // With its embedded worker (the default), the server runs it.
+        let (server, banner) = serve(&db, &[]);
+        assert!(banner.contains("with a worker"), "{banner}");
+        let started = std::time::Instant::now();
+        while automatic_imports(&db) == 0 {
+            assert!(
+                started.elapsed() < std::time::Duration::from_secs(60),
+                "the embedded worker did not run the due auto-sync"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(300));
+        }
+        assert_eq!(automatic_imports(&db), 1, "the due sync ran once");
+        assert!(
+            stop(server).success(),
+            "SIGTERM stops server and worker cleanly"
+        );
+    })
+    .await
+    .unwrap();
+    sandbox.shutdown().await.unwrap();
+}

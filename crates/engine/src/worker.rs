@@ -1,0 +1,586 @@
+//! The worker loop: claim due jobs from the store, run them through the engine, keep
+//! their lease, record and reschedule them, and deliver the outbox.
+//!
+//! Many workers (processes, or tasks of `roster serve`) may share one store: a job is
+//! leased to one worker at a time (`JobStore::claim_jobs`; PostgreSQL uses `FOR
+//! UPDATE SKIP LOCKED`), the lease is renewed while the job runs, and a job whose
+//! worker died is claimed again once its lease has run out. Two syncs of one
+//! integration never run at once: the engine's sync lock (`Store::lock_sync`) is
+//! taken by every sync, manual or scheduled, and a job that finds it taken is
+//! postponed by [`WorkerConfig::retry_running`].
+//!
+//! An automatic sync runs exactly as `roster sync --apply --yes --automatic`: the
+//! guards block it or hold employees, and the engine records the import and queues
+//! the notification (`sync.blocked`, `sync.held`, `sync.applied`, `sync.failed`).
+//! A failure before the engine could record one (no credentials, a store error) is
+//! recorded here as a failed import with its `sync.failed` notification.
+//!
+//! Time: due-ness and leases use the injected [`Clock`]; the engine's sync lock uses
+//! real time (as the store checks it).
+
+use std::future::Future;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use async_trait::async_trait;
+use jiff::tz::TimeZone;
+use jiff::{SignedDuration, Timestamp};
+use roster_core::guard::Trigger;
+use roster_source::Source;
+use roster_store::jobs::{
+    DeliveryAttempt, Job, JobDone, JobId, JobKind, PendingMessage, RoundDone,
+};
+use roster_store::{
+    AccountId, ImportId, Integration, IntegrationId, IntegrationState, Store, StoreError,
+};
+use serde::Serialize;
+
+use crate::clock::Clock;
+use crate::crypto::Cipher;
+use crate::engine::{Engine, EngineError, LEASE, SyncOptions, SyncStatus};
+use crate::notify::{DeliveryPolicy, Destination, Notifier, Outgoing, wants};
+
+/// Builds the source of an integration (the CLI and the server build a Justworks
+/// source from the integration's stored config and credentials).
+#[async_trait]
+pub trait SourceFactory: Send + Sync {
+    /// The error is a message for the import's record: no personal data.
+    async fn source(
+        &self,
+        engine: &Arc<Engine>,
+        integration: &Integration,
+    ) -> std::result::Result<Box<dyn Source>, String>;
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum WorkerError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// How a worker behaves.
+#[derive(Clone, Debug)]
+pub struct WorkerConfig {
+    /// This worker's name in leases (unique per worker).
+    pub id: String,
+    /// Sleep between passes when nothing is due.
+    pub poll: Duration,
+    /// How long a claimed job is leased (clock time); renewed every third of it.
+    pub job_lease: SignedDuration,
+    /// The engine's sync-lock lease (real time), [`LEASE`] by default.
+    pub sync_lease: SignedDuration,
+    /// A job that finds another sync of its integration running waits this long.
+    pub retry_running: SignedDuration,
+    /// Messages per delivery claim; also how long they are leased.
+    pub delivery_batch: usize,
+    pub delivery_lease: SignedDuration,
+    pub delivery: DeliveryPolicy,
+    /// Jobs per pass at most (a pass ends earlier when nothing is due).
+    pub max_jobs_per_pass: usize,
+}
+
+impl WorkerConfig {
+    /// Defaults with a unique id (`roster-<uuid>`).
+    pub fn new() -> Self {
+        Self::default()
+    }
+}
+
+impl Default for WorkerConfig {
+    fn default() -> Self {
+        Self {
+            id: format!("roster-{}", uuid::Uuid::new_v4().simple()),
+            poll: Duration::from_secs(15),
+            job_lease: SignedDuration::from_mins(2),
+            sync_lease: LEASE,
+            retry_running: SignedDuration::from_mins(1),
+            delivery_batch: 20,
+            delivery_lease: SignedDuration::from_mins(2),
+            delivery: DeliveryPolicy::default(),
+            max_jobs_per_pass: 1000,
+        }
+    }
+}
+
+/// What a job run did.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct JobReport {
+    pub job_id: JobId,
+    pub account_id: AccountId,
+    pub integration_id: Option<IntegrationId>,
+    pub kind: JobKind,
+    /// `applied`, `partially_applied`, `blocked`, `failed`, `skipped`, `postponed`,
+    /// `nothing_due`, `gone`.
+    pub status: String,
+    pub import_id: Option<ImportId>,
+    /// Whether the completion was recorded (false: the lease was lost meanwhile).
+    pub recorded: bool,
+}
+
+/// What a delivery pass did.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct DeliveryReport {
+    pub delivered: usize,
+    pub retried: usize,
+    pub failed: usize,
+}
+
+/// What one pass did.
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct PassReport {
+    pub jobs: Vec<JobReport>,
+    pub delivery: DeliveryReport,
+}
+
+/// A worker: one loop over the store's due jobs and outbox.
+pub struct Worker {
+    store: Arc<dyn Store>,
+    clock: Arc<dyn Clock>,
+    cipher: Cipher,
+    sources: Arc<dyn SourceFactory>,
+    notifier: Arc<dyn Notifier>,
+    config: WorkerConfig,
+}
+
+impl Worker {
+    pub fn new(
+        store: Arc<dyn Store>,
+        clock: Arc<dyn Clock>,
+        cipher: Cipher,
+        sources: Arc<dyn SourceFactory>,
+        notifier: Arc<dyn Notifier>,
+        config: WorkerConfig,
+    ) -> Self {
+        Self {
+            store,
+            clock,
+            cipher,
+            sources,
+            notifier,
+            config,
+        }
+    }
+
+    pub fn config(&self) -> &WorkerConfig {
+        &self.config
+    }
+
+    /// Run passes until `shutdown` resolves. A pass in progress is finished first
+    /// (its job completes and its lease is released); errors of a pass are logged
+    /// and the next pass follows after `poll`.
+    pub async fn run(&self, shutdown: impl Future<Output = ()> + Send) {
+        tokio::pin!(shutdown);
+        let stop = AtomicBool::new(false);
+        loop {
+            let pass = self.pass(Some(&stop));
+            tokio::pin!(pass);
+            // Shutdown asked during a pass: let the running job finish, claim no more.
+            let result = tokio::select! {
+                r = &mut pass => r,
+                () = &mut shutdown => {
+                    stop.store(true, Ordering::SeqCst);
+                    let r = pass.await;
+                    if let Err(e) = &r {
+                        tracing::warn!(worker = %self.config.id, error = %e, "worker pass failed");
+                    }
+                    tracing::info!(worker = %self.config.id, "worker stopped");
+                    return;
+                }
+            };
+            match result {
+                Ok(r) if !r.jobs.is_empty() => {
+                    tracing::info!(worker = %self.config.id, jobs = r.jobs.len(), "worker pass done");
+                }
+                Ok(_) => {}
+                Err(e) => {
+                    tracing::warn!(worker = %self.config.id, error = %e, "worker pass failed")
+                }
+            }
+            tokio::select! {
+                () = tokio::time::sleep(self.config.poll) => {}
+                () = &mut shutdown => {
+                    tracing::info!(worker = %self.config.id, "worker stopped");
+                    return;
+                }
+            }
+        }
+    }
+
+    /// One pass: run every due job (one claim at a time, so that several workers
+    /// share the work), then deliver the outbox.
+    pub async fn run_once(&self) -> Result<PassReport, WorkerError> {
+        self.pass(None).await
+    }
+
+    async fn pass(&self, stop: Option<&AtomicBool>) -> Result<PassReport, WorkerError> {
+        let mut report = PassReport::default();
+        for _ in 0..self.config.max_jobs_per_pass {
+            if stop.is_some_and(|s| s.load(Ordering::SeqCst)) {
+                break;
+            }
+            let now = self.clock.now();
+            let until = now
+                .saturating_add(self.config.job_lease)
+                .unwrap_or(Timestamp::MAX);
+            let Some(job) = self
+                .store
+                .claim_jobs(&self.config.id, now, until, 1)
+                .await?
+                .into_iter()
+                .next()
+            else {
+                break;
+            };
+            report.jobs.push(self.run_job(job).await?);
+        }
+        report.delivery = self.deliver().await?;
+        Ok(report)
+    }
+
+    /// Run one claimed job, renewing its lease meanwhile, and record it.
+    pub async fn run_job(&self, job: Job) -> Result<JobReport, WorkerError> {
+        let renew = self.renew_lease(&job);
+        let outcome = match job.kind {
+            JobKind::Sync => self.run_sync(&job).await,
+            JobKind::Tick => self.run_tick(&job).await,
+        };
+        renew.abort();
+        let (status, import_id, error, postpone) = outcome;
+        let now = self.clock.now();
+        let next = if postpone {
+            now.checked_add(self.config.retry_running).ok()
+        } else {
+            let tz = TimeZone::get(&job.schedule.timezone).unwrap_or(TimeZone::UTC);
+            job.schedule.next_after(&tz, now)
+        };
+        let recorded = self
+            .store
+            .complete_job(
+                job.account_id,
+                job.id,
+                &self.config.id,
+                JobDone {
+                    at: now,
+                    next_run_at: next,
+                    ran: !postpone,
+                    status: status.clone(),
+                    import_id,
+                    error,
+                },
+            )
+            .await?;
+        if !recorded {
+            tracing::warn!(worker = %self.config.id, job = job.id, "job lease was lost while it ran");
+        }
+        tracing::info!(
+            worker = %self.config.id,
+            job = job.id,
+            account = job.account_id,
+            integration = job.integration_id,
+            kind = job.kind.as_str(),
+            status = %status,
+            import = import_id,
+            "job done"
+        );
+        Ok(JobReport {
+            job_id: job.id,
+            account_id: job.account_id,
+            integration_id: job.integration_id,
+            kind: job.kind,
+            status,
+            import_id,
+            recorded,
+        })
+    }
+
+    fn renew_lease(&self, job: &Job) -> AbortOnDrop {
+        let (store, clock) = (self.store.clone(), self.clock.clone());
+        let (account, id, worker) = (job.account_id, job.id, self.config.id.clone());
+        let lease = self.config.job_lease;
+        let every = (lease.unsigned_abs() / 3).max(Duration::from_millis(50));
+        AbortOnDrop(tokio::spawn(async move {
+            loop {
+                tokio::time::sleep(every).await;
+                let until = clock.now().saturating_add(lease).unwrap_or(Timestamp::MAX);
+                match store.renew_job(account, id, &worker, until).await {
+                    Ok(true) => {}
+                    Ok(false) => {
+                        tracing::warn!(worker = %worker, job = id, "job lease lost");
+                        return;
+                    }
+                    Err(e) => {
+                        tracing::warn!(worker = %worker, job = id, error = %e, "could not renew the job lease")
+                    }
+                }
+            }
+        }))
+    }
+
+    fn engine(&self, account: AccountId) -> Arc<Engine> {
+        Arc::new(
+            Engine::for_account(
+                self.store.clone(),
+                self.clock.clone(),
+                self.cipher.clone(),
+                account,
+            )
+            .with_lease(self.config.sync_lease),
+        )
+    }
+
+    /// `(status, import, error, postpone)`.
+    async fn run_sync(&self, job: &Job) -> (String, Option<ImportId>, Option<String>, bool) {
+        let Some(id) = job.integration_id else {
+            return (
+                "gone".into(),
+                None,
+                Some("a sync job without an integration".into()),
+                false,
+            );
+        };
+        let engine = self.engine(job.account_id);
+        let integration = match self.store.integration(job.account_id, id).await {
+            Ok(Some(i)) => i,
+            Ok(None) => {
+                return (
+                    "gone".into(),
+                    None,
+                    Some("the integration was deleted".into()),
+                    false,
+                );
+            }
+            Err(e) => return ("failed".into(), None, Some(e.to_string()), false),
+        };
+        if integration.state != IntegrationState::Active {
+            // Auto-sync is refused before finalising; a job can only meet this if the
+            // state changed under it. Nothing to record but the job's status.
+            return (
+                "skipped".into(),
+                None,
+                Some(EngineError::NeedsFinalise(id).to_string()),
+                false,
+            );
+        }
+        let started = self.clock.now();
+        let source = match self.sources.source(&engine, &integration).await {
+            Ok(s) => s,
+            Err(msg) => {
+                let import = self
+                    .record_failure(&engine, &integration, started, &msg)
+                    .await;
+                return ("failed".into(), import, Some(msg), false);
+            }
+        };
+        let opts = SyncOptions {
+            trigger: Some(Trigger::Automatic),
+            apply: true,
+            ..SyncOptions::default()
+        };
+        match engine.sync(id, source.as_ref(), opts).await {
+            Ok(o) => {
+                let status = match o.status {
+                    SyncStatus::Applied => "applied",
+                    SyncStatus::PartiallyApplied => "partially_applied",
+                    SyncStatus::Blocked | SyncStatus::NeedsConfirmation => "blocked",
+                    SyncStatus::Reviewed => "reviewed",
+                };
+                (status.into(), o.import_id, None, false)
+            }
+            Err(EngineError::Store(StoreError::SyncRunning(_))) => (
+                "postponed".into(),
+                None,
+                Some("another sync of this integration is running".into()),
+                true,
+            ),
+            // Recorded by the engine as a failed import, notified.
+            Err(e @ EngineError::Source(_)) => {
+                let import = self.latest_import(job.account_id).await;
+                ("failed".into(), import, Some(e.to_string()), false)
+            }
+            Err(e @ EngineError::NeedsFinalise(_)) => {
+                ("skipped".into(), None, Some(e.to_string()), false)
+            }
+            Err(e) => {
+                let msg = e.to_string();
+                let import = self
+                    .record_failure(&engine, &integration, started, &msg)
+                    .await;
+                ("failed".into(), import, Some(msg), false)
+            }
+        }
+    }
+
+    async fn latest_import(&self, account: AccountId) -> Option<ImportId> {
+        self.store
+            .imports(account, 1)
+            .await
+            .ok()
+            .and_then(|l| l.first().map(|i| i.id))
+    }
+
+    async fn record_failure(
+        &self,
+        engine: &Engine,
+        integration: &Integration,
+        started: Timestamp,
+        message: &str,
+    ) -> Option<ImportId> {
+        match engine
+            .record_failure(integration, Trigger::Automatic, started, message)
+            .await
+        {
+            Ok(id) => Some(id),
+            Err(e) => {
+                tracing::warn!(integration = integration.id, error = %e, "could not record the failed sync");
+                None
+            }
+        }
+    }
+
+    async fn run_tick(&self, job: &Job) -> (String, Option<ImportId>, Option<String>, bool) {
+        let engine = self.engine(job.account_id);
+        match engine.tick().await {
+            Ok(o) => match o.import_id {
+                Some(id) => ("applied".into(), Some(id), None, false),
+                None => ("nothing_due".into(), None, None, false),
+            },
+            Err(e) => ("failed".into(), None, Some(e.to_string()), false),
+        }
+    }
+
+    /// Deliver due outbox messages (every account), one claimed batch after another.
+    pub async fn deliver(&self) -> Result<DeliveryReport, WorkerError> {
+        let mut report = DeliveryReport::default();
+        loop {
+            let now = self.clock.now();
+            let until = now
+                .saturating_add(self.config.delivery_lease)
+                .unwrap_or(Timestamp::MAX);
+            let batch = self
+                .store
+                .claim_outbox(
+                    &self.config.id,
+                    now,
+                    until,
+                    self.config.delivery_batch.max(1),
+                )
+                .await?;
+            if batch.is_empty() {
+                return Ok(report);
+            }
+            for m in batch {
+                match self.deliver_one(&m).await? {
+                    RoundDone::Delivered { .. } => report.delivered += 1,
+                    RoundDone::Retry { .. } => report.retried += 1,
+                    RoundDone::Failed { .. } => report.failed += 1,
+                }
+            }
+        }
+    }
+
+    async fn deliver_one(&self, m: &PendingMessage) -> Result<RoundDone, WorkerError> {
+        let account = m.account_id;
+        let engine = self.engine(account);
+        let channels = self.store.channels(account).await?;
+        let done: Vec<_> = self
+            .store
+            .deliveries(account, m.message.id)
+            .await?
+            .into_iter()
+            .filter(|d| d.delivered_at.is_some())
+            .map(|d| d.channel_id)
+            .collect();
+        let outgoing = Outgoing {
+            id: m.message.id,
+            event: m.message.event.clone(),
+            account_id: account,
+            import_id: m.message.import_id,
+            created_at: m.message.created_at,
+            data: m.message.payload.clone(),
+        };
+        let mut errors = Vec::new();
+        for ch in channels
+            .iter()
+            .filter(|c| c.enabled && wants(c, &m.message.event) && !done.contains(&c.id))
+        {
+            let now = self.clock.now();
+            let result = match ch.kind {
+                roster_store::jobs::ChannelKind::Webhook => match engine.channel_secret(ch) {
+                    Ok(Some(secret)) => self
+                        .notifier
+                        .send(
+                            Destination::Webhook {
+                                url: &ch.target,
+                                secret: &secret,
+                            },
+                            &outgoing,
+                            now,
+                        )
+                        .await
+                        .map_err(|e| e.to_string()),
+                    Ok(None) => Err("the webhook has no signing secret".to_string()),
+                    Err(e) => Err(e.to_string()),
+                },
+                roster_store::jobs::ChannelKind::Email => self
+                    .notifier
+                    .send(Destination::Email { to: &ch.target }, &outgoing, now)
+                    .await
+                    .map_err(|e| e.to_string()),
+            };
+            if let Err(e) = &result {
+                tracing::warn!(message = m.message.id, channel = ch.id, error = %e, "delivery failed");
+                errors.push(format!("channel {}: {e}", ch.id));
+            }
+            self.store
+                .record_delivery(
+                    account,
+                    DeliveryAttempt {
+                        outbox_id: m.message.id,
+                        channel_id: ch.id,
+                        at: now,
+                        error: result.err(),
+                    },
+                )
+                .await?;
+        }
+        let now = self.clock.now();
+        let rounds = m.attempts + 1;
+        let done = if errors.is_empty() {
+            RoundDone::Delivered { at: now }
+        } else if rounds >= self.config.delivery.max_attempts {
+            RoundDone::Failed {
+                at: now,
+                error: errors.join("; "),
+            }
+        } else {
+            RoundDone::Retry {
+                at: now,
+                next_attempt_at: now
+                    .saturating_add(self.config.delivery.backoff(rounds))
+                    .unwrap_or(Timestamp::MAX),
+                error: errors.join("; "),
+            }
+        };
+        self.store
+            .finish_delivery(account, m.message.id, &self.config.id, done.clone())
+            .await?;
+        Ok(done)
+    }
+}
+
+/// A task aborted when this handle is dropped (a dropped worker future stops its
+/// lease renewal too).
+struct AbortOnDrop(tokio::task::JoinHandle<()>);
+
+impl AbortOnDrop {
+    fn abort(&self) {
+        self.0.abort();
+    }
+}
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}

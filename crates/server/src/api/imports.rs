@@ -1,0 +1,191 @@
+//! Import history, detail with the recorded plan, rollback.
+
+use axum::Json;
+use axum::extract::State;
+
+use crate::auth::{Auth, EditData, Read};
+use crate::dto::{
+    ChangeOutcomeDto, ImportDetailDto, ImportEntryDto, ImportSummaryDto, ImportsQuery, PageQuery,
+    limit_of,
+};
+use crate::error::{ApiError, ErrorBody};
+use crate::extract::{ApiPath, ApiQuery};
+use crate::state::AppState;
+
+#[utoipa::path(get, path = "/api/v1/imports", tag = "imports",
+    params(ImportsQuery),
+    responses((status = 200, body = Vec<ImportSummaryDto>), (status = "4XX", body = ErrorBody)))]
+pub async fn list(
+    State(st): State<AppState>,
+    Auth(p, ..): Auth<Read>,
+    ApiQuery(q): ApiQuery<ImportsQuery>,
+) -> Result<Json<Vec<ImportSummaryDto>>, ApiError> {
+    let list = st.store.imports(p.account, limit_of(q.limit, 50)).await?;
+    Ok(Json(list.iter().map(ImportSummaryDto::from).collect()))
+}
+
+#[utoipa::path(get, path = "/api/v1/imports/{id}", tag = "imports",
+    description = "One import: counts, recorded details (issues, diagnostics, guard findings, file) and its entries with their field changes, paged.",
+    params(("id" = i64, Path), PageQuery),
+    responses((status = 200, body = ImportDetailDto), (status = "4XX", body = ErrorBody)))]
+pub async fn show(
+    State(st): State<AppState>,
+    Auth(p, ..): Auth<Read>,
+    ApiPath(id): ApiPath<i64>,
+    ApiQuery(q): ApiQuery<PageQuery>,
+) -> Result<Json<ImportDetailDto>, ApiError> {
+    let r = st
+        .store
+        .import(p.account, id)
+        .await?
+        .ok_or_else(|| ApiError::NotFound(format!("no import {id}")))?;
+    let offset = q.offset.unwrap_or(0);
+    let limit = limit_of(q.limit, 100);
+    Ok(Json(ImportDetailDto {
+        summary: (&r.summary).into(),
+        details: r.details.clone(),
+        entries_total: r.entries.len(),
+        offset,
+        limit,
+        entries: r
+            .entries
+            .iter()
+            .skip(offset)
+            .take(limit)
+            .map(ImportEntryDto::from)
+            .collect(),
+    }))
+}
+
+#[utoipa::path(post, path = "/api/v1/imports/{id}/rollback", tag = "imports",
+    description = "Revert an applied import: employees it touched return to their prior values, unless changed since (listed in `conflicts`).",
+    params(("id" = i64, Path)),
+    responses((status = 200, body = ChangeOutcomeDto), (status = "4XX", body = ErrorBody)))]
+pub async fn rollback(
+    State(st): State<AppState>,
+    Auth(p, ..): Auth<EditData>,
+    ApiPath(id): ApiPath<i64>,
+) -> Result<Json<ChangeOutcomeDto>, ApiError> {
+    let o = st.engine(p.account).rollback(id).await?;
+    tracing::info!(account = p.account, import = id, rollback = o.import_id, principal = %p.label(), "import rolled back");
+    Ok(Json((&o).into()))
+}
+
+#[utoipa::path(post, path = "/api/v1/imports/csv", tag = "imports",
+    description = "Import a users file (the body, `text/csv`, UTF-8) on the same rules as a sync: review (default) or `apply=true`. A file with rows in error is refused on apply (recorded as a failed import) unless `skip_bad_rows`; a file that fails as a whole writes nothing.",
+    params(crate::dto::CsvImportQuery),
+    request_body(content = String, content_type = "text/csv"),
+    responses((status = 200, body = crate::dto::CsvImportResponse), (status = "4XX", body = ErrorBody)))]
+pub async fn import_csv(
+    State(st): State<AppState>,
+    Auth(p, ..): Auth<EditData>,
+    ApiQuery(q): ApiQuery<crate::dto::CsvImportQuery>,
+    body: axum::body::Bytes,
+) -> Result<Json<crate::dto::CsvImportResponse>, ApiError> {
+    use roster_core::guard::{Confirmations, Trigger};
+    use roster_engine::{FileImport, ImportOptions, SyncStatus};
+
+    let date_format = match q.date_format.as_deref() {
+        None => roster_csv::DateFormat::default(),
+        Some(s) => roster_csv::DateFormat::parse(s).ok_or_else(|| {
+            ApiError::bad_request("date_format must be iso or mdy", Some("date_format"))
+        })?,
+    };
+    let engine = st.engine(p.account);
+    let integration = engine.import_integration(q.integration).await?;
+    let file_name = q
+        .file_name
+        .as_deref()
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .unwrap_or("upload.csv")
+        .to_string();
+    let options = roster_csv::ReadOptions {
+        delimiter: None,
+        date_format,
+        map: Vec::new(),
+    };
+    let csv = match roster_csv::read(&body[..], &integration.settings, &options) {
+        Ok(f) => f,
+        Err(e) => {
+            if q.apply {
+                engine
+                    .record_file_failure(&integration, &file_name, &e.to_string())
+                    .await?;
+            }
+            return Err(ApiError::invalid(format!("the file: {e}"), Some("body")));
+        }
+    };
+    let full = matches!(q.mode, crate::dto::CsvModeDto::Full);
+    let columns = csv.layout.column_names();
+    let input = FileImport {
+        file_name,
+        rows: csv.rows,
+        bytes: csv.bytes,
+        members: csv.members,
+        rejected: csv.rejected,
+        full,
+        fields: csv.layout.fields(full),
+        diagnostics: csv
+            .notes
+            .into_iter()
+            .map(|n| roster_source::Diagnostic {
+                code: n.code,
+                message: n.message,
+            })
+            .collect(),
+        columns: serde_json::to_value(&columns).map_err(|e| ApiError::internal(&e))?,
+    };
+    let opts = ImportOptions {
+        trigger: Some(Trigger::Manual),
+        apply: q.apply,
+        confirm: Confirmations {
+            privacy: q.confirm_privacy,
+            mass_change: q.confirm_mass_change,
+        },
+        skip_bad_rows: q.skip_bad_rows,
+        deactivate_missing: q.deactivate_missing,
+    };
+    let o = engine.import_csv(&integration, input, opts).await?;
+    let s = &o.sync;
+    let status = if o.refused {
+        "refused"
+    } else {
+        match s.status {
+            SyncStatus::Reviewed => "reviewed",
+            SyncStatus::Applied => "applied",
+            SyncStatus::PartiallyApplied => "partially_applied",
+            SyncStatus::Blocked => "blocked",
+            SyncStatus::NeedsConfirmation => "needs_confirmation",
+        }
+    };
+    tracing::info!(account = p.account, import = s.import_id, rows = o.rows, status, principal = %p.label(), "csv import");
+    let held: std::collections::HashSet<usize> = s.held.iter().copied().collect();
+    Ok(Json(crate::dto::CsvImportResponse {
+        status: status.into(),
+        import_id: s.import_id,
+        rows: o.rows,
+        counts: (&s.plan.counts).into(),
+        bad_rows: o.bad_rows.clone(),
+        messages: s
+            .plan
+            .issues
+            .iter()
+            .map(|i| roster_csv::describe(i, &columns))
+            .collect(),
+        held: s
+            .held
+            .iter()
+            .filter_map(|&i| s.plan.entries.get(i))
+            .map(|e| e.employee_id.clone())
+            .collect(),
+        entries: s
+            .plan
+            .entries
+            .iter()
+            .enumerate()
+            .take(100)
+            .map(|(i, e)| crate::dto::ReviewEntryDto::new(i, e, held.contains(&i)))
+            .collect(),
+    }))
+}

@@ -1,0 +1,529 @@
+//! Integrations: list, show, connect Justworks (token or OAuth redirect), the OAuth
+//! callback, setup sync, delete; the mapping and the settings.
+
+use axum::Json;
+use axum::extract::State;
+use axum::http::StatusCode;
+use roster_core::employee::CORE_FIELDS;
+use roster_core::settings::{FieldKind, MappedField, SETTING_KEYS, demographic_fold};
+use roster_justworks::auth::{OAuthClient, PkceVerifier, new_state};
+use roster_justworks::config::{DEFAULT_AUTHORIZE_URL, DEFAULT_BASE_URL};
+use roster_justworks::{AuthError, JustworksConfig};
+use secrecy::SecretString;
+use serde::{Deserialize, Serialize};
+
+use crate::auth::{Admin, Auth, EditData, Read, digest};
+use crate::dto::{
+    ConnectJustworksRequest, ConnectResponse, DiagnosticDto, FieldKindDto, IntegrationDto,
+    MappedFieldDto, MappingDto, OAuthCallbackQuery, SetMappingRequest, SettingDto, SettingsDto,
+    SetupReportDto, SourceFieldDto,
+};
+use crate::error::{ApiError, ErrorBody};
+use crate::extract::{ApiJson, ApiPath, ApiQuery};
+use crate::state::AppState;
+use crate::wiring::{self, StoredConfig};
+
+/// How long an OAuth consent may take.
+const OAUTH_TTL: jiff::SignedDuration = jiff::SignedDuration::from_mins(15);
+
+pub(crate) fn wiring_error(e: wiring::WiringError) -> ApiError {
+    match e {
+        wiring::WiringError::Engine(e) => e.into(),
+        wiring::WiringError::NotJustworks(..) | wiring::WiringError::NoCredentials(_) => {
+            ApiError::Conflict(e.to_string())
+        }
+        other => ApiError::internal(&other),
+    }
+}
+
+#[utoipa::path(get, path = "/api/v1/integrations", tag = "integrations",
+    responses((status = 200, body = Vec<IntegrationDto>), (status = "4XX", body = ErrorBody)))]
+pub async fn list(
+    State(st): State<AppState>,
+    Auth(p, ..): Auth<Read>,
+) -> Result<Json<Vec<IntegrationDto>>, ApiError> {
+    let list = st.engine(p.account).integrations().await?;
+    Ok(Json(list.iter().map(IntegrationDto::from).collect()))
+}
+
+#[utoipa::path(get, path = "/api/v1/integrations/{id}", tag = "integrations",
+    params(("id" = i64, Path)),
+    responses((status = 200, body = IntegrationDto), (status = "4XX", body = ErrorBody)))]
+pub async fn show(
+    State(st): State<AppState>,
+    Auth(p, ..): Auth<Read>,
+    ApiPath(id): ApiPath<i64>,
+) -> Result<Json<IntegrationDto>, ApiError> {
+    let i = st.engine(p.account).integration(Some(id)).await?;
+    Ok(Json((&i).into()))
+}
+
+#[utoipa::path(delete, path = "/api/v1/integrations/{id}", tag = "integrations",
+    description = "Remove credentials, mapping, settings and schedule; the directory and the import history stay. Irreversible.",
+    params(("id" = i64, Path)),
+    responses((status = 204), (status = "4XX", body = ErrorBody)))]
+pub async fn delete(
+    State(st): State<AppState>,
+    Auth(p, ..): Auth<Admin>,
+    ApiPath(id): ApiPath<i64>,
+) -> Result<StatusCode, ApiError> {
+    let engine = st.engine(p.account);
+    engine.integration(Some(id)).await?;
+    if !engine.delete_integration(id).await? {
+        return Err(ApiError::NotFound(format!("no integration {id}")));
+    }
+    tracing::info!(account = p.account, integration = id, principal = %p.label(), "integration deleted");
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// What is kept (encrypted) between the connect request and the OAuth callback.
+#[derive(Serialize, Deserialize)]
+struct PendingOAuth {
+    name: String,
+    stored: StoredConfig,
+    client_secret: String,
+    verifier: Option<String>,
+}
+
+fn parse_url(v: &str, field: &str) -> Result<url::Url, ApiError> {
+    let u = url::Url::parse(v.trim())
+        .map_err(|e| ApiError::invalid(format!("{field} is not a URL: {e}"), Some(field)))?;
+    if !matches!(u.scheme(), "http" | "https") {
+        return Err(ApiError::invalid(
+            format!("{field} must be an http or https URL"),
+            Some(field),
+        ));
+    }
+    Ok(u)
+}
+
+fn nonempty(v: &Option<String>) -> Option<&str> {
+    v.as_deref().map(str::trim).filter(|s| !s.is_empty())
+}
+
+#[utoipa::path(post, path = "/api/v1/integrations/justworks", tag = "integrations",
+    description = "Connect Justworks. With `token`: the integration is created (201). With `client_id` and `client_secret`: the answer (202) carries `authorize_url`; send the admin's browser there. Justworks redirects back to `/api/v1/integrations/justworks/callback`, which finishes the connection.",
+    request_body = ConnectJustworksRequest,
+    responses((status = 201, body = ConnectResponse), (status = 202, body = ConnectResponse), (status = "4XX", body = ErrorBody)))]
+pub async fn connect(
+    State(st): State<AppState>,
+    Auth(p, ..): Auth<Admin>,
+    ApiJson(req): ApiJson<ConnectJustworksRequest>,
+) -> Result<(StatusCode, Json<ConnectResponse>), ApiError> {
+    let base_text = nonempty(&req.base_url)
+        .unwrap_or(DEFAULT_BASE_URL)
+        .to_string();
+    let base = parse_url(&base_text, "base_url")?;
+    let mut config = JustworksConfig::with_base_url(base);
+    if base_text.trim_end_matches('/') == DEFAULT_BASE_URL {
+        config.authorize_url = parse_url(DEFAULT_AUTHORIZE_URL, "authorize_url")?;
+    }
+    if let Some(u) = nonempty(&req.authorize_url) {
+        config.authorize_url = parse_url(u, "authorize_url")?;
+    }
+    if let Some(u) = nonempty(&req.token_url) {
+        config.token_url = Some(parse_url(u, "token_url")?);
+    }
+    if let Some(scopes) = &req.scopes {
+        let scopes: Vec<String> = scopes
+            .iter()
+            .map(|s| s.trim().to_string())
+            .filter(|s| !s.is_empty())
+            .collect();
+        if scopes.is_empty() {
+            return Err(ApiError::invalid("scopes is empty", Some("scopes")));
+        }
+        config.scopes = scopes;
+    }
+    if req.requests_per_second == Some(0) {
+        return Err(ApiError::invalid(
+            "requests_per_second must be at least 1",
+            Some("requests_per_second"),
+        ));
+    }
+    let name = nonempty(&req.name).unwrap_or("Justworks").to_string();
+    let mut stored = StoredConfig {
+        base_url: base_text.clone(),
+        authorize_url: Some(config.authorize_url.to_string()),
+        token_url: config.token_url.as_ref().map(|u| u.to_string()),
+        client_id: nonempty(&req.client_id).unwrap_or_default().to_string(),
+        redirect_uri: None,
+        scopes: config.scopes.clone(),
+        requests_per_second: req.requests_per_second,
+        mode: "static".into(),
+    };
+    let engine = st.engine(p.account);
+    if let Some(token) = nonempty(&req.token) {
+        let secrets = wiring::static_secrets(&SecretString::from(token.to_string()));
+        let stored = serde_json::to_value(&stored).map_err(|e| ApiError::internal(&e))?;
+        let i = engine
+            .connect("justworks", &name, stored, Some(&secrets))
+            .await?;
+        tracing::info!(account = p.account, integration = i.id, principal = %p.label(), "justworks connected with a token");
+        return Ok((
+            StatusCode::CREATED,
+            Json(ConnectResponse {
+                integration: Some((&i).into()),
+                authorize_url: None,
+                expires_at: None,
+            }),
+        ));
+    }
+    let client_id = nonempty(&req.client_id).ok_or_else(|| {
+        ApiError::invalid(
+            "give `token`, or `client_id` and `client_secret` for OAuth",
+            Some("client_id"),
+        )
+    })?;
+    let client_secret = nonempty(&req.client_secret)
+        .ok_or_else(|| ApiError::invalid("OAuth needs `client_secret`", Some("client_secret")))?;
+    let redirect = st.config.oauth_redirect_uri();
+    config.client_id = client_id.to_string();
+    config.client_secret = SecretString::from(client_secret.to_string());
+    config.redirect_uri = Some(parse_url(&redirect, "public_url")?);
+    let oauth = OAuthClient::new(&config).map_err(|e| ApiError::invalid(e.to_string(), None))?;
+    let state = new_state();
+    let (url, verifier) = oauth.authorize_url(&state, true);
+    stored.mode = "oauth".into();
+    stored.redirect_uri = Some(redirect);
+    let pending = PendingOAuth {
+        name,
+        stored,
+        client_secret: client_secret.to_string(),
+        verifier: verifier.map(|v| v.secret().to_string()),
+    };
+    let bytes = serde_json::to_vec(&pending).map_err(|e| ApiError::internal(&e))?;
+    let expires_at = st
+        .clock
+        .now()
+        .checked_add(OAUTH_TTL)
+        .map_err(|e| ApiError::internal(&e))?;
+    st.store
+        .save_oauth_state(
+            p.account,
+            &digest(&state),
+            st.cipher.encrypt(&bytes),
+            expires_at,
+        )
+        .await?;
+    tracing::info!(account = p.account, principal = %p.label(), "justworks oauth started");
+    Ok((
+        StatusCode::ACCEPTED,
+        Json(ConnectResponse {
+            integration: None,
+            authorize_url: Some(url.to_string()),
+            expires_at: Some(expires_at),
+        }),
+    ))
+}
+
+#[utoipa::path(get, path = "/api/v1/integrations/justworks/callback", tag = "integrations",
+    description = "Where Justworks sends the admin's browser back. The `state` (random, single use, 15 minutes) names the connection started by `POST /api/v1/integrations/justworks`; no other credentials are needed.",
+    params(OAuthCallbackQuery),
+    security(()),
+    responses((status = 201, body = IntegrationDto), (status = "4XX", body = ErrorBody)))]
+pub async fn callback(
+    State(st): State<AppState>,
+    ApiQuery(q): ApiQuery<OAuthCallbackQuery>,
+) -> Result<(StatusCode, Json<IntegrationDto>), ApiError> {
+    let state = nonempty(&q.state)
+        .ok_or_else(|| ApiError::OAuth("the redirect carries no state".into()))?;
+    let (account, bytes) = st
+        .store
+        .take_oauth_state(&digest(state), st.clock.now())
+        .await?
+        .ok_or_else(|| {
+            ApiError::OAuth(
+                "this answer does not belong to a connection in progress (unknown or expired state): start again".into(),
+            )
+        })?;
+    let plain = st
+        .cipher
+        .decrypt(&bytes)
+        .map_err(|e| ApiError::internal(&e))?;
+    let pending: PendingOAuth =
+        serde_json::from_slice(&plain).map_err(|e| ApiError::internal(&e))?;
+    if let Some(error) = nonempty(&q.error) {
+        tracing::info!(account, "justworks oauth refused at the consent page");
+        let err = if error == "access_denied" {
+            AuthError::AccessDenied
+        } else {
+            AuthError::Redirect(
+                error
+                    .chars()
+                    .filter(|c| !c.is_control())
+                    .take(200)
+                    .collect(),
+            )
+        };
+        return Err(ApiError::OAuth(err.to_string()));
+    }
+    let code =
+        nonempty(&q.code).ok_or_else(|| ApiError::OAuth("the redirect carries no code".into()))?;
+    let config = pending
+        .stored
+        .to_config(Some(&pending.client_secret))
+        .map_err(|e| ApiError::internal(&e))?;
+    let oauth = OAuthClient::new(&config).map_err(|e| ApiError::internal(&e))?;
+    let tokens = oauth
+        .exchange_code(code, pending.verifier.map(PkceVerifier::from_secret))
+        .await
+        .map_err(|e| ApiError::OAuth(e.to_string()))?;
+    let secrets =
+        wiring::oauth_secrets(&SecretString::from(pending.client_secret.clone()), &tokens);
+    let stored = serde_json::to_value(&pending.stored).map_err(|e| ApiError::internal(&e))?;
+    let i = st
+        .engine(account)
+        .connect("justworks", &pending.name, stored, Some(&secrets))
+        .await?;
+    tracing::info!(
+        account,
+        integration = i.id,
+        "justworks connected through oauth"
+    );
+    Ok((StatusCode::CREATED, Json((&i).into())))
+}
+
+#[utoipa::path(post, path = "/api/v1/integrations/{id}/setup-sync", tag = "integrations",
+    description = "Read the company, custom-field definitions, member count and a sample value per source field. Imports no employee data; the state becomes needs_finalise.",
+    params(("id" = i64, Path)),
+    responses((status = 200, body = SetupReportDto), (status = "4XX", body = ErrorBody), (status = 502, body = ErrorBody)))]
+pub async fn setup_sync(
+    State(st): State<AppState>,
+    Auth(p, ..): Auth<EditData>,
+    ApiPath(id): ApiPath<i64>,
+) -> Result<Json<SetupReportDto>, ApiError> {
+    let engine = st.engine(p.account);
+    let i = engine.integration(Some(id)).await?;
+    let source = wiring::source(&engine, &i).map_err(wiring_error)?;
+    let r = engine.setup_sync(i.id, &source, None).await?;
+    tracing::info!(account = p.account, integration = id, principal = %p.label(), "setup sync");
+    Ok(Json(SetupReportDto {
+        company_name: r.company_name,
+        member_count: r.member_count,
+        source_fields: r
+            .source_fields
+            .into_iter()
+            .map(|f| SourceFieldDto {
+                key: f.key,
+                label: f.label,
+                sample: f.sample,
+            })
+            .collect(),
+        diagnostics: r
+            .diagnostics
+            .into_iter()
+            .map(|d| DiagnosticDto {
+                code: d.code,
+                message: d.message,
+            })
+            .collect(),
+    }))
+}
+
+fn kind_dto(k: FieldKind) -> FieldKindDto {
+    match k {
+        FieldKind::Default => FieldKindDto::Default,
+        FieldKind::Associated => FieldKindDto::Associated,
+        FieldKind::Hidden => FieldKindDto::Hidden,
+    }
+}
+
+fn mapping_dto(i: &roster_store::Integration) -> MappingDto {
+    let sample = |k: &str| {
+        i.source_fields
+            .iter()
+            .find(|f| f.key == k)
+            .and_then(|f| f.sample.clone())
+    };
+    let mut warnings = Vec::new();
+    for (n, a) in i.settings.mapping.iter().enumerate() {
+        for b in &i.settings.mapping[n + 1..] {
+            if a.demographic != b.demographic
+                && demographic_fold(&a.demographic) == demographic_fold(&b.demographic)
+            {
+                warnings.push(format!(
+                    "{:?} and {:?} differ only by case, spacing or punctuation; this splits trend history",
+                    a.demographic, b.demographic
+                ));
+            }
+        }
+    }
+    MappingDto {
+        core_fields: CORE_FIELDS.iter().map(|s| s.to_string()).collect(),
+        mapping: i
+            .settings
+            .mapping
+            .iter()
+            .map(|m| MappedFieldDto {
+                source_key: m.source_key.clone(),
+                demographic: m.demographic.clone(),
+                kind: kind_dto(m.kind),
+                sample: sample(&m.source_key),
+            })
+            .collect(),
+        source_fields: i
+            .source_fields
+            .iter()
+            .map(|f| SourceFieldDto {
+                key: f.key.clone(),
+                label: f.label.clone(),
+                sample: f.sample.clone(),
+            })
+            .collect(),
+        warnings,
+    }
+}
+
+#[utoipa::path(get, path = "/api/v1/integrations/{id}/mapping", tag = "mapping",
+    params(("id" = i64, Path)),
+    responses((status = 200, body = MappingDto), (status = "4XX", body = ErrorBody)))]
+pub async fn mapping(
+    State(st): State<AppState>,
+    Auth(p, ..): Auth<Read>,
+    ApiPath(id): ApiPath<i64>,
+) -> Result<Json<MappingDto>, ApiError> {
+    let i = st.engine(p.account).integration(Some(id)).await?;
+    Ok(Json(mapping_dto(&i)))
+}
+
+#[utoipa::path(put, path = "/api/v1/integrations/{id}/mapping/{source_key}", tag = "mapping",
+    description = "Map a source field (e.g. `custom:cf_123` or `job_title`) to a demographic.",
+    params(("id" = i64, Path), ("source_key" = String, Path)),
+    request_body = SetMappingRequest,
+    responses((status = 200, body = MappingDto), (status = "4XX", body = ErrorBody)))]
+pub async fn set_mapping(
+    State(st): State<AppState>,
+    Auth(p, ..): Auth<EditData>,
+    ApiPath((id, source_key)): ApiPath<(i64, String)>,
+    ApiJson(req): ApiJson<SetMappingRequest>,
+) -> Result<Json<MappingDto>, ApiError> {
+    let engine = st.engine(p.account);
+    let i = engine.integration(Some(id)).await?;
+    let known = i.source_fields.iter().any(|f| f.key == source_key)
+        || roster_core::fields::DEFAULT_DEMOGRAPHICS
+            .iter()
+            .any(|(k, _)| *k == source_key);
+    if !known {
+        return Err(ApiError::NotFound(format!(
+            "unknown source field {source_key:?}; GET the mapping for the list (run the setup sync first)"
+        )));
+    }
+    let demographic = req.demographic.trim().to_string();
+    if demographic.is_empty() {
+        return Err(ApiError::invalid(
+            "the demographic name is empty",
+            Some("demographic"),
+        ));
+    }
+    let kind = match req.kind.unwrap_or(FieldKindDto::Default) {
+        FieldKindDto::Default => FieldKind::Default,
+        FieldKindDto::Associated => FieldKind::Associated,
+        FieldKindDto::Hidden => FieldKind::Hidden,
+    };
+    engine
+        .update_settings(id, |s| {
+            s.mapping.retain(|m| m.source_key != source_key);
+            s.mapping.push(MappedField {
+                source_key: source_key.clone(),
+                demographic: demographic.clone(),
+                kind,
+            });
+            Ok(())
+        })
+        .await?;
+    tracing::info!(account = p.account, integration = id, principal = %p.label(), "mapping set");
+    let i = engine.integration(Some(id)).await?;
+    Ok(Json(mapping_dto(&i)))
+}
+
+#[utoipa::path(delete, path = "/api/v1/integrations/{id}/mapping/{source_key}", tag = "mapping",
+    params(("id" = i64, Path), ("source_key" = String, Path)),
+    responses((status = 200, body = MappingDto), (status = "4XX", body = ErrorBody)))]
+pub async fn unset_mapping(
+    State(st): State<AppState>,
+    Auth(p, ..): Auth<EditData>,
+    ApiPath((id, source_key)): ApiPath<(i64, String)>,
+) -> Result<Json<MappingDto>, ApiError> {
+    let engine = st.engine(p.account);
+    let i = engine.integration(Some(id)).await?;
+    if !i
+        .settings
+        .mapping
+        .iter()
+        .any(|m| m.source_key == source_key)
+    {
+        return Err(ApiError::NotFound(format!("{source_key} is not mapped")));
+    }
+    engine
+        .update_settings(id, |s| {
+            s.mapping.retain(|m| m.source_key != source_key);
+            Ok(())
+        })
+        .await?;
+    tracing::info!(account = p.account, integration = id, principal = %p.label(), "mapping unset");
+    let i = engine.integration(Some(id)).await?;
+    Ok(Json(mapping_dto(&i)))
+}
+
+fn settings_dto(s: &roster_core::settings::Settings) -> SettingsDto {
+    SettingsDto {
+        settings: SETTING_KEYS
+            .iter()
+            .map(|(k, help)| {
+                (
+                    k.to_string(),
+                    SettingDto {
+                        value: s.get(k).unwrap_or_default(),
+                        help: help.to_string(),
+                    },
+                )
+            })
+            .collect(),
+    }
+}
+
+#[utoipa::path(get, path = "/api/v1/integrations/{id}/settings", tag = "settings",
+    params(("id" = i64, Path)),
+    responses((status = 200, body = SettingsDto), (status = "4XX", body = ErrorBody)))]
+pub async fn settings(
+    State(st): State<AppState>,
+    Auth(p, ..): Auth<Read>,
+    ApiPath(id): ApiPath<i64>,
+) -> Result<Json<SettingsDto>, ApiError> {
+    let i = st.engine(p.account).integration(Some(id)).await?;
+    Ok(Json(settings_dto(&i.settings)))
+}
+
+#[utoipa::path(put, path = "/api/v1/integrations/{id}/settings", tag = "settings",
+    description = "Change settings by name (values as text, as `GET` shows them). All or nothing: one bad value changes nothing and names the setting.",
+    params(("id" = i64, Path)),
+    request_body(content = std::collections::BTreeMap<String, String>, description = "setting name → value, e.g. {\"on_missing\": \"deactivate\"}"),
+    responses((status = 200, body = SettingsDto), (status = "4XX", body = ErrorBody)))]
+pub async fn put_settings(
+    State(st): State<AppState>,
+    Auth(p, ..): Auth<Admin>,
+    ApiPath(id): ApiPath<i64>,
+    ApiJson(values): ApiJson<std::collections::BTreeMap<String, String>>,
+) -> Result<Json<SettingsDto>, ApiError> {
+    let engine = st.engine(p.account);
+    engine.integration(Some(id)).await?;
+    // Validate every value on a copy first, so that the error names the setting.
+    let mut probe = engine.integration(Some(id)).await?.settings;
+    for (k, v) in &values {
+        probe
+            .set(k, v)
+            .map_err(|e| ApiError::invalid(e.to_string(), Some(k)))?;
+    }
+    let s = engine
+        .update_settings(id, |s| {
+            for (k, v) in &values {
+                s.set(k, v).map_err(|e| e.to_string())?;
+            }
+            Ok(())
+        })
+        .await?;
+    let keys: Vec<&str> = values.keys().map(String::as_str).collect();
+    tracing::info!(account = p.account, integration = id, principal = %p.label(), settings = ?keys, "settings changed");
+    Ok(Json(settings_dto(&s)))
+}

@@ -1,0 +1,451 @@
+//! Syncs and their reviews. Starting a sync fetches, plans and guards without
+//! applying (as `roster sync` does) and keeps the review in the store, so it survives
+//! between requests and restarts. Applying runs the sync again with apply, as
+//! `roster sync --apply` after its prompt does: the source may have moved on, and the
+//! answer says whether the applied plan differs from the reviewed one.
+
+use axum::Json;
+use axum::extract::State;
+use axum::http::StatusCode;
+use roster_core::guard::{Confirmations, Decision, Trigger};
+use roster_core::issue::Severity;
+use roster_core::plan::{Entry, Plan};
+use roster_engine::{SyncOptions, SyncOutcome, SyncStatus, Timings};
+use roster_source::Diagnostic;
+use roster_store::access::{NewReview, ReviewStatus, StoredReview};
+use serde::{Deserialize, Serialize};
+
+use crate::api::integrations::wiring_error;
+use crate::auth::{Auth, EditData, Principal, Read};
+use crate::dto::{
+    ApplyRequest, ApplyResponse, CountsDto, DiagnosticDto, DiscardResponse, EntryFilter, IssueDto,
+    MassChangeDto, ReviewDto, ReviewEntriesPage, ReviewEntryDto, ReviewStatusDto, StartSyncRequest,
+    VerdictDto, limit_of,
+};
+use crate::error::{ApiError, ErrorBody};
+use crate::extract::{ApiJson, ApiPath, ApiQuery};
+use crate::metrics;
+use crate::state::AppState;
+use crate::wiring;
+
+/// The options a review was made with (applied with the same).
+#[derive(Clone, Copy, Debug, Default, Serialize, Deserialize)]
+struct ReviewOptions {
+    incremental: bool,
+    deactivate_missing: bool,
+    custom_fields: bool,
+}
+
+/// What the store keeps of a review.
+#[derive(Debug, Serialize, Deserialize)]
+struct ReviewPayload {
+    options: ReviewOptions,
+    status: SyncStatus,
+    plan: Plan,
+    decision: Decision,
+    held: Vec<usize>,
+    diagnostics: Vec<Diagnostic>,
+    members_fetched: usize,
+}
+
+fn payload(r: &StoredReview) -> Result<ReviewPayload, ApiError> {
+    serde_json::from_value(r.payload.clone()).map_err(|e| ApiError::internal(&e))
+}
+
+fn verdict(d: &Decision) -> VerdictDto {
+    match d {
+        Decision::Apply { .. } => VerdictDto::Apply,
+        Decision::NeedsConfirmation => VerdictDto::NeedsConfirmation,
+        Decision::Blocked { .. } => VerdictDto::Blocked,
+    }
+}
+
+fn status_dto(s: ReviewStatus) -> ReviewStatusDto {
+    match s {
+        ReviewStatus::Pending => ReviewStatusDto::Pending,
+        ReviewStatus::Applied => ReviewStatusDto::Applied,
+        ReviewStatus::Discarded => ReviewStatusDto::Discarded,
+    }
+}
+
+const ACTIONS: &[&str] = &["create", "update", "deactivate", "reactivate"];
+
+fn matches(e: &Entry, f: &EntryFilter, search: Option<&str>) -> bool {
+    if let Some(a) = &f.action
+        && e.action.as_str() != a
+    {
+        return false;
+    }
+    if let Some(p) = f.privacy
+        && e.privacy != p
+    {
+        return false;
+    }
+    if let Some(field) = &f.field
+        && !e.all_changes().iter().any(|c| &c.field == field)
+    {
+        return false;
+    }
+    if let Some(needle) = search {
+        let a = &e.after;
+        let hay = [
+            Some(e.employee_id.as_str()),
+            Some(a.email.as_str()),
+            a.first_name.as_deref(),
+            a.last_name.as_deref(),
+            a.preferred_name.as_deref(),
+        ];
+        if !hay
+            .iter()
+            .flatten()
+            .any(|h| h.to_lowercase().contains(needle))
+        {
+            return false;
+        }
+    }
+    true
+}
+
+fn entries_page(p: &ReviewPayload, f: &EntryFilter) -> Result<ReviewEntriesPage, ApiError> {
+    if let Some(a) = &f.action
+        && !ACTIONS.contains(&a.as_str())
+    {
+        return Err(ApiError::bad_request(
+            format!("action must be one of {}", ACTIONS.join(", ")),
+            Some("action"),
+        ));
+    }
+    let search = f
+        .search
+        .as_deref()
+        .map(|s| s.trim().to_lowercase())
+        .filter(|s| !s.is_empty());
+    let offset = f.offset.unwrap_or(0);
+    let limit = limit_of(f.limit, 50);
+    let held: std::collections::HashSet<usize> = p.held.iter().copied().collect();
+    let mut total = 0;
+    let mut items = Vec::new();
+    for (i, e) in p.plan.entries.iter().enumerate() {
+        if !matches(e, f, search.as_deref()) {
+            continue;
+        }
+        if total >= offset && items.len() < limit {
+            items.push(ReviewEntryDto::new(i, e, held.contains(&i)));
+        }
+        total += 1;
+    }
+    Ok(ReviewEntriesPage {
+        total,
+        offset,
+        limit,
+        items,
+    })
+}
+
+fn review_dto(r: &StoredReview, p: &ReviewPayload) -> Result<ReviewDto, ApiError> {
+    let m = &p.plan.mass_change;
+    Ok(ReviewDto {
+        id: r.id,
+        integration_id: r.integration_id,
+        status: status_dto(r.status),
+        created_at: r.created_at,
+        closed_at: r.closed_at,
+        import_id: r.import_id,
+        verdict: verdict(&p.decision),
+        today: p.plan.today,
+        complete: p.plan.complete,
+        members_fetched: p.members_fetched,
+        counts: (&p.plan.counts).into(),
+        mass_change: MassChangeDto {
+            triggered: m.triggered(),
+            description: m.describe(),
+            deactivations: m.deactivations,
+            active_before: m.active_before,
+            id_changes: m.id_changes,
+            matched: m.matched,
+        },
+        privacy_held: p
+            .held
+            .iter()
+            .filter_map(|&i| p.plan.entries.get(i))
+            .map(|e| e.employee_id.clone())
+            .collect(),
+        issues: p
+            .plan
+            .issues
+            .iter()
+            .map(|i| IssueDto {
+                severity: match i.severity {
+                    Severity::Error => "error",
+                    Severity::Warning => "warning",
+                    Severity::Info => "info",
+                }
+                .into(),
+                code: i.code.as_str().into(),
+                message: i.message.clone(),
+                position: i.position,
+                employee_id: i.employee_id.clone(),
+                field: i.field.clone(),
+            })
+            .collect(),
+        diagnostics: p
+            .diagnostics
+            .iter()
+            .map(|d| DiagnosticDto {
+                code: d.code.clone(),
+                message: d.message.clone(),
+            })
+            .collect(),
+        entries: entries_page(p, &EntryFilter::default())?,
+    })
+}
+
+async fn pending_review(
+    st: &AppState,
+    p: &Principal,
+    id: i64,
+) -> Result<(StoredReview, ReviewPayload), ApiError> {
+    let r = st
+        .store
+        .review(p.account, id)
+        .await?
+        .ok_or_else(|| ApiError::NotFound(format!("no review {id}")))?;
+    if r.status != ReviewStatus::Pending {
+        return Err(ApiError::Conflict(format!(
+            "review {id} is already {}{}",
+            r.status.as_str(),
+            r.import_id
+                .map(|i| format!(" (import {i})"))
+                .unwrap_or_default()
+        )));
+    }
+    let payload = payload(&r)?;
+    Ok((r, payload))
+}
+
+#[utoipa::path(post, path = "/api/v1/integrations/{id}/syncs", tag = "syncs",
+    description = "Fetch, plan and guard a manual sync without applying it. The review is kept until applied or discarded; its entries page on at `/api/v1/reviews/{id}/entries`.",
+    params(("id" = i64, Path)),
+    request_body = StartSyncRequest,
+    responses((status = 201, body = ReviewDto), (status = "4XX", body = ErrorBody), (status = 502, body = ErrorBody)))]
+pub async fn start(
+    State(st): State<AppState>,
+    Auth(p, ..): Auth<EditData>,
+    ApiPath(id): ApiPath<i64>,
+    ApiJson(req): ApiJson<StartSyncRequest>,
+) -> Result<(StatusCode, Json<ReviewDto>), ApiError> {
+    let engine = st.engine(p.account);
+    let i = engine.integration(Some(id)).await?;
+    let source = wiring::source(&engine, &i).map_err(wiring_error)?;
+    let options = ReviewOptions {
+        incremental: req.incremental,
+        deactivate_missing: req.deactivate_missing,
+        custom_fields: req.custom_fields,
+    };
+    let outcome = engine
+        .sync(
+            id,
+            &source,
+            sync_options(options, false, Confirmations::default()),
+        )
+        .await
+        .inspect_err(|_| metrics::record_sync_failure())?;
+    metrics::record_sync(&outcome);
+    let payload = ReviewPayload {
+        options,
+        status: outcome.status,
+        held: outcome.held,
+        diagnostics: outcome.diagnostics,
+        members_fetched: outcome.members_fetched,
+        decision: outcome.decision,
+        plan: outcome.plan,
+    };
+    let value = serde_json::to_value(&payload).map_err(|e| ApiError::internal(&e))?;
+    let r = st
+        .store
+        .create_review(NewReview {
+            account_id: p.account,
+            integration_id: id,
+            created_at: st.clock.now(),
+            payload: value,
+        })
+        .await?;
+    tracing::info!(account = p.account, integration = id, review = r.id, principal = %p.label(), "sync reviewed");
+    Ok((StatusCode::CREATED, Json(review_dto(&r, &payload)?)))
+}
+
+fn sync_options(o: ReviewOptions, apply: bool, confirm: Confirmations) -> SyncOptions {
+    SyncOptions {
+        trigger: Some(Trigger::Manual),
+        incremental: o.incremental,
+        deactivate_missing: o.deactivate_missing,
+        apply,
+        confirm,
+        custom_fields: o.custom_fields,
+        progress: None,
+        on_step: None,
+    }
+}
+
+#[utoipa::path(get, path = "/api/v1/reviews/{id}", tag = "syncs",
+    params(("id" = i64, Path)),
+    responses((status = 200, body = ReviewDto), (status = "4XX", body = ErrorBody)))]
+pub async fn show(
+    State(st): State<AppState>,
+    Auth(p, ..): Auth<Read>,
+    ApiPath(id): ApiPath<i64>,
+) -> Result<Json<ReviewDto>, ApiError> {
+    let r = st
+        .store
+        .review(p.account, id)
+        .await?
+        .ok_or_else(|| ApiError::NotFound(format!("no review {id}")))?;
+    Ok(Json(review_dto(&r, &payload(&r)?)?))
+}
+
+#[utoipa::path(get, path = "/api/v1/reviews/{id}/entries", tag = "syncs",
+    params(("id" = i64, Path), EntryFilter),
+    responses((status = 200, body = ReviewEntriesPage), (status = "4XX", body = ErrorBody)))]
+pub async fn entries(
+    State(st): State<AppState>,
+    Auth(p, ..): Auth<Read>,
+    ApiPath(id): ApiPath<i64>,
+    ApiQuery(f): ApiQuery<EntryFilter>,
+) -> Result<Json<ReviewEntriesPage>, ApiError> {
+    let r = st
+        .store
+        .review(p.account, id)
+        .await?
+        .ok_or_else(|| ApiError::NotFound(format!("no review {id}")))?;
+    Ok(Json(entries_page(&payload(&r)?, &f)?))
+}
+
+#[utoipa::path(post, path = "/api/v1/reviews/{id}/apply", tag = "syncs",
+    description = "Apply a pending review: the sync runs again with apply and the review's options. Privacy-guarded employees are held unless `confirm_privacy`; a fired mass-change guard needs `confirm_mass_change`. A review whose run applied nothing (blocked) stays pending.",
+    params(("id" = i64, Path)),
+    request_body = ApplyRequest,
+    responses((status = 200, body = ApplyResponse), (status = "4XX", body = ErrorBody), (status = 502, body = ErrorBody)))]
+pub async fn apply(
+    State(st): State<AppState>,
+    Auth(p, ..): Auth<EditData>,
+    ApiPath(id): ApiPath<i64>,
+    ApiJson(req): ApiJson<ApplyRequest>,
+) -> Result<Json<ApplyResponse>, ApiError> {
+    let (r, reviewed) = pending_review(&st, &p, id).await?;
+    if matches!(reviewed.decision, Decision::NeedsConfirmation) && !req.confirm_mass_change {
+        return Err(ApiError::Conflict(format!(
+            "the mass-change guard fired ({}): apply with confirm_mass_change",
+            reviewed.plan.mass_change.describe()
+        )));
+    }
+    let engine = st.engine(p.account);
+    let i = engine.integration(Some(r.integration_id)).await?;
+    let source = wiring::source(&engine, &i).map_err(wiring_error)?;
+    let confirm = Confirmations {
+        privacy: req.confirm_privacy,
+        mass_change: req.confirm_mass_change,
+    };
+    let outcome = engine
+        .sync(
+            r.integration_id,
+            &source,
+            sync_options(reviewed.options, true, confirm),
+        )
+        .await
+        .inspect_err(|_| metrics::record_sync_failure())?;
+    metrics::record_sync(&outcome);
+    let applied = matches!(
+        outcome.status,
+        SyncStatus::Applied | SyncStatus::PartiallyApplied
+    );
+    if applied
+        && !st
+            .store
+            .close_review(
+                p.account,
+                id,
+                ReviewStatus::Applied,
+                outcome.import_id,
+                st.clock.now(),
+            )
+            .await?
+    {
+        tracing::warn!(
+            account = p.account,
+            review = id,
+            "review closed by another request meanwhile"
+        );
+    }
+    let status = match outcome.status {
+        SyncStatus::Reviewed => "reviewed",
+        SyncStatus::Applied => "applied",
+        SyncStatus::PartiallyApplied => "partially_applied",
+        SyncStatus::Blocked => "blocked",
+        SyncStatus::NeedsConfirmation => "needs_confirmation",
+    };
+    tracing::info!(account = p.account, review = id, import = outcome.import_id, status, principal = %p.label(), "review applied");
+    Ok(Json(ApplyResponse {
+        review_id: id,
+        import_id: outcome.import_id,
+        status: status.into(),
+        counts: CountsDto::from(&outcome.plan.counts),
+        held: outcome
+            .held
+            .iter()
+            .filter_map(|&i| outcome.plan.entries.get(i))
+            .map(|e| e.employee_id.clone())
+            .collect(),
+        plan_changed: outcome.plan.entries != reviewed.plan.entries,
+    }))
+}
+
+#[utoipa::path(post, path = "/api/v1/reviews/{id}/discard", tag = "syncs",
+    description = "Decline a pending review: it is recorded as a `discarded` import (DESIGN §7); nothing is applied.",
+    params(("id" = i64, Path)),
+    responses((status = 200, body = DiscardResponse), (status = "4XX", body = ErrorBody)))]
+pub async fn discard(
+    State(st): State<AppState>,
+    Auth(p, ..): Auth<EditData>,
+    ApiPath(id): ApiPath<i64>,
+) -> Result<Json<DiscardResponse>, ApiError> {
+    let (r, reviewed) = pending_review(&st, &p, id).await?;
+    let outcome = SyncOutcome {
+        integration_id: r.integration_id,
+        import_id: None,
+        status: reviewed.status,
+        plan: reviewed.plan,
+        decision: reviewed.decision,
+        applied: Vec::new(),
+        held: reviewed.held,
+        diagnostics: reviewed.diagnostics,
+        members_fetched: reviewed.members_fetched,
+        bytes_read: 0,
+        requests: 0,
+        timings: Timings::default(),
+    };
+    let engine = st.engine(p.account);
+    let import_id = engine.discard(&outcome, Trigger::Manual).await?;
+    if !st
+        .store
+        .close_review(
+            p.account,
+            id,
+            ReviewStatus::Discarded,
+            Some(import_id),
+            st.clock.now(),
+        )
+        .await?
+    {
+        tracing::warn!(
+            account = p.account,
+            review = id,
+            "review closed by another request meanwhile"
+        );
+    }
+    metrics::record_discard();
+    tracing::info!(account = p.account, review = id, import = import_id, principal = %p.label(), "review discarded");
+    Ok(Json(DiscardResponse {
+        review_id: id,
+        import_id,
+    }))
+}

@@ -1,0 +1,123 @@
+#![forbid(unsafe_code)]
+//! `roster serve`: the REST API under `/api/v1` (documented by the OpenAPI document at
+//! `/api/v1/openapi.json`), access control, `/healthz`, `/readyz` and `/metrics`.
+//!
+//! Every operation goes through `roster_engine::Engine`, as the CLI's do; the server
+//! adds no sync logic. [`router`] builds the application (for tests, with `oneshot`
+//! or on port 0) apart from [`serve`], which binds and runs it until shutdown.
+
+pub mod api;
+pub mod auth;
+pub mod config;
+pub mod dto;
+pub mod error;
+pub mod extract;
+pub mod metrics;
+pub mod state;
+mod ui;
+pub mod wiring;
+
+use std::future::Future;
+use std::time::Duration;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::http::header::CONTENT_TYPE;
+use axum::response::IntoResponse;
+use axum::routing::get;
+use tokio::net::TcpListener;
+
+pub use api::openapi_json;
+pub use config::{DEFAULT_CONFIG, ServerConfig};
+pub use error::ApiError;
+pub use state::AppState;
+
+/// The whole application.
+pub fn router(state: AppState) -> Router {
+    let limit = state.config.body_limit_bytes;
+    let timeout = Duration::from_secs(state.config.request_timeout_secs);
+    let (api, _doc) = api::routes().split_for_parts();
+    let spec = openapi_json();
+    api.route(
+        "/api/v1/openapi.json",
+        get(move || {
+            let spec = spec.clone();
+            async move { ([(CONTENT_TYPE, "application/json")], spec) }
+        }),
+    )
+    .merge(ui::routes())
+    .fallback(|| async {
+        ApiError::NotFound("no such endpoint; see /api/v1/openapi.json".into()).into_response()
+    })
+    .with_state(state)
+    .layer(DefaultBodyLimit::max(limit))
+    .layer(tower_http::timeout::TimeoutLayer::with_status_code(
+        axum::http::StatusCode::SERVICE_UNAVAILABLE,
+        timeout,
+    ))
+    .layer(axum::middleware::from_fn(metrics::track))
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ServeError {
+    #[error("could not listen on {addr}: {source}")]
+    Bind {
+        addr: std::net::SocketAddr,
+        source: std::io::Error,
+    },
+    #[error("the server stopped: {0}")]
+    Serve(std::io::Error),
+}
+
+/// Serve `state` on `listener` until `shutdown` completes, then finish the requests
+/// in flight.
+pub async fn serve_on(
+    listener: TcpListener,
+    state: AppState,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Result<(), ServeError> {
+    axum::serve(listener, router(state))
+        .with_graceful_shutdown(shutdown)
+        .await
+        .map_err(ServeError::Serve)
+}
+
+/// Bind `state.config.listen` and serve until Ctrl-C or SIGTERM.
+pub async fn serve(state: AppState) -> Result<(), ServeError> {
+    let addr = state.config.listen;
+    let listener = TcpListener::bind(addr)
+        .await
+        .map_err(|source| ServeError::Bind { addr, source })?;
+    let local = listener.local_addr().unwrap_or(addr);
+    tracing::info!(addr = %local, "roster serve listening");
+    serve_on(listener, state, shutdown_signal()).await
+}
+
+/// Completes on Ctrl-C or (on Unix) SIGTERM.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        if let Err(e) = tokio::signal::ctrl_c().await {
+            tracing::warn!(error = %e, "cannot listen for Ctrl-C");
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot listen for SIGTERM");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = term => {},
+    }
+    tracing::info!("shutting down: finishing requests in flight");
+}

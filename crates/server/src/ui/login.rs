@@ -1,0 +1,101 @@
+//! Sign in (the API's session login, from a form) and sign out.
+
+use askama::Template;
+use axum::Router;
+use axum::extract::{Form, Query, State};
+use axum::http::header::SET_COOKIE;
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{Html, IntoResponse, Response};
+use axum::routing::{get, post};
+use serde::Deserialize;
+
+use super::{NoticeQuery, Posted, UiError, notice_text, see, session_user};
+use crate::api::access;
+use crate::dto::LoginRequest;
+use crate::error::ApiError;
+use crate::extract::ApiJson;
+use crate::state::AppState;
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/login", get(show).post(submit))
+        .route("/logout", post(logout))
+}
+
+#[derive(Template)]
+#[template(path = "login.html")]
+struct LoginPage {
+    email: String,
+    error: Option<String>,
+    notice: Option<String>,
+}
+
+async fn show(
+    State(st): State<AppState>,
+    headers: HeaderMap,
+    Query(q): Query<NoticeQuery>,
+) -> Result<Response, UiError> {
+    if session_user(&headers, &st).await?.is_some() {
+        return Ok(see("/integrations"));
+    }
+    super::page(&LoginPage {
+        email: String::new(),
+        error: None,
+        notice: q
+            .notice
+            .as_deref()
+            .and_then(notice_text)
+            .map(str::to_string),
+    })
+}
+
+#[derive(Deserialize)]
+struct LoginForm {
+    #[serde(default)]
+    email: String,
+    #[serde(default)]
+    password: String,
+}
+
+async fn submit(State(st): State<AppState>, Form(f): Form<LoginForm>) -> Result<Response, UiError> {
+    let email = f.email.trim().to_string();
+    let answer = access::login(
+        State(st),
+        ApiJson(LoginRequest {
+            email: email.clone(),
+            password: f.password,
+        }),
+    )
+    .await;
+    match answer {
+        Ok(r) => {
+            let mut out = see("/integrations");
+            for c in r.headers().get_all(SET_COOKIE) {
+                out.headers_mut().append(SET_COOKIE, c.clone());
+            }
+            Ok(out)
+        }
+        Err(ApiError::BadLogin) => {
+            let html = LoginPage {
+                email,
+                error: Some("Wrong email or password.".into()),
+                notice: None,
+            }
+            .render()?;
+            Ok((StatusCode::UNAUTHORIZED, Html(html)).into_response())
+        }
+        Err(e) => Err(UiError::Api(e)),
+    }
+}
+
+#[derive(Deserialize)]
+struct Empty {}
+
+async fn logout(State(st): State<AppState>, p: Posted<Empty>) -> Result<Response, UiError> {
+    let r = access::logout(State(st), p.user.api_headers()).await?;
+    let mut out = see("/login?notice=signed_out");
+    for c in r.headers().get_all(SET_COOKIE) {
+        out.headers_mut().append(SET_COOKIE, c.clone());
+    }
+    Ok(out)
+}

@@ -1,0 +1,351 @@
+//! The directory: search, a profile with its change history, edit the email,
+//! exclude/include, merge a duplicate.
+
+use askama::Template;
+use axum::Router;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+use axum::routing::{get, post};
+use serde::Deserialize;
+
+use super::{ChangeView, Layout, Posted, UiError, UiUser, or_dash, page, query, see, seg, when};
+use crate::api::users as api;
+use crate::dto::{ChangeOutcomeDto, EmployeeDto, MergeRequest, SetEmailRequest, UsersQuery};
+use crate::error::ApiError;
+use crate::extract::{ApiJson, ApiPath, ApiQuery};
+use crate::state::AppState;
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/users", get(list))
+        .route("/users/{who}", get(show))
+        .route("/users/{who}/email", post(set_email))
+        .route("/users/{who}/exclude", post(exclude))
+        .route("/users/{who}/include", post(include))
+        .route("/users/{who}/merge", post(merge))
+}
+
+const PAGE: usize = 50;
+
+struct Row {
+    link: String,
+    employee_id: String,
+    name: String,
+    email: String,
+    manager: String,
+    status: String,
+}
+
+fn name_of(e: &EmployeeDto) -> String {
+    let first = e.preferred_name.as_deref().or(e.first_name.as_deref());
+    let parts: Vec<&str> = [first, e.last_name.as_deref()]
+        .into_iter()
+        .flatten()
+        .filter(|s| !s.is_empty())
+        .collect();
+    if parts.is_empty() {
+        "—".into()
+    } else {
+        parts.join(" ")
+    }
+}
+
+fn status_of(e: &EmployeeDto) -> String {
+    if e.merged_into.is_some() {
+        "merged".into()
+    } else if e.excluded {
+        "excluded".into()
+    } else if e.active {
+        "active".into()
+    } else {
+        match &e.deactivation_reason {
+            Some(r) => format!("deactivated ({r})"),
+            None => "deactivated".into(),
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "users.html")]
+struct ListPage {
+    l: Layout,
+    rows: Vec<Row>,
+    search: String,
+    all: bool,
+    total: String,
+    prev: Option<String>,
+    next: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct ListQuery {
+    #[serde(default)]
+    search: Option<String>,
+    #[serde(default)]
+    all: Option<String>,
+    #[serde(default)]
+    page: Option<usize>,
+    #[serde(default)]
+    notice: Option<String>,
+}
+
+async fn list(
+    State(st): State<AppState>,
+    user: UiUser,
+    Query(q): Query<ListQuery>,
+) -> Result<Response, UiError> {
+    let search = q.search.clone().unwrap_or_default();
+    let all = q.all.is_some();
+    let page_no = q.page.unwrap_or(1).max(1);
+    let axum::Json(p) = api::list(
+        State(st),
+        user.auth()?,
+        ApiQuery(UsersQuery {
+            search: Some(search.trim().to_string()).filter(|s| !s.is_empty()),
+            include_deactivated: all,
+            offset: Some((page_no - 1) * PAGE),
+            limit: Some(PAGE),
+        }),
+    )
+    .await?;
+    let all_text = if all { "1" } else { "" };
+    let link = |n: usize| {
+        let n = n.to_string();
+        format!(
+            "/users?{}",
+            query(&[("search", &search), ("all", all_text), ("page", &n)])
+        )
+    };
+    page(&ListPage {
+        l: user.layout("users", q.notice.as_deref()),
+        rows: p
+            .items
+            .iter()
+            .map(|e| Row {
+                link: format!("/users/{}", seg(&e.employee_id)),
+                employee_id: e.employee_id.clone(),
+                name: name_of(e),
+                email: e.email.clone(),
+                manager: or_dash(e.manager_email.as_deref()),
+                status: status_of(e),
+            })
+            .collect(),
+        total: p
+            .total
+            .map(|t| format!("{t} employees"))
+            .unwrap_or_default(),
+        prev: (page_no > 1).then(|| link(page_no - 1)),
+        next: p.next_offset.map(|_| link(page_no + 1)),
+        search,
+        all,
+    })
+}
+
+struct HistoryView {
+    import_id: i64,
+    kind: String,
+    at: String,
+    action: String,
+    changes: Vec<ChangeView>,
+}
+
+#[derive(Template)]
+#[template(path = "user.html")]
+struct ProfilePage {
+    l: Layout,
+    who: String,
+    employee_id: String,
+    name: String,
+    email: String,
+    status: String,
+    excluded: bool,
+    fields: Vec<(&'static str, String)>,
+    demographics: Vec<(String, String)>,
+    history: Vec<HistoryView>,
+    email_error: Option<String>,
+    merge_error: Option<String>,
+    new_email: String,
+}
+
+async fn profile(
+    st: AppState,
+    user: &UiUser,
+    who: String,
+    notice: Option<&str>,
+    email_error: Option<(String, String)>,
+    merge_error: Option<String>,
+) -> Result<Response, UiError> {
+    let axum::Json(d) = api::show(State(st), user.auth()?, ApiPath(who)).await?;
+    let e = &d.employee;
+    let date =
+        |d: Option<jiff::civil::Date>| d.map(|d| d.to_string()).unwrap_or_else(|| "—".into());
+    let failed = email_error.is_some() || merge_error.is_some();
+    let (email_error, new_email) = match email_error {
+        Some((m, v)) => (Some(m), v),
+        None => (None, e.email.clone()),
+    };
+    let mut r = page(&ProfilePage {
+        l: user.layout("users", notice),
+        who: seg(&e.employee_id),
+        employee_id: e.employee_id.clone(),
+        name: name_of(e),
+        email: e.email.clone(),
+        status: status_of(e),
+        excluded: e.excluded,
+        fields: vec![
+            ("First name", or_dash(e.first_name.as_deref())),
+            ("Last name", or_dash(e.last_name.as_deref())),
+            ("Preferred name", or_dash(e.preferred_name.as_deref())),
+            ("Secondary email", or_dash(e.secondary_email.as_deref())),
+            (
+                "Email edited in Roster",
+                if e.email_edited { "yes" } else { "no" }.into(),
+            ),
+            ("Manager", or_dash(e.manager_email.as_deref())),
+            (
+                "Is a manager",
+                if e.is_manager { "yes" } else { "no" }.into(),
+            ),
+            ("Phone", or_dash(e.phone.as_deref())),
+            ("Date of birth", date(e.date_of_birth)),
+            ("Start date", date(e.start_date)),
+            ("Latest rehire date", date(e.latest_rehire_date)),
+            ("End date", date(e.end_date)),
+            ("Source ID", or_dash(e.source_id.as_deref())),
+        ],
+        demographics: e
+            .demographics
+            .iter()
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect(),
+        history: d
+            .history
+            .iter()
+            .map(|h| HistoryView {
+                import_id: h.import_id,
+                kind: h.kind.clone(),
+                at: when(h.at),
+                action: h.action.clone(),
+                changes: h.changes.iter().map(ChangeView::from).collect(),
+            })
+            .collect(),
+        email_error,
+        merge_error,
+        new_email,
+    })?;
+    if failed {
+        *r.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
+    }
+    Ok(r)
+}
+
+async fn show(
+    State(st): State<AppState>,
+    Path(who): Path<String>,
+    user: UiUser,
+    Query(q): Query<super::NoticeQuery>,
+) -> Result<Response, UiError> {
+    profile(st, &user, who, q.notice.as_deref(), None, None).await
+}
+
+fn after_change(o: &ChangeOutcomeDto, who: &str, notice: &str) -> Response {
+    let notice = if o.import_id.is_some() {
+        notice
+    } else {
+        "nothing"
+    };
+    see(format!("/users/{}?notice={notice}", seg(who)))
+}
+
+#[derive(Deserialize)]
+struct EmailForm {
+    #[serde(default)]
+    email: String,
+}
+
+async fn set_email(
+    State(st): State<AppState>,
+    Path(who): Path<String>,
+    p: Posted<EmailForm>,
+) -> Result<Response, UiError> {
+    let email = p.form.email.trim().to_string();
+    let r = api::set_email(
+        State(st.clone()),
+        p.user.auth()?,
+        ApiPath(who.clone()),
+        ApiJson(SetEmailRequest {
+            email: email.clone(),
+        }),
+    )
+    .await;
+    match r {
+        Ok(axum::Json(o)) => {
+            // The profile is found by employee ID (the email may have changed).
+            // (The outcome also lists the reports whose manager email follows.)
+            let id = o
+                .entries
+                .iter()
+                .find(|e| e.changes.iter().any(|c| c.field == "email"))
+                .map(|e| e.employee_id.clone())
+                .unwrap_or(who);
+            Ok(after_change(&o, &id, "email_set"))
+        }
+        Err(ApiError::Invalid { message, .. }) | Err(ApiError::Conflict(message)) => {
+            profile(st, &p.user, who, None, Some((message, email)), None).await
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+#[derive(Deserialize)]
+struct Empty {}
+
+async fn exclude(
+    State(st): State<AppState>,
+    Path(who): Path<String>,
+    p: Posted<Empty>,
+) -> Result<Response, UiError> {
+    let axum::Json(o) = api::exclude(State(st), p.user.auth()?, ApiPath(who.clone())).await?;
+    Ok(after_change(&o, &who, "excluded"))
+}
+
+async fn include(
+    State(st): State<AppState>,
+    Path(who): Path<String>,
+    p: Posted<Empty>,
+) -> Result<Response, UiError> {
+    let axum::Json(o) = api::include(State(st), p.user.auth()?, ApiPath(who.clone())).await?;
+    Ok(after_change(&o, &who, "included"))
+}
+
+#[derive(Deserialize)]
+struct MergeForm {
+    #[serde(default)]
+    into: String,
+}
+
+async fn merge(
+    State(st): State<AppState>,
+    Path(who): Path<String>,
+    p: Posted<MergeForm>,
+) -> Result<Response, UiError> {
+    let into = p.form.into.trim().to_string();
+    let r = api::merge(
+        State(st.clone()),
+        p.user.auth()?,
+        ApiPath(who.clone()),
+        ApiJson(MergeRequest { into: into.clone() }),
+    )
+    .await;
+    match r {
+        // The original takes the duplicate's identifiers: `who` now names it.
+        Ok(axum::Json(_)) => Ok(see(format!("/users/{}?notice=merged", seg(&who)))),
+        Err(ApiError::Invalid { message, .. })
+        | Err(ApiError::Conflict(message))
+        | Err(ApiError::NotFound(message)) => {
+            profile(st, &p.user, who, None, None, Some(message)).await
+        }
+        Err(e) => Err(e.into()),
+    }
+}

@@ -1,0 +1,502 @@
+//! The whole story over HTTP: connect Justworks through the sandbox's consent page,
+//! setup sync, review, apply, users, imports, rollback; web sessions with CSRF.
+
+mod common;
+
+use common::{TestServer, form_fields, sandbox};
+use reqwest::{Method, StatusCode};
+use roster_store::access::Role;
+use serde_json::json;
+
+#[tokio::test(flavor = "multi_thread")]
+async fn connect_review_apply_edit_and_roll_back() {
+    let server = TestServer::start().await;
+    let sb = sandbox(40).await;
+    let admin = server.token("default", Role::AccountAdmin).await;
+    let editor = server.token("default", Role::EmployeeDataAdmin).await;
+    let viewer = server.token("default", Role::Viewer).await;
+
+    // Connect through the real OAuth redirect: the API gives the consent page…
+    let cfg = sb.handle().config().clone();
+    let started = server
+        .send(
+            Method::POST,
+            "/api/v1/integrations/justworks",
+            &admin,
+            json!({ "base_url": sb.base_url(), "client_id": cfg.client_id, "client_secret": cfg.client_secret }),
+            202,
+        )
+        .await;
+    let authorize = started["authorize_url"].as_str().expect("authorize_url");
+    // … a browser opens it, ticks the date-of-birth box and authorizes …
+    let browser = reqwest::Client::new();
+    let page = browser.get(authorize).send().await.expect("consent page");
+    assert!(page.status().is_success());
+    let mut form = form_fields(&page.text().await.expect("html"));
+    form.push(("decision".into(), "authorize".into()));
+    form.push(("share_sensitive".into(), "yes".into()));
+    let action = url::Url::parse(authorize)
+        .expect("url")
+        .join("authorize")
+        .expect("action");
+    // … and the redirect lands on our callback, which finishes the connection.
+    let done = browser
+        .post(action)
+        .form(&form)
+        .send()
+        .await
+        .expect("authorize");
+    assert_eq!(done.status(), StatusCode::CREATED, "callback");
+    let integration: serde_json::Value = done.json().await.expect("json");
+    let id = integration["id"].as_i64().expect("id");
+    assert_eq!(integration["state"], "connected");
+    assert_eq!(integration["mode"], "oauth");
+    // The state is single-use.
+    let replay = browser
+        .get(format!(
+            "{}/api/v1/integrations/justworks/callback?code=x&state={}",
+            server.base,
+            form.iter()
+                .find(|(k, _)| k == "state")
+                .map(|(_, v)| v.clone())
+                .unwrap_or_default()
+        ))
+        .send()
+        .await
+        .expect("replay");
+    assert_eq!(replay.status(), StatusCode::BAD_REQUEST);
+
+    // Setup sync, mapping, settings.
+    let setup = server
+        .send(
+            Method::POST,
+            &format!("/api/v1/integrations/{id}/setup-sync"),
+            &editor,
+            json!(null),
+            200,
+        )
+        .await;
+    assert_eq!(setup["member_count"], 40);
+    let i = server
+        .get(&format!("/api/v1/integrations/{id}"), &viewer)
+        .await;
+    assert_eq!(i["state"], "needs_finalise");
+    let mapping = server
+        .get(&format!("/api/v1/integrations/{id}/mapping"), &viewer)
+        .await;
+    assert!(
+        mapping["core_fields"]
+            .as_array()
+            .is_some_and(|a| !a.is_empty())
+    );
+    let settings = server
+        .send(
+            Method::PUT,
+            &format!("/api/v1/integrations/{id}/settings"),
+            &admin,
+            json!({ "on_missing": "deactivate" }),
+            200,
+        )
+        .await;
+    assert_eq!(settings["settings"]["on_missing"]["value"], "deactivate");
+
+    // Review: counts, paged and filtered entries, kept between requests.
+    let review = server
+        .send(
+            Method::POST,
+            &format!("/api/v1/integrations/{id}/syncs"),
+            &editor,
+            json!({}),
+            201,
+        )
+        .await;
+    let rid = review["id"].as_i64().expect("review id");
+    assert_eq!(review["status"], "pending");
+    let created = review["counts"]["created"].as_u64().expect("created");
+    assert!(created > 0 && created <= 40, "{created}");
+    assert_eq!(review["entries"]["total"].as_u64(), Some(created));
+    let page = server
+        .get(
+            &format!("/api/v1/reviews/{rid}/entries?action=create&limit=5&offset=5"),
+            &viewer,
+        )
+        .await;
+    assert_eq!(page["items"].as_array().map(Vec::len), Some(5));
+    assert_eq!(page["items"][0]["index"], 5);
+    assert!(
+        page["items"][0]["changes"]
+            .as_array()
+            .is_some_and(|c| !c.is_empty())
+    );
+    let none = server
+        .get(
+            &format!("/api/v1/reviews/{rid}/entries?action=deactivate"),
+            &viewer,
+        )
+        .await;
+    assert_eq!(none["total"], 0);
+    let again = server.get(&format!("/api/v1/reviews/{rid}"), &viewer).await;
+    assert_eq!(again["counts"], review["counts"]);
+
+    // Apply.
+    let applied = server
+        .send(
+            Method::POST,
+            &format!("/api/v1/reviews/{rid}/apply"),
+            &editor,
+            json!({}),
+            200,
+        )
+        .await;
+    assert_eq!(applied["status"], "applied", "{applied}");
+    assert_eq!(applied["plan_changed"], false);
+    let import_id = applied["import_id"].as_i64().expect("import id");
+    let twice = server
+        .send(
+            Method::POST,
+            &format!("/api/v1/reviews/{rid}/apply"),
+            &editor,
+            json!({}),
+            409,
+        )
+        .await;
+    assert_eq!(twice["error"]["code"], "conflict");
+    let i = server
+        .get(&format!("/api/v1/integrations/{id}"), &viewer)
+        .await;
+    assert_eq!(i["state"], "active");
+
+    // Users: list with paging, search, show with history, edit.
+    let users = server
+        .get("/api/v1/users?limit=10&include_deactivated=true", &viewer)
+        .await;
+    assert_eq!(users["items"].as_array().map(Vec::len), Some(10));
+    assert_eq!(users["total"].as_u64(), Some(created));
+    assert_eq!(users["next_offset"], 10);
+    let first = users["items"][0].clone();
+    let eid = first["employee_id"]
+        .as_str()
+        .expect("employee id")
+        .to_string();
+    let found = server
+        .get(&format!("/api/v1/users?search={eid}"), &viewer)
+        .await;
+    assert!(
+        found["items"]
+            .as_array()
+            .is_some_and(|a| a.iter().any(|u| u["employee_id"] == eid.as_str()))
+    );
+    let shown = server.get(&format!("/api/v1/users/{eid}"), &viewer).await;
+    assert_eq!(shown["history"][0]["import_id"], import_id);
+    let edited = server
+        .send(
+            Method::PUT,
+            &format!("/api/v1/users/{eid}/email"),
+            &editor,
+            json!({ "email": "new.address@example.com" }),
+            200,
+        )
+        .await;
+    let edit_import = edited["import_id"].as_i64().expect("edit import");
+    let shown = server
+        .get("/api/v1/users/new.address@example.com", &viewer)
+        .await;
+    assert_eq!(shown["employee"]["employee_id"], eid.as_str());
+    server
+        .send(
+            Method::POST,
+            &format!("/api/v1/users/{eid}/exclude"),
+            &editor,
+            json!(null),
+            200,
+        )
+        .await;
+    let shown = server.get(&format!("/api/v1/users/{eid}"), &viewer).await;
+    assert_eq!(shown["employee"]["active"], false);
+    server
+        .send(
+            Method::POST,
+            &format!("/api/v1/users/{eid}/include"),
+            &editor,
+            json!(null),
+            200,
+        )
+        .await;
+
+    // Imports and rollback.
+    let imports = server.get("/api/v1/imports", &viewer).await;
+    assert!(imports.as_array().is_some_and(|a| a.len() >= 4));
+    let detail = server
+        .get(&format!("/api/v1/imports/{import_id}?limit=3"), &viewer)
+        .await;
+    assert_eq!(detail["summary"]["status"], "applied");
+    assert_eq!(detail["entries"].as_array().map(Vec::len), Some(3));
+    assert_eq!(detail["entries_total"].as_u64(), Some(created));
+    let rolled = server
+        .send(
+            Method::POST,
+            &format!("/api/v1/imports/{edit_import}/rollback"),
+            &editor,
+            json!(null),
+            200,
+        )
+        .await;
+    assert!(rolled["import_id"].as_i64().is_some(), "{rolled}");
+    let shown = server.get(&format!("/api/v1/users/{eid}"), &viewer).await;
+    assert_eq!(shown["employee"]["email"], first["email"]);
+
+    // A second review discarded is recorded as a discarded import.
+    let review = server
+        .send(
+            Method::POST,
+            &format!("/api/v1/integrations/{id}/syncs"),
+            &editor,
+            json!({}),
+            201,
+        )
+        .await;
+    let rid = review["id"].as_i64().expect("review id");
+    let discarded = server
+        .send(
+            Method::POST,
+            &format!("/api/v1/reviews/{rid}/discard"),
+            &editor,
+            json!(null),
+            200,
+        )
+        .await;
+    let did = discarded["import_id"].as_i64().expect("import");
+    let d = server.get(&format!("/api/v1/imports/{did}"), &viewer).await;
+    assert_eq!(d["summary"]["status"], "discarded");
+
+    // Upcoming, milestones, export, metrics.
+    server.get("/api/v1/upcoming?days=365", &viewer).await;
+    let m = server.get("/api/v1/milestones?days=366", &viewer).await;
+    assert!(
+        m.as_array()
+            .is_some_and(|a| a.iter().any(|x| x["kind"] == "work_anniversary")),
+        "{m}"
+    );
+    let (s, csv) = server
+        .call(
+            Method::GET,
+            "/api/v1/exports/users.csv",
+            Some(&viewer),
+            None,
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(
+        csv.as_str().is_some_and(|t| t.contains("Employee ID")),
+        "{csv}"
+    );
+    // The export reads back to nothing to change.
+    let res = server
+        .http
+        .post(format!(
+            "{}/api/v1/imports/csv?mode=partial&file_name=users.csv",
+            server.base
+        ))
+        .bearer_auth(&editor)
+        .header("content-type", "text/csv")
+        .body(csv.as_str().unwrap_or_default().to_string())
+        .send()
+        .await
+        .expect("import");
+    assert_eq!(res.status(), StatusCode::OK);
+    let imported: serde_json::Value = res.json().await.expect("json");
+    assert_eq!(imported["status"], "reviewed", "{imported}");
+    assert_eq!(imported["counts"]["updated"], 0, "{imported}");
+    assert_eq!(imported["counts"]["created"], 0, "{imported}");
+    let metrics = reqwest::get(format!("{}/metrics", server.base))
+        .await
+        .expect("metrics")
+        .text()
+        .await
+        .expect("text");
+    assert!(metrics.contains("roster_syncs_total"), "{metrics}");
+    assert!(metrics.contains("roster_http_requests_total"), "{metrics}");
+    let (s, _) = server.call(Method::GET, "/readyz", None, None).await;
+    assert_eq!(s, StatusCode::OK);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn web_sessions_need_the_csrf_token_for_changes() {
+    let server = TestServer::start().await;
+    let admin = server.token("default", Role::AccountAdmin).await;
+    server
+        .send(
+            Method::POST,
+            "/api/v1/web-users",
+            &admin,
+            json!({ "email": "hr@acme.example", "role": "employee_data_admin", "password": "a long enough password" }),
+            201,
+        )
+        .await;
+    let (s, v) = server
+        .call(
+            Method::POST,
+            "/api/v1/session",
+            None,
+            Some(json!({ "email": "hr@acme.example", "password": "wrong password here" })),
+        )
+        .await;
+    assert_eq!(
+        (s.as_u16(), v["error"]["code"].as_str()),
+        (401, Some("bad_login"))
+    );
+
+    let res = server
+        .http
+        .post(format!("{}/api/v1/session", server.base))
+        .json(&json!({ "email": "HR@acme.example", "password": "a long enough password" }))
+        .send()
+        .await
+        .expect("login");
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let cookie = res
+        .headers()
+        .get("set-cookie")
+        .and_then(|v| v.to_str().ok())
+        .expect("cookie")
+        .to_string();
+    assert!(
+        cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax"),
+        "{cookie}"
+    );
+    let session = cookie.split(';').next().expect("pair").to_string();
+    let body: serde_json::Value = res.json().await.expect("json");
+    let csrf = body["csrf_token"].as_str().expect("csrf").to_string();
+    assert_eq!(body["role"], "employee_data_admin");
+
+    let with_cookie = |m: Method, path: &str| {
+        server
+            .http
+            .request(m, format!("{}{path}", server.base))
+            .header("cookie", session.clone())
+    };
+    let me = with_cookie(Method::GET, "/api/v1/session")
+        .send()
+        .await
+        .expect("whoami");
+    assert_eq!(me.status(), StatusCode::OK);
+    // A change without the CSRF token is refused; with it, it goes through.
+    let no = with_cookie(Method::POST, "/api/v1/users/nobody/exclude")
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(no.status(), StatusCode::FORBIDDEN);
+    let v: serde_json::Value = no.json().await.expect("json");
+    assert_eq!(v["error"]["code"], "csrf_failed");
+    let yes = with_cookie(Method::POST, "/api/v1/users/nobody/exclude")
+        .header("x-csrf-token", &csrf)
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(
+        yes.status(),
+        StatusCode::NOT_FOUND,
+        "passes auth, no such user"
+    );
+    // Sign out ends the session.
+    let out = with_cookie(Method::DELETE, "/api/v1/session")
+        .header("x-csrf-token", &csrf)
+        .send()
+        .await
+        .expect("logout");
+    assert_eq!(out.status(), StatusCode::NO_CONTENT);
+    let me = with_cookie(Method::GET, "/api/v1/session")
+        .send()
+        .await
+        .expect("whoami");
+    assert_eq!(me.status(), StatusCode::UNAUTHORIZED);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn privacy_held_employees_go_through_when_confirmed() {
+    let server = TestServer::start().await;
+    let sb = sandbox(20).await;
+    let admin = server.token("default", Role::AccountAdmin).await;
+    let id = common::connect_static(&server, &admin, &sb).await;
+    let path = format!("/api/v1/integrations/{id}/syncs");
+    let start = async |server: &TestServer| {
+        server
+            .send(Method::POST, &path, &admin, json!({}), 201)
+            .await
+    };
+    let first = start(&server).await;
+    let rid = first["id"].as_i64().expect("review");
+    server
+        .send(
+            Method::POST,
+            &format!("/api/v1/reviews/{rid}/apply"),
+            &admin,
+            json!({}),
+            200,
+        )
+        .await;
+    let users = server.get("/api/v1/users?limit=1", &admin).await;
+    let eid = users["items"][0]["employee_id"]
+        .as_str()
+        .expect("employee")
+        .to_string();
+
+    // Name and date of birth change at once: privacy-guarded.
+    sb.handle()
+        .set_name_and_dob(
+            &eid,
+            &roster_sandbox::NameChange {
+                family_name: Some("Okonkwo-Smith".into()),
+                date_of_birth: Some(jiff::civil::date(1988, 2, 29)),
+                ..roster_sandbox::NameChange::default()
+            },
+        )
+        .expect("change");
+    let review = start(&server).await;
+    assert_eq!(review["privacy_held"], json!([eid]), "{review}");
+    let rid = review["id"].as_i64().expect("review");
+    let guarded = server
+        .get(
+            &format!("/api/v1/reviews/{rid}/entries?privacy=true"),
+            &admin,
+        )
+        .await;
+    assert_eq!(guarded["total"], 1);
+    assert_eq!(guarded["items"][0]["held"], true);
+    let held = server
+        .send(
+            Method::POST,
+            &format!("/api/v1/reviews/{rid}/apply"),
+            &admin,
+            json!({}),
+            200,
+        )
+        .await;
+    assert_eq!(held["status"], "partially_applied", "{held}");
+    assert_eq!(held["held"], json!([eid]));
+    let user = server.get(&format!("/api/v1/users/{eid}"), &admin).await;
+    assert_ne!(user["employee"]["last_name"], "Okonkwo-Smith");
+
+    // The admin confirms: a new review applied with confirm_privacy.
+    let review = start(&server).await;
+    let rid = review["id"].as_i64().expect("review");
+    let done = server
+        .send(
+            Method::POST,
+            &format!("/api/v1/reviews/{rid}/apply"),
+            &admin,
+            json!({ "confirm_privacy": true }),
+            200,
+        )
+        .await;
+    assert_eq!(done["status"], "applied", "{done}");
+    let user = server.get(&format!("/api/v1/users/{eid}"), &admin).await;
+    assert_eq!(user["employee"]["last_name"], "Okonkwo-Smith");
+    let metrics = reqwest::get(format!("{}/metrics", server.base))
+        .await
+        .expect("metrics")
+        .text()
+        .await
+        .expect("text");
+    assert!(metrics.contains("roster_guard_blocks_total"), "{metrics}");
+}

@@ -1,0 +1,588 @@
+//! The admin web UI over real HTTP: a server on port 0, a browser-like client with a
+//! cookie store, forms posted as a browser posts them.
+
+mod common;
+
+use common::{TestServer, connect_static, sandbox};
+use reqwest::{Method, StatusCode};
+use roster_store::access::Role;
+use serde_json::json;
+
+const PASSWORD: &str = "a long enough password";
+
+/// A web user of `role` in the default account.
+async fn web_user(server: &TestServer, email: &str, role: &str) {
+    let admin = server.token("default", Role::AccountAdmin).await;
+    server
+        .send(
+            Method::POST,
+            "/api/v1/web-users",
+            &admin,
+            json!({ "email": email, "role": role, "password": PASSWORD }),
+            201,
+        )
+        .await;
+}
+
+/// A browser: keeps cookies, follows redirects.
+fn browser() -> reqwest::Client {
+    reqwest::Client::builder()
+        .cookie_store(true)
+        .build()
+        .expect("client")
+}
+
+struct Page {
+    status: StatusCode,
+    path: String,
+    html: String,
+}
+
+impl Page {
+    /// The CSRF token of the page's forms.
+    fn csrf(&self) -> String {
+        let key = "name=\"csrf_token\" value=\"";
+        let start = self.html.find(key).expect("a form with a CSRF token") + key.len();
+        let end = self.html[start..].find('"').expect("end") + start;
+        self.html[start..end].to_string()
+    }
+}
+
+async fn read(res: reqwest::Response) -> Page {
+    let status = res.status();
+    let path = res.url().path().to_string();
+    let html = res.text().await.expect("body");
+    Page { status, path, html }
+}
+
+async fn get(b: &reqwest::Client, server: &TestServer, path: &str) -> Page {
+    read(
+        b.get(format!("{}{path}", server.base))
+            .send()
+            .await
+            .expect("get"),
+    )
+    .await
+}
+
+async fn post(b: &reqwest::Client, server: &TestServer, path: &str, form: &[(&str, &str)]) -> Page {
+    read(
+        b.post(format!("{}{path}", server.base))
+            .form(form)
+            .send()
+            .await
+            .expect("post"),
+    )
+    .await
+}
+
+async fn sign_in(server: &TestServer, email: &str) -> (reqwest::Client, String) {
+    let b = browser();
+    let page = post(
+        &b,
+        server,
+        "/login",
+        &[("email", email), ("password", PASSWORD)],
+    )
+    .await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.html);
+    assert_eq!(page.path, "/integrations");
+    let csrf = page.csrf();
+    (b, csrf)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn sign_in_csrf_and_roles() {
+    let server = TestServer::start().await;
+    let sb = sandbox(10).await;
+    web_user(&server, "admin@acme.example", "account_admin").await;
+    web_user(&server, "viewer@acme.example", "viewer").await;
+
+    // Not signed in: to the sign-in page.
+    let b = browser();
+    let page = get(&b, &server, "/integrations").await;
+    assert_eq!(page.path, "/login");
+    assert!(page.html.contains("Sign in to Roster"));
+    // A wrong password is refused on the page.
+    let page = post(
+        &b,
+        &server,
+        "/login",
+        &[
+            ("email", "admin@acme.example"),
+            ("password", "not the password"),
+        ],
+    )
+    .await;
+    assert_eq!(page.status, StatusCode::UNAUTHORIZED);
+    assert!(page.html.contains("Wrong email or password"));
+
+    let (admin, csrf) = sign_in(&server, "admin@acme.example").await;
+    let page = get(&admin, &server, "/integrations").await;
+    assert!(page.html.contains("Connect Justworks"), "{}", page.html);
+    assert!(page.html.contains("admin@acme.example"));
+
+    // A form without the CSRF token, or with another one, is refused.
+    let token = sb.mint_token(&roster_sandbox::all_scopes());
+    let base = sb.base_url();
+    let connect = [
+        ("method", "token"),
+        ("base_url", base.as_str()),
+        ("token", token.as_str()),
+    ];
+    let page = post(&admin, &server, "/integrations/connect", &connect).await;
+    assert_eq!(page.status, StatusCode::FORBIDDEN);
+    assert!(page.html.contains("The form has expired"), "{}", page.html);
+    let mut forged = connect.to_vec();
+    forged.push(("csrf_token", "0000"));
+    let page = post(&admin, &server, "/integrations/connect", &forged).await;
+    assert_eq!(page.status, StatusCode::FORBIDDEN);
+    assert!(
+        get(&admin, &server, "/integrations")
+            .await
+            .html
+            .contains("No integration yet")
+    );
+    // With it, the integration is connected and shows its state.
+    let mut good = connect.to_vec();
+    good.push(("csrf_token", csrf.as_str()));
+    let page = post(&admin, &server, "/integrations/connect", &good).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert_eq!(page.path, "/integrations");
+    assert!(
+        page.html.contains("Justworks is connected"),
+        "{}",
+        page.html
+    );
+    assert!(
+        page.html.contains("data-state=\"Connected\""),
+        "{}",
+        page.html
+    );
+    let page = post(
+        &admin,
+        &server,
+        "/integrations/1/setup-sync",
+        &[("csrf_token", &csrf)],
+    )
+    .await;
+    assert!(
+        page.html.contains("data-state=\"Needs finalise\""),
+        "{}",
+        page.html
+    );
+
+    // A viewer reads, and cannot post.
+    let (viewer, vcsrf) = sign_in(&server, "viewer@acme.example").await;
+    let page = get(&viewer, &server, "/integrations").await;
+    assert!(page.html.contains("data-state=\"Needs finalise\""));
+    assert!(!page.html.contains("Connect Justworks"));
+    assert!(!page.html.contains("/integrations/1/sync\""));
+    for path in [
+        "/integrations/1/sync",
+        "/integrations/1/setup-sync",
+        "/integrations/1/delete",
+    ] {
+        let page = post(
+            &viewer,
+            &server,
+            path,
+            &[("csrf_token", &vcsrf), ("confirm", "yes")],
+        )
+        .await;
+        assert_eq!(page.status, StatusCode::FORBIDDEN, "{path}");
+    }
+    let page = post(
+        &viewer,
+        &server,
+        "/integrations/1/settings",
+        &[("csrf_token", &vcsrf), ("on_missing", "deactivate")],
+    )
+    .await;
+    assert_eq!(page.status, StatusCode::FORBIDDEN);
+
+    // Settings are validated and name the setting at fault.
+    let page = post(
+        &admin,
+        &server,
+        "/integrations/1/settings",
+        &[("csrf_token", &csrf), ("on_missing", "sometimes")],
+    )
+    .await;
+    assert_eq!(page.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(page.html.contains("on_missing"), "{}", page.html);
+    let page = post(
+        &admin,
+        &server,
+        "/integrations/1/settings",
+        &[("csrf_token", &csrf), ("on_missing", "deactivate")],
+    )
+    .await;
+    assert!(page.html.contains("Settings saved"), "{}", page.html);
+    assert!(page.html.contains("value=\"deactivate\""));
+
+    // Delete asks first.
+    let page = get(&admin, &server, "/integrations/1/delete").await;
+    assert!(page.html.contains("cannot be undone"));
+
+    // Sign out ends the session.
+    let page = post(&admin, &server, "/logout", &[("csrf_token", &csrf)]).await;
+    assert_eq!(page.path, "/login");
+    assert!(page.html.contains("You are signed out"));
+    assert_eq!(get(&admin, &server, "/users").await.path, "/login");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn review_lists_diffs_and_import_applies() {
+    let server = TestServer::start().await;
+    let sb = sandbox(30).await;
+    web_user(&server, "hr@acme.example", "employee_data_admin").await;
+    let admin = server.token("default", Role::AccountAdmin).await;
+    let id = connect_static(&server, &admin, &sb).await;
+    let (b, csrf) = sign_in(&server, "hr@acme.example").await;
+    post(
+        &b,
+        &server,
+        &format!("/integrations/{id}/setup-sync"),
+        &[("csrf_token", &csrf)],
+    )
+    .await;
+
+    // Start the first sync: its review.
+    let page = post(
+        &b,
+        &server,
+        &format!("/integrations/{id}/sync"),
+        &[("csrf_token", &csrf)],
+    )
+    .await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.html);
+    assert!(page.path.starts_with("/reviews/"), "{}", page.path);
+    let review = page.path.clone();
+    assert!(
+        page.html.contains("data-count=\"created\">30<"),
+        "{}",
+        page.html
+    );
+    assert!(page.html.contains("1–25 of 30"), "{}", page.html);
+    assert!(page.html.contains("class=\"entry\""));
+    assert!(page.html.contains("first_name"));
+    assert!(page.html.contains("→"));
+    assert!(page.html.contains("id=\"import-button\""));
+    // Paging and filters.
+    let next = get(&b, &server, &format!("{review}?page=2")).await;
+    assert!(next.html.contains("26–30 of 30"), "{}", next.html);
+    let none = get(&b, &server, &format!("{review}?action=deactivate")).await;
+    assert!(none.html.contains("0–0 of 0"), "{}", none.html);
+    let users = sb.handle().members(false);
+    let someone = users[0].member["id"].as_str().expect("id").to_string();
+    let one = get(&b, &server, &format!("{review}?search={someone}")).await;
+    assert!(one.html.contains("1–1 of 1"), "{}", one.html);
+    assert!(one.html.contains(&someone));
+
+    // Import applies it.
+    let page = post(
+        &b,
+        &server,
+        &format!("{review}/import"),
+        &[("csrf_token", &csrf)],
+    )
+    .await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.html);
+    assert!(page.path.starts_with("/imports/"), "{}", page.path);
+    assert!(page.html.contains("Imported."));
+    assert!(
+        page.html.contains("id=\"import-status\">applied<"),
+        "{}",
+        page.html
+    );
+    let users = server.get("/api/v1/users?limit=1", &admin).await;
+    let active = users["total"].as_u64().expect("total") as usize;
+    assert!(active > 20, "{users}");
+    let page = get(&b, &server, "/integrations").await;
+    assert!(page.html.contains("data-state=\"Active\""), "{}", page.html);
+    // The review is closed: no second import.
+    let page = get(&b, &server, &review).await;
+    assert!(page.html.contains("id=\"review-status\">imported<"));
+    assert!(!page.html.contains("id=\"import-button\""));
+    let again = post(
+        &b,
+        &server,
+        &format!("{review}/import"),
+        &[("csrf_token", &csrf)],
+    )
+    .await;
+    assert_eq!(again.status, StatusCode::CONFLICT);
+
+    // History, users and a profile.
+    let page = get(&b, &server, "/imports").await;
+    assert!(page.html.contains("data-status=\"applied\""));
+    let page = get(&b, &server, &format!("/users?search={someone}")).await;
+    assert!(page.html.contains(&someone), "{}", page.html);
+    let page = get(&b, &server, &format!("/users/{someone}")).await;
+    assert!(page.html.contains("Change history"));
+    assert!(page.html.contains("/imports/"), "{}", page.html);
+
+    // Edit the email; a bad one is refused on the page.
+    let page = post(
+        &b,
+        &server,
+        &format!("/users/{someone}/email"),
+        &[("csrf_token", &csrf), ("email", "not an email")],
+    )
+    .await;
+    assert_eq!(
+        page.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        page.html
+    );
+    let page = post(
+        &b,
+        &server,
+        &format!("/users/{someone}/email"),
+        &[("csrf_token", &csrf), ("email", "new.address@acme.example")],
+    )
+    .await;
+    assert!(page.html.contains("The email is changed"), "{}", page.html);
+    assert!(
+        page.html
+            .contains("id=\"user-email\">new.address@acme.example<"),
+        "{}",
+        page.html
+    );
+
+    // Exclude, and include again.
+    let page = post(
+        &b,
+        &server,
+        &format!("/users/{someone}/exclude"),
+        &[("csrf_token", &csrf)],
+    )
+    .await;
+    assert!(
+        page.html.contains("id=\"user-status\">excluded<"),
+        "{}",
+        page.html
+    );
+    let page = post(
+        &b,
+        &server,
+        &format!("/users/{someone}/include"),
+        &[("csrf_token", &csrf)],
+    )
+    .await;
+    assert!(page.html.contains("Included again"), "{}", page.html);
+
+    // Merge a duplicate into the original: the original takes its identifiers.
+    let list = server.get("/api/v1/users?limit=3", &admin).await;
+    let dup = list["items"][1]["employee_id"]
+        .as_str()
+        .expect("id")
+        .to_string();
+    let orig = list["items"][2]["employee_id"]
+        .as_str()
+        .expect("id")
+        .to_string();
+    let page = post(
+        &b,
+        &server,
+        &format!("/users/{dup}/merge"),
+        &[("csrf_token", &csrf), ("into", &dup)],
+    )
+    .await;
+    assert_eq!(
+        page.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        page.html
+    );
+    assert!(
+        page.html.contains("cannot be merged into itself"),
+        "{}",
+        page.html
+    );
+    let page = post(
+        &b,
+        &server,
+        &format!("/users/{dup}/merge"),
+        &[("csrf_token", &csrf), ("into", &orig)],
+    )
+    .await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.html);
+    assert!(
+        page.html.contains("Merged: the duplicate is deactivated"),
+        "{}",
+        page.html
+    );
+    assert!(
+        page.html.contains("id=\"user-status\">active<"),
+        "{}",
+        page.html
+    );
+
+    // The other pages render.
+    for path in [
+        "/upcoming",
+        "/demographics",
+        "/notifications",
+        "/files",
+        &format!("/integrations/{id}/mapping"),
+        &format!("/integrations/{id}/settings"),
+    ] {
+        let page = get(&b, &server, path).await;
+        assert_eq!(page.status, StatusCode::OK, "{path}: {}", page.html);
+    }
+    let csv = b
+        .get(format!("{}/files/users.csv", server.base))
+        .send()
+        .await
+        .expect("export");
+    assert_eq!(csv.status(), StatusCode::OK);
+    let text = csv.text().await.expect("csv");
+    assert!(text.contains("Employee Deactivated"));
+    // The header and every active employee (the merged duplicate is deactivated).
+    assert_eq!(text.lines().count(), active);
+
+    // Upload it back (multipart, as a browser sends a file): reviewed, nothing to do.
+    let upload = async |csrf: Option<&str>| {
+        let boundary = "roster-test-boundary";
+        let mut body = String::new();
+        let mut part = |name: &str, extra: &str, value: &str| {
+            body.push_str(&format!(
+                "--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"{extra}\r\n\r\n{value}\r\n"
+            ));
+        };
+        if let Some(t) = csrf {
+            part("csrf_token", "", t);
+        }
+        part("mode", "", "partial");
+        part("file", "; filename=\"users.csv\"", &text);
+        body.push_str(&format!("--{boundary}--\r\n"));
+        read(
+            b.post(format!("{}/files/import", server.base))
+                .header(
+                    "content-type",
+                    format!("multipart/form-data; boundary={boundary}"),
+                )
+                .body(body)
+                .send()
+                .await
+                .expect("upload"),
+        )
+        .await
+    };
+    assert_eq!(upload(None).await.status, StatusCode::FORBIDDEN);
+    let page = upload(Some(&csrf)).await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.html);
+    assert!(page.html.contains("users.csv: reviewed"), "{}", page.html);
+    assert!(page.html.contains("0 created, 0 updated"), "{}", page.html);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn privacy_held_employees_need_the_confirm_checkbox() {
+    let server = TestServer::start().await;
+    let sb = sandbox(12).await;
+    web_user(&server, "hr@acme.example", "employee_data_admin").await;
+    let admin = server.token("default", Role::AccountAdmin).await;
+    let id = connect_static(&server, &admin, &sb).await;
+    let (b, csrf) = sign_in(&server, "hr@acme.example").await;
+    let sync = async || {
+        post(
+            &b,
+            &server,
+            &format!("/integrations/{id}/sync"),
+            &[("csrf_token", &csrf)],
+        )
+        .await
+    };
+    let first = sync().await;
+    post(
+        &b,
+        &server,
+        &format!("{}/import", first.path),
+        &[("csrf_token", &csrf)],
+    )
+    .await;
+    let users = server.get("/api/v1/users?limit=1", &admin).await;
+    let eid = users["items"][0]["employee_id"]
+        .as_str()
+        .expect("id")
+        .to_string();
+    sb.handle()
+        .set_name_and_dob(
+            &eid,
+            &roster_sandbox::NameChange {
+                family_name: Some("Okonkwo-Smith".into()),
+                date_of_birth: Some(jiff::civil::date(1988, 2, 29)),
+                ..roster_sandbox::NameChange::default()
+            },
+        )
+        .expect("change");
+
+    // Without the checkbox the guarded employee is held.
+    let review = sync().await;
+    assert!(
+        review.html.contains("Privacy-held employees (1)"),
+        "{}",
+        review.html
+    );
+    assert!(review.html.contains("id=\"confirm_privacy\""));
+    assert!(review.html.contains("Okonkwo-Smith"));
+    let page = post(
+        &b,
+        &server,
+        &format!("{}/import", review.path),
+        &[("csrf_token", &csrf)],
+    )
+    .await;
+    assert!(
+        page.html
+            .contains("id=\"import-status\">partially_applied<"),
+        "{}",
+        page.html
+    );
+    let user = server.get(&format!("/api/v1/users/{eid}"), &admin).await;
+    assert_ne!(user["employee"]["last_name"], "Okonkwo-Smith");
+
+    // With it, they go through.
+    let review = sync().await;
+    let page = post(
+        &b,
+        &server,
+        &format!("{}/import", review.path),
+        &[("csrf_token", &csrf), ("confirm_privacy", "yes")],
+    )
+    .await;
+    assert!(
+        page.html.contains("id=\"import-status\">applied<"),
+        "{}",
+        page.html
+    );
+    let user = server.get(&format!("/api/v1/users/{eid}"), &admin).await;
+    assert_eq!(user["employee"]["last_name"], "Okonkwo-Smith");
+
+    // Discard records the review and imports nothing.
+    sb.handle()
+        .set_name_and_dob(
+            &eid,
+            &roster_sandbox::NameChange {
+                family_name: Some("Okonkwo".into()),
+                ..roster_sandbox::NameChange::default()
+            },
+        )
+        .expect("change");
+    let review = sync().await;
+    let page = post(
+        &b,
+        &server,
+        &format!("{}/discard", review.path),
+        &[("csrf_token", &csrf)],
+    )
+    .await;
+    assert!(
+        page.html.contains("id=\"import-status\">discarded<"),
+        "{}",
+        page.html
+    );
+}

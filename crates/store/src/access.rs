@@ -1,0 +1,261 @@
+//! Who may use the server, and the server's state between requests: API tokens, web
+//! users and their sessions, sync reviews waiting for a decision, and OAuth
+//! connections waiting for their redirect.
+//!
+//! Every adapter implements [`AccessStore`]; it is a supertrait of [`crate::Store`],
+//! so an `Arc<dyn Store>` reaches it. The contract suite (`contract::access`) pins it
+//! down.
+//!
+//! Secrets never reach the store in the clear: tokens and session ids are stored as
+//! SHA-256 digests (hex, computed by the caller), passwords as argon2 PHC strings,
+//! and a pending OAuth connection as bytes the caller encrypted.
+//!
+//! Two kinds of lookup:
+//! - per account (`api_tokens`, `users`, `review`, …): scoped like the rest of the
+//!   store; another account's rows are invisible;
+//! - by secret (`api_token_by_digest`, `session_by_digest`, `user_by_email`,
+//!   `take_oauth_state`): the secret (or the login email) names the account, and
+//!   everything the caller does next is scoped by it.
+
+use async_trait::async_trait;
+use jiff::Timestamp;
+use serde::{Deserialize, Serialize};
+
+use crate::{AccountId, ImportId, IntegrationId, Result};
+
+pub type ApiTokenId = i64;
+pub type UserId = i64;
+pub type ReviewId = i64;
+
+/// What a principal may do (the matrix is in the README).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    /// Reads everything.
+    Viewer,
+    /// Reads; runs syncs and imports; edits users and the mapping.
+    EmployeeDataAdmin,
+    /// Everything, including integrations, settings, tokens and web users.
+    AccountAdmin,
+}
+
+impl Role {
+    pub const ALL: [Role; 3] = [Role::Viewer, Role::EmployeeDataAdmin, Role::AccountAdmin];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Viewer => "viewer",
+            Self::EmployeeDataAdmin => "employee_data_admin",
+            Self::AccountAdmin => "account_admin",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Some(match s {
+            "viewer" => Self::Viewer,
+            "employee_data_admin" => Self::EmployeeDataAdmin,
+            "account_admin" => Self::AccountAdmin,
+            _ => return None,
+        })
+    }
+}
+
+/// A bearer API token. The token itself is shown once and never stored.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ApiToken {
+    pub id: ApiTokenId,
+    pub account_id: AccountId,
+    pub name: String,
+    pub role: Role,
+    pub created_at: Timestamp,
+    pub last_used_at: Option<Timestamp>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NewApiToken {
+    pub account_id: AccountId,
+    pub name: String,
+    pub role: Role,
+    /// SHA-256 of the token, lower-case hex.
+    pub digest: String,
+    pub created_at: Timestamp,
+}
+
+/// A web user (signs in with email and password).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct User {
+    pub id: UserId,
+    pub account_id: AccountId,
+    pub email: String,
+    pub role: Role,
+    pub created_at: Timestamp,
+}
+
+/// A user with the password hash, for signing in only.
+#[derive(Clone, PartialEq, Eq)]
+pub struct UserCredentials {
+    pub user: User,
+    /// argon2 PHC string.
+    pub password_hash: String,
+}
+
+impl std::fmt::Debug for UserCredentials {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("UserCredentials")
+            .field("user", &self.user.id)
+            .finish_non_exhaustive()
+    }
+}
+
+#[derive(Clone, PartialEq, Eq)]
+pub struct NewUser {
+    pub account_id: AccountId,
+    /// Unique over every account, case-insensitively (it names the account at sign-in).
+    pub email: String,
+    pub role: Role,
+    /// argon2 PHC string.
+    pub password_hash: String,
+    pub created_at: Timestamp,
+}
+
+impl std::fmt::Debug for NewUser {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("NewUser")
+            .field("account_id", &self.account_id)
+            .field("role", &self.role)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A signed-in web session.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Session {
+    pub account_id: AccountId,
+    pub user: User,
+    pub created_at: Timestamp,
+    pub expires_at: Timestamp,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NewSession {
+    pub account_id: AccountId,
+    pub user_id: UserId,
+    /// SHA-256 of the session id, lower-case hex.
+    pub digest: String,
+    pub created_at: Timestamp,
+    pub expires_at: Timestamp,
+}
+
+/// Where a sync review stands.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ReviewStatus {
+    /// Waiting for apply or discard.
+    Pending,
+    Applied,
+    Discarded,
+}
+
+impl ReviewStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Pending => "pending",
+            Self::Applied => "applied",
+            Self::Discarded => "discarded",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Some(match s {
+            "pending" => Self::Pending,
+            "applied" => Self::Applied,
+            "discarded" => Self::Discarded,
+            _ => return None,
+        })
+    }
+}
+
+/// A reviewed sync kept between requests. `payload` is the caller's (the plan, the
+/// decision, the options); the store keeps it as JSON and never reads it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct StoredReview {
+    pub id: ReviewId,
+    pub account_id: AccountId,
+    pub integration_id: IntegrationId,
+    pub status: ReviewStatus,
+    pub created_at: Timestamp,
+    pub closed_at: Option<Timestamp>,
+    /// The import that applying or discarding recorded.
+    pub import_id: Option<ImportId>,
+    pub payload: serde_json::Value,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct NewReview {
+    pub account_id: AccountId,
+    pub integration_id: IntegrationId,
+    pub created_at: Timestamp,
+    pub payload: serde_json::Value,
+}
+
+/// Access control and the server's state between requests.
+#[async_trait]
+pub trait AccessStore: Send + Sync {
+    async fn create_api_token(&self, new: NewApiToken) -> Result<ApiToken>;
+    /// The token with this digest, of any account.
+    async fn api_token_by_digest(&self, digest: &str) -> Result<Option<ApiToken>>;
+    /// Record a use (at most what the caller asks; callers may throttle).
+    async fn touch_api_token(
+        &self,
+        account: AccountId,
+        id: ApiTokenId,
+        at: Timestamp,
+    ) -> Result<()>;
+    /// Oldest first.
+    async fn api_tokens(&self, account: AccountId) -> Result<Vec<ApiToken>>;
+    /// Delete a token; `false` when the account has no such token.
+    async fn revoke_api_token(&self, account: AccountId, id: ApiTokenId) -> Result<bool>;
+
+    /// A duplicate email (case-insensitive, over every account) is `Conflict`.
+    async fn create_user(&self, new: NewUser) -> Result<User>;
+    /// By email (case-insensitive), of any account, with the password hash.
+    async fn user_by_email(&self, email: &str) -> Result<Option<UserCredentials>>;
+    /// Oldest first.
+    async fn users(&self, account: AccountId) -> Result<Vec<User>>;
+    /// Delete a user and their sessions; `false` when the account has no such user.
+    async fn delete_user(&self, account: AccountId, id: UserId) -> Result<bool>;
+
+    async fn create_session(&self, new: NewSession) -> Result<()>;
+    /// The session with this digest if it has not expired at `now`.
+    async fn session_by_digest(&self, digest: &str, now: Timestamp) -> Result<Option<Session>>;
+    async fn delete_session(&self, digest: &str) -> Result<()>;
+
+    async fn create_review(&self, new: NewReview) -> Result<StoredReview>;
+    async fn review(&self, account: AccountId, id: ReviewId) -> Result<Option<StoredReview>>;
+    /// Close a pending review: `true` when this call closed it, `false` when it was
+    /// not pending (someone else applied or discarded it) or is not the account's.
+    async fn close_review(
+        &self,
+        account: AccountId,
+        id: ReviewId,
+        status: ReviewStatus,
+        import_id: Option<ImportId>,
+        at: Timestamp,
+    ) -> Result<bool>;
+
+    /// Keep an OAuth connection in progress until its redirect arrives.
+    async fn save_oauth_state(
+        &self,
+        account: AccountId,
+        state_digest: &str,
+        payload: Vec<u8>,
+        expires_at: Timestamp,
+    ) -> Result<()>;
+    /// Take (and delete) the connection in progress with this state digest, if it has
+    /// not expired at `now`: the account and the payload. A state is taken once.
+    async fn take_oauth_state(
+        &self,
+        state_digest: &str,
+        now: Timestamp,
+    ) -> Result<Option<(AccountId, Vec<u8>)>>;
+}

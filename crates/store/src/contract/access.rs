@@ -1,0 +1,335 @@
+//! The [`AccessStore`](crate::AccessStore) contract: API tokens, web users, sessions,
+//! sync reviews and OAuth states, and that no account sees another's.
+
+use jiff::{SignedDuration, Timestamp};
+use serde_json::json;
+
+use super::{account, at};
+use crate::access::{NewApiToken, NewReview, NewSession, NewUser, ReviewStatus, Role};
+use crate::{AccountId, Store, StoreError};
+
+fn token(account: AccountId, name: &str, digest: &str) -> NewApiToken {
+    NewApiToken {
+        account_id: account,
+        name: name.into(),
+        role: Role::EmployeeDataAdmin,
+        digest: digest.into(),
+        created_at: at(0),
+    }
+}
+
+fn user(account: AccountId, email: &str, role: Role) -> NewUser {
+    NewUser {
+        account_id: account,
+        email: email.into(),
+        role,
+        password_hash: "$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHQ$aGFzaGhhc2g".into(),
+        created_at: at(1),
+    }
+}
+
+fn secs(n: i64) -> SignedDuration {
+    SignedDuration::from_secs(n)
+}
+
+/// Tokens are found by digest (of any account), listed, touched and revoked per
+/// account; a digest is unique.
+pub async fn access_tokens_round_trip(store: &dyn Store) {
+    let a = account(store, "acme").await;
+    let t = store
+        .create_api_token(token(a, "ci", "d1"))
+        .await
+        .expect("create_api_token");
+    assert_eq!(
+        (
+            t.account_id,
+            t.name.as_str(),
+            t.role,
+            t.created_at,
+            t.last_used_at
+        ),
+        (a, "ci", Role::EmployeeDataAdmin, at(0), None)
+    );
+    let found = store
+        .api_token_by_digest("d1")
+        .await
+        .expect("api_token_by_digest");
+    assert_eq!(found.as_ref(), Some(&t), "token by digest");
+    assert!(
+        store
+            .api_token_by_digest("nope")
+            .await
+            .expect("lookup")
+            .is_none(),
+        "an unknown digest found a token"
+    );
+    let dup = store.create_api_token(token(a, "again", "d1")).await;
+    assert!(
+        matches!(dup, Err(StoreError::Conflict(_))),
+        "a duplicate digest must be a Conflict: {dup:?}"
+    );
+    store
+        .touch_api_token(a, t.id, at(50))
+        .await
+        .expect("touch_api_token");
+    let listed = store.api_tokens(a).await.expect("api_tokens");
+    assert_eq!(listed.len(), 1);
+    assert_eq!(listed[0].last_used_at, Some(at(50)), "touch recorded");
+    assert!(store.revoke_api_token(a, t.id).await.expect("revoke"));
+    assert!(!store.revoke_api_token(a, t.id).await.expect("revoke twice"));
+    assert!(
+        store
+            .api_token_by_digest("d1")
+            .await
+            .expect("lookup")
+            .is_none()
+    );
+    let missing = store.create_api_token(token(a + 1000, "x", "d2")).await;
+    assert!(
+        matches!(missing, Err(StoreError::NotFound { .. })),
+        "a token of an unknown account: {missing:?}"
+    );
+}
+
+/// Users: unique email over every account (case-insensitive); sign-in lookup with the
+/// hash; sessions expire and go with their user.
+pub async fn access_users_and_sessions(store: &dyn Store) {
+    let a = account(store, "acme").await;
+    let b = account(store, "globex").await;
+    let u = store
+        .create_user(user(a, "Admin@Acme.example", Role::AccountAdmin))
+        .await
+        .expect("create_user");
+    assert_eq!(
+        (u.account_id, u.email.as_str(), u.role),
+        (a, "Admin@Acme.example", Role::AccountAdmin)
+    );
+    let dup = store
+        .create_user(user(b, "admin@acme.EXAMPLE", Role::Viewer))
+        .await;
+    assert!(
+        matches!(dup, Err(StoreError::Conflict(_))),
+        "an email is unique over every account, ignoring case: {dup:?}"
+    );
+    let creds = store
+        .user_by_email("ADMIN@acme.example")
+        .await
+        .expect("user_by_email")
+        .expect("found ignoring case");
+    assert_eq!(creds.user, u);
+    assert!(creds.password_hash.starts_with("$argon2id$"));
+    assert_eq!(store.users(a).await.expect("users"), vec![u.clone()]);
+
+    store
+        .create_session(NewSession {
+            account_id: a,
+            user_id: u.id,
+            digest: "s1".into(),
+            created_at: at(0),
+            expires_at: at(100),
+        })
+        .await
+        .expect("create_session");
+    let s = store
+        .session_by_digest("s1", at(99))
+        .await
+        .expect("session_by_digest")
+        .expect("live session");
+    assert_eq!((s.account_id, s.user.id, s.expires_at), (a, u.id, at(100)));
+    assert!(
+        store
+            .session_by_digest("s1", at(100))
+            .await
+            .expect("lookup")
+            .is_none(),
+        "a session is dead at its expiry"
+    );
+    // A session for a user of another account is refused.
+    let wrong = store
+        .create_session(NewSession {
+            account_id: b,
+            user_id: u.id,
+            digest: "s2".into(),
+            created_at: at(0),
+            expires_at: at(100),
+        })
+        .await;
+    assert!(
+        matches!(wrong, Err(StoreError::NotFound { .. })),
+        "{wrong:?}"
+    );
+    store.delete_session("s1").await.expect("delete_session");
+    assert!(
+        store
+            .session_by_digest("s1", at(1))
+            .await
+            .expect("lookup")
+            .is_none()
+    );
+
+    store
+        .create_session(NewSession {
+            account_id: a,
+            user_id: u.id,
+            digest: "s3".into(),
+            created_at: at(0),
+            expires_at: at(100),
+        })
+        .await
+        .expect("create_session");
+    assert!(
+        !store
+            .delete_user(b, u.id)
+            .await
+            .expect("delete other account's user")
+    );
+    assert!(store.delete_user(a, u.id).await.expect("delete_user"));
+    assert!(
+        store
+            .session_by_digest("s3", at(1))
+            .await
+            .expect("lookup")
+            .is_none(),
+        "sessions go with their user"
+    );
+    assert!(
+        store
+            .user_by_email("admin@acme.example")
+            .await
+            .expect("lookup")
+            .is_none()
+    );
+}
+
+/// A review is closed once; the payload round-trips.
+pub async fn access_reviews_close_once(store: &dyn Store) {
+    let a = account(store, "acme").await;
+    let payload = json!({ "plan": { "entries": [1, 2, 3] }, "text": "Zoë 🚀" });
+    let r = store
+        .create_review(NewReview {
+            account_id: a,
+            integration_id: 7,
+            created_at: at(0),
+            payload: payload.clone(),
+        })
+        .await
+        .expect("create_review");
+    assert_eq!(
+        (
+            r.status,
+            r.integration_id,
+            &r.payload,
+            r.closed_at,
+            r.import_id
+        ),
+        (ReviewStatus::Pending, 7, &payload, None, None)
+    );
+    assert_eq!(
+        store.review(a, r.id).await.expect("review"),
+        Some(r.clone())
+    );
+    assert!(
+        store
+            .close_review(a, r.id, ReviewStatus::Applied, Some(42), at(5))
+            .await
+            .expect("close_review")
+    );
+    assert!(
+        !store
+            .close_review(a, r.id, ReviewStatus::Discarded, None, at(6))
+            .await
+            .expect("close twice"),
+        "a closed review cannot be closed again"
+    );
+    let closed = store.review(a, r.id).await.expect("review").expect("found");
+    assert_eq!(
+        (closed.status, closed.import_id, closed.closed_at),
+        (ReviewStatus::Applied, Some(42), Some(at(5)))
+    );
+}
+
+/// An OAuth state is taken once and not after it expires.
+pub async fn access_oauth_state_taken_once(store: &dyn Store) {
+    let a = account(store, "acme").await;
+    let now = Timestamp::now();
+    store
+        .save_oauth_state(a, "st1", vec![1, 2, 3], now + secs(600))
+        .await
+        .expect("save_oauth_state");
+    store
+        .save_oauth_state(a, "st2", vec![9], now - secs(1))
+        .await
+        .expect("save_oauth_state");
+    assert_eq!(
+        store.take_oauth_state("st1", now).await.expect("take"),
+        Some((a, vec![1, 2, 3]))
+    );
+    assert_eq!(
+        store
+            .take_oauth_state("st1", now)
+            .await
+            .expect("take again"),
+        None
+    );
+    assert_eq!(
+        store
+            .take_oauth_state("st2", now)
+            .await
+            .expect("take expired"),
+        None,
+        "an expired state is not taken"
+    );
+}
+
+/// No account sees or changes another account's tokens, users or reviews.
+pub async fn access_is_scoped_by_account(store: &dyn Store) {
+    let a = account(store, "acme").await;
+    let b = account(store, "globex").await;
+    let t = store
+        .create_api_token(token(a, "ci", "da"))
+        .await
+        .expect("create_api_token");
+    let u = store
+        .create_user(user(a, "a@acme.example", Role::Viewer))
+        .await
+        .expect("create_user");
+    let r = store
+        .create_review(NewReview {
+            account_id: a,
+            integration_id: 1,
+            created_at: at(0),
+            payload: json!({}),
+        })
+        .await
+        .expect("create_review");
+    assert!(store.api_tokens(b).await.expect("api_tokens").is_empty());
+    assert!(store.users(b).await.expect("users").is_empty());
+    assert_eq!(store.review(b, r.id).await.expect("review"), None);
+    assert!(!store.revoke_api_token(b, t.id).await.expect("revoke"));
+    assert!(!store.delete_user(b, u.id).await.expect("delete_user"));
+    assert!(
+        !store
+            .close_review(b, r.id, ReviewStatus::Discarded, None, at(1))
+            .await
+            .expect("close_review"),
+        "another account closed a review"
+    );
+    store
+        .touch_api_token(b, t.id, at(9))
+        .await
+        .expect("touch_api_token");
+    let still = store.api_tokens(a).await.expect("api_tokens");
+    assert_eq!(still.len(), 1);
+    assert_eq!(
+        still[0].last_used_at, None,
+        "another account touched a token"
+    );
+    assert_eq!(
+        store
+            .review(a, r.id)
+            .await
+            .expect("review")
+            .map(|r| r.status),
+        Some(ReviewStatus::Pending)
+    );
+}

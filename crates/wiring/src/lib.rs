@@ -1,0 +1,233 @@
+#![forbid(unsafe_code)]
+//! Wiring shared by `roster` (CLI), `roster serve` and `roster worker`:
+//! - a Justworks `Source` for an integration, from its stored (non-secret) config
+//!   plus its encrypted credentials, with refreshed tokens written back encrypted
+//!   ([`source`], and [`JustworksSources`] for the worker);
+//! - the notifiers a worker delivers with ([`notifiers`]).
+//!
+//! The stored shapes ([`StoredConfig`], [`StoredSecrets`]) are written when an
+//! integration is connected, from the CLI or the API alike.
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use roster_engine::Engine;
+use roster_justworks::auth::{Credentials, TokenSet, TokenStore, TokenStoreError};
+use roster_justworks::{JustworksConfig, JustworksSource};
+use roster_store::{Integration, IntegrationId};
+use secrecy::{ExposeSecret, SecretString};
+use serde::{Deserialize, Serialize};
+use url::Url;
+
+#[derive(Debug, thiserror::Error)]
+pub enum WiringError {
+    #[error("integration {0} is a {1} integration, not justworks")]
+    NotJustworks(IntegrationId, String),
+    #[error("integration {0} has no credentials: connect again")]
+    NoCredentials(IntegrationId),
+    #[error("the stored {0} is not valid")]
+    Stored(&'static str),
+    #[error(transparent)]
+    Engine(#[from] roster_engine::EngineError),
+    #[error("the Justworks connector: {0}")]
+    Connector(String),
+    #[error("notifications: {0}")]
+    Email(String),
+}
+
+/// Non-secret connection settings, stored in the integration's config.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct StoredConfig {
+    pub base_url: String,
+    #[serde(default)]
+    pub authorize_url: Option<String>,
+    #[serde(default)]
+    pub token_url: Option<String>,
+    #[serde(default)]
+    pub client_id: String,
+    #[serde(default)]
+    pub redirect_uri: Option<String>,
+    #[serde(default)]
+    pub scopes: Vec<String>,
+    #[serde(default)]
+    pub requests_per_second: Option<u32>,
+    /// `static` (a token given as is) or `oauth`.
+    pub mode: String,
+}
+
+/// What is encrypted at rest.
+#[derive(Serialize, Deserialize)]
+pub struct StoredSecrets {
+    #[serde(default)]
+    pub client_secret: Option<String>,
+    #[serde(default)]
+    pub static_token: Option<String>,
+    #[serde(default)]
+    pub tokens: Option<TokenSet>,
+}
+
+impl StoredConfig {
+    pub fn to_config(&self, client_secret: Option<&str>) -> Result<JustworksConfig, WiringError> {
+        let base = Url::parse(&self.base_url).map_err(|_| WiringError::Stored("base URL"))?;
+        let mut c = JustworksConfig::with_base_url(base);
+        if let Some(a) = &self.authorize_url {
+            c.authorize_url = Url::parse(a).map_err(|_| WiringError::Stored("authorize URL"))?;
+        }
+        if let Some(t) = &self.token_url {
+            c.token_url = Some(Url::parse(t).map_err(|_| WiringError::Stored("token URL"))?);
+        }
+        c.client_id = self.client_id.clone();
+        c.client_secret = SecretString::from(client_secret.unwrap_or_default().to_string());
+        c.redirect_uri = self
+            .redirect_uri
+            .as_deref()
+            .map(Url::parse)
+            .transpose()
+            .map_err(|_| WiringError::Stored("redirect URI"))?;
+        if !self.scopes.is_empty() {
+            c.scopes = self.scopes.clone();
+        }
+        c.requests_per_second = self.requests_per_second;
+        Ok(c)
+    }
+}
+
+/// Saves refreshed tokens back into the integration, encrypted.
+struct EngineTokenStore {
+    engine: Arc<Engine>,
+    integration: IntegrationId,
+    client_secret: Option<String>,
+}
+
+#[async_trait]
+impl TokenStore for EngineTokenStore {
+    async fn load(&self) -> Result<Option<TokenSet>, TokenStoreError> {
+        let i = self
+            .engine
+            .integration(Some(self.integration))
+            .await
+            .map_err(|e| TokenStoreError(e.to_string()))?;
+        let secrets = secrets(&self.engine, &i).map_err(|e| TokenStoreError(e.to_string()))?;
+        Ok(secrets.tokens)
+    }
+
+    async fn save(&self, tokens: &TokenSet) -> Result<(), TokenStoreError> {
+        let s = StoredSecrets {
+            client_secret: self.client_secret.clone(),
+            static_token: None,
+            tokens: Some(tokens.clone()),
+        };
+        let bytes = serde_json::to_vec(&s).map_err(|e| TokenStoreError(e.to_string()))?;
+        self.engine
+            .save_credentials(self.integration, &bytes)
+            .await
+            .map_err(|e| TokenStoreError(e.to_string()))
+    }
+}
+
+pub fn secrets(engine: &Engine, i: &Integration) -> Result<StoredSecrets, WiringError> {
+    let bytes = engine
+        .credentials(i)?
+        .ok_or(WiringError::NoCredentials(i.id))?;
+    serde_json::from_slice(&bytes).map_err(|_| WiringError::Stored("credentials"))
+}
+
+pub fn stored_config(i: &Integration) -> Result<StoredConfig, WiringError> {
+    serde_json::from_value(i.config.clone()).map_err(|_| WiringError::Stored("configuration"))
+}
+
+/// The Justworks source of an integration.
+pub fn source(engine: &Arc<Engine>, i: &Integration) -> Result<JustworksSource, WiringError> {
+    if i.kind != "justworks" {
+        return Err(WiringError::NotJustworks(i.id, i.kind.clone()));
+    }
+    let cfg = stored_config(i)?;
+    let secrets = secrets(engine, i)?;
+    let config = cfg.to_config(secrets.client_secret.as_deref())?;
+    let connector = |e: roster_source::SourceError| WiringError::Connector(e.to_string());
+    match (secrets.static_token.clone(), secrets.tokens.clone()) {
+        (Some(t), _) => JustworksSource::new(config, Credentials::Static(SecretString::from(t)))
+            .map_err(connector),
+        (None, Some(tokens)) => {
+            let store = Arc::new(EngineTokenStore {
+                engine: engine.clone(),
+                integration: i.id,
+                client_secret: secrets.client_secret.clone(),
+            });
+            JustworksSource::with_token_store(config, Credentials::OAuth(tokens), store)
+                .map_err(connector)
+        }
+        (None, None) => Err(WiringError::NoCredentials(i.id)),
+    }
+}
+
+pub fn static_secrets(token: &SecretString) -> Vec<u8> {
+    serde_json::to_vec(&StoredSecrets {
+        client_secret: None,
+        static_token: Some(token.expose_secret().to_string()),
+        tokens: None,
+    })
+    .unwrap_or_default()
+}
+
+pub fn oauth_secrets(client_secret: &SecretString, tokens: &TokenSet) -> Vec<u8> {
+    serde_json::to_vec(&StoredSecrets {
+        client_secret: Some(client_secret.expose_secret().to_string()),
+        static_token: None,
+        tokens: Some(tokens.clone()),
+    })
+    .unwrap_or_default()
+}
+
+/// Justworks sources for the worker, built as `roster sync` builds them.
+pub struct JustworksSources;
+
+#[async_trait]
+impl roster_engine::worker::SourceFactory for JustworksSources {
+    async fn source(
+        &self,
+        engine: &Arc<Engine>,
+        integration: &Integration,
+    ) -> Result<Box<dyn roster_source::Source>, String> {
+        source(engine, integration)
+            .map(|s| Box::new(s) as Box<dyn roster_source::Source>)
+            .map_err(|e| e.to_string())
+    }
+}
+
+/// Where admin email goes: an SMTP URL (`smtp://host:25`, `smtps://user:pw@host:465`,
+/// `?tls=required`), the sender, and the admin UI's base URL for links.
+#[derive(Debug, Clone, Default)]
+pub struct EmailSettings {
+    pub smtp_url: Option<String>,
+    pub from: Option<String>,
+    pub public_url: Option<String>,
+}
+
+/// The notifiers a worker delivers with: signed webhooks always, email when an SMTP
+/// server is configured.
+pub fn notifiers(email: &EmailSettings) -> Result<roster_notify::Notifiers, WiringError> {
+    let smtp = match &email.smtp_url {
+        Some(url) => {
+            let Some(from) = &email.from else {
+                return Err(WiringError::Email(
+                    "an SMTP URL needs a sender address (--smtp-from / ROSTER_SMTP_FROM)".into(),
+                ));
+            };
+            Some(
+                roster_notify::SmtpSender::new(
+                    &SecretString::from(url.clone()),
+                    from,
+                    email.public_url.as_deref(),
+                )
+                .map_err(|e| WiringError::Email(e.to_string()))?,
+            )
+        }
+        None => None,
+    };
+    Ok(roster_notify::Notifiers {
+        webhook: roster_notify::WebhookSender::new(std::time::Duration::from_secs(10), 2)
+            .map_err(|e| WiringError::Email(e.to_string()))?,
+        smtp,
+    })
+}
