@@ -20,6 +20,8 @@ pub struct AppState {
     /// Renders `/metrics`; `None` serves an empty page (tests that do not install the
     /// global recorder).
     pub metrics: Option<PrometheusHandle>,
+    /// Decoded review plans (see [`crate::api::syncs::ReviewCache`]).
+    pub reviews: Arc<crate::api::syncs::ReviewCache>,
 }
 
 impl AppState {
@@ -35,6 +37,7 @@ impl AppState {
             cipher,
             config: Arc::new(config),
             metrics: None,
+            reviews: Arc::default(),
         }
     }
 

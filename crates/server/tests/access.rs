@@ -145,6 +145,12 @@ async fn every_endpoint_by_every_role() {
             Need::Read,
         ),
         (
+            Method::GET,
+            format!("/api/v1/reviews/{rid}/preview.csv"),
+            None,
+            Need::Read,
+        ),
+        (
             Method::POST,
             format!("/api/v1/reviews/{n}/apply"),
             Some(json!({})),

@@ -279,6 +279,15 @@ async fn review_lists_diffs_and_import_applies() {
     let one = get(&b, &server, &format!("{review}?search={someone}")).await;
     assert!(one.html.contains("1–1 of 1"), "{}", one.html);
     assert!(one.html.contains(&someone));
+    // The user file preview: the directory as the review would leave it.
+    assert!(page.html.contains("id=\"preview-link\""));
+    let preview = get(&b, &server, &format!("/api/v1{review}/preview.csv")).await;
+    assert_eq!(preview.status, StatusCode::OK, "{}", preview.html);
+    let mut rows = preview.html.lines();
+    let header = rows.next().expect("a header row");
+    assert!(header.contains("Employee Deactivated"), "{header}");
+    assert_eq!(rows.count(), 30, "one row per employee the review creates");
+    assert!(preview.html.contains(&someone));
 
     // Import applies it.
     let page = post(

@@ -122,6 +122,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(syncs::start))
         .routes(routes!(syncs::show))
         .routes(routes!(syncs::entries))
+        .routes(routes!(syncs::preview))
         .routes(routes!(syncs::apply))
         .routes(routes!(syncs::discard))
         .routes(routes!(imports::list))

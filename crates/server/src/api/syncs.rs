@@ -4,6 +4,8 @@
 //! `roster sync --apply` after its prompt does: the source may have moved on, and the
 //! answer says whether the applied plan differs from the reviewed one.
 
+use std::sync::Arc;
+
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -38,7 +40,7 @@ struct ReviewOptions {
 
 /// What the store keeps of a review.
 #[derive(Debug, Serialize, Deserialize)]
-struct ReviewPayload {
+pub(crate) struct ReviewPayload {
     options: ReviewOptions,
     status: SyncStatus,
     plan: Plan,
@@ -49,7 +51,68 @@ struct ReviewPayload {
 }
 
 fn payload(r: &StoredReview) -> Result<ReviewPayload, ApiError> {
-    serde_json::from_value(r.payload.clone()).map_err(|e| ApiError::internal(&e))
+    ReviewPayload::deserialize(&r.payload).map_err(|e| ApiError::internal(&e))
+}
+
+/// Decoded review plans, most recently used last. A review's plan never changes once
+/// stored, so paging through a large review decodes it once, not once per page.
+/// Keyed by account and review: one account never reads another's.
+#[derive(Default)]
+pub struct ReviewCache(std::sync::Mutex<std::collections::VecDeque<(ReviewKey, Arc<ReviewPayload>)>>);
+
+type ReviewKey = (roster_store::AccountId, i64);
+
+/// How many decoded reviews a server keeps (a 10k-member plan is a few MB).
+const CACHED_REVIEWS: usize = 8;
+
+impl ReviewCache {
+    fn get(&self, key: ReviewKey) -> Option<Arc<ReviewPayload>> {
+        let mut cache = self.0.lock().ok()?;
+        let at = cache.iter().position(|(k, _)| *k == key)?;
+        let hit = cache.remove(at)?;
+        let value = hit.1.clone();
+        cache.push_back(hit);
+        Some(value)
+    }
+
+    fn put(&self, key: ReviewKey, value: Arc<ReviewPayload>) {
+        if let Ok(mut cache) = self.0.lock() {
+            cache.retain(|(k, _)| *k != key);
+            if cache.len() >= CACHED_REVIEWS {
+                cache.pop_front();
+            }
+            cache.push_back((key, value));
+        }
+    }
+}
+
+/// A review's decoded plan, from the cache or from `r`.
+fn cached_payload(st: &AppState, r: &StoredReview) -> Result<Arc<ReviewPayload>, ApiError> {
+    let key = (r.account_id, r.id);
+    if let Some(p) = st.reviews.get(key) {
+        return Ok(p);
+    }
+    let p = Arc::new(payload(r)?);
+    st.reviews.put(key, p.clone());
+    Ok(p)
+}
+
+/// A review's decoded plan for reading its entries: from the cache without touching
+/// the store when it is there (entries never change), else read and decoded.
+async fn plan_of(
+    st: &AppState,
+    p: &Principal,
+    id: i64,
+) -> Result<Arc<ReviewPayload>, ApiError> {
+    if let Some(hit) = st.reviews.get((p.account, id)) {
+        return Ok(hit);
+    }
+    let r = st
+        .store
+        .review(p.account, id)
+        .await?
+        .ok_or_else(|| ApiError::NotFound(format!("no review {id}")))?;
+    cached_payload(st, &r)
 }
 
 fn verdict(d: &Decision) -> VerdictDto {
@@ -300,7 +363,7 @@ pub async fn show(
         .review(p.account, id)
         .await?
         .ok_or_else(|| ApiError::NotFound(format!("no review {id}")))?;
-    Ok(Json(review_dto(&r, &payload(&r)?)?))
+    Ok(Json(review_dto(&r, &*cached_payload(&st, &r)?)?))
 }
 
 #[utoipa::path(get, path = "/api/v1/reviews/{id}/entries", tag = "syncs",
@@ -312,12 +375,47 @@ pub async fn entries(
     ApiPath(id): ApiPath<i64>,
     ApiQuery(f): ApiQuery<EntryFilter>,
 ) -> Result<Json<ReviewEntriesPage>, ApiError> {
+    Ok(Json(entries_page(&*plan_of(&st, &p, id).await?, &f)?))
+}
+
+#[utoipa::path(get, path = "/api/v1/reviews/{id}/preview.csv", tag = "syncs",
+    description = "The user file preview: the directory as this review would leave it (every planned change applied, deactivated users included), in the users-export CSV format.",
+    params(("id" = i64, Path)),
+    responses((status = 200, content_type = "text/csv", body = String), (status = "4XX", body = ErrorBody)))]
+pub async fn preview(
+    State(st): State<AppState>,
+    Auth(p, ..): Auth<Read>,
+    ApiPath(id): ApiPath<i64>,
+) -> Result<impl axum::response::IntoResponse, ApiError> {
     let r = st
         .store
         .review(p.account, id)
         .await?
         .ok_or_else(|| ApiError::NotFound(format!("no review {id}")))?;
-    Ok(Json(entries_page(&payload(&r)?, &f)?))
+    let payload = cached_payload(&st, &r)?;
+    let settings = st
+        .engine(p.account)
+        .integration(Some(r.integration_id))
+        .await?
+        .settings;
+    let directory = st.store.directory(p.account).await?;
+    let entries: Vec<&Entry> = payload.plan.entries.iter().collect();
+    let after = roster_core::plan::apply(&directory, &entries);
+    let options = roster_csv::ExportOptions::from_settings(&settings, true);
+    let mut out = Vec::new();
+    let n = roster_csv::export(&mut out, &after, &options).map_err(|e| ApiError::internal(&e))?;
+    tracing::info!(account = p.account, review = id, employees = n, principal = %p.label(), "user file preview");
+    let disposition = format!("attachment; filename=\"user-file-preview-{id}.csv\"");
+    Ok((
+        [
+            (
+                axum::http::header::CONTENT_TYPE,
+                "text/csv; charset=utf-8".to_string(),
+            ),
+            (axum::http::header::CONTENT_DISPOSITION, disposition),
+        ],
+        out,
+    ))
 }
 
 #[utoipa::path(post, path = "/api/v1/reviews/{id}/apply", tag = "syncs",
