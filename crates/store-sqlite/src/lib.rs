@@ -446,8 +446,8 @@ impl Store for SqliteStore {
         let n: i64 = sqlx::query_scalar(sql)
             .bind(account)
             .fetch_one(&self.pool)
-        .await
-        .map_err(db)?;
+            .await
+            .map_err(db)?;
         Ok(n.max(0) as u64)
     }
 

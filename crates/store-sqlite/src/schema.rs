@@ -19,7 +19,11 @@ pub(crate) const MIGRATIONS: &[(i64, &str, &str)] = &[
     (1, "init", include_str!("../migrations/0001_init.sql")),
     (2, "access", include_str!("../migrations/0002_access.sql")),
     (3, "jobs", include_str!("../migrations/0003_jobs.sql")),
-    (4, "active_index", include_str!("../migrations/0004_active_index.sql")),
+    (
+        4,
+        "active_index",
+        include_str!("../migrations/0004_active_index.sql"),
+    ),
 ];
 
 /// The newest schema version this build knows.

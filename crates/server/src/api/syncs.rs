@@ -58,7 +58,9 @@ fn payload(r: &StoredReview) -> Result<ReviewPayload, ApiError> {
 /// stored, so paging through a large review decodes it once, not once per page.
 /// Keyed by account and review: one account never reads another's.
 #[derive(Default)]
-pub struct ReviewCache(std::sync::Mutex<std::collections::VecDeque<(ReviewKey, Arc<ReviewPayload>)>>);
+pub struct ReviewCache(
+    std::sync::Mutex<std::collections::VecDeque<(ReviewKey, Arc<ReviewPayload>)>>,
+);
 
 type ReviewKey = (roster_store::AccountId, i64);
 
@@ -99,11 +101,7 @@ fn cached_payload(st: &AppState, r: &StoredReview) -> Result<Arc<ReviewPayload>,
 
 /// A review's decoded plan for reading its entries: from the cache without touching
 /// the store when it is there (entries never change), else read and decoded.
-async fn plan_of(
-    st: &AppState,
-    p: &Principal,
-    id: i64,
-) -> Result<Arc<ReviewPayload>, ApiError> {
+async fn plan_of(st: &AppState, p: &Principal, id: i64) -> Result<Arc<ReviewPayload>, ApiError> {
     if let Some(hit) = st.reviews.get((p.account, id)) {
         return Ok(hit);
     }
