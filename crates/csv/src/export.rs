@@ -1,6 +1,12 @@
 //! The users export: every directory field, demographics as columns, `Manager Email`
 //! and `Employee Deactivated` TRUE/FALSE. RFC 4180 (CRLF, quotes where needed), UTF-8.
 //! The same columns read back in with [`crate::read`].
+//!
+//! Cells a spreadsheet would run as a formula (`=…`, `@…`, `+`/`-` followed by more
+//! than a number or a phone number) are written with a leading `'`, which
+//! spreadsheets show as text and [`crate::read`] takes off again (OWASP "CSV
+//! injection"). Phone numbers such as `+1 555 0100` and negative numbers stay as they
+//! are, so the file still reads as the directory.
 
 use std::collections::BTreeSet;
 use std::io::Write;
@@ -47,6 +53,42 @@ impl ExportOptions {
 
     fn wanted(&self, e: &Employee) -> bool {
         e.merged_into.is_none() && (e.active || self.include_deactivated)
+    }
+}
+
+/// What starts a formula in the common spreadsheets.
+const FORMULA_START: [char; 6] = ['=', '@', '+', '-', '\t', '\r'];
+
+/// True when a spreadsheet would run `cell` as a formula (a bare number or phone
+/// number starting with `+` or `-` is only a number).
+fn runs_as_formula(cell: &str) -> bool {
+    let mut chars = cell.chars();
+    match chars.next() {
+        Some('=' | '@' | '\t' | '\r') => true,
+        Some('+' | '-') => !chars.all(|c| c.is_ascii_digit() || " ().-/".contains(c)),
+        _ => false,
+    }
+}
+
+/// `cell` as written: with a leading `'` when it would run as a formula, or when it
+/// already starts with `'` before a formula character or another `'` (so that it
+/// reads back as it was).
+pub(crate) fn guard_cell(cell: &str) -> std::borrow::Cow<'_, str> {
+    let quoted_already = cell
+        .strip_prefix('\'')
+        .is_some_and(|rest| rest.starts_with(FORMULA_START) || rest.starts_with('\''));
+    if runs_as_formula(cell) || quoted_already {
+        format!("'{cell}").into()
+    } else {
+        cell.into()
+    }
+}
+
+/// A cell as read: the `'` [`guard_cell`] added taken off.
+pub(crate) fn unguard_cell(cell: &str) -> &str {
+    match cell.strip_prefix('\'') {
+        Some(rest) if rest.starts_with(FORMULA_START) || rest.starts_with('\'') => rest,
+        _ => cell,
     }
 }
 
@@ -120,9 +162,41 @@ pub fn export<W: Write>(
         for d in &demographics {
             row.push(e.demographics.get(d).cloned().unwrap_or_default());
         }
-        w.write_record(&row)?;
+        w.write_record(row.iter().map(|c| guard_cell(c).into_owned()))?;
         n += 1;
     }
     w.flush()?;
     Ok(n)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn formulas_are_written_as_text_and_read_back() {
+        for (cell, written) in [
+            (
+                r#"=HYPERLINK("http://x","y")"#,
+                r#"'=HYPERLINK("http://x","y")"#,
+            ),
+            ("@SUM(A1)", "'@SUM(A1)"),
+            ("+cmd|' /C calc'!A0", "'+cmd|' /C calc'!A0"),
+            ("-2+3+cmd|' /C calc'!A0", "'-2+3+cmd|' /C calc'!A0"),
+            ("\t=1", "'\t=1"),
+            ("'=already", "''=already"),
+            ("''", "'''"),
+            // Numbers, phone numbers and ordinary text stay as they are.
+            ("+1 555 0100", "+1 555 0100"),
+            ("+44 (20) 7946-0958", "+44 (20) 7946-0958"),
+            ("-12.5", "-12.5"),
+            ("Platform", "Platform"),
+            ("O'Brien", "O'Brien"),
+            ("'quoted'", "'quoted'"),
+            ("", ""),
+        ] {
+            assert_eq!(guard_cell(cell), written, "{cell:?}");
+            assert_eq!(unguard_cell(&guard_cell(cell)), cell, "{cell:?}");
+        }
+    }
 }

@@ -330,7 +330,7 @@ pub fn read<R: Read>(
                     problems.push(format!("column {:?} is not valid UTF-8", c.header));
                     continue;
                 };
-                let v = text.trim();
+                let v = crate::export::unguard_cell(text.trim());
                 let value = (!v.is_empty()).then(|| v.to_string());
                 match target {
                     Target::Field { field } if field.is_date() => {

@@ -140,7 +140,11 @@ fn edit(text: &str, id: &str, header: &str, value: &str) -> String {
 
 #[test]
 fn the_export_is_rfc4180_and_reads_back_unchanged() {
-    let dir = directory();
+    let mut dir = directory();
+    // A value a spreadsheet would run as a formula.
+    dir[2]
+        .demographics
+        .insert("Team".into(), "=HYPERLINK(\"http://evil.example\")".into());
     let text = export_text(&dir, true);
     let header = text.split("\r\n").next().unwrap();
     assert_eq!(
@@ -156,6 +160,13 @@ fn the_export_is_rfc4180_and_reads_back_unchanged() {
     );
     assert!(text.contains("\"Grace's job, \"\"quoted\"\"\""), "{text}");
     assert!(text.ends_with("\r\n"));
+    // Written as text for spreadsheets, the phone number left alone…
+    assert!(
+        text.contains("\"'=HYPERLINK(\"\"http://evil.example\"\")\""),
+        "{text}"
+    );
+    assert!(text.contains(",+15550100,"), "{text}");
+    // … and read back as it was.
     for mode in [false, true] {
         let (p, _) = import(&dir, &text, mode);
         assert!(p.entries.is_empty(), "{:#?}", p.entries);

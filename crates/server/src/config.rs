@@ -27,6 +27,9 @@ pub struct ServerConfig {
     pub body_limit_bytes: usize,
     /// A request (a sync included) is cut after this many seconds.
     pub request_timeout_secs: u64,
+    /// Sign-in attempts per email per minute (a burst of this many, then one every
+    /// 60/n seconds).
+    pub login_attempts_per_minute: u32,
 }
 
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
@@ -43,6 +46,7 @@ impl Default for ServerConfig {
             session_hours: 12,
             body_limit_bytes: 20 * 1024 * 1024,
             request_timeout_secs: 900,
+            login_attempts_per_minute: 10,
         }
     }
 }
@@ -80,6 +84,10 @@ body_limit_bytes = 20971520
 
 # A request, a sync included, is cut after this many seconds (ROSTER_REQUEST_TIMEOUT_SECS).
 request_timeout_secs = 900
+
+# Sign-in attempts per email per minute: this many at once, then one every 60/n
+# seconds; more are answered 429 (ROSTER_LOGIN_ATTEMPTS_PER_MINUTE).
+login_attempts_per_minute = 10
 "#;
 
 /// Values from one layer; `None` leaves the layer below.
@@ -94,6 +102,7 @@ pub struct Layer {
     pub session_hours: Option<u32>,
     pub body_limit_bytes: Option<usize>,
     pub request_timeout_secs: Option<u64>,
+    pub login_attempts_per_minute: Option<u32>,
 }
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -147,11 +156,11 @@ impl Layer {
                 }
             }),
         };
-        let to_u32 = |v: Option<u64>| -> Result<Option<u32>, ConfigError> {
+        let to_u32 = |key: &'static str, v: Option<u64>| -> Result<Option<u32>, ConfigError> {
             v.map(|n| {
                 u32::try_from(n).map_err(|_| ConfigError::Value {
                     source_name: "environment",
-                    key: "session_hours",
+                    key,
                     value: n.to_string(),
                     why: "too large".into(),
                 })
@@ -164,10 +173,20 @@ impl Layer {
             log: parse("log", "ROSTER_LOG")?,
             public_url: parse("public_url", "ROSTER_PUBLIC_URL")?,
             secure_cookies: secure,
-            session_hours: to_u32(num("session_hours", "ROSTER_SESSION_HOURS")?)?,
+            session_hours: to_u32(
+                "session_hours",
+                num("session_hours", "ROSTER_SESSION_HOURS")?,
+            )?,
             body_limit_bytes: num("body_limit_bytes", "ROSTER_BODY_LIMIT_BYTES")?
                 .map(|n| usize::try_from(n).unwrap_or(usize::MAX)),
             request_timeout_secs: num("request_timeout_secs", "ROSTER_REQUEST_TIMEOUT_SECS")?,
+            login_attempts_per_minute: to_u32(
+                "login_attempts_per_minute",
+                num(
+                    "login_attempts_per_minute",
+                    "ROSTER_LOGIN_ATTEMPTS_PER_MINUTE",
+                )?,
+            )?,
         })
     }
 }
@@ -229,6 +248,17 @@ impl ServerConfig {
             if let Some(v) = l.request_timeout_secs {
                 c.request_timeout_secs = v.max(1);
             }
+            if let Some(v) = l.login_attempts_per_minute {
+                if v == 0 {
+                    return Err(ConfigError::Value {
+                        source_name,
+                        key: "login_attempts_per_minute",
+                        value: v.to_string(),
+                        why: "must be at least 1".into(),
+                    });
+                }
+                c.login_attempts_per_minute = v;
+            }
         }
         c.public_url = public_url.unwrap_or_else(|| format!("http://{}", c.listen));
         Ok(c)
@@ -287,5 +317,18 @@ mod tests {
         assert!(e.to_string().contains("listen"), "{e}");
         let e = Layer::from_env(|k| (k == "ROSTER_SESSION_HOURS").then(|| "x".into())).unwrap_err();
         assert!(e.to_string().contains("session_hours"), "{e}");
+        let e = ServerConfig::resolve(&[(
+            "environment",
+            Layer::from_env(|k| (k == "ROSTER_LOGIN_ATTEMPTS_PER_MINUTE").then(|| "0".into()))
+                .unwrap(),
+        )])
+        .unwrap_err();
+        assert!(e.to_string().contains("login_attempts_per_minute"), "{e}");
+        let c = ServerConfig::resolve(&[(
+            "file",
+            Layer::from_toml("login_attempts_per_minute = 3").unwrap(),
+        )])
+        .unwrap();
+        assert_eq!(c.login_attempts_per_minute, 3);
     }
 }

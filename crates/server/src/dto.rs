@@ -909,6 +909,14 @@ pub struct CsvImportQuery {
     /// `iso` (YYYY-MM-DD, the default) or `mdy` (MM/DD/YYYY).
     #[serde(default)]
     pub date_format: Option<String>,
+    /// The field separator: one character (`;`), or `tab`. Default: detected from
+    /// the header line (`,`, `;` or tab).
+    #[serde(default)]
+    pub delimiter: Option<String>,
+    /// `map` parameters (taken from the query string by the handler, which
+    /// documents them).
+    #[serde(skip)]
+    pub map: Vec<String>,
     /// Recorded in the history (default `upload.csv`).
     #[serde(default)]
     pub file_name: Option<String>,

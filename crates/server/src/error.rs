@@ -63,6 +63,9 @@ pub enum ApiError {
     /// The OAuth consent or code exchange failed.
     #[error("{0}")]
     OAuth(String),
+    /// Too many sign-in attempts for one email in a short time.
+    #[error("too many sign-in attempts for this email: wait {retry_after_secs} s and try again")]
+    TooManyAttempts { retry_after_secs: u64 },
     /// The request body is larger than the server takes.
     #[error("the request body is too large")]
     TooLarge,
@@ -144,6 +147,11 @@ pub const CATALOGUE: &[(&str, u16, &str)] = &[
         400,
         "the OAuth consent or code exchange failed",
     ),
+    (
+        "too_many_attempts",
+        429,
+        "too many sign-in attempts for one email; Retry-After says when to try again",
+    ),
     ("too_large", 413, "the request body is too large"),
     (
         "unavailable",
@@ -172,6 +180,7 @@ impl ApiError {
             Self::NeedsFinalise(_) => "needs_finalise",
             Self::Source(_) => "source_failed",
             Self::OAuth(_) => "oauth_failed",
+            Self::TooManyAttempts { .. } => "too_many_attempts",
             Self::TooLarge => "too_large",
             Self::Unavailable => "unavailable",
             Self::Internal { .. } => "internal",
@@ -189,6 +198,7 @@ impl ApiError {
                 StatusCode::CONFLICT
             }
             Self::Source(_) => StatusCode::BAD_GATEWAY,
+            Self::TooManyAttempts { .. } => StatusCode::TOO_MANY_REQUESTS,
             Self::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             Self::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal { .. } => StatusCode::INTERNAL_SERVER_ERROR,
@@ -239,7 +249,14 @@ impl IntoResponse for ApiError {
                 error_id,
             },
         };
-        (status, Json(body)).into_response()
+        let mut response = (status, Json(body)).into_response();
+        if let Self::TooManyAttempts { retry_after_secs } = self {
+            response.headers_mut().insert(
+                axum::http::header::RETRY_AFTER,
+                axum::http::HeaderValue::from(retry_after_secs),
+            );
+        }
+        response
     }
 }
 
@@ -293,6 +310,9 @@ mod tests {
                 action: "x",
             },
             ApiError::Csrf,
+            ApiError::TooManyAttempts {
+                retry_after_secs: 1,
+            },
             ApiError::NotFound("x".into()),
             ApiError::bad_request("x", None),
             ApiError::invalid("x", None),

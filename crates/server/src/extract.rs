@@ -92,7 +92,9 @@ where
     }
 }
 
-fn serde_urlencoded_de<T: DeserializeOwned>(query: &str) -> Result<T, (Option<String>, String)> {
+pub(crate) fn serde_urlencoded_de<T: DeserializeOwned>(
+    query: &str,
+) -> Result<T, (Option<String>, String)> {
     // axum's Query rejection text names the parameter; keep it, and pull the name
     // out for `field`.
     let uri: axum::http::Uri = format!("/?{query}")

@@ -22,6 +22,8 @@ pub struct AppState {
     pub metrics: Option<PrometheusHandle>,
     /// Decoded review plans (see [`crate::api::syncs::ReviewCache`]).
     pub reviews: Arc<crate::api::syncs::ReviewCache>,
+    /// Sign-in attempts per email (see [`LoginLimiter`]).
+    pub logins: Arc<LoginLimiter>,
 }
 
 impl AppState {
@@ -35,6 +37,7 @@ impl AppState {
             store,
             clock,
             cipher,
+            logins: Arc::new(LoginLimiter::new(config.login_attempts_per_minute)),
             config: Arc::new(config),
             metrics: None,
             reviews: Arc::default(),
@@ -71,5 +74,39 @@ impl AppState {
         {
             tracing::warn!(token = token.id, error = %e, "could not record the token's use");
         }
+    }
+}
+
+/// Slows password guessing: each email gets `per_minute` sign-in attempts at once,
+/// then one more every `60 / per_minute` seconds, whoever sends them. Keyed by the
+/// email rather than the client address, so a proxy in front does not pool everyone
+/// into one bucket; an attacker can lock one email out of the form for a minute at
+/// most, never guess at speed.
+pub struct LoginLimiter {
+    limiter: governor::DefaultKeyedRateLimiter<String>,
+}
+
+/// Emails tracked before the ones idle long enough are forgotten.
+const LOGIN_KEYS_KEPT: usize = 10_000;
+
+impl LoginLimiter {
+    pub fn new(per_minute: u32) -> Self {
+        let n = std::num::NonZeroU32::new(per_minute.max(1)).unwrap_or(std::num::NonZeroU32::MIN);
+        Self {
+            limiter: governor::RateLimiter::keyed(governor::Quota::per_minute(n)),
+        }
+    }
+
+    /// Take one attempt for `email`; `Err(seconds)` says how long until the next.
+    pub fn attempt(&self, email: &str) -> Result<(), u64> {
+        use governor::clock::{Clock as _, DefaultClock};
+        let key: String = email.trim().to_lowercase().chars().take(320).collect();
+        if self.limiter.len() > LOGIN_KEYS_KEPT {
+            self.limiter.retain_recent();
+        }
+        self.limiter.check_key(&key).map_err(|not_until| {
+            let wait = not_until.wait_time_from(DefaultClock::default().now());
+            wait.as_secs() + u64::from(wait.subsec_nanos() > 0)
+        })
     }
 }

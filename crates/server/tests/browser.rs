@@ -274,22 +274,16 @@ async fn journey(c: Client, w: Arc<World>) -> Res {
     );
     click(&c, "#share_sensitive").await?;
     click(&c, "button[value=authorize]").await?;
-    // The API's callback finishes the connection.
-    let mut connected = false;
-    for _ in 0..100 {
-        if c.current_url()
+    // The API's callback finishes the connection and sends the browser back to the
+    // Integrations page.
+    wait_for(&c, "#integration-1").await?;
+    assert_eq!(c.current_url().await?.path(), "/integrations");
+    assert!(
+        text(&c, ".notice")
             .await?
-            .path()
-            .ends_with("/justworks/callback")
-            && c.source().await?.contains("connected")
-        {
-            connected = true;
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    assert!(connected, "the callback answered: {}", c.source().await?);
-    c.goto(&w.url("/integrations")).await?;
+            .contains("Justworks is connected"),
+        "the page says so"
+    );
     assert_eq!(text(&c, "#integration-1 .state").await?, "Connected");
 
     // Setup sync, then review and import the first sync.

@@ -65,6 +65,25 @@ async fn connect_review_apply_edit_and_roll_back() {
         .await
         .expect("replay");
     assert_eq!(replay.status(), StatusCode::BAD_REQUEST);
+    // A browser landing there is sent on to the Integrations page with a notice.
+    let no_redirects = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("client");
+    let page = no_redirects
+        .get(format!(
+            "{}/api/v1/integrations/justworks/callback?code=x&state=gone",
+            server.base
+        ))
+        .header("accept", "text/html,application/xhtml+xml")
+        .send()
+        .await
+        .expect("browser replay");
+    assert_eq!(page.status(), StatusCode::SEE_OTHER);
+    assert_eq!(
+        page.headers()["location"],
+        "/integrations?notice=oauth_failed"
+    );
 
     // Setup sync, mapping, settings.
     let setup = server
@@ -308,6 +327,43 @@ async fn connect_review_apply_edit_and_roll_back() {
     assert_eq!(imported["status"], "reviewed", "{imported}");
     assert_eq!(imported["counts"]["updated"], 0, "{imported}");
     assert_eq!(imported["counts"]["created"], 0, "{imported}");
+    // A semicolon file with its own header names, mapped (`map` repeats).
+    let some = server.get("/api/v1/users?limit=1", &viewer).await;
+    let eid = some["items"][0]["employee_id"].as_str().expect("id");
+    let semicolons = format!("Staff No;Badge;Known As\r\n{eid};B-7;Zed\r\n");
+    let send = async |query: &str| {
+        let res = server
+            .http
+            .post(format!("{}/api/v1/imports/csv?{query}", server.base))
+            .bearer_auth(&editor)
+            .header("content-type", "text/csv")
+            .body(semicolons.clone())
+            .send()
+            .await
+            .expect("import");
+        let status = res.status();
+        (status, res.json::<serde_json::Value>().await.expect("json"))
+    };
+    let (s, mapped) = send(
+        "mode=partial&delimiter=%3B&map=Staff%20No%3Demployee_id&map=Known%20As%3Dpreferred_name&map=Badge%3D",
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK, "{mapped}");
+    assert_eq!(mapped["rows"], 1, "{mapped}");
+    assert_eq!(mapped["counts"]["updated"], 1, "{mapped}");
+    let change = &mapped["entries"][0];
+    assert_eq!(change["employee_id"], eid, "{mapped}");
+    assert!(change.to_string().contains("Zed"), "{mapped}");
+    // Without the mapping the key column is unknown: the file fails as a whole.
+    let (s, unmapped) = send("mode=partial&delimiter=%3B").await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{unmapped}");
+    // A bad mapping or separator names the parameter.
+    let (s, bad) = send("mode=partial&map=Staff%20No").await;
+    assert_eq!(s, StatusCode::BAD_REQUEST, "{bad}");
+    assert_eq!(bad["error"]["field"], "map", "{bad}");
+    let (s, bad) = send("mode=partial&delimiter=%3B%3B").await;
+    assert_eq!(s, StatusCode::BAD_REQUEST, "{bad}");
+    assert_eq!(bad["error"]["field"], "delimiter", "{bad}");
     let metrics = reqwest::get(format!("{}/metrics", server.base))
         .await
         .expect("metrics")

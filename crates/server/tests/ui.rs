@@ -454,7 +454,7 @@ async fn review_lists_diffs_and_import_applies() {
     assert_eq!(text.lines().count(), active);
 
     // Upload it back (multipart, as a browser sends a file): reviewed, nothing to do.
-    let upload = async |csrf: Option<&str>| {
+    let upload_with = async |csrf: Option<&str>, text: &str, extra: &[(&str, &str)]| {
         let boundary = "roster-test-boundary";
         let mut body = String::new();
         let mut part = |name: &str, extra: &str, value: &str| {
@@ -466,7 +466,10 @@ async fn review_lists_diffs_and_import_applies() {
             part("csrf_token", "", t);
         }
         part("mode", "", "partial");
-        part("file", "; filename=\"users.csv\"", &text);
+        for (name, value) in extra {
+            part(name, "", value);
+        }
+        part("file", "; filename=\"users.csv\"", text);
         body.push_str(&format!("--{boundary}--\r\n"));
         read(
             b.post(format!("{}/files/import", server.base))
@@ -481,11 +484,33 @@ async fn review_lists_diffs_and_import_applies() {
         )
         .await
     };
+    let upload = async |csrf: Option<&str>| upload_with(csrf, &text, &[]).await;
     assert_eq!(upload(None).await.status, StatusCode::FORBIDDEN);
     let page = upload(Some(&csrf)).await;
     assert_eq!(page.status, StatusCode::OK, "{}", page.html);
     assert!(page.html.contains("users.csv: reviewed"), "{}", page.html);
     assert!(page.html.contains("0 created, 0 updated"), "{}", page.html);
+    // A semicolon file with its own headers, with the separator and a column
+    // mapping given on the form.
+    let first_id = text
+        .lines()
+        .nth(1)
+        .and_then(|l| l.split(',').next())
+        .expect("a row")
+        .to_string();
+    let own = format!("Staff No;Known As\r\n{first_id};Zed\r\n");
+    let page = upload_with(
+        Some(&csrf),
+        &own,
+        &[
+            ("delimiter", ";"),
+            ("map", "Staff No=employee_id\r\nKnown As=preferred_name"),
+        ],
+    )
+    .await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.html);
+    assert!(page.html.contains("0 created, 1 updated"), "{}", page.html);
+    assert!(page.html.contains("Zed"), "{}", page.html);
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -594,4 +619,90 @@ async fn privacy_held_employees_need_the_confirm_checkbox() {
         "{}",
         page.html
     );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn sign_in_refuses_other_sites_and_slows_guessing() {
+    // Two attempts a minute per email: the third within a minute waits.
+    let server = TestServer::start_with(|c| c.login_attempts_per_minute = 2).await;
+    web_user(&server, "admin@acme.example", "account_admin").await;
+    web_user(&server, "hr@acme.example", "employee_data_admin").await;
+
+    // A sign-in form posted from another site is refused before the password is
+    // checked, whether the browser says so with Sec-Fetch-Site or only with Origin.
+    for (name, value) in [
+        ("sec-fetch-site", "cross-site"),
+        ("origin", "https://evil.example"),
+        ("origin", "null"),
+    ] {
+        let res = browser()
+            .post(format!("{}/login", server.base))
+            .header(name, value)
+            .form(&[("email", "admin@acme.example"), ("password", PASSWORD)])
+            .send()
+            .await
+            .expect("post");
+        let page = read(res).await;
+        assert_eq!(page.status, StatusCode::FORBIDDEN, "{name}: {value}");
+        assert!(
+            page.html.contains("sent from another site"),
+            "{}",
+            page.html
+        );
+    }
+    // The same form from this server's own page signs in.
+    let own_origin = server.base.clone();
+    let res = browser()
+        .post(format!("{}/login", server.base))
+        .header("origin", own_origin.as_str())
+        .header("sec-fetch-site", "same-origin")
+        .form(&[("email", "admin@acme.example"), ("password", PASSWORD)])
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(read(res).await.path, "/integrations");
+
+    // Guessing: after a wrong password (the second attempt), even the right one
+    // waits…
+    let b = browser();
+    let page = post(
+        &b,
+        &server,
+        "/login",
+        &[("email", "admin@acme.example"), ("password", "guess")],
+    )
+    .await;
+    assert_eq!(page.status, StatusCode::UNAUTHORIZED);
+    let res = b
+        .post(format!("{}/login", server.base))
+        .form(&[("email", "Admin@Acme.example "), ("password", PASSWORD)])
+        .send()
+        .await
+        .expect("post");
+    let retry_after: u64 = res.headers()["retry-after"]
+        .to_str()
+        .expect("ascii")
+        .parse()
+        .expect("seconds");
+    assert!((1..=30).contains(&retry_after), "{retry_after}");
+    let page = read(res).await;
+    assert_eq!(page.status, StatusCode::TOO_MANY_REQUESTS);
+    assert!(
+        page.html.contains("Too many sign-in attempts"),
+        "{}",
+        page.html
+    );
+    // … and so does the API's session endpoint, with the catalogue's code.
+    let res = reqwest::Client::new()
+        .post(format!("{}/api/v1/session", server.base))
+        .json(&json!({ "email": "admin@acme.example", "password": PASSWORD }))
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(res.status(), StatusCode::TOO_MANY_REQUESTS);
+    let body: serde_json::Value = res.json().await.expect("json");
+    assert_eq!(body["error"]["code"], "too_many_attempts");
+    // Another email is not held up.
+    let (_, csrf) = sign_in(&server, "hr@acme.example").await;
+    assert!(!csrf.is_empty());
 }

@@ -181,7 +181,7 @@ fn cookie(st: &AppState, value: &str, max_age: i64) -> Result<HeaderValue, ApiEr
 }
 
 #[utoipa::path(post, path = "/api/v1/session", tag = "access",
-    description = "Sign in with email and password: sets the `roster_session` cookie (HttpOnly, SameSite=Lax) and returns the CSRF token to send in `X-CSRF-Token` with every change made through the cookie.",
+    description = "Sign in with email and password: sets the `roster_session` cookie (HttpOnly, SameSite=Lax) and returns the CSRF token to send in `X-CSRF-Token` with every change made through the cookie. Each email gets `login_attempts_per_minute` attempts (default 10) before answers are 429 with `Retry-After`.",
     request_body = LoginRequest,
     security(()),
     responses((status = 201, body = SessionDto), (status = "4XX", body = ErrorBody)))]
@@ -189,6 +189,10 @@ pub async fn login(
     State(st): State<AppState>,
     ApiJson(req): ApiJson<LoginRequest>,
 ) -> Result<Response, ApiError> {
+    if let Err(retry_after_secs) = st.logins.attempt(&req.email) {
+        tracing::warn!("sign-in refused: too many attempts for one email");
+        return Err(ApiError::TooManyAttempts { retry_after_secs });
+    }
     let found = st.store.user_by_email(&req.email).await?;
     let (hash, user) = match found {
         Some(c) => (c.password_hash, Some(c.user)),

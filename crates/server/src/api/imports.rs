@@ -1,7 +1,7 @@
 //! Import history, detail with the recorded plan, rollback.
 
 use axum::Json;
-use axum::extract::State;
+use axum::extract::{RawQuery, State};
 
 use crate::auth::{Auth, EditData, Read};
 use crate::dto::{
@@ -73,13 +73,51 @@ pub async fn rollback(
 
 #[utoipa::path(post, path = "/api/v1/imports/csv", tag = "imports",
     description = "Import a users file (the body, `text/csv`, UTF-8) on the same rules as a sync: review (default) or `apply=true`. A file with rows in error is refused on apply (recorded as a failed import) unless `skip_bad_rows`; a file that fails as a whole writes nothing.",
-    params(crate::dto::CsvImportQuery),
+    params(crate::dto::CsvImportQuery,
+        ("map" = Option<Vec<String>>, Query, style = Form, explode,
+            description = "Map a column: `HEADER=FIELD` (a directory field such as `employee_id`, or a mapped demographic), or `HEADER=` to ignore it. Repeat for several columns.")),
     request_body(content = String, content_type = "text/csv"),
     responses((status = 200, body = crate::dto::CsvImportResponse), (status = "4XX", body = ErrorBody)))]
 pub async fn import_csv(
     State(st): State<AppState>,
     Auth(p, ..): Auth<EditData>,
-    ApiQuery(q): ApiQuery<crate::dto::CsvImportQuery>,
+    RawQuery(raw): RawQuery,
+    body: axum::body::Bytes,
+) -> Result<Json<crate::dto::CsvImportResponse>, ApiError> {
+    // `map` repeats, which the query struct cannot hold: take it out first.
+    let raw = raw.unwrap_or_default();
+    let mut map = Vec::new();
+    let rest = {
+        // (The serializer is not `Send`: keep it out of the await below.)
+        let mut rest = url::form_urlencoded::Serializer::new(String::new());
+        for (k, v) in url::form_urlencoded::parse(raw.as_bytes()) {
+            if k == "map" {
+                map.push(v.into_owned());
+            } else {
+                rest.append_pair(&k, &v);
+            }
+        }
+        rest.finish()
+    };
+    let mut q: crate::dto::CsvImportQuery =
+        crate::extract::serde_urlencoded_de(&rest).map_err(|(field, message)| {
+            ApiError::BadRequest {
+                message: match &field {
+                    Some(f) => format!("bad query parameter `{f}`: {message}"),
+                    None => format!("bad query string: {message}"),
+                },
+                field,
+            }
+        })?;
+    q.map = map;
+    import_file(st, p, q, body).await
+}
+
+/// A users file import, however it arrived (the API's body, the UI's upload).
+pub(crate) async fn import_file(
+    st: AppState,
+    p: crate::auth::Principal,
+    q: crate::dto::CsvImportQuery,
     body: axum::body::Bytes,
 ) -> Result<Json<crate::dto::CsvImportResponse>, ApiError> {
     use roster_core::guard::{Confirmations, Trigger};
@@ -100,10 +138,30 @@ pub async fn import_csv(
         .filter(|s| !s.is_empty())
         .unwrap_or("upload.csv")
         .to_string();
+    let delimiter = match q
+        .delimiter
+        .as_deref()
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+    {
+        None => None,
+        Some(d) => Some(roster_csv::parse_delimiter(d).map_err(|e| {
+            ApiError::bad_request(e.replace("--delimiter", "delimiter"), Some("delimiter"))
+        })?),
+    };
+    let map = q
+        .map
+        .iter()
+        .filter(|m| !m.trim().is_empty())
+        .map(|m| {
+            roster_csv::parse_map(m)
+                .map_err(|e| ApiError::bad_request(e.replace("--map", "map"), Some("map")))
+        })
+        .collect::<Result<Vec<_>, _>>()?;
     let options = roster_csv::ReadOptions {
-        delimiter: None,
+        delimiter,
         date_format,
-        map: Vec::new(),
+        map,
     };
     let csv = match roster_csv::read(&body[..], &integration.settings, &options) {
         Ok(f) => f,

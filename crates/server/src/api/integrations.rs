@@ -3,7 +3,8 @@
 
 use axum::Json;
 use axum::extract::State;
-use axum::http::StatusCode;
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Redirect, Response};
 use roster_core::employee::CORE_FIELDS;
 use roster_core::settings::{FieldKind, MappedField, SETTING_KEYS, demographic_fold};
 use roster_justworks::auth::{OAuthClient, PkceVerifier, new_state};
@@ -218,14 +219,49 @@ pub async fn connect(
 }
 
 #[utoipa::path(get, path = "/api/v1/integrations/justworks/callback", tag = "integrations",
-    description = "Where Justworks sends the admin's browser back. The `state` (random, single use, 15 minutes) names the connection started by `POST /api/v1/integrations/justworks`; no other credentials are needed.",
+    description = "Where Justworks sends the admin's browser back. The `state` (random, single use, 15 minutes) names the connection started by `POST /api/v1/integrations/justworks`; no other credentials are needed. A browser (`Accept: text/html`) is sent on to the web UI's Integrations page (303) with a notice saying whether the connection finished; other clients get the integration (201) or the error.",
     params(OAuthCallbackQuery),
     security(()),
-    responses((status = 201, body = IntegrationDto), (status = "4XX", body = ErrorBody)))]
+    responses((status = 201, body = IntegrationDto), (status = 303, description = "a browser is sent to `/integrations?notice=connected` (or `oauth_denied`, `oauth_failed`)"), (status = "4XX", body = ErrorBody)))]
 pub async fn callback(
     State(st): State<AppState>,
+    headers: HeaderMap,
     ApiQuery(q): ApiQuery<OAuthCallbackQuery>,
-) -> Result<(StatusCode, Json<IntegrationDto>), ApiError> {
+) -> Result<Response, ApiError> {
+    let outcome = finish_oauth(&st, &q).await;
+    if !wants_html(&headers) {
+        return outcome
+            .map(|i| (StatusCode::CREATED, Json(IntegrationDto::from(&i))).into_response());
+    }
+    let notice = match outcome {
+        Ok(_) => "connected",
+        Err(ApiError::OAuth(message)) if message == AuthError::AccessDenied.to_string() => {
+            "oauth_denied"
+        }
+        Err(e) => {
+            // The page shows a fixed text; the log keeps why (no personal data in it).
+            tracing::warn!(code = e.code(), error = %e, "justworks oauth did not finish");
+            "oauth_failed"
+        }
+    };
+    Ok(Redirect::to(&format!("/integrations?notice={notice}")).into_response())
+}
+
+/// True when the client is a browser asking for a page rather than a JSON answer.
+fn wants_html(headers: &HeaderMap) -> bool {
+    headers
+        .get_all(header::ACCEPT)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .any(|v| v.contains("text/html"))
+}
+
+/// Finish the connection an OAuth redirect answers: take the single-use state,
+/// exchange the code, store the credentials.
+async fn finish_oauth(
+    st: &AppState,
+    q: &OAuthCallbackQuery,
+) -> Result<roster_store::Integration, ApiError> {
     let state = nonempty(&q.state)
         .ok_or_else(|| ApiError::OAuth("the redirect carries no state".into()))?;
     let (account, bytes) = st
@@ -281,7 +317,7 @@ pub async fn callback(
         integration = i.id,
         "justworks connected through oauth"
     );
-    Ok((StatusCode::CREATED, Json((&i).into())))
+    Ok(i)
 }
 
 #[utoipa::path(post, path = "/api/v1/integrations/{id}/setup-sync", tag = "integrations",

@@ -11,7 +11,7 @@ use serde::Deserialize;
 use super::review::EntryView;
 use super::{Layout, UiError, UiUser, page};
 use crate::api::{imports, users};
-use crate::auth;
+use crate::auth::{self, Auth, EditData};
 use crate::dto::{CsvImportQuery, CsvModeDto, ExportQuery};
 use crate::error::ApiError;
 use crate::extract::ApiQuery;
@@ -78,6 +78,8 @@ async fn import(
 ) -> Result<Response, UiError> {
     let mut csrf = String::new();
     let mut mode = String::new();
+    let mut delimiter = String::new();
+    let mut map_text = String::new();
     let mut flags = Vec::new();
     let mut file_name = String::from("upload.csv");
     let mut body = Vec::new();
@@ -95,6 +97,8 @@ async fn import(
             }
             "csrf_token" => csrf = field.text().await.map_err(bad)?,
             "mode" => mode = field.text().await.map_err(bad)?,
+            "delimiter" => delimiter = field.text().await.map_err(bad)?,
+            "map" => map_text = field.text().await.map_err(bad)?,
             other => flags.push(other.to_string()),
         }
     }
@@ -114,11 +118,19 @@ async fn import(
         confirm_mass_change: has("confirm_mass_change"),
         deactivate_missing: false,
         date_format: has("mdy").then(|| "mdy".to_string()),
+        delimiter: Some(delimiter).filter(|d| !d.is_empty()),
+        // One `Header=field` per line.
+        map: map_text
+            .lines()
+            .map(str::trim)
+            .filter(|l| !l.is_empty())
+            .map(str::to_string)
+            .collect(),
         file_name: Some(file_name.clone()),
         integration: None,
     };
-    let axum::Json(r) =
-        imports::import_csv(State(st), user.auth()?, ApiQuery(q), body.into()).await?;
+    let Auth(principal, ..) = user.auth::<EditData>()?;
+    let axum::Json(r) = imports::import_file(st, principal, q, body.into()).await?;
     let c = &r.counts;
     page(&FilesPage {
         l: user.layout("files", None),

@@ -57,8 +57,50 @@ struct LoginForm {
     password: String,
 }
 
-async fn submit(State(st): State<AppState>, Form(f): Form<LoginForm>) -> Result<Response, UiError> {
+/// True when the browser says the form was posted from another site. The sign-in form
+/// has no session yet to hang a CSRF token on, so it refuses cross-site posts by the
+/// headers browsers set themselves (`Sec-Fetch-Site`, `Origin`): otherwise another
+/// site could sign an admin into an account of its choosing.
+fn cross_site(headers: &HeaderMap) -> bool {
+    let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
+    if let Some(site) = header("sec-fetch-site") {
+        return !matches!(site, "same-origin" | "same-site" | "none");
+    }
+    match (header("origin"), header("host")) {
+        (Some("null"), _) => true,
+        (Some(origin), Some(host)) => url::Url::parse(origin)
+            .ok()
+            .and_then(|u| {
+                u.host_str().map(|h| {
+                    format!(
+                        "{h}{}",
+                        u.port().map(|p| format!(":{p}")).unwrap_or_default()
+                    )
+                })
+            })
+            .is_none_or(|authority| !authority.eq_ignore_ascii_case(host)),
+        _ => false,
+    }
+}
+
+async fn submit(
+    State(st): State<AppState>,
+    headers: HeaderMap,
+    Form(f): Form<LoginForm>,
+) -> Result<Response, UiError> {
     let email = f.email.trim().to_string();
+    if cross_site(&headers) {
+        tracing::warn!("sign-in form posted from another site: refused");
+        let html = LoginPage {
+            email: String::new(),
+            error: Some(
+                "This sign-in form was sent from another site. Sign in here instead.".into(),
+            ),
+            notice: None,
+        }
+        .render()?;
+        return Ok((StatusCode::FORBIDDEN, Html(html)).into_response());
+    }
     let answer = access::login(
         State(st),
         ApiJson(LoginRequest {
@@ -83,6 +125,22 @@ async fn submit(State(st): State<AppState>, Form(f): Form<LoginForm>) -> Result<
             }
             .render()?;
             Ok((StatusCode::UNAUTHORIZED, Html(html)).into_response())
+        }
+        Err(ApiError::TooManyAttempts { retry_after_secs }) => {
+            let html = LoginPage {
+                email,
+                error: Some(format!(
+                    "Too many sign-in attempts for this email. Wait {retry_after_secs} seconds and try again."
+                )),
+                notice: None,
+            }
+            .render()?;
+            let mut r = (StatusCode::TOO_MANY_REQUESTS, Html(html)).into_response();
+            r.headers_mut().insert(
+                axum::http::header::RETRY_AFTER,
+                axum::http::HeaderValue::from(retry_after_secs),
+            );
+            Ok(r)
         }
         Err(e) => Err(UiError::Api(e)),
     }

@@ -316,6 +316,10 @@ fn notice_text(code: &str) -> Option<&'static str> {
     Some(match code {
         "signed_out" => "You are signed out.",
         "connected" => "Justworks is connected. Run the setup sync next.",
+        "oauth_denied" => "Justworks is not connected: the consent was refused on Justworks' page.",
+        "oauth_failed" => {
+            "Justworks is not connected: the authorisation did not finish (it may have taken longer than 15 minutes, or been used already). Connect again; the server log says why."
+        }
         "setup_done" => "Setup sync done: check the mapping, then review the first sync.",
         "deleted" => "The integration is deleted. The directory and the import history stay.",
         "autosync_on" => "Auto-sync is on.",

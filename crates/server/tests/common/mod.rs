@@ -23,6 +23,11 @@ pub struct TestServer {
 
 impl TestServer {
     pub async fn start() -> TestServer {
+        Self::start_with(|_| {}).await
+    }
+
+    /// A server whose configuration `tune` adjusts.
+    pub async fn start_with(tune: impl FnOnce(&mut ServerConfig)) -> TestServer {
         let dir = tempfile::tempdir().expect("temp dir");
         let path = dir.path().join("roster.db");
         let store: Arc<dyn Store> = Arc::new(
@@ -34,11 +39,12 @@ impl TestServer {
             .await
             .expect("bind");
         let addr = listener.local_addr().expect("addr");
-        let config = ServerConfig {
+        let mut config = ServerConfig {
             listen: addr,
             public_url: format!("http://{addr}"),
             ..ServerConfig::default()
         };
+        tune(&mut config);
         let cipher = Cipher::from_base64(&Cipher::generate_base64()).expect("key");
         let mut state = AppState::new(store.clone(), Arc::new(SystemClock), cipher, config);
         if let Some(h) = roster_server::metrics::install() {
