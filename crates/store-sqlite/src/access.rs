@@ -50,6 +50,9 @@ fn user_from_row(row: &SqliteRow, at: usize) -> Result<User> {
 
 const REVIEW_SELECT: &str =
     "id, account_id, integration_id, status, created_at, closed_at, import_id, payload";
+/// [`REVIEW_SELECT`] with a `null` payload.
+const REVIEW_HEAD_SELECT: &str =
+    "id, account_id, integration_id, status, created_at, closed_at, import_id, 'null'";
 
 fn review_from_row(row: &SqliteRow) -> Result<StoredReview> {
     let status: &str = col(row, 3, "sync_reviews.status")?;
@@ -298,6 +301,18 @@ impl AccessStore for SqliteStore {
     async fn review(&self, account: AccountId, id: ReviewId) -> Result<Option<StoredReview>> {
         let row = sqlx::query(sqlx::AssertSqlSafe(format!(
             "SELECT {REVIEW_SELECT} FROM sync_reviews WHERE account_id = ?1 AND id = ?2"
+        )))
+        .bind(account)
+        .bind(id)
+        .fetch_optional(self.pool())
+        .await
+        .map_err(db)?;
+        row.as_ref().map(review_from_row).transpose()
+    }
+
+    async fn review_head(&self, account: AccountId, id: ReviewId) -> Result<Option<StoredReview>> {
+        let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT {REVIEW_HEAD_SELECT} FROM sync_reviews WHERE account_id = ?1 AND id = ?2"
         )))
         .bind(account)
         .bind(id)

@@ -232,6 +232,9 @@ pub trait AccessStore: Send + Sync {
 
     async fn create_review(&self, new: NewReview) -> Result<StoredReview>;
     async fn review(&self, account: AccountId, id: ReviewId) -> Result<Option<StoredReview>>;
+    /// The review without its payload (`payload` is `null`): its status, for readers
+    /// that have the decoded plan already.
+    async fn review_head(&self, account: AccountId, id: ReviewId) -> Result<Option<StoredReview>>;
     /// Close a pending review: `true` when this call closed it, `false` when it was
     /// not pending (someone else applied or discarded it) or is not the account's.
     async fn close_review(

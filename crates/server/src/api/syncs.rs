@@ -14,6 +14,7 @@ use roster_core::issue::Severity;
 use roster_core::plan::{Entry, Plan};
 use roster_engine::{SyncOptions, SyncOutcome, SyncStatus, Timings};
 use roster_source::Diagnostic;
+use roster_store::AccountId;
 use roster_store::access::{NewReview, ReviewStatus, StoredReview};
 use serde::{Deserialize, Serialize};
 
@@ -111,6 +112,27 @@ async fn plan_of(st: &AppState, p: &Principal, id: i64) -> Result<Arc<ReviewPayl
         .await?
         .ok_or_else(|| ApiError::NotFound(format!("no review {id}")))?;
     cached_payload(st, &r)
+}
+
+/// A review (its current status) and its decoded plan: with the plan cached, only the
+/// review's head is read (not its payload, megabytes of JSON for a big sync).
+async fn review_with_plan(
+    st: &AppState,
+    account: AccountId,
+    id: i64,
+) -> Result<(StoredReview, Arc<ReviewPayload>), ApiError> {
+    let not_found = || ApiError::NotFound(format!("no review {id}"));
+    if let Some(hit) = st.reviews.get((account, id)) {
+        let r = st
+            .store
+            .review_head(account, id)
+            .await?
+            .ok_or_else(not_found)?;
+        return Ok((r, hit));
+    }
+    let r = st.store.review(account, id).await?.ok_or_else(not_found)?;
+    let plan = cached_payload(st, &r)?;
+    Ok((r, plan))
 }
 
 fn verdict(d: &Decision) -> VerdictDto {
@@ -356,12 +378,8 @@ pub async fn show(
     Auth(p, ..): Auth<Read>,
     ApiPath(id): ApiPath<i64>,
 ) -> Result<Json<ReviewDto>, ApiError> {
-    let r = st
-        .store
-        .review(p.account, id)
-        .await?
-        .ok_or_else(|| ApiError::NotFound(format!("no review {id}")))?;
-    Ok(Json(review_dto(&r, &*cached_payload(&st, &r)?)?))
+    let (r, plan) = review_with_plan(&st, p.account, id).await?;
+    Ok(Json(review_dto(&r, &plan)?))
 }
 
 #[utoipa::path(get, path = "/api/v1/reviews/{id}/entries", tag = "syncs",
@@ -385,12 +403,7 @@ pub async fn preview(
     Auth(p, ..): Auth<Read>,
     ApiPath(id): ApiPath<i64>,
 ) -> Result<impl axum::response::IntoResponse, ApiError> {
-    let r = st
-        .store
-        .review(p.account, id)
-        .await?
-        .ok_or_else(|| ApiError::NotFound(format!("no review {id}")))?;
-    let payload = cached_payload(&st, &r)?;
+    let (r, payload) = review_with_plan(&st, p.account, id).await?;
     let settings = st
         .engine(p.account)
         .integration(Some(r.integration_id))

@@ -5,7 +5,9 @@ use jiff::{SignedDuration, Timestamp};
 use serde_json::json;
 
 use super::{account, at};
-use crate::access::{NewApiToken, NewReview, NewSession, NewUser, ReviewStatus, Role};
+use crate::access::{
+    NewApiToken, NewReview, NewSession, NewUser, ReviewStatus, Role, StoredReview,
+};
 use crate::{AccountId, Store, StoreError};
 
 fn token(account: AccountId, name: &str, digest: &str) -> NewApiToken {
@@ -228,6 +230,13 @@ pub async fn access_reviews_close_once(store: &dyn Store) {
         store.review(a, r.id).await.expect("review"),
         Some(r.clone())
     );
+    assert_eq!(
+        store.review_head(a, r.id).await.expect("review_head"),
+        Some(StoredReview {
+            payload: serde_json::Value::Null,
+            ..r.clone()
+        })
+    );
     assert!(
         store
             .close_review(a, r.id, ReviewStatus::Applied, Some(42), at(5))
@@ -245,6 +254,22 @@ pub async fn access_reviews_close_once(store: &dyn Store) {
     assert_eq!(
         (closed.status, closed.import_id, closed.closed_at),
         (ReviewStatus::Applied, Some(42), Some(at(5)))
+    );
+    let head = store
+        .review_head(a, r.id)
+        .await
+        .expect("review_head")
+        .expect("found");
+    assert_eq!(
+        (head.status, head.import_id, head.closed_at),
+        (ReviewStatus::Applied, Some(42), Some(at(5)))
+    );
+    assert_eq!(
+        store
+            .review_head(a + 1000, r.id)
+            .await
+            .expect("other account"),
+        None
     );
 }
 
