@@ -23,7 +23,11 @@ pub async fn run(cli: Cli) -> Result<u8> {
         Command::Demo(args) => crate::demo::run(&db, args, cli.today).await,
         Command::Sandbox(args) => sandbox(args, cli.today).await,
         c @ (Command::Serve(_) | Command::DefaultConfig | Command::Openapi | Command::Admin(_)) => {
-            crate::serve_cmd::run(&db, c, cli.today, &cli.log, json).await
+            let flags = crate::serve_cmd::GlobalFlags {
+                db: cli.db_given.then(|| cli.db.clone()),
+                log: cli.log_given.then(|| cli.log.clone()),
+            };
+            crate::serve_cmd::run(&db, c, cli.today, flags, json).await
         }
         Command::Worker(args) => crate::worker_cmd::worker(&db, args, cli.today, json).await,
         Command::MigrateStore(args) => crate::migrate_cmd::migrate_store(args, json).await,

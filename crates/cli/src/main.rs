@@ -67,6 +67,13 @@ pub struct Cli {
     /// Log level (error, warn, info, debug); logs go to stderr and carry ids only.
     #[arg(long, global = true, env = "ROSTER_LOG", default_value = "warn")]
     pub log: String,
+    /// `--log` (or `ROSTER_LOG`) was given, not defaulted: `roster serve` lets it win
+    /// over its configuration file.
+    #[arg(skip)]
+    pub log_given: bool,
+    /// `--db` (or `ROSTER_DB`) was given, not defaulted.
+    #[arg(skip)]
+    pub db_given: bool,
     #[command(subcommand)]
     pub command: Command,
 }
@@ -412,7 +419,17 @@ fn code_of(e: &anyhow::Error) -> u8 {
 }
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let matches = <Cli as clap::CommandFactory>::command().get_matches();
+    let mut cli =
+        <Cli as clap::FromArgMatches>::from_arg_matches(&matches).unwrap_or_else(|e| e.exit());
+    let given = |id: &str| {
+        !matches!(
+            matches.value_source(id),
+            None | Some(clap::parser::ValueSource::DefaultValue)
+        )
+    };
+    cli.log_given = given("log");
+    cli.db_given = given("db");
     // `roster serve` sets up its own logging from its configuration.
     let serving = matches!(cli.command, Command::Serve(_));
     let filter = tracing_subscriber::EnvFilter::try_new(&cli.log)

@@ -68,9 +68,12 @@ pub enum AdminCommand {
     },
 }
 
-/// The `--db` the CLI got, unless it is the default (then the config file may say).
-fn db_layer(db: &DbPath) -> Option<String> {
-    (db.0 != "roster.db").then(|| db.0.clone())
+/// The global flags `roster serve` takes as its top configuration layer: only those
+/// given (on the command line or in `ROSTER_DB` / `ROSTER_LOG`), so that a default
+/// never hides the configuration file's value.
+pub struct GlobalFlags {
+    pub db: Option<String>,
+    pub log: Option<String>,
 }
 
 fn role(s: &str) -> Result<Role> {
@@ -82,11 +85,11 @@ pub async fn run(
     db: &DbPath,
     command: Command,
     today: Option<jiff::civil::Date>,
-    log: &str,
+    flags: GlobalFlags,
     json: bool,
 ) -> Result<u8> {
     match command {
-        Command::Serve(args) => serve(db, args, today, log).await,
+        Command::Serve(args) => serve(args, today, flags).await,
         Command::DefaultConfig => {
             print!("{}", roster_server::DEFAULT_CONFIG);
             Ok(exit::OK)
@@ -101,10 +104,9 @@ pub async fn run(
 }
 
 async fn serve(
-    db: &DbPath,
     args: ServeArgs,
     today: Option<jiff::civil::Date>,
-    log: &str,
+    flags: GlobalFlags,
 ) -> Result<u8> {
     let mut layers = Vec::new();
     if let Some(path) = &args.config {
@@ -120,8 +122,8 @@ async fn serve(
         "flags",
         Layer {
             listen: args.listen.clone(),
-            db: db_layer(db),
-            log: (log != "warn").then(|| log.to_string()),
+            db: flags.db,
+            log: flags.log,
             public_url: args.public_url.clone(),
             secure_cookies: args.secure_cookies.then_some(true),
             ..Layer::default()
