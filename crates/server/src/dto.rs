@@ -360,6 +360,9 @@ pub struct ApplyRequest {
     /// Apply despite the mass-change warning.
     #[serde(default)]
     pub confirm_mass_change: bool,
+    /// A users file's review: import the good rows although some are in error.
+    #[serde(default)]
+    pub skip_bad_rows: bool,
 }
 
 #[derive(Clone, Copy, Debug, Serialize, ToSchema)]
@@ -483,6 +486,24 @@ pub struct ReviewDto {
     pub diagnostics: Vec<DiagnosticDto>,
     /// The first page of entries (all filters off); page on with `/entries`.
     pub entries: ReviewEntriesPage,
+    /// A users file's review (`POST /api/v1/imports/csv` without `apply`); absent for
+    /// a sync's.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub file: Option<FileReviewDto>,
+}
+
+/// The users file a review reads.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct FileReviewDto {
+    pub file_name: String,
+    /// `partial` or `full`.
+    pub mode: String,
+    /// Data rows read.
+    pub rows: usize,
+    /// Lines with an error: applying needs `skip_bad_rows` while there are any.
+    pub bad_rows: Vec<usize>,
+    /// Every issue, naming its line and column.
+    pub messages: Vec<String>,
 }
 
 /// What applying a review did.
@@ -933,6 +954,9 @@ pub struct CsvImportResponse {
     /// `refused` (rows in error without `skip_bad_rows`: nothing applied).
     pub status: String,
     pub import_id: Option<i64>,
+    /// A review (`reviewed`) is kept with the file: apply it with
+    /// `POST /api/v1/reviews/{id}/apply`, or discard it.
+    pub review_id: Option<i64>,
     pub rows: usize,
     pub counts: CountsDto,
     /// Lines with an error.

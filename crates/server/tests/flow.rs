@@ -354,6 +354,89 @@ async fn connect_review_apply_edit_and_roll_back() {
     let change = &mapped["entries"][0];
     assert_eq!(change["employee_id"], eid, "{mapped}");
     assert!(change.to_string().contains("Zed"), "{mapped}");
+    // The review is kept with the file, like a sync's; discarding it records a
+    // discarded users-file import.
+    let rid = mapped["review_id"].as_i64().expect("the review is kept");
+    let review = server.get(&format!("/api/v1/reviews/{rid}"), &viewer).await;
+    assert_eq!(review["file"]["file_name"], "upload.csv", "{review}");
+    assert_eq!(review["file"]["rows"], 1, "{review}");
+    assert_eq!(review["status"], "pending", "{review}");
+    let discarded = server
+        .send(
+            Method::POST,
+            &format!("/api/v1/reviews/{rid}/discard"),
+            &editor,
+            json!({}),
+            200,
+        )
+        .await;
+    let imp = server
+        .get(
+            &format!("/api/v1/imports/{}", discarded["import_id"]),
+            &viewer,
+        )
+        .await;
+    assert_eq!(imp["summary"]["kind"], "csv_import", "{imp}");
+    assert_eq!(imp["summary"]["status"], "discarded", "{imp}");
+    // A file with a row in error: reviewed with the line named; applying refuses
+    // until the admin says to skip the bad rows.
+    let two = server.get("/api/v1/users?limit=2", &viewer).await;
+    let other = two["items"][1]["employee_id"].as_str().expect("id");
+    let res = server
+        .http
+        .post(format!(
+            "{}/api/v1/imports/csv?mode=partial&file_name=fix.csv",
+            server.base
+        ))
+        .bearer_auth(&editor)
+        .header("content-type", "text/csv")
+        .body(format!(
+            "Employee ID,Preferred Name,Start Date\r\n{eid},Zed,\r\n{other},Why,31/12/2020\r\n"
+        ))
+        .send()
+        .await
+        .expect("import");
+    let reviewed: serde_json::Value = res.json().await.expect("json");
+    assert_eq!(reviewed["status"], "reviewed", "{reviewed}");
+    assert_eq!(reviewed["bad_rows"], json!([3]), "{reviewed}");
+    let rid = reviewed["review_id"].as_i64().expect("kept");
+    let review = server.get(&format!("/api/v1/reviews/{rid}"), &viewer).await;
+    assert!(
+        review["file"]["messages"].to_string().contains("line 3"),
+        "{review}"
+    );
+    let refused = server
+        .send(
+            Method::POST,
+            &format!("/api/v1/reviews/{rid}/apply"),
+            &editor,
+            json!({}),
+            409,
+        )
+        .await;
+    assert!(refused.to_string().contains("skip_bad_rows"), "{refused}");
+    let applied = server
+        .send(
+            Method::POST,
+            &format!("/api/v1/reviews/{rid}/apply"),
+            &editor,
+            json!({ "skip_bad_rows": true }),
+            200,
+        )
+        .await;
+    assert_eq!(applied["status"], "applied", "{applied}");
+    assert_eq!(applied["counts"]["updated"], 1, "{applied}");
+    let zed = server.get(&format!("/api/v1/users/{eid}"), &viewer).await;
+    assert!(zed.to_string().contains("Zed"), "{zed}");
+    server
+        .send(
+            Method::POST,
+            &format!("/api/v1/reviews/{rid}/apply"),
+            &editor,
+            json!({ "skip_bad_rows": true }),
+            409,
+        )
+        .await;
     // Without the mapping the key column is unknown: the file fails as a whole.
     let (s, unmapped) = send("mode=partial&delimiter=%3B").await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{unmapped}");

@@ -486,10 +486,25 @@ async fn review_lists_diffs_and_import_applies() {
     };
     let upload = async |csrf: Option<&str>| upload_with(csrf, &text, &[]).await;
     assert_eq!(upload(None).await.status, StatusCode::FORBIDDEN);
+    // The review opens on the review page, as a sync's does.
     let page = upload(Some(&csrf)).await;
     assert_eq!(page.status, StatusCode::OK, "{}", page.html);
-    assert!(page.html.contains("users.csv: reviewed"), "{}", page.html);
-    assert!(page.html.contains("0 created, 0 updated"), "{}", page.html);
+    assert!(page.path.starts_with("/reviews/"), "{}", page.path);
+    assert!(
+        page.html.contains("Review of the users file users.csv"),
+        "{}",
+        page.html
+    );
+    assert!(
+        page.html.contains("data-count=\"created\">0<"),
+        "{}",
+        page.html
+    );
+    assert!(
+        page.html.contains("data-count=\"updated\">0<"),
+        "{}",
+        page.html
+    );
     // A semicolon file with its own headers, with the separator and a column
     // mapping given on the form.
     let first_id = text
@@ -509,8 +524,38 @@ async fn review_lists_diffs_and_import_applies() {
     )
     .await;
     assert_eq!(page.status, StatusCode::OK, "{}", page.html);
-    assert!(page.html.contains("0 created, 1 updated"), "{}", page.html);
+    assert!(
+        page.html.contains("data-count=\"updated\">1<"),
+        "{}",
+        page.html
+    );
     assert!(page.html.contains("Zed"), "{}", page.html);
+    // Import it from the review: the kept file is applied.
+    let review = page.path.clone();
+    let done = post(
+        &b,
+        &server,
+        &format!("{review}/import"),
+        &[("csrf_token", &csrf)],
+    )
+    .await;
+    assert!(
+        done.path.starts_with("/imports/"),
+        "{}: {}",
+        done.path,
+        done.html
+    );
+    assert!(done.html.contains("Imported."), "{}", done.html);
+    let user = get(&b, &server, &format!("/users/{first_id}")).await;
+    assert!(user.html.contains("Zed"), "{}", user.html);
+    // The review is closed.
+    let again = get(&b, &server, &review).await;
+    assert!(again.html.contains("imported"), "{}", again.html);
+    assert!(
+        !again.html.contains("id=\"import-button\""),
+        "{}",
+        again.html
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]

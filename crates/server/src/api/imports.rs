@@ -113,15 +113,79 @@ pub async fn import_csv(
     import_file(st, p, q, body).await
 }
 
-/// A users file import, however it arrived (the API's body, the UI's upload).
+/// A users file import, however it arrived (the API's body, the UI's upload). A
+/// review (not applied, not refused) is kept, with the file, until it is applied or
+/// discarded through `/api/v1/reviews/{id}`, like a sync's.
 pub(crate) async fn import_file(
     st: AppState,
     p: crate::auth::Principal,
     q: crate::dto::CsvImportQuery,
     body: axum::body::Bytes,
 ) -> Result<Json<crate::dto::CsvImportResponse>, ApiError> {
+    use base64::Engine as _;
+    let run = run_import(&st, &p, &q, body.clone()).await?;
+    let o = &run.outcome;
+    let s = &o.sync;
+    let held: std::collections::HashSet<usize> = s.held.iter().copied().collect();
+    let mut response = crate::dto::CsvImportResponse {
+        status: run.status.into(),
+        import_id: s.import_id,
+        review_id: None,
+        rows: o.rows,
+        counts: (&s.plan.counts).into(),
+        bad_rows: o.bad_rows.clone(),
+        messages: run.messages.clone(),
+        held: s
+            .held
+            .iter()
+            .filter_map(|&i| s.plan.entries.get(i))
+            .map(|e| e.employee_id.clone())
+            .collect(),
+        entries: s
+            .plan
+            .entries
+            .iter()
+            .enumerate()
+            .take(100)
+            .map(|(i, e)| crate::dto::ReviewEntryDto::new(i, e, held.contains(&i)))
+            .collect(),
+    };
+    if run.status == "reviewed" {
+        let file = crate::api::syncs::FileSource {
+            file_name: o.file_name.clone(),
+            full: matches!(q.mode, crate::dto::CsvModeDto::Full),
+            date_format: q.date_format.clone(),
+            delimiter: q.delimiter.clone(),
+            map: q.map.clone(),
+            deactivate_missing: q.deactivate_missing,
+            rows: o.rows,
+            bad_rows: o.bad_rows.clone(),
+            messages: run.messages,
+            content: base64::engine::general_purpose::STANDARD.encode(&body),
+        };
+        response.review_id =
+            Some(crate::api::syncs::keep_file_review(&st, &p, run.outcome, file).await?);
+    }
+    Ok(Json(response))
+}
+
+/// A users file read, planned and (with `apply`) applied.
+pub(crate) struct FileRun {
+    pub outcome: roster_engine::ImportOutcome,
+    /// `reviewed`, `applied`, … or `refused` (see `CsvImportResponse::status`).
+    pub status: &'static str,
+    /// Every issue, naming its line and column.
+    pub messages: Vec<String>,
+}
+
+pub(crate) async fn run_import(
+    st: &AppState,
+    p: &crate::auth::Principal,
+    q: &crate::dto::CsvImportQuery,
+    body: axum::body::Bytes,
+) -> Result<FileRun, ApiError> {
     use roster_core::guard::{Confirmations, Trigger};
-    use roster_engine::{FileImport, ImportOptions, SyncStatus};
+    use roster_engine::{FileImport, ImportOptions};
 
     let date_format = match q.date_format.as_deref() {
         None => roster_csv::DateFormat::default(),
@@ -205,45 +269,22 @@ pub(crate) async fn import_file(
         deactivate_missing: q.deactivate_missing,
     };
     let o = engine.import_csv(&integration, input, opts).await?;
-    let s = &o.sync;
     let status = if o.refused {
         "refused"
     } else {
-        match s.status {
-            SyncStatus::Reviewed => "reviewed",
-            SyncStatus::Applied => "applied",
-            SyncStatus::PartiallyApplied => "partially_applied",
-            SyncStatus::Blocked => "blocked",
-            SyncStatus::NeedsConfirmation => "needs_confirmation",
-        }
+        crate::api::syncs::status_str(o.sync.status)
     };
-    tracing::info!(account = p.account, import = s.import_id, rows = o.rows, status, principal = %p.label(), "csv import");
-    let held: std::collections::HashSet<usize> = s.held.iter().copied().collect();
-    Ok(Json(crate::dto::CsvImportResponse {
-        status: status.into(),
-        import_id: s.import_id,
-        rows: o.rows,
-        counts: (&s.plan.counts).into(),
-        bad_rows: o.bad_rows.clone(),
-        messages: s
-            .plan
-            .issues
-            .iter()
-            .map(|i| roster_csv::describe(i, &columns))
-            .collect(),
-        held: s
-            .held
-            .iter()
-            .filter_map(|&i| s.plan.entries.get(i))
-            .map(|e| e.employee_id.clone())
-            .collect(),
-        entries: s
-            .plan
-            .entries
-            .iter()
-            .enumerate()
-            .take(100)
-            .map(|(i, e)| crate::dto::ReviewEntryDto::new(i, e, held.contains(&i)))
-            .collect(),
-    }))
+    tracing::info!(account = p.account, import = o.sync.import_id, rows = o.rows, status, principal = %p.label(), "csv import");
+    let messages = o
+        .sync
+        .plan
+        .issues
+        .iter()
+        .map(|i| roster_csv::describe(i, &columns))
+        .collect();
+    Ok(FileRun {
+        outcome: o,
+        status,
+        messages,
+    })
 }

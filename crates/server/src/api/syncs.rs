@@ -49,6 +49,70 @@ pub(crate) struct ReviewPayload {
     held: Vec<usize>,
     diagnostics: Vec<Diagnostic>,
     members_fetched: usize,
+    /// A users file's review: the file and how to read it (applying imports it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    file: Option<FileSource>,
+}
+
+/// A users file under review: applying the review imports this file as read then.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub(crate) struct FileSource {
+    pub file_name: String,
+    pub full: bool,
+    pub date_format: Option<String>,
+    pub delimiter: Option<String>,
+    pub map: Vec<String>,
+    pub deactivate_missing: bool,
+    pub rows: usize,
+    /// Lines with an error.
+    pub bad_rows: Vec<usize>,
+    /// Every issue, naming its line and column.
+    pub messages: Vec<String>,
+    /// The file, base64.
+    pub content: String,
+}
+
+/// Keep a users file's review (as a sync's: applied or discarded later); its id.
+pub(crate) async fn keep_file_review(
+    st: &AppState,
+    p: &Principal,
+    o: roster_engine::ImportOutcome,
+    file: FileSource,
+) -> Result<i64, ApiError> {
+    let s = o.sync;
+    let payload = ReviewPayload {
+        options: ReviewOptions::default(),
+        status: s.status,
+        plan: s.plan,
+        decision: s.decision,
+        held: s.held,
+        diagnostics: s.diagnostics,
+        members_fetched: o.rows,
+        file: Some(file),
+    };
+    let value = serde_json::to_value(&payload).map_err(|e| ApiError::internal(&e))?;
+    let r = st
+        .store
+        .create_review(NewReview {
+            account_id: p.account,
+            integration_id: s.integration_id,
+            created_at: st.clock.now(),
+            payload: value,
+        })
+        .await?;
+    tracing::info!(account = p.account, integration = s.integration_id, review = r.id, principal = %p.label(), "users file reviewed");
+    Ok(r.id)
+}
+
+/// A sync's status as the API names it.
+pub(crate) fn status_str(s: SyncStatus) -> &'static str {
+    match s {
+        SyncStatus::Reviewed => "reviewed",
+        SyncStatus::Applied => "applied",
+        SyncStatus::PartiallyApplied => "partially_applied",
+        SyncStatus::Blocked => "blocked",
+        SyncStatus::NeedsConfirmation => "needs_confirmation",
+    }
 }
 
 fn payload(r: &StoredReview) -> Result<ReviewPayload, ApiError> {
@@ -228,6 +292,13 @@ fn entries_page(p: &ReviewPayload, f: &EntryFilter) -> Result<ReviewEntriesPage,
 fn review_dto(r: &StoredReview, p: &ReviewPayload) -> Result<ReviewDto, ApiError> {
     let m = &p.plan.mass_change;
     Ok(ReviewDto {
+        file: p.file.as_ref().map(|f| crate::dto::FileReviewDto {
+            file_name: f.file_name.clone(),
+            mode: if f.full { "full" } else { "partial" }.into(),
+            rows: f.rows,
+            bad_rows: f.bad_rows.clone(),
+            messages: f.messages.clone(),
+        }),
         id: r.id,
         integration_id: r.integration_id,
         status: status_dto(r.status),
@@ -342,6 +413,7 @@ pub async fn start(
         members_fetched: outcome.members_fetched,
         decision: outcome.decision,
         plan: outcome.plan,
+        file: None,
     };
     let value = serde_json::to_value(&payload).map_err(|e| ApiError::internal(&e))?;
     let r = st
@@ -447,6 +519,9 @@ pub async fn apply(
             reviewed.plan.mass_change.describe()
         )));
     }
+    if let Some(file) = reviewed.file.clone() {
+        return apply_file(&st, &p, r, reviewed, file, req).await;
+    }
     let engine = st.engine(p.account);
     let i = engine.integration(Some(r.integration_id)).await?;
     let source = wiring::source(&engine, &i).map_err(wiring_error)?;
@@ -485,13 +560,7 @@ pub async fn apply(
             "review closed by another request meanwhile"
         );
     }
-    let status = match outcome.status {
-        SyncStatus::Reviewed => "reviewed",
-        SyncStatus::Applied => "applied",
-        SyncStatus::PartiallyApplied => "partially_applied",
-        SyncStatus::Blocked => "blocked",
-        SyncStatus::NeedsConfirmation => "needs_confirmation",
-    };
+    let status = status_str(outcome.status);
     tracing::info!(account = p.account, review = id, import = outcome.import_id, status, principal = %p.label(), "review applied");
     Ok(Json(ApplyResponse {
         review_id: id,
@@ -517,7 +586,8 @@ pub async fn discard(
     Auth(p, ..): Auth<EditData>,
     ApiPath(id): ApiPath<i64>,
 ) -> Result<Json<DiscardResponse>, ApiError> {
-    let (r, reviewed) = pending_review(&st, &p, id).await?;
+    let (r, mut reviewed) = pending_review(&st, &p, id).await?;
+    let file = reviewed.file.take();
     let outcome = SyncOutcome {
         integration_id: r.integration_id,
         import_id: None,
@@ -533,7 +603,19 @@ pub async fn discard(
         timings: Timings::default(),
     };
     let engine = st.engine(p.account);
-    let import_id = engine.discard(&outcome, Trigger::Manual).await?;
+    let import_id = match file {
+        None => engine.discard(&outcome, Trigger::Manual).await?,
+        Some(f) => {
+            let reviewed = roster_engine::ImportOutcome {
+                sync: outcome,
+                file_name: f.file_name,
+                rows: f.rows,
+                bad_rows: f.bad_rows,
+                refused: false,
+            };
+            engine.discard_import(&reviewed, Trigger::Manual).await?
+        }
+    };
     if !st
         .store
         .close_review(
@@ -556,5 +638,90 @@ pub async fn discard(
     Ok(Json(DiscardResponse {
         review_id: id,
         import_id,
+    }))
+}
+
+/// Apply a users file's review: the kept file is imported again with apply (the
+/// directory may have changed since the review; the import records what applied).
+async fn apply_file(
+    st: &AppState,
+    p: &Principal,
+    r: StoredReview,
+    reviewed: ReviewPayload,
+    file: FileSource,
+    req: ApplyRequest,
+) -> Result<Json<ApplyResponse>, ApiError> {
+    use base64::Engine as _;
+    let body = base64::engine::general_purpose::STANDARD
+        .decode(&file.content)
+        .map_err(|e| ApiError::internal(&e))?;
+    let q = crate::dto::CsvImportQuery {
+        mode: if file.full {
+            crate::dto::CsvModeDto::Full
+        } else {
+            crate::dto::CsvModeDto::Partial
+        },
+        apply: true,
+        skip_bad_rows: req.skip_bad_rows,
+        confirm_privacy: req.confirm_privacy,
+        confirm_mass_change: req.confirm_mass_change,
+        deactivate_missing: file.deactivate_missing,
+        date_format: file.date_format,
+        delimiter: file.delimiter,
+        map: file.map,
+        file_name: Some(file.file_name),
+        integration: Some(r.integration_id),
+    };
+    let run = crate::api::imports::run_import(st, p, &q, body.into()).await?;
+    let o = &run.outcome;
+    if o.refused {
+        let lines: Vec<String> = o.bad_rows.iter().take(10).map(usize::to_string).collect();
+        return Err(ApiError::Conflict(format!(
+            "{} rows of the file are in error (lines {}{}): fix the file and upload it again, or apply with skip_bad_rows to leave them out (recorded as failed import {})",
+            o.bad_rows.len(),
+            lines.join(", "),
+            if o.bad_rows.len() > lines.len() {
+                ", …"
+            } else {
+                ""
+            },
+            o.sync
+                .import_id
+                .map(|i| i.to_string())
+                .unwrap_or_else(|| "-".into()),
+        )));
+    }
+    let s = &o.sync;
+    let applied = matches!(s.status, SyncStatus::Applied | SyncStatus::PartiallyApplied);
+    if applied
+        && !st
+            .store
+            .close_review(
+                p.account,
+                r.id,
+                ReviewStatus::Applied,
+                s.import_id,
+                st.clock.now(),
+            )
+            .await?
+    {
+        tracing::warn!(
+            account = p.account,
+            review = r.id,
+            "review closed by another request meanwhile"
+        );
+    }
+    Ok(Json(ApplyResponse {
+        review_id: r.id,
+        import_id: s.import_id,
+        status: run.status.into(),
+        counts: CountsDto::from(&s.plan.counts),
+        held: s
+            .held
+            .iter()
+            .filter_map(|&i| s.plan.entries.get(i))
+            .map(|e| e.employee_id.clone())
+            .collect(),
+        plan_changed: s.plan.entries != reviewed.plan.entries,
     }))
 }

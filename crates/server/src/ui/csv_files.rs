@@ -131,6 +131,10 @@ async fn import(
     };
     let Auth(principal, ..) = user.auth::<EditData>()?;
     let axum::Json(r) = imports::import_file(st, principal, q, body.into()).await?;
+    if let Some(review) = r.review_id {
+        // Reviewed: the same review page as a sync's, with Import and Discard.
+        return Ok(super::see(format!("/reviews/{review}")));
+    }
     let c = &r.counts;
     page(&FilesPage {
         l: user.layout("files", None),

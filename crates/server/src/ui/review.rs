@@ -81,6 +81,8 @@ struct ReviewPage {
     next: Option<String>,
     action: String,
     search: String,
+    /// A users file's review.
+    file: Option<crate::dto::FileReviewDto>,
 }
 
 impl ReviewPage {
@@ -205,6 +207,7 @@ async fn show(
         entries: entries.items.iter().map(EntryView::from).collect(),
         action,
         search,
+        file: r.file,
     })
 }
 
@@ -214,6 +217,8 @@ struct ApplyForm {
     confirm_privacy: Option<String>,
     #[serde(default)]
     confirm_mass_change: Option<String>,
+    #[serde(default)]
+    skip_bad_rows: Option<String>,
 }
 
 async fn apply(
@@ -224,6 +229,7 @@ async fn apply(
     let req = ApplyRequest {
         confirm_privacy: p.form.confirm_privacy.is_some(),
         confirm_mass_change: p.form.confirm_mass_change.is_some(),
+        skip_bad_rows: p.form.skip_bad_rows.is_some(),
     };
     let axum::Json(r) = syncs::apply(State(st), p.user.auth()?, ApiPath(id), ApiJson(req)).await?;
     let notice = match r.status.as_str() {
