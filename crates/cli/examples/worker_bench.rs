@@ -6,6 +6,9 @@
 //!     --accounts 1000 --members 200 --workers 1,2,4 --db "$(bash .ci/postgres.sh url)"
 //! ```
 //!
+//! `--fresh-clients` builds a new HTTP client for every sync (the connector's default
+//! outside a worker) instead of one shared client per worker.
+//!
 //! Setup (timed apart, not counted): a fresh database `roster_wbench_<pid>` on the
 //! server of `--db` (dropped at the end); N accounts, each with a Justworks sandbox
 //! of its own (a real HTTP server on a loopback port, its own generated company of M
@@ -40,9 +43,9 @@ use roster_core::schedule::{Frequency, Schedule, parse_time};
 use roster_engine::notify::NoNotifier;
 use roster_engine::worker::{SourceFactory, Worker, WorkerConfig};
 use roster_engine::{Cipher, Engine, SyncOptions, SystemClock};
-use roster_justworks::JustworksSource;
 use roster_justworks::auth::Credentials;
 use roster_justworks::config::JustworksConfig;
+use roster_justworks::{HttpClients, JustworksSource};
 use roster_sandbox::{RunningSandbox, SandboxConfig};
 use roster_source::{CompanyInfo, FetchRequest, Snapshot, Source, SourceError};
 use roster_store::{Integration, IntegrationId, Store};
@@ -97,7 +100,11 @@ async fn on_server(server_url: &str, sql: String) -> anyhow::Result<()> {
 
 /// The Justworks source of an integration: its base URL in the config, its token in
 /// the (encrypted) credentials. As the CLI's wiring builds it.
-fn justworks(engine: &Engine, i: &Integration) -> Result<JustworksSource, String> {
+fn justworks(
+    engine: &Engine,
+    i: &Integration,
+    http: Option<&HttpClients>,
+) -> Result<JustworksSource, String> {
     let base = i.config["base_url"].as_str().ok_or("no base URL")?;
     let url = url::Url::parse(base).map_err(|e| e.to_string())?;
     let token = engine
@@ -105,10 +112,12 @@ fn justworks(engine: &Engine, i: &Integration) -> Result<JustworksSource, String
         .map_err(|e| e.to_string())?
         .ok_or("no credentials")?;
     let token = String::from_utf8(token).map_err(|e| e.to_string())?;
-    JustworksSource::new(
-        JustworksConfig::with_base_url(url),
-        Credentials::Static(SecretString::from(token)),
-    )
+    let config = JustworksConfig::with_base_url(url);
+    let credentials = Credentials::Static(SecretString::from(token));
+    match http {
+        Some(http) => JustworksSource::new_shared(config, credentials, None, http),
+        None => JustworksSource::new(config, credentials),
+    }
     .map_err(|e| e.to_string())
 }
 
@@ -144,7 +153,17 @@ impl Source for Timed {
     }
 }
 
-struct Sources(Arc<FetchTime>);
+/// Each worker's source factory: with `--fresh-clients`, a new HTTP client per sync
+/// (as before the shared clients); otherwise one shared client per worker, as
+/// `roster_wiring::JustworksSources` does.
+struct Sources(Arc<FetchTime>, Option<HttpClients>);
+
+impl Sources {
+    fn new(time: Arc<FetchTime>) -> Self {
+        let fresh = std::env::args().any(|a| a == "--fresh-clients");
+        Self(time, (!fresh).then(HttpClients::default))
+    }
+}
 
 #[async_trait]
 impl SourceFactory for Sources {
@@ -154,7 +173,7 @@ impl SourceFactory for Sources {
         i: &Integration,
     ) -> Result<Box<dyn Source>, String> {
         let t = Instant::now();
-        let inner = justworks(engine, i)?;
+        let inner = justworks(engine, i, self.1.as_ref())?;
         self.0
             .build_micros
             .fetch_add(t.elapsed().as_micros() as u64, Ordering::Relaxed);
@@ -383,7 +402,7 @@ async fn run(
                     Some(token.as_bytes()),
                 )
                 .await?;
-            let source = justworks(&engine, &i).map_err(|e| anyhow::anyhow!("{e}"))?;
+            let source = justworks(&engine, &i, None).map_err(|e| anyhow::anyhow!("{e}"))?;
             engine.setup_sync(i.id, &source, None).await?;
             let manual = SyncOptions {
                 trigger: Some(Trigger::Manual),
@@ -412,7 +431,7 @@ async fn run(
         store.clone(),
         clock.clone(),
         cipher.clone(),
-        Arc::new(Sources(Arc::default())),
+        Arc::new(Sources::new(Arc::default())),
         Arc::new(NoNotifier),
         WorkerConfig::default(),
     );
@@ -454,7 +473,7 @@ async fn run(
                 own,
                 clock.clone(),
                 cipher.clone(),
-                Arc::new(Sources(fetch.clone())),
+                Arc::new(Sources::new(fetch.clone())),
                 Arc::new(NoNotifier),
                 WorkerConfig {
                     id: format!("r{round}-w{w}"),

@@ -160,7 +160,7 @@ async fn serve(
             state.store.clone(),
             state.clock.clone(),
             state.cipher.clone(),
-            std::sync::Arc::new(crate::wiring::JustworksSources),
+            std::sync::Arc::new(crate::wiring::JustworksSources::default()),
             std::sync::Arc::new(notifiers),
             roster_engine::worker::WorkerConfig::default(),
         );

@@ -151,7 +151,7 @@ pub async fn worker(
         store,
         ctx::clock(today),
         cipher,
-        Arc::new(wiring::JustworksSources),
+        Arc::new(wiring::JustworksSources::default()),
         notifier,
         config,
     );

@@ -36,6 +36,44 @@ pub(crate) fn build_client(config: &JustworksConfig) -> reqwest::Result<reqwest:
         .build()
 }
 
+/// HTTP clients shared by many sources (a worker's syncs): one connection pool and
+/// one TLS setup (reading the system's root certificates takes milliseconds) instead
+/// of one per sync. One client per distinct timeout pair. Keep it within one Tokio
+/// runtime: a client's pooled connections belong to the runtime that opened them.
+#[derive(Default)]
+pub struct HttpClients {
+    clients: std::sync::Mutex<std::collections::HashMap<(Duration, Duration), reqwest::Client>>,
+}
+
+impl HttpClients {
+    /// The shared client for `config`'s timeouts, built on first use.
+    pub fn client_for(&self, config: &JustworksConfig) -> reqwest::Result<reqwest::Client> {
+        let key = (config.request_timeout, config.connect_timeout);
+        let mut clients = self
+            .clients
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some(c) = clients.get(&key) {
+            return Ok(c.clone());
+        }
+        let c = build_client(config)?;
+        clients.insert(key, c.clone());
+        Ok(c)
+    }
+
+    /// How many distinct clients were built.
+    pub fn len(&self) -> usize {
+        self.clients
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
 /// A reqwest error in one line, without the URL (which may carry a cursor).
 pub(crate) fn describe_reqwest(err: &reqwest::Error) -> String {
     let kind = if err.is_timeout() {

@@ -28,6 +28,6 @@ pub use auth::{
     TokenStoreError, new_state, scope_granted,
 };
 pub use config::{DEFAULT_SCOPES, JustworksConfig};
-pub use http::{MAX_RETRY_AFTER, parse_retry_after};
+pub use http::{HttpClients, MAX_RETRY_AFTER, parse_retry_after};
 pub use redirect::receive_redirect;
 pub use source::JustworksSource;

@@ -15,7 +15,7 @@ use url::Url;
 
 use crate::auth::{Credentials, OAuthClient, TokenSet, TokenStore, scope_granted};
 use crate::config::JustworksConfig;
-use crate::http::{Api, Auth, Counters, Got, build_client};
+use crate::http::{Api, Auth, Counters, Got, HttpClients, build_client};
 use crate::mapping::{
     ManagerLookup, Presence, inferred_scope_diagnostics, map_member, missing_scope_diagnostics,
     resolve_managers, scope_code,
@@ -49,7 +49,21 @@ impl JustworksSource {
     /// A source without a token store: refreshed tokens live only in memory
     /// (fine for static tokens, scripts and tests).
     pub fn new(config: JustworksConfig, credentials: Credentials) -> Result<Self, SourceError> {
-        Self::build(config, credentials, None)
+        Self::build(config, credentials, None, None)
+    }
+
+    /// A source on a shared HTTP client (see [`HttpClients`]), saving refreshed tokens
+    /// to `store` when given.
+    pub fn new_shared(
+        config: JustworksConfig,
+        credentials: Credentials,
+        store: Option<Arc<dyn TokenStore>>,
+        http: &HttpClients,
+    ) -> Result<Self, SourceError> {
+        let client = http
+            .client_for(&config)
+            .map_err(|e| SourceError::Other(format!("HTTP client: {e}")))?;
+        Self::build(config, credentials, store, Some(client))
     }
 
     /// A source that saves refreshed tokens to `store`.
@@ -58,7 +72,7 @@ impl JustworksSource {
         credentials: Credentials,
         store: Arc<dyn TokenStore>,
     ) -> Result<Self, SourceError> {
-        Self::build(config, credentials, Some(store))
+        Self::build(config, credentials, Some(store), None)
     }
 
     /// A source whose OAuth tokens come from, and go back to, `store`.
@@ -73,13 +87,14 @@ impl JustworksSource {
             .ok_or_else(|| {
                 SourceError::Unauthorized("no stored Justworks tokens: connect first".into())
             })?;
-        Self::build(config, Credentials::OAuth(tokens), Some(store))
+        Self::build(config, Credentials::OAuth(tokens), Some(store), None)
     }
 
     fn build(
         config: JustworksConfig,
         credentials: Credentials,
         store: Option<Arc<dyn TokenStore>>,
+        client: Option<reqwest::Client>,
     ) -> Result<Self, SourceError> {
         if !(1..=100).contains(&config.page_limit) {
             return Err(SourceError::Other(format!(
@@ -87,8 +102,11 @@ impl JustworksSource {
                 config.page_limit
             )));
         }
-        let client =
-            build_client(&config).map_err(|e| SourceError::Other(format!("HTTP client: {e}")))?;
+        let client = match client {
+            Some(c) => c,
+            None => build_client(&config)
+                .map_err(|e| SourceError::Other(format!("HTTP client: {e}")))?,
+        };
         let oauth = match &credentials {
             Credentials::OAuth(_) => Some(
                 OAuthClient::with_http(&config, client.clone())

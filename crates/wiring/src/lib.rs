@@ -13,7 +13,7 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use roster_engine::Engine;
 use roster_justworks::auth::{Credentials, TokenSet, TokenStore, TokenStoreError};
-use roster_justworks::{JustworksConfig, JustworksSource};
+use roster_justworks::{HttpClients, JustworksConfig, JustworksSource};
 use roster_store::{Integration, IntegrationId};
 use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
@@ -138,6 +138,15 @@ pub fn stored_config(i: &Integration) -> Result<StoredConfig, WiringError> {
 
 /// The Justworks source of an integration.
 pub fn source(engine: &Arc<Engine>, i: &Integration) -> Result<JustworksSource, WiringError> {
+    source_on(engine, i, None)
+}
+
+/// The Justworks source of an integration, on `http`'s shared clients when given.
+pub fn source_on(
+    engine: &Arc<Engine>,
+    i: &Integration,
+    http: Option<&HttpClients>,
+) -> Result<JustworksSource, WiringError> {
     if i.kind != "justworks" {
         return Err(WiringError::NotJustworks(i.id, i.kind.clone()));
     }
@@ -145,20 +154,25 @@ pub fn source(engine: &Arc<Engine>, i: &Integration) -> Result<JustworksSource, 
     let secrets = secrets(engine, i)?;
     let config = cfg.to_config(secrets.client_secret.as_deref())?;
     let connector = |e: roster_source::SourceError| WiringError::Connector(e.to_string());
-    match (secrets.static_token.clone(), secrets.tokens.clone()) {
-        (Some(t), _) => JustworksSource::new(config, Credentials::Static(SecretString::from(t)))
-            .map_err(connector),
-        (None, Some(tokens)) => {
-            let store = Arc::new(EngineTokenStore {
-                engine: engine.clone(),
-                integration: i.id,
-                client_secret: secrets.client_secret.clone(),
-            });
-            JustworksSource::with_token_store(config, Credentials::OAuth(tokens), store)
-                .map_err(connector)
-        }
-        (None, None) => Err(WiringError::NoCredentials(i.id)),
+    let (credentials, store): (_, Option<Arc<dyn TokenStore>>) =
+        match (secrets.static_token.clone(), secrets.tokens.clone()) {
+            (Some(t), _) => (Credentials::Static(SecretString::from(t)), None),
+            (None, Some(tokens)) => (
+                Credentials::OAuth(tokens),
+                Some(Arc::new(EngineTokenStore {
+                    engine: engine.clone(),
+                    integration: i.id,
+                    client_secret: secrets.client_secret.clone(),
+                })),
+            ),
+            (None, None) => return Err(WiringError::NoCredentials(i.id)),
+        };
+    match (http, store) {
+        (Some(http), store) => JustworksSource::new_shared(config, credentials, store, http),
+        (None, Some(store)) => JustworksSource::with_token_store(config, credentials, store),
+        (None, None) => JustworksSource::new(config, credentials),
     }
+    .map_err(connector)
 }
 
 pub fn static_secrets(token: &SecretString) -> Vec<u8> {
@@ -179,8 +193,19 @@ pub fn oauth_secrets(client_secret: &SecretString, tokens: &TokenSet) -> Vec<u8>
     .unwrap_or_default()
 }
 
-/// Justworks sources for the worker, built as `roster sync` builds them.
-pub struct JustworksSources;
+/// Justworks sources for the worker, built as `roster sync` builds them, sharing
+/// HTTP clients across the worker's syncs.
+#[derive(Default)]
+pub struct JustworksSources {
+    http: HttpClients,
+}
+
+impl JustworksSources {
+    /// The shared clients (how many were built).
+    pub fn http(&self) -> &HttpClients {
+        &self.http
+    }
+}
 
 #[async_trait]
 impl roster_engine::worker::SourceFactory for JustworksSources {
@@ -189,7 +214,7 @@ impl roster_engine::worker::SourceFactory for JustworksSources {
         engine: &Arc<Engine>,
         integration: &Integration,
     ) -> Result<Box<dyn roster_source::Source>, String> {
-        source(engine, integration)
+        source_on(engine, integration, Some(&self.http))
             .map(|s| Box::new(s) as Box<dyn roster_source::Source>)
             .map_err(|e| e.to_string())
     }
