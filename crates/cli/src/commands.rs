@@ -26,17 +26,18 @@ pub async fn run(cli: Cli) -> Result<u8> {
             let flags = crate::serve_cmd::GlobalFlags {
                 db: cli.db_given.then(|| cli.db.clone()),
                 log: cli.log_given.then(|| cli.log.clone()),
+                account: cli.account.clone(),
             };
             crate::serve_cmd::run(&db, c, cli.today, flags, json).await
         }
         Command::Worker(args) => crate::worker_cmd::worker(&db, args, cli.today, json).await,
         Command::MigrateStore(args) => crate::migrate_cmd::migrate_store(args, json).await,
         Command::Connect(crate::ConnectCommand::Justworks(args)) => {
-            let engine = ctx::open_engine(&db, ctx::clock(cli.today)).await?;
+            let engine = ctx::open_engine(&db, ctx::clock(cli.today), &cli.account).await?;
             connect_justworks(&engine, args, json).await
         }
         command => {
-            let engine = ctx::open_engine(&db, ctx::clock(cli.today)).await?;
+            let engine = ctx::open_engine(&db, ctx::clock(cli.today), &cli.account).await?;
             dispatch(&engine, command, json).await
         }
     }

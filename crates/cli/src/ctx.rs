@@ -4,7 +4,7 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use anyhow::{Context, Result, anyhow};
+use anyhow::{Context, Result, anyhow, bail};
 use roster_engine::{Cipher, Clock, Engine, FixedClock, SystemClock};
 use roster_store::Store;
 use roster_store_postgres::PgStore;
@@ -104,11 +104,29 @@ pub fn clock(today: Option<jiff::civil::Date>) -> Arc<dyn Clock> {
     }
 }
 
-pub async fn open_engine(db: &DbPath, clock: Arc<dyn Clock>) -> Result<Arc<Engine>> {
+/// The engine of `account`. The embedded `default` account is created on first use;
+/// another must exist already (`roster admin create-user --account NAME` creates
+/// it), so that a mistyped name is an error rather than a new, empty directory.
+pub async fn open_engine(db: &DbPath, clock: Arc<dyn Clock>, account: &str) -> Result<Arc<Engine>> {
     let store = open_store(db).await?;
+    if account != ACCOUNT {
+        let known = store.accounts().await?;
+        if !known.iter().any(|(_, name)| name == account) {
+            let names: Vec<&str> = known.iter().map(|(_, n)| n.as_str()).collect();
+            bail!(
+                "there is no account {account:?} in this directory (accounts: {}); \
+                 `roster admin create-user --account {account} …` creates it",
+                if names.is_empty() {
+                    "none".to_string()
+                } else {
+                    names.join(", ")
+                }
+            );
+        }
+    }
     let cipher = cipher(db)?;
     Ok(Arc::new(
-        Engine::open(store, clock, cipher, ACCOUNT)
+        Engine::open(store, clock, cipher, account)
             .await
             .context("while opening the account")?,
     ))

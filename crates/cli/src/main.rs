@@ -64,6 +64,11 @@ pub struct Cli {
     /// Pretend today is this date (YYYY-MM-DD), for what-if reviews and tests.
     #[arg(long, global = true, env = "ROSTER_TODAY")]
     pub today: Option<jiff::civil::Date>,
+    /// The account the command acts on (a shared PostgreSQL directory holds several;
+    /// the embedded one is `default`). `roster admin create-user|create-token`
+    /// create it; other commands refuse an account that does not exist.
+    #[arg(long, global = true, env = "ROSTER_ACCOUNT", default_value = ctx::ACCOUNT)]
+    pub account: String,
     /// Log level (error, warn, info, debug); logs go to stderr and carry ids only.
     #[arg(long, global = true, env = "ROSTER_LOG", default_value = "warn")]
     pub log: String,

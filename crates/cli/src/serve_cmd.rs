@@ -52,9 +52,6 @@ pub enum AdminCommand {
         /// one is generated and printed once).
         #[arg(long)]
         password_stdin: bool,
-        /// The account (default: the embedded one).
-        #[arg(long, default_value = ctx::ACCOUNT)]
-        account: String,
     },
     /// Create an API token; it is printed once (only its digest is stored).
     CreateToken {
@@ -63,8 +60,6 @@ pub enum AdminCommand {
         role: String,
         #[arg(long, default_value = "admin")]
         name: String,
-        #[arg(long, default_value = ctx::ACCOUNT)]
-        account: String,
     },
 }
 
@@ -74,6 +69,8 @@ pub enum AdminCommand {
 pub struct GlobalFlags {
     pub db: Option<String>,
     pub log: Option<String>,
+    /// `--account` (always given a value): the account `roster admin` acts on.
+    pub account: String,
 }
 
 fn role(s: &str) -> Result<Role> {
@@ -98,7 +95,7 @@ pub async fn run(
             print!("{}", roster_server::openapi_json());
             Ok(exit::OK)
         }
-        Command::Admin(cmd) => admin(db, cmd, today, json).await,
+        Command::Admin(cmd) => admin(db, cmd, today, &flags.account, json).await,
         _ => Err(anyhow!("not a server command")),
     }
 }
@@ -201,6 +198,7 @@ async fn admin(
     db: &DbPath,
     cmd: AdminCommand,
     today: Option<jiff::civil::Date>,
+    account: &str,
     json: bool,
 ) -> Result<u8> {
     let store = ctx::open_store(db).await?;
@@ -210,7 +208,6 @@ async fn admin(
             email,
             role: r,
             password_stdin,
-            account,
         } => {
             let role = role(&r)?;
             if !roster_core::normalise::valid_email(email.trim()) {
@@ -230,7 +227,7 @@ async fn admin(
                 eprintln!("(the password was echoed; prefer piping it in)");
             }
             let hash = roster_server::auth::hash_password(&password)?;
-            let account = store.ensure_account(&account).await?;
+            let account = store.ensure_account(account).await?;
             let user = store
                 .create_user(roster_store::access::NewUser {
                     account_id: account,
@@ -258,13 +255,9 @@ async fn admin(
                 }
             }
         }
-        AdminCommand::CreateToken {
-            role: r,
-            name,
-            account,
-        } => {
+        AdminCommand::CreateToken { role: r, name } => {
             let role = role(&r)?;
-            let account = store.ensure_account(&account).await?;
+            let account = store.ensure_account(account).await?;
             let token = roster_server::auth::new_api_token();
             let t = store
                 .create_api_token(NewApiToken {

@@ -227,6 +227,13 @@ impl Store for SqliteStore {
         .map_err(db)
     }
 
+    async fn accounts(&self) -> Result<Vec<(AccountId, String)>> {
+        sqlx::query_as("SELECT id, name FROM accounts ORDER BY id")
+            .fetch_all(&self.pool)
+            .await
+            .map_err(db)
+    }
+
     async fn create_integration(&self, new: NewIntegration) -> Result<Integration> {
         let exists: Option<i64> = sqlx::query_scalar("SELECT 1 FROM accounts WHERE id = ?1")
             .bind(new.account_id)

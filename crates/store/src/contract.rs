@@ -330,6 +330,10 @@ pub async fn accounts_are_isolated(store: &dyn Store) {
         a,
         "ensure_account of an existing name gave a new id"
     );
+    assert_eq!(
+        store.accounts().await.expect("accounts"),
+        vec![(a, "acme".to_string()), (b, "globex".to_string())]
+    );
 
     let int_a = store
         .create_integration(new_integration(a, "justworks"))

@@ -314,6 +314,8 @@ pub struct EmployeeQuery {
 pub trait Store: JobStore + AccessStore + Send + Sync {
     /// The account with this name, created if missing.
     async fn ensure_account(&self, name: &str) -> Result<AccountId>;
+    /// Every account, `(id, name)` by id.
+    async fn accounts(&self) -> Result<Vec<(AccountId, String)>>;
 
     async fn create_integration(&self, new: NewIntegration) -> Result<Integration>;
     async fn integration(

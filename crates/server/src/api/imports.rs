@@ -135,12 +135,7 @@ pub(crate) async fn import_file(
         counts: (&s.plan.counts).into(),
         bad_rows: o.bad_rows.clone(),
         messages: run.messages.clone(),
-        held: s
-            .held
-            .iter()
-            .filter_map(|&i| s.plan.entries.get(i))
-            .map(|e| e.employee_id.clone())
-            .collect(),
+        held: crate::api::syncs::held_ids(&s.plan, &s.held),
         entries: s
             .plan
             .entries

@@ -104,6 +104,37 @@ pub(crate) async fn keep_file_review(
     Ok(r.id)
 }
 
+/// The employee IDs of the entries `held` points at.
+pub(crate) fn held_ids(plan: &Plan, held: &[usize]) -> Vec<String> {
+    held.iter()
+        .filter_map(|&i| plan.entries.get(i))
+        .map(|e| e.employee_id.clone())
+        .collect()
+}
+
+/// Close a pending review; another request closing it first is only logged (its
+/// own answer said what it did).
+async fn close(
+    st: &AppState,
+    account: AccountId,
+    id: i64,
+    status: ReviewStatus,
+    import_id: Option<i64>,
+) -> Result<(), ApiError> {
+    if !st
+        .store
+        .close_review(account, id, status, import_id, st.clock.now())
+        .await?
+    {
+        tracing::warn!(
+            account,
+            review = id,
+            "review closed by another request meanwhile"
+        );
+    }
+    Ok(())
+}
+
 /// A sync's status as the API names it.
 pub(crate) fn status_str(s: SyncStatus) -> &'static str {
     match s {
@@ -318,12 +349,7 @@ fn review_dto(r: &StoredReview, p: &ReviewPayload) -> Result<ReviewDto, ApiError
             id_changes: m.id_changes,
             matched: m.matched,
         },
-        privacy_held: p
-            .held
-            .iter()
-            .filter_map(|&i| p.plan.entries.get(i))
-            .map(|e| e.employee_id.clone())
-            .collect(),
+        privacy_held: held_ids(&p.plan, &p.held),
         issues: p
             .plan
             .issues
@@ -542,23 +568,8 @@ pub async fn apply(
         outcome.status,
         SyncStatus::Applied | SyncStatus::PartiallyApplied
     );
-    if applied
-        && !st
-            .store
-            .close_review(
-                p.account,
-                id,
-                ReviewStatus::Applied,
-                outcome.import_id,
-                st.clock.now(),
-            )
-            .await?
-    {
-        tracing::warn!(
-            account = p.account,
-            review = id,
-            "review closed by another request meanwhile"
-        );
+    if applied {
+        close(&st, p.account, id, ReviewStatus::Applied, outcome.import_id).await?;
     }
     let status = status_str(outcome.status);
     tracing::info!(account = p.account, review = id, import = outcome.import_id, status, principal = %p.label(), "review applied");
@@ -567,12 +578,7 @@ pub async fn apply(
         import_id: outcome.import_id,
         status: status.into(),
         counts: CountsDto::from(&outcome.plan.counts),
-        held: outcome
-            .held
-            .iter()
-            .filter_map(|&i| outcome.plan.entries.get(i))
-            .map(|e| e.employee_id.clone())
-            .collect(),
+        held: held_ids(&outcome.plan, &outcome.held),
         plan_changed: outcome.plan.entries != reviewed.plan.entries,
     }))
 }
@@ -616,23 +622,7 @@ pub async fn discard(
             engine.discard_import(&reviewed, Trigger::Manual).await?
         }
     };
-    if !st
-        .store
-        .close_review(
-            p.account,
-            id,
-            ReviewStatus::Discarded,
-            Some(import_id),
-            st.clock.now(),
-        )
-        .await?
-    {
-        tracing::warn!(
-            account = p.account,
-            review = id,
-            "review closed by another request meanwhile"
-        );
-    }
+    close(&st, p.account, id, ReviewStatus::Discarded, Some(import_id)).await?;
     metrics::record_discard();
     tracing::info!(account = p.account, review = id, import = import_id, principal = %p.label(), "review discarded");
     Ok(Json(DiscardResponse {
@@ -693,35 +683,15 @@ async fn apply_file(
     }
     let s = &o.sync;
     let applied = matches!(s.status, SyncStatus::Applied | SyncStatus::PartiallyApplied);
-    if applied
-        && !st
-            .store
-            .close_review(
-                p.account,
-                r.id,
-                ReviewStatus::Applied,
-                s.import_id,
-                st.clock.now(),
-            )
-            .await?
-    {
-        tracing::warn!(
-            account = p.account,
-            review = r.id,
-            "review closed by another request meanwhile"
-        );
+    if applied {
+        close(st, p.account, r.id, ReviewStatus::Applied, s.import_id).await?;
     }
     Ok(Json(ApplyResponse {
         review_id: r.id,
         import_id: s.import_id,
         status: run.status.into(),
         counts: CountsDto::from(&s.plan.counts),
-        held: s
-            .held
-            .iter()
-            .filter_map(|&i| s.plan.entries.get(i))
-            .map(|e| e.employee_id.clone())
-            .collect(),
+        held: held_ids(&s.plan, &s.held),
         plan_changed: s.plan.entries != reviewed.plan.entries,
     }))
 }
