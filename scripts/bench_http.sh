@@ -5,6 +5,7 @@
 #   - GET /api/v1/users?limit=100           (10k users, first page of 100; bearer token)
 #   - GET /api/v1/users?limit=10            (same, page of 10: what a row costs)
 #   - GET /api/v1/users?limit=100&offset=9900 (last page: OFFSET cost)
+#   - GET /api/v1/users?limit=100&after=KEY   (the same page by key: keyset paging)
 #   - GET /api/v1/reviews/{id}/entries?limit=100  (pending review of a 10k-member plan)
 #   - GET /reviews/{id}                     (the web UI review page, session cookie)
 #
@@ -146,7 +147,7 @@ bench() {
 start_server() { # db -> sets SERVER_PID, BASE
     local port
     port=$(free_port "${PORT:-18080}")
-    "$ROSTER" --db "$1" --log warn serve --listen "127.0.0.1:$port" --no-worker \
+    "$ROSTER" --db "$1" serve --listen "127.0.0.1:$port" --no-worker \
         >"$WORK/serve-$port.out" 2>"$WORK/serve-$port.err" &
     SERVER_PID=$!
     PIDS+=("$SERVER_PID")
@@ -169,6 +170,9 @@ bench "GET /healthz" "$BASE/healthz"
 bench "GET /api/v1/users?limit=100" "$BASE/api/v1/users?limit=100" "${AUTH1[@]}"
 bench "GET /api/v1/users?limit=10" "$BASE/api/v1/users?limit=10" "${AUTH1[@]}"
 bench "GET /api/v1/users?limit=100&offset=9900" "$BASE/api/v1/users?limit=100&offset=9900" "${AUTH1[@]}"
+# The same last page by key (`after` = the key of the 9,900th user).
+AFTER=$(curl -s "${AUTH1[@]}" "$BASE/api/v1/users?limit=1&offset=9899" | grep -o '"key":[0-9]*' | head -1 | cut -d: -f2)
+bench "GET /api/v1/users?limit=100&after=KEY (last page)" "$BASE/api/v1/users?limit=100&after=$AFTER" "${AUTH1[@]}"
 stop_server
 
 # Server 2: a pending review of a 10k-member first sync.

@@ -575,6 +575,7 @@ async fn users(engine: &Arc<Engine>, a: crate::UsersArgs, json: bool) -> Result<
                 include_inactive: a.all,
                 limit: a.limit,
                 offset: 0,
+                after: None,
             };
             let list = engine.store().employees(account, &q).await?;
             if json {

@@ -717,6 +717,10 @@ pub struct UsersQuery {
     pub include_deactivated: bool,
     #[serde(default)]
     pub offset: Option<usize>,
+    /// Continue after this key: the previous page's `next_after`. Every page then costs
+    /// the same, however deep (an `offset` walks the rows before it).
+    #[serde(default)]
+    pub after: Option<i64>,
     /// Default 100, at most 1000.
     #[serde(default)]
     pub limit: Option<usize>,
@@ -731,6 +735,8 @@ pub struct UsersPage {
     pub total: Option<u64>,
     /// Offset of the next page, when there may be one.
     pub next_offset: Option<usize>,
+    /// `after` for the next page (the last key of this one), when there may be one.
+    pub next_after: Option<i64>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]

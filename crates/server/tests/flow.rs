@@ -192,6 +192,26 @@ async fn connect_review_apply_edit_and_roll_back() {
     assert_eq!(users["items"].as_array().map(Vec::len), Some(10));
     assert_eq!(users["total"].as_u64(), Some(created));
     assert_eq!(users["next_offset"], 10);
+    // Keyset paging walks the same listing as offsets do.
+    let last_key = users["items"][9]["key"].as_i64().expect("key");
+    assert_eq!(users["next_after"], last_key);
+    let by_offset = server
+        .get(
+            "/api/v1/users?limit=10&offset=10&include_deactivated=true",
+            &viewer,
+        )
+        .await;
+    let by_key = server
+        .get(
+            &format!("/api/v1/users?limit=10&after={last_key}&include_deactivated=true"),
+            &viewer,
+        )
+        .await;
+    assert_eq!(by_key["items"], by_offset["items"]);
+    assert!(
+        by_key["items"][0]["key"].as_i64().expect("key") > last_key,
+        "{by_key}"
+    );
     let first = users["items"][0].clone();
     let eid = first["employee_id"]
         .as_str()

@@ -439,9 +439,15 @@ impl Store for PgStore {
         // LIMIT NULL is no limit.
         let limit = query.limit.map(|l| i64::try_from(l).unwrap_or(i64::MAX));
         let offset = i64::try_from(query.offset).unwrap_or(i64::MAX);
-        let q = sqlx::query(AssertSqlSafe(format!(
+        // `after` as its own condition, so that the planner can seek to the key.
+        let after = if query.after.is_some() {
+            "AND e.key > $6"
+        } else {
+            ""
+        };
+        let mut q = sqlx::query(AssertSqlSafe(format!(
             "SELECT {} FROM employees e WHERE e.account_id = $1 AND ($2 OR e.active) \
-             AND ($3::text IS NULL OR strpos(e.search_text, $3) > 0) \
+             AND ($3::text IS NULL OR strpos(e.search_text, $3) > 0) {after} \
              ORDER BY e.key LIMIT $4 OFFSET $5",
             employee_columns("e")
         )))
@@ -450,6 +456,9 @@ impl Store for PgStore {
         .bind(needle)
         .bind(limit)
         .bind(offset);
+        if let Some(key) = query.after {
+            q = q.bind(key);
+        }
         collect_employees(&self.pool, q).await
     }
 

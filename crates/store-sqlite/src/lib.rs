@@ -430,16 +430,24 @@ impl Store for SqliteStore {
             .limit
             .map_or(-1, |l| i64::try_from(l).unwrap_or(i64::MAX));
         let offset = i64::try_from(query.offset).unwrap_or(i64::MAX);
+        // `after` as its own condition, not `(?6 IS NULL OR …)`: a parameter in an OR
+        // would keep SQLite from seeking to the key.
+        let after = if query.after.is_some() {
+            "AND key > ?6"
+        } else {
+            ""
+        };
         let q = sqlx::query(AssertSqlSafe(format!(
             "SELECT {} FROM employees e WHERE account_id = ?1 AND (?2 OR active = 1) \
-             AND (?3 IS NULL OR instr(search_text, ?3) > 0) ORDER BY key LIMIT ?4 OFFSET ?5",
+             AND (?3 IS NULL OR instr(search_text, ?3) > 0) {after} ORDER BY key LIMIT ?4 OFFSET ?5",
             employee_json("e")
         )))
         .bind(account)
         .bind(query.include_inactive)
         .bind(needle)
         .bind(limit)
-        .bind(offset);
+        .bind(offset)
+        .bind(query.after);
         collect_employees(&self.pool, q).await
     }
 

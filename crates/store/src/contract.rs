@@ -1066,6 +1066,7 @@ pub async fn employees_query_filters_and_pages(store: &dyn Store) {
             include_inactive,
             limit,
             offset,
+            after: None,
         }
     };
     let cases: Vec<(EmployeeQuery, Vec<&str>)> = vec![
@@ -1100,6 +1101,30 @@ pub async fn employees_query_filters_and_pages(store: &dyn Store) {
         (q(None, false, Some(2), 1), vec!["A-200", "A-400"]),
         (q(Some("acme"), true, Some(1), 2), vec!["A-300"]),
     ];
+    // Keyset paging: after a key, alone and with a filter, a limit or an offset.
+    let key_of = |id: &str| by_id(&dir, id).key;
+    let after = |mut query: EmployeeQuery, id: &str| {
+        query.after = Some(key_of(id));
+        query
+    };
+    let cases: Vec<(EmployeeQuery, Vec<&str>)> = cases
+        .into_iter()
+        .chain([
+            (
+                after(q(None, true, Some(2), 0), "A-200"),
+                vec!["A-300", "A-400"],
+            ),
+            (
+                after(q(None, false, None, 0), "A-200"),
+                vec!["A-400", "B_500", "A-600"],
+            ),
+            (
+                after(q(Some("acme"), true, Some(1), 1), "A-100"),
+                vec!["A-300"],
+            ),
+            (after(q(None, true, None, 0), "A-600"), vec![]),
+        ])
+        .collect();
     for (query, want) in cases {
         let got = store.employees(a, &query).await.expect("employees");
         assert_eq!(ids(&got), want, "employees({query:?})");

@@ -306,6 +306,9 @@ pub struct EmployeeQuery {
     pub include_inactive: bool,
     pub limit: Option<usize>,
     pub offset: usize,
+    /// Only employees whose key is greater (keyset paging: the previous page's last
+    /// key; a deep page then costs what the first does). Combines with `offset`.
+    pub after: Option<EmployeeKey>,
 }
 
 /// The store. Scheduled jobs and notification delivery are [`JobStore`]'s; access

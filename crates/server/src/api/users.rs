@@ -40,6 +40,7 @@ pub async fn list(
         include_inactive: q.include_deactivated,
         limit: Some(limit),
         offset,
+        after: q.after,
     };
     let items = st.store.employees(p.account, &query).await?;
     let total = match search {
@@ -50,13 +51,16 @@ pub async fn list(
         ),
         Some(_) => None,
     };
-    let next_offset = (items.len() == limit).then_some(offset + limit);
+    let full = items.len() == limit;
+    let next_offset = full.then_some(offset + limit);
+    let next_after = items.last().filter(|_| full).map(|e| e.key);
     Ok(Json(UsersPage {
         items: items.iter().map(EmployeeDto::from).collect(),
         offset,
         limit,
         total,
         next_offset,
+        next_after,
     }))
 }
 

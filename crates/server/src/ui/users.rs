@@ -105,6 +105,7 @@ async fn list(
             search: Some(search.trim().to_string()).filter(|s| !s.is_empty()),
             include_deactivated: all,
             offset: Some((page_no - 1) * PAGE),
+            after: None,
             limit: Some(PAGE),
         }),
     )
