@@ -4,7 +4,7 @@
 #   - GET /healthz                          (floor: routing, no auth, no database)
 #   - GET /api/v1/users?limit=100           (10k users, first page of 100; bearer token)
 #   - GET /api/v1/users?limit=10            (same, page of 10: what a row costs)
-#   - GET /api/v1/users?limit=100&offset=9900 (last page: OFFSET cost)
+#   - GET /api/v1/users?limit=100&offset=LAST (the last full page: OFFSET cost)
 #   - GET /api/v1/users?limit=100&after=KEY   (the same page by key: keyset paging)
 #   - GET /api/v1/reviews/{id}/entries?limit=100  (pending review of a 10k-member plan)
 #   - GET /reviews/{id}                     (the web UI review page, session cookie)
@@ -169,9 +169,13 @@ AUTH1=(-H "Authorization: Bearer $VIEWER1")
 bench "GET /healthz" "$BASE/healthz"
 bench "GET /api/v1/users?limit=100" "$BASE/api/v1/users?limit=100" "${AUTH1[@]}"
 bench "GET /api/v1/users?limit=10" "$BASE/api/v1/users?limit=10" "${AUTH1[@]}"
-bench "GET /api/v1/users?limit=100&offset=9900" "$BASE/api/v1/users?limit=100&offset=9900" "${AUTH1[@]}"
-# The same last page by key (`after` = the key of the 9,900th user).
-AFTER=$(curl -s "${AUTH1[@]}" "$BASE/api/v1/users?limit=1&offset=9899" | grep -o '"key":[0-9]*' | head -1 | cut -d: -f2)
+# The last full page (the listing is the active users, fewer than the members), by
+# offset and by key (`after` = the key of the user just before it).
+TOTAL=$(curl -s "${AUTH1[@]}" "$BASE/api/v1/users?limit=1" | grep -o '"total":[0-9]*' | cut -d: -f2)
+LAST=$((TOTAL - 100))
+AFTER=$(curl -s "${AUTH1[@]}" "$BASE/api/v1/users?limit=1&offset=$((LAST - 1))" | grep -o '"key":[0-9]*' | head -1 | cut -d: -f2)
+echo "active users: $TOTAL; last page at offset $LAST, after key $AFTER"
+bench "GET /api/v1/users?limit=100&offset=LAST (last page)" "$BASE/api/v1/users?limit=100&offset=$LAST" "${AUTH1[@]}"
 bench "GET /api/v1/users?limit=100&after=KEY (last page)" "$BASE/api/v1/users?limit=100&after=$AFTER" "${AUTH1[@]}"
 stop_server
 
