@@ -84,7 +84,8 @@ pub fn cipher(db: &DbPath) -> Result<Cipher> {
 
 fn cipher_from(db: &DbPath, key: Option<String>) -> Result<Cipher> {
     if !db.is_postgres() {
-        return Cipher::load_or_create(&db.key_file()).context("while loading the credentials key");
+        return Cipher::load_or_create_with(&db.key_file(), key)
+            .context("while loading the credentials key");
     }
     let key = key.filter(|k| !k.trim().is_empty()).ok_or_else(|| {
         anyhow!(

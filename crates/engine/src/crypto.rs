@@ -57,7 +57,14 @@ impl Cipher {
 
     /// `ROSTER_SECRET_KEY` if set, else the key file at `path`, created if missing.
     pub fn load_or_create(path: &Path) -> Result<Self, CryptoError> {
-        if let Ok(k) = std::env::var("ROSTER_SECRET_KEY") {
+        Self::load_or_create_with(path, std::env::var("ROSTER_SECRET_KEY").ok())
+    }
+
+    /// `key` (the variable's value) when set and not blank, else the key file at
+    /// `path`, created if missing. A blank variable counts as unset, as a shell's
+    /// `ROSTER_SECRET_KEY=` means.
+    pub fn load_or_create_with(path: &Path, key: Option<String>) -> Result<Self, CryptoError> {
+        if let Some(k) = key.filter(|k| !k.trim().is_empty()) {
             return Self::from_base64(&k);
         }
         let err = |e: std::io::Error| CryptoError::KeyFile {
@@ -133,9 +140,13 @@ mod tests {
     fn key_file_is_created_private_and_reused() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("roster.key");
-        let a = Cipher::load_or_create(&path).unwrap();
-        let b = Cipher::load_or_create(&path).unwrap();
+        let a = Cipher::load_or_create_with(&path, None).unwrap();
+        // A blank variable counts as unset: the same file's key.
+        let b = Cipher::load_or_create_with(&path, Some("  ".into())).unwrap();
         assert_eq!(b.decrypt(&a.encrypt(b"x")).unwrap(), b"x");
+        // A key in the variable wins over the file.
+        let c = Cipher::load_or_create_with(&path, Some(Cipher::generate_base64())).unwrap();
+        assert!(c.decrypt(&a.encrypt(b"x")).is_err());
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt;

@@ -24,6 +24,9 @@ pub struct AppState {
     pub reviews: Arc<crate::api::syncs::ReviewCache>,
     /// Sign-in attempts per email (see [`LoginLimiter`]).
     pub logins: Arc<LoginLimiter>,
+    /// HTTP clients the Justworks sources of manual syncs share (one TLS setup and
+    /// connection pool for the server, not one per request).
+    pub http: Arc<roster_justworks::HttpClients>,
 }
 
 impl AppState {
@@ -38,6 +41,7 @@ impl AppState {
             clock,
             cipher,
             logins: Arc::new(LoginLimiter::new(config.login_attempts_per_minute)),
+            http: Arc::default(),
             config: Arc::new(config),
             metrics: None,
             reviews: Arc::default(),

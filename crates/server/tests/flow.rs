@@ -185,6 +185,10 @@ async fn connect_review_apply_edit_and_roll_back() {
         .await;
     assert_eq!(i["state"], "active");
 
+    // The setup sync, the review and its apply built their Justworks sources on one
+    // shared HTTP client.
+    assert_eq!(server.state.http.len(), 1);
+
     // Users: list with paging, search, show with history, edit.
     let users = server
         .get("/api/v1/users?limit=10&include_deactivated=true", &viewer)

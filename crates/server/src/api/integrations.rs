@@ -331,7 +331,7 @@ pub async fn setup_sync(
 ) -> Result<Json<SetupReportDto>, ApiError> {
     let engine = st.engine(p.account);
     let i = engine.integration(Some(id)).await?;
-    let source = wiring::source(&engine, &i).map_err(wiring_error)?;
+    let source = wiring::source_on(&engine, &i, Some(&st.http)).map_err(wiring_error)?;
     let r = engine.setup_sync(i.id, &source, None).await?;
     tracing::info!(account = p.account, integration = id, principal = %p.label(), "setup sync");
     Ok(Json(SetupReportDto {

@@ -416,7 +416,7 @@ pub async fn start(
 ) -> Result<(StatusCode, Json<ReviewDto>), ApiError> {
     let engine = st.engine(p.account);
     let i = engine.integration(Some(id)).await?;
-    let source = wiring::source(&engine, &i).map_err(wiring_error)?;
+    let source = wiring::source_on(&engine, &i, Some(&st.http)).map_err(wiring_error)?;
     let options = ReviewOptions {
         incremental: req.incremental,
         deactivate_missing: req.deactivate_missing,
@@ -550,7 +550,7 @@ pub async fn apply(
     }
     let engine = st.engine(p.account);
     let i = engine.integration(Some(r.integration_id)).await?;
-    let source = wiring::source(&engine, &i).map_err(wiring_error)?;
+    let source = wiring::source_on(&engine, &i, Some(&st.http)).map_err(wiring_error)?;
     let confirm = Confirmations {
         privacy: req.confirm_privacy,
         mass_change: req.confirm_mass_change,

@@ -16,6 +16,8 @@ use tokio::sync::oneshot;
 pub struct TestServer {
     pub base: String,
     pub store: Arc<dyn Store>,
+    /// The server's shared state (a clone: the same caches and clients).
+    pub state: AppState,
     pub http: reqwest::Client,
     _stop: oneshot::Sender<()>,
     _dir: tempfile::TempDir,
@@ -51,12 +53,14 @@ impl TestServer {
             state = state.with_metrics(h);
         }
         let (stop, stopped) = oneshot::channel::<()>();
+        let shared = state.clone();
         tokio::spawn(roster_server::serve_on(listener, state, async move {
             let _ = stopped.await;
         }));
         TestServer {
             base: format!("http://{addr}"),
             store,
+            state: shared,
             http: reqwest::Client::new(),
             _stop: stop,
             _dir: dir,
