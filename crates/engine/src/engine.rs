@@ -123,6 +123,19 @@ pub enum SyncStatus {
     NeedsConfirmation,
 }
 
+impl SyncStatus {
+    /// The status as the API, the metrics and the JSON output name it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Reviewed => "reviewed",
+            Self::Applied => "applied",
+            Self::PartiallyApplied => "partially_applied",
+            Self::Blocked => "blocked",
+            Self::NeedsConfirmation => "needs_confirmation",
+        }
+    }
+}
+
 /// What the setup sync read (imports no employee data).
 #[derive(Debug, Serialize)]
 pub struct SetupReport {

@@ -50,19 +50,9 @@ fn describe() {
     metrics::describe_histogram!(HTTP_DURATION, "HTTP request durations, by route");
 }
 
-fn status_label(s: SyncStatus) -> &'static str {
-    match s {
-        SyncStatus::Reviewed => "reviewed",
-        SyncStatus::Applied => "applied",
-        SyncStatus::PartiallyApplied => "partially_applied",
-        SyncStatus::Blocked => "blocked",
-        SyncStatus::NeedsConfirmation => "needs_confirmation",
-    }
-}
-
 /// Count one sync that ran.
 pub fn record_sync(o: &SyncOutcome) {
-    metrics::counter!(SYNCS, "outcome" => status_label(o.status)).increment(1);
+    metrics::counter!(SYNCS, "outcome" => o.status.as_str()).increment(1);
     metrics::counter!(MEMBERS_FETCHED).increment(o.members_fetched as u64);
     let t = &o.timings;
     for (step, ms) in [

@@ -267,7 +267,7 @@ pub(crate) async fn run_import(
     let status = if o.refused {
         "refused"
     } else {
-        crate::api::syncs::status_str(o.sync.status)
+        o.sync.status.as_str()
     };
     tracing::info!(account = p.account, import = o.sync.import_id, rows = o.rows, status, principal = %p.label(), "csv import");
     let messages = o

@@ -135,17 +135,6 @@ async fn close(
     Ok(())
 }
 
-/// A sync's status as the API names it.
-pub(crate) fn status_str(s: SyncStatus) -> &'static str {
-    match s {
-        SyncStatus::Reviewed => "reviewed",
-        SyncStatus::Applied => "applied",
-        SyncStatus::PartiallyApplied => "partially_applied",
-        SyncStatus::Blocked => "blocked",
-        SyncStatus::NeedsConfirmation => "needs_confirmation",
-    }
-}
-
 fn payload(r: &StoredReview) -> Result<ReviewPayload, ApiError> {
     ReviewPayload::deserialize(&r.payload).map_err(|e| ApiError::internal(&e))
 }
@@ -571,7 +560,7 @@ pub async fn apply(
     if applied {
         close(&st, p.account, id, ReviewStatus::Applied, outcome.import_id).await?;
     }
-    let status = status_str(outcome.status);
+    let status = outcome.status.as_str();
     tracing::info!(account = p.account, review = id, import = outcome.import_id, status, principal = %p.label(), "review applied");
     Ok(Json(ApplyResponse {
         review_id: id,
