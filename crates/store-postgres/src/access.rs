@@ -5,7 +5,7 @@ use async_trait::async_trait;
 use jiff::Timestamp;
 use roster_store::access::{
     AccessStore, ApiToken, ApiTokenId, NewApiToken, NewReview, NewSession, NewUser, ReviewId,
-    ReviewStatus, Role, Session, StoredReview, User, UserCredentials, UserId,
+    ReviewStatus, Session, StoredReview, User, UserCredentials, UserId,
 };
 use roster_store::{AccountId, ImportId, Result, StoreError};
 use sqlx::postgres::PgRow;
@@ -13,68 +13,7 @@ use sqlx::postgres::PgRow;
 use crate::PgStore;
 use crate::codec::{col, db, from_json, parse_opt_ts, parse_ts, to_json, ts};
 
-fn role(s: &str, what: &str) -> Result<Role> {
-    Role::parse(s).ok_or_else(|| StoreError::Corrupt(format!("{what} is not valid")))
-}
-
-const TOKEN_SELECT: &str = "id, account_id, name, role, created_at, last_used_at";
-
-fn token_from_row(row: &PgRow) -> Result<ApiToken> {
-    Ok(ApiToken {
-        id: col(row, 0, "api_tokens.id")?,
-        account_id: col(row, 1, "api_tokens.account_id")?,
-        name: col(row, 2, "api_tokens.name")?,
-        role: role(col(row, 3, "api_tokens.role")?, "api_tokens.role")?,
-        created_at: parse_ts(
-            col(row, 4, "api_tokens.created_at")?,
-            "api_tokens.created_at",
-        )?,
-        last_used_at: parse_opt_ts(
-            col(row, 5, "api_tokens.last_used_at")?,
-            "api_tokens.last_used_at",
-        )?,
-    })
-}
-
-const USER_SELECT: &str = "id, account_id, email, role, created_at";
-
-fn user_from_row(row: &PgRow, at: usize) -> Result<User> {
-    Ok(User {
-        id: col(row, at, "users.id")?,
-        account_id: col(row, at + 1, "users.account_id")?,
-        email: col(row, at + 2, "users.email")?,
-        role: role(col(row, at + 3, "users.role")?, "users.role")?,
-        created_at: parse_ts(col(row, at + 4, "users.created_at")?, "users.created_at")?,
-    })
-}
-
-const REVIEW_SELECT: &str =
-    "id, account_id, integration_id, status, created_at, closed_at, import_id, payload";
-/// [`REVIEW_SELECT`] with a `null` payload.
-const REVIEW_HEAD_SELECT: &str =
-    "id, account_id, integration_id, status, created_at, closed_at, import_id, 'null'";
-
-fn review_from_row(row: &PgRow) -> Result<StoredReview> {
-    let status: &str = col(row, 3, "sync_reviews.status")?;
-    Ok(StoredReview {
-        id: col(row, 0, "sync_reviews.id")?,
-        account_id: col(row, 1, "sync_reviews.account_id")?,
-        integration_id: col(row, 2, "sync_reviews.integration_id")?,
-        status: ReviewStatus::parse(status)
-            .ok_or_else(|| StoreError::Corrupt("sync_reviews.status is not valid".into()))?,
-        created_at: parse_ts(
-            col(row, 4, "sync_reviews.created_at")?,
-            "sync_reviews.created_at",
-        )?,
-        closed_at: parse_opt_ts(
-            col(row, 5, "sync_reviews.closed_at")?,
-            "sync_reviews.closed_at",
-        )?,
-        import_id: col(row, 6, "sync_reviews.import_id")?,
-        payload: from_json(col(row, 7, "sync_reviews.payload")?, "sync_reviews.payload")?,
-    })
-}
-
+roster_store::access_row_decoders!(PgRow);
 impl PgStore {
     async fn account_exists(&self, account: AccountId) -> Result<()> {
         let exists: Option<i32> = sqlx::query_scalar("SELECT 1 FROM accounts WHERE id = $1")

@@ -5,87 +5,17 @@
 use async_trait::async_trait;
 use jiff::Timestamp;
 use roster_store::jobs::{
-    Channel, ChannelId, ChannelKind, Delivery, DeliveryAttempt, Job, JobDone, JobId, JobKind,
-    JobStore, JobUpsert, MessageState, NewChannel, PendingMessage, RoundDone,
+    Channel, ChannelId, Delivery, DeliveryAttempt, Job, JobDone, JobId, JobKind, JobStore,
+    JobUpsert, MessageState, NewChannel, PendingMessage, RoundDone,
 };
-use roster_store::{AccountId, IntegrationId, OutboxMessage, Result, StoreError};
+use roster_store::{AccountId, IntegrationId, Result, StoreError};
 use sqlx::postgres::PgRow;
 use sqlx::{AssertSqlSafe, PgConnection};
 
 use crate::PgStore;
 use crate::codec::{col, db, from_json, parse_opt_ts, parse_ts, to_json, ts};
 
-const JOB_SELECT: &str = "id, account_id, integration_id, kind, schedule, enabled, paused, next_run_at, \
-     lease_holder, lease_until, runs, last_run_at, last_status, last_import_id, last_error, created_at, updated_at";
-
-fn job_from_row(row: &PgRow) -> Result<Job> {
-    let kind: &str = col(row, 3, "jobs.kind")?;
-    Ok(Job {
-        id: col(row, 0, "jobs.id")?,
-        account_id: col(row, 1, "jobs.account_id")?,
-        integration_id: col(row, 2, "jobs.integration_id")?,
-        kind: JobKind::parse(kind)
-            .ok_or_else(|| StoreError::Corrupt("jobs.kind is not valid".into()))?,
-        schedule: from_json(col(row, 4, "jobs.schedule")?, "jobs.schedule")?,
-        enabled: col(row, 5, "jobs.enabled")?,
-        paused: col(row, 6, "jobs.paused")?,
-        next_run_at: parse_opt_ts(col(row, 7, "jobs.next_run_at")?, "jobs.next_run_at")?,
-        lease_holder: col(row, 8, "jobs.lease_holder")?,
-        lease_until: parse_opt_ts(col(row, 9, "jobs.lease_until")?, "jobs.lease_until")?,
-        runs: col(row, 10, "jobs.runs")?,
-        last_run_at: parse_opt_ts(col(row, 11, "jobs.last_run_at")?, "jobs.last_run_at")?,
-        last_status: col(row, 12, "jobs.last_status")?,
-        last_import_id: col(row, 13, "jobs.last_import_id")?,
-        last_error: col(row, 14, "jobs.last_error")?,
-        created_at: parse_ts(col(row, 15, "jobs.created_at")?, "jobs.created_at")?,
-        updated_at: parse_ts(col(row, 16, "jobs.updated_at")?, "jobs.updated_at")?,
-    })
-}
-
-const CHANNEL_SELECT: &str = "id, account_id, kind, target, secret, events, enabled, created_at";
-
-fn channel_from_row(row: &PgRow) -> Result<Channel> {
-    let kind: &str = col(row, 2, "notification_channels.kind")?;
-    Ok(Channel {
-        id: col(row, 0, "notification_channels.id")?,
-        account_id: col(row, 1, "notification_channels.account_id")?,
-        kind: ChannelKind::parse(kind)
-            .ok_or_else(|| StoreError::Corrupt("notification_channels.kind is not valid".into()))?,
-        target: col(row, 3, "notification_channels.target")?,
-        secret: col(row, 4, "notification_channels.secret")?,
-        events: from_json(
-            col(row, 5, "notification_channels.events")?,
-            "notification_channels.events",
-        )?,
-        enabled: col(row, 6, "notification_channels.enabled")?,
-        created_at: parse_ts(
-            col(row, 7, "notification_channels.created_at")?,
-            "notification_channels.created_at",
-        )?,
-    })
-}
-
-/// `id, import_id, event, payload, created_at, delivered_at` from column `at` on.
-fn message_from_row(row: &PgRow, at: usize) -> Result<OutboxMessage> {
-    Ok(OutboxMessage {
-        id: col(row, at, "outbox.id")?,
-        import_id: col(row, at + 1, "outbox.import_id")?,
-        event: col(row, at + 2, "outbox.event")?,
-        payload: from_json(col(row, at + 3, "outbox.payload")?, "outbox.payload")?,
-        created_at: parse_ts(col(row, at + 4, "outbox.created_at")?, "outbox.created_at")?,
-        delivered_at: parse_opt_ts(
-            col(row, at + 5, "outbox.delivered_at")?,
-            "outbox.delivered_at",
-        )?,
-    })
-}
-
-const MESSAGE_SELECT: &str = "id, import_id, event, payload, created_at, delivered_at";
-
-fn limit(n: usize) -> i64 {
-    i64::try_from(n).unwrap_or(i64::MAX)
-}
-
+roster_store::job_row_decoders!(PgRow);
 async fn integration_is_accounts(
     conn: &mut PgConnection,
     account: AccountId,

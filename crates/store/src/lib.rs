@@ -10,6 +10,7 @@
 pub mod access;
 pub mod contract;
 pub mod jobs;
+mod sql_rows;
 
 use async_trait::async_trait;
 use jiff::Timestamp;
