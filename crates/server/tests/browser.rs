@@ -357,6 +357,19 @@ async fn journey(c: Client, w: Arc<World>) -> Res {
     c.goto(&w.url("/users")).await?;
     fill(&c, "#search-form input[name=search]", &eid).await?;
     click(&c, "#search-form button").await?;
+    // The unfiltered list may show the same link: wait for the search's page before
+    // clicking, or the click lands on the page being left (a stale element).
+    for _ in 0..200 {
+        if c.current_url()
+            .await?
+            .query()
+            .is_some_and(|q| q.contains("search="))
+        {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    wait_for(&c, "#search-form").await?;
     click(&c, &format!("#users a[href='/users/{eid}']")).await?;
     wait_for(&c, "#new-email").await?;
     fill(&c, "#new-email", "renamed@acme.example").await?;
