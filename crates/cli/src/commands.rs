@@ -53,6 +53,7 @@ async fn dispatch(engine: &Arc<Engine>, command: Command, json: bool) -> Result<
         Command::Users(a) => users(engine, a, json).await,
         Command::Imports(a) => imports(engine, a, json).await,
         Command::Rollback(a) => rollback(engine, a, json).await,
+        Command::Unlock(a) => unlock(engine, a, json).await,
         Command::Upcoming(a) => upcoming(engine, a.days, json).await,
         Command::Tick => {
             let o = engine.tick().await?;
@@ -432,6 +433,7 @@ async fn sync(engine: &Arc<Engine>, a: crate::SyncArgs, json: bool) -> Result<u8
         custom_fields: a.custom_fields,
         progress,
         on_step: crate::progress::step_fn(&bar),
+        job: None,
     };
     // With a prompt: review first, ask, then run again with apply (the source may have
     // moved on; the applied plan is the one shown if nothing changed in between).
@@ -774,6 +776,74 @@ async fn rollback(engine: &Arc<Engine>, a: crate::RollbackArgs, json: bool) -> R
     let o = engine.rollback(a.id).await?;
     print_change(&o, json, &format!("Rolled back import {}", a.id))?;
     Ok(exit::OK)
+}
+
+async fn unlock(engine: &Arc<Engine>, a: crate::UnlockArgs, json: bool) -> Result<u8> {
+    let id = a.integration;
+    let Some(lock) = engine.sync_lock(id).await? else {
+        if json {
+            print_json(
+                &serde_json::json!({ "integration_id": id, "released": false, "held": false }),
+            )?;
+        } else {
+            println!("Integration {id} is not locked: nothing to release.");
+        }
+        return Ok(exit::OK);
+    };
+    let holder = roster_engine::lock::Holder::parse(&lock.holder);
+    let who = match &holder {
+        Some(h) => format!("process {} on host {}", h.pid, h.host),
+        None => format!("holder {}", lock.holder),
+    };
+    let now = jiff::Timestamp::now();
+    let lease = if lock.until < now {
+        format!("its lease ended at {} (it stopped renewing)", lock.until)
+    } else {
+        format!(
+            "its lease runs until {} (renewed while it runs: a live holder keeps it)",
+            lock.until
+        )
+    };
+    eprintln!("Integration {id} is locked by {who}; {lease}.");
+    if !a.yes {
+        if !std::io::stdin().is_terminal() {
+            return Err(Exit(
+                exit::USAGE,
+                "Not released: no terminal to ask; pass --yes once you are sure its holder is gone.".into(),
+            )
+            .into());
+        }
+        if !confirm(
+            "Release it? Its holder's changes will then be refused if it is still running.",
+        )? {
+            return Err(Exit(exit::DECLINED, "Not released.".into()).into());
+        }
+    }
+    let import = engine.unlock(id, &lock).await?;
+    if json {
+        print_json(&serde_json::json!({
+            "integration_id": id,
+            "released": import.is_some(),
+            "held": true,
+            "holder": lock.holder,
+            "lease_until": lock.until,
+            "import_id": import,
+        }))?;
+    } else {
+        match import {
+            Some(i) => {
+                println!("Released the sync lock of integration {id} (recorded as import {i}).")
+            }
+            None => println!(
+                "The lock changed hands meanwhile: nothing released. Run `roster unlock {id}` again to see its holder."
+            ),
+        }
+    }
+    Ok(if import.is_some() {
+        exit::OK
+    } else {
+        exit::RUNNING
+    })
 }
 
 async fn upcoming(engine: &Arc<Engine>, days: i64, json: bool) -> Result<u8> {

@@ -109,6 +109,10 @@ pub enum Command {
     Imports(ImportsArgs),
     /// Revert an applied import (employees changed since are reported, not touched).
     Rollback(RollbackArgs),
+    /// Release an integration's sync lock whose holder is gone (a sync or import
+    /// killed on another host); shows the holder and its lease first. A holder on
+    /// this host that is no longer running is taken over without this.
+    Unlock(UnlockArgs),
     /// Future deactivations and starts.
     Upcoming(UpcomingArgs),
     /// Apply what has come due today (future end dates).
@@ -370,6 +374,15 @@ pub struct RollbackArgs {
 }
 
 #[derive(Args, Debug)]
+pub struct UnlockArgs {
+    /// The integration whose lock to release.
+    pub integration: i64,
+    /// Do not ask (needed without a terminal).
+    #[arg(long, short)]
+    pub yes: bool,
+}
+
+#[derive(Args, Debug)]
 pub struct UpcomingArgs {
     #[arg(long, default_value_t = 90)]
     pub days: i64,
@@ -467,7 +480,10 @@ fn main() -> ExitCode {
             }
             if code == exit::RUNNING {
                 eprintln!(
-                    "hint: a running sync renews its lock; a sync that was killed releases it within {} minutes",
+                    "hint: a running sync or import renews its lock and releases it when it ends. \
+                     One killed on this machine is taken over at once; one killed elsewhere \
+                     holds it until its lease ends ({} minutes after its last renewal), or until \
+                     `roster unlock INTEGRATION` releases it (it shows the holder first).",
                     roster_engine::LEASE.as_mins()
                 );
             }

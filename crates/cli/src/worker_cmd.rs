@@ -27,8 +27,9 @@ pub struct WorkerArgs {
     /// Seconds between passes when nothing is due.
     #[arg(long, default_value_t = 15)]
     pub poll_secs: u64,
-    /// Seconds a claimed job is leased (renewed while it runs; a crashed worker's
-    /// job is taken over after it).
+    /// Seconds a claimed job and its sync lock are leased (renewed while it runs).
+    /// A killed worker's job runs again within this lease plus one poll interval
+    /// (at once on the same host, where a dead process's sync lock is taken over).
     #[arg(long, default_value_t = 120)]
     pub lease_secs: u64,
     /// This worker's name in leases (default: roster-<random>).
@@ -140,9 +141,9 @@ pub async fn worker(
     let cipher = ctx::cipher(db)?;
     let mut config = WorkerConfig {
         poll: Duration::from_secs(a.poll_secs.max(1)),
-        job_lease: jiff::SignedDuration::from_secs(a.lease_secs.max(10) as i64),
         ..WorkerConfig::default()
-    };
+    }
+    .with_lease(jiff::SignedDuration::from_secs(a.lease_secs.max(10) as i64));
     if let Some(id) = &a.id {
         config.id = id.clone();
     }
@@ -232,7 +233,7 @@ fn job_line(j: &Job) -> String {
         ),
         JobKind::Tick => "end dates".to_string(),
     };
-    format!(
+    let line = format!(
         "{what:<16} {:<7} {:<40} next: {:<22} runs: {}  last: {}",
         AutoSyncState::of(Some(j)).as_str(),
         j.schedule.describe(),
@@ -244,7 +245,11 @@ fn job_line(j: &Job) -> String {
             (Some(s), Some(t)) => format!("{s} at {t}"),
             _ => "never".into(),
         }
-    )
+    );
+    match &j.postponed {
+        Some(why) => format!("{line}  postponed: {why}"),
+        None => line,
+    }
 }
 
 pub async fn autosync(engine: &Arc<Engine>, a: AutosyncArgs, json: bool) -> Result<u8> {

@@ -11,15 +11,17 @@ use roster_core::plan::{self, Entry, Plan, PlanOptions, Rule};
 use roster_core::rollback::{RollbackConflict, plan_rollback};
 use roster_core::settings::Settings;
 use roster_source::{Diagnostic, FetchRequest, ProgressFn, Snapshot, Source, SourceError};
+use roster_store::jobs::JobId;
 use roster_store::{
-    AccountId, Changeset, EntryRecord, FieldChange, ImportId, ImportKind, ImportStatus,
+    AccountId, Changeset, EntryRecord, Fence, FieldChange, ImportId, ImportKind, ImportStatus,
     Integration, IntegrationId, IntegrationState, IntegrationUpdate, NewIntegration, Notification,
-    Store, StoreError,
+    Store, StoreError, SyncLockInfo,
 };
 use serde::{Deserialize, Serialize};
 
 use crate::clock::Clock;
 use crate::crypto::{Cipher, CryptoError};
+use crate::lock::SyncLock;
 
 #[derive(Debug, thiserror::Error)]
 pub enum EngineError {
@@ -66,6 +68,9 @@ pub struct SyncOptions {
     pub custom_fields: bool,
     pub progress: Option<ProgressFn>,
     pub on_step: Option<StepFn>,
+    /// The worker's job this sync runs for, `(job, worker)`: the apply commits only
+    /// while the job is still leased to that worker.
+    pub job: Option<(JobId, String)>,
 }
 
 impl std::fmt::Debug for SyncOptions {
@@ -173,10 +178,7 @@ pub struct Engine {
     lease: jiff::SignedDuration,
 }
 
-/// How long a sync lock lives unless renewed: a killed sync blocks the next one at
-/// most this long. A running sync renews it every sixth of the lease. Real time, like
-/// the store's expiry check (not the injected clock).
-pub const LEASE: jiff::SignedDuration = jiff::SignedDuration::from_mins(2);
+pub use crate::lock::LEASE;
 
 fn field_changes(e: &Entry) -> Vec<FieldChange> {
     e.changes
@@ -246,6 +248,11 @@ impl Engine {
     pub fn with_lease(mut self, lease: jiff::SignedDuration) -> Self {
         self.lease = lease;
         self
+    }
+
+    /// The sync lock's lease.
+    pub fn lease(&self) -> jiff::SignedDuration {
+        self.lease
     }
 
     pub fn store(&self) -> &Arc<dyn Store> {
@@ -412,59 +419,20 @@ impl Engine {
         if trigger == Trigger::Automatic && integration.state != IntegrationState::Active {
             return Err(EngineError::NeedsFinalise(id));
         }
-        let holder = uuid::Uuid::new_v4().to_string();
-        if opts.apply {
-            let until = Timestamp::now()
-                .saturating_add(self.lease)
-                .unwrap_or(Timestamp::MAX);
-            self.store
-                .lock_sync(self.account, id, &holder, until)
-                .await?;
-        }
-        // The lease is renewed while the sync runs, so that a long sync keeps it and
-        // a killed one loses it within one lease.
-        let renew = opts.apply.then(|| {
-            let (store, account, holder) = (self.store.clone(), self.account, holder.clone());
-            let lease = self.lease;
-            let every = lease.unsigned_abs() / 6;
-            tokio::spawn(async move {
-                // SQLite cannot renew while this sync's own apply transaction holds the
-                // database (nor can anyone else take the lock then), so a failed renewal
-                // is only worth a warning once half the lease has gone by without one,
-                // or when someone else holds the lock.
-                let mut renewed = std::time::Instant::now();
-                loop {
-                    tokio::time::sleep(every).await;
-                    let until = Timestamp::now()
-                        .saturating_add(lease)
-                        .unwrap_or(Timestamp::MAX);
-                    match store.lock_sync(account, id, &holder, until).await {
-                        Ok(()) => renewed = std::time::Instant::now(),
-                        Err(e @ StoreError::SyncRunning(_)) => {
-                            tracing::warn!(integration = id, error = %e, "the sync lock was taken over");
-                        }
-                        Err(e) if renewed.elapsed() < lease.unsigned_abs() / 2 => {
-                            tracing::debug!(integration = id, error = %e, "sync lock renewal will be retried");
-                        }
-                        Err(e) => {
-                            tracing::warn!(integration = id, error = %e, "could not renew the sync lock");
-                        }
-                    }
-                }
-            })
-        });
-        // Stopped when the sync ends, and also when the sync's future is dropped (a
-        // worker shutting down or aborted): a dropped sync must not renew forever.
-        let renew = renew.map(AbortOnDrop);
-        let result = self.sync_locked(&integration, source, &opts, trigger).await;
-        if let Some(task) = renew {
-            task.0.abort();
-        }
-        if opts.apply {
-            // A failed unlock leaves a lease that expires; the sync's result stands.
-            if let Err(e) = self.store.unlock_sync(self.account, id, &holder).await {
-                tracing::warn!(integration = id, error = %e, "could not release the sync lock");
-            }
+        // Applying runs under the integration's sync lock (renewed meanwhile), and
+        // its writes are fenced by it: if the lock is taken over while this sync
+        // runs (a stalled process), nothing of it is applied.
+        let lock = if opts.apply {
+            Some(SyncLock::acquire(&self.store, self.account, id, self.lease).await?)
+        } else {
+            None
+        };
+        let fence = lock.as_ref().map(|l| l.fence(opts.job.clone()));
+        let result = self
+            .sync_locked(&integration, source, &opts, trigger, fence.as_ref())
+            .await;
+        if let Some(lock) = lock {
+            lock.release().await;
         }
         result
     }
@@ -475,6 +443,7 @@ impl Engine {
         source: &dyn Source,
         opts: &SyncOptions,
         trigger: Trigger,
+        fence: Option<&Fence>,
     ) -> Result<SyncOutcome> {
         let id = integration.id;
         let settings = &integration.settings;
@@ -517,7 +486,7 @@ impl Engine {
             Err(e) => {
                 tracing::warn!(integration = id, error = %e, "sync fetch failed");
                 if opts.apply {
-                    self.record_failure(integration, trigger, started_at, &e.to_string())
+                    self.record_failure(integration, trigger, started_at, &e.to_string(), fence)
                         .await?;
                 }
                 return Err(e.into());
@@ -753,7 +722,7 @@ impl Engine {
             rolls_back: None,
             integration_update,
         };
-        outcome.import_id = Some(self.store.write(self.account, changeset).await?);
+        outcome.import_id = Some(self.write(changeset, fence).await?);
         outcome.applied = applied;
         outcome.timings.apply_ms = ms(t.elapsed());
         tracing::info!(
@@ -816,12 +785,68 @@ impl Engine {
         Ok(self.store.write(self.account, changeset).await?)
     }
 
+    /// Who holds the sync lock of an integration, if anyone.
+    pub async fn sync_lock(&self, id: IntegrationId) -> Result<Option<SyncLockInfo>> {
+        self.integration(Some(id)).await?;
+        Ok(self.store.sync_lock(self.account, id).await?)
+    }
+
+    /// Release the sync lock of an integration as it was read (`lock`), whatever its
+    /// lease, and record that in the history (an `unlock` import). For a holder that
+    /// is gone on another host; its writes are fenced off from then on. `None`: the
+    /// lock changed hands or was released meanwhile, and nothing was done.
+    pub async fn unlock(&self, id: IntegrationId, lock: &SyncLockInfo) -> Result<Option<ImportId>> {
+        if !crate::lock::break_lock(&self.store, self.account, id, lock).await? {
+            return Ok(None);
+        }
+        tracing::warn!(integration = id, holder = %lock.holder, "sync lock released by an operator");
+        let now = self.clock.now();
+        let holder = crate::lock::Holder::parse(&lock.holder);
+        let changeset = Changeset {
+            integration_id: Some(id),
+            kind: ImportKind::Unlock,
+            trigger: Trigger::Manual.as_str().to_string(),
+            status: ImportStatus::Applied,
+            started_at: now,
+            finished_at: now,
+            counts: Default::default(),
+            details: serde_json::json!({
+                "released_lock": {
+                    "holder": lock.holder,
+                    "host": holder.as_ref().map(|h| h.host.clone()),
+                    "pid": holder.as_ref().map(|h| h.pid),
+                    "generation": lock.generation,
+                    "lease_until": lock.until,
+                    "lease_expired": lock.until < Timestamp::now(),
+                }
+            }),
+            entries: Vec::new(),
+            notifications: Vec::new(),
+            rolls_back: None,
+            integration_update: None,
+        };
+        Ok(Some(self.write(changeset, None).await?))
+    }
+
+    /// Write a changeset, fenced by the run's sync lock when it has one.
+    pub(crate) async fn write(
+        &self,
+        changeset: Changeset,
+        fence: Option<&Fence>,
+    ) -> Result<ImportId> {
+        Ok(match fence {
+            Some(f) => self.store.write_fenced(self.account, changeset, f).await?,
+            None => self.store.write(self.account, changeset).await?,
+        })
+    }
+
     pub(crate) async fn record_failure(
         &self,
         integration: &Integration,
         trigger: Trigger,
         started_at: Timestamp,
         message: &str,
+        fence: Option<&Fence>,
     ) -> Result<ImportId> {
         let changeset = Changeset {
             integration_id: Some(integration.id),
@@ -840,7 +865,7 @@ impl Engine {
             rolls_back: None,
             integration_update: None,
         };
-        Ok(self.store.write(self.account, changeset).await?)
+        self.write(changeset, fence).await
     }
 
     // ---- admin changes ------------------------------------------------------
@@ -1151,15 +1176,6 @@ impl Engine {
     /// Keys of employees, for callers that only hold IDs.
     pub async fn employee(&self, key: EmployeeKey) -> Result<Option<Employee>> {
         Ok(self.store.employee(self.account, key).await?)
-    }
-}
-
-/// A task aborted when this handle is dropped.
-struct AbortOnDrop(tokio::task::JoinHandle<()>);
-
-impl Drop for AbortOnDrop {
-    fn drop(&mut self) {
-        self.0.abort();
     }
 }
 

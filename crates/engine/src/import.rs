@@ -17,25 +17,22 @@
 use std::collections::{BTreeSet, HashSet};
 use std::time::{Duration, Instant};
 
-use jiff::Timestamp;
 use roster_core::guard::{BlockReason, Confirmations, Decision, Trigger, decide};
 use roster_core::member::{RejectedMember, SourceMember};
 use roster_core::plan::{self, Entry, Plan, PlanOptions};
 use roster_core::settings::{EmployeeIds, Settings};
 use roster_source::Diagnostic;
 use roster_store::{
-    Changeset, EntryRecord, FieldChange, ImportId, ImportKind, ImportStatus, Integration,
+    Changeset, EntryRecord, Fence, FieldChange, ImportId, ImportKind, ImportStatus, Integration,
     IntegrationState, IntegrationUpdate, Notification,
 };
 use serde::Serialize;
 
 use crate::engine::{Engine, Result, SyncOutcome, SyncStatus, Timings};
+use crate::lock::SyncLock;
 
 /// The integration kind a CSV-only directory gets on its first import.
 pub const CSV_KIND: &str = "csv";
-
-/// The sync lock's lease (as for a sync).
-const LEASE: jiff::SignedDuration = jiff::SignedDuration::from_mins(30);
 
 /// A users file, read.
 #[derive(Clone, Debug, Default)]
@@ -141,23 +138,22 @@ impl Engine {
         file: FileImport,
         opts: ImportOptions,
     ) -> Result<ImportOutcome> {
-        let holder = uuid::Uuid::new_v4().to_string();
-        let store = self.store();
-        if opts.apply {
-            let until = Timestamp::now()
-                .saturating_add(LEASE)
-                .unwrap_or(Timestamp::MAX);
-            store
-                .lock_sync(self.account(), integration.id, &holder, until)
-                .await?;
-        }
-        let result = self.import_locked(integration, file, &opts).await;
-        if opts.apply
-            && let Err(e) = store
-                .unlock_sync(self.account(), integration.id, &holder)
-                .await
-        {
-            tracing::warn!(integration = integration.id, error = %e, "could not release the sync lock");
+        // The same sync lock as a sync (same lease, renewed, released on every exit
+        // path), and the import's writes are fenced by it.
+        let lock = if opts.apply {
+            Some(
+                SyncLock::acquire(self.store(), self.account(), integration.id, self.lease())
+                    .await?,
+            )
+        } else {
+            None
+        };
+        let fence = lock.as_ref().map(|l| l.fence(None));
+        let result = self
+            .import_locked(integration, file, &opts, fence.as_ref())
+            .await;
+        if let Some(lock) = lock {
+            lock.release().await;
         }
         result
     }
@@ -167,6 +163,7 @@ impl Engine {
         integration: &Integration,
         file: FileImport,
         opts: &ImportOptions,
+        fence: Option<&Fence>,
     ) -> Result<ImportOutcome> {
         let id = integration.id;
         let trigger = opts.trigger.unwrap_or(Trigger::Manual);
@@ -297,7 +294,7 @@ impl Engine {
                 rolls_back: None,
                 integration_update: None,
             };
-            let import_id = self.store().write(self.account(), changeset).await?;
+            let import_id = self.write(changeset, fence).await?;
             outcome.sync.import_id = Some(import_id);
             outcome.refused = true;
             tracing::info!(
@@ -424,7 +421,7 @@ impl Engine {
             rolls_back: None,
             integration_update,
         };
-        let import_id = self.store().write(self.account(), changeset).await?;
+        let import_id = self.write(changeset, fence).await?;
         let o = &mut outcome.sync;
         o.status = sync_status;
         o.import_id = Some(import_id);

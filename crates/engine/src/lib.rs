@@ -8,7 +8,10 @@ pub mod clock;
 pub mod crypto;
 mod engine;
 mod import;
+pub mod lock;
 pub mod notify;
+#[cfg(feature = "testing")]
+pub mod testing;
 pub mod worker;
 
 pub use clock::{Clock, FixedClock, SystemClock};

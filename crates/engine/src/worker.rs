@@ -70,7 +70,8 @@ pub struct WorkerConfig {
     pub job_lease: SignedDuration,
     /// The engine's sync-lock lease (real time), [`LEASE`] by default.
     pub sync_lease: SignedDuration,
-    /// A job that finds another sync of its integration running waits this long.
+    /// A job that finds another sync of its integration running waits until that
+    /// sync's lock lease ends, and at most this long (then it tries again).
     pub retry_running: SignedDuration,
     /// Messages per delivery claim; also how long they are leased.
     pub delivery_batch: usize,
@@ -85,6 +86,19 @@ impl WorkerConfig {
     pub fn new() -> Self {
         Self::default()
     }
+
+    /// One lease for the job and the sync lock, and the longest wait of a job that
+    /// finds its integration's lock held. A killed worker's job then runs again
+    /// within `lease` + one poll interval: its job lease and its sync lock both end
+    /// within `lease` of its last renewal, another worker claims the job at its
+    /// next poll after that, and a job that still meets the lock waits only until
+    /// the lock's lease ends.
+    pub fn with_lease(mut self, lease: SignedDuration) -> Self {
+        self.job_lease = lease;
+        self.sync_lease = lease;
+        self.retry_running = lease;
+        self
+    }
 }
 
 impl Default for WorkerConfig {
@@ -94,7 +108,7 @@ impl Default for WorkerConfig {
             poll: Duration::from_secs(15),
             job_lease: SignedDuration::from_mins(2),
             sync_lease: LEASE,
-            retry_running: SignedDuration::from_mins(1),
+            retry_running: LEASE,
             delivery_batch: 20,
             delivery_lease: SignedDuration::from_mins(2),
             delivery: DeliveryPolicy::default(),
@@ -249,7 +263,7 @@ impl Worker {
         let (status, import_id, error, postpone) = outcome;
         let now = self.clock.now();
         let next = if postpone {
-            now.checked_add(self.config.retry_running).ok()
+            now.checked_add(self.postponement(&job).await).ok()
         } else {
             let tz = TimeZone::get(&job.schedule.timezone).unwrap_or(TimeZone::UTC);
             job.schedule.next_after(&tz, now)
@@ -292,6 +306,28 @@ impl Worker {
             import_id,
             recorded,
         })
+    }
+
+    /// How long a job that met a held sync lock waits: until the lock's lease ends
+    /// (a killed holder's lock is free then), at least a second and at most
+    /// `retry_running`.
+    async fn postponement(&self, job: &Job) -> SignedDuration {
+        let cap = self.config.retry_running;
+        let Some(id) = job.integration_id else {
+            return cap;
+        };
+        match self.store.sync_lock(job.account_id, id).await {
+            Ok(Some(lock)) => lock
+                .until
+                .duration_since(Timestamp::now())
+                .saturating_add(SignedDuration::from_millis(100))
+                .clamp(
+                    SignedDuration::from_secs(1),
+                    cap.max(SignedDuration::from_secs(1)),
+                ),
+            Ok(None) => SignedDuration::from_secs(1).min(cap),
+            Err(_) => cap,
+        }
     }
 
     fn renew_lease(&self, job: &Job) -> AbortOnDrop {
@@ -375,6 +411,7 @@ impl Worker {
         let opts = SyncOptions {
             trigger: Some(Trigger::Automatic),
             apply: true,
+            job: Some((job.id, self.config.id.clone())),
             ..SyncOptions::default()
         };
         match engine.sync(id, source.as_ref(), opts).await {
@@ -393,6 +430,13 @@ impl Worker {
                 Some("another sync of this integration is running".into()),
                 true,
             ),
+            // This run's lock or job lease was taken over while it ran (the worker
+            // stalled): its apply was refused and nothing recorded. Whoever took
+            // over runs or ran the sync; the job is completed only if still ours.
+            Err(e @ EngineError::Store(StoreError::Fenced(_))) => {
+                tracing::warn!(worker = %self.config.id, job = job.id, integration = id, error = %e, "fencing refused the apply");
+                ("fenced".into(), None, Some(e.to_string()), true)
+            }
             // Recorded by the engine as a failed import, notified.
             Err(e @ EngineError::Source(_)) => {
                 let import = self.latest_import(job.account_id).await;
@@ -427,7 +471,7 @@ impl Worker {
         message: &str,
     ) -> Option<ImportId> {
         match engine
-            .record_failure(integration, Trigger::Automatic, started, message)
+            .record_failure(integration, Trigger::Automatic, started, message, None)
             .await
         {
             Ok(id) => Some(id),

@@ -414,3 +414,14 @@ async fn a_long_sync_renews_its_lock_and_releases_it() {
         .await
         .expect("the lock is free once the sync has ended");
 }
+
+/// Fencing (issue #18): a holder stalled past its lease applies nothing once the
+/// lock (or its job) was taken over. The same scenario runs on PostgreSQL.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stalled_holder_applies_nothing_sqlite() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = roster_store_sqlite::SqliteStore::open(dir.path().join("t.db").to_str().unwrap())
+        .await
+        .unwrap();
+    roster_engine::testing::a_stalled_holder_applies_nothing(Arc::new(store)).await;
+}

@@ -616,8 +616,8 @@ async fn a_job_waits_while_another_sync_of_its_integration_runs() {
         )
         .await
         .unwrap();
-    // A manual sync holds the integration's sync lock (real time).
-    let until = Timestamp::now() + SignedDuration::from_mins(5);
+    // A manual sync holds the integration's sync lock (real time) for 20 s more.
+    let until = Timestamp::now() + SignedDuration::from_secs(20);
     w.store
         .lock_sync(w.engine.account(), w.integration, "manual", until)
         .await
@@ -627,21 +627,48 @@ async fn a_job_waits_while_another_sync_of_its_integration_runs() {
     assert_eq!(sync_statuses(&r), vec!["postponed"]);
     let job = w.sync_job().await;
     assert_eq!(job.runs, 0, "a postponement is not a run");
+    // It waits until the lock's lease ends (a killed holder's lock is free then),
+    // not a fixed minute.
+    let wait = job.next_run_at.unwrap().duration_since(w.clock.now());
+    assert!(
+        wait > SignedDuration::from_secs(15) && wait <= SignedDuration::from_secs(21),
+        "postponed by {wait:?}"
+    );
     assert_eq!(
-        job.next_run_at,
-        Some(w.clock.now() + SignedDuration::from_mins(1))
+        job.postponed.as_deref(),
+        Some("another sync of this integration is running"),
+        "autosync status shows why it waits"
     );
     assert!(w.automatic_imports().await.is_empty());
+
+    // A lease far off: the wait is capped (the holder renews, or dies and its lease
+    // ends within one lease).
+    w.store
+        .lock_sync(
+            w.engine.account(),
+            w.integration,
+            "manual",
+            Timestamp::now() + SignedDuration::from_mins(30),
+        )
+        .await
+        .unwrap();
+    w.engine.autosync_now(w.integration).await.unwrap();
+    worker.run_once().await.unwrap();
+    assert_eq!(
+        w.sync_job().await.next_run_at,
+        Some(w.clock.now() + worker.config().retry_running)
+    );
 
     w.store
         .unlock_sync(w.engine.account(), w.integration, "manual")
         .await
         .unwrap();
-    w.clock.set(w.clock.now() + SignedDuration::from_mins(1));
+    w.clock.set(w.clock.now() + worker.config().retry_running);
     assert_eq!(
         sync_statuses(&worker.run_once().await.unwrap()),
         vec!["applied"]
     );
+    assert_eq!(w.sync_job().await.postponed, None, "a run clears it");
 }
 
 #[tokio::test]

@@ -197,11 +197,11 @@ impl JobStore for PgStore {
         let q = if done.ran {
             sqlx::query(AssertSqlSafe(format!(
                 "UPDATE jobs SET lease_holder = NULL, lease_until = NULL, {next}, runs = runs + 1, \
-                 last_run_at = $5, last_status = $6, last_import_id = $7, last_error = $8 {who}"
+                 last_run_at = $5, last_status = $6, last_import_id = $7, last_error = $8, postponed = NULL {who}"
             )))
         } else {
             sqlx::query(AssertSqlSafe(format!(
-                "UPDATE jobs SET lease_holder = NULL, lease_until = NULL, {next} {who}"
+                "UPDATE jobs SET lease_holder = NULL, lease_until = NULL, {next}, postponed = $5 {who}"
             )))
         };
         let mut q = q
@@ -215,6 +215,10 @@ impl JobStore for PgStore {
                 .bind(done.status)
                 .bind(done.import_id)
                 .bind(done.error);
+        } else {
+            // Not a run: why it waits (another sync held the lock …), shown by
+            // `autosync status` until the job runs.
+            q = q.bind(done.error.or(Some(done.status)));
         }
         let r = q.execute(&self.pool).await.map_err(db)?;
         Ok(r.rows_affected() > 0)

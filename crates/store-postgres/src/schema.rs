@@ -26,6 +26,11 @@ pub(crate) const MIGRATIONS: &[(i64, &str, &str)] = &[
         "active_index",
         include_str!("../migrations/0004_active_index.sql"),
     ),
+    (
+        5,
+        "sync_lock_generation",
+        include_str!("../migrations/0005_sync_lock_generation.sql"),
+    ),
 ];
 
 /// The newest schema version this build knows.

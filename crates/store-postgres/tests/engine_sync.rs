@@ -304,3 +304,12 @@ async fn import_next_day_sync_and_rollback_on_postgres() {
         "the directory after the incremental sync"
     );
 }
+
+/// Fencing (issue #18) on PostgreSQL: a holder stalled past its lease applies
+/// nothing once its lock or its job was taken over; exactly one import applies.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stalled_holder_applies_nothing_on_postgres() {
+    let db = TestDb::create().await;
+    let store: Arc<dyn Store> = Arc::new(db.store().await);
+    roster_engine::testing::a_stalled_holder_applies_nothing(store).await;
+}

@@ -153,7 +153,7 @@ async fn racing_holders_get_the_lock_exactly_once() {
                     store
                         .lock_sync(a, int.id, &holder, until)
                         .await
-                        .map(|()| holder)
+                        .map(|_generation| holder)
                 })
             })
             .collect();

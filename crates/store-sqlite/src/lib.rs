@@ -31,9 +31,9 @@ use roster_core::employee::{Employee, EmployeeKey};
 use roster_core::normalise::email_key;
 use roster_core::rollback::RecordedChange;
 use roster_store::{
-    AccountId, Changeset, EmployeeQuery, EntryRecord, FieldChange, HistoryEntry, ImportId,
+    AccountId, Changeset, EmployeeQuery, EntryRecord, Fence, FieldChange, HistoryEntry, ImportId,
     ImportKind, ImportRecord, ImportStatus, ImportSummary, Integration, IntegrationId,
-    IntegrationState, NewIntegration, OutboxMessage, Result, Store, StoreError,
+    IntegrationState, NewIntegration, OutboxMessage, Result, Store, StoreError, SyncLockInfo,
 };
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteRow, SqliteSynchronous,
@@ -472,25 +472,29 @@ impl Store for SqliteStore {
         integration: IntegrationId,
         holder: &str,
         until: Timestamp,
-    ) -> Result<()> {
+    ) -> Result<i64> {
         // One statement: take a free lock, renew our own, or take over an expired one.
-        let done = sqlx::query(
-            "INSERT INTO sync_locks (integration_id, account_id, holder, until) \
-             SELECT ?1, ?2, ?3, ?4 WHERE EXISTS (SELECT 1 FROM integrations WHERE id = ?1 AND account_id = ?2) \
-             ON CONFLICT (integration_id) DO UPDATE SET holder = excluded.holder, until = excluded.until \
+        // A take by another holder raises the generation; a renewal keeps it.
+        let generation: Option<i64> = sqlx::query_scalar(
+            "INSERT INTO sync_locks (integration_id, account_id, holder, until, generation) \
+             SELECT ?1, ?2, ?3, ?4, 1 WHERE EXISTS (SELECT 1 FROM integrations WHERE id = ?1 AND account_id = ?2) \
+             ON CONFLICT (integration_id) DO UPDATE SET holder = excluded.holder, until = excluded.until, \
+             generation = CASE WHEN sync_locks.holder = excluded.holder THEN sync_locks.generation \
+             ELSE sync_locks.generation + 1 END \
              WHERE sync_locks.account_id = excluded.account_id \
-             AND (sync_locks.until < ?5 OR sync_locks.holder = excluded.holder)",
+             AND (sync_locks.until < ?5 OR sync_locks.holder = excluded.holder) \
+             RETURNING generation",
         )
         .bind(integration)
         .bind(account)
         .bind(holder)
         .bind(ts(until))
         .bind(ts(Timestamp::now()))
-        .execute(&self.pool)
+        .fetch_optional(&self.pool)
         .await
         .map_err(db)?;
-        if done.rows_affected() > 0 {
-            return Ok(());
+        if let Some(g) = generation {
+            return Ok(g);
         }
         let exists: Option<i64> =
             sqlx::query_scalar("SELECT 1 FROM integrations WHERE id = ?1 AND account_id = ?2")
@@ -508,26 +512,108 @@ impl Store for SqliteStore {
         }
     }
 
+    async fn renew_sync(
+        &self,
+        account: AccountId,
+        integration: IntegrationId,
+        holder: &str,
+        generation: i64,
+        until: Timestamp,
+    ) -> Result<bool> {
+        let done = sqlx::query(
+            "UPDATE sync_locks SET until = ?5 \
+             WHERE integration_id = ?1 AND account_id = ?2 AND holder = ?3 AND generation = ?4",
+        )
+        .bind(integration)
+        .bind(account)
+        .bind(holder)
+        .bind(generation)
+        .bind(ts(until))
+        .execute(&self.pool)
+        .await
+        .map_err(db)?;
+        Ok(done.rows_affected() > 0)
+    }
+
     async fn unlock_sync(
         &self,
         account: AccountId,
         integration: IntegrationId,
         holder: &str,
     ) -> Result<()> {
+        // The row stays (free: no holder, lease over) so that the generation keeps
+        // growing.
         sqlx::query(
-            "DELETE FROM sync_locks WHERE integration_id = ?1 AND account_id = ?2 AND holder = ?3",
+            "UPDATE sync_locks SET holder = '', until = ?4 \
+             WHERE integration_id = ?1 AND account_id = ?2 AND holder = ?3",
         )
         .bind(integration)
         .bind(account)
         .bind(holder)
+        .bind(ts(Timestamp::UNIX_EPOCH))
         .execute(&self.pool)
         .await
         .map_err(db)?;
         Ok(())
     }
 
+    async fn sync_lock(
+        &self,
+        account: AccountId,
+        integration: IntegrationId,
+    ) -> Result<Option<SyncLockInfo>> {
+        let row: Option<(String, i64, String)> = sqlx::query_as(
+            "SELECT holder, generation, until FROM sync_locks \
+             WHERE integration_id = ?1 AND account_id = ?2 AND holder <> ''",
+        )
+        .bind(integration)
+        .bind(account)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(db)?;
+        row.map(|(holder, generation, until)| {
+            Ok(SyncLockInfo {
+                holder,
+                generation,
+                until: parse_ts(&until, "sync_locks.until")?,
+            })
+        })
+        .transpose()
+    }
+
+    async fn break_sync_lock(
+        &self,
+        account: AccountId,
+        integration: IntegrationId,
+        holder: &str,
+        generation: i64,
+    ) -> Result<bool> {
+        let done = sqlx::query(
+            "UPDATE sync_locks SET holder = '', until = ?5 \
+             WHERE integration_id = ?1 AND account_id = ?2 AND holder = ?3 AND generation = ?4",
+        )
+        .bind(integration)
+        .bind(account)
+        .bind(holder)
+        .bind(generation)
+        .bind(ts(Timestamp::UNIX_EPOCH))
+        .execute(&self.pool)
+        .await
+        .map_err(db)?;
+        Ok(done.rows_affected() > 0)
+    }
+
     async fn write(&self, account: AccountId, changeset: Changeset) -> Result<ImportId> {
-        write::write(&self.pool, account, changeset).await
+        write::write(&self.pool, account, changeset, None).await
+    }
+
+    async fn write_fenced(
+        &self,
+        account: AccountId,
+        changeset: Changeset,
+        fence: &Fence,
+    ) -> Result<ImportId> {
+        write::write(&self.pool, account, changeset, Some(fence)).await
     }
 
     async fn imports(&self, account: AccountId, limit: usize) -> Result<Vec<ImportSummary>> {

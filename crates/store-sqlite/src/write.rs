@@ -11,7 +11,7 @@ use std::sync::{Arc, OnceLock};
 
 use roster_core::employee::Employee;
 use roster_core::normalise::email_key;
-use roster_store::{AccountId, Changeset, EntryRecord, ImportId, StoreError};
+use roster_store::{AccountId, Changeset, EntryRecord, Fence, ImportId, StoreError};
 use sqlx::sqlite::SqliteArguments;
 use sqlx::{AssertSqlSafe, SqliteConnection, SqlitePool};
 
@@ -112,6 +112,7 @@ pub(crate) async fn write(
     pool: &SqlitePool,
     account: AccountId,
     cs: Changeset,
+    fence: Option<&Fence>,
 ) -> Result<ImportId, StoreError> {
     let mut seen = HashSet::new();
     for key in cs
@@ -147,6 +148,9 @@ pub(crate) async fn write(
             what: "account",
             id: account.to_string(),
         });
+    }
+    if let Some(fence) = fence {
+        check_fence(conn, account, fence).await?;
     }
     if let Some(old) = cs.rolls_back {
         let done = sqlx::query(
@@ -393,6 +397,50 @@ async fn missing_employee(
         }
     }
     StoreError::Conflict("an employee of the changeset was not updated".into())
+}
+
+/// The fence still holds: the sync lock is the writer's, at its generation, and the
+/// job (if any) is still leased to its worker. Inside the write's IMMEDIATE
+/// transaction, so no one takes either over before the commit.
+async fn check_fence(
+    conn: &mut SqliteConnection,
+    account: AccountId,
+    fence: &Fence,
+) -> Result<(), StoreError> {
+    let held: Option<i64> = sqlx::query_scalar(
+        "SELECT 1 FROM sync_locks \
+         WHERE integration_id = ?1 AND account_id = ?2 AND holder = ?3 AND generation = ?4",
+    )
+    .bind(fence.integration)
+    .bind(account)
+    .bind(&fence.holder)
+    .bind(fence.generation)
+    .fetch_optional(&mut *conn)
+    .await
+    .map_err(db)?;
+    if held.is_none() {
+        return Err(StoreError::Fenced(format!(
+            "the sync lock of integration {} was taken over",
+            fence.integration
+        )));
+    }
+    if let Some((job, worker)) = &fence.job {
+        let leased: Option<i64> = sqlx::query_scalar(
+            "SELECT 1 FROM jobs WHERE id = ?1 AND account_id = ?2 AND lease_holder = ?3",
+        )
+        .bind(job)
+        .bind(account)
+        .bind(worker)
+        .fetch_optional(&mut *conn)
+        .await
+        .map_err(db)?;
+        if leased.is_none() {
+            return Err(StoreError::Fenced(format!(
+                "the lease of job {job} was taken over"
+            )));
+        }
+    }
+    Ok(())
 }
 
 #[cfg(test)]

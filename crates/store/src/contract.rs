@@ -47,7 +47,7 @@ use roster_core::settings::{FieldKind, MappedField, Settings};
 use serde_json::json;
 
 use crate::{
-    AccountId, Changeset, EmployeeQuery, EntryRecord, FieldChange, HistoryEntry, ImportId,
+    AccountId, Changeset, EmployeeQuery, EntryRecord, Fence, FieldChange, HistoryEntry, ImportId,
     ImportKind, ImportRecord, ImportStatus, ImportSummary, IntegrationState, IntegrationUpdate,
     NewIntegration, Notification, Store, StoreError,
 };
@@ -78,6 +78,7 @@ macro_rules! store_contract_tests {
             outbox_receives_notifications,
             lock_sync_excludes_other_holders,
             expired_lock_is_taken_over,
+            lock_generation_fences_writes,
             imports_list_newest_first_with_counts,
             jobs_claim_lease_and_expiry,
             jobs_lease_is_renewed,
@@ -1944,6 +1945,110 @@ pub async fn expired_lock_is_taken_over(store: &dyn Store) {
         ),
         "the old holder's unlock released the new holder's lock"
     );
+}
+
+/// Every take of a lock raises its generation (a renewal keeps it, a release keeps
+/// the row so it never goes back); a fenced write commits only while the lock is
+/// still the writer's, at its generation, and writes nothing otherwise; a renewal
+/// and a break check the generation too.
+pub async fn lock_generation_fences_writes(store: &dyn Store) {
+    let a = account(store, "acme").await;
+    let int = store
+        .create_integration(new_integration(a, "justworks"))
+        .await
+        .unwrap();
+    let fence = |holder: &str, generation: i64| Fence {
+        integration: int.id,
+        holder: holder.into(),
+        generation,
+        job: None,
+    };
+    let cs = |id: &str| {
+        let mut c = changeset(ImportKind::Sync, at(1), vec![create_entry(minimal(id))]);
+        c.integration_id = Some(int.id);
+        c
+    };
+    assert_eq!(
+        store.sync_lock(a, int.id).await.unwrap(),
+        None,
+        "no lock yet"
+    );
+    let g1 = store
+        .lock_sync(a, int.id, "w1", from_now(600))
+        .await
+        .unwrap();
+    assert_eq!(
+        store
+            .lock_sync(a, int.id, "w1", from_now(900))
+            .await
+            .unwrap(),
+        g1,
+        "a renewal by the holder keeps the generation"
+    );
+    let info = store.sync_lock(a, int.id).await.unwrap().expect("held");
+    assert_eq!((info.holder.as_str(), info.generation), ("w1", g1));
+    assert!(
+        store
+            .renew_sync(a, int.id, "w1", g1, from_now(600))
+            .await
+            .unwrap()
+    );
+    store
+        .write_fenced(a, cs("E1"), &fence("w1", g1))
+        .await
+        .expect("the holder's fenced write commits");
+
+    // w1 stalls; its lock is broken (as after its lease ran out) and w2 takes it.
+    assert!(
+        !store
+            .break_sync_lock(a, int.id, "w1", g1 + 7)
+            .await
+            .unwrap(),
+        "a break of another generation does nothing"
+    );
+    assert!(store.break_sync_lock(a, int.id, "w1", g1).await.unwrap());
+    assert_eq!(store.sync_lock(a, int.id).await.unwrap(), None, "released");
+    let g2 = store
+        .lock_sync(a, int.id, "w2", from_now(600))
+        .await
+        .unwrap();
+    assert!(g2 > g1, "a take raises the generation ({g1} then {g2})");
+    assert!(
+        !store
+            .renew_sync(a, int.id, "w1", g1, from_now(600))
+            .await
+            .unwrap(),
+        "the old holder cannot renew a lock taken over"
+    );
+    match store.write_fenced(a, cs("E2"), &fence("w1", g1)).await {
+        Err(StoreError::Fenced(_)) => {}
+        other => panic!("the old holder's write got {other:?}, not Fenced"),
+    }
+    let dir = directory(store, a).await;
+    assert_eq!(ids(&dir), ["E1"], "the fenced write wrote nothing");
+    assert_eq!(
+        store.imports(a, 10).await.unwrap().len(),
+        1,
+        "the fenced write recorded no import"
+    );
+
+    // Released and taken again by the same name: still a new generation, and the
+    // old fence of that name does not hold.
+    store.unlock_sync(a, int.id, "w2").await.unwrap();
+    let g3 = store
+        .lock_sync(a, int.id, "w2", from_now(600))
+        .await
+        .unwrap();
+    assert!(g3 > g2, "taking a released lock raises the generation");
+    assert!(matches!(
+        store.write_fenced(a, cs("E3"), &fence("w2", g2)).await,
+        Err(StoreError::Fenced(_))
+    ));
+    store
+        .write_fenced(a, cs("E3"), &fence("w2", g3))
+        .await
+        .expect("the current fence holds");
+    store.unlock_sync(a, int.id, "w2").await.unwrap();
 }
 
 // ---------------------------------------------------------------------------

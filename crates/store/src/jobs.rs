@@ -83,6 +83,9 @@ pub struct Job {
     pub last_error: Option<String>,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
+    /// Why the job was put off without running (another sync of its integration
+    /// held the lock …), until it next runs.
+    pub postponed: Option<String>,
 }
 
 /// Create or change the job of `(account, kind, integration)`. The lease and the

@@ -32,6 +32,10 @@ pub type ImportId = i64;
 pub enum StoreError {
     #[error("a sync of integration {0} is already running")]
     SyncRunning(IntegrationId),
+    /// The write was fenced off: the sync lock it ran under (or its job's lease) was
+    /// taken over meanwhile, so nothing was written.
+    #[error("{0}: nothing was applied")]
+    Fenced(String),
     #[error("{what} {id} not found")]
     NotFound { what: &'static str, id: String },
     #[error("conflict: {0}")]
@@ -125,6 +129,8 @@ pub enum ImportKind {
     Merge,
     /// Due future end dates applied.
     Tick,
+    /// An operator released a sync lock whose holder was gone (`roster unlock`).
+    Unlock,
 }
 
 impl ImportKind {
@@ -136,6 +142,7 @@ impl ImportKind {
             Self::Manual => "manual",
             Self::Merge => "merge",
             Self::Tick => "tick",
+            Self::Unlock => "unlock",
         }
     }
 
@@ -147,6 +154,7 @@ impl ImportKind {
             "manual" => Self::Manual,
             "merge" => Self::Merge,
             "tick" => Self::Tick,
+            "unlock" => Self::Unlock,
             _ => return None,
         })
     }
@@ -256,6 +264,29 @@ pub struct IntegrationUpdate {
     pub state: Option<IntegrationState>,
     pub last_fetch_at: Option<Timestamp>,
     pub last_sync_at: Option<Timestamp>,
+}
+
+/// Who holds an integration's sync lock.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SyncLockInfo {
+    pub holder: String,
+    /// The fencing token: it grows with every take of the lock (a renewal by the same
+    /// holder keeps it).
+    pub generation: i64,
+    /// The lease ends then unless renewed.
+    pub until: Timestamp,
+}
+
+/// What a fenced write checks in its transaction before it writes anything: the
+/// sync lock is still this holder's, at this generation, and the job (if any) is
+/// still leased to this worker. Otherwise the write is [`StoreError::Fenced`].
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Fence {
+    pub integration: IntegrationId,
+    pub holder: String,
+    pub generation: i64,
+    /// `(job id, worker)`: the job this run belongs to.
+    pub job: Option<(jobs::JobId, String)>,
 }
 
 /// An import as listed in the history.
@@ -375,25 +406,65 @@ pub trait Store: JobStore + AccessStore + Send + Sync {
     async fn employees(&self, account: AccountId, query: &EmployeeQuery) -> Result<Vec<Employee>>;
     async fn count_employees(&self, account: AccountId, active_only: bool) -> Result<u64>;
 
-    /// Take the sync lock of an integration for `holder` until `until`. A live lock
-    /// held by someone else is `StoreError::SyncRunning`; an expired one is taken over.
+    /// Take the sync lock of an integration for `holder` until `until`, and return
+    /// its generation (the fencing token for [`Store::write_fenced`]). A live lock
+    /// held by someone else is `StoreError::SyncRunning`; an expired one is taken
+    /// over. Every take raises the generation; the same holder calling again renews
+    /// its lease and keeps it.
     async fn lock_sync(
         &self,
         account: AccountId,
         integration: IntegrationId,
         holder: &str,
         until: Timestamp,
-    ) -> Result<()>;
+    ) -> Result<i64>;
+    /// Extend the lease of a lock still held by `holder` at `generation` (expired or
+    /// not, as long as no one took it over). `false`: it was taken over or released.
+    async fn renew_sync(
+        &self,
+        account: AccountId,
+        integration: IntegrationId,
+        holder: &str,
+        generation: i64,
+        until: Timestamp,
+    ) -> Result<bool>;
+    /// Release the lock if `holder` holds it (a no-op otherwise).
     async fn unlock_sync(
         &self,
         account: AccountId,
         integration: IntegrationId,
         holder: &str,
     ) -> Result<()>;
+    /// The lock's holder, generation and lease, if anyone holds it (expired or not).
+    async fn sync_lock(
+        &self,
+        account: AccountId,
+        integration: IntegrationId,
+    ) -> Result<Option<SyncLockInfo>>;
+    /// Release a lock whose holder is gone, whatever its lease: only if it is still
+    /// held by `holder` at `generation` (so a lock taken meanwhile stays). `true` if
+    /// it was released. The old holder's fenced writes fail from then on.
+    async fn break_sync_lock(
+        &self,
+        account: AccountId,
+        integration: IntegrationId,
+        holder: &str,
+        generation: i64,
+    ) -> Result<bool>;
 
     /// Record an import and apply its applied entries, in one transaction. Returns
     /// the import id. Entries with `key: None` and `applied` are created and get keys.
     async fn write(&self, account: AccountId, changeset: Changeset) -> Result<ImportId>;
+    /// [`Store::write`] under a sync lock: in the same transaction, and before it
+    /// writes anything, the [`Fence`] is checked (and the lock row held until commit,
+    /// so no one takes the lock over in between); a fence that no longer holds is
+    /// `StoreError::Fenced` and nothing is written.
+    async fn write_fenced(
+        &self,
+        account: AccountId,
+        changeset: Changeset,
+        fence: &Fence,
+    ) -> Result<ImportId>;
 
     async fn imports(&self, account: AccountId, limit: usize) -> Result<Vec<ImportSummary>>;
     /// An import with its entries. Applied entries carry `after` as the employee is

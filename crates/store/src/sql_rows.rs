@@ -82,7 +82,7 @@ macro_rules! access_row_decoders {
 macro_rules! job_row_decoders {
     ($row:ty) => {
         const JOB_SELECT: &str = "id, account_id, integration_id, kind, schedule, enabled, paused, next_run_at, \
-             lease_holder, lease_until, runs, last_run_at, last_status, last_import_id, last_error, created_at, updated_at";
+             lease_holder, lease_until, runs, last_run_at, last_status, last_import_id, last_error, created_at, updated_at, postponed";
 
         fn job_from_row(row: &$row) -> $crate::Result<$crate::jobs::Job> {
             let kind: &str = col(row, 3, "jobs.kind")?;
@@ -105,6 +105,7 @@ macro_rules! job_row_decoders {
                 last_error: col(row, 14, "jobs.last_error")?,
                 created_at: parse_ts(col(row, 15, "jobs.created_at")?, "jobs.created_at")?,
                 updated_at: parse_ts(col(row, 16, "jobs.updated_at")?, "jobs.updated_at")?,
+                postponed: col(row, 17, "jobs.postponed")?,
             })
         }
 

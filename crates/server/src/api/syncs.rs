@@ -452,8 +452,7 @@ fn sync_options(o: ReviewOptions, apply: bool, confirm: Confirmations) -> SyncOp
         apply,
         confirm,
         custom_fields: o.custom_fields,
-        progress: None,
-        on_step: None,
+        ..SyncOptions::default()
     }
 }
 
