@@ -1,7 +1,11 @@
 //! [`Store::write`](roster_store::Store::write): one changeset, one transaction.
 //!
 //! New rows (created employees, import entries) go in with `COPY … FROM STDIN`
-//! (see [`crate::copy`]). Updated employees go in as columns: one statement per
+//! (see [`crate::copy`]) when there are many, and as `INSERT … SELECT FROM UNNEST`
+//! when there are few ([`SMALL_WRITE`]): a COPY sends its data and its end as two
+//! small writes, and over TCP (sqlx sets no `TCP_NODELAY`) the second waits for the
+//! server's delayed ACK of the first, about 40 ms per COPY, which dominated a sync
+//! that changes a few employees. Updated employees go in as columns: one statement per
 //! chunk binds one array per column and joins them back with `UNNEST`, so it has a
 //! fixed, small number of parameters (far below PostgreSQL's 65 535) whatever its
 //! row count, and the same SQL text serves every chunk (prepared once per
@@ -28,6 +32,11 @@ use crate::copy::{CopyRows, copy_rows};
 
 /// Employees per UPDATE statement.
 const EMPLOYEE_CHUNK: usize = 5_000;
+
+/// Up to this many new rows go in with one `INSERT … FROM UNNEST` instead of COPY
+/// (no split writes, no delayed-ACK stall); more go in with COPY, where the stall is
+/// small beside the data and COPY is faster per row.
+pub(crate) const SMALL_WRITE: usize = 1_000;
 
 /// The employee columns a write sets, with their array types, in bind order.
 const EMPLOYEE_ARRAYS: &[(&str, &str)] = &[
@@ -85,6 +94,28 @@ static UPDATE_EMPLOYEES: LazyLock<String> = LazyLock::new(|| {
         n + 1
     )
 });
+
+/// Binds the employee arrays, then account, updated_at, import id.
+static INSERT_EMPLOYEES: LazyLock<String> = LazyLock::new(|| {
+    let n = EMPLOYEE_ARRAYS.len();
+    let names: Vec<&str> = EMPLOYEE_ARRAYS.iter().map(|(c, _)| *c).collect();
+    format!(
+        "INSERT INTO employees ({names}, account_id, updated_at, last_import_id) \
+         SELECT {names}, ${}, ${}, ${} FROM {}",
+        n + 1,
+        n + 2,
+        n + 3,
+        unnest_employees(),
+        names = names.join(", "),
+    )
+});
+
+/// Import entries as arrays: account and import id, then one array per column.
+const INSERT_ENTRIES: &str = "INSERT INTO import_entries (account_id, import_id, seq, employee_key, employee_id, \
+     action, applied, held, privacy, created, changes, after) \
+     SELECT $1, $2, v.* FROM UNNEST($3::bigint[], $4::bigint[], $5::text[], $6::text[], $7::boolean[], \
+     $8::boolean[], $9::boolean[], $10::boolean[], $11::text[], $12::text[]) \
+     AS v(seq, employee_key, employee_id, action, applied, held, privacy, created, changes, after)";
 
 /// Columns of [`copy_employee`], in order.
 static COPY_EMPLOYEES: LazyLock<String> = LazyLock::new(|| {
@@ -479,24 +510,40 @@ pub(crate) async fn write(
         }
     }
     if !creates.is_empty() {
-        let tail = (account, finished.as_str(), import_id);
-        let copied = copy_rows(conn, &COPY_EMPLOYEES, &creates, |out, (key, e)| {
-            copy_employee(out, *key, e, tail)
-        })
-        .await?;
-        if copied != creates.len() as u64 {
+        let n = creates.len();
+        let written = if n <= SMALL_WRITE {
+            let mut written = 0;
+            for chunk in employee_chunks(std::mem::take(&mut creates))? {
+                let q = chunk
+                    .bind(sqlx::query(AssertSqlSafe(INSERT_EMPLOYEES.as_str())))
+                    .bind(account)
+                    .bind(&finished)
+                    .bind(import_id);
+                written += q.execute(&mut *conn).await.map_err(db)?.rows_affected();
+            }
+            written
+        } else {
+            let tail = (account, finished.as_str(), import_id);
+            copy_rows(conn, &COPY_EMPLOYEES, &creates, |out, (key, e)| {
+                copy_employee(out, *key, e, tail)
+            })
+            .await?
+        };
+        if written != n as u64 {
             return Err(StoreError::Database(
                 "not every new employee was written".into(),
             ));
         }
     }
     drop(creates);
-    if !rows.is_empty() {
+    if rows.len() > SMALL_WRITE {
         copy_rows(conn, COPY_ENTRIES, &rows, |out, row| {
             row.copy(out, account, import_id);
             Ok(())
         })
         .await?;
+    } else if !rows.is_empty() {
+        insert_entries(conn, account, import_id, rows).await?;
     }
 
     // One by one, so that outbox ids follow the notifications' order.
@@ -518,6 +565,60 @@ pub(crate) async fn write(
     tx.commit().await.map_err(db)?;
     tracing::debug!(account, import_id, entries, "changeset written");
     Ok(import_id)
+}
+
+/// A few import entries in one statement (see [`SMALL_WRITE`]).
+async fn insert_entries(
+    conn: &mut PgConnection,
+    account: AccountId,
+    import_id: ImportId,
+    rows: Vec<EntryRow>,
+) -> Result<(), StoreError> {
+    let n = rows.len();
+    let mut seq = Vec::with_capacity(n);
+    let mut key = Vec::with_capacity(n);
+    let mut employee_id = Vec::with_capacity(n);
+    let mut action = Vec::with_capacity(n);
+    let mut applied = Vec::with_capacity(n);
+    let mut held = Vec::with_capacity(n);
+    let mut privacy = Vec::with_capacity(n);
+    let mut created = Vec::with_capacity(n);
+    let mut changes = Vec::with_capacity(n);
+    let mut after = Vec::with_capacity(n);
+    for r in rows {
+        seq.push(r.seq);
+        key.push(r.key);
+        employee_id.push(r.employee_id);
+        action.push(r.action);
+        applied.push(r.applied);
+        held.push(r.held);
+        privacy.push(r.privacy);
+        created.push(r.created);
+        changes.push(r.changes);
+        after.push(r.after);
+    }
+    let done = sqlx::query(INSERT_ENTRIES)
+        .bind(account)
+        .bind(import_id)
+        .bind(seq)
+        .bind(key)
+        .bind(employee_id)
+        .bind(action)
+        .bind(applied)
+        .bind(held)
+        .bind(privacy)
+        .bind(created)
+        .bind(changes)
+        .bind(after)
+        .execute(&mut *conn)
+        .await
+        .map_err(db)?;
+    if done.rows_affected() != n as u64 {
+        return Err(StoreError::Database(
+            "not every import entry was written".into(),
+        ));
+    }
+    Ok(())
 }
 
 /// The error for an update chunk that did not find all its employees.

@@ -435,3 +435,45 @@ async fn accounts_write_side_by_side() {
         "employee() crosses accounts"
     );
 }
+
+/// A few new rows go in with `INSERT … FROM UNNEST`, many with COPY (issue #18.3:
+/// COPY's split writes wait for a delayed ACK over TCP). Both store the same.
+#[tokio::test]
+async fn small_and_large_writes_store_the_same_rows() {
+    let db = TestDb::create().await;
+    let store = db.store().await;
+    let mut stored = Vec::new();
+    for (name, filler) in [("small", 2), ("large", 1_200)] {
+        let a = store.ensure_account(name).await.unwrap();
+        let mut entries = vec![create_entry(full_employee("E1", "zoe@x.example"))];
+        let mut held = create_entry(full_employee("E2", "held@x.example"));
+        held.applied = false;
+        held.held = true;
+        held.privacy = true;
+        entries.push(held);
+        entries.extend((0..filler).map(|i| create_entry(minimal(&format!("F{i:05}")))));
+        let id = store
+            .write(a, changeset(ImportKind::Sync, at(0), entries))
+            .await
+            .expect("write");
+        let mut e1 = store
+            .find_employee(a, "E1")
+            .await
+            .unwrap()
+            .expect("E1 stored");
+        e1.key = 0;
+        let mut record = store.import(a, id).await.unwrap().expect("import");
+        assert_eq!(record.entries.len(), filler + 2, "{name}: every entry");
+        assert_eq!(
+            store.count_employees(a, false).await.unwrap(),
+            filler as u64 + 1
+        );
+        let mut first_two: Vec<_> = record.entries.drain(..2).collect();
+        for e in &mut first_two {
+            e.key = None;
+            e.after.key = 0;
+        }
+        stored.push((e1, first_two));
+    }
+    assert_eq!(stored[0], stored[1], "the INSERT and COPY paths differ");
+}
