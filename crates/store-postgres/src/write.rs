@@ -38,6 +38,15 @@ const EMPLOYEE_CHUNK: usize = 5_000;
 /// small beside the data and COPY is faster per row.
 pub(crate) const SMALL_WRITE: usize = 1_000;
 
+/// [`SMALL_WRITE`], or `ROSTER_PG_SMALL_WRITE` when set (`0`: always COPY, as before
+/// issue #18.3; for benchmarks comparing the two).
+static SMALL_WRITE_ROWS: LazyLock<usize> = LazyLock::new(|| {
+    std::env::var("ROSTER_PG_SMALL_WRITE")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(SMALL_WRITE)
+});
+
 /// The employee columns a write sets, with their array types, in bind order.
 const EMPLOYEE_ARRAYS: &[(&str, &str)] = &[
     ("key", "bigint[]"),
@@ -511,7 +520,7 @@ pub(crate) async fn write(
     }
     if !creates.is_empty() {
         let n = creates.len();
-        let written = if n <= SMALL_WRITE {
+        let written = if n <= *SMALL_WRITE_ROWS {
             let mut written = 0;
             for chunk in employee_chunks(std::mem::take(&mut creates))? {
                 let q = chunk
@@ -536,7 +545,7 @@ pub(crate) async fn write(
         }
     }
     drop(creates);
-    if rows.len() > SMALL_WRITE {
+    if rows.len() > *SMALL_WRITE_ROWS {
         copy_rows(conn, COPY_ENTRIES, &rows, |out, row| {
             row.copy(out, account, import_id);
             Ok(())
