@@ -24,6 +24,11 @@ pub(crate) const MIGRATIONS: &[(i64, &str, &str)] = &[
         "active_index",
         include_str!("../migrations/0004_active_index.sql"),
     ),
+    (
+        7,
+        "review_reservation",
+        include_str!("../migrations/0007_review_reservation.sql"),
+    ),
 ];
 
 /// The newest schema version this build knows.
