@@ -30,6 +30,10 @@ pub struct ServerConfig {
     /// Sign-in attempts per email per minute (a burst of this many, then one every
     /// 60/n seconds).
     pub login_attempts_per_minute: u32,
+    /// Sign-in attempts of all emails together per minute (the same shape).
+    pub login_attempts_global_per_minute: u32,
+    /// Password hashes (argon2, ~19 MiB each) computed at once; 0: one per core.
+    pub password_hashing_concurrency: u32,
 }
 
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
@@ -47,6 +51,8 @@ impl Default for ServerConfig {
             body_limit_bytes: 20 * 1024 * 1024,
             request_timeout_secs: 900,
             login_attempts_per_minute: 10,
+            login_attempts_global_per_minute: 120,
+            password_hashing_concurrency: 0,
         }
     }
 }
@@ -88,6 +94,15 @@ request_timeout_secs = 900
 # Sign-in attempts per email per minute: this many at once, then one every 60/n
 # seconds; more are answered 429 (ROSTER_LOGIN_ATTEMPTS_PER_MINUTE).
 login_attempts_per_minute = 10
+
+# Sign-in attempts of all emails together per minute, the same shape: distinct
+# emails cannot get round the limit above (ROSTER_LOGIN_ATTEMPTS_GLOBAL_PER_MINUTE).
+login_attempts_global_per_minute = 120
+
+# Password checks (argon2, ~19 MiB and a core each) run at once; 0 = one per core.
+# A sign-in waits up to 2 s for its turn, then gets 429 with Retry-After
+# (ROSTER_PASSWORD_HASHING_CONCURRENCY).
+password_hashing_concurrency = 0
 "#;
 
 /// Values from one layer; `None` leaves the layer below.
@@ -103,6 +118,8 @@ pub struct Layer {
     pub body_limit_bytes: Option<usize>,
     pub request_timeout_secs: Option<u64>,
     pub login_attempts_per_minute: Option<u32>,
+    pub login_attempts_global_per_minute: Option<u32>,
+    pub password_hashing_concurrency: Option<u32>,
 }
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -187,6 +204,20 @@ impl Layer {
                     "ROSTER_LOGIN_ATTEMPTS_PER_MINUTE",
                 )?,
             )?,
+            login_attempts_global_per_minute: to_u32(
+                "login_attempts_global_per_minute",
+                num(
+                    "login_attempts_global_per_minute",
+                    "ROSTER_LOGIN_ATTEMPTS_GLOBAL_PER_MINUTE",
+                )?,
+            )?,
+            password_hashing_concurrency: to_u32(
+                "password_hashing_concurrency",
+                num(
+                    "password_hashing_concurrency",
+                    "ROSTER_PASSWORD_HASHING_CONCURRENCY",
+                )?,
+            )?,
         })
     }
 }
@@ -258,6 +289,20 @@ impl ServerConfig {
                     });
                 }
                 c.login_attempts_per_minute = v;
+            }
+            if let Some(v) = l.login_attempts_global_per_minute {
+                if v == 0 {
+                    return Err(ConfigError::Value {
+                        source_name,
+                        key: "login_attempts_global_per_minute",
+                        value: v.to_string(),
+                        why: "must be at least 1".into(),
+                    });
+                }
+                c.login_attempts_global_per_minute = v;
+            }
+            if let Some(v) = l.password_hashing_concurrency {
+                c.password_hashing_concurrency = v;
             }
         }
         c.public_url = public_url.unwrap_or_else(|| format!("http://{}", c.listen));

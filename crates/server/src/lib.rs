@@ -76,6 +76,11 @@ pub async fn serve_on(
     state: AppState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), ServeError> {
+    // The hash unknown emails are checked against, made before the first sign-in so
+    // that the first unknown email takes no longer than a known one.
+    tokio::task::spawn_blocking(|| {
+        let _ = api::access::dummy_hash();
+    });
     axum::serve(listener, router(state))
         .with_graceful_shutdown(shutdown)
         .await
