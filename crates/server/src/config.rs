@@ -34,6 +34,13 @@ pub struct ServerConfig {
     pub login_attempts_global_per_minute: u32,
     /// Password hashes (argon2, ~19 MiB each) computed at once; 0: one per core.
     pub password_hashing_concurrency: u32,
+    /// A request's header must arrive within this many seconds, counted from when
+    /// the server starts waiting for it: from the connection's opening, and on a
+    /// kept-alive connection from the previous response (so it is also how long an
+    /// idle keep-alive connection stays open).
+    pub header_read_timeout_secs: u64,
+    /// Connections served at once; more wait in the listen queue.
+    pub max_connections: u32,
 }
 
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
@@ -53,6 +60,8 @@ impl Default for ServerConfig {
             login_attempts_per_minute: 10,
             login_attempts_global_per_minute: 120,
             password_hashing_concurrency: 0,
+            header_read_timeout_secs: 30,
+            max_connections: 512,
         }
     }
 }
@@ -103,6 +112,16 @@ login_attempts_global_per_minute = 120
 # A sign-in waits up to 2 s for its turn, then gets 429 with Retry-After
 # (ROSTER_PASSWORD_HASHING_CONCURRENCY).
 password_hashing_concurrency = 0
+
+# A request's header must arrive within this many seconds of the server starting to
+# wait for it: from the connection's opening, or on a kept-alive connection from the
+# previous response, so it is also the idle keep-alive timeout. Slow or stalled
+# clients are disconnected (ROSTER_HEADER_READ_TIMEOUT_SECS, --header-read-timeout).
+header_read_timeout_secs = 30
+
+# Connections served at once; more wait in the listen queue until one closes
+# (ROSTER_MAX_CONNECTIONS, --max-connections).
+max_connections = 512
 "#;
 
 /// Values from one layer; `None` leaves the layer below.
@@ -120,6 +139,8 @@ pub struct Layer {
     pub login_attempts_per_minute: Option<u32>,
     pub login_attempts_global_per_minute: Option<u32>,
     pub password_hashing_concurrency: Option<u32>,
+    pub header_read_timeout_secs: Option<u64>,
+    pub max_connections: Option<u32>,
 }
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -218,6 +239,14 @@ impl Layer {
                     "ROSTER_PASSWORD_HASHING_CONCURRENCY",
                 )?,
             )?,
+            header_read_timeout_secs: num(
+                "header_read_timeout_secs",
+                "ROSTER_HEADER_READ_TIMEOUT_SECS",
+            )?,
+            max_connections: to_u32(
+                "max_connections",
+                num("max_connections", "ROSTER_MAX_CONNECTIONS")?,
+            )?,
         })
     }
 }
@@ -303,6 +332,28 @@ impl ServerConfig {
             }
             if let Some(v) = l.password_hashing_concurrency {
                 c.password_hashing_concurrency = v;
+            }
+            if let Some(v) = l.header_read_timeout_secs {
+                if v == 0 {
+                    return Err(ConfigError::Value {
+                        source_name,
+                        key: "header_read_timeout_secs",
+                        value: v.to_string(),
+                        why: "must be at least 1".into(),
+                    });
+                }
+                c.header_read_timeout_secs = v;
+            }
+            if let Some(v) = l.max_connections {
+                if v == 0 {
+                    return Err(ConfigError::Value {
+                        source_name,
+                        key: "max_connections",
+                        value: v.to_string(),
+                        why: "must be at least 1".into(),
+                    });
+                }
+                c.max_connections = v;
             }
         }
         c.public_url = public_url.unwrap_or_else(|| format!("http://{}", c.listen));
