@@ -19,7 +19,8 @@ pub struct ServerConfig {
     /// OAuth redirect URI is `{public_url}/api/v1/integrations/justworks/callback`.
     /// Default: `http://{listen}`.
     pub public_url: String,
-    /// Mark the session cookie `Secure` (behind HTTPS).
+    /// Mark the session cookie `Secure` (behind HTTPS); it is also `Secure` whenever
+    /// `public_url` is https.
     pub secure_cookies: bool,
     /// Web sessions last this many hours.
     pub session_hours: u32,
@@ -89,6 +90,7 @@ log = "info"
 # public_url = "https://roster.example.com"
 
 # Mark the session cookie Secure; set when served over HTTPS (ROSTER_SECURE_COOKIES).
+# An https public_url marks it Secure without this.
 secure_cookies = false
 
 # Web sessions last this many hours (ROSTER_SESSION_HOURS).

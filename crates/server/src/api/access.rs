@@ -174,7 +174,8 @@ pub(crate) fn dummy_hash() -> &'static str {
 }
 
 fn cookie(st: &AppState, value: &str, max_age: i64) -> Result<HeaderValue, ApiError> {
-    let secure = if st.config.secure_cookies {
+    // Secure whenever browsers reach the server over HTTPS, flag or not.
+    let secure = if st.config.secure_cookies || st.config.public_url.starts_with("https://") {
         "; Secure"
     } else {
         ""
