@@ -27,6 +27,13 @@ pub struct ServeArgs {
     /// Mark the session cookie Secure (serve behind HTTPS).
     #[arg(long)]
     pub secure_cookies: bool,
+    /// Seconds a request's header may take to arrive, also the idle keep-alive
+    /// timeout (default 30).
+    #[arg(long, value_name = "SECS")]
+    pub header_read_timeout: Option<u64>,
+    /// Connections served at once (default 512).
+    #[arg(long, value_name = "N")]
+    pub max_connections: Option<u32>,
     /// Do not run the embedded worker (auto-syncs, end dates, notifications): run
     /// `roster worker` processes beside the servers instead (docs/deploy.md).
     #[arg(long)]
@@ -123,6 +130,8 @@ async fn serve(
             log: flags.log,
             public_url: args.public_url.clone(),
             secure_cookies: args.secure_cookies.then_some(true),
+            header_read_timeout_secs: args.header_read_timeout,
+            max_connections: args.max_connections,
             ..Layer::default()
         },
     ));

@@ -19,7 +19,8 @@ pub struct ServerConfig {
     /// OAuth redirect URI is `{public_url}/api/v1/integrations/justworks/callback`.
     /// Default: `http://{listen}`.
     pub public_url: String,
-    /// Mark the session cookie `Secure` (behind HTTPS).
+    /// Mark the session cookie `Secure` (behind HTTPS); it is also `Secure` whenever
+    /// `public_url` is https.
     pub secure_cookies: bool,
     /// Web sessions last this many hours.
     pub session_hours: u32,
@@ -30,6 +31,17 @@ pub struct ServerConfig {
     /// Sign-in attempts per email per minute (a burst of this many, then one every
     /// 60/n seconds).
     pub login_attempts_per_minute: u32,
+    /// Sign-in attempts of all emails together per minute (the same shape).
+    pub login_attempts_global_per_minute: u32,
+    /// Password hashes (argon2, ~19 MiB each) computed at once; 0: one per core.
+    pub password_hashing_concurrency: u32,
+    /// A request's header must arrive within this many seconds, counted from when
+    /// the server starts waiting for it: from the connection's opening, and on a
+    /// kept-alive connection from the previous response (so it is also how long an
+    /// idle keep-alive connection stays open).
+    pub header_read_timeout_secs: u64,
+    /// Connections served at once; more wait in the listen queue.
+    pub max_connections: u32,
 }
 
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
@@ -47,6 +59,10 @@ impl Default for ServerConfig {
             body_limit_bytes: 20 * 1024 * 1024,
             request_timeout_secs: 900,
             login_attempts_per_minute: 10,
+            login_attempts_global_per_minute: 120,
+            password_hashing_concurrency: 0,
+            header_read_timeout_secs: 30,
+            max_connections: 512,
         }
     }
 }
@@ -74,6 +90,7 @@ log = "info"
 # public_url = "https://roster.example.com"
 
 # Mark the session cookie Secure; set when served over HTTPS (ROSTER_SECURE_COOKIES).
+# An https public_url marks it Secure without this.
 secure_cookies = false
 
 # Web sessions last this many hours (ROSTER_SESSION_HOURS).
@@ -88,6 +105,25 @@ request_timeout_secs = 900
 # Sign-in attempts per email per minute: this many at once, then one every 60/n
 # seconds; more are answered 429 (ROSTER_LOGIN_ATTEMPTS_PER_MINUTE).
 login_attempts_per_minute = 10
+
+# Sign-in attempts of all emails together per minute, the same shape: distinct
+# emails cannot get round the limit above (ROSTER_LOGIN_ATTEMPTS_GLOBAL_PER_MINUTE).
+login_attempts_global_per_minute = 120
+
+# Password checks (argon2, ~19 MiB and a core each) run at once; 0 = one per core.
+# A sign-in waits up to 2 s for its turn, then gets 429 with Retry-After
+# (ROSTER_PASSWORD_HASHING_CONCURRENCY).
+password_hashing_concurrency = 0
+
+# A request's header must arrive within this many seconds of the server starting to
+# wait for it: from the connection's opening, or on a kept-alive connection from the
+# previous response, so it is also the idle keep-alive timeout. Slow or stalled
+# clients are disconnected (ROSTER_HEADER_READ_TIMEOUT_SECS, --header-read-timeout).
+header_read_timeout_secs = 30
+
+# Connections served at once; more wait in the listen queue until one closes
+# (ROSTER_MAX_CONNECTIONS, --max-connections).
+max_connections = 512
 "#;
 
 /// Values from one layer; `None` leaves the layer below.
@@ -103,6 +139,10 @@ pub struct Layer {
     pub body_limit_bytes: Option<usize>,
     pub request_timeout_secs: Option<u64>,
     pub login_attempts_per_minute: Option<u32>,
+    pub login_attempts_global_per_minute: Option<u32>,
+    pub password_hashing_concurrency: Option<u32>,
+    pub header_read_timeout_secs: Option<u64>,
+    pub max_connections: Option<u32>,
 }
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -187,6 +227,28 @@ impl Layer {
                     "ROSTER_LOGIN_ATTEMPTS_PER_MINUTE",
                 )?,
             )?,
+            login_attempts_global_per_minute: to_u32(
+                "login_attempts_global_per_minute",
+                num(
+                    "login_attempts_global_per_minute",
+                    "ROSTER_LOGIN_ATTEMPTS_GLOBAL_PER_MINUTE",
+                )?,
+            )?,
+            password_hashing_concurrency: to_u32(
+                "password_hashing_concurrency",
+                num(
+                    "password_hashing_concurrency",
+                    "ROSTER_PASSWORD_HASHING_CONCURRENCY",
+                )?,
+            )?,
+            header_read_timeout_secs: num(
+                "header_read_timeout_secs",
+                "ROSTER_HEADER_READ_TIMEOUT_SECS",
+            )?,
+            max_connections: to_u32(
+                "max_connections",
+                num("max_connections", "ROSTER_MAX_CONNECTIONS")?,
+            )?,
         })
     }
 }
@@ -258,6 +320,42 @@ impl ServerConfig {
                     });
                 }
                 c.login_attempts_per_minute = v;
+            }
+            if let Some(v) = l.login_attempts_global_per_minute {
+                if v == 0 {
+                    return Err(ConfigError::Value {
+                        source_name,
+                        key: "login_attempts_global_per_minute",
+                        value: v.to_string(),
+                        why: "must be at least 1".into(),
+                    });
+                }
+                c.login_attempts_global_per_minute = v;
+            }
+            if let Some(v) = l.password_hashing_concurrency {
+                c.password_hashing_concurrency = v;
+            }
+            if let Some(v) = l.header_read_timeout_secs {
+                if v == 0 {
+                    return Err(ConfigError::Value {
+                        source_name,
+                        key: "header_read_timeout_secs",
+                        value: v.to_string(),
+                        why: "must be at least 1".into(),
+                    });
+                }
+                c.header_read_timeout_secs = v;
+            }
+            if let Some(v) = l.max_connections {
+                if v == 0 {
+                    return Err(ConfigError::Value {
+                        source_name,
+                        key: "max_connections",
+                        value: v.to_string(),
+                        why: "must be at least 1".into(),
+                    });
+                }
+                c.max_connections = v;
             }
         }
         c.public_url = public_url.unwrap_or_else(|| format!("http://{}", c.listen));

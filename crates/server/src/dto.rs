@@ -368,9 +368,15 @@ pub struct ApplyRequest {
 #[derive(Clone, Copy, Debug, Serialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum ReviewStatusDto {
+    /// Waiting for apply or discard.
     Pending,
+    /// An apply or discard is running now; others answer 409 meanwhile.
+    Applying,
     Applied,
     Discarded,
+    /// The apply failed, or stopped before it finished (its process ended): start a
+    /// new sync; the import history says what the directory holds.
+    Failed,
 }
 
 /// What applying as reviewed would do.

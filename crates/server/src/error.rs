@@ -63,8 +63,9 @@ pub enum ApiError {
     /// The OAuth consent or code exchange failed.
     #[error("{0}")]
     OAuth(String),
-    /// Too many sign-in attempts for one email in a short time.
-    #[error("too many sign-in attempts for this email: wait {retry_after_secs} s and try again")]
+    /// Too many sign-in attempts for one email (or in all) in a short time, or every
+    /// password hashing slot busy.
+    #[error("too many sign-in attempts: wait {retry_after_secs} s and try again")]
     TooManyAttempts { retry_after_secs: u64 },
     /// The request body is larger than the server takes.
     #[error("the request body is too large")]
@@ -150,7 +151,7 @@ pub const CATALOGUE: &[(&str, u16, &str)] = &[
     (
         "too_many_attempts",
         429,
-        "too many sign-in attempts for one email; Retry-After says when to try again",
+        "too many sign-in attempts (for one email or in all), or every password-hashing slot busy; Retry-After says when to try again",
     ),
     ("too_large", 413, "the request body is too large"),
     (

@@ -22,8 +22,10 @@ pub struct AppState {
     pub metrics: Option<PrometheusHandle>,
     /// Decoded review plans (see [`crate::api::syncs::ReviewCache`]).
     pub reviews: Arc<crate::api::syncs::ReviewCache>,
-    /// Sign-in attempts per email (see [`LoginLimiter`]).
+    /// Sign-in attempts per email and in all (see [`LoginLimiter`]).
     pub logins: Arc<LoginLimiter>,
+    /// Password hashing (argon2, ~19 MiB each) running at once (see [`Hashing`]).
+    pub hashing: Arc<Hashing>,
     /// HTTP clients the Justworks sources of manual syncs share (one TLS setup and
     /// connection pool for the server, not one per request).
     pub http: Arc<roster_justworks::HttpClients>,
@@ -40,7 +42,11 @@ impl AppState {
             store,
             clock,
             cipher,
-            logins: Arc::new(LoginLimiter::new(config.login_attempts_per_minute)),
+            logins: Arc::new(LoginLimiter::new(
+                config.login_attempts_per_minute,
+                config.login_attempts_global_per_minute,
+            )),
+            hashing: Arc::new(Hashing::new(config.password_hashing_concurrency)),
             http: Arc::default(),
             config: Arc::new(config),
             metrics: None,
@@ -85,32 +91,89 @@ impl AppState {
 /// then one more every `60 / per_minute` seconds, whoever sends them. Keyed by the
 /// email rather than the client address, so a proxy in front does not pool everyone
 /// into one bucket; an attacker can lock one email out of the form for a minute at
-/// most, never guess at speed.
+/// most, never guess at speed. On top, all sign-ins together get `global_per_minute`
+/// (the same shape): distinct emails cannot bypass the per-email limit to keep the
+/// server hashing.
 pub struct LoginLimiter {
     limiter: governor::DefaultKeyedRateLimiter<String>,
+    global: governor::DefaultDirectRateLimiter,
 }
 
 /// Emails tracked before the ones idle long enough are forgotten.
 const LOGIN_KEYS_KEPT: usize = 10_000;
 
+fn quota(per_minute: u32) -> governor::Quota {
+    let n = std::num::NonZeroU32::new(per_minute.max(1)).unwrap_or(std::num::NonZeroU32::MIN);
+    governor::Quota::per_minute(n)
+}
+
+/// Whole seconds until `not_until` (at least 1).
+fn wait_secs(not_until: &governor::NotUntil<governor::clock::QuantaInstant>) -> u64 {
+    use governor::clock::{Clock as _, DefaultClock};
+    let wait = not_until.wait_time_from(DefaultClock::default().now());
+    (wait.as_secs() + u64::from(wait.subsec_nanos() > 0)).max(1)
+}
+
 impl LoginLimiter {
-    pub fn new(per_minute: u32) -> Self {
-        let n = std::num::NonZeroU32::new(per_minute.max(1)).unwrap_or(std::num::NonZeroU32::MIN);
+    pub fn new(per_minute: u32, global_per_minute: u32) -> Self {
         Self {
-            limiter: governor::RateLimiter::keyed(governor::Quota::per_minute(n)),
+            limiter: governor::RateLimiter::keyed(quota(per_minute)),
+            global: governor::RateLimiter::direct(quota(global_per_minute)),
         }
     }
 
-    /// Take one attempt for `email`; `Err(seconds)` says how long until the next.
+    /// Take one attempt for `email` (and one of all sign-ins); `Err(seconds)` says
+    /// how long until the next.
     pub fn attempt(&self, email: &str) -> Result<(), u64> {
-        use governor::clock::{Clock as _, DefaultClock};
         let key: String = email.trim().to_lowercase().chars().take(320).collect();
         if self.limiter.len() > LOGIN_KEYS_KEPT {
             self.limiter.retain_recent();
         }
-        self.limiter.check_key(&key).map_err(|not_until| {
-            let wait = not_until.wait_time_from(DefaultClock::default().now());
-            wait.as_secs() + u64::from(wait.subsec_nanos() > 0)
+        self.limiter.check_key(&key).map_err(|n| wait_secs(&n))?;
+        self.global.check().map_err(|n| {
+            tracing::warn!("sign-in refused: too many sign-ins in all");
+            wait_secs(&n)
         })
+    }
+}
+
+/// Caps password hashing running at once. Each argon2 hash or check takes ~19 MiB
+/// and a core for tens of milliseconds; unbounded, a few hundred sign-ins at once took
+/// gigabytes. A caller waits at most [`HASH_WAIT`] for its turn, then is told to come
+/// back (429 with `Retry-After`).
+pub struct Hashing {
+    permits: tokio::sync::Semaphore,
+    pub concurrency: usize,
+}
+
+/// How long a sign-in waits for a free hashing slot.
+pub const HASH_WAIT: std::time::Duration = std::time::Duration::from_secs(2);
+
+impl Hashing {
+    /// `concurrency` slots; 0: one per core.
+    pub fn new(concurrency: u32) -> Self {
+        let n = match usize::try_from(concurrency).unwrap_or(1) {
+            0 => std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get),
+            n => n,
+        };
+        Self {
+            permits: tokio::sync::Semaphore::new(n),
+            concurrency: n,
+        }
+    }
+
+    /// Run `f` (hashing) on the blocking pool once a slot is free; `None` when none
+    /// frees up within [`HASH_WAIT`].
+    pub async fn run<T: Send + 'static>(
+        &self,
+        f: impl FnOnce() -> T + Send + 'static,
+    ) -> Option<Result<T, tokio::task::JoinError>> {
+        let permit = tokio::time::timeout(HASH_WAIT, self.permits.acquire())
+            .await
+            .ok()?
+            .ok()?;
+        let out = tokio::task::spawn_blocking(f).await;
+        drop(permit);
+        Some(out)
     }
 }

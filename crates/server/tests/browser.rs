@@ -256,6 +256,18 @@ async fn journey(c: Client, w: Arc<World>) -> Res {
     fill(&c, "#password", PASSWORD).await?;
     click(&c, "form button[type=submit]").await?;
     wait_for(&c, "#connect-justworks").await?;
+    // The stylesheet applies under the Content-Security-Policy (no inline styles).
+    let header = c
+        .execute(
+            "return getComputedStyle(document.querySelector('header')).backgroundColor",
+            vec![],
+        )
+        .await?;
+    assert_eq!(
+        header.as_str(),
+        Some("rgb(35, 57, 93)"),
+        "the header is not styled: /static/roster.css did not load"
+    );
 
     // Connect Justworks through the sandbox's consent page.
     click(&c, "#connect-justworks").await?;

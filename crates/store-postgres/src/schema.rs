@@ -31,6 +31,11 @@ pub(crate) const MIGRATIONS: &[(i64, &str, &str)] = &[
         "sync_lock_generation",
         include_str!("../migrations/0005_sync_lock_generation.sql"),
     ),
+    (
+        7,
+        "review_reservation",
+        include_str!("../migrations/0007_review_reservation.sql"),
+    ),
 ];
 
 /// The newest schema version this build knows.

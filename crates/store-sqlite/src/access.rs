@@ -284,6 +284,102 @@ impl AccessStore for SqliteStore {
         Ok(done.rows_affected() > 0)
     }
 
+    async fn reserve_review(
+        &self,
+        account: AccountId,
+        id: ReviewId,
+        holder: &str,
+        at: Timestamp,
+    ) -> Result<bool> {
+        let done = sqlx::query(
+            "UPDATE sync_reviews SET status = 'applying', reserved_by = ?3, reserved_at = ?4 \
+             WHERE account_id = ?1 AND id = ?2 AND status = 'pending'",
+        )
+        .bind(account)
+        .bind(id)
+        .bind(holder)
+        .bind(ts(at))
+        .execute(self.pool())
+        .await
+        .map_err(db)?;
+        Ok(done.rows_affected() > 0)
+    }
+
+    async fn renew_review(
+        &self,
+        account: AccountId,
+        id: ReviewId,
+        holder: &str,
+        at: Timestamp,
+    ) -> Result<bool> {
+        let done = sqlx::query(
+            "UPDATE sync_reviews SET reserved_at = ?4 \
+             WHERE account_id = ?1 AND id = ?2 AND status = 'applying' AND reserved_by = ?3",
+        )
+        .bind(account)
+        .bind(id)
+        .bind(holder)
+        .bind(ts(at))
+        .execute(self.pool())
+        .await
+        .map_err(db)?;
+        Ok(done.rows_affected() > 0)
+    }
+
+    async fn finish_review(
+        &self,
+        account: AccountId,
+        id: ReviewId,
+        holder: &str,
+        status: ReviewStatus,
+        import_id: Option<ImportId>,
+        at: Timestamp,
+    ) -> Result<bool> {
+        if status == ReviewStatus::Applying {
+            return Err(StoreError::Conflict(
+                "a reservation ends in another status than applying".into(),
+            ));
+        }
+        // Released (pending): as before the reservation; closed: at `at`.
+        let closed = status != ReviewStatus::Pending;
+        let done = sqlx::query(
+            "UPDATE sync_reviews SET status = ?4, import_id = ?5, closed_at = ?6, \
+             reserved_by = NULL, reserved_at = NULL \
+             WHERE account_id = ?1 AND id = ?2 AND status = 'applying' AND reserved_by = ?3",
+        )
+        .bind(account)
+        .bind(id)
+        .bind(holder)
+        .bind(status.as_str())
+        .bind(import_id.filter(|_| closed))
+        .bind(closed.then(|| ts(at)))
+        .execute(self.pool())
+        .await
+        .map_err(db)?;
+        Ok(done.rows_affected() > 0)
+    }
+
+    async fn fail_stale_review(
+        &self,
+        account: AccountId,
+        id: ReviewId,
+        stale_before: Timestamp,
+        at: Timestamp,
+    ) -> Result<bool> {
+        let done = sqlx::query(
+            "UPDATE sync_reviews SET status = 'failed', closed_at = ?4, reserved_by = NULL \
+             WHERE account_id = ?1 AND id = ?2 AND status = 'applying' AND reserved_at < ?3",
+        )
+        .bind(account)
+        .bind(id)
+        .bind(ts(stale_before))
+        .bind(ts(at))
+        .execute(self.pool())
+        .await
+        .map_err(db)?;
+        Ok(done.rows_affected() > 0)
+    }
+
     async fn save_oauth_state(
         &self,
         account: AccountId,

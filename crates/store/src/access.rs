@@ -146,30 +146,41 @@ pub struct NewSession {
     pub expires_at: Timestamp,
 }
 
-/// Where a sync review stands.
+/// Where a sync review stands: `pending` → `applying` (reserved by one apply or
+/// discard, see [`AccessStore::reserve_review`]) → `applied` | `discarded` | `failed`,
+/// or back to `pending` when the run applied nothing (a guard blocked it).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ReviewStatus {
     /// Waiting for apply or discard.
     Pending,
+    /// Reserved by one apply or discard that is running now.
+    Applying,
     Applied,
     Discarded,
+    /// The apply failed, or its process stopped before it finished (a stale
+    /// reservation): the directory is as the import history says.
+    Failed,
 }
 
 impl ReviewStatus {
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Pending => "pending",
+            Self::Applying => "applying",
             Self::Applied => "applied",
             Self::Discarded => "discarded",
+            Self::Failed => "failed",
         }
     }
 
     pub fn parse(s: &str) -> Option<Self> {
         Some(match s {
             "pending" => Self::Pending,
+            "applying" => Self::Applying,
             "applied" => Self::Applied,
             "discarded" => Self::Discarded,
+            "failed" => Self::Failed,
             _ => return None,
         })
     }
@@ -187,6 +198,10 @@ pub struct StoredReview {
     pub closed_at: Option<Timestamp>,
     /// The import that applying or discarding recorded.
     pub import_id: Option<ImportId>,
+    /// Who holds the review while it is `applying` (an id the holder chose).
+    pub reserved_by: Option<String>,
+    /// When the holder reserved it or last renewed the reservation.
+    pub reserved_at: Option<Timestamp>,
     pub payload: serde_json::Value,
 }
 
@@ -243,6 +258,48 @@ pub trait AccessStore: Send + Sync {
         id: ReviewId,
         status: ReviewStatus,
         import_id: Option<ImportId>,
+        at: Timestamp,
+    ) -> Result<bool>;
+
+    /// Reserve a pending review for `holder` (`pending` → `applying`, reserved at
+    /// `at`), atomically: `true` when this call reserved it; `false` when it is not
+    /// pending (another apply or discard holds or closed it) or not the account's.
+    async fn reserve_review(
+        &self,
+        account: AccountId,
+        id: ReviewId,
+        holder: &str,
+        at: Timestamp,
+    ) -> Result<bool>;
+    /// Renew `holder`'s reservation (its time becomes `at`): `false` when `holder`
+    /// does not hold the review (any more).
+    async fn renew_review(
+        &self,
+        account: AccountId,
+        id: ReviewId,
+        holder: &str,
+        at: Timestamp,
+    ) -> Result<bool>;
+    /// End `holder`'s reservation: `applying` → `status`. `Applied`, `Discarded` and
+    /// `Failed` close the review at `at` with `import_id`; `Pending` releases it
+    /// unchanged (nothing was applied). `false` when `holder` does not hold it.
+    async fn finish_review(
+        &self,
+        account: AccountId,
+        id: ReviewId,
+        holder: &str,
+        status: ReviewStatus,
+        import_id: Option<ImportId>,
+        at: Timestamp,
+    ) -> Result<bool>;
+    /// Mark `failed` (closed at `at`) a review still `applying` whose reservation
+    /// was last renewed before `stale_before`: its holder stopped. `true` when this
+    /// call did; the holder's later renew or finish then returns `false`.
+    async fn fail_stale_review(
+        &self,
+        account: AccountId,
+        id: ReviewId,
+        stale_before: Timestamp,
         at: Timestamp,
     ) -> Result<bool>;
 

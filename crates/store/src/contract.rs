@@ -88,6 +88,7 @@ macro_rules! store_contract_tests {
             access_tokens_round_trip,
             access_users_and_sessions,
             access_reviews_close_once,
+            access_reviews_reserved_once,
             access_oauth_state_taken_once,
             access_is_scoped_by_account,
         );

@@ -46,11 +46,11 @@ macro_rules! access_row_decoders {
             })
         }
 
-        const REVIEW_SELECT: &str =
-            "id, account_id, integration_id, status, created_at, closed_at, import_id, payload";
+        const REVIEW_SELECT: &str = "id, account_id, integration_id, status, created_at, \
+            closed_at, import_id, payload, reserved_by, reserved_at";
         /// [`REVIEW_SELECT`] with a `null` payload.
-        const REVIEW_HEAD_SELECT: &str =
-            "id, account_id, integration_id, status, created_at, closed_at, import_id, 'null'";
+        const REVIEW_HEAD_SELECT: &str = "id, account_id, integration_id, status, created_at, \
+            closed_at, import_id, 'null', reserved_by, reserved_at";
 
         fn review_from_row(row: &$row) -> $crate::Result<$crate::access::StoredReview> {
             let status: &str = col(row, 3, "sync_reviews.status")?;
@@ -71,6 +71,11 @@ macro_rules! access_row_decoders {
                 )?,
                 import_id: col(row, 6, "sync_reviews.import_id")?,
                 payload: from_json(col(row, 7, "sync_reviews.payload")?, "sync_reviews.payload")?,
+                reserved_by: col(row, 8, "sync_reviews.reserved_by")?,
+                reserved_at: parse_opt_ts(
+                    col(row, 9, "sync_reviews.reserved_at")?,
+                    "sync_reviews.reserved_at",
+                )?,
             })
         }
     };

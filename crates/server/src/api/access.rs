@@ -112,8 +112,13 @@ pub async fn create_web_user(
             Some("email"),
         ));
     }
-    let hash = tokio::task::spawn_blocking(move || hash_password(&password))
+    let hash = st
+        .hashing
+        .run(move || hash_password(&password))
         .await
+        .ok_or(ApiError::TooManyAttempts {
+            retry_after_secs: 1,
+        })?
         .map_err(blocking_error)?
         .map_err(|e| match e {
             auth::PasswordError::TooShort(_) => ApiError::invalid(e.to_string(), Some("password")),
@@ -163,13 +168,14 @@ pub async fn delete_user(
 
 /// A hash to verify against when the email is unknown, so that the answer takes as
 /// long as for a known one.
-fn dummy_hash() -> &'static str {
+pub(crate) fn dummy_hash() -> &'static str {
     static HASH: OnceLock<String> = OnceLock::new();
     HASH.get_or_init(|| hash_password("roster-dummy-password-for-timing").unwrap_or_default())
 }
 
 fn cookie(st: &AppState, value: &str, max_age: i64) -> Result<HeaderValue, ApiError> {
-    let secure = if st.config.secure_cookies {
+    // Secure whenever browsers reach the server over HTTPS, flag or not.
+    let secure = if st.config.secure_cookies || st.config.public_url.starts_with("https://") {
         "; Secure"
     } else {
         ""
@@ -181,7 +187,7 @@ fn cookie(st: &AppState, value: &str, max_age: i64) -> Result<HeaderValue, ApiEr
 }
 
 #[utoipa::path(post, path = "/api/v1/session", tag = "access",
-    description = "Sign in with email and password: sets the `roster_session` cookie (HttpOnly, SameSite=Lax) and returns the CSRF token to send in `X-CSRF-Token` with every change made through the cookie. Each email gets `login_attempts_per_minute` attempts (default 10) before answers are 429 with `Retry-After`.",
+    description = "Sign in with email and password: sets the `roster_session` cookie (HttpOnly, SameSite=Lax) and returns the CSRF token to send in `X-CSRF-Token` with every change made through the cookie. Each email gets `login_attempts_per_minute` attempts (default 10), all sign-ins together `login_attempts_global_per_minute` (default 120), and password checks run `password_hashing_concurrency` at once (default: one per core; a sign-in waits 2 s at most for its turn); beyond, answers are 429 `too_many_attempts` with `Retry-After`.",
     request_body = LoginRequest,
     security(()),
     responses((status = 201, body = SessionDto), (status = "4XX", body = ErrorBody)))]
@@ -190,17 +196,29 @@ pub async fn login(
     ApiJson(req): ApiJson<LoginRequest>,
 ) -> Result<Response, ApiError> {
     if let Err(retry_after_secs) = st.logins.attempt(&req.email) {
-        tracing::warn!("sign-in refused: too many attempts for one email");
+        tracing::warn!("sign-in refused: too many attempts");
         return Err(ApiError::TooManyAttempts { retry_after_secs });
     }
     let found = st.store.user_by_email(&req.email).await?;
     let (hash, user) = match found {
-        Some(c) => (c.password_hash, Some(c.user)),
-        None => (dummy_hash().to_string(), None),
+        Some(c) => (Some(c.password_hash), Some(c.user)),
+        None => (None, None),
     };
     let password = req.password;
-    let ok = tokio::task::spawn_blocking(move || verify_password(&password, &hash))
+    // Known and unknown emails alike: one argon2 check, in a hashing slot.
+    let ok = st
+        .hashing
+        .run(move || match hash {
+            Some(h) => verify_password(&password, &h),
+            None => verify_password(&password, dummy_hash()),
+        })
         .await
+        .ok_or_else(|| {
+            tracing::warn!("sign-in refused: every password hashing slot is busy");
+            ApiError::TooManyAttempts {
+                retry_after_secs: 1,
+            }
+        })?
         .map_err(blocking_error)?;
     let user = match (ok, user) {
         (true, Some(u)) => u,

@@ -112,27 +112,164 @@ pub(crate) fn held_ids(plan: &Plan, held: &[usize]) -> Vec<String> {
         .collect()
 }
 
-/// Close a pending review; another request closing it first is only logged (its
-/// own answer said what it did).
-async fn close(
-    st: &AppState,
+/// How often a running apply renews its reservation of the review.
+const RENEW_EVERY: std::time::Duration = std::time::Duration::from_secs(30);
+/// A reservation not renewed for this long is stale: its process stopped (killed,
+/// crashed) mid-apply, and the review is marked `failed` when next read. Failed, not
+/// pending again: whether the stopped apply committed is for the import history to
+/// say, and a new sync plans from the directory as it is now.
+pub(crate) const STALE_AFTER: jiff::SignedDuration = jiff::SignedDuration::from_secs(300);
+
+/// One apply's or discard's hold on a review (`pending` → `applying`), renewed in
+/// the background until [`Reservation::finish`]. Dropped unfinished (a panic), the
+/// renewal stops and the reservation goes stale.
+struct Reservation {
     account: AccountId,
     id: i64,
-    status: ReviewStatus,
-    import_id: Option<i64>,
-) -> Result<(), ApiError> {
-    if !st
+    holder: String,
+    renew: tokio::task::JoinHandle<()>,
+}
+
+impl Reservation {
+    /// Reserve review `id`, or 409 when another apply or discard holds or closed it.
+    async fn take(st: &AppState, account: AccountId, id: i64) -> Result<Reservation, ApiError> {
+        let holder = format!("apply-{}", uuid::Uuid::new_v4().simple());
+        if !st
+            .store
+            .reserve_review(account, id, &holder, st.clock.now())
+            .await?
+        {
+            let r = st.store.review_head(account, id).await?;
+            return Err(match r {
+                None => ApiError::NotFound(format!("no review {id}")),
+                Some(r) => not_pending(&r),
+            });
+        }
+        let renew = tokio::spawn({
+            let store = st.store.clone();
+            let clock = st.clock.clone();
+            let holder = holder.clone();
+            async move {
+                let mut tick = tokio::time::interval(RENEW_EVERY);
+                tick.tick().await;
+                loop {
+                    tick.tick().await;
+                    match store.renew_review(account, id, &holder, clock.now()).await {
+                        Ok(true) => {}
+                        Ok(false) => {
+                            tracing::error!(account, review = id, "review reservation lost");
+                            break;
+                        }
+                        Err(e) => {
+                            tracing::warn!(account, review = id, error = %e, "could not renew the review reservation");
+                        }
+                    }
+                }
+            }
+        });
+        Ok(Reservation {
+            account,
+            id,
+            holder,
+            renew,
+        })
+    }
+
+    /// End the reservation: the review becomes `status` (`Pending`: released, nothing
+    /// was applied). A reservation lost meanwhile (declared stale) is an error: the
+    /// review and what this run did could disagree, and the caller must hear it.
+    async fn finish(
+        self,
+        st: &AppState,
+        status: ReviewStatus,
+        import_id: Option<i64>,
+    ) -> Result<(), ApiError> {
+        self.renew.abort();
+        let done = st
+            .store
+            .finish_review(
+                self.account,
+                self.id,
+                &self.holder,
+                status,
+                import_id,
+                st.clock.now(),
+            )
+            .await?;
+        if done {
+            return Ok(());
+        }
+        tracing::error!(
+            account = self.account,
+            review = self.id,
+            import = import_id,
+            status = status.as_str(),
+            "review reservation lost before the run finished"
+        );
+        Err(ApiError::Conflict(format!(
+            "review {} was marked failed while this run went on (its reservation was not renewed for {} s){}",
+            self.id,
+            STALE_AFTER.as_secs(),
+            import_id
+                .map(|i| format!("; import {i} records what the run did"))
+                .unwrap_or_default()
+        )))
+    }
+}
+
+impl Drop for Reservation {
+    fn drop(&mut self) {
+        self.renew.abort();
+    }
+}
+
+/// The 409 for a review that is not pending.
+fn not_pending(r: &StoredReview) -> ApiError {
+    let id = r.id;
+    ApiError::Conflict(match r.status {
+        ReviewStatus::Applying => {
+            format!("review {id} is being applied or discarded by another request right now")
+        }
+        status => format!(
+            "review {id} is already {}{}",
+            status.as_str(),
+            r.import_id
+                .map(|i| format!(" (import {i})"))
+                .unwrap_or_default()
+        ),
+    })
+}
+
+/// `r` as it stands: a review still `applying` whose reservation went stale (its
+/// process stopped) is marked `failed` first.
+async fn settled(st: &AppState, r: StoredReview, head: bool) -> Result<StoredReview, ApiError> {
+    let stale = r.status == ReviewStatus::Applying
+        && r.reserved_at
+            .is_none_or(|t| st.clock.now().duration_since(t) > STALE_AFTER);
+    if !stale {
+        return Ok(r);
+    }
+    let now = st.clock.now();
+    let before = now
+        .checked_sub(STALE_AFTER)
+        .map_err(|e| ApiError::internal(&e))?;
+    if st
         .store
-        .close_review(account, id, status, import_id, st.clock.now())
+        .fail_stale_review(r.account_id, r.id, before, now)
         .await?
     {
         tracing::warn!(
-            account,
-            review = id,
-            "review closed by another request meanwhile"
+            account = r.account_id,
+            review = r.id,
+            "review marked failed: its apply stopped before it finished"
         );
     }
-    Ok(())
+    let again = if head {
+        st.store.review_head(r.account_id, r.id).await?
+    } else {
+        st.store.review(r.account_id, r.id).await?
+    };
+    again.ok_or_else(|| ApiError::NotFound(format!("no review {}", r.id)))
 }
 
 fn payload(r: &StoredReview) -> Result<ReviewPayload, ApiError> {
@@ -212,11 +349,11 @@ async fn review_with_plan(
             .review_head(account, id)
             .await?
             .ok_or_else(not_found)?;
-        return Ok((r, hit));
+        return Ok((settled(st, r, true).await?, hit));
     }
     let r = st.store.review(account, id).await?.ok_or_else(not_found)?;
     let plan = cached_payload(st, &r)?;
-    Ok((r, plan))
+    Ok((settled(st, r, true).await?, plan))
 }
 
 fn verdict(d: &Decision) -> VerdictDto {
@@ -230,8 +367,10 @@ fn verdict(d: &Decision) -> VerdictDto {
 fn status_dto(s: ReviewStatus) -> ReviewStatusDto {
     match s {
         ReviewStatus::Pending => ReviewStatusDto::Pending,
+        ReviewStatus::Applying => ReviewStatusDto::Applying,
         ReviewStatus::Applied => ReviewStatusDto::Applied,
         ReviewStatus::Discarded => ReviewStatusDto::Discarded,
+        ReviewStatus::Failed => ReviewStatusDto::Failed,
     }
 }
 
@@ -379,14 +518,9 @@ async fn pending_review(
         .review(p.account, id)
         .await?
         .ok_or_else(|| ApiError::NotFound(format!("no review {id}")))?;
+    let r = settled(st, r, false).await?;
     if r.status != ReviewStatus::Pending {
-        return Err(ApiError::Conflict(format!(
-            "review {id} is already {}{}",
-            r.status.as_str(),
-            r.import_id
-                .map(|i| format!(" (import {i})"))
-                .unwrap_or_default()
-        )));
+        return Err(not_pending(&r));
     }
     let payload = payload(&r)?;
     Ok((r, payload))
@@ -516,7 +650,7 @@ pub async fn preview(
 }
 
 #[utoipa::path(post, path = "/api/v1/reviews/{id}/apply", tag = "syncs",
-    description = "Apply a pending review: the sync runs again with apply and the review's options. Privacy-guarded employees are held unless `confirm_privacy`; a fired mass-change guard needs `confirm_mass_change`. A review whose run applied nothing (blocked) stays pending.",
+    description = "Apply a pending review: the sync runs again with apply and the review's options. Privacy-guarded employees are held unless `confirm_privacy`; a fired mass-change guard needs `confirm_mass_change`. The review is reserved first (`applying`): a discard or another apply meanwhile answers 409. It ends `applied`, or `failed` when the run failed; a run that applied nothing (blocked, or refused with a 4XX) leaves it pending.",
     params(("id" = i64, Path)),
     request_body = ApplyRequest,
     responses((status = 200, body = ApplyResponse), (status = "4XX", body = ErrorBody), (status = 502, body = ErrorBody)))]
@@ -533,9 +667,52 @@ pub async fn apply(
             reviewed.plan.mass_change.describe()
         )));
     }
-    if let Some(file) = reviewed.file.clone() {
-        return apply_file(&st, &p, r, reviewed, file, req).await;
-    }
+    let reservation = Reservation::take(&st, p.account, id).await?;
+    // The run and the end of the reservation go on if the client goes away: an
+    // apply cut half-way would leave the review `applying` until it goes stale.
+    tokio::spawn(async move {
+        let run = match reviewed.file.clone() {
+            Some(file) => apply_file(&st, &p, &r, &reviewed, file, req).await,
+            None => apply_sync(&st, &p, &r, &reviewed, req).await,
+        };
+        match run {
+            Ok(res) => {
+                let applied = matches!(res.status.as_str(), "applied" | "partially_applied");
+                let status = if applied {
+                    ReviewStatus::Applied
+                } else {
+                    ReviewStatus::Pending
+                };
+                reservation.finish(&st, status, res.import_id).await?;
+                tracing::info!(account = p.account, review = id, import = res.import_id, status = %res.status, principal = %p.label(), "review applied");
+                Ok(Json(res))
+            }
+            Err(e) => {
+                // A 4XX refused the run before it applied anything (a file with rows
+                // in error, a sync already running): the review can be applied again.
+                let status = if e.status().is_client_error() {
+                    ReviewStatus::Pending
+                } else {
+                    ReviewStatus::Failed
+                };
+                reservation.finish(&st, status, None).await?;
+                tracing::warn!(account = p.account, review = id, status = status.as_str(), principal = %p.label(), "review apply failed");
+                Err(e)
+            }
+        }
+    })
+    .await
+    .map_err(|e| ApiError::internal(&e))?
+}
+
+/// Run a sync's review again with apply.
+async fn apply_sync(
+    st: &AppState,
+    p: &Principal,
+    r: &StoredReview,
+    reviewed: &ReviewPayload,
+    req: ApplyRequest,
+) -> Result<ApplyResponse, ApiError> {
     let engine = st.engine(p.account);
     let i = engine.integration(Some(r.integration_id)).await?;
     let source = wiring::source_on(&engine, &i, Some(&st.http)).map_err(wiring_error)?;
@@ -552,27 +729,18 @@ pub async fn apply(
         .await
         .inspect_err(|_| metrics::record_sync_failure())?;
     metrics::record_sync(&outcome);
-    let applied = matches!(
-        outcome.status,
-        SyncStatus::Applied | SyncStatus::PartiallyApplied
-    );
-    if applied {
-        close(&st, p.account, id, ReviewStatus::Applied, outcome.import_id).await?;
-    }
-    let status = outcome.status.as_str();
-    tracing::info!(account = p.account, review = id, import = outcome.import_id, status, principal = %p.label(), "review applied");
-    Ok(Json(ApplyResponse {
-        review_id: id,
+    Ok(ApplyResponse {
+        review_id: r.id,
         import_id: outcome.import_id,
-        status: status.into(),
+        status: outcome.status.as_str().into(),
         counts: CountsDto::from(&outcome.plan.counts),
         held: held_ids(&outcome.plan, &outcome.held),
         plan_changed: outcome.plan.entries != reviewed.plan.entries,
-    }))
+    })
 }
 
 #[utoipa::path(post, path = "/api/v1/reviews/{id}/discard", tag = "syncs",
-    description = "Decline a pending review: it is recorded as a `discarded` import (DESIGN §7); nothing is applied.",
+    description = "Decline a pending review: it is recorded as a `discarded` import (DESIGN §7); nothing is applied. The review is reserved first: while an apply holds it, a discard answers 409.",
     params(("id" = i64, Path)),
     responses((status = 200, body = DiscardResponse), (status = "4XX", body = ErrorBody)))]
 pub async fn discard(
@@ -580,7 +748,38 @@ pub async fn discard(
     Auth(p, ..): Auth<EditData>,
     ApiPath(id): ApiPath<i64>,
 ) -> Result<Json<DiscardResponse>, ApiError> {
-    let (r, mut reviewed) = pending_review(&st, &p, id).await?;
+    let (r, reviewed) = pending_review(&st, &p, id).await?;
+    let reservation = Reservation::take(&st, p.account, id).await?;
+    tokio::spawn(async move {
+        match record_discard(&st, &r, reviewed).await {
+            Ok(import_id) => {
+                reservation
+                    .finish(&st, ReviewStatus::Discarded, Some(import_id))
+                    .await?;
+                metrics::record_discard();
+                tracing::info!(account = p.account, review = id, import = import_id, principal = %p.label(), "review discarded");
+                Ok(Json(DiscardResponse {
+                    review_id: id,
+                    import_id,
+                }))
+            }
+            Err(e) => {
+                // Nothing was recorded: the review is pending again.
+                reservation.finish(&st, ReviewStatus::Pending, None).await?;
+                Err(e)
+            }
+        }
+    })
+    .await
+    .map_err(|e| ApiError::internal(&e))?
+}
+
+/// Record a declined review as a `discarded` import; its id.
+async fn record_discard(
+    st: &AppState,
+    r: &StoredReview,
+    mut reviewed: ReviewPayload,
+) -> Result<i64, ApiError> {
     let file = reviewed.file.take();
     let outcome = SyncOutcome {
         integration_id: r.integration_id,
@@ -596,8 +795,8 @@ pub async fn discard(
         requests: 0,
         timings: Timings::default(),
     };
-    let engine = st.engine(p.account);
-    let import_id = match file {
+    let engine = st.engine(r.account_id);
+    Ok(match file {
         None => engine.discard(&outcome, Trigger::Manual).await?,
         Some(f) => {
             let reviewed = roster_engine::ImportOutcome {
@@ -609,14 +808,7 @@ pub async fn discard(
             };
             engine.discard_import(&reviewed, Trigger::Manual).await?
         }
-    };
-    close(&st, p.account, id, ReviewStatus::Discarded, Some(import_id)).await?;
-    metrics::record_discard();
-    tracing::info!(account = p.account, review = id, import = import_id, principal = %p.label(), "review discarded");
-    Ok(Json(DiscardResponse {
-        review_id: id,
-        import_id,
-    }))
+    })
 }
 
 /// Apply a users file's review: the kept file is imported again with apply (the
@@ -624,11 +816,11 @@ pub async fn discard(
 async fn apply_file(
     st: &AppState,
     p: &Principal,
-    r: StoredReview,
-    reviewed: ReviewPayload,
+    r: &StoredReview,
+    reviewed: &ReviewPayload,
     file: FileSource,
     req: ApplyRequest,
-) -> Result<Json<ApplyResponse>, ApiError> {
+) -> Result<ApplyResponse, ApiError> {
     use base64::Engine as _;
     let body = base64::engine::general_purpose::STANDARD
         .decode(&file.content)
@@ -670,16 +862,12 @@ async fn apply_file(
         )));
     }
     let s = &o.sync;
-    let applied = matches!(s.status, SyncStatus::Applied | SyncStatus::PartiallyApplied);
-    if applied {
-        close(st, p.account, r.id, ReviewStatus::Applied, s.import_id).await?;
-    }
-    Ok(Json(ApplyResponse {
+    Ok(ApplyResponse {
         review_id: r.id,
         import_id: s.import_id,
         status: run.status.into(),
         counts: CountsDto::from(&s.plan.counts),
         held: held_ids(&s.plan, &s.held),
         plan_changed: s.plan.entries != reviewed.plan.entries,
-    }))
+    })
 }

@@ -158,8 +158,10 @@ async fn show(
         pending: matches!(r.status, ReviewStatusDto::Pending),
         status: match r.status {
             ReviewStatusDto::Pending => "pending",
+            ReviewStatusDto::Applying => "importing now",
             ReviewStatusDto::Applied => "imported",
             ReviewStatusDto::Discarded => "discarded",
+            ReviewStatusDto::Failed => "failed (start a new sync)",
         },
         import_id: r.import_id,
         created: when(r.created_at),

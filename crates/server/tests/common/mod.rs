@@ -37,6 +37,15 @@ impl TestServer {
                 .await
                 .expect("open store"),
         );
+        Self::start_on(store, dir, tune).await
+    }
+
+    /// A server on `store` (of any backend); `dir` lives as long as the server.
+    pub async fn start_on(
+        store: Arc<dyn Store>,
+        dir: tempfile::TempDir,
+        tune: impl FnOnce(&mut ServerConfig),
+    ) -> TestServer {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
             .expect("bind");

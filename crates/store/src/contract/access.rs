@@ -273,6 +273,185 @@ pub async fn access_reviews_close_once(store: &dyn Store) {
     );
 }
 
+/// A pending review is reserved by one holder at a time; only the holder renews or
+/// finishes it; a stale reservation is marked failed and its holder then loses it.
+pub async fn access_reviews_reserved_once(store: &dyn Store) {
+    let a = account(store, "acme").await;
+    let new = || NewReview {
+        account_id: a,
+        integration_id: 7,
+        created_at: at(0),
+        payload: json!({ "plan": 1 }),
+    };
+    let r = store.create_review(new()).await.expect("create_review");
+    assert_eq!((r.reserved_by.as_deref(), r.reserved_at), (None, None));
+    assert!(
+        store
+            .reserve_review(a, r.id, "h1", at(1))
+            .await
+            .expect("reserve"),
+        "a pending review is reserved"
+    );
+    assert!(
+        !store
+            .reserve_review(a, r.id, "h2", at(2))
+            .await
+            .expect("reserve again"),
+        "a reserved review is reserved twice"
+    );
+    assert!(
+        !store
+            .close_review(a, r.id, ReviewStatus::Discarded, Some(9), at(2))
+            .await
+            .expect("close"),
+        "a reserved review was closed without its reservation"
+    );
+    let held = store.review(a, r.id).await.expect("review").expect("found");
+    assert_eq!(
+        (held.status, held.reserved_by.as_deref(), held.reserved_at),
+        (ReviewStatus::Applying, Some("h1"), Some(at(1)))
+    );
+    assert_eq!(
+        store
+            .review_head(a, r.id)
+            .await
+            .expect("head")
+            .map(|h| h.status),
+        Some(ReviewStatus::Applying)
+    );
+    assert!(
+        !store
+            .renew_review(a, r.id, "h2", at(3))
+            .await
+            .expect("renew")
+    );
+    assert!(
+        store
+            .renew_review(a, r.id, "h1", at(4))
+            .await
+            .expect("renew")
+    );
+    assert!(
+        !store
+            .fail_stale_review(a, r.id, at(4), at(5))
+            .await
+            .expect("not stale"),
+        "a reservation renewed at the limit is not stale"
+    );
+    assert!(
+        !store
+            .finish_review(a, r.id, "h2", ReviewStatus::Applied, Some(1), at(5))
+            .await
+            .expect("finish by another"),
+        "another holder finished the review"
+    );
+    // Released: pending again, as before, and reservable.
+    assert!(
+        store
+            .finish_review(a, r.id, "h1", ReviewStatus::Pending, Some(3), at(5))
+            .await
+            .expect("release")
+    );
+    let released = store.review(a, r.id).await.expect("review").expect("found");
+    assert_eq!(released, r, "a released review is as it was");
+    assert!(
+        store
+            .reserve_review(a, r.id, "h2", at(6))
+            .await
+            .expect("reserve")
+    );
+    assert!(
+        store
+            .finish_review(a, r.id, "h2", ReviewStatus::Applied, Some(42), at(7))
+            .await
+            .expect("finish")
+    );
+    let done = store.review(a, r.id).await.expect("review").expect("found");
+    assert_eq!(
+        (
+            done.status,
+            done.import_id,
+            done.closed_at,
+            done.reserved_by.as_deref(),
+            done.reserved_at
+        ),
+        (ReviewStatus::Applied, Some(42), Some(at(7)), None, None)
+    );
+    assert!(
+        !store
+            .finish_review(a, r.id, "h2", ReviewStatus::Failed, None, at(8))
+            .await
+            .expect("finish twice"),
+        "a closed review was finished again"
+    );
+    assert!(
+        !store
+            .reserve_review(a, r.id, "h3", at(8))
+            .await
+            .expect("reserve closed")
+    );
+
+    // A stale reservation: failed, and its holder can neither renew nor finish.
+    let s = store.create_review(new()).await.expect("create_review");
+    assert!(
+        store
+            .reserve_review(a, s.id, "dead", at(10))
+            .await
+            .expect("reserve")
+    );
+    assert!(
+        store
+            .fail_stale_review(a, s.id, at(11), at(20))
+            .await
+            .expect("stale")
+    );
+    assert!(
+        !store
+            .fail_stale_review(a, s.id, at(11), at(21))
+            .await
+            .expect("stale twice")
+    );
+    let failed = store.review(a, s.id).await.expect("review").expect("found");
+    assert_eq!(
+        (failed.status, failed.closed_at, failed.import_id),
+        (ReviewStatus::Failed, Some(at(20)), None)
+    );
+    assert!(
+        !store
+            .renew_review(a, s.id, "dead", at(21))
+            .await
+            .expect("renew")
+    );
+    assert!(
+        !store
+            .finish_review(a, s.id, "dead", ReviewStatus::Applied, Some(5), at(21))
+            .await
+            .expect("finish")
+    );
+    assert!(
+        store
+            .finish_review(a, s.id, "dead", ReviewStatus::Applying, None, at(21))
+            .await
+            .is_err(),
+        "applying is not an end of a reservation"
+    );
+
+    // Another account reserves nothing.
+    let t = store.create_review(new()).await.expect("create_review");
+    assert!(
+        !store
+            .reserve_review(a + 1000, t.id, "h", at(1))
+            .await
+            .expect("reserve")
+    );
+    assert!(
+        !store
+            .fail_stale_review(a + 1000, t.id, at(99), at(99))
+            .await
+            .expect("stale")
+    );
+}
+
 /// An OAuth state is taken once and not after it expires.
 pub async fn access_oauth_state_taken_once(store: &dyn Store) {
     let a = account(store, "acme").await;
