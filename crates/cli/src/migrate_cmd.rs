@@ -47,7 +47,7 @@ pub async fn migrate_store(args: MigrateStoreArgs, json: bool) -> Result<u8> {
     let show = !json && std::io::IsTerminal::is_terminal(&std::io::stderr());
     let progress = move |table: &str, rows: u64| {
         if show {
-            eprint!("\r  copying {table}: {rows} rows          ");
+            err!("\r  copying {table}: {rows} rows          ");
         }
     };
     let reports =
@@ -55,7 +55,7 @@ pub async fn migrate_store(args: MigrateStoreArgs, json: bool) -> Result<u8> {
             .await
             .with_context(|| format!("moving {} to {}", from.0, to.shown()))?;
     if show {
-        eprintln!();
+        errln!();
     }
     if json {
         let tables: Vec<serde_json::Value> = reports
@@ -68,15 +68,15 @@ pub async fn migrate_store(args: MigrateStoreArgs, json: bool) -> Result<u8> {
             .collect();
         print_json(&serde_json::json!({ "verified": true, "tables": tables }))?;
     } else {
-        println!("Copied {} to {} and verified it:", from.0, to.shown());
+        outln!("Copied {} to {} and verified it:", from.0, to.shown());
         for r in &reports {
             if r.skipped {
-                println!(
+                outln!(
                     "  {:<20} not copied (only meaningful while a sync runs)",
                     r.table
                 );
             } else {
-                println!(
+                outln!(
                     "  {:<20} {:>9} rows  sha256 {}",
                     r.table,
                     r.rows,
@@ -84,7 +84,7 @@ pub async fn migrate_store(args: MigrateStoreArgs, json: bool) -> Result<u8> {
                 );
             }
         }
-        println!(
+        outln!(
             "Point roster at the new database: --db {} (with ROSTER_SECRET_KEY set).",
             to.shown()
         );

@@ -88,11 +88,11 @@ pub async fn run(
     match command {
         Command::Serve(args) => serve(args, today, flags).await,
         Command::DefaultConfig => {
-            print!("{}", roster_server::DEFAULT_CONFIG);
+            out!("{}", roster_server::DEFAULT_CONFIG);
             Ok(exit::OK)
         }
         Command::Openapi => {
-            print!("{}", roster_server::openapi_json());
+            out!("{}", roster_server::openapi_json());
             Ok(exit::OK)
         }
         Command::Admin(cmd) => admin(db, cmd, today, &flags.account, json).await,
@@ -173,7 +173,7 @@ async fn serve(
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await
         .with_context(|| format!("while listening on {}", config.listen))?;
-    eprintln!(
+    errln!(
         "roster serve: http://{} (web UI at /, API under /api/v1, OpenAPI at /api/v1/openapi.json){}; Ctrl-C stops",
         listener.local_addr().unwrap_or(config.listen),
         if worker.is_some() {
@@ -224,7 +224,7 @@ async fn admin(
                 (roster_server::auth::random_secret(), true)
             };
             if password_stdin && std::io::stdin().is_terminal() {
-                eprintln!("(the password was echoed; prefer piping it in)");
+                errln!("(the password was echoed; prefer piping it in)");
             }
             let hash = roster_server::auth::hash_password(&password)?;
             let account = store.ensure_account(account).await?;
@@ -249,9 +249,9 @@ async fn admin(
                     "password": generated.then_some(&password),
                 }))?;
             } else {
-                println!("Created web user {} ({}).", user.id, role.as_str());
+                outln!("Created web user {} ({}).", user.id, role.as_str());
                 if generated {
-                    println!("Password (shown once): {password}");
+                    outln!("Password (shown once): {password}");
                 }
             }
         }
@@ -273,12 +273,12 @@ async fn admin(
                     "id": t.id, "account_id": account, "role": role.as_str(), "token": token,
                 }))?;
             } else {
-                println!(
+                outln!(
                     "Created API token {} ({}). It is shown once; keep it secret:",
                     t.id,
                     role.as_str()
                 );
-                println!("{token}");
+                outln!("{token}");
             }
         }
     }

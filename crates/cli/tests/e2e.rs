@@ -2,6 +2,7 @@
 //! several days of a company and asserting the directory after each. The sync
 //! scenarios run twice: on an SQLite file and on a PostgreSQL database of their own
 //! (the server named by `ROSTER_TEST_POSTGRES_URL`; `.ci/run` starts one).
+#![allow(clippy::disallowed_macros)] // printing is what an example or test report does
 
 mod common;
 

@@ -1,0 +1,130 @@
+//! Issue #11 hardening of the `roster` binary: exit codes of the commands that ask,
+//! a closed standard output, formulas in CSV files, file modes, the audit trail and
+//! backups. Each test drives the real binary on a demo directory (SQLite).
+
+mod common;
+
+use std::path::{Path, PathBuf};
+
+use common::{DAY1, command, ok, roster, run, users};
+use serde_json::Value;
+
+/// A demo directory (a Justworks integration, imports, employees) in a temp dir.
+fn demo(members: &str) -> (tempfile::TempDir, PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("roster.db");
+    ok(roster(&db, DAY1, &["demo", "--members", members]));
+    (dir, db)
+}
+
+fn imports(db: &Path) -> Vec<Value> {
+    serde_json::from_str(&ok(roster(db, DAY1, &["--json", "imports"])).stdout).unwrap()
+}
+
+/// #11.10: every command that asks exits 2 (usage) without a terminal and without
+/// `--yes` (the test's standard input is not a terminal), with or without `--json`,
+/// and changes nothing; 7 is kept for a person who answered no.
+#[test]
+fn asking_commands_without_a_terminal_or_yes_exit_2() {
+    let (dir, db) = demo("20");
+    let file = dir.path().join("users.csv");
+    ok(roster(
+        &db,
+        DAY1,
+        &["users", "export", "--out", file.to_str().unwrap()],
+    ));
+    let before = imports(&db);
+    let last = before[0]["id"].as_i64().unwrap().to_string();
+    let asking: [&[&str]; 4] = [
+        &["sync", "--apply"],
+        &[
+            "import",
+            file.to_str().unwrap(),
+            "--mode",
+            "partial",
+            "--apply",
+        ],
+        &["rollback", &last],
+        &["integrations", "delete", "1"],
+    ];
+    for args in asking {
+        for json in [false, true] {
+            let mut c = command(&db);
+            c.arg("--today").arg(DAY1.to_string());
+            if json {
+                c.arg("--json");
+            }
+            let r = run({
+                c.args(args);
+                c
+            });
+            assert_eq!(r.code, 2, "{args:?} json={json}: {}", r.stderr);
+            assert!(r.stderr.contains("--yes"), "{args:?}: {}", r.stderr);
+            assert!(!r.stderr.contains("panicked"), "{}", r.stderr);
+        }
+    }
+    assert_eq!(imports(&db), before, "nothing was recorded or rolled back");
+    let integrations = ok(roster(&db, DAY1, &["--json", "integrations"]));
+    let integrations: Vec<Value> = serde_json::from_str(&integrations.stdout).unwrap();
+    assert_eq!(integrations.len(), 1, "the integration was not deleted");
+    // With --yes they run.
+    ok(roster(&db, DAY1, &["rollback", &last, "--yes"]));
+    ok(roster(&db, DAY1, &["integrations", "delete", "1", "--yes"]));
+    assert_eq!(users(&db, DAY1).len(), 21);
+}
+
+/// Run `roster ARGS` with standard output a pipe whose reader is already gone.
+fn with_stdout_closed(db: &Path, args: &[&str]) -> common::Run {
+    let mut c = command(db);
+    c.arg("--today").arg(DAY1.to_string()).args(args);
+    let mut child = c
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take());
+    let out = child.wait_with_output().unwrap();
+    common::Run {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::new(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+/// #11.11: a closed standard output (`roster … | head -1`) stops every command
+/// quietly with the documented exit code 141, never a panic.
+#[test]
+fn a_closed_stdout_exits_141_without_a_panic() {
+    let (_dir, db) = demo("20");
+    let someone = users(&db, DAY1)[0]["employee_id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let cases: [&[&str]; 10] = [
+        &["imports", "show", "1"],
+        &["imports"],
+        &["users", "show", &someone],
+        &["users"],
+        &["--json", "users", "--all"],
+        &["users", "export"],
+        &["upcoming"],
+        &["settings"],
+        &["default-config"],
+        &["openapi"],
+    ];
+    for args in cases {
+        let r = with_stdout_closed(&db, args);
+        assert!(
+            !r.stderr.contains("panicked") && !r.stderr.contains("RUST_BACKTRACE"),
+            "{args:?}: {}",
+            r.stderr
+        );
+        assert_eq!(r.code, 141, "{args:?}: {}", r.stderr);
+        assert!(r.stderr.is_empty(), "{args:?} stops quietly: {}", r.stderr);
+    }
+    // A command that fails keeps its own code and message.
+    let r = with_stdout_closed(&db, &["imports", "show", "999"]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert!(r.stderr.contains("no import 999"), "{}", r.stderr);
+}
