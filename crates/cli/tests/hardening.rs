@@ -128,3 +128,154 @@ fn a_closed_stdout_exits_141_without_a_panic() {
     assert_eq!(r.code, 1, "{}", r.stderr);
     assert!(r.stderr.contains("no import 999"), "{}", r.stderr);
 }
+
+/// Values a spreadsheet would run as formulas, as a source sends them.
+const FORMULAS: [&str; 6] = [
+    "=HYPERLINK(\"http://x.example\",\"y\")",
+    "@SUM(A1)",
+    "+1+cmd|' /C calc'!A0",
+    "-2+3+cmd|' /C calc'!A0",
+    "\t=1+1",
+    "\r=2+2",
+];
+
+fn cells(path: &Path) -> Vec<String> {
+    let mut r = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .from_path(path)
+        .unwrap();
+    r.records()
+        .flat_map(|rec| rec.unwrap().iter().map(str::to_string).collect::<Vec<_>>())
+        .collect()
+}
+
+/// Every cell of a CSV file Roster wrote, with a formula start found unguarded.
+fn raw_formulas(path: &Path) -> Vec<String> {
+    let mut r = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .from_path(path)
+        .unwrap();
+    let mut found = Vec::new();
+    for rec in r.records() {
+        for cell in rec.unwrap().iter() {
+            if cell.starts_with(['=', '@', '\t', '\r'])
+                || cell.starts_with("+1+cmd")
+                || cell.starts_with("-2+3+cmd")
+            {
+                found.push(cell.to_string());
+            }
+        }
+    }
+    found
+}
+
+/// #11.6: a source value that starts a formula (= + - @, tab, CR) is written with a
+/// leading `'` in every CSV file: `sync --out plan.csv`, `sync --preview`, `import
+/// --out`, `users export`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn formulas_from_the_source_are_neutralised_in_every_csv_file() {
+    let config = roster_sandbox::SandboxConfig {
+        seed: 3,
+        members: 12,
+        today: DAY1,
+        ..Default::default()
+    };
+    let sandbox = roster_sandbox::start(config, "127.0.0.1:0".parse().unwrap())
+        .await
+        .unwrap();
+    let token = sandbox.mint_token(&roster_sandbox::all_scopes());
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("roster.db");
+    let url = sandbox.base_url();
+    let h = sandbox.handle();
+    let ids: Vec<String> = h
+        .members(false)
+        .into_iter()
+        .filter(|l| l.member["active"] == true)
+        .map(|l| l.member["id"].as_str().unwrap().to_string())
+        .take(FORMULAS.len())
+        .collect();
+    let d = dir.path().to_path_buf();
+    common::blocking(move || {
+        ok(roster(
+            &db,
+            DAY1,
+            &[
+                "connect",
+                "justworks",
+                "--base-url",
+                &url,
+                "--token",
+                &token,
+            ],
+        ));
+        ok(roster(&db, DAY1, &["sync", "--apply", "--yes"]));
+        for (id, f) in ids.iter().zip(FORMULAS) {
+            h.patch_member(id, &serde_json::json!({ "job_title": f }))
+                .unwrap();
+        }
+        let plan = d.join("plan.csv");
+        let preview = d.join("preview.csv");
+        ok(roster(
+            &db,
+            DAY1,
+            &[
+                "sync",
+                "--out",
+                plan.to_str().unwrap(),
+                "--preview",
+                preview.to_str().unwrap(),
+            ],
+        ));
+        ok(roster(&db, DAY1, &["sync", "--apply", "--yes"]));
+        let export = d.join("users.csv");
+        ok(roster(
+            &db,
+            DAY1,
+            &["users", "export", "--out", export.to_str().unwrap()],
+        ));
+        let import_plan = d.join("import-plan.csv");
+        ok(roster(
+            &db,
+            DAY1,
+            &[
+                "import",
+                export.to_str().unwrap(),
+                "--mode",
+                "partial",
+                "--out",
+                import_plan.to_str().unwrap(),
+            ],
+        ));
+        for file in [&plan, &preview, &export] {
+            let text = std::fs::read_to_string(file).unwrap();
+            assert!(raw_formulas(file).is_empty(), "{}:\n{text}", file.display());
+            let cells = cells(file);
+            for f in FORMULAS {
+                assert!(
+                    cells.contains(&format!("'{}", f.trim_start_matches(['\t', '\r'])))
+                        || cells.contains(&format!("'{f}")),
+                    "{} holds {f:?} neutralised:\n{text}",
+                    file.display()
+                );
+            }
+        }
+        // The export reads back as it was: nothing to change.
+        assert!(raw_formulas(&import_plan).is_empty());
+        let users = users(&db, DAY1);
+        let titles: Vec<&str> = users
+            .iter()
+            .filter_map(|u| u["demographics"]["Job Title"].as_str())
+            .collect();
+        for f in FORMULAS {
+            assert!(
+                titles.contains(&f) || titles.contains(&f.trim()),
+                "{f:?} stored as sent: {titles:?}"
+            );
+        }
+    })
+    .await;
+    sandbox.shutdown().await.unwrap();
+}
