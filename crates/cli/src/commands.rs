@@ -32,6 +32,7 @@ pub async fn run(cli: Cli) -> Result<u8> {
         }
         Command::Worker(args) => crate::worker_cmd::worker(&db, args, cli.today, json).await,
         Command::MigrateStore(args) => crate::migrate_cmd::migrate_store(args, json).await,
+        Command::Backup(args) => crate::migrate_cmd::backup(&db, args, json).await,
         Command::Connect(crate::ConnectCommand::Justworks(args)) => {
             let engine = ctx::open_engine(&db, ctx::clock(cli.today), &cli.account).await?;
             connect_justworks(&engine, args, json).await
@@ -67,6 +68,7 @@ async fn dispatch(engine: &Arc<Engine>, command: Command, json: bool) -> Result<
         | Command::Connect(_)
         | Command::Worker(_)
         | Command::MigrateStore(_)
+        | Command::Backup(_)
         | Command::Serve(_)
         | Command::DefaultConfig
         | Command::Openapi

@@ -41,6 +41,12 @@ async fn prepare_db(db: &DbPath) -> Result<()> {
                 file.display()
             );
         }
+        // Closed before its files go: a pool left open would, on its own close,
+        // remove the new database's WAL by name.
+        store
+            .close()
+            .await
+            .context("while closing the old demo database")?;
     }
     for suffix in ["", "-wal", "-shm"] {
         let p = std::path::PathBuf::from(format!("{}{suffix}", file.display()));

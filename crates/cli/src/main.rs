@@ -137,6 +137,9 @@ pub enum Command {
     /// Move a directory with its history from SQLite to PostgreSQL, verified by
     /// row counts and checksums (stop every roster using the source first).
     MigrateStore(migrate_cmd::MigrateStoreArgs),
+    /// An online, consistent copy of an SQLite directory in a new file (0600), taken
+    /// while other rosters use it (PostgreSQL: use pg_dump).
+    Backup(migrate_cmd::BackupArgs),
 }
 
 #[derive(Args, Debug)]
@@ -460,7 +463,11 @@ fn main() -> ExitCode {
             return ExitCode::from(exit::ERROR);
         }
     };
-    let result = rt.block_on(commands::run(cli));
+    let result = rt.block_on(async {
+        let result = commands::run(cli).await;
+        ctx::close_all().await;
+        result
+    });
     // Whatever still runs in the background stops here, before the exit code is decided.
     drop(rt);
     if let Some(e) = out::failure() {

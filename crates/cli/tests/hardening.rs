@@ -279,3 +279,130 @@ async fn formulas_from_the_source_are_neutralised_in_every_csv_file() {
     .await;
     sandbox.shutdown().await.unwrap();
 }
+
+#[cfg(unix)]
+fn mode(path: &Path) -> u32 {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::metadata(path)
+        .unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+        .permissions()
+        .mode()
+        & 0o777
+}
+
+fn with_suffix(path: &Path, suffix: &str) -> PathBuf {
+    PathBuf::from(format!("{}{suffix}", path.display()))
+}
+
+/// #11.8 and #18.7: after `roster demo` (and a command after it) the database is
+/// private (0600, like its key file), and the file alone holds the directory: the
+/// WAL was checkpointed into it when the command finished.
+#[test]
+fn after_a_command_the_private_db_file_alone_holds_the_directory() {
+    let (dir, db) = demo("20");
+    #[cfg(unix)]
+    {
+        assert_eq!(mode(&db), 0o600, "the database");
+        assert_eq!(mode(&with_suffix(&db, ".key")), 0o600, "the key file");
+        for suffix in ["-wal", "-shm"] {
+            let p = with_suffix(&db, suffix);
+            if p.exists() {
+                assert_eq!(mode(&p), 0o600, "{}", p.display());
+            }
+        }
+    }
+    let wal = std::fs::metadata(with_suffix(&db, "-wal")).map(|m| m.len());
+    assert!(matches!(wal, Err(_) | Ok(0)), "WAL left behind: {wal:?}");
+    let alone = dir.path().join("alone");
+    std::fs::create_dir(&alone).unwrap();
+    let copy = alone.join("roster.db");
+    std::fs::copy(&db, &copy).unwrap();
+    std::fs::copy(with_suffix(&db, ".key"), with_suffix(&copy, ".key")).unwrap();
+    assert_eq!(users(&copy, DAY1), users(&db, DAY1));
+    assert_eq!(imports(&copy).len(), 4);
+}
+
+/// #18.7: `roster backup --to FILE` copies the directory into a new 0600 file; an
+/// existing file is refused (exit 2) unless --force; PostgreSQL is pointed at pg_dump.
+#[test]
+fn backup_copies_the_directory_and_refuses_to_overwrite() {
+    let (dir, db) = demo("20");
+    let to = dir.path().join("backup.db");
+    let r = ok(roster(&db, DAY1, &["backup", "--to", to.to_str().unwrap()]));
+    assert!(
+        r.stdout.contains(".key"),
+        "names the key file: {}",
+        r.stdout
+    );
+    #[cfg(unix)]
+    assert_eq!(mode(&to), 0o600);
+    std::fs::copy(with_suffix(&db, ".key"), with_suffix(&to, ".key")).unwrap();
+    let original = users(&db, DAY1);
+    assert_eq!(original.len(), 21);
+    assert_eq!(users(&to, DAY1), original);
+    ok(roster(
+        &db,
+        DAY1,
+        &[
+            "users",
+            "exclude",
+            original[0]["employee_id"].as_str().unwrap(),
+        ],
+    ));
+    let again = roster(&db, DAY1, &["backup", "--to", to.to_str().unwrap()]);
+    assert_eq!(again.code, 2, "{}", again.stderr);
+    assert!(again.stderr.contains("--force"), "{}", again.stderr);
+    assert_eq!(users(&to, DAY1), original, "the old backup is untouched");
+    ok(roster(
+        &db,
+        DAY1,
+        &["backup", "--to", to.to_str().unwrap(), "--force"],
+    ));
+    assert_eq!(users(&to, DAY1), users(&db, DAY1));
+    let pg = roster(
+        "postgres://roster@127.0.0.1:1/roster",
+        DAY1,
+        &["backup", "--to", dir.path().join("pg.db").to_str().unwrap()],
+    );
+    assert_eq!(pg.code, 2, "{}", pg.stderr);
+    assert!(pg.stderr.contains("pg_dump"), "{}", pg.stderr);
+}
+
+/// #18.7: `migrate-store` from a source with no integrations and no employees (a
+/// copy of roster.db taken without its WAL) is refused with exit 2 unless
+/// --allow-empty, before the target is touched.
+#[test]
+fn migrate_store_refuses_an_empty_source() {
+    let dir = tempfile::tempdir().unwrap();
+    let empty = dir.path().join("empty.db");
+    ok(roster(&empty, DAY1, &["users"]));
+    let mut c = command(&empty);
+    c.env("ROSTER_SECRET_KEY", common::PG_SECRET_KEY).args([
+        "migrate-store",
+        "--from",
+        empty.to_str().unwrap(),
+        "--to",
+        "postgres://roster@127.0.0.1:1/roster",
+    ]);
+    let r = run(c);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(r.stderr.contains("--allow-empty"), "{}", r.stderr);
+    assert!(
+        r.stderr.contains("no integrations and no employees"),
+        "{}",
+        r.stderr
+    );
+    // With --allow-empty it goes on to the target (here: nothing listens there).
+    let mut c = command(&empty);
+    c.env("ROSTER_SECRET_KEY", common::PG_SECRET_KEY).args([
+        "migrate-store",
+        "--from",
+        empty.to_str().unwrap(),
+        "--to",
+        "postgres://roster@127.0.0.1:1/roster",
+        "--allow-empty",
+    ]);
+    let r = run(c);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert!(!r.stderr.contains("--allow-empty"), "{}", r.stderr);
+}

@@ -738,6 +738,11 @@ impl Store for PgStore {
         }
         Ok(())
     }
+
+    async fn close(&self) -> Result<()> {
+        self.pool.close().await;
+        Ok(())
+    }
 }
 
 #[cfg(test)]

@@ -89,6 +89,7 @@ macro_rules! store_contract_tests {
             access_reviews_close_once,
             access_oauth_state_taken_once,
             access_is_scoped_by_account,
+            closing_ends_the_store,
         );
     };
 }
@@ -105,6 +106,28 @@ macro_rules! __store_contract_tests {
             }
         )+
     };
+}
+
+// ---------------------------------------------------------------------------
+// Closing
+
+/// `close` succeeds on a store with data, again when repeated, and ends the store:
+/// later calls fail rather than reopen.
+pub async fn closing_ends_the_store(store: &dyn Store) {
+    let a = store.ensure_account("acme").await.unwrap();
+    store
+        .write(
+            a,
+            changeset(ImportKind::Sync, at(0), vec![create_entry(minimal("C1"))]),
+        )
+        .await
+        .unwrap();
+    store.close().await.expect("close");
+    store.close().await.expect("closing twice is harmless");
+    assert!(
+        store.directory(a).await.is_err(),
+        "a closed store refuses calls"
+    );
 }
 
 // ---------------------------------------------------------------------------

@@ -412,4 +412,11 @@ pub trait Store: JobStore + AccessStore + Send + Sync {
     /// Undelivered messages, oldest first.
     async fn outbox(&self, account: AccountId, limit: usize) -> Result<Vec<OutboxMessage>>;
     async fn mark_delivered(&self, account: AccountId, id: i64, at: Timestamp) -> Result<()>;
+
+    /// The end of a process's use of the store: everything written is made durable in
+    /// the database itself, then the connections close (calls afterwards fail). SQLite
+    /// checkpoints its write-ahead log into the database file
+    /// (`wal_checkpoint(TRUNCATE)`), so that a copy of the file alone holds the
+    /// directory; PostgreSQL closes its pool.
+    async fn close(&self) -> Result<()>;
 }
