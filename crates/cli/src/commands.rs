@@ -557,7 +557,10 @@ fn print_change(o: &ChangeOutcome, json: bool, what: &str) -> Result<()> {
             e.employee_id
         );
         for c in &e.changes {
-            outln!("{}", review::change_line(&c.field, &c.old, &c.new, None));
+            outln!(
+                "{}",
+                review::change_line(&c.field, &c.old, &c.new, Some(c.rule.as_str()))
+            );
         }
     }
     for c in &o.conflicts {

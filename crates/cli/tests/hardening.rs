@@ -406,3 +406,79 @@ fn migrate_store_refuses_an_empty_source() {
     assert_eq!(r.code, 1, "{}", r.stderr);
     assert!(!r.stderr.contains("--allow-empty"), "{}", r.stderr);
 }
+
+/// The rules of every change of `who`'s history, per import kind, newest first.
+fn history_rules(db: &Path, today: jiff::civil::Date, who: &str) -> Vec<(String, Vec<String>)> {
+    let r = ok(roster(db, today, &["--json", "users", "show", who]));
+    let v: Value = serde_json::from_str(&r.stdout).unwrap();
+    v["history"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| {
+            let mut rules: Vec<String> = h["changes"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter(|c| c["field"] != "is_manager")
+                .map(|c| c["rule"].as_str().unwrap().to_string())
+                .collect();
+            rules.dedup();
+            (h["kind"].as_str().unwrap().to_string(), rules)
+        })
+        .collect()
+}
+
+/// #11.12: each admin action is recorded with its own rule, and the kind of an admin
+/// edit is `admin_edit`, not the trigger's word `manual`.
+#[test]
+fn the_history_names_the_rule_of_each_admin_action() {
+    let (_dir, db) = demo("20");
+    let all = users(&db, DAY1);
+    let active: Vec<&str> = all
+        .iter()
+        .filter(|u| u["active"] == true && u["end_date"].is_null())
+        .map(|u| u["employee_id"].as_str().unwrap())
+        .collect();
+    let (a, b, c) = (active[1], active[2], active[3]);
+    ok(roster(
+        &db,
+        DAY1,
+        &["users", "set-email", a, "renamed@roster.example"],
+    ));
+    let out = ok(roster(&db, DAY1, &["users", "exclude", b]));
+    assert!(out.stdout.contains("(exclusion)"), "{}", out.stdout);
+    ok(roster(&db, DAY1, &["users", "include", b]));
+    ok(roster(&db, DAY1, &["users", "merge", c, "--into", a]));
+    let merged_into = ok(roster(&db, DAY1, &["--json", "imports"]));
+    let last: Vec<Value> = serde_json::from_str(&merged_into.stdout).unwrap();
+    assert_eq!(last[0]["kind"], "merge");
+    assert_eq!(last[3]["kind"], "admin_edit", "{:?}", last[3]);
+    let merge_id = last[0]["id"].as_i64().unwrap().to_string();
+    ok(roster(&db, DAY1, &["rollback", &merge_id, "--yes"]));
+
+    let rules_a = history_rules(&db, DAY1, a);
+    assert_eq!(rules_a[0], ("rollback".into(), vec!["rollback".into()]));
+    assert_eq!(rules_a[1], ("merge".into(), vec!["merge".into()]));
+    assert!(
+        rules_a.contains(&("admin_edit".into(), vec!["admin_edit".into()])),
+        "{rules_a:?}"
+    );
+    let rules_b = history_rules(&db, DAY1, b);
+    assert_eq!(rules_b[0], ("admin_edit".into(), vec!["exclusion".into()]));
+    assert_eq!(rules_b[1], ("admin_edit".into(), vec!["exclusion".into()]));
+
+    // A due end date applied by `tick` says end_date.
+    let leaver = all
+        .iter()
+        .find(|u| u["active"] == true && !u["end_date"].is_null())
+        .expect("the demo has a future leaver");
+    let later = leaver["end_date"].as_str().unwrap().parse().unwrap();
+    let id = leaver["employee_id"].as_str().unwrap();
+    let out = ok(roster(&db, later, &["tick"]));
+    assert!(out.stdout.contains("(end_date)"), "{}", out.stdout);
+    assert_eq!(
+        history_rules(&db, later, id)[0],
+        ("tick".into(), vec!["end_date".into()])
+    );
+}

@@ -949,8 +949,8 @@ impl Engine {
         e.email_edited = true;
         // Reports follow their manager's new address.
         self.edit(
-            ImportKind::Manual,
-            Rule::Source,
+            ImportKind::AdminEdit,
+            Rule::AdminEdit,
             vec![e],
             Some((&old, email)),
             serde_json::json!({ "action": "set_email" }),
@@ -965,8 +965,8 @@ impl Engine {
         e.active = false;
         e.deactivation_reason = Some(DeactivationReason::Excluded);
         self.edit(
-            ImportKind::Manual,
-            Rule::Excluded,
+            ImportKind::AdminEdit,
+            Rule::Exclusion,
             vec![e],
             None,
             serde_json::json!({ "action": "exclude" }),
@@ -986,8 +986,8 @@ impl Engine {
             e.deactivation_reason = None;
         }
         self.edit(
-            ImportKind::Manual,
-            Rule::Source,
+            ImportKind::AdminEdit,
+            Rule::Exclusion,
             vec![e],
             None,
             serde_json::json!({ "action": "include" }),
@@ -1039,7 +1039,7 @@ impl Engine {
         // changes for them unless the original's email differs).
         self.edit(
             ImportKind::Merge,
-            Rule::Source,
+            Rule::Merge,
             vec![new_dup, new_orig],
             Some((&orig.email, &dup.email)),
             serde_json::json!({ "action": "merge", "duplicate": dup.key, "into": orig.key }),
@@ -1089,7 +1089,7 @@ impl Engine {
         let rb = plan_rollback(&changes, &directory);
         let today = self.today().await?;
         let restored: Vec<Employee> = rb.restore.iter().map(|(e, _)| e.clone()).collect();
-        let mut plan = plan::edits(&directory, restored, Rule::Source, today);
+        let mut plan = plan::edits(&directory, restored, Rule::Rollback, today);
         for e in &mut plan.entries {
             e.action = roster_core::plan::Action::Update;
         }

@@ -105,7 +105,8 @@ pub struct ChangeDto {
     pub field: String,
     pub old: Option<String>,
     pub new: Option<String>,
-    /// e.g. `source`, `end_date`, `on_missing`, `hire_date_priority`, `derived`.
+    /// e.g. `source`, `end_date`, `on_missing`, `hire_date_priority`, `derived`; an
+    /// admin's change: `admin_edit`, `merge`, `exclusion`, `rollback`.
     pub rule: String,
 }
 
@@ -535,7 +536,8 @@ pub struct DiscardResponse {
 pub struct ImportSummaryDto {
     pub id: i64,
     pub integration_id: Option<i64>,
-    /// `sync`, `csv_import`, `rollback`, `manual`, `merge` or `tick`.
+    /// `sync`, `csv_import`, `rollback`, `admin_edit` (an admin's set-email, exclude or
+    /// include; older rows stored `manual`, read as `admin_edit`), `merge` or `tick`.
     pub kind: String,
     /// `manual` or `automatic`.
     pub trigger: String,

@@ -343,3 +343,43 @@ async fn backup_copies_the_directory_into_a_private_file() {
     assert!(store.backup(&bad).await.is_err());
     store.close().await;
 }
+
+/// #11.12: rows written before admin edits had their own kind say `manual`; they
+/// read as `admin_edit`, and new ones are stored as `admin_edit`.
+#[tokio::test]
+async fn the_old_word_for_admin_edits_still_reads() {
+    let (_dir, path) = temp_db();
+    let store = SqliteStore::open(&path).await.unwrap();
+    let a = store.ensure_account("acme").await.unwrap();
+    for (i, id) in ["E1", "E2"].into_iter().enumerate() {
+        store
+            .write(
+                a,
+                changeset(
+                    ImportKind::AdminEdit,
+                    at(i as i64),
+                    vec![create_entry(minimal(id))],
+                ),
+            )
+            .await
+            .unwrap();
+    }
+    let stored: Vec<String> = sqlx::query_scalar("SELECT kind FROM imports ORDER BY id")
+        .fetch_all(store.pool())
+        .await
+        .unwrap();
+    assert_eq!(stored, ["admin_edit", "admin_edit"]);
+    sqlx::query("UPDATE imports SET kind = 'manual' WHERE id = (SELECT min(id) FROM imports)")
+        .execute(store.pool())
+        .await
+        .unwrap();
+    let kinds: Vec<ImportKind> = store
+        .imports(a, 10)
+        .await
+        .unwrap()
+        .iter()
+        .map(|s| s.kind)
+        .collect();
+    assert_eq!(kinds, [ImportKind::AdminEdit, ImportKind::AdminEdit]);
+    store.close().await;
+}

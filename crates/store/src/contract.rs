@@ -483,7 +483,7 @@ pub async fn accounts_are_isolated(store: &dyn Store) {
     let mut renamed = e1.clone();
     renamed.first_name = Some("Mallory".into());
     let cs = changeset(
-        ImportKind::Manual,
+        ImportKind::AdminEdit,
         at(10),
         vec![change_entry("update", &e1, renamed, Rule::Source)],
     );
@@ -976,7 +976,7 @@ pub async fn empty_email_means_no_email(store: &dyn Store) {
         store,
         a,
         changeset(
-            ImportKind::Manual,
+            ImportKind::AdminEdit,
             at(10),
             vec![change_entry("update", &e3, n3.clone(), Rule::Source)],
         ),
@@ -1331,7 +1331,7 @@ pub async fn failing_changeset_changes_nothing(store: &dyn Store) {
 
     // The store still works afterwards.
     let cs = changeset(
-        ImportKind::Manual,
+        ImportKind::AdminEdit,
         at(60),
         vec![change_entry("update", &e1, renamed.clone(), Rule::Source)],
     );
@@ -1484,7 +1484,7 @@ pub async fn employee_history_is_newest_first(store: &dyn Store) {
     let third = write(
         store,
         a,
-        changeset(ImportKind::Manual, at(200), vec![third_entry.clone()]),
+        changeset(ImportKind::AdminEdit, at(200), vec![third_entry.clone()]),
     )
     .await;
 
@@ -1513,7 +1513,7 @@ pub async fn employee_history_is_newest_first(store: &dyn Store) {
         vec![
             h(
                 third,
-                ImportKind::Manual,
+                ImportKind::AdminEdit,
                 200,
                 "deactivate",
                 third_entry.changes

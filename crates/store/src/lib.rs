@@ -120,8 +120,10 @@ pub enum ImportKind {
     Sync,
     CsvImport,
     Rollback,
-    /// An admin's edit (set email, exclude, include).
-    Manual,
+    /// An admin's edit (set email, exclude, include). Stored as `admin_edit`; rows
+    /// written before it had its own word read `manual` (a word kept for triggers).
+    #[serde(alias = "manual")]
+    AdminEdit,
     Merge,
     /// Due future end dates applied.
     Tick,
@@ -133,7 +135,7 @@ impl ImportKind {
             Self::Sync => "sync",
             Self::CsvImport => "csv_import",
             Self::Rollback => "rollback",
-            Self::Manual => "manual",
+            Self::AdminEdit => "admin_edit",
             Self::Merge => "merge",
             Self::Tick => "tick",
         }
@@ -144,7 +146,8 @@ impl ImportKind {
             "sync" => Self::Sync,
             "csv_import" => Self::CsvImport,
             "rollback" => Self::Rollback,
-            "manual" => Self::Manual,
+            // "manual": the word older versions stored.
+            "admin_edit" | "manual" => Self::AdminEdit,
             "merge" => Self::Merge,
             "tick" => Self::Tick,
             _ => return None,
