@@ -636,8 +636,13 @@ async fn users(engine: &Arc<Engine>, a: crate::UsersArgs, json: bool) -> Result<
             }
             outln!("History (newest first):");
             for h in &history {
+                let from = h
+                    .merged_from
+                    .as_deref()
+                    .map(|m| format!("   [merged record {m}]"))
+                    .unwrap_or_default();
                 outln!(
-                    "  import {} ({}, {}) {}",
+                    "  import {} ({}, {}) {}{from}",
                     h.import_id,
                     h.kind.as_str(),
                     h.at,

@@ -482,3 +482,58 @@ fn the_history_names_the_rule_of_each_admin_action() {
         ("tick".into(), vec!["end_date".into()])
     );
 }
+
+/// #11.13: after a merge, `users show` of the original lists the duplicate's history
+/// too, marked as coming from the merged record; the merged record's email is null.
+#[test]
+fn merging_brings_the_duplicates_history_to_the_original() {
+    let (_dir, db) = demo("20");
+    let all = users(&db, DAY1);
+    let active: Vec<&str> = all
+        .iter()
+        .filter(|u| u["active"] == true)
+        .map(|u| u["employee_id"].as_str().unwrap())
+        .collect();
+    let (dup, orig) = (active[4], active[5]);
+    ok(roster(&db, DAY1, &["users", "merge", dup, "--into", orig]));
+    // The original now carries the duplicate's ID.
+    let shown = ok(roster(&db, DAY1, &["--json", "users", "show", dup]));
+    let v: Value = serde_json::from_str(&shown.stdout).unwrap();
+    let marked: Vec<&Value> = v["history"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|h| {
+            h["merged_from"]
+                .as_str()
+                .is_some_and(|m| m.starts_with(&format!("{dup}~merged")))
+        })
+        .collect();
+    assert!(
+        marked
+            .iter()
+            .any(|h| h["kind"] == "sync" && h["action"] == "create"),
+        "the duplicate's first import: {v}"
+    );
+    assert!(
+        v["history"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|h| h["merged_from"].is_null() && h["action"] == "create"),
+        "the original's own first import, unmarked: {v}"
+    );
+    let text = ok(roster(&db, DAY1, &["users", "show", dup]));
+    assert!(
+        text.stdout
+            .contains(&format!("[merged record {dup}~merged")),
+        "{}",
+        text.stdout
+    );
+    let merged: Vec<Value> = users(&db, DAY1)
+        .into_iter()
+        .filter(|u| !u["merged_into"].is_null())
+        .collect();
+    assert_eq!(merged.len(), 1);
+    assert!(merged[0]["email"].is_null(), "{}", merged[0]);
+}

@@ -657,7 +657,8 @@ pub struct EmployeeDto {
     pub key: i64,
     pub employee_id: String,
     pub source_id: Option<String>,
-    pub email: String,
+    /// `null`: no email (a merged record's, or an employee without one).
+    pub email: Option<String>,
     pub secondary_email: Option<String>,
     pub first_name: Option<String>,
     pub last_name: Option<String>,
@@ -684,7 +685,7 @@ impl From<&Employee> for EmployeeDto {
             key: e.key,
             employee_id: e.employee_id.clone(),
             source_id: e.source_id.clone(),
-            email: e.email.clone(),
+            email: (!e.email.is_empty()).then(|| e.email.clone()),
             secondary_email: e.secondary_email.clone(),
             first_name: e.first_name.clone(),
             last_name: e.last_name.clone(),
@@ -748,6 +749,9 @@ pub struct HistoryEntryDto {
     pub at: Timestamp,
     pub action: String,
     pub changes: Vec<ChangeDto>,
+    /// A line of a duplicate merged into this employee: the merged record's employee
+    /// ID (DESIGN §6: merging moves the history). `null` for the employee's own.
+    pub merged_from: Option<String>,
 }
 
 impl From<&HistoryEntry> for HistoryEntryDto {
@@ -758,6 +762,7 @@ impl From<&HistoryEntry> for HistoryEntryDto {
             at: h.at,
             action: h.action.clone(),
             changes: h.changes.iter().map(ChangeDto::from).collect(),
+            merged_from: h.merged_from.clone(),
         }
     }
 }

@@ -716,10 +716,22 @@ impl Store for SqliteStore {
         account: AccountId,
         key: EmployeeKey,
     ) -> Result<Vec<HistoryEntry>> {
+        // The employee's own entries and those of every record merged into it
+        // (transitively), the latter marked with the merged record's employee ID.
         let rows = sqlx::query(
-            "SELECT ie.import_id, i.kind, i.finished_at, ie.action, ie.changes FROM import_entries ie \
+            "WITH RECURSIVE family(key) AS ( \
+                 SELECT ?2 \
+                 UNION \
+                 SELECT e.key FROM employees e JOIN family f ON e.merged_into = f.key \
+                 WHERE e.account_id = ?1 \
+             ) \
+             SELECT ie.import_id, i.kind, i.finished_at, ie.action, ie.changes, \
+                    CASE WHEN ie.employee_key = ?2 THEN NULL ELSE e.employee_id END \
+             FROM import_entries ie \
+             JOIN family f ON f.key = ie.employee_key \
              JOIN imports i ON i.id = ie.import_id \
-             WHERE ie.account_id = ?1 AND ie.employee_key = ?2 AND ie.applied = 1 \
+             LEFT JOIN employees e ON e.key = ie.employee_key AND e.account_id = ie.account_id \
+             WHERE ie.account_id = ?1 AND ie.applied = 1 \
              ORDER BY ie.import_id DESC, ie.seq DESC",
         )
         .bind(account)
@@ -735,6 +747,7 @@ impl Store for SqliteStore {
                     at: parse_ts(col(row, 2, "imports.finished_at")?, "imports.finished_at")?,
                     action: col(row, 3, "import_entries.action")?,
                     changes: changes_from(col(row, 4, "import_entries.changes")?)?,
+                    merged_from: col(row, 5, "employees.employee_id")?,
                 })
             })
             .collect()

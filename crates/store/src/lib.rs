@@ -290,6 +290,10 @@ pub struct HistoryEntry {
     pub at: Timestamp,
     pub action: String,
     pub changes: Vec<FieldChange>,
+    /// A line of a duplicate merged into this employee (DESIGN §6: merging moves the
+    /// history): the merged record's employee ID. `None` for the employee's own.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub merged_from: Option<String>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -405,7 +409,8 @@ pub trait Store: JobStore + AccessStore + Send + Sync {
     /// The field changes an applied import made, for rollback (creates flagged).
     async fn import_changes(&self, account: AccountId, id: ImportId)
     -> Result<Vec<RecordedChange>>;
-    /// Newest first.
+    /// Newest first: the employee's own applied entries, and those of every record
+    /// merged into it (transitively), marked with [`HistoryEntry::merged_from`].
     async fn employee_history(
         &self,
         account: AccountId,
