@@ -25,8 +25,10 @@ use crate::crypto::{Cipher, CryptoError};
 pub enum EngineError {
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// The cause is in the message and deliberately not a `source()`: a chain printer
+    /// (`anyhow`'s `{:#}`) would repeat it.
     #[error("fetch failed, nothing was changed: {0}")]
-    Source(#[from] SourceError),
+    Source(SourceError),
     #[error(transparent)]
     Crypto(#[from] CryptoError),
     #[error("{0}")]
@@ -35,6 +37,12 @@ pub enum EngineError {
     Invalid(String),
     #[error("integration {0} needs finalising: run and apply a manual sync first")]
     NeedsFinalise(IntegrationId),
+}
+
+impl From<SourceError> for EngineError {
+    fn from(e: SourceError) -> Self {
+        Self::Source(e)
+    }
 }
 
 pub type Result<T, E = EngineError> = std::result::Result<T, E>;
@@ -1104,7 +1112,8 @@ impl Engine {
         })
     }
 
-    /// Future deactivations and starts within `days` days.
+    /// Deactivations due within `days` days (those due today or earlier that `tick`
+    /// has not applied yet included) and starts from today on.
     pub async fn upcoming(&self, days: i64) -> Result<Vec<Upcoming>> {
         let today = self.today().await?;
         let until = today
@@ -1115,9 +1124,10 @@ impl Engine {
             if e.merged_into.is_some() {
                 continue;
             }
+            // An end date on or before today is due: shown until `tick` (or a sync)
+            // applies it, not dropped from both lists in the meantime.
             if e.active
                 && let Some(d) = e.end_date
-                && d > today
                 && d <= until
             {
                 out.push(Upcoming {
@@ -1129,7 +1139,7 @@ impl Engine {
             }
             let start = e.latest_rehire_date.or(e.start_date);
             if let Some(d) = start
-                && d > today
+                && d >= today
                 && d <= until
             {
                 out.push(Upcoming {
