@@ -11,6 +11,7 @@
 //! separately), then 1 % of members changed in the sandbox
 //! and a daily sync, full and `--incremental`. Also planning alone with 1 % changed.
 //! Prints medians and peak RSS (VmHWM).
+#![allow(clippy::disallowed_macros)] // printing is what an example or test report does
 
 use std::sync::Arc;
 use std::time::Instant;

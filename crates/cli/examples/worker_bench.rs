@@ -30,6 +30,7 @@
 //! their CPU time can be told apart from the workers' (the rest of this process); the
 //! PostgreSQL server's CPU time is summed over its processes from /proc, and the
 //! machine's from /proc/stat (the difference is other programs, e.g. builds).
+#![allow(clippy::disallowed_macros)] // printing is what an example or test report does
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;

@@ -32,6 +32,7 @@ pub async fn run(cli: Cli) -> Result<u8> {
         }
         Command::Worker(args) => crate::worker_cmd::worker(&db, args, cli.today, json).await,
         Command::MigrateStore(args) => crate::migrate_cmd::migrate_store(args, json).await,
+        Command::Backup(args) => crate::migrate_cmd::backup(&db, args, json).await,
         Command::Connect(crate::ConnectCommand::Justworks(args)) => {
             let engine = ctx::open_engine(&db, ctx::clock(cli.today), &cli.account).await?;
             connect_justworks(&engine, args, json).await
@@ -68,6 +69,7 @@ async fn dispatch(engine: &Arc<Engine>, command: Command, json: bool) -> Result<
         | Command::Connect(_)
         | Command::Worker(_)
         | Command::MigrateStore(_)
+        | Command::Backup(_)
         | Command::Serve(_)
         | Command::DefaultConfig
         | Command::Openapi
@@ -78,18 +80,44 @@ async fn dispatch(engine: &Arc<Engine>, command: Command, json: bool) -> Result<
 }
 
 pub(crate) fn print_json<T: serde::Serialize>(v: &T) -> Result<()> {
-    let mut out = std::io::stdout().lock();
+    let mut out = std::io::BufWriter::new(crate::out::stdout());
     serde_json::to_writer_pretty(&mut out, v)?;
     writeln!(out)?;
+    out.flush()?;
     Ok(())
 }
 
-/// Ask on the terminal; `false` when stdin is not a terminal.
+/// The one rule of every command that asks before it acts (`sync --apply`,
+/// `import --apply`, `rollback`, `integrations delete`): `--yes` answers for the
+/// person (`Ok(false)`: do not ask); otherwise a person must be there to ask, which
+/// needs a terminal on standard input and no `--json` (`Ok(true)`: ask with
+/// [`confirm`]). Without one it is a usage error (exit 2) naming `--yes`, never a
+/// "declined" (exit 7 is kept for a person who answered no).
+pub(crate) fn must_ask(yes: bool, json: bool, what: &str) -> Result<bool> {
+    if yes {
+        return Ok(false);
+    }
+    if json || !std::io::stdin().is_terminal() {
+        let why = if json {
+            "--json output"
+        } else {
+            "no terminal to ask on"
+        };
+        return Err(Exit(
+            exit::USAGE,
+            format!("error: {what} asks for confirmation, and with {why} it needs --yes"),
+        )
+        .into());
+    }
+    Ok(true)
+}
+
+/// Ask on the terminal (after [`must_ask`] said so); `false` for anything but yes.
 pub(crate) fn confirm(question: &str) -> Result<bool> {
     if !std::io::stdin().is_terminal() {
         return Ok(false);
     }
-    eprint!("{question} [y/N] ");
+    err!("{question} [y/N] ");
     std::io::stderr().flush()?;
     let mut line = String::new();
     std::io::stdin().read_line(&mut line)?;
@@ -188,7 +216,7 @@ async fn connect_justworks(
                     a.redirect_port
                 )
             })?;
-        eprintln!(
+        errln!(
             "Open this address in your browser and authorize Roster:\n\n  {url}\n\nWaiting for the redirect on {redirect} …"
         );
         let code = roster_justworks::receive_redirect(listener, &state).await?;
@@ -211,9 +239,10 @@ async fn connect_justworks(
             &serde_json::json!({ "integration_id": integration.id, "state": integration.state }),
         )?;
     } else {
-        println!(
+        outln!(
             "Connected integration {} ({}). Next: roster setup-sync",
-            integration.id, integration.name
+            integration.id,
+            integration.name
         );
     }
     Ok(exit::OK)
@@ -232,25 +261,25 @@ async fn setup_sync(engine: &Arc<Engine>, id: Option<i64>, json: bool) -> Result
     if json {
         return print_json(&report).map(|_| exit::OK);
     }
-    println!("Company: {}", report.company_name);
-    println!("Members: {}", report.member_count);
+    outln!("Company: {}", report.company_name);
+    outln!("Members: {}", report.member_count);
     for d in &report.diagnostics {
-        println!("Note: {}", d.message);
+        outln!("Note: {}", d.message);
     }
-    println!("Source fields (sample value):");
+    outln!("Source fields (sample value):");
     for f in &report.source_fields {
         let label = if f.label != f.key {
             format!(" ({})", f.label)
         } else {
             String::new()
         };
-        println!(
+        outln!(
             "  {:<28}{label}  {}",
             f.key,
             f.sample.as_deref().unwrap_or("—")
         );
     }
-    println!("State: needs_finalise. Next: roster sync (review), then roster sync --apply");
+    outln!("State: needs_finalise. Next: roster sync (review), then roster sync --apply");
     Ok(exit::OK)
 }
 
@@ -266,16 +295,16 @@ async fn mapping(engine: &Arc<Engine>, a: crate::MappingArgs, json: bool) -> Res
                 }))
                 .map(|_| exit::OK);
             }
-            println!("Core fields (mapped automatically, fixed after the first import):");
-            println!("  {}", CORE_FIELDS.join(", "));
-            println!("Mapped demographics:");
+            outln!("Core fields (mapped automatically, fixed after the first import):");
+            outln!("  {}", CORE_FIELDS.join(", "));
+            outln!("Mapped demographics:");
             for m in &i.settings.mapping {
                 let sample = i
                     .source_fields
                     .iter()
                     .find(|f| f.key == m.source_key)
                     .and_then(|f| f.sample.clone());
-                println!(
+                outln!(
                     "  {:<24} → {:<22} {:<10} sample: {}",
                     m.source_key,
                     m.demographic,
@@ -289,9 +318,9 @@ async fn mapping(engine: &Arc<Engine>, a: crate::MappingArgs, json: bool) -> Res
                 .filter(|f| !i.settings.mapping.iter().any(|m| m.source_key == f.key))
                 .collect();
             if !unmapped.is_empty() {
-                println!("Other source fields (map with `roster mapping set FIELD DEMOGRAPHIC`):");
+                outln!("Other source fields (map with `roster mapping set FIELD DEMOGRAPHIC`):");
                 for f in unmapped {
-                    println!(
+                    outln!(
                         "  {:<24} {:<22} sample: {}",
                         f.key,
                         f.label,
@@ -300,7 +329,7 @@ async fn mapping(engine: &Arc<Engine>, a: crate::MappingArgs, json: bool) -> Res
                 }
             }
             if i.source_fields.is_empty() {
-                println!("(Run `roster setup-sync` to read source fields and sample values.)");
+                outln!("(Run `roster setup-sync` to read source fields and sample values.)");
             }
         }
         crate::MappingAction::Set {
@@ -339,12 +368,13 @@ async fn mapping(engine: &Arc<Engine>, a: crate::MappingArgs, json: bool) -> Res
                 m.demographic != demographic
                     && roster_core::settings::demographic_fold(&m.demographic) == fold
             }) {
-                eprintln!(
+                errln!(
                     "warning: {:?} differs from {:?} only by case, spacing or punctuation; this splits trend history",
-                    demographic, other.demographic
+                    demographic,
+                    other.demographic
                 );
             }
-            println!("Mapped {source_field} → {demographic}");
+            outln!("Mapped {source_field} → {demographic}");
         }
         crate::MappingAction::Unset { source_field } => {
             engine
@@ -358,7 +388,7 @@ async fn mapping(engine: &Arc<Engine>, a: crate::MappingArgs, json: bool) -> Res
                     }
                 })
                 .await?;
-            println!("Unmapped {source_field}");
+            outln!("Unmapped {source_field}");
         }
     }
     Ok(exit::OK)
@@ -381,7 +411,7 @@ async fn settings(engine: &Arc<Engine>, a: crate::SettingsArgs, json: bool) -> R
                 return print_json(&map).map(|_| exit::OK);
             }
             for (k, help) in SETTING_KEYS {
-                println!("{:<28} {:<24} {}", k, i.settings.get(k)?, help);
+                outln!("{:<28} {:<24} {}", k, i.settings.get(k)?, help);
             }
         }
         crate::SettingsAction::Get { key } => {
@@ -389,14 +419,14 @@ async fn settings(engine: &Arc<Engine>, a: crate::SettingsArgs, json: bool) -> R
             if json {
                 print_json(&serde_json::json!({ key: v }))?
             } else {
-                println!("{v}")
+                outln!("{v}")
             }
         }
         crate::SettingsAction::Set { key, value } => {
             let s = engine
                 .update_settings(i.id, |s| s.set(&key, &value).map_err(|e| e.to_string()))
                 .await?;
-            println!("{key} = {}", s.get(&key)?);
+            outln!("{key} = {}", s.get(&key)?);
         }
     }
     Ok(exit::OK)
@@ -412,14 +442,7 @@ async fn sync(engine: &Arc<Engine>, a: crate::SyncArgs, json: bool) -> Result<u8
     } else {
         Trigger::Manual
     };
-    let interactive = std::io::stdin().is_terminal() && !json;
-    if a.apply && !a.yes && !interactive {
-        return Err(Exit(
-            exit::USAGE,
-            "error: --apply without a terminal needs --yes".into(),
-        )
-        .into());
-    }
+    let ask = a.apply && must_ask(a.yes, json, "sync --apply")?;
     let (bar, progress) = crate::progress::fetch_bar("fetching");
     let mut opts = SyncOptions {
         trigger: Some(trigger),
@@ -437,7 +460,7 @@ async fn sync(engine: &Arc<Engine>, a: crate::SyncArgs, json: bool) -> Result<u8
     };
     // With a prompt: review first, ask, then run again with apply (the source may have
     // moved on; the applied plan is the one shown if nothing changed in between).
-    if a.apply && !a.yes {
+    if ask {
         let review = engine.sync(i.id, &source, opts.clone()).await?;
         if let Some(b) = &bar {
             b.finish_and_clear();
@@ -446,10 +469,10 @@ async fn sync(engine: &Arc<Engine>, a: crate::SyncArgs, json: bool) -> Result<u8
             &review.plan,
             &review.held,
             a.show,
-            &mut std::io::stdout().lock(),
+            &mut crate::out::stdout(),
         )?;
         if review.plan.entries.is_empty() {
-            println!("Nothing to apply.");
+            outln!("Nothing to apply.");
         }
         if review.plan.mass_change.triggered()
             && !a.confirm_mass_change
@@ -494,22 +517,22 @@ async fn sync(engine: &Arc<Engine>, a: crate::SyncArgs, json: bool) -> Result<u8
     } else {
         if !a.apply || a.yes {
             for d in &outcome.diagnostics {
-                println!("Note: {}", d.message);
+                outln!("Note: {}", d.message);
             }
             review::print(
                 &outcome.plan,
                 &outcome.held,
                 a.show,
-                &mut std::io::stdout().lock(),
+                &mut crate::out::stdout(),
             )?;
-            println!();
+            outln!();
         }
-        println!("{}", review::status_line(&outcome));
+        outln!("{}", review::status_line(&outcome));
         if let Some(path) = &a.out {
-            println!("Plan written to {}", path.display());
+            outln!("Plan written to {}", path.display());
         }
         if let Some(path) = &a.preview {
-            println!("User file preview written to {}", path.display());
+            outln!("User file preview written to {}", path.display());
         }
     }
     Ok(match outcome.status {
@@ -526,21 +549,24 @@ fn print_change(o: &ChangeOutcome, json: bool, what: &str) -> Result<()> {
         return print_json(o);
     }
     match o.import_id {
-        Some(id) => println!("{what}: recorded as import {id}."),
-        None => println!("{what}: nothing to change."),
+        Some(id) => outln!("{what}: recorded as import {id}."),
+        None => outln!("{what}: nothing to change."),
     }
     for e in &o.plan.entries {
-        println!(
+        outln!(
             "  {:<10} {}",
             e.action.as_str().to_uppercase(),
             e.employee_id
         );
         for c in &e.changes {
-            println!("{}", review::change_line(&c.field, &c.old, &c.new, None));
+            outln!(
+                "{}",
+                review::change_line(&c.field, &c.old, &c.new, Some(c.rule.as_str()))
+            );
         }
     }
     for c in &o.conflicts {
-        println!(
+        outln!(
             "  NOT ROLLED BACK {}: changed since ({})",
             c.employee_id,
             c.fields.join(", ")
@@ -584,10 +610,10 @@ async fn users(engine: &Arc<Engine>, a: crate::UsersArgs, json: bool) -> Result<
                 return print_json(&list).map(|_| exit::OK);
             }
             for e in &list {
-                println!("{}", user_row(e));
+                outln!("{}", user_row(e));
             }
             let total = engine.store().count_employees(account, !a.all).await?;
-            println!(
+            outln!(
                 "{} shown of {} {}",
                 list.len(),
                 total,
@@ -607,20 +633,25 @@ async fn users(engine: &Arc<Engine>, a: crate::UsersArgs, json: bool) -> Result<
             }
             for f in e.field_names() {
                 if let Some(v) = e.field(&f) {
-                    println!("{:<28} {}", f, v);
+                    outln!("{:<28} {}", f, v);
                 }
             }
-            println!("History (newest first):");
+            outln!("History (newest first):");
             for h in &history {
-                println!(
-                    "  import {} ({}, {}) {}",
+                let from = h
+                    .merged_from
+                    .as_deref()
+                    .map(|m| format!("   [merged record {m}]"))
+                    .unwrap_or_default();
+                outln!(
+                    "  import {} ({}, {}) {}{from}",
                     h.import_id,
                     h.kind.as_str(),
                     h.at,
                     h.action
                 );
                 for c in &h.changes {
-                    println!(
+                    outln!(
                         "{}",
                         review::change_line(&c.field, &c.old, &c.new, Some(c.rule.as_str()))
                     );
@@ -657,13 +688,17 @@ async fn imports(engine: &Arc<Engine>, a: crate::ImportsArgs, json: bool) -> Res
             if json {
                 return print_json(&list).map(|_| exit::OK);
             }
-            println!(
+            outln!(
                 "{:>5}  {:<20} {:<10} {:<10} {:<18} created updated deact. react. skipped",
-                "id", "finished", "kind", "trigger", "status"
+                "id",
+                "finished",
+                "kind",
+                "trigger",
+                "status"
             );
             for s in &list {
                 let c = &s.counts;
-                println!(
+                outln!(
                     "{:>5}  {:<20} {:<10} {:<10} {:<18} {:>7} {:>7} {:>6} {:>6} {:>7}",
                     s.id,
                     s.finished_at.strftime("%Y-%m-%d %H:%M:%S").to_string(),
@@ -688,16 +723,16 @@ async fn imports(engine: &Arc<Engine>, a: crate::ImportsArgs, json: bool) -> Res
                 return print_json(&r).map(|_| exit::OK);
             }
             let s = &r.summary;
-            println!(
+            outln!(
                 "Import {} — {} ({}), {}",
                 s.id,
                 s.kind.as_str(),
                 s.trigger,
                 s.status.as_str()
             );
-            println!("Started {}  finished {}", s.started_at, s.finished_at);
+            outln!("Started {}  finished {}", s.started_at, s.finished_at);
             let c = &s.counts;
-            println!(
+            outln!(
                 "created {} · updated {} · deactivated {} · reactivated {} · unchanged {} · skipped {} · errors {} · warnings {}",
                 c.created,
                 c.updated,
@@ -711,8 +746,8 @@ async fn imports(engine: &Arc<Engine>, a: crate::ImportsArgs, json: bool) -> Res
             if let Some(file) = r.details.get("file").and_then(|v| v.as_str()) {
                 let rows = r.details.get("rows").and_then(|v| v.as_u64()).unwrap_or(0);
                 match r.details.get("mode").and_then(|v| v.as_str()) {
-                    Some(mode) => println!("File {file}: {rows} row(s), {mode} import"),
-                    None => println!("File {file}"),
+                    Some(mode) => outln!("File {file}: {rows} row(s), {mode} import"),
+                    None => outln!("File {file}"),
                 }
             }
             for err in [r.details.get("error"), r.details.pointer("/extra/error")]
@@ -720,7 +755,7 @@ async fn imports(engine: &Arc<Engine>, a: crate::ImportsArgs, json: bool) -> Res
                 .flatten()
                 .filter_map(|v| v.as_str())
             {
-                println!("Error: {err}");
+                outln!("Error: {err}");
             }
             // A file's issues name their line and column.
             let columns: Option<std::collections::BTreeMap<String, String>> = r
@@ -731,15 +766,15 @@ async fn imports(engine: &Arc<Engine>, a: crate::ImportsArgs, json: bool) -> Res
                 for i in issues.iter().take(show) {
                     if let Ok(i) = serde_json::from_value::<roster_core::issue::Issue>(i.clone()) {
                         match &columns {
-                            Some(c) => println!("  - {}", roster_csv::describe(&i, c)),
-                            None => println!("  - {i}"),
+                            Some(c) => outln!("  - {}", roster_csv::describe(&i, c)),
+                            None => outln!("  - {i}"),
                         }
                     }
                 }
             }
             for (n, e) in r.entries.iter().enumerate() {
                 if n >= show {
-                    println!("  … {} more (--show N or --json)", r.entries.len() - show);
+                    outln!("  … {} more (--show N or --json)", r.entries.len() - show);
                     break;
                 }
                 let flag = match (e.applied, e.held) {
@@ -747,14 +782,14 @@ async fn imports(engine: &Arc<Engine>, a: crate::ImportsArgs, json: bool) -> Res
                     (false, false) => " [not applied]",
                     _ => "",
                 };
-                println!(
+                outln!(
                     "  {:<10} {}{}",
                     e.action.to_uppercase(),
                     e.employee_id,
                     flag
                 );
                 for c in &e.changes {
-                    println!(
+                    outln!(
                         "{}",
                         review::change_line(&c.field, &c.old, &c.new, Some(c.rule.as_str()))
                     );
@@ -766,12 +801,8 @@ async fn imports(engine: &Arc<Engine>, a: crate::ImportsArgs, json: bool) -> Res
 }
 
 async fn rollback(engine: &Arc<Engine>, a: crate::RollbackArgs, json: bool) -> Result<u8> {
-    if !a.yes && !confirm(&format!("Roll back import {}?", a.id))? {
-        return Err(Exit(
-            exit::DECLINED,
-            "Not rolled back (pass --yes without a terminal).".into(),
-        )
-        .into());
+    if must_ask(a.yes, json, "rollback")? && !confirm(&format!("Roll back import {}?", a.id))? {
+        return Err(Exit(exit::DECLINED, "Not rolled back.".into()).into());
     }
     let o = engine.rollback(a.id).await?;
     print_change(&o, json, &format!("Rolled back import {}", a.id))?;
@@ -786,7 +817,7 @@ async fn unlock(engine: &Arc<Engine>, a: crate::UnlockArgs, json: bool) -> Resul
                 &serde_json::json!({ "integration_id": id, "released": false, "held": false }),
             )?;
         } else {
-            println!("Integration {id} is not locked: nothing to release.");
+            outln!("Integration {id} is not locked: nothing to release.");
         }
         return Ok(exit::OK);
     };
@@ -804,20 +835,13 @@ async fn unlock(engine: &Arc<Engine>, a: crate::UnlockArgs, json: bool) -> Resul
             lock.until
         )
     };
-    eprintln!("Integration {id} is locked by {who}; {lease}.");
-    if !a.yes {
-        if !std::io::stdin().is_terminal() {
-            return Err(Exit(
-                exit::USAGE,
-                "Not released: no terminal to ask; pass --yes once you are sure its holder is gone.".into(),
-            )
-            .into());
-        }
-        if !confirm(
+    errln!("Integration {id} is locked by {who}; {lease}.");
+    if must_ask(a.yes, json, "unlock")?
+        && !confirm(
             "Release it? Its holder's changes will then be refused if it is still running.",
-        )? {
-            return Err(Exit(exit::DECLINED, "Not released.".into()).into());
-        }
+        )?
+    {
+        return Err(Exit(exit::DECLINED, "Not released.".into()).into());
     }
     let import = engine.unlock(id, &lock).await?;
     if json {
@@ -832,9 +856,9 @@ async fn unlock(engine: &Arc<Engine>, a: crate::UnlockArgs, json: bool) -> Resul
     } else {
         match import {
             Some(i) => {
-                println!("Released the sync lock of integration {id} (recorded as import {i}).")
+                outln!("Released the sync lock of integration {id} (recorded as import {i}).")
             }
-            None => println!(
+            None => outln!(
                 "The lock changed hands meanwhile: nothing released. Run `roster unlock {id}` again to see its holder."
             ),
         }
@@ -852,12 +876,15 @@ async fn upcoming(engine: &Arc<Engine>, days: i64, json: bool) -> Result<u8> {
         return print_json(&list).map(|_| exit::OK);
     }
     if list.is_empty() {
-        println!("Nothing upcoming in the next {days} days.");
+        outln!("Nothing upcoming in the next {days} days.");
     }
     for u in &list {
-        println!(
+        outln!(
             "{}  {:<13} {:<14} {}",
-            u.date, u.kind, u.employee_id, u.name
+            u.date,
+            u.kind,
+            u.employee_id,
+            u.name
         );
     }
     Ok(exit::OK)
@@ -898,25 +925,21 @@ async fn integrations(engine: &Arc<Engine>, a: crate::IntegrationsArgs, json: bo
                 return print_json(&out).map(|_| exit::OK);
             }
             for i in &list {
-                println!("{}", integration_row(i));
+                outln!("{}", integration_row(i));
             }
         }
         crate::IntegrationsAction::Delete { id, yes } => {
             let i = engine.integration(Some(id)).await?;
-            if !yes
+            if must_ask(yes, json, "integrations delete")?
                 && !confirm(&format!(
                     "Delete integration {} ({}) with its credentials, mapping and settings? This cannot be undone.",
                     i.id, i.name
                 ))?
             {
-                return Err(Exit(
-                    exit::DECLINED,
-                    "Not deleted (pass --yes without a terminal).".into(),
-                )
-                .into());
+                return Err(Exit(exit::DECLINED, "Not deleted.".into()).into());
             }
             engine.delete_integration(id).await?;
-            println!("Deleted integration {id}. The directory and import history are kept.");
+            outln!("Deleted integration {id}. The directory and import history are kept.");
         }
     }
     Ok(exit::OK)

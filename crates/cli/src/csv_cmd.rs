@@ -3,7 +3,7 @@
 //! is `roster-csv`; planning, guards and recording are the engine's.
 
 use std::fs::File;
-use std::io::{BufWriter, IsTerminal, Write};
+use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -16,7 +16,7 @@ use roster_csv::{DateFormat, ExportOptions, ReadOptions};
 use roster_engine::{Engine, FileImport, ImportOptions, ImportOutcome, SyncStatus};
 use roster_source::Diagnostic;
 
-use crate::commands::{confirm, print_json};
+use crate::commands::{confirm, must_ask, print_json};
 use crate::review;
 use crate::{Exit, exit};
 
@@ -117,14 +117,7 @@ fn read_file(
 }
 
 pub async fn import(engine: &Arc<Engine>, a: ImportArgs, json: bool) -> Result<u8> {
-    let interactive = std::io::stdin().is_terminal() && !json;
-    if a.apply && !a.yes && !interactive {
-        return Err(Exit(
-            exit::USAGE,
-            "error: --apply without a terminal needs --yes".into(),
-        )
-        .into());
-    }
+    let ask = a.apply && must_ask(a.yes, json, "import --apply")?;
     let integration = engine.import_integration(a.integration).await?;
     let file_name = a
         .file
@@ -182,7 +175,7 @@ pub async fn import(engine: &Arc<Engine>, a: ImportArgs, json: bool) -> Result<u
 
     // With a prompt: review first, ask, then apply the same file.
     let mut reviewed = false;
-    if a.apply && !a.yes {
+    if ask {
         let review = engine
             .import_csv(&integration, input.clone(), opts.clone())
             .await?;
@@ -232,14 +225,14 @@ pub async fn import(engine: &Arc<Engine>, a: ImportArgs, json: bool) -> Result<u
     } else {
         if !reviewed {
             print_review(&outcome, a.show, &describe)?;
-            println!();
+            outln!();
         }
-        println!("{}", status_line(&outcome, a.apply));
+        outln!("{}", status_line(&outcome, a.apply));
         if let Some(path) = &a.out {
-            println!("Plan written to {}", path.display());
+            outln!("Plan written to {}", path.display());
         }
         if let Some(path) = &a.preview {
-            println!("User file preview written to {}", path.display());
+            outln!("User file preview written to {}", path.display());
         }
     }
     if outcome.refused {
@@ -265,7 +258,7 @@ fn print_review(
     show: usize,
     describe: &dyn Fn(&roster_core::issue::Issue) -> String,
 ) -> Result<()> {
-    let mut out = std::io::stdout().lock();
+    let mut out = std::io::BufWriter::new(crate::out::stdout());
     writeln!(
         out,
         "File {}: {} row(s), {} in error",
@@ -277,6 +270,7 @@ fn print_review(
         writeln!(out, "Note: {}", d.message)?;
     }
     review::print_with(&o.sync.plan, &o.sync.held, show, &mut out, describe)?;
+    out.flush()?;
     Ok(())
 }
 
@@ -333,10 +327,10 @@ pub async fn export(
             let n = export_to(&mut f, &directory, &options)?;
             f.sync_all()
                 .with_context(|| format!("while writing {}", path.display()))?;
-            eprintln!("Exported {n} employee(s) to {}", path.display());
+            errln!("Exported {n} employee(s) to {}", path.display());
         }
         None => {
-            let mut stdout = std::io::stdout().lock();
+            let mut stdout = crate::out::stdout();
             export_to(&mut stdout, &directory, &options)?;
         }
     }

@@ -2,7 +2,8 @@
 //! `postgres://` URL), the credentials key, the engine.
 
 use std::path::PathBuf;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use anyhow::{Context, Result, anyhow, bail};
 use roster_engine::{Cipher, Clock, Engine, FixedClock, SystemClock};
@@ -62,17 +63,47 @@ impl DbPath {
     }
 }
 
+/// Every store this process opened, closed by [`close_all`] when the command ends.
+static OPENED: Mutex<Vec<Arc<dyn Store>>> = Mutex::new(Vec::new());
+
+/// How long closing may wait for queries still running.
+const CLOSE_WAIT: Duration = Duration::from_secs(10);
+
 pub async fn open_store(db: &DbPath) -> Result<Arc<dyn Store>> {
-    if db.is_postgres() {
-        let store = PgStore::connect(&db.0)
-            .await
-            .with_context(|| format!("while opening the directory database {}", db.shown()))?;
-        return Ok(Arc::new(store));
+    let store: Arc<dyn Store> = if db.is_postgres() {
+        Arc::new(
+            PgStore::connect(&db.0)
+                .await
+                .with_context(|| format!("while opening the directory database {}", db.shown()))?,
+        )
+    } else {
+        Arc::new(
+            SqliteStore::open(&db.0)
+                .await
+                .with_context(|| format!("while opening the directory database {}", db.0))?,
+        )
+    };
+    if let Ok(mut opened) = OPENED.lock() {
+        opened.push(store.clone());
     }
-    let store = SqliteStore::open(&db.0)
-        .await
-        .with_context(|| format!("while opening the directory database {}", db.0))?;
-    Ok(Arc::new(store))
+    Ok(store)
+}
+
+/// Close every store opened with [`open_store`]: SQLite checkpoints its WAL into the
+/// database file, so the file alone is a complete copy once a command (or `serve`,
+/// or `worker`) has finished. Called by `main` after every command.
+pub async fn close_all() {
+    let stores: Vec<Arc<dyn Store>> = match OPENED.lock() {
+        Ok(mut opened) => std::mem::take(&mut *opened),
+        Err(_) => return,
+    };
+    for store in stores {
+        match tokio::time::timeout(CLOSE_WAIT, store.close()).await {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => tracing::warn!(error = %e, "closing the directory database"),
+            Err(_) => tracing::warn!("closing the directory database timed out"),
+        }
+    }
 }
 
 /// The credentials key: `ROSTER_SECRET_KEY`, or (SQLite only) the key file beside

@@ -41,6 +41,12 @@ async fn prepare_db(db: &DbPath) -> Result<()> {
                 file.display()
             );
         }
+        // Closed before its files go: a pool left open would, on its own close,
+        // remove the new database's WAL by name.
+        store
+            .close()
+            .await
+            .context("while closing the old demo database")?;
     }
     for suffix in ["", "-wal", "-shm"] {
         let p = std::path::PathBuf::from(format!("{}{suffix}", file.display()));
@@ -53,7 +59,7 @@ async fn prepare_db(db: &DbPath) -> Result<()> {
 }
 
 fn heading(text: &str) {
-    println!("\n━━ {text} ━━");
+    outln!("\n━━ {text} ━━");
 }
 
 fn str_at<'a>(v: &'a Value, path: &[&str]) -> Option<&'a str> {
@@ -73,8 +79,8 @@ fn work_email(m: &Value) -> Option<&str> {
 }
 
 fn show(o: &SyncOutcome, limit: usize) -> Result<()> {
-    review::print(&o.plan, &o.held, limit, &mut std::io::stdout().lock())?;
-    println!("→ {}", review::status_line(o));
+    review::print(&o.plan, &o.held, limit, &mut crate::out::stdout())?;
+    outln!("→ {}", review::status_line(o));
     Ok(())
 }
 
@@ -98,7 +104,7 @@ pub async fn run(db: &DbPath, args: DemoArgs, today: Option<Date>) -> Result<u8>
     let engine = Arc::new(Engine::open(store, clock.clone(), cipher, ACCOUNT).await?);
 
     heading(&format!("Day 1 ({day1}): connect Justworks"));
-    println!(
+    outln!(
         "Sandbox serving the Justworks Partner API at {}",
         sandbox.base_url()
     );
@@ -126,7 +132,7 @@ pub async fn run(db: &DbPath, args: DemoArgs, today: Option<Date>) -> Result<u8>
     } else {
         format!("in {}", db.key_file().display())
     };
-    println!(
+    outln!(
         "Connected integration {} (token stored encrypted {key}).",
         integration.id
     );
@@ -134,7 +140,7 @@ pub async fn run(db: &DbPath, args: DemoArgs, today: Option<Date>) -> Result<u8>
     heading("Setup sync: company, fields and sample values (no employee data imported)");
     let source = wiring::source(&engine, &integration)?;
     let setup = engine.setup_sync(integration.id, &source, None).await?;
-    println!(
+    outln!(
         "Company {:?}: {} members, {} source fields.",
         setup.company_name,
         setup.member_count,
@@ -145,7 +151,7 @@ pub async fn run(db: &DbPath, args: DemoArgs, today: Option<Date>) -> Result<u8>
         .iter()
         .filter(|f| f.key.starts_with("custom:") || f.key == "job_title" || f.key == "department")
     {
-        println!(
+        outln!(
             "  {:<22} {:<16} sample: {}",
             f.key,
             f.label,
@@ -168,7 +174,7 @@ pub async fn run(db: &DbPath, args: DemoArgs, today: Option<Date>) -> Result<u8>
                 Ok(())
             })
             .await?;
-        println!("Mapped custom field {key} → demographic {label:?}.");
+        outln!("Mapped custom field {key} → demographic {label:?}.");
     }
 
     heading("First sync: review, then import");
@@ -216,12 +222,12 @@ pub async fn run(db: &DbPath, args: DemoArgs, today: Option<Date>) -> Result<u8>
     let ctl =
         |r: Result<Value, roster_sandbox::ControlError>| r.map_err(|e| anyhow!("sandbox: {e}"));
     ctl(handle.terminate(&id(0), day2))?;
-    println!("- {} leaves today ({} {day2}).", name(0), id(0));
+    outln!("- {} leaves today ({} {day2}).", name(0), id(0));
     let later = day2.checked_add(jiff::Span::new().days(30))?;
     ctl(handle.terminate(&id(1), later))?;
-    println!("- {} will leave on {later}.", name(1));
+    outln!("- {} will leave on {later}.", name(1));
     let hired = ctl(handle.hire_random())?;
-    println!(
+    outln!(
         "- {} {} is hired.",
         str_at(&hired, &["name", "given_name"]).unwrap_or(""),
         str_at(&hired, &["name", "family_name"]).unwrap_or("")
@@ -234,7 +240,7 @@ pub async fn run(db: &DbPath, args: DemoArgs, today: Option<Date>) -> Result<u8>
         Some(id(5))
     };
     ctl(handle.set_manager(&id(2), target.as_deref()))?;
-    println!("- {} gets a new manager.", name(2));
+    outln!("- {} gets a new manager.", name(2));
     let email = format!(
         "{}.renamed@{}",
         id(4),
@@ -243,14 +249,14 @@ pub async fn run(db: &DbPath, args: DemoArgs, today: Option<Date>) -> Result<u8>
             .unwrap_or("example.com")
     );
     ctl(handle.set_work_email(&id(4), Some(&email)))?;
-    println!("- {} gets a new work email.", name(4));
+    outln!("- {} gets a new work email.", name(4));
     let change = NameChange {
         family_name: Some("Okonkwo-Smith".into()),
         date_of_birth: Some(jiff::civil::date(1988, 2, 29)),
         ..NameChange::default()
     };
     ctl(handle.set_name_and_dob(&id(6), &change))?;
-    println!(
+    outln!(
         "- {} changes last name and date of birth at once (privacy-guarded).",
         name(6)
     );
@@ -285,9 +291,12 @@ pub async fn run(db: &DbPath, args: DemoArgs, today: Option<Date>) -> Result<u8>
     let upcoming = engine.upcoming(60).await?;
     heading("Upcoming");
     for u in &upcoming {
-        println!(
+        outln!(
             "{}  {:<13} {:<14} {}",
-            u.date, u.kind, u.employee_id, u.name
+            u.date,
+            u.kind,
+            u.employee_id,
+            u.name
         );
     }
     sandbox.shutdown().await.ok();
@@ -296,7 +305,7 @@ pub async fn run(db: &DbPath, args: DemoArgs, today: Option<Date>) -> Result<u8>
         .count_employees(engine.account(), true)
         .await?;
     heading("Done");
-    println!(
+    outln!(
         "The directory ({active} active employees) is in {}. Try:",
         if db.is_postgres() {
             db.shown()
@@ -312,7 +321,7 @@ pub async fn run(db: &DbPath, args: DemoArgs, today: Option<Date>) -> Result<u8>
         "roster settings",
         "roster mapping",
     ] {
-        println!(
+        outln!(
             "  cargo run --release -- {}",
             c.trim_start_matches("roster ")
         );

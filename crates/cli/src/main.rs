@@ -4,6 +4,8 @@
 //! The CLI parses, wires and prints; the rules live in `roster-core` and the
 //! sequencing in `roster-engine`.
 
+#[macro_use]
+mod out;
 mod commands;
 mod csv_cmd;
 mod ctx;
@@ -39,7 +41,8 @@ pub mod exit {
     pub const RUNNING: u8 = 5;
     /// Fetching from the source failed: nothing was changed.
     pub const FETCH_FAILED: u8 = 6;
-    /// The admin declined at the confirmation prompt.
+    /// A person answered no at the confirmation prompt (no terminal and no `--yes` is
+    /// [`USAGE`]).
     pub const DECLINED: u8 = 7;
     /// A CSV file has errors (rows in error without --skip-bad-rows, or the file as a
     /// whole): nothing was applied.
@@ -47,10 +50,11 @@ pub mod exit {
 }
 
 const AFTER_HELP: &str = "\
-Exit codes: 0 ok · 1 error · 2 usage · 3 blocked by a guard (nothing applied) · \
+Exit codes: 0 ok · 1 error · 2 usage (also: asking without a terminal and without --yes) · 3 blocked by a guard (nothing applied) · \
 4 applied with privacy-guarded employees held · 5 a sync is already running · \
-6 fetch failed (nothing changed) · 7 declined at the prompt · \
-8 the CSV file has errors (nothing applied)";
+6 fetch failed (nothing changed) · 7 a person answered no at the prompt · \
+8 the CSV file has errors (nothing applied) · \
+141 standard output was closed early (`| head`): output cut short";
 
 #[derive(Parser, Debug)]
 #[command(name = "roster", version, about = "Keeps an employee directory in step with Justworks", after_help = AFTER_HELP)]
@@ -137,6 +141,9 @@ pub enum Command {
     /// Move a directory with its history from SQLite to PostgreSQL, verified by
     /// row counts and checksums (stop every roster using the source first).
     MigrateStore(migrate_cmd::MigrateStoreArgs),
+    /// An online, consistent copy of an SQLite directory in a new file (0600), taken
+    /// while other rosters use it (PostgreSQL: use pg_dump).
+    Backup(migrate_cmd::BackupArgs),
 }
 
 #[derive(Args, Debug)]
@@ -456,6 +463,8 @@ fn main() -> ExitCode {
         tracing_subscriber::fmt()
             .with_env_filter(filter)
             .with_writer(std::io::stderr)
+            // Colour codes only for a person at a terminal, not in log files.
+            .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
             .with_target(false)
             .init();
     }
@@ -465,21 +474,37 @@ fn main() -> ExitCode {
     {
         Ok(rt) => rt,
         Err(e) => {
-            eprintln!("error: could not start the runtime: {e}");
+            errln!("error: could not start the runtime: {e}");
             return ExitCode::from(exit::ERROR);
         }
     };
-    match rt.block_on(commands::run(cli)) {
+    let result = rt.block_on(async {
+        let result = commands::run(cli).await;
+        ctx::close_all().await;
+        result
+    });
+    // Whatever still runs in the background stops here, before the exit code is decided.
+    drop(rt);
+    if let Some(e) = out::failure() {
+        errln!("error: could not write to standard output: {e}");
+        if matches!(result, Ok(exit::OK)) {
+            return ExitCode::from(exit::ERROR);
+        }
+    }
+    match result {
+        // The reader of standard output went away (`roster … | head -1`): the command
+        // finished, its output was cut short.
+        Ok(exit::OK) if out::closed() => ExitCode::from(out::CLOSED_EXIT),
         Ok(code) => ExitCode::from(code),
         Err(e) => {
             let code = code_of(&e);
             match e.downcast_ref::<Exit>() {
-                Some(Exit(_, msg)) if !msg.is_empty() => eprintln!("{msg}"),
+                Some(Exit(_, msg)) if !msg.is_empty() => errln!("{msg}"),
                 Some(_) => {}
-                None => eprintln!("error: {e:#}"),
+                None => errln!("error: {e:#}"),
             }
             if code == exit::RUNNING {
-                eprintln!(
+                errln!(
                     "hint: a running sync or import renews its lock and releases it when it ends. \
                      One killed on this machine is taken over at once; one killed elsewhere \
                      holds it until its lease ends ({} minutes after its last renewal), or until \

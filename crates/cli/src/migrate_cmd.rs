@@ -1,12 +1,16 @@
 //! `roster migrate-store`: move a directory with its history from SQLite to
-//! PostgreSQL (see `roster-migrate`).
+//! PostgreSQL (see `roster-migrate`); `roster backup`: copy an SQLite directory.
+
+use std::path::PathBuf;
 
 use anyhow::{Context, Result, bail};
 use clap::Args;
+use roster_store::Store;
+use roster_store_sqlite::SqliteStore;
 
 use crate::commands::print_json;
 use crate::ctx::{self, DbPath};
-use crate::exit;
+use crate::{Exit, exit};
 
 #[derive(Args, Debug)]
 pub struct MigrateStoreArgs {
@@ -17,6 +21,92 @@ pub struct MigrateStoreArgs {
     /// credentials key comes from ROSTER_SECRET_KEY.
     #[arg(long)]
     pub to: String,
+    /// Move a source that holds no integration and no employee (without it such a
+    /// source is refused: it is usually a copy of roster.db taken without its -wal file).
+    #[arg(long)]
+    pub allow_empty: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct BackupArgs {
+    /// The new file to write (refused if it exists, unless --force).
+    #[arg(long)]
+    pub to: PathBuf,
+    /// Replace --to if it exists.
+    #[arg(long)]
+    pub force: bool,
+}
+
+/// `roster backup --to FILE`: `VACUUM INTO` a new 0600 file (see
+/// [`SqliteStore::backup`]); consistent while other rosters read and write.
+pub async fn backup(db: &DbPath, a: BackupArgs, json: bool) -> Result<u8> {
+    if db.is_postgres() {
+        return Err(Exit(
+            exit::USAGE,
+            "error: roster backup copies an SQLite directory; for PostgreSQL use pg_dump \
+             (e.g. `pg_dump --format=custom --file roster.dump \"$URL\"`, see docs/deploy.md)"
+                .into(),
+        )
+        .into());
+    }
+    let file = db.file();
+    if !file.exists() {
+        bail!("--db {}: no such database file", db.0);
+    }
+    if a.to.exists() {
+        let same = std::fs::canonicalize(&a.to).ok() == std::fs::canonicalize(&file).ok();
+        if same {
+            bail!("--to {} is the database itself", a.to.display());
+        }
+        if !a.force {
+            return Err(Exit(
+                exit::USAGE,
+                format!(
+                    "error: {} exists; pass --force to replace it",
+                    a.to.display()
+                ),
+            )
+            .into());
+        }
+    }
+    let store = SqliteStore::open(&db.0)
+        .await
+        .with_context(|| format!("while opening the directory database {}", db.0))?;
+    let copied = store
+        .backup(&a.to)
+        .await
+        .with_context(|| format!("while backing up {} to {}", db.0, a.to.display()));
+    store.close().await;
+    copied?;
+    if json {
+        print_json(&serde_json::json!({ "backup": a.to, "key_file": db.key_file() }))?;
+    } else {
+        outln!("Backed up {} to {}.", db.0, a.to.display());
+        outln!(
+            "The credentials key is not in the copy: keep {} (or ROSTER_SECRET_KEY) with it, \
+             safely apart.",
+            db.key_file().display()
+        );
+    }
+    Ok(exit::OK)
+}
+
+/// The source holds no integration and no employee in any account.
+async fn holds_nothing(from: &DbPath) -> Result<bool> {
+    let store = SqliteStore::open(&from.0)
+        .await
+        .with_context(|| format!("while opening {}", from.0))?;
+    let mut empty = true;
+    for (account, _) in store.accounts().await? {
+        if !store.integrations(account).await?.is_empty()
+            || store.count_employees(account, false).await? > 0
+        {
+            empty = false;
+            break;
+        }
+    }
+    store.close().await;
+    Ok(empty)
 }
 
 pub async fn migrate_store(args: MigrateStoreArgs, json: bool) -> Result<u8> {
@@ -33,6 +123,18 @@ pub async fn migrate_store(args: MigrateStoreArgs, json: bool) -> Result<u8> {
     if !from.file().exists() {
         bail!("--from {}: no such database file", from.0);
     }
+    if !args.allow_empty && holds_nothing(&from).await? {
+        return Err(Exit(
+            exit::USAGE,
+            format!(
+                "error: --from {} holds no integrations and no employees: nothing would move. \
+                 A copy of roster.db taken without its -wal file looks like this; copy with \
+                 `roster backup --to FILE` instead. Pass --allow-empty to move it anyway.",
+                from.0
+            ),
+        )
+        .into());
+    }
     // The source's secrets were encrypted with its key file, or with
     // ROSTER_SECRET_KEY when that was set: try both (the file first).
     let mut source_keys = Vec::new();
@@ -47,7 +149,7 @@ pub async fn migrate_store(args: MigrateStoreArgs, json: bool) -> Result<u8> {
     let show = !json && std::io::IsTerminal::is_terminal(&std::io::stderr());
     let progress = move |table: &str, rows: u64| {
         if show {
-            eprint!("\r  copying {table}: {rows} rows          ");
+            err!("\r  copying {table}: {rows} rows          ");
         }
     };
     let reports =
@@ -55,7 +157,7 @@ pub async fn migrate_store(args: MigrateStoreArgs, json: bool) -> Result<u8> {
             .await
             .with_context(|| format!("moving {} to {}", from.0, to.shown()))?;
     if show {
-        eprintln!();
+        errln!();
     }
     if json {
         let tables: Vec<serde_json::Value> = reports
@@ -68,15 +170,15 @@ pub async fn migrate_store(args: MigrateStoreArgs, json: bool) -> Result<u8> {
             .collect();
         print_json(&serde_json::json!({ "verified": true, "tables": tables }))?;
     } else {
-        println!("Copied {} to {} and verified it:", from.0, to.shown());
+        outln!("Copied {} to {} and verified it:", from.0, to.shown());
         for r in &reports {
             if r.skipped {
-                println!(
+                outln!(
                     "  {:<20} not copied (only meaningful while a sync runs)",
                     r.table
                 );
             } else {
-                println!(
+                outln!(
                     "  {:<20} {:>9} rows  sha256 {}",
                     r.table,
                     r.rows,
@@ -84,7 +186,7 @@ pub async fn migrate_store(args: MigrateStoreArgs, json: bool) -> Result<u8> {
                 );
             }
         }
-        println!(
+        outln!(
             "Point roster at the new database: --db {} (with ROSTER_SECRET_KEY set).",
             to.shown()
         );

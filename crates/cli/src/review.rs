@@ -185,16 +185,18 @@ pub fn status_line(o: &SyncOutcome) -> String {
     }
 }
 
-/// Write the plan to `path`: `.csv` gives one row per field change, anything else JSON.
+/// Write the plan to `path`: `.csv` gives one row per field change (through
+/// [`roster_csv::Writer`], formulas neutralised), anything else JSON.
 pub fn export(plan: &Plan, held: &[usize], path: &Path) -> Result<()> {
     let held: HashSet<usize> = held.iter().copied().collect();
     if path
         .extension()
         .is_some_and(|e| e.eq_ignore_ascii_case("csv"))
     {
-        let mut w = csv::Writer::from_path(path)
+        let f = std::fs::File::create(path)
             .with_context(|| format!("while creating {}", path.display()))?;
-        w.write_record([
+        let mut w = roster_csv::Writer::new(std::io::BufWriter::new(f));
+        w.row([
             "action",
             "employee_id",
             "source_id",
@@ -207,7 +209,7 @@ pub fn export(plan: &Plan, held: &[usize], path: &Path) -> Result<()> {
         ])?;
         for (i, e) in plan.entries.iter().enumerate() {
             for c in e.all_changes() {
-                w.write_record([
+                w.row([
                     e.action.as_str(),
                     &e.employee_id,
                     e.source_id.as_deref().unwrap_or(""),
@@ -220,7 +222,8 @@ pub fn export(plan: &Plan, held: &[usize], path: &Path) -> Result<()> {
                 ])?;
             }
         }
-        w.flush()?;
+        w.finish()
+            .with_context(|| format!("while writing {}", path.display()))?;
     } else {
         let f = std::fs::File::create(path)
             .with_context(|| format!("while creating {}", path.display()))?;

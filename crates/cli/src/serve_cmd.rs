@@ -95,11 +95,11 @@ pub async fn run(
     match command {
         Command::Serve(args) => serve(args, today, flags).await,
         Command::DefaultConfig => {
-            print!("{}", roster_server::DEFAULT_CONFIG);
+            out!("{}", roster_server::DEFAULT_CONFIG);
             Ok(exit::OK)
         }
         Command::Openapi => {
-            print!("{}", roster_server::openapi_json());
+            out!("{}", roster_server::openapi_json());
             Ok(exit::OK)
         }
         Command::Admin(cmd) => admin(db, cmd, today, &flags.account, json).await,
@@ -142,6 +142,8 @@ async fn serve(
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
+        // Colour codes only for a person at a terminal, not in log files.
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .with_target(false)
         .try_init();
     let db = DbPath(config.db.clone());
@@ -182,7 +184,7 @@ async fn serve(
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await
         .with_context(|| format!("while listening on {}", config.listen))?;
-    eprintln!(
+    errln!(
         "roster serve: http://{} (web UI at /, API under /api/v1, OpenAPI at /api/v1/openapi.json){}; Ctrl-C stops",
         listener.local_addr().unwrap_or(config.listen),
         if worker.is_some() {
@@ -233,7 +235,7 @@ async fn admin(
                 (roster_server::auth::random_secret(), true)
             };
             if password_stdin && std::io::stdin().is_terminal() {
-                eprintln!("(the password was echoed; prefer piping it in)");
+                errln!("(the password was echoed; prefer piping it in)");
             }
             let hash = roster_server::auth::hash_password(&password)?;
             let account = store.ensure_account(account).await?;
@@ -258,9 +260,9 @@ async fn admin(
                     "password": generated.then_some(&password),
                 }))?;
             } else {
-                println!("Created web user {} ({}).", user.id, role.as_str());
+                outln!("Created web user {} ({}).", user.id, role.as_str());
                 if generated {
-                    println!("Password (shown once): {password}");
+                    outln!("Password (shown once): {password}");
                 }
             }
         }
@@ -282,12 +284,12 @@ async fn admin(
                     "id": t.id, "account_id": account, "role": role.as_str(), "token": token,
                 }))?;
             } else {
-                println!(
+                outln!(
                     "Created API token {} ({}). It is shown once; keep it secret:",
                     t.id,
                     role.as_str()
                 );
-                println!("{token}");
+                outln!("{token}");
             }
         }
     }

@@ -161,7 +161,7 @@ pub async fn worker(
         print_report(&report, json)?;
         return Ok(exit::OK);
     }
-    eprintln!(
+    errln!(
         "roster worker {} running (every {} s when idle); Ctrl-C or SIGTERM stops it after the running job",
         worker.config().id,
         worker.config().poll.as_secs()
@@ -197,7 +197,7 @@ fn print_report(r: &PassReport, json: bool) -> Result<()> {
         return print_json(r);
     }
     if r.jobs.is_empty() {
-        println!("Nothing due.");
+        outln!("Nothing due.");
     }
     for j in &r.jobs {
         let what = match (j.kind, j.integration_id) {
@@ -209,7 +209,7 @@ fn print_report(r: &PassReport, json: bool) -> Result<()> {
             .import_id
             .map(|i| format!(" (import {i})"))
             .unwrap_or_default();
-        println!(
+        outln!(
             "account {}: {what}: {}{import}",
             j.account_id,
             j.status.replace('_', " ")
@@ -217,9 +217,11 @@ fn print_report(r: &PassReport, json: bool) -> Result<()> {
     }
     let d = &r.delivery;
     if d.delivered + d.retried + d.failed > 0 {
-        println!(
+        outln!(
             "Notifications: {} delivered, {} to retry, {} given up.",
-            d.delivered, d.retried, d.failed
+            d.delivered,
+            d.retried,
+            d.failed
         );
     }
     Ok(())
@@ -260,10 +262,10 @@ pub async fn autosync(engine: &Arc<Engine>, a: AutosyncArgs, json: bool) -> Resu
             return print_json(&jobs).map(|_| exit::OK);
         }
         if jobs.is_empty() {
-            println!("Auto-sync is off (`roster autosync on --frequency daily --at 02:00`).");
+            outln!("Auto-sync is off (`roster autosync on --frequency daily --at 02:00`).");
         }
         for j in &jobs {
-            println!("{}", job_line(j));
+            outln!("{}", job_line(j));
         }
         return Ok(exit::OK);
     }
@@ -294,8 +296,8 @@ pub async fn autosync(engine: &Arc<Engine>, a: AutosyncArgs, json: bool) -> Resu
         return print_json(&job).map(|_| exit::OK);
     }
     match job {
-        Some(j) => println!("{}", job_line(&j)),
-        None => println!("Auto-sync of integration {} is off.", i.id),
+        Some(j) => outln!("{}", job_line(&j)),
+        None => outln!("Auto-sync of integration {} is off.", i.id),
     }
     Ok(exit::OK)
 }
@@ -308,7 +310,7 @@ pub async fn notify(engine: &Arc<Engine>, a: NotifyArgs, json: bool) -> Result<u
                 return print_json(&list).map(|_| exit::OK);
             }
             if list.is_empty() {
-                println!(
+                outln!(
                     "No notification channels (`roster notify add-webhook URL`, `roster notify add-email ADDRESS`)."
                 );
             }
@@ -318,7 +320,7 @@ pub async fn notify(engine: &Arc<Engine>, a: NotifyArgs, json: bool) -> Result<u
                 } else {
                     c.events.join(", ")
                 };
-                println!(
+                outln!(
                     "{:>3}  {:<8} {}  ({events})",
                     c.id,
                     c.kind.as_str(),
@@ -345,13 +347,14 @@ pub async fn notify(engine: &Arc<Engine>, a: NotifyArgs, json: bool) -> Result<u
             if json {
                 return print_json(&hook.channel).map(|_| exit::OK);
             }
-            println!(
+            outln!(
                 "Added webhook {} → {}",
-                hook.channel.id, hook.channel.target
+                hook.channel.id,
+                hook.channel.target
             );
             if !given {
                 use secrecy::ExposeSecret;
-                println!(
+                outln!(
                     "Signing secret (shown once; the receiver checks X-Roster-Signature with it):\n  {}",
                     hook.secret.expose_secret()
                 );
@@ -362,13 +365,13 @@ pub async fn notify(engine: &Arc<Engine>, a: NotifyArgs, json: bool) -> Result<u
             if json {
                 return print_json(&c).map(|_| exit::OK);
             }
-            println!("Added email channel {}.", c.id);
+            outln!("Added email channel {}.", c.id);
         }
         NotifyAction::Remove { id } => {
             if !engine.remove_channel(id).await? {
                 bail!("no notification channel {id}");
             }
-            println!("Removed channel {id}.");
+            outln!("Removed channel {id}.");
         }
         NotifyAction::Log { limit } => {
             let list = engine
@@ -388,7 +391,7 @@ pub async fn notify(engine: &Arc<Engine>, a: NotifyArgs, json: bool) -> Result<u
                 } else {
                     "pending".to_string()
                 };
-                println!(
+                outln!(
                     "{:>5}  {:<14} import {:<6} attempts {:<2} {state}{}",
                     m.message.id,
                     m.message.event,

@@ -2,6 +2,7 @@
 //! several days of a company and asserting the directory after each. The sync
 //! scenarios run twice: on an SQLite file and on a PostgreSQL database of their own
 //! (the server named by `ROSTER_TEST_POSTGRES_URL`; `.ci/run` starts one).
+#![allow(clippy::disallowed_macros)] // printing is what an example or test report does
 
 mod common;
 
@@ -336,6 +337,21 @@ async fn a_failed_fetch_changes_nothing_and_is_recorded(backend: Backend) {
     .await;
     assert_eq!(run.code, 6, "fetch failure exit code: {}", run.stderr);
     assert!(run.stderr.contains("nothing was changed"), "{}", run.stderr);
+    let error = run
+        .stderr
+        .lines()
+        .find(|l| l.starts_with("error:"))
+        .expect("an error line");
+    assert_eq!(
+        error.matches("attempt(s)").count(),
+        1,
+        "the cause is said once: {error}"
+    );
+    assert!(
+        !run.stderr.contains('\u{1b}'),
+        "no colour codes when stderr is not a terminal: {:?}",
+        run.stderr
+    );
     assert_eq!(before, after);
     assert_eq!(imports[0]["status"], "failed");
 }

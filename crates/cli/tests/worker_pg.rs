@@ -6,6 +6,7 @@
 //!
 //! Needs ROSTER_TEST_POSTGRES_URL (see `roster_store_postgres::testing`); without it
 //! the test fails, saying how to start a server.
+#![allow(clippy::disallowed_macros)] // printing is what an example or test report does
 
 use std::collections::BTreeSet;
 use std::sync::Arc;

@@ -56,6 +56,9 @@ pub struct Employee {
     pub employee_id: String,
     /// The member id in the source this employee was last matched to.
     pub source_id: Option<String>,
+    /// Empty: no email (a merged record's, or a member without one). Written as
+    /// `null` in JSON, read from `null` or `""`.
+    #[serde(with = "email_or_null", default)]
     pub email: String,
     pub secondary_email: Option<String>,
     pub first_name: Option<String>,
@@ -255,4 +258,21 @@ pub fn diff(before: &Employee, after: &Employee) -> Vec<(String, Option<String>,
         }
     }
     out
+}
+
+/// [`Employee::email`] in JSON: `null` for none.
+mod email_or_null {
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(email: &str, s: S) -> Result<S::Ok, S::Error> {
+        if email.is_empty() {
+            s.serialize_none()
+        } else {
+            s.serialize_some(email)
+        }
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
+        Ok(Option::<String>::deserialize(d)?.unwrap_or_default())
+    }
 }

@@ -43,6 +43,14 @@ pub enum Rule {
     Excluded,
     /// An associated field resolved to an employee's email.
     Associated,
+    /// An admin edited the employee (`users set-email`).
+    AdminEdit,
+    /// An admin merged a duplicate into the original.
+    Merge,
+    /// An admin excluded or re-included the employee.
+    Exclusion,
+    /// An import was rolled back.
+    Rollback,
 }
 
 impl Rule {
@@ -59,6 +67,10 @@ impl Rule {
             Self::GeneratedId => "generated_id",
             Self::Excluded => "excluded",
             Self::Associated => "associated",
+            Self::AdminEdit => "admin_edit",
+            Self::Merge => "merge",
+            Self::Exclusion => "exclusion",
+            Self::Rollback => "rollback",
         }
     }
 }

@@ -2,11 +2,13 @@
 //! and `Employee Deactivated` TRUE/FALSE. RFC 4180 (CRLF, quotes where needed), UTF-8.
 //! The same columns read back in with [`crate::read`].
 //!
-//! Cells a spreadsheet would run as a formula (`=…`, `@…`, `+`/`-` followed by more
-//! than a number or a phone number) are written with a leading `'`, which
-//! spreadsheets show as text and [`crate::read`] takes off again (OWASP "CSV
-//! injection"). Phone numbers such as `+1 555 0100` and negative numbers stay as they
-//! are, so the file still reads as the directory.
+//! Every CSV file Roster writes (this export, the user file preview, a plan written
+//! with `--out plan.csv`) goes through [`Writer`]: cells a spreadsheet would run as a
+//! formula (`=…`, `@…`, a tab or CR first, `+`/`-` followed by more than a number or
+//! a phone number) are written with a leading `'`, which spreadsheets show as text
+//! and [`crate::read`] takes off again (OWASP "CSV injection"). Phone numbers such as
+//! `+1 555 0100` and negative numbers stay as they are, so the file still reads as
+//! the directory.
 
 use std::collections::BTreeSet;
 use std::io::Write;
@@ -92,6 +94,49 @@ pub(crate) fn unguard_cell(cell: &str) -> &str {
     }
 }
 
+/// The one CSV writer of Roster: RFC 4180 (CRLF, quotes where needed), UTF-8, and
+/// every cell, header included, neutralised the way the module docs say. Write
+/// CSV files with this, never with `csv::Writer` directly.
+pub struct Writer<W: Write> {
+    inner: csv::Writer<W>,
+}
+
+impl<W: Write> std::fmt::Debug for Writer<W> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Writer").finish_non_exhaustive()
+    }
+}
+
+impl<W: Write> Writer<W> {
+    pub fn new(out: W) -> Self {
+        Self {
+            inner: csv::WriterBuilder::new()
+                .terminator(csv::Terminator::CRLF)
+                .from_writer(out),
+        }
+    }
+
+    /// One row (the header is a row too).
+    pub fn row<I, S>(&mut self, cells: I) -> Result<(), csv::Error>
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<str>,
+    {
+        self.inner.write_record(
+            cells
+                .into_iter()
+                .map(|c| guard_cell(c.as_ref()).into_owned()),
+        )
+    }
+
+    /// Flush, and give the output back.
+    pub fn finish(self) -> Result<W, csv::Error> {
+        self.inner
+            .into_inner()
+            .map_err(|e| csv::Error::from(e.into_error()))
+    }
+}
+
 fn flag(b: bool) -> &'static str {
     if b { "TRUE" } else { "FALSE" }
 }
@@ -136,10 +181,8 @@ pub fn export<W: Write>(
         .into_iter()
         .cloned()
         .collect();
-    let mut w = csv::WriterBuilder::new()
-        .terminator(csv::Terminator::CRLF)
-        .from_writer(out);
-    w.write_record(header(&demographics, options))?;
+    let mut w = Writer::new(out);
+    w.row(header(&demographics, options))?;
     let mut row: Vec<String> = Vec::new();
     let mut n = 0;
     for e in employees.iter().filter(|e| options.wanted(e)) {
@@ -162,16 +205,25 @@ pub fn export<W: Write>(
         for d in &demographics {
             row.push(e.demographics.get(d).cloned().unwrap_or_default());
         }
-        w.write_record(row.iter().map(|c| guard_cell(c).into_owned()))?;
+        w.row(&row)?;
         n += 1;
     }
-    w.flush()?;
+    w.finish()?;
     Ok(n)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_writer_guards_every_cell_header_included() {
+        let mut w = Writer::new(Vec::new());
+        w.row(["=evil", "ok"]).unwrap();
+        w.row(["@x", "+1 555 0100"]).unwrap();
+        let text = String::from_utf8(w.finish().unwrap()).unwrap();
+        assert_eq!(text, "'=evil,ok\r\n'@x,+1 555 0100\r\n");
+    }
 
     #[test]
     fn formulas_are_written_as_text_and_read_back() {

@@ -7,7 +7,8 @@
 //!   order mark, CRLF, quoted newlines, `,` `;` or tab, `MM/DD/YYYY` dates), which
 //!   column holds which field, and the problems only a file has (wrong column count,
 //!   invalid UTF-8, a date or flag it cannot read), each named by line and column.
-//! - [`export()`] writes the directory as a users file that reads back unchanged.
+//! - [`export()`] writes the directory as a users file that reads back unchanged;
+//!   [`Writer`] is the one CSV writer (formulas neutralised) of every file Roster writes.
 //! - [`describe`] names the line and column of any planning issue of a file.
 //!
 //! A row's identity is its `Employee ID` (matched like the API sync's employee IDs,
@@ -23,7 +24,7 @@ use std::collections::BTreeMap;
 use roster_core::issue::{Issue, Severity};
 
 pub use columns::{Column, DEACTIVATED, Field, Layout, Target, parse_map};
-pub use export::{ExportOptions, export, header};
+pub use export::{ExportOptions, Writer, export, header};
 pub use read::{CsvFile, DateFormat, Note, ReadOptions, parse_delimiter, read};
 
 /// A file that fails as a whole: nothing may be planned from it.

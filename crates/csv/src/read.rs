@@ -239,7 +239,7 @@ pub fn read<R: Read>(
     let mut headers = Vec::with_capacity(record.len());
     for (i, h) in record.iter().enumerate() {
         let h = std::str::from_utf8(h).map_err(|_| FileError::HeaderNotUtf8 { column: i + 1 })?;
-        headers.push(h.trim().to_string());
+        headers.push(crate::export::unguard_cell(h.trim()).to_string());
     }
     let catalog = Catalog::new(settings);
     let layout = columns::layout(headers, &catalog, &options.map)?;

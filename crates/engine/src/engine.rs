@@ -27,8 +27,10 @@ use crate::lock::SyncLock;
 pub enum EngineError {
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// The cause is in the message and deliberately not a `source()`: a chain printer
+    /// (`anyhow`'s `{:#}`) would repeat it.
     #[error("fetch failed, nothing was changed: {0}")]
-    Source(#[from] SourceError),
+    Source(SourceError),
     #[error(transparent)]
     Crypto(#[from] CryptoError),
     #[error("{0}")]
@@ -37,6 +39,12 @@ pub enum EngineError {
     Invalid(String),
     #[error("integration {0} needs finalising: run and apply a manual sync first")]
     NeedsFinalise(IntegrationId),
+}
+
+impl From<SourceError> for EngineError {
+    fn from(e: SourceError) -> Self {
+        Self::Source(e)
+    }
 }
 
 pub type Result<T, E = EngineError> = std::result::Result<T, E>;
@@ -974,8 +982,8 @@ impl Engine {
         e.email_edited = true;
         // Reports follow their manager's new address.
         self.edit(
-            ImportKind::Manual,
-            Rule::Source,
+            ImportKind::AdminEdit,
+            Rule::AdminEdit,
             vec![e],
             Some((&old, email)),
             serde_json::json!({ "action": "set_email" }),
@@ -990,8 +998,8 @@ impl Engine {
         e.active = false;
         e.deactivation_reason = Some(DeactivationReason::Excluded);
         self.edit(
-            ImportKind::Manual,
-            Rule::Excluded,
+            ImportKind::AdminEdit,
+            Rule::Exclusion,
             vec![e],
             None,
             serde_json::json!({ "action": "exclude" }),
@@ -1011,8 +1019,8 @@ impl Engine {
             e.deactivation_reason = None;
         }
         self.edit(
-            ImportKind::Manual,
-            Rule::Source,
+            ImportKind::AdminEdit,
+            Rule::Exclusion,
             vec![e],
             None,
             serde_json::json!({ "action": "include" }),
@@ -1064,7 +1072,7 @@ impl Engine {
         // changes for them unless the original's email differs).
         self.edit(
             ImportKind::Merge,
-            Rule::Source,
+            Rule::Merge,
             vec![new_dup, new_orig],
             Some((&orig.email, &dup.email)),
             serde_json::json!({ "action": "merge", "duplicate": dup.key, "into": orig.key }),
@@ -1114,7 +1122,7 @@ impl Engine {
         let rb = plan_rollback(&changes, &directory);
         let today = self.today().await?;
         let restored: Vec<Employee> = rb.restore.iter().map(|(e, _)| e.clone()).collect();
-        let mut plan = plan::edits(&directory, restored, Rule::Source, today);
+        let mut plan = plan::edits(&directory, restored, Rule::Rollback, today);
         for e in &mut plan.entries {
             e.action = roster_core::plan::Action::Update;
         }
@@ -1129,7 +1137,8 @@ impl Engine {
         })
     }
 
-    /// Future deactivations and starts within `days` days.
+    /// Deactivations due within `days` days (those due today or earlier that `tick`
+    /// has not applied yet included) and starts from today on.
     pub async fn upcoming(&self, days: i64) -> Result<Vec<Upcoming>> {
         let today = self.today().await?;
         let until = today
@@ -1140,9 +1149,10 @@ impl Engine {
             if e.merged_into.is_some() {
                 continue;
             }
+            // An end date on or before today is due: shown until `tick` (or a sync)
+            // applies it, not dropped from both lists in the meantime.
             if e.active
                 && let Some(d) = e.end_date
-                && d > today
                 && d <= until
             {
                 out.push(Upcoming {
@@ -1154,7 +1164,7 @@ impl Engine {
             }
             let start = e.latest_rehire_date.or(e.start_date);
             if let Some(d) = start
-                && d > today
+                && d >= today
                 && d <= until
             {
                 out.push(Upcoming {

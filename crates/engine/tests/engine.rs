@@ -233,8 +233,18 @@ async fn tick_applies_future_end_dates_on_their_day_and_rollback_reverts() {
         "nothing due yet"
     );
     clock.set_date(date(2026, 11, 30));
+    let due = engine.upcoming(30).await.unwrap();
+    assert_eq!(
+        due.iter().map(|u| u.kind.as_str()).collect::<Vec<_>>(),
+        ["deactivation"],
+        "due today and not applied yet: still listed"
+    );
     let t = engine.tick().await.unwrap();
     assert!(!engine.find("m3").await.unwrap().active);
+    assert!(
+        engine.upcoming(30).await.unwrap().is_empty(),
+        "applied: no longer upcoming"
+    );
     let rb = engine.rollback(t.import_id.unwrap()).await.unwrap();
     assert!(rb.conflicts.is_empty());
     assert!(engine.find("m3").await.unwrap().active);

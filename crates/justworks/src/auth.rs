@@ -262,9 +262,9 @@ pub enum AuthError {
 /// Error of the transport adapter for `oauth2`.
 #[derive(Debug, thiserror::Error)]
 pub enum OAuthTransportError {
-    #[error("{0}")]
+    #[error(transparent)]
     Reqwest(#[from] reqwest::Error),
-    #[error("{0}")]
+    #[error(transparent)]
     Http(#[from] oauth2::http::Error),
 }
 

@@ -31,7 +31,7 @@ pub enum SandboxError {
     },
     /// The server stopped with an I/O error.
     #[error("sandbox server failed: {0}")]
-    Serve(#[source] std::io::Error),
+    Serve(std::io::Error),
     /// The configuration is unusable (for example a fault rate above 1).
     #[error("invalid sandbox configuration: {0}")]
     Config(String),

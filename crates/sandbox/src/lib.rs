@@ -159,26 +159,28 @@ pub async fn serve(config: SandboxConfig, addr: SocketAddr) -> Result<(), Sandbo
     let info = h.info();
     let token = sandbox.mint_token(&all_scopes());
     let base = sandbox.base_url();
-    println!("Justworks sandbox listening on {base}");
-    println!(
-        "  company:       {} ({}), {} members, today {}",
+    // Written as one block; a reader that has gone (`roster sandbox | head -1`) is no
+    // reason to stop serving, nor to panic as `println!` would.
+    let banner = format!(
+        "Justworks sandbox listening on {base}\n  company:       {} ({}), {} members, today {}\n  \
+         client_id:     {}\n  client_secret: {}\n  \
+         authorize:     {base}/oauth/authorize   token: {base}/oauth/token\n  \
+         access token (all scopes, {}s):\n    {token}\n  try:\n    \
+         curl -H 'Authorization: Bearer {token}' '{base}/v1/members?limit=2'\n    \
+         curl {base}/_sandbox/info\nPress Ctrl-C to stop.\n",
         info.company_name.as_deref().unwrap_or("-"),
         info.company_id,
         info.members,
-        info.today
-    );
-    println!("  client_id:     {}", h.config().client_id);
-    println!("  client_secret: {}", h.config().client_secret);
-    println!("  authorize:     {base}/oauth/authorize   token: {base}/oauth/token");
-    println!(
-        "  access token (all scopes, {}s):",
+        info.today,
+        h.config().client_id,
+        h.config().client_secret,
         h.config().access_ttl.as_secs()
     );
-    println!("    {token}");
-    println!("  try:");
-    println!("    curl -H 'Authorization: Bearer {token}' '{base}/v1/members?limit=2'");
-    println!("    curl {base}/_sandbox/info");
-    println!("Press Ctrl-C to stop.");
+    {
+        use std::io::Write as _;
+        let mut out = std::io::stdout().lock();
+        let _ = out.write_all(banner.as_bytes()).and_then(|()| out.flush());
+    }
     tokio::signal::ctrl_c().await.map_err(SandboxError::Serve)?;
     sandbox.shutdown().await
 }

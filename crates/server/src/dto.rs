@@ -105,7 +105,8 @@ pub struct ChangeDto {
     pub field: String,
     pub old: Option<String>,
     pub new: Option<String>,
-    /// e.g. `source`, `end_date`, `on_missing`, `hire_date_priority`, `derived`.
+    /// e.g. `source`, `end_date`, `on_missing`, `hire_date_priority`, `derived`; an
+    /// admin's change: `admin_edit`, `merge`, `exclusion`, `rollback`.
     pub rule: String,
 }
 
@@ -541,7 +542,8 @@ pub struct DiscardResponse {
 pub struct ImportSummaryDto {
     pub id: i64,
     pub integration_id: Option<i64>,
-    /// `sync`, `csv_import`, `rollback`, `manual`, `merge` or `tick`.
+    /// `sync`, `csv_import`, `rollback`, `admin_edit` (an admin's set-email, exclude or
+    /// include; older rows stored `manual`, read as `admin_edit`), `merge` or `tick`.
     pub kind: String,
     /// `manual` or `automatic`.
     pub trigger: String,
@@ -661,7 +663,8 @@ pub struct EmployeeDto {
     pub key: i64,
     pub employee_id: String,
     pub source_id: Option<String>,
-    pub email: String,
+    /// `null`: no email (a merged record's, or an employee without one).
+    pub email: Option<String>,
     pub secondary_email: Option<String>,
     pub first_name: Option<String>,
     pub last_name: Option<String>,
@@ -688,7 +691,7 @@ impl From<&Employee> for EmployeeDto {
             key: e.key,
             employee_id: e.employee_id.clone(),
             source_id: e.source_id.clone(),
-            email: e.email.clone(),
+            email: (!e.email.is_empty()).then(|| e.email.clone()),
             secondary_email: e.secondary_email.clone(),
             first_name: e.first_name.clone(),
             last_name: e.last_name.clone(),
@@ -752,6 +755,9 @@ pub struct HistoryEntryDto {
     pub at: Timestamp,
     pub action: String,
     pub changes: Vec<ChangeDto>,
+    /// A line of a duplicate merged into this employee: the merged record's employee
+    /// ID (DESIGN §6: merging moves the history). `null` for the employee's own.
+    pub merged_from: Option<String>,
 }
 
 impl From<&HistoryEntry> for HistoryEntryDto {
@@ -762,6 +768,7 @@ impl From<&HistoryEntry> for HistoryEntryDto {
             at: h.at,
             action: h.action.clone(),
             changes: h.changes.iter().map(ChangeDto::from).collect(),
+            merged_from: h.merged_from.clone(),
         }
     }
 }

@@ -429,6 +429,40 @@ async fn review_lists_diffs_and_import_applies() {
         "{}",
         page.html
     );
+    // The original (now under the duplicate's ID) lists the duplicate's history,
+    // marked; the merged record has no email (null, not "").
+    assert!(
+        page.html.contains(&format!("(merged record {dup}~merged")),
+        "{}",
+        page.html
+    );
+    let shown = server.get(&format!("/api/v1/users/{dup}"), &admin).await;
+    let from_merged: Vec<&serde_json::Value> = shown["history"]
+        .as_array()
+        .expect("history")
+        .iter()
+        .filter(|h| {
+            h["merged_from"]
+                .as_str()
+                .is_some_and(|m| m.starts_with(&format!("{dup}~merged")))
+        })
+        .collect();
+    assert!(
+        from_merged.iter().any(|h| h["action"] == "create"),
+        "the duplicate's first import is in the original's history: {shown}"
+    );
+    let merged = server
+        .get(
+            &format!("/api/v1/users?include_deactivated=true&search={dup}~merged"),
+            &admin,
+        )
+        .await;
+    assert_eq!(
+        merged["items"].as_array().map(Vec::len),
+        Some(1),
+        "{merged}"
+    );
+    assert!(merged["items"][0]["email"].is_null(), "{merged}");
 
     // The other pages render.
     for path in [

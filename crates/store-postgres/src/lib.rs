@@ -755,10 +755,22 @@ impl Store for PgStore {
         account: AccountId,
         key: EmployeeKey,
     ) -> Result<Vec<HistoryEntry>> {
+        // The employee's own entries and those of every record merged into it
+        // (transitively), the latter marked with the merged record's employee ID.
         let rows = sqlx::query(
-            "SELECT ie.import_id, i.kind, i.finished_at, ie.action, ie.changes FROM import_entries ie \
+            "WITH RECURSIVE family(key) AS ( \
+                 SELECT $2::BIGINT \
+                 UNION \
+                 SELECT e.key FROM employees e JOIN family f ON e.merged_into = f.key \
+                 WHERE e.account_id = $1 \
+             ) \
+             SELECT ie.import_id, i.kind, i.finished_at, ie.action, ie.changes, \
+                    CASE WHEN ie.employee_key = $2 THEN NULL ELSE e.employee_id END \
+             FROM import_entries ie \
+             JOIN family f ON f.key = ie.employee_key \
              JOIN imports i ON i.id = ie.import_id \
-             WHERE ie.account_id = $1 AND ie.employee_key = $2 AND ie.applied \
+             LEFT JOIN employees e ON e.key = ie.employee_key AND e.account_id = ie.account_id \
+             WHERE ie.account_id = $1 AND ie.applied \
              ORDER BY ie.import_id DESC, ie.seq DESC",
         )
         .bind(account)
@@ -774,6 +786,7 @@ impl Store for PgStore {
                     at: parse_ts(col(row, 2, "imports.finished_at")?, "imports.finished_at")?,
                     action: col(row, 3, "import_entries.action")?,
                     changes: changes_from(col(row, 4, "import_entries.changes")?)?,
+                    merged_from: col(row, 5, "employees.employee_id")?,
                 })
             })
             .collect()
@@ -822,6 +835,11 @@ impl Store for PgStore {
                 id: id.to_string(),
             });
         }
+        Ok(())
+    }
+
+    async fn close(&self) -> Result<()> {
+        self.pool.close().await;
         Ok(())
     }
 }

@@ -252,7 +252,7 @@ async fn crossing_writers_do_not_deadlock() {
                 })
                 .collect();
             store
-                .write(a, changeset(ImportKind::Manual, at(round), entries))
+                .write(a, changeset(ImportKind::AdminEdit, at(round), entries))
                 .await
                 .unwrap_or_else(|e| panic!("{name} round {round}: {e}"));
         }

@@ -74,8 +74,26 @@ fn target(url_or_path: &str) -> Result<Target<'_>> {
     }
 }
 
+/// Create the database file, empty, readable by its owner only (0600, whatever the
+/// umask), unless it exists. SQLite gives the `-wal` and `-shm` files it creates the
+/// database file's permissions, so they are 0600 too. An existing file keeps its
+/// mode: an administrator may have chosen it.
+fn create_private(path: &str) -> Result<()> {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    match options.open(path) {
+        Ok(_) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
+        Err(e) => Err(StoreError::Database(format!(
+            "could not create the database file {path}: {e}"
+        ))),
+    }
+}
+
 impl SqliteStore {
-    /// Open (creating if missing) and migrate the database at `url_or_path`:
+    /// Open (creating if missing, readable by its owner only) and migrate the database at `url_or_path`:
     /// `sqlite:PATH`, `sqlite://PATH`, a plain path, or `sqlite::memory:` (one
     /// private in-memory database, served by a single connection).
     pub async fn open(url_or_path: &str) -> Result<SqliteStore> {
@@ -94,6 +112,7 @@ impl SqliteStore {
                     .map_err(db)?
             }
             Target::File(path) => {
+                create_private(path)?;
                 let options = SqliteConnectOptions::new()
                     .filename(path)
                     .create_if_missing(true)
@@ -123,9 +142,55 @@ impl SqliteStore {
         &self.pool
     }
 
-    /// Close every connection (waits for running queries).
+    /// Checkpoint the write-ahead log into the database file and close every
+    /// connection (waits for running queries); see [`Store::close`].
     pub async fn close(&self) {
-        self.pool.close().await;
+        let _ = Store::close(self).await;
+    }
+
+    /// Move what the write-ahead log holds into the database file and truncate the
+    /// log. Another process reading at the same time keeps part of it (not an error:
+    /// that process's own close checkpoints the rest).
+    pub async fn checkpoint(&self) -> Result<()> {
+        sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
+            .execute(&self.pool)
+            .await
+            .map_err(db)?;
+        Ok(())
+    }
+
+    /// An online, consistent copy of the database in the new file `to` (`VACUUM
+    /// INTO`), readable by its owner only (0600). The copy is written beside `to`
+    /// under a temporary name and renamed over it when complete (an existing `to` is
+    /// replaced: refusing is the caller's choice), so a failed backup leaves no
+    /// half-written file.
+    pub async fn backup(&self, to: &std::path::Path) -> Result<()> {
+        let name = to
+            .file_name()
+            .ok_or_else(|| StoreError::Database("the backup path names no file".into()))?;
+        let tmp = to.with_file_name(format!(
+            ".{}.partial-{}",
+            name.to_string_lossy(),
+            std::process::id()
+        ));
+        let tmp_str = tmp
+            .to_str()
+            .ok_or_else(|| StoreError::Database("the backup path is not UTF-8".into()))?;
+        let _ = std::fs::remove_file(&tmp);
+        create_private(tmp_str)?;
+        let copied = sqlx::query("VACUUM INTO ?1")
+            .bind(tmp_str)
+            .execute(&self.pool)
+            .await
+            .map_err(db);
+        let renamed = copied.and_then(|_| {
+            std::fs::rename(&tmp, to)
+                .map_err(|e| StoreError::Database(format!("could not write {}: {e}", to.display())))
+        });
+        if renamed.is_err() {
+            let _ = std::fs::remove_file(&tmp);
+        }
+        renamed
     }
 }
 
@@ -737,10 +802,22 @@ impl Store for SqliteStore {
         account: AccountId,
         key: EmployeeKey,
     ) -> Result<Vec<HistoryEntry>> {
+        // The employee's own entries and those of every record merged into it
+        // (transitively), the latter marked with the merged record's employee ID.
         let rows = sqlx::query(
-            "SELECT ie.import_id, i.kind, i.finished_at, ie.action, ie.changes FROM import_entries ie \
+            "WITH RECURSIVE family(key) AS ( \
+                 SELECT ?2 \
+                 UNION \
+                 SELECT e.key FROM employees e JOIN family f ON e.merged_into = f.key \
+                 WHERE e.account_id = ?1 \
+             ) \
+             SELECT ie.import_id, i.kind, i.finished_at, ie.action, ie.changes, \
+                    CASE WHEN ie.employee_key = ?2 THEN NULL ELSE e.employee_id END \
+             FROM import_entries ie \
+             JOIN family f ON f.key = ie.employee_key \
              JOIN imports i ON i.id = ie.import_id \
-             WHERE ie.account_id = ?1 AND ie.employee_key = ?2 AND ie.applied = 1 \
+             LEFT JOIN employees e ON e.key = ie.employee_key AND e.account_id = ie.account_id \
+             WHERE ie.account_id = ?1 AND ie.applied = 1 \
              ORDER BY ie.import_id DESC, ie.seq DESC",
         )
         .bind(account)
@@ -756,6 +833,7 @@ impl Store for SqliteStore {
                     at: parse_ts(col(row, 2, "imports.finished_at")?, "imports.finished_at")?,
                     action: col(row, 3, "import_entries.action")?,
                     changes: changes_from(col(row, 4, "import_entries.changes")?)?,
+                    merged_from: col(row, 5, "employees.employee_id")?,
                 })
             })
             .collect()
@@ -805,6 +883,15 @@ impl Store for SqliteStore {
             });
         }
         Ok(())
+    }
+
+    async fn close(&self) -> Result<()> {
+        if self.pool.is_closed() {
+            return Ok(());
+        }
+        let checkpointed = self.checkpoint().await;
+        self.pool.close().await;
+        checkpointed
     }
 }
 

@@ -286,3 +286,114 @@ fn migration_files() -> Vec<i64> {
     versions.sort_unstable();
     versions
 }
+
+#[cfg(unix)]
+fn mode(path: &str) -> u32 {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::metadata(path)
+        .unwrap_or_else(|e| panic!("{path}: {e}"))
+        .permissions()
+        .mode()
+        & 0o777
+}
+
+/// #11.8: the database, its WAL and its shared-memory file are created 0600.
+#[cfg(unix)]
+#[tokio::test]
+async fn a_new_database_and_its_wal_and_shm_are_private() {
+    let (_dir, path) = temp_db();
+    let store = SqliteStore::open(&path).await.unwrap();
+    one_employee(&store, "E1").await;
+    for p in [path.clone(), format!("{path}-wal"), format!("{path}-shm")] {
+        assert_eq!(mode(&p), 0o600, "{p}");
+    }
+    store.close().await;
+}
+
+/// #18.7: after `close`, the database file alone holds everything written (the WAL
+/// was checkpointed into it): a copy of just that file opens with the data.
+#[tokio::test]
+async fn after_close_the_file_alone_holds_the_data() {
+    let (dir, path) = temp_db();
+    let store = SqliteStore::open(&path).await.unwrap();
+    one_employee(&store, "E1").await;
+    one_employee(&store, "E2").await;
+    Store::close(&store).await.unwrap();
+    let wal = std::fs::metadata(format!("{path}-wal")).map(|m| m.len());
+    assert!(
+        matches!(wal, Err(_) | Ok(0)),
+        "the WAL is gone or empty: {wal:?}"
+    );
+    let copy = dir.path().join("copy.db");
+    std::fs::copy(&path, &copy).unwrap();
+    let copied = SqliteStore::open(copy.to_str().unwrap()).await.unwrap();
+    assert_eq!(count(&copied).await, 2);
+    copied.close().await;
+}
+
+/// #18.7: `backup` is a consistent copy in a new 0600 file, taken while the store is
+/// in use, written whole or not at all.
+#[tokio::test]
+async fn backup_copies_the_directory_into_a_private_file() {
+    let (dir, path) = temp_db();
+    let store = SqliteStore::open(&path).await.unwrap();
+    one_employee(&store, "E1").await;
+    let to = dir.path().join("backup.db");
+    store.backup(&to).await.unwrap();
+    one_employee(&store, "E2").await;
+    #[cfg(unix)]
+    assert_eq!(mode(to.to_str().unwrap()), 0o600);
+    let leftovers: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.contains("partial"))
+        .collect();
+    assert!(leftovers.is_empty(), "{leftovers:?}");
+    let copy = SqliteStore::open(to.to_str().unwrap()).await.unwrap();
+    assert_eq!(count(&copy).await, 1, "the copy is the directory as it was");
+    copy.close().await;
+    // A path in a directory that does not exist fails and leaves nothing behind.
+    let bad = dir.path().join("missing").join("b.db");
+    assert!(store.backup(&bad).await.is_err());
+    store.close().await;
+}
+
+/// #11.12: rows written before admin edits had their own kind say `manual`; they
+/// read as `admin_edit`, and new ones are stored as `admin_edit`.
+#[tokio::test]
+async fn the_old_word_for_admin_edits_still_reads() {
+    let (_dir, path) = temp_db();
+    let store = SqliteStore::open(&path).await.unwrap();
+    let a = store.ensure_account("acme").await.unwrap();
+    for (i, id) in ["E1", "E2"].into_iter().enumerate() {
+        store
+            .write(
+                a,
+                changeset(
+                    ImportKind::AdminEdit,
+                    at(i as i64),
+                    vec![create_entry(minimal(id))],
+                ),
+            )
+            .await
+            .unwrap();
+    }
+    let stored: Vec<String> = sqlx::query_scalar("SELECT kind FROM imports ORDER BY id")
+        .fetch_all(store.pool())
+        .await
+        .unwrap();
+    assert_eq!(stored, ["admin_edit", "admin_edit"]);
+    sqlx::query("UPDATE imports SET kind = 'manual' WHERE id = (SELECT min(id) FROM imports)")
+        .execute(store.pool())
+        .await
+        .unwrap();
+    let kinds: Vec<ImportKind> = store
+        .imports(a, 10)
+        .await
+        .unwrap()
+        .iter()
+        .map(|s| s.kind)
+        .collect();
+    assert_eq!(kinds, [ImportKind::AdminEdit, ImportKind::AdminEdit]);
+    store.close().await;
+}

@@ -72,6 +72,7 @@ macro_rules! store_contract_tests {
             failing_changeset_changes_nothing,
             unapplied_entries_are_recorded_but_not_applied,
             employee_history_is_newest_first,
+            merged_records_bring_their_history,
             import_changes_support_rollback,
             rolls_back_marks_the_old_import,
             integration_update_is_applied_with_the_write,
@@ -91,6 +92,7 @@ macro_rules! store_contract_tests {
             access_reviews_reserved_once,
             access_oauth_state_taken_once,
             access_is_scoped_by_account,
+            closing_ends_the_store,
         );
     };
 }
@@ -107,6 +109,28 @@ macro_rules! __store_contract_tests {
             }
         )+
     };
+}
+
+// ---------------------------------------------------------------------------
+// Closing
+
+/// `close` succeeds on a store with data, again when repeated, and ends the store:
+/// later calls fail rather than reopen.
+pub async fn closing_ends_the_store(store: &dyn Store) {
+    let a = store.ensure_account("acme").await.unwrap();
+    store
+        .write(
+            a,
+            changeset(ImportKind::Sync, at(0), vec![create_entry(minimal("C1"))]),
+        )
+        .await
+        .unwrap();
+    store.close().await.expect("close");
+    store.close().await.expect("closing twice is harmless");
+    assert!(
+        store.directory(a).await.is_err(),
+        "a closed store refuses calls"
+    );
 }
 
 // ---------------------------------------------------------------------------
@@ -462,7 +486,7 @@ pub async fn accounts_are_isolated(store: &dyn Store) {
     let mut renamed = e1.clone();
     renamed.first_name = Some("Mallory".into());
     let cs = changeset(
-        ImportKind::Manual,
+        ImportKind::AdminEdit,
         at(10),
         vec![change_entry("update", &e1, renamed, Rule::Source)],
     );
@@ -955,7 +979,7 @@ pub async fn empty_email_means_no_email(store: &dyn Store) {
         store,
         a,
         changeset(
-            ImportKind::Manual,
+            ImportKind::AdminEdit,
             at(10),
             vec![change_entry("update", &e3, n3.clone(), Rule::Source)],
         ),
@@ -1310,7 +1334,7 @@ pub async fn failing_changeset_changes_nothing(store: &dyn Store) {
 
     // The store still works afterwards.
     let cs = changeset(
-        ImportKind::Manual,
+        ImportKind::AdminEdit,
         at(60),
         vec![change_entry("update", &e1, renamed.clone(), Rule::Source)],
     );
@@ -1463,7 +1487,7 @@ pub async fn employee_history_is_newest_first(store: &dyn Store) {
     let third = write(
         store,
         a,
-        changeset(ImportKind::Manual, at(200), vec![third_entry.clone()]),
+        changeset(ImportKind::AdminEdit, at(200), vec![third_entry.clone()]),
     )
     .await;
 
@@ -1486,13 +1510,14 @@ pub async fn employee_history_is_newest_first(store: &dyn Store) {
         at: at(t),
         action: action.to_string(),
         changes,
+        merged_from: None,
     };
     assert_eq!(
         store.employee_history(a, e1.key).await.unwrap(),
         vec![
             h(
                 third,
-                ImportKind::Manual,
+                ImportKind::AdminEdit,
                 200,
                 "deactivate",
                 third_entry.changes
@@ -1516,6 +1541,113 @@ pub async fn employee_history_is_newest_first(store: &dyn Store) {
             .unwrap()
             .is_empty(),
         "history of nobody"
+    );
+}
+
+/// DESIGN §6: a record merged into another (`merged_into`) brings its history: the
+/// original's history lists the duplicate's applied entries too, marked with the
+/// duplicate's employee ID, transitively; the duplicate's own history is unchanged.
+pub async fn merged_records_bring_their_history(store: &dyn Store) {
+    let a = account(store, "acme").await;
+    let (created, dir) = seed(
+        store,
+        a,
+        vec![
+            person("ORIG", "orig@acme.example", "O", "Riginal"),
+            person("DUP", "dup@acme.example", "D", "Uplicate"),
+            person("DUP2", "dup2@acme.example", "E", "Arlier"),
+            person("OTHER", "other@acme.example", "X", "Other"),
+        ],
+    )
+    .await;
+    let (orig, dup, dup2, other) = (&dir[0], &dir[1], &dir[2], &dir[3]);
+    let mut phone = dup.clone();
+    phone.phone = Some("+1 555 0101".into());
+    let dup_update = write(
+        store,
+        a,
+        changeset(
+            ImportKind::Sync,
+            at(100),
+            vec![change_entry("update", dup, phone.clone(), Rule::Source)],
+        ),
+    )
+    .await;
+    // DUP2 is merged into DUP first, then DUP into ORIG.
+    let mut merged2 = dup2.clone();
+    (
+        merged2.employee_id,
+        merged2.email,
+        merged2.active,
+        merged2.merged_into,
+    ) = ("DUP2~merged".into(), String::new(), false, Some(dup.key));
+    let first_merge = write(
+        store,
+        a,
+        changeset(
+            ImportKind::Merge,
+            at(200),
+            vec![change_entry("deactivate", dup2, merged2, Rule::Merge)],
+        ),
+    )
+    .await;
+    let mut merged = phone.clone();
+    (
+        merged.employee_id,
+        merged.email,
+        merged.active,
+        merged.merged_into,
+    ) = ("DUP~merged".into(), String::new(), false, Some(orig.key));
+    let mut took = orig.clone();
+    took.email = "dup@acme.example".into();
+    let merge = write(
+        store,
+        a,
+        changeset(
+            ImportKind::Merge,
+            at(300),
+            vec![
+                change_entry("deactivate", &phone, merged, Rule::Merge),
+                change_entry("update", orig, took, Rule::Merge),
+            ],
+        ),
+    )
+    .await;
+
+    let history = store.employee_history(a, orig.key).await.unwrap();
+    let lines: Vec<(ImportId, Option<&str>)> = history
+        .iter()
+        .map(|h| (h.import_id, h.merged_from.as_deref()))
+        .collect();
+    assert_eq!(
+        lines,
+        vec![
+            (merge, None),
+            (merge, Some("DUP~merged")),
+            (first_merge, Some("DUP2~merged")),
+            (dup_update, Some("DUP~merged")),
+            (created, Some("DUP2~merged")),
+            (created, Some("DUP~merged")),
+            (created, None),
+        ],
+        "the original's history with the merged records'"
+    );
+    let own = store.employee_history(a, dup.key).await.unwrap();
+    assert!(
+        own.iter()
+            .all(|h| h.merged_from.as_deref() != Some("DUP~merged")),
+        "a record's own lines are not marked: {own:?}"
+    );
+    assert_eq!(
+        store
+            .employee_history(a, other.key)
+            .await
+            .unwrap()
+            .iter()
+            .map(|h| h.import_id)
+            .collect::<Vec<_>>(),
+        vec![created],
+        "an unrelated employee's history is its own"
     );
 }
 

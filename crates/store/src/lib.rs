@@ -124,8 +124,10 @@ pub enum ImportKind {
     Sync,
     CsvImport,
     Rollback,
-    /// An admin's edit (set email, exclude, include).
-    Manual,
+    /// An admin's edit (set email, exclude, include). Stored as `admin_edit`; rows
+    /// written before it had its own word read `manual` (a word kept for triggers).
+    #[serde(alias = "manual")]
+    AdminEdit,
     Merge,
     /// Due future end dates applied.
     Tick,
@@ -139,7 +141,7 @@ impl ImportKind {
             Self::Sync => "sync",
             Self::CsvImport => "csv_import",
             Self::Rollback => "rollback",
-            Self::Manual => "manual",
+            Self::AdminEdit => "admin_edit",
             Self::Merge => "merge",
             Self::Tick => "tick",
             Self::Unlock => "unlock",
@@ -151,7 +153,8 @@ impl ImportKind {
             "sync" => Self::Sync,
             "csv_import" => Self::CsvImport,
             "rollback" => Self::Rollback,
-            "manual" => Self::Manual,
+            // "manual": the word older versions stored.
+            "admin_edit" | "manual" => Self::AdminEdit,
             "merge" => Self::Merge,
             "tick" => Self::Tick,
             "unlock" => Self::Unlock,
@@ -318,6 +321,10 @@ pub struct HistoryEntry {
     pub at: Timestamp,
     pub action: String,
     pub changes: Vec<FieldChange>,
+    /// A line of a duplicate merged into this employee (DESIGN §6: merging moves the
+    /// history): the merged record's employee ID. `None` for the employee's own.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub merged_from: Option<String>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -473,7 +480,8 @@ pub trait Store: JobStore + AccessStore + Send + Sync {
     /// The field changes an applied import made, for rollback (creates flagged).
     async fn import_changes(&self, account: AccountId, id: ImportId)
     -> Result<Vec<RecordedChange>>;
-    /// Newest first.
+    /// Newest first: the employee's own applied entries, and those of every record
+    /// merged into it (transitively), marked with [`HistoryEntry::merged_from`].
     async fn employee_history(
         &self,
         account: AccountId,
@@ -483,4 +491,11 @@ pub trait Store: JobStore + AccessStore + Send + Sync {
     /// Undelivered messages, oldest first.
     async fn outbox(&self, account: AccountId, limit: usize) -> Result<Vec<OutboxMessage>>;
     async fn mark_delivered(&self, account: AccountId, id: i64, at: Timestamp) -> Result<()>;
+
+    /// The end of a process's use of the store: everything written is made durable in
+    /// the database itself, then the connections close (calls afterwards fail). SQLite
+    /// checkpoints its write-ahead log into the database file
+    /// (`wal_checkpoint(TRUNCATE)`), so that a copy of the file alone holds the
+    /// directory; PostgreSQL closes its pool.
+    async fn close(&self) -> Result<()>;
 }

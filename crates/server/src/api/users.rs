@@ -165,7 +165,7 @@ fn days(q: &DaysQuery, default: i64) -> Result<i64, ApiError> {
 }
 
 #[utoipa::path(get, path = "/api/v1/upcoming", tag = "users",
-    description = "Future deactivations (end dates) and starts within `days` days (default 90).",
+    description = "Deactivations (end dates) due within `days` days (default 90), those due today or earlier that no tick or sync has applied yet included, and starts from today on.",
     params(DaysQuery),
     responses((status = 200, body = Vec<UpcomingDto>), (status = "4XX", body = ErrorBody)))]
 pub async fn upcoming(

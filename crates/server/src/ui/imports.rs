@@ -131,19 +131,72 @@ fn detail_lines(v: &serde_json::Value) -> Vec<(String, String)> {
             serde_json::Value::Null => {}
             serde_json::Value::Array(items) if items.is_empty() => {}
             serde_json::Value::Array(items) => {
-                for i in items.iter().take(50) {
-                    let text = i
-                        .get("message")
-                        .and_then(|m| m.as_str())
-                        .map(str::to_string)
-                        .unwrap_or_else(|| compact(i));
-                    out.push((k.clone(), text));
+                for (text, members) in grouped(items).into_iter().take(50) {
+                    out.push((k.clone(), with_members(text, &members)));
                 }
             }
             other => out.push((k.clone(), compact(other))),
         }
     }
     out
+}
+
+/// Identical messages once each, in first-seen order, with the members they concern
+/// (employee ID, else source id, else line): a warning that applies to nine members
+/// is one line, not nine.
+fn grouped(items: &[serde_json::Value]) -> Vec<(String, Vec<String>)> {
+    let mut groups: Vec<(String, Vec<String>)> = Vec::new();
+    let mut index: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
+    for i in items {
+        let text = i
+            .get("message")
+            .and_then(|m| m.as_str())
+            .map(str::to_string)
+            .unwrap_or_else(|| compact(i));
+        let member = ["employee_id", "source_id"]
+            .iter()
+            .find_map(|f| i.get(*f).and_then(|v| v.as_str()).map(str::to_string))
+            .or_else(|| {
+                i.get("position")
+                    .and_then(|p| p.as_u64())
+                    .map(|p| format!("#{p}"))
+            })
+            .unwrap_or_default();
+        let g = *index.entry(text.clone()).or_insert_with(|| {
+            groups.push((text, Vec::new()));
+            groups.len() - 1
+        });
+        groups[g].1.push(member);
+    }
+    groups
+}
+
+/// How many members a grouped line names before "and N more".
+const MEMBERS_SHOWN: usize = 10;
+
+fn with_members(text: String, members: &[String]) -> String {
+    if members.len() < 2 {
+        return text;
+    }
+    let named: Vec<&str> = members
+        .iter()
+        .filter(|m| !m.is_empty())
+        .map(String::as_str)
+        .collect();
+    let mut list = named
+        .iter()
+        .take(MEMBERS_SHOWN)
+        .copied()
+        .collect::<Vec<_>>()
+        .join(", ");
+    if named.len() > MEMBERS_SHOWN {
+        list.push_str(&format!(" and {} more", named.len() - MEMBERS_SHOWN));
+    }
+    if list.is_empty() {
+        format!("{text} (×{})", members.len())
+    } else {
+        format!("{text} (×{}: {list})", members.len())
+    }
 }
 
 fn compact(v: &serde_json::Value) -> String {
@@ -216,4 +269,48 @@ async fn rollback(
         Some(i) => see(format!("/imports/{i}?notice=rolled_back")),
         None => see(format!("/imports/{id}?notice=nothing")),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn identical_issues_are_one_line_with_a_count_and_the_members() {
+        let mut issues: Vec<serde_json::Value> = (1..=9)
+            .map(|n| {
+                json!({ "severity": "warning", "employee_id": format!("E{n}"),
+                        "message": "manager without a work email: reporting line not linked" })
+            })
+            .collect();
+        issues.insert(
+            3,
+            json!({ "severity": "error", "position": 4, "message": "malformed email" }),
+        );
+        let lines = detail_lines(&json!({ "issues": issues, "file": "x.csv" }));
+        let issue_lines: Vec<&str> = lines
+            .iter()
+            .filter(|(k, _)| k == "issues")
+            .map(|(_, v)| v.as_str())
+            .collect();
+        assert_eq!(
+            issue_lines,
+            [
+                "manager without a work email: reporting line not linked (×9: E1, E2, E3, E4, E5, E6, E7, E8, E9)",
+                "malformed email",
+            ]
+        );
+        let many: Vec<serde_json::Value> = (1..=12)
+            .map(|n| json!({ "source_id": format!("m{n}"), "message": "same" }))
+            .collect();
+        let lines = detail_lines(&json!({ "issues": many }));
+        assert_eq!(
+            lines,
+            [(
+                "issues".to_string(),
+                "same (×12: m1, m2, m3, m4, m5, m6, m7, m8, m9, m10 and 2 more)".to_string()
+            )]
+        );
+    }
 }

@@ -127,7 +127,7 @@ async fn list(
                 link: format!("/users/{}", seg(&e.employee_id)),
                 employee_id: e.employee_id.clone(),
                 name: name_of(e),
-                email: e.email.clone(),
+                email: or_dash(e.email.as_deref()),
                 manager: or_dash(e.manager_email.as_deref()),
                 status: status_of(e),
             })
@@ -149,6 +149,8 @@ struct HistoryView {
     at: String,
     action: String,
     changes: Vec<ChangeView>,
+    /// The merged record this line comes from.
+    merged_from: Option<String>,
 }
 
 #[derive(Template)]
@@ -184,14 +186,14 @@ async fn profile(
     let failed = email_error.is_some() || merge_error.is_some();
     let (email_error, new_email) = match email_error {
         Some((m, v)) => (Some(m), v),
-        None => (None, e.email.clone()),
+        None => (None, e.email.clone().unwrap_or_default()),
     };
     let mut r = page(&ProfilePage {
         l: user.layout("users", notice),
         who: seg(&e.employee_id),
         employee_id: e.employee_id.clone(),
         name: name_of(e),
-        email: e.email.clone(),
+        email: or_dash(e.email.as_deref()),
         status: status_of(e),
         excluded: e.excluded,
         fields: vec![
@@ -229,6 +231,7 @@ async fn profile(
                 at: when(h.at),
                 action: h.action.clone(),
                 changes: h.changes.iter().map(ChangeView::from).collect(),
+                merged_from: h.merged_from.clone(),
             })
             .collect(),
         email_error,
