@@ -457,8 +457,21 @@ fn the_history_names_the_rule_of_each_admin_action() {
     let merge_id = last[0]["id"].as_i64().unwrap().to_string();
     ok(roster(&db, DAY1, &["rollback", &merge_id, "--yes"]));
 
+    // Rolling the merge back undoes the link too: the duplicate is itself again.
+    let back = users(&db, DAY1);
+    let dup = back
+        .iter()
+        .find(|u| u["employee_id"] == c)
+        .expect("the duplicate");
+    assert!(dup["merged_into"].is_null(), "{dup}");
+    assert_eq!(dup["active"], true);
+
     let rules_a = history_rules(&db, DAY1, a);
-    assert_eq!(rules_a[0], ("rollback".into(), vec!["rollback".into()]));
+    assert_eq!(
+        rules_a[0],
+        ("rollback".into(), vec!["rollback".into()]),
+        "{rules_a:?}"
+    );
     assert_eq!(rules_a[1], ("merge".into(), vec!["merge".into()]));
     assert!(
         rules_a.contains(&("admin_edit".into(), vec!["admin_edit".into()])),

@@ -109,6 +109,10 @@ pub const CORE_FIELDS: &[&str] = &[
     "excluded",
 ];
 
+/// The merge link in diffs and history (not a directory field: only a merge sets it,
+/// and a rollback of the merge must clear it).
+pub const MERGED_INTO: &str = "merged_into";
+
 /// Prefix of demographic field names in diffs and history.
 pub const DEMOGRAPHIC_PREFIX: &str = "demographic:";
 
@@ -167,6 +171,7 @@ impl Employee {
             "deactivation_reason" => self.deactivation_reason.map(|r| r.as_str().to_string()),
             "is_manager" => bool_str(self.is_manager),
             "excluded" => bool_str(self.excluded),
+            MERGED_INTO => self.merged_into.map(|k| k.to_string()),
             other => other
                 .strip_prefix(DEMOGRAPHIC_PREFIX)
                 .and_then(|d| self.demographics.get(d).cloned()),
@@ -201,6 +206,11 @@ impl Employee {
             }
             "is_manager" => self.is_manager = value == Some("true"),
             "excluded" => self.excluded = value == Some("true"),
+            MERGED_INTO => {
+                self.merged_into = value
+                    .map(|v| v.parse().map_err(|e| format!("{name}: {e}")))
+                    .transpose()?
+            }
             other => match other.strip_prefix(DEMOGRAPHIC_PREFIX) {
                 Some(d) => match value {
                     Some(v) => {
@@ -245,6 +255,13 @@ pub fn diff(before: &Employee, after: &Employee) -> Vec<(String, Option<String>,
         if a != b {
             out.push((name.to_string(), a, b));
         }
+    }
+    if before.merged_into != after.merged_into {
+        out.push((
+            MERGED_INTO.to_string(),
+            before.field(MERGED_INTO),
+            after.field(MERGED_INTO),
+        ));
     }
     let keys: std::collections::BTreeSet<&String> = before
         .demographics
