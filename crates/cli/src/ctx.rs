@@ -98,6 +98,32 @@ fn cipher_from(db: &DbPath, key: Option<String>) -> Result<Cipher> {
     Cipher::from_base64(&key).with_context(|| format!("while reading {SECRET_KEY_VAR}"))
 }
 
+/// The credentials key, checked against the database's key check value (written by
+/// the first process whose key fits the secrets already stored): a process with
+/// another key than the rest of the fleet refuses to start instead of failing every
+/// sync it would run.
+pub async fn checked_cipher(db: &DbPath, store: &dyn Store) -> Result<Cipher> {
+    let cipher = cipher(db)?;
+    roster_engine::verify_key(store, &cipher, jiff::Timestamp::now())
+        .await
+        .map_err(|e| match e {
+            roster_engine::KeyCheckError::WrongKey => {
+                let source = match std::env::var(SECRET_KEY_VAR) {
+                    Ok(k) if !k.trim().is_empty() => SECRET_KEY_VAR.to_string(),
+                    _ => format!("the key file {}", db.key_file().display()),
+                };
+                anyhow!(
+                    "refusing to start: the credentials key ({source}) does not fit the \
+                     database {}: its stored credentials were encrypted with another key. \
+                     Use the key every other roster process of this database uses.",
+                    db.shown()
+                )
+            }
+            other => anyhow::Error::new(other).context("while checking the credentials key"),
+        })?;
+    Ok(cipher)
+}
+
 pub fn clock(today: Option<jiff::civil::Date>) -> Arc<dyn Clock> {
     match today {
         Some(d) => Arc::new(FixedClock::on(d)),
@@ -125,7 +151,7 @@ pub async fn open_engine(db: &DbPath, clock: Arc<dyn Clock>, account: &str) -> R
             );
         }
     }
-    let cipher = cipher(db)?;
+    let cipher = checked_cipher(db, store.as_ref()).await?;
     Ok(Arc::new(
         Engine::open(store, clock, cipher, account)
             .await

@@ -137,7 +137,7 @@ async fn serve(
         .try_init();
     let db = DbPath(config.db.clone());
     let store = ctx::open_store(&db).await?;
-    let cipher = ctx::cipher(&db)?;
+    let cipher = ctx::checked_cipher(&db, store.as_ref()).await?;
     let mut state = AppState::new(store, ctx::clock(today), cipher, config.clone());
     if let Some(handle) = roster_server::metrics::install() {
         state = state.with_metrics(handle);

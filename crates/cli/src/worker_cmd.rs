@@ -137,7 +137,7 @@ pub async fn worker(
     json: bool,
 ) -> Result<u8> {
     let store = ctx::open_store(db).await?;
-    let cipher = ctx::cipher(db)?;
+    let cipher = ctx::checked_cipher(db, store.as_ref()).await?;
     let mut config = WorkerConfig {
         poll: Duration::from_secs(a.poll_secs.max(1)),
         job_lease: jiff::SignedDuration::from_secs(a.lease_secs.max(10) as i64),
@@ -158,6 +158,9 @@ pub async fn worker(
     if a.once {
         let report = worker.run_once().await?;
         print_report(&report, json)?;
+        if let Some(reason) = worker.health().reason() {
+            bail!("the worker stopped: {reason}");
+        }
         return Ok(exit::OK);
     }
     eprintln!(

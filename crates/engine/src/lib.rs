@@ -8,6 +8,7 @@ pub mod clock;
 pub mod crypto;
 mod engine;
 mod import;
+pub mod keycheck;
 pub mod notify;
 pub mod worker;
 
@@ -15,3 +16,4 @@ pub use clock::{Clock, FixedClock, SystemClock};
 pub use crypto::{Cipher, CryptoError};
 pub use engine::*;
 pub use import::*;
+pub use keycheck::{KeyCheck, KeyCheckError, verify_key};

@@ -24,7 +24,18 @@ pub(crate) const MIGRATIONS: &[(i64, &str, &str)] = &[
         "active_index",
         include_str!("../migrations/0004_active_index.sql"),
     ),
+    (
+        6,
+        "key_check",
+        include_str!("../migrations/0006_key_check.sql"),
+    ),
 ];
+
+/// Every schema version this build knows, oldest first (numbers may skip: each
+/// engineer's migrations have their own numbers).
+pub fn known_versions() -> Vec<i64> {
+    MIGRATIONS.iter().map(|m| m.0).collect()
+}
 
 /// The newest schema version this build knows.
 pub fn supported_version() -> i64 {
