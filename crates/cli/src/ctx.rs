@@ -124,6 +124,18 @@ pub async fn checked_cipher(db: &DbPath, store: &dyn Store) -> Result<Cipher> {
     Ok(cipher)
 }
 
+/// Which addresses Justworks sources may reach from this directory (see
+/// `roster_wiring::source_policy`).
+pub async fn source_policy(
+    db: &DbPath,
+    store: &dyn Store,
+    allow_private: bool,
+) -> Result<roster_justworks::UrlPolicy> {
+    roster_wiring::source_policy(store, db.is_postgres(), allow_private)
+        .await
+        .context("while reading the accounts")
+}
+
 pub fn clock(today: Option<jiff::civil::Date>) -> Arc<dyn Clock> {
     match today {
         Some(d) => Arc::new(FixedClock::on(d)),

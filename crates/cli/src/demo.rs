@@ -132,7 +132,12 @@ pub async fn run(db: &DbPath, args: DemoArgs, today: Option<Date>) -> Result<u8>
     );
 
     heading("Setup sync: company, fields and sample values (no employee data imported)");
-    let source = wiring::source(&engine, &integration)?;
+    // The demo's own sandbox, on loopback.
+    let source = wiring::source(
+        &engine,
+        &integration,
+        roster_justworks::UrlPolicy::default(),
+    )?;
     let setup = engine.setup_sync(integration.id, &source, None).await?;
     println!(
         "Company {:?}: {} members, {} source fields.",

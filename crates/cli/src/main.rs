@@ -69,6 +69,17 @@ pub struct Cli {
     /// create it; other commands refuse an account that does not exist.
     #[arg(long, global = true, env = "ROSTER_ACCOUNT", default_value = ctx::ACCOUNT)]
     pub account: String,
+    /// Let integrations reach loopback and private addresses (a source inside your
+    /// network) on a shared directory (PostgreSQL, or several accounts); a
+    /// single-account SQLite directory always may. Link-local and cloud metadata
+    /// addresses are refused whatever this says.
+    #[arg(
+        long,
+        global = true,
+        env = "ROSTER_ALLOW_PRIVATE_SOURCE_URLS",
+        value_parser = clap::builder::BoolishValueParser::new()
+    )]
+    pub allow_private_source_urls: bool,
     /// Log level (error, warn, info, debug); logs go to stderr and carry ids only.
     #[arg(long, global = true, env = "ROSTER_LOG", default_value = "warn")]
     pub log: String,

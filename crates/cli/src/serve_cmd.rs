@@ -71,6 +71,8 @@ pub struct GlobalFlags {
     pub log: Option<String>,
     /// `--account` (always given a value): the account `roster admin` acts on.
     pub account: String,
+    /// `--allow-private-source-urls` was given (or its variable set).
+    pub allow_private_source_urls: bool,
 }
 
 fn role(s: &str) -> Result<Role> {
@@ -123,6 +125,7 @@ async fn serve(
             log: flags.log,
             public_url: args.public_url.clone(),
             secure_cookies: args.secure_cookies.then_some(true),
+            allow_private_source_urls: flags.allow_private_source_urls.then_some(true),
             ..Layer::default()
         },
     ));
@@ -138,7 +141,9 @@ async fn serve(
     let db = DbPath(config.db.clone());
     let store = ctx::open_store(&db).await?;
     let cipher = ctx::checked_cipher(&db, store.as_ref()).await?;
-    let mut state = AppState::new(store, ctx::clock(today), cipher, config.clone());
+    let policy = ctx::source_policy(&db, store.as_ref(), config.allow_private_source_urls).await?;
+    let mut state =
+        AppState::new(store, ctx::clock(today), cipher, config.clone()).with_source_policy(policy);
     if let Some(handle) = roster_server::metrics::install() {
         state = state.with_metrics(handle);
     }
@@ -157,7 +162,7 @@ async fn serve(
             state.store.clone(),
             state.clock.clone(),
             state.cipher.clone(),
-            std::sync::Arc::new(crate::wiring::JustworksSources::default()),
+            std::sync::Arc::new(crate::wiring::JustworksSources::new(policy)),
             std::sync::Arc::new(notifiers),
             roster_engine::worker::WorkerConfig::default(),
         );

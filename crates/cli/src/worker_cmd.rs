@@ -135,9 +135,11 @@ pub async fn worker(
     a: WorkerArgs,
     today: Option<jiff::civil::Date>,
     json: bool,
+    allow_private_source_urls: bool,
 ) -> Result<u8> {
     let store = ctx::open_store(db).await?;
     let cipher = ctx::checked_cipher(db, store.as_ref()).await?;
+    let policy = ctx::source_policy(db, store.as_ref(), allow_private_source_urls).await?;
     let mut config = WorkerConfig {
         poll: Duration::from_secs(a.poll_secs.max(1)),
         job_lease: jiff::SignedDuration::from_secs(a.lease_secs.max(10) as i64),
@@ -151,7 +153,7 @@ pub async fn worker(
         store,
         ctx::clock(today),
         cipher,
-        Arc::new(wiring::JustworksSources::default()),
+        Arc::new(wiring::JustworksSources::new(policy)),
         notifier,
         config,
     );

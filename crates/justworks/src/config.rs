@@ -63,6 +63,9 @@ pub struct JustworksConfig {
     /// without `status`. A hedge in case the real API lists only active members by
     /// default (API.md §13, question 3).
     pub split_by_status: bool,
+    /// Which addresses requests may reach (link-local, multicast and unspecified
+    /// ones never; loopback and private ones as the policy says).
+    pub url_policy: crate::address::UrlPolicy,
 }
 
 impl Default for JustworksConfig {
@@ -87,6 +90,7 @@ impl Default for JustworksConfig {
             connect_timeout: Duration::from_secs(10),
             refresh_margin: Duration::from_secs(5 * 60),
             split_by_status: false,
+            url_policy: crate::address::UrlPolicy::default(),
         }
     }
 }

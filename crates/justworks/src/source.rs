@@ -96,6 +96,14 @@ impl JustworksSource {
         store: Option<Arc<dyn TokenStore>>,
         client: Option<reqwest::Client>,
     ) -> Result<Self, SourceError> {
+        for url in [
+            &config.base_url,
+            &config.token_endpoint(),
+            &config.revoke_endpoint(),
+        ] {
+            crate::address::check_url(url, config.url_policy)
+                .map_err(|e| SourceError::AddressRefused(e.0))?;
+        }
         if !(1..=100).contains(&config.page_limit) {
             return Err(SourceError::Other(format!(
                 "page limit {} is outside 1..=100",
