@@ -209,7 +209,8 @@ pub struct ConnectJustworks {
     /// Local port for the OAuth redirect (http://127.0.0.1:PORT/callback).
     #[arg(long, default_value_t = 8765)]
     pub redirect_port: u16,
-    /// Space- or comma-separated scopes (default: the ones Roster needs, DOB included).
+    /// Space- or comma-separated scopes (default: the ones Roster needs, DOB included;
+    /// add member.sex:read when a mapping uses sex).
     #[arg(long)]
     pub scopes: Option<String>,
     /// Client-side rate limit, requests per second.

@@ -12,11 +12,11 @@ pub const DEFAULT_AUTHORIZE_URL: &str = "https://payroll.justworks.com/oauth/aut
 
 /// The scopes Roster asks for: everything a directory sync reads, nothing more.
 /// `member.detail:read` implies `member.basic:read`, `company.detail:read` implies
-/// `company.basic:read`.
+/// `company.basic:read`. `member.sex:read` is not among them: no mapping uses sex
+/// by default; a connection that maps it asks for it (`--scopes`, API `scopes`).
 pub const DEFAULT_SCOPES: &[&str] = &[
     "member.detail:read",
     "member.dob:read",
-    "member.sex:read",
     "member.employment:read",
     "company.detail:read",
 ];
