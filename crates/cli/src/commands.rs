@@ -19,6 +19,11 @@ use crate::{Cli, Command, Exit, exit};
 
 pub async fn run(cli: Cli) -> Result<u8> {
     let db = DbPath(cli.db.clone());
+    let account = ctx::AccountArg {
+        name: cli.account.clone(),
+        given: cli.account_given,
+        create: false,
+    };
     let json = cli.json;
     match cli.command {
         Command::Demo(args) => crate::demo::run(&db, args, cli.today).await,
@@ -27,7 +32,7 @@ pub async fn run(cli: Cli) -> Result<u8> {
             let flags = crate::serve_cmd::GlobalFlags {
                 db: cli.db_given.then(|| cli.db.clone()),
                 log: cli.log_given.then(|| cli.log.clone()),
-                account: cli.account.clone(),
+                account: account.clone(),
                 allow_private_source_urls: cli.allow_private_source_urls,
             };
             crate::serve_cmd::run(&db, c, cli.today, flags, json).await
@@ -38,14 +43,14 @@ pub async fn run(cli: Cli) -> Result<u8> {
         }
         Command::MigrateStore(args) => crate::migrate_cmd::migrate_store(args, json).await,
         Command::Connect(crate::ConnectCommand::Justworks(args)) => {
-            let engine = ctx::open_engine(&db, ctx::clock(cli.today), &cli.account).await?;
+            let engine = ctx::open_engine(&db, ctx::clock(cli.today), &account).await?;
             let policy =
                 ctx::source_policy(&db, engine.store().as_ref(), cli.allow_private_source_urls)
                     .await?;
             connect_justworks(&engine, args, json, policy).await
         }
         command => {
-            let engine = ctx::open_engine(&db, ctx::clock(cli.today), &cli.account).await?;
+            let engine = ctx::open_engine(&db, ctx::clock(cli.today), &account).await?;
             let policy =
                 ctx::source_policy(&db, engine.store().as_ref(), cli.allow_private_source_urls)
                     .await?;

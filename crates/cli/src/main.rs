@@ -65,8 +65,9 @@ pub struct Cli {
     #[arg(long, global = true, env = "ROSTER_TODAY")]
     pub today: Option<jiff::civil::Date>,
     /// The account the command acts on (a shared PostgreSQL directory holds several;
-    /// the embedded one is `default`). `roster admin create-user|create-token`
-    /// create it; other commands refuse an account that does not exist.
+    /// the embedded one is `default`). Required when the directory holds more than
+    /// one. `roster admin create-user|create-token --create-account` create it; every
+    /// command refuses an account that does not exist.
     #[arg(long, global = true, env = "ROSTER_ACCOUNT", default_value = ctx::ACCOUNT)]
     pub account: String,
     /// Let integrations reach loopback and private addresses (a source inside your
@@ -90,6 +91,9 @@ pub struct Cli {
     /// `--db` (or `ROSTER_DB`) was given, not defaulted.
     #[arg(skip)]
     pub db_given: bool,
+    /// `--account` (or `ROSTER_ACCOUNT`) was given, not defaulted.
+    #[arg(skip)]
+    pub account_given: bool,
     #[command(subcommand)]
     pub command: Command,
 }
@@ -447,6 +451,7 @@ fn main() -> ExitCode {
     };
     cli.log_given = given("log");
     cli.db_given = given("db");
+    cli.account_given = given("account");
     // `roster serve` sets up its own logging from its configuration.
     let serving = matches!(cli.command, Command::Serve(_));
     let filter = tracing_subscriber::EnvFilter::try_new(&cli.log)

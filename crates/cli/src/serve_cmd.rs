@@ -52,6 +52,10 @@ pub enum AdminCommand {
         /// one is generated and printed once).
         #[arg(long)]
         password_stdin: bool,
+        /// Create the --account if it does not exist (otherwise a name that is not an
+        /// account is refused: a typo must not create one).
+        #[arg(long)]
+        create_account: bool,
     },
     /// Create an API token; it is printed once (only its digest is stored).
     CreateToken {
@@ -60,6 +64,9 @@ pub enum AdminCommand {
         role: String,
         #[arg(long, default_value = "admin")]
         name: String,
+        /// Create the --account if it does not exist.
+        #[arg(long)]
+        create_account: bool,
     },
 }
 
@@ -69,8 +76,8 @@ pub enum AdminCommand {
 pub struct GlobalFlags {
     pub db: Option<String>,
     pub log: Option<String>,
-    /// `--account` (always given a value): the account `roster admin` acts on.
-    pub account: String,
+    /// `--account`: the account `roster admin` acts on.
+    pub account: ctx::AccountArg,
     /// `--allow-private-source-urls` was given (or its variable set).
     pub allow_private_source_urls: bool,
 }
@@ -203,16 +210,25 @@ async fn admin(
     db: &DbPath,
     cmd: AdminCommand,
     today: Option<jiff::civil::Date>,
-    account: &str,
+    account: &ctx::AccountArg,
     json: bool,
 ) -> Result<u8> {
     let store = ctx::open_store(db).await?;
     let now = ctx::clock(today).now();
+    let create = match &cmd {
+        AdminCommand::CreateUser { create_account, .. }
+        | AdminCommand::CreateToken { create_account, .. } => *create_account,
+    };
+    let mut wanted = account.clone();
+    wanted.create = create;
+    ctx::resolve_account(store.as_ref(), &wanted).await?;
+    let account = wanted.name.as_str();
     match cmd {
         AdminCommand::CreateUser {
             email,
             role: r,
             password_stdin,
+            ..
         } => {
             let role = role(&r)?;
             if !roster_core::normalise::valid_email(email.trim()) {
@@ -260,7 +276,7 @@ async fn admin(
                 }
             }
         }
-        AdminCommand::CreateToken { role: r, name } => {
+        AdminCommand::CreateToken { role: r, name, .. } => {
             let role = role(&r)?;
             let account = store.ensure_account(account).await?;
             let token = roster_server::auth::new_api_token();

@@ -62,11 +62,12 @@ async fn base_urls_follow_the_deployment_policy() {
                 "create-token",
                 "--account",
                 "acme",
+                "--create-account",
                 "--role",
                 "viewer",
             ],
         ));
-        let r = connect(&base, &["--name", "again"]);
+        let r = connect(&base, &["--account", "default", "--name", "again"]);
         assert_eq!(r.code, 2, "{}", r.stderr);
         assert!(r.stderr.contains("loopback"), "{}", r.stderr);
         assert!(
@@ -75,20 +76,25 @@ async fn base_urls_follow_the_deployment_policy() {
             r.stderr
         );
         // … also for the integration already stored, when it syncs.
-        let r = roster(&db, DAY1, &["setup-sync"]);
+        let r = roster(&db, DAY1, &["--account", "default", "setup-sync"]);
         assert_ne!(r.code, 0, "{}", r.stderr);
         assert!(r.stderr.contains("not allowed"), "{}", r.stderr);
         // … unless the operator allows it.
         ok(roster(
             &db,
             DAY1,
-            &["--allow-private-source-urls", "setup-sync"],
+            &[
+                "--allow-private-source-urls",
+                "--account",
+                "default",
+                "setup-sync",
+            ],
         ));
         let mut c = common::command(&db);
         c.env("ROSTER_ALLOW_PRIVATE_SOURCE_URLS", "true")
             .arg("--today")
             .arg(DAY1.to_string())
-            .arg("setup-sync");
+            .args(["--account", "default", "setup-sync"]);
         ok(common::run(c));
     })
     .await;
