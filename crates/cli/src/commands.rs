@@ -8,6 +8,7 @@ use roster_core::employee::{CORE_FIELDS, Employee};
 use roster_core::guard::{Confirmations, Trigger};
 use roster_core::settings::{FieldKind, MappedField, SETTING_KEYS};
 use roster_engine::{ChangeOutcome, Engine, SyncOptions, SyncStatus};
+use roster_justworks::UrlPolicy;
 use roster_store::{EmployeeQuery, Integration};
 use secrecy::SecretString;
 
@@ -18,6 +19,11 @@ use crate::{Cli, Command, Exit, exit};
 
 pub async fn run(cli: Cli) -> Result<u8> {
     let db = DbPath(cli.db.clone());
+    let account = ctx::AccountArg {
+        name: cli.account.clone(),
+        given: cli.account_given,
+        create: false,
+    };
     let json = cli.json;
     match cli.command {
         Command::Demo(args) => crate::demo::run(&db, args, cli.today).await,
@@ -26,30 +32,45 @@ pub async fn run(cli: Cli) -> Result<u8> {
             let flags = crate::serve_cmd::GlobalFlags {
                 db: cli.db_given.then(|| cli.db.clone()),
                 log: cli.log_given.then(|| cli.log.clone()),
-                account: cli.account.clone(),
+                account: account.clone(),
+                allow_private_source_urls: cli.allow_private_source_urls,
             };
             crate::serve_cmd::run(&db, c, cli.today, flags, json).await
         }
-        Command::Worker(args) => crate::worker_cmd::worker(&db, args, cli.today, json).await,
+        Command::Worker(args) => {
+            crate::worker_cmd::worker(&db, args, cli.today, json, cli.allow_private_source_urls)
+                .await
+        }
         Command::MigrateStore(args) => crate::migrate_cmd::migrate_store(args, json).await,
         Command::Backup(args) => crate::migrate_cmd::backup(&db, args, json).await,
         Command::Connect(crate::ConnectCommand::Justworks(args)) => {
-            let engine = ctx::open_engine(&db, ctx::clock(cli.today), &cli.account).await?;
-            connect_justworks(&engine, args, json).await
+            let engine = ctx::open_engine(&db, ctx::clock(cli.today), &account).await?;
+            let policy =
+                ctx::source_policy(&db, engine.store().as_ref(), cli.allow_private_source_urls)
+                    .await?;
+            connect_justworks(&engine, args, json, policy).await
         }
         command => {
-            let engine = ctx::open_engine(&db, ctx::clock(cli.today), &cli.account).await?;
-            dispatch(&engine, command, json).await
+            let engine = ctx::open_engine(&db, ctx::clock(cli.today), &account).await?;
+            let policy =
+                ctx::source_policy(&db, engine.store().as_ref(), cli.allow_private_source_urls)
+                    .await?;
+            dispatch(&engine, command, json, policy).await
         }
     }
 }
 
-async fn dispatch(engine: &Arc<Engine>, command: Command, json: bool) -> Result<u8> {
+async fn dispatch(
+    engine: &Arc<Engine>,
+    command: Command,
+    json: bool,
+    policy: UrlPolicy,
+) -> Result<u8> {
     match command {
-        Command::SetupSync(a) => setup_sync(engine, a.integration, json).await,
+        Command::SetupSync(a) => setup_sync(engine, a.integration, json, policy).await,
         Command::Mapping(a) => mapping(engine, a, json).await,
         Command::Settings(a) => settings(engine, a, json).await,
-        Command::Sync(a) => sync(engine, a, json).await,
+        Command::Sync(a) => sync(engine, a, json, policy).await,
         Command::Import(a) => crate::csv_cmd::import(engine, a, json).await,
         Command::Users(a) => users(engine, a, json).await,
         Command::Imports(a) => imports(engine, a, json).await,
@@ -161,9 +182,20 @@ async fn connect_justworks(
     engine: &Arc<Engine>,
     a: crate::ConnectJustworks,
     json: bool,
+    policy: UrlPolicy,
 ) -> Result<u8> {
     let base = url::Url::parse(&a.base_url).context("--base-url is not a URL")?;
+    // The token goes there: refuse an address this directory must not reach.
+    roster_justworks::check_url_resolved(&base, policy)
+        .await
+        .map_err(|e| {
+            Exit(
+                exit::USAGE,
+                format!("--base-url: the source address is not allowed: {e}"),
+            )
+        })?;
     let mut config = roster_justworks::JustworksConfig::with_base_url(base);
+    config.url_policy = policy;
     if a.base_url.trim_end_matches('/') == roster_justworks::config::DEFAULT_BASE_URL {
         config.authorize_url = url::Url::parse(roster_justworks::config::DEFAULT_AUTHORIZE_URL)?;
     }
@@ -250,9 +282,14 @@ async fn connect_justworks(
 
 // ---- setup sync, mapping, settings ----------------------------------------------
 
-async fn setup_sync(engine: &Arc<Engine>, id: Option<i64>, json: bool) -> Result<u8> {
+async fn setup_sync(
+    engine: &Arc<Engine>,
+    id: Option<i64>,
+    json: bool,
+    policy: UrlPolicy,
+) -> Result<u8> {
     let i = engine.integration(id).await?;
-    let source = wiring::source(engine, &i)?;
+    let source = wiring::source(engine, &i, policy)?;
     let (bar, progress) = crate::progress::fetch_bar("reading members");
     let report = engine.setup_sync(i.id, &source, progress).await?;
     if let Some(b) = bar {
@@ -434,9 +471,14 @@ async fn settings(engine: &Arc<Engine>, a: crate::SettingsArgs, json: bool) -> R
 
 // ---- sync ------------------------------------------------------------------
 
-async fn sync(engine: &Arc<Engine>, a: crate::SyncArgs, json: bool) -> Result<u8> {
+async fn sync(
+    engine: &Arc<Engine>,
+    a: crate::SyncArgs,
+    json: bool,
+    policy: UrlPolicy,
+) -> Result<u8> {
     let i = engine.integration(a.integration.integration).await?;
-    let source = wiring::source(engine, &i)?;
+    let source = wiring::source(engine, &i, policy)?;
     let trigger = if a.automatic {
         Trigger::Automatic
     } else {

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use anyhow::{Context, Result, anyhow, bail};
+use anyhow::{Context, Result, anyhow};
 use roster_engine::{Cipher, Clock, Engine, FixedClock, SystemClock};
 use roster_store::Store;
 use roster_store_postgres::PgStore;
@@ -129,6 +129,44 @@ fn cipher_from(db: &DbPath, key: Option<String>) -> Result<Cipher> {
     Cipher::from_base64(&key).with_context(|| format!("while reading {SECRET_KEY_VAR}"))
 }
 
+/// The credentials key, checked against the database's key check value (written by
+/// the first process whose key fits the secrets already stored): a process with
+/// another key than the rest of the fleet refuses to start instead of failing every
+/// sync it would run.
+pub async fn checked_cipher(db: &DbPath, store: &dyn Store) -> Result<Cipher> {
+    let cipher = cipher(db)?;
+    roster_engine::verify_key(store, &cipher, jiff::Timestamp::now())
+        .await
+        .map_err(|e| match e {
+            roster_engine::KeyCheckError::WrongKey => {
+                let source = match std::env::var(SECRET_KEY_VAR) {
+                    Ok(k) if !k.trim().is_empty() => SECRET_KEY_VAR.to_string(),
+                    _ => format!("the key file {}", db.key_file().display()),
+                };
+                anyhow!(
+                    "refusing to start: the credentials key ({source}) does not fit the \
+                     database {}: its stored credentials were encrypted with another key. \
+                     Use the key every other roster process of this database uses.",
+                    db.shown()
+                )
+            }
+            other => anyhow::Error::new(other).context("while checking the credentials key"),
+        })?;
+    Ok(cipher)
+}
+
+/// Which addresses Justworks sources may reach from this directory (see
+/// `roster_wiring::source_policy`).
+pub async fn source_policy(
+    db: &DbPath,
+    store: &dyn Store,
+    allow_private: bool,
+) -> Result<roster_justworks::UrlPolicy> {
+    roster_wiring::source_policy(store, db.is_postgres(), allow_private)
+        .await
+        .context("while reading the accounts")
+}
+
 pub fn clock(today: Option<jiff::civil::Date>) -> Arc<dyn Clock> {
     match today {
         Some(d) => Arc::new(FixedClock::on(d)),
@@ -136,27 +174,70 @@ pub fn clock(today: Option<jiff::civil::Date>) -> Arc<dyn Clock> {
     }
 }
 
-/// The engine of `account`. The embedded `default` account is created on first use;
-/// another must exist already (`roster admin create-user --account NAME` creates
-/// it), so that a mistyped name is an error rather than a new, empty directory.
-pub async fn open_engine(db: &DbPath, clock: Arc<dyn Clock>, account: &str) -> Result<Arc<Engine>> {
-    let store = open_store(db).await?;
-    if account != ACCOUNT {
-        let known = store.accounts().await?;
-        if !known.iter().any(|(_, name)| name == account) {
-            let names: Vec<&str> = known.iter().map(|(_, n)| n.as_str()).collect();
-            bail!(
-                "there is no account {account:?} in this directory (accounts: {}); \
-                 `roster admin create-user --account {account} …` creates it",
-                if names.is_empty() {
-                    "none".to_string()
-                } else {
-                    names.join(", ")
-                }
-            );
-        }
+/// How a command names its account: `--account` (or `ROSTER_ACCOUNT`) given or
+/// defaulted, and whether a missing one may be created (`--create-account`).
+#[derive(Clone, Debug)]
+pub struct AccountArg {
+    pub name: String,
+    pub given: bool,
+    pub create: bool,
+}
+
+/// The account a command acts on (issue #18.6):
+/// - on a directory holding several accounts, `--account` must be given (a forgotten
+///   flag must not act on `default`);
+/// - the embedded `default` account is created on first use; another must exist
+///   unless `create` (`roster admin create-* --create-account`), so that a typo is an
+///   error, not a new account;
+/// - an unknown name is refused with the count of accounts; their names only to a
+///   caller at a terminal (a script or a remote caller learns nothing of other
+///   customers).
+pub async fn resolve_account(store: &dyn Store, account: &AccountArg) -> Result<()> {
+    let known = store.accounts().await?;
+    if !account.given && known.len() > 1 {
+        return Err(crate::Exit(
+            crate::exit::USAGE,
+            format!(
+                "this directory holds {} accounts: name the one to act on with --account NAME \
+                 (or ROSTER_ACCOUNT)",
+                known.len()
+            ),
+        )
+        .into());
     }
-    let cipher = cipher(db)?;
+    let name = account.name.as_str();
+    if name == ACCOUNT || account.create || known.iter().any(|(_, n)| n == name) {
+        return Ok(());
+    }
+    use std::io::IsTerminal;
+    let listed = if std::io::stdin().is_terminal() && std::io::stderr().is_terminal() {
+        let names: Vec<&str> = known.iter().map(|(_, n)| n.as_str()).collect();
+        format!(": {}", names.join(", "))
+    } else {
+        String::new()
+    };
+    Err(crate::Exit(
+        crate::exit::USAGE,
+        format!(
+            "no account named {name:?} in this directory ({} account(s){listed}); \
+             `roster admin create-user|create-token --account {name} --create-account …` \
+             creates it",
+            known.len()
+        ),
+    )
+    .into())
+}
+
+/// The engine of `account` (see [`resolve_account`]).
+pub async fn open_engine(
+    db: &DbPath,
+    clock: Arc<dyn Clock>,
+    account: &AccountArg,
+) -> Result<Arc<Engine>> {
+    let store = open_store(db).await?;
+    resolve_account(store.as_ref(), account).await?;
+    let account = account.name.as_str();
+    let cipher = checked_cipher(db, store.as_ref()).await?;
     Ok(Arc::new(
         Engine::open(store, clock, cipher, account)
             .await

@@ -100,7 +100,7 @@ pub async fn run(db: &DbPath, args: DemoArgs, today: Option<Date>) -> Result<u8>
 
     let clock = Arc::new(FixedClock::on(day1));
     let store = crate::ctx::open_store(db).await?;
-    let cipher = crate::ctx::cipher(db)?;
+    let cipher = crate::ctx::checked_cipher(db, store.as_ref()).await?;
     let engine = Arc::new(Engine::open(store, clock.clone(), cipher, ACCOUNT).await?);
 
     heading(&format!("Day 1 ({day1}): connect Justworks"));
@@ -138,7 +138,12 @@ pub async fn run(db: &DbPath, args: DemoArgs, today: Option<Date>) -> Result<u8>
     );
 
     heading("Setup sync: company, fields and sample values (no employee data imported)");
-    let source = wiring::source(&engine, &integration)?;
+    // The demo's own sandbox, on loopback.
+    let source = wiring::source(
+        &engine,
+        &integration,
+        roster_justworks::UrlPolicy::default(),
+    )?;
     let setup = engine.setup_sync(integration.id, &source, None).await?;
     outln!(
         "Company {:?}: {} members, {} source fields.",

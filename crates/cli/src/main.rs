@@ -69,10 +69,22 @@ pub struct Cli {
     #[arg(long, global = true, env = "ROSTER_TODAY")]
     pub today: Option<jiff::civil::Date>,
     /// The account the command acts on (a shared PostgreSQL directory holds several;
-    /// the embedded one is `default`). `roster admin create-user|create-token`
-    /// create it; other commands refuse an account that does not exist.
+    /// the embedded one is `default`). Required when the directory holds more than
+    /// one. `roster admin create-user|create-token --create-account` create it; every
+    /// command refuses an account that does not exist.
     #[arg(long, global = true, env = "ROSTER_ACCOUNT", default_value = ctx::ACCOUNT)]
     pub account: String,
+    /// Let integrations reach loopback and private addresses (a source inside your
+    /// network) on a shared directory (PostgreSQL, or several accounts); a
+    /// single-account SQLite directory always may. Link-local and cloud metadata
+    /// addresses are refused whatever this says.
+    #[arg(
+        long,
+        global = true,
+        env = "ROSTER_ALLOW_PRIVATE_SOURCE_URLS",
+        value_parser = clap::builder::BoolishValueParser::new()
+    )]
+    pub allow_private_source_urls: bool,
     /// Log level (error, warn, info, debug); logs go to stderr and carry ids only.
     #[arg(long, global = true, env = "ROSTER_LOG", default_value = "warn")]
     pub log: String,
@@ -83,6 +95,9 @@ pub struct Cli {
     /// `--db` (or `ROSTER_DB`) was given, not defaulted.
     #[arg(skip)]
     pub db_given: bool,
+    /// `--account` (or `ROSTER_ACCOUNT`) was given, not defaulted.
+    #[arg(skip)]
+    pub account_given: bool,
     #[command(subcommand)]
     pub command: Command,
 }
@@ -209,7 +224,8 @@ pub struct ConnectJustworks {
     /// Local port for the OAuth redirect (http://127.0.0.1:PORT/callback).
     #[arg(long, default_value_t = 8765)]
     pub redirect_port: u16,
-    /// Space- or comma-separated scopes (default: the ones Roster needs, DOB included).
+    /// Space- or comma-separated scopes (default: the ones Roster needs, DOB included;
+    /// add member.sex:read when a mapping uses sex).
     #[arg(long)]
     pub scopes: Option<String>,
     /// Client-side rate limit, requests per second.
@@ -455,6 +471,7 @@ fn main() -> ExitCode {
     };
     cli.log_given = given("log");
     cli.db_given = given("db");
+    cli.account_given = given("account");
     // `roster serve` sets up its own logging from its configuration.
     let serving = matches!(cli.command, Command::Serve(_));
     let filter = tracing_subscriber::EnvFilter::try_new(&cli.log)

@@ -59,6 +59,10 @@ pub enum AdminCommand {
         /// one is generated and printed once).
         #[arg(long)]
         password_stdin: bool,
+        /// Create the --account if it does not exist (otherwise a name that is not an
+        /// account is refused: a typo must not create one).
+        #[arg(long)]
+        create_account: bool,
     },
     /// Create an API token; it is printed once (only its digest is stored).
     CreateToken {
@@ -67,6 +71,9 @@ pub enum AdminCommand {
         role: String,
         #[arg(long, default_value = "admin")]
         name: String,
+        /// Create the --account if it does not exist.
+        #[arg(long)]
+        create_account: bool,
     },
 }
 
@@ -76,8 +83,10 @@ pub enum AdminCommand {
 pub struct GlobalFlags {
     pub db: Option<String>,
     pub log: Option<String>,
-    /// `--account` (always given a value): the account `roster admin` acts on.
-    pub account: String,
+    /// `--account`: the account `roster admin` acts on.
+    pub account: ctx::AccountArg,
+    /// `--allow-private-source-urls` was given (or its variable set).
+    pub allow_private_source_urls: bool,
 }
 
 fn role(s: &str) -> Result<Role> {
@@ -132,6 +141,7 @@ async fn serve(
             secure_cookies: args.secure_cookies.then_some(true),
             header_read_timeout_secs: args.header_read_timeout,
             max_connections: args.max_connections,
+            allow_private_source_urls: flags.allow_private_source_urls.then_some(true),
             ..Layer::default()
         },
     ));
@@ -148,8 +158,10 @@ async fn serve(
         .try_init();
     let db = DbPath(config.db.clone());
     let store = ctx::open_store(&db).await?;
-    let cipher = ctx::cipher(&db)?;
-    let mut state = AppState::new(store, ctx::clock(today), cipher, config.clone());
+    let cipher = ctx::checked_cipher(&db, store.as_ref()).await?;
+    let policy = ctx::source_policy(&db, store.as_ref(), config.allow_private_source_urls).await?;
+    let mut state =
+        AppState::new(store, ctx::clock(today), cipher, config.clone()).with_source_policy(policy);
     if let Some(handle) = roster_server::metrics::install() {
         state = state.with_metrics(handle);
     }
@@ -168,7 +180,7 @@ async fn serve(
             state.store.clone(),
             state.clock.clone(),
             state.cipher.clone(),
-            std::sync::Arc::new(crate::wiring::JustworksSources::default()),
+            std::sync::Arc::new(crate::wiring::JustworksSources::new(policy)),
             std::sync::Arc::new(notifiers),
             roster_engine::worker::WorkerConfig::default(),
         );
@@ -209,16 +221,25 @@ async fn admin(
     db: &DbPath,
     cmd: AdminCommand,
     today: Option<jiff::civil::Date>,
-    account: &str,
+    account: &ctx::AccountArg,
     json: bool,
 ) -> Result<u8> {
     let store = ctx::open_store(db).await?;
     let now = ctx::clock(today).now();
+    let create = match &cmd {
+        AdminCommand::CreateUser { create_account, .. }
+        | AdminCommand::CreateToken { create_account, .. } => *create_account,
+    };
+    let mut wanted = account.clone();
+    wanted.create = create;
+    ctx::resolve_account(store.as_ref(), &wanted).await?;
+    let account = wanted.name.as_str();
     match cmd {
         AdminCommand::CreateUser {
             email,
             role: r,
             password_stdin,
+            ..
         } => {
             let role = role(&r)?;
             if !roster_core::normalise::valid_email(email.trim()) {
@@ -266,7 +287,7 @@ async fn admin(
                 }
             }
         }
-        AdminCommand::CreateToken { role: r, name } => {
+        AdminCommand::CreateToken { role: r, name, .. } => {
             let role = role(&r)?;
             let account = store.ensure_account(account).await?;
             let token = roster_server::auth::new_api_token();

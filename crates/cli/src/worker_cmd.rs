@@ -136,9 +136,11 @@ pub async fn worker(
     a: WorkerArgs,
     today: Option<jiff::civil::Date>,
     json: bool,
+    allow_private_source_urls: bool,
 ) -> Result<u8> {
     let store = ctx::open_store(db).await?;
-    let cipher = ctx::cipher(db)?;
+    let cipher = ctx::checked_cipher(db, store.as_ref()).await?;
+    let policy = ctx::source_policy(db, store.as_ref(), allow_private_source_urls).await?;
     let mut config = WorkerConfig {
         poll: Duration::from_secs(a.poll_secs.max(1)),
         ..WorkerConfig::default()
@@ -152,13 +154,16 @@ pub async fn worker(
         store,
         ctx::clock(today),
         cipher,
-        Arc::new(wiring::JustworksSources::default()),
+        Arc::new(wiring::JustworksSources::new(policy)),
         notifier,
         config,
     );
     if a.once {
         let report = worker.run_once().await?;
         print_report(&report, json)?;
+        if let Some(reason) = worker.health().reason() {
+            bail!("the worker stopped: {reason}");
+        }
         return Ok(exit::OK);
     }
     errln!(

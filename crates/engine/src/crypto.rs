@@ -33,6 +33,10 @@ impl std::fmt::Debug for Cipher {
 
 const NONCE_LEN: usize = 12;
 
+/// What a key check value holds, encrypted: a constant, so that a key that decrypts
+/// it is the key the value was written with.
+const KEY_CHECK_PLAINTEXT: &[u8] = b"roster credentials key check, v1";
+
 impl Cipher {
     pub fn from_key(key: &[u8]) -> Result<Self, CryptoError> {
         if key.len() != 32 {
@@ -101,6 +105,20 @@ impl Cipher {
     }
 }
 
+impl Cipher {
+    /// A key check value for this key: [`KEY_CHECK_PLAINTEXT`] encrypted (a fresh
+    /// nonce each time; the key itself cannot be derived from it).
+    pub fn key_check_value(&self) -> Vec<u8> {
+        self.encrypt(KEY_CHECK_PLAINTEXT)
+    }
+
+    /// Whether `value` is a key check value written with this key.
+    pub fn fits_key_check(&self, value: &[u8]) -> bool {
+        self.decrypt(value)
+            .is_ok_and(|plain| plain == KEY_CHECK_PLAINTEXT)
+    }
+}
+
 fn write_private(path: &Path, text: &str) -> std::io::Result<()> {
     use std::io::Write;
     if let Some(dir) = path.parent()
@@ -134,6 +152,18 @@ mod tests {
         assert!(c.decrypt(&bad).is_err());
         let other = Cipher::from_base64(&Cipher::generate_base64()).unwrap();
         assert!(other.decrypt(&sealed).is_err());
+    }
+
+    #[test]
+    fn key_check_value_fits_its_key_only() {
+        let c = Cipher::from_base64(&Cipher::generate_base64()).unwrap();
+        let value = c.key_check_value();
+        assert!(c.fits_key_check(&value));
+        assert!(!value.windows(8).any(|w| w == b"key chec"), "encrypted");
+        let other = Cipher::from_base64(&Cipher::generate_base64()).unwrap();
+        assert!(!other.fits_key_check(&value));
+        // Another secret of the same key is not a check value.
+        assert!(!c.fits_key_check(&c.encrypt(b"token")));
     }
 
     #[test]

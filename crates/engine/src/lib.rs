@@ -9,6 +9,7 @@ pub mod crypto;
 mod engine;
 mod import;
 pub mod lock;
+pub mod keycheck;
 pub mod notify;
 #[cfg(feature = "testing")]
 pub mod testing;
@@ -18,3 +19,4 @@ pub use clock::{Clock, FixedClock, SystemClock};
 pub use crypto::{Cipher, CryptoError};
 pub use engine::*;
 pub use import::*;
+pub use keycheck::{KeyCheck, KeyCheckError, verify_key};

@@ -15,12 +15,18 @@
 //! A failure before the engine could record one (no credentials, a store error) is
 //! recorded here as a failed import with its `sync.failed` notification.
 //!
+//! A worker whose credentials key does not decrypt what it reads (another key than
+//! the database's; `roster` checks it at start-up with [`crate::verify_key`]) puts the
+//! job back as it found it (unclaimed, schedule unchanged, no import, no
+//! notification), becomes unhealthy ([`Worker::health`]) and claims nothing more:
+//! one wrong process must not fail every account's scheduled sync.
+//!
 //! Time: due-ness and leases use the injected [`Clock`]; the engine's sync lock uses
 //! real time (as the store checks it).
 
 use std::future::Future;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -37,7 +43,7 @@ use roster_store::{
 use serde::Serialize;
 
 use crate::clock::Clock;
-use crate::crypto::Cipher;
+use crate::crypto::{Cipher, CryptoError};
 use crate::engine::{Engine, EngineError, LEASE, SyncOptions, SyncStatus};
 use crate::notify::{DeliveryPolicy, Destination, Notifier, Outgoing, wants};
 
@@ -57,7 +63,39 @@ pub trait SourceFactory: Send + Sync {
 pub enum WorkerError {
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// The worker is unhealthy and claims nothing (see [`Health`]).
+    #[error("the worker stopped claiming work: {0}")]
+    Unhealthy(String),
 }
+
+/// Whether a worker may go on claiming work. Cloned handles share the state (the
+/// `/healthz` of `roster worker` reads it). Once unhealthy, always unhealthy: the
+/// process must be restarted with a fixed configuration.
+#[derive(Clone, Debug, Default)]
+pub struct Health(Arc<OnceLock<String>>);
+
+impl Health {
+    pub fn is_healthy(&self) -> bool {
+        self.0.get().is_none()
+    }
+
+    /// Why the worker is unhealthy (no secrets, no personal data).
+    pub fn reason(&self) -> Option<&str> {
+        self.0.get().map(String::as_str)
+    }
+
+    /// Mark unhealthy; the first reason stays. `true` when this call changed it.
+    pub fn set_unhealthy(&self, reason: impl Into<String>) -> bool {
+        self.0.set(reason.into()).is_ok()
+    }
+}
+
+/// Why a claimed job was put back untouched.
+const WRONG_KEY: &str = "stored credentials could not be decrypted with this worker's key \
+     (ROSTER_SECRET_KEY or key file): the job was put back, this worker claims no more";
+
+/// A run that must not count: the job goes back as it was.
+struct PutBack(String);
 
 /// How a worker behaves.
 #[derive(Clone, Debug)]
@@ -155,6 +193,7 @@ pub struct Worker {
     sources: Arc<dyn SourceFactory>,
     notifier: Arc<dyn Notifier>,
     config: WorkerConfig,
+    health: Health,
 }
 
 impl Worker {
@@ -173,11 +212,23 @@ impl Worker {
             sources,
             notifier,
             config,
+            health: Health::default(),
         }
     }
 
     pub fn config(&self) -> &WorkerConfig {
         &self.config
+    }
+
+    /// This worker's health (a shared handle).
+    pub fn health(&self) -> Health {
+        self.health.clone()
+    }
+
+    fn become_unhealthy(&self, reason: &str) {
+        if self.health.set_unhealthy(reason) {
+            tracing::error!(worker = %self.config.id, reason, "worker unhealthy: it claims no more work");
+        }
     }
 
     /// Run passes until `shutdown` resolves. A pass in progress is finished first
@@ -230,7 +281,7 @@ impl Worker {
     async fn pass(&self, stop: Option<&AtomicBool>) -> Result<PassReport, WorkerError> {
         let mut report = PassReport::default();
         for _ in 0..self.config.max_jobs_per_pass {
-            if stop.is_some_and(|s| s.load(Ordering::SeqCst)) {
+            if stop.is_some_and(|s| s.load(Ordering::SeqCst)) || !self.health.is_healthy() {
                 break;
             }
             let now = self.clock.now();
@@ -248,7 +299,9 @@ impl Worker {
             };
             report.jobs.push(self.run_job(job).await?);
         }
-        report.delivery = self.deliver().await?;
+        if self.health.is_healthy() {
+            report.delivery = self.deliver().await?;
+        }
         Ok(report)
     }
 
@@ -257,10 +310,13 @@ impl Worker {
         let renew = self.renew_lease(&job);
         let outcome = match job.kind {
             JobKind::Sync => self.run_sync(&job).await,
-            JobKind::Tick => self.run_tick(&job).await,
+            JobKind::Tick => Ok(self.run_tick(&job).await),
         };
         renew.abort();
-        let (status, import_id, error, postpone) = outcome;
+        let (status, import_id, error, postpone) = match outcome {
+            Ok(o) => o,
+            Err(PutBack(reason)) => return self.put_back(job, &reason).await,
+        };
         let now = self.clock.now();
         let next = if postpone {
             now.checked_add(self.postponement(&job).await).ok()
@@ -330,6 +386,37 @@ impl Worker {
         }
     }
 
+    /// Release `job` as it was claimed: due when it was due, nothing recorded.
+    async fn put_back(&self, job: Job, reason: &str) -> Result<JobReport, WorkerError> {
+        self.become_unhealthy(reason);
+        let recorded = self
+            .store
+            .complete_job(
+                job.account_id,
+                job.id,
+                &self.config.id,
+                JobDone {
+                    at: self.clock.now(),
+                    next_run_at: job.next_run_at,
+                    ran: false,
+                    status: String::new(),
+                    import_id: None,
+                    error: None,
+                },
+            )
+            .await?;
+        tracing::warn!(worker = %self.config.id, job = job.id, account = job.account_id, "job put back unrun");
+        Ok(JobReport {
+            job_id: job.id,
+            account_id: job.account_id,
+            integration_id: job.integration_id,
+            kind: job.kind,
+            status: "put_back".into(),
+            import_id: None,
+            recorded,
+        })
+    }
+
     fn renew_lease(&self, job: &Job) -> AbortOnDrop {
         let (store, clock) = (self.store.clone(), self.clock.clone());
         let (account, id, worker) = (job.account_id, job.id, self.config.id.clone());
@@ -365,38 +452,45 @@ impl Worker {
         )
     }
 
-    /// `(status, import, error, postpone)`.
-    async fn run_sync(&self, job: &Job) -> (String, Option<ImportId>, Option<String>, bool) {
+    /// `(status, import, error, postpone)`, or the job goes back untouched.
+    async fn run_sync(
+        &self,
+        job: &Job,
+    ) -> Result<(String, Option<ImportId>, Option<String>, bool), PutBack> {
         let Some(id) = job.integration_id else {
-            return (
+            return Ok((
                 "gone".into(),
                 None,
                 Some("a sync job without an integration".into()),
                 false,
-            );
+            ));
         };
         let engine = self.engine(job.account_id);
         let integration = match self.store.integration(job.account_id, id).await {
             Ok(Some(i)) => i,
             Ok(None) => {
-                return (
+                return Ok((
                     "gone".into(),
                     None,
                     Some("the integration was deleted".into()),
                     false,
-                );
+                ));
             }
-            Err(e) => return ("failed".into(), None, Some(e.to_string()), false),
+            Err(e) => return Ok(("failed".into(), None, Some(e.to_string()), false)),
         };
         if integration.state != IntegrationState::Active {
             // Auto-sync is refused before finalising; a job can only meet this if the
             // state changed under it. Nothing to record but the job's status.
-            return (
+            return Ok((
                 "skipped".into(),
                 None,
                 Some(EngineError::NeedsFinalise(id).to_string()),
                 false,
-            );
+            ));
+        }
+        // Credentials this worker's key cannot open: not the account's failure.
+        if let Err(EngineError::Crypto(CryptoError::Decrypt)) = engine.credentials(&integration) {
+            return Err(PutBack(WRONG_KEY.into()));
         }
         let started = self.clock.now();
         let source = match self.sources.source(&engine, &integration).await {
@@ -405,7 +499,7 @@ impl Worker {
                 let import = self
                     .record_failure(&engine, &integration, started, &msg)
                     .await;
-                return ("failed".into(), import, Some(msg), false);
+                return Ok(("failed".into(), import, Some(msg), false));
             }
         };
         let opts = SyncOptions {
@@ -414,7 +508,7 @@ impl Worker {
             job: Some((job.id, self.config.id.clone())),
             ..SyncOptions::default()
         };
-        match engine.sync(id, source.as_ref(), opts).await {
+        Ok(match engine.sync(id, source.as_ref(), opts).await {
             Ok(o) => {
                 let status = match o.status {
                     SyncStatus::Applied => "applied",
@@ -452,7 +546,7 @@ impl Worker {
                     .await;
                 ("failed".into(), import, Some(msg), false)
             }
-        }
+        })
     }
 
     async fn latest_import(&self, account: AccountId) -> Option<ImportId> {
@@ -551,6 +645,12 @@ impl Worker {
             let now = self.clock.now();
             let result = match ch.kind {
                 roster_store::jobs::ChannelKind::Webhook => match engine.channel_secret(ch) {
+                    // Not the channel's failure: leave the message (its lease runs
+                    // out) and stop.
+                    Err(EngineError::Crypto(CryptoError::Decrypt)) => {
+                        self.become_unhealthy(WRONG_KEY);
+                        return Err(WorkerError::Unhealthy(WRONG_KEY.into()));
+                    }
                     Ok(Some(secret)) => self
                         .notifier
                         .send(

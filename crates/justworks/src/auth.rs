@@ -255,6 +255,9 @@ pub enum AuthError {
     Malformed(String),
     #[error("OAuth configuration: {0}")]
     Config(String),
+    /// The token or revocation endpoint is an address Roster does not connect to.
+    #[error("the source address is not allowed: {0}")]
+    AddressRefused(String),
     #[error("no refresh token: authorise the connection again")]
     NoRefreshToken,
 }
@@ -349,6 +352,10 @@ impl OAuthClient {
 
     /// A client sharing an existing reqwest client.
     pub fn with_http(config: &JustworksConfig, http: reqwest::Client) -> Result<Self, AuthError> {
+        for url in [config.token_endpoint(), config.revoke_endpoint()] {
+            crate::address::check_url(&url, config.url_policy)
+                .map_err(|e| AuthError::AddressRefused(e.0))?;
+        }
         let mut client = oauth2::Client::new(ClientId::new(config.client_id.clone()))
             .set_client_secret(ClientSecret::new(
                 config.client_secret.expose_secret().to_owned(),
@@ -451,7 +458,7 @@ impl OAuthClient {
             .form(&form)
             .send()
             .await
-            .map_err(|e| AuthError::Transport(crate::http::describe_reqwest(&e)))?;
+            .map_err(|e| transport_error(&e))?;
         let status = response.status();
         if status.is_success() {
             tracing::info!(kind = kind.hint(), "justworks: token revoked");
@@ -475,6 +482,14 @@ struct OAuthErrorBody {
     error_description: Option<String>,
 }
 
+/// A transport failure, or the address policy's refusal inside it.
+fn transport_error(e: &reqwest::Error) -> AuthError {
+    match crate::address::refusal_in(e) {
+        Some(refused) => AuthError::AddressRefused(refused.0),
+        None => AuthError::Transport(crate::http::describe_reqwest(e)),
+    }
+}
+
 fn classify_oauth_error(code: String, description: Option<String>) -> AuthError {
     if code == "invalid_grant" {
         AuthError::InvalidGrant { code, description }
@@ -492,9 +507,7 @@ fn token_error(err: RequestTokenError<OAuthTransportError, BasicErrorResponse>) 
             };
             classify_oauth_error(code, response.error_description().cloned())
         }
-        RequestTokenError::Request(OAuthTransportError::Reqwest(e)) => {
-            AuthError::Transport(crate::http::describe_reqwest(&e))
-        }
+        RequestTokenError::Request(OAuthTransportError::Reqwest(e)) => transport_error(&e),
         RequestTokenError::Request(OAuthTransportError::Http(e)) => {
             AuthError::Transport(e.to_string())
         }

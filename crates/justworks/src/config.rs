@@ -12,11 +12,11 @@ pub const DEFAULT_AUTHORIZE_URL: &str = "https://payroll.justworks.com/oauth/aut
 
 /// The scopes Roster asks for: everything a directory sync reads, nothing more.
 /// `member.detail:read` implies `member.basic:read`, `company.detail:read` implies
-/// `company.basic:read`.
+/// `company.basic:read`. `member.sex:read` is not among them: no mapping uses sex
+/// by default; a connection that maps it asks for it (`--scopes`, API `scopes`).
 pub const DEFAULT_SCOPES: &[&str] = &[
     "member.detail:read",
     "member.dob:read",
-    "member.sex:read",
     "member.employment:read",
     "company.detail:read",
 ];
@@ -63,6 +63,9 @@ pub struct JustworksConfig {
     /// without `status`. A hedge in case the real API lists only active members by
     /// default (API.md §13, question 3).
     pub split_by_status: bool,
+    /// Which addresses requests may reach (link-local, multicast and unspecified
+    /// ones never; loopback and private ones as the policy says).
+    pub url_policy: crate::address::UrlPolicy,
 }
 
 impl Default for JustworksConfig {
@@ -87,6 +90,7 @@ impl Default for JustworksConfig {
             connect_timeout: Duration::from_secs(10),
             refresh_margin: Duration::from_secs(5 * 60),
             split_by_status: false,
+            url_policy: crate::address::UrlPolicy::default(),
         }
     }
 }

@@ -33,6 +33,8 @@ pub(crate) fn build_client(config: &JustworksConfig) -> reqwest::Result<reqwest:
         .connect_timeout(config.connect_timeout)
         .pool_idle_timeout(Duration::from_secs(60))
         .tcp_nodelay(true)
+        .dns_resolver(crate::address::resolver(config.url_policy))
+        .redirect(crate::address::redirect_policy(config.url_policy))
         .build()
 }
 
@@ -42,13 +44,19 @@ pub(crate) fn build_client(config: &JustworksConfig) -> reqwest::Result<reqwest:
 /// runtime: a client's pooled connections belong to the runtime that opened them.
 #[derive(Default)]
 pub struct HttpClients {
-    clients: std::sync::Mutex<std::collections::HashMap<(Duration, Duration), reqwest::Client>>,
+    clients: std::sync::Mutex<
+        std::collections::HashMap<(Duration, Duration, crate::address::UrlPolicy), reqwest::Client>,
+    >,
 }
 
 impl HttpClients {
     /// The shared client for `config`'s timeouts, built on first use.
     pub fn client_for(&self, config: &JustworksConfig) -> reqwest::Result<reqwest::Client> {
-        let key = (config.request_timeout, config.connect_timeout);
+        let key = (
+            config.request_timeout,
+            config.connect_timeout,
+            config.url_policy,
+        );
         let mut clients = self
             .clients
             .lock()
@@ -74,27 +82,29 @@ impl HttpClients {
     }
 }
 
-/// A reqwest error in one line, without the URL (which may carry a cursor).
+/// A reqwest error in one line, without the URL (which may carry a cursor) and
+/// without the socket's detail: "connection refused" against "timed out" against
+/// "answered" would map the ports of whatever host a base URL names (#11.9). The
+/// detail goes to the debug log.
 pub(crate) fn describe_reqwest(err: &reqwest::Error) -> String {
-    let kind = if err.is_timeout() {
+    let kind = if err.is_connect() {
+        "the connection failed"
+    } else if err.is_timeout() {
         "timed out"
-    } else if err.is_connect() {
-        "connection failed"
     } else if err.is_body() || err.is_decode() {
         "reading the body failed"
-    } else if err.is_request() {
-        "sending the request failed"
     } else {
-        "request failed"
+        "the request failed"
     };
-    let mut message = kind.to_owned();
+    let mut detail = String::new();
     let mut source = std::error::Error::source(err);
     while let Some(cause) = source {
-        message.push_str(": ");
-        message.push_str(&cause.to_string());
+        detail.push_str(": ");
+        detail.push_str(&cause.to_string());
         source = cause.source();
     }
-    message
+    tracing::debug!(error = %detail, "justworks: request failed");
+    kind.to_owned()
 }
 
 /// Parse a `Retry-After` value: delay seconds or an HTTP date.
@@ -358,7 +368,12 @@ impl Api {
                 .send()
                 .await;
             let (failure, delay) = match sent {
-                Err(err) => (Failure::Transport(describe_reqwest(&err)), errors.next()),
+                Err(err) => {
+                    if let Some(refused) = crate::address::refusal_in(&err) {
+                        return Err(SourceError::AddressRefused(refused.0));
+                    }
+                    (Failure::Transport(describe_reqwest(&err)), errors.next())
+                }
                 Ok(response) => {
                     let status = response.status();
                     let retry_after = response.headers().get(RETRY_AFTER).cloned();

@@ -14,6 +14,7 @@
 //! Personal data (names, emails, dates of birth) never reaches logs or error
 //! messages: those carry member ids, counts and statuses.
 
+pub mod address;
 pub mod auth;
 pub mod config;
 mod http;
@@ -22,6 +23,7 @@ pub mod redirect;
 mod source;
 mod wire;
 
+pub use address::{AddressRefused, UrlPolicy, check_url, check_url_resolved};
 pub use auth::AuthError;
 pub use auth::{
     Credentials, MemoryTokenStore, OAuthClient, PkceVerifier, TokenKind, TokenSet, TokenStore,

@@ -278,36 +278,19 @@ pub(crate) fn scope_code(scope: &str) -> String {
     format!("scope_missing.{scope}")
 }
 
-/// Diagnostics for the scopes a token lacks.
-pub(crate) fn missing_scope_diagnostics(granted: &[String]) -> Vec<Diagnostic> {
+/// Diagnostics for the scopes the connection asked for (`requested`) and the token
+/// was not granted. Only known grants count: a token whose scopes are unknown, or
+/// data that simply has no values, says nothing (issue #11.14).
+pub(crate) fn missing_scope_diagnostics(
+    granted: &[String],
+    requested: &[String],
+) -> Vec<Diagnostic> {
     GATED
         .iter()
-        .filter(|(scope, _, _)| !scope_granted(granted, scope))
+        .filter(|(scope, _, _)| scope_granted(requested, scope) && !scope_granted(granted, scope))
         .map(|(scope, what, _)| Diagnostic {
             code: scope_code(scope),
             message: format!("{what} not shared: scope {scope} was not granted"),
-        })
-        .collect()
-}
-
-/// Diagnostics inferred from the data when the scopes are unknown (static token):
-/// a full fetch with members where no member carried a scope-gated part.
-pub(crate) fn inferred_scope_diagnostics(presence: Presence) -> Vec<Diagnostic> {
-    let seen = [
-        presence.date_of_birth,
-        presence.sex,
-        presence.employment,
-        presence.detail,
-    ];
-    GATED
-        .iter()
-        .zip(seen)
-        .filter(|(_, seen)| !seen)
-        .map(|((scope, _, absent), _)| Diagnostic {
-            code: scope_code(scope),
-            message: format!(
-                "{absent} not present on any member: scope {scope} may not be granted"
-            ),
         })
         .collect()
 }
@@ -504,31 +487,23 @@ mod tests {
             "member.detail:read".to_owned(),
             "member.employment:read".to_owned(),
         ];
-        let diags = missing_scope_diagnostics(&granted);
+        let requested: Vec<String> = crate::DEFAULT_SCOPES
+            .iter()
+            .map(|s| (*s).to_owned())
+            .collect();
+        let diags = missing_scope_diagnostics(&granted, &requested);
         let codes: Vec<&str> = diags.iter().map(|d| d.code.as_str()).collect();
+        // Sex was not asked for: not named.
         assert_eq!(
             codes,
             [
                 "scope_missing.member.dob:read",
-                "scope_missing.member.sex:read",
                 "scope_missing.company.detail:read"
             ]
         );
         assert_eq!(
             diags[0].message,
             "date of birth not shared: scope member.dob:read was not granted"
-        );
-
-        let inferred = inferred_scope_diagnostics(Presence {
-            date_of_birth: false,
-            sex: true,
-            employment: true,
-            detail: true,
-        });
-        assert_eq!(inferred.len(), 1);
-        assert_eq!(
-            inferred[0].message,
-            "date of birth not present on any member: scope member.dob:read may not be granted"
         );
     }
 }

@@ -17,8 +17,7 @@ use crate::auth::{Credentials, OAuthClient, TokenSet, TokenStore, scope_granted}
 use crate::config::JustworksConfig;
 use crate::http::{Api, Auth, Counters, Got, HttpClients, build_client};
 use crate::mapping::{
-    ManagerLookup, Presence, inferred_scope_diagnostics, map_member, missing_scope_diagnostics,
-    resolve_managers, scope_code,
+    ManagerLookup, Presence, map_member, missing_scope_diagnostics, resolve_managers, scope_code,
 };
 use crate::wire::{
     Page, WireCompany, WireCustomFields, WireCustomValues, WireEmail, json_error, parse_item,
@@ -96,6 +95,14 @@ impl JustworksSource {
         store: Option<Arc<dyn TokenStore>>,
         client: Option<reqwest::Client>,
     ) -> Result<Self, SourceError> {
+        for url in [
+            &config.base_url,
+            &config.token_endpoint(),
+            &config.revoke_endpoint(),
+        ] {
+            crate::address::check_url(url, config.url_policy)
+                .map_err(|e| SourceError::AddressRefused(e.0))?;
+        }
         if !(1..=100).contains(&config.page_limit) {
             return Err(SourceError::Other(format!(
                 "page limit {} is outside 1..=100",
@@ -509,8 +516,7 @@ impl Source for JustworksSource {
 
         let scopes = self.scopes();
         let mut diagnostics = match &scopes {
-            Some(granted) => missing_scope_diagnostics(granted),
-            None if full && !acc.members.is_empty() => inferred_scope_diagnostics(acc.presence),
+            Some(granted) => missing_scope_diagnostics(granted, &self.config.scopes),
             None => Vec::new(),
         };
 

@@ -1,7 +1,9 @@
-//! Every path, query parameter and form field the connector sends must exist in the
-//! upstream OpenAPI description of the Partner API (`shared/justworks/upstream`).
-//! A recording server stands in for Justworks; the spec files are required: the test
-//! fails when they are missing.
+//! Every path, query parameter, form field and scope the connector sends must be one
+//! the Partner API declares. The declaration is the project's own fixture,
+//! `tests/fixtures/partner_api_operations.json`, extracted from the third-party
+//! OpenAPI profile of the API; `scripts/check_upstream_api.py` compares the fixture
+//! with those upstream files (kept outside the repository). A recording server stands
+//! in for Justworks.
 
 mod common;
 
@@ -13,7 +15,9 @@ use axum::Router;
 use axum::body::Bytes;
 use axum::http::{Method, Uri};
 use axum::response::{IntoResponse, Response};
-use roster_justworks::{Credentials, JustworksSource, OAuthClient, TokenKind, TokenSet};
+use roster_justworks::{
+    Credentials, DEFAULT_SCOPES, JustworksSource, OAuthClient, TokenKind, TokenSet,
+};
 use roster_source::{FetchRequest, Source};
 use serde_json::{Value, json};
 
@@ -25,58 +29,48 @@ struct Recorded {
     form: Vec<(String, String)>,
 }
 
-fn upstream_dir() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/justworks/upstream")
+fn fixture_path() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/partner_api_operations.json")
 }
 
-/// All operations of the upstream OpenAPI files: (method, path template) → operation.
+fn load_fixture() -> Value {
+    let path = fixture_path();
+    let text = std::fs::read_to_string(&path)
+        .unwrap_or_else(|e| panic!("the API fixture {} is missing: {e}", path.display()));
+    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{} is not JSON: {e}", path.display()))
+}
+
+/// The operations of the fixture: (method, path template) → operation, in the
+/// OpenAPI shape (`parameters` resolved; a form body as `form.properties`/`required`).
 fn load_spec() -> HashMap<(String, String), Value> {
-    let dir = upstream_dir().join("openapi");
-    let entries = std::fs::read_dir(&dir)
-        .unwrap_or_else(|e| panic!("upstream OpenAPI files missing at {}: {e}", dir.display()));
+    let fixture = load_fixture();
     let mut operations = HashMap::new();
-    let mut files = 0;
-    for entry in entries {
-        let path = entry.unwrap().path();
-        if path.extension().and_then(|e| e.to_str()) != Some("yml") {
-            continue;
+    for op in fixture["operations"].as_array().expect("operations") {
+        let method = op["method"].as_str().expect("method").to_owned();
+        let path = op["path"].as_str().expect("path").to_owned();
+        let mut op = op.clone();
+        if op.get("form").is_some() {
+            op["requestBody"] = json!({"content": {"application/x-www-form-urlencoded": {
+                "schema": {"properties": op["form"]["properties"], "required": op["form"]["required"]}
+            }}});
         }
-        files += 1;
-        let text = std::fs::read_to_string(&path).unwrap();
-        let doc: Value = serde_yaml_ng::from_str(&text)
-            .unwrap_or_else(|e| panic!("{} is not YAML: {e}", path.display()));
-        let Some(paths) = doc["paths"].as_object() else {
-            continue;
-        };
-        for (template, item) in paths {
-            for (method, op) in item.as_object().unwrap() {
-                let mut op = op.clone();
-                // Resolve parameter $refs against this document.
-                if let Some(params) = op["parameters"].as_array_mut() {
-                    for p in params.iter_mut() {
-                        if let Some(reference) = p["$ref"].as_str() {
-                            let pointer = reference.trim_start_matches('#');
-                            *p = doc
-                                .pointer(pointer)
-                                .cloned()
-                                .unwrap_or_else(|| panic!("dangling {reference}"));
-                        }
-                    }
-                }
-                operations.insert((method.to_uppercase(), template.clone()), op);
-            }
-        }
+        operations.insert((method, path), op);
     }
     assert!(
-        files >= 3,
-        "expected the upstream OpenAPI files in {}",
-        dir.display()
-    );
-    assert!(
         operations.contains_key(&("GET".to_owned(), "/v1/members".to_owned())),
-        "justworks-members-api-openapi.yml must describe GET /v1/members"
+        "the fixture must describe GET /v1/members"
     );
     operations
+}
+
+/// The scopes the fixture declares.
+fn declared_scopes() -> BTreeSet<String> {
+    load_fixture()["scopes"]
+        .as_object()
+        .expect("scopes")
+        .keys()
+        .cloned()
+        .collect()
 }
 
 fn template_matches(template: &str, path: &str) -> bool {
@@ -146,7 +140,7 @@ async fn recording_server() -> (url::Url, Arc<Mutex<Vec<Recorded>>>) {
 }
 
 #[tokio::test]
-async fn every_request_matches_the_upstream_openapi() {
+async fn every_request_matches_the_partner_api_fixture() {
     let spec = load_spec();
     let (base, log) = recording_server().await;
     let mut config = common::config(&base);
@@ -203,7 +197,7 @@ async fn every_request_matches_the_upstream_openapi() {
             .map(|((_, t), op)| (t.clone(), op))
             .unwrap_or_else(|| {
                 panic!(
-                    "{} {} is not in the upstream OpenAPI",
+                    "{} {} is not in the Partner API fixture",
                     request.method, request.path
                 )
             });
@@ -318,8 +312,84 @@ async fn every_request_matches_the_upstream_openapi() {
             "{name} was not exercised: {seen_query:?}"
         );
     }
-    // The consent URL goes to the path the spec's authorizationUrl names.
-    assert!(authorize.path().ends_with("/oauth/authorize"));
+    // The consent URL goes to the path the spec's authorizationUrl names, and asks
+    // only for declared scopes.
+    let fixture = load_fixture();
+    let authorization_url: url::Url = fixture["oauth"]["authorizationUrl"]
+        .as_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert_eq!(authorize.path(), authorization_url.path());
+    let declared = declared_scopes();
+    let asked: Vec<String> = authorize
+        .query_pairs()
+        .find(|(k, _)| k == "scope")
+        .map(|(_, v)| v.split(' ').map(str::to_owned).collect())
+        .expect("the consent URL names scopes");
+    assert!(!asked.is_empty());
+    for scope in &asked {
+        assert!(
+            declared.contains(scope),
+            "the consent URL asks for {scope}, which the API does not declare"
+        );
+    }
+    // The token endpoint is the spec's tokenUrl path.
+    let token_url: url::Url = fixture["oauth"]["tokenUrl"]
+        .as_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(log.iter().any(|r| r.path == token_url.path()));
+}
+
+#[test]
+fn every_scope_the_connector_asks_for_is_declared() {
+    let declared = declared_scopes();
+    assert!(declared.len() >= DEFAULT_SCOPES.len());
+    for scope in DEFAULT_SCOPES {
+        assert!(
+            declared.contains(*scope),
+            "{scope} is not a Partner API scope"
+        );
+    }
+}
+
+/// No test of the workspace reads files next to the checkout (a clone of the
+/// repository on its own must pass): no path climbs out of the workspace root.
+#[test]
+fn no_test_reads_files_outside_the_repository() {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..");
+    // Written in pieces so that this file does not match itself.
+    let climbs_out = [
+        ["\"../../", "../"].concat(),
+        ["\"../", "shared"].concat(),
+        ["/work/", "shared"].concat(),
+    ];
+    let mut offenders = Vec::new();
+    let mut stack = vec![root.join("crates")];
+    let mut files = 0;
+    while let Some(dir) = stack.pop() {
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                stack.push(path);
+            } else if path.extension().is_some_and(|e| e == "rs") {
+                files += 1;
+                let text = std::fs::read_to_string(&path).unwrap();
+                for (n, line) in text.lines().enumerate() {
+                    if climbs_out.iter().any(|p| line.contains(p.as_str())) {
+                        offenders.push(format!("{}:{}", path.display(), n + 1));
+                    }
+                }
+            }
+        }
+    }
+    assert!(files > 50, "the workspace's sources were not found");
+    assert!(
+        offenders.is_empty(),
+        "paths outside the repository: {offenders:?}"
+    );
 }
 
 #[test]

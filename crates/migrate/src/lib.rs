@@ -51,6 +51,9 @@ impl Decrypt for Keys<'_> {
 pub const ENCRYPTED: &[(&str, &str, &str)] = &[
     ("integrations", "credentials", "id"),
     ("notification_channels", "secret", "id"),
+    // The key check value (a constant encrypted with the key): re-encrypted, it
+    // checks the target's key.
+    ("key_check", "value", "id"),
 ];
 
 /// Tables whose rows are not copied: they only mean something while a process runs

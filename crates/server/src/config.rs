@@ -42,6 +42,10 @@ pub struct ServerConfig {
     pub header_read_timeout_secs: u64,
     /// Connections served at once; more wait in the listen queue.
     pub max_connections: u32,
+    /// Let integrations reach loopback and private addresses on a shared deployment
+    /// (PostgreSQL, or several accounts). An unshared one always may; link-local,
+    /// multicast and unspecified addresses are refused whatever this says.
+    pub allow_private_source_urls: bool,
 }
 
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
@@ -63,6 +67,7 @@ impl Default for ServerConfig {
             password_hashing_concurrency: 0,
             header_read_timeout_secs: 30,
             max_connections: 512,
+            allow_private_source_urls: false,
         }
     }
 }
@@ -124,6 +129,14 @@ header_read_timeout_secs = 30
 # Connections served at once; more wait in the listen queue until one closes
 # (ROSTER_MAX_CONNECTIONS, --max-connections).
 max_connections = 512
+
+# Integrations of a shared deployment (PostgreSQL, or several accounts) may not reach
+# loopback or private addresses (127.0.0.0/8, 10/8, 172.16/12, 192.168/16, …): an
+# account admin could otherwise point a base URL into your network. Set true when a
+# source really lives there (ROSTER_ALLOW_PRIVATE_SOURCE_URLS,
+# --allow-private-source-urls). Link-local and cloud metadata addresses are refused
+# always; a single-account SQLite directory allows private ones.
+allow_private_source_urls = false
 "#;
 
 /// Values from one layer; `None` leaves the layer below.
@@ -143,6 +156,7 @@ pub struct Layer {
     pub password_hashing_concurrency: Option<u32>,
     pub header_read_timeout_secs: Option<u64>,
     pub max_connections: Option<u32>,
+    pub allow_private_source_urls: Option<bool>,
 }
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -181,21 +195,22 @@ impl Layer {
                 }),
             }
         };
-        let secure = match var("ROSTER_SECURE_COOKIES").filter(|v| !v.trim().is_empty()) {
-            None => None,
-            Some(v) => Some(match v.trim().to_ascii_lowercase().as_str() {
-                "1" | "true" | "yes" | "on" => true,
-                "0" | "false" | "no" | "off" => false,
-                _ => {
-                    return Err(ConfigError::Value {
+        let boolean = |key: &'static str, name: &str| -> Result<Option<bool>, ConfigError> {
+            match var(name).filter(|v| !v.trim().is_empty()) {
+                None => Ok(None),
+                Some(v) => match v.trim().to_ascii_lowercase().as_str() {
+                    "1" | "true" | "yes" | "on" => Ok(Some(true)),
+                    "0" | "false" | "no" | "off" => Ok(Some(false)),
+                    _ => Err(ConfigError::Value {
                         source_name: "environment",
-                        key: "secure_cookies",
+                        key,
                         value: v,
                         why: "not true or false".into(),
-                    });
-                }
-            }),
+                    }),
+                },
+            }
         };
+        let secure = boolean("secure_cookies", "ROSTER_SECURE_COOKIES")?;
         let to_u32 = |key: &'static str, v: Option<u64>| -> Result<Option<u32>, ConfigError> {
             v.map(|n| {
                 u32::try_from(n).map_err(|_| ConfigError::Value {
@@ -248,6 +263,10 @@ impl Layer {
             max_connections: to_u32(
                 "max_connections",
                 num("max_connections", "ROSTER_MAX_CONNECTIONS")?,
+            )?,
+            allow_private_source_urls: boolean(
+                "allow_private_source_urls",
+                "ROSTER_ALLOW_PRIVATE_SOURCE_URLS",
             )?,
         })
     }
@@ -356,6 +375,9 @@ impl ServerConfig {
                     });
                 }
                 c.max_connections = v;
+            }
+            if let Some(v) = l.allow_private_source_urls {
+                c.allow_private_source_urls = v;
             }
         }
         c.public_url = public_url.unwrap_or_else(|| format!("http://{}", c.listen));

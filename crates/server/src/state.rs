@@ -29,6 +29,9 @@ pub struct AppState {
     /// HTTP clients the Justworks sources of manual syncs share (one TLS setup and
     /// connection pool for the server, not one per request).
     pub http: Arc<roster_justworks::HttpClients>,
+    /// Which addresses Justworks sources may reach (see
+    /// [`crate::wiring::source_policy`]); private ones allowed by default.
+    pub source_policy: roster_justworks::UrlPolicy,
 }
 
 impl AppState {
@@ -51,7 +54,14 @@ impl AppState {
             config: Arc::new(config),
             metrics: None,
             reviews: Arc::default(),
+            source_policy: roster_justworks::UrlPolicy::default(),
         }
+    }
+
+    /// Sources reach only what `policy` allows.
+    pub fn with_source_policy(mut self, policy: roster_justworks::UrlPolicy) -> Self {
+        self.source_policy = policy;
+        self
     }
 
     /// With a Prometheus recorder (see [`crate::metrics::install`]).

@@ -663,3 +663,28 @@ async fn privacy_held_employees_go_through_when_confirmed() {
         .expect("text");
     assert!(metrics.contains("roster_guard_blocks_total"), "{metrics}");
 }
+
+/// A base URL at the cloud metadata address (or any link-local, multicast or
+/// unspecified one) is refused before anything is stored: issue #11.9.
+#[tokio::test(flavor = "multi_thread")]
+async fn connect_refuses_a_metadata_base_url() {
+    let server = TestServer::start().await;
+    let admin = server.token("default", Role::AccountAdmin).await;
+    for base in ["http://169.254.169.254/latest/", "http://0.0.0.0:8899/"] {
+        let v = server
+            .send(
+                Method::POST,
+                "/api/v1/integrations/justworks",
+                &admin,
+                json!({ "base_url": base, "token": "t-123" }),
+                422,
+            )
+            .await;
+        let text = v.to_string();
+        assert!(text.contains("base_url"), "{text}");
+        assert!(text.contains("the source address is not allowed"), "{text}");
+        assert!(!text.contains("t-123"), "{text}");
+    }
+    let list = server.get("/api/v1/integrations", &admin).await;
+    assert_eq!(list, json!([]), "nothing stored");
+}

@@ -89,6 +89,10 @@ pub enum SourceError {
     },
     #[error("could not reach the source for {what}: {message}")]
     Transport { what: String, message: String },
+    /// The source URL (or an address its host resolves or redirects to) is one
+    /// Roster does not connect to; nothing was sent there.
+    #[error("the source address is not allowed: {0}")]
+    AddressRefused(String),
     #[error("the source sent a malformed response for {what}: {message}")]
     Malformed { what: String, message: String },
     #[error("pagination stopped: {0}")]

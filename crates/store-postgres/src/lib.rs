@@ -51,7 +51,7 @@ use codec::{
     col, db, employee_columns, employee_from_row, employee_outline_columns, from_json,
     parse_opt_ts, parse_ts, search_needle, to_json, ts,
 };
-pub use schema::supported_version;
+pub use schema::{known_versions, supported_version};
 
 /// Connections per pool: a roster process runs one sync and a few readers.
 const MAX_CONNECTIONS: u32 = 8;
@@ -841,6 +841,43 @@ impl Store for PgStore {
     async fn close(&self) -> Result<()> {
         self.pool.close().await;
         Ok(())
+    }
+
+    async fn key_check(&self) -> Result<Option<Vec<u8>>> {
+        sqlx::query_scalar("SELECT value FROM key_check WHERE id = 1")
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(db)
+    }
+
+    async fn init_key_check(&self, value: &[u8], at: Timestamp) -> Result<Vec<u8>> {
+        sqlx::query(
+            "INSERT INTO key_check (id, value, created_at) VALUES (1, $1, $2) \
+             ON CONFLICT (id) DO NOTHING",
+        )
+        .bind(value)
+        .bind(ts(at))
+        .execute(&self.pool)
+        .await
+        .map_err(db)?;
+        self.key_check()
+            .await?
+            .ok_or_else(|| StoreError::Corrupt("key_check: the row just written is missing".into()))
+    }
+
+    async fn encrypted_samples(&self, limit: usize) -> Result<Vec<Vec<u8>>> {
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        sqlx::query_scalar(
+            "SELECT value FROM (\
+               SELECT credentials AS value, 0 AS kind, id FROM integrations WHERE credentials IS NOT NULL \
+               UNION ALL \
+               SELECT secret, 1, id FROM notification_channels WHERE secret IS NOT NULL\
+             ) AS s ORDER BY kind, id LIMIT $1",
+        )
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db)
     }
 }
 

@@ -10,7 +10,7 @@ use roster_store::contract::{
 };
 use roster_store::{ImportKind, Store, StoreError};
 use roster_store_postgres::testing::TestDb;
-use roster_store_postgres::{PgStore, supported_version};
+use roster_store_postgres::{PgStore, known_versions, supported_version};
 
 async fn one_employee(store: &PgStore, id: &str) {
     let a = store.ensure_account("acme").await.unwrap();
@@ -66,6 +66,7 @@ async fn reconnecting_keeps_data_and_does_not_migrate_again() {
             .await
             .unwrap();
     assert_eq!(versions, migration_files());
+    assert_eq!(known_versions(), migration_files(), "every file is embedded");
     assert_eq!(versions.last().copied(), Some(supported_version()));
 }
 
@@ -341,7 +342,8 @@ async fn a_duplicate_is_a_conflict_and_nothing_is_written() {
     assert_eq!(store.imports(a, 10).await.unwrap().len(), 1);
 }
 
-/// Every table but `accounts` carries a NOT NULL account_id.
+/// Every table but `accounts` and the fleet-wide `key_check` carries a NOT NULL
+/// account_id.
 #[tokio::test]
 async fn every_table_is_scoped_by_account() {
     let db = TestDb::create().await;
@@ -349,7 +351,7 @@ async fn every_table_is_scoped_by_account() {
     let tables: Vec<String> = sqlx::query_scalar(
         "SELECT table_name::text FROM information_schema.tables \
          WHERE table_schema = current_schema() AND table_type = 'BASE TABLE' \
-         AND table_name NOT IN ('accounts', '_sqlx_migrations') ORDER BY 1",
+         AND table_name NOT IN ('accounts', 'key_check', '_sqlx_migrations') ORDER BY 1",
     )
     .fetch_all(store.pool())
     .await

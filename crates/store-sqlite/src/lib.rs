@@ -44,7 +44,7 @@ use codec::{
     col, db, employee_from_json, employee_json, employee_outline_json, from_json, parse_opt_ts,
     parse_ts, search_needle, to_json, ts,
 };
-pub use schema::supported_version;
+pub use schema::{known_versions, supported_version};
 
 /// Connections of a file database: WAL lets readers run beside the one writer.
 const MAX_CONNECTIONS: u32 = 4;
@@ -892,6 +892,43 @@ impl Store for SqliteStore {
         let checkpointed = self.checkpoint().await;
         self.pool.close().await;
         checkpointed
+    }
+
+    async fn key_check(&self) -> Result<Option<Vec<u8>>> {
+        sqlx::query_scalar("SELECT value FROM key_check WHERE id = 1")
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(db)
+    }
+
+    async fn init_key_check(&self, value: &[u8], at: Timestamp) -> Result<Vec<u8>> {
+        sqlx::query(
+            "INSERT INTO key_check (id, value, created_at) VALUES (1, ?1, ?2) \
+             ON CONFLICT (id) DO NOTHING",
+        )
+        .bind(value)
+        .bind(ts(at))
+        .execute(&self.pool)
+        .await
+        .map_err(db)?;
+        self.key_check()
+            .await?
+            .ok_or_else(|| StoreError::Corrupt("key_check: the row just written is missing".into()))
+    }
+
+    async fn encrypted_samples(&self, limit: usize) -> Result<Vec<Vec<u8>>> {
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        sqlx::query_scalar(
+            "SELECT value FROM (\
+               SELECT credentials AS value, 0 AS kind, id FROM integrations WHERE credentials IS NOT NULL \
+               UNION ALL \
+               SELECT secret, 1, id FROM notification_channels WHERE secret IS NOT NULL\
+             ) AS s ORDER BY kind, id LIMIT ?1",
+        )
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db)
     }
 }
 

@@ -30,11 +30,22 @@ pub(crate) const MIGRATIONS: &[(i64, &str, &str)] = &[
         include_str!("../migrations/0005_sync_lock_generation.sql"),
     ),
     (
+        6,
+        "key_check",
+        include_str!("../migrations/0006_key_check.sql"),
+    ),
+    (
         7,
         "review_reservation",
         include_str!("../migrations/0007_review_reservation.sql"),
     ),
 ];
+
+/// Every schema version this build knows, oldest first (numbers may skip: each
+/// engineer's migrations have their own numbers).
+pub fn known_versions() -> Vec<i64> {
+    MIGRATIONS.iter().map(|m| m.0).collect()
+}
 
 /// The newest schema version this build knows.
 pub fn supported_version() -> i64 {

@@ -4,7 +4,7 @@
 use jiff::{SignedDuration, Timestamp};
 use roster_store::contract::{at, changeset, create_entry, minimal, new_integration};
 use roster_store::{ImportKind, Store, StoreError};
-use roster_store_sqlite::{SqliteStore, supported_version};
+use roster_store_sqlite::{SqliteStore, known_versions, supported_version};
 
 fn temp_db() -> (tempfile::TempDir, String) {
     let dir = tempfile::tempdir().expect("temp dir");
@@ -145,6 +145,7 @@ async fn reopening_keeps_data_and_does_not_migrate_again() {
             .await
             .unwrap();
     assert_eq!(versions, migration_files());
+    assert_eq!(known_versions(), migration_files(), "every file is embedded");
     assert_eq!(versions.last().copied(), Some(supported_version()));
 }
 

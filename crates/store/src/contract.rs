@@ -81,6 +81,8 @@ macro_rules! store_contract_tests {
             expired_lock_is_taken_over,
             lock_generation_fences_writes,
             imports_list_newest_first_with_counts,
+            key_check_is_written_once,
+            encrypted_samples_span_accounts,
             jobs_claim_lease_and_expiry,
             jobs_lease_is_renewed,
             jobs_paused_disabled_and_postponed,
@@ -2296,5 +2298,61 @@ pub async fn imports_list_newest_first_with_counts(store: &dyn Store) {
         store.import(a, summaries[0].id + 1000).await.unwrap(),
         None,
         "import() of an unknown id"
+    );
+}
+
+/// The key check value: absent at first, written once (the first writer wins, a
+/// second value is not stored), the same for every account.
+pub async fn key_check_is_written_once(store: &dyn Store) {
+    assert_eq!(store.key_check().await.expect("key_check"), None);
+    let first = store
+        .init_key_check(&[1, 2, 3, 0, 0xff], at(0))
+        .await
+        .expect("init_key_check");
+    assert_eq!(first, vec![1, 2, 3, 0, 0xff]);
+    let second = store
+        .init_key_check(&[9, 9], at(1))
+        .await
+        .expect("init_key_check again");
+    assert_eq!(second, first, "the first value stays");
+    assert_eq!(store.key_check().await.expect("key_check"), Some(first));
+}
+
+/// Encrypted secrets of every account are sampled (credentials first), and only
+/// stored ones: an integration without credentials adds nothing.
+pub async fn encrypted_samples_span_accounts(store: &dyn Store) {
+    assert!(
+        store
+            .encrypted_samples(10)
+            .await
+            .expect("samples")
+            .is_empty()
+    );
+    let a = account(store, "a").await;
+    let b = account(store, "b").await;
+    let mut bare = new_integration(a, "justworks");
+    bare.credentials = None;
+    store.create_integration(bare).await.expect("create");
+    let mut with = new_integration(b, "justworks");
+    with.credentials = Some(vec![7, 7, 7]);
+    store.create_integration(with).await.expect("create");
+    store
+        .add_channel(crate::jobs::NewChannel {
+            account_id: a,
+            kind: crate::jobs::ChannelKind::Webhook,
+            target: "https://hooks.example/x".into(),
+            secret: Some(vec![5, 5]),
+            events: Vec::new(),
+            at: at(0),
+        })
+        .await
+        .expect("add_channel");
+    assert_eq!(
+        store.encrypted_samples(10).await.expect("samples"),
+        vec![vec![7, 7, 7], vec![5, 5]]
+    );
+    assert_eq!(
+        store.encrypted_samples(1).await.expect("samples"),
+        vec![vec![7, 7, 7]]
     );
 }

@@ -498,4 +498,13 @@ pub trait Store: JobStore + AccessStore + Send + Sync {
     /// (`wal_checkpoint(TRUNCATE)`), so that a copy of the file alone holds the
     /// directory; PostgreSQL closes its pool.
     async fn close(&self) -> Result<()>;
+    /// Fleet-wide: the credentials key's check value (bytes the engine encrypted with
+    /// the key; never the key), `None` until one is written.
+    async fn key_check(&self) -> Result<Option<Vec<u8>>>;
+    /// Fleet-wide: write the key check value unless one exists (the first writer
+    /// wins). Returns the value stored afterwards: `value`, or the one found.
+    async fn init_key_check(&self, value: &[u8], at: Timestamp) -> Result<Vec<u8>>;
+    /// Fleet-wide: up to `limit` encrypted secrets of any account (integration
+    /// credentials, notification channel secrets), to try a key on.
+    async fn encrypted_samples(&self, limit: usize) -> Result<Vec<Vec<u8>>>;
 }

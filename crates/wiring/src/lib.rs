@@ -3,7 +3,9 @@
 //! - a Justworks `Source` for an integration, from its stored (non-secret) config
 //!   plus its encrypted credentials, with refreshed tokens written back encrypted
 //!   ([`source`], and [`JustworksSources`] for the worker);
-//! - the notifiers a worker delivers with ([`notifiers`]).
+//! - the notifiers a worker delivers with ([`notifiers`]);
+//! - which addresses sources may reach ([`source_policy`]: a shared deployment
+//!   refuses loopback and private ones unless its operator allows them).
 //!
 //! The stored shapes ([`StoredConfig`], [`StoredSecrets`]) are written when an
 //! integration is connected, from the CLI or the API alike.
@@ -13,8 +15,8 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use roster_engine::Engine;
 use roster_justworks::auth::{Credentials, TokenSet, TokenStore, TokenStoreError};
-use roster_justworks::{HttpClients, JustworksConfig, JustworksSource};
-use roster_store::{Integration, IntegrationId};
+use roster_justworks::{HttpClients, JustworksConfig, JustworksSource, UrlPolicy};
+use roster_store::{Integration, IntegrationId, Store, StoreError};
 use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
 use url::Url;
@@ -31,6 +33,9 @@ pub enum WiringError {
     Engine(#[from] roster_engine::EngineError),
     #[error("the Justworks connector: {0}")]
     Connector(String),
+    /// The integration's URL reaches an address this deployment does not connect to.
+    #[error("the source address is not allowed: {0}")]
+    AddressRefused(String),
     #[error("notifications: {0}")]
     Email(String),
 }
@@ -67,9 +72,14 @@ pub struct StoredSecrets {
 }
 
 impl StoredConfig {
-    pub fn to_config(&self, client_secret: Option<&str>) -> Result<JustworksConfig, WiringError> {
+    pub fn to_config(
+        &self,
+        client_secret: Option<&str>,
+        policy: UrlPolicy,
+    ) -> Result<JustworksConfig, WiringError> {
         let base = Url::parse(&self.base_url).map_err(|_| WiringError::Stored("base URL"))?;
         let mut c = JustworksConfig::with_base_url(base);
+        c.url_policy = policy;
         if let Some(a) = &self.authorize_url {
             c.authorize_url = Url::parse(a).map_err(|_| WiringError::Stored("authorize URL"))?;
         }
@@ -136,9 +146,34 @@ pub fn stored_config(i: &Integration) -> Result<StoredConfig, WiringError> {
     serde_json::from_value(i.config.clone()).map_err(|_| WiringError::Stored("configuration"))
 }
 
+/// Which addresses sources may reach in this deployment: loopback and private ones
+/// only on an unshared one (SQLite with a single account: the embedded directory,
+/// the demo, a local sandbox), or when the operator allows them
+/// (`allow_private_source_urls`). Link-local, multicast and unspecified addresses
+/// are refused whatever this says.
+pub async fn source_policy(
+    store: &dyn Store,
+    postgres: bool,
+    allow_private: bool,
+) -> Result<UrlPolicy, StoreError> {
+    if allow_private {
+        return Ok(UrlPolicy::default());
+    }
+    let shared = postgres || store.accounts().await?.len() > 1;
+    Ok(if shared {
+        UrlPolicy::public_only()
+    } else {
+        UrlPolicy::default()
+    })
+}
+
 /// The Justworks source of an integration.
-pub fn source(engine: &Arc<Engine>, i: &Integration) -> Result<JustworksSource, WiringError> {
-    source_on(engine, i, None)
+pub fn source(
+    engine: &Arc<Engine>,
+    i: &Integration,
+    policy: UrlPolicy,
+) -> Result<JustworksSource, WiringError> {
+    source_on(engine, i, None, policy)
 }
 
 /// The Justworks source of an integration, on `http`'s shared clients when given.
@@ -146,14 +181,18 @@ pub fn source_on(
     engine: &Arc<Engine>,
     i: &Integration,
     http: Option<&HttpClients>,
+    policy: UrlPolicy,
 ) -> Result<JustworksSource, WiringError> {
     if i.kind != "justworks" {
         return Err(WiringError::NotJustworks(i.id, i.kind.clone()));
     }
     let cfg = stored_config(i)?;
     let secrets = secrets(engine, i)?;
-    let config = cfg.to_config(secrets.client_secret.as_deref())?;
-    let connector = |e: roster_source::SourceError| WiringError::Connector(e.to_string());
+    let config = cfg.to_config(secrets.client_secret.as_deref(), policy)?;
+    let connector = |e: roster_source::SourceError| match e {
+        roster_source::SourceError::AddressRefused(m) => WiringError::AddressRefused(m),
+        e => WiringError::Connector(e.to_string()),
+    };
     let (credentials, store): (_, Option<Arc<dyn TokenStore>>) =
         match (secrets.static_token.clone(), secrets.tokens.clone()) {
             (Some(t), _) => (Credentials::Static(SecretString::from(t)), None),
@@ -198,9 +237,18 @@ pub fn oauth_secrets(client_secret: &SecretString, tokens: &TokenSet) -> Vec<u8>
 #[derive(Default)]
 pub struct JustworksSources {
     http: HttpClients,
+    policy: UrlPolicy,
 }
 
 impl JustworksSources {
+    /// Sources that reach only the addresses `policy` allows.
+    pub fn new(policy: UrlPolicy) -> Self {
+        Self {
+            http: HttpClients::default(),
+            policy,
+        }
+    }
+
     /// The shared clients (how many were built).
     pub fn http(&self) -> &HttpClients {
         &self.http
@@ -214,7 +262,7 @@ impl roster_engine::worker::SourceFactory for JustworksSources {
         engine: &Arc<Engine>,
         integration: &Integration,
     ) -> Result<Box<dyn roster_source::Source>, String> {
-        source_on(engine, integration, Some(&self.http))
+        source_on(engine, integration, Some(&self.http), self.policy)
             .map(|s| Box::new(s) as Box<dyn roster_source::Source>)
             .map_err(|e| e.to_string())
     }

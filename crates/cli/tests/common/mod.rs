@@ -28,8 +28,12 @@ pub fn command(db: impl AsRef<OsStr>) -> Command {
     c.arg("--db").arg(db);
     if db.to_string_lossy().starts_with("postgres") {
         c.env("ROSTER_SECRET_KEY", PG_SECRET_KEY);
+        // A shared (PostgreSQL) directory refuses loopback sources unless allowed;
+        // the tests' sandboxes live on 127.0.0.1.
+        c.env("ROSTER_ALLOW_PRIVATE_SOURCE_URLS", "1");
     } else {
         c.env_remove("ROSTER_SECRET_KEY");
+        c.env_remove("ROSTER_ALLOW_PRIVATE_SOURCE_URLS");
     }
     c
 }

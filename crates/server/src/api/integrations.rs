@@ -33,6 +33,9 @@ pub(crate) fn wiring_error(e: wiring::WiringError) -> ApiError {
         wiring::WiringError::NotJustworks(..) | wiring::WiringError::NoCredentials(_) => {
             ApiError::Conflict(e.to_string())
         }
+        wiring::WiringError::AddressRefused(_) => {
+            ApiError::invalid(e.to_string(), Some("base_url"))
+        }
         other => ApiError::internal(&other),
     }
 }
@@ -116,6 +119,7 @@ pub async fn connect(
         .to_string();
     let base = parse_url(&base_text, "base_url")?;
     let mut config = JustworksConfig::with_base_url(base);
+    config.url_policy = st.source_policy;
     if base_text.trim_end_matches('/') == DEFAULT_BASE_URL {
         config.authorize_url = parse_url(DEFAULT_AUTHORIZE_URL, "authorize_url")?;
     }
@@ -141,6 +145,23 @@ pub async fn connect(
             "requests_per_second must be at least 1",
             Some("requests_per_second"),
         ));
+    }
+    // The token goes where these say: refuse addresses this deployment must not
+    // reach before storing anything.
+    for (url, field) in [
+        (Some(config.base_url.clone()), "base_url"),
+        (config.token_url.clone(), "token_url"),
+    ] {
+        if let Some(url) = url {
+            roster_justworks::check_url_resolved(&url, st.source_policy)
+                .await
+                .map_err(|e| {
+                    ApiError::invalid(
+                        format!("the source address is not allowed: {e}"),
+                        Some(field),
+                    )
+                })?;
+        }
     }
     let name = nonempty(&req.name).unwrap_or("Justworks").to_string();
     let mut stored = StoredConfig {
@@ -298,7 +319,7 @@ async fn finish_oauth(
         nonempty(&q.code).ok_or_else(|| ApiError::OAuth("the redirect carries no code".into()))?;
     let config = pending
         .stored
-        .to_config(Some(&pending.client_secret))
+        .to_config(Some(&pending.client_secret), st.source_policy)
         .map_err(|e| ApiError::internal(&e))?;
     let oauth = OAuthClient::new(&config).map_err(|e| ApiError::internal(&e))?;
     let tokens = oauth
@@ -331,7 +352,8 @@ pub async fn setup_sync(
 ) -> Result<Json<SetupReportDto>, ApiError> {
     let engine = st.engine(p.account);
     let i = engine.integration(Some(id)).await?;
-    let source = wiring::source_on(&engine, &i, Some(&st.http)).map_err(wiring_error)?;
+    let source =
+        wiring::source_on(&engine, &i, Some(&st.http), st.source_policy).map_err(wiring_error)?;
     let r = engine.setup_sync(i.id, &source, None).await?;
     tracing::info!(account = p.account, integration = id, principal = %p.label(), "setup sync");
     Ok(Json(SetupReportDto {

@@ -539,7 +539,8 @@ pub async fn start(
 ) -> Result<(StatusCode, Json<ReviewDto>), ApiError> {
     let engine = st.engine(p.account);
     let i = engine.integration(Some(id)).await?;
-    let source = wiring::source_on(&engine, &i, Some(&st.http)).map_err(wiring_error)?;
+    let source =
+        wiring::source_on(&engine, &i, Some(&st.http), st.source_policy).map_err(wiring_error)?;
     let options = ReviewOptions {
         incremental: req.incremental,
         deactivate_missing: req.deactivate_missing,
@@ -715,7 +716,8 @@ async fn apply_sync(
 ) -> Result<ApplyResponse, ApiError> {
     let engine = st.engine(p.account);
     let i = engine.integration(Some(r.integration_id)).await?;
-    let source = wiring::source_on(&engine, &i, Some(&st.http)).map_err(wiring_error)?;
+    let source =
+        wiring::source_on(&engine, &i, Some(&st.http), st.source_policy).map_err(wiring_error)?;
     let confirm = Confirmations {
         privacy: req.confirm_privacy,
         mass_change: req.confirm_mass_change,
