@@ -399,9 +399,9 @@ impl Worker {
                     at: self.clock.now(),
                     next_run_at: job.next_run_at,
                     ran: false,
-                    status: String::new(),
+                    status: "put_back".into(),
                     import_id: None,
-                    error: None,
+                    error: Some(reason.to_string()),
                 },
             )
             .await?;
