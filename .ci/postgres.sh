@@ -9,7 +9,8 @@
 # The cluster lives in a directory of its own under /tmp (under $TMPDIR when not
 # root; $ROSTER_PG_DIR chooses another), listens on 127.0.0.1 only (port
 # $ROSTER_PG_PORT, default 55432), trusts loopback connections and has the
-# superuser `postgres`. It is for tests: fsync is off. `start` on a running
+# superuser `postgres`. It is for tests: fsync is off (ROSTER_PG_DURABLE=1 keeps
+# fsync and synchronous commit on, as production has them, for benchmarks). `start` on a running
 # server does nothing; `stop` on a stopped one only removes what is left.
 #
 # As root (CI), the server runs as the `postgres` user (initdb refuses root); when
@@ -115,10 +116,14 @@ listen_addresses = '127.0.0.1'
 port = $PORT
 unix_socket_directories = '$BASE'
 max_connections = 200
+EOF
+        if [ -z "${ROSTER_PG_DURABLE:-}" ]; then
+            as_owner sh -c "cat >>'$DATA/postgresql.conf'" <<EOF
 fsync = off
 synchronous_commit = off
 full_page_writes = off
 EOF
+        fi
     fi
     if ! as_owner "$BIN/pg_ctl" -D "$DATA" -l "$LOG" -w -t 60 start >/dev/null; then
         tail -n 20 "$LOG" >&2 || true
