@@ -8,8 +8,8 @@ pub mod clock;
 pub mod crypto;
 mod engine;
 mod import;
-pub mod lock;
 pub mod keycheck;
+pub mod lock;
 pub mod notify;
 #[cfg(feature = "testing")]
 pub mod testing;

@@ -66,7 +66,11 @@ async fn reconnecting_keeps_data_and_does_not_migrate_again() {
             .await
             .unwrap();
     assert_eq!(versions, migration_files());
-    assert_eq!(known_versions(), migration_files(), "every file is embedded");
+    assert_eq!(
+        known_versions(),
+        migration_files(),
+        "every file is embedded"
+    );
     assert_eq!(versions.last().copied(), Some(supported_version()));
 }
 

@@ -2,7 +2,8 @@
 //! The SQLite adapter of the [`Store`] port, on sqlx.
 //!
 //! One file (or `sqlite::memory:`), WAL journal, `synchronous = NORMAL`, foreign keys
-//! on, a 5 s busy timeout. The schema is in `migrations/` (embedded, append-only, run
+//! on, a 5 s busy timeout. A file's pool never hands out a connection inside a
+//! transaction (see `released_clean`): one would serve an old snapshot. The schema is in `migrations/` (embedded, append-only, run
 //! at [`SqliteStore::open`]); a database migrated by a newer roster is refused with
 //! [`StoreError::TooNew`]. Queries are checked at run time (`sqlx::query` with binds).
 //!
@@ -92,6 +93,40 @@ fn create_private(path: &str) -> Result<()> {
     }
 }
 
+/// Whether a connection coming back to the pool may serve the next caller: it must
+/// not be inside a transaction, in sqlx's books or in SQLite's own. A connection
+/// left in a transaction keeps the read snapshot of its first read for as long as it
+/// lives (WAL): every later caller it serves would read the database as it was then —
+/// new API tokens unknown, revoked ones still valid — while the pool's other
+/// connections read the present. A connection found so is rolled back and closed
+/// (the pool opens a fresh one).
+///
+/// No statement can still be running here: sqlx resets each statement when the
+/// command that ran it ends (`ExecuteIter`'s drop), and this check runs on the
+/// connection's worker after every command the caller sent. So an open transaction
+/// is the only way a pooled connection can keep an old snapshot.
+async fn released_clean(
+    conn: &mut sqlx::SqliteConnection,
+) -> std::result::Result<bool, sqlx::Error> {
+    use sqlx::Connection as _;
+    if conn.is_in_transaction() {
+        tracing::error!("a database connection came back to the pool inside a transaction: closed");
+        return Ok(false);
+    }
+    // SQLite's view: a ROLLBACK succeeds only inside a transaction (one sqlx does not
+    // know of: a raw BEGIN, a failed COMMIT or ROLLBACK), and ends it.
+    match sqlx::query("ROLLBACK").execute(&mut *conn).await {
+        Ok(_) => {
+            tracing::error!(
+                "a database connection came back to the pool inside a transaction sqlx did not know of: rolled back and closed"
+            );
+            Ok(false)
+        }
+        Err(sqlx::Error::Database(_)) => Ok(true),
+        Err(e) => Err(e),
+    }
+}
+
 impl SqliteStore {
     /// Open (creating if missing, readable by its owner only) and migrate the database at `url_or_path`:
     /// `sqlite:PATH`, `sqlite://PATH`, a plain path, or `sqlite::memory:` (one
@@ -128,6 +163,7 @@ impl SqliteStore {
                     .log_slow_statements(log::LevelFilter::Debug, Duration::from_secs(1));
                 SqlitePoolOptions::new()
                     .max_connections(MAX_CONNECTIONS)
+                    .after_release(|conn, _| Box::pin(released_clean(conn)))
                     .connect_with(options)
                     .await
                     .map_err(db)?

@@ -145,7 +145,11 @@ async fn reopening_keeps_data_and_does_not_migrate_again() {
             .await
             .unwrap();
     assert_eq!(versions, migration_files());
-    assert_eq!(known_versions(), migration_files(), "every file is embedded");
+    assert_eq!(
+        known_versions(),
+        migration_files(),
+        "every file is embedded"
+    );
     assert_eq!(versions.last().copied(), Some(supported_version()));
 }
 
@@ -397,4 +401,55 @@ async fn the_old_word_for_admin_edits_still_reads() {
         .collect();
     assert_eq!(kinds, [ImportKind::AdminEdit, ImportKind::AdminEdit]);
     store.close().await;
+}
+
+/// A pooled connection left inside a transaction (a raw `BEGIN` and a read: its WAL
+/// snapshot is fixed from then on) must never serve another caller: on the old
+/// pool, every lookup it served missed a token created since by another process
+/// (#11.5). Now it is rolled back and closed when it comes back to the pool.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_connection_left_in_a_transaction_serves_no_old_snapshot() {
+    use roster_store::access::{AccessStore, NewApiToken, Role};
+    let (_dir, path) = temp_db();
+    let store = SqliteStore::open(&path).await.expect("open");
+    let other = SqliteStore::open(&path)
+        .await
+        .expect("another process's handle");
+    let a = store.ensure_account("acme").await.expect("account");
+    // Every connection of the pool out at once; one is left in a transaction.
+    let mut held = Vec::new();
+    for _ in 0..4 {
+        held.push(store.pool().acquire().await.expect("acquire"));
+    }
+    sqlx::query("BEGIN")
+        .execute(&mut *held[0])
+        .await
+        .expect("begin");
+    let before: i64 = sqlx::query_scalar("SELECT count(*) FROM api_tokens")
+        .fetch_one(&mut *held[0])
+        .await
+        .expect("read");
+    assert_eq!(before, 0);
+    drop(held);
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    other
+        .create_api_token(NewApiToken {
+            account_id: a,
+            name: "ci".into(),
+            role: Role::Viewer,
+            digest: "d1".into(),
+            created_at: at(0),
+        })
+        .await
+        .expect("token");
+    for round in 0..4 {
+        let lookups = (0..8).map(|_| store.api_token_by_digest("d1"));
+        let found = futures::future::join_all(lookups).await;
+        let stale = found.iter().filter(|f| matches!(f, Ok(None))).count();
+        assert_eq!(
+            stale, 0,
+            "round {round}: {stale} of 8 lookups read an old snapshot"
+        );
+        assert!(found.iter().all(Result::is_ok), "{found:?}");
+    }
 }
