@@ -277,6 +277,37 @@ pub struct SourceFieldDto {
     pub sample: Option<String>,
 }
 
+/// An integration's sync lock: who holds it (a sync or CSV import that applies).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SyncLockDto {
+    pub integration_id: i64,
+    /// Whether anyone holds it.
+    pub held: bool,
+    /// `host:pid:start:nonce` of the holding process.
+    pub holder: Option<String>,
+    pub host: Option<String>,
+    pub pid: Option<u32>,
+    /// The fencing token: pass it to release exactly this lock.
+    pub generation: Option<i64>,
+    /// The lease ends then unless its holder renews it (a live holder does).
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub lease_until: Option<jiff::Timestamp>,
+    pub lease_expired: Option<bool>,
+}
+
+/// Release the lock as it was read: its generation, as `GET …/lock` showed it.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct UnlockRequest {
+    pub generation: i64,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct UnlockResponse {
+    pub released: bool,
+    /// The `unlock` import recording the release.
+    pub import_id: i64,
+}
+
 #[derive(Debug, Serialize, ToSchema)]
 pub struct SetupReportDto {
     pub company_name: String,

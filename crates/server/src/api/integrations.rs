@@ -17,7 +17,7 @@ use crate::auth::{Admin, Auth, EditData, Read, digest};
 use crate::dto::{
     ConnectJustworksRequest, ConnectResponse, DiagnosticDto, FieldKindDto, IntegrationDto,
     MappedFieldDto, MappingDto, OAuthCallbackQuery, SetMappingRequest, SettingDto, SettingsDto,
-    SetupReportDto, SourceFieldDto,
+    SetupReportDto, SourceFieldDto, SyncLockDto, UnlockRequest, UnlockResponse,
 };
 use crate::error::{ApiError, ErrorBody};
 use crate::extract::{ApiJson, ApiPath, ApiQuery};
@@ -78,6 +78,71 @@ pub async fn delete(
     }
     tracing::info!(account = p.account, integration = id, principal = %p.label(), "integration deleted");
     Ok(StatusCode::NO_CONTENT)
+}
+
+fn lock_dto(id: i64, lock: Option<&roster_store::SyncLockInfo>) -> SyncLockDto {
+    let holder = lock.and_then(|l| roster_engine::lock::Holder::parse(&l.holder));
+    SyncLockDto {
+        integration_id: id,
+        held: lock.is_some(),
+        holder: lock.map(|l| l.holder.clone()),
+        host: holder.as_ref().map(|h| h.host.clone()),
+        pid: holder.as_ref().map(|h| h.pid),
+        generation: lock.map(|l| l.generation),
+        lease_until: lock.map(|l| l.until),
+        lease_expired: lock.map(|l| l.until < jiff::Timestamp::now()),
+    }
+}
+
+#[utoipa::path(get, path = "/api/v1/integrations/{id}/lock", tag = "integrations",
+    description = "Who holds the integration's sync lock (a sync or CSV import that applies), and its lease.",
+    params(("id" = i64, Path)),
+    responses((status = 200, body = SyncLockDto), (status = "4XX", body = ErrorBody)))]
+pub async fn lock(
+    State(st): State<AppState>,
+    Auth(p, ..): Auth<Read>,
+    ApiPath(id): ApiPath<i64>,
+) -> Result<Json<SyncLockDto>, ApiError> {
+    let lock = st.engine(p.account).sync_lock(id).await?;
+    Ok(Json(lock_dto(id, lock.as_ref())))
+}
+
+#[utoipa::path(delete, path = "/api/v1/integrations/{id}/lock", tag = "integrations",
+    description = "Release a sync lock whose holder is gone (a process killed on another host), whatever its lease. \
+        The request names the lock's generation as `GET …/lock` showed it (the confirmation): a lock that changed \
+        hands since is left alone (409). The release is recorded in the history as an `unlock` import; the old \
+        holder's changes are refused from then on.",
+    params(("id" = i64, Path)),
+    request_body = UnlockRequest,
+    responses((status = 200, body = UnlockResponse), (status = "4XX", body = ErrorBody)))]
+pub async fn unlock(
+    State(st): State<AppState>,
+    Auth(p, ..): Auth<Admin>,
+    ApiPath(id): ApiPath<i64>,
+    ApiJson(req): ApiJson<UnlockRequest>,
+) -> Result<Json<UnlockResponse>, ApiError> {
+    let engine = st.engine(p.account);
+    let Some(lock) = engine.sync_lock(id).await? else {
+        return Err(ApiError::Conflict(format!(
+            "integration {id} is not locked: nothing to release"
+        )));
+    };
+    if lock.generation != req.generation {
+        return Err(ApiError::Conflict(format!(
+            "the lock of integration {id} changed hands (generation {} now): read it again",
+            lock.generation
+        )));
+    }
+    let Some(import_id) = engine.unlock(id, &lock).await? else {
+        return Err(ApiError::Conflict(format!(
+            "the lock of integration {id} changed hands meanwhile: read it again"
+        )));
+    };
+    tracing::warn!(account = p.account, integration = id, import = import_id, principal = %p.label(), "sync lock released");
+    Ok(Json(UnlockResponse {
+        released: true,
+        import_id,
+    }))
 }
 
 /// What is kept (encrypted) between the connect request and the OAuth callback.

@@ -110,6 +110,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(metrics))
         .routes(routes!(integrations::list))
         .routes(routes!(integrations::show, integrations::delete))
+        .routes(routes!(integrations::lock, integrations::unlock))
         .routes(routes!(integrations::connect))
         .routes(routes!(integrations::callback))
         .routes(routes!(integrations::setup_sync))
