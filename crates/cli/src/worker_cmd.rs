@@ -45,6 +45,10 @@ pub struct WorkerArgs {
     /// Base URL of the admin UI, for links to imports in email.
     #[arg(long, env = "ROSTER_PUBLIC_URL")]
     pub public_url: Option<String>,
+    /// Serve /metrics (Prometheus) and /healthz (503 once the worker is unhealthy) on
+    /// this address, e.g. 127.0.0.1:9100 (port 0: any free port, printed at start).
+    #[arg(long, env = "ROSTER_WORKER_METRICS_LISTEN")]
+    pub metrics_listen: Option<std::net::SocketAddr>,
 }
 
 #[derive(Args, Debug)]
@@ -158,6 +162,19 @@ pub async fn worker(
         notifier,
         config,
     );
+    if let Some(addr) = a.metrics_listen {
+        let listener = tokio::net::TcpListener::bind(addr)
+            .await
+            .with_context(|| format!("while listening on {addr} for metrics"))?;
+        let bound = listener.local_addr().unwrap_or(addr);
+        let health = worker.health();
+        eprintln!("roster worker: metrics at http://{bound}/metrics, health at /healthz");
+        tokio::spawn(async move {
+            if let Err(e) = roster_server::metrics::serve_worker(listener, health).await {
+                tracing::error!(error = %e, "the metrics listener stopped");
+            }
+        });
+    }
     if a.once {
         let report = worker.run_once().await?;
         print_report(&report, json)?;

@@ -252,3 +252,124 @@ async fn serve_runs_due_autosyncs_unless_told_not_to() {
     .unwrap();
     sandbox.shutdown().await.unwrap();
 }
+
+/// GET `url` over plain HTTP/1.1 on loopback: (status, body).
+fn http_get(url: &str) -> (u16, String) {
+    use std::io::{Read, Write};
+    let rest = url.strip_prefix("http://").expect("http URL");
+    let (authority, path) = rest.split_once('/').expect("a path");
+    let mut s = std::net::TcpStream::connect(authority).expect("connect");
+    write!(
+        s,
+        "GET /{path} HTTP/1.1\r\nHost: {authority}\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut text = String::new();
+    s.read_to_string(&mut text).unwrap();
+    let status = text
+        .split(' ')
+        .nth(1)
+        .and_then(|c| c.parse().ok())
+        .expect("a status line");
+    let body = text
+        .split_once("\r\n\r\n")
+        .map(|(_, b)| b.to_string())
+        .unwrap_or_default();
+    (status, body)
+}
+
+/// `roster worker --metrics-listen`: the worker of a split deployment serves its own
+/// /metrics (the syncs it ran, claims, lag) and /healthz (issue #18.4).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_worker_serves_metrics_of_the_syncs_it_runs() {
+    let config = SandboxConfig {
+        seed: 6,
+        members: 9,
+        today: DAY1,
+        ..Default::default()
+    };
+    let sandbox = roster_sandbox::start(config, "127.0.0.1:0".parse().unwrap())
+        .await
+        .unwrap();
+    let token = sandbox.mint_token(&roster_sandbox::all_scopes());
+    let base = sandbox.base_url();
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("roster.db");
+    tokio::task::spawn_blocking(move || {
+        use std::io::{BufRead, BufReader};
+        ok(roster(
+            &db,
+            &[
+                "connect",
+                "justworks",
+                "--base-url",
+                &base,
+                "--token",
+                &token,
+            ],
+        ));
+        ok(roster(&db, &["setup-sync"]));
+        ok(roster(&db, &["sync", "--apply", "--yes"]));
+        ok(roster(
+            &db,
+            &["autosync", "on", "--frequency", "daily", "--at", "02:00"],
+        ));
+        ok(roster(&db, &["autosync", "now"]));
+        let mut child = Command::new(env!("CARGO_BIN_EXE_roster"))
+            .arg("--db")
+            .arg(&db)
+            .arg("--today")
+            .arg(DAY1.to_string())
+            .args([
+                "worker",
+                "--poll-secs",
+                "1",
+                "--metrics-listen",
+                "127.0.0.1:0",
+            ])
+            .env_remove("ROSTER_SECRET_KEY")
+            .env_remove("ROSTER_SMTP_URL")
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("start roster worker");
+        let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
+        let line = lines
+            .find_map(|l| l.ok().filter(|l| l.contains("metrics at http://")))
+            .expect("the worker prints its metrics address");
+        std::thread::spawn(move || for _ in lines {});
+        let url = line
+            .split_whitespace()
+            .find(|w| w.starts_with("http://"))
+            .unwrap()
+            .trim_end_matches(',')
+            .to_string();
+        let health = url.replace("/metrics", "/healthz");
+        assert_eq!(http_get(&health).0, 200);
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+        let body = loop {
+            let (status, body) = http_get(&url);
+            assert_eq!(status, 200);
+            if body.contains("roster_syncs_total{outcome=\"applied\"} 1") {
+                break body;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "the sync was not counted:\n{body}"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(200));
+        };
+        for metric in [
+            "roster_worker_claims_total",
+            "roster_worker_job_lag_seconds",
+            "roster_worker_jobs_total{kind=\"sync\",outcome=\"applied\"}",
+            "roster_worker_job_duration_seconds",
+            "roster_worker_healthy 1",
+        ] {
+            assert!(body.contains(metric), "{metric} missing:\n{body}");
+        }
+        stop(child);
+    })
+    .await
+    .unwrap();
+}

@@ -90,6 +90,30 @@ impl Health {
     }
 }
 
+/// Metrics a worker records (through the `metrics` facade; `roster worker
+/// --metrics-listen` and `roster serve` export them at `/metrics`).
+pub mod names {
+    /// Jobs run, by kind and outcome (a sync's outcome as `roster_syncs_total` counts it).
+    pub const JOBS: &str = "roster_worker_jobs_total";
+    /// Syncs, by outcome: shared with the server's manual syncs.
+    pub const SYNCS: &str = "roster_syncs_total";
+    /// How long a job ran, by kind.
+    pub const JOB_DURATION: &str = "roster_worker_job_duration_seconds";
+    /// Jobs claimed.
+    pub const CLAIMS: &str = "roster_worker_claims_total";
+    /// Now − `next_run_at` of the oldest due job, at the last claim (0 when none was
+    /// due): how far behind the workers are.
+    pub const JOB_LAG: &str = "roster_worker_job_lag_seconds";
+    /// Leases this worker lost while a job ran (renewal refused).
+    pub const LEASE_LOSSES: &str = "roster_worker_lease_losses_total";
+    /// Writes refused because this worker no longer held the job or its sync lock: an
+    /// apply fenced off (the lock or the job was taken over while it ran, `kind` =
+    /// `apply`) or a completion after a lost lease (`kind` = `completion`).
+    pub const FENCING_REFUSALS: &str = "roster_worker_fencing_refusals_total";
+    /// 1 while the worker claims work, 0 once it is unhealthy.
+    pub const HEALTHY: &str = "roster_worker_healthy";
+}
+
 /// Why a claimed job was put back untouched.
 const WRONG_KEY: &str = "stored credentials could not be decrypted with this worker's key \
      (ROSTER_SECRET_KEY or key file): the job was put back, this worker claims no more";
@@ -226,6 +250,7 @@ impl Worker {
     }
 
     fn become_unhealthy(&self, reason: &str) {
+        metrics::gauge!(names::HEALTHY).set(0.0);
         if self.health.set_unhealthy(reason) {
             tracing::error!(worker = %self.config.id, reason, "worker unhealthy: it claims no more work");
         }
@@ -295,8 +320,15 @@ impl Worker {
                 .into_iter()
                 .next()
             else {
+                metrics::gauge!(names::JOB_LAG).set(0.0);
                 break;
             };
+            // Claims go earliest due first: this job is the oldest due one.
+            metrics::counter!(names::CLAIMS).increment(1);
+            if let Some(due) = job.next_run_at {
+                let lag = now.duration_since(due).as_secs_f64().max(0.0);
+                metrics::gauge!(names::JOB_LAG).set(lag);
+            }
             report.jobs.push(self.run_job(job).await?);
         }
         if self.health.is_healthy() {
@@ -307,6 +339,7 @@ impl Worker {
 
     /// Run one claimed job, renewing its lease meanwhile, and record it.
     pub async fn run_job(&self, job: Job) -> Result<JobReport, WorkerError> {
+        let started = std::time::Instant::now();
         let renew = self.renew_lease(&job);
         let outcome = match job.kind {
             JobKind::Sync => self.run_sync(&job).await,
@@ -341,7 +374,15 @@ impl Worker {
             )
             .await?;
         if !recorded {
+            metrics::counter!(names::FENCING_REFUSALS, "kind" => "completion").increment(1);
             tracing::warn!(worker = %self.config.id, job = job.id, "job lease was lost while it ran");
+        }
+        metrics::counter!(names::JOBS, "kind" => job.kind.as_str(), "outcome" => status.clone())
+            .increment(1);
+        metrics::histogram!(names::JOB_DURATION, "kind" => job.kind.as_str())
+            .record(started.elapsed().as_secs_f64());
+        if job.kind == JobKind::Sync && !postpone {
+            metrics::counter!(names::SYNCS, "outcome" => status.clone()).increment(1);
         }
         tracing::info!(
             worker = %self.config.id,
@@ -429,6 +470,7 @@ impl Worker {
                 match store.renew_job(account, id, &worker, until).await {
                     Ok(true) => {}
                     Ok(false) => {
+                        metrics::counter!(names::LEASE_LOSSES).increment(1);
                         tracing::warn!(worker = %worker, job = id, "job lease lost");
                         return;
                     }
@@ -528,6 +570,7 @@ impl Worker {
             // stalled): its apply was refused and nothing recorded. Whoever took
             // over runs or ran the sync; the job is completed only if still ours.
             Err(e @ EngineError::Store(StoreError::Fenced(_))) => {
+                metrics::counter!(names::FENCING_REFUSALS, "kind" => "apply").increment(1);
                 tracing::warn!(worker = %self.config.id, job = job.id, integration = id, error = %e, "fencing refused the apply");
                 ("fenced".into(), None, Some(e.to_string()), true)
             }

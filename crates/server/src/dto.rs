@@ -934,6 +934,10 @@ impl From<&User> for WebUserDto {
 pub struct LoginRequest {
     pub email: String,
     pub password: String,
+    /// The account's name: needed only when this email and password sign in to
+    /// several accounts (the answer is then 422 with `field: "account"`).
+    #[serde(default)]
+    pub account: Option<String>,
 }
 
 /// The caller, and for a web session the CSRF token its forms must send.

@@ -42,12 +42,84 @@ pub fn install() -> Option<PrometheusHandle> {
 }
 
 fn describe() {
+    use roster_engine::worker::names;
+    metrics::describe_counter!(names::JOBS, "Jobs a worker ran, by kind and outcome");
+    metrics::describe_histogram!(names::JOB_DURATION, "How long worker jobs ran, by kind");
+    metrics::describe_counter!(names::CLAIMS, "Jobs claimed by the worker");
+    metrics::describe_gauge!(
+        names::JOB_LAG,
+        "Now minus next_run_at of the oldest due job at the last claim (0: none due)"
+    );
+    metrics::describe_counter!(names::LEASE_LOSSES, "Job leases lost while a job ran");
+    metrics::describe_counter!(
+        names::FENCING_REFUSALS,
+        "Writes refused because the worker no longer held its job or sync lock, by kind (apply, completion)"
+    );
+    metrics::describe_gauge!(
+        names::HEALTHY,
+        "1 while the worker claims work, 0 once unhealthy"
+    );
     metrics::describe_counter!(SYNCS, "Syncs run, by outcome");
     metrics::describe_histogram!(SYNC_DURATION, "Sync step durations, by step");
     metrics::describe_counter!(MEMBERS_FETCHED, "Members fetched from sources");
     metrics::describe_counter!(GUARD_BLOCKS, "Syncs a guard blocked or held, by guard");
     metrics::describe_counter!(HTTP_REQUESTS, "HTTP requests, by route, method and status");
     metrics::describe_histogram!(HTTP_DURATION, "HTTP request durations, by route");
+}
+
+/// `/metrics` and `/healthz` of a `roster worker` (`--metrics-listen`): the same
+/// recorder as the server's, the worker's health (503 with the reason once it is
+/// unhealthy, e.g. a credentials key that does not fit).
+pub fn worker_router(
+    handle: Option<PrometheusHandle>,
+    health: roster_engine::worker::Health,
+) -> axum::Router {
+    use axum::http::StatusCode;
+    use axum::response::IntoResponse;
+    use axum::routing::get;
+    if health.is_healthy() {
+        metrics::gauge!(roster_engine::worker::names::HEALTHY).set(1.0);
+    }
+    axum::Router::new()
+        .route(
+            "/metrics",
+            get(move || {
+                let handle = handle.clone();
+                async move {
+                    (
+                        [(
+                            axum::http::header::CONTENT_TYPE,
+                            "text/plain; version=0.0.4",
+                        )],
+                        handle.map(|h| h.render()).unwrap_or_default(),
+                    )
+                }
+            }),
+        )
+        .route(
+            "/healthz",
+            get(move || {
+                let health = health.clone();
+                async move {
+                    match health.reason() {
+                        None => (StatusCode::OK, "ok\n".to_string()).into_response(),
+                        Some(reason) => (
+                            StatusCode::SERVICE_UNAVAILABLE,
+                            format!("unhealthy: {reason}\n"),
+                        )
+                            .into_response(),
+                    }
+                }
+            }),
+        )
+}
+
+/// Serve [`worker_router`] on `listener` (with the process-wide recorder).
+pub async fn serve_worker(
+    listener: tokio::net::TcpListener,
+    health: roster_engine::worker::Health,
+) -> std::io::Result<()> {
+    axum::serve(listener, worker_router(install(), health)).await
 }
 
 /// Count one sync that ran.
@@ -120,4 +192,25 @@ pub async fn track(req: Request, next: Next) -> Response {
         .increment(1);
     metrics::histogram!(HTTP_DURATION, "route" => route).record(elapsed.as_secs_f64());
     response
+}
+
+#[cfg(test)]
+mod tests {
+    use axum::body::Body;
+    use axum::http::{Request, StatusCode};
+    use tower::ServiceExt;
+
+    #[tokio::test]
+    async fn worker_healthz_is_503_once_unhealthy() {
+        let health = roster_engine::worker::Health::default();
+        let app = super::worker_router(None, health.clone());
+        let get = || Request::get("/healthz").body(Body::empty()).unwrap();
+        let ok = app.clone().oneshot(get()).await.unwrap();
+        assert_eq!(ok.status(), StatusCode::OK);
+        health.set_unhealthy("stored credentials could not be decrypted");
+        let down = app.oneshot(get()).await.unwrap();
+        assert_eq!(down.status(), StatusCode::SERVICE_UNAVAILABLE);
+        let body = axum::body::to_bytes(down.into_body(), 1024).await.unwrap();
+        assert!(String::from_utf8_lossy(&body).contains("could not be decrypted"));
+    }
 }

@@ -688,3 +688,87 @@ async fn connect_refuses_a_metadata_base_url() {
     let list = server.get("/api/v1/integrations", &admin).await;
     assert_eq!(list, json!([]), "nothing stored");
 }
+
+/// Web-user emails are unique per account (issue #18.6): another customer can add a
+/// user with an email one already has (a 409 would tell them it exists), and sign-in
+/// asks for the account only when the email and password open several.
+#[tokio::test(flavor = "multi_thread")]
+async fn one_email_in_two_accounts_signs_in_to_the_one_named() {
+    let server = TestServer::start().await;
+    let acme = server.token("acme", Role::AccountAdmin).await;
+    let globex = server.token("globex", Role::AccountAdmin).await;
+    let user = |password: &str| json!({ "email": "hr@shared.example", "role": "viewer", "password": password });
+    let same = "the same long password";
+    server
+        .send(Method::POST, "/api/v1/web-users", &acme, user(same), 201)
+        .await;
+    server
+        .send(Method::POST, "/api/v1/web-users", &globex, user(same), 201)
+        .await;
+    // Still unique within one account.
+    server
+        .send(Method::POST, "/api/v1/web-users", &globex, user(same), 409)
+        .await;
+
+    let login = |body: serde_json::Value| {
+        let server = &server;
+        async move {
+            server
+                .call(Method::POST, "/api/v1/session", None, Some(body))
+                .await
+        }
+    };
+    let (s, v) = login(json!({ "email": "hr@shared.example", "password": same })).await;
+    assert_eq!(s.as_u16(), 422, "{v}");
+    assert_eq!(v["error"]["field"], "account", "{v}");
+    // A wrong password learns nothing about accounts.
+    let (s, v) =
+        login(json!({ "email": "hr@shared.example", "password": "wrong wrong wrong" })).await;
+    assert_eq!(
+        (s.as_u16(), v["error"]["code"].as_str()),
+        (401, Some("bad_login"))
+    );
+
+    let accounts = server.store.accounts().await.unwrap();
+    let id = |name: &str| accounts.iter().find(|(_, n)| n == name).unwrap().0;
+    let (s, v) =
+        login(json!({ "email": "HR@shared.example", "password": same, "account": "globex" })).await;
+    assert_eq!(s.as_u16(), 201, "{v}");
+    assert_eq!(v["account_id"], id("globex"));
+    let (s, v) =
+        login(json!({ "email": "hr@shared.example", "password": same, "account": "acme" })).await;
+    assert_eq!(s.as_u16(), 201, "{v}");
+    assert_eq!(v["account_id"], id("acme"));
+    let (s, _) =
+        login(json!({ "email": "hr@shared.example", "password": same, "account": "initech" }))
+            .await;
+    assert_eq!(s.as_u16(), 401);
+
+    // The sign-in page asks for the account.
+    let page = server
+        .http
+        .post(format!("{}/login", server.base))
+        .form(&[("email", "hr@shared.example"), ("password", same)])
+        .send()
+        .await
+        .expect("form");
+    assert_eq!(page.status().as_u16(), 422);
+    let html = page.text().await.expect("html");
+    assert!(html.contains("name=\"account\""), "{html}");
+    let no_redirects = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("client");
+    let signed_in = no_redirects
+        .post(format!("{}/login", server.base))
+        .form(&[
+            ("email", "hr@shared.example"),
+            ("password", same),
+            ("account", "acme"),
+        ])
+        .send()
+        .await
+        .expect("form");
+    assert_eq!(signed_in.status().as_u16(), 303);
+    assert!(signed_in.headers().get("set-cookie").is_some());
+}

@@ -33,8 +33,8 @@ pub(crate) const MIGRATIONS: &[(i64, &str, &str)] = &[
     ),
     (
         6,
-        "key_check",
-        include_str!("../migrations/0006_key_check.sql"),
+        "key_check_user_emails",
+        include_str!("../migrations/0006_key_check_user_emails.sql"),
     ),
     (
         7,

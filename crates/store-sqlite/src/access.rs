@@ -123,7 +123,8 @@ impl AccessStore for SqliteStore {
 
     async fn user_by_email(&self, email: &str) -> Result<Option<UserCredentials>> {
         let row = sqlx::query(sqlx::AssertSqlSafe(format!(
-            "SELECT {USER_SELECT}, password_hash FROM users WHERE email_lower = ?1"
+            "SELECT {USER_SELECT}, password_hash FROM users WHERE email_lower = ?1 \
+             ORDER BY account_id LIMIT 1"
         )))
         .bind(email.trim().to_lowercase())
         .fetch_optional(self.pool())
@@ -136,6 +137,25 @@ impl AccessStore for SqliteStore {
             })
         })
         .transpose()
+    }
+
+    async fn users_by_email(&self, email: &str) -> Result<Vec<UserCredentials>> {
+        let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT {USER_SELECT}, password_hash FROM users WHERE email_lower = ?1 \
+             ORDER BY account_id"
+        )))
+        .bind(email.trim().to_lowercase())
+        .fetch_all(self.pool())
+        .await
+        .map_err(db)?;
+        rows.iter()
+            .map(|row| {
+                Ok(UserCredentials {
+                    user: user_from_row(row, 0)?,
+                    password_hash: col(row, 5, "users.password_hash")?,
+                })
+            })
+            .collect()
     }
 
     async fn users(&self, account: AccountId) -> Result<Vec<User>> {

@@ -31,8 +31,8 @@ pub(crate) const MIGRATIONS: &[(i64, &str, &str)] = &[
     ),
     (
         6,
-        "key_check",
-        include_str!("../migrations/0006_key_check.sql"),
+        "key_check_user_emails",
+        include_str!("../migrations/0006_key_check_user_emails.sql"),
     ),
     (
         7,
@@ -104,6 +104,75 @@ pub(crate) async fn migrate(pool: &SqlitePool) -> Result<(), StoreError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// 0006 rebuilds `users` (emails unique per account, not over all): users and
+    /// their sessions written under 0004 survive it, and the same email may then be
+    /// in two accounts but not twice in one.
+    #[tokio::test]
+    async fn users_and_sessions_survive_the_per_account_email_rebuild() {
+        let options = sqlx::sqlite::SqliteConnectOptions::new()
+            .in_memory(true)
+            .foreign_keys(true);
+        let pool = sqlx::sqlite::SqlitePoolOptions::new()
+            .max_connections(1)
+            .connect_with(options)
+            .await
+            .expect("pool");
+        let old = Migrator::with_migrations(
+            MIGRATIONS
+                .iter()
+                .filter(|m| m.0 <= 4)
+                .map(|&(version, description, sql)| {
+                    Migration::new(
+                        version,
+                        Cow::Borrowed(description),
+                        MigrationType::Simple,
+                        sql.into_sql_str(),
+                        false,
+                    )
+                })
+                .collect(),
+        );
+        old.run(&pool).await.expect("old schema");
+        for sql in [
+            "INSERT INTO accounts (id, name, created_at) VALUES (1, 'acme', 't'), (2, 'globex', 't')",
+            "INSERT INTO users (id, account_id, email, email_lower, role, password_hash, created_at) \
+             VALUES (7, 1, 'HR@x.example', 'hr@x.example', 'viewer', 'h', 't')",
+            "INSERT INTO sessions (digest, account_id, user_id, created_at, expires_at) \
+             VALUES ('d1', 1, 7, 't', 'u')",
+        ] {
+            sqlx::query(sql).execute(&pool).await.expect(sql);
+        }
+        migrate(&pool).await.expect("migrate to the newest");
+        let kept: (i64, String) = sqlx::query_as(
+            "SELECT u.id, s.digest FROM users u JOIN sessions s ON s.user_id = u.id",
+        )
+        .fetch_one(&pool)
+        .await
+        .expect("user and session kept");
+        assert_eq!(kept, (7, "d1".to_string()));
+        let insert = "INSERT INTO users (account_id, email, email_lower, role, password_hash, created_at) \
+                      VALUES (?1, 'hr@x.example', 'hr@x.example', 'viewer', 'h', 't')";
+        sqlx::query(insert)
+            .bind(2)
+            .execute(&pool)
+            .await
+            .expect("the same email in another account");
+        assert!(
+            sqlx::query(insert).bind(1).execute(&pool).await.is_err(),
+            "twice in one account"
+        );
+        // Deleting a user still takes its sessions (the foreign key survived).
+        sqlx::query("DELETE FROM users WHERE id = 7")
+            .execute(&pool)
+            .await
+            .expect("delete");
+        let left: i64 = sqlx::query_scalar("SELECT count(*) FROM sessions")
+            .fetch_one(&pool)
+            .await
+            .expect("count");
+        assert_eq!(left, 0);
+    }
 
     /// Every file in `migrations/` is embedded, in order, with the same text: a new
     /// file must be added to [`MIGRATIONS`], and a released one must not change.

@@ -231,10 +231,15 @@ pub trait AccessStore: Send + Sync {
     /// Delete a token; `false` when the account has no such token.
     async fn revoke_api_token(&self, account: AccountId, id: ApiTokenId) -> Result<bool>;
 
-    /// A duplicate email (case-insensitive, over every account) is `Conflict`.
+    /// A duplicate email (case-insensitive) within the account is `Conflict`; other
+    /// accounts may have a user with the same email.
     async fn create_user(&self, new: NewUser) -> Result<User>;
-    /// By email (case-insensitive), of any account, with the password hash.
+    /// By email (case-insensitive), with the password hash: the first by account id
+    /// when several accounts have one ([`Self::users_by_email`] lists them all).
     async fn user_by_email(&self, email: &str) -> Result<Option<UserCredentials>>;
+    /// Every account's user with this email (case-insensitive), by account id, with
+    /// the password hashes: what sign-in chooses from.
+    async fn users_by_email(&self, email: &str) -> Result<Vec<UserCredentials>>;
     /// Oldest first.
     async fn users(&self, account: AccountId) -> Result<Vec<User>>;
     /// Delete a user and their sessions; `false` when the account has no such user.

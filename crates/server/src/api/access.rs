@@ -199,18 +199,36 @@ pub async fn login(
         tracing::warn!("sign-in refused: too many attempts");
         return Err(ApiError::TooManyAttempts { retry_after_secs });
     }
-    let found = st.store.user_by_email(&req.email).await?;
-    let (hash, user) = match found {
-        Some(c) => (Some(c.password_hash), Some(c.user)),
-        None => (None, None),
+    // Emails are unique per account: the same one may sign in to several.
+    let mut found = st.store.users_by_email(&req.email).await?;
+    if let Some(name) = req
+        .account
+        .as_deref()
+        .map(str::trim)
+        .filter(|n| !n.is_empty())
+    {
+        let accounts = st.store.accounts().await?;
+        let id = accounts.iter().find(|(_, n)| n == name).map(|(id, _)| *id);
+        found.retain(|c| Some(c.user.account_id) == id);
+    }
+    let candidates: Vec<(String, Option<roster_store::access::User>)> = if found.is_empty() {
+        vec![(dummy_hash().to_string(), None)]
+    } else {
+        found
+            .into_iter()
+            .map(|c| (c.password_hash, Some(c.user)))
+            .collect()
     };
     let password = req.password;
-    // Known and unknown emails alike: one argon2 check, in a hashing slot.
-    let ok = st
+    // Known and unknown emails alike: argon2 checks, in a hashing slot.
+    let mut matched = st
         .hashing
-        .run(move || match hash {
-            Some(h) => verify_password(&password, &h),
-            None => verify_password(&password, dummy_hash()),
+        .run(move || {
+            candidates
+                .into_iter()
+                .filter(|(hash, _)| verify_password(&password, hash))
+                .filter_map(|(_, user)| user)
+                .collect::<Vec<_>>()
         })
         .await
         .ok_or_else(|| {
@@ -220,12 +238,18 @@ pub async fn login(
             }
         })?
         .map_err(blocking_error)?;
-    let user = match (ok, user) {
-        (true, Some(u)) => u,
-        _ => {
-            tracing::info!("sign-in refused");
-            return Err(ApiError::BadLogin);
-        }
+    // Only a caller who knows the password learns that it opens several accounts.
+    if matched.len() > 1 {
+        tracing::info!("sign-in needs the account");
+        return Err(ApiError::invalid(
+            "this email and password sign in to several accounts: give `account`, the \
+             account's name",
+            Some("account"),
+        ));
+    }
+    let Some(user) = matched.pop() else {
+        tracing::info!("sign-in refused");
+        return Err(ApiError::BadLogin);
     };
     let session = random_secret();
     let now = st.clock.now();

@@ -26,6 +26,8 @@ pub fn routes() -> Router<AppState> {
 #[template(path = "login.html")]
 struct LoginPage {
     email: String,
+    /// The account field: shown when an email and password open several accounts.
+    account: Option<String>,
     error: Option<String>,
     notice: Option<String>,
 }
@@ -40,6 +42,7 @@ async fn show(
     }
     super::page(&LoginPage {
         email: String::new(),
+        account: None,
         error: None,
         notice: q
             .notice
@@ -55,6 +58,8 @@ struct LoginForm {
     email: String,
     #[serde(default)]
     password: String,
+    #[serde(default)]
+    account: Option<String>,
 }
 
 /// True when the browser says the form was posted from another site. The sign-in form
@@ -93,6 +98,7 @@ async fn submit(
         tracing::warn!("sign-in form posted from another site: refused");
         let html = LoginPage {
             email: String::new(),
+            account: None,
             error: Some(
                 "This sign-in form was sent from another site. Sign in here instead.".into(),
             ),
@@ -106,6 +112,7 @@ async fn submit(
         ApiJson(LoginRequest {
             email: email.clone(),
             password: f.password,
+            account: f.account.clone(),
         }),
     )
     .await;
@@ -117,9 +124,25 @@ async fn submit(
             }
             Ok(out)
         }
+        Err(ApiError::Invalid {
+            field: Some(field), ..
+        }) if field == "account" => {
+            let html = LoginPage {
+                email,
+                account: Some(String::new()),
+                error: Some(
+                    "This email and password open several accounts: enter the account's name."
+                        .into(),
+                ),
+                notice: None,
+            }
+            .render()?;
+            Ok((StatusCode::UNPROCESSABLE_ENTITY, Html(html)).into_response())
+        }
         Err(ApiError::BadLogin) => {
             let html = LoginPage {
                 email,
+                account: f.account.filter(|a| !a.trim().is_empty()),
                 error: Some("Wrong email or password.".into()),
                 notice: None,
             }
@@ -129,6 +152,7 @@ async fn submit(
         Err(ApiError::TooManyAttempts { retry_after_secs }) => {
             let html = LoginPage {
                 email,
+                account: None,
                 error: Some(format!(
                     "Too many sign-in attempts for this email. Wait {retry_after_secs} seconds and try again."
                 )),

@@ -107,12 +107,27 @@ pub async fn access_users_and_sessions(store: &dyn Store) {
         (a, "Admin@Acme.example", Role::AccountAdmin)
     );
     let dup = store
-        .create_user(user(b, "admin@acme.EXAMPLE", Role::Viewer))
+        .create_user(user(a, "admin@acme.EXAMPLE", Role::Viewer))
         .await;
     assert!(
         matches!(dup, Err(StoreError::Conflict(_))),
-        "an email is unique over every account, ignoring case: {dup:?}"
+        "an email is unique within its account, ignoring case: {dup:?}"
     );
+    // Another account may have a user with the same email (it must not learn that
+    // one exists elsewhere); sign-in lists both.
+    let other = store
+        .create_user(user(b, "admin@acme.EXAMPLE", Role::Viewer))
+        .await
+        .expect("the same email in another account");
+    let both = store
+        .users_by_email(" ADMIN@ACME.example ")
+        .await
+        .expect("users_by_email");
+    assert_eq!(
+        both.iter().map(|c| c.user.clone()).collect::<Vec<_>>(),
+        vec![u.clone(), other.clone()]
+    );
+    assert!(store.delete_user(b, other.id).await.expect("delete"));
     let creds = store
         .user_by_email("ADMIN@acme.example")
         .await

@@ -6,3 +6,9 @@ CREATE TABLE key_check (
     value       BYTEA NOT NULL,
     created_at  TEXT COLLATE "C" NOT NULL
 );
+
+-- Web-user emails are unique per account, not over every account (issue #18.6), as in
+-- the SQLite schema; sign-in asks for the account when an email is in several.
+ALTER TABLE users DROP CONSTRAINT users_email_lower_key;
+ALTER TABLE users ADD CONSTRAINT users_account_email_lower_key UNIQUE (account_id, email_lower);
+CREATE INDEX users_email ON users (email_lower);
