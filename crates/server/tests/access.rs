@@ -85,6 +85,18 @@ async fn every_endpoint_by_every_role() {
             Need::Admin,
         ),
         (
+            Method::GET,
+            format!("/api/v1/integrations/{id}/lock"),
+            None,
+            Need::Read,
+        ),
+        (
+            Method::DELETE,
+            format!("/api/v1/integrations/{n}/lock"),
+            Some(json!({ "generation": 1 })),
+            Need::Admin,
+        ),
+        (
             Method::POST,
             "/api/v1/integrations/justworks".into(),
             Some(json!({ "base_url": sb.base_url(), "token": token_body })),
@@ -379,6 +391,12 @@ async fn another_account_sees_nothing() {
 
     for (method, path, body) in [
         (Method::GET, format!("/api/v1/integrations/{id}"), None),
+        (Method::GET, format!("/api/v1/integrations/{id}/lock"), None),
+        (
+            Method::DELETE,
+            format!("/api/v1/integrations/{id}/lock"),
+            Some(json!({ "generation": 1 })),
+        ),
         (
             Method::GET,
             format!("/api/v1/integrations/{id}/settings"),

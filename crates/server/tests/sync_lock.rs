@@ -104,7 +104,13 @@ async fn an_admin_releases_a_lock_from_another_host() {
     assert!(
         !server
             .store
-            .renew_sync(account, id, "build-7.example:4242:99:abc", generation, until)
+            .renew_sync(
+                account,
+                id,
+                "build-7.example:4242:99:abc",
+                generation,
+                until
+            )
             .await
             .unwrap()
     );
