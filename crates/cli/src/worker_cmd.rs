@@ -168,7 +168,7 @@ pub async fn worker(
             .with_context(|| format!("while listening on {addr} for metrics"))?;
         let bound = listener.local_addr().unwrap_or(addr);
         let health = worker.health();
-        eprintln!("roster worker: metrics at http://{bound}/metrics, health at /healthz");
+        errln!("roster worker: metrics at http://{bound}/metrics, health at /healthz");
         tokio::spawn(async move {
             if let Err(e) = roster_server::metrics::serve_worker(listener, health).await {
                 tracing::error!(error = %e, "the metrics listener stopped");
