@@ -93,7 +93,7 @@ for round in $(seq "$ROUNDS"); do
     # Different emails each round (the per-email limit is not what is measured).
     sed -i -E "s/nobody([0-9]+)-[0-9]+@/nobody\1-$round$RANDOM@/" "$WORK/storm.cfg"
     t0=$(date +%s.%N)
-    curl -s -Z --parallel-max "$N" --parallel-immediate -K "$WORK/storm.cfg" >>"$WORK/answers.txt" &
+    curl -s --no-progress-meter -Z --parallel-max "$N" --parallel-immediate -K "$WORK/storm.cfg" >>"$WORK/answers.txt" &
     STORM=$!
     # /healthz every 20 ms while the storm lasts: a new connection each time.
     while kill -0 "$STORM" 2>/dev/null; do
