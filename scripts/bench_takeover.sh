@@ -14,7 +14,7 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 LEASE="${1:-120}"
 POLL="${2:-15}"
 PORT=18899
-cargo build --release -p roster-cli
+cargo build --release -p roster-cli --bin roster
 R="$PWD/target/release/roster"
 bash .ci/postgres.sh start
 SERVER="$(bash .ci/postgres.sh url)"
@@ -23,7 +23,7 @@ psql "$SERVER" -qc "CREATE DATABASE $NAME"
 DB="${SERVER%/*}/$NAME"
 WORK="$(mktemp -d)"
 cleanup() {
-    kill "${SANDBOX:-}" "${B:-}" 2>/dev/null || true
+    kill "${SANDBOX:-}" "${A:-}" "${B:-}" 2>/dev/null || true
     wait 2>/dev/null || true
     psql "$SERVER" -qc "DROP DATABASE IF EXISTS $NAME" || true
     rm -rf "$WORK"
@@ -33,7 +33,7 @@ export ROSTER_SECRET_KEY="$(head -c 32 /dev/urandom | base64)"
 export ROSTER_ALLOW_PRIVATE_SOURCE_URLS=1 # the sandbox is on loopback
 roster() { "$R" --db "$DB" "$@"; }
 
-"$R" sandbox --port "$PORT" --members 200 >"$WORK/sandbox.out" 2>&1 &
+"$R" sandbox --port "$PORT" --members 200 >"$WORK/sandbox.out" 2>&1 </dev/null &
 SANDBOX=$!
 for _ in $(seq 100); do grep -q "access token" "$WORK/sandbox.out" 2>/dev/null && break; sleep 0.1; done
 TOKEN="$(grep -A1 'access token (all scopes' "$WORK/sandbox.out" | tail -1 | tr -d ' ')"
@@ -44,7 +44,7 @@ roster autosync on --frequency daily --at 02:00 >/dev/null
 curl -sf -X PUT "$B_URL/_sandbox/faults" -d '{"latency_ms":600000}' >/dev/null
 roster autosync now >/dev/null
 
-roster worker --id worker-a --lease-secs "$LEASE" --poll-secs "$POLL" 2>"$WORK/a.log" &
+"$R" --db "$DB" worker --id worker-a --lease-secs "$LEASE" --poll-secs "$POLL" >/dev/null 2>"$WORK/a.log" &
 A=$!
 # Until worker A holds the job (its sync is waiting on the slowed source).
 for _ in $(seq 600); do
@@ -55,7 +55,7 @@ sleep 1
 kill -9 "$A"
 T0=$(date +%s.%N)
 curl -sf -X PUT "$B_URL/_sandbox/faults" -d '{}' >/dev/null
-roster worker --id worker-b --lease-secs "$LEASE" --poll-secs "$POLL" 2>"$WORK/b.log" &
+"$R" --db "$DB" worker --id worker-b --lease-secs "$LEASE" --poll-secs "$POLL" >/dev/null 2>"$WORK/b.log" &
 B=$!
 until roster --json imports | grep -q '"trigger": "automatic"'; do sleep 0.2; done
 T1=$(date +%s.%N)
