@@ -804,7 +804,11 @@ impl Engine {
     /// is gone on another host; its writes are fenced off from then on. `None`: the
     /// lock changed hands or was released meanwhile, and nothing was done.
     pub async fn unlock(&self, id: IntegrationId, lock: &SyncLockInfo) -> Result<Option<ImportId>> {
-        if !crate::lock::break_lock(&self.store, self.account, id, lock).await? {
+        if !self
+            .store
+            .break_sync_lock(self.account, id, &lock.holder, lock.generation)
+            .await?
+        {
             return Ok(None);
         }
         tracing::warn!(integration = id, holder = %lock.holder, "sync lock released by an operator");

@@ -11,14 +11,13 @@
 //!
 //! A holder names its host, process and that process's start time. A lock whose
 //! holder is a process of this host that is no longer running is taken over at
-//! once; for other hosts, `roster unlock` releases it (see [`break_lock`]).
+//! once; for other hosts, `roster unlock` releases it (`Engine::unlock`).
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
 
 use jiff::{SignedDuration, Timestamp};
 use roster_store::jobs::JobId;
-use roster_store::{AccountId, Fence, IntegrationId, Store, StoreError, SyncLockInfo};
+use roster_store::{AccountId, Fence, IntegrationId, Store, StoreError};
 
 /// How long a sync lock lives unless renewed: a killed run blocks the next one at
 /// most this long. A running one renews it every sixth of the lease. Real time, like
@@ -33,7 +32,6 @@ pub struct SyncLock {
     integration: IntegrationId,
     holder: String,
     generation: i64,
-    lost: Arc<AtomicBool>,
     renew: Option<tokio::task::JoinHandle<()>>,
     released: bool,
 }
@@ -58,71 +56,27 @@ impl SyncLock {
             .lock_sync(account, integration, &holder, until())
             .await
         {
-            Ok(g) => g,
             Err(StoreError::SyncRunning(_)) => {
-                let Some(info) = store.sync_lock(account, integration).await? else {
-                    // Released between the two calls: try once more.
-                    return Self::take(store, account, integration, holder, lease).await;
-                };
-                if !Holder::parse(&info.holder).is_some_and(|h| h.is_gone()) {
-                    return Err(StoreError::SyncRunning(integration));
+                // `None`: released between the two calls; the take below finds it free.
+                if let Some(info) = store.sync_lock(account, integration).await? {
+                    if !Holder::parse(&info.holder).is_some_and(|h| h.is_gone()) {
+                        return Err(StoreError::SyncRunning(integration));
+                    }
+                    tracing::warn!(
+                        integration,
+                        holder = %info.holder,
+                        "the sync lock's holder is no longer running on this host: taking the lock over"
+                    );
+                    store
+                        .break_sync_lock(account, integration, &info.holder, info.generation)
+                        .await?;
                 }
-                tracing::warn!(
-                    integration,
-                    holder = %info.holder,
-                    "the sync lock's holder is no longer running on this host: taking the lock over"
-                );
-                store
-                    .break_sync_lock(account, integration, &info.holder, info.generation)
-                    .await?;
                 store
                     .lock_sync(account, integration, &holder, until())
                     .await?
             }
-            Err(e) => return Err(e),
+            taken => taken?,
         };
-        Ok(Self::held(
-            store,
-            account,
-            integration,
-            holder,
-            generation,
-            lease,
-        ))
-    }
-
-    async fn take(
-        store: &Arc<dyn Store>,
-        account: AccountId,
-        integration: IntegrationId,
-        holder: String,
-        lease: SignedDuration,
-    ) -> Result<Self, StoreError> {
-        let until = Timestamp::now()
-            .saturating_add(lease)
-            .unwrap_or(Timestamp::MAX);
-        let generation = store
-            .lock_sync(account, integration, &holder, until)
-            .await?;
-        Ok(Self::held(
-            store,
-            account,
-            integration,
-            holder,
-            generation,
-            lease,
-        ))
-    }
-
-    fn held(
-        store: &Arc<dyn Store>,
-        account: AccountId,
-        integration: IntegrationId,
-        holder: String,
-        generation: i64,
-        lease: SignedDuration,
-    ) -> Self {
-        let lost = Arc::new(AtomicBool::new(false));
         let renew = tokio::spawn(renew(
             store.clone(),
             account,
@@ -130,18 +84,16 @@ impl SyncLock {
             holder.clone(),
             generation,
             lease,
-            lost.clone(),
         ));
-        Self {
+        Ok(Self {
             store: store.clone(),
             account,
             integration,
             holder,
             generation,
-            lost,
             renew: Some(renew),
             released: false,
-        }
+        })
     }
 
     /// The fence for this run's writes (`Store::write_fenced`); with `job`, the
@@ -153,16 +105,6 @@ impl SyncLock {
             generation: self.generation,
             job,
         }
-    }
-
-    /// Whether a renewal found the lock taken over (the run's writes will be fenced
-    /// off; it may stop early).
-    pub fn is_lost(&self) -> bool {
-        self.lost.load(Ordering::SeqCst)
-    }
-
-    pub fn generation(&self) -> i64 {
-        self.generation
     }
 
     /// Stop renewing and release the lock now.
@@ -217,7 +159,6 @@ async fn renew(
     holder: String,
     generation: i64,
     lease: SignedDuration,
-    lost: Arc<AtomicBool>,
 ) {
     let every = (lease.unsigned_abs() / 6).max(std::time::Duration::from_millis(20));
     // SQLite cannot renew while this run's own apply transaction holds the database
@@ -235,7 +176,6 @@ async fn renew(
         {
             Ok(true) => renewed = std::time::Instant::now(),
             Ok(false) => {
-                lost.store(true, Ordering::SeqCst);
                 tracing::warn!(
                     integration,
                     "the sync lock was taken over: this run's changes will not be applied"
@@ -250,20 +190,6 @@ async fn renew(
             }
         }
     }
-}
-
-/// Release a lock whatever its lease (`roster unlock`): only the lock as it was
-/// read (`info`), so a lock taken meanwhile stays. Its holder's writes are fenced
-/// off from then on. `false`: the lock had changed hands or was released already.
-pub async fn break_lock(
-    store: &Arc<dyn Store>,
-    account: AccountId,
-    integration: IntegrationId,
-    info: &SyncLockInfo,
-) -> Result<bool, StoreError> {
-    store
-        .break_sync_lock(account, integration, &info.holder, info.generation)
-        .await
 }
 
 /// Who holds a lock: `host:pid:start:nonce`, where `start` is the process's start
