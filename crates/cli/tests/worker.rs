@@ -145,6 +145,21 @@ async fn autosync_and_worker_once() {
 }
 
 /// Start `roster serve` on a free port; its banner line says where it listens.
+/// Connect the sandbox at `base`, run the setup sync and the first manual sync, and
+/// switch auto-sync on (daily at 02:00): an integration a worker can run.
+fn finalised_with_daily_autosync(db: &Path, base: &str, token: &str) {
+    ok(roster(
+        db,
+        &["connect", "justworks", "--base-url", base, "--token", token],
+    ));
+    ok(roster(db, &["setup-sync"]));
+    ok(roster(db, &["sync", "--apply", "--yes"]));
+    ok(roster(
+        db,
+        &["autosync", "on", "--frequency", "daily", "--at", "02:00"],
+    ));
+}
+
 fn serve(db: &Path, extra: &[&str]) -> (std::process::Child, String) {
     use std::io::{BufRead, BufReader};
     let mut child = Command::new(env!("CARGO_BIN_EXE_roster"))
@@ -205,23 +220,7 @@ async fn serve_runs_due_autosyncs_unless_told_not_to() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("roster.db");
     tokio::task::spawn_blocking(move || {
-        ok(roster(
-            &db,
-            &[
-                "connect",
-                "justworks",
-                "--base-url",
-                &base,
-                "--token",
-                &token,
-            ],
-        ));
-        ok(roster(&db, &["setup-sync"]));
-        ok(roster(&db, &["sync", "--apply", "--yes"]));
-        ok(roster(
-            &db,
-            &["autosync", "on", "--frequency", "daily", "--at", "02:00"],
-        ));
+        finalised_with_daily_autosync(&db, &base, &token);
 
         // Without a worker, a due auto-sync waits.
         ok(roster(&db, &["autosync", "now"]));
@@ -297,23 +296,7 @@ async fn the_worker_serves_metrics_of_the_syncs_it_runs() {
     let db = dir.path().join("roster.db");
     tokio::task::spawn_blocking(move || {
         use std::io::{BufRead, BufReader};
-        ok(roster(
-            &db,
-            &[
-                "connect",
-                "justworks",
-                "--base-url",
-                &base,
-                "--token",
-                &token,
-            ],
-        ));
-        ok(roster(&db, &["setup-sync"]));
-        ok(roster(&db, &["sync", "--apply", "--yes"]));
-        ok(roster(
-            &db,
-            &["autosync", "on", "--frequency", "daily", "--at", "02:00"],
-        ));
+        finalised_with_daily_autosync(&db, &base, &token);
         ok(roster(&db, &["autosync", "now"]));
         let mut child = Command::new(env!("CARGO_BIN_EXE_roster"))
             .arg("--db")
