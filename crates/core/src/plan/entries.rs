@@ -5,8 +5,7 @@ use rustc_hash::FxHashMap as HashMap;
 use super::lifecycle::Placed;
 use super::types::{Action, Change, Counts, Entry, Rule};
 use super::work::{Planner, Slot};
-use crate::normalise::email_key;
-use crate::settings::Settings;
+use crate::guard::privacy_guarded;
 
 impl Planner<'_> {
     /// Step 9: an entry per changed or created employee, sorted by action, then
@@ -92,17 +91,4 @@ impl Planner<'_> {
         }
         entries
     }
-}
-
-/// The privacy guard: two or more of name, date of birth and email change at once.
-fn privacy_guarded(settings: &Settings, changes: &[Change]) -> bool {
-    let touched_field = |f: &str| changes.iter().any(|c| c.field == f);
-    let categories = [
-        touched_field("first_name") || touched_field("last_name"),
-        touched_field("date_of_birth"),
-        changes.iter().any(|c| {
-            c.field == "email" && c.old.as_deref().map(email_key) != c.new.as_deref().map(email_key)
-        }),
-    ];
-    settings.privacy_guard && categories.iter().filter(|b| **b).count() >= 2
 }

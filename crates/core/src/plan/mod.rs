@@ -15,7 +15,7 @@
 //! | 7 | `associated` | associated fields resolved to emails |
 //! | 8 | `hierarchy` | managers not in the sync, self-managers and cycles, `is_manager` |
 //! | 9 | `entries` | the entries and counts |
-//! | 10 | `mass_change` below | the mass-change guard |
+//! | 10 | `crate::guard` | the mass-change guard (and, in step 9, the privacy guard) |
 //!
 //! The plan types are in `types`. [`edits`] and [`tick`] plan admin edits and due
 //! end dates ([`apply`] applies a plan in memory); [`rows_to_load`] and
@@ -43,6 +43,7 @@ pub use types::{Action, Change, Counts, Entry, MassChange, Plan, PlanOptions, Ru
 use self::matching::DirectoryIndex;
 use self::work::{Planner, Slot};
 use crate::employee::Employee;
+use crate::guard;
 use crate::issue::Severity;
 use crate::member::{RejectedMember, SourceMember};
 use crate::settings::Settings;
@@ -75,7 +76,7 @@ pub fn plan(
         .filter(|(s, _)| matches!(s, Slot::Existing(_)))
         .count();
     let (entries, mut counts) = p.entries(&mut placed, &record_of);
-    let mass_change = mass_change(directory, matched, &entries, settings);
+    let mass_change = guard::mass_change(directory, matched, &entries, settings);
 
     let mut issues = p.issues;
     issues.sort();
@@ -96,31 +97,5 @@ pub fn plan(
         entries,
         issues,
         mass_change,
-    }
-}
-
-/// 10. Mass-change guard.
-fn mass_change(
-    directory: &[Employee],
-    matched: usize,
-    entries: &[Entry],
-    settings: &Settings,
-) -> MassChange {
-    let active_before = directory.iter().filter(|e| e.active).count();
-    let deactivations = entries
-        .iter()
-        .filter(|e| e.action == Action::Deactivate)
-        .count();
-    let id_changes = entries.iter().filter(|e| e.id_change).count();
-    MassChange {
-        deactivations,
-        active_before,
-        id_changes,
-        matched,
-        deactivation_triggered: deactivations >= settings.mass_deactivation_min.max(1)
-            && (deactivations as f64)
-                > settings.mass_deactivation_percent / 100.0 * active_before as f64,
-        id_change_triggered: id_changes > 0
-            && (id_changes as f64) > settings.mass_id_change_percent / 100.0 * matched as f64,
     }
 }

@@ -200,7 +200,7 @@ impl Counts {
     }
 }
 
-/// The mass-change guard's finding.
+/// The mass-change guard's finding ([`crate::guard`] computes it).
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct MassChange {
     pub deactivations: usize,
