@@ -394,9 +394,11 @@ impl Settings {
             }
             "mass_id_change_percent" => self.mass_id_change_percent = parse_percent(key, value)?,
             "timezone" => {
-                jiff::tz::TimeZone::get(value.trim()).map_err(|e| SettingsError::Invalid {
-                    key: key.into(),
-                    message: format!("{value:?} is not a known time zone ({e})"),
+                crate::schedule::bundled_zone(value.trim()).map_err(|e| {
+                    SettingsError::Invalid {
+                        key: key.into(),
+                        message: format!("{value:?} is not a known time zone ({e})"),
+                    }
                 })?;
                 self.timezone = value.trim().to_string();
             }
