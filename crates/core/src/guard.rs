@@ -6,6 +6,7 @@
 //! plan's types (`plan::types`), never the planner, so there is no cycle.
 
 use serde::{Deserialize, Serialize};
+use strum::{AsRefStr, Display, EnumString, IntoStaticStr};
 
 use crate::employee::Employee;
 use crate::normalise::email_key;
@@ -57,6 +58,8 @@ pub(crate) fn mass_change(
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[derive(IntoStaticStr, EnumString, Display, AsRefStr)]
+#[strum(serialize_all = "snake_case")]
 pub enum Trigger {
     /// An admin ran it and can confirm.
     Manual,
@@ -65,11 +68,9 @@ pub enum Trigger {
 }
 
 impl Trigger {
+    /// The name, as stored and shown (strum's `IntoStaticStr`; also `Display`).
     pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Manual => "manual",
-            Self::Automatic => "automatic",
-        }
+        self.into()
     }
 }
 
@@ -84,6 +85,8 @@ pub struct Confirmations {
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[derive(IntoStaticStr, EnumString, Display, AsRefStr)]
+#[strum(serialize_all = "snake_case")]
 pub enum BlockReason {
     Privacy,
     MassChange,

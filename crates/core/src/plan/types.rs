@@ -5,6 +5,7 @@ use std::collections::BTreeSet;
 
 use jiff::civil::Date;
 use serde::{Deserialize, Serialize};
+use strum::{AsRefStr, Display, EnumString, IntoStaticStr};
 
 use crate::employee::{Employee, EmployeeKey, diff};
 use crate::issue::Issue;
@@ -12,6 +13,8 @@ use crate::issue::Issue;
 /// Why a field gets its new value.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[derive(IntoStaticStr, EnumString, Display, AsRefStr)]
+#[strum(serialize_all = "snake_case")]
 pub enum Rule {
     /// The source's value.
     Source,
@@ -47,29 +50,16 @@ pub enum Rule {
 }
 
 impl Rule {
+    /// The name, as stored and shown (strum's `IntoStaticStr`; also `Display`).
     pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Source => "source",
-            Self::EndDate => "end_date",
-            Self::OnMissing => "on_missing",
-            Self::DeactivateMissing => "deactivate_missing",
-            Self::Reactivated => "reactivated",
-            Self::HireDatePriority => "hire_date_priority",
-            Self::Derived => "derived",
-            Self::ManagerCycle => "manager_cycle",
-            Self::GeneratedId => "generated_id",
-            Self::Excluded => "excluded",
-            Self::Associated => "associated",
-            Self::AdminEdit => "admin_edit",
-            Self::Merge => "merge",
-            Self::Exclusion => "exclusion",
-            Self::Rollback => "rollback",
-        }
+        self.into()
     }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[derive(IntoStaticStr, EnumString, Display, AsRefStr)]
+#[strum(serialize_all = "snake_case")]
 pub enum Action {
     Create,
     Deactivate,
@@ -78,13 +68,9 @@ pub enum Action {
 }
 
 impl Action {
+    /// The name, as stored and shown (strum's `IntoStaticStr`; also `Display`).
     pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Create => "create",
-            Self::Deactivate => "deactivate",
-            Self::Reactivate => "reactivate",
-            Self::Update => "update",
-        }
+        self.into()
     }
 
     /// The action on an existing employee going from `before` to `after`.
