@@ -4,11 +4,14 @@
 use std::collections::BTreeSet;
 
 use serde::{Deserialize, Serialize};
+use strum::{AsRefStr, Display, EnumString, IntoStaticStr};
 
 use crate::fields::DEFAULT_DEMOGRAPHICS;
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[derive(IntoStaticStr, EnumString, Display, AsRefStr)]
+#[strum(serialize_all = "snake_case")]
 pub enum EmployeeIds {
     /// The source's member id is the employee ID.
     #[default]
@@ -19,6 +22,8 @@ pub enum EmployeeIds {
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[derive(IntoStaticStr, EnumString, Display, AsRefStr)]
+#[strum(serialize_all = "snake_case")]
 pub enum OnMissing {
     /// Stays active (the engagement platform's rule).
     #[default]
@@ -29,6 +34,8 @@ pub enum OnMissing {
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[derive(IntoStaticStr, EnumString, Display, AsRefStr)]
+#[strum(serialize_all = "snake_case")]
 pub enum HireDatePriority {
     #[default]
     Original,
@@ -37,6 +44,8 @@ pub enum HireDatePriority {
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[derive(IntoStaticStr, EnumString, Display, AsRefStr)]
+#[strum(serialize_all = "snake_case")]
 pub enum HoldMode {
     /// A guarded automatic sync is blocked as a whole.
     #[default]
@@ -92,6 +101,8 @@ impl std::fmt::Display for SkipRule {
 /// How a mapped field is used.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[derive(IntoStaticStr, EnumString, Display, AsRefStr)]
+#[strum(serialize_all = "snake_case")]
 pub enum FieldKind {
     /// Shown and exported.
     #[default]
@@ -103,13 +114,9 @@ pub enum FieldKind {
 }
 
 impl FieldKind {
+    /// From the name `as_str` gives (strum's `EnumString`).
     pub fn parse(s: &str) -> Option<Self> {
-        Some(match s {
-            "default" => Self::Default,
-            "associated" => Self::Associated,
-            "hidden" => Self::Hidden,
-            _ => return None,
-        })
+        s.parse().ok()
     }
 }
 
@@ -264,17 +271,14 @@ fn parse_bool(key: &str, v: &str) -> Result<bool, SettingsError> {
     }
 }
 
-fn parse_enum<T: for<'de> Deserialize<'de>>(
-    key: &str,
-    v: &str,
-    allowed: &str,
-) -> Result<T, SettingsError> {
-    serde_json::from_value(serde_json::Value::String(v.trim().to_ascii_lowercase())).map_err(|_| {
-        SettingsError::Invalid {
+fn parse_enum<T: std::str::FromStr>(key: &str, v: &str, allowed: &str) -> Result<T, SettingsError> {
+    v.trim()
+        .to_ascii_lowercase()
+        .parse()
+        .map_err(|_| SettingsError::Invalid {
             key: key.into(),
             message: format!("{v:?} is not one of {allowed}"),
-        }
-    })
+        })
 }
 
 fn parse_percent(key: &str, v: &str) -> Result<f64, SettingsError> {
@@ -287,13 +291,6 @@ fn parse_percent(key: &str, v: &str) -> Result<f64, SettingsError> {
     }
 }
 
-fn enum_str<T: Serialize>(v: &T) -> String {
-    match serde_json::to_value(v) {
-        Ok(serde_json::Value::String(s)) => s,
-        _ => String::new(),
-    }
-}
-
 fn list(set: &BTreeSet<String>) -> String {
     set.iter().cloned().collect::<Vec<_>>().join(",")
 }
@@ -302,11 +299,11 @@ impl Settings {
     /// Read one setting as text.
     pub fn get(&self, key: &str) -> Result<String, SettingsError> {
         Ok(match key {
-            "employee_ids" => enum_str(&self.employee_ids),
+            "employee_ids" => self.employee_ids.to_string(),
             "email_fallback_personal" => self.email_fallback_personal.to_string(),
             "phone_plus_prefix" => self.phone_plus_prefix.to_string(),
-            "on_missing" => enum_str(&self.on_missing),
-            "hire_date_priority" => enum_str(&self.hire_date_priority),
+            "on_missing" => self.on_missing.to_string(),
+            "hire_date_priority" => self.hire_date_priority.to_string(),
             "override_hire_date" => self.override_hire_date.to_string(),
             "override_emails" => self.override_emails.to_string(),
             "exclude_fields" => list(&self.exclude_fields),
@@ -318,7 +315,7 @@ impl Settings {
                 .collect::<Vec<_>>()
                 .join("; "),
             "privacy_guard" => self.privacy_guard.to_string(),
-            "hold_mode" => enum_str(&self.hold_mode),
+            "hold_mode" => self.hold_mode.to_string(),
             "mass_deactivation_percent" => self.mass_deactivation_percent.to_string(),
             "mass_deactivation_min" => self.mass_deactivation_min.to_string(),
             "mass_id_change_percent" => self.mass_id_change_percent.to_string(),
@@ -394,9 +391,11 @@ impl Settings {
             }
             "mass_id_change_percent" => self.mass_id_change_percent = parse_percent(key, value)?,
             "timezone" => {
-                jiff::tz::TimeZone::get(value.trim()).map_err(|e| SettingsError::Invalid {
-                    key: key.into(),
-                    message: format!("{value:?} is not a known time zone ({e})"),
+                crate::schedule::bundled_zone(value.trim()).map_err(|e| {
+                    SettingsError::Invalid {
+                        key: key.into(),
+                        message: format!("{value:?} is not a known time zone ({e})"),
+                    }
                 })?;
                 self.timezone = value.trim().to_string();
             }
