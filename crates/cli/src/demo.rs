@@ -121,7 +121,7 @@ pub async fn run(db: &DbPath, args: DemoArgs, today: Option<Date>) -> Result<u8>
     };
     let integration = engine
         .connect(
-            "justworks",
+            roster_store::IntegrationKind::Justworks,
             DEMO_NAME,
             serde_json::to_value(&stored)?,
             Some(&wiring::static_secrets(&SecretString::from(token))),
