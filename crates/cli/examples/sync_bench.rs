@@ -146,7 +146,12 @@ async fn main() -> anyhow::Result<()> {
         let cipher = Cipher::from_base64(&Cipher::generate_base64())?;
         let engine = Engine::open(store, Arc::new(FixedClock::on(today)), cipher, "bench").await?;
         let i = engine
-            .connect("justworks", "bench", serde_json::json!({}), None)
+            .connect(
+                roster_store::IntegrationKind::Justworks,
+                "bench",
+                serde_json::json!({}),
+                None,
+            )
             .await?;
         let opts = || SyncOptions {
             trigger: Some(Trigger::Manual),

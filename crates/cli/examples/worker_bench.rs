@@ -397,7 +397,7 @@ async fn run(
             let token = sandbox.mint_token(&roster_sandbox::all_scopes());
             let i = engine
                 .connect(
-                    "justworks",
+                    roster_store::IntegrationKind::Justworks,
                     "Justworks",
                     serde_json::json!({ "base_url": sandbox.base_url() }),
                     Some(token.as_bytes()),

@@ -260,7 +260,7 @@ async fn connect_justworks(
     };
     let integration = engine
         .connect(
-            "justworks",
+            roster_store::IntegrationKind::Justworks,
             &a.name,
             serde_json::to_value(&stored)?,
             Some(&secrets),
@@ -690,7 +690,7 @@ async fn users(engine: &Arc<Engine>, a: crate::UsersArgs, json: bool) -> Result<
                     h.import_id,
                     h.kind.as_str(),
                     h.at,
-                    h.action
+                    h.action.as_str()
                 );
                 for c in &h.changes {
                     outln!(
@@ -745,7 +745,7 @@ async fn imports(engine: &Arc<Engine>, a: crate::ImportsArgs, json: bool) -> Res
                     s.id,
                     s.finished_at.strftime("%Y-%m-%d %H:%M:%S").to_string(),
                     s.kind.as_str(),
-                    s.trigger,
+                    s.trigger.as_str(),
                     s.status.as_str(),
                     c.created,
                     c.updated,
@@ -769,7 +769,7 @@ async fn imports(engine: &Arc<Engine>, a: crate::ImportsArgs, json: bool) -> Res
                 "Import {} — {} ({}), {}",
                 s.id,
                 s.kind.as_str(),
-                s.trigger,
+                s.trigger.as_str(),
                 s.status.as_str()
             );
             outln!("Started {}  finished {}", s.started_at, s.finished_at);
@@ -826,7 +826,7 @@ async fn imports(engine: &Arc<Engine>, a: crate::ImportsArgs, json: bool) -> Res
                 };
                 outln!(
                     "  {:<10} {}{}",
-                    e.action.to_uppercase(),
+                    e.action.as_str().to_uppercase(),
                     e.employee_id,
                     flag
                 );

@@ -110,7 +110,7 @@ async fn connect_and_set_up(
     };
     let integration = engine
         .connect(
-            "justworks",
+            roster_store::IntegrationKind::Justworks,
             DEMO_NAME,
             serde_json::to_value(&stored)?,
             Some(&wiring::static_secrets(&SecretString::from(token))),

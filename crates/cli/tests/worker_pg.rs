@@ -160,7 +160,7 @@ async fn three_workers_fifty_accounts_each_due_sync_runs_once() {
         let token = sandbox.mint_token(&roster_sandbox::all_scopes());
         let i = engine
             .connect(
-                "justworks",
+                roster_store::IntegrationKind::Justworks,
                 "Justworks",
                 serde_json::json!({ "base_url": sandbox.base_url() }),
                 Some(token.as_bytes()),
@@ -276,7 +276,9 @@ async fn three_workers_fifty_accounts_each_due_sync_runs_once() {
             .await
             .unwrap()
             .into_iter()
-            .filter(|i| i.kind == ImportKind::Sync && i.trigger == "automatic")
+            .filter(|i| {
+                i.kind == ImportKind::Sync && i.trigger == roster_core::guard::Trigger::Automatic
+            })
             .collect();
         assert_eq!(automatic.len(), 1, "account {n}: one automatic import");
         assert_eq!(Some(automatic[0].id), job.last_import_id);

@@ -13,9 +13,9 @@ use roster_core::settings::Settings;
 use roster_source::{Diagnostic, FetchRequest, ProgressFn, Snapshot, Source, SourceError};
 use roster_store::jobs::JobId;
 use roster_store::{
-    AccountId, Changeset, EntryRecord, Fence, FieldChange, ImportId, ImportKind, ImportStatus,
-    Integration, IntegrationId, IntegrationState, IntegrationUpdate, NewIntegration, Notification,
-    Store, StoreError, SyncLockInfo,
+    AccountId, Changeset, EntryRecord, Fence, ImportId, ImportKind, ImportStatus, Integration,
+    IntegrationId, IntegrationKind, IntegrationState, IntegrationUpdate, NewIntegration,
+    Notification, Store, StoreError, SyncLockInfo,
 };
 use serde::{Deserialize, Serialize};
 
@@ -188,24 +188,12 @@ pub struct Engine {
 
 pub use crate::lock::LEASE;
 
-fn field_changes(e: &Entry) -> Vec<FieldChange> {
-    e.changes
-        .iter()
-        .map(|c| FieldChange {
-            field: c.field.clone(),
-            old: c.old.clone(),
-            new: c.new.clone(),
-            rule: c.rule,
-        })
-        .collect()
-}
-
 fn entry_record(e: &Entry, applied: bool, held: bool) -> EntryRecord {
     EntryRecord {
-        action: e.action.as_str().to_string(),
+        action: e.action,
         key: e.key,
         employee_id: e.employee_id.clone(),
-        changes: field_changes(e),
+        changes: e.changes.clone(),
         after: e.after.clone(),
         applied,
         held,
@@ -293,7 +281,7 @@ impl Engine {
     /// Store a new integration; credentials are encrypted here.
     pub async fn connect(
         &self,
-        kind: &str,
+        kind: IntegrationKind,
         name: &str,
         config: serde_json::Value,
         credentials: Option<&[u8]>,
@@ -302,14 +290,18 @@ impl Engine {
             .store
             .create_integration(NewIntegration {
                 account_id: self.account,
-                kind: kind.to_string(),
+                kind,
                 name: name.to_string(),
                 config,
                 credentials: credentials.map(|c| self.cipher.encrypt(c)),
                 settings: Settings::default(),
             })
             .await?;
-        tracing::info!(integration = integration.id, kind, "integration connected");
+        tracing::info!(
+            integration = integration.id,
+            kind = kind.as_str(),
+            "integration connected"
+        );
         Ok(integration)
     }
 
@@ -719,7 +711,7 @@ impl Engine {
         let changeset = Changeset {
             integration_id: Some(id),
             kind: ImportKind::Sync,
-            trigger: trigger.as_str().to_string(),
+            trigger,
             status,
             started_at,
             finished_at: self.clock.now(),
@@ -769,7 +761,7 @@ impl Engine {
         let changeset = Changeset {
             integration_id: Some(review.integration_id),
             kind: ImportKind::Sync,
-            trigger: trigger.as_str().to_string(),
+            trigger,
             status: ImportStatus::Discarded,
             started_at: now,
             finished_at: now,
@@ -817,7 +809,7 @@ impl Engine {
         let changeset = Changeset {
             integration_id: Some(id),
             kind: ImportKind::Unlock,
-            trigger: Trigger::Manual.as_str().to_string(),
+            trigger: Trigger::Manual,
             status: ImportStatus::Applied,
             started_at: now,
             finished_at: now,
@@ -863,7 +855,7 @@ impl Engine {
         let changeset = Changeset {
             integration_id: Some(integration.id),
             kind: ImportKind::Sync,
-            trigger: trigger.as_str().to_string(),
+            trigger,
             status: ImportStatus::Failed,
             started_at,
             finished_at: self.clock.now(),
@@ -896,7 +888,7 @@ impl Engine {
         let changeset = Changeset {
             integration_id: None,
             kind,
-            trigger: "manual".into(),
+            trigger: Trigger::Manual,
             status: ImportStatus::Applied,
             started_at: now,
             finished_at: now,

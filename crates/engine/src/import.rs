@@ -23,16 +23,13 @@ use roster_core::plan::{self, Entry, Plan, PlanOptions};
 use roster_core::settings::{EmployeeIds, Settings};
 use roster_source::Diagnostic;
 use roster_store::{
-    Changeset, EntryRecord, Fence, FieldChange, ImportId, ImportKind, ImportStatus, Integration,
-    IntegrationState, IntegrationUpdate, Notification,
+    Changeset, EntryRecord, Fence, ImportId, ImportKind, ImportStatus, Integration,
+    IntegrationKind, IntegrationState, IntegrationUpdate, Notification,
 };
 use serde::Serialize;
 
 use crate::engine::{Engine, Result, SyncOutcome, SyncStatus, Timings};
 use crate::lock::SyncLock;
-
-/// The integration kind a CSV-only directory gets on its first import.
-pub const CSV_KIND: &str = "csv";
 
 /// A users file, read.
 #[derive(Clone, Debug, Default)]
@@ -89,19 +86,10 @@ fn ms(d: Duration) -> u128 {
 
 fn entry_record(e: &Entry, applied: bool, held: bool) -> EntryRecord {
     EntryRecord {
-        action: e.action.as_str().to_string(),
+        action: e.action,
         key: e.key,
         employee_id: e.employee_id.clone(),
-        changes: e
-            .changes
-            .iter()
-            .map(|c| FieldChange {
-                field: c.field.clone(),
-                old: c.old.clone(),
-                new: c.new.clone(),
-                rule: c.rule,
-            })
-            .collect(),
+        changes: e.changes.clone(),
         after: e.after.clone(),
         applied,
         held,
@@ -127,8 +115,13 @@ impl Engine {
         if id.is_some() || !self.integrations().await?.is_empty() {
             return self.integration(id).await;
         }
-        self.connect(CSV_KIND, "CSV files", serde_json::json!({}), None)
-            .await
+        self.connect(
+            IntegrationKind::Csv,
+            "CSV files",
+            serde_json::json!({}),
+            None,
+        )
+        .await
     }
 
     /// Plan, guard and (with `apply`) apply and record a users file.
@@ -283,7 +276,7 @@ impl Engine {
             let changeset = Changeset {
                 integration_id: Some(id),
                 kind,
-                trigger: trigger.as_str().to_string(),
+                trigger,
                 status: ImportStatus::Failed,
                 started_at,
                 finished_at: self.clock().now(),
@@ -400,7 +393,7 @@ impl Engine {
         // A CSV integration is finalised by its first applied import; another
         // integration's state and marks belong to its own syncs.
         let integration_update =
-            (applied_any && integration.kind == CSV_KIND).then(|| IntegrationUpdate {
+            (applied_any && integration.kind == IntegrationKind::Csv).then(|| IntegrationUpdate {
                 state: (trigger == Trigger::Manual
                     && integration.state != IntegrationState::Active)
                     .then_some(IntegrationState::Active),
@@ -410,7 +403,7 @@ impl Engine {
         let changeset = Changeset {
             integration_id: Some(id),
             kind,
-            trigger: trigger.as_str().to_string(),
+            trigger,
             status,
             started_at,
             finished_at: self.clock().now(),
@@ -447,7 +440,7 @@ impl Engine {
         let changeset = Changeset {
             integration_id: Some(s.integration_id),
             kind: ImportKind::CsvImport,
-            trigger: trigger.as_str().to_string(),
+            trigger,
             status: ImportStatus::Discarded,
             started_at: now,
             finished_at: now,
@@ -485,7 +478,7 @@ impl Engine {
         let changeset = Changeset {
             integration_id: Some(integration.id),
             kind: ImportKind::CsvImport,
-            trigger: Trigger::Manual.as_str().to_string(),
+            trigger: Trigger::Manual,
             status: ImportStatus::Failed,
             started_at: now,
             finished_at: now,

@@ -112,7 +112,12 @@ pub async fn a_stalled_holder_applies_nothing(store: Arc<dyn Store>) {
     );
     let account = engine.account();
     let i = engine
-        .connect("memory", "fenced", serde_json::json!({}), Some(b"secret"))
+        .connect(
+            roster_store::IntegrationKind::Justworks,
+            "fenced",
+            serde_json::json!({}),
+            Some(b"secret"),
+        )
         .await
         .expect("connect");
     let members = vec![member("m1", "Ada"), member("m2", "Grace")];

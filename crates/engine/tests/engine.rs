@@ -72,7 +72,12 @@ async fn setup() -> (Engine, Arc<FixedClock>, Members, tempfile::TempDir) {
         member("m3", "Alan", "alan@acme.example"),
     ]));
     engine
-        .connect("memory", "test", serde_json::json!({}), Some(b"secret"))
+        .connect(
+            roster_store::IntegrationKind::Justworks,
+            "test",
+            serde_json::json!({}),
+            Some(b"secret"),
+        )
         .await
         .unwrap();
     (engine, clock, source, dir)

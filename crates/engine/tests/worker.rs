@@ -119,7 +119,12 @@ impl World {
             member("m3", "Alan", "alan@acme.example"),
         ];
         let i = engine
-            .connect("memory", "test", serde_json::json!({}), Some(b"secret"))
+            .connect(
+                roster_store::IntegrationKind::Justworks,
+                "test",
+                serde_json::json!({}),
+                Some(b"secret"),
+            )
             .await
             .unwrap();
         engine
@@ -181,7 +186,9 @@ impl World {
             .await
             .unwrap()
             .into_iter()
-            .filter(|i| i.kind == ImportKind::Sync && i.trigger == "automatic")
+            .filter(|i| {
+                i.kind == ImportKind::Sync && i.trigger == roster_core::guard::Trigger::Automatic
+            })
             .collect()
     }
 
@@ -547,7 +554,10 @@ async fn blocked_and_failed_autosyncs_are_recorded_and_notified() {
         .unwrap()
         .unwrap();
     assert_eq!(import.summary.status, ImportStatus::Blocked);
-    assert_eq!(import.summary.trigger, "automatic");
+    assert_eq!(
+        import.summary.trigger,
+        roster_core::guard::Trigger::Automatic
+    );
     assert_eq!(
         w.engine.find("m1").await.unwrap().first_name.as_deref(),
         Some("Ada"),

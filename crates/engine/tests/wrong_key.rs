@@ -81,7 +81,12 @@ async fn due_sync(store: &Arc<dyn Store>, right: &Cipher) -> (Arc<Engine>, i64) 
             .unwrap(),
     );
     let i = engine
-        .connect("memory", "test", serde_json::json!({}), Some(b"token"))
+        .connect(
+            roster_store::IntegrationKind::Justworks,
+            "test",
+            serde_json::json!({}),
+            Some(b"token"),
+        )
         .await
         .unwrap();
     engine.setup_sync(i.id, &Members, None).await.unwrap();

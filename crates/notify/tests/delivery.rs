@@ -83,7 +83,7 @@ impl World {
     async fn blocked_sync(&self) -> i64 {
         let mut cs = roster_store::contract::changeset(ImportKind::Sync, self.clock.now(), vec![]);
         cs.status = ImportStatus::Blocked;
-        cs.trigger = "automatic".into();
+        cs.trigger = roster_core::guard::Trigger::Automatic;
         cs.notifications = vec![Notification {
             event: "sync.blocked".into(),
             payload: serde_json::json!({

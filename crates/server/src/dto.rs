@@ -8,9 +8,7 @@ use jiff::civil::Date;
 use roster_core::employee::Employee;
 use roster_core::plan::{Change, Counts, Entry};
 use roster_store::access::{ApiToken, Role, User};
-use roster_store::{
-    EntryRecord, FieldChange, HistoryEntry, ImportSummary, Integration, IntegrationState,
-};
+use roster_store::{EntryRecord, HistoryEntry, ImportSummary, Integration, IntegrationState};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
@@ -121,17 +119,6 @@ impl From<&Change> for ChangeDto {
     }
 }
 
-impl From<&FieldChange> for ChangeDto {
-    fn from(c: &FieldChange) -> Self {
-        Self {
-            field: c.field.clone(),
-            old: c.old.clone(),
-            new: c.new.clone(),
-            rule: c.rule.as_str().to_string(),
-        }
-    }
-}
-
 /// A note from the source or the file (a missing scope, an unknown column …).
 #[derive(Clone, Debug, Serialize, ToSchema)]
 pub struct DiagnosticDto {
@@ -195,7 +182,7 @@ impl From<&Integration> for IntegrationDto {
         let text = |k: &str| i.config.get(k).and_then(|v| v.as_str()).map(str::to_string);
         Self {
             id: i.id,
-            kind: i.kind.clone(),
+            kind: i.kind.as_str().to_string(),
             name: i.name.clone(),
             state: i.state.into(),
             company_name: i.company_name.clone(),
@@ -591,7 +578,7 @@ impl From<&ImportSummary> for ImportSummaryDto {
             id: s.id,
             integration_id: s.integration_id,
             kind: s.kind.as_str().to_string(),
-            trigger: s.trigger.clone(),
+            trigger: s.trigger.as_str().to_string(),
             status: s.status.as_str().to_string(),
             started_at: s.started_at,
             finished_at: s.finished_at,
@@ -623,7 +610,7 @@ pub struct ImportEntryDto {
 impl From<&EntryRecord> for ImportEntryDto {
     fn from(e: &EntryRecord) -> Self {
         Self {
-            action: e.action.clone(),
+            action: e.action.as_str().to_string(),
             employee_id: e.employee_id.clone(),
             key: e.key,
             applied: e.applied,
@@ -797,7 +784,7 @@ impl From<&HistoryEntry> for HistoryEntryDto {
             import_id: h.import_id,
             kind: h.kind.as_str().to_string(),
             at: h.at,
-            action: h.action.clone(),
+            action: h.action.as_str().to_string(),
             changes: h.changes.iter().map(ChangeDto::from).collect(),
             merged_from: h.merged_from.clone(),
         }

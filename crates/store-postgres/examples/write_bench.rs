@@ -19,7 +19,7 @@ use std::time::Instant;
 use jiff::Timestamp;
 use jiff::civil::date;
 use roster_core::employee::Employee;
-use roster_core::plan::Rule;
+use roster_core::plan::{Action, Rule};
 use roster_store::contract::{change_entry, changeset, create_entry};
 use roster_store::{ImportKind, Store};
 use roster_store_postgres::testing::TestDb;
@@ -110,7 +110,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             if let Some(neighbour) = directory.get(i ^ 1) {
                 after.email = neighbour.email.clone();
             }
-            change_entry("update", e, after, Rule::Source)
+            change_entry(Action::Update, e, after, Rule::Source)
         })
         .collect();
     let cs = changeset(ImportKind::Sync, Timestamp::now(), entries);

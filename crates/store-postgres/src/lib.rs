@@ -40,9 +40,9 @@ use roster_core::employee::{Employee, EmployeeKey};
 use roster_core::normalise::email_key;
 use roster_core::rollback::RecordedChange;
 use roster_store::{
-    AccountId, Changeset, EmployeeQuery, EntryRecord, Fence, FieldChange, HistoryEntry, ImportId,
-    ImportKind, ImportRecord, ImportStatus, ImportSummary, Integration, IntegrationId,
-    IntegrationState, NewIntegration, OutboxMessage, Result, Store, StoreError, SyncLockInfo,
+    AccountId, Changeset, EmployeeQuery, EntryRecord, Fence, HistoryEntry, ImportId, ImportKind,
+    ImportRecord, ImportStatus, ImportSummary, Integration, IntegrationId, IntegrationState,
+    NewIntegration, OutboxMessage, Result, Store, StoreError, SyncLockInfo,
 };
 use sqlx::postgres::{PgArguments, PgConnectOptions, PgPoolOptions, PgRow};
 use sqlx::{AssertSqlSafe, ConnectOptions, Connection, PgPool};
@@ -121,7 +121,7 @@ fn integration_from_row(row: &PgRow) -> Result<Integration> {
     Ok(Integration {
         id: col(row, 0, "integrations.id")?,
         account_id: col(row, 1, "integrations.account_id")?,
-        kind: col(row, 2, "integrations.kind")?,
+        kind: roster_store::sql::integration_kind(col(row, 2, "integrations.kind")?)?,
         name: col(row, 3, "integrations.name")?,
         state: IntegrationState::parse(state)
             .ok_or_else(|| StoreError::Corrupt("integrations.state is not valid".into()))?,
@@ -165,7 +165,7 @@ fn summary_from_row(row: &PgRow) -> Result<ImportSummary> {
         id: col(row, 0, "imports.id")?,
         integration_id: col(row, 1, "imports.integration_id")?,
         kind: kind(col(row, 2, "imports.kind")?)?,
-        trigger: col(row, 3, "imports.trigger_kind")?,
+        trigger: roster_store::sql::trigger(col(row, 3, "imports.trigger_kind")?)?,
         status: ImportStatus::parse(status)
             .ok_or_else(|| StoreError::Corrupt("imports.status is not valid".into()))?,
         started_at: parse_ts(col(row, 5, "imports.started_at")?, "imports.started_at")?,
@@ -174,7 +174,7 @@ fn summary_from_row(row: &PgRow) -> Result<ImportSummary> {
     })
 }
 
-fn changes_from(json: Option<&str>) -> Result<Vec<FieldChange>> {
+fn changes_from(json: Option<&str>) -> Result<Vec<roster_core::plan::Change>> {
     json.map(|s| from_json(s, "import_entries.changes"))
         .transpose()
         .map(Option::unwrap_or_default)
@@ -262,7 +262,7 @@ impl Store for PgStore {
              created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, '[]', $8) RETURNING {INTEGRATION_SELECT}"
         )))
         .bind(new.account_id)
-        .bind(new.kind)
+        .bind(new.kind.as_str())
         .bind(new.name)
         .bind(IntegrationState::Connected.as_str())
         .bind(to_json(&new.settings)?)
@@ -688,7 +688,7 @@ impl Store for PgStore {
                     }
                 };
                 entries.push(EntryRecord {
-                    action: col(&row, 2, "import_entries.action")?,
+                    action: roster_store::sql::action(col(&row, 2, "import_entries.action")?)?,
                     key: col(&row, 0, "import_entries.employee_key")?,
                     employee_id: col(&row, 1, "import_entries.employee_id")?,
                     changes: changes_from(col(&row, 6, "import_entries.changes")?)?,
@@ -784,7 +784,7 @@ impl Store for PgStore {
                     import_id: col(row, 0, "import_entries.import_id")?,
                     kind: kind(col(row, 1, "imports.kind")?)?,
                     at: parse_ts(col(row, 2, "imports.finished_at")?, "imports.finished_at")?,
-                    action: col(row, 3, "import_entries.action")?,
+                    action: roster_store::sql::action(col(row, 3, "import_entries.action")?)?,
                     changes: changes_from(col(row, 4, "import_entries.changes")?)?,
                     merged_from: col(row, 5, "employees.employee_id")?,
                 })

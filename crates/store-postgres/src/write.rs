@@ -192,7 +192,7 @@ struct EntryRow {
     seq: i64,
     key: Option<i64>,
     employee_id: String,
-    action: String,
+    action: &'static str,
     applied: bool,
     held: bool,
     privacy: bool,
@@ -209,7 +209,7 @@ impl EntryRow {
         out.int(self.seq);
         out.opt_int(self.key);
         out.text(&self.employee_id);
-        out.text(&self.action);
+        out.text(self.action);
         out.boolean(self.applied);
         out.boolean(self.held);
         out.boolean(self.privacy);
@@ -425,7 +425,7 @@ pub(crate) async fn write(
     .bind(account)
     .bind(cs.integration_id)
     .bind(cs.kind.as_str())
-    .bind(&cs.trigger)
+    .bind(cs.trigger.as_str())
     .bind(cs.status.as_str())
     .bind(ts(cs.started_at))
     .bind(&finished)
@@ -496,7 +496,7 @@ pub(crate) async fn write(
             seq: seq as i64,
             key,
             employee_id,
-            action,
+            action: action.as_str(),
             applied,
             held,
             privacy,

@@ -134,7 +134,12 @@ async fn import_next_day_sync_and_rollback_on_postgres() {
         member("m3", "Alan", "alan@acme.example"),
     ]));
     let integration = engine
-        .connect("memory", "test", serde_json::json!({}), Some(b"secret"))
+        .connect(
+            roster_store::IntegrationKind::Justworks,
+            "test",
+            serde_json::json!({}),
+            Some(b"secret"),
+        )
         .await
         .unwrap();
     assert_eq!(

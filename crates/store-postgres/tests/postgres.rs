@@ -4,7 +4,7 @@
 use std::collections::BTreeSet;
 
 use jiff::{SignedDuration, Timestamp};
-use roster_core::plan::Rule;
+use roster_core::plan::{Action, Rule};
 use roster_store::contract::{
     at, change_entry, changeset, create_entry, full_employee, minimal, new_integration,
 };
@@ -103,7 +103,7 @@ async fn the_sync_lock_holds_across_handles() {
     let second = db.store().await;
     let a = first.ensure_account("acme").await.unwrap();
     let int = first
-        .create_integration(new_integration(a, "justworks"))
+        .create_integration(new_integration(a, roster_store::IntegrationKind::Justworks))
         .await
         .unwrap();
     let later = Timestamp::now() + SignedDuration::from_secs(600);
@@ -135,7 +135,7 @@ async fn racing_holders_get_the_lock_exactly_once() {
     let second = db.store().await;
     let a = first.ensure_account("acme").await.unwrap();
     let int = first
-        .create_integration(new_integration(a, "justworks"))
+        .create_integration(new_integration(a, roster_store::IntegrationKind::Justworks))
         .await
         .unwrap();
     for round in 0..5 {
@@ -253,7 +253,7 @@ async fn crossing_writers_do_not_deadlock() {
                 .map(|e| {
                     let mut after = e.clone();
                     after.first_name = Some(format!("{name}-{round}"));
-                    change_entry("update", e, after, Rule::Source)
+                    change_entry(Action::Update, e, after, Rule::Source)
                 })
                 .collect();
             store
@@ -307,7 +307,7 @@ async fn large_changesets_span_many_statements() {
                 Some(neighbour) => neighbour.email.clone(),
                 None => "odd-one-out@x.example".to_string(),
             };
-            change_entry("update", e, after, Rule::Source)
+            change_entry(Action::Update, e, after, Rule::Source)
         })
         .collect();
     let second = store

@@ -99,7 +99,7 @@ struct EntryRow {
     seq: i64,
     key: Option<i64>,
     employee_id: String,
-    action: String,
+    action: &'static str,
     applied: bool,
     held: bool,
     privacy: bool,
@@ -197,7 +197,7 @@ pub(crate) async fn write(
     .bind(account)
     .bind(cs.integration_id)
     .bind(cs.kind.as_str())
-    .bind(&cs.trigger)
+    .bind(cs.trigger.as_str())
     .bind(cs.status.as_str())
     .bind(ts(cs.started_at))
     .bind(finished.clone())
@@ -251,7 +251,7 @@ pub(crate) async fn write(
             seq: seq as i64,
             key,
             employee_id,
-            action,
+            action: action.as_str(),
             applied,
             held,
             privacy,

@@ -160,7 +160,7 @@ async fn the_sync_lock_holds_across_handles_on_one_file() {
     let second = SqliteStore::open(&path).await.unwrap();
     let a = first.ensure_account("acme").await.unwrap();
     let int = first
-        .create_integration(new_integration(a, "justworks"))
+        .create_integration(new_integration(a, roster_store::IntegrationKind::Justworks))
         .await
         .unwrap();
     let later = Timestamp::now() + SignedDuration::from_secs(600);
@@ -248,7 +248,7 @@ async fn large_changesets_span_many_statements() {
                 None => "odd-one-out@x.example".to_string(),
             };
             roster_store::contract::change_entry(
-                "update",
+                roster_core::plan::Action::Update,
                 e,
                 after,
                 roster_core::plan::Rule::Source,

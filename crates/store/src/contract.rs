@@ -40,16 +40,17 @@ use std::collections::{BTreeMap, BTreeSet};
 use jiff::civil::date;
 use jiff::{SignedDuration, Timestamp};
 use roster_core::employee::{DeactivationReason, Employee, EmployeeKey, diff};
+use roster_core::guard::Trigger;
 use roster_core::member::SourceField;
-use roster_core::plan::{Counts, Rule};
+use roster_core::plan::{Action, Change, Counts, Rule};
 use roster_core::rollback::{RecordedChange, plan_rollback};
 use roster_core::settings::{FieldKind, MappedField, Settings};
 use serde_json::json;
 
 use crate::{
-    AccountId, Changeset, EmployeeQuery, EntryRecord, Fence, FieldChange, HistoryEntry, ImportId,
-    ImportKind, ImportRecord, ImportStatus, ImportSummary, IntegrationState, IntegrationUpdate,
-    NewIntegration, Notification, Store, StoreError,
+    AccountId, Changeset, EmployeeQuery, EntryRecord, Fence, HistoryEntry, ImportId, ImportKind,
+    ImportRecord, ImportStatus, ImportSummary, IntegrationKind, IntegrationState,
+    IntegrationUpdate, NewIntegration, Notification, Store, StoreError,
 };
 
 /// Expands to one `#[tokio::test]` per contract test. `$make` is a closure returning
@@ -208,7 +209,7 @@ pub fn minimal(id: &str) -> Employee {
 /// An applied create.
 pub fn create_entry(after: Employee) -> EntryRecord {
     EntryRecord {
-        action: "create".into(),
+        action: Action::Create,
         key: None,
         employee_id: after.employee_id.clone(),
         changes: Vec::new(),
@@ -221,7 +222,7 @@ pub fn create_entry(after: Employee) -> EntryRecord {
 
 /// An applied change of `before` into `after`, every field under `rule`.
 pub fn change_entry(
-    action: &str,
+    action: Action,
     before: &Employee,
     mut after: Employee,
     rule: Rule,
@@ -229,7 +230,7 @@ pub fn change_entry(
     after.key = before.key;
     let changes = diff(before, &after)
         .into_iter()
-        .map(|(field, old, new)| FieldChange {
+        .map(|(field, old, new)| Change {
             field,
             old,
             new,
@@ -237,7 +238,7 @@ pub fn change_entry(
         })
         .collect();
     EntryRecord {
-        action: action.into(),
+        action,
         key: Some(before.key),
         employee_id: after.employee_id.clone(),
         changes,
@@ -252,17 +253,17 @@ pub fn change_entry(
 pub fn changeset(kind: ImportKind, finished: Timestamp, entries: Vec<EntryRecord>) -> Changeset {
     let mut counts = Counts::default();
     for e in entries.iter().filter(|e| e.applied) {
-        match e.action.as_str() {
-            "create" => counts.created += 1,
-            "deactivate" => counts.deactivated += 1,
-            "reactivate" => counts.reactivated += 1,
-            _ => counts.updated += 1,
+        match e.action {
+            Action::Create => counts.created += 1,
+            Action::Deactivate => counts.deactivated += 1,
+            Action::Reactivate => counts.reactivated += 1,
+            Action::Update => counts.updated += 1,
         }
     }
     Changeset {
         integration_id: None,
         kind,
-        trigger: "manual".into(),
+        trigger: Trigger::Manual,
         status: ImportStatus::Applied,
         started_at: finished - SignedDuration::from_secs(3),
         finished_at: finished,
@@ -275,10 +276,10 @@ pub fn changeset(kind: ImportKind, finished: Timestamp, entries: Vec<EntryRecord
     }
 }
 
-pub fn new_integration(account: AccountId, kind: &str) -> NewIntegration {
+pub fn new_integration(account: AccountId, kind: IntegrationKind) -> NewIntegration {
     NewIntegration {
         account_id: account,
-        kind: kind.to_string(),
+        kind,
         name: format!("{kind} of account {account}"),
         config: json!({"base_url": "https://api.example", "scopes": ["member.basic:read"]}),
         credentials: Some(vec![0, 1, 2, 0xff, 0x80, 0]),
@@ -364,7 +365,7 @@ pub async fn accounts_are_isolated(store: &dyn Store) {
     );
 
     let int_a = store
-        .create_integration(new_integration(a, "justworks"))
+        .create_integration(new_integration(a, IntegrationKind::Justworks))
         .await
         .expect("create_integration");
     let mut cs = changeset(
@@ -490,7 +491,7 @@ pub async fn accounts_are_isolated(store: &dyn Store) {
     let cs = changeset(
         ImportKind::AdminEdit,
         at(10),
-        vec![change_entry("update", &e1, renamed, Rule::Source)],
+        vec![change_entry(Action::Update, &e1, renamed, Rule::Source)],
     );
     assert!(
         store.write(b, cs).await.is_err(),
@@ -594,7 +595,7 @@ pub async fn integration_round_trips_every_field(store: &dyn Store) {
     });
     let new = NewIntegration {
         account_id: a,
-        kind: "justworks".into(),
+        kind: IntegrationKind::Justworks,
         name: "Justworks — ACME ✓".into(),
         config: json!({"base_url": "https://api.example/v1", "scopes": ["a", "b"], "nested": {"x": 1.5, "y": null}}),
         credentials: Some((0u8..=255).chain([0, 0, 255]).collect()),
@@ -680,7 +681,7 @@ pub async fn integration_round_trips_every_field(store: &dyn Store) {
         "cleared fields differ"
     );
 
-    let mut csv = new_integration(a, "csv");
+    let mut csv = new_integration(a, IntegrationKind::Csv);
     csv.credentials = None;
     csv.config = json!({});
     let csv = store
@@ -707,11 +708,11 @@ pub async fn integration_round_trips_every_field(store: &dyn Store) {
 pub async fn delete_integration_keeps_imports_and_directory(store: &dyn Store) {
     let a = account(store, "acme").await;
     let int = store
-        .create_integration(new_integration(a, "justworks"))
+        .create_integration(new_integration(a, IntegrationKind::Justworks))
         .await
         .unwrap();
     let other = store
-        .create_integration(new_integration(a, "csv"))
+        .create_integration(new_integration(a, IntegrationKind::Csv))
         .await
         .unwrap();
     let mut cs = changeset(
@@ -897,10 +898,10 @@ pub async fn write_round_trips_every_employee_field(store: &dyn Store) {
         ImportKind::Sync,
         at(100),
         vec![
-            change_entry("deactivate", &e1, n1.clone(), Rule::Source),
-            change_entry("deactivate", &e2, n2.clone(), Rule::EndDate),
-            change_entry("update", &e3, n3.clone(), Rule::Source),
-            change_entry("update", &e4, n4.clone(), Rule::Derived),
+            change_entry(Action::Deactivate, &e1, n1.clone(), Rule::Source),
+            change_entry(Action::Deactivate, &e2, n2.clone(), Rule::EndDate),
+            change_entry(Action::Update, &e3, n3.clone(), Rule::Source),
+            change_entry(Action::Update, &e4, n4.clone(), Rule::Derived),
         ],
     );
     write(store, a, cs).await;
@@ -928,7 +929,7 @@ pub async fn write_round_trips_every_employee_field(store: &dyn Store) {
             ImportKind::Sync,
             at(200),
             vec![change_entry(
-                "reactivate",
+                Action::Reactivate,
                 &n2,
                 r2.clone(),
                 Rule::Reactivated,
@@ -983,7 +984,7 @@ pub async fn empty_email_means_no_email(store: &dyn Store) {
         changeset(
             ImportKind::AdminEdit,
             at(10),
-            vec![change_entry("update", &e3, n3.clone(), Rule::Source)],
+            vec![change_entry(Action::Update, &e3, n3.clone(), Rule::Source)],
         ),
     )
     .await;
@@ -1190,9 +1191,9 @@ pub async fn swap_emails_and_ids_in_one_changeset(store: &dyn Store) {
         ImportKind::Sync,
         at(10),
         vec![
-            change_entry("update", &e1, n1.clone(), Rule::Source),
-            change_entry("update", &e2, n2.clone(), Rule::Source),
-            change_entry("update", &e3, n3.clone(), Rule::Source),
+            change_entry(Action::Update, &e1, n1.clone(), Rule::Source),
+            change_entry(Action::Update, &e2, n2.clone(), Rule::Source),
+            change_entry(Action::Update, &e3, n3.clone(), Rule::Source),
         ],
     );
     write(store, a, cs).await;
@@ -1228,9 +1229,9 @@ pub async fn swap_emails_and_ids_in_one_changeset(store: &dyn Store) {
         ImportKind::Sync,
         at(20),
         vec![
-            change_entry("update", &n1, m1.clone(), Rule::Source),
-            change_entry("update", &n2, m2.clone(), Rule::Source),
-            change_entry("update", &n3, m3.clone(), Rule::Source),
+            change_entry(Action::Update, &n1, m1.clone(), Rule::Source),
+            change_entry(Action::Update, &n2, m2.clone(), Rule::Source),
+            change_entry(Action::Update, &n3, m3.clone(), Rule::Source),
             create_entry(fresh.clone()),
         ],
     );
@@ -1244,7 +1245,7 @@ pub async fn swap_emails_and_ids_in_one_changeset(store: &dyn Store) {
 pub async fn failing_changeset_changes_nothing(store: &dyn Store) {
     let a = account(store, "acme").await;
     let int = store
-        .create_integration(new_integration(a, "justworks"))
+        .create_integration(new_integration(a, IntegrationKind::Justworks))
         .await
         .unwrap();
     let mut cs = changeset(
@@ -1279,7 +1280,7 @@ pub async fn failing_changeset_changes_nothing(store: &dyn Store) {
         (
             "last entry duplicates an untouched employee's ID",
             vec![
-                change_entry("update", &e1, renamed.clone(), Rule::Source),
+                change_entry(Action::Update, &e1, renamed.clone(), Rule::Source),
                 create_entry(person("E9", "new@acme.example", "New", "Nine")),
                 create_entry(person("E2", "other@acme.example", "Dup", "Id")),
             ],
@@ -1287,7 +1288,7 @@ pub async fn failing_changeset_changes_nothing(store: &dyn Store) {
         (
             "last entry duplicates an untouched employee's email (other case)",
             vec![
-                change_entry("update", &e1, renamed.clone(), Rule::Source),
+                change_entry(Action::Update, &e1, renamed.clone(), Rule::Source),
                 create_entry(person("E9", "new@acme.example", "New", "Nine")),
                 create_entry(person("E10", "B@ACME.EXAMPLE", "Dup", "Email")),
             ],
@@ -1302,13 +1303,13 @@ pub async fn failing_changeset_changes_nothing(store: &dyn Store) {
         (
             "an update of a key that does not exist",
             vec![
-                change_entry("update", &e1, renamed.clone(), Rule::Source),
+                change_entry(Action::Update, &e1, renamed.clone(), Rule::Source),
                 {
                     let ghost = Employee {
                         key: e1.key + 100_000,
                         ..minimal("GHOST")
                     };
-                    change_entry("update", &ghost, minimal("GHOST2"), Rule::Source)
+                    change_entry(Action::Update, &ghost, minimal("GHOST2"), Rule::Source)
                 },
             ],
         ),
@@ -1338,7 +1339,12 @@ pub async fn failing_changeset_changes_nothing(store: &dyn Store) {
     let cs = changeset(
         ImportKind::AdminEdit,
         at(60),
-        vec![change_entry("update", &e1, renamed.clone(), Rule::Source)],
+        vec![change_entry(
+            Action::Update,
+            &e1,
+            renamed.clone(),
+            Rule::Source,
+        )],
     );
     write(store, a, cs).await;
     assert_eq!(store.employee(a, e1.key).await.unwrap(), Some(renamed));
@@ -1361,7 +1367,7 @@ pub async fn unapplied_entries_are_recorded_but_not_applied(store: &dyn Store) {
     n1.last_name = Some("Blocked".into());
     let mut blocked_create = create_entry(full_employee("E3", "c@acme.example"));
     blocked_create.applied = false;
-    let mut blocked_update = change_entry("update", &e1, n1.clone(), Rule::Source);
+    let mut blocked_update = change_entry(Action::Update, &e1, n1.clone(), Rule::Source);
     blocked_update.applied = false;
     let mut cs = changeset(
         ImportKind::Sync,
@@ -1397,9 +1403,9 @@ pub async fn unapplied_entries_are_recorded_but_not_applied(store: &dyn Store) {
     n2.first_name = Some("Held".into());
     n2.date_of_birth = Some(date(1970, 1, 1));
     n2.email = "held@acme.example".into();
-    let mut held = change_entry("update", &e2, n2, Rule::Source);
+    let mut held = change_entry(Action::Update, &e2, n2, Rule::Source);
     (held.applied, held.held, held.privacy) = (false, true, true);
-    let applied = change_entry("update", &e1, n1.clone(), Rule::Source);
+    let applied = change_entry(Action::Update, &e1, n1.clone(), Rule::Source);
     let mut cs = changeset(
         ImportKind::Sync,
         at(20),
@@ -1435,7 +1441,7 @@ pub async fn unapplied_entries_are_recorded_but_not_applied(store: &dyn Store) {
         1,
         "held or blocked entries show in the history"
     );
-    assert_eq!(history[0].action, "create");
+    assert_eq!(history[0].action, Action::Create);
     let history = store.employee_history(a, e1.key).await.unwrap();
     assert_eq!(
         history.iter().map(|h| h.import_id).collect::<Vec<_>>()[..1],
@@ -1465,27 +1471,27 @@ pub async fn employee_history_is_newest_first(store: &dyn Store) {
     n1.first_name = Some("Ann".into());
     n1.is_manager = true;
     let changes1 = vec![
-        FieldChange {
+        Change {
             field: "first_name".into(),
             old: Some("A".into()),
             new: Some("Ann".into()),
             rule: Rule::Source,
         },
-        FieldChange {
+        Change {
             field: "is_manager".into(),
             old: Some("false".into()),
             new: Some("true".into()),
             rule: Rule::Derived,
         },
     ];
-    let mut entry = change_entry("update", &e1, n1.clone(), Rule::Source);
+    let mut entry = change_entry(Action::Update, &e1, n1.clone(), Rule::Source);
     entry.changes = changes1.clone();
     let second = write(store, a, changeset(ImportKind::Sync, at(100), vec![entry])).await;
 
     let mut d1 = n1.clone();
     (d1.active, d1.excluded, d1.deactivation_reason) =
         (false, true, Some(DeactivationReason::Excluded));
-    let third_entry = change_entry("deactivate", &n1, d1, Rule::Excluded);
+    let third_entry = change_entry(Action::Deactivate, &n1, d1, Rule::Excluded);
     let third = write(
         store,
         a,
@@ -1501,16 +1507,16 @@ pub async fn employee_history_is_newest_first(store: &dyn Store) {
         changeset(
             ImportKind::CsvImport,
             at(300),
-            vec![change_entry("update", &e2, n2, Rule::Source)],
+            vec![change_entry(Action::Update, &e2, n2, Rule::Source)],
         ),
     )
     .await;
 
-    let h = |import_id, kind, t, action: &str, changes| HistoryEntry {
+    let h = |import_id, kind, t, action, changes| HistoryEntry {
         import_id,
         kind,
         at: at(t),
-        action: action.to_string(),
+        action,
         changes,
         merged_from: None,
     };
@@ -1521,11 +1527,11 @@ pub async fn employee_history_is_newest_first(store: &dyn Store) {
                 third,
                 ImportKind::AdminEdit,
                 200,
-                "deactivate",
+                Action::Deactivate,
                 third_entry.changes
             ),
-            h(second, ImportKind::Sync, 100, "update", changes1),
-            h(first, ImportKind::Sync, 0, "create", Vec::new()),
+            h(second, ImportKind::Sync, 100, Action::Update, changes1),
+            h(first, ImportKind::Sync, 0, Action::Create, Vec::new()),
         ],
         "history of E1"
     );
@@ -1571,7 +1577,12 @@ pub async fn merged_records_bring_their_history(store: &dyn Store) {
         changeset(
             ImportKind::Sync,
             at(100),
-            vec![change_entry("update", dup, phone.clone(), Rule::Source)],
+            vec![change_entry(
+                Action::Update,
+                dup,
+                phone.clone(),
+                Rule::Source,
+            )],
         ),
     )
     .await;
@@ -1589,7 +1600,7 @@ pub async fn merged_records_bring_their_history(store: &dyn Store) {
         changeset(
             ImportKind::Merge,
             at(200),
-            vec![change_entry("deactivate", dup2, merged2, Rule::Merge)],
+            vec![change_entry(Action::Deactivate, dup2, merged2, Rule::Merge)],
         ),
     )
     .await;
@@ -1609,8 +1620,8 @@ pub async fn merged_records_bring_their_history(store: &dyn Store) {
             ImportKind::Merge,
             at(300),
             vec![
-                change_entry("deactivate", &phone, merged, Rule::Merge),
-                change_entry("update", orig, took, Rule::Merge),
+                change_entry(Action::Deactivate, &phone, merged, Rule::Merge),
+                change_entry(Action::Update, orig, took, Rule::Merge),
             ],
         ),
     )
@@ -1684,9 +1695,9 @@ pub async fn import_changes_support_rollback(store: &dyn Store) {
         .insert("Département".into(), "Ventes".into());
     n1.demographics.remove("Office");
     n1.hire_date = None;
-    let update = change_entry("update", &e1, n1.clone(), Rule::Source);
+    let update = change_entry(Action::Update, &e1, n1.clone(), Rule::Source);
     let mut held = change_entry(
-        "update",
+        Action::Update,
         &e2,
         Employee {
             phone: Some("+1".into()),
@@ -1760,13 +1771,18 @@ pub async fn import_changes_support_rollback(store: &dyn Store) {
     let entries = plan
         .restore
         .iter()
+        // As the engine records a rollback: the plan of its edits.
         .map(|(after, fields)| EntryRecord {
-            action: "restore".into(),
+            action: if after.active {
+                Action::Update
+            } else {
+                Action::Deactivate
+            },
             key: Some(after.key),
             employee_id: after.employee_id.clone(),
             changes: fields
                 .iter()
-                .map(|(field, old, new)| FieldChange {
+                .map(|(field, old, new)| Change {
                     field: field.clone(),
                     old: old.clone(),
                     new: new.clone(),
@@ -1840,7 +1856,7 @@ pub async fn rolls_back_marks_the_old_import(store: &dyn Store) {
 pub async fn integration_update_is_applied_with_the_write(store: &dyn Store) {
     let a = account(store, "acme").await;
     let int = store
-        .create_integration(new_integration(a, "justworks"))
+        .create_integration(new_integration(a, IntegrationKind::Justworks))
         .await
         .unwrap();
     let mut cs = changeset(ImportKind::Sync, at(10), vec![create_entry(minimal("E1"))]);
@@ -1990,11 +2006,11 @@ pub async fn outbox_receives_notifications(store: &dyn Store) {
 pub async fn lock_sync_excludes_other_holders(store: &dyn Store) {
     let a = account(store, "acme").await;
     let int = store
-        .create_integration(new_integration(a, "justworks"))
+        .create_integration(new_integration(a, IntegrationKind::Justworks))
         .await
         .unwrap();
     let other = store
-        .create_integration(new_integration(a, "csv"))
+        .create_integration(new_integration(a, IntegrationKind::Csv))
         .await
         .unwrap();
     store
@@ -2054,7 +2070,7 @@ pub async fn lock_sync_excludes_other_holders(store: &dyn Store) {
 pub async fn expired_lock_is_taken_over(store: &dyn Store) {
     let a = account(store, "acme").await;
     let int = store
-        .create_integration(new_integration(a, "justworks"))
+        .create_integration(new_integration(a, IntegrationKind::Justworks))
         .await
         .unwrap();
     store
@@ -2089,7 +2105,7 @@ pub async fn expired_lock_is_taken_over(store: &dyn Store) {
 pub async fn lock_generation_fences_writes(store: &dyn Store) {
     let a = account(store, "acme").await;
     let int = store
-        .create_integration(new_integration(a, "justworks"))
+        .create_integration(new_integration(a, IntegrationKind::Justworks))
         .await
         .unwrap();
     let fence = |holder: &str, generation: i64| Fence {
@@ -2193,21 +2209,36 @@ pub async fn lock_generation_fences_writes(store: &dyn Store) {
 pub async fn imports_list_newest_first_with_counts(store: &dyn Store) {
     let a = account(store, "acme").await;
     let int = store
-        .create_integration(new_integration(a, "justworks"))
+        .create_integration(new_integration(a, IntegrationKind::Justworks))
         .await
         .unwrap();
     let mut summaries = Vec::new();
     let mut records = Vec::new();
     let specs = [
-        (ImportKind::Sync, "automatic", ImportStatus::Applied, true),
+        (
+            ImportKind::Sync,
+            Trigger::Automatic,
+            ImportStatus::Applied,
+            true,
+        ),
         (
             ImportKind::CsvImport,
-            "manual",
+            Trigger::Manual,
             ImportStatus::Blocked,
             false,
         ),
-        (ImportKind::Sync, "automatic", ImportStatus::Failed, false),
-        (ImportKind::Tick, "automatic", ImportStatus::Applied, true),
+        (
+            ImportKind::Sync,
+            Trigger::Automatic,
+            ImportStatus::Failed,
+            false,
+        ),
+        (
+            ImportKind::Tick,
+            Trigger::Automatic,
+            ImportStatus::Applied,
+            true,
+        ),
     ];
     for (i, (kind, trigger, status, applied)) in specs.into_iter().enumerate() {
         let n = i as i64;
@@ -2228,7 +2259,7 @@ pub async fn imports_list_newest_first_with_counts(store: &dyn Store) {
             },
         );
         cs.integration_id = (kind != ImportKind::CsvImport).then_some(int.id);
-        cs.trigger = trigger.into();
+        cs.trigger = trigger;
         cs.status = status;
         cs.started_at = Timestamp::new(1_772_000_000 + 100 * n - 7, 1).unwrap();
         cs.counts = Counts {
@@ -2252,7 +2283,7 @@ pub async fn imports_list_newest_first_with_counts(store: &dyn Store) {
             id,
             integration_id: cs.integration_id,
             kind,
-            trigger: cs.trigger.clone(),
+            trigger: cs.trigger,
             status,
             started_at: cs.started_at,
             finished_at: cs.finished_at,
@@ -2330,10 +2361,10 @@ pub async fn encrypted_samples_span_accounts(store: &dyn Store) {
     );
     let a = account(store, "a").await;
     let b = account(store, "b").await;
-    let mut bare = new_integration(a, "justworks");
+    let mut bare = new_integration(a, IntegrationKind::Justworks);
     bare.credentials = None;
     store.create_integration(bare).await.expect("create");
-    let mut with = new_integration(b, "justworks");
+    let mut with = new_integration(b, IntegrationKind::Justworks);
     with.credentials = Some(vec![7, 7, 7]);
     store.create_integration(with).await.expect("create");
     store

@@ -1,7 +1,7 @@
 #![forbid(unsafe_code)]
 //! The `Store` port: where the directory, integrations, imports and their history
-//! live. Every adapter (SQLite now, PostgreSQL later) passes the same contract suite
-//! in [`contract`].
+//! live. Every adapter (SQLite and PostgreSQL) passes the same contract suite in
+//! [`contract`].
 //!
 //! Every table is scoped by account. All writes to the directory go through
 //! [`Store::write`], one transaction per [`Changeset`]: a changeset is applied whole
@@ -10,13 +10,15 @@
 pub mod access;
 pub mod contract;
 pub mod jobs;
+pub mod sql;
 mod sql_rows;
 
 use async_trait::async_trait;
 use jiff::Timestamp;
 use roster_core::employee::{Employee, EmployeeKey};
+use roster_core::guard::Trigger;
 use roster_core::member::SourceField;
-use roster_core::plan::{Counts, Rule};
+use roster_core::plan::{Action, Change, Counts};
 use roster_core::rollback::RecordedChange;
 use roster_core::settings::Settings;
 use serde::{Deserialize, Serialize};
@@ -83,13 +85,45 @@ impl IntegrationState {
     }
 }
 
+/// What an integration reads from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum IntegrationKind {
+    /// The Justworks Partner API.
+    Justworks,
+    /// Uploaded CSV files.
+    Csv,
+}
+
+impl IntegrationKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Justworks => "justworks",
+            Self::Csv => "csv",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Some(match s {
+            "justworks" => Self::Justworks,
+            "csv" => Self::Csv,
+            _ => return None,
+        })
+    }
+}
+
+impl std::fmt::Display for IntegrationKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.pad(self.as_str())
+    }
+}
+
 /// One source connection of an account.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Integration {
     pub id: IntegrationId,
     pub account_id: AccountId,
-    /// `justworks` or `csv`.
-    pub kind: String,
+    pub kind: IntegrationKind,
     pub name: String,
     pub state: IntegrationState,
     pub settings: Settings,
@@ -110,7 +144,7 @@ pub struct Integration {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct NewIntegration {
     pub account_id: AccountId,
-    pub kind: String,
+    pub kind: IntegrationKind,
     pub name: String,
     pub config: serde_json::Value,
     pub credentials: Option<Vec<u8>>,
@@ -205,25 +239,17 @@ impl ImportStatus {
     }
 }
 
-/// One field change as recorded.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct FieldChange {
-    pub field: String,
-    pub old: Option<String>,
-    pub new: Option<String>,
-    pub rule: Rule,
-}
-
 /// One employee an import touches (or would have touched).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct EntryRecord {
-    /// `create`, `update`, `deactivate`, `reactivate` (or `restore` for rollbacks).
-    pub action: String,
+    /// What the entry does (a rollback records the plan of its edits: `update`,
+    /// `deactivate` …).
+    pub action: Action,
     /// `None` for an employee the write creates; filled in by the store.
     pub key: Option<EmployeeKey>,
     pub employee_id: String,
     /// Field changes. Empty for a create (the employee row holds the values).
-    pub changes: Vec<FieldChange>,
+    pub changes: Vec<Change>,
     /// The employee as it will be. Written to the directory when `applied`.
     pub after: Employee,
     /// Written to the directory by this changeset.
@@ -246,8 +272,7 @@ pub struct Notification {
 pub struct Changeset {
     pub integration_id: Option<IntegrationId>,
     pub kind: ImportKind,
-    /// `manual` or `automatic`.
-    pub trigger: String,
+    pub trigger: Trigger,
     pub status: ImportStatus,
     pub started_at: Timestamp,
     pub finished_at: Timestamp,
@@ -298,7 +323,7 @@ pub struct ImportSummary {
     pub id: ImportId,
     pub integration_id: Option<IntegrationId>,
     pub kind: ImportKind,
-    pub trigger: String,
+    pub trigger: Trigger,
     pub status: ImportStatus,
     pub started_at: Timestamp,
     pub finished_at: Timestamp,
@@ -319,8 +344,8 @@ pub struct HistoryEntry {
     pub import_id: ImportId,
     pub kind: ImportKind,
     pub at: Timestamp,
-    pub action: String,
-    pub changes: Vec<FieldChange>,
+    pub action: Action,
+    pub changes: Vec<Change>,
     /// A line of a duplicate merged into this employee (DESIGN §6: merging moves the
     /// history): the merged record's employee ID. `None` for the employee's own.
     #[serde(default, skip_serializing_if = "Option::is_none")]

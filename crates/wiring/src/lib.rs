@@ -16,7 +16,7 @@ use async_trait::async_trait;
 use roster_engine::Engine;
 use roster_justworks::auth::{Credentials, TokenSet, TokenStore, TokenStoreError};
 use roster_justworks::{HttpClients, JustworksConfig, JustworksSource, UrlPolicy};
-use roster_store::{Integration, IntegrationId, Store, StoreError};
+use roster_store::{Integration, IntegrationId, IntegrationKind, Store, StoreError};
 use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
 use url::Url;
@@ -24,7 +24,7 @@ use url::Url;
 #[derive(Debug, thiserror::Error)]
 pub enum WiringError {
     #[error("integration {0} is a {1} integration, not justworks")]
-    NotJustworks(IntegrationId, String),
+    NotJustworks(IntegrationId, IntegrationKind),
     #[error("integration {0} has no credentials: connect again")]
     NoCredentials(IntegrationId),
     #[error("the stored {0} is not valid")]
@@ -183,8 +183,8 @@ pub fn source_on(
     http: Option<&HttpClients>,
     policy: UrlPolicy,
 ) -> Result<JustworksSource, WiringError> {
-    if i.kind != "justworks" {
-        return Err(WiringError::NotJustworks(i.id, i.kind.clone()));
+    if i.kind != IntegrationKind::Justworks {
+        return Err(WiringError::NotJustworks(i.id, i.kind));
     }
     let cfg = stored_config(i)?;
     let secrets = secrets(engine, i)?;

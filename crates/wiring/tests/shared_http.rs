@@ -51,7 +51,7 @@ async fn sources_share_one_http_client_and_fetch() {
         integrations.push(
             engine
                 .connect(
-                    "justworks",
+                    roster_store::IntegrationKind::Justworks,
                     name,
                     serde_json::to_value(&config).expect("json"),
                     Some(&static_secrets(&token)),

@@ -244,7 +244,12 @@ pub async fn connect(
         let secrets = wiring::static_secrets(&SecretString::from(token.to_string()));
         let stored = serde_json::to_value(&stored).map_err(|e| ApiError::internal(&e))?;
         let i = engine
-            .connect("justworks", &name, stored, Some(&secrets))
+            .connect(
+                roster_store::IntegrationKind::Justworks,
+                &name,
+                stored,
+                Some(&secrets),
+            )
             .await?;
         tracing::info!(account = p.account, integration = i.id, principal = %p.label(), "justworks connected with a token");
         return Ok((
@@ -396,7 +401,12 @@ async fn finish_oauth(
     let stored = serde_json::to_value(&pending.stored).map_err(|e| ApiError::internal(&e))?;
     let i = st
         .engine(account)
-        .connect("justworks", &pending.name, stored, Some(&secrets))
+        .connect(
+            roster_store::IntegrationKind::Justworks,
+            &pending.name,
+            stored,
+            Some(&secrets),
+        )
         .await?;
     tracing::info!(
         account,

@@ -55,7 +55,7 @@ fn secs(n: i64) -> SignedDuration {
 
 async fn integration(store: &dyn Store, a: AccountId) -> IntegrationId {
     store
-        .create_integration(super::new_integration(a, "justworks"))
+        .create_integration(super::new_integration(a, crate::IntegrationKind::Justworks))
         .await
         .expect("create_integration")
         .id
