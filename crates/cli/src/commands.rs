@@ -924,7 +924,7 @@ async fn upcoming(engine: &Arc<Engine>, days: i64, json: bool) -> Result<u8> {
         outln!(
             "{}  {:<13} {:<14} {}",
             u.date,
-            u.kind,
+            u.kind.as_str(),
             u.employee_id,
             u.name
         );

@@ -299,7 +299,7 @@ pub async fn run(db: &DbPath, args: DemoArgs, today: Option<Date>) -> Result<u8>
         outln!(
             "{}  {:<13} {:<14} {}",
             u.date,
-            u.kind,
+            u.kind.as_str(),
             u.employee_id,
             u.name
         );

@@ -3,10 +3,12 @@ use std::time::{Duration, Instant};
 
 use jiff::Timestamp;
 use jiff::civil::Date;
-use roster_core::employee::{DeactivationReason, Employee, EmployeeKey};
+use roster_core::calendar;
+pub use roster_core::calendar::{Milestone, MilestoneKind, Upcoming, UpcomingKind};
+use roster_core::edits;
+use roster_core::employee::{Employee, EmployeeKey};
 use roster_core::guard::{BlockReason, Confirmations, Decision, Trigger, decide};
 use roster_core::member::SourceField;
-use roster_core::normalise::{email_key, valid_email};
 use roster_core::plan::{self, Entry, Plan, PlanOptions, Rule};
 use roster_core::rollback::{RollbackConflict, plan_rollback};
 use roster_core::settings::Settings;
@@ -167,16 +169,6 @@ pub struct ChangeOutcome {
     pub conflicts: Vec<RollbackConflict>,
 }
 
-/// An upcoming change.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
-pub struct Upcoming {
-    pub date: Date,
-    /// `deactivation` or `start`.
-    pub kind: String,
-    pub employee_id: String,
-    pub name: String,
-}
-
 /// The engine of one account.
 pub struct Engine {
     store: Arc<dyn Store>,
@@ -211,6 +203,10 @@ fn entry_record(e: &Entry, applied: bool, held: bool) -> EntryRecord {
         held,
         privacy: e.privacy,
     }
+}
+
+fn invalid(e: edits::EditError) -> EngineError {
+    EngineError::Invalid(e.to_string())
 }
 
 fn ms(d: Duration) -> u128 {
@@ -936,22 +932,8 @@ impl Engine {
         details: serde_json::Value,
     ) -> Result<ChangeOutcome> {
         let directory = self.store.directory(self.account).await?;
-        if let Some((old, new)) = repoint
-            && !old.is_empty()
-            && !new.is_empty()
-            && email_key(old) != email_key(new)
-        {
-            let edited: std::collections::HashSet<EmployeeKey> =
-                changed.iter().map(|e| e.key).collect();
-            let reports: Vec<Employee> = directory
-                .iter()
-                .filter(|r| !edited.contains(&r.key))
-                .filter(|r| r.manager_email.as_deref().map(email_key) == Some(email_key(old)))
-                .map(|r| Employee {
-                    manager_email: Some(new.to_string()),
-                    ..r.clone()
-                })
-                .collect();
+        if let Some((old, new)) = repoint {
+            let reports = edits::reports_following(&directory, &changed, old, new);
             changed.extend(reports);
         }
         let today = self.today().await?;
@@ -966,13 +948,8 @@ impl Engine {
 
     /// An admin sets an employee's email. With `override_emails` off, syncs keep it.
     pub async fn set_email(&self, who: &str, email: &str) -> Result<ChangeOutcome> {
-        let email = email.trim();
-        if !valid_email(email) {
-            return Err(EngineError::Invalid(
-                "the new email is not a valid email address".into(),
-            ));
-        }
-        let mut e = self.find(who).await?;
+        let email = edits::checked_email(email).map_err(invalid)?;
+        let e = self.find(who).await?;
         if let Some(other) = self.store.find_employee(self.account, email).await?
             && other.key != e.key
         {
@@ -981,15 +958,13 @@ impl Engine {
                 other.employee_id
             )));
         }
-        let old = e.email.clone();
-        e.email = email.to_string();
-        e.email_edited = true;
+        let edited = edits::set_email(&e, email).map_err(invalid)?;
         // Reports follow their manager's new address.
         self.edit(
             ImportKind::AdminEdit,
             Rule::AdminEdit,
-            vec![e],
-            Some((&old, email)),
+            vec![edited],
+            Some((&e.email, email)),
             serde_json::json!({ "action": "set_email" }),
         )
         .await
@@ -997,14 +972,11 @@ impl Engine {
 
     /// Exclude: deactivated now and in every later sync until included again.
     pub async fn exclude(&self, who: &str) -> Result<ChangeOutcome> {
-        let mut e = self.find(who).await?;
-        e.excluded = true;
-        e.active = false;
-        e.deactivation_reason = Some(DeactivationReason::Excluded);
+        let e = self.find(who).await?;
         self.edit(
             ImportKind::AdminEdit,
             Rule::Exclusion,
-            vec![e],
+            vec![edits::exclude(&e)],
             None,
             serde_json::json!({ "action": "exclude" }),
         )
@@ -1013,19 +985,12 @@ impl Engine {
 
     /// Include again: active unless the end date has passed.
     pub async fn include(&self, who: &str) -> Result<ChangeOutcome> {
-        let mut e = self.find(who).await?;
+        let e = self.find(who).await?;
         let today = self.today().await?;
-        e.excluded = false;
-        if e.end_date.is_some_and(|d| d <= today) {
-            e.deactivation_reason = Some(DeactivationReason::EndDate);
-        } else {
-            e.active = true;
-            e.deactivation_reason = None;
-        }
         self.edit(
             ImportKind::AdminEdit,
             Rule::Exclusion,
-            vec![e],
+            vec![edits::include(&e, today)],
             None,
             serde_json::json!({ "action": "include" }),
         )
@@ -1034,50 +999,17 @@ impl Engine {
 
     /// Merge a duplicate into the original: the original takes the duplicate's
     /// identifiers (the ones the source now uses) and the duplicate is deactivated,
-    /// in one audited step.
+    /// in one audited step (`core::edits::merge`).
     pub async fn merge(&self, duplicate: &str, into: &str) -> Result<ChangeOutcome> {
         let dup = self.find(duplicate).await?;
         let orig = self.find(into).await?;
-        if dup.key == orig.key {
-            return Err(EngineError::Invalid(
-                "an employee cannot be merged into itself".into(),
-            ));
-        }
-        if dup.merged_into.is_some() {
-            return Err(EngineError::Invalid(format!(
-                "employee {} is already merged",
-                dup.employee_id
-            )));
-        }
-        let mut new_orig = orig.clone();
-        new_orig.employee_id = dup.employee_id.clone();
-        new_orig.source_id = dup.source_id.clone().or(orig.source_id.clone());
-        if !dup.email.is_empty() {
-            new_orig.email = dup.email.clone();
-        }
-        new_orig.active = dup.active || orig.active;
-        if new_orig.active {
-            new_orig.deactivation_reason = None;
-        }
-        for (k, v) in &dup.demographics {
-            new_orig
-                .demographics
-                .entry(k.clone())
-                .or_insert_with(|| v.clone());
-        }
-        let mut new_dup = dup.clone();
-        new_dup.employee_id = format!("{}~merged-{}", dup.employee_id, dup.key);
-        new_dup.email = String::new();
-        new_dup.source_id = None;
-        new_dup.active = false;
-        new_dup.deactivation_reason = Some(DeactivationReason::Merged);
-        new_dup.merged_into = Some(orig.key);
+        let merged = edits::merge(&dup, &orig).map_err(invalid)?;
         // Reports of the duplicate now report to the original (same email, so nothing
         // changes for them unless the original's email differs).
         self.edit(
             ImportKind::Merge,
             Rule::Merge,
-            vec![new_dup, new_orig],
+            merged.into_vec(),
             Some((&orig.email, &dup.email)),
             serde_json::json!({ "action": "merge", "duplicate": dup.key, "into": orig.key }),
         )
@@ -1142,49 +1074,32 @@ impl Engine {
     }
 
     /// Deactivations due within `days` days (those due today or earlier that `tick`
-    /// has not applied yet included) and starts from today on.
+    /// has not applied yet included) and starts from today on (`core::calendar`).
     pub async fn upcoming(&self, days: i64) -> Result<Vec<Upcoming>> {
         let today = self.today().await?;
-        let until = today
-            .checked_add(jiff::Span::new().days(days))
-            .unwrap_or(Date::MAX);
-        let mut out = Vec::new();
-        for e in self.store.directory(self.account).await? {
-            if e.merged_into.is_some() {
-                continue;
-            }
-            // An end date on or before today is due: shown until `tick` (or a sync)
-            // applies it, not dropped from both lists in the meantime.
-            if e.active
-                && let Some(d) = e.end_date
-                && d <= until
-            {
-                out.push(Upcoming {
-                    date: d,
-                    kind: "deactivation".into(),
-                    employee_id: e.employee_id.clone(),
-                    name: e.display_name(),
-                });
-            }
-            let start = e.latest_rehire_date.or(e.start_date);
-            if let Some(d) = start
-                && d >= today
-                && d <= until
-            {
-                out.push(Upcoming {
-                    date: d,
-                    kind: "start".into(),
-                    employee_id: e.employee_id.clone(),
-                    name: e.display_name(),
-                });
-            }
-        }
-        out.sort_by(|a, b| {
-            a.date
-                .cmp(&b.date)
-                .then_with(|| a.employee_id.cmp(&b.employee_id))
-        });
-        Ok(out)
+        let directory = self.store.directory(self.account).await?;
+        Ok(calendar::upcoming(&directory, today, days))
+    }
+
+    /// Work anniversaries (following the first integration's `hire_date_priority`)
+    /// and birthdays (only where no integration hides the date of birth) within
+    /// `days` days (`core::calendar`).
+    pub async fn milestones(&self, days: i64) -> Result<Vec<Milestone>> {
+        let integrations = self.integrations().await?;
+        let settings: Vec<&Settings> = integrations.iter().map(|i| &i.settings).collect();
+        let priority = settings
+            .first()
+            .map(|s| s.hire_date_priority)
+            .unwrap_or_default();
+        let today = self.today().await?;
+        let directory = self.store.directory(self.account).await?;
+        Ok(calendar::milestones(
+            &directory,
+            priority,
+            calendar::dob_shared(&settings),
+            today,
+            days,
+        ))
     }
 
     /// Keys of employees, for callers that only hold IDs.
