@@ -6,8 +6,8 @@ use std::sync::Arc;
 use anyhow::{Context, Result, anyhow, bail};
 use roster_core::employee::{CORE_FIELDS, Employee};
 use roster_core::guard::{Confirmations, Trigger};
-use roster_core::settings::{FieldKind, MappedField, SETTING_KEYS};
-use roster_engine::{ChangeOutcome, Engine, SyncOptions, SyncStatus};
+use roster_core::settings::{FieldKind, MappingError, SETTING_KEYS};
+use roster_engine::{ChangeOutcome, Engine, EngineError, SyncOptions, SyncStatus};
 use roster_justworks::UrlPolicy;
 use roster_store::{EmployeeQuery, Integration};
 use secrecy::SecretString;
@@ -376,55 +376,23 @@ async fn mapping(engine: &Arc<Engine>, a: crate::MappingArgs, json: bool) -> Res
         } => {
             let kind = FieldKind::parse(&kind)
                 .ok_or_else(|| anyhow!("--kind must be default, associated or hidden"))?;
-            let known = i.source_fields.iter().any(|f| f.key == source_field)
-                || roster_core::fields::DEFAULT_DEMOGRAPHICS
-                    .iter()
-                    .any(|(k, _)| *k == source_field);
-            if !known {
-                bail!(
-                    "unknown source field {source_field:?}; `roster mapping` lists them (run `roster setup-sync` first)"
-                );
+            let warning = match engine
+                .set_mapping(i.id, &source_field, &demographic, kind)
+                .await
+            {
+                Err(EngineError::Mapping(e @ MappingError::UnknownField(_))) => {
+                    bail!("{e}; `roster mapping` lists them (run `roster setup-sync` first)")
+                }
+                r => r?.1,
+            };
+            if let Some(w) = warning {
+                errln!("warning: {w}");
             }
-            let demographic = demographic.trim().to_string();
-            if demographic.is_empty() {
-                bail!("the demographic name is empty");
-            }
-            let s = engine
-                .update_settings(i.id, |s| {
-                    s.mapping.retain(|m| m.source_key != source_field);
-                    s.mapping.push(MappedField {
-                        source_key: source_field.clone(),
-                        demographic: demographic.clone(),
-                        kind,
-                    });
-                    Ok(())
-                })
-                .await?;
-            let fold = roster_core::settings::demographic_fold(&demographic);
-            if let Some(other) = s.mapping.iter().find(|m| {
-                m.demographic != demographic
-                    && roster_core::settings::demographic_fold(&m.demographic) == fold
-            }) {
-                errln!(
-                    "warning: {:?} differs from {:?} only by case, spacing or punctuation; this splits trend history",
-                    demographic,
-                    other.demographic
-                );
-            }
+            let demographic = demographic.trim();
             outln!("Mapped {source_field} → {demographic}");
         }
         crate::MappingAction::Unset { source_field } => {
-            engine
-                .update_settings(i.id, |s| {
-                    let before = s.mapping.len();
-                    s.mapping.retain(|m| m.source_key != source_field);
-                    if s.mapping.len() == before {
-                        Err(format!("{source_field} is not mapped"))
-                    } else {
-                        Ok(())
-                    }
-                })
-                .await?;
+            engine.unset_mapping(i.id, &source_field).await?;
             outln!("Unmapped {source_field}");
         }
     }

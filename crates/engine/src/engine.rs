@@ -11,7 +11,7 @@ use roster_core::guard::{BlockReason, Confirmations, Decision, Trigger, decide};
 use roster_core::member::SourceField;
 use roster_core::plan::{self, Entry, Plan, PlanOptions, Rule};
 use roster_core::rollback::{RollbackConflict, plan_rollback};
-use roster_core::settings::Settings;
+use roster_core::settings::{FieldKind, LookAlike, MappingError, Settings};
 use roster_source::{Diagnostic, FetchRequest, ProgressFn, Snapshot, Source, SourceError};
 use roster_store::jobs::JobId;
 use roster_store::{
@@ -41,6 +41,8 @@ pub enum EngineError {
     Invalid(String),
     #[error("integration {0} needs finalising: run and apply a manual sync first")]
     NeedsFinalise(IntegrationId),
+    #[error(transparent)]
+    Mapping(#[from] MappingError),
 }
 
 impl From<SourceError> for EngineError {
@@ -364,6 +366,32 @@ impl Engine {
         i.settings = s.clone();
         self.store.save_integration(&i).await?;
         Ok(s)
+    }
+
+    /// Map a source field to a demographic (`Settings::map_field`: a known field, a
+    /// name, replacing the field's mapping) and save. The settings as saved, and the
+    /// look-alike warning if the name looks like another mapped one.
+    pub async fn set_mapping(
+        &self,
+        id: IntegrationId,
+        source_key: &str,
+        demographic: &str,
+        kind: FieldKind,
+    ) -> Result<(Settings, Option<LookAlike>)> {
+        let mut i = self.integration(Some(id)).await?;
+        let warning = i
+            .settings
+            .map_field(source_key, demographic, kind, &i.source_fields)?;
+        self.store.save_integration(&i).await?;
+        Ok((i.settings, warning))
+    }
+
+    /// Remove a source field's mapping and save; the settings as saved.
+    pub async fn unset_mapping(&self, id: IntegrationId, source_key: &str) -> Result<Settings> {
+        let mut i = self.integration(Some(id)).await?;
+        i.settings.unmap_field(source_key)?;
+        self.store.save_integration(&i).await?;
+        Ok(i.settings)
     }
 
     pub async fn delete_integration(&self, id: IntegrationId) -> Result<bool> {
