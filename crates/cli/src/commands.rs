@@ -520,7 +520,7 @@ async fn sync(
             outcome.status,
             SyncStatus::Applied | SyncStatus::PartiallyApplied
         );
-        crate::csv_cmd::write_preview(engine, &i.settings, &outcome.plan, applied, path).await?;
+        crate::csv_cmd::write_preview(engine, i.id, &outcome.plan, applied, path).await?;
     }
     if json {
         print_json(&outcome)?;

@@ -171,6 +171,14 @@ pub struct ChangeOutcome {
     pub conflicts: Vec<RollbackConflict>,
 }
 
+/// The directory as a plan leaves it, with the settings its export follows
+/// ([`Engine::directory_after`]).
+#[derive(Debug, Clone)]
+pub struct DirectoryAfter {
+    pub employees: Vec<Employee>,
+    pub settings: Settings,
+}
+
 /// The engine of one account.
 pub struct Engine {
     store: Arc<dyn Store>,
@@ -1128,6 +1136,30 @@ impl Engine {
             today,
             days,
         ))
+    }
+
+    /// The user file preview's data: the directory as `plan` leaves it (every planned
+    /// change applied; with `applied`, the plan is in the directory already and the
+    /// directory is read as it is), and the settings of the run's `integration` the
+    /// export follows.
+    pub async fn directory_after(
+        &self,
+        integration: IntegrationId,
+        plan: &Plan,
+        applied: bool,
+    ) -> Result<DirectoryAfter> {
+        let settings = self.integration(Some(integration)).await?.settings;
+        let directory = self.store.directory(self.account).await?;
+        let employees = if applied {
+            directory
+        } else {
+            let entries: Vec<&Entry> = plan.entries.iter().collect();
+            plan::apply(&directory, &entries)
+        };
+        Ok(DirectoryAfter {
+            employees,
+            settings,
+        })
     }
 
     /// Keys of employees, for callers that only hold IDs.
