@@ -605,7 +605,6 @@ fn user_row(e: &Employee) -> String {
 }
 
 async fn users(engine: &Arc<Engine>, a: crate::UsersArgs, json: bool) -> Result<u8> {
-    let account = engine.account();
     match a.action.unwrap_or(crate::UsersAction::List) {
         crate::UsersAction::List => {
             let q = EmployeeQuery {
@@ -615,14 +614,14 @@ async fn users(engine: &Arc<Engine>, a: crate::UsersArgs, json: bool) -> Result<
                 offset: 0,
                 after: None,
             };
-            let list = engine.store().employees(account, &q).await?;
+            let list = engine.employees(&q).await?;
             if json {
                 return print_json(&list).map(|_| exit::OK);
             }
             for e in &list {
                 outln!("{}", user_row(e));
             }
-            let total = engine.store().count_employees(account, !a.all).await?;
+            let total = engine.count_employees(!a.all).await?;
             outln!(
                 "{} shown of {} {}",
                 list.len(),
@@ -636,7 +635,7 @@ async fn users(engine: &Arc<Engine>, a: crate::UsersArgs, json: bool) -> Result<
         }
         crate::UsersAction::Show { who } => {
             let e = engine.find(&who).await?;
-            let history = engine.store().employee_history(account, e.key).await?;
+            let history = engine.history(e.key).await?;
             if json {
                 return print_json(&serde_json::json!({ "employee": e, "history": history }))
                     .map(|_| exit::OK);
@@ -691,10 +690,9 @@ async fn users(engine: &Arc<Engine>, a: crate::UsersArgs, json: bool) -> Result<
 // ---- imports, rollback, upcoming, integrations -----------------------------------
 
 async fn imports(engine: &Arc<Engine>, a: crate::ImportsArgs, json: bool) -> Result<u8> {
-    let account = engine.account();
     match a.action.unwrap_or(crate::ImportsAction::List) {
         crate::ImportsAction::List => {
-            let list = engine.store().imports(account, a.limit).await?;
+            let list = engine.imports(a.limit).await?;
             if json {
                 return print_json(&list).map(|_| exit::OK);
             }
@@ -725,8 +723,7 @@ async fn imports(engine: &Arc<Engine>, a: crate::ImportsArgs, json: bool) -> Res
         }
         crate::ImportsAction::Show { id, show } => {
             let r = engine
-                .store()
-                .import(account, id)
+                .import(id)
                 .await?
                 .ok_or_else(|| anyhow!("no import {id}"))?;
             if json {

@@ -276,7 +276,7 @@ pub async fn export(
         Some(i) => i.settings,
         None => Settings::default(),
     };
-    let directory = engine.store().directory(engine.account()).await?;
+    let directory = engine.directory().await?;
     let options = ExportOptions::from_settings(&settings, include_deactivated);
     match out {
         Some(path) => {

@@ -305,10 +305,7 @@ pub async fn run(db: &DbPath, args: DemoArgs, today: Option<Date>) -> Result<u8>
         );
     }
     sandbox.shutdown().await.ok();
-    let active = engine
-        .store()
-        .count_employees(engine.account(), true)
-        .await?;
+    let active = engine.count_employees(true).await?;
     heading("Done");
     outln!(
         "The directory ({active} active employees) is in {}. Try:",

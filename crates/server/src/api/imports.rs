@@ -20,7 +20,7 @@ pub async fn list(
     Auth(p, ..): Auth<Read>,
     ApiQuery(q): ApiQuery<ImportsQuery>,
 ) -> Result<Json<Vec<ImportSummaryDto>>, ApiError> {
-    let list = st.store.imports(p.account, limit_of(q.limit, 50)).await?;
+    let list = st.engine(p.account).imports(limit_of(q.limit, 50)).await?;
     Ok(Json(list.iter().map(ImportSummaryDto::from).collect()))
 }
 
@@ -35,8 +35,8 @@ pub async fn show(
     ApiQuery(q): ApiQuery<PageQuery>,
 ) -> Result<Json<ImportDetailDto>, ApiError> {
     let r = st
-        .store
-        .import(p.account, id)
+        .engine(p.account)
+        .import(id)
         .await?
         .ok_or_else(|| ApiError::NotFound(format!("no import {id}")))?;
     let offset = q.offset.unwrap_or(0);

@@ -39,13 +39,10 @@ pub async fn list(
         offset,
         after: q.after,
     };
-    let items = st.store.employees(p.account, &query).await?;
+    let engine = st.engine(p.account);
+    let items = engine.employees(&query).await?;
     let total = match search {
-        None => Some(
-            st.store
-                .count_employees(p.account, !q.include_deactivated)
-                .await?,
-        ),
+        None => Some(engine.count_employees(!q.include_deactivated).await?),
         Some(_) => None,
     };
     let full = items.len() == limit;
@@ -72,7 +69,7 @@ pub async fn show(
 ) -> Result<Json<UserDetailDto>, ApiError> {
     let engine = st.engine(p.account);
     let e = engine.find(&who).await?;
-    let history = st.store.employee_history(p.account, e.key).await?;
+    let history = engine.history(e.key).await?;
     Ok(Json(UserDetailDto {
         employee: (&e).into(),
         history: history.iter().map(HistoryEntryDto::from).collect(),
@@ -223,7 +220,7 @@ pub async fn export(
         .next()
         .map(|i| i.settings)
         .unwrap_or_default();
-    let directory = st.store.directory(p.account).await?;
+    let directory = engine.directory().await?;
     let options = roster_csv::ExportOptions::from_settings(&settings, q.include_deactivated);
     let mut out = Vec::new();
     let n =
