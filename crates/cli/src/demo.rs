@@ -242,10 +242,7 @@ fn change_the_company(handle: &roster_sandbox::SandboxHandle, day2: Date) -> Res
 
 /// The closing summary: where the directory is and what to try next.
 async fn done(engine: &Engine, db: &DbPath, import_id: Option<i64>) -> Result<()> {
-    let active = engine
-        .store()
-        .count_employees(engine.account(), true)
-        .await?;
+    let active = engine.count_employees(true).await?;
     heading("Done");
     outln!(
         "The directory ({active} active employees) is in {}. Try:",
@@ -346,7 +343,7 @@ pub async fn run(db: &DbPath, args: DemoArgs, today: Option<Date>) -> Result<u8>
         outln!(
             "{}  {:<13} {:<14} {}",
             u.date,
-            u.kind,
+            u.kind.as_str(),
             u.employee_id,
             u.name
         );

@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 use strum::{AsRefStr, Display, EnumString, IntoStaticStr};
 
 use crate::fields::DEFAULT_DEMOGRAPHICS;
+use crate::member::SourceField;
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -414,6 +415,107 @@ impl Settings {
     }
 }
 
+/// A mapping change refused. Each front end adds how to list the fields.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum MappingError {
+    /// Neither a source field the setup sync read nor a standard field.
+    #[error("unknown source field {0:?}")]
+    UnknownField(String),
+    #[error("the demographic name is empty")]
+    EmptyDemographic,
+    #[error("{0} is not mapped")]
+    NotMapped(String),
+}
+
+/// Two demographic names that differ only by case, spacing or punctuation: two
+/// columns where the admin meant one, which splits trend history.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LookAlike {
+    /// The name just mapped (or the later one of the mapping).
+    pub demographic: String,
+    /// The name already there.
+    pub other: String,
+}
+
+impl std::fmt::Display for LookAlike {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{:?} differs from {:?} only by case, spacing or punctuation; this splits trend history",
+            self.demographic, self.other
+        )
+    }
+}
+
+impl Settings {
+    /// Map source field `source_key` to `demographic` (trimmed), replacing the field's
+    /// mapping if it has one. The field must be one the setup sync read
+    /// (`source_fields`) or a standard one; the name must not be empty. `Some` when
+    /// the name looks like another mapped one ([`LookAlike`]): mapped all the same,
+    /// the caller warns.
+    pub fn map_field(
+        &mut self,
+        source_key: &str,
+        demographic: &str,
+        kind: FieldKind,
+        source_fields: &[SourceField],
+    ) -> Result<Option<LookAlike>, MappingError> {
+        let known = source_fields.iter().any(|f| f.key == source_key)
+            || DEFAULT_DEMOGRAPHICS.iter().any(|(k, _)| *k == source_key);
+        if !known {
+            return Err(MappingError::UnknownField(source_key.to_string()));
+        }
+        let demographic = demographic.trim();
+        if demographic.is_empty() {
+            return Err(MappingError::EmptyDemographic);
+        }
+        self.mapping.retain(|m| m.source_key != source_key);
+        self.mapping.push(MappedField {
+            source_key: source_key.to_string(),
+            demographic: demographic.to_string(),
+            kind,
+        });
+        let fold = demographic_fold(demographic);
+        Ok(self
+            .mapping
+            .iter()
+            .find(|m| m.demographic != demographic && demographic_fold(&m.demographic) == fold)
+            .map(|m| LookAlike {
+                demographic: demographic.to_string(),
+                other: m.demographic.clone(),
+            }))
+    }
+
+    /// Remove the mapping of `source_key`.
+    pub fn unmap_field(&mut self, source_key: &str) -> Result<(), MappingError> {
+        let before = self.mapping.len();
+        self.mapping.retain(|m| m.source_key != source_key);
+        if self.mapping.len() == before {
+            return Err(MappingError::NotMapped(source_key.to_string()));
+        }
+        Ok(())
+    }
+
+    /// Every pair of mapped demographic names that look alike, in mapping order
+    /// (`other` the earlier one).
+    pub fn look_alikes(&self) -> Vec<LookAlike> {
+        let mut out = Vec::new();
+        for (n, a) in self.mapping.iter().enumerate() {
+            for b in &self.mapping[n + 1..] {
+                if a.demographic != b.demographic
+                    && demographic_fold(&a.demographic) == demographic_fold(&b.demographic)
+                {
+                    out.push(LookAlike {
+                        demographic: b.demographic.clone(),
+                        other: a.demographic.clone(),
+                    });
+                }
+            }
+        }
+        out
+    }
+}
+
 /// Normalise a demographic name for the "differs only by case, spacing or
 /// punctuation" warning.
 pub fn demographic_fold(name: &str) -> String {
@@ -425,7 +527,86 @@ pub fn demographic_fold(name: &str) -> String {
 
 #[cfg(test)]
 mod tests {
+    use rstest::rstest;
+
     use super::*;
+
+    fn field(key: &str) -> SourceField {
+        SourceField {
+            key: key.into(),
+            label: key.into(),
+            sample: None,
+        }
+    }
+
+    #[rstest]
+    #[case::custom_field("custom:cf_1", " Team ", Ok(None))]
+    #[case::standard_field("job_title", "Title", Ok(None))]
+    #[case::look_alike("custom:cf_1", "job-title", Ok(Some("Job Title")))]
+    #[case::same_name_is_no_look_alike("custom:cf_1", "Job Title", Ok(None))]
+    #[case::unknown("custom:cf_9", "Team", Err(MappingError::UnknownField("custom:cf_9".into())))]
+    #[case::empty_name("custom:cf_1", "  ", Err(MappingError::EmptyDemographic))]
+    fn map_field_checks_the_field_and_the_name(
+        #[case] key: &str,
+        #[case] demographic: &str,
+        #[case] expected: Result<Option<&str>, MappingError>,
+    ) {
+        let mut s = Settings::default();
+        s.mapping = vec![MappedField {
+            source_key: "job_title".into(),
+            demographic: "Job Title".into(),
+            kind: FieldKind::Default,
+        }];
+        let before = s.clone();
+        let got = s.map_field(key, demographic, FieldKind::Hidden, &[field("custom:cf_1")]);
+        match expected {
+            Ok(look_alike) => {
+                assert_eq!(
+                    got.unwrap().map(|l| l.other),
+                    look_alike.map(str::to_string)
+                );
+                let m = s.mapping.last().unwrap();
+                assert_eq!(
+                    (m.source_key.as_str(), m.demographic.as_str(), m.kind),
+                    (key, demographic.trim(), FieldKind::Hidden)
+                );
+                assert_eq!(
+                    s.mapping.iter().filter(|m| m.source_key == key).count(),
+                    1,
+                    "the field's mapping is replaced"
+                );
+            }
+            Err(e) => {
+                assert_eq!(got.unwrap_err(), e);
+                assert_eq!(s, before, "nothing changes on error");
+            }
+        }
+    }
+
+    #[test]
+    fn look_alikes_are_named_pairwise_and_unmapping_needs_a_mapping() {
+        let mut s = Settings::default();
+        s.mapping.clear();
+        let fields = [field("a"), field("b"), field("c")];
+        assert!(
+            s.map_field("a", "Cost Center", FieldKind::Default, &fields)
+                .unwrap()
+                .is_none()
+        );
+        let warning = s
+            .map_field("b", "cost_center", FieldKind::Default, &fields)
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            warning.to_string(),
+            "\"cost_center\" differs from \"Cost Center\" only by case, spacing or punctuation; this splits trend history"
+        );
+        s.map_field("c", "Site", FieldKind::Default, &fields)
+            .unwrap();
+        assert_eq!(s.look_alikes(), vec![warning]);
+        assert_eq!(s.unmap_field("c"), Ok(()));
+        assert_eq!(s.unmap_field("c"), Err(MappingError::NotMapped("c".into())));
+    }
 
     #[test]
     fn every_key_reads_back_what_was_written() {
