@@ -327,7 +327,7 @@ pub fn sync_failure(
     Changeset {
         integration_id: Some(integration),
         kind: ImportKind::Sync,
-        trigger: trigger,
+        trigger,
         status: ImportStatus::Failed,
         started_at,
         finished_at,
