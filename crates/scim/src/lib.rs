@@ -14,6 +14,7 @@
 
 pub mod error;
 pub mod filter;
+pub mod group;
 pub mod plan;
 pub mod schema;
 pub mod user;
@@ -28,6 +29,7 @@ pub use error::ScimError;
 pub use filter::{AttrPath, CompareOp, Filter, Value, evaluate, parse_filter};
 pub use plan::{Bound, IndexQuery, IndexTerm, QueryPlan};
 pub use schema::{ResourceSchemas, ResourceType};
+pub use user::{ManagerLink, UserMeta};
 
 /// Where the service provider is and what it groups by.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -62,11 +64,8 @@ pub struct ScimProvider {
     /// Roster extension: `(attribute name, demographic)`, sorted by demographic.
     demographics: Vec<(String, String)>,
     /// The demographics behind `title`, `userType` and enterprise `department`.
-    #[allow(dead_code)] // read by the User mapping
     title: Option<String>,
-    #[allow(dead_code)]
     user_type: Option<String>,
-    #[allow(dead_code)]
     department: Option<String>,
     /// The served demographics among `config.group_demographics`.
     group_demographics: Vec<String>,

@@ -203,3 +203,97 @@ fn reference_semantics() {
     assert!(IndexQuery::Or(vec![IndexQuery::Nothing, IndexQuery::All]).matches(&e, t));
     assert!(!IndexQuery::And(vec![IndexQuery::Nothing, IndexQuery::All]).matches(&e, t));
 }
+
+/// For every filter, over a small directory: the index returns a superset of the
+/// matches, exactly the matches when there is no residual, and the residual over the
+/// candidates gives the matches.
+#[test]
+fn plans_agree_with_evaluate() {
+    use crate::user::{ManagerLink, UserMeta};
+    let p = provider(&Settings::default());
+    let base = ts("2024-05-01T00:00:00Z");
+    let mut directory = Vec::new();
+    for key in 1..=12i64 {
+        let mut e = employee(key, &format!("User{key}@Example.com"));
+        if key % 5 == 0 {
+            e.email = String::new();
+        }
+        if key == 7 {
+            e.merged_into = Some(1);
+            e.active = true;
+        }
+        if key % 3 == 0 {
+            e.secondary_email = None;
+        }
+        e.first_name = Some(format!("Name{key}"));
+        e.demographics
+            .insert("Job Title".into(), format!("Title{}", key % 4));
+        let meta = UserMeta {
+            created: base,
+            last_modified: base + jiff::SignedDuration::from_hours(key),
+        };
+        let manager = ManagerLink {
+            key: 1,
+            display_name: "One".into(),
+        };
+        let json = p.user(&e, &meta, Some(&manager));
+        directory.push((e, meta, json));
+    }
+    let filters = [
+        r#"id eq "3""#,
+        r#"id eq "3" or id eq "4" or id eq "x""#,
+        r#"userName eq "user2@example.com""#,
+        r#"userName eq "roster-5""#,
+        r#"userName eq "roster-6""#,
+        r#"userName eq "USER2@example.com" or userName eq "roster-10""#,
+        r#"emails.value eq "home4@example.org""#,
+        r#"emails eq "user4@example.com""#,
+        r#"emails[type eq "work"].value eq "user4@example.com""#,
+        r#"emails[type eq "home"].value eq "user4@example.com""#,
+        r#"emails[type eq "home"].value eq "HOME4@example.org""#,
+        r#"emails[value eq "home4@example.org" and type eq "work"]"#,
+        r#"emails[primary eq true and value eq "user4@example.com"]"#,
+        r#"externalId eq "src-8""#,
+        r#"externalId eq "SRC-8""#,
+        r#"employeeNumber eq "e-9""#,
+        "active eq true",
+        "active eq false",
+        "active ne true",
+        r#"meta.lastModified gt "2024-05-01T05:00:00Z""#,
+        r#"meta.lastModified ge "2024-05-01T05:00:00Z""#,
+        r#"meta.lastModified lt "2024-05-01T05:00:00Z" and active eq true"#,
+        r#"meta.lastModified eq "2024-05-01T07:00:00+02:00""#,
+        r#"meta.lastModified le "2024-05-01T05:00:00Z" or title eq "title1""#,
+        r#"title eq "Title2" and active eq true"#,
+        r#"(userName sw "user1" or externalId eq "src-2") and not (active eq false)"#,
+        r#"name.givenName co "1" and meta.lastModified gt "2024-05-01T02:00:00Z""#,
+    ];
+    for text in filters {
+        let f = p.filter(ResourceType::User, text).unwrap();
+        let plan = p.plan_query(&f);
+        let matches: Vec<i64> = directory
+            .iter()
+            .filter(|(_, _, j)| crate::evaluate(&f, j))
+            .map(|(e, _, _)| e.key)
+            .collect();
+        let candidates: Vec<&(Employee, UserMeta, serde_json::Value)> = directory
+            .iter()
+            .filter(|(e, m, _)| plan.index.matches(e, m.last_modified))
+            .collect();
+        let found: Vec<i64> = candidates
+            .iter()
+            .filter(|(_, _, j)| plan.residual.as_ref().is_none_or(|r| crate::evaluate(r, j)))
+            .map(|(e, _, _)| e.key)
+            .collect();
+        assert_eq!(found, matches, "{text}: {plan:?}");
+        assert!(
+            matches
+                .iter()
+                .all(|k| candidates.iter().any(|(e, _, _)| e.key == *k)),
+            "{text}"
+        );
+        if text.contains("sw") || text.contains("title") || text.contains("givenName") {
+            assert!(plan.residual.is_some(), "{text}");
+        }
+    }
+}
