@@ -27,6 +27,7 @@ use roster_core::settings::FieldKind;
 
 pub use error::ScimError;
 pub use filter::{AttrPath, CompareOp, Filter, Value, evaluate, parse_filter};
+pub use group::{GroupMember, GroupMeta, ScimGroup, group_id};
 pub use plan::{Bound, IndexQuery, IndexTerm, QueryPlan};
 pub use schema::{ResourceSchemas, ResourceType};
 pub use user::{ManagerLink, UserMeta};

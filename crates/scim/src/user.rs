@@ -268,4 +268,4 @@ impl ScimProvider {
 
 #[cfg(test)]
 #[path = "user_tests.rs"]
-mod tests;
+pub(crate) mod tests;
