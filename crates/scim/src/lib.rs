@@ -16,6 +16,7 @@ pub mod error;
 pub mod filter;
 pub mod group;
 pub mod plan;
+pub mod projection;
 pub mod schema;
 pub mod user;
 
@@ -29,6 +30,7 @@ pub use error::ScimError;
 pub use filter::{AttrPath, CompareOp, Filter, Value, evaluate, parse_filter};
 pub use group::{GroupMember, GroupMeta, ScimGroup, group_id};
 pub use plan::{Bound, IndexQuery, IndexTerm, QueryPlan};
+pub use projection::Projection;
 pub use schema::{ResourceSchemas, ResourceType};
 pub use user::{ManagerLink, UserMeta};
 
