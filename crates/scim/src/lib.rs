@@ -12,12 +12,16 @@
 //! The directory is read-only through SCIM: every attribute is published `readOnly`
 //! and writes are validated, then refused with 501 ([`ScimError::read_only`]).
 
+pub mod cursor;
 pub mod error;
 pub mod filter;
 pub mod group;
+pub mod paging;
 pub mod plan;
 pub mod projection;
+pub mod query;
 pub mod schema;
+pub mod sort;
 pub mod user;
 
 use std::collections::BTreeSet;
@@ -26,12 +30,16 @@ use roster_core::Settings;
 use roster_core::fields;
 use roster_core::settings::FieldKind;
 
+pub use cursor::{Cursor, OrderId, Position};
 pub use error::ScimError;
 pub use filter::{AttrPath, CompareOp, Filter, Value, evaluate, parse_filter};
 pub use group::{GroupMember, GroupMeta, ScimGroup, group_id};
+pub use paging::{DEFAULT_COUNT, ListResponse, MAX_COUNT, Paging};
 pub use plan::{Bound, IndexQuery, IndexTerm, QueryPlan};
 pub use projection::Projection;
+pub use query::{Query, SearchRequest};
 pub use schema::{ResourceSchemas, ResourceType};
+pub use sort::{Sort, SortValue};
 pub use user::{ManagerLink, UserMeta};
 
 /// Where the service provider is and what it groups by.

@@ -38,7 +38,7 @@ pub fn evaluate(filter: &Filter, resource: &Json) -> bool {
     }
 }
 
-fn leaf(p: &AttrPath) -> Leaf {
+pub(crate) fn leaf(p: &AttrPath) -> Leaf {
     p.resolved.unwrap_or(Leaf {
         ty: AttrType::String,
         case_exact: false,
@@ -51,7 +51,7 @@ fn leaf(p: &AttrPath) -> Leaf {
 }
 
 /// A member of an object by name: exactly, else ASCII-case-insensitively.
-fn member<'a>(object: &'a Json, name: &str) -> Option<&'a Json> {
+pub(crate) fn member<'a>(object: &'a Json, name: &str) -> Option<&'a Json> {
     let map = object.as_object()?;
     map.get(name).or_else(|| {
         map.iter()

@@ -49,8 +49,9 @@ mod resolve;
 use std::fmt;
 
 pub use eval::evaluate;
+pub(crate) use eval::{leaf, member};
 pub use parse::{PatchPath, parse_filter, parse_path};
-pub(crate) use resolve::{parse_datetime, resolve};
+pub(crate) use resolve::{parse_datetime, resolve, resolve_attr};
 
 use crate::schema::AttrType;
 

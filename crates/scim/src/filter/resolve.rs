@@ -14,6 +14,16 @@ pub(crate) fn resolve(schemas: &ResourceSchemas, f: Filter) -> Result<Filter, Sc
     resolve_in(schemas, None, f)
 }
 
+/// Resolve one top-level attribute path (for `sortBy`); `compared` as in a comparison
+/// (a multi-valued complex attribute stands for its `value`s).
+pub(crate) fn resolve_attr(
+    schemas: &ResourceSchemas,
+    p: AttrPath,
+    compared: bool,
+) -> Result<(AttrPath, &AttrDef), ScimError> {
+    path(schemas, None, p, compared)
+}
+
 /// A time in a filter or a cursor: RFC 3339 with an offset, or without one (read as
 /// UTC). A date alone is not a dateTime.
 pub(crate) fn parse_datetime(s: &str) -> Option<Timestamp> {
