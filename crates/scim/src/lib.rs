@@ -13,6 +13,7 @@
 //! and writes are validated, then refused with 501 ([`ScimError::read_only`]).
 
 pub mod cursor;
+pub mod discovery;
 pub mod error;
 pub mod filter;
 pub mod group;
