@@ -24,6 +24,7 @@ pub mod query;
 pub mod schema;
 pub mod sort;
 pub mod user;
+pub mod write;
 
 use std::collections::BTreeSet;
 
@@ -42,6 +43,7 @@ pub use query::{Query, SearchRequest};
 pub use schema::{ResourceSchemas, ResourceType};
 pub use sort::{Sort, SortValue};
 pub use user::{ManagerLink, UserMeta};
+pub use write::WriteMethod;
 
 /// Where the service provider is and what it groups by.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -51,7 +51,7 @@ use std::fmt;
 pub use eval::evaluate;
 pub(crate) use eval::{leaf, member};
 pub use parse::{PatchPath, parse_filter, parse_path};
-pub(crate) use resolve::{parse_datetime, resolve, resolve_attr};
+pub(crate) use resolve::{parse_datetime, resolve, resolve_attr, resolve_within};
 
 use crate::schema::AttrType;
 

@@ -14,6 +14,15 @@ pub(crate) fn resolve(schemas: &ResourceSchemas, f: Filter) -> Result<Filter, Sc
     resolve_in(schemas, None, f)
 }
 
+/// Resolve a value filter (`attr[…]`) whose paths are sub-attributes of `parent`.
+pub(crate) fn resolve_within(
+    schemas: &ResourceSchemas,
+    parent: &AttrDef,
+    f: Filter,
+) -> Result<Filter, ScimError> {
+    resolve_in(schemas, Some(parent), f)
+}
+
 /// Resolve one top-level attribute path (for `sortBy`); `compared` as in a comparison
 /// (a multi-valued complex attribute stands for its `value`s).
 pub(crate) fn resolve_attr(
