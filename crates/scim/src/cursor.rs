@@ -12,65 +12,17 @@
 //! not need to: a forged position only moves the client within results it may read
 //! anyway.
 
-use std::cmp::Ordering;
-
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use crate::error::ScimError;
-use crate::sort::SortValue;
+use crate::sort::Position;
 
 const VERSION: u8 = 1;
 /// Longest cursor accepted, in characters.
 pub const MAX_CURSOR_LEN: usize = 2048;
-
-/// A resource's id as an order key: decimal ids (users) numerically, others (groups)
-/// as text, after every number.
-#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-pub enum OrderId {
-    #[serde(rename = "n")]
-    Num(i64),
-    #[serde(rename = "t")]
-    Text(String),
-}
-
-impl OrderId {
-    /// The order key of a resource id.
-    pub fn of(id: &str) -> Self {
-        match id.parse::<i64>() {
-            Ok(n) if n.to_string() == id => OrderId::Num(n),
-            _ => OrderId::Text(id.to_string()),
-        }
-    }
-}
-
-/// Where a resource stands in a result's order.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct Position {
-    /// The sort value (`None` when unsorted, or when the resource has none).
-    #[serde(rename = "s", default, skip_serializing_if = "Option::is_none")]
-    pub sort: Option<SortValue>,
-    #[serde(rename = "i")]
-    pub id: OrderId,
-}
-
-impl Position {
-    /// The order of two positions: ascending sort values with missing values last,
-    /// then ids ascending; `descending` reverses all of it (RFC 7644 §3.4.2.3: missing
-    /// values come first then).
-    pub fn cmp(&self, other: &Position, descending: bool) -> Ordering {
-        let by_value = match (&self.sort, &other.sort) {
-            (None, None) => Ordering::Equal,
-            (None, Some(_)) => Ordering::Greater,
-            (Some(_), None) => Ordering::Less,
-            (Some(a), Some(b)) => a.cmp(b),
-        };
-        let ord = by_value.then_with(|| self.id.cmp(&other.id));
-        if descending { ord.reverse() } else { ord }
-    }
-}
 
 /// A decoded cursor.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -135,7 +87,10 @@ mod tests {
     use proptest::prelude::*;
     use rstest::rstest;
 
+    use std::cmp::Ordering;
+
     use super::*;
+    use crate::sort::{OrderId, SortValue};
 
     fn cursor(sort: Option<SortValue>, id: OrderId) -> Cursor {
         Cursor {

@@ -4,8 +4,8 @@
 
 use serde_json::{Value, json};
 
-use crate::ScimProvider;
 use crate::paging::{DEFAULT_COUNT, ListResponse, MAX_COUNT};
+use crate::provider::ScimProvider;
 use crate::schema::{AttrDef, ResourceSchemas, ResourceType, SchemaDef};
 
 pub const SERVICE_PROVIDER_CONFIG_SCHEMA: &str =

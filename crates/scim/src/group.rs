@@ -11,24 +11,11 @@ use jiff::Timestamp;
 use roster_core::Employee;
 use roster_core::employee::EmployeeKey;
 use serde_json::{Map, Value, json};
-use sha2::{Digest, Sha256};
 
-use crate::ScimProvider;
+use crate::etag::stamp_version;
+use crate::ids::{group_id, is_active, user_id, user_name};
+use crate::provider::ScimProvider;
 use crate::schema::{GROUP_SCHEMA, ROSTER_GROUP_SCHEMA};
-use crate::user::{is_active, stamp_version, user_id, user_name};
-
-/// The stable id of the group for `value` of `demographic`: 32 hex digits, the first
-/// 16 bytes of SHA-256 over `roster-group`, the demographic and the value (each
-/// followed by a NUL byte). The same pair always gives the same id; different pairs
-/// practically never collide.
-pub fn group_id(demographic: &str, value: &str) -> String {
-    let mut h = Sha256::new();
-    for part in ["roster-group", demographic, value] {
-        h.update(part.as_bytes());
-        h.update([0u8]);
-    }
-    hex::encode(&h.finalize()[..16])
-}
 
 /// One member of a group.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -60,11 +47,6 @@ pub struct GroupMeta {
 }
 
 impl ScimProvider {
-    /// `meta.location` of a group.
-    pub fn group_location(&self, id: &str) -> String {
-        format!("{}/Groups/{id}", self.config().base_url)
-    }
-
     /// The groups of a directory, in the order of the group demographics and then by
     /// value; members by key.
     pub fn groups<'a>(&self, employees: impl IntoIterator<Item = &'a Employee>) -> Vec<ScimGroup> {
@@ -159,7 +141,7 @@ mod tests {
     use roster_core::Settings;
 
     use super::*;
-    use crate::ScimConfig;
+    use crate::provider::ScimConfig;
     use crate::user::tests::{barbara, config};
 
     fn directory() -> Vec<Employee> {

@@ -11,8 +11,9 @@
 
 use serde_json::{Value, json};
 
-use crate::cursor::{Cursor, OrderId, Position};
+use crate::cursor::Cursor;
 use crate::error::ScimError;
+use crate::sort::{OrderId, Position};
 use crate::sort::{Sort, position};
 
 /// Page size when the client gives no `count`.

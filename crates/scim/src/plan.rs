@@ -35,8 +35,8 @@ use roster_core::employee::EmployeeKey;
 use roster_core::normalise::email_key;
 
 use crate::filter::{AttrPath, CompareOp, Filter, Value, parse_datetime};
+use crate::ids::fallback_key;
 use crate::schema::{ENTERPRISE_USER_SCHEMA, USER_SCHEMA};
-use crate::user::fallback_key;
 
 /// How `case_exact: false` strings are compared: Unicode lower case.
 pub fn fold(s: &str) -> String {

@@ -13,8 +13,9 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde_json::{Map, Value};
 
 use crate::error::ScimError;
+use crate::provider::ScimProvider;
 use crate::schema::ResourceSchemas;
-use crate::{ResourceType, ScimProvider};
+use crate::schema::ResourceType;
 
 /// What to keep of one attribute.
 #[derive(Clone, Debug, PartialEq, Eq)]

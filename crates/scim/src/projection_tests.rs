@@ -2,8 +2,9 @@ use roster_core::Settings;
 use rstest::rstest;
 use serde_json::{Value, json};
 
+use crate::provider::ScimProvider;
+use crate::schema::ResourceType;
 use crate::user::tests::{barbara, config, meta, smith};
-use crate::{ResourceType, ScimProvider};
 
 fn provider() -> ScimProvider {
     ScimProvider::new(&Settings::default(), config())

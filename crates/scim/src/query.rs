@@ -12,8 +12,9 @@ use crate::filter::{Filter, evaluate};
 use crate::paging::{ListResponse, Paging};
 use crate::plan::QueryPlan;
 use crate::projection::Projection;
+use crate::provider::ScimProvider;
+use crate::schema::ResourceType;
 use crate::sort::{Sort, sort_resources};
-use crate::{ResourceType, ScimProvider};
 
 /// The SearchRequest message schema.
 pub const SEARCH_REQUEST_SCHEMA: &str = "urn:ietf:params:scim:api:messages:2.0:SearchRequest";
@@ -179,7 +180,7 @@ impl ScimProvider {
             (None, _) => QueryPlan::all(),
             (Some(f), ResourceType::User) => self.plan_query(f),
             (Some(f), ResourceType::Group) => QueryPlan {
-                index: crate::IndexQuery::All,
+                index: crate::plan::IndexQuery::All,
                 residual: Some(f.clone()),
             },
         };

@@ -10,12 +10,12 @@ use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::cursor::{OrderId, Position};
 use crate::error::ScimError;
 use crate::filter::{AttrPath, leaf, member, parse_datetime, parse_path, resolve_attr};
 use crate::plan::fold;
+use crate::provider::ScimProvider;
 use crate::schema::AttrType;
-use crate::{ResourceType, ScimProvider};
+use crate::schema::ResourceType;
 
 /// A value resources are ordered by.
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -66,6 +66,52 @@ impl PartialEq for SortValue {
 }
 
 impl Eq for SortValue {}
+
+/// A resource's id as an order key: decimal ids (users) numerically, others (groups)
+/// as text, after every number.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub enum OrderId {
+    #[serde(rename = "n")]
+    Num(i64),
+    #[serde(rename = "t")]
+    Text(String),
+}
+
+impl OrderId {
+    /// The order key of a resource id.
+    pub fn of(id: &str) -> Self {
+        match id.parse::<i64>() {
+            Ok(n) if n.to_string() == id => OrderId::Num(n),
+            _ => OrderId::Text(id.to_string()),
+        }
+    }
+}
+
+/// Where a resource stands in a result's order.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Position {
+    /// The sort value (`None` when unsorted, or when the resource has none).
+    #[serde(rename = "s", default, skip_serializing_if = "Option::is_none")]
+    pub sort: Option<SortValue>,
+    #[serde(rename = "i")]
+    pub id: OrderId,
+}
+
+impl Position {
+    /// The order of two positions: ascending sort values with missing values last,
+    /// then ids ascending; `descending` reverses all of it (RFC 7644 §3.4.2.3: missing
+    /// values come first then).
+    pub fn cmp(&self, other: &Position, descending: bool) -> Ordering {
+        let by_value = match (&self.sort, &other.sort) {
+            (None, None) => Ordering::Equal,
+            (None, Some(_)) => Ordering::Greater,
+            (Some(_), None) => Ordering::Less,
+            (Some(a), Some(b)) => a.cmp(b),
+        };
+        let ord = by_value.then_with(|| self.id.cmp(&other.id));
+        if descending { ord.reverse() } else { ord }
+    }
+}
 
 /// A resolved `sortBy` and `sortOrder`.
 #[derive(Clone, Debug, PartialEq)]
@@ -175,7 +221,7 @@ mod tests {
     use serde_json::json;
 
     use super::*;
-    use crate::ScimConfig;
+    use crate::provider::ScimConfig;
 
     fn provider() -> ScimProvider {
         ScimProvider::new(&Settings::default(), ScimConfig::default())

@@ -5,51 +5,11 @@ use jiff::Timestamp;
 use roster_core::Employee;
 use roster_core::employee::EmployeeKey;
 use serde_json::{Map, Value, json};
-use sha2::{Digest, Sha256};
 
-use crate::ScimProvider;
-use crate::group::group_id;
+use crate::etag::stamp_version;
+use crate::ids::{group_id, is_active, user_id, user_name};
+use crate::provider::ScimProvider;
 use crate::schema::{ENTERPRISE_USER_SCHEMA, ROSTER_USER_SCHEMA, USER_SCHEMA};
-
-/// Prefix of the `userName` of an employee without an email.
-pub const FALLBACK_PREFIX: &str = "roster-";
-
-/// The `userName` of an employee without an email: `roster-<key>`. Unique because keys
-/// are, and never an email (it has no `@`).
-pub fn fallback_user_name(key: EmployeeKey) -> String {
-    format!("{FALLBACK_PREFIX}{key}")
-}
-
-/// The key in a fallback `userName` (compared case-insensitively, as `userName` is).
-pub fn fallback_key(user_name: &str) -> Option<EmployeeKey> {
-    let prefix = user_name.get(..FALLBACK_PREFIX.len())?;
-    if !prefix.eq_ignore_ascii_case(FALLBACK_PREFIX) {
-        return None;
-    }
-    let digits = &user_name[FALLBACK_PREFIX.len()..];
-    let key: EmployeeKey = digits.parse().ok()?;
-    (key.to_string() == digits).then_some(key)
-}
-
-/// An employee's `userName`: the email, or [`fallback_user_name`] without one.
-pub fn user_name(e: &Employee) -> String {
-    if e.email.is_empty() {
-        fallback_user_name(e.key)
-    } else {
-        e.email.clone()
-    }
-}
-
-/// The SCIM `id` of an employee: the store key in decimal. It never changes, also
-/// across email or employee-ID changes and merges.
-pub fn user_id(key: EmployeeKey) -> String {
-    key.to_string()
-}
-
-/// The SCIM `active`: active and not merged into another employee.
-pub fn is_active(e: &Employee) -> bool {
-    e.active && e.merged_into.is_none()
-}
 
 /// What the history knows of a user, for `meta`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -68,30 +28,6 @@ pub struct ManagerLink {
     pub key: EmployeeKey,
     /// The manager's `displayName` (see [`display_name`]).
     pub display_name: String,
-}
-
-/// The weak ETag of a representation: `W/"<32 hex digits>"`, the first 16 bytes of the
-/// SHA-256 of its JSON without `meta.version`. Any change to what a client can read
-/// changes it.
-pub fn version(representation: &Value) -> String {
-    let mut v = representation.clone();
-    if let Some(meta) = v.get_mut("meta").and_then(Value::as_object_mut) {
-        meta.remove("version");
-    }
-    let bytes = serde_json::to_vec(&v).unwrap_or_default();
-    let digest = Sha256::digest(&bytes);
-    format!("W/\"{}\"", hex::encode(&digest[..16]))
-}
-
-/// Set `meta.version` from the rest of the representation.
-pub(crate) fn stamp_version(representation: &mut Value) {
-    let v = version(representation);
-    if let Some(meta) = representation
-        .get_mut("meta")
-        .and_then(Value::as_object_mut)
-    {
-        meta.insert("version".into(), Value::String(v));
-    }
 }
 
 fn non_empty(s: Option<&str>) -> Option<&str> {
@@ -118,11 +54,6 @@ impl ScimProvider {
         let last = self.field("last_name", e.last_name.as_deref());
         let s = format!("{} {}", first.unwrap_or(""), last.unwrap_or(""));
         non_empty(Some(&s)).map(str::to_string)
-    }
-
-    /// `meta.location` of a user.
-    pub fn user_location(&self, key: EmployeeKey) -> String {
-        format!("{}/Users/{}", self.config().base_url, user_id(key))
     }
 
     /// An employee as a SCIM User. `manager` is the caller's resolution of the

@@ -7,6 +7,8 @@ use roster_core::{Employee, Settings};
 use rstest::rstest;
 
 use super::*;
+use crate::etag::version;
+use crate::ids::fallback_key;
 use crate::{ScimConfig, ScimProvider};
 
 pub(crate) fn config() -> ScimConfig {

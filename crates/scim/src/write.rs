@@ -18,9 +18,9 @@
 
 use serde_json::{Map, Value};
 
-use crate::ScimProvider;
 use crate::error::ScimError;
 use crate::filter::{parse_datetime, parse_path, resolve_within};
+use crate::provider::ScimProvider;
 use crate::schema::{AttrDef, AttrType, ResourceSchemas, ResourceType};
 
 /// The PatchOp message schema.
