@@ -81,6 +81,11 @@ impl ScimError {
         )
     }
 
+    /// 404 for a resource id this account does not have.
+    pub fn not_found(resource: &str, id: &str) -> Self {
+        Self::NotFound(format!("no {resource} with id {id:?}"))
+    }
+
     /// The HTTP status code.
     pub fn status(&self) -> u16 {
         match self {

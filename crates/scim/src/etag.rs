@@ -26,3 +26,48 @@ pub(crate) fn stamp_version(representation: &mut Value) {
         meta.insert("version".into(), Value::String(v));
     }
 }
+
+/// Does an `If-None-Match` or `If-Match` header value name `version`? `*` names any;
+/// otherwise a comma-separated list of entity tags, compared weakly (RFC 9110
+/// §8.8.3.2: `W/` ignored), so `"abc"` and `W/"abc"` both name `W/"abc"`.
+pub fn matches(header: &str, version: &str) -> bool {
+    let opaque = |t: &str| {
+        let t = t.trim();
+        t.strip_prefix("W/").unwrap_or(t).to_string()
+    };
+    let ours = opaque(version);
+    header
+        .split(',')
+        .map(str::trim)
+        .any(|t| t == "*" || (!t.is_empty() && opaque(t) == ours))
+}
+
+#[cfg(test)]
+mod tests {
+    use rstest::rstest;
+
+    use super::*;
+
+    #[rstest]
+    #[case("*", true)]
+    #[case(r#"W/"abc""#, true)]
+    #[case(r#""abc""#, true)]
+    #[case(r#"W/"x", W/"abc""#, true)]
+    #[case(r#"  W/"abc"  "#, true)]
+    #[case(r#"W/"abd""#, false)]
+    #[case(r#"abc"#, false)]
+    #[case("", false)]
+    fn if_none_match(#[case] header: &str, #[case] expected: bool) {
+        assert_eq!(matches(header, r#"W/"abc""#), expected);
+    }
+
+    #[test]
+    fn the_version_ignores_itself() {
+        let a = serde_json::json!({"id": "1", "meta": {"version": "W/\"old\""}});
+        let b = serde_json::json!({"id": "1", "meta": {}});
+        assert_eq!(version(&a), version(&b));
+        let mut c = b.clone();
+        stamp_version(&mut c);
+        assert_eq!(c["meta"]["version"], version(&b));
+    }
+}

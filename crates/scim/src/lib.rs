@@ -1,16 +1,21 @@
 #![forbid(unsafe_code)]
 //! Roster's SCIM 2.0 service provider (RFC 7643, RFC 7644, RFC 9865 cursors), the
-//! pure part: no I/O, no async. The HTTP routes and the store queries sit on top:
+//! pure part: no I/O, no async. The HTTP routes and the store queries sit on top; the
+//! crate's README has the attribute mapping and the request flow.
 //!
-//! - [`ScimProvider`] is built once per request from the account's [`Settings`] and a
-//!   [`ScimConfig`] (base URL, group demographics). It resolves filters
-//!   ([`ScimProvider::filter`]), plans User queries ([`ScimProvider::plan_query`]),
-//!   and publishes the schemas.
-//! - [`filter`]: the RFC 7644 §3.4.2.2 grammar, our AST, [`evaluate`].
-//! - [`plan`]: which filters the store answers from an index ([`QueryPlan`]).
-//!
-//! The directory is read-only through SCIM: every attribute is published `readOnly`
-//! and writes are validated, then refused with 501 ([`ScimError::read_only`]).
+//! - [`ScimProvider`] is built per request from the account's settings and a
+//!   [`ScimConfig`] (base URL, group demographics): what is served, the published
+//!   schemas ([`schema`]), and every operation below.
+//! - [`filter`]: the RFC 7644 §3.4.2.2 grammar (our own parser; why, in its docs),
+//!   resolution against the schema, [`evaluate`].
+//! - [`plan`]: which User filters the store answers from an index ([`QueryPlan`]).
+//! - [`user`] and [`group`]: an employee as a User, the groups of a directory, with
+//!   `meta.version` from [`etag`] and ids from [`ids`].
+//! - [`query`]: a list request ([`SearchRequest`]) checked into a [`Query`] (filter,
+//!   plan, [`sort`], [`projection`], [`paging`] with [`cursor`]s) that turns rows into
+//!   a [`ListResponse`].
+//! - [`discovery`]: ServiceProviderConfig, Schemas, ResourceTypes.
+//! - [`write`](mod@write): writes validated, then refused (501); [`error`]: RFC 7644 §3.12 bodies.
 
 pub mod cursor;
 pub mod discovery;
@@ -28,6 +33,10 @@ pub mod schema;
 pub mod sort;
 pub mod user;
 pub mod write;
+
+/// The SCIM media type (RFC 7644 §8.1); requests with `application/json` are
+/// accepted too.
+pub const CONTENT_TYPE: &str = "application/scim+json";
 
 pub use cursor::Cursor;
 pub use error::ScimError;

@@ -26,7 +26,7 @@ pub struct UserMeta {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ManagerLink {
     pub key: EmployeeKey,
-    /// The manager's `displayName` (see [`display_name`]).
+    /// The manager's `displayName` (see [`ScimProvider::display_name`]).
     pub display_name: String,
 }
 
