@@ -6,12 +6,10 @@ use serde_json::{Value, json};
 
 use crate::paging::{DEFAULT_COUNT, ListResponse, MAX_COUNT};
 use crate::provider::ScimProvider;
-use crate::schema::{AttrDef, ResourceSchemas, ResourceType, SchemaDef};
-
-pub const SERVICE_PROVIDER_CONFIG_SCHEMA: &str =
-    "urn:ietf:params:scim:schemas:core:2.0:ServiceProviderConfig";
-pub const SCHEMA_SCHEMA: &str = "urn:ietf:params:scim:schemas:core:2.0:Schema";
-pub const RESOURCE_TYPE_SCHEMA: &str = "urn:ietf:params:scim:schemas:core:2.0:ResourceType";
+use crate::schema::{
+    AttrDef, RESOURCE_TYPE_SCHEMA, ResourceSchemas, ResourceType, SCHEMA_SCHEMA,
+    SERVICE_PROVIDER_CONFIG_SCHEMA, SchemaDef,
+};
 
 impl ScimProvider {
     /// `GET /ServiceProviderConfig`.
@@ -67,10 +65,12 @@ impl ScimProvider {
                 let s: &ResourceSchemas = self.schemas(r);
                 std::iter::once(&s.core).chain(&s.extensions)
             })
+            .chain(&self.meta_schemas)
     }
 
     /// `GET /Schemas`: User, EnterpriseUser, Roster's User extension (with the served
-    /// demographics), Group, Roster's Group extension.
+    /// demographics), Group, Roster's Group extension, then ServiceProviderConfig,
+    /// ResourceType and Schema.
     pub fn schemas_document(&self) -> Value {
         ListResponse::all(self.all_schemas().map(|s| self.schema_json(s)).collect()).to_json()
     }
@@ -165,7 +165,7 @@ mod tests {
         let p = provider();
         let doc = p.schemas_document();
         insta::assert_json_snapshot!("schemas", doc);
-        assert_eq!(doc["totalResults"], 5);
+        assert_eq!(doc["totalResults"], 8);
         for r in doc["Resources"].as_array().unwrap() {
             let id = r["id"].as_str().unwrap();
             assert_eq!(p.schema_document(&id.to_uppercase()).as_ref(), Some(r));

@@ -7,11 +7,19 @@ use sha2::{Digest, Sha256};
 /// SHA-256 of its JSON without `meta.version`. Any change to what a client can read
 /// changes it.
 pub fn version(representation: &Value) -> String {
-    let mut v = representation.clone();
-    if let Some(meta) = v.get_mut("meta").and_then(Value::as_object_mut) {
-        meta.remove("version");
+    let has_version = representation
+        .get("meta")
+        .is_some_and(|m| m.get("version").is_some());
+    let bytes = if has_version {
+        let mut v = representation.clone();
+        if let Some(meta) = v.get_mut("meta").and_then(Value::as_object_mut) {
+            meta.remove("version");
+        }
+        serde_json::to_vec(&v)
+    } else {
+        serde_json::to_vec(representation)
     }
-    let bytes = serde_json::to_vec(&v).unwrap_or_default();
+    .unwrap_or_default();
     let digest = Sha256::digest(&bytes);
     format!("W/\"{}\"", hex::encode(&digest[..16]))
 }

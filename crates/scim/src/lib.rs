@@ -24,6 +24,7 @@ pub mod etag;
 pub mod filter;
 pub mod group;
 pub mod ids;
+pub mod meta_schemas;
 pub mod paging;
 pub mod plan;
 pub mod projection;

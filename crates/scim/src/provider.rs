@@ -51,6 +51,8 @@ pub struct ScimProvider {
     pub(crate) department: Option<String>,
     /// The served demographics among `config.group_demographics`.
     pub(crate) group_demographics: Vec<String>,
+    /// The discovery resources' own schemas.
+    pub(crate) meta_schemas: Vec<schema::SchemaDef>,
 }
 
 impl ScimProvider {
@@ -104,6 +106,7 @@ impl ScimProvider {
             hidden,
             demographics,
             group_demographics,
+            meta_schemas: crate::meta_schemas::meta_schemas(),
             config,
         }
     }

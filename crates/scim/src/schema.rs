@@ -18,6 +18,14 @@ pub const GROUP_SCHEMA: &str = "urn:ietf:params:scim:schemas:core:2.0:Group";
 /// Roster's Group extension: which demographic a group stands for.
 pub const ROSTER_GROUP_SCHEMA: &str = "urn:roster:params:scim:schemas:extension:roster:2.0:Group";
 
+/// The ServiceProviderConfig schema.
+pub const SERVICE_PROVIDER_CONFIG_SCHEMA: &str =
+    "urn:ietf:params:scim:schemas:core:2.0:ServiceProviderConfig";
+/// The Schema schema.
+pub const SCHEMA_SCHEMA: &str = "urn:ietf:params:scim:schemas:core:2.0:Schema";
+/// The ResourceType schema.
+pub const RESOURCE_TYPE_SCHEMA: &str = "urn:ietf:params:scim:schemas:core:2.0:ResourceType";
+
 /// The two resource types served.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum ResourceType {
@@ -121,46 +129,49 @@ impl AttrDef {
     pub(crate) fn string(name: &str, description: &str) -> Self {
         Self::new(name, AttrType::String, description)
     }
-    fn boolean(name: &str, description: &str) -> Self {
+    pub(crate) fn boolean(name: &str, description: &str) -> Self {
         Self::new(name, AttrType::Boolean, description)
     }
-    fn date_time(name: &str, description: &str) -> Self {
+    pub(crate) fn integer(name: &str, description: &str) -> Self {
+        Self::new(name, AttrType::Integer, description)
+    }
+    pub(crate) fn date_time(name: &str, description: &str) -> Self {
         Self::new(name, AttrType::DateTime, description)
     }
-    fn reference(name: &str, types: &[&'static str], description: &str) -> Self {
+    pub(crate) fn reference(name: &str, types: &[&'static str], description: &str) -> Self {
         Self {
             reference_types: types.to_vec(),
             case_exact: true,
             ..Self::new(name, AttrType::Reference, description)
         }
     }
-    fn complex(name: &str, description: &str, subs: Vec<AttrDef>) -> Self {
+    pub(crate) fn complex(name: &str, description: &str, subs: Vec<AttrDef>) -> Self {
         Self {
             sub_attributes: subs,
             ..Self::new(name, AttrType::Complex, description)
         }
     }
-    fn exact(mut self) -> Self {
+    pub(crate) fn exact(mut self) -> Self {
         self.case_exact = true;
         self
     }
-    fn multi(mut self) -> Self {
+    pub(crate) fn multi(mut self) -> Self {
         self.multi_valued = true;
         self
     }
-    fn required(mut self) -> Self {
+    pub(crate) fn required(mut self) -> Self {
         self.required = true;
         self
     }
-    fn unique(mut self) -> Self {
+    pub(crate) fn unique(mut self) -> Self {
         self.unique = true;
         self
     }
-    fn always(mut self) -> Self {
+    pub(crate) fn always(mut self) -> Self {
         self.returned = Returned::Always;
         self
     }
-    fn canonical(mut self, values: &[&'static str]) -> Self {
+    pub(crate) fn canonical(mut self, values: &[&'static str]) -> Self {
         self.canonical_values = values.to_vec();
         self
     }
