@@ -6,8 +6,8 @@ use std::sync::Arc;
 use anyhow::{Context, Result, anyhow, bail};
 use roster_core::employee::{CORE_FIELDS, Employee};
 use roster_core::guard::{Confirmations, Trigger};
-use roster_core::settings::{FieldKind, MappedField, SETTING_KEYS};
-use roster_engine::{ChangeOutcome, Engine, SyncOptions, SyncStatus};
+use roster_core::settings::{FieldKind, MappingError, SETTING_KEYS};
+use roster_engine::{ChangeOutcome, Engine, EngineError, SyncOptions, SyncStatus};
 use roster_justworks::UrlPolicy;
 use roster_store::{EmployeeQuery, Integration};
 use secrecy::SecretString;
@@ -376,55 +376,23 @@ async fn mapping(engine: &Arc<Engine>, a: crate::MappingArgs, json: bool) -> Res
         } => {
             let kind = FieldKind::parse(&kind)
                 .ok_or_else(|| anyhow!("--kind must be default, associated or hidden"))?;
-            let known = i.source_fields.iter().any(|f| f.key == source_field)
-                || roster_core::fields::DEFAULT_DEMOGRAPHICS
-                    .iter()
-                    .any(|(k, _)| *k == source_field);
-            if !known {
-                bail!(
-                    "unknown source field {source_field:?}; `roster mapping` lists them (run `roster setup-sync` first)"
-                );
+            let warning = match engine
+                .set_mapping(i.id, &source_field, &demographic, kind)
+                .await
+            {
+                Err(EngineError::Mapping(e @ MappingError::UnknownField(_))) => {
+                    bail!("{e}; `roster mapping` lists them (run `roster setup-sync` first)")
+                }
+                r => r?.1,
+            };
+            if let Some(w) = warning {
+                errln!("warning: {w}");
             }
-            let demographic = demographic.trim().to_string();
-            if demographic.is_empty() {
-                bail!("the demographic name is empty");
-            }
-            let s = engine
-                .update_settings(i.id, |s| {
-                    s.mapping.retain(|m| m.source_key != source_field);
-                    s.mapping.push(MappedField {
-                        source_key: source_field.clone(),
-                        demographic: demographic.clone(),
-                        kind,
-                    });
-                    Ok(())
-                })
-                .await?;
-            let fold = roster_core::settings::demographic_fold(&demographic);
-            if let Some(other) = s.mapping.iter().find(|m| {
-                m.demographic != demographic
-                    && roster_core::settings::demographic_fold(&m.demographic) == fold
-            }) {
-                errln!(
-                    "warning: {:?} differs from {:?} only by case, spacing or punctuation; this splits trend history",
-                    demographic,
-                    other.demographic
-                );
-            }
+            let demographic = demographic.trim();
             outln!("Mapped {source_field} → {demographic}");
         }
         crate::MappingAction::Unset { source_field } => {
-            engine
-                .update_settings(i.id, |s| {
-                    let before = s.mapping.len();
-                    s.mapping.retain(|m| m.source_key != source_field);
-                    if s.mapping.len() == before {
-                        Err(format!("{source_field} is not mapped"))
-                    } else {
-                        Ok(())
-                    }
-                })
-                .await?;
+            engine.unset_mapping(i.id, &source_field).await?;
             outln!("Unmapped {source_field}");
         }
     }
@@ -552,7 +520,7 @@ async fn sync(
             outcome.status,
             SyncStatus::Applied | SyncStatus::PartiallyApplied
         );
-        crate::csv_cmd::write_preview(engine, &i.settings, &outcome.plan, applied, path).await?;
+        crate::csv_cmd::write_preview(engine, i.id, &outcome.plan, applied, path).await?;
     }
     if json {
         print_json(&outcome)?;
@@ -637,7 +605,6 @@ fn user_row(e: &Employee) -> String {
 }
 
 async fn users(engine: &Arc<Engine>, a: crate::UsersArgs, json: bool) -> Result<u8> {
-    let account = engine.account();
     match a.action.unwrap_or(crate::UsersAction::List) {
         crate::UsersAction::List => {
             let q = EmployeeQuery {
@@ -647,14 +614,14 @@ async fn users(engine: &Arc<Engine>, a: crate::UsersArgs, json: bool) -> Result<
                 offset: 0,
                 after: None,
             };
-            let list = engine.store().employees(account, &q).await?;
+            let list = engine.employees(&q).await?;
             if json {
                 return print_json(&list).map(|_| exit::OK);
             }
             for e in &list {
                 outln!("{}", user_row(e));
             }
-            let total = engine.store().count_employees(account, !a.all).await?;
+            let total = engine.count_employees(!a.all).await?;
             outln!(
                 "{} shown of {} {}",
                 list.len(),
@@ -668,7 +635,7 @@ async fn users(engine: &Arc<Engine>, a: crate::UsersArgs, json: bool) -> Result<
         }
         crate::UsersAction::Show { who } => {
             let e = engine.find(&who).await?;
-            let history = engine.store().employee_history(account, e.key).await?;
+            let history = engine.history(e.key).await?;
             if json {
                 return print_json(&serde_json::json!({ "employee": e, "history": history }))
                     .map(|_| exit::OK);
@@ -723,10 +690,9 @@ async fn users(engine: &Arc<Engine>, a: crate::UsersArgs, json: bool) -> Result<
 // ---- imports, rollback, upcoming, integrations -----------------------------------
 
 async fn imports(engine: &Arc<Engine>, a: crate::ImportsArgs, json: bool) -> Result<u8> {
-    let account = engine.account();
     match a.action.unwrap_or(crate::ImportsAction::List) {
         crate::ImportsAction::List => {
-            let list = engine.store().imports(account, a.limit).await?;
+            let list = engine.imports(a.limit).await?;
             if json {
                 return print_json(&list).map(|_| exit::OK);
             }
@@ -757,8 +723,7 @@ async fn imports(engine: &Arc<Engine>, a: crate::ImportsArgs, json: bool) -> Res
         }
         crate::ImportsAction::Show { id, show } => {
             let r = engine
-                .store()
-                .import(account, id)
+                .import(id)
                 .await?
                 .ok_or_else(|| anyhow!("no import {id}"))?;
             if json {
@@ -924,7 +889,7 @@ async fn upcoming(engine: &Arc<Engine>, days: i64, json: bool) -> Result<u8> {
         outln!(
             "{}  {:<13} {:<14} {}",
             u.date,
-            u.kind,
+            u.kind.as_str(),
             u.employee_id,
             u.name
         );

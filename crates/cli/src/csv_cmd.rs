@@ -10,11 +10,11 @@ use std::sync::Arc;
 use anyhow::{Context, Result};
 use clap::{Args, ValueEnum};
 use roster_core::guard::{Confirmations, Trigger};
-use roster_core::plan::{self, Plan};
+use roster_core::plan::Plan;
 use roster_core::settings::Settings;
-use roster_csv::{DateFormat, ExportOptions, ReadOptions};
-use roster_engine::{Engine, FileImport, ImportOptions, ImportOutcome, SyncStatus};
-use roster_source::Diagnostic;
+use roster_csv::{DateFormat, ExportOptions};
+use roster_engine::{Engine, ImportOptions, ImportOutcome, SyncStatus};
+use roster_wiring::{self as wiring, IntakeError, ReadRequest, UsersFile};
 
 use crate::commands::{confirm, must_ask, print_json};
 use crate::review;
@@ -98,24 +98,6 @@ fn file_error(
     .into()
 }
 
-fn read_file(
-    path: &Path,
-    settings: &Settings,
-    a: &ImportArgs,
-) -> std::result::Result<roster_csv::CsvFile, String> {
-    let mut map = Vec::with_capacity(a.map.len());
-    for spec in &a.map {
-        map.push(roster_csv::parse_map(spec)?);
-    }
-    let options = ReadOptions {
-        delimiter: a.delimiter,
-        date_format: a.date_format,
-        map,
-    };
-    let file = File::open(path).map_err(|e| format!("could not open the file: {e}"))?;
-    roster_csv::read(file, settings, &options).map_err(|e| e.to_string())
-}
-
 pub async fn import(engine: &Arc<Engine>, a: ImportArgs, json: bool) -> Result<u8> {
     let ask = a.apply && must_ask(a.yes, json, "import --apply")?;
     let integration = engine.import_integration(a.integration).await?;
@@ -124,41 +106,24 @@ pub async fn import(engine: &Arc<Engine>, a: ImportArgs, json: bool) -> Result<u
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_else(|| a.file.display().to_string());
-    let read = read_file(&a.file, &integration.settings, &a);
-    let csv = match read {
+    let request = ReadRequest {
+        file_name,
+        full: a.mode == Mode::Full,
+        delimiter: a.delimiter,
+        date_format: a.date_format,
+        map: a.map.clone(),
+        apply: a.apply,
+    };
+    let opened = File::open(&a.file).map_err(|e| format!("could not open the file: {e}"));
+    let UsersFile {
+        import: input,
+        columns,
+    } = match wiring::read_users_file(engine, &integration, opened, &request).await {
         Ok(f) => f,
-        Err(message) => {
-            let recorded = if a.apply {
-                Some(
-                    engine
-                        .record_file_failure(&integration, &file_name, &message)
-                        .await?,
-                )
-            } else {
-                None
-            };
+        Err(IntakeError::Unreadable { message, recorded }) => {
             return Err(file_error(&a.file, message, recorded));
         }
-    };
-    let full = a.mode == Mode::Full;
-    let columns = csv.layout.column_names();
-    let input = FileImport {
-        file_name,
-        rows: csv.rows,
-        bytes: csv.bytes,
-        members: csv.members,
-        rejected: csv.rejected,
-        full,
-        fields: csv.layout.fields(full),
-        diagnostics: csv
-            .notes
-            .into_iter()
-            .map(|n| Diagnostic {
-                code: n.code,
-                message: n.message,
-            })
-            .collect(),
-        columns: serde_json::to_value(&columns)?,
+        Err(IntakeError::Engine(e)) => return Err(e.into()),
     };
     let trigger = Trigger::Manual;
     let mut opts = ImportOptions {
@@ -206,14 +171,7 @@ pub async fn import(engine: &Arc<Engine>, a: ImportArgs, json: bool) -> Result<u
             outcome.sync.status,
             SyncStatus::Applied | SyncStatus::PartiallyApplied
         );
-        write_preview(
-            engine,
-            &integration.settings,
-            &outcome.sync.plan,
-            applied,
-            path,
-        )
-        .await?;
+        write_preview(engine, integration.id, &outcome.sync.plan, applied, path).await?;
     }
     if json {
         let mut v = serde_json::to_value(&outcome)?;
@@ -318,7 +276,7 @@ pub async fn export(
         Some(i) => i.settings,
         None => Settings::default(),
     };
-    let directory = engine.store().directory(engine.account()).await?;
+    let directory = engine.directory().await?;
     let options = ExportOptions::from_settings(&settings, include_deactivated);
     match out {
         Some(path) => {
@@ -338,27 +296,21 @@ pub async fn export(
 }
 
 /// The user file preview: the directory as the plan leaves it (every planned change
-/// applied) in the users-export format, deactivated users included. After an apply,
-/// the directory as it now is.
+/// applied) in the users-export format of the run's integration, deactivated users
+/// included. After an apply, the directory as it now is.
 pub async fn write_preview(
     engine: &Arc<Engine>,
-    settings: &Settings,
+    integration: i64,
     plan: &Plan,
     applied: bool,
     path: &Path,
 ) -> Result<()> {
-    let directory = engine.store().directory(engine.account()).await?;
-    let after = if applied {
-        directory
-    } else {
-        let entries: Vec<_> = plan.entries.iter().collect();
-        plan::apply(&directory, &entries)
-    };
+    let after = engine.directory_after(integration, plan, applied).await?;
     let mut f = File::create(path).with_context(|| format!("while creating {}", path.display()))?;
     export_to(
         &mut f,
-        &after,
-        &ExportOptions::from_settings(settings, true),
+        &after.employees,
+        &ExportOptions::from_settings(&after.settings, true),
     )?;
     Ok(())
 }

@@ -84,25 +84,14 @@ fn show(o: &SyncOutcome, limit: usize) -> Result<()> {
     Ok(())
 }
 
-pub async fn run(db: &DbPath, args: DemoArgs, today: Option<Date>) -> Result<u8> {
-    prepare_db(db).await?;
-    let day1 = today.unwrap_or_else(|| jiff::Zoned::now().date());
-    let config = SandboxConfig {
-        seed: args.seed,
-        members: args.members,
-        today: day1,
-        ..Default::default()
-    };
-    let sandbox = roster_sandbox::start(config, "127.0.0.1:0".parse()?)
-        .await
-        .context("while starting the sandbox")?;
-    let handle = sandbox.handle();
-
-    let clock = Arc::new(FixedClock::on(day1));
-    let store = crate::ctx::open_store(db).await?;
-    let cipher = crate::ctx::checked_cipher(db, store.as_ref()).await?;
-    let engine = Arc::new(Engine::open(store, clock.clone(), cipher, ACCOUNT).await?);
-
+/// Day 1: connect the sandbox with a static token, run the setup sync, and map the
+/// first custom field to a demographic.
+async fn connect_and_set_up(
+    engine: &Arc<Engine>,
+    sandbox: &roster_sandbox::RunningSandbox,
+    db: &DbPath,
+    day1: Date,
+) -> Result<(roster_store::Integration, roster_justworks::JustworksSource)> {
     heading(&format!("Day 1 ({day1}): connect Justworks"));
     outln!(
         "Sandbox serving the Justworks Partner API at {}",
@@ -139,11 +128,7 @@ pub async fn run(db: &DbPath, args: DemoArgs, today: Option<Date>) -> Result<u8>
 
     heading("Setup sync: company, fields and sample values (no employee data imported)");
     // The demo's own sandbox, on loopback.
-    let source = wiring::source(
-        &engine,
-        &integration,
-        roster_justworks::UrlPolicy::default(),
-    )?;
+    let source = wiring::source(engine, &integration, roster_justworks::UrlPolicy::default())?;
     let setup = engine.setup_sync(integration.id, &source, None).await?;
     outln!(
         "Company {:?}: {} members, {} source fields.",
@@ -182,26 +167,12 @@ pub async fn run(db: &DbPath, args: DemoArgs, today: Option<Date>) -> Result<u8>
         outln!("Mapped custom field {key} → demographic {label:?}.");
     }
 
-    heading("First sync: review, then import");
-    let manual = |apply: bool, confirm_privacy: bool| SyncOptions {
-        trigger: Some(Trigger::Manual),
-        apply,
-        confirm: Confirmations {
-            privacy: confirm_privacy,
-            mass_change: false,
-        },
-        custom_fields: true,
-        ..SyncOptions::default()
-    };
-    let first = engine
-        .sync(integration.id, &source, manual(true, false))
-        .await?;
-    show(&first, args.show)?;
+    Ok((integration, source))
+}
 
-    // ---- day 2 ----
-    let day2 = day1.tomorrow().map_err(|e| anyhow!("{e}"))?;
-    clock.set_date(day2);
-    handle.set_today(day2);
+/// Day 2 in Justworks: a leaver, a future leaver, a hire, a manager change, an email
+/// change and a privacy-guarded name and date-of-birth change.
+fn change_the_company(handle: &roster_sandbox::SandboxHandle, day2: Date) -> Result<()> {
     heading(&format!("Day 2 ({day2}): what happened in Justworks"));
     let members: Vec<Value> = handle
         .members(false)
@@ -266,6 +237,79 @@ pub async fn run(db: &DbPath, args: DemoArgs, today: Option<Date>) -> Result<u8>
         name(6)
     );
 
+    Ok(())
+}
+
+/// The closing summary: where the directory is and what to try next.
+async fn done(engine: &Engine, db: &DbPath, import_id: Option<i64>) -> Result<()> {
+    let active = engine.count_employees(true).await?;
+    heading("Done");
+    outln!(
+        "The directory ({active} active employees) is in {}. Try:",
+        if db.is_postgres() {
+            db.shown()
+        } else {
+            db.file().display().to_string()
+        }
+    );
+    for c in [
+        "roster users --limit 10",
+        "roster imports",
+        &format!("roster imports show {}", import_id.unwrap_or(1)),
+        "roster upcoming",
+        "roster settings",
+        "roster mapping",
+    ] {
+        outln!(
+            "  cargo run --release -- {}",
+            c.trim_start_matches("roster ")
+        );
+    }
+    Ok(())
+}
+
+pub async fn run(db: &DbPath, args: DemoArgs, today: Option<Date>) -> Result<u8> {
+    prepare_db(db).await?;
+    let day1 = today.unwrap_or_else(|| jiff::Zoned::now().date());
+    let config = SandboxConfig {
+        seed: args.seed,
+        members: args.members,
+        today: day1,
+        ..Default::default()
+    };
+    let sandbox = roster_sandbox::start(config, "127.0.0.1:0".parse()?)
+        .await
+        .context("while starting the sandbox")?;
+    let handle = sandbox.handle();
+
+    let clock = Arc::new(FixedClock::on(day1));
+    let store = crate::ctx::open_store(db).await?;
+    let cipher = crate::ctx::checked_cipher(db, store.as_ref()).await?;
+    let engine = Arc::new(Engine::open(store, clock.clone(), cipher, ACCOUNT).await?);
+
+    let (integration, source) = connect_and_set_up(&engine, &sandbox, db, day1).await?;
+    heading("First sync: review, then import");
+    let manual = |apply: bool, confirm_privacy: bool| SyncOptions {
+        trigger: Some(Trigger::Manual),
+        apply,
+        confirm: Confirmations {
+            privacy: confirm_privacy,
+            mass_change: false,
+        },
+        custom_fields: true,
+        ..SyncOptions::default()
+    };
+    let first = engine
+        .sync(integration.id, &source, manual(true, false))
+        .await?;
+    show(&first, args.show)?;
+
+    // ---- day 2 ----
+    let day2 = day1.tomorrow().map_err(|e| anyhow!("{e}"))?;
+    clock.set_date(day2);
+    handle.set_today(day2);
+    change_the_company(&handle, day2)?;
+
     heading("Day 2: the automatic daily sync");
     let auto = engine
         .sync(
@@ -299,37 +343,12 @@ pub async fn run(db: &DbPath, args: DemoArgs, today: Option<Date>) -> Result<u8>
         outln!(
             "{}  {:<13} {:<14} {}",
             u.date,
-            u.kind,
+            u.kind.as_str(),
             u.employee_id,
             u.name
         );
     }
     sandbox.shutdown().await.ok();
-    let active = engine
-        .store()
-        .count_employees(engine.account(), true)
-        .await?;
-    heading("Done");
-    outln!(
-        "The directory ({active} active employees) is in {}. Try:",
-        if db.is_postgres() {
-            db.shown()
-        } else {
-            db.file().display().to_string()
-        }
-    );
-    for c in [
-        "roster users --limit 10",
-        "roster imports",
-        &format!("roster imports show {}", confirmed.import_id.unwrap_or(1)),
-        "roster upcoming",
-        "roster settings",
-        "roster mapping",
-    ] {
-        outln!(
-            "  cargo run --release -- {}",
-            c.trim_start_matches("roster ")
-        );
-    }
+    done(&engine, db, confirmed.import_id).await?;
     Ok(exit::OK)
 }

@@ -396,10 +396,7 @@ pub async fn notify(engine: &Arc<Engine>, a: NotifyArgs, json: bool) -> Result<u
             outln!("Removed channel {id}.");
         }
         NotifyAction::Log { limit } => {
-            let list = engine
-                .store()
-                .notifications(engine.account(), limit)
-                .await?;
+            let list = engine.notifications(limit).await?;
             if json {
                 return print_json(&list).map(|_| exit::OK);
             }

@@ -4,10 +4,13 @@ use std::collections::BTreeMap;
 
 use jiff::civil::Date;
 use serde::{Deserialize, Serialize};
+use strum::{AsRefStr, Display, EnumString, IntoStaticStr};
 
 /// Why an employee is deactivated.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[derive(IntoStaticStr, EnumString, Display, AsRefStr)]
+#[strum(serialize_all = "snake_case")]
 pub enum DeactivationReason {
     /// The source's end date is on or before today.
     EndDate,
@@ -23,25 +26,14 @@ pub enum DeactivationReason {
 }
 
 impl DeactivationReason {
+    /// The name, as stored and shown (strum's `IntoStaticStr`; also `Display`).
     pub fn as_str(self) -> &'static str {
-        match self {
-            Self::EndDate => "end_date",
-            Self::Missing => "missing",
-            Self::Excluded => "excluded",
-            Self::Merged => "merged",
-            Self::RolledBack => "rolled_back",
-        }
+        self.into()
     }
 
+    /// From the name `as_str` gives (strum's `EnumString`).
     pub fn parse(s: &str) -> Option<Self> {
-        Some(match s {
-            "end_date" => Self::EndDate,
-            "missing" => Self::Missing,
-            "excluded" => Self::Excluded,
-            "merged" => Self::Merged,
-            "rolled_back" => Self::RolledBack,
-            _ => return None,
-        })
+        s.parse().ok()
     }
 }
 

@@ -1,13 +1,65 @@
-//! DESIGN §7: what a sync may apply, given its plan, how it was started, the settings
-//! and what the admin confirmed.
+//! DESIGN §7, every guard rule: which entries of a plan are privacy-guarded, the
+//! mass-change finding, and what a sync may apply, given its plan, how it was started,
+//! the settings and what the admin confirmed.
+//!
+//! The planner calls the first two; `decide` reads the plan. This module uses only the
+//! plan's types (`plan::types`), never the planner, so there is no cycle.
 
 use serde::{Deserialize, Serialize};
+use strum::{AsRefStr, Display, EnumString, IntoStaticStr};
 
-use crate::plan::Plan;
+use crate::employee::Employee;
+use crate::normalise::email_key;
+use crate::plan::types::{Action, Change, Entry, MassChange, Plan};
 use crate::settings::{HoldMode, Settings};
+
+/// The privacy guard: two or more of name, date of birth and email change at once
+/// (when `privacy_guard` is on). Such an entry waits for an admin.
+pub(crate) fn privacy_guarded(settings: &Settings, changes: &[Change]) -> bool {
+    let touched_field = |f: &str| changes.iter().any(|c| c.field == f);
+    let categories = [
+        touched_field("first_name") || touched_field("last_name"),
+        touched_field("date_of_birth"),
+        changes.iter().any(|c| {
+            c.field == "email" && c.old.as_deref().map(email_key) != c.new.as_deref().map(email_key)
+        }),
+    ];
+    settings.privacy_guard && categories.iter().filter(|b| **b).count() >= 2
+}
+
+/// The mass-change guard: a plan that deactivates at least `mass_deactivation_min`
+/// (and at least one) and more than `mass_deactivation_percent` of the employees
+/// active before, or changes the employee ID of more than `mass_id_change_percent` of
+/// the `matched` ones (directory employees a member matched).
+pub(crate) fn mass_change(
+    directory: &[Employee],
+    matched: usize,
+    entries: &[Entry],
+    settings: &Settings,
+) -> MassChange {
+    let active_before = directory.iter().filter(|e| e.active).count();
+    let deactivations = entries
+        .iter()
+        .filter(|e| e.action == Action::Deactivate)
+        .count();
+    let id_changes = entries.iter().filter(|e| e.id_change).count();
+    MassChange {
+        deactivations,
+        active_before,
+        id_changes,
+        matched,
+        deactivation_triggered: deactivations >= settings.mass_deactivation_min.max(1)
+            && (deactivations as f64)
+                > settings.mass_deactivation_percent / 100.0 * active_before as f64,
+        id_change_triggered: id_changes > 0
+            && (id_changes as f64) > settings.mass_id_change_percent / 100.0 * matched as f64,
+    }
+}
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[derive(IntoStaticStr, EnumString, Display, AsRefStr)]
+#[strum(serialize_all = "snake_case")]
 pub enum Trigger {
     /// An admin ran it and can confirm.
     Manual,
@@ -16,11 +68,9 @@ pub enum Trigger {
 }
 
 impl Trigger {
+    /// The name, as stored and shown (strum's `IntoStaticStr`; also `Display`).
     pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Manual => "manual",
-            Self::Automatic => "automatic",
-        }
+        self.into()
     }
 }
 
@@ -35,6 +85,8 @@ pub struct Confirmations {
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[derive(IntoStaticStr, EnumString, Display, AsRefStr)]
+#[strum(serialize_all = "snake_case")]
 pub enum BlockReason {
     Privacy,
     MassChange,

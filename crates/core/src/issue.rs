@@ -2,9 +2,12 @@
 //! the field. Messages carry identifiers, never names, emails or dates of birth.
 
 use serde::{Deserialize, Serialize};
+use strum::{AsRefStr, Display, EnumString, IntoStaticStr};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[derive(IntoStaticStr, EnumString, Display, AsRefStr)]
+#[strum(serialize_all = "snake_case")]
 pub enum Severity {
     /// The member is skipped.
     Error,
@@ -16,6 +19,8 @@ pub enum Severity {
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[derive(IntoStaticStr, EnumString, Display, AsRefStr)]
+#[strum(serialize_all = "snake_case")]
 pub enum IssueCode {
     Unparseable,
     NoIdentifier,
@@ -41,30 +46,9 @@ pub enum IssueCode {
 }
 
 impl IssueCode {
+    /// The name, as stored and shown (strum's `IntoStaticStr`; also `Display`).
     pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Unparseable => "unparseable",
-            Self::NoIdentifier => "no_identifier",
-            Self::MalformedEmail => "malformed_email",
-            Self::DuplicateEmail => "duplicate_email",
-            Self::DuplicateEmployeeId => "duplicate_employee_id",
-            Self::DobInFuture => "dob_in_future",
-            Self::BadDate => "bad_date",
-            Self::IdentifierConflict => "identifier_conflict",
-            Self::EmailTaken => "email_taken",
-            Self::EndBeforeStart => "end_before_start",
-            Self::ManagerNoWorkEmail => "manager_no_work_email",
-            Self::ManagerNotInSync => "manager_not_in_sync",
-            Self::ManagerCycle => "manager_cycle",
-            Self::SelfManager => "self_manager",
-            Self::AssociatedUnresolved => "associated_unresolved",
-            Self::PossibleDuplicate => "possible_duplicate",
-            Self::DoNotImport => "do_not_import",
-            Self::ExcludedStaysDeactivated => "excluded_stays_deactivated",
-            Self::EmailKept => "email_kept",
-            Self::HireDateKept => "hire_date_kept",
-            Self::DemographicNameClash => "demographic_name_clash",
-        }
+        self.into()
     }
 }
 
@@ -89,12 +73,7 @@ impl Issue {
 
 impl std::fmt::Display for Issue {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let sev = match self.severity {
-            Severity::Error => "error",
-            Severity::Warning => "warning",
-            Severity::Info => "info",
-        };
-        write!(f, "{sev}")?;
+        write!(f, "{}", self.severity)?;
         if let Some(p) = self.position {
             write!(f, " at member #{p}")?;
         }

@@ -2,6 +2,8 @@
 //! Roster's pure core: no I/O, no async. Normalise, validate, match, apply the
 //! lifecycle rules and guards, and produce a deterministic [`plan::Plan`].
 
+pub mod calendar;
+pub mod edits;
 pub mod employee;
 pub mod fields;
 pub mod guard;

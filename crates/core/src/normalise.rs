@@ -104,80 +104,107 @@ pub fn skipped_by_rule<'a>(
     })
 }
 
-/// Normalise one member. Errors skip the member; warnings are returned alongside.
-pub fn normalise(
-    mut m: SourceMember,
-    settings: &Settings,
-    today: Date,
-) -> (Option<Record>, Vec<Issue>) {
-    let mut issues = Vec::new();
-    let pos = m.position;
-    let sid = m.source_id.clone();
-    let issue = |sev, code, field: Option<&str>, message: String| Issue {
-        position: Some(pos),
-        severity: sev,
-        code,
-        source_id: Some(sid.clone()),
-        employee_id: None,
-        field: field.map(str::to_string),
-        message,
-    };
-    let redacted = |f: &str| settings.redact_fields.contains(f);
+/// Issues found while normalising one member, each naming the member.
+struct Found {
+    issues: Vec<Issue>,
+    position: usize,
+    source_id: String,
+}
 
-    let mut date = |field: &str, v: &Option<String>| -> Option<Date> {
+impl Found {
+    fn push(&mut self, severity: Severity, code: IssueCode, field: Option<&str>, message: String) {
+        self.issues.push(Issue {
+            position: Some(self.position),
+            severity,
+            code,
+            source_id: Some(self.source_id.clone()),
+            employee_id: None,
+            field: field.map(str::to_string),
+            message,
+        });
+    }
+
+    /// A date field: `None` when blank or not a date (an error).
+    fn date(&mut self, field: &str, v: &Option<String>) -> Option<Date> {
         let s = v.as_deref().map(str::trim).filter(|s| !s.is_empty())?;
         match s.parse::<Date>() {
             Ok(d) => Some(d),
             Err(_) => {
-                issues.push(issue(
+                self.push(
                     Severity::Error,
                     IssueCode::BadDate,
                     Some(field),
                     format!("{field} is not a date in YYYY-MM-DD form"),
-                ));
+                );
                 None
             }
         }
-    };
-    let dob = if redacted("date_of_birth") {
+    }
+
+    /// False (and an issue of `severity`) when `v` is not a valid email address.
+    fn email_ok(&mut self, field: &str, v: &Option<String>, severity: Severity) -> bool {
+        if let Some(e) = v
+            && !valid_email(e)
+        {
+            self.push(
+                severity,
+                IssueCode::MalformedEmail,
+                Some(field),
+                format!("{field} is not a valid email address"),
+            );
+            return false;
+        }
+        true
+    }
+}
+
+/// The member's dates as parsed: date of birth, start, original start, end.
+struct Dates {
+    dob: Option<Date>,
+    start: Option<Date>,
+    original: Option<Date>,
+    end: Option<Date>,
+}
+
+fn dates(found: &mut Found, m: &SourceMember, settings: &Settings, today: Date) -> Dates {
+    let dob = if settings.redact_fields.contains("date_of_birth") {
         None
     } else {
-        date("date_of_birth", &m.date_of_birth)
+        found.date("date_of_birth", &m.date_of_birth)
     };
-    let start = date("start_date", &m.start_date);
-    let original = date("original_start_date", &m.original_start_date);
-    let end = date("end_date", &m.end_date);
-
+    let start = found.date("start_date", &m.start_date);
+    let original = found.date("original_start_date", &m.original_start_date);
+    let end = found.date("end_date", &m.end_date);
     if let Some(d) = dob
         && d > today
     {
-        issues.push(issue(
+        found.push(
             Severity::Error,
             IssueCode::DobInFuture,
             Some("date_of_birth"),
             "date of birth is in the future".into(),
-        ));
+        );
     }
+    Dates {
+        dob,
+        start,
+        original,
+        end,
+    }
+}
 
+/// The directory email and secondary email: the work email, or the personal one when
+/// `email_fallback_personal` and there is no work email.
+fn emails(
+    found: &mut Found,
+    m: &mut SourceMember,
+    settings: &Settings,
+) -> (Option<String>, Option<String>) {
     let work = clean(m.work_email.take());
     let personal = clean(m.personal_email.take());
-    let mut check = |field: &str, v: &Option<String>, sev| {
-        if let Some(e) = v
-            && !valid_email(e)
-        {
-            issues.push(issue(
-                sev,
-                IssueCode::MalformedEmail,
-                Some(field),
-                format!("{field} is not a valid email address"),
-            ));
-            return false;
-        }
-        true
-    };
-    let work_ok = check("work_email", &work, Severity::Error);
+    found.email_ok("work_email", &work, Severity::Error);
     let uses_personal = work.is_none() && settings.email_fallback_personal;
-    let personal_ok = check(
+    let personal_ok = found.email_ok(
         "personal_email",
         &personal,
         if uses_personal {
@@ -191,76 +218,45 @@ pub fn normalise(
         (None, p) if settings.email_fallback_personal => (p, None),
         (None, _) => (None, None),
     };
-    let _ = work_ok;
-    let secondary = if redacted("secondary_email") {
-        None
+    if settings.redact_fields.contains("secondary_email") {
+        (email, None)
     } else {
-        secondary
-    };
-
-    let employee_id = match settings.employee_ids {
-        EmployeeIds::Source => clean(Some(m.source_id.clone())),
-        EmployeeIds::Generate => None,
-    };
-    let has_key = match settings.employee_ids {
-        EmployeeIds::Source => employee_id.is_some(),
-        EmployeeIds::Generate => !m.source_id.trim().is_empty(),
-    };
-    if email.is_none() && !has_key {
-        issues.push(issue(
-            Severity::Error,
-            IssueCode::NoIdentifier,
-            None,
-            "member has neither an email nor an employee ID".into(),
-        ));
+        (email, secondary)
     }
+}
 
-    if let (Some(s), Some(e)) = (original.or(start), end)
-        && e < s
-    {
-        issues.push(issue(
-            Severity::Warning,
-            IssueCode::EndBeforeStart,
-            Some("end_date"),
-            "end date is before the start date".into(),
-        ));
-    }
-
-    match &m.manager {
-        ManagerRef::NoWorkEmail { source_id } => issues.push(issue(
+/// Warnings about a reporting line that cannot be linked.
+fn manager_warnings(found: &mut Found, manager: &ManagerRef) {
+    match manager {
+        ManagerRef::NoWorkEmail { source_id } => found.push(
             Severity::Warning,
             IssueCode::ManagerNoWorkEmail,
             Some("manager_email"),
             format!("manager {source_id} has no work email; reporting line not linked"),
-        )),
-        ManagerRef::NotInSnapshot { source_id } => issues.push(issue(
+        ),
+        ManagerRef::NotInSnapshot { source_id } => found.push(
             Severity::Warning,
             IssueCode::ManagerNotInSync,
             Some("manager_email"),
             format!("manager {source_id} is not in the sync; reporting line not linked"),
-        )),
+        ),
         _ => {}
     }
+}
 
-    let phone = if redacted("phone") {
-        None
-    } else {
-        clean(m.phone.take()).map(|p| {
-            if settings.phone_plus_prefix && !p.starts_with('+') {
-                format!("+{p}")
-            } else {
-                p
-            }
-        })
-    };
-
+/// The mapped source fields: (demographics, associated fields).
+fn mapped(
+    m: &SourceMember,
+    settings: &Settings,
+) -> (BTreeMap<String, String>, BTreeMap<String, String>) {
+    let redacted = |f: &str| settings.redact_fields.contains(f);
     let mut demographics = BTreeMap::new();
     let mut associated = BTreeMap::new();
     for mf in &settings.mapping {
         if redacted(&mf.source_key) || redacted(&mf.demographic) {
             continue;
         }
-        let Some(v) = member_value(&m, &mf.source_key)
+        let Some(v) = member_value(m, &mf.source_key)
             .map(str::trim)
             .filter(|v| !v.is_empty())
         else {
@@ -275,7 +271,71 @@ pub fn normalise(
             }
         }
     }
+    (demographics, associated)
+}
 
+/// Normalise one member. Errors skip the member; warnings are returned alongside.
+pub fn normalise(
+    mut m: SourceMember,
+    settings: &Settings,
+    today: Date,
+) -> (Option<Record>, Vec<Issue>) {
+    let pos = m.position;
+    let mut found = Found {
+        issues: Vec::new(),
+        position: pos,
+        source_id: m.source_id.clone(),
+    };
+    let redacted = |f: &str| settings.redact_fields.contains(f);
+    let Dates {
+        dob,
+        start,
+        original,
+        end,
+    } = dates(&mut found, &m, settings, today);
+    let (email, secondary) = emails(&mut found, &mut m, settings);
+
+    let employee_id = match settings.employee_ids {
+        EmployeeIds::Source => clean(Some(m.source_id.clone())),
+        EmployeeIds::Generate => None,
+    };
+    let has_key = match settings.employee_ids {
+        EmployeeIds::Source => employee_id.is_some(),
+        EmployeeIds::Generate => !m.source_id.trim().is_empty(),
+    };
+    if email.is_none() && !has_key {
+        found.push(
+            Severity::Error,
+            IssueCode::NoIdentifier,
+            None,
+            "member has neither an email nor an employee ID".into(),
+        );
+    }
+    if let (Some(s), Some(e)) = (original.or(start), end)
+        && e < s
+    {
+        found.push(
+            Severity::Warning,
+            IssueCode::EndBeforeStart,
+            Some("end_date"),
+            "end date is before the start date".into(),
+        );
+    }
+    manager_warnings(&mut found, &m.manager);
+
+    let phone = if redacted("phone") {
+        None
+    } else {
+        clean(m.phone.take()).map(|p| {
+            if settings.phone_plus_prefix && !p.starts_with('+') {
+                format!("+{p}")
+            } else {
+                p
+            }
+        })
+    };
+    let (demographics, associated) = mapped(&m, settings);
+    let issues = found.issues;
     if issues.iter().any(Issue::is_error) {
         return (None, issues);
     }

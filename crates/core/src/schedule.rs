@@ -1,8 +1,11 @@
 //! When an automatic sync runs (DESIGN §2.4): daily, weekly on a weekday, or monthly
 //! on a day of the month, at a local time in an IANA time zone.
 //!
-//! Pure: the caller resolves the time zone (`jiff::tz::TimeZone::get`, which reads the
-//! system's time-zone database) and passes it in, so this module does no I/O.
+//! Pure: the caller resolves the time zone and passes it in, so this module does no
+//! I/O. The engine resolves it with `jiff::tz::TimeZone::get`, which reads the system's
+//! time-zone database (jiff's bundled copy when there is none); core itself checks
+//! names only against the bundled copy ([`bundled_zone`]), data compiled into the
+//! binary.
 //!
 //! Rules:
 //! - A run is due at the first instant strictly after the previous one whose local
@@ -93,6 +96,13 @@ impl Frequency {
             Self::Monthly { day } => format!("monthly on day {day}"),
         }
     }
+}
+
+/// A time zone by IANA name (case-insensitive) from jiff's bundled copy of the time-zone
+/// database: data compiled into the binary, so no I/O. The error is jiff's
+/// "failed to find time zone" for an unknown name, as with `TimeZone::get`.
+pub fn bundled_zone(name: &str) -> Result<TimeZone, jiff::Error> {
+    jiff::tz::TimeZoneDatabase::bundled().get(name)
 }
 
 /// An auto-sync schedule: when, at what local time, in which time zone.
@@ -224,7 +234,7 @@ mod tests {
     use super::*;
 
     fn tz(name: &str) -> TimeZone {
-        TimeZone::get(name).expect("time zone database")
+        bundled_zone(name).expect("time zone database")
     }
 
     fn ts(s: &str) -> Timestamp {

@@ -4,11 +4,15 @@
 use std::collections::BTreeSet;
 
 use serde::{Deserialize, Serialize};
+use strum::{AsRefStr, Display, EnumString, IntoStaticStr};
 
 use crate::fields::DEFAULT_DEMOGRAPHICS;
+use crate::member::SourceField;
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[derive(IntoStaticStr, EnumString, Display, AsRefStr)]
+#[strum(serialize_all = "snake_case")]
 pub enum EmployeeIds {
     /// The source's member id is the employee ID.
     #[default]
@@ -19,6 +23,8 @@ pub enum EmployeeIds {
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[derive(IntoStaticStr, EnumString, Display, AsRefStr)]
+#[strum(serialize_all = "snake_case")]
 pub enum OnMissing {
     /// Stays active (the engagement platform's rule).
     #[default]
@@ -29,6 +35,8 @@ pub enum OnMissing {
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[derive(IntoStaticStr, EnumString, Display, AsRefStr)]
+#[strum(serialize_all = "snake_case")]
 pub enum HireDatePriority {
     #[default]
     Original,
@@ -37,6 +45,8 @@ pub enum HireDatePriority {
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[derive(IntoStaticStr, EnumString, Display, AsRefStr)]
+#[strum(serialize_all = "snake_case")]
 pub enum HoldMode {
     /// A guarded automatic sync is blocked as a whole.
     #[default]
@@ -92,6 +102,8 @@ impl std::fmt::Display for SkipRule {
 /// How a mapped field is used.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[derive(IntoStaticStr, EnumString, Display, AsRefStr)]
+#[strum(serialize_all = "snake_case")]
 pub enum FieldKind {
     /// Shown and exported.
     #[default]
@@ -103,13 +115,9 @@ pub enum FieldKind {
 }
 
 impl FieldKind {
+    /// From the name `as_str` gives (strum's `EnumString`).
     pub fn parse(s: &str) -> Option<Self> {
-        Some(match s {
-            "default" => Self::Default,
-            "associated" => Self::Associated,
-            "hidden" => Self::Hidden,
-            _ => return None,
-        })
+        s.parse().ok()
     }
 }
 
@@ -264,17 +272,14 @@ fn parse_bool(key: &str, v: &str) -> Result<bool, SettingsError> {
     }
 }
 
-fn parse_enum<T: for<'de> Deserialize<'de>>(
-    key: &str,
-    v: &str,
-    allowed: &str,
-) -> Result<T, SettingsError> {
-    serde_json::from_value(serde_json::Value::String(v.trim().to_ascii_lowercase())).map_err(|_| {
-        SettingsError::Invalid {
+fn parse_enum<T: std::str::FromStr>(key: &str, v: &str, allowed: &str) -> Result<T, SettingsError> {
+    v.trim()
+        .to_ascii_lowercase()
+        .parse()
+        .map_err(|_| SettingsError::Invalid {
             key: key.into(),
             message: format!("{v:?} is not one of {allowed}"),
-        }
-    })
+        })
 }
 
 fn parse_percent(key: &str, v: &str) -> Result<f64, SettingsError> {
@@ -287,13 +292,6 @@ fn parse_percent(key: &str, v: &str) -> Result<f64, SettingsError> {
     }
 }
 
-fn enum_str<T: Serialize>(v: &T) -> String {
-    match serde_json::to_value(v) {
-        Ok(serde_json::Value::String(s)) => s,
-        _ => String::new(),
-    }
-}
-
 fn list(set: &BTreeSet<String>) -> String {
     set.iter().cloned().collect::<Vec<_>>().join(",")
 }
@@ -302,11 +300,11 @@ impl Settings {
     /// Read one setting as text.
     pub fn get(&self, key: &str) -> Result<String, SettingsError> {
         Ok(match key {
-            "employee_ids" => enum_str(&self.employee_ids),
+            "employee_ids" => self.employee_ids.to_string(),
             "email_fallback_personal" => self.email_fallback_personal.to_string(),
             "phone_plus_prefix" => self.phone_plus_prefix.to_string(),
-            "on_missing" => enum_str(&self.on_missing),
-            "hire_date_priority" => enum_str(&self.hire_date_priority),
+            "on_missing" => self.on_missing.to_string(),
+            "hire_date_priority" => self.hire_date_priority.to_string(),
             "override_hire_date" => self.override_hire_date.to_string(),
             "override_emails" => self.override_emails.to_string(),
             "exclude_fields" => list(&self.exclude_fields),
@@ -318,7 +316,7 @@ impl Settings {
                 .collect::<Vec<_>>()
                 .join("; "),
             "privacy_guard" => self.privacy_guard.to_string(),
-            "hold_mode" => enum_str(&self.hold_mode),
+            "hold_mode" => self.hold_mode.to_string(),
             "mass_deactivation_percent" => self.mass_deactivation_percent.to_string(),
             "mass_deactivation_min" => self.mass_deactivation_min.to_string(),
             "mass_id_change_percent" => self.mass_id_change_percent.to_string(),
@@ -394,9 +392,11 @@ impl Settings {
             }
             "mass_id_change_percent" => self.mass_id_change_percent = parse_percent(key, value)?,
             "timezone" => {
-                jiff::tz::TimeZone::get(value.trim()).map_err(|e| SettingsError::Invalid {
-                    key: key.into(),
-                    message: format!("{value:?} is not a known time zone ({e})"),
+                crate::schedule::bundled_zone(value.trim()).map_err(|e| {
+                    SettingsError::Invalid {
+                        key: key.into(),
+                        message: format!("{value:?} is not a known time zone ({e})"),
+                    }
                 })?;
                 self.timezone = value.trim().to_string();
             }
@@ -415,6 +415,107 @@ impl Settings {
     }
 }
 
+/// A mapping change refused. Each front end adds how to list the fields.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum MappingError {
+    /// Neither a source field the setup sync read nor a standard field.
+    #[error("unknown source field {0:?}")]
+    UnknownField(String),
+    #[error("the demographic name is empty")]
+    EmptyDemographic,
+    #[error("{0} is not mapped")]
+    NotMapped(String),
+}
+
+/// Two demographic names that differ only by case, spacing or punctuation: two
+/// columns where the admin meant one, which splits trend history.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LookAlike {
+    /// The name just mapped (or the later one of the mapping).
+    pub demographic: String,
+    /// The name already there.
+    pub other: String,
+}
+
+impl std::fmt::Display for LookAlike {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{:?} differs from {:?} only by case, spacing or punctuation; this splits trend history",
+            self.demographic, self.other
+        )
+    }
+}
+
+impl Settings {
+    /// Map source field `source_key` to `demographic` (trimmed), replacing the field's
+    /// mapping if it has one. The field must be one the setup sync read
+    /// (`source_fields`) or a standard one; the name must not be empty. `Some` when
+    /// the name looks like another mapped one ([`LookAlike`]): mapped all the same,
+    /// the caller warns.
+    pub fn map_field(
+        &mut self,
+        source_key: &str,
+        demographic: &str,
+        kind: FieldKind,
+        source_fields: &[SourceField],
+    ) -> Result<Option<LookAlike>, MappingError> {
+        let known = source_fields.iter().any(|f| f.key == source_key)
+            || DEFAULT_DEMOGRAPHICS.iter().any(|(k, _)| *k == source_key);
+        if !known {
+            return Err(MappingError::UnknownField(source_key.to_string()));
+        }
+        let demographic = demographic.trim();
+        if demographic.is_empty() {
+            return Err(MappingError::EmptyDemographic);
+        }
+        self.mapping.retain(|m| m.source_key != source_key);
+        self.mapping.push(MappedField {
+            source_key: source_key.to_string(),
+            demographic: demographic.to_string(),
+            kind,
+        });
+        let fold = demographic_fold(demographic);
+        Ok(self
+            .mapping
+            .iter()
+            .find(|m| m.demographic != demographic && demographic_fold(&m.demographic) == fold)
+            .map(|m| LookAlike {
+                demographic: demographic.to_string(),
+                other: m.demographic.clone(),
+            }))
+    }
+
+    /// Remove the mapping of `source_key`.
+    pub fn unmap_field(&mut self, source_key: &str) -> Result<(), MappingError> {
+        let before = self.mapping.len();
+        self.mapping.retain(|m| m.source_key != source_key);
+        if self.mapping.len() == before {
+            return Err(MappingError::NotMapped(source_key.to_string()));
+        }
+        Ok(())
+    }
+
+    /// Every pair of mapped demographic names that look alike, in mapping order
+    /// (`other` the earlier one).
+    pub fn look_alikes(&self) -> Vec<LookAlike> {
+        let mut out = Vec::new();
+        for (n, a) in self.mapping.iter().enumerate() {
+            for b in &self.mapping[n + 1..] {
+                if a.demographic != b.demographic
+                    && demographic_fold(&a.demographic) == demographic_fold(&b.demographic)
+                {
+                    out.push(LookAlike {
+                        demographic: b.demographic.clone(),
+                        other: a.demographic.clone(),
+                    });
+                }
+            }
+        }
+        out
+    }
+}
+
 /// Normalise a demographic name for the "differs only by case, spacing or
 /// punctuation" warning.
 pub fn demographic_fold(name: &str) -> String {
@@ -426,7 +527,88 @@ pub fn demographic_fold(name: &str) -> String {
 
 #[cfg(test)]
 mod tests {
+    use rstest::rstest;
+
     use super::*;
+
+    fn field(key: &str) -> SourceField {
+        SourceField {
+            key: key.into(),
+            label: key.into(),
+            sample: None,
+        }
+    }
+
+    #[rstest]
+    #[case::custom_field("custom:cf_1", " Team ", Ok(None))]
+    #[case::standard_field("job_title", "Title", Ok(None))]
+    #[case::look_alike("custom:cf_1", "job-title", Ok(Some("Job Title")))]
+    #[case::same_name_is_no_look_alike("custom:cf_1", "Job Title", Ok(None))]
+    #[case::unknown("custom:cf_9", "Team", Err(MappingError::UnknownField("custom:cf_9".into())))]
+    #[case::empty_name("custom:cf_1", "  ", Err(MappingError::EmptyDemographic))]
+    fn map_field_checks_the_field_and_the_name(
+        #[case] key: &str,
+        #[case] demographic: &str,
+        #[case] expected: Result<Option<&str>, MappingError>,
+    ) {
+        let mut s = Settings {
+            mapping: vec![MappedField {
+                source_key: "job_title".into(),
+                demographic: "Job Title".into(),
+                kind: FieldKind::Default,
+            }],
+            ..Settings::default()
+        };
+        let before = s.clone();
+        let got = s.map_field(key, demographic, FieldKind::Hidden, &[field("custom:cf_1")]);
+        match expected {
+            Ok(look_alike) => {
+                assert_eq!(
+                    got.unwrap().map(|l| l.other),
+                    look_alike.map(str::to_string)
+                );
+                let m = s.mapping.last().unwrap();
+                assert_eq!(
+                    (m.source_key.as_str(), m.demographic.as_str(), m.kind),
+                    (key, demographic.trim(), FieldKind::Hidden)
+                );
+                assert_eq!(
+                    s.mapping.iter().filter(|m| m.source_key == key).count(),
+                    1,
+                    "the field's mapping is replaced"
+                );
+            }
+            Err(e) => {
+                assert_eq!(got.unwrap_err(), e);
+                assert_eq!(s, before, "nothing changes on error");
+            }
+        }
+    }
+
+    #[test]
+    fn look_alikes_are_named_pairwise_and_unmapping_needs_a_mapping() {
+        let mut s = Settings::default();
+        s.mapping.clear();
+        let fields = [field("a"), field("b"), field("c")];
+        assert!(
+            s.map_field("a", "Cost Center", FieldKind::Default, &fields)
+                .unwrap()
+                .is_none()
+        );
+        let warning = s
+            .map_field("b", "cost_center", FieldKind::Default, &fields)
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            warning.to_string(),
+            "\"cost_center\" differs from \"Cost Center\" only by case, spacing or punctuation; this splits trend history"
+        );
+        s.map_field("c", "Site", FieldKind::Default, &fields)
+            .unwrap();
+        assert_eq!(s.look_alikes(), vec![warning]);
+        assert_eq!(s.unmap_field("c"), Ok(()));
+        assert_eq!(s.unmap_field("c"), Err(MappingError::NotMapped("c".into())));
+    }
 
     #[test]
     fn every_key_reads_back_what_was_written() {

@@ -245,8 +245,68 @@ pub fn read<R: Read>(
     let layout = columns::layout(headers, &catalog, &options.map)?;
     let width = layout.columns.len();
 
+    let notes = notes(detected.then_some(delimiter), &layout);
+
+    let mut file = CsvFile {
+        delimiter,
+        ..CsvFile::default()
+    };
+    let mut problems: Vec<String> = Vec::new();
+    loop {
+        match rdr.read_byte_record(&mut record) {
+            Ok(true) => {}
+            Ok(false) => break,
+            Err(e) => {
+                let at = e
+                    .position()
+                    .map(|p| format!(" at line {}", p.line()))
+                    .unwrap_or_default();
+                return Err(FileError::Io(format!("{at} {e}").trim().to_string()));
+            }
+        }
+        let inner = record.as_slice().iter().filter(|b| **b == b'\n').count() as u64;
+        let (end, after) = (rdr.position().byte(), rdr.position().line());
+        let line = rdr.get_mut().first_line(end, after, inner) as usize;
+        // Spreadsheets leave rows of empty cells behind: not rows.
+        if record.iter().all(|f| f.trim_ascii().is_empty()) {
+            continue;
+        }
+        file.rows += 1;
+        problems.clear();
+        if record.len() != width {
+            problems.push(format!(
+                "{} fields, but the header has {width} columns",
+                record.len()
+            ));
+        }
+        let m = if problems.is_empty() {
+            row(&record, &layout, &options.date_format, line, &mut problems)
+        } else {
+            SourceMember::new(String::new(), line)
+        };
+        if problems.is_empty() {
+            file.members.push(m);
+        } else {
+            file.rejected.push(RejectedMember {
+                source_id: (!m.source_id.is_empty()).then(|| m.source_id.clone()),
+                position: line,
+                reason: problems.join("; "),
+            });
+        }
+    }
+    file.bytes = rdr.position().byte() + if bom { BOM.len() as u64 } else { 0 };
+    file.layout = layout;
+    file.notes = notes;
+    Ok(file)
+}
+
+/// What the admin should know about the file's shape: a detected delimiter other than a
+/// comma, columns that are ignored, columns Roster derives itself.
+fn notes(detected: Option<u8>, layout: &Layout) -> Vec<Note> {
     let mut notes = Vec::new();
-    if detected && delimiter != b',' {
+    if let Some(delimiter) = detected
+        && delimiter != b','
+    {
         notes.push(Note {
             code: "csv.delimiter".into(),
             message: format!(
@@ -286,97 +346,62 @@ pub fn read<R: Read>(
         });
     }
 
-    let mut file = CsvFile {
-        delimiter,
-        ..CsvFile::default()
-    };
-    let mut problems: Vec<String> = Vec::new();
-    loop {
-        match rdr.read_byte_record(&mut record) {
-            Ok(true) => {}
-            Ok(false) => break,
-            Err(e) => {
-                let at = e
-                    .position()
-                    .map(|p| format!(" at line {}", p.line()))
-                    .unwrap_or_default();
-                return Err(FileError::Io(format!("{at} {e}").trim().to_string()));
-            }
-        }
-        let inner = record.as_slice().iter().filter(|b| **b == b'\n').count() as u64;
-        let (end, after) = (rdr.position().byte(), rdr.position().line());
-        let line = rdr.get_mut().first_line(end, after, inner) as usize;
-        // Spreadsheets leave rows of empty cells behind: not rows.
-        if record.iter().all(|f| f.trim_ascii().is_empty()) {
+    notes
+}
+
+/// One row's member; problems with its cells are added to `problems`.
+fn row(
+    record: &csv::ByteRecord,
+    layout: &Layout,
+    date_format: &DateFormat,
+    line: usize,
+    problems: &mut Vec<String>,
+) -> SourceMember {
+    let mut m = SourceMember::new(String::new(), line);
+    for c in &layout.columns {
+        let Some(target) = &c.target else { continue };
+        if matches!(target, Target::ReadOnly { .. } | Target::Ignored) {
             continue;
         }
-        file.rows += 1;
-        problems.clear();
-        if record.len() != width {
-            problems.push(format!(
-                "{} fields, but the header has {width} columns",
-                record.len()
-            ));
-        }
-        let mut m = SourceMember::new(String::new(), line);
-        if problems.is_empty() {
-            for c in &layout.columns {
-                let Some(target) = &c.target else { continue };
-                if matches!(target, Target::ReadOnly { .. } | Target::Ignored) {
-                    continue;
-                }
-                let raw = record.get(c.index).unwrap_or_default();
-                let Ok(text) = std::str::from_utf8(raw) else {
-                    problems.push(format!("column {:?} is not valid UTF-8", c.header));
-                    continue;
-                };
-                let v = crate::export::unguard_cell(text.trim());
-                let value = (!v.is_empty()).then(|| v.to_string());
-                match target {
-                    Target::Field { field } if field.is_date() => {
-                        let Some(v) = value else { continue };
-                        match options.date_format.read(&v) {
-                            Some(d) => set(&mut m, *field, Some(d.to_string())),
-                            None => problems.push(format!(
-                                "column {:?} is not a date in {} form",
-                                c.header,
-                                options.date_format.describe()
-                            )),
-                        }
-                    }
-                    Target::Field { field } => set(&mut m, *field, value),
-                    Target::Demographic { source_key, .. } => {
-                        if let Some(v) = value {
-                            if source_key == MEMBER_TYPE {
-                                m.member_type = Some(v.to_lowercase());
-                            }
-                            m.fields.insert(source_key.clone(), v);
-                        }
-                    }
-                    Target::Deactivated => match value.as_deref().map(truthy) {
-                        None => {}
-                        Some(Some(b)) => m.exclude = Some(b),
-                        Some(None) => problems
-                            .push(format!("column {:?} is neither TRUE nor FALSE", c.header)),
-                    },
-                    Target::ReadOnly { .. } | Target::Ignored => {}
+        let raw = record.get(c.index).unwrap_or_default();
+        let Ok(text) = std::str::from_utf8(raw) else {
+            problems.push(format!("column {:?} is not valid UTF-8", c.header));
+            continue;
+        };
+        let v = crate::export::unguard_cell(text.trim());
+        let value = (!v.is_empty()).then(|| v.to_string());
+        match target {
+            Target::Field { field } if field.is_date() => {
+                let Some(v) = value else { continue };
+                match date_format.read(&v) {
+                    Some(d) => set(&mut m, *field, Some(d.to_string())),
+                    None => problems.push(format!(
+                        "column {:?} is not a date in {} form",
+                        c.header,
+                        date_format.describe()
+                    )),
                 }
             }
-        }
-        if problems.is_empty() {
-            file.members.push(m);
-        } else {
-            file.rejected.push(RejectedMember {
-                source_id: (!m.source_id.is_empty()).then(|| m.source_id.clone()),
-                position: line,
-                reason: problems.join("; "),
-            });
+            Target::Field { field } => set(&mut m, *field, value),
+            Target::Demographic { source_key, .. } => {
+                if let Some(v) = value {
+                    if source_key == MEMBER_TYPE {
+                        m.member_type = Some(v.to_lowercase());
+                    }
+                    m.fields.insert(source_key.clone(), v);
+                }
+            }
+            Target::Deactivated => match value.as_deref().map(truthy) {
+                None => {}
+                Some(Some(b)) => m.exclude = Some(b),
+                Some(None) => {
+                    problems.push(format!("column {:?} is neither TRUE nor FALSE", c.header))
+                }
+            },
+            Target::ReadOnly { .. } | Target::Ignored => {}
         }
     }
-    file.bytes = rdr.position().byte() + if bom { BOM.len() as u64 } else { 0 };
-    file.layout = layout;
-    file.notes = notes;
-    Ok(file)
+    m
 }
 
 fn set(m: &mut SourceMember, field: Field, value: Option<String>) {

@@ -14,22 +14,21 @@
 //! - It is recorded as a `csv_import` with its file name and row count; the
 //!   integration's incremental-fetch marker is never touched.
 
-use std::collections::{BTreeSet, HashSet};
-use std::time::{Duration, Instant};
+use std::collections::BTreeSet;
+use std::time::Instant;
 
-use roster_core::guard::{BlockReason, Confirmations, Decision, Trigger, decide};
+use roster_core::guard::{Confirmations, Trigger, decide};
 use roster_core::member::{RejectedMember, SourceMember};
-use roster_core::plan::{self, Entry, Plan, PlanOptions};
+use roster_core::plan::{self, Plan, PlanOptions};
 use roster_core::settings::{EmployeeIds, Settings};
 use roster_source::Diagnostic;
-use roster_store::{
-    Changeset, EntryRecord, Fence, ImportId, ImportKind, ImportStatus, Integration,
-    IntegrationKind, IntegrationState, IntegrationUpdate, Notification,
-};
+use roster_store::{Fence, ImportId, Integration, IntegrationKind};
 use serde::Serialize;
 
-use crate::engine::{Engine, Result, SyncOutcome, SyncStatus, Timings};
-use crate::lock::SyncLock;
+use crate::engine::{Engine, Result};
+use crate::outcome::{SyncOutcome, Timings};
+use crate::record::{self, Discard, FileRun, Run, RunKind};
+use crate::sync::{ms, release};
 
 /// A users file, read.
 #[derive(Clone, Debug, Default)]
@@ -80,23 +79,6 @@ pub struct ImportOutcome {
     pub refused: bool,
 }
 
-fn ms(d: Duration) -> u128 {
-    d.as_millis()
-}
-
-fn entry_record(e: &Entry, applied: bool, held: bool) -> EntryRecord {
-    EntryRecord {
-        action: e.action,
-        key: e.key,
-        employee_id: e.employee_id.clone(),
-        changes: e.changes.clone(),
-        after: e.after.clone(),
-        applied,
-        held,
-        privacy: e.privacy,
-    }
-}
-
 /// Lines with an error issue.
 pub fn bad_rows(plan: &Plan) -> Vec<usize> {
     plan.issues
@@ -133,21 +115,12 @@ impl Engine {
     ) -> Result<ImportOutcome> {
         // The same sync lock as a sync (same lease, renewed, released on every exit
         // path), and the import's writes are fenced by it.
-        let lock = if opts.apply {
-            Some(
-                SyncLock::acquire(self.store(), self.account(), integration.id, self.lease())
-                    .await?,
-            )
-        } else {
-            None
-        };
+        let lock = self.lock_to_apply(integration.id, opts.apply).await?;
         let fence = lock.as_ref().map(|l| l.fence(None));
         let result = self
             .import_locked(integration, file, &opts, fence.as_ref())
             .await;
-        if let Some(lock) = lock {
-            lock.release().await;
-        }
+        release(lock).await;
         result
     }
 
@@ -160,16 +133,16 @@ impl Engine {
     ) -> Result<ImportOutcome> {
         let id = integration.id;
         let trigger = opts.trigger.unwrap_or(Trigger::Manual);
-        let started_at = self.clock().now();
+        let started_at = self.clock.now();
         let settings = &integration.settings;
         let planning = Settings {
             employee_ids: EmployeeIds::Source,
             ..settings.clone()
         };
         let t = Instant::now();
-        let directory = self.store().directory(self.account()).await?;
+        let directory = self.directory().await?;
         let load_ms = ms(t.elapsed());
-        let today = self.clock().today(&settings.timezone);
+        let today = self.clock.today(&settings.timezone);
         let t = Instant::now();
         let FileImport {
             file_name,
@@ -209,84 +182,53 @@ impl Engine {
             bad_rows = bad.len(),
             "csv import planned"
         );
+        let timings = Timings {
+            fetch_ms: 0,
+            load_ms,
+            plan_ms,
+            apply_ms: 0,
+        };
         let mut outcome = ImportOutcome {
             sync: SyncOutcome {
-                integration_id: id,
-                import_id: None,
-                status: SyncStatus::Reviewed,
-                plan,
-                decision: decision.clone(),
-                applied: Vec::new(),
-                held: Vec::new(),
-                diagnostics,
                 members_fetched: rows,
                 bytes_read: bytes,
                 requests: 0,
-                timings: Timings {
-                    fetch_ms: 0,
-                    load_ms,
-                    plan_ms,
-                    apply_ms: 0,
-                },
+                ..SyncOutcome::review(id, plan, decision, diagnostics, timings)
             },
             file_name,
             rows,
             bad_rows: bad,
             refused: false,
         };
-        let o = &mut outcome.sync;
-        if let Decision::Apply { held, .. } = &decision {
-            o.held = held.clone();
-        }
         if !opts.apply {
-            if matches!(decision, Decision::Blocked { .. }) {
-                o.status = SyncStatus::Blocked;
-            } else if decision == Decision::NeedsConfirmation {
-                o.status = SyncStatus::NeedsConfirmation;
-            }
             return Ok(outcome);
         }
 
-        let t = Instant::now();
-        let kind = ImportKind::CsvImport;
-        let details = |o: &SyncOutcome, extra: serde_json::Value| {
-            serde_json::json!({
-                "file": outcome.file_name,
-                "rows": outcome.rows,
-                "mode": if full { "full" } else { "partial" },
-                "columns": columns,
-                "bad_rows": outcome.bad_rows,
-                "skip_bad_rows": opts.skip_bad_rows,
-                "issues": o.plan.issues,
-                "mass_change": o.plan.mass_change,
-                "diagnostics": o.diagnostics,
-                "complete": o.plan.complete,
-                "today": today,
-                "members_fetched": outcome.rows,
-                "extra": extra,
-            })
+        let diagnostics = outcome.sync.diagnostics.clone();
+        let bad_rows = outcome.bad_rows.clone();
+        let file_name = outcome.file_name.clone();
+        let run = Run {
+            integration,
+            trigger,
+            started_at,
+            finished_at: self.clock.now(),
+            today,
+            diagnostics: &diagnostics,
+            kind: RunKind::CsvImport(FileRun {
+                file_name: &file_name,
+                rows,
+                full,
+                columns: &columns,
+                bad_rows: &bad_rows,
+                skip_bad_rows: opts.skip_bad_rows,
+            }),
         };
-        let event = |what: &str| format!("{}.{what}", kind.as_str());
-
-        if !outcome.bad_rows.is_empty() && !opts.skip_bad_rows {
+        if !bad_rows.is_empty() && !opts.skip_bad_rows {
             let message = format!(
                 "the file has {} row(s) in error: nothing was applied; fix them or skip them explicitly",
-                outcome.bad_rows.len()
+                bad_rows.len()
             );
-            let changeset = Changeset {
-                integration_id: Some(id),
-                kind,
-                trigger,
-                status: ImportStatus::Failed,
-                started_at,
-                finished_at: self.clock().now(),
-                counts: outcome.sync.plan.counts.clone(),
-                details: details(&outcome.sync, serde_json::json!({ "error": message })),
-                entries: Vec::new(),
-                notifications: Vec::new(),
-                rolls_back: None,
-                integration_update: None,
-            };
+            let changeset = record::refusal(&run, &outcome.sync.plan, &message);
             let import_id = self.write(changeset, fence).await?;
             outcome.sync.import_id = Some(import_id);
             outcome.refused = true;
@@ -297,132 +239,10 @@ impl Engine {
             );
             return Ok(outcome);
         }
-
-        let o = &outcome.sync;
-        let (status, sync_status, entries, notifications, applied, held) = match &decision {
-            Decision::Blocked { reasons } => {
-                let why: Vec<&str> = reasons
-                    .iter()
-                    .map(|r| match r {
-                        BlockReason::Privacy => "privacy",
-                        BlockReason::MassChange => "mass_change",
-                    })
-                    .collect();
-                let note = Notification {
-                    event: event("blocked"),
-                    payload: serde_json::json!({
-                        "integration_id": id,
-                        "file": outcome.file_name,
-                        "reasons": why,
-                        "privacy_employees": o.plan.counts.privacy,
-                        "mass_change": o.plan.mass_change.describe(),
-                        "counts": o.plan.counts,
-                    }),
-                };
-                let entries = o
-                    .plan
-                    .entries
-                    .iter()
-                    .map(|e| entry_record(e, false, e.privacy))
-                    .collect();
-                let s = (ImportStatus::Blocked, SyncStatus::Blocked);
-                (s.0, s.1, entries, vec![note], Vec::new(), Vec::new())
-            }
-            Decision::NeedsConfirmation => {
-                let note = Notification {
-                    event: event("blocked"),
-                    payload: serde_json::json!({
-                        "integration_id": id,
-                        "file": outcome.file_name,
-                        "reasons": ["mass_change"],
-                        "mass_change": o.plan.mass_change.describe(),
-                        "counts": o.plan.counts,
-                    }),
-                };
-                let entries = o
-                    .plan
-                    .entries
-                    .iter()
-                    .map(|e| entry_record(e, false, false))
-                    .collect();
-                (
-                    ImportStatus::Blocked,
-                    SyncStatus::NeedsConfirmation,
-                    entries,
-                    vec![note],
-                    Vec::new(),
-                    Vec::new(),
-                )
-            }
-            Decision::Apply { apply, held } => {
-                let held_set: HashSet<usize> = held.iter().copied().collect();
-                let entries = o
-                    .plan
-                    .entries
-                    .iter()
-                    .enumerate()
-                    .map(|(i, e)| entry_record(e, !held_set.contains(&i), held_set.contains(&i)))
-                    .collect();
-                let mut notes = vec![Notification {
-                    event: event("applied"),
-                    payload: serde_json::json!({
-                        "integration_id": id,
-                        "file": outcome.file_name,
-                        "counts": o.plan.counts,
-                        "held": held.len(),
-                    }),
-                }];
-                if !held.is_empty() {
-                    notes.push(Notification {
-                        event: event("held"),
-                        payload: serde_json::json!({ "integration_id": id, "held": held.len() }),
-                    });
-                }
-                let (status, s) = if held.is_empty() {
-                    (ImportStatus::Applied, SyncStatus::Applied)
-                } else {
-                    (ImportStatus::PartiallyApplied, SyncStatus::PartiallyApplied)
-                };
-                (status, s, entries, notes, apply.clone(), held.clone())
-            }
-        };
-        let applied_any = matches!(
-            status,
-            ImportStatus::Applied | ImportStatus::PartiallyApplied
-        );
-        // A CSV integration is finalised by its first applied import; another
-        // integration's state and marks belong to its own syncs.
-        let integration_update =
-            (applied_any && integration.kind == IntegrationKind::Csv).then(|| IntegrationUpdate {
-                state: (trigger == Trigger::Manual
-                    && integration.state != IntegrationState::Active)
-                    .then_some(IntegrationState::Active),
-                last_fetch_at: None,
-                last_sync_at: Some(self.clock().now()),
-            });
-        let changeset = Changeset {
-            integration_id: Some(id),
-            kind,
-            trigger,
-            status,
-            started_at,
-            finished_at: self.clock().now(),
-            counts: o.plan.counts.clone(),
-            details: details(o, serde_json::json!({ "held": held })),
-            entries,
-            notifications,
-            rolls_back: None,
-            integration_update,
-        };
-        let import_id = self.write(changeset, fence).await?;
-        let o = &mut outcome.sync;
-        o.status = sync_status;
-        o.import_id = Some(import_id);
-        o.applied = applied;
-        o.timings.apply_ms = ms(t.elapsed());
+        let status = self.apply_run(&mut outcome.sync, &run, fence).await?;
         tracing::info!(
             integration = id,
-            import = import_id,
+            import = outcome.sync.import_id,
             status = status.as_str(),
             "csv import recorded"
         );
@@ -435,36 +255,19 @@ impl Engine {
         review: &ImportOutcome,
         trigger: Trigger,
     ) -> Result<ImportId> {
-        let now = self.clock().now();
         let s = &review.sync;
-        let changeset = Changeset {
-            integration_id: Some(s.integration_id),
-            kind: ImportKind::CsvImport,
-            trigger,
-            status: ImportStatus::Discarded,
-            started_at: now,
-            finished_at: now,
-            counts: s.plan.counts.clone(),
-            details: serde_json::json!({
-                "file": review.file_name,
-                "rows": review.rows,
-                "bad_rows": review.bad_rows,
-                "issues": s.plan.issues,
-                "mass_change": s.plan.mass_change,
-                "diagnostics": s.diagnostics,
-                "members_fetched": review.rows,
-            }),
-            entries: s
-                .plan
-                .entries
-                .iter()
-                .map(|e| entry_record(e, false, false))
-                .collect(),
-            notifications: Vec::new(),
-            rolls_back: None,
-            integration_update: None,
-        };
-        Ok(self.store().write(self.account(), changeset).await?)
+        let changeset = record::discard(
+            &Discard {
+                integration: s.integration_id,
+                trigger,
+                plan: &s.plan,
+                diagnostics: &s.diagnostics,
+                members_fetched: review.rows,
+                file: Some((&review.file_name, &review.bad_rows)),
+            },
+            self.clock.now(),
+        );
+        self.write(changeset, None).await
     }
 
     /// Record a file that failed as a whole (nothing planned, nothing applied).
@@ -474,21 +277,7 @@ impl Engine {
         file_name: &str,
         message: &str,
     ) -> Result<ImportId> {
-        let now = self.clock().now();
-        let changeset = Changeset {
-            integration_id: Some(integration.id),
-            kind: ImportKind::CsvImport,
-            trigger: Trigger::Manual,
-            status: ImportStatus::Failed,
-            started_at: now,
-            finished_at: now,
-            counts: Default::default(),
-            details: serde_json::json!({ "file": file_name, "error": message }),
-            entries: Vec::new(),
-            notifications: Vec::new(),
-            rolls_back: None,
-            integration_update: None,
-        };
-        Ok(self.store().write(self.account(), changeset).await?)
+        let changeset = record::file_failure(integration.id, file_name, message, self.clock.now());
+        self.write(changeset, None).await
     }
 }

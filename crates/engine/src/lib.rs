@@ -6,17 +6,26 @@
 pub mod autosync;
 pub mod clock;
 pub mod crypto;
+mod edits;
 mod engine;
+pub mod event;
 mod import;
+mod integrations;
 pub mod keycheck;
 pub mod lock;
 pub mod notify;
+mod outcome;
+pub mod record;
+mod sync;
 #[cfg(feature = "testing")]
 pub mod testing;
 pub mod worker;
 
 pub use clock::{Clock, FixedClock, SystemClock};
 pub use crypto::{Cipher, CryptoError};
+pub use edits::{Milestone, MilestoneKind, Upcoming, UpcomingKind};
 pub use engine::*;
+pub use event::Event;
 pub use import::*;
 pub use keycheck::{KeyCheck, KeyCheckError, verify_key};
+pub use outcome::*;

@@ -14,7 +14,7 @@
 
 use async_trait::async_trait;
 use jiff::{SignedDuration, Timestamp};
-use roster_store::jobs::{Channel, ChannelId, ChannelKind, NewChannel};
+use roster_store::jobs::{Channel, ChannelId, ChannelKind, MessageState, NewChannel};
 use roster_store::{AccountId, ImportId};
 use secrecy::SecretString;
 use serde::Serialize;
@@ -153,6 +153,11 @@ pub struct NewWebhook {
 }
 
 impl Engine {
+    /// Recent notifications with their delivery state, newest first.
+    pub async fn notifications(&self, limit: usize) -> Result<Vec<MessageState>> {
+        Ok(self.store().notifications(self.account(), limit).await?)
+    }
+
     /// Add a webhook. Without `secret` a random one is made; either way it is
     /// stored encrypted and returned once for the receiver's configuration.
     pub async fn add_webhook(

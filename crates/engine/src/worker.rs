@@ -44,8 +44,9 @@ use serde::Serialize;
 
 use crate::clock::Clock;
 use crate::crypto::{Cipher, CryptoError};
-use crate::engine::{Engine, EngineError, LEASE, SyncOptions, SyncStatus};
+use crate::engine::{Engine, EngineError, LEASE};
 use crate::notify::{DeliveryPolicy, Destination, Notifier, Outgoing, wants};
+use crate::outcome::{SyncOptions, SyncStatus};
 
 /// Builds the source of an integration (the CLI and the server build a Justworks
 /// source from the integration's stored config and credentials).

@@ -28,6 +28,9 @@ use jiff::Timestamp;
 use lettre::message::Mailbox;
 use lettre::message::header::ContentType;
 use lettre::{AsyncSmtpTransport, AsyncTransport, Tokio1Executor};
+use roster_core::guard::BlockReason;
+use roster_core::plan::Counts;
+use roster_engine::event::{Blocked, Event};
 use roster_engine::notify::{Destination, Notifier, NotifyError, Outgoing};
 use secrecy::{ExposeSecret, SecretString};
 use sha2::Sha256;
@@ -237,79 +240,56 @@ fn smtp_error(e: &lettre::transport::smtp::Error) -> String {
     }
 }
 
-/// The subject and plain-text body of a message's email: ids, counts, reasons.
+/// The subject and plain-text body of a message's email: ids, counts, reasons. An
+/// event this version does not know is named as it is.
 pub fn email_text(m: &Outgoing, link_base: Option<&url::Url>) -> (String, String) {
-    let d = &m.data;
-    let integration = d["integration_id"]
-        .as_i64()
-        .map(|i| format!("integration {i}"))
-        .unwrap_or_else(|| "the directory".into());
-    let counts = |d: &serde_json::Value| {
-        let c = &d["counts"];
-        format!(
-            "created {}, updated {}, deactivated {}, reactivated {}, skipped {}",
-            c["created"].as_u64().unwrap_or(0),
-            c["updated"].as_u64().unwrap_or(0),
-            c["deactivated"].as_u64().unwrap_or(0),
-            c["reactivated"].as_u64().unwrap_or(0),
-            c["skipped"].as_u64().unwrap_or(0),
-        )
-    };
-    let (subject, mut body) = match m.event.as_str() {
-        "sync.blocked" => {
-            let reasons: Vec<&str> = d["reasons"]
-                .as_array()
-                .map(|r| {
-                    r.iter()
-                        .filter_map(|v| v.as_str())
-                        .map(|r| match r {
-                            "privacy" => "the privacy guard",
-                            "mass_change" => "the mass-change guard",
-                            other => other,
-                        })
-                        .collect()
-                })
-                .unwrap_or_default();
-            let mut body = format!(
-                "The automatic sync of {integration} was blocked by {}: nothing was applied.\n",
-                if reasons.is_empty() {
-                    "a guard".to_string()
-                } else {
-                    reasons.join(" and ")
-                }
-            );
-            if let Some(n) = d["privacy_employees"].as_u64().filter(|n| *n > 0) {
-                body.push_str(&format!(
-                    "Employees with two or more of name, date of birth and email changing: {n}\n"
-                ));
-            }
-            if let Some(mc) = d["mass_change"].as_str().filter(|s| !s.is_empty()) {
-                body.push_str(&format!("Mass change: {mc}\n"));
-            }
-            body.push_str(&format!("Planned: {}\n", counts(d)));
-            body.push_str("Review the import and run the sync by hand to confirm.\n");
-            (format!("Roster: sync of {integration} blocked"), body)
+    let integration = |id: i64| format!("integration {id}");
+    let (subject, mut body) = match Event::decode(&m.event, &m.data) {
+        Some(Event::SyncBlocked {
+            integration_id,
+            blocked,
+        }) => blocked_text(&integration(integration_id), &blocked),
+        Some(Event::SyncFailed {
+            integration_id,
+            error,
+        }) => {
+            let integration = integration(integration_id);
+            (
+                format!("Roster: sync of {integration} failed"),
+                format!("The sync of {integration} failed: nothing was changed.\nError: {error}\n"),
+            )
         }
-        "sync.failed" => (
-            format!("Roster: sync of {integration} failed"),
-            format!(
-                "The sync of {integration} failed: nothing was changed.\nError: {}\n",
-                d["error"].as_str().unwrap_or("unknown")
-            ),
-        ),
-        "sync.held" => (
-            format!("Roster: sync of {integration} held employees for approval"),
-            format!(
-                "The sync of {integration} was applied; {} employee(s) with privacy-guarded \
-                 changes are held for approval.\n",
-                d["held"].as_u64().unwrap_or(0)
-            ),
-        ),
-        "sync.applied" => (
-            format!("Roster: sync of {integration} applied"),
-            format!("The sync of {integration} was applied: {}.\n", counts(d)),
-        ),
-        other => (format!("Roster: {other}"), format!("Event {other}.\n")),
+        Some(Event::SyncHeld {
+            integration_id,
+            held,
+        }) => {
+            let integration = integration(integration_id);
+            (
+                format!("Roster: sync of {integration} held employees for approval"),
+                format!(
+                    "The sync of {integration} was applied; {held} employee(s) with privacy-guarded \
+                     changes are held for approval.\n"
+                ),
+            )
+        }
+        Some(Event::SyncApplied {
+            integration_id,
+            counts,
+            ..
+        }) => {
+            let integration = integration(integration_id);
+            (
+                format!("Roster: sync of {integration} applied"),
+                format!(
+                    "The sync of {integration} was applied: {}.\n",
+                    counts_text(&counts)
+                ),
+            )
+        }
+        _ => {
+            let other = &m.event;
+            (format!("Roster: {other}"), format!("Event {other}.\n"))
+        }
     };
     if let Some(id) = m.import_id {
         body.push_str(&format!("Import: {id}\n"));
@@ -319,6 +299,45 @@ pub fn email_text(m: &Outgoing, link_base: Option<&url::Url>) -> (String, String
         }
     }
     (subject, body)
+}
+
+fn counts_text(c: &Counts) -> String {
+    format!(
+        "created {}, updated {}, deactivated {}, reactivated {}, skipped {}",
+        c.created, c.updated, c.deactivated, c.reactivated, c.skipped,
+    )
+}
+
+/// A blocked automatic sync's email: which guard, how many employees, what it would
+/// have done.
+fn blocked_text(integration: &str, blocked: &Blocked) -> (String, String) {
+    let reasons: Vec<&str> = blocked
+        .reasons
+        .iter()
+        .map(|r| match r {
+            BlockReason::Privacy => "the privacy guard",
+            BlockReason::MassChange => "the mass-change guard",
+        })
+        .collect();
+    let mut body = format!(
+        "The automatic sync of {integration} was blocked by {}: nothing was applied.\n",
+        if reasons.is_empty() {
+            "a guard".to_string()
+        } else {
+            reasons.join(" and ")
+        }
+    );
+    if let Some(n) = blocked.privacy_employees.filter(|n| *n > 0) {
+        body.push_str(&format!(
+            "Employees with two or more of name, date of birth and email changing: {n}\n"
+        ));
+    }
+    if !blocked.mass_change.is_empty() {
+        body.push_str(&format!("Mass change: {}\n", blocked.mass_change));
+    }
+    body.push_str(&format!("Planned: {}\n", counts_text(&blocked.counts)));
+    body.push_str("Review the import and run the sync by hand to confirm.\n");
+    (format!("Roster: sync of {integration} blocked"), body)
 }
 
 /// The [`Notifier`]: webhooks always, email when an SMTP server is configured.
@@ -360,7 +379,66 @@ impl Notifier for Notifiers {
 
 #[cfg(test)]
 mod tests {
+    use rstest::rstest;
+
     use super::*;
+
+    fn message(event: &str, data: serde_json::Value) -> Outgoing {
+        Outgoing {
+            id: 1,
+            event: event.into(),
+            account_id: 1,
+            import_id: None,
+            created_at: Timestamp::UNIX_EPOCH,
+            data,
+        }
+    }
+
+    #[rstest]
+    #[case::applied(
+        "sync.applied",
+        serde_json::json!({ "integration_id": 3, "counts": { "created": 2 }, "held": 0 }),
+        "Roster: sync of integration 3 applied",
+        "The sync of integration 3 was applied: created 2, updated 0, deactivated 0, reactivated 0, skipped 0.\n"
+    )]
+    #[case::held(
+        "sync.held",
+        serde_json::json!({ "integration_id": 3, "held": 2 }),
+        "Roster: sync of integration 3 held employees for approval",
+        "The sync of integration 3 was applied; 2 employee(s) with privacy-guarded changes are held for approval.\n"
+    )]
+    #[case::failed(
+        "sync.failed",
+        serde_json::json!({ "integration_id": 3, "error": "timed out" }),
+        "Roster: sync of integration 3 failed",
+        "The sync of integration 3 failed: nothing was changed.\nError: timed out\n"
+    )]
+    #[case::mass_change_to_confirm(
+        "sync.blocked",
+        serde_json::json!({
+            "integration_id": 3, "reasons": ["mass_change"],
+            "mass_change": "would deactivate 9 of 10 active employees", "counts": { "deactivated": 9 }
+        }),
+        "Roster: sync of integration 3 blocked",
+        "The automatic sync of integration 3 was blocked by the mass-change guard: nothing was applied.\nMass change: would deactivate 9 of 10 active employees\nPlanned: created 0, updated 0, deactivated 9, reactivated 0, skipped 0\nReview the import and run the sync by hand to confirm.\n"
+    )]
+    #[case::other_events_are_named(
+        "csv_import.applied",
+        serde_json::json!({ "integration_id": 3, "file": "users.csv", "counts": {}, "held": 0 }),
+        "Roster: csv_import.applied",
+        "Event csv_import.applied.\n"
+    )]
+    fn every_event_has_its_email(
+        #[case] event: &str,
+        #[case] data: serde_json::Value,
+        #[case] subject: &str,
+        #[case] body: &str,
+    ) {
+        assert_eq!(
+            email_text(&message(event, data), None),
+            (subject.to_string(), body.to_string())
+        );
+    }
 
     #[test]
     fn signatures_verify_and_detect_tampering() {

@@ -1,6 +1,9 @@
 //! Static tables the generator draws from: names, places, departments, titles.
 //! Every address, phone number and domain is fictional (`.example` domains,
 //! 555-01xx and other numbers set aside for drama where they exist).
+//!
+// size: static data tables (names, places, titles), no logic; splitting them by table
+// would only scatter what the generator reads together.
 
 /// A naming culture: given names by sex, family names, and a language.
 pub(crate) struct Culture {

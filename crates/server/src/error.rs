@@ -10,6 +10,7 @@ use axum::Json;
 use axum::extract::rejection::{PathRejection, QueryRejection};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
+use roster_core::settings::MappingError;
 use roster_engine::EngineError;
 use roster_store::StoreError;
 use serde::Serialize;
@@ -280,6 +281,12 @@ impl From<EngineError> for ApiError {
             EngineError::NotFound(m) => Self::NotFound(m),
             EngineError::Invalid(m) => Self::invalid(m, None),
             EngineError::NeedsFinalise(id) => Self::NeedsFinalise(id),
+            EngineError::Mapping(e) => match e {
+                MappingError::UnknownField(_) | MappingError::NotMapped(_) => {
+                    Self::NotFound(e.to_string())
+                }
+                MappingError::EmptyDemographic => Self::invalid(e.to_string(), Some("demographic")),
+            },
             other => Self::internal(&other),
         }
     }

@@ -5,10 +5,14 @@
 //!   ([`source`], and [`JustworksSources`] for the worker);
 //! - the notifiers a worker delivers with ([`notifiers`]);
 //! - which addresses sources may reach ([`source_policy`]: a shared deployment
-//!   refuses loopback and private ones unless its operator allows them).
+//!   refuses loopback and private ones unless its operator allows them);
+//! - users file intake ([`users_file`]: read a file with an integration's settings,
+//!   record it when it fails as a whole, build the engine's `FileImport`).
 //!
 //! The stored shapes ([`StoredConfig`], [`StoredSecrets`]) are written when an
 //! integration is connected, from the CLI or the API alike.
+
+pub mod users_file;
 
 use std::sync::Arc;
 
@@ -20,6 +24,8 @@ use roster_store::{Integration, IntegrationId, IntegrationKind, Store, StoreErro
 use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
 use url::Url;
+
+pub use users_file::{IntakeError, ReadRequest, UsersFile, read_users_file};
 
 #[derive(Debug, thiserror::Error)]
 pub enum WiringError {

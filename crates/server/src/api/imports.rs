@@ -20,7 +20,7 @@ pub async fn list(
     Auth(p, ..): Auth<Read>,
     ApiQuery(q): ApiQuery<ImportsQuery>,
 ) -> Result<Json<Vec<ImportSummaryDto>>, ApiError> {
-    let list = st.store.imports(p.account, limit_of(q.limit, 50)).await?;
+    let list = st.engine(p.account).imports(limit_of(q.limit, 50)).await?;
     Ok(Json(list.iter().map(ImportSummaryDto::from).collect()))
 }
 
@@ -35,8 +35,8 @@ pub async fn show(
     ApiQuery(q): ApiQuery<PageQuery>,
 ) -> Result<Json<ImportDetailDto>, ApiError> {
     let r = st
-        .store
-        .import(p.account, id)
+        .engine(p.account)
+        .import(id)
         .await?
         .ok_or_else(|| ApiError::NotFound(format!("no import {id}")))?;
     let offset = q.offset.unwrap_or(0);
@@ -180,7 +180,8 @@ pub(crate) async fn run_import(
     body: axum::body::Bytes,
 ) -> Result<FileRun, ApiError> {
     use roster_core::guard::{Confirmations, Trigger};
-    use roster_engine::{FileImport, ImportOptions};
+    use roster_engine::ImportOptions;
+    use roster_wiring::{self as wiring, IntakeError, ReadRequest, UsersFile};
 
     let date_format = match q.date_format.as_deref() {
         None => roster_csv::DateFormat::default(),
@@ -208,51 +209,35 @@ pub(crate) async fn run_import(
             ApiError::bad_request(e.replace("--delimiter", "delimiter"), Some("delimiter"))
         })?),
     };
-    let map = q
+    let map: Vec<String> = q
         .map
         .iter()
         .filter(|m| !m.trim().is_empty())
-        .map(|m| {
-            roster_csv::parse_map(m)
-                .map_err(|e| ApiError::bad_request(e.replace("--map", "map"), Some("map")))
-        })
-        .collect::<Result<Vec<_>, _>>()?;
-    let options = roster_csv::ReadOptions {
+        .cloned()
+        .collect();
+    for m in &map {
+        roster_csv::parse_map(m)
+            .map_err(|e| ApiError::bad_request(e.replace("--map", "map"), Some("map")))?;
+    }
+    let request = ReadRequest {
+        file_name,
+        full: matches!(q.mode, crate::dto::CsvModeDto::Full),
         delimiter,
         date_format,
         map,
+        apply: q.apply,
     };
-    let csv = match roster_csv::read(&body[..], &integration.settings, &options) {
-        Ok(f) => f,
-        Err(e) => {
-            if q.apply {
-                engine
-                    .record_file_failure(&integration, &file_name, &e.to_string())
-                    .await?;
+    let UsersFile { import, columns } =
+        match wiring::read_users_file(&engine, &integration, Ok(&body[..]), &request).await {
+            Ok(f) => f,
+            Err(IntakeError::Unreadable { message, .. }) => {
+                return Err(ApiError::invalid(
+                    format!("the file: {message}"),
+                    Some("body"),
+                ));
             }
-            return Err(ApiError::invalid(format!("the file: {e}"), Some("body")));
-        }
-    };
-    let full = matches!(q.mode, crate::dto::CsvModeDto::Full);
-    let columns = csv.layout.column_names();
-    let input = FileImport {
-        file_name,
-        rows: csv.rows,
-        bytes: csv.bytes,
-        members: csv.members,
-        rejected: csv.rejected,
-        full,
-        fields: csv.layout.fields(full),
-        diagnostics: csv
-            .notes
-            .into_iter()
-            .map(|n| roster_source::Diagnostic {
-                code: n.code,
-                message: n.message,
-            })
-            .collect(),
-        columns: serde_json::to_value(&columns).map_err(|e| ApiError::internal(&e))?,
-    };
+            Err(IntakeError::Engine(e)) => return Err(e.into()),
+        };
     let opts = ImportOptions {
         trigger: Some(Trigger::Manual),
         apply: q.apply,
@@ -263,7 +248,7 @@ pub(crate) async fn run_import(
         skip_bad_rows: q.skip_bad_rows,
         deactivate_missing: q.deactivate_missing,
     };
-    let o = engine.import_csv(&integration, input, opts).await?;
+    let o = engine.import_csv(&integration, import, opts).await?;
     let status = if o.refused {
         "refused"
     } else {

@@ -6,7 +6,8 @@ use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use roster_core::employee::CORE_FIELDS;
-use roster_core::settings::{FieldKind, MappedField, SETTING_KEYS, demographic_fold};
+use roster_core::settings::{FieldKind, MappingError, SETTING_KEYS};
+use roster_engine::EngineError;
 use roster_justworks::auth::{OAuthClient, PkceVerifier, new_state};
 use roster_justworks::config::{DEFAULT_AUTHORIZE_URL, DEFAULT_BASE_URL};
 use roster_justworks::{AuthError, JustworksConfig};
@@ -469,19 +470,17 @@ fn mapping_dto(i: &roster_store::Integration) -> MappingDto {
             .find(|f| f.key == k)
             .and_then(|f| f.sample.clone())
     };
-    let mut warnings = Vec::new();
-    for (n, a) in i.settings.mapping.iter().enumerate() {
-        for b in &i.settings.mapping[n + 1..] {
-            if a.demographic != b.demographic
-                && demographic_fold(&a.demographic) == demographic_fold(&b.demographic)
-            {
-                warnings.push(format!(
-                    "{:?} and {:?} differ only by case, spacing or punctuation; this splits trend history",
-                    a.demographic, b.demographic
-                ));
-            }
-        }
-    }
+    let warnings = i
+        .settings
+        .look_alikes()
+        .iter()
+        .map(|l| {
+            format!(
+                "{:?} and {:?} differ only by case, spacing or punctuation; this splits trend history",
+                l.other, l.demographic
+            )
+        })
+        .collect();
     MappingDto {
         core_fields: CORE_FIELDS.iter().map(|s| s.to_string()).collect(),
         mapping: i
@@ -532,39 +531,20 @@ pub async fn set_mapping(
     ApiJson(req): ApiJson<SetMappingRequest>,
 ) -> Result<Json<MappingDto>, ApiError> {
     let engine = st.engine(p.account);
-    let i = engine.integration(Some(id)).await?;
-    let known = i.source_fields.iter().any(|f| f.key == source_key)
-        || roster_core::fields::DEFAULT_DEMOGRAPHICS
-            .iter()
-            .any(|(k, _)| *k == source_key);
-    if !known {
-        return Err(ApiError::NotFound(format!(
-            "unknown source field {source_key:?}; GET the mapping for the list (run the setup sync first)"
-        )));
-    }
-    let demographic = req.demographic.trim().to_string();
-    if demographic.is_empty() {
-        return Err(ApiError::invalid(
-            "the demographic name is empty",
-            Some("demographic"),
-        ));
-    }
     let kind = match req.kind.unwrap_or(FieldKindDto::Default) {
         FieldKindDto::Default => FieldKind::Default,
         FieldKindDto::Associated => FieldKind::Associated,
         FieldKindDto::Hidden => FieldKind::Hidden,
     };
     engine
-        .update_settings(id, |s| {
-            s.mapping.retain(|m| m.source_key != source_key);
-            s.mapping.push(MappedField {
-                source_key: source_key.clone(),
-                demographic: demographic.clone(),
-                kind,
-            });
-            Ok(())
-        })
-        .await?;
+        .set_mapping(id, &source_key, &req.demographic, kind)
+        .await
+        .map_err(|e| match e {
+            EngineError::Mapping(e @ MappingError::UnknownField(_)) => ApiError::NotFound(format!(
+                "{e}; GET the mapping for the list (run the setup sync first)"
+            )),
+            e => e.into(),
+        })?;
     tracing::info!(account = p.account, integration = id, principal = %p.label(), "mapping set");
     let i = engine.integration(Some(id)).await?;
     Ok(Json(mapping_dto(&i)))
@@ -579,21 +559,7 @@ pub async fn unset_mapping(
     ApiPath((id, source_key)): ApiPath<(i64, String)>,
 ) -> Result<Json<MappingDto>, ApiError> {
     let engine = st.engine(p.account);
-    let i = engine.integration(Some(id)).await?;
-    if !i
-        .settings
-        .mapping
-        .iter()
-        .any(|m| m.source_key == source_key)
-    {
-        return Err(ApiError::NotFound(format!("{source_key} is not mapped")));
-    }
-    engine
-        .update_settings(id, |s| {
-            s.mapping.retain(|m| m.source_key != source_key);
-            Ok(())
-        })
-        .await?;
+    engine.unset_mapping(id, &source_key).await?;
     tracing::info!(account = p.account, integration = id, principal = %p.label(), "mapping unset");
     let i = engine.integration(Some(id)).await?;
     Ok(Json(mapping_dto(&i)))

@@ -625,17 +625,14 @@ pub async fn preview(
     ApiPath(id): ApiPath<i64>,
 ) -> Result<impl axum::response::IntoResponse, ApiError> {
     let (r, payload) = review_with_plan(&st, p.account, id).await?;
-    let settings = st
+    let after = st
         .engine(p.account)
-        .integration(Some(r.integration_id))
-        .await?
-        .settings;
-    let directory = st.store.directory(p.account).await?;
-    let entries: Vec<&Entry> = payload.plan.entries.iter().collect();
-    let after = roster_core::plan::apply(&directory, &entries);
-    let options = roster_csv::ExportOptions::from_settings(&settings, true);
+        .directory_after(r.integration_id, &payload.plan, false)
+        .await?;
+    let options = roster_csv::ExportOptions::from_settings(&after.settings, true);
     let mut out = Vec::new();
-    let n = roster_csv::export(&mut out, &after, &options).map_err(|e| ApiError::internal(&e))?;
+    let n = roster_csv::export(&mut out, &after.employees, &options)
+        .map_err(|e| ApiError::internal(&e))?;
     tracing::info!(account = p.account, review = id, employees = n, principal = %p.label(), "user file preview");
     let disposition = format!("attachment; filename=\"user-file-preview-{id}.csv\"");
     Ok((

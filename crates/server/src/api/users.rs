@@ -5,9 +5,6 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::header::{CONTENT_DISPOSITION, CONTENT_TYPE};
 use axum::response::IntoResponse;
-use jiff::civil::Date;
-use roster_core::employee::Employee;
-use roster_core::settings::{HireDatePriority, Settings};
 use roster_store::EmployeeQuery;
 
 use crate::auth::{Auth, EditData, Read};
@@ -42,13 +39,10 @@ pub async fn list(
         offset,
         after: q.after,
     };
-    let items = st.store.employees(p.account, &query).await?;
+    let engine = st.engine(p.account);
+    let items = engine.employees(&query).await?;
     let total = match search {
-        None => Some(
-            st.store
-                .count_employees(p.account, !q.include_deactivated)
-                .await?,
-        ),
+        None => Some(engine.count_employees(!q.include_deactivated).await?),
         Some(_) => None,
     };
     let full = items.len() == limit;
@@ -75,7 +69,7 @@ pub async fn show(
 ) -> Result<Json<UserDetailDto>, ApiError> {
     let engine = st.engine(p.account);
     let e = engine.find(&who).await?;
-    let history = st.store.employee_history(p.account, e.key).await?;
+    let history = engine.history(e.key).await?;
     Ok(Json(UserDetailDto {
         employee: (&e).into(),
         history: history.iter().map(HistoryEntryDto::from).collect(),
@@ -178,90 +172,12 @@ pub async fn upcoming(
         list.into_iter()
             .map(|u| UpcomingDto {
                 date: u.date,
-                kind: u.kind,
+                kind: u.kind.as_str().into(),
                 employee_id: u.employee_id,
                 name: u.name,
             })
             .collect(),
     ))
-}
-
-/// The date in `year` with `base`'s month and day (29 February → 28 February in a
-/// common year).
-fn in_year(base: Date, year: i16) -> Option<Date> {
-    Date::new(year, base.month(), base.day())
-        .or_else(|_| Date::new(year, base.month(), 28))
-        .ok()
-}
-
-/// The first recurrence of `base`'s month and day on or after `from`, if by `until`.
-fn next_occurrence(base: Date, from: Date, until: Date) -> Option<Date> {
-    [from.year(), from.year().saturating_add(1)]
-        .into_iter()
-        .filter_map(|y| in_year(base, y))
-        .find(|d| *d >= from)
-        .filter(|d| *d <= until)
-}
-
-/// Whether dates of birth may be shown: no integration redacts or excludes them.
-/// (A withheld DOB scope leaves `date_of_birth` empty, so those employees simply have
-/// none.)
-pub fn dob_shared(settings: &[&Settings]) -> bool {
-    !settings.iter().any(|s| {
-        s.redact_fields.contains("date_of_birth") || s.exclude_fields.contains("date_of_birth")
-    })
-}
-
-/// Work anniversaries (by `hire_date_priority`) and birthdays (only where the date of
-/// birth is shared) from `today` through `today + days`.
-pub fn milestones(
-    directory: &[Employee],
-    priority: HireDatePriority,
-    birthdays: bool,
-    today: Date,
-    days: i64,
-) -> Vec<MilestoneDto> {
-    let until = today
-        .checked_add(jiff::Span::new().days(days))
-        .unwrap_or(Date::MAX);
-    let mut out = Vec::new();
-    for e in directory
-        .iter()
-        .filter(|e| e.active && e.merged_into.is_none())
-    {
-        let hire = match priority {
-            HireDatePriority::Original => e.start_date.or(e.hire_date),
-            HireDatePriority::Latest => e.latest_rehire_date.or(e.start_date).or(e.hire_date),
-        };
-        if let Some(h) = hire
-            && let Some(d) = next_occurrence(h, today, until)
-        {
-            let years = d.year() - h.year();
-            if years >= 1 {
-                out.push(MilestoneDto {
-                    date: d,
-                    kind: "work_anniversary".into(),
-                    employee_id: e.employee_id.clone(),
-                    name: e.display_name(),
-                    years: Some(years),
-                });
-            }
-        }
-        if birthdays
-            && let Some(b) = e.date_of_birth
-            && let Some(d) = next_occurrence(b, today, until)
-        {
-            out.push(MilestoneDto {
-                date: d,
-                kind: "birthday".into(),
-                employee_id: e.employee_id.clone(),
-                name: e.display_name(),
-                years: None,
-            });
-        }
-    }
-    out.sort_by(|a, b| (a.date, &a.kind, &a.employee_id).cmp(&(b.date, &b.kind, &b.employee_id)));
-    out
 }
 
 #[utoipa::path(get, path = "/api/v1/milestones", tag = "users",
@@ -273,23 +189,18 @@ pub async fn milestones_handler(
     Auth(p, ..): Auth<Read>,
     ApiQuery(q): ApiQuery<DaysQuery>,
 ) -> Result<Json<Vec<MilestoneDto>>, ApiError> {
-    let days = days(&q, 30)?;
-    let engine = st.engine(p.account);
-    let integrations = engine.integrations().await?;
-    let settings: Vec<&Settings> = integrations.iter().map(|i| &i.settings).collect();
-    let priority = settings
-        .first()
-        .map(|s| s.hire_date_priority)
-        .unwrap_or_default();
-    let today = engine.today().await?;
-    let directory = st.store.directory(p.account).await?;
-    Ok(Json(milestones(
-        &directory,
-        priority,
-        dob_shared(&settings),
-        today,
-        days,
-    )))
+    let list = st.engine(p.account).milestones(days(&q, 30)?).await?;
+    Ok(Json(
+        list.into_iter()
+            .map(|m| MilestoneDto {
+                date: m.date,
+                kind: m.kind.as_str().into(),
+                employee_id: m.employee_id,
+                name: m.name,
+                years: m.years,
+            })
+            .collect(),
+    ))
 }
 
 #[utoipa::path(get, path = "/api/v1/exports/users.csv", tag = "users",
@@ -309,7 +220,7 @@ pub async fn export(
         .next()
         .map(|i| i.settings)
         .unwrap_or_default();
-    let directory = st.store.directory(p.account).await?;
+    let directory = engine.directory().await?;
     let options = roster_csv::ExportOptions::from_settings(&settings, q.include_deactivated);
     let mut out = Vec::new();
     let n =
@@ -322,81 +233,4 @@ pub async fn export(
         ],
         out,
     ))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use jiff::civil::date;
-
-    fn emp(id: &str, start: Option<Date>, rehire: Option<Date>, dob: Option<Date>) -> Employee {
-        Employee {
-            key: 1,
-            employee_id: id.into(),
-            email: format!("{id}@x.example"),
-            start_date: start,
-            latest_rehire_date: rehire,
-            date_of_birth: dob,
-            active: true,
-            ..Employee::default()
-        }
-    }
-
-    #[test]
-    fn anniversaries_follow_hire_date_priority() {
-        let e = emp("A", Some(date(2015, 3, 10)), Some(date(2022, 3, 12)), None);
-        let today = date(2026, 3, 1);
-        let m = milestones(
-            std::slice::from_ref(&e),
-            HireDatePriority::Original,
-            true,
-            today,
-            30,
-        );
-        assert_eq!(m.len(), 1);
-        assert_eq!((m[0].date, m[0].years), (date(2026, 3, 10), Some(11)));
-        let m = milestones(&[e], HireDatePriority::Latest, true, today, 30);
-        assert_eq!((m[0].date, m[0].years), (date(2026, 3, 12), Some(4)));
-    }
-
-    #[test]
-    fn birthdays_only_when_shared_and_leap_days_fall_back() {
-        let e = emp("B", None, None, Some(date(1992, 2, 29)));
-        let today = date(2026, 2, 20);
-        let m = milestones(
-            std::slice::from_ref(&e),
-            HireDatePriority::Original,
-            true,
-            today,
-            30,
-        );
-        assert_eq!(m.len(), 1);
-        assert_eq!(
-            (m[0].kind.as_str(), m[0].date),
-            ("birthday", date(2026, 2, 28))
-        );
-        assert!(m[0].years.is_none(), "no age");
-        assert!(milestones(&[e], HireDatePriority::Original, false, today, 30).is_empty());
-        let mut s = Settings::default();
-        assert!(dob_shared(&[&s]));
-        s.redact_fields.insert("date_of_birth".into());
-        assert!(!dob_shared(&[&s]));
-    }
-
-    #[test]
-    fn first_year_and_out_of_range_are_left_out() {
-        let today = date(2026, 6, 1);
-        let new_hire = emp("C", Some(date(2026, 6, 5)), None, None);
-        let far = emp("D", Some(date(2010, 12, 1)), None, None);
-        assert!(
-            milestones(
-                &[new_hire, far],
-                HireDatePriority::Original,
-                true,
-                today,
-                30
-            )
-            .is_empty()
-        );
-    }
 }

@@ -52,11 +52,7 @@ async fn rows(st: &AppState, user: &UiUser) -> Result<Vec<Row>, UiError> {
             r.mappings.push((i.id, m.source_key.clone()));
         }
     }
-    let directory = st
-        .store
-        .directory(user.principal.account)
-        .await
-        .map_err(ApiError::from)?;
+    let directory = st.engine(user.principal.account).directory().await?;
     for e in directory.iter().filter(|e| e.merged_into.is_none()) {
         for k in e.demographics.keys() {
             by_name

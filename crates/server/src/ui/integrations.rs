@@ -79,11 +79,7 @@ async fn list(
 ) -> Result<Response, UiError> {
     let axum::Json(list) = api::list(State(st.clone()), user.auth()?).await?;
     let engine = st.engine(user.principal.account);
-    let imports = st
-        .store
-        .imports(user.principal.account, 200)
-        .await
-        .map_err(ApiError::from)?;
+    let imports = engine.imports(200).await?;
     let full = engine.integrations().await?;
     let mut items = Vec::new();
     for i in &list {

@@ -55,11 +55,7 @@ async fn show(
     let Auth(p, ..) = user.auth::<Read>()?;
     let engine = st.engine(p.account);
     let channels = engine.channels().await?;
-    let messages = st
-        .store
-        .notifications(p.account, 100)
-        .await
-        .map_err(ApiError::from)?;
+    let messages = engine.notifications(100).await?;
     page(&NotificationsPage {
         l: user.layout("notifications", q.notice.as_deref()),
         channels: channels

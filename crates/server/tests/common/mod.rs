@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use reqwest::{Method, StatusCode};
-use roster_engine::{Cipher, SystemClock};
+use roster_engine::{Cipher, Clock, SystemClock};
 use roster_server::auth::{digest, new_api_token};
 use roster_server::{AppState, ServerConfig};
 use roster_store::Store;
@@ -46,6 +46,27 @@ impl TestServer {
         dir: tempfile::TempDir,
         tune: impl FnOnce(&mut ServerConfig),
     ) -> TestServer {
+        Self::start_with_clock(store, dir, Arc::new(SystemClock), tune).await
+    }
+
+    /// A server on a fresh SQLite store whose clock is `clock` (fixed-date tests).
+    pub async fn start_at(clock: Arc<dyn Clock>) -> TestServer {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("roster.db");
+        let store: Arc<dyn Store> = Arc::new(
+            SqliteStore::open(path.to_str().expect("utf-8"))
+                .await
+                .expect("open store"),
+        );
+        Self::start_with_clock(store, dir, clock, |_| {}).await
+    }
+
+    async fn start_with_clock(
+        store: Arc<dyn Store>,
+        dir: tempfile::TempDir,
+        clock: Arc<dyn Clock>,
+        tune: impl FnOnce(&mut ServerConfig),
+    ) -> TestServer {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
             .expect("bind");
@@ -57,7 +78,7 @@ impl TestServer {
         };
         tune(&mut config);
         let cipher = Cipher::from_base64(&Cipher::generate_base64()).expect("key");
-        let mut state = AppState::new(store.clone(), Arc::new(SystemClock), cipher, config);
+        let mut state = AppState::new(store.clone(), clock, cipher, config);
         if let Some(h) = roster_server::metrics::install() {
             state = state.with_metrics(h);
         }

@@ -1,0 +1,93 @@
+//! Snapshots (insta) of the CLI's human output for a fixed-date company: the review a
+//! sync prints, its apply, the import list and one user with history. The sandbox's
+//! seed and `--today` are fixed; run-to-run values (paths, ports, durations, times) are
+//! replaced by markers. A change here is a change to what an admin reads.
+#![allow(clippy::disallowed_macros)]
+
+mod common;
+
+use common::*;
+use roster_sandbox::SandboxConfig;
+
+/// Replace what differs run to run: the sandbox URL, durations and clock times.
+fn scrub(text: &str, base: &str) -> String {
+    let text = text.replace(base, "[sandbox]");
+    text.split_inclusive('\n')
+        .map(|line| {
+            let mut out = String::new();
+            for word in line.split_inclusive(' ') {
+                let w = word.trim_end();
+                let is_duration = w
+                    .strip_suffix("ms")
+                    .or_else(|| w.strip_suffix('s'))
+                    .is_some_and(|n| !n.is_empty() && n.parse::<f64>().is_ok());
+                let is_time = w.trim_matches(|c| c == '(' || c == ')' || c == ',').len() >= 20
+                    && w.trim_matches(|c| c == '(' || c == ')' || c == ',')
+                        .parse::<jiff::Timestamp>()
+                        .is_ok();
+                if is_duration {
+                    out.push_str(&word.replace(w, "[duration]"));
+                } else if is_time {
+                    out.push_str(&word.replace(w, "[time]"));
+                } else {
+                    out.push_str(word);
+                }
+            }
+            out
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn the_human_review_and_reports_are_pinned() {
+    let sandbox = roster_sandbox::start(
+        SandboxConfig {
+            seed: 11,
+            members: 12,
+            today: DAY1,
+            ..Default::default()
+        },
+        "127.0.0.1:0".parse().unwrap(),
+    )
+    .await
+    .unwrap();
+    let base = sandbox.base_url();
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("roster.db");
+    let token = sandbox.mint_token(&roster_sandbox::all_scopes());
+    let db2 = db.clone();
+    let connect = blocking(move || {
+        ok(roster(
+            &db2,
+            DAY1,
+            &[
+                "connect",
+                "justworks",
+                "--base-url",
+                &base,
+                "--token",
+                &token,
+            ],
+        ))
+    })
+    .await;
+    let base = sandbox.base_url();
+    insta::assert_snapshot!("connect", scrub(&connect.stdout, &base));
+    let db2 = db.clone();
+    let (review, applied, imports) = blocking(move || {
+        let review = ok(roster(&db2, DAY1, &["sync"]));
+        let applied = ok(roster(&db2, DAY1, &["sync", "--apply", "--yes"]));
+        let imports = ok(roster(&db2, DAY1, &["imports"]));
+        (review, applied, imports)
+    })
+    .await;
+    insta::assert_snapshot!("sync_review", scrub(&review.stdout, &base));
+    insta::assert_snapshot!("sync_apply", scrub(&applied.stdout, &base));
+    insta::assert_snapshot!("imports", scrub(&imports.stdout, &base));
+    let db2 = db.clone();
+    let listed = blocking(move || users(&db2, DAY1)).await;
+    let who = listed[0]["employee_id"].as_str().unwrap().to_owned();
+    let db2 = db.clone();
+    let shown = blocking(move || ok(roster(&db2, DAY1, &["users", "show", &who]))).await;
+    insta::assert_snapshot!("user_show", scrub(&shown.stdout, &base));
+}

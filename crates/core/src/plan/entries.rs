@@ -1,0 +1,94 @@
+//! Step 9: the final state as entries, one per employee that changes, and the counts.
+
+use rustc_hash::FxHashMap as HashMap;
+
+use super::lifecycle::Placed;
+use super::types::{Action, Change, Counts, Entry, Rule};
+use super::work::{Planner, Slot};
+use crate::guard::privacy_guarded;
+
+impl Planner<'_> {
+    /// Step 9: an entry per changed or created employee, sorted by action, then
+    /// employee ID; and the counts (all but skipped, errors and warnings).
+    pub(super) fn entries(
+        &mut self,
+        placed: &mut Placed,
+        record_of: &HashMap<Slot, usize>,
+    ) -> (Vec<Entry>, Counts) {
+        // Matched rows left untouched; those touched but unchanged are added below.
+        let unchanged = placed
+            .record_slot
+            .iter()
+            .filter(|(s, _)| matches!(s, Slot::Existing(i) if !self.work.touched.contains_key(i)))
+            .count();
+        let mut counts = Counts {
+            unchanged,
+            ..Counts::default()
+        };
+        let mut entries = self.updates(record_of, &mut counts);
+        let created = std::mem::take(&mut self.work.created);
+        for (i, after) in created.into_iter().enumerate() {
+            if after.employee_id.is_empty() {
+                continue;
+            }
+            entries.push(Entry {
+                action: Action::Create,
+                key: None,
+                employee_id: after.employee_id.clone(),
+                source_id: after.source_id.clone(),
+                changes: Vec::new(),
+                after,
+                privacy: false,
+                id_change: false,
+                possible_duplicate_of: placed.possible_dups.remove(&Slot::New(i)),
+            });
+        }
+        entries.sort_by(|a, b| {
+            a.action
+                .cmp(&b.action)
+                .then_with(|| a.employee_id.cmp(&b.employee_id))
+                .then_with(|| a.key.cmp(&b.key))
+        });
+        for e in &entries {
+            counts.add(e);
+        }
+        (entries, counts)
+    }
+
+    /// The entries of the directory rows that change; a matched row whose copy
+    /// turned out unchanged counts as unchanged.
+    fn updates(&mut self, record_of: &HashMap<Slot, usize>, counts: &mut Counts) -> Vec<Entry> {
+        let mut entries = Vec::new();
+        let touched = std::mem::take(&mut self.work.touched);
+        for (i, after) in touched {
+            let before = &self.directory[i];
+            let rules = self.work.rules.get(&Slot::Existing(i));
+            let changes = Change::between(before, &after, |field| {
+                rules
+                    .and_then(|r| r.get(field))
+                    .copied()
+                    .unwrap_or(Rule::Source)
+            });
+            if changes.is_empty() {
+                if record_of.contains_key(&Slot::Existing(i)) {
+                    counts.unchanged += 1;
+                }
+                continue;
+            }
+            let privacy = privacy_guarded(self.settings, &changes);
+            let id_change = changes.iter().any(|c| c.field == "employee_id");
+            entries.push(Entry {
+                action: Action::between(before, &after),
+                key: Some(before.key),
+                employee_id: after.employee_id.clone(),
+                source_id: after.source_id.clone(),
+                changes,
+                after,
+                privacy,
+                id_change,
+                possible_duplicate_of: None,
+            });
+        }
+        entries
+    }
+}

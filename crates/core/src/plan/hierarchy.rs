@@ -1,0 +1,232 @@
+//! Step 8, the hierarchy: managers not active in the sync, self-managers and cycles,
+//! then `is_manager`. The `is_manager` rule itself ([`has_active_report`]) is shared
+//! with the admin edits.
+
+use std::borrow::Cow;
+
+use rustc_hash::FxHashMap as HashMap;
+
+use super::types::Rule;
+use super::work::{Planner, Slot, issue_for};
+use crate::employee::Employee;
+use crate::issue::{Issue, IssueCode, Severity};
+use crate::member::ManagerRef;
+use crate::normalise::{Record, email_key, email_key_ref};
+
+/// `is_manager` is derived: an employee is a manager when active with at least one
+/// active report. Returns, per index, whether one of `employees` that is active names
+/// it as manager; `manager_of` finds a manager's index by email.
+pub(super) fn has_active_report<'e>(
+    len: usize,
+    employees: impl IntoIterator<Item = &'e Employee>,
+    manager_of: impl Fn(&str) -> Option<usize>,
+) -> Vec<bool> {
+    let mut has_report = vec![false; len];
+    for e in employees.into_iter().filter(|e| e.active) {
+        if let Some(m) = e.manager_email.as_deref().and_then(&manager_of) {
+            has_report[m] = true;
+        }
+    }
+    has_report
+}
+
+impl<'a> Planner<'a> {
+    /// Step 8: warn about managers not active in the sync, drop the links of
+    /// self-managers and the link that closes each cycle, then derive `is_manager`.
+    pub(super) fn hierarchy(
+        &mut self,
+        records: &[Record],
+        record_slot: &[(Slot, usize)],
+        record_of: &HashMap<Slot, usize>,
+    ) {
+        let final_slots: Vec<Slot> = self
+            .work
+            .slots()
+            .filter(|s| match s {
+                Slot::New(i) => !self.work.created[*i].employee_id.is_empty(),
+                Slot::Existing(_) => true,
+            })
+            .collect();
+        let by_email = self.final_emails(&final_slots);
+        self.managers_not_in_sync(records, record_slot, &by_email);
+        self.drop_cycles(records, record_of, &final_slots, &by_email);
+        let work = &self.work;
+        let has_report =
+            has_active_report(work.len(), final_slots.iter().map(|s| work.get(*s)), |m| {
+                by_email
+                    .get(email_key_ref(m).as_ref())
+                    .map(|s| work.dense(*s))
+            });
+        for &s in &final_slots {
+            let e = self.work.get(s);
+            let is_manager = e.active && has_report[self.work.dense(s)];
+            if e.is_manager != is_manager && e.merged_into.is_none() {
+                self.work.get_mut(s).is_manager = is_manager;
+                self.work.rule(s, "is_manager", Rule::Derived);
+            }
+        }
+    }
+
+    /// The final employees by email; merged ones are left out.
+    fn final_emails(&self, final_slots: &[Slot]) -> HashMap<Cow<'a, str>, Slot> {
+        let directory = self.directory;
+        let mut by_email: HashMap<Cow<'a, str>, Slot> =
+            HashMap::with_capacity_and_hasher(final_slots.len(), Default::default());
+        for &s in final_slots {
+            // Unchanged rows lend their email; changed ones are copied, as they change
+            // below.
+            let key = match s {
+                Slot::Existing(i) if !self.work.touched.contains_key(&i) => {
+                    let e = &directory[i];
+                    (e.merged_into.is_none() && !e.email.is_empty())
+                        .then(|| email_key_ref(&e.email))
+                }
+                _ => {
+                    let e = self.work.get(s);
+                    (e.merged_into.is_none() && !e.email.is_empty())
+                        .then(|| Cow::Owned(email_key(&e.email)))
+                }
+            };
+            if let Some(key) = key {
+                by_email.insert(key, s);
+            }
+        }
+        by_email
+    }
+
+    /// A warning for each active member whose manager is not an active employee of
+    /// the final directory.
+    fn managers_not_in_sync(
+        &mut self,
+        records: &[Record],
+        record_slot: &[(Slot, usize)],
+        by_email: &HashMap<Cow<'_, str>, Slot>,
+    ) {
+        for &(slot, ri) in record_slot {
+            let r = &records[ri];
+            if !self.work.get(slot).active {
+                continue;
+            }
+            let Some(email) = r.manager.email() else {
+                continue;
+            };
+            let ok = by_email
+                .get(email_key_ref(email).as_ref())
+                .is_some_and(|m| self.work.get(*m).active);
+            if !ok {
+                let who = match source_id_of(&r.manager) {
+                    Some(id) => format!("manager {id}"),
+                    None => "the manager".to_string(),
+                };
+                self.issues.push(issue_for(
+                    r,
+                    Severity::Warning,
+                    IssueCode::ManagerNotInSync,
+                    Some("manager_email"),
+                    format!("{who} is not an active employee in the sync"),
+                ));
+            }
+        }
+    }
+
+    /// Self-managers and cycles, over the whole final directory (a functional graph):
+    /// the link of a self-manager, and the link that closes each cycle, are dropped,
+    /// with a warning.
+    fn drop_cycles(
+        &mut self,
+        records: &[Record],
+        record_of: &HashMap<Slot, usize>,
+        final_slots: &[Slot],
+        by_email: &HashMap<Cow<'_, str>, Slot>,
+    ) {
+        for (slot, code) in self.find_cycles(final_slots, by_email) {
+            let emp_id = self.work.get(slot).employee_id.clone();
+            self.work.get_mut(slot).manager_email = None;
+            self.work.rule(slot, "manager_email", Rule::ManagerCycle);
+            let message = if code == IssueCode::SelfManager {
+                "the employee is their own manager; the link is dropped".to_string()
+            } else {
+                "this reporting line closes a manager cycle; the link is dropped".to_string()
+            };
+            let issue = match record_of.get(&slot) {
+                Some(&ri) => issue_for(
+                    &records[ri],
+                    Severity::Warning,
+                    code,
+                    Some("manager_email"),
+                    message,
+                ),
+                None => Issue {
+                    position: None,
+                    severity: Severity::Warning,
+                    code,
+                    source_id: None,
+                    employee_id: Some(emp_id),
+                    field: Some("manager_email".into()),
+                    message,
+                },
+            };
+            self.issues.push(issue);
+        }
+    }
+
+    /// The employees whose manager link is a self-manager or closes a cycle, walking
+    /// the reporting lines in employee ID order.
+    fn find_cycles(
+        &self,
+        final_slots: &[Slot],
+        by_email: &HashMap<Cow<'_, str>, Slot>,
+    ) -> Vec<(Slot, IssueCode)> {
+        let work = &self.work;
+        let mut order: Vec<Slot> = final_slots
+            .iter()
+            .copied()
+            .filter(|s| work.get(*s).manager_email.is_some())
+            .collect();
+        order.sort_by(|a, b| work.get(*a).employee_id.cmp(&work.get(*b).employee_id));
+        // 0 = not seen, 1 = on the current path, 2 = done; indexed by `dense`.
+        let mut state: Vec<u8> = vec![0; work.len()];
+        let mut drops: Vec<(Slot, IssueCode)> = Vec::new();
+        for &start in &order {
+            if state[work.dense(start)] != 0 {
+                continue;
+            }
+            let mut path = Vec::new();
+            let mut cur = start;
+            loop {
+                state[work.dense(cur)] = 1;
+                path.push(cur);
+                let next = work
+                    .get(cur)
+                    .manager_email
+                    .as_deref()
+                    .and_then(|m| by_email.get(email_key_ref(m).as_ref()).copied());
+                match next {
+                    Some(n) if n == cur => {
+                        drops.push((cur, IssueCode::SelfManager));
+                        break;
+                    }
+                    Some(n) if state[work.dense(n)] == 1 => {
+                        drops.push((cur, IssueCode::ManagerCycle));
+                        break;
+                    }
+                    Some(n) if state[work.dense(n)] == 0 => cur = n,
+                    _ => break,
+                }
+            }
+            for p in path {
+                state[work.dense(p)] = 2;
+            }
+        }
+        drops
+    }
+}
+
+fn source_id_of(m: &ManagerRef) -> Option<&str> {
+    match m {
+        ManagerRef::Resolved { source_id, .. }
+        | ManagerRef::NoWorkEmail { source_id }
+        | ManagerRef::NotInSnapshot { source_id } => Some(source_id),
+        _ => None,
+    }
+}

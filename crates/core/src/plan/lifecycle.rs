@@ -1,0 +1,364 @@
+//! Steps 4 and 5, the lifecycle: each matched or new employee's fields and status, and
+//! the members missing from a full sync.
+
+use std::borrow::Cow;
+use std::collections::BTreeSet;
+
+use rustc_hash::FxHashMap as HashMap;
+
+use super::matching::{SamePerson, next_generated_id};
+use super::types::{PlanOptions, Rule};
+use super::work::{Planner, Slot, Work, issue_for};
+use crate::employee::{DeactivationReason, Employee};
+use crate::issue::{IssueCode, Severity};
+use crate::normalise::{Record, email_key_ref};
+use crate::settings::{EmployeeIds, HireDatePriority, OnMissing, Settings};
+
+/// Where each record went.
+pub(super) struct Placed {
+    /// (slot, record index) for every record kept.
+    pub(super) record_slot: Vec<(Slot, usize)>,
+    /// Creates that look like an existing employee → that employee's ID.
+    pub(super) possible_dups: HashMap<Slot, String>,
+}
+
+/// Which fields a run may write: not those in `exclude_fields`, and only those in a
+/// partial import's `only_fields`.
+struct Writable<'s> {
+    settings: &'s Settings,
+    only: Option<&'s BTreeSet<String>>,
+    unrestricted: bool,
+    /// The demographics the mapping fills.
+    mapped: BTreeSet<&'s str>,
+}
+
+impl<'s> Writable<'s> {
+    fn new(settings: &'s Settings, options: &'s PlanOptions) -> Self {
+        let only = options.only_fields.as_ref();
+        Writable {
+            settings,
+            only,
+            unrestricted: settings.exclude_fields.is_empty() && only.is_none(),
+            mapped: settings
+                .mapping
+                .iter()
+                .map(|m| m.demographic.as_str())
+                .collect(),
+        }
+    }
+
+    fn may(&self, field: &str) -> bool {
+        self.unrestricted
+            || (!self.settings.exclude_fields.contains(field)
+                && self.only.is_none_or(|o| o.contains(field)))
+    }
+
+    fn may_demographic(&self, name: &str) -> bool {
+        self.unrestricted || (self.may(name) && self.may(&format!("demographic:{name}")))
+    }
+}
+
+impl<'a> Planner<'a> {
+    /// Step 4: compute each matched or new employee's state.
+    pub(super) fn lifecycle(
+        &mut self,
+        records: &[Record],
+        assignments: Vec<(usize, Option<usize>)>,
+    ) -> Placed {
+        let directory = self.directory;
+        let writable = Writable::new(self.settings, self.options);
+        let same_person = SamePerson::new(directory, assignments.iter().any(|(_, t)| t.is_none()));
+        let mut next_generated = next_generated_id(directory, &self.settings.generated_id_prefix);
+        let mut placed = Placed {
+            record_slot: Vec::with_capacity(assignments.len()),
+            possible_dups: HashMap::default(),
+        };
+        for (ri, target) in assignments {
+            let r = &records[ri];
+            let slot = match target {
+                Some(i) => Slot::Existing(i),
+                None => {
+                    let slot = self.create(r, &mut next_generated);
+                    if let Some(dup) = self.possible_duplicate(r, &same_person) {
+                        placed.possible_dups.insert(slot, dup);
+                    }
+                    slot
+                }
+            };
+            placed.record_slot.push((slot, ri));
+            // The new state is copied from the old one only when something differs.
+            let mut e: Cow<'a, Employee> = match slot {
+                Slot::Existing(i) => Cow::Borrowed(&directory[i]),
+                Slot::New(i) => Cow::Owned(std::mem::take(&mut self.work.created[i])),
+            };
+            self.update_fields(slot, &mut e, r, &writable);
+            self.update_status(slot, &mut e, r, &writable);
+            self.work.put(slot, e);
+        }
+        placed
+    }
+
+    /// A new employee for `r`, with the source's employee ID or a generated one.
+    fn create(&mut self, r: &Record, next_generated: &mut u64) -> Slot {
+        let mut e = Employee {
+            active: true,
+            ..Employee::default()
+        };
+        match &r.employee_id {
+            Some(id) => e.employee_id = id.clone(),
+            None => {
+                let prefix = &self.settings.generated_id_prefix;
+                e.employee_id = format!("{prefix}{:06}", *next_generated);
+                *next_generated += 1;
+            }
+        }
+        self.work.created.push(e);
+        let slot = Slot::New(self.work.created.len() - 1);
+        if self.settings.employee_ids == EmployeeIds::Generate {
+            self.work.rule(slot, "employee_id", Rule::GeneratedId);
+        }
+        slot
+    }
+
+    /// The ID of an existing employee with the new one's name and date of birth, with
+    /// a warning.
+    fn possible_duplicate(&mut self, r: &Record, same_person: &SamePerson<'_>) -> Option<String> {
+        let (Some(f), Some(l), Some(d)) = (&r.first_name, &r.last_name, r.date_of_birth) else {
+            return None;
+        };
+        let dup = same_person.find(f, l, d)?;
+        let dup_id = self.directory[dup].employee_id.clone();
+        self.issues.push(issue_for(
+            r,
+            Severity::Warning,
+            IssueCode::PossibleDuplicate,
+            None,
+            format!(
+                "a new employee would be created, but employee {dup_id} has the same name and date of birth; \
+                 if both the email and the employee ID changed, merge the new employee into {dup_id} after import"
+            ),
+        ));
+        Some(dup_id)
+    }
+
+    /// The fields from the source, as far as the settings let them change.
+    fn update_fields(
+        &mut self,
+        slot: Slot,
+        e: &mut Cow<'_, Employee>,
+        r: &Record,
+        writable: &Writable<'_>,
+    ) {
+        let settings = self.settings;
+        let is_new = matches!(slot, Slot::New(_));
+        let may = |field: &str| writable.may(field);
+        let mut kept_email = false;
+        let mut kept_hire = false;
+        let before_email_edited = e.email_edited;
+        let before_start = e.start_date;
+        // Sets a field when allowed and different.
+        macro_rules! upd {
+            ($allowed:expr, $field:ident, $value:expr) => {
+                if $allowed && e.$field != $value {
+                    e.to_mut().$field = $value.clone();
+                }
+            };
+        }
+        // A partial source without member ids of its own (a CSV file) leaves the
+        // source id alone.
+        if writable.only.is_none_or(|o| o.contains("source_id"))
+            && e.source_id.as_deref() != Some(r.source_id.as_str())
+        {
+            e.to_mut().source_id = Some(r.source_id.clone());
+        }
+        if let Some(id) = &r.employee_id {
+            upd!(may("employee_id"), employee_id, *id);
+        }
+        if let Some(email) = &r.email {
+            if is_new || !before_email_edited || settings.override_emails {
+                upd!(may("email"), email, *email);
+            } else if email_key_ref(email) != email_key_ref(&e.email) {
+                kept_email = true;
+            }
+        }
+        upd!(may("secondary_email"), secondary_email, r.secondary_email);
+        upd!(may("first_name"), first_name, r.first_name);
+        upd!(may("last_name"), last_name, r.last_name);
+        upd!(may("preferred_name"), preferred_name, r.preferred_name);
+        upd!(may("date_of_birth"), date_of_birth, r.date_of_birth);
+        if before_start.is_none() || settings.override_hire_date {
+            upd!(may("start_date"), start_date, r.start_date);
+        } else if r.start_date.is_some() && r.start_date != before_start {
+            kept_hire = true;
+        }
+        upd!(
+            may("latest_rehire_date"),
+            latest_rehire_date,
+            r.latest_rehire_date
+        );
+        let hire = match settings.hire_date_priority {
+            HireDatePriority::Original => e.start_date,
+            HireDatePriority::Latest => e.latest_rehire_date.or(e.start_date),
+        };
+        upd!(true, hire_date, hire);
+        upd!(may("end_date"), end_date, r.end_date);
+        if may("manager_email") && e.manager_email.as_deref() != r.manager.email() {
+            e.to_mut().manager_email = r.manager.email().map(str::to_string);
+        }
+        upd!(may("phone"), phone, r.phone);
+        update_demographics(e, r, writable);
+        if kept_email {
+            self.issues.push(issue_for(
+                r,
+                Severity::Info,
+                IssueCode::EmailKept,
+                Some("email"),
+                "email was edited in Roster and override_emails is off: the source's email is not applied".into(),
+            ));
+        }
+        if kept_hire {
+            self.issues.push(issue_for(
+                r,
+                Severity::Info,
+                IssueCode::HireDateKept,
+                Some("start_date"),
+                "override_hire_date is off: the existing hire date is kept".into(),
+            ));
+        }
+        if settings.hire_date_priority == HireDatePriority::Latest && r.latest_rehire_date.is_some()
+        {
+            self.work.rule(slot, "hire_date", Rule::HireDatePriority);
+        }
+    }
+
+    /// The status. The source's exclusion directive first (a CSV file's `Employee
+    /// Deactivated`): TRUE excludes an active employee, sticky; FALSE re-includes.
+    /// Then exclusion, end date, inactive in the source, reactivation.
+    fn update_status(
+        &mut self,
+        slot: Slot,
+        e: &mut Cow<'_, Employee>,
+        r: &Record,
+        writable: &Writable<'_>,
+    ) {
+        let work = &mut self.work;
+        match r.exclude {
+            Some(true) if e.active && !e.excluded => {
+                e.to_mut().excluded = true;
+                work.rule(slot, "excluded", Rule::Excluded);
+            }
+            Some(false) if e.excluded => e.to_mut().excluded = false,
+            _ => {}
+        }
+        let ended = e.end_date.is_some_and(|d| d <= self.today);
+        if e.excluded {
+            deactivate(work, slot, e, DeactivationReason::Excluded, Rule::Excluded);
+            if r.source_active && !ended && r.exclude != Some(true) {
+                self.issues.push(issue_for(
+                    r,
+                    Severity::Info,
+                    IssueCode::ExcludedStaysDeactivated,
+                    None,
+                    "excluded by an admin: stays deactivated until re-included".into(),
+                ));
+            }
+        } else if ended {
+            deactivate(work, slot, e, DeactivationReason::EndDate, Rule::EndDate);
+        } else if r.exclude == Some(true) {
+            // Marked deactivated and already deactivated for another reason: stays so.
+        } else if !r.source_active {
+            // Inactive in the source without an end date: like a missing member.
+            let (missing_deactivates, rule) = on_missing(self.settings, self.options);
+            if missing_deactivates || matches!(slot, Slot::New(_)) {
+                deactivate(work, slot, e, DeactivationReason::Missing, rule);
+            }
+        } else if !e.active && writable.may("active") {
+            // (A partial import without a status column leaves the status alone.)
+            let m = e.to_mut();
+            m.active = true;
+            m.deactivation_reason = None;
+            work.rule(slot, "active", Rule::Reactivated);
+            work.rule(slot, "deactivation_reason", Rule::Reactivated);
+        }
+    }
+
+    /// Step 5: deactivate the members missing from a full sync, when `on_missing` or
+    /// `--deactivate-missing` says so.
+    pub(super) fn deactivate_missing(&mut self, claimed: &[Option<usize>]) {
+        let (deactivates, rule) = on_missing(self.settings, self.options);
+        if !self.options.complete || !deactivates {
+            return;
+        }
+        for (i, e) in self.directory.iter().enumerate() {
+            if e.active && e.merged_into.is_none() && claimed[i].is_none() {
+                let m = self.work.get_mut(Slot::Existing(i));
+                m.active = false;
+                m.deactivation_reason = Some(DeactivationReason::Missing);
+                self.work.rule(Slot::Existing(i), "active", rule);
+                self.work
+                    .rule(Slot::Existing(i), "deactivation_reason", rule);
+            }
+        }
+    }
+}
+
+/// Whether a missing (or inactive) member's employee is deactivated, and the rule.
+fn on_missing(settings: &Settings, options: &PlanOptions) -> (bool, Rule) {
+    let by_setting = settings.on_missing == OnMissing::Deactivate;
+    let rule = if by_setting {
+        Rule::OnMissing
+    } else {
+        Rule::DeactivateMissing
+    };
+    (by_setting || options.deactivate_missing, rule)
+}
+
+/// Deactivate for `reason`, unless already deactivated for it.
+fn deactivate(
+    work: &mut Work<'_>,
+    slot: Slot,
+    e: &mut Cow<'_, Employee>,
+    reason: DeactivationReason,
+    rule: Rule,
+) {
+    if e.active || e.deactivation_reason != Some(reason) {
+        let m = e.to_mut();
+        m.active = false;
+        m.deactivation_reason = Some(reason);
+        work.rule(slot, "active", rule);
+        work.rule(slot, "deactivation_reason", rule);
+    }
+}
+
+/// The mapped demographics: set from the source; those the source no longer carries
+/// are cleared (by a full sync unless excluded, by a partial import when it carries
+/// them blank).
+fn update_demographics(e: &mut Cow<'_, Employee>, r: &Record, writable: &Writable<'_>) {
+    let mapped = &writable.mapped;
+    if writable.only.is_none() {
+        let keep = |k: &String| {
+            !mapped.contains(k.as_str())
+                || writable.settings.exclude_fields.contains(k)
+                || r.demographics.contains_key(k)
+                || r.associated.contains_key(k)
+        };
+        if !e.demographics.keys().all(keep) {
+            e.to_mut().demographics.retain(|k, _| keep(k));
+        }
+    } else {
+        let clear = |k: &String| {
+            mapped.contains(k.as_str())
+                && writable.may_demographic(k)
+                && !r.demographics.contains_key(k)
+                && !r.associated.contains_key(k)
+        };
+        if e.demographics.keys().any(clear) {
+            e.to_mut().demographics.retain(|k, _| !clear(k));
+        }
+    }
+    for (k, v) in &r.demographics {
+        if writable.may_demographic(k) && e.demographics.get(k) != Some(v) {
+            e.to_mut().demographics.insert(k.clone(), v.clone());
+        }
+    }
+}

@@ -1,0 +1,214 @@
+//! Step 3: match each record to a directory row, by ID first and then by email, and
+//! the look-ups the creates need: possible duplicates and the next generated ID.
+
+use std::borrow::Cow;
+
+use jiff::civil::Date;
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
+
+use super::work::{Planner, issue_for};
+use crate::employee::Employee;
+use crate::issue::{IssueCode, Severity};
+use crate::normalise::{Record, email_key_ref};
+use crate::settings::EmployeeIds;
+
+/// The directory's rows by employee ID, source id and email; merged rows are left out.
+pub(super) struct DirectoryIndex<'a> {
+    by_id: HashMap<&'a str, usize>,
+    by_source: HashMap<&'a str, usize>,
+    pub(super) by_email: HashMap<Cow<'a, str>, usize>,
+}
+
+impl<'a> DirectoryIndex<'a> {
+    pub(super) fn new(directory: &'a [Employee]) -> Self {
+        let n = directory.len();
+        let mut index = DirectoryIndex {
+            by_id: HashMap::with_capacity_and_hasher(n, Default::default()),
+            by_source: HashMap::with_capacity_and_hasher(n, Default::default()),
+            by_email: HashMap::with_capacity_and_hasher(n, Default::default()),
+        };
+        for (i, e) in directory.iter().enumerate() {
+            if e.merged_into.is_some() {
+                continue;
+            }
+            index.by_id.insert(e.employee_id.as_str(), i);
+            if let Some(s) = &e.source_id {
+                index.by_source.insert(s.as_str(), i);
+            }
+            if !e.email.is_empty() {
+                index.by_email.insert(email_key_ref(&e.email), i);
+            }
+        }
+        index
+    }
+}
+
+/// What matching found.
+pub(super) struct Matches {
+    /// Each record kept: (record index, the directory row it updates, or `None` for a
+    /// create).
+    pub(super) assignments: Vec<(usize, Option<usize>)>,
+    /// Directory index → the record holding it.
+    pub(super) claimed: Vec<Option<usize>>,
+}
+
+impl Planner<'_> {
+    /// Step 3: match. Matches by ID are settled first, so that a member matching an
+    /// employee by email only never takes the employee another member matches by ID.
+    /// An email the ID-matched employee gives up in this sync is released: it matches
+    /// nobody. A member whose ID and email match two employees, or whose email matches
+    /// an employee another member holds by ID, is skipped.
+    pub(super) fn match_records(
+        &mut self,
+        records: &[Record],
+        index: &DirectoryIndex<'_>,
+    ) -> Matches {
+        let directory = self.directory;
+        let id_target = self.id_targets(records, index);
+        let released = self.released(records, &id_target);
+        let mut claimed: Vec<Option<usize>> = vec![None; directory.len()];
+        let mut targets: Vec<Option<Option<usize>>> = Vec::with_capacity(records.len());
+        for (ri, r) in records.iter().enumerate() {
+            let by_id = id_target[ri];
+            let by_email = r
+                .email
+                .as_deref()
+                .and_then(|e| index.by_email.get(email_key_ref(e).as_ref()))
+                .copied()
+                .filter(|b| !released.contains(b));
+            targets.push(match (by_id, by_email) {
+                (Some(a), Some(b)) if a != b => {
+                    self.issues.push(issue_for(
+                        r,
+                        Severity::Error,
+                        IssueCode::IdentifierConflict,
+                        None,
+                        format!(
+                            "employee ID matches employee {} but email matches employee {}; \
+                             correct the member in the source, or merge the two employees in Roster",
+                            directory[a].employee_id, directory[b].employee_id
+                        ),
+                    ));
+                    self.skipped += 1;
+                    // Skipped, but it still holds the employee its ID matches.
+                    claimed[a] = Some(ri);
+                    None
+                }
+                (Some(a), _) => {
+                    claimed[a] = Some(ri);
+                    Some(Some(a))
+                }
+                (None, b) => Some(b),
+            });
+        }
+        let mut assignments: Vec<(usize, Option<usize>)> = Vec::with_capacity(records.len());
+        for (ri, t) in targets.into_iter().enumerate() {
+            let Some(target) = t else { continue };
+            let r = &records[ri];
+            if let Some(t) = target
+                && let Some(other) = claimed[t]
+                && other != ri
+            {
+                self.issues.push(issue_for(
+                    r,
+                    Severity::Error,
+                    IssueCode::IdentifierConflict,
+                    Some("email"),
+                    format!(
+                        "email matches employee {}, which member #{} matches by employee ID",
+                        directory[t].employee_id, records[other].position
+                    ),
+                ));
+                self.skipped += 1;
+                continue;
+            }
+            if let Some(t) = target {
+                claimed[t] = Some(ri);
+            }
+            assignments.push((ri, target));
+        }
+        Matches {
+            assignments,
+            claimed,
+        }
+    }
+
+    /// The directory row each record matches by ID (employee ID, or source id when
+    /// Roster generates the IDs).
+    fn id_targets(&self, records: &[Record], index: &DirectoryIndex<'_>) -> Vec<Option<usize>> {
+        records
+            .iter()
+            .map(|r| {
+                match self.settings.employee_ids {
+                    EmployeeIds::Source => {
+                        r.employee_id.as_deref().and_then(|id| index.by_id.get(id))
+                    }
+                    EmployeeIds::Generate => index.by_source.get(r.source_id.as_str()),
+                }
+                .copied()
+            })
+            .collect()
+    }
+
+    /// The rows matched by ID whose email changes in this sync: their old email is
+    /// released.
+    fn released(&self, records: &[Record], id_target: &[Option<usize>]) -> HashSet<usize> {
+        records
+            .iter()
+            .zip(id_target)
+            .filter_map(|(r, t)| {
+                let a = (*t)?;
+                let old = &self.directory[a];
+                let keeps = old.email_edited && !self.settings.override_emails;
+                let new = r.email.as_deref()?;
+                (!keeps && email_key_ref(new) != email_key_ref(&old.email)).then_some(a)
+            })
+            .collect()
+    }
+}
+
+/// Possible duplicates: an existing employee with a new one's name and date of birth.
+/// Indexed by date of birth only; names are compared for the few candidates.
+pub(super) struct SamePerson<'a> {
+    directory: &'a [Employee],
+    by_birth: HashMap<Date, Vec<usize>>,
+}
+
+impl<'a> SamePerson<'a> {
+    /// The index; empty when there are no creates to check.
+    pub(super) fn new(directory: &'a [Employee], any_creates: bool) -> Self {
+        let mut by_birth: HashMap<Date, Vec<usize>> = HashMap::default();
+        if any_creates {
+            for (i, e) in directory.iter().enumerate() {
+                if let (Some(_), Some(_), Some(d)) = (&e.first_name, &e.last_name, e.date_of_birth)
+                {
+                    by_birth.entry(d).or_default().push(i);
+                }
+            }
+        }
+        SamePerson {
+            directory,
+            by_birth,
+        }
+    }
+
+    /// The last directory row with this name (case-insensitive) and date of birth.
+    pub(super) fn find(&self, first: &str, last: &str, dob: Date) -> Option<usize> {
+        let (f, l) = (first.to_lowercase(), last.to_lowercase());
+        self.by_birth.get(&dob)?.iter().rev().copied().find(|&i| {
+            let e = &self.directory[i];
+            e.first_name.as_deref().map(str::to_lowercase).as_deref() == Some(f.as_str())
+                && e.last_name.as_deref().map(str::to_lowercase).as_deref() == Some(l.as_str())
+        })
+    }
+}
+
+/// Generated employee IDs continue after the highest one in the directory.
+pub(super) fn next_generated_id(directory: &[Employee], prefix: &str) -> u64 {
+    directory
+        .iter()
+        .filter_map(|e| e.employee_id.strip_prefix(prefix)?.parse::<u64>().ok())
+        .max()
+        .unwrap_or(0)
+        + 1
+}

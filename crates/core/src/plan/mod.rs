@@ -1,0 +1,101 @@
+//! `plan(directory, members, settings, today) -> Plan`: match, apply the lifecycle
+//! rules, derive the hierarchy, and evaluate the guards. Pure and deterministic: the
+//! same input gives the same plan, byte for byte.
+//!
+//! [`plan`] runs ten steps in order. Each is a method of the `Planner` context
+//! (`work.rs`, which also holds the `Work` copy of the directory the steps change),
+//! in the module named after it:
+//!
+//! | Step | Module | What |
+//! |---|---|---|
+//! | 1, 2 | `validate` | rejected members, look-alike demographic names; normalise and validate each member; values two members share |
+//! | 3 | `matching` | each member to a directory row, by ID, then by email |
+//! | 4, 5 | `lifecycle` | fields and status; members missing from a full sync |
+//! | 6 | `uniqueness` | final emails stay unique |
+//! | 7 | `associated` | associated fields resolved to emails |
+//! | 8 | `hierarchy` | managers not in the sync, self-managers and cycles, `is_manager` |
+//! | 9 | `entries` | the entries and counts |
+//! | 10 | `crate::guard` | the mass-change guard (and, in step 9, the privacy guard) |
+//!
+//! The plan types are in `types`. [`edits`] and [`tick`] plan admin edits and due
+//! end dates ([`apply`] applies a plan in memory); [`rows_to_load`] and
+//! [`rows_missing`] serve syncs that plan over an outline of the directory.
+
+mod associated;
+mod edits;
+mod entries;
+mod hierarchy;
+mod incremental;
+mod lifecycle;
+mod matching;
+pub(crate) mod types;
+mod uniqueness;
+mod validate;
+mod work;
+
+use jiff::civil::Date;
+use rustc_hash::FxHashMap as HashMap;
+
+pub use edits::{apply, edits, manager_flags, tick};
+pub use incremental::{rows_missing, rows_to_load};
+pub use types::{Action, Change, Counts, Entry, MassChange, Plan, PlanOptions, Rule};
+
+use self::matching::DirectoryIndex;
+use self::work::{Planner, Slot};
+use crate::employee::Employee;
+use crate::guard;
+use crate::issue::Severity;
+use crate::member::{RejectedMember, SourceMember};
+use crate::settings::Settings;
+
+/// Plan a sync of `members` into `directory`.
+pub fn plan(
+    directory: &[Employee],
+    members: Vec<SourceMember>,
+    rejected: &[RejectedMember],
+    settings: &Settings,
+    today: Date,
+    options: &PlanOptions,
+) -> Plan {
+    let mut p = Planner::new(directory, settings, today, options);
+    p.reject(rejected);
+    p.demographic_name_clashes();
+    let records = p.normalise_members(members);
+    let records = p.drop_duplicates(records);
+    let index = DirectoryIndex::new(directory);
+    let matches = p.match_records(&records, &index);
+    let mut placed = p.lifecycle(&records, matches.assignments);
+    p.deactivate_missing(&matches.claimed);
+    p.unique_emails(&records, &index.by_email, &mut placed.record_slot);
+    p.associated(&records, &placed.record_slot);
+    let record_of: HashMap<Slot, usize> = placed.record_slot.iter().copied().collect();
+    p.hierarchy(&records, &placed.record_slot, &record_of);
+    let matched = placed
+        .record_slot
+        .iter()
+        .filter(|(s, _)| matches!(s, Slot::Existing(_)))
+        .count();
+    let (entries, mut counts) = p.entries(&mut placed, &record_of);
+    let mass_change = guard::mass_change(directory, matched, &entries, settings);
+
+    let mut issues = p.issues;
+    issues.sort();
+    issues.dedup();
+    counts.skipped = p.skipped;
+    counts.errors = issues
+        .iter()
+        .filter(|i| i.severity == Severity::Error)
+        .count();
+    counts.warnings = issues
+        .iter()
+        .filter(|i| i.severity == Severity::Warning)
+        .count();
+    Plan {
+        today,
+        complete: options.complete,
+        counts,
+        entries,
+        issues,
+        mass_change,
+    }
+}

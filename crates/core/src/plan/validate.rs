@@ -1,0 +1,174 @@
+//! Steps 1 and 2: members the source could not parse, look-alike demographic names,
+//! normalising and validating each member, and values two members share.
+
+use std::borrow::Cow;
+use std::collections::{BTreeMap, BTreeSet};
+
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
+
+use super::work::{Planner, issue_for};
+use crate::issue::{Issue, IssueCode, Severity};
+use crate::member::{RejectedMember, SourceMember};
+use crate::normalise::{Record, email_key_ref, normalise, skipped_by_rule};
+use crate::settings::{EmployeeIds, demographic_fold};
+
+impl Planner<'_> {
+    /// Members the source could not parse: an error each, and skipped.
+    pub(super) fn reject(&mut self, rejected: &[RejectedMember]) {
+        self.issues.extend(rejected.iter().map(|r| Issue {
+            position: Some(r.position),
+            severity: Severity::Error,
+            code: IssueCode::Unparseable,
+            source_id: r.source_id.clone(),
+            employee_id: None,
+            field: None,
+            message: r.reason.clone(),
+        }));
+        self.skipped += rejected.len();
+    }
+
+    /// Demographic names that differ from another only by case, spacing or
+    /// punctuation: a warning for each group.
+    pub(super) fn demographic_name_clashes(&mut self) {
+        let mut folds: BTreeMap<String, BTreeSet<&str>> = BTreeMap::new();
+        for name in self.settings.mapping.iter().map(|m| m.demographic.as_str()) {
+            folds
+                .entry(demographic_fold(name))
+                .or_default()
+                .insert(name);
+        }
+        for e in self.directory.iter().take(1000) {
+            for name in e.demographics.keys() {
+                folds
+                    .entry(demographic_fold(name))
+                    .or_default()
+                    .insert(name);
+            }
+        }
+        for names in folds.values().filter(|n| n.len() > 1) {
+            self.issues.push(Issue {
+                position: None,
+                severity: Severity::Warning,
+                code: IssueCode::DemographicNameClash,
+                source_id: None,
+                employee_id: None,
+                field: None,
+                message: format!(
+                    "demographics {} differ only by case, spacing or punctuation; this splits trend history",
+                    names.iter().map(|n| format!("{n:?}")).collect::<Vec<_>>().join(", ")
+                ),
+            });
+        }
+    }
+
+    /// Step 1: normalise and validate each member; those not imported by a rule or
+    /// invalid are skipped. The records come sorted by source id, then position.
+    pub(super) fn normalise_members(&mut self, members: Vec<SourceMember>) -> Vec<Record> {
+        let mut records: Vec<Record> = Vec::with_capacity(members.len());
+        for m in members {
+            if let Some(rule) = skipped_by_rule(&m, self.settings) {
+                self.issues.push(Issue {
+                    position: Some(m.position),
+                    severity: Severity::Info,
+                    code: IssueCode::DoNotImport,
+                    source_id: Some(m.source_id.clone()),
+                    employee_id: None,
+                    field: Some(rule.field.clone()),
+                    message: format!("not imported by rule `{rule}`"),
+                });
+                self.skipped += 1;
+                continue;
+            }
+            let (record, mut found) = normalise(m, self.settings, self.today);
+            self.issues.append(&mut found);
+            match record {
+                Some(r) => records.push(r),
+                None => self.skipped += 1,
+            }
+        }
+        records.sort_by(|a, b| {
+            a.source_id
+                .cmp(&b.source_id)
+                .then(a.position.cmp(&b.position))
+        });
+        records
+    }
+
+    /// Step 2: the same email or key on two members is an error for each of them;
+    /// they are skipped.
+    pub(super) fn drop_duplicates(&mut self, records: Vec<Record>) -> Vec<Record> {
+        let (by_email, by_key) = shared_values(self.settings.employee_ids, &records);
+        let mut bad: BTreeMap<usize, Issue> = BTreeMap::new();
+        for (groups, code, what, field) in [
+            (&by_email, IssueCode::DuplicateEmail, "email", "email"),
+            (
+                &by_key,
+                IssueCode::DuplicateEmployeeId,
+                "employee ID",
+                "employee_id",
+            ),
+        ] {
+            for idxs in groups.values().filter(|v| v.len() > 1) {
+                let positions: Vec<String> = idxs
+                    .iter()
+                    .map(|&i| format!("#{}", records[i].position))
+                    .collect();
+                for &i in idxs {
+                    bad.entry(i).or_insert_with(|| {
+                        issue_for(
+                            &records[i],
+                            Severity::Error,
+                            code,
+                            Some(field),
+                            format!("the same {what} is on members {}", positions.join(", ")),
+                        )
+                    });
+                }
+            }
+        }
+        self.skipped += bad.len();
+        let bad_idx: HashSet<usize> = bad.keys().copied().collect();
+        self.issues.extend(bad.into_values());
+        records
+            .into_iter()
+            .enumerate()
+            .filter(|(i, _)| !bad_idx.contains(i))
+            .map(|(_, r)| r)
+            .collect()
+    }
+}
+
+/// Records (by index) sharing a value, keyed by the value's first holder.
+type Groups = BTreeMap<usize, Vec<usize>>;
+
+/// The groups of records sharing an email, and those sharing a key.
+fn shared_values(ids: EmployeeIds, records: &[Record]) -> (Groups, Groups) {
+    fn key_of(ids: EmployeeIds, r: &Record) -> Option<&str> {
+        match ids {
+            EmployeeIds::Source => r.employee_id.as_deref(),
+            EmployeeIds::Generate => Some(r.source_id.as_str()),
+        }
+    }
+    // First holder of each value, then the groups of the few values held twice.
+    let mut first_email: HashMap<Cow<'_, str>, usize> =
+        HashMap::with_capacity_and_hasher(records.len(), Default::default());
+    let mut first_key: HashMap<&str, usize> =
+        HashMap::with_capacity_and_hasher(records.len(), Default::default());
+    let mut by_email = Groups::new();
+    let mut by_key = Groups::new();
+    for (i, r) in records.iter().enumerate() {
+        if let Some(e) = &r.email {
+            let f = *first_email.entry(email_key_ref(e)).or_insert(i);
+            if f != i {
+                by_email.entry(f).or_insert_with(|| vec![f]).push(i);
+            }
+        }
+        if let Some(k) = key_of(ids, r) {
+            let f = *first_key.entry(k).or_insert(i);
+            if f != i {
+                by_key.entry(f).or_insert_with(|| vec![f]).push(i);
+            }
+        }
+    }
+    (by_email, by_key)
+}

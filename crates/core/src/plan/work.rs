@@ -1,0 +1,152 @@
+//! The planner's scratchpad: the [`Planner`] context every step is a method of, and
+//! the [`Work`] copy of the directory the steps change.
+
+use std::borrow::Cow;
+use std::collections::BTreeMap;
+
+use jiff::civil::Date;
+use rustc_hash::FxHashMap as HashMap;
+
+use super::types::{PlanOptions, Rule};
+use crate::employee::Employee;
+use crate::issue::{Issue, IssueCode, Severity};
+use crate::normalise::Record;
+use crate::settings::Settings;
+
+/// Where an employee of the final state lives while planning.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub(super) enum Slot {
+    Existing(usize),
+    New(usize),
+}
+
+/// The final state being built: the directory, the rows that change and the rows
+/// created, and the rule behind each field that does not simply follow the source.
+pub(super) struct Work<'a> {
+    pub(super) directory: &'a [Employee],
+    /// Changed copies of directory rows by index.
+    pub(super) touched: BTreeMap<usize, Employee>,
+    pub(super) created: Vec<Employee>,
+    /// Special rules per employee and field (default: `Rule::Source`).
+    pub(super) rules: HashMap<Slot, BTreeMap<String, Rule>>,
+}
+
+impl<'a> Work<'a> {
+    pub(super) fn new(directory: &'a [Employee]) -> Self {
+        Work {
+            directory,
+            touched: BTreeMap::new(),
+            created: Vec::new(),
+            rules: HashMap::default(),
+        }
+    }
+
+    pub(super) fn get(&self, slot: Slot) -> &Employee {
+        match slot {
+            Slot::Existing(i) => self.touched.get(&i).unwrap_or(&self.directory[i]),
+            Slot::New(i) => &self.created[i],
+        }
+    }
+
+    pub(super) fn get_mut(&mut self, slot: Slot) -> &mut Employee {
+        match slot {
+            Slot::Existing(i) => {
+                let dir = self.directory;
+                self.touched.entry(i).or_insert_with(|| dir[i].clone())
+            }
+            Slot::New(i) => &mut self.created[i],
+        }
+    }
+
+    /// Store an employee's new state, computed apart: a directory row only when it
+    /// differs.
+    pub(super) fn put(&mut self, slot: Slot, e: Cow<'_, Employee>) {
+        match (slot, e) {
+            (Slot::New(i), e) => self.created[i] = e.into_owned(),
+            (Slot::Existing(i), Cow::Owned(e)) => {
+                if e != self.directory[i] {
+                    self.touched.insert(i, e);
+                }
+            }
+            (Slot::Existing(_), Cow::Borrowed(_)) => {}
+        }
+    }
+
+    pub(super) fn rule(&mut self, slot: Slot, field: &str, rule: Rule) {
+        self.rules
+            .entry(slot)
+            .or_default()
+            .insert(field.to_string(), rule);
+    }
+
+    pub(super) fn slots(&self) -> impl Iterator<Item = Slot> + '_ {
+        (0..self.directory.len())
+            .map(Slot::Existing)
+            .chain((0..self.created.len()).map(Slot::New))
+    }
+
+    /// Slots as dense indices: directory rows, then created ones.
+    pub(super) fn dense(&self, slot: Slot) -> usize {
+        match slot {
+            Slot::Existing(i) => i,
+            Slot::New(i) => self.directory.len() + i,
+        }
+    }
+
+    /// The number of dense indices.
+    pub(super) fn len(&self) -> usize {
+        self.directory.len() + self.created.len()
+    }
+}
+
+/// The context of one planning run. Each step of [`super::plan`] is a method; the
+/// steps add to `issues` and `skipped` and change `work`.
+pub(super) struct Planner<'a> {
+    pub(super) directory: &'a [Employee],
+    pub(super) settings: &'a Settings,
+    pub(super) today: Date,
+    pub(super) options: &'a PlanOptions,
+    /// Every issue found so far, in no particular order (sorted at the end).
+    pub(super) issues: Vec<Issue>,
+    /// Members left out so far: rejected, not imported, invalid or conflicting.
+    pub(super) skipped: usize,
+    pub(super) work: Work<'a>,
+}
+
+impl<'a> Planner<'a> {
+    pub(super) fn new(
+        directory: &'a [Employee],
+        settings: &'a Settings,
+        today: Date,
+        options: &'a PlanOptions,
+    ) -> Self {
+        Planner {
+            directory,
+            settings,
+            today,
+            options,
+            issues: Vec::new(),
+            skipped: 0,
+            work: Work::new(directory),
+        }
+    }
+}
+
+/// An issue about the member behind `r`.
+pub(super) fn issue_for(
+    r: &Record,
+    sev: Severity,
+    code: IssueCode,
+    field: Option<&str>,
+    message: String,
+) -> Issue {
+    Issue {
+        position: Some(r.position),
+        severity: sev,
+        code,
+        source_id: Some(r.source_id.clone()),
+        employee_id: r.employee_id.clone(),
+        field: field.map(str::to_string),
+        message,
+    }
+}

@@ -1,0 +1,480 @@
+//! A sync: fetch the source while the directory loads, plan (incrementally when
+//! asked: [`Engine::plan_incremental`]), guard, and with `apply` record and apply it
+//! under the integration's sync lock. The setup sync reads the source's fields
+//! only. What is recorded is `record`'s; CSV imports (`import`) share the lock and
+//! the recording step.
+
+use std::time::{Duration, Instant};
+
+use jiff::Timestamp;
+use jiff::civil::Date;
+use roster_core::employee::{Employee, EmployeeKey};
+use roster_core::guard::{Trigger, decide};
+use roster_core::member::{RejectedMember, SourceField, SourceMember};
+use roster_core::plan::{self, Plan, PlanOptions};
+use roster_core::settings::Settings;
+use roster_source::{FetchRequest, ProgressFn, Snapshot, Source, SourceError};
+use roster_store::{
+    Fence, ImportId, ImportStatus, Integration, IntegrationId, IntegrationState, StoreError,
+};
+
+use crate::engine::{Engine, EngineError, Result};
+use crate::lock::SyncLock;
+use crate::outcome::{SetupReport, StepFn, SyncOptions, SyncOutcome, SyncStep, Timings};
+use crate::record::{self, Discard, Run, RunKind};
+
+pub(crate) fn ms(d: Duration) -> u128 {
+    d.as_millis()
+}
+
+/// How a sync plans.
+#[derive(Clone, Copy)]
+struct PlanWith<'a> {
+    settings: &'a Settings,
+    today: Date,
+    options: &'a PlanOptions,
+    /// Over the directory's outline (see [`Engine::plan_incremental`]).
+    incremental: bool,
+    on_step: Option<&'a StepFn>,
+}
+
+/// A plan and what making it cost.
+struct Planned {
+    plan: Plan,
+    load_ms: u128,
+    plan_ms: u128,
+}
+
+impl Engine {
+    /// Read the company, custom-field definitions, member count and a sample value
+    /// per source field. Imports no employee data; the state becomes `needs_finalise`.
+    pub async fn setup_sync(
+        &self,
+        id: IntegrationId,
+        source: &dyn Source,
+        progress: Option<ProgressFn>,
+    ) -> Result<SetupReport> {
+        let mut integration = self.integration(Some(id)).await?;
+        let company = source.company().await?;
+        let snapshot = source
+            .fetch(FetchRequest {
+                updated_since: None,
+                custom_fields: true,
+                progress,
+            })
+            .await?;
+        let mut fields = sample_fields(&snapshot, &company.custom_fields);
+        fields.sort_by(|a, b| a.key.cmp(&b.key));
+        integration.company_name = Some(company.name.clone());
+        integration.member_count = Some(snapshot.members.len() as i64);
+        integration.source_fields = fields.clone();
+        if integration.state == IntegrationState::Connected {
+            integration.state = IntegrationState::NeedsFinalise;
+        }
+        self.store.save_integration(&integration).await?;
+        tracing::info!(
+            integration = id,
+            members = snapshot.members.len(),
+            "setup sync done"
+        );
+        Ok(SetupReport {
+            company_name: company.name,
+            member_count: snapshot.members.len(),
+            source_fields: fields,
+            diagnostics: snapshot.diagnostics,
+        })
+    }
+
+    /// Fetch, plan, guard and (with `apply`) apply and record one sync.
+    pub async fn sync(
+        &self,
+        id: IntegrationId,
+        source: &dyn Source,
+        opts: SyncOptions,
+    ) -> Result<SyncOutcome> {
+        let integration = self.integration(Some(id)).await?;
+        let trigger = opts.trigger.unwrap_or(Trigger::Manual);
+        if trigger == Trigger::Automatic && integration.state != IntegrationState::Active {
+            return Err(EngineError::NeedsFinalise(id));
+        }
+        // Applying runs under the integration's sync lock (renewed meanwhile), and
+        // its writes are fenced by it: if the lock is taken over while this sync
+        // runs (a stalled process), nothing of it is applied.
+        let lock = self.lock_to_apply(id, opts.apply).await?;
+        let fence = lock.as_ref().map(|l| l.fence(opts.job.clone()));
+        let result = self
+            .sync_locked(&integration, source, &opts, trigger, fence.as_ref())
+            .await;
+        release(lock).await;
+        result
+    }
+
+    /// The integration's sync lock when a run applies (acquired, renewed while held).
+    pub(crate) async fn lock_to_apply(
+        &self,
+        id: IntegrationId,
+        apply: bool,
+    ) -> Result<Option<SyncLock>> {
+        Ok(match apply {
+            true => Some(SyncLock::acquire(&self.store, self.account, id, self.lease()).await?),
+            false => None,
+        })
+    }
+
+    async fn sync_locked(
+        &self,
+        integration: &Integration,
+        source: &dyn Source,
+        opts: &SyncOptions,
+        trigger: Trigger,
+        fence: Option<&Fence>,
+    ) -> Result<SyncOutcome> {
+        let id = integration.id;
+        let settings = &integration.settings;
+        let started_at = self.clock.now();
+        // The incremental marker is compared with the source's clock, so it is real
+        // time (not the injected clock), less an overlap for clock skew: members read
+        // twice plan to no change.
+        let fetch_marker = Timestamp::now()
+            .checked_sub(jiff::SignedDuration::from_mins(5))
+            .unwrap_or(Timestamp::UNIX_EPOCH);
+        let incremental = opts.incremental && integration.last_fetch_at.is_some();
+        let (fetched, directory, fetch_ms, load_ms) = self
+            .fetch_and_load(integration, source, opts, incremental)
+            .await;
+        let snapshot: Snapshot = match fetched {
+            Ok(s) => s,
+            Err(e) => {
+                tracing::warn!(integration = id, error = %e, "sync fetch failed");
+                if opts.apply {
+                    self.record_failure(integration, trigger, started_at, &e.to_string(), fence)
+                        .await?;
+                }
+                return Err(e.into());
+            }
+        };
+        let (members_fetched, bytes_read, requests) = (
+            snapshot.members.len(),
+            snapshot.bytes_read,
+            snapshot.requests,
+        );
+        let today = self.clock.today(&settings.timezone);
+        let options = PlanOptions {
+            complete: snapshot.complete && !incremental,
+            deactivate_missing: opts.deactivate_missing,
+            only_fields: None,
+        };
+        let Snapshot {
+            members,
+            rejected,
+            diagnostics,
+            ..
+        } = snapshot;
+        let how = PlanWith {
+            settings,
+            today,
+            options: &options,
+            incremental,
+            on_step: opts.on_step.as_ref(),
+        };
+        let planned = self
+            .plan_incremental(directory?, members, &rejected, &how)
+            .await?;
+        let decision = decide(&planned.plan, trigger, settings, opts.confirm);
+        log_planned(id, &planned.plan);
+        let timings = Timings {
+            fetch_ms,
+            load_ms: load_ms + planned.load_ms,
+            plan_ms: planned.plan_ms,
+            apply_ms: 0,
+        };
+        let mut outcome = SyncOutcome {
+            members_fetched,
+            bytes_read,
+            requests,
+            ..SyncOutcome::review(id, planned.plan, decision, diagnostics, timings)
+        };
+        if !opts.apply {
+            return Ok(outcome);
+        }
+        if let Some(f) = &opts.on_step {
+            f(SyncStep::Applying {
+                entries: outcome.plan.entries.len(),
+            });
+        }
+        let diagnostics = outcome.diagnostics.clone();
+        let run = Run {
+            integration,
+            trigger,
+            started_at,
+            finished_at: self.clock.now(),
+            today,
+            diagnostics: &diagnostics,
+            kind: RunKind::Sync {
+                incremental,
+                members_fetched,
+                fetch_marker,
+            },
+        };
+        let status = self.apply_run(&mut outcome, &run, fence).await?;
+        tracing::info!(
+            integration = id,
+            import = outcome.import_id,
+            status = status.as_str(),
+            "sync recorded"
+        );
+        Ok(outcome)
+    }
+
+    /// Fetch the source while the directory loads (a remote API mostly waits): the
+    /// snapshot, the directory (in outline for an incremental sync) and how long each
+    /// took.
+    async fn fetch_and_load(
+        &self,
+        integration: &Integration,
+        source: &dyn Source,
+        opts: &SyncOptions,
+        incremental: bool,
+    ) -> (
+        std::result::Result<Snapshot, SourceError>,
+        std::result::Result<Vec<Employee>, StoreError>,
+        u128,
+        u128,
+    ) {
+        let fetch = async {
+            let t = Instant::now();
+            let r = source
+                .fetch(FetchRequest {
+                    updated_since: if incremental {
+                        integration.last_fetch_at
+                    } else {
+                        None
+                    },
+                    custom_fields: opts.custom_fields,
+                    progress: opts.progress.clone(),
+                })
+                .await;
+            (r, ms(t.elapsed()))
+        };
+        let load = async {
+            let t = Instant::now();
+            let r = if incremental {
+                self.store.directory_outline(self.account).await
+            } else {
+                self.store.directory(self.account).await
+            };
+            (r, ms(t.elapsed()))
+        };
+        let ((fetched, fetch_ms), (directory, load_ms)) = tokio::join!(fetch, load);
+        (fetched, directory, fetch_ms, load_ms)
+    }
+
+    /// Plan the fetched members over the directory. A full sync plans once over the
+    /// whole directory. An incremental one reads few members, so it plans over the
+    /// directory's outline with full rows only where the plan needs them: the rows a
+    /// member could match (`plan::rows_to_load`), then, while the plan still changes
+    /// a row not loaded in full (a derived `is_manager`, `plan::rows_missing`), those
+    /// rows, planning again. The same plan as the whole directory gives
+    /// (property-tested).
+    async fn plan_incremental(
+        &self,
+        mut directory: Vec<Employee>,
+        mut members: Vec<SourceMember>,
+        rejected: &[RejectedMember],
+        how: &PlanWith<'_>,
+    ) -> Result<Planned> {
+        let PlanWith {
+            settings,
+            today,
+            options,
+            incremental,
+            on_step,
+        } = *how;
+        let t = Instant::now();
+        let mut loaded = vec![!incremental; directory.len()];
+        if incremental {
+            let rows = plan::rows_to_load(&directory, &members, settings);
+            self.load_rows(&mut directory, &mut loaded, &rows).await?;
+        }
+        let mut load_ms = ms(t.elapsed());
+        let t = Instant::now();
+        if let Some(f) = on_step {
+            f(SyncStep::Planning {
+                members: members.len(),
+            });
+        }
+        let mut reload_ms = 0;
+        let plan = loop {
+            let input = if incremental {
+                members.clone()
+            } else {
+                std::mem::take(&mut members)
+            };
+            let p = plan::plan(&directory, input, rejected, settings, today, options);
+            let missing = plan::rows_missing(&p, &directory, &loaded);
+            if missing.is_empty() {
+                break p;
+            }
+            let t = Instant::now();
+            self.load_rows(&mut directory, &mut loaded, &missing)
+                .await?;
+            reload_ms += ms(t.elapsed());
+        };
+        drop((directory, members));
+        let plan_ms = ms(t.elapsed()).saturating_sub(reload_ms);
+        load_ms += reload_ms;
+        Ok(Planned {
+            plan,
+            load_ms,
+            plan_ms,
+        })
+    }
+
+    /// Replace outline rows of `directory` (in key order) by the full rows.
+    async fn load_rows(
+        &self,
+        directory: &mut [Employee],
+        loaded: &mut [bool],
+        rows: &[usize],
+    ) -> Result<()> {
+        let keys: Vec<EmployeeKey> = rows.iter().map(|&i| directory[i].key).collect();
+        for e in self.store.employees_by_key(self.account, &keys).await? {
+            if let Ok(i) = directory.binary_search_by_key(&e.key, |d| d.key) {
+                directory[i] = e;
+            }
+        }
+        // Marked even if a row has gone meanwhile, so that planning settles.
+        for &i in rows {
+            loaded[i] = true;
+        }
+        Ok(())
+    }
+
+    /// Record and apply a planned run as its decision says (`record::record`), fenced
+    /// by its sync lock; the outcome gets the import, status, applied entries and
+    /// apply time. The import's status.
+    pub(crate) async fn apply_run(
+        &self,
+        outcome: &mut SyncOutcome,
+        run: &Run<'_>,
+        fence: Option<&Fence>,
+    ) -> Result<ImportStatus> {
+        let t = Instant::now();
+        let recorded = record::record(run, &outcome.plan, &outcome.decision);
+        let status = recorded.changeset.status;
+        outcome.import_id = Some(self.write(recorded.changeset, fence).await?);
+        outcome.status = recorded.status;
+        outcome.applied = recorded.applied;
+        outcome.timings.apply_ms = ms(t.elapsed());
+        Ok(status)
+    }
+
+    /// Record a sync that failed (`sync.failed`): nothing was applied.
+    pub(crate) async fn record_failure(
+        &self,
+        integration: &Integration,
+        trigger: Trigger,
+        started_at: Timestamp,
+        message: &str,
+        fence: Option<&Fence>,
+    ) -> Result<ImportId> {
+        let changeset = record::sync_failure(
+            integration.id,
+            trigger,
+            started_at,
+            self.clock.now(),
+            message,
+        );
+        self.write(changeset, fence).await
+    }
+
+    /// Record a reviewed sync the admin declined: a `discarded` import with its plan,
+    /// nothing applied (DESIGN §7: a discarded sync is still an import).
+    pub async fn discard(&self, review: &SyncOutcome, trigger: Trigger) -> Result<ImportId> {
+        let changeset = record::discard(
+            &Discard {
+                integration: review.integration_id,
+                trigger,
+                plan: &review.plan,
+                diagnostics: &review.diagnostics,
+                members_fetched: review.members_fetched,
+                file: None,
+            },
+            self.clock.now(),
+        );
+        self.write(changeset, None).await
+    }
+}
+
+/// Release a run's sync lock, if it took one.
+pub(crate) async fn release(lock: Option<SyncLock>) {
+    if let Some(lock) = lock {
+        lock.release().await;
+    }
+}
+
+fn log_planned(id: IntegrationId, plan: &Plan) {
+    tracing::info!(
+        integration = id,
+        created = plan.counts.created,
+        updated = plan.counts.updated,
+        deactivated = plan.counts.deactivated,
+        reactivated = plan.counts.reactivated,
+        skipped = plan.counts.skipped,
+        privacy = plan.counts.privacy,
+        "sync planned"
+    );
+}
+
+/// Each source field with its first populated value (core fields included).
+fn sample_fields(snapshot: &Snapshot, custom: &[SourceField]) -> Vec<SourceField> {
+    use std::collections::BTreeMap;
+    let mut samples: BTreeMap<String, Option<String>> = BTreeMap::new();
+    type Getter = fn(&roster_core::SourceMember) -> Option<String>;
+    let core: [(&str, Getter); 9] = [
+        ("id", |m| Some(m.source_id.clone())),
+        ("given_name", |m| m.given_name.clone()),
+        ("family_name", |m| m.family_name.clone()),
+        ("preferred_name", |m| m.preferred_name.clone()),
+        ("work_email", |m| m.work_email.clone()),
+        ("personal_email", |m| m.personal_email.clone()),
+        ("phone", |m| m.phone.clone()),
+        ("start_date", |m| m.start_date.clone()),
+        ("end_date", |m| m.end_date.clone()),
+    ];
+    for (k, _) in &core {
+        samples.insert(k.to_string(), None);
+    }
+    for c in custom {
+        samples.insert(c.key.clone(), None);
+    }
+    for m in &snapshot.members {
+        for (k, get) in &core {
+            let slot = samples.get_mut(*k).expect("inserted above");
+            if slot.is_none() {
+                *slot = get(m).filter(|v| !v.is_empty());
+            }
+        }
+        for (k, v) in &m.fields {
+            let slot = samples.entry(k.clone()).or_insert(None);
+            if slot.is_none() && !v.is_empty() {
+                *slot = Some(v.clone());
+            }
+        }
+        if samples.values().all(Option::is_some) {
+            break;
+        }
+    }
+    samples
+        .into_iter()
+        .map(|(key, sample)| {
+            let label = custom
+                .iter()
+                .find(|c| c.key == key)
+                .map(|c| c.label.clone())
+                .unwrap_or_else(|| key.clone());
+            // Date of birth is never shown as a sample.
+            SourceField { key, label, sample }
+        })
+        .collect()
+}
