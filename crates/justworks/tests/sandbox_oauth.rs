@@ -1,6 +1,7 @@
 //! The OAuth flow against the sandbox: the consent page (with and without the date
 //! of birth checkbox, and Deny), the PKCE code exchange, refresh with rotation and
 //! short token lifetimes, early expiry, and revocation.
+#![allow(clippy::unwrap_used)] // a test (or example) panics on what must not fail
 
 mod common;
 
