@@ -16,9 +16,10 @@ use roster_sandbox::{NameChange, SandboxConfig};
 use secrecy::SecretString;
 use serde_json::Value;
 
+use crate::args::DemoArgs;
 use crate::ctx::{ACCOUNT, DbPath};
-use crate::wiring::{self, StoredConfig};
-use crate::{DemoArgs, exit, review};
+use crate::{exit, review};
+use roster_wiring::{self as wiring, StoredConfig};
 
 /// The name that marks a demo integration: only such a database is replaced.
 pub const DEMO_NAME: &str = "Justworks sandbox (demo)";
@@ -108,6 +109,78 @@ pub async fn run(db: &DbPath, args: DemoArgs, today: Option<Date>) -> Result<u8>
         "Sandbox serving the Justworks Partner API at {}",
         sandbox.base_url()
     );
+    let integration = connect(&engine, db, &sandbox).await?;
+
+    heading("Setup sync: company, fields and sample values (no employee data imported)");
+    // The demo's own sandbox, on loopback.
+    let source = wiring::source(
+        &engine,
+        &integration,
+        roster_justworks::UrlPolicy::default(),
+    )?;
+    setup(&engine, &integration, &source).await?;
+
+    heading("First sync: review, then import");
+    let manual = |apply: bool, confirm_privacy: bool| SyncOptions {
+        trigger: Some(Trigger::Manual),
+        apply,
+        confirm: Confirmations {
+            privacy: confirm_privacy,
+            mass_change: false,
+        },
+        custom_fields: true,
+        ..SyncOptions::default()
+    };
+    let first = engine
+        .sync(integration.id, &source, manual(true, false))
+        .await?;
+    show(&first, args.show)?;
+
+    // ---- day 2 ----
+    let day2 = day1.tomorrow().map_err(|e| anyhow!("{e}"))?;
+    clock.set_date(day2);
+    handle.set_today(day2);
+    heading(&format!("Day 2 ({day2}): what happened in Justworks"));
+    day2_changes(&handle, day2)?;
+
+    heading("Day 2: the automatic daily sync");
+    let auto = engine
+        .sync(
+            integration.id,
+            &source,
+            SyncOptions {
+                trigger: Some(Trigger::Automatic),
+                apply: true,
+                custom_fields: true,
+                ..SyncOptions::default()
+            },
+        )
+        .await?;
+    show(&auto, args.show)?;
+
+    heading("Day 2: the admin reviews and imports by hand (the guarded employee is held)");
+    let held = engine
+        .sync(integration.id, &source, manual(true, false))
+        .await?;
+    show(&held, args.show)?;
+
+    heading("Day 2: the admin confirms the privacy-guarded change");
+    let confirmed = engine
+        .sync(integration.id, &source, manual(true, true))
+        .await?;
+    show(&confirmed, args.show)?;
+
+    sandbox.shutdown().await.ok();
+    finish(&engine, db, confirmed.import_id).await?;
+    Ok(exit::OK)
+}
+
+/// Connect the sandbox with a static token (stored encrypted, as `roster connect` does).
+async fn connect(
+    engine: &Engine,
+    db: &DbPath,
+    sandbox: &roster_sandbox::RunningSandbox,
+) -> Result<roster_store::Integration> {
     let token = sandbox.mint_token(&roster_sandbox::all_scopes());
     let stored = StoredConfig {
         base_url: sandbox.base_url(),
@@ -136,15 +209,16 @@ pub async fn run(db: &DbPath, args: DemoArgs, today: Option<Date>) -> Result<u8>
         "Connected integration {} (token stored encrypted {key}).",
         integration.id
     );
+    Ok(integration)
+}
 
-    heading("Setup sync: company, fields and sample values (no employee data imported)");
-    // The demo's own sandbox, on loopback.
-    let source = wiring::source(
-        &engine,
-        &integration,
-        roster_justworks::UrlPolicy::default(),
-    )?;
-    let setup = engine.setup_sync(integration.id, &source, None).await?;
+/// The setup sync, shown; the first custom field is mapped to its label.
+async fn setup(
+    engine: &Engine,
+    integration: &roster_store::Integration,
+    source: &dyn roster_source::Source,
+) -> Result<()> {
+    let setup = engine.setup_sync(integration.id, source, None).await?;
     outln!(
         "Company {:?}: {} members, {} source fields.",
         setup.company_name,
@@ -181,28 +255,12 @@ pub async fn run(db: &DbPath, args: DemoArgs, today: Option<Date>) -> Result<u8>
             .await?;
         outln!("Mapped custom field {key} → demographic {label:?}.");
     }
+    Ok(())
+}
 
-    heading("First sync: review, then import");
-    let manual = |apply: bool, confirm_privacy: bool| SyncOptions {
-        trigger: Some(Trigger::Manual),
-        apply,
-        confirm: Confirmations {
-            privacy: confirm_privacy,
-            mass_change: false,
-        },
-        custom_fields: true,
-        ..SyncOptions::default()
-    };
-    let first = engine
-        .sync(integration.id, &source, manual(true, false))
-        .await?;
-    show(&first, args.show)?;
-
-    // ---- day 2 ----
-    let day2 = day1.tomorrow().map_err(|e| anyhow!("{e}"))?;
-    clock.set_date(day2);
-    handle.set_today(day2);
-    heading(&format!("Day 2 ({day2}): what happened in Justworks"));
+/// What happens in Justworks on day 2: a leaver today, one later, a hire, a new
+/// manager, a new work email and a privacy-guarded change.
+fn day2_changes(handle: &roster_sandbox::SandboxHandle, day2: Date) -> Result<()> {
     let members: Vec<Value> = handle
         .members(false)
         .into_iter()
@@ -265,34 +323,11 @@ pub async fn run(db: &DbPath, args: DemoArgs, today: Option<Date>) -> Result<u8>
         "- {} changes last name and date of birth at once (privacy-guarded).",
         name(6)
     );
+    Ok(())
+}
 
-    heading("Day 2: the automatic daily sync");
-    let auto = engine
-        .sync(
-            integration.id,
-            &source,
-            SyncOptions {
-                trigger: Some(Trigger::Automatic),
-                apply: true,
-                custom_fields: true,
-                ..SyncOptions::default()
-            },
-        )
-        .await?;
-    show(&auto, args.show)?;
-
-    heading("Day 2: the admin reviews and imports by hand (the guarded employee is held)");
-    let held = engine
-        .sync(integration.id, &source, manual(true, false))
-        .await?;
-    show(&held, args.show)?;
-
-    heading("Day 2: the admin confirms the privacy-guarded change");
-    let confirmed = engine
-        .sync(integration.id, &source, manual(true, true))
-        .await?;
-    show(&confirmed, args.show)?;
-
+/// The upcoming changes, and what to try next.
+async fn finish(engine: &Engine, db: &DbPath, last_import: Option<i64>) -> Result<()> {
     let upcoming = engine.upcoming(60).await?;
     heading("Upcoming");
     for u in &upcoming {
@@ -304,7 +339,6 @@ pub async fn run(db: &DbPath, args: DemoArgs, today: Option<Date>) -> Result<u8>
             u.name
         );
     }
-    sandbox.shutdown().await.ok();
     let active = engine.count_employees(true).await?;
     heading("Done");
     outln!(
@@ -318,7 +352,7 @@ pub async fn run(db: &DbPath, args: DemoArgs, today: Option<Date>) -> Result<u8>
     for c in [
         "roster users --limit 10",
         "roster imports",
-        &format!("roster imports show {}", confirmed.import_id.unwrap_or(1)),
+        &format!("roster imports show {}", last_import.unwrap_or(1)),
         "roster upcoming",
         "roster settings",
         "roster mapping",
@@ -328,5 +362,5 @@ pub async fn run(db: &DbPath, args: DemoArgs, today: Option<Date>) -> Result<u8>
             c.trim_start_matches("roster ")
         );
     }
-    Ok(exit::OK)
+    Ok(())
 }
