@@ -5,12 +5,14 @@
 
 mod common;
 
+use common::receive_redirect;
+
 use std::sync::Arc;
 use std::time::Duration;
 
 use roster_justworks::{
     AuthError, Credentials, JustworksSource, MemoryTokenStore, OAuthClient, TokenKind, TokenSet,
-    TokenStore, new_state, receive_redirect,
+    TokenStore, new_state,
 };
 use roster_sandbox::{Faults, RunningSandbox, SandboxConfig};
 use roster_source::{FetchRequest, Source, SourceError};

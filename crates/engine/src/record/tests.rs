@@ -5,6 +5,7 @@ use roster_core::settings::Settings;
 use rstest::rstest;
 
 use super::*;
+use crate::outcome::{held, review_status};
 
 fn integration(kind: &str, state: IntegrationState) -> Integration {
     Integration {
