@@ -6,9 +6,10 @@
 //! backslash.
 
 use roster_store::StoreError;
+use roster_store::sql::Arg;
 use sqlx::PgConnection;
 
-use crate::codec::db;
+use crate::exec::db;
 
 /// Bytes buffered before they are sent to the server.
 const FLUSH_AT: usize = 1 << 20;
@@ -56,6 +57,19 @@ impl CopyRows {
             Some(i) => self.int(i),
             None => self.null(),
         }
+    }
+
+    /// One value of a shared write ([`Arg`]): integers, text and booleans.
+    pub(crate) fn arg(&mut self, v: &Arg) -> Result<(), StoreError> {
+        match v {
+            Arg::Int(i) => self.opt_int(*i),
+            Arg::Text(s) => self.opt_text(s.as_deref()),
+            Arg::Bool(b) => self.boolean(*b),
+            Arg::Bytes(_) | Arg::Ints(_) => {
+                return Err(StoreError::Database("COPY takes no bytes or lists".into()));
+            }
+        }
+        Ok(())
     }
 
     pub(crate) fn boolean(&mut self, b: bool) {

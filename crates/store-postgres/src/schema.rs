@@ -14,7 +14,7 @@ use sqlx::PgPool;
 use sqlx::SqlSafeStr;
 use sqlx::migrate::{Migration, MigrationType, Migrator};
 
-use crate::codec::db;
+use crate::exec::db;
 
 /// `(version, description, sql)`, oldest first. Append only.
 pub(crate) const MIGRATIONS: &[(i64, &str, &str)] = &[

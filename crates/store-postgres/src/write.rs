@@ -16,19 +16,20 @@
 //! in any order; a changeset that leaves a duplicate fails at commit and changes
 //! nothing.
 
-use std::collections::HashSet;
 use std::sync::LazyLock;
 
-use jiff::civil::Date;
 use roster_core::employee::Employee;
-use roster_core::normalise::{email_key, email_key_ref};
-use roster_store::{AccountId, Changeset, EntryRecord, Fence, ImportId, StoreError};
+use roster_store::sql::codec::ts;
+use roster_store::sql::employee::{Kind, WRITE_COLUMNS, write_values};
+use roster_store::sql::write::{self, ENTRY_COLUMNS, EntryRow, Rows};
+use roster_store::sql::{Adapter, Arg, Begin, Columns, Dialect, Executor, Query, Transaction};
+use roster_store::{AccountId, Changeset, Fence, ImportId, StoreError};
 use sqlx::postgres::PgArguments;
-use sqlx::query::Query;
-use sqlx::{AssertSqlSafe, PgConnection, PgPool, Postgres};
+use sqlx::{AssertSqlSafe, PgConnection, Postgres};
 
-use crate::codec::{date_text, db, search_text, to_json, ts};
+use crate::PgStore;
 use crate::copy::{CopyRows, copy_rows};
+use crate::exec::{Tx, db};
 
 /// Employees per UPDATE statement.
 const EMPLOYEE_CHUNK: usize = 5_000;
@@ -47,49 +48,36 @@ static SMALL_WRITE_ROWS: LazyLock<usize> = LazyLock::new(|| {
         .unwrap_or(SMALL_WRITE)
 });
 
-/// The employee columns a write sets, with their array types, in bind order.
-const EMPLOYEE_ARRAYS: &[(&str, &str)] = &[
-    ("key", "bigint[]"),
-    ("employee_id", "text[]"),
-    ("source_id", "text[]"),
-    ("email", "text[]"),
-    ("email_lower", "text[]"),
-    ("search_text", "text[]"),
-    ("secondary_email", "text[]"),
-    ("first_name", "text[]"),
-    ("last_name", "text[]"),
-    ("preferred_name", "text[]"),
-    ("date_of_birth", "text[]"),
-    ("start_date", "text[]"),
-    ("latest_rehire_date", "text[]"),
-    ("hire_date", "text[]"),
-    ("end_date", "text[]"),
-    ("manager_email", "text[]"),
-    ("phone", "text[]"),
-    ("demographics", "text[]"),
-    ("active", "boolean[]"),
-    ("deactivation_reason", "text[]"),
-    ("is_manager", "boolean[]"),
-    ("excluded", "boolean[]"),
-    ("email_edited", "boolean[]"),
-    ("merged_into", "bigint[]"),
-];
+fn names(columns: &[(&str, Kind)]) -> String {
+    columns
+        .iter()
+        .map(|(c, _)| *c)
+        .collect::<Vec<_>>()
+        .join(", ")
+}
 
-/// `UNNEST($1::bigint[], $2::text[], …) AS v(key, employee_id, …)`.
-fn unnest_employees() -> String {
-    let arrays: Vec<String> = EMPLOYEE_ARRAYS
+/// `UNNEST($1::bigint[], $2::text[], …) AS v(key, employee_id, …)`: one array
+/// parameter per column.
+fn unnest(columns: &[(&str, Kind)]) -> String {
+    let arrays: Vec<String> = columns
         .iter()
         .enumerate()
-        .map(|(i, (_, ty))| format!("${}::{ty}", i + 1))
+        .map(|(i, (_, kind))| {
+            let ty = match kind {
+                Kind::Int => "bigint[]",
+                Kind::Text => "text[]",
+                Kind::Bool => "boolean[]",
+            };
+            format!("${}::{ty}", i + 1)
+        })
         .collect();
-    let names: Vec<&str> = EMPLOYEE_ARRAYS.iter().map(|(c, _)| *c).collect();
-    format!("UNNEST({}) AS v({})", arrays.join(", "), names.join(", "))
+    format!("UNNEST({}) AS v({})", arrays.join(", "), names(columns))
 }
 
 /// Binds the employee arrays, then account, updated_at, import id.
 static UPDATE_EMPLOYEES: LazyLock<String> = LazyLock::new(|| {
-    let n = EMPLOYEE_ARRAYS.len();
-    let set: Vec<String> = EMPLOYEE_ARRAYS[1..]
+    let n = WRITE_COLUMNS.len();
+    let set: Vec<String> = WRITE_COLUMNS[1..]
         .iter()
         .map(|(c, _)| format!("{c} = v.{c}"))
         .collect();
@@ -99,86 +87,56 @@ static UPDATE_EMPLOYEES: LazyLock<String> = LazyLock::new(|| {
         set.join(", "),
         n + 2,
         n + 3,
-        unnest_employees(),
+        unnest(WRITE_COLUMNS),
         n + 1
     )
 });
 
 /// Binds the employee arrays, then account, updated_at, import id.
 static INSERT_EMPLOYEES: LazyLock<String> = LazyLock::new(|| {
-    let n = EMPLOYEE_ARRAYS.len();
-    let names: Vec<&str> = EMPLOYEE_ARRAYS.iter().map(|(c, _)| *c).collect();
+    let n = WRITE_COLUMNS.len();
     format!(
         "INSERT INTO employees ({names}, account_id, updated_at, last_import_id) \
          SELECT {names}, ${}, ${}, ${} FROM {}",
         n + 1,
         n + 2,
         n + 3,
-        unnest_employees(),
-        names = names.join(", "),
+        unnest(WRITE_COLUMNS),
+        names = names(WRITE_COLUMNS),
     )
 });
 
-/// Import entries as arrays: account and import id, then one array per column.
-const INSERT_ENTRIES: &str = "INSERT INTO import_entries (account_id, import_id, seq, employee_key, employee_id, \
-     action, applied, held, privacy, created, changes, after) \
-     SELECT $1, $2, v.* FROM UNNEST($3::bigint[], $4::bigint[], $5::text[], $6::text[], $7::boolean[], \
-     $8::boolean[], $9::boolean[], $10::boolean[], $11::text[], $12::text[]) \
-     AS v(seq, employee_key, employee_id, action, applied, held, privacy, created, changes, after)";
+/// Import entries as arrays, one per column.
+static INSERT_ENTRIES: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        "INSERT INTO import_entries ({names}) SELECT {names} FROM {}",
+        unnest(ENTRY_COLUMNS),
+        names = names(ENTRY_COLUMNS),
+    )
+});
 
 /// Columns of [`copy_employee`], in order.
 static COPY_EMPLOYEES: LazyLock<String> = LazyLock::new(|| {
-    let names: Vec<&str> = EMPLOYEE_ARRAYS.iter().map(|(c, _)| *c).collect();
     format!(
         "COPY employees ({}, account_id, updated_at, last_import_id) FROM STDIN",
-        names.join(", ")
+        names(WRITE_COLUMNS)
     )
 });
 
-/// Columns of [`EntryRow::copy`], in order.
-const COPY_ENTRIES: &str = "COPY import_entries (account_id, import_id, seq, employee_key, employee_id, action, \
-     applied, held, privacy, created, changes, after) FROM STDIN";
+/// Columns of an entry's [`EntryRow::values`], in order.
+static COPY_ENTRIES: LazyLock<String> =
+    LazyLock::new(|| format!("COPY import_entries ({}) FROM STDIN", names(ENTRY_COLUMNS)));
 
 /// One created employee as a row of [`COPY_EMPLOYEES`].
 fn copy_employee(
     out: &mut CopyRows,
     key: i64,
-    e: &Employee,
+    e: Employee,
     tail: (AccountId, &str, ImportId),
 ) -> Result<(), StoreError> {
-    let lower = email_key_ref(&e.email);
-    let date = |out: &mut CopyRows, d: Option<Date>| match d {
-        Some(d) => out.text(&d.to_string()),
-        None => out.opt_text(None),
-    };
-    out.int(key);
-    out.text(&e.employee_id);
-    out.opt_text(e.source_id.as_deref());
-    out.opt_text((!e.email.is_empty()).then_some(e.email.as_str()));
-    out.opt_text((!lower.is_empty()).then_some(&*lower));
-    out.text(&search_text(e));
-    out.opt_text(e.secondary_email.as_deref());
-    out.opt_text(e.first_name.as_deref());
-    out.opt_text(e.last_name.as_deref());
-    out.opt_text(e.preferred_name.as_deref());
-    date(out, e.date_of_birth);
-    date(out, e.start_date);
-    date(out, e.latest_rehire_date);
-    date(out, e.hire_date);
-    date(out, e.end_date);
-    out.opt_text(e.manager_email.as_deref());
-    out.opt_text(e.phone.as_deref());
-    if e.demographics.is_empty() {
-        out.text("{}");
-    } else {
-        out.text(&to_json(&e.demographics)?);
+    for v in write_values(key, e)? {
+        out.arg(&v)?;
     }
-    out.boolean(e.active);
-    out.opt_text(e.deactivation_reason.map(|r| r.as_str()));
-    out.boolean(e.is_manager);
-    out.boolean(e.excluded);
-    out.boolean(e.email_edited);
-    out.opt_int(e.merged_into);
     let (account, updated_at, import_id) = tail;
     out.int(account);
     out.text(updated_at);
@@ -187,261 +145,108 @@ fn copy_employee(
     Ok(())
 }
 
-/// One import entry as stored.
-struct EntryRow {
-    seq: i64,
-    key: Option<i64>,
-    employee_id: String,
-    action: &'static str,
-    applied: bool,
-    held: bool,
-    privacy: bool,
-    created: bool,
-    changes: Option<String>,
-    after: Option<String>,
+/// Rows as columns: one array per column, bound as the parameters of [`unnest`].
+/// Strings are moved, not copied, into the arrays.
+enum Column {
+    Int(Vec<Option<i64>>),
+    Text(Vec<Option<String>>),
+    Bool(Vec<bool>),
 }
 
-impl EntryRow {
-    /// This entry as a row of [`COPY_ENTRIES`].
-    fn copy(&self, out: &mut CopyRows, account: AccountId, import_id: ImportId) {
-        out.int(account);
-        out.int(import_id);
-        out.int(self.seq);
-        out.opt_int(self.key);
-        out.text(&self.employee_id);
-        out.text(self.action);
-        out.boolean(self.applied);
-        out.boolean(self.held);
-        out.boolean(self.privacy);
-        out.boolean(self.created);
-        out.opt_text(self.changes.as_deref());
-        out.opt_text(self.after.as_deref());
-        out.end_row();
-    }
+struct Columnar {
+    columns: Vec<Column>,
+    rows: usize,
 }
 
-/// Employees as columns, in the order of [`EMPLOYEE_ARRAYS`].
-#[derive(Default)]
-struct EmployeeColumns {
-    key: Vec<i64>,
-    employee_id: Vec<String>,
-    source_id: Vec<Option<String>>,
-    email: Vec<Option<String>>,
-    email_lower: Vec<Option<String>>,
-    search_text: Vec<String>,
-    secondary_email: Vec<Option<String>>,
-    first_name: Vec<Option<String>>,
-    last_name: Vec<Option<String>>,
-    preferred_name: Vec<Option<String>>,
-    date_of_birth: Vec<Option<String>>,
-    start_date: Vec<Option<String>>,
-    latest_rehire_date: Vec<Option<String>>,
-    hire_date: Vec<Option<String>>,
-    end_date: Vec<Option<String>>,
-    manager_email: Vec<Option<String>>,
-    phone: Vec<Option<String>>,
-    demographics: Vec<String>,
-    active: Vec<bool>,
-    deactivation_reason: Vec<Option<&'static str>>,
-    is_manager: Vec<bool>,
-    excluded: Vec<bool>,
-    email_edited: Vec<bool>,
-    merged_into: Vec<Option<i64>>,
-}
-
-impl EmployeeColumns {
-    fn len(&self) -> usize {
-        self.key.len()
+impl Columnar {
+    fn new(columns: &[(&str, Kind)]) -> Self {
+        let columns = columns
+            .iter()
+            .map(|(_, kind)| match kind {
+                Kind::Int => Column::Int(Vec::new()),
+                Kind::Text => Column::Text(Vec::new()),
+                Kind::Bool => Column::Bool(Vec::new()),
+            })
+            .collect();
+        Columnar { columns, rows: 0 }
     }
 
-    /// Append one employee under `key`, moving its strings.
-    fn push(&mut self, key: i64, e: Employee) -> Result<(), StoreError> {
-        let lower = email_key(&e.email);
-        self.search_text.push(search_text(&e));
-        self.demographics.push(if e.demographics.is_empty() {
-            "{}".to_string()
-        } else {
-            to_json(&e.demographics)?
-        });
-        self.key.push(key);
-        self.employee_id.push(e.employee_id);
-        self.source_id.push(e.source_id);
-        self.email.push((!e.email.is_empty()).then_some(e.email));
-        self.email_lower.push((!lower.is_empty()).then_some(lower));
-        self.secondary_email.push(e.secondary_email);
-        self.first_name.push(e.first_name);
-        self.last_name.push(e.last_name);
-        self.preferred_name.push(e.preferred_name);
-        self.date_of_birth.push(date_text(e.date_of_birth));
-        self.start_date.push(date_text(e.start_date));
-        self.latest_rehire_date
-            .push(date_text(e.latest_rehire_date));
-        self.hire_date.push(date_text(e.hire_date));
-        self.end_date.push(date_text(e.end_date));
-        self.manager_email.push(e.manager_email);
-        self.phone.push(e.phone);
-        self.active.push(e.active);
-        self.deactivation_reason
-            .push(e.deactivation_reason.map(|r| r.as_str()));
-        self.is_manager.push(e.is_manager);
-        self.excluded.push(e.excluded);
-        self.email_edited.push(e.email_edited);
-        self.merged_into.push(e.merged_into);
+    /// Append a row: its values in column order.
+    fn push(&mut self, values: Vec<Arg>) -> Result<(), StoreError> {
+        if values.len() != self.columns.len() {
+            return Err(StoreError::Database("a row has the wrong width".into()));
+        }
+        for (column, value) in self.columns.iter_mut().zip(values) {
+            match (column, value) {
+                (Column::Int(c), Arg::Int(v)) => c.push(v),
+                (Column::Text(c), Arg::Text(v)) => c.push(v),
+                (Column::Bool(c), Arg::Bool(v)) => c.push(v),
+                _ => return Err(StoreError::Database("a value of the wrong type".into())),
+            }
+        }
+        self.rows += 1;
         Ok(())
     }
 
-    /// Bind every column as an array, in the order of [`EMPLOYEE_ARRAYS`].
-    fn bind(self, q: Query<'_, Postgres, PgArguments>) -> Query<'_, Postgres, PgArguments> {
-        q.bind(self.key)
-            .bind(self.employee_id)
-            .bind(self.source_id)
-            .bind(self.email)
-            .bind(self.email_lower)
-            .bind(self.search_text)
-            .bind(self.secondary_email)
-            .bind(self.first_name)
-            .bind(self.last_name)
-            .bind(self.preferred_name)
-            .bind(self.date_of_birth)
-            .bind(self.start_date)
-            .bind(self.latest_rehire_date)
-            .bind(self.hire_date)
-            .bind(self.end_date)
-            .bind(self.manager_email)
-            .bind(self.phone)
-            .bind(self.demographics)
-            .bind(self.active)
-            .bind(self.deactivation_reason)
-            .bind(self.is_manager)
-            .bind(self.excluded)
-            .bind(self.email_edited)
-            .bind(self.merged_into)
+    /// The first column's values: the keys, of an employee chunk.
+    fn keys(&self) -> Vec<i64> {
+        match self.columns.first() {
+            Some(Column::Int(keys)) => keys.iter().flatten().copied().collect(),
+            _ => Vec::new(),
+        }
+    }
+
+    /// The statement `sql` with every column bound as an array, in order.
+    fn query(self, sql: &str) -> sqlx::query::Query<'_, Postgres, PgArguments> {
+        let mut q = sqlx::query(AssertSqlSafe(sql));
+        for column in self.columns {
+            q = match column {
+                Column::Int(c) => q.bind(c),
+                Column::Text(c) => q.bind(c),
+                Column::Bool(c) => q.bind(c),
+            };
+        }
+        q
     }
 }
 
 /// Split `employees` into statements of [`EMPLOYEE_CHUNK`] rows.
-fn employee_chunks(employees: Vec<(i64, Employee)>) -> Result<Vec<EmployeeColumns>, StoreError> {
+fn employee_chunks(employees: Vec<(i64, Employee)>) -> Result<Vec<Columnar>, StoreError> {
     let mut chunks = Vec::new();
-    let mut current = EmployeeColumns::default();
+    let mut current = Columnar::new(WRITE_COLUMNS);
     for (key, e) in employees {
-        current.push(key, e)?;
-        if current.len() == EMPLOYEE_CHUNK {
-            chunks.push(std::mem::take(&mut current));
+        current.push(write_values(key, e)?)?;
+        if current.rows == EMPLOYEE_CHUNK {
+            chunks.push(std::mem::replace(
+                &mut current,
+                Columnar::new(WRITE_COLUMNS),
+            ));
         }
     }
-    if current.len() > 0 {
+    if current.rows > 0 {
         chunks.push(current);
     }
     Ok(chunks)
 }
 
 pub(crate) async fn write(
-    pool: &PgPool,
+    store: &PgStore,
     account: AccountId,
     cs: Changeset,
     fence: Option<&Fence>,
 ) -> Result<ImportId, StoreError> {
-    let mut seen = HashSet::new();
-    for key in cs
-        .entries
-        .iter()
-        .filter(|e| e.applied)
-        .filter_map(|e| e.key)
-    {
-        if !seen.insert(key) {
-            return Err(StoreError::Conflict(format!(
-                "employee {key} is changed twice in one changeset"
-            )));
-        }
-    }
-    if cs.integration_update.is_some() && cs.integration_id.is_none() {
-        return Err(StoreError::Conflict(
-            "an integration update without an integration".into(),
-        ));
-    }
-
-    let mut tx = pool.begin().await.map_err(db)?;
-    let conn: &mut PgConnection = &mut tx;
-
-    // The account exists, and this write is its only one until commit. FOR NO KEY
-    // UPDATE leaves the account free for inserts that merely refer to it.
-    let exists: Option<i32> =
-        sqlx::query_scalar("SELECT 1 FROM accounts WHERE id = $1 FOR NO KEY UPDATE")
-            .bind(account)
-            .fetch_optional(&mut *conn)
-            .await
-            .map_err(db)?;
-    if exists.is_none() {
-        return Err(StoreError::NotFound {
-            what: "account",
-            id: account.to_string(),
-        });
-    }
-    if let Some(fence) = fence {
-        check_fence(conn, account, fence).await?;
-    }
-    if let Some(old) = cs.rolls_back {
-        let done = sqlx::query(
-            "UPDATE imports SET status = 'rolled_back' WHERE id = $1 AND account_id = $2",
-        )
-        .bind(old)
-        .bind(account)
-        .execute(&mut *conn)
-        .await
-        .map_err(db)?;
-        if done.rows_affected() == 0 {
-            return Err(StoreError::NotFound {
-                what: "import",
-                id: old.to_string(),
-            });
-        }
-    }
-    if let (Some(u), Some(integration)) = (&cs.integration_update, cs.integration_id) {
-        let done = sqlx::query(
-            "UPDATE integrations SET state = COALESCE($3, state), last_fetch_at = COALESCE($4, last_fetch_at), \
-             last_sync_at = COALESCE($5, last_sync_at) WHERE id = $1 AND account_id = $2",
-        )
-        .bind(integration)
-        .bind(account)
-        .bind(u.state.map(|s| s.as_str()))
-        .bind(u.last_fetch_at.map(ts))
-        .bind(u.last_sync_at.map(ts))
-        .execute(&mut *conn)
-        .await
-        .map_err(db)?;
-        if done.rows_affected() == 0 {
-            return Err(StoreError::NotFound {
-                what: "integration",
-                id: integration.to_string(),
-            });
-        }
-    }
-
-    let finished = ts(cs.finished_at);
-    let import_id: i64 = sqlx::query_scalar(
-        "INSERT INTO imports (account_id, integration_id, kind, trigger_kind, status, started_at, finished_at, \
-         counts, details, rolls_back) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id",
-    )
-    .bind(account)
-    .bind(cs.integration_id)
-    .bind(cs.kind.as_str())
-    .bind(cs.trigger.as_str())
-    .bind(cs.status.as_str())
-    .bind(ts(cs.started_at))
-    .bind(&finished)
-    .bind(to_json(&cs.counts)?)
-    .bind(to_json(&cs.details)?)
-    .bind(cs.rolls_back)
-    .fetch_one(&mut *conn)
-    .await
-    .map_err(db)?;
-
+    write::check(&cs)?;
+    let mut tx = store.begin(Begin::Write).await?;
+    let import_id = write::record_import(&mut tx, Dialect::Postgres, account, &cs, fence).await?;
+    let Changeset {
+        entries,
+        notifications,
+        finished_at,
+        ..
+    } = cs;
+    let count = entries.len();
     // Keys for creates, from the sequence; ascending, so in entry order.
-    let wanted = cs
-        .entries
-        .iter()
-        .filter(|e| e.applied && e.key.is_none())
-        .count();
+    let wanted = write::creates(&entries);
     let mut new_keys: Vec<i64> = if wanted == 0 {
         Vec::new()
     } else {
@@ -449,180 +254,93 @@ pub(crate) async fn write(
             "SELECT array_agg(nextval('employees_key_seq')) FROM generate_series(1, $1)",
         )
         .bind(wanted as i64)
-        .fetch_one(&mut *conn)
+        .fetch_one(tx.conn())
         .await
         .map_err(db)?
     };
     new_keys.sort_unstable();
-    let mut new_keys = new_keys.into_iter();
+    let rows = write::split(entries, new_keys.into_iter())?;
+    write_rows(&mut tx, account, import_id, &ts(finished_at), rows).await?;
+    write::queue_notifications(&mut tx, account, import_id, finished_at, notifications).await?;
+    // The deferred uniqueness checks run here: a duplicate fails the commit.
+    tx.commit().await?;
+    tracing::debug!(account, import_id, entries = count, "changeset written");
+    Ok(import_id)
+}
 
-    let entries = cs.entries.len();
-    let mut creates: Vec<(i64, Employee)> = Vec::new();
-    let mut updates: Vec<(i64, Employee)> = Vec::new();
-    let mut rows: Vec<EntryRow> = Vec::with_capacity(entries);
-    for (seq, entry) in cs.entries.into_iter().enumerate() {
-        let EntryRecord {
-            action,
-            key,
-            employee_id,
-            changes,
-            after,
-            applied,
-            held,
-            privacy,
-        } = entry;
-        // An applied create keeps no changes (the employee row holds its values)
-        // unless the caller recorded some.
-        let changes = if applied && key.is_none() && changes.is_empty() {
-            None
-        } else {
-            Some(to_json(&changes)?)
-        };
-        let (key, created, after) = match (applied, key) {
-            (true, None) => {
-                let k = new_keys.next().ok_or_else(|| {
-                    StoreError::Database("the key sequence gave too few keys".into())
-                })?;
-                creates.push((k, after));
-                (Some(k), true, None)
-            }
-            (true, Some(k)) => {
-                updates.push((k, after));
-                (Some(k), false, None)
-            }
-            (false, key) => (key, false, Some(to_json(&after)?)),
-        };
-        rows.push(EntryRow {
-            seq: seq as i64,
-            key,
-            employee_id,
-            action: action.as_str(),
-            applied,
-            held,
-            privacy,
-            created,
-            changes,
-            after,
-        });
-    }
-
+/// Update, create, record the entries.
+async fn write_rows(
+    tx: &mut Tx,
+    account: AccountId,
+    import_id: ImportId,
+    finished: &str,
+    rows: Rows,
+) -> Result<(), StoreError> {
+    let Rows {
+        updates,
+        creates,
+        entries,
+    } = rows;
     for chunk in employee_chunks(updates)? {
-        let keys = chunk.key.clone();
+        let n = chunk.rows as u64;
+        let keys = chunk.keys();
         let q = chunk
-            .bind(sqlx::query(AssertSqlSafe(UPDATE_EMPLOYEES.as_str())))
+            .query(UPDATE_EMPLOYEES.as_str())
             .bind(account)
-            .bind(&finished)
+            .bind(finished)
             .bind(import_id);
-        let done = q.execute(&mut *conn).await.map_err(db)?;
-        if done.rows_affected() != keys.len() as u64 {
-            return Err(missing_employee(conn, account, keys).await);
+        if q.execute(tx.conn()).await.map_err(db)?.rows_affected() != n {
+            return Err(missing_employee(tx, account, keys).await);
         }
     }
-    if !creates.is_empty() {
-        let n = creates.len();
-        let written = if n <= *SMALL_WRITE_ROWS {
-            let mut written = 0;
-            for chunk in employee_chunks(std::mem::take(&mut creates))? {
-                let q = chunk
-                    .bind(sqlx::query(AssertSqlSafe(INSERT_EMPLOYEES.as_str())))
-                    .bind(account)
-                    .bind(&finished)
-                    .bind(import_id);
-                written += q.execute(&mut *conn).await.map_err(db)?.rows_affected();
-            }
-            written
-        } else {
-            let tail = (account, finished.as_str(), import_id);
-            copy_rows(conn, &COPY_EMPLOYEES, &creates, |out, (key, e)| {
-                copy_employee(out, *key, e, tail)
-            })
-            .await?
-        };
+    let n = creates.len();
+    if n > *SMALL_WRITE_ROWS {
+        let tail = (account, finished, import_id);
+        let written = copy_rows(tx.conn(), &COPY_EMPLOYEES, creates, |out, (key, e)| {
+            copy_employee(out, key, e, tail)
+        })
+        .await?;
+        if written != n as u64 {
+            return Err(StoreError::Database(
+                "not every new employee was written".into(),
+            ));
+        }
+    } else {
+        let mut written = 0;
+        for chunk in employee_chunks(creates)? {
+            let q = chunk
+                .query(INSERT_EMPLOYEES.as_str())
+                .bind(account)
+                .bind(finished)
+                .bind(import_id);
+            written += q.execute(tx.conn()).await.map_err(db)?.rows_affected();
+        }
         if written != n as u64 {
             return Err(StoreError::Database(
                 "not every new employee was written".into(),
             ));
         }
     }
-    drop(creates);
-    if rows.len() > *SMALL_WRITE_ROWS {
-        copy_rows(conn, COPY_ENTRIES, &rows, |out, row| {
-            row.copy(out, account, import_id);
+    let n = entries.len();
+    let written = if n > *SMALL_WRITE_ROWS {
+        copy_rows(tx.conn(), &COPY_ENTRIES, entries, |out, row| {
+            for v in EntryRow::values(row, account, import_id) {
+                out.arg(&v)?;
+            }
+            out.end_row();
             Ok(())
         })
-        .await?;
-    } else if !rows.is_empty() {
-        insert_entries(conn, account, import_id, rows).await?;
-    }
-
-    // One by one, so that outbox ids follow the notifications' order.
-    for note in cs.notifications {
-        sqlx::query(
-            "INSERT INTO outbox (account_id, import_id, event, payload, created_at) VALUES ($1, $2, $3, $4, $5)",
-        )
-        .bind(account)
-        .bind(import_id)
-        .bind(note.event)
-        .bind(to_json(&note.payload)?)
-        .bind(&finished)
-        .execute(&mut *conn)
-        .await
-        .map_err(db)?;
-    }
-
-    // The deferred uniqueness checks run here: a duplicate fails the commit.
-    tx.commit().await.map_err(db)?;
-    tracing::debug!(account, import_id, entries, "changeset written");
-    Ok(import_id)
-}
-
-/// A few import entries in one statement (see [`SMALL_WRITE`]).
-async fn insert_entries(
-    conn: &mut PgConnection,
-    account: AccountId,
-    import_id: ImportId,
-    rows: Vec<EntryRow>,
-) -> Result<(), StoreError> {
-    let n = rows.len();
-    let mut seq = Vec::with_capacity(n);
-    let mut key = Vec::with_capacity(n);
-    let mut employee_id = Vec::with_capacity(n);
-    let mut action = Vec::with_capacity(n);
-    let mut applied = Vec::with_capacity(n);
-    let mut held = Vec::with_capacity(n);
-    let mut privacy = Vec::with_capacity(n);
-    let mut created = Vec::with_capacity(n);
-    let mut changes = Vec::with_capacity(n);
-    let mut after = Vec::with_capacity(n);
-    for r in rows {
-        seq.push(r.seq);
-        key.push(r.key);
-        employee_id.push(r.employee_id);
-        action.push(r.action);
-        applied.push(r.applied);
-        held.push(r.held);
-        privacy.push(r.privacy);
-        created.push(r.created);
-        changes.push(r.changes);
-        after.push(r.after);
-    }
-    let done = sqlx::query(INSERT_ENTRIES)
-        .bind(account)
-        .bind(import_id)
-        .bind(seq)
-        .bind(key)
-        .bind(employee_id)
-        .bind(action)
-        .bind(applied)
-        .bind(held)
-        .bind(privacy)
-        .bind(created)
-        .bind(changes)
-        .bind(after)
-        .execute(&mut *conn)
-        .await
-        .map_err(db)?;
-    if done.rows_affected() != n as u64 {
+        .await?
+    } else if n > 0 {
+        let mut columns = Columnar::new(ENTRY_COLUMNS);
+        for row in entries {
+            columns.push(row.values(account, import_id))?;
+        }
+        insert(tx.conn(), columns, &INSERT_ENTRIES).await?
+    } else {
+        0
+    };
+    if written != n as u64 {
         return Err(StoreError::Database(
             "not every import entry was written".into(),
         ));
@@ -630,72 +348,33 @@ async fn insert_entries(
     Ok(())
 }
 
-/// The error for an update chunk that did not find all its employees.
-async fn missing_employee(
-    conn: &mut PgConnection,
-    account: AccountId,
-    keys: Vec<i64>,
-) -> StoreError {
-    let missing: Result<Option<i64>, _> = sqlx::query_scalar(
-        "SELECT k FROM UNNEST($1::bigint[]) AS k \
-         WHERE NOT EXISTS (SELECT 1 FROM employees WHERE key = k AND account_id = $2) LIMIT 1",
-    )
-    .bind(keys)
-    .bind(account)
-    .fetch_optional(&mut *conn)
-    .await;
+async fn insert(conn: &mut PgConnection, columns: Columnar, sql: &str) -> Result<u64, StoreError> {
+    let done = columns.query(sql).execute(conn).await.map_err(db)?;
+    Ok(done.rows_affected())
+}
+
+/// The error for an update chunk that did not find all its employees (`keys`).
+async fn missing_employee(tx: &mut Tx, account: AccountId, keys: Vec<i64>) -> StoreError {
+    let missing = tx
+        .fetch_optional(
+            Query::new(
+                "SELECT k FROM UNNEST($1::bigint[]) AS k \
+                 WHERE NOT EXISTS (SELECT 1 FROM employees WHERE key = k AND account_id = $2) \
+                 LIMIT 1",
+            )
+            .bind(&keys[..])
+            .bind(account),
+        )
+        .await
+        .and_then(|row| row.map(|r| r.int(0, "employees.key")).transpose());
     match missing {
         Ok(Some(key)) => StoreError::NotFound {
             what: "employee",
             id: key.to_string(),
         },
         Ok(None) => StoreError::Conflict("an employee of the changeset was not updated".into()),
-        Err(e) => db(e),
+        Err(e) => e,
     }
-}
-
-/// The fence still holds: the sync lock is the writer's, at its generation, and the
-/// job (if any) is still leased to its worker. Inside the write's transaction; the
-/// rows are locked (FOR UPDATE) so that no one takes either over before the commit.
-async fn check_fence(
-    conn: &mut PgConnection,
-    account: AccountId,
-    fence: &Fence,
-) -> Result<(), StoreError> {
-    let held: Option<i32> = sqlx::query_scalar(
-        "SELECT 1 FROM sync_locks \
-         WHERE integration_id = $1 AND account_id = $2 AND holder = $3 AND generation = $4 FOR UPDATE",
-    )
-    .bind(fence.integration)
-    .bind(account)
-    .bind(&fence.holder)
-    .bind(fence.generation)
-    .fetch_optional(&mut *conn)
-    .await
-    .map_err(db)?;
-    if held.is_none() {
-        return Err(StoreError::Fenced(format!(
-            "the sync lock of integration {} was taken over",
-            fence.integration
-        )));
-    }
-    if let Some((job, worker)) = &fence.job {
-        let leased: Option<i32> = sqlx::query_scalar(
-            "SELECT 1 FROM jobs WHERE id = $1 AND account_id = $2 AND lease_holder = $3 FOR UPDATE",
-        )
-        .bind(job)
-        .bind(account)
-        .bind(worker)
-        .fetch_optional(&mut *conn)
-        .await
-        .map_err(db)?;
-        if leased.is_none() {
-            return Err(StoreError::Fenced(format!(
-                "the lease of job {job} was taken over"
-            )));
-        }
-    }
-    Ok(())
 }
 
 #[cfg(test)]
@@ -704,7 +383,7 @@ mod tests {
 
     #[test]
     fn statements_bind_every_column_once() {
-        let n = EMPLOYEE_ARRAYS.len();
+        let n = WRITE_COLUMNS.len();
         let sql = UPDATE_EMPLOYEES.as_str();
         for i in 1..=n + 3 {
             assert!(sql.contains(&format!("${i}")), "${i} missing from {sql}");
@@ -718,7 +397,7 @@ mod tests {
     fn a_copied_employee_has_a_field_per_column() {
         let e = roster_store::contract::full_employee("E\t1", "a@b.example");
         let mut out = CopyRows::default();
-        copy_employee(&mut out, 7, &e, (1, "2026-01-01T00:00:00.000000000Z", 9)).unwrap();
+        copy_employee(&mut out, 7, e, (1, "2026-01-01T00:00:00.000000000Z", 9)).unwrap();
         let row = out.into_string();
         assert!(
             row.ends_with('\n') && row.matches('\n').count() == 1,
@@ -734,5 +413,15 @@ mod tests {
             row.ends_with("\t1\t2026-01-01T00:00:00.000000000Z\t9\n"),
             "{row:?}"
         );
+    }
+
+    #[test]
+    fn entries_go_in_with_every_column() {
+        for sql in [INSERT_ENTRIES.as_str(), COPY_ENTRIES.as_str()] {
+            for (c, _) in ENTRY_COLUMNS {
+                assert!(sql.contains(c), "{c} missing from {sql}");
+            }
+        }
+        assert!(INSERT_ENTRIES.contains(&format!("${}::text[]", ENTRY_COLUMNS.len())));
     }
 }

@@ -12,7 +12,7 @@ use sqlx::SqlSafeStr;
 use sqlx::SqlitePool;
 use sqlx::migrate::{Migration, MigrationType, Migrator};
 
-use crate::codec::db;
+use crate::exec::db;
 
 /// `(version, description, sql)`, oldest first. Append only.
 pub(crate) const MIGRATIONS: &[(i64, &str, &str)] = &[

@@ -1,21 +1,27 @@
-//! [`Store::write`](roster_store::Store::write): one changeset, one transaction.
+//! [`Store::write`](roster_store::Store::write) on SQLite: the shared steps of
+//! [`roster_store::sql::write`] around multi-row statements.
 //!
 //! Speed comes from multi-row statements (hundreds of rows each, below SQLite's
 //! 32 766 parameters), the same SQL text for every full chunk (so sqlx's statement
 //! cache prepares it once), and strings moved, not copied, into the arguments.
 //! Parameters are positional (`?`), never numbered (`?NNN`): SQLite looks numbered
 //! parameters up by a linear scan, which makes binding a large statement quadratic.
+//! So these statements do not go through the query entry point's rewrite.
 
-use std::collections::HashSet;
 use std::sync::{Arc, OnceLock};
 
 use roster_core::employee::Employee;
 use roster_core::normalise::email_key;
-use roster_store::{AccountId, Changeset, EntryRecord, Fence, ImportId, StoreError};
+use roster_store::sql::employee::{WRITE_COLUMNS, write_values};
+use roster_store::sql::write::{ENTRY_COLUMNS, EntryRow, Rows};
+use roster_store::sql::{Adapter, Arg, Begin, Columns, Dialect, Executor, Query, Transaction};
+use roster_store::sql::{codec::ts, write};
+use roster_store::{AccountId, Changeset, Fence, ImportId, StoreError};
 use sqlx::sqlite::SqliteArguments;
-use sqlx::{AssertSqlSafe, SqliteConnection, SqlitePool};
+use sqlx::{AssertSqlSafe, SqliteConnection};
 
-use crate::codec::{EMPLOYEE_VALUE_COLUMNS, add, bind_employee, db, to_json, ts};
+use crate::SqliteStore;
+use crate::exec::{Tx, add, bind, db};
 
 /// Employees per INSERT or UPDATE statement (27 or 24 parameters each).
 const EMPLOYEE_CHUNK: usize = 500;
@@ -44,27 +50,36 @@ fn cached(
     }
 }
 
-/// Per row: the key, the value columns, account, updated_at, import id.
+fn names(columns: &[(&str, roster_store::sql::employee::Kind)]) -> String {
+    columns
+        .iter()
+        .map(|(c, _)| *c)
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Per row: the write columns (key first), account, updated_at, import id.
 fn insert_employees_sql(rows: usize) -> String {
     format!(
-        "INSERT INTO employees (key, {}, account_id, updated_at, last_import_id) VALUES {}",
-        EMPLOYEE_VALUE_COLUMNS.join(", "),
-        values(rows, EMPLOYEE_VALUE_COLUMNS.len() + 4)
+        "INSERT INTO employees ({}, account_id, updated_at, last_import_id) VALUES {}",
+        names(WRITE_COLUMNS),
+        values(rows, WRITE_COLUMNS.len() + 3)
     )
 }
 
-/// Binds: updated_at, import id; per row the key and the value columns; account.
+/// Binds: updated_at, import id; per row the write columns (key first); account.
 fn update_employees_sql(rows: usize) -> String {
-    let set: Vec<String> = EMPLOYEE_VALUE_COLUMNS
+    let set: Vec<String> = WRITE_COLUMNS
         .iter()
         .enumerate()
-        .map(|(i, c)| format!("{c} = v.column{}", i + 2))
+        .skip(1)
+        .map(|(i, (c, _))| format!("{c} = v.column{}", i + 1))
         .collect();
     format!(
         "UPDATE employees SET {}, updated_at = ?, last_import_id = ? FROM (VALUES {}) AS v \
          WHERE employees.key = v.column1 AND employees.account_id = ?",
         set.join(", "),
-        values(rows, EMPLOYEE_VALUE_COLUMNS.len() + 1)
+        values(rows, WRITE_COLUMNS.len())
     )
 }
 
@@ -80,12 +95,12 @@ fn clear_identifiers_sql(rows: usize) -> String {
     )
 }
 
-/// Per row all twelve columns.
+/// Per row every column of [`ENTRY_COLUMNS`].
 fn insert_entries_sql(rows: usize) -> String {
     format!(
-        "INSERT INTO import_entries (account_id, import_id, seq, employee_key, employee_id, action, applied, \
-         held, privacy, created, changes, after) VALUES {}",
-        values(rows, 12)
+        "INSERT INTO import_entries ({}) VALUES {}",
+        names(ENTRY_COLUMNS),
+        values(rows, ENTRY_COLUMNS.len())
     )
 }
 
@@ -94,195 +109,85 @@ static UPDATE_EMPLOYEES: OnceLock<Arc<str>> = OnceLock::new();
 static CLEAR_IDENTIFIERS: OnceLock<Arc<str>> = OnceLock::new();
 static INSERT_ENTRIES: OnceLock<Arc<str>> = OnceLock::new();
 
-/// One import entry as stored.
-struct EntryRow {
-    seq: i64,
-    key: Option<i64>,
-    employee_id: String,
-    action: &'static str,
-    applied: bool,
-    held: bool,
-    privacy: bool,
-    created: bool,
-    changes: Option<String>,
-    after: Option<String>,
+/// Run a positional statement.
+async fn run(
+    conn: &mut SqliteConnection,
+    sql: Arc<str>,
+    args: SqliteArguments,
+) -> Result<u64, StoreError> {
+    let done = sqlx::query_with(AssertSqlSafe(sql), args)
+        .execute(conn)
+        .await
+        .map_err(db)?;
+    Ok(done.rows_affected())
 }
 
 pub(crate) async fn write(
-    pool: &SqlitePool,
+    store: &SqliteStore,
     account: AccountId,
     cs: Changeset,
     fence: Option<&Fence>,
 ) -> Result<ImportId, StoreError> {
-    let mut seen = HashSet::new();
-    for key in cs
-        .entries
-        .iter()
-        .filter(|e| e.applied)
-        .filter_map(|e| e.key)
-    {
-        if !seen.insert(key) {
-            return Err(StoreError::Conflict(format!(
-                "employee {key} is changed twice in one changeset"
-            )));
-        }
-    }
-    if cs.integration_update.is_some() && cs.integration_id.is_none() {
-        return Err(StoreError::Conflict(
-            "an integration update without an integration".into(),
-        ));
-    }
+    write::check(&cs)?;
+    // IMMEDIATE: the write lock from the start, so nobody else assigns keys either.
+    let mut tx = store.begin(Begin::Write).await?;
+    let import_id = write::record_import(&mut tx, Dialect::Sqlite, account, &cs, fence).await?;
+    let Changeset {
+        entries,
+        notifications,
+        finished_at,
+        ..
+    } = cs;
+    let count = entries.len();
+    let max = tx
+        .fetch_one(Query::new("SELECT COALESCE(MAX(key), 0) FROM employees"))
+        .await?
+        .int(0, "employees.key")?;
+    let rows = write::split(entries, (max + 1)..)?;
+    let finished: Arc<str> = ts(finished_at).into();
+    write_rows(&mut tx, account, import_id, finished, rows).await?;
+    write::queue_notifications(&mut tx, account, import_id, finished_at, notifications).await?;
+    tx.commit().await?;
+    tracing::debug!(account, import_id, entries = count, "changeset written");
+    Ok(import_id)
+}
 
-    // IMMEDIATE: take the write lock now, so the transaction never fails to upgrade
-    // from reading to writing (the busy timeout waits for it instead).
-    let mut tx = pool.begin_with("BEGIN IMMEDIATE").await.map_err(db)?;
-    let conn: &mut SqliteConnection = &mut tx;
-
-    let exists: Option<i64> = sqlx::query_scalar("SELECT 1 FROM accounts WHERE id = ?1")
-        .bind(account)
-        .fetch_optional(&mut *conn)
-        .await
-        .map_err(db)?;
-    if exists.is_none() {
-        return Err(StoreError::NotFound {
-            what: "account",
-            id: account.to_string(),
-        });
-    }
-    if let Some(fence) = fence {
-        check_fence(conn, account, fence).await?;
-    }
-    if let Some(old) = cs.rolls_back {
-        let done = sqlx::query(
-            "UPDATE imports SET status = 'rolled_back' WHERE id = ?1 AND account_id = ?2",
-        )
-        .bind(old)
-        .bind(account)
-        .execute(&mut *conn)
-        .await
-        .map_err(db)?;
-        if done.rows_affected() == 0 {
-            return Err(StoreError::NotFound {
-                what: "import",
-                id: old.to_string(),
-            });
-        }
-    }
-    if let (Some(u), Some(integration)) = (&cs.integration_update, cs.integration_id) {
-        let done = sqlx::query(
-            "UPDATE integrations SET state = COALESCE(?3, state), last_fetch_at = COALESCE(?4, last_fetch_at), \
-             last_sync_at = COALESCE(?5, last_sync_at) WHERE id = ?1 AND account_id = ?2",
-        )
-        .bind(integration)
-        .bind(account)
-        .bind(u.state.map(|s| s.as_str()))
-        .bind(u.last_fetch_at.map(ts))
-        .bind(u.last_sync_at.map(ts))
-        .execute(&mut *conn)
-        .await
-        .map_err(db)?;
-        if done.rows_affected() == 0 {
-            return Err(StoreError::NotFound {
-                what: "integration",
-                id: integration.to_string(),
-            });
-        }
-    }
-
-    let finished: Arc<str> = ts(cs.finished_at).into();
-    let import_id: i64 = sqlx::query_scalar(
-        "INSERT INTO imports (account_id, integration_id, kind, trigger_kind, status, started_at, finished_at, \
-         counts, details, rolls_back) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10) RETURNING id",
-    )
-    .bind(account)
-    .bind(cs.integration_id)
-    .bind(cs.kind.as_str())
-    .bind(cs.trigger.as_str())
-    .bind(cs.status.as_str())
-    .bind(ts(cs.started_at))
-    .bind(finished.clone())
-    .bind(to_json(&cs.counts)?)
-    .bind(to_json(&cs.details)?)
-    .bind(cs.rolls_back)
-    .fetch_one(&mut *conn)
-    .await
-    .map_err(db)?;
-
-    // Keys for creates: the table's write lock is held, so nobody else assigns any.
-    let mut next_key: i64 = sqlx::query_scalar("SELECT COALESCE(MAX(key), 0) FROM employees")
-        .fetch_one(&mut *conn)
-        .await
-        .map_err(db)?;
-    let mut creates: Vec<(i64, Employee)> = Vec::new();
-    let mut updates: Vec<(i64, Employee)> = Vec::new();
-    let entries = cs.entries.len();
-    let mut rows: Vec<EntryRow> = Vec::with_capacity(entries);
-    for (seq, entry) in cs.entries.into_iter().enumerate() {
-        let EntryRecord {
-            action,
-            key,
-            employee_id,
-            changes,
-            after,
-            applied,
-            held,
-            privacy,
-        } = entry;
-        // An applied create keeps no changes (the employee row holds its values)
-        // unless the caller recorded some.
-        let changes = if applied && key.is_none() && changes.is_empty() {
-            None
-        } else {
-            Some(to_json(&changes)?)
-        };
-        let (key, created, after) = match (applied, key) {
-            (true, None) => {
-                next_key += 1;
-                creates.push((next_key, after));
-                (Some(next_key), true, None)
-            }
-            (true, Some(k)) => {
-                updates.push((k, after));
-                (Some(k), false, None)
-            }
-            (false, key) => (key, false, Some(to_json(&after)?)),
-        };
-        rows.push(EntryRow {
-            seq: seq as i64,
-            key,
-            employee_id,
-            action: action.as_str(),
-            applied,
-            held,
-            privacy,
-            created,
-            changes,
-            after,
-        });
-    }
-
-    // 1. Clear identifiers that move, 2. update, 3. create: unique constraints are
-    //    checked per statement, and this order satisfies them whenever the final
-    //    state does.
+/// Clear identifiers that move, update, create, then record the entries: unique
+/// constraints are checked per statement, and this order satisfies them whenever
+/// the final state does.
+async fn write_rows(
+    tx: &mut Tx,
+    account: AccountId,
+    import_id: ImportId,
+    finished: Arc<str>,
+    rows: Rows,
+) -> Result<(), StoreError> {
+    let Rows {
+        updates,
+        creates,
+        entries,
+    } = rows;
+    let tail = |args: &mut SqliteArguments| -> Result<(), StoreError> {
+        bind(args, Arg::Int(Some(account)))?;
+        add(args, finished.clone())?;
+        bind(args, Arg::Int(Some(import_id)))
+    };
     for chunk in updates.chunks(CLEAR_CHUNK) {
         let mut args = SqliteArguments::default();
         for (key, e) in chunk {
-            add(&mut args, *key)?;
-            add(&mut args, e.employee_id.as_str())?;
             let lower = email_key(&e.email);
-            add(&mut args, (!lower.is_empty()).then_some(lower))?;
+            bind(&mut args, Arg::Int(Some(*key)))?;
+            bind(&mut args, Arg::Text(Some(e.employee_id.clone())))?;
+            bind(&mut args, Arg::Text((!lower.is_empty()).then_some(lower)))?;
         }
-        add(&mut args, account)?;
+        bind(&mut args, Arg::Int(Some(account)))?;
         let sql = cached(
             &CLEAR_IDENTIFIERS,
             chunk.len(),
             CLEAR_CHUNK,
             clear_identifiers_sql,
         );
-        sqlx::query_with(AssertSqlSafe(sql), args)
-            .execute(&mut *conn)
-            .await
-            .map_err(db)?;
+        run(tx.conn(), sql, args).await?;
     }
     let mut updates = updates.into_iter().peekable();
     while updates.peek().is_some() {
@@ -290,23 +195,21 @@ pub(crate) async fn write(
         let keys: Vec<i64> = chunk.iter().map(|(k, _)| *k).collect();
         let mut args = SqliteArguments::default();
         add(&mut args, finished.clone())?;
-        add(&mut args, import_id)?;
+        bind(&mut args, Arg::Int(Some(import_id)))?;
         for (key, e) in chunk {
-            bind_employee(&mut args, key, e)?;
+            for v in write_values(key, e)? {
+                bind(&mut args, v)?;
+            }
         }
-        add(&mut args, account)?;
+        bind(&mut args, Arg::Int(Some(account)))?;
         let sql = cached(
             &UPDATE_EMPLOYEES,
             keys.len(),
             EMPLOYEE_CHUNK,
             update_employees_sql,
         );
-        let done = sqlx::query_with(AssertSqlSafe(sql), args)
-            .execute(&mut *conn)
-            .await
-            .map_err(db)?;
-        if done.rows_affected() != keys.len() as u64 {
-            return Err(missing_employee(conn, account, &keys).await);
+        if run(tx.conn(), sql, args).await? != keys.len() as u64 {
+            return Err(missing_employee(tx, account, &keys).await);
         }
     }
     let mut creates = creates.into_iter().peekable();
@@ -314,77 +217,41 @@ pub(crate) async fn write(
         let mut args = SqliteArguments::default();
         let mut n = 0;
         for (key, e) in creates.by_ref().take(EMPLOYEE_CHUNK) {
-            bind_employee(&mut args, key, e)?;
-            add(&mut args, account)?;
-            add(&mut args, finished.clone())?;
-            add(&mut args, import_id)?;
+            for v in write_values(key, e)? {
+                bind(&mut args, v)?;
+            }
+            tail(&mut args)?;
             n += 1;
         }
         let sql = cached(&INSERT_EMPLOYEES, n, EMPLOYEE_CHUNK, insert_employees_sql);
-        sqlx::query_with(AssertSqlSafe(sql), args)
-            .execute(&mut *conn)
-            .await
-            .map_err(db)?;
+        run(tx.conn(), sql, args).await?;
     }
-
-    let mut rows = rows.into_iter().peekable();
-    while rows.peek().is_some() {
+    let mut entries = entries.into_iter().peekable();
+    while entries.peek().is_some() {
         let mut args = SqliteArguments::default();
         let mut n = 0;
-        for r in rows.by_ref().take(ENTRY_CHUNK) {
-            add(&mut args, account)?;
-            add(&mut args, import_id)?;
-            add(&mut args, r.seq)?;
-            add(&mut args, r.key)?;
-            add(&mut args, r.employee_id)?;
-            add(&mut args, r.action)?;
-            add(&mut args, r.applied)?;
-            add(&mut args, r.held)?;
-            add(&mut args, r.privacy)?;
-            add(&mut args, r.created)?;
-            add(&mut args, r.changes)?;
-            add(&mut args, r.after)?;
+        for r in entries.by_ref().take(ENTRY_CHUNK) {
+            for v in EntryRow::values(r, account, import_id) {
+                bind(&mut args, v)?;
+            }
             n += 1;
         }
         let sql = cached(&INSERT_ENTRIES, n, ENTRY_CHUNK, insert_entries_sql);
-        sqlx::query_with(AssertSqlSafe(sql), args)
-            .execute(&mut *conn)
-            .await
-            .map_err(db)?;
+        run(tx.conn(), sql, args).await?;
     }
-
-    for note in cs.notifications {
-        sqlx::query(
-            "INSERT INTO outbox (account_id, import_id, event, payload, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
-        )
-        .bind(account)
-        .bind(import_id)
-        .bind(note.event)
-        .bind(to_json(&note.payload)?)
-        .bind(finished.clone())
-        .execute(&mut *conn)
-        .await
-        .map_err(db)?;
-    }
-
-    tx.commit().await.map_err(db)?;
-    tracing::debug!(account, import_id, entries, "changeset written");
-    Ok(import_id)
+    Ok(())
 }
 
 /// The error for an update chunk that did not find all its employees.
-async fn missing_employee(
-    conn: &mut SqliteConnection,
-    account: AccountId,
-    keys: &[i64],
-) -> StoreError {
+async fn missing_employee(tx: &mut Tx, account: AccountId, keys: &[i64]) -> StoreError {
     for &key in keys {
-        let found: Result<Option<i64>, _> =
-            sqlx::query_scalar("SELECT key FROM employees WHERE key = ?1 AND account_id = ?2")
-                .bind(key)
-                .bind(account)
-                .fetch_optional(&mut *conn)
-                .await;
+        let found = tx
+            .fetch_optional(
+                Query::new("SELECT key FROM employees WHERE key = $1 AND account_id = $2")
+                    .bind(key)
+                    .bind(account),
+            )
+            .await;
         match found {
             Ok(Some(_)) => continue,
             Ok(None) => {
@@ -393,54 +260,10 @@ async fn missing_employee(
                     id: key.to_string(),
                 };
             }
-            Err(e) => return db(e),
+            Err(e) => return e,
         }
     }
     StoreError::Conflict("an employee of the changeset was not updated".into())
-}
-
-/// The fence still holds: the sync lock is the writer's, at its generation, and the
-/// job (if any) is still leased to its worker. Inside the write's IMMEDIATE
-/// transaction, so no one takes either over before the commit.
-async fn check_fence(
-    conn: &mut SqliteConnection,
-    account: AccountId,
-    fence: &Fence,
-) -> Result<(), StoreError> {
-    let held: Option<i64> = sqlx::query_scalar(
-        "SELECT 1 FROM sync_locks \
-         WHERE integration_id = ?1 AND account_id = ?2 AND holder = ?3 AND generation = ?4",
-    )
-    .bind(fence.integration)
-    .bind(account)
-    .bind(&fence.holder)
-    .bind(fence.generation)
-    .fetch_optional(&mut *conn)
-    .await
-    .map_err(db)?;
-    if held.is_none() {
-        return Err(StoreError::Fenced(format!(
-            "the sync lock of integration {} was taken over",
-            fence.integration
-        )));
-    }
-    if let Some((job, worker)) = &fence.job {
-        let leased: Option<i64> = sqlx::query_scalar(
-            "SELECT 1 FROM jobs WHERE id = ?1 AND account_id = ?2 AND lease_holder = ?3",
-        )
-        .bind(job)
-        .bind(account)
-        .bind(worker)
-        .fetch_optional(&mut *conn)
-        .await
-        .map_err(db)?;
-        if leased.is_none() {
-            return Err(StoreError::Fenced(format!(
-                "the lease of job {job} was taken over"
-            )));
-        }
-    }
-    Ok(())
 }
 
 #[cfg(test)]
@@ -463,5 +286,13 @@ mod tests {
             let params = sql.matches('?').count();
             assert!(params < 32_766, "{params} parameters");
         }
+    }
+
+    #[test]
+    fn an_update_sets_every_column_but_the_key() {
+        let sql = update_employees_sql(1);
+        assert!(sql.starts_with("UPDATE employees SET employee_id = v.column2, "));
+        assert!(sql.contains("merged_into = v.column24,"), "{sql}");
+        assert!(!sql.contains("key = v.column1,"));
     }
 }

@@ -11,7 +11,6 @@ pub mod access;
 pub mod contract;
 pub mod jobs;
 pub mod sql;
-mod sql_rows;
 
 use async_trait::async_trait;
 use jiff::Timestamp;

@@ -1,61 +1,46 @@
-//! What the SQL adapters share besides execution: how values are spelled in their
-//! columns. No sqlx here: each adapter binds and fetches, and decodes through these.
+//! The SQL layer both adapters share: everything that is not execution.
+//!
+//! The statements (one spelling both SQLite and PostgreSQL accept, `$N`
+//! placeholders), the select lists, the codecs between Rust values and columns, the
+//! row decoders and the operations built from them live here, once; there is no
+//! sqlx in this crate. An adapter implements three small traits:
+//!
+//! - [`Columns`] for its row type: read column `i` as an integer, text, boolean or
+//!   bytes;
+//! - [`Executor`] (and [`Transaction`]) for its pool and its transactions: bind a
+//!   [`Query`]'s arguments and run it. That is the adapter's single query entry
+//!   point, where SQLite rewrites the placeholders (`$N` → `?N`, see
+//!   [`placeholders`]);
+//! - [`Adapter`]: how it begins a transaction, and the few operations that truly
+//!   differ between the engines (the bulk write of a changeset, claiming due jobs and
+//!   messages, closing).
+//!
+//! Every type implementing [`Adapter`] is a [`Store`](crate::Store) (with
+//! [`JobStore`](crate::JobStore) and [`AccessStore`](crate::AccessStore)): the
+//! blanket implementations in `store`, `jobs` and `access` run the shared
+//! statements on it. A schema or query change is one edit here (and a migration
+//! per backend); the contract suite proves that both adapters agree.
+//!
+//! Where the engines differ and no one spelling serves (the employee select list,
+//! a list parameter, substring search, row locks), [`Dialect`] names the variant.
 
-use roster_core::guard::Trigger;
-use roster_core::plan::Action;
-use serde::de::{DeserializeOwned, IntoDeserializer};
+mod access;
+mod adapter;
+pub mod codec;
+mod dialect;
+pub mod employee;
+mod history;
+mod integrations;
+mod jobs;
+mod locks;
+pub mod placeholders;
+mod query;
+mod reads;
+mod store;
+pub mod write;
 
-use crate::{IntegrationKind, Result, StoreError};
-
-/// The error for a cell that does not decode; `what` names the column, never the
-/// value.
-pub fn corrupt(what: &str) -> StoreError {
-    StoreError::Corrupt(format!("{what} is not valid"))
-}
-
-/// A unit enum variant by its serde name (`snake_case`, aliases included).
-fn by_name<T: DeserializeOwned>(s: &str, what: &str) -> Result<T> {
-    T::deserialize(IntoDeserializer::<serde::de::value::Error>::into_deserializer(s))
-        .map_err(|_| corrupt(what))
-}
-
-/// `import_entries.action`: `create`, `update`, `deactivate` or `reactivate`.
-pub fn action(s: &str) -> Result<Action> {
-    by_name(s, "import_entries.action")
-}
-
-/// `imports.trigger_kind`: `manual` or `automatic`.
-pub fn trigger(s: &str) -> Result<Trigger> {
-    by_name(s, "imports.trigger_kind")
-}
-
-/// `integrations.kind`: `justworks` or `csv`.
-pub fn integration_kind(s: &str) -> Result<IntegrationKind> {
-    IntegrationKind::parse(s).ok_or_else(|| corrupt("integrations.kind"))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn names_read_back_as_written() {
-        for a in [
-            Action::Create,
-            Action::Update,
-            Action::Deactivate,
-            Action::Reactivate,
-        ] {
-            assert_eq!(action(a.as_str()).unwrap(), a);
-        }
-        for t in [Trigger::Manual, Trigger::Automatic] {
-            assert_eq!(trigger(t.as_str()).unwrap(), t);
-        }
-        for k in [IntegrationKind::Justworks, IntegrationKind::Csv] {
-            assert_eq!(integration_kind(k.as_str()).unwrap(), k);
-        }
-        assert!(matches!(action("restore"), Err(StoreError::Corrupt(_))));
-        assert!(matches!(trigger("Manual"), Err(StoreError::Corrupt(_))));
-        assert!(integration_kind("ldap").is_err());
-    }
-}
+pub use adapter::{Adapter, Begin};
+pub use codec::{action, corrupt, integration_kind, trigger};
+pub use dialect::Dialect;
+pub use jobs::{JOB_SELECT, MESSAGE_SELECT, job_from_row, message_from_row, pending_from_row};
+pub use query::{Arg, Columns, Executor, OnRow, Query, Transaction};

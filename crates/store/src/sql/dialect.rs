@@ -1,0 +1,73 @@
+//! Where SQLite and PostgreSQL have no common spelling. Everything else is written
+//! once, in the spelling both accept (`IS NOT DISTINCT FROM`, `TRUE`, a boolean
+//! column as a condition, `CAST(… AS BIGINT)`, `excluded.` in an upsert).
+
+/// The SQL engine an adapter runs on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Dialect {
+    Sqlite,
+    Postgres,
+}
+
+impl Dialect {
+    /// `haystack` contains the text parameter `needle`.
+    pub fn contains(self, haystack: &str, needle: &str) -> String {
+        match self {
+            Dialect::Sqlite => format!("instr({haystack}, {needle}) > 0"),
+            Dialect::Postgres => format!("strpos({haystack}, {needle}) > 0"),
+        }
+    }
+
+    /// `column` is one of the integers of the list parameter `param`
+    /// ([`Arg::Ints`](super::Arg::Ints): a JSON array for SQLite, an array for
+    /// PostgreSQL). One parameter however long the list.
+    pub fn key_in(self, column: &str, param: &str) -> String {
+        match self {
+            Dialect::Sqlite => format!("{column} IN (SELECT value FROM json_each({param}))"),
+            Dialect::Postgres => format!("{column} = ANY({param})"),
+        }
+    }
+
+    /// The boolean `column` is true, spelled as the partial indexes are (SQLite's
+    /// `WHERE active = 1` serves only a query that says `active = 1`).
+    pub fn is_true(self, column: &str) -> String {
+        match self {
+            Dialect::Sqlite => format!("{column} = 1"),
+            Dialect::Postgres => column.to_string(),
+        }
+    }
+
+    /// What a `SELECT` in a write's transaction appends to lock the rows it reads
+    /// until the commit (SQLite's write transaction locks the whole database).
+    pub fn for_update(self) -> &'static str {
+        match self {
+            Dialect::Sqlite => "",
+            Dialect::Postgres => " FOR UPDATE",
+        }
+    }
+
+    /// [`Dialect::for_update`], leaving the row free for inserts that refer to it.
+    pub fn for_no_key_update(self) -> &'static str {
+        match self {
+            Dialect::Sqlite => "",
+            Dialect::Postgres => " FOR NO KEY UPDATE",
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_engine_gets_its_spelling() {
+        assert_eq!(
+            Dialect::Sqlite.key_in("e.key", "$2"),
+            "e.key IN (SELECT value FROM json_each($2))"
+        );
+        assert_eq!(Dialect::Postgres.key_in("e.key", "$2"), "e.key = ANY($2)");
+        assert_eq!(Dialect::Sqlite.is_true("active"), "active = 1");
+        assert_eq!(Dialect::Postgres.is_true("active"), "active");
+        assert!(Dialect::Sqlite.for_update().is_empty());
+    }
+}

@@ -1,0 +1,384 @@
+//! [`Store::write`](crate::Store::write) in steps: what every adapter does around
+//! its own bulk statements, in one transaction.
+//!
+//! ```text
+//! check(&changeset)?;                                   // before the transaction
+//! let mut tx = adapter.begin(Begin::Write).await?;
+//! let import_id = record_import(&mut tx, dialect, account, &changeset, fence).await?;
+//! let rows = split(changeset.entries, new_keys)?;     // keys for creates: the adapter's
+//! … the adapter writes rows.updates, rows.creates and rows.entries …
+//! queue_notifications(&mut tx, account, import_id, finished_at, notifications).await?;
+//! tx.commit().await?;
+//! ```
+
+use std::collections::HashSet;
+
+use jiff::Timestamp;
+use roster_core::employee::Employee;
+
+use super::codec::to_json;
+use super::dialect::Dialect;
+use super::employee::Kind;
+use super::query::{Arg, Columns, Executor, Query};
+use crate::{AccountId, Changeset, EntryRecord, Fence, ImportId, Notification, Result, StoreError};
+
+/// Refuse a changeset that cannot be written: an employee changed twice, or an
+/// integration update without an integration.
+pub fn check(cs: &Changeset) -> Result<()> {
+    let mut seen = HashSet::new();
+    for key in cs
+        .entries
+        .iter()
+        .filter(|e| e.applied)
+        .filter_map(|e| e.key)
+    {
+        if !seen.insert(key) {
+            return Err(StoreError::Conflict(format!(
+                "employee {key} is changed twice in one changeset"
+            )));
+        }
+    }
+    if cs.integration_update.is_some() && cs.integration_id.is_none() {
+        return Err(StoreError::Conflict(
+            "an integration update without an integration".into(),
+        ));
+    }
+    Ok(())
+}
+
+/// In the write's transaction: lock the account (PostgreSQL: its row, so that this
+/// is the account's only write until the commit), check the fence, mark the import
+/// rolled back, update the integration, and insert the import. Its id.
+pub async fn record_import(
+    tx: &mut impl Executor,
+    d: Dialect,
+    account: AccountId,
+    cs: &Changeset,
+    fence: Option<&Fence>,
+) -> Result<ImportId> {
+    // FOR NO KEY UPDATE leaves the account free for inserts that merely refer to it.
+    let locked = tx
+        .fetch_optional(
+            Query::new(format!(
+                "SELECT id FROM accounts WHERE id = $1{}",
+                d.for_no_key_update()
+            ))
+            .bind(account),
+        )
+        .await?;
+    if locked.is_none() {
+        return Err(StoreError::NotFound {
+            what: "account",
+            id: account.to_string(),
+        });
+    }
+    if let Some(fence) = fence {
+        check_fence(tx, d, account, fence).await?;
+    }
+    if let Some(old) = cs.rolls_back {
+        let done = tx
+            .execute(
+                Query::new(
+                    "UPDATE imports SET status = 'rolled_back' WHERE id = $1 AND account_id = $2",
+                )
+                .bind(old)
+                .bind(account),
+            )
+            .await?;
+        if done == 0 {
+            return Err(StoreError::NotFound {
+                what: "import",
+                id: old.to_string(),
+            });
+        }
+    }
+    if let (Some(u), Some(integration)) = (&cs.integration_update, cs.integration_id) {
+        let done = tx
+            .execute(
+                Query::new(
+                    "UPDATE integrations SET state = COALESCE($3, state), \
+                     last_fetch_at = COALESCE($4, last_fetch_at), \
+                     last_sync_at = COALESCE($5, last_sync_at) WHERE id = $1 AND account_id = $2",
+                )
+                .bind(integration)
+                .bind(account)
+                .bind(u.state.map(|s| s.as_str()))
+                .bind(u.last_fetch_at)
+                .bind(u.last_sync_at),
+            )
+            .await?;
+        if done == 0 {
+            return Err(StoreError::NotFound {
+                what: "integration",
+                id: integration.to_string(),
+            });
+        }
+    }
+    let row = tx
+        .fetch_one(
+            Query::new(
+                "INSERT INTO imports (account_id, integration_id, kind, trigger_kind, status, \
+                 started_at, finished_at, counts, details, rolls_back) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id",
+            )
+            .bind(account)
+            .bind(cs.integration_id)
+            .bind(cs.kind.as_str())
+            .bind(cs.trigger.as_str())
+            .bind(cs.status.as_str())
+            .bind(cs.started_at)
+            .bind(cs.finished_at)
+            .bind(to_json(&cs.counts)?)
+            .bind(to_json(&cs.details)?)
+            .bind(cs.rolls_back),
+        )
+        .await?;
+    row.int(0, "imports.id")
+}
+
+/// The fence still holds: the sync lock is the writer's, at its generation, and the
+/// job (if any) is still leased to its worker. Inside the write's transaction; the
+/// rows are locked until the commit (PostgreSQL: `FOR UPDATE`; SQLite's write
+/// transaction holds the database), so no one takes either over before it.
+async fn check_fence(
+    tx: &mut impl Executor,
+    d: Dialect,
+    account: AccountId,
+    fence: &Fence,
+) -> Result<()> {
+    let held = tx
+        .fetch_optional(
+            Query::new(format!(
+                "SELECT generation FROM sync_locks WHERE integration_id = $1 AND account_id = $2 \
+                 AND holder = $3 AND generation = $4{}",
+                d.for_update()
+            ))
+            .bind(fence.integration)
+            .bind(account)
+            .bind(&fence.holder)
+            .bind(fence.generation),
+        )
+        .await?;
+    if held.is_none() {
+        return Err(StoreError::Fenced(format!(
+            "the sync lock of integration {} was taken over",
+            fence.integration
+        )));
+    }
+    if let Some((job, worker)) = &fence.job {
+        let leased = tx
+            .fetch_optional(
+                Query::new(format!(
+                    "SELECT id FROM jobs WHERE id = $1 AND account_id = $2 AND lease_holder = $3{}",
+                    d.for_update()
+                ))
+                .bind(*job)
+                .bind(account)
+                .bind(worker),
+            )
+            .await?;
+        if leased.is_none() {
+            return Err(StoreError::Fenced(format!(
+                "the lease of job {job} was taken over"
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// How many entries create an employee (and need a new key).
+pub fn creates(entries: &[EntryRecord]) -> usize {
+    entries
+        .iter()
+        .filter(|e| e.applied && e.key.is_none())
+        .count()
+}
+
+/// The columns of an import entry a write inserts, in the order of
+/// [`EntryRow::values`].
+pub const ENTRY_COLUMNS: &[(&str, Kind)] = &[
+    ("account_id", Kind::Int),
+    ("import_id", Kind::Int),
+    ("seq", Kind::Int),
+    ("employee_key", Kind::Int),
+    ("employee_id", Kind::Text),
+    ("action", Kind::Text),
+    ("applied", Kind::Bool),
+    ("held", Kind::Bool),
+    ("privacy", Kind::Bool),
+    ("created", Kind::Bool),
+    ("changes", Kind::Text),
+    ("after", Kind::Text),
+];
+
+/// One import entry as stored.
+#[derive(Clone, Debug, PartialEq)]
+pub struct EntryRow {
+    pub seq: i64,
+    pub key: Option<i64>,
+    pub employee_id: String,
+    pub action: &'static str,
+    pub applied: bool,
+    pub held: bool,
+    pub privacy: bool,
+    pub created: bool,
+    pub changes: Option<String>,
+    pub after: Option<String>,
+}
+
+impl EntryRow {
+    /// The values of [`ENTRY_COLUMNS`].
+    pub fn values(self, account: AccountId, import_id: ImportId) -> Vec<Arg> {
+        vec![
+            Arg::Int(Some(account)),
+            Arg::Int(Some(import_id)),
+            Arg::Int(Some(self.seq)),
+            Arg::Int(self.key),
+            Arg::Text(Some(self.employee_id)),
+            Arg::Text(Some(self.action.to_string())),
+            Arg::Bool(self.applied),
+            Arg::Bool(self.held),
+            Arg::Bool(self.privacy),
+            Arg::Bool(self.created),
+            Arg::Text(self.changes),
+            Arg::Text(self.after),
+        ]
+    }
+}
+
+/// A changeset's entries as rows: employees to update and to create (by key), and
+/// the import entries.
+#[derive(Debug, Default)]
+pub struct Rows {
+    pub updates: Vec<(i64, Employee)>,
+    pub creates: Vec<(i64, Employee)>,
+    pub entries: Vec<EntryRow>,
+}
+
+/// Split the entries; `new_keys` gives the keys of the created employees, in entry
+/// order ([`creates`] of them). Applied entries keep no copy of the employee (the
+/// directory row is it); an applied create keeps no changes unless the caller
+/// recorded some.
+pub fn split(entries: Vec<EntryRecord>, mut new_keys: impl Iterator<Item = i64>) -> Result<Rows> {
+    let mut rows = Rows {
+        entries: Vec::with_capacity(entries.len()),
+        ..Rows::default()
+    };
+    for (seq, entry) in entries.into_iter().enumerate() {
+        let EntryRecord {
+            action,
+            key,
+            employee_id,
+            changes,
+            after,
+            applied,
+            held,
+            privacy,
+        } = entry;
+        let changes = if applied && key.is_none() && changes.is_empty() {
+            None
+        } else {
+            Some(to_json(&changes)?)
+        };
+        let (key, created, after) = match (applied, key) {
+            (true, None) => {
+                let k = new_keys
+                    .next()
+                    .ok_or_else(|| StoreError::Database("too few keys for the creates".into()))?;
+                rows.creates.push((k, after));
+                (Some(k), true, None)
+            }
+            (true, Some(k)) => {
+                rows.updates.push((k, after));
+                (Some(k), false, None)
+            }
+            (false, key) => (key, false, Some(to_json(&after)?)),
+        };
+        rows.entries.push(EntryRow {
+            seq: seq as i64,
+            key,
+            employee_id,
+            action: action.as_str(),
+            applied,
+            held,
+            privacy,
+            created,
+            changes,
+            after,
+        });
+    }
+    Ok(rows)
+}
+
+/// Queue the notifications in the outbox, one by one so that their ids follow
+/// their order; `created_at` is the changeset's `finished_at`.
+pub async fn queue_notifications(
+    tx: &mut impl Executor,
+    account: AccountId,
+    import_id: ImportId,
+    finished_at: Timestamp,
+    notifications: Vec<Notification>,
+) -> Result<()> {
+    for note in notifications {
+        tx.execute(
+            Query::new(
+                "INSERT INTO outbox (account_id, import_id, event, payload, created_at) \
+                 VALUES ($1, $2, $3, $4, $5)",
+            )
+            .bind(account)
+            .bind(import_id)
+            .bind(note.event)
+            .bind(to_json(&note.payload)?)
+            .bind(finished_at),
+        )
+        .await?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use roster_core::plan::Action;
+
+    fn entry(key: Option<i64>, applied: bool) -> EntryRecord {
+        EntryRecord {
+            action: Action::Create,
+            key,
+            employee_id: "E".into(),
+            changes: Vec::new(),
+            after: Employee::default(),
+            applied,
+            held: false,
+            privacy: false,
+        }
+    }
+
+    #[test]
+    fn creates_get_the_new_keys_in_order() {
+        let entries = vec![entry(None, true), entry(Some(3), true), entry(None, true)];
+        assert_eq!(creates(&entries), 2);
+        let rows = split(entries, [10, 11].into_iter()).unwrap();
+        let keys: Vec<_> = rows.entries.iter().map(|r| r.key).collect();
+        assert_eq!(keys, [Some(10), Some(3), Some(11)]);
+        assert_eq!(rows.creates.len(), 2);
+        assert_eq!(rows.updates.len(), 1);
+        assert!(rows.entries.iter().all(|r| r.after.is_none()));
+        assert_eq!(rows.entries[0].changes, None);
+        assert_eq!(rows.entries[1].changes.as_deref(), Some("[]"));
+    }
+
+    #[test]
+    fn an_entry_not_applied_keeps_its_employee() {
+        let rows = split(vec![entry(None, false)], std::iter::empty()).unwrap();
+        assert!(rows.creates.is_empty());
+        assert!(rows.entries[0].after.is_some());
+        let values = rows.entries[0].clone().values(1, 2);
+        assert_eq!(values.len(), ENTRY_COLUMNS.len());
+    }
+
+    #[test]
+    fn too_few_keys_is_an_error() {
+        assert!(split(vec![entry(None, true)], std::iter::empty()).is_err());
+    }
+}
