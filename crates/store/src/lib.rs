@@ -27,7 +27,7 @@ pub use jobs::JobStore;
 
 pub type AccountId = i64;
 pub type IntegrationId = i64;
-pub type ImportId = i64;
+pub use roster_core::import::ImportId;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -150,51 +150,8 @@ pub struct NewIntegration {
     pub settings: Settings,
 }
 
-/// What kind of run produced an import.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum ImportKind {
-    Sync,
-    CsvImport,
-    Rollback,
-    /// An admin's edit (set email, exclude, include). Stored as `admin_edit`; rows
-    /// written before it had its own word read `manual` (a word kept for triggers).
-    #[serde(alias = "manual")]
-    AdminEdit,
-    Merge,
-    /// Due future end dates applied.
-    Tick,
-    /// An operator released a sync lock whose holder was gone (`roster unlock`).
-    Unlock,
-}
-
-impl ImportKind {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Sync => "sync",
-            Self::CsvImport => "csv_import",
-            Self::Rollback => "rollback",
-            Self::AdminEdit => "admin_edit",
-            Self::Merge => "merge",
-            Self::Tick => "tick",
-            Self::Unlock => "unlock",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Self> {
-        Some(match s {
-            "sync" => Self::Sync,
-            "csv_import" => Self::CsvImport,
-            "rollback" => Self::Rollback,
-            // "manual": the word older versions stored.
-            "admin_edit" | "manual" => Self::AdminEdit,
-            "merge" => Self::Merge,
-            "tick" => Self::Tick,
-            "unlock" => Self::Unlock,
-            _ => return None,
-        })
-    }
-}
+/// What kind of run produced an import (defined in core: the change feed names it).
+pub use roster_core::import::ImportKind;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
