@@ -325,9 +325,11 @@ mod tests {
         #[case] exclude: &[&str],
         #[case] shared: bool,
     ) {
-        let mut hidden = Settings::default();
-        hidden.redact_fields = redact.iter().map(|s| s.to_string()).collect();
-        hidden.exclude_fields = exclude.iter().map(|s| s.to_string()).collect();
+        let hidden = Settings {
+            redact_fields: redact.iter().map(|s| s.to_string()).collect(),
+            exclude_fields: exclude.iter().map(|s| s.to_string()).collect(),
+            ..Settings::default()
+        };
         let open = Settings::default();
         assert_eq!(dob_shared(&[&open, &hidden]), shared);
     }

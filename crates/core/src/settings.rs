@@ -552,12 +552,14 @@ mod tests {
         #[case] demographic: &str,
         #[case] expected: Result<Option<&str>, MappingError>,
     ) {
-        let mut s = Settings::default();
-        s.mapping = vec![MappedField {
-            source_key: "job_title".into(),
-            demographic: "Job Title".into(),
-            kind: FieldKind::Default,
-        }];
+        let mut s = Settings {
+            mapping: vec![MappedField {
+                source_key: "job_title".into(),
+                demographic: "Job Title".into(),
+                kind: FieldKind::Default,
+            }],
+            ..Settings::default()
+        };
         let before = s.clone();
         let got = s.map_field(key, demographic, FieldKind::Hidden, &[field("custom:cf_1")]);
         match expected {

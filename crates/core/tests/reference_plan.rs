@@ -66,8 +66,8 @@ fn member(i: usize, day: usize) -> Option<SourceMember> {
         email = "p20@acme.example".into();
     }
     m.work_email = (i != 23).then_some(email);
-    m.personal_email = (i % 4 == 0).then(|| format!("home{i}@mail.example"));
-    m.phone = (i % 5 == 0).then(|| format!("+1 555 01{i:02}"));
+    m.personal_email = i.is_multiple_of(4).then(|| format!("home{i}@mail.example"));
+    m.phone = i.is_multiple_of(5).then(|| format!("+1 555 01{i:02}"));
     m.date_of_birth = Some(if day == 1 && i == 18 {
         "1990-02-31".into()
     } else {
