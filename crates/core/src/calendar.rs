@@ -9,8 +9,19 @@ use crate::employee::Employee;
 use crate::settings::{HireDatePriority, Settings};
 
 /// What an [`Upcoming`] change is.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    Serialize,
+    Deserialize,
+    strum::IntoStaticStr,
+    strum::VariantArray,
+)]
 #[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
 pub enum UpcomingKind {
     /// An end date: the employee is deactivated then.
     Deactivation,
@@ -20,10 +31,7 @@ pub enum UpcomingKind {
 
 impl UpcomingKind {
     pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Deactivation => "deactivation",
-            Self::Start => "start",
-        }
+        self.into()
     }
 }
 
@@ -84,8 +92,19 @@ pub fn upcoming(directory: &[Employee], today: Date, days: i64) -> Vec<Upcoming>
 }
 
 /// What a [`Milestone`] is.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    Serialize,
+    Deserialize,
+    strum::IntoStaticStr,
+    strum::VariantArray,
+)]
 #[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
 pub enum MilestoneKind {
     WorkAnniversary,
     Birthday,
@@ -93,10 +112,7 @@ pub enum MilestoneKind {
 
 impl MilestoneKind {
     pub fn as_str(self) -> &'static str {
-        match self {
-            Self::WorkAnniversary => "work_anniversary",
-            Self::Birthday => "birthday",
-        }
+        self.into()
     }
 }
 
@@ -211,6 +227,17 @@ mod tests {
             date_of_birth: dob,
             active: true,
             ..Employee::default()
+        }
+    }
+
+    #[test]
+    fn kinds_are_named_as_they_are_serialised() {
+        use strum::VariantArray;
+        for k in UpcomingKind::VARIANTS {
+            assert_eq!(serde_json::to_value(k).unwrap(), k.as_str());
+        }
+        for k in MilestoneKind::VARIANTS {
+            assert_eq!(serde_json::to_value(k).unwrap(), k.as_str());
         }
     }
 

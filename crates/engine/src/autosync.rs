@@ -32,8 +32,9 @@ pub fn time_zone(name: &str) -> Result<TimeZone> {
 }
 
 /// Where an integration's auto-sync stands.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, strum::IntoStaticStr)]
 #[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
 pub enum AutoSyncState {
     Off,
     On,
@@ -50,11 +51,7 @@ impl AutoSyncState {
     }
 
     pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Off => "off",
-            Self::On => "on",
-            Self::Paused => "paused",
-        }
+        self.into()
     }
 }
 

@@ -87,8 +87,19 @@ pub struct SyncOutcome {
     pub timings: Timings,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    Serialize,
+    Deserialize,
+    strum::IntoStaticStr,
+    strum::VariantArray,
+)]
 #[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
 pub enum SyncStatus {
     /// Reviewed only; nothing recorded or changed.
     Reviewed,
@@ -104,13 +115,7 @@ pub enum SyncStatus {
 impl SyncStatus {
     /// The status as the API, the metrics and the JSON output name it.
     pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Reviewed => "reviewed",
-            Self::Applied => "applied",
-            Self::PartiallyApplied => "partially_applied",
-            Self::Blocked => "blocked",
-            Self::NeedsConfirmation => "needs_confirmation",
-        }
+        self.into()
     }
 }
 
@@ -181,5 +186,20 @@ pub fn held(decision: &Decision) -> Vec<usize> {
     match decision {
         Decision::Apply { held, .. } => held.clone(),
         _ => Vec::new(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use strum::VariantArray;
+
+    use super::*;
+
+    #[test]
+    fn a_status_is_named_as_it_is_serialised() {
+        for s in SyncStatus::VARIANTS {
+            assert_eq!(serde_json::to_value(s).unwrap(), s.as_str());
+        }
+        assert_eq!(SyncStatus::PartiallyApplied.as_str(), "partially_applied");
     }
 }

@@ -292,6 +292,20 @@ impl From<EngineError> for ApiError {
     }
 }
 
+impl From<roster_wiring::WiringError> for ApiError {
+    fn from(e: roster_wiring::WiringError) -> Self {
+        use roster_wiring::WiringError;
+        match e {
+            WiringError::Engine(e) => e.into(),
+            WiringError::NotJustworks(..) | WiringError::NoCredentials(_) => {
+                Self::Conflict(e.to_string())
+            }
+            WiringError::AddressRefused(_) => Self::invalid(e.to_string(), Some("base_url")),
+            other => Self::internal(&other),
+        }
+    }
+}
+
 impl From<PathRejection> for ApiError {
     fn from(r: PathRejection) -> Self {
         Self::bad_request(format!("bad path: {}", r.body_text()), None)

@@ -13,9 +13,9 @@ pub mod dto;
 pub mod error;
 pub mod extract;
 pub mod metrics;
+pub mod reviews;
 pub mod state;
 mod ui;
-pub mod wiring;
 
 use std::future::Future;
 use std::time::Duration;

@@ -8,6 +8,7 @@ use roster_store::access::ApiToken;
 use roster_store::{AccountId, Store};
 
 use crate::config::ServerConfig;
+use crate::reviews::Reviews;
 
 /// The server's shared state: one store for every account, the clock, the
 /// credentials cipher and the configuration.
@@ -20,8 +21,8 @@ pub struct AppState {
     /// Renders `/metrics`; `None` serves an empty page (tests that do not install the
     /// global recorder).
     pub metrics: Option<PrometheusHandle>,
-    /// Decoded review plans (see [`crate::api::syncs::ReviewCache`]).
-    pub reviews: Arc<crate::api::syncs::ReviewCache>,
+    /// Reviews kept between requests (see [`crate::reviews::Reviews`]).
+    pub reviews: Arc<Reviews>,
     /// Sign-in attempts per email and in all (see [`LoginLimiter`]).
     pub logins: Arc<LoginLimiter>,
     /// Password hashing (argon2, ~19 MiB each) running at once (see [`Hashing`]).
@@ -30,7 +31,7 @@ pub struct AppState {
     /// connection pool for the server, not one per request).
     pub http: Arc<roster_justworks::HttpClients>,
     /// Which addresses Justworks sources may reach (see
-    /// [`crate::wiring::source_policy`]); private ones allowed by default.
+    /// [`roster_wiring::source_policy`]); private ones allowed by default.
     pub source_policy: roster_justworks::UrlPolicy,
 }
 
@@ -41,6 +42,7 @@ impl AppState {
         cipher: Cipher,
         config: ServerConfig,
     ) -> Self {
+        let reviews = Arc::new(Reviews::new(store.clone(), clock.clone()));
         Self {
             store,
             clock,
@@ -53,7 +55,7 @@ impl AppState {
             http: Arc::default(),
             config: Arc::new(config),
             metrics: None,
-            reviews: Arc::default(),
+            reviews,
             source_policy: roster_justworks::UrlPolicy::default(),
         }
     }

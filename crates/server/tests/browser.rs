@@ -194,9 +194,8 @@ impl World {
     async fn automatic_sync(&self, id: i64) -> SyncStatus {
         let engine = self.state.engine(self.account);
         let i = engine.integration(Some(id)).await.expect("integration");
-        let source =
-            roster_server::wiring::source(&engine, &i, roster_justworks::UrlPolicy::default())
-                .expect("source");
+        let source = roster_wiring::source(&engine, &i, roster_justworks::UrlPolicy::default())
+            .expect("source");
         engine
             .sync(
                 id,

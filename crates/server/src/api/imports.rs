@@ -135,7 +135,7 @@ pub(crate) async fn import_file(
         counts: (&s.plan.counts).into(),
         bad_rows: o.bad_rows.clone(),
         messages: run.messages.clone(),
-        held: crate::api::syncs::held_ids(&s.plan, &s.held),
+        held: crate::reviews::held_ids(&s.plan, &s.held),
         entries: s
             .plan
             .entries
@@ -146,7 +146,7 @@ pub(crate) async fn import_file(
             .collect(),
     };
     if run.status == "reviewed" {
-        let file = crate::api::syncs::FileSource {
+        let file = crate::reviews::FileSource {
             file_name: o.file_name.clone(),
             full: matches!(q.mode, crate::dto::CsvModeDto::Full),
             date_format: q.date_format.clone(),
@@ -158,8 +158,11 @@ pub(crate) async fn import_file(
             messages: run.messages,
             content: base64::engine::general_purpose::STANDARD.encode(&body),
         };
-        response.review_id =
-            Some(crate::api::syncs::keep_file_review(&st, &p, run.outcome, file).await?);
+        let integration = run.outcome.sync.integration_id;
+        let payload = crate::reviews::ReviewPayload::of_file(run.outcome, file);
+        let r = st.reviews.keep(p.account, integration, &payload).await?;
+        tracing::info!(account = p.account, integration, review = r.id, principal = %p.label(), "users file reviewed");
+        response.review_id = Some(r.id);
     }
     Ok(Json(response))
 }

@@ -3,6 +3,7 @@
 pub mod access;
 pub mod imports;
 pub mod integrations;
+pub mod mapping;
 pub mod syncs;
 pub mod users;
 
@@ -114,12 +115,9 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(integrations::connect))
         .routes(routes!(integrations::callback))
         .routes(routes!(integrations::setup_sync))
-        .routes(routes!(integrations::mapping))
-        .routes(routes!(
-            integrations::set_mapping,
-            integrations::unset_mapping
-        ))
-        .routes(routes!(integrations::settings, integrations::put_settings))
+        .routes(routes!(mapping::mapping))
+        .routes(routes!(mapping::set_mapping, mapping::unset_mapping))
+        .routes(routes!(mapping::settings, mapping::put_settings))
         .routes(routes!(syncs::start))
         .routes(routes!(syncs::show))
         .routes(routes!(syncs::entries))

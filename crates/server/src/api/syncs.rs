@@ -4,21 +4,15 @@
 //! `roster sync --apply` after its prompt does: the source may have moved on, and the
 //! answer says whether the applied plan differs from the reviewed one.
 
-use std::sync::Arc;
-
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use roster_core::guard::{Confirmations, Decision, Trigger};
 use roster_core::issue::Severity;
-use roster_core::plan::{Entry, Plan};
-use roster_engine::{SyncOptions, SyncOutcome, SyncStatus, Timings};
-use roster_source::Diagnostic;
-use roster_store::AccountId;
-use roster_store::access::{NewReview, ReviewStatus, StoredReview};
-use serde::{Deserialize, Serialize};
+use roster_core::plan::Entry;
+use roster_engine::{SyncOptions, SyncOutcome, Timings};
+use roster_store::access::{ReviewStatus, StoredReview};
 
-use crate::api::integrations::wiring_error;
 use crate::auth::{Auth, EditData, Principal, Read};
 use crate::dto::{
     ApplyRequest, ApplyResponse, CountsDto, DiagnosticDto, DiscardResponse, EntryFilter, IssueDto,
@@ -28,333 +22,9 @@ use crate::dto::{
 use crate::error::{ApiError, ErrorBody};
 use crate::extract::{ApiJson, ApiPath, ApiQuery};
 use crate::metrics;
+use crate::reviews::{FileSource, ReviewOptions, ReviewPayload, held_ids};
 use crate::state::AppState;
-use crate::wiring;
-
-/// The options a review was made with (applied with the same).
-#[derive(Clone, Copy, Debug, Default, Serialize, Deserialize)]
-struct ReviewOptions {
-    incremental: bool,
-    deactivate_missing: bool,
-    custom_fields: bool,
-}
-
-/// What the store keeps of a review.
-#[derive(Debug, Serialize, Deserialize)]
-pub(crate) struct ReviewPayload {
-    options: ReviewOptions,
-    status: SyncStatus,
-    plan: Plan,
-    decision: Decision,
-    held: Vec<usize>,
-    diagnostics: Vec<Diagnostic>,
-    members_fetched: usize,
-    /// A users file's review: the file and how to read it (applying imports it).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    file: Option<FileSource>,
-}
-
-/// A users file under review: applying the review imports this file as read then.
-#[derive(Clone, Debug, Serialize, Deserialize)]
-pub(crate) struct FileSource {
-    pub file_name: String,
-    pub full: bool,
-    pub date_format: Option<String>,
-    pub delimiter: Option<String>,
-    pub map: Vec<String>,
-    pub deactivate_missing: bool,
-    pub rows: usize,
-    /// Lines with an error.
-    pub bad_rows: Vec<usize>,
-    /// Every issue, naming its line and column.
-    pub messages: Vec<String>,
-    /// The file, base64.
-    pub content: String,
-}
-
-/// Keep a users file's review (as a sync's: applied or discarded later); its id.
-pub(crate) async fn keep_file_review(
-    st: &AppState,
-    p: &Principal,
-    o: roster_engine::ImportOutcome,
-    file: FileSource,
-) -> Result<i64, ApiError> {
-    let s = o.sync;
-    let payload = ReviewPayload {
-        options: ReviewOptions::default(),
-        status: s.status,
-        plan: s.plan,
-        decision: s.decision,
-        held: s.held,
-        diagnostics: s.diagnostics,
-        members_fetched: o.rows,
-        file: Some(file),
-    };
-    let value = serde_json::to_value(&payload).map_err(|e| ApiError::internal(&e))?;
-    let r = st
-        .store
-        .create_review(NewReview {
-            account_id: p.account,
-            integration_id: s.integration_id,
-            created_at: st.clock.now(),
-            payload: value,
-        })
-        .await?;
-    tracing::info!(account = p.account, integration = s.integration_id, review = r.id, principal = %p.label(), "users file reviewed");
-    Ok(r.id)
-}
-
-/// The employee IDs of the entries `held` points at.
-pub(crate) fn held_ids(plan: &Plan, held: &[usize]) -> Vec<String> {
-    held.iter()
-        .filter_map(|&i| plan.entries.get(i))
-        .map(|e| e.employee_id.clone())
-        .collect()
-}
-
-/// How often a running apply renews its reservation of the review.
-const RENEW_EVERY: std::time::Duration = std::time::Duration::from_secs(30);
-/// A reservation not renewed for this long is stale: its process stopped (killed,
-/// crashed) mid-apply, and the review is marked `failed` when next read. Failed, not
-/// pending again: whether the stopped apply committed is for the import history to
-/// say, and a new sync plans from the directory as it is now.
-pub(crate) const STALE_AFTER: jiff::SignedDuration = jiff::SignedDuration::from_secs(300);
-
-/// One apply's or discard's hold on a review (`pending` → `applying`), renewed in
-/// the background until [`Reservation::finish`]. Dropped unfinished (a panic), the
-/// renewal stops and the reservation goes stale.
-struct Reservation {
-    account: AccountId,
-    id: i64,
-    holder: String,
-    renew: tokio::task::JoinHandle<()>,
-}
-
-impl Reservation {
-    /// Reserve review `id`, or 409 when another apply or discard holds or closed it.
-    async fn take(st: &AppState, account: AccountId, id: i64) -> Result<Reservation, ApiError> {
-        let holder = format!("apply-{}", uuid::Uuid::new_v4().simple());
-        if !st
-            .store
-            .reserve_review(account, id, &holder, st.clock.now())
-            .await?
-        {
-            let r = st.store.review_head(account, id).await?;
-            return Err(match r {
-                None => ApiError::NotFound(format!("no review {id}")),
-                Some(r) => not_pending(&r),
-            });
-        }
-        let renew = tokio::spawn({
-            let store = st.store.clone();
-            let clock = st.clock.clone();
-            let holder = holder.clone();
-            async move {
-                let mut tick = tokio::time::interval(RENEW_EVERY);
-                tick.tick().await;
-                loop {
-                    tick.tick().await;
-                    match store.renew_review(account, id, &holder, clock.now()).await {
-                        Ok(true) => {}
-                        Ok(false) => {
-                            tracing::error!(account, review = id, "review reservation lost");
-                            break;
-                        }
-                        Err(e) => {
-                            tracing::warn!(account, review = id, error = %e, "could not renew the review reservation");
-                        }
-                    }
-                }
-            }
-        });
-        Ok(Reservation {
-            account,
-            id,
-            holder,
-            renew,
-        })
-    }
-
-    /// End the reservation: the review becomes `status` (`Pending`: released, nothing
-    /// was applied). A reservation lost meanwhile (declared stale) is an error: the
-    /// review and what this run did could disagree, and the caller must hear it.
-    async fn finish(
-        self,
-        st: &AppState,
-        status: ReviewStatus,
-        import_id: Option<i64>,
-    ) -> Result<(), ApiError> {
-        self.renew.abort();
-        let done = st
-            .store
-            .finish_review(
-                self.account,
-                self.id,
-                &self.holder,
-                status,
-                import_id,
-                st.clock.now(),
-            )
-            .await?;
-        if done {
-            return Ok(());
-        }
-        tracing::error!(
-            account = self.account,
-            review = self.id,
-            import = import_id,
-            status = status.as_str(),
-            "review reservation lost before the run finished"
-        );
-        Err(ApiError::Conflict(format!(
-            "review {} was marked failed while this run went on (its reservation was not renewed for {} s){}",
-            self.id,
-            STALE_AFTER.as_secs(),
-            import_id
-                .map(|i| format!("; import {i} records what the run did"))
-                .unwrap_or_default()
-        )))
-    }
-}
-
-impl Drop for Reservation {
-    fn drop(&mut self) {
-        self.renew.abort();
-    }
-}
-
-/// The 409 for a review that is not pending.
-fn not_pending(r: &StoredReview) -> ApiError {
-    let id = r.id;
-    ApiError::Conflict(match r.status {
-        ReviewStatus::Applying => {
-            format!("review {id} is being applied or discarded by another request right now")
-        }
-        status => format!(
-            "review {id} is already {}{}",
-            status.as_str(),
-            r.import_id
-                .map(|i| format!(" (import {i})"))
-                .unwrap_or_default()
-        ),
-    })
-}
-
-/// `r` as it stands: a review still `applying` whose reservation went stale (its
-/// process stopped) is marked `failed` first.
-async fn settled(st: &AppState, r: StoredReview, head: bool) -> Result<StoredReview, ApiError> {
-    let stale = r.status == ReviewStatus::Applying
-        && r.reserved_at
-            .is_none_or(|t| st.clock.now().duration_since(t) > STALE_AFTER);
-    if !stale {
-        return Ok(r);
-    }
-    let now = st.clock.now();
-    let before = now
-        .checked_sub(STALE_AFTER)
-        .map_err(|e| ApiError::internal(&e))?;
-    if st
-        .store
-        .fail_stale_review(r.account_id, r.id, before, now)
-        .await?
-    {
-        tracing::warn!(
-            account = r.account_id,
-            review = r.id,
-            "review marked failed: its apply stopped before it finished"
-        );
-    }
-    let again = if head {
-        st.store.review_head(r.account_id, r.id).await?
-    } else {
-        st.store.review(r.account_id, r.id).await?
-    };
-    again.ok_or_else(|| ApiError::NotFound(format!("no review {}", r.id)))
-}
-
-fn payload(r: &StoredReview) -> Result<ReviewPayload, ApiError> {
-    ReviewPayload::deserialize(&r.payload).map_err(|e| ApiError::internal(&e))
-}
-
-/// Decoded review plans, most recently used last. A review's plan never changes once
-/// stored, so paging through a large review decodes it once, not once per page.
-/// Keyed by account and review: one account never reads another's.
-#[derive(Default)]
-pub struct ReviewCache(
-    std::sync::Mutex<std::collections::VecDeque<(ReviewKey, Arc<ReviewPayload>)>>,
-);
-
-type ReviewKey = (roster_store::AccountId, i64);
-
-/// How many decoded reviews a server keeps (a 10k-member plan is a few MB).
-const CACHED_REVIEWS: usize = 8;
-
-impl ReviewCache {
-    fn get(&self, key: ReviewKey) -> Option<Arc<ReviewPayload>> {
-        let mut cache = self.0.lock().ok()?;
-        let at = cache.iter().position(|(k, _)| *k == key)?;
-        let hit = cache.remove(at)?;
-        let value = hit.1.clone();
-        cache.push_back(hit);
-        Some(value)
-    }
-
-    fn put(&self, key: ReviewKey, value: Arc<ReviewPayload>) {
-        if let Ok(mut cache) = self.0.lock() {
-            cache.retain(|(k, _)| *k != key);
-            if cache.len() >= CACHED_REVIEWS {
-                cache.pop_front();
-            }
-            cache.push_back((key, value));
-        }
-    }
-}
-
-/// A review's decoded plan, from the cache or from `r`.
-fn cached_payload(st: &AppState, r: &StoredReview) -> Result<Arc<ReviewPayload>, ApiError> {
-    let key = (r.account_id, r.id);
-    if let Some(p) = st.reviews.get(key) {
-        return Ok(p);
-    }
-    let p = Arc::new(payload(r)?);
-    st.reviews.put(key, p.clone());
-    Ok(p)
-}
-
-/// A review's decoded plan for reading its entries: from the cache without touching
-/// the store when it is there (entries never change), else read and decoded.
-async fn plan_of(st: &AppState, p: &Principal, id: i64) -> Result<Arc<ReviewPayload>, ApiError> {
-    if let Some(hit) = st.reviews.get((p.account, id)) {
-        return Ok(hit);
-    }
-    let r = st
-        .store
-        .review(p.account, id)
-        .await?
-        .ok_or_else(|| ApiError::NotFound(format!("no review {id}")))?;
-    cached_payload(st, &r)
-}
-
-/// A review (its current status) and its decoded plan: with the plan cached, only the
-/// review's head is read (not its payload, megabytes of JSON for a big sync).
-async fn review_with_plan(
-    st: &AppState,
-    account: AccountId,
-    id: i64,
-) -> Result<(StoredReview, Arc<ReviewPayload>), ApiError> {
-    let not_found = || ApiError::NotFound(format!("no review {id}"));
-    if let Some(hit) = st.reviews.get((account, id)) {
-        let r = st
-            .store
-            .review_head(account, id)
-            .await?
-            .ok_or_else(not_found)?;
-        return Ok((settled(st, r, true).await?, hit));
-    }
-    let r = st.store.review(account, id).await?.ok_or_else(not_found)?;
-    let plan = cached_payload(st, &r)?;
-    Ok((settled(st, r, true).await?, plan))
-}
+use roster_wiring as wiring;
 
 fn verdict(d: &Decision) -> VerdictDto {
     match d {
@@ -508,24 +178,6 @@ fn review_dto(r: &StoredReview, p: &ReviewPayload) -> Result<ReviewDto, ApiError
     })
 }
 
-async fn pending_review(
-    st: &AppState,
-    p: &Principal,
-    id: i64,
-) -> Result<(StoredReview, ReviewPayload), ApiError> {
-    let r = st
-        .store
-        .review(p.account, id)
-        .await?
-        .ok_or_else(|| ApiError::NotFound(format!("no review {id}")))?;
-    let r = settled(st, r, false).await?;
-    if r.status != ReviewStatus::Pending {
-        return Err(not_pending(&r));
-    }
-    let payload = payload(&r)?;
-    Ok((r, payload))
-}
-
 #[utoipa::path(post, path = "/api/v1/integrations/{id}/syncs", tag = "syncs",
     description = "Fetch, plan and guard a manual sync without applying it. The review is kept until applied or discarded; its entries page on at `/api/v1/reviews/{id}/entries`.",
     params(("id" = i64, Path)),
@@ -540,7 +192,7 @@ pub async fn start(
     let engine = st.engine(p.account);
     let i = engine.integration(Some(id)).await?;
     let source =
-        wiring::source_on(&engine, &i, Some(&st.http), st.source_policy).map_err(wiring_error)?;
+        wiring::source_on(&engine, &i, Some(&st.http), st.source_policy).map_err(ApiError::from)?;
     let options = ReviewOptions {
         incremental: req.incremental,
         deactivate_missing: req.deactivate_missing,
@@ -565,16 +217,7 @@ pub async fn start(
         plan: outcome.plan,
         file: None,
     };
-    let value = serde_json::to_value(&payload).map_err(|e| ApiError::internal(&e))?;
-    let r = st
-        .store
-        .create_review(NewReview {
-            account_id: p.account,
-            integration_id: id,
-            created_at: st.clock.now(),
-            payload: value,
-        })
-        .await?;
+    let r = st.reviews.keep(p.account, id, &payload).await?;
     tracing::info!(account = p.account, integration = id, review = r.id, principal = %p.label(), "sync reviewed");
     Ok((StatusCode::CREATED, Json(review_dto(&r, &payload)?)))
 }
@@ -599,7 +242,7 @@ pub async fn show(
     Auth(p, ..): Auth<Read>,
     ApiPath(id): ApiPath<i64>,
 ) -> Result<Json<ReviewDto>, ApiError> {
-    let (r, plan) = review_with_plan(&st, p.account, id).await?;
+    let (r, plan) = st.reviews.with_plan(p.account, id).await?;
     Ok(Json(review_dto(&r, &plan)?))
 }
 
@@ -612,7 +255,10 @@ pub async fn entries(
     ApiPath(id): ApiPath<i64>,
     ApiQuery(f): ApiQuery<EntryFilter>,
 ) -> Result<Json<ReviewEntriesPage>, ApiError> {
-    Ok(Json(entries_page(&*plan_of(&st, &p, id).await?, &f)?))
+    Ok(Json(entries_page(
+        &*st.reviews.plan_of(p.account, id).await?,
+        &f,
+    )?))
 }
 
 #[utoipa::path(get, path = "/api/v1/reviews/{id}/preview.csv", tag = "syncs",
@@ -624,7 +270,7 @@ pub async fn preview(
     Auth(p, ..): Auth<Read>,
     ApiPath(id): ApiPath<i64>,
 ) -> Result<impl axum::response::IntoResponse, ApiError> {
-    let (r, payload) = review_with_plan(&st, p.account, id).await?;
+    let (r, payload) = st.reviews.with_plan(p.account, id).await?;
     let after = st
         .engine(p.account)
         .directory_after(r.integration_id, &payload.plan, false)
@@ -658,14 +304,14 @@ pub async fn apply(
     ApiPath(id): ApiPath<i64>,
     ApiJson(req): ApiJson<ApplyRequest>,
 ) -> Result<Json<ApplyResponse>, ApiError> {
-    let (r, reviewed) = pending_review(&st, &p, id).await?;
+    let (r, reviewed) = st.reviews.pending(p.account, id).await?;
     if matches!(reviewed.decision, Decision::NeedsConfirmation) && !req.confirm_mass_change {
         return Err(ApiError::Conflict(format!(
             "the mass-change guard fired ({}): apply with confirm_mass_change",
             reviewed.plan.mass_change.describe()
         )));
     }
-    let reservation = Reservation::take(&st, p.account, id).await?;
+    let reservation = st.reviews.reserve(p.account, id).await?;
     // The run and the end of the reservation go on if the client goes away: an
     // apply cut half-way would leave the review `applying` until it goes stale.
     tokio::spawn(async move {
@@ -681,7 +327,7 @@ pub async fn apply(
                 } else {
                     ReviewStatus::Pending
                 };
-                reservation.finish(&st, status, res.import_id).await?;
+                reservation.finish(status, res.import_id).await?;
                 tracing::info!(account = p.account, review = id, import = res.import_id, status = %res.status, principal = %p.label(), "review applied");
                 Ok(Json(res))
             }
@@ -693,7 +339,7 @@ pub async fn apply(
                 } else {
                     ReviewStatus::Failed
                 };
-                reservation.finish(&st, status, None).await?;
+                reservation.finish(status, None).await?;
                 tracing::warn!(account = p.account, review = id, status = status.as_str(), principal = %p.label(), "review apply failed");
                 Err(e)
             }
@@ -714,7 +360,7 @@ async fn apply_sync(
     let engine = st.engine(p.account);
     let i = engine.integration(Some(r.integration_id)).await?;
     let source =
-        wiring::source_on(&engine, &i, Some(&st.http), st.source_policy).map_err(wiring_error)?;
+        wiring::source_on(&engine, &i, Some(&st.http), st.source_policy).map_err(ApiError::from)?;
     let confirm = Confirmations {
         privacy: req.confirm_privacy,
         mass_change: req.confirm_mass_change,
@@ -747,13 +393,13 @@ pub async fn discard(
     Auth(p, ..): Auth<EditData>,
     ApiPath(id): ApiPath<i64>,
 ) -> Result<Json<DiscardResponse>, ApiError> {
-    let (r, reviewed) = pending_review(&st, &p, id).await?;
-    let reservation = Reservation::take(&st, p.account, id).await?;
+    let (r, reviewed) = st.reviews.pending(p.account, id).await?;
+    let reservation = st.reviews.reserve(p.account, id).await?;
     tokio::spawn(async move {
         match record_discard(&st, &r, reviewed).await {
             Ok(import_id) => {
                 reservation
-                    .finish(&st, ReviewStatus::Discarded, Some(import_id))
+                    .finish(ReviewStatus::Discarded, Some(import_id))
                     .await?;
                 metrics::record_discard();
                 tracing::info!(account = p.account, review = id, import = import_id, principal = %p.label(), "review discarded");
@@ -764,7 +410,7 @@ pub async fn discard(
             }
             Err(e) => {
                 // Nothing was recorded: the review is pending again.
-                reservation.finish(&st, ReviewStatus::Pending, None).await?;
+                reservation.finish(ReviewStatus::Pending, None).await?;
                 Err(e)
             }
         }

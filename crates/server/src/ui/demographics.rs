@@ -11,7 +11,7 @@ use axum::routing::{get, post};
 use serde::Deserialize;
 
 use super::{Layout, NoticeQuery, Posted, UiError, UiUser, page, see};
-use crate::api::integrations as api;
+use crate::api::mapping as api;
 use crate::error::ApiError;
 use crate::extract::ApiPath;
 use crate::state::AppState;

@@ -9,7 +9,7 @@ use axum::routing::{get, post};
 use serde::Deserialize;
 
 use super::{Layout, NoticeQuery, Posted, UiError, UiUser, or_dash, page, see};
-use crate::api::integrations as api;
+use crate::api::{integrations, mapping as api};
 use crate::dto::{FieldKindDto, SetMappingRequest};
 use crate::extract::{ApiJson, ApiPath};
 use crate::state::AppState;
@@ -60,7 +60,7 @@ async fn show(
     user: UiUser,
     Query(q): Query<NoticeQuery>,
 ) -> Result<Response, UiError> {
-    let axum::Json(i) = api::show(State(st.clone()), user.auth()?, ApiPath(id)).await?;
+    let axum::Json(i) = integrations::show(State(st.clone()), user.auth()?, ApiPath(id)).await?;
     let axum::Json(m) = api::mapping(State(st), user.auth()?, ApiPath(id)).await?;
     page(&MappingPage {
         l: user.layout("integrations", q.notice.as_deref()),

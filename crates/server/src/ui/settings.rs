@@ -11,7 +11,7 @@ use axum::response::Response;
 use axum::routing::get;
 
 use super::{Layout, NoticeQuery, Posted, UiError, UiUser, page, see};
-use crate::api::integrations as api;
+use crate::api::{integrations, mapping as api};
 use crate::error::ApiError;
 use crate::extract::{ApiJson, ApiPath};
 use crate::state::AppState;
@@ -44,7 +44,7 @@ async fn render(
     notice: Option<&str>,
     posted: Option<(&BTreeMap<String, String>, String, Option<String>)>,
 ) -> Result<Response, UiError> {
-    let axum::Json(i) = api::show(State(st.clone()), user.auth()?, ApiPath(id)).await?;
+    let axum::Json(i) = integrations::show(State(st.clone()), user.auth()?, ApiPath(id)).await?;
     let axum::Json(s) = api::settings(State(st), user.auth()?, ApiPath(id)).await?;
     let (values, error, field) = match posted {
         Some((v, e, f)) => (Some(v), Some(e), f),
