@@ -1,13 +1,14 @@
 #![forbid(unsafe_code)]
 //! The `Store` port: where the directory, integrations, imports and their history
 //! live. Every adapter (SQLite and PostgreSQL) passes the same contract suite in
-//! [`contract`].
+//! `contract` (feature `contract`). The SQL both adapters run is in [`sql`].
 //!
 //! Every table is scoped by account. All writes to the directory go through
 //! [`Store::write`], one transaction per [`Changeset`]: a changeset is applied whole
 //! or not at all.
 
 pub mod access;
+#[cfg(feature = "contract")]
 pub mod contract;
 pub mod jobs;
 pub mod sql;
