@@ -37,6 +37,7 @@
 //! check (`every_contract_test_is_listed`), so none silently never runs.
 
 mod fixtures;
+pub mod migrations;
 
 pub mod access;
 pub mod accounts;
@@ -151,11 +152,12 @@ mod tests {
 
     /// Every `pub async fn NAME(store: &dyn Store)` of a section is in its list (and
     /// only those), every section runs from [`store_contract_tests!`], and every file
-    /// of the folder is a section (or the fixtures).
+    /// of the folder is a section (or the fixtures, or the migration fixtures).
     #[test]
     fn every_contract_test_is_listed() {
         let top = include_str!("mod.rs");
-        let mut known = BTreeSet::from(["mod.rs".to_string(), "fixtures.rs".to_string()]);
+        let mut known =
+            BTreeSet::from(["mod.rs", "fixtures.rs", "migrations.rs"].map(str::to_string));
         for (section, text, listed) in sections() {
             let defined: BTreeSet<&str> = text
                 .lines()
