@@ -22,6 +22,7 @@ use roster_core::plan::{Action, Change, Counts};
 use roster_core::rollback::RecordedChange;
 use roster_core::settings::Settings;
 use serde::{Deserialize, Serialize};
+use strum::{AsRefStr, Display, EnumString, IntoStaticStr};
 
 pub use access::AccessStore;
 pub use jobs::JobStore;
@@ -57,6 +58,8 @@ pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 /// Where an integration is in its lifecycle (DESIGN §2).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[derive(IntoStaticStr, EnumString, Display, AsRefStr)]
+#[strum(serialize_all = "snake_case")]
 pub enum IntegrationState {
     /// Credentials stored; no setup sync yet.
     Connected,
@@ -67,27 +70,22 @@ pub enum IntegrationState {
 }
 
 impl IntegrationState {
+    /// The name, as stored and shown (strum's `IntoStaticStr`; also `Display`).
     pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Connected => "connected",
-            Self::NeedsFinalise => "needs_finalise",
-            Self::Active => "active",
-        }
+        self.into()
     }
 
+    /// The variant of a stored name (strum's `EnumString`).
     pub fn parse(s: &str) -> Option<Self> {
-        Some(match s {
-            "connected" => Self::Connected,
-            "needs_finalise" => Self::NeedsFinalise,
-            "active" => Self::Active,
-            _ => return None,
-        })
+        s.parse().ok()
     }
 }
 
 /// What an integration reads from.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[derive(IntoStaticStr, EnumString, Display, AsRefStr)]
+#[strum(serialize_all = "snake_case")]
 pub enum IntegrationKind {
     /// The Justworks Partner API.
     Justworks,
@@ -96,25 +94,14 @@ pub enum IntegrationKind {
 }
 
 impl IntegrationKind {
+    /// The name, as stored and shown (strum's `IntoStaticStr`; also `Display`).
     pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Justworks => "justworks",
-            Self::Csv => "csv",
-        }
+        self.into()
     }
 
+    /// The variant of a stored name (strum's `EnumString`).
     pub fn parse(s: &str) -> Option<Self> {
-        Some(match s {
-            "justworks" => Self::Justworks,
-            "csv" => Self::Csv,
-            _ => return None,
-        })
-    }
-}
-
-impl std::fmt::Display for IntegrationKind {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.pad(self.as_str())
+        s.parse().ok()
     }
 }
 
@@ -154,6 +141,8 @@ pub struct NewIntegration {
 /// What kind of run produced an import.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[derive(IntoStaticStr, EnumString, Display, AsRefStr)]
+#[strum(serialize_all = "snake_case")]
 pub enum ImportKind {
     Sync,
     CsvImport,
@@ -161,6 +150,7 @@ pub enum ImportKind {
     /// An admin's edit (set email, exclude, include). Stored as `admin_edit`; rows
     /// written before it had its own word read `manual` (a word kept for triggers).
     #[serde(alias = "manual")]
+    #[strum(to_string = "admin_edit", serialize = "manual")]
     AdminEdit,
     Merge,
     /// Due future end dates applied.
@@ -170,35 +160,21 @@ pub enum ImportKind {
 }
 
 impl ImportKind {
+    /// The name, as stored and shown (strum's `IntoStaticStr`; also `Display`).
     pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Sync => "sync",
-            Self::CsvImport => "csv_import",
-            Self::Rollback => "rollback",
-            Self::AdminEdit => "admin_edit",
-            Self::Merge => "merge",
-            Self::Tick => "tick",
-            Self::Unlock => "unlock",
-        }
+        self.into()
     }
 
+    /// The variant of a stored name (strum's `EnumString`).
     pub fn parse(s: &str) -> Option<Self> {
-        Some(match s {
-            "sync" => Self::Sync,
-            "csv_import" => Self::CsvImport,
-            "rollback" => Self::Rollback,
-            // "manual": the word older versions stored.
-            "admin_edit" | "manual" => Self::AdminEdit,
-            "merge" => Self::Merge,
-            "tick" => Self::Tick,
-            "unlock" => Self::Unlock,
-            _ => return None,
-        })
+        s.parse().ok()
     }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[derive(IntoStaticStr, EnumString, Display, AsRefStr)]
+#[strum(serialize_all = "snake_case")]
 pub enum ImportStatus {
     /// Everything planned was applied.
     Applied,
@@ -215,27 +191,14 @@ pub enum ImportStatus {
 }
 
 impl ImportStatus {
+    /// The name, as stored and shown (strum's `IntoStaticStr`; also `Display`).
     pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Applied => "applied",
-            Self::PartiallyApplied => "partially_applied",
-            Self::Blocked => "blocked",
-            Self::Discarded => "discarded",
-            Self::Failed => "failed",
-            Self::RolledBack => "rolled_back",
-        }
+        self.into()
     }
 
+    /// The variant of a stored name (strum's `EnumString`).
     pub fn parse(s: &str) -> Option<Self> {
-        Some(match s {
-            "applied" => Self::Applied,
-            "partially_applied" => Self::PartiallyApplied,
-            "blocked" => Self::Blocked,
-            "discarded" => Self::Discarded,
-            "failed" => Self::Failed,
-            "rolled_back" => Self::RolledBack,
-            _ => return None,
-        })
+        s.parse().ok()
     }
 }
 
