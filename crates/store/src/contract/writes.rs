@@ -307,3 +307,56 @@ pub async fn unapplied_entries_are_recorded_but_not_applied(store: &dyn Store) {
     );
     assert_eq!(history.len(), 2, "blocked entries show in the history");
 }
+
+/// A changeset of `n` new employees (more than one statement's worth on the adapter
+/// under test), then one in which every one swaps its email with its neighbour (so
+/// that some pairs are split between statements): keys follow entry order, the
+/// swap lands, and the import reads back whole. Not in the suite: each adapter
+/// picks `n` for its own statement sizes.
+pub async fn large_changeset_round_trip(store: &dyn Store, n: usize) {
+    let a = store.ensure_account("acme").await.unwrap();
+    let entries = (0..n).map(|i| {
+        create_entry(full_employee(
+            &format!("E{i:05}"),
+            &format!("e{i}@x.example"),
+        ))
+    });
+    store
+        .write(a, changeset(ImportKind::Sync, at(0), entries.collect()))
+        .await
+        .expect("write");
+    let dir = store.directory(a).await.unwrap();
+    assert_eq!(dir.len(), n);
+    assert!(
+        dir.iter()
+            .enumerate()
+            .all(|(i, e)| e.employee_id == format!("E{i:05}")),
+        "keys follow entry order"
+    );
+
+    // Every one of them swaps its email with its neighbour, in one changeset whose
+    // chunks split some pairs.
+    let entries = dir
+        .iter()
+        .enumerate()
+        .map(|(i, e)| {
+            let mut after = e.clone();
+            after.email = match dir.get(i ^ 1) {
+                Some(neighbour) => neighbour.email.clone(),
+                None => "odd-one-out@x.example".to_string(),
+            };
+            change_entry(Action::Update, e, after, Rule::Source)
+        })
+        .collect();
+    let second = store
+        .write(a, changeset(ImportKind::Sync, at(10), entries))
+        .await
+        .expect("swap write");
+    let after = store.directory(a).await.unwrap();
+    assert_eq!(after[0].email, dir[1].email);
+    assert_eq!(after[1].email, dir[0].email);
+    assert_eq!(after[n - 1].email, "odd-one-out@x.example");
+    let record = store.import(a, second).await.unwrap().expect("import 2");
+    assert_eq!(record.entries.len(), n);
+    assert_eq!(store.import_changes(a, second).await.unwrap().len(), n);
+}
