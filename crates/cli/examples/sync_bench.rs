@@ -12,6 +12,7 @@
 //! and a daily sync, full and `--incremental`. Also planning alone with 1 % changed.
 //! Prints medians and peak RSS (VmHWM).
 #![allow(clippy::disallowed_macros)] // printing is what an example or test report does
+#![allow(clippy::unwrap_used)] // a test (or example) panics on what must not fail
 
 use std::sync::Arc;
 use std::time::Instant;

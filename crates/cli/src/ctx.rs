@@ -195,7 +195,7 @@ pub struct AccountArg {
 pub async fn resolve_account(store: &dyn Store, account: &AccountArg) -> Result<()> {
     let known = store.accounts().await?;
     if !account.given && known.len() > 1 {
-        return Err(crate::Exit(
+        return Err(crate::exit::Exit(
             crate::exit::USAGE,
             format!(
                 "this directory holds {} accounts: name the one to act on with --account NAME \
@@ -216,7 +216,7 @@ pub async fn resolve_account(store: &dyn Store, account: &AccountArg) -> Result<
     } else {
         String::new()
     };
-    Err(crate::Exit(
+    Err(crate::exit::Exit(
         crate::exit::USAGE,
         format!(
             "no account named {name:?} in this directory ({} account(s){listed}); \

@@ -126,6 +126,15 @@ macro_rules! err {
     }};
 }
 
+/// Print `v` as pretty JSON on standard output (`--json`).
+pub fn print_json<T: serde::Serialize>(v: &T) -> anyhow::Result<()> {
+    let mut out = std::io::BufWriter::new(stdout());
+    serde_json::to_writer_pretty(&mut out, v)?;
+    writeln!(out)?;
+    out.flush()?;
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

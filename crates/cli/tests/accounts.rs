@@ -1,5 +1,6 @@
 //! `--account`: the CLI acts on one account of a shared directory; a name that is not
 //! an account is refused (not created), and `roster admin` creates one.
+#![allow(clippy::unwrap_used)] // a test (or example) panics on what must not fail
 
 mod common;
 

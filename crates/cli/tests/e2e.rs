@@ -3,6 +3,7 @@
 //! scenarios run twice: on an SQLite file and on a PostgreSQL database of their own
 //! (the server named by `ROSTER_TEST_POSTGRES_URL`; `.ci/run` starts one).
 #![allow(clippy::disallowed_macros)] // printing is what an example or test report does
+#![allow(clippy::unwrap_used)] // a test (or example) panics on what must not fail
 
 mod common;
 

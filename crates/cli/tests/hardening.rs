@@ -1,6 +1,7 @@
 //! Issue #11 hardening of the `roster` binary: exit codes of the commands that ask,
 //! a closed standard output, formulas in CSV files, file modes, the audit trail and
 //! backups. Each test drives the real binary on a demo directory (SQLite).
+#![allow(clippy::unwrap_used)] // a test (or example) panics on what must not fail
 
 mod common;
 

@@ -2,6 +2,7 @@
 //! `import --apply` on this machine does not block the next run; a lock held from
 //! another host is refused with a hint that names the real wait and `roster
 //! unlock`, which shows the holder, asks, and records the release in the history.
+#![allow(clippy::unwrap_used)] // a test (or example) panics on what must not fail
 
 mod common;
 

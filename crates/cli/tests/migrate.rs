@@ -2,6 +2,7 @@
 //! PostgreSQL and reads the same there; the moved integration still syncs; a
 //! non-empty target or a wrong key is refused with nothing written.
 //! Needs ROSTER_TEST_POSTGRES_URL (`.ci/run` starts a server).
+#![allow(clippy::unwrap_used)] // a test (or example) panics on what must not fail
 
 mod common;
 

@@ -3,6 +3,7 @@
 //! seed and `--today` are fixed; run-to-run values (paths, ports, durations, times) are
 //! replaced by markers. A change here is a change to what an admin reads.
 #![allow(clippy::disallowed_macros)]
+#![allow(clippy::unwrap_used)] // a test (or example) panics on what must not fail
 
 mod common;
 

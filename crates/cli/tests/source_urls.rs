@@ -2,6 +2,7 @@
 //! cloud metadata never; a sandbox on loopback in a single-account SQLite directory
 //! (the README's tour), but not once the directory is shared (several accounts)
 //! unless the operator passes --allow-private-source-urls.
+#![allow(clippy::unwrap_used)] // a test (or example) panics on what must not fail
 
 mod common;
 

@@ -1,5 +1,6 @@
 //! `roster autosync` and `roster worker --once` end to end: the real binary against a
 //! sandbox over HTTP, on SQLite.
+#![allow(clippy::unwrap_used)] // a test (or example) panics on what must not fail
 
 use std::path::Path;
 use std::process::Command;

@@ -7,6 +7,7 @@
 //! Needs ROSTER_TEST_POSTGRES_URL (see `roster_store_postgres::testing`); without it
 //! the test fails, saying how to start a server.
 #![allow(clippy::disallowed_macros)] // printing is what an example or test report does
+#![allow(clippy::unwrap_used)] // a test (or example) panics on what must not fail
 
 use std::collections::BTreeSet;
 use std::sync::Arc;

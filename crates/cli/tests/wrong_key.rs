@@ -3,6 +3,7 @@
 //! and nothing recorded — the due auto-sync keeps its schedule, no failed import, no
 //! `sync.failed` notification. On SQLite (the key file; the variable overrides it)
 //! and on PostgreSQL (ROSTER_TEST_POSTGRES_URL, required: the test fails without it).
+#![allow(clippy::unwrap_used)] // a test (or example) panics on what must not fail
 
 mod common;
 

@@ -5,8 +5,10 @@
 pub mod calendar;
 pub mod edits;
 pub mod employee;
+pub mod feed;
 pub mod fields;
 pub mod guard;
+pub mod import;
 pub mod issue;
 pub mod member;
 pub mod normalise;

@@ -1,4 +1,5 @@
 //! Invariants of the planner over random companies.
+#![allow(clippy::unwrap_used)] // a test (or example) panics on what must not fail
 
 mod common;
 

@@ -15,6 +15,7 @@
 //!
 //! `csv_bench N --write FILE` only writes the synthetic directory as a users file,
 //! to measure the `roster` binary itself (docs/benchmarks.md).
+#![allow(clippy::unwrap_used)] // a test (or example) panics on what must not fail
 
 use std::time::Instant;
 

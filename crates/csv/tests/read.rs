@@ -1,6 +1,7 @@
 //! The users-file reader: dialect, header matching, and every bad-input case with
 //! its exact message (file-level, row-level, and the core's issues named by line and
 //! column).
+#![allow(clippy::unwrap_used)] // a test (or example) panics on what must not fail
 
 use jiff::civil::date;
 use roster_core::employee::Employee;

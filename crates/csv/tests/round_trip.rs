@@ -1,4 +1,5 @@
 //! Export → edit → re-import through the core planner, as the engine runs it.
+#![allow(clippy::unwrap_used)] // a test (or example) panics on what must not fail
 
 use jiff::civil::{Date, date};
 use roster_core::employee::{DeactivationReason, Employee};

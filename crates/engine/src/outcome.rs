@@ -14,8 +14,6 @@ use roster_store::jobs::JobId;
 use roster_store::{ImportId, IntegrationId};
 use serde::{Deserialize, Serialize};
 
-use crate::record;
-
 /// A step of a sync after the fetch, for progress displays.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum SyncStep {
@@ -155,8 +153,8 @@ impl SyncOutcome {
         Self {
             integration_id,
             import_id: None,
-            status: record::review_status(&decision),
-            held: record::held(&decision),
+            status: review_status(&decision),
+            held: held(&decision),
             plan,
             decision,
             applied: Vec::new(),
@@ -166,5 +164,22 @@ impl SyncOutcome {
             requests: 0,
             timings,
         }
+    }
+}
+
+/// The status of a run reviewed, not applied.
+pub fn review_status(decision: &Decision) -> SyncStatus {
+    match decision {
+        Decision::Apply { .. } => SyncStatus::Reviewed,
+        Decision::Blocked { .. } => SyncStatus::Blocked,
+        Decision::NeedsConfirmation => SyncStatus::NeedsConfirmation,
+    }
+}
+
+/// The entries a decision holds for approval.
+pub fn held(decision: &Decision) -> Vec<usize> {
+    match decision {
+        Decision::Apply { held, .. } => held.clone(),
+        _ => Vec::new(),
     }
 }

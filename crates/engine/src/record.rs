@@ -88,23 +88,6 @@ fn unapplied(plan: &Plan, held: impl Fn(&Entry) -> bool) -> Vec<EntryRecord> {
         .collect()
 }
 
-/// The status of a run reviewed, not applied.
-pub fn review_status(decision: &Decision) -> SyncStatus {
-    match decision {
-        Decision::Apply { .. } => SyncStatus::Reviewed,
-        Decision::Blocked { .. } => SyncStatus::Blocked,
-        Decision::NeedsConfirmation => SyncStatus::NeedsConfirmation,
-    }
-}
-
-/// The entries a decision holds for approval.
-pub fn held(decision: &Decision) -> Vec<usize> {
-    match decision {
-        Decision::Apply { held, .. } => held.clone(),
-        _ => Vec::new(),
-    }
-}
-
 impl Run<'_> {
     fn id(&self) -> IntegrationId {
         self.integration.id

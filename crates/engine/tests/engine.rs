@@ -1,5 +1,6 @@
 //! The engine over the real SQLite store, with an in-memory `Source` standing in for
 //! a file of members (the Justworks path is covered end to end in the CLI tests).
+#![allow(clippy::unwrap_used)] // a test (or example) panics on what must not fail
 
 use std::sync::{Arc, Mutex};
 

@@ -3,6 +3,7 @@
 //! finalising, a crashed worker's job picked up after its lease, a future end date
 //! applied on its day, blocked and failed auto-syncs recorded and notified, and a
 //! job postponed while another sync of its integration runs.
+#![allow(clippy::unwrap_used)] // a test (or example) panics on what must not fail
 
 use std::sync::{Arc, Mutex};
 

@@ -7,27 +7,22 @@ use std::time::Instant;
 use async_trait::async_trait;
 use futures::StreamExt;
 use roster_core::fields::CUSTOM_PREFIX;
-use roster_core::member::{RejectedMember, SourceField, SourceMember};
+use roster_core::member::SourceField;
 use roster_source::{
     CompanyInfo, Diagnostic, FetchProgress, FetchRequest, ProgressFn, Snapshot, Source, SourceError,
 };
 use url::Url;
 
+use crate::accumulate::Accumulator;
 use crate::auth::{Credentials, OAuthClient, TokenSet, TokenStore, scope_granted};
+use crate::client::{HttpClients, build_client};
 use crate::config::JustworksConfig;
-use crate::http::{Api, Auth, Counters, Got, HttpClients, build_client};
-use crate::mapping::{
-    ManagerLookup, Presence, map_member, missing_scope_diagnostics, resolve_managers, scope_code,
-};
-use crate::wire::{
-    Page, WireCompany, WireCustomFields, WireCustomValues, WireEmail, json_error, parse_item,
-    readable_id,
-};
+use crate::http::{Api, Auth, Counters, Got};
+use crate::mapping::{ManagerLookup, missing_scope_diagnostics, resolve_managers, scope_code};
+use crate::wire::{Page, WireCompany, WireCustomFields, WireCustomValues, WireEmail, json_error};
 
 const MEMBERS_PATH: &str = "v1/members";
 const MEMBERS_WHAT: &str = "GET /v1/members";
-/// Duplicate ids named in the diagnostic at most.
-const DUPLICATES_NAMED: usize = 10;
 
 /// The Justworks Partner API as a [`Source`].
 pub struct JustworksSource {
@@ -361,69 +356,6 @@ impl JustworksSource {
             found.insert(id, lookup);
         }
         Ok(found)
-    }
-}
-
-/// Members gathered during one fetch.
-#[derive(Default)]
-struct Accumulator {
-    members: Vec<SourceMember>,
-    manager_ids: Vec<Option<String>>,
-    index: HashMap<String, usize>,
-    rejected: Vec<RejectedMember>,
-    duplicates: usize,
-    duplicate_ids: Vec<String>,
-    items: usize,
-    presence: Presence,
-}
-
-impl Accumulator {
-    fn ingest(&mut self, page: &Page) {
-        self.members.reserve(page.items.len());
-        for i in 0..page.items.len() {
-            self.items += 1;
-            let bytes = page.item(i);
-            match parse_item(bytes) {
-                Ok(wire) => {
-                    let mapped = map_member(wire, self.members.len() + 1, &mut self.presence);
-                    if mapped.member.source_id.trim().is_empty() {
-                        self.reject(None, "empty `id`".into());
-                        continue;
-                    }
-                    match self.index.get(&mapped.member.source_id) {
-                        Some(&at) => {
-                            // Seen on an earlier page: the later copy wins.
-                            self.duplicates += 1;
-                            if self.duplicate_ids.len() < DUPLICATES_NAMED {
-                                self.duplicate_ids.push(mapped.member.source_id.clone());
-                            }
-                            tracing::debug!(member = %mapped.member.source_id, "justworks: member repeated across pages");
-                            self.members[at] = mapped.member;
-                            self.manager_ids[at] = mapped.manager_id;
-                        }
-                        None => {
-                            self.index
-                                .insert(mapped.member.source_id.clone(), self.members.len());
-                            self.members.push(mapped.member);
-                            self.manager_ids.push(mapped.manager_id);
-                        }
-                    }
-                }
-                Err(reason) => {
-                    let id = readable_id(bytes);
-                    self.reject(id, reason);
-                }
-            }
-        }
-    }
-
-    fn reject(&mut self, source_id: Option<String>, reason: String) {
-        tracing::warn!(member = ?source_id, position = self.items, reason = %reason, "justworks: member rejected");
-        self.rejected.push(RejectedMember {
-            source_id,
-            position: self.items,
-            reason,
-        });
     }
 }
 

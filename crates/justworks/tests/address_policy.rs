@@ -4,6 +4,7 @@
 //! shared deployment — not by the URL itself, not after DNS, not after a redirect.
 //! And an unreachable source is "could not reach the source", without the socket's
 //! detail. Loopback servers only.
+#![allow(clippy::unwrap_used)] // a test (or example) panics on what must not fail
 
 mod common;
 

@@ -1,5 +1,6 @@
 //! Behaviour the sandbox does not show, driven by tiny local servers: looping
 //! cursors, the page ceiling, unparseable members, exact `Retry-After`, timeouts.
+#![allow(clippy::unwrap_used)] // a test (or example) panics on what must not fail
 
 mod common;
 

@@ -1,6 +1,7 @@
 //! Token answers in the shapes API.md leaves open ([U]): `expires_in`, `expires_at`
 //! or neither; with or without a new refresh token; and the refresh-on-401 path.
 //! A tiny token server stands in for Justworks.
+#![allow(clippy::unwrap_used)] // a test (or example) panics on what must not fail
 
 mod common;
 

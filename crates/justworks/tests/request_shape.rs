@@ -4,6 +4,7 @@
 //! OpenAPI profile of the API; `scripts/check_upstream_api.py` compares the fixture
 //! with those upstream files (kept outside the repository). A recording server stands
 //! in for Justworks.
+#![allow(clippy::unwrap_used)] // a test (or example) panics on what must not fail
 
 mod common;
 

@@ -1,6 +1,7 @@
 //! The sandbox's faults, one at a time: rate limits (with and without the client
 //! limiter), server errors, truncated pages, duplicates across pages, inserts while
 //! paging, latency. Timing-sensitive tests take a lock so they do not share the CPU.
+#![allow(clippy::unwrap_used)] // a test (or example) panics on what must not fail
 
 mod common;
 

@@ -1,5 +1,6 @@
 //! Fetches against the real sandbox over HTTP: mapping compared with the sandbox's
 //! own data, incremental fetches, manager resolution, withheld scopes.
+#![allow(clippy::unwrap_used)] // a test (or example) panics on what must not fail
 
 mod common;
 

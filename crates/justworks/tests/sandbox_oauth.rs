@@ -1,15 +1,18 @@
 //! The OAuth flow against the sandbox: the consent page (with and without the date
 //! of birth checkbox, and Deny), the PKCE code exchange, refresh with rotation and
 //! short token lifetimes, early expiry, and revocation.
+#![allow(clippy::unwrap_used)] // a test (or example) panics on what must not fail
 
 mod common;
+
+use common::receive_redirect;
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use roster_justworks::{
     AuthError, Credentials, JustworksSource, MemoryTokenStore, OAuthClient, TokenKind, TokenSet,
-    TokenStore, new_state, receive_redirect,
+    TokenStore, new_state,
 };
 use roster_sandbox::{Faults, RunningSandbox, SandboxConfig};
 use roster_source::{FetchRequest, Source, SourceError};

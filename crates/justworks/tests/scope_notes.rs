@@ -3,6 +3,7 @@
 //! connection asked for. Data that simply has no values says nothing, and neither
 //! does a token whose scopes are unknown. Against the sandbox, which grants the
 //! scopes it is told to.
+#![allow(clippy::unwrap_used)] // a test (or example) panics on what must not fail
 
 mod common;
 

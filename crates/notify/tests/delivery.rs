@@ -2,6 +2,7 @@
 //! every signature and answers 500 at first, and an SMTP server started by the test
 //! (a minimal one on tokio: it speaks just enough SMTP for a client to hand over a
 //! message) receiving the admins' email.
+#![allow(clippy::unwrap_used)] // a test (or example) panics on what must not fail
 
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicUsize, Ordering};

@@ -1,4 +1,5 @@
 //! Tokens and the OAuth code flow over real HTTP.
+#![allow(clippy::unwrap_used)] // a test (or example) panics on what must not fail
 
 mod common;
 

@@ -1,4 +1,5 @@
 //! The `/_sandbox` control API over HTTP, and the same operations on the handle.
+#![allow(clippy::unwrap_used)] // a test (or example) panics on what must not fail
 
 mod common;
 

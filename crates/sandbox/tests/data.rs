@@ -1,4 +1,5 @@
 //! The generated company: determinism, realism, scale, and fixtures.
+#![allow(clippy::unwrap_used)] // a test (or example) panics on what must not fail
 
 mod common;
 

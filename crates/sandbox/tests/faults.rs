@@ -1,4 +1,5 @@
 //! Each fault, switched on through the control API or the handle.
+#![allow(clippy::unwrap_used)] // a test (or example) panics on what must not fail
 
 mod common;
 

@@ -3,6 +3,7 @@
 //! value below. A change to the generator that moves any byte fails here, so it is a
 //! decision (update the digest, say why in the commit), never an accident that shifts
 //! every benchmark and fixture built on the sandbox.
+#![allow(clippy::unwrap_used)] // a test (or example) panics on what must not fail
 
 mod common;
 

@@ -1,4 +1,5 @@
 //! `/v1/members`, `/v1/company` and friends over real HTTP.
+#![allow(clippy::unwrap_used)] // a test (or example) panics on what must not fail
 
 mod common;
 

@@ -1,6 +1,7 @@
 //! Access: the whole matrix of endpoint × role × (allowed, forbidden,
 //! unauthenticated); accounts isolated from each other; bad input refused with the
 //! field named and nothing stored.
+#![allow(clippy::unwrap_used)] // a test (or example) panics on what must not fail
 
 mod common;
 

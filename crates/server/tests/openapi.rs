@@ -1,5 +1,6 @@
 //! The checked-in `openapi.json` is the document the code generates, and the server
 //! serves it at `/api/v1/openapi.json`.
+#![allow(clippy::unwrap_used)] // a test (or example) panics on what must not fail
 
 mod common;
 

@@ -6,6 +6,7 @@
 //!
 //! The PostgreSQL test needs ROSTER_TEST_POSTGRES_URL (see
 //! `roster_store_postgres::testing`); without it, it fails saying how to start one.
+#![allow(clippy::unwrap_used)] // a test (or example) panics on what must not fail
 
 mod common;
 

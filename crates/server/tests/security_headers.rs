@@ -2,6 +2,7 @@
 //! fits (no inline script or style), no framing, `nosniff`, a referrer policy, and
 //! `Cache-Control: no-store` on every page, JSON answer and download with personal
 //! data. The session cookie is `Secure` whenever `public_url` is https.
+#![allow(clippy::unwrap_used)] // a test (or example) panics on what must not fail
 
 mod common;
 

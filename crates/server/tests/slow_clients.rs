@@ -1,6 +1,7 @@
 //! Slow clients (#11.3): a connection that sends half a request header, or stays
 //! idle after a response, is closed after the header-read timeout; at most
 //! `max_connections` are served at once. Raw TCP on loopback.
+#![allow(clippy::unwrap_used)] // a test (or example) panics on what must not fail
 
 mod common;
 

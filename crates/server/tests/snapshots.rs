@@ -4,6 +4,7 @@
 //! error bodies. Ids, keys and times are redacted; the sandbox's seed and the server's
 //! clock are fixed, so everything else is the product's output byte for byte. A change
 //! here is a change to the HTTP contract: review it with `cargo insta review`.
+#![allow(clippy::unwrap_used)] // a test (or example) panics on what must not fail
 
 mod common;
 

@@ -1,6 +1,7 @@
 //! The sync lock over the API (#11.4): anyone may read who holds it; an account admin
 //! releases a lock whose holder is gone, naming the generation it read (the
 //! confirmation), and the release is in the history.
+#![allow(clippy::unwrap_used)] // a test (or example) panics on what must not fail
 
 mod common;
 

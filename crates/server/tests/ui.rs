@@ -1,5 +1,6 @@
 //! The admin web UI over real HTTP: a server on port 0, a browser-like client with a
 //! cookie store, forms posted as a browser posts them.
+#![allow(clippy::unwrap_used)] // a test (or example) panics on what must not fail
 
 mod common;
 

@@ -1,6 +1,7 @@
 //! End to end on PostgreSQL: the real engine syncs an in-memory source into a
 //! `PgStore` (an import, the next day's sync, a rollback), and the directory is
 //! checked after each step. The same pattern as `crates/engine/tests/engine.rs`.
+#![allow(clippy::unwrap_used)] // a test (or example) panics on what must not fail
 
 use std::sync::{Arc, Mutex};
 

@@ -1,5 +1,6 @@
 //! PostgreSQL-specific behaviour: connecting, schema versions, several handles on one
 //! database (as several processes would have), big changesets, account scoping.
+#![allow(clippy::unwrap_used)] // a test (or example) panics on what must not fail
 
 use std::collections::BTreeSet;
 

@@ -1,5 +1,6 @@
 //! SQLite-specific behaviour: opening, schema versions, pragmas, several handles on
 //! one file (as several processes would have).
+#![allow(clippy::unwrap_used)] // a test (or example) panics on what must not fail
 
 use jiff::{SignedDuration, Timestamp};
 use roster_store::contract::{at, changeset, create_entry, minimal, new_integration};

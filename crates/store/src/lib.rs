@@ -29,7 +29,7 @@ pub use jobs::JobStore;
 
 pub type AccountId = i64;
 pub type IntegrationId = i64;
-pub type ImportId = i64;
+pub use roster_core::import::ImportId;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -138,38 +138,8 @@ pub struct NewIntegration {
     pub settings: Settings,
 }
 
-/// What kind of run produced an import.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-#[derive(IntoStaticStr, EnumString, Display, AsRefStr)]
-#[strum(serialize_all = "snake_case")]
-pub enum ImportKind {
-    Sync,
-    CsvImport,
-    Rollback,
-    /// An admin's edit (set email, exclude, include). Stored as `admin_edit`; rows
-    /// written before it had its own word read `manual` (a word kept for triggers).
-    #[serde(alias = "manual")]
-    #[strum(to_string = "admin_edit", serialize = "manual")]
-    AdminEdit,
-    Merge,
-    /// Due future end dates applied.
-    Tick,
-    /// An operator released a sync lock whose holder was gone (`roster unlock`).
-    Unlock,
-}
-
-impl ImportKind {
-    /// The name, as stored and shown (strum's `IntoStaticStr`; also `Display`).
-    pub fn as_str(self) -> &'static str {
-        self.into()
-    }
-
-    /// The variant of a stored name (strum's `EnumString`).
-    pub fn parse(s: &str) -> Option<Self> {
-        s.parse().ok()
-    }
-}
+/// What kind of run produced an import (defined in core: the change feed names it).
+pub use roster_core::import::ImportKind;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]

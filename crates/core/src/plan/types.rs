@@ -115,6 +115,24 @@ impl Change {
     }
 }
 
+impl Change {
+    /// A create's field changes: every field of `after` from empty (an empty
+    /// [`Employee`]), under the rule that gave it. Plans and the history keep no
+    /// changes for a create (the employee's row holds the values); the change feed
+    /// needs them.
+    pub fn created(after: &Employee) -> Vec<Change> {
+        let mut changes = Change::between(&Employee::default(), after, |field| match field {
+            "employee_id" if after.source_id.as_deref() != Some(&after.employee_id) => {
+                Rule::GeneratedId
+            }
+            "is_manager" => Rule::Derived,
+            _ => Rule::Source,
+        });
+        changes.retain(|c| c.field != "active" || after.active);
+        changes
+    }
+}
+
 /// What the plan does to one employee.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Entry {
@@ -145,15 +163,7 @@ impl Entry {
         if self.action != Action::Create {
             return self.changes.clone();
         }
-        let mut changes = Change::between(&Employee::default(), &self.after, |field| match field {
-            "employee_id" if self.after.source_id.as_deref() != Some(&self.employee_id) => {
-                Rule::GeneratedId
-            }
-            "is_manager" => Rule::Derived,
-            _ => Rule::Source,
-        });
-        changes.retain(|c| c.field != "active" || self.after.active);
-        changes
+        Change::created(&self.after)
     }
 }
 

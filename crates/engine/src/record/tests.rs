@@ -5,16 +5,16 @@ use roster_core::settings::Settings;
 use rstest::rstest;
 
 use super::*;
+use crate::outcome::{held, review_status};
 
 fn integration(kind: &str, state: IntegrationState) -> Integration {
     Integration {
         id: 7,
         account_id: 1,
-        // The run kind names the integration: a sync runs on a Justworks one.
-        kind: if kind == "csv" {
-            IntegrationKind::Csv
-        } else {
-            IntegrationKind::Justworks
+        // A sync run's integration is a Justworks one.
+        kind: match kind {
+            "csv" => IntegrationKind::Csv,
+            _ => IntegrationKind::Justworks,
         },
         name: "test".into(),
         state,

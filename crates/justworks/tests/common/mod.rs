@@ -114,3 +114,40 @@ fn unescape(s: &str) -> String {
         .replace("&gt;", ">")
         .replace("&amp;", "&")
 }
+
+/// The browser's landing after the consent page, for these tests (the CLI's
+/// `roster connect` has its own): serve `listener` until a request carries `code`
+/// or `error`, answer with a page saying the window can be closed, and return the
+/// code (state checked; `access_denied` is [`AuthError::AccessDenied`]).
+pub async fn receive_redirect(
+    listener: TcpListener,
+    expected_state: &str,
+) -> Result<String, roster_justworks::AuthError> {
+    use roster_justworks::AuthError;
+    let (tx, mut rx) = tokio::sync::mpsc::channel::<Result<String, AuthError>>(1);
+    let expected = expected_state.to_owned();
+    let app = Router::new().fallback(
+        move |axum::extract::RawQuery(query): axum::extract::RawQuery| {
+            let (tx, expected) = (tx.clone(), expected.clone());
+            async move {
+                let q: std::collections::HashMap<String, String> =
+                    url::form_urlencoded::parse(query.unwrap_or_default().as_bytes())
+                        .into_owned()
+                        .collect();
+                let result = match (q.get("code"), q.get("error")) {
+                    (None, None) => return (axum::http::StatusCode::NOT_FOUND, "waiting"),
+                    _ if q.get("state") != Some(&expected) => Err(AuthError::StateMismatch),
+                    (_, Some(e)) if e == "access_denied" => Err(AuthError::AccessDenied),
+                    (_, Some(e)) => Err(AuthError::Redirect(e.clone())),
+                    (Some(code), None) => Ok(code.clone()),
+                };
+                let _ = tx.send(result).await;
+                (axum::http::StatusCode::OK, "You can close this window.")
+            }
+        },
+    );
+    let server = tokio::spawn(async move { axum::serve(listener, app).await });
+    let result = rx.recv().await;
+    server.abort();
+    result.unwrap_or_else(|| Err(AuthError::Transport("the listener stopped".into())))
+}

@@ -8,79 +8,18 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use anyhow::{Context, Result};
-use clap::{Args, ValueEnum};
 use roster_core::guard::{Confirmations, Trigger};
 use roster_core::plan::Plan;
 use roster_core::settings::Settings;
-use roster_csv::{DateFormat, ExportOptions};
+use roster_csv::ExportOptions;
 use roster_engine::{Engine, ImportOptions, ImportOutcome, SyncStatus};
 use roster_wiring::{self as wiring, IntakeError, ReadRequest, UsersFile};
 
-use crate::commands::{confirm, must_ask, print_json};
+use crate::args::{ImportArgs, Mode};
+use crate::exit::{self, Exit};
+use crate::out::print_json;
+use crate::prompt::{confirm, must_ask};
 use crate::review;
-use crate::{Exit, exit};
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
-pub enum Mode {
-    /// The file is everyone: employees missing from it follow `on_missing`.
-    Full,
-    /// Only the rows and columns in the file are updated; missing employees are untouched.
-    Partial,
-}
-
-#[derive(Args, Debug)]
-pub struct ImportArgs {
-    /// The users file (CSV, UTF-8; `roster users export` writes one).
-    pub file: PathBuf,
-    /// full: missing employees follow on_missing · partial: missing employees are untouched.
-    #[arg(long, value_enum)]
-    pub mode: Mode,
-    /// Read a column as a directory field or mapped demographic: "Header=field"
-    /// ("Header=" ignores it). Repeatable.
-    #[arg(long = "map", value_name = "HEADER=FIELD")]
-    pub map: Vec<String>,
-    /// The column separator (default: detected from the header, `,` `;` or tab).
-    #[arg(long, value_parser = roster_csv::parse_delimiter)]
-    pub delimiter: Option<u8>,
-    /// How dates are written: iso (YYYY-MM-DD) or mdy (MM/DD/YYYY, as spreadsheets export).
-    #[arg(long, default_value = "iso", value_parser = parse_date_format)]
-    pub date_format: DateFormat,
-    /// Apply although some rows are in error: those rows are skipped and reported.
-    #[arg(long)]
-    pub skip_bad_rows: bool,
-    /// Import after the review.
-    #[arg(long)]
-    pub apply: bool,
-    /// Do not ask for confirmation (required to apply without a terminal).
-    #[arg(long, short)]
-    pub yes: bool,
-    /// Apply privacy-guarded employees too.
-    #[arg(long)]
-    pub confirm_privacy: bool,
-    /// Apply despite the mass-change warning.
-    #[arg(long)]
-    pub confirm_mass_change: bool,
-    /// A full import: deactivate employees missing from the file, this once.
-    #[arg(long)]
-    pub deactivate_missing: bool,
-    /// The integration whose settings and mapping apply (default: the first one; a
-    /// `csv` integration is created when there is none).
-    #[arg(long)]
-    pub integration: Option<i64>,
-    /// Write the plan to this file (.json or .csv).
-    #[arg(long)]
-    pub out: Option<PathBuf>,
-    /// Write the user file preview (the users as the import leaves them) to this CSV.
-    #[arg(long)]
-    pub preview: Option<PathBuf>,
-    /// Show at most this many employees in the review.
-    #[arg(long, default_value_t = 50)]
-    pub show: usize,
-}
-
-fn parse_date_format(s: &str) -> Result<DateFormat, String> {
-    DateFormat::parse(s).ok_or_else(|| format!("{s:?} is not iso (YYYY-MM-DD) or mdy (MM/DD/YYYY)"))
-}
 
 fn file_error(
     path: &Path,

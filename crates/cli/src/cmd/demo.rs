@@ -16,9 +16,10 @@ use roster_sandbox::{NameChange, SandboxConfig};
 use secrecy::SecretString;
 use serde_json::Value;
 
+use crate::args::DemoArgs;
 use crate::ctx::{ACCOUNT, DbPath};
-use crate::wiring::{self, StoredConfig};
-use crate::{DemoArgs, exit, review};
+use crate::{exit, review};
+use roster_wiring::{self as wiring, StoredConfig};
 
 /// The name that marks a demo integration: only such a database is replaced.
 pub const DEMO_NAME: &str = "Justworks sandbox (demo)";
@@ -84,19 +85,102 @@ fn show(o: &SyncOutcome, limit: usize) -> Result<()> {
     Ok(())
 }
 
-/// Day 1: connect the sandbox with a static token, run the setup sync, and map the
-/// first custom field to a demographic.
-async fn connect_and_set_up(
-    engine: &Arc<Engine>,
-    sandbox: &roster_sandbox::RunningSandbox,
-    db: &DbPath,
-    day1: Date,
-) -> Result<(roster_store::Integration, roster_justworks::JustworksSource)> {
+pub async fn run(db: &DbPath, args: DemoArgs, today: Option<Date>) -> Result<u8> {
+    prepare_db(db).await?;
+    let day1 = today.unwrap_or_else(|| jiff::Zoned::now().date());
+    let config = SandboxConfig {
+        seed: args.seed,
+        members: args.members,
+        today: day1,
+        ..Default::default()
+    };
+    let sandbox = roster_sandbox::start(config, "127.0.0.1:0".parse()?)
+        .await
+        .context("while starting the sandbox")?;
+    let handle = sandbox.handle();
+
+    let clock = Arc::new(FixedClock::on(day1));
+    let store = crate::ctx::open_store(db).await?;
+    let cipher = crate::ctx::checked_cipher(db, store.as_ref()).await?;
+    let engine = Arc::new(Engine::open(store, clock.clone(), cipher, ACCOUNT).await?);
+
     heading(&format!("Day 1 ({day1}): connect Justworks"));
     outln!(
         "Sandbox serving the Justworks Partner API at {}",
         sandbox.base_url()
     );
+    let integration = connect(&engine, db, &sandbox).await?;
+
+    heading("Setup sync: company, fields and sample values (no employee data imported)");
+    // The demo's own sandbox, on loopback.
+    let source = wiring::source(
+        &engine,
+        &integration,
+        roster_justworks::UrlPolicy::default(),
+    )?;
+    setup(&engine, &integration, &source).await?;
+
+    heading("First sync: review, then import");
+    let manual = |apply: bool, confirm_privacy: bool| SyncOptions {
+        trigger: Some(Trigger::Manual),
+        apply,
+        confirm: Confirmations {
+            privacy: confirm_privacy,
+            mass_change: false,
+        },
+        custom_fields: true,
+        ..SyncOptions::default()
+    };
+    let first = engine
+        .sync(integration.id, &source, manual(true, false))
+        .await?;
+    show(&first, args.show)?;
+
+    // ---- day 2 ----
+    let day2 = day1.tomorrow().map_err(|e| anyhow!("{e}"))?;
+    clock.set_date(day2);
+    handle.set_today(day2);
+    heading(&format!("Day 2 ({day2}): what happened in Justworks"));
+    day2_changes(&handle, day2)?;
+
+    heading("Day 2: the automatic daily sync");
+    let auto = engine
+        .sync(
+            integration.id,
+            &source,
+            SyncOptions {
+                trigger: Some(Trigger::Automatic),
+                apply: true,
+                custom_fields: true,
+                ..SyncOptions::default()
+            },
+        )
+        .await?;
+    show(&auto, args.show)?;
+
+    heading("Day 2: the admin reviews and imports by hand (the guarded employee is held)");
+    let held = engine
+        .sync(integration.id, &source, manual(true, false))
+        .await?;
+    show(&held, args.show)?;
+
+    heading("Day 2: the admin confirms the privacy-guarded change");
+    let confirmed = engine
+        .sync(integration.id, &source, manual(true, true))
+        .await?;
+    show(&confirmed, args.show)?;
+
+    sandbox.shutdown().await.ok();
+    finish(&engine, db, confirmed.import_id).await?;
+    Ok(exit::OK)
+}
+
+/// Connect the sandbox with a static token (stored encrypted, as `roster connect` does).
+async fn connect(
+    engine: &Engine,
+    db: &DbPath,
+    sandbox: &roster_sandbox::RunningSandbox,
+) -> Result<roster_store::Integration> {
     let token = sandbox.mint_token(&roster_sandbox::all_scopes());
     let stored = StoredConfig {
         base_url: sandbox.base_url(),
@@ -125,11 +209,16 @@ async fn connect_and_set_up(
         "Connected integration {} (token stored encrypted {key}).",
         integration.id
     );
+    Ok(integration)
+}
 
-    heading("Setup sync: company, fields and sample values (no employee data imported)");
-    // The demo's own sandbox, on loopback.
-    let source = wiring::source(engine, &integration, roster_justworks::UrlPolicy::default())?;
-    let setup = engine.setup_sync(integration.id, &source, None).await?;
+/// The setup sync, shown; the first custom field is mapped to its label.
+async fn setup(
+    engine: &Engine,
+    integration: &roster_store::Integration,
+    source: &dyn roster_source::Source,
+) -> Result<()> {
+    let setup = engine.setup_sync(integration.id, source, None).await?;
     outln!(
         "Company {:?}: {} members, {} source fields.",
         setup.company_name,
@@ -166,14 +255,12 @@ async fn connect_and_set_up(
             .await?;
         outln!("Mapped custom field {key} → demographic {label:?}.");
     }
-
-    Ok((integration, source))
+    Ok(())
 }
 
-/// Day 2 in Justworks: a leaver, a future leaver, a hire, a manager change, an email
-/// change and a privacy-guarded name and date-of-birth change.
-fn change_the_company(handle: &roster_sandbox::SandboxHandle, day2: Date) -> Result<()> {
-    heading(&format!("Day 2 ({day2}): what happened in Justworks"));
+/// What happens in Justworks on day 2: a leaver today, one later, a hire, a new
+/// manager, a new work email and a privacy-guarded change.
+fn day2_changes(handle: &roster_sandbox::SandboxHandle, day2: Date) -> Result<()> {
     let members: Vec<Value> = handle
         .members(false)
         .into_iter()
@@ -236,12 +323,22 @@ fn change_the_company(handle: &roster_sandbox::SandboxHandle, day2: Date) -> Res
         "- {} changes last name and date of birth at once (privacy-guarded).",
         name(6)
     );
-
     Ok(())
 }
 
-/// The closing summary: where the directory is and what to try next.
-async fn done(engine: &Engine, db: &DbPath, import_id: Option<i64>) -> Result<()> {
+/// The upcoming changes, and what to try next.
+async fn finish(engine: &Engine, db: &DbPath, last_import: Option<i64>) -> Result<()> {
+    let upcoming = engine.upcoming(60).await?;
+    heading("Upcoming");
+    for u in &upcoming {
+        outln!(
+            "{}  {:<13} {:<14} {}",
+            u.date,
+            u.kind.as_str(),
+            u.employee_id,
+            u.name
+        );
+    }
     let active = engine.count_employees(true).await?;
     heading("Done");
     outln!(
@@ -255,7 +352,7 @@ async fn done(engine: &Engine, db: &DbPath, import_id: Option<i64>) -> Result<()
     for c in [
         "roster users --limit 10",
         "roster imports",
-        &format!("roster imports show {}", import_id.unwrap_or(1)),
+        &format!("roster imports show {}", last_import.unwrap_or(1)),
         "roster upcoming",
         "roster settings",
         "roster mapping",
@@ -266,89 +363,4 @@ async fn done(engine: &Engine, db: &DbPath, import_id: Option<i64>) -> Result<()
         );
     }
     Ok(())
-}
-
-pub async fn run(db: &DbPath, args: DemoArgs, today: Option<Date>) -> Result<u8> {
-    prepare_db(db).await?;
-    let day1 = today.unwrap_or_else(|| jiff::Zoned::now().date());
-    let config = SandboxConfig {
-        seed: args.seed,
-        members: args.members,
-        today: day1,
-        ..Default::default()
-    };
-    let sandbox = roster_sandbox::start(config, "127.0.0.1:0".parse()?)
-        .await
-        .context("while starting the sandbox")?;
-    let handle = sandbox.handle();
-
-    let clock = Arc::new(FixedClock::on(day1));
-    let store = crate::ctx::open_store(db).await?;
-    let cipher = crate::ctx::checked_cipher(db, store.as_ref()).await?;
-    let engine = Arc::new(Engine::open(store, clock.clone(), cipher, ACCOUNT).await?);
-
-    let (integration, source) = connect_and_set_up(&engine, &sandbox, db, day1).await?;
-    heading("First sync: review, then import");
-    let manual = |apply: bool, confirm_privacy: bool| SyncOptions {
-        trigger: Some(Trigger::Manual),
-        apply,
-        confirm: Confirmations {
-            privacy: confirm_privacy,
-            mass_change: false,
-        },
-        custom_fields: true,
-        ..SyncOptions::default()
-    };
-    let first = engine
-        .sync(integration.id, &source, manual(true, false))
-        .await?;
-    show(&first, args.show)?;
-
-    // ---- day 2 ----
-    let day2 = day1.tomorrow().map_err(|e| anyhow!("{e}"))?;
-    clock.set_date(day2);
-    handle.set_today(day2);
-    change_the_company(&handle, day2)?;
-
-    heading("Day 2: the automatic daily sync");
-    let auto = engine
-        .sync(
-            integration.id,
-            &source,
-            SyncOptions {
-                trigger: Some(Trigger::Automatic),
-                apply: true,
-                custom_fields: true,
-                ..SyncOptions::default()
-            },
-        )
-        .await?;
-    show(&auto, args.show)?;
-
-    heading("Day 2: the admin reviews and imports by hand (the guarded employee is held)");
-    let held = engine
-        .sync(integration.id, &source, manual(true, false))
-        .await?;
-    show(&held, args.show)?;
-
-    heading("Day 2: the admin confirms the privacy-guarded change");
-    let confirmed = engine
-        .sync(integration.id, &source, manual(true, true))
-        .await?;
-    show(&confirmed, args.show)?;
-
-    let upcoming = engine.upcoming(60).await?;
-    heading("Upcoming");
-    for u in &upcoming {
-        outln!(
-            "{}  {:<13} {:<14} {}",
-            u.date,
-            u.kind.as_str(),
-            u.employee_id,
-            u.name
-        );
-    }
-    sandbox.shutdown().await.ok();
-    done(&engine, db, confirmed.import_id).await?;
-    Ok(exit::OK)
 }

@@ -1,41 +1,14 @@
 //! `roster migrate-store`: move a directory with its history from SQLite to
 //! PostgreSQL (see `roster-migrate`); `roster backup`: copy an SQLite directory.
 
-use std::path::PathBuf;
-
 use anyhow::{Context, Result, bail};
-use clap::Args;
 use roster_store::Store;
 use roster_store_sqlite::SqliteStore;
 
-use crate::commands::print_json;
+use crate::args::{BackupArgs, MigrateStoreArgs};
 use crate::ctx::{self, DbPath};
-use crate::{Exit, exit};
-
-#[derive(Args, Debug)]
-pub struct MigrateStoreArgs {
-    /// The SQLite database to copy (a path or a sqlite: URL); it is only read.
-    #[arg(long)]
-    pub from: String,
-    /// The PostgreSQL database to fill (postgres://…); it must be empty. Its
-    /// credentials key comes from ROSTER_SECRET_KEY.
-    #[arg(long)]
-    pub to: String,
-    /// Move a source that holds no integration and no employee (without it such a
-    /// source is refused: it is usually a copy of roster.db taken without its -wal file).
-    #[arg(long)]
-    pub allow_empty: bool,
-}
-
-#[derive(Args, Debug)]
-pub struct BackupArgs {
-    /// The new file to write (refused if it exists, unless --force).
-    #[arg(long)]
-    pub to: PathBuf,
-    /// Replace --to if it exists.
-    #[arg(long)]
-    pub force: bool,
-}
+use crate::exit::{self, Exit};
+use crate::out::print_json;
 
 /// `roster backup --to FILE`: `VACUUM INTO` a new 0600 file (see
 /// [`SqliteStore::backup`]); consistent while other rosters read and write.

@@ -1,4 +1,5 @@
-//! A one-shot local listener for the OAuth redirect (the CLI's `connect`).
+//! A one-shot local listener for the OAuth redirect of `roster connect justworks`:
+//! the browser lands here after the consent page, with the code or the denial.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -10,7 +11,7 @@ use axum::response::Html;
 use tokio::net::TcpListener;
 use tokio::sync::{Mutex, mpsc, watch};
 
-use crate::auth::AuthError;
+use roster_justworks::AuthError;
 
 fn page(title: &str, text: &str) -> Html<String> {
     Html(format!(

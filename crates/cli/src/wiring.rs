@@ -1,2 +1,0 @@
-//! Sources and notifiers from stored integrations: shared with the server.
-pub use roster_wiring::*;
