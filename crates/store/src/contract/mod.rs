@@ -1,10 +1,10 @@
-//! The contract every [`Store`] adapter passes.
+//! The contract every [`Store`](crate::Store) adapter passes.
 //!
 //! Compiled with the `contract` feature only (an adapter turns it on from its
 //! dev-dependencies). Each test is a public async function taking a fresh, empty
 //! store and panicking with a clear message when the store breaks the contract. An
 //! adapter runs all of them, each as its own `#[tokio::test]`, with
-//! [`store_contract_tests!`]:
+//! [`store_contract_tests!`](crate::store_contract_tests):
 //!
 //! ```text
 //! roster_store::store_contract_tests!(|| async {
@@ -32,7 +32,7 @@
 //!   that were not applied, `after` as recorded.
 //!
 //! The tests are grouped by section, one file each; a section lists its tests next
-//! to them (its `__contract_<section>!` macro), and [`store_contract_tests!`] runs
+//! to them (its `__contract_<section>!` macro), and [`store_contract_tests!`](crate::store_contract_tests) runs
 //! every section. A test left out of its section's list fails the store crate's own
 //! check (`every_contract_test_is_listed`), so none silently never runs.
 
@@ -155,7 +155,7 @@ mod tests {
     }
 
     /// Every `pub async fn NAME(store: &dyn Store)` of a section is in its list (and
-    /// only those), every section runs from [`store_contract_tests!`], and every file
+    /// only those), every section runs from [`store_contract_tests!`](crate::store_contract_tests), and every file
     /// of the folder is a section (or the fixtures, or the migration fixtures).
     #[test]
     fn every_contract_test_is_listed() {
