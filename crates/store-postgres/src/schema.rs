@@ -10,6 +10,7 @@
 use std::borrow::Cow;
 
 use roster_store::StoreError;
+use roster_store::sql::migrations::{self, Embedded};
 use sqlx::PgPool;
 use sqlx::SqlSafeStr;
 use sqlx::migrate::{Migration, MigrationType, Migrator};
@@ -17,7 +18,7 @@ use sqlx::migrate::{Migration, MigrationType, Migrator};
 use crate::exec::db;
 
 /// `(version, description, sql)`, oldest first. Append only.
-pub(crate) const MIGRATIONS: &[(i64, &str, &str)] = &[
+pub(crate) const MIGRATIONS: &[Embedded] = &[
     (1, "init", include_str!("../migrations/0001_init.sql")),
     (2, "access", include_str!("../migrations/0002_access.sql")),
     (3, "jobs", include_str!("../migrations/0003_jobs.sql")),
@@ -46,18 +47,20 @@ pub(crate) const MIGRATIONS: &[(i64, &str, &str)] = &[
 /// Every schema version this build knows, oldest first (numbers may skip: each
 /// engineer's migrations have their own numbers).
 pub fn known_versions() -> Vec<i64> {
-    MIGRATIONS.iter().map(|m| m.0).collect()
+    migrations::known_versions(MIGRATIONS)
 }
 
 /// The newest schema version this build knows.
 pub fn supported_version() -> i64 {
-    MIGRATIONS.last().map_or(0, |m| m.0)
+    migrations::supported_version(MIGRATIONS)
 }
 
-fn migrator() -> Migrator {
+/// The migrations up to version `upto`.
+fn migrator(upto: i64) -> Migrator {
     Migrator::with_migrations(
         MIGRATIONS
             .iter()
+            .filter(|m| m.0 <= upto)
             .map(|&(version, description, sql)| {
                 Migration::new(
                     version,
@@ -83,19 +86,9 @@ pub(crate) async fn migrate(pool: &PgPool) -> Result<(), StoreError> {
                 .fetch_all(pool)
                 .await
                 .map_err(db)?;
-        // A version this build does not know was applied by a newer roster.
-        if applied
-            .iter()
-            .any(|v| !MIGRATIONS.iter().any(|m| m.0 == *v))
-        {
-            let found = applied.iter().copied().max().unwrap_or_default();
-            return Err(StoreError::TooNew {
-                found,
-                supported: supported_version(),
-            });
-        }
+        migrations::refuse_newer(&applied, MIGRATIONS)?;
     }
-    migrator().run(pool).await.map_err(|e| match e {
+    migrator(i64::MAX).run(pool).await.map_err(|e| match e {
         sqlx::migrate::MigrateError::Execute(e) => db(e),
         other => StoreError::Database(format!("migration failed: {other}")),
     })
@@ -105,43 +98,76 @@ pub(crate) async fn migrate(pool: &PgPool) -> Result<(), StoreError> {
 mod tests {
     use super::*;
 
-    /// Every file in `migrations/` is embedded, in order, with the same text: a new
-    /// file must be added to [`MIGRATIONS`], and a released one must not change.
+    /// Every file in `migrations/` is embedded, in order, with the same text, and a
+    /// released one keeps its SHA-256: a new file must be added to [`MIGRATIONS`]
+    /// (and pinned in [`RELEASED`] once released), and a released one must not change.
     #[test]
     fn embedded_migrations_match_the_folder() {
         let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("migrations");
-        let mut files: Vec<_> = std::fs::read_dir(&dir)
-            .expect("migrations folder")
-            .map(|e| e.expect("dir entry").path())
-            .filter(|p| p.extension().is_some_and(|x| x == "sql"))
-            .collect();
-        files.sort();
-        assert_eq!(
-            files.len(),
-            MIGRATIONS.len(),
-            "migrations/ and MIGRATIONS differ in length"
-        );
-        for (path, &(version, description, sql)) in files.iter().zip(MIGRATIONS) {
-            let name = path
-                .file_stem()
-                .and_then(|s| s.to_str())
-                .expect("file name");
-            let (num, desc) = name.split_once('_').expect("NNNN_description.sql");
-            assert_eq!(
-                num.parse::<i64>().expect("numbered file"),
-                version,
-                "{name}"
-            );
-            assert_eq!(desc, description, "{name}");
-            assert_eq!(
-                std::fs::read_to_string(path).expect("read migration"),
-                sql,
-                "{name}"
-            );
+        roster_store::contract::migrations::embedded_migrations_match(&dir, MIGRATIONS, RELEASED);
+    }
+
+    /// The released migrations' SHA-256, by version.
+    const RELEASED: &[(i64, &str)] = &[
+        (
+            1,
+            "7af0e3a5da19f510bae2cc6693fcc5e3fb14fc299abb46d3b360a7171629891a",
+        ),
+        (
+            2,
+            "b694c92d0184e0bacc6095c42f4aa202a427f1a9ad9dd741e655b4ba3c7b87c4",
+        ),
+        (
+            3,
+            "0d6224a89c41ceb2d78c5ab7248591e379941b13fa13c0d15904a7c1fd48d376",
+        ),
+        (
+            4,
+            "fb4b989022c101afeaf538a6c70d7f62029f140339cb248e3c86d3a0e6f6a999",
+        ),
+        (
+            5,
+            "01457479f32164cb0c6442b62fa14ce05b84f4458f06c604f8ee6d52625adf01",
+        ),
+        (
+            6,
+            "022bed06633781352f49d5ab777154ed48b451db31e6907db5025b07a36f2e74",
+        ),
+        (
+            7,
+            "146d4f508d145ba41fdc3373c471a51c814a7a32ba5515f1267f5c37f631e476",
+        ),
+    ];
+
+    /// From each older schema to the newest, with the rows each version's roster
+    /// wrote: migrate to version 1, insert its rows, migrate to the next … up to
+    /// `upto`, then connect the store (which migrates to the newest) and read
+    /// everything back.
+    #[cfg(feature = "testing")]
+    #[tokio::test]
+    async fn old_rows_survive_every_migration() {
+        use roster_store::contract::migrations::{old_rows, old_rows_survive};
+        use roster_store::sql::Dialect;
+        for &(upto, ..) in MIGRATIONS {
+            let db = crate::testing::TestDb::create().await;
+            let pool = sqlx::postgres::PgPoolOptions::new()
+                .max_connections(1)
+                .connect(db.url())
+                .await
+                .expect("pool");
+            for &(version, ..) in MIGRATIONS.iter().filter(|m| m.0 <= upto) {
+                migrator(version).run(&pool).await.expect("migrate");
+                for sql in old_rows(Dialect::Postgres, version) {
+                    sqlx::query(sqlx::AssertSqlSafe(sql.as_str()))
+                        .execute(&pool)
+                        .await
+                        .unwrap_or_else(|e| panic!("version {version}: {e}\n{sql}"));
+                }
+            }
+            pool.close().await;
+            let store = db.store().await;
+            old_rows_survive(&store, upto).await;
+            store.close().await;
         }
-        assert!(
-            MIGRATIONS.windows(2).all(|w| w[0].0 < w[1].0),
-            "versions ascend"
-        );
     }
 }

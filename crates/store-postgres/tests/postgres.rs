@@ -276,52 +276,8 @@ async fn crossing_writers_do_not_deadlock() {
 async fn large_changesets_span_many_statements() {
     let db = TestDb::create().await;
     let store = db.store().await;
-    let a = store.ensure_account("acme").await.unwrap();
-    let n = 12_345; // two full chunks of 5 000 employees plus a partial one
-    let entries = (0..n).map(|i| {
-        create_entry(full_employee(
-            &format!("E{i:05}"),
-            &format!("e{i}@x.example"),
-        ))
-    });
-    store
-        .write(a, changeset(ImportKind::Sync, at(0), entries.collect()))
-        .await
-        .expect("write");
-    let dir = store.directory(a).await.unwrap();
-    assert_eq!(dir.len(), n);
-    assert!(
-        dir.iter()
-            .enumerate()
-            .all(|(i, e)| e.employee_id == format!("E{i:05}")),
-        "keys follow entry order"
-    );
-
-    // Every one of them swaps its email with its neighbour, in one changeset whose
-    // chunks split some pairs.
-    let entries = dir
-        .iter()
-        .enumerate()
-        .map(|(i, e)| {
-            let mut after = e.clone();
-            after.email = match dir.get(i ^ 1) {
-                Some(neighbour) => neighbour.email.clone(),
-                None => "odd-one-out@x.example".to_string(),
-            };
-            change_entry(Action::Update, e, after, Rule::Source)
-        })
-        .collect();
-    let second = store
-        .write(a, changeset(ImportKind::Sync, at(10), entries))
-        .await
-        .expect("swap write");
-    let after = store.directory(a).await.unwrap();
-    assert_eq!(after[0].email, dir[1].email);
-    assert_eq!(after[1].email, dir[0].email);
-    assert_eq!(after[n - 1].email, "odd-one-out@x.example");
-    let record = store.import(a, second).await.unwrap().expect("import 2");
-    assert_eq!(record.entries.len(), n);
-    assert_eq!(store.import_changes(a, second).await.unwrap().len(), n);
+    // Two full chunks of 5 000 employees plus a partial one.
+    roster_store::contract::writes::large_changeset_round_trip(&store, 12_345).await;
 }
 
 /// A duplicate left at the end of a changeset is a conflict, found at commit.

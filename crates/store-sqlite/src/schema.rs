@@ -8,6 +8,7 @@
 use std::borrow::Cow;
 
 use roster_store::StoreError;
+use roster_store::sql::migrations::{self, Embedded};
 use sqlx::SqlSafeStr;
 use sqlx::SqlitePool;
 use sqlx::migrate::{Migration, MigrationType, Migrator};
@@ -15,7 +16,7 @@ use sqlx::migrate::{Migration, MigrationType, Migrator};
 use crate::exec::db;
 
 /// `(version, description, sql)`, oldest first. Append only.
-pub(crate) const MIGRATIONS: &[(i64, &str, &str)] = &[
+pub(crate) const MIGRATIONS: &[Embedded] = &[
     (1, "init", include_str!("../migrations/0001_init.sql")),
     (2, "access", include_str!("../migrations/0002_access.sql")),
     (3, "jobs", include_str!("../migrations/0003_jobs.sql")),
@@ -44,18 +45,20 @@ pub(crate) const MIGRATIONS: &[(i64, &str, &str)] = &[
 /// Every schema version this build knows, oldest first (numbers may skip: each
 /// engineer's migrations have their own numbers).
 pub fn known_versions() -> Vec<i64> {
-    MIGRATIONS.iter().map(|m| m.0).collect()
+    migrations::known_versions(MIGRATIONS)
 }
 
 /// The newest schema version this build knows.
 pub fn supported_version() -> i64 {
-    MIGRATIONS.last().map_or(0, |m| m.0)
+    migrations::supported_version(MIGRATIONS)
 }
 
-fn migrator() -> Migrator {
+/// The migrations up to version `upto`.
+fn migrator(upto: i64) -> Migrator {
     Migrator::with_migrations(
         MIGRATIONS
             .iter()
+            .filter(|m| m.0 <= upto)
             .map(|&(version, description, sql)| {
                 Migration::new(
                     version,
@@ -83,19 +86,9 @@ pub(crate) async fn migrate(pool: &SqlitePool) -> Result<(), StoreError> {
                 .fetch_all(pool)
                 .await
                 .map_err(db)?;
-        // A version this build does not know was applied by a newer roster.
-        if applied
-            .iter()
-            .any(|v| !MIGRATIONS.iter().any(|m| m.0 == *v))
-        {
-            let found = applied.iter().copied().max().unwrap_or_default();
-            return Err(StoreError::TooNew {
-                found,
-                supported: supported_version(),
-            });
-        }
+        migrations::refuse_newer(&applied, MIGRATIONS)?;
     }
-    migrator().run(pool).await.map_err(|e| match e {
+    migrator(i64::MAX).run(pool).await.map_err(|e| match e {
         sqlx::migrate::MigrateError::Execute(e) => db(e),
         other => StoreError::Database(format!("migration failed: {other}")),
     })
@@ -118,22 +111,7 @@ mod tests {
             .connect_with(options)
             .await
             .expect("pool");
-        let old = Migrator::with_migrations(
-            MIGRATIONS
-                .iter()
-                .filter(|m| m.0 <= 4)
-                .map(|&(version, description, sql)| {
-                    Migration::new(
-                        version,
-                        Cow::Borrowed(description),
-                        MigrationType::Simple,
-                        sql.into_sql_str(),
-                        false,
-                    )
-                })
-                .collect(),
-        );
-        old.run(&pool).await.expect("old schema");
+        migrator(4).run(&pool).await.expect("old schema");
         for sql in [
             "INSERT INTO accounts (id, name, created_at) VALUES (1, 'acme', 't'), (2, 'globex', 't')",
             "INSERT INTO users (id, account_id, email, email_lower, role, password_hash, created_at) \
@@ -174,43 +152,82 @@ mod tests {
         assert_eq!(left, 0);
     }
 
-    /// Every file in `migrations/` is embedded, in order, with the same text: a new
-    /// file must be added to [`MIGRATIONS`], and a released one must not change.
+    /// Every file in `migrations/` is embedded, in order, with the same text, and a
+    /// released one keeps its SHA-256: a new file must be added to [`MIGRATIONS`]
+    /// (and pinned in [`RELEASED`] once released), and a released one must not change.
     #[test]
     fn embedded_migrations_match_the_folder() {
         let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("migrations");
-        let mut files: Vec<_> = std::fs::read_dir(&dir)
-            .expect("migrations folder")
-            .map(|e| e.expect("dir entry").path())
-            .filter(|p| p.extension().is_some_and(|x| x == "sql"))
-            .collect();
-        files.sort();
-        assert_eq!(
-            files.len(),
-            MIGRATIONS.len(),
-            "migrations/ and MIGRATIONS differ in length"
-        );
-        for (path, &(version, description, sql)) in files.iter().zip(MIGRATIONS) {
-            let name = path
-                .file_stem()
-                .and_then(|s| s.to_str())
-                .expect("file name");
-            let (num, desc) = name.split_once('_').expect("NNNN_description.sql");
-            assert_eq!(
-                num.parse::<i64>().expect("numbered file"),
-                version,
-                "{name}"
-            );
-            assert_eq!(desc, description, "{name}");
-            assert_eq!(
-                std::fs::read_to_string(path).expect("read migration"),
-                sql,
-                "{name}"
-            );
+        roster_store::contract::migrations::embedded_migrations_match(&dir, MIGRATIONS, RELEASED);
+    }
+
+    /// The released migrations' SHA-256, by version.
+    const RELEASED: &[(i64, &str)] = &[
+        (
+            1,
+            "6a21c7a3a64f27439a26ec2e914f789c2f81c7f5e5f3b6af3d49af117dad1bbd",
+        ),
+        (
+            2,
+            "421496a82d5c401fe34e0c953bb06905468030019d5ebd289e345f0bc1a05c74",
+        ),
+        (
+            3,
+            "a0448a68130752fcfaca3fc0ec8d2f621d4bdf6051faa3c4926c44f4d12188cb",
+        ),
+        (
+            4,
+            "8e645afd7b5b068c4da3be4b76d0d28ca2a80006a43c25012df3c6ce69abc24d",
+        ),
+        (
+            5,
+            "ce08b78c0c6cc71ce91f9f014bd00db2c580a196bbbccdabd93e445161dddbd0",
+        ),
+        (
+            6,
+            "776f76b2910d1f871ffae9c8f8dc32d1a2d637ee5743851bf73db339a4c68bf5",
+        ),
+        (
+            7,
+            "42f7a966e22a70945217afffdc9ead7de7f46e3553563fda66031533d5418e0a",
+        ),
+    ];
+
+    /// From each older schema to the newest, with the rows each version's roster
+    /// wrote: migrate to version 1, insert its rows, migrate to the next … up to
+    /// `upto`, then open the store (which migrates to the newest) and read
+    /// everything back.
+    #[tokio::test]
+    async fn old_rows_survive_every_migration() {
+        use roster_store::contract::migrations::{old_rows, old_rows_survive};
+        use roster_store::sql::Dialect;
+        for &(upto, ..) in MIGRATIONS {
+            let dir = tempfile::tempdir().expect("temp dir");
+            let path = dir.path().join("old.db");
+            let options = sqlx::sqlite::SqliteConnectOptions::new()
+                .filename(&path)
+                .create_if_missing(true)
+                .foreign_keys(true);
+            let pool = sqlx::sqlite::SqlitePoolOptions::new()
+                .max_connections(1)
+                .connect_with(options)
+                .await
+                .expect("pool");
+            for &(version, ..) in MIGRATIONS.iter().filter(|m| m.0 <= upto) {
+                migrator(version).run(&pool).await.expect("migrate");
+                for sql in old_rows(Dialect::Sqlite, version) {
+                    sqlx::query(sqlx::AssertSqlSafe(sql.as_str()))
+                        .execute(&pool)
+                        .await
+                        .unwrap_or_else(|e| panic!("version {version}: {e}\n{sql}"));
+                }
+            }
+            pool.close().await;
+            let store = crate::SqliteStore::open(path.to_str().expect("path"))
+                .await
+                .expect("open and migrate");
+            old_rows_survive(&store, upto).await;
+            store.close().await;
         }
-        assert!(
-            MIGRATIONS.windows(2).all(|w| w[0].0 < w[1].0),
-            "versions ascend"
-        );
     }
 }

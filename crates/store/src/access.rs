@@ -20,6 +20,7 @@
 use async_trait::async_trait;
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
+use strum::{AsRefStr, Display, EnumString, IntoStaticStr};
 
 use crate::{AccountId, ImportId, IntegrationId, Result};
 
@@ -30,6 +31,8 @@ pub type ReviewId = i64;
 /// What a principal may do (the matrix is in the README).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[derive(IntoStaticStr, EnumString, Display, AsRefStr)]
+#[strum(serialize_all = "snake_case")]
 pub enum Role {
     /// Reads everything.
     Viewer,
@@ -42,21 +45,14 @@ pub enum Role {
 impl Role {
     pub const ALL: [Role; 3] = [Role::Viewer, Role::EmployeeDataAdmin, Role::AccountAdmin];
 
+    /// The name, as stored and shown (strum's `IntoStaticStr`; also `Display`).
     pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Viewer => "viewer",
-            Self::EmployeeDataAdmin => "employee_data_admin",
-            Self::AccountAdmin => "account_admin",
-        }
+        self.into()
     }
 
+    /// The variant of a stored name (strum's `EnumString`).
     pub fn parse(s: &str) -> Option<Self> {
-        Some(match s {
-            "viewer" => Self::Viewer,
-            "employee_data_admin" => Self::EmployeeDataAdmin,
-            "account_admin" => Self::AccountAdmin,
-            _ => return None,
-        })
+        s.parse().ok()
     }
 }
 
@@ -151,6 +147,8 @@ pub struct NewSession {
 /// or back to `pending` when the run applied nothing (a guard blocked it).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[derive(IntoStaticStr, EnumString, Display, AsRefStr)]
+#[strum(serialize_all = "snake_case")]
 pub enum ReviewStatus {
     /// Waiting for apply or discard.
     Pending,
@@ -164,25 +162,14 @@ pub enum ReviewStatus {
 }
 
 impl ReviewStatus {
+    /// The name, as stored and shown (strum's `IntoStaticStr`; also `Display`).
     pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Pending => "pending",
-            Self::Applying => "applying",
-            Self::Applied => "applied",
-            Self::Discarded => "discarded",
-            Self::Failed => "failed",
-        }
+        self.into()
     }
 
+    /// The variant of a stored name (strum's `EnumString`).
     pub fn parse(s: &str) -> Option<Self> {
-        Some(match s {
-            "pending" => Self::Pending,
-            "applying" => Self::Applying,
-            "applied" => Self::Applied,
-            "discarded" => Self::Discarded,
-            "failed" => Self::Failed,
-            _ => return None,
-        })
+        s.parse().ok()
     }
 }
 

@@ -20,6 +20,7 @@ use async_trait::async_trait;
 use jiff::Timestamp;
 use roster_core::schedule::Schedule;
 use serde::{Deserialize, Serialize};
+use strum::{AsRefStr, Display, EnumString, IntoStaticStr};
 
 use crate::{AccountId, ImportId, IntegrationId, OutboxMessage, Result};
 
@@ -29,6 +30,8 @@ pub type ChannelId = i64;
 /// What a job does when it runs.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[derive(IntoStaticStr, EnumString, Display, AsRefStr)]
+#[strum(serialize_all = "snake_case")]
 pub enum JobKind {
     /// An automatic sync of one integration.
     Sync,
@@ -37,19 +40,14 @@ pub enum JobKind {
 }
 
 impl JobKind {
+    /// The name, as stored and shown (strum's `IntoStaticStr`; also `Display`).
     pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Sync => "sync",
-            Self::Tick => "tick",
-        }
+        self.into()
     }
 
+    /// The variant of a stored name (strum's `EnumString`).
     pub fn parse(s: &str) -> Option<Self> {
-        Some(match s {
-            "sync" => Self::Sync,
-            "tick" => Self::Tick,
-            _ => return None,
-        })
+        s.parse().ok()
     }
 }
 
@@ -119,6 +117,8 @@ pub struct JobDone {
 /// Where notifications go.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[derive(IntoStaticStr, EnumString, Display, AsRefStr)]
+#[strum(serialize_all = "snake_case")]
 pub enum ChannelKind {
     /// An HTTPS endpoint, POSTed a JSON body signed with HMAC-SHA256.
     Webhook,
@@ -127,19 +127,14 @@ pub enum ChannelKind {
 }
 
 impl ChannelKind {
+    /// The name, as stored and shown (strum's `IntoStaticStr`; also `Display`).
     pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Webhook => "webhook",
-            Self::Email => "email",
-        }
+        self.into()
     }
 
+    /// The variant of a stored name (strum's `EnumString`).
     pub fn parse(s: &str) -> Option<Self> {
-        Some(match s {
-            "webhook" => Self::Webhook,
-            "email" => Self::Email,
-            _ => return None,
-        })
+        s.parse().ok()
     }
 }
 

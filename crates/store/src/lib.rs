@@ -1,13 +1,14 @@
 #![forbid(unsafe_code)]
 //! The `Store` port: where the directory, integrations, imports and their history
 //! live. Every adapter (SQLite and PostgreSQL) passes the same contract suite in
-//! [`contract`].
+//! `contract` (feature `contract`). The SQL both adapters run is in [`sql`].
 //!
 //! Every table is scoped by account. All writes to the directory go through
 //! [`Store::write`], one transaction per [`Changeset`]: a changeset is applied whole
 //! or not at all.
 
 pub mod access;
+#[cfg(feature = "contract")]
 pub mod contract;
 pub mod jobs;
 pub mod sql;
@@ -21,6 +22,7 @@ use roster_core::plan::{Action, Change, Counts};
 use roster_core::rollback::RecordedChange;
 use roster_core::settings::Settings;
 use serde::{Deserialize, Serialize};
+use strum::{AsRefStr, Display, EnumString, IntoStaticStr};
 
 pub use access::AccessStore;
 pub use jobs::JobStore;
@@ -56,6 +58,8 @@ pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 /// Where an integration is in its lifecycle (DESIGN §2).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[derive(IntoStaticStr, EnumString, Display, AsRefStr)]
+#[strum(serialize_all = "snake_case")]
 pub enum IntegrationState {
     /// Credentials stored; no setup sync yet.
     Connected,
@@ -66,27 +70,22 @@ pub enum IntegrationState {
 }
 
 impl IntegrationState {
+    /// The name, as stored and shown (strum's `IntoStaticStr`; also `Display`).
     pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Connected => "connected",
-            Self::NeedsFinalise => "needs_finalise",
-            Self::Active => "active",
-        }
+        self.into()
     }
 
+    /// The variant of a stored name (strum's `EnumString`).
     pub fn parse(s: &str) -> Option<Self> {
-        Some(match s {
-            "connected" => Self::Connected,
-            "needs_finalise" => Self::NeedsFinalise,
-            "active" => Self::Active,
-            _ => return None,
-        })
+        s.parse().ok()
     }
 }
 
 /// What an integration reads from.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[derive(IntoStaticStr, EnumString, Display, AsRefStr)]
+#[strum(serialize_all = "snake_case")]
 pub enum IntegrationKind {
     /// The Justworks Partner API.
     Justworks,
@@ -95,25 +94,14 @@ pub enum IntegrationKind {
 }
 
 impl IntegrationKind {
+    /// The name, as stored and shown (strum's `IntoStaticStr`; also `Display`).
     pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Justworks => "justworks",
-            Self::Csv => "csv",
-        }
+        self.into()
     }
 
+    /// The variant of a stored name (strum's `EnumString`).
     pub fn parse(s: &str) -> Option<Self> {
-        Some(match s {
-            "justworks" => Self::Justworks,
-            "csv" => Self::Csv,
-            _ => return None,
-        })
-    }
-}
-
-impl std::fmt::Display for IntegrationKind {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.pad(self.as_str())
+        s.parse().ok()
     }
 }
 
@@ -155,6 +143,8 @@ pub use roster_core::import::ImportKind;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[derive(IntoStaticStr, EnumString, Display, AsRefStr)]
+#[strum(serialize_all = "snake_case")]
 pub enum ImportStatus {
     /// Everything planned was applied.
     Applied,
@@ -171,27 +161,14 @@ pub enum ImportStatus {
 }
 
 impl ImportStatus {
+    /// The name, as stored and shown (strum's `IntoStaticStr`; also `Display`).
     pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Applied => "applied",
-            Self::PartiallyApplied => "partially_applied",
-            Self::Blocked => "blocked",
-            Self::Discarded => "discarded",
-            Self::Failed => "failed",
-            Self::RolledBack => "rolled_back",
-        }
+        self.into()
     }
 
+    /// The variant of a stored name (strum's `EnumString`).
     pub fn parse(s: &str) -> Option<Self> {
-        Some(match s {
-            "applied" => Self::Applied,
-            "partially_applied" => Self::PartiallyApplied,
-            "blocked" => Self::Blocked,
-            "discarded" => Self::Discarded,
-            "failed" => Self::Failed,
-            "rolled_back" => Self::RolledBack,
-            _ => return None,
-        })
+        s.parse().ok()
     }
 }
 

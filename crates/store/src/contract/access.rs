@@ -4,11 +4,27 @@
 use jiff::{SignedDuration, Timestamp};
 use serde_json::json;
 
-use super::{account, at};
+use super::fixtures::{account, at};
 use crate::access::{
     NewApiToken, NewReview, NewSession, NewUser, ReviewStatus, Role, StoredReview,
 };
 use crate::{AccountId, Store, StoreError};
+
+/// This section's tests, for [`store_contract_tests!`](crate::store_contract_tests).
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __contract_access {
+    ($($how:tt)*) => {
+        $crate::__contract_section! { access [
+            access_tokens_round_trip,
+            access_users_and_sessions,
+            access_reviews_close_once,
+            access_reviews_reserved_once,
+            access_oauth_state_taken_once,
+            access_is_scoped_by_account,
+        ] $($how)* }
+    };
+}
 
 fn token(account: AccountId, name: &str, digest: &str) -> NewApiToken {
     NewApiToken {
@@ -299,6 +315,28 @@ pub async fn access_reviews_reserved_once(store: &dyn Store) {
         payload: json!({ "plan": 1 }),
     };
     let r = store.create_review(new()).await.expect("create_review");
+    one_holder_at_a_time(store, a, &r).await;
+    let s = store.create_review(new()).await.expect("create_review");
+    a_stale_reservation_fails(store, a, &s).await;
+
+    // Another account reserves nothing.
+    let t = store.create_review(new()).await.expect("create_review");
+    assert!(
+        !store
+            .reserve_review(a + 1000, t.id, "h", at(1))
+            .await
+            .expect("reserve")
+    );
+    assert!(
+        !store
+            .fail_stale_review(a + 1000, t.id, at(99), at(99))
+            .await
+            .expect("stale")
+    );
+}
+
+/// Reserved by one holder; only it renews, releases or finishes the review.
+async fn one_holder_at_a_time(store: &dyn Store, a: AccountId, r: &StoredReview) {
     assert_eq!((r.reserved_by.as_deref(), r.reserved_at), (None, None));
     assert!(
         store
@@ -368,7 +406,7 @@ pub async fn access_reviews_reserved_once(store: &dyn Store) {
             .expect("release")
     );
     let released = store.review(a, r.id).await.expect("review").expect("found");
-    assert_eq!(released, r, "a released review is as it was");
+    assert_eq!(&released, r, "a released review is as it was");
     assert!(
         store
             .reserve_review(a, r.id, "h2", at(6))
@@ -405,9 +443,10 @@ pub async fn access_reviews_reserved_once(store: &dyn Store) {
             .await
             .expect("reserve closed")
     );
+}
 
-    // A stale reservation: failed, and its holder can neither renew nor finish.
-    let s = store.create_review(new()).await.expect("create_review");
+/// A stale reservation: failed, and its holder can neither renew nor finish.
+async fn a_stale_reservation_fails(store: &dyn Store, a: AccountId, s: &StoredReview) {
     assert!(
         store
             .reserve_review(a, s.id, "dead", at(10))
@@ -449,21 +488,6 @@ pub async fn access_reviews_reserved_once(store: &dyn Store) {
             .await
             .is_err(),
         "applying is not an end of a reservation"
-    );
-
-    // Another account reserves nothing.
-    let t = store.create_review(new()).await.expect("create_review");
-    assert!(
-        !store
-            .reserve_review(a + 1000, t.id, "h", at(1))
-            .await
-            .expect("reserve")
-    );
-    assert!(
-        !store
-            .fail_stale_review(a + 1000, t.id, at(99), at(99))
-            .await
-            .expect("stale")
     );
 }
 

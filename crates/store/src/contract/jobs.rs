@@ -6,11 +6,26 @@ use jiff::civil::Time;
 use jiff::{SignedDuration, Timestamp};
 use roster_core::schedule::{Frequency, Schedule};
 
-use super::{account, at, changeset, notification, write};
+use super::fixtures::{account, at, changeset, new_integration, notification, write};
 use crate::jobs::{
-    ChannelKind, DeliveryAttempt, JobDone, JobKind, JobUpsert, NewChannel, RoundDone,
+    Channel, ChannelKind, DeliveryAttempt, JobDone, JobKind, JobUpsert, NewChannel, RoundDone,
 };
 use crate::{AccountId, ImportKind, IntegrationId, Store};
+
+/// This section's tests, for [`store_contract_tests!`](crate::store_contract_tests).
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __contract_jobs {
+    ($($how:tt)*) => {
+        $crate::__contract_section! { jobs [
+            jobs_claim_lease_and_expiry,
+            jobs_lease_is_renewed,
+            jobs_paused_disabled_and_postponed,
+            jobs_and_channels_are_scoped_by_account,
+            outbox_delivery_state,
+        ] $($how)* }
+    };
+}
 
 fn daily() -> Schedule {
     Schedule {
@@ -55,7 +70,7 @@ fn secs(n: i64) -> SignedDuration {
 
 async fn integration(store: &dyn Store, a: AccountId) -> IntegrationId {
     store
-        .create_integration(super::new_integration(a, crate::IntegrationKind::Justworks))
+        .create_integration(new_integration(a, crate::IntegrationKind::Justworks))
         .await
         .expect("create_integration")
         .id
@@ -370,28 +385,7 @@ pub async fn jobs_and_channels_are_scoped_by_account(store: &dyn Store) {
 /// are counted; a delivered message leaves `outbox()`; a given-up one is not claimed.
 pub async fn outbox_delivery_state(store: &dyn Store) {
     let a = account(store, "acme").await;
-    let hook = store
-        .add_channel(NewChannel {
-            account_id: a,
-            kind: ChannelKind::Webhook,
-            target: "https://hooks.example/x".into(),
-            secret: Some(vec![9; 32]),
-            events: Vec::new(),
-            at: at(0),
-        })
-        .await
-        .unwrap();
-    let mail = store
-        .add_channel(NewChannel {
-            account_id: a,
-            kind: ChannelKind::Email,
-            target: "admin@acme.example".into(),
-            secret: None,
-            events: Vec::new(),
-            at: at(0),
-        })
-        .await
-        .unwrap();
+    let (hook, mail) = webhook_and_email(store, a).await;
     let mut cs = changeset(ImportKind::Sync, at(10), Vec::new());
     cs.notifications = vec![
         notification("sync.applied", 1),
@@ -484,8 +478,39 @@ pub async fn outbox_delivery_state(store: &dyn Store) {
         "a delivered message leaves outbox()"
     );
 
-    // m2: given up.
-    let m2_id = round1b[0].message.id;
+    given_up(store, a, round1b[0].message.id).await;
+}
+
+/// A webhook and an email channel of the account.
+async fn webhook_and_email(store: &dyn Store, a: AccountId) -> (Channel, Channel) {
+    let hook = store
+        .add_channel(NewChannel {
+            account_id: a,
+            kind: ChannelKind::Webhook,
+            target: "https://hooks.example/x".into(),
+            secret: Some(vec![9; 32]),
+            events: Vec::new(),
+            at: at(0),
+        })
+        .await
+        .unwrap();
+    let mail = store
+        .add_channel(NewChannel {
+            account_id: a,
+            kind: ChannelKind::Email,
+            target: "admin@acme.example".into(),
+            secret: None,
+            events: Vec::new(),
+            at: at(0),
+        })
+        .await
+        .unwrap();
+    (hook, mail)
+}
+
+/// The second message (leased to `w2`) given up: never claimed again, listed
+/// newest first with its failure.
+async fn given_up(store: &dyn Store, a: AccountId, m2_id: i64) {
     assert!(
         !store
             .finish_delivery(a, m2_id, "w1", RoundDone::Delivered { at: at(60) })

@@ -20,7 +20,7 @@ pub enum Begin {
 }
 
 /// An SQL adapter. Every `Adapter` is a [`Store`](crate::Store): the shared
-/// statements run on [`Adapter::pool`] and [`Adapter::begin`]; the methods below are
+/// statements run on [`Adapter::pool_executor`] and [`Adapter::begin`]; the methods below are
 /// what each engine does its own way.
 #[async_trait]
 pub trait Adapter: Send + Sync {

@@ -9,7 +9,7 @@ use roster_core::employee::Employee;
 use roster_core::guard::Trigger;
 use roster_core::plan::Action;
 use serde::Serialize;
-use serde::de::{DeserializeOwned, IntoDeserializer};
+use serde::de::DeserializeOwned;
 
 use crate::{ImportKind, ImportStatus, IntegrationKind, IntegrationState, Result, StoreError};
 
@@ -53,20 +53,14 @@ pub fn limit(n: usize) -> i64 {
     i64::try_from(n).unwrap_or(i64::MAX)
 }
 
-/// A unit enum variant by its serde name (`snake_case`, aliases included).
-fn by_name<T: DeserializeOwned>(s: &str, what: &str) -> Result<T> {
-    T::deserialize(IntoDeserializer::<serde::de::value::Error>::into_deserializer(s))
-        .map_err(|_| corrupt(what))
-}
-
 /// `import_entries.action`: `create`, `update`, `deactivate` or `reactivate`.
 pub fn action(s: &str) -> Result<Action> {
-    by_name(s, "import_entries.action")
+    s.parse().map_err(|_| corrupt("import_entries.action"))
 }
 
 /// `imports.trigger_kind`: `manual` or `automatic`.
 pub fn trigger(s: &str) -> Result<Trigger> {
-    by_name(s, "imports.trigger_kind")
+    s.parse().map_err(|_| corrupt("imports.trigger_kind"))
 }
 
 /// `integrations.kind`: `justworks` or `csv`.
@@ -113,6 +107,108 @@ pub fn search_needle(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::access::{ReviewStatus, Role};
+    use crate::jobs::{ChannelKind, JobKind};
+
+    /// The stored text of every enum the store keeps, pinned: changing one is a
+    /// migration, not a rename.
+    #[test]
+    fn stored_names_are_pinned() {
+        fn pin<T: Copy + PartialEq + std::fmt::Debug>(
+            all: &[(T, &str)],
+            as_str: fn(T) -> &'static str,
+            parse: fn(&str) -> Option<T>,
+        ) {
+            for &(v, name) in all {
+                assert_eq!(as_str(v), name);
+                assert_eq!(parse(name), Some(v), "{name}");
+            }
+        }
+        use IntegrationState as S;
+        pin(
+            &[
+                (S::Connected, "connected"),
+                (S::NeedsFinalise, "needs_finalise"),
+                (S::Active, "active"),
+            ],
+            S::as_str,
+            S::parse,
+        );
+        use IntegrationKind as K;
+        pin(
+            &[(K::Justworks, "justworks"), (K::Csv, "csv")],
+            K::as_str,
+            K::parse,
+        );
+        use ImportKind as I;
+        pin(
+            &[
+                (I::Sync, "sync"),
+                (I::CsvImport, "csv_import"),
+                (I::Rollback, "rollback"),
+                (I::AdminEdit, "admin_edit"),
+                (I::Merge, "merge"),
+                (I::Tick, "tick"),
+                (I::Unlock, "unlock"),
+            ],
+            I::as_str,
+            I::parse,
+        );
+        assert_eq!(
+            I::parse("manual"),
+            Some(I::AdminEdit),
+            "the word older versions stored"
+        );
+        use ImportStatus as T;
+        pin(
+            &[
+                (T::Applied, "applied"),
+                (T::PartiallyApplied, "partially_applied"),
+                (T::Blocked, "blocked"),
+                (T::Discarded, "discarded"),
+                (T::Failed, "failed"),
+                (T::RolledBack, "rolled_back"),
+            ],
+            T::as_str,
+            T::parse,
+        );
+        pin(
+            &[
+                (Role::Viewer, "viewer"),
+                (Role::EmployeeDataAdmin, "employee_data_admin"),
+                (Role::AccountAdmin, "account_admin"),
+            ],
+            Role::as_str,
+            Role::parse,
+        );
+        use ReviewStatus as R;
+        pin(
+            &[
+                (R::Pending, "pending"),
+                (R::Applying, "applying"),
+                (R::Applied, "applied"),
+                (R::Discarded, "discarded"),
+                (R::Failed, "failed"),
+            ],
+            R::as_str,
+            R::parse,
+        );
+        pin(
+            &[(JobKind::Sync, "sync"), (JobKind::Tick, "tick")],
+            JobKind::as_str,
+            JobKind::parse,
+        );
+        pin(
+            &[
+                (ChannelKind::Webhook, "webhook"),
+                (ChannelKind::Email, "email"),
+            ],
+            ChannelKind::as_str,
+            ChannelKind::parse,
+        );
+        assert_eq!(format!("{:<10}|", IntegrationKind::Csv), "csv       |");
+        assert_eq!(Role::parse("Viewer"), None);
+    }
 
     #[test]
     fn timestamps_are_fixed_width_and_exact() {
@@ -152,6 +248,7 @@ mod tests {
             assert_eq!(integration_kind(k.as_str()).unwrap(), k);
         }
         assert!(matches!(action("restore"), Err(StoreError::Corrupt(_))));
+        assert!(matches!(action("Create"), Err(StoreError::Corrupt(_))));
         assert!(matches!(trigger("Manual"), Err(StoreError::Corrupt(_))));
         assert!(integration_kind("ldap").is_err());
     }

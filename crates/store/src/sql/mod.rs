@@ -33,6 +33,7 @@ mod history;
 mod integrations;
 mod jobs;
 mod locks;
+pub mod migrations;
 pub mod placeholders;
 mod query;
 mod reads;

@@ -1,0 +1,546 @@
+//! Migrations with old-shaped data, on every backend (as lldap tests its schema
+//! versions): an adapter's test walks the schema versions, at each one inserts the
+//! rows that version's roster wrote ([`old_rows`], plain SQL in the columns of that
+//! version), then migrates to the newest and checks through the [`Store`] that every
+//! row survived and the columns added since hold their defaults
+//! ([`old_rows_survive`]).
+//!
+//! Ids start at 100 and above, so that PostgreSQL's identity sequences (which the
+//! literal ids do not advance) do not run into them when the store writes next.
+
+use std::path::Path;
+
+use jiff::Timestamp;
+use roster_core::employee::{DeactivationReason, Employee};
+use roster_core::guard::Trigger;
+use roster_core::plan::{Action, Counts, Rule};
+use roster_core::schedule::{Frequency, Schedule};
+use roster_core::settings::Settings;
+use sha2::{Digest, Sha256};
+
+use super::fixtures::{changeset, create_entry, minimal};
+use crate::access::{ReviewStatus, Role};
+use crate::jobs::{ChannelKind, JobKind};
+use crate::sql::Dialect;
+use crate::{ImportKind, ImportStatus, IntegrationKind, IntegrationState, Store};
+
+const ACME: i64 = 101;
+const GLOBEX: i64 = 102;
+const JUSTWORKS: i64 = 201;
+const CSV: i64 = 202;
+/// The lease of the oldest lock ran out this long (seconds) before [`at`]'s epoch.
+const LONG_AGO: i64 = 1_000_000_000;
+
+/// Text of a timestamp, as every version wrote it.
+fn t(secs: i64) -> String {
+    crate::sql::codec::ts(at(secs))
+}
+
+fn at(secs: i64) -> Timestamp {
+    Timestamp::new(1_772_000_000 + secs, 0).expect("a timestamp")
+}
+
+/// A literal of bytes in the dialect's spelling.
+fn bytes(d: Dialect, hex: &str) -> String {
+    match d {
+        Dialect::Sqlite => format!("X'{hex}'"),
+        Dialect::Postgres => format!("decode('{hex}', 'hex')"),
+    }
+}
+
+/// JSON text as an SQL string's content (quotes doubled).
+fn json(v: &impl serde::Serialize) -> String {
+    serde_json::to_string(v).expect("JSON").replace('\'', "''")
+}
+
+/// The statements filling a database at schema `version` with rows in that
+/// version's columns (empty for a version that changed no table's columns).
+pub fn old_rows(d: Dialect, version: i64) -> Vec<String> {
+    match version {
+        1 => v1(),
+        2 => v2(d),
+        3 => v3(),
+        5 => v5(),
+        6 => v6(d),
+        7 => v7(),
+        _ => Vec::new(),
+    }
+}
+
+fn v1() -> Vec<String> {
+    let counts = json(&Counts {
+        created: 1,
+        ..Counts::default()
+    });
+    let settings = json(&Settings::default());
+    let changes = r#"[{"field":"first_name","old":"A","new":"Ada","rule":"source"}]"#;
+    vec![
+        format!(
+            "INSERT INTO accounts (id, name, created_at) VALUES ({ACME}, 'acme', '{}')",
+            t(0)
+        ),
+        format!(
+            "INSERT INTO integrations (id, account_id, kind, name, state, settings, config, \
+             credentials, source_fields, company_name, member_count, last_fetch_at, last_sync_at, \
+             created_at) VALUES ({JUSTWORKS}, {ACME}, 'justworks', 'Justworks', 'active', \
+             '{settings}', '{{\"base_url\":\"https://api.example\"}}', NULL, '[]', 'Acme Inc', 2, \
+             '{}', '{}', '{}')",
+            t(10),
+            t(11),
+            t(1)
+        ),
+        format!(
+            "INSERT INTO employees (key, account_id, employee_id, source_id, email, email_lower, \
+             search_text, secondary_email, first_name, last_name, preferred_name, date_of_birth, \
+             start_date, latest_rehire_date, hire_date, end_date, manager_email, phone, \
+             demographics, active, deactivation_reason, is_manager, excluded, email_edited, \
+             merged_into, updated_at, last_import_id) VALUES \
+             (301, {ACME}, 'E1', 'mbr_1', 'Ada@acme.example', 'ada@acme.example', \
+             'e1\nada@acme.example\nada\nlovelace\n', NULL, 'Ada', 'Lovelace', NULL, '1990-12-10', \
+             '2020-01-02', NULL, '2020-01-02', NULL, NULL, '+1 555', '{{\"Office\":\"Paris\"}}', \
+             TRUE, NULL, TRUE, FALSE, FALSE, NULL, '{0}', 401), \
+             (302, {ACME}, 'E2', NULL, NULL, NULL, 'e2\n', NULL, NULL, NULL, NULL, NULL, NULL, \
+             NULL, NULL, '2026-01-31', 'ada@acme.example', NULL, '{{}}', FALSE, 'end_date', FALSE, \
+             FALSE, FALSE, NULL, '{0}', 401)",
+            t(10)
+        ),
+        format!(
+            "INSERT INTO imports (id, account_id, integration_id, kind, trigger_kind, status, \
+             started_at, finished_at, counts, details, rolls_back) VALUES \
+             (401, {ACME}, {JUSTWORKS}, 'sync', 'manual', 'applied', '{}', '{}', '{counts}', '{{}}', NULL), \
+             (402, {ACME}, NULL, 'manual', 'manual', 'applied', '{}', '{}', '{counts}', '{{}}', NULL)",
+            t(9),
+            t(10),
+            t(19),
+            t(20)
+        ),
+        format!(
+            "INSERT INTO import_entries (account_id, import_id, seq, employee_key, employee_id, \
+             action, applied, held, privacy, created, changes, after) VALUES \
+             ({ACME}, 401, 0, 301, 'E1', 'create', TRUE, FALSE, FALSE, TRUE, NULL, NULL), \
+             ({ACME}, 401, 1, 302, 'E2', 'create', TRUE, FALSE, FALSE, TRUE, NULL, NULL), \
+             ({ACME}, 402, 0, 301, 'E1', 'update', TRUE, FALSE, FALSE, FALSE, '{changes}', NULL)"
+        ),
+        format!(
+            "INSERT INTO outbox (id, account_id, import_id, event, payload, created_at, \
+             delivered_at, attempts) VALUES \
+             (501, {ACME}, 401, 'sync.applied', '{{\"n\":1}}', '{}', NULL, 0)",
+            t(10)
+        ),
+        format!(
+            "INSERT INTO sync_locks (integration_id, account_id, holder, until) \
+             VALUES ({JUSTWORKS}, {ACME}, 'worker-1', '{}')",
+            t(-LONG_AGO)
+        ),
+    ]
+}
+
+fn v2(d: Dialect) -> Vec<String> {
+    vec![
+        format!(
+            "INSERT INTO api_tokens (id, account_id, name, role, digest, created_at, last_used_at) \
+             VALUES (601, {ACME}, 'ci', 'viewer', 'digest-1', '{}', NULL)",
+            t(30)
+        ),
+        format!(
+            "INSERT INTO users (id, account_id, email, email_lower, role, password_hash, created_at) \
+             VALUES (701, {ACME}, 'HR@acme.example', 'hr@acme.example', 'account_admin', 'hash', '{}')",
+            t(31)
+        ),
+        format!(
+            "INSERT INTO sessions (digest, account_id, user_id, created_at, expires_at) \
+             VALUES ('session-1', {ACME}, 701, '{}', '2099-01-01T00:00:00.000000000Z')",
+            t(32)
+        ),
+        format!(
+            "INSERT INTO sync_reviews (id, account_id, integration_id, status, created_at, \
+             closed_at, import_id, payload) VALUES \
+             (801, {ACME}, {JUSTWORKS}, 'pending', '{}', NULL, NULL, '{{\"plan\":1}}')",
+            t(33)
+        ),
+        format!(
+            "INSERT INTO oauth_states (state_digest, account_id, payload, expires_at) \
+             VALUES ('state-1', {ACME}, {}, '2099-01-01T00:00:00.000000000Z')",
+            bytes(d, "00ff01")
+        ),
+    ]
+}
+
+fn schedule() -> Schedule {
+    Schedule {
+        frequency: Frequency::Daily,
+        at: jiff::civil::Time::constant(2, 30, 0, 0),
+        timezone: "Europe/Paris".into(),
+    }
+}
+
+fn v3() -> Vec<String> {
+    let schedule = json(&schedule());
+    vec![
+        format!(
+            "INSERT INTO jobs (id, account_id, integration_id, kind, schedule, enabled, paused, \
+             next_run_at, lease_holder, lease_until, runs, last_run_at, last_status, \
+             last_import_id, last_error, created_at, updated_at) VALUES \
+             (901, {ACME}, {JUSTWORKS}, 'sync', '{schedule}', TRUE, FALSE, '{}', NULL, NULL, 3, \
+             '{}', 'applied', 401, NULL, '{}', '{}')",
+            t(1000),
+            t(40),
+            t(2),
+            t(40)
+        ),
+        format!(
+            "INSERT INTO notification_channels (id, account_id, kind, target, secret, events, \
+             enabled, created_at) VALUES \
+             (1001, {ACME}, 'webhook', 'https://hooks.example/x', NULL, '[]', TRUE, '{}')",
+            t(41)
+        ),
+        format!(
+            "INSERT INTO outbox (id, account_id, import_id, event, payload, created_at, \
+             delivered_at, attempts, next_attempt_at, lease_holder, lease_until, last_error, \
+             failed_at) VALUES (502, {ACME}, NULL, 'sync.failed', '{{\"n\":2}}', '{}', NULL, 1, \
+             '{}', NULL, NULL, 'HTTP 500', NULL)",
+            t(42),
+            t(2000)
+        ),
+        format!(
+            "INSERT INTO deliveries (outbox_id, channel_id, account_id, attempts, \
+             last_attempt_at, delivered_at, last_error) \
+             VALUES (502, 1001, {ACME}, 1, '{}', NULL, 'HTTP 500')",
+            t(43)
+        ),
+    ]
+}
+
+fn v5() -> Vec<String> {
+    let schedule = json(&schedule());
+    vec![
+        format!(
+            "INSERT INTO integrations (id, account_id, kind, name, state, settings, config, \
+             credentials, source_fields, company_name, member_count, last_fetch_at, last_sync_at, \
+             created_at) VALUES ({CSV}, {ACME}, 'csv', 'CSV files', 'connected', '{{}}', '{{}}', \
+             NULL, '[]', NULL, NULL, NULL, NULL, '{}')",
+            t(50)
+        ),
+        format!(
+            "INSERT INTO sync_locks (integration_id, account_id, holder, until, generation) \
+             VALUES ({CSV}, {ACME}, 'worker-2', '{}', 3)",
+            t(200)
+        ),
+        format!(
+            "INSERT INTO jobs (id, account_id, integration_id, kind, schedule, enabled, paused, \
+             next_run_at, lease_holder, lease_until, runs, last_run_at, last_status, \
+             last_import_id, last_error, created_at, updated_at, postponed) VALUES \
+             (902, {ACME}, NULL, 'tick', '{schedule}', TRUE, TRUE, NULL, NULL, NULL, 0, NULL, \
+             NULL, NULL, NULL, '{}', '{}', 'another sync ran')",
+            t(51),
+            t(51)
+        ),
+    ]
+}
+
+fn v6(d: Dialect) -> Vec<String> {
+    vec![
+        format!(
+            "INSERT INTO key_check (id, value, created_at) VALUES (1, {}, '{}')",
+            bytes(d, "0102ff"),
+            t(60)
+        ),
+        format!(
+            "INSERT INTO accounts (id, name, created_at) VALUES ({GLOBEX}, 'globex', '{}')",
+            t(61)
+        ),
+        format!(
+            "INSERT INTO users (id, account_id, email, email_lower, role, password_hash, created_at) \
+             VALUES (702, {GLOBEX}, 'hr@acme.example', 'hr@acme.example', 'viewer', 'hash2', '{}')",
+            t(62)
+        ),
+    ]
+}
+
+fn v7() -> Vec<String> {
+    vec![format!(
+        "INSERT INTO sync_reviews (id, account_id, integration_id, status, created_at, \
+         closed_at, import_id, payload, reserved_by, reserved_at) VALUES \
+         (802, {ACME}, {JUSTWORKS}, 'applying', '{}', NULL, NULL, '{{\"plan\":2}}', 'h1', '{}')",
+        t(70),
+        t(71)
+    )]
+}
+
+/// After the rows of every version up to `upto` were inserted and the database was
+/// migrated to the newest: each row reads back through the store, the columns added
+/// since hold their defaults, and the store writes on.
+pub async fn old_rows_survive(store: &dyn Store, upto: i64) {
+    v1_survives(store).await;
+    if upto >= 2 {
+        v2_survives(store, upto).await;
+    }
+    if upto >= 3 {
+        v3_survives(store).await;
+    }
+    if upto >= 5 {
+        v5_survives(store).await;
+    }
+    if upto >= 6 {
+        assert_eq!(
+            store.key_check().await.expect("key_check"),
+            Some(vec![1, 2, 0xff])
+        );
+        let users = store
+            .users_by_email("hr@acme.example")
+            .await
+            .expect("users_by_email");
+        let accounts: Vec<i64> = users.iter().map(|u| u.user.account_id).collect();
+        assert_eq!(accounts, [ACME, GLOBEX], "one email in two accounts");
+    }
+    if upto >= 7 {
+        let r = store.review(ACME, 802).await.unwrap().expect("review 802");
+        assert_eq!(
+            (r.status, r.reserved_by.as_deref(), r.reserved_at),
+            (ReviewStatus::Applying, Some("h1"), Some(at(71)))
+        );
+    }
+    writes_on(store).await;
+}
+
+async fn v1_survives(store: &dyn Store) {
+    assert!(
+        store
+            .accounts()
+            .await
+            .unwrap()
+            .contains(&(ACME, "acme".to_string()))
+    );
+    let i = store
+        .integration(ACME, JUSTWORKS)
+        .await
+        .unwrap()
+        .expect("integration 201");
+    assert_eq!(
+        (i.kind, i.state, i.company_name.as_deref(), i.member_count),
+        (
+            IntegrationKind::Justworks,
+            IntegrationState::Active,
+            Some("Acme Inc"),
+            Some(2)
+        )
+    );
+    assert_eq!(
+        (i.last_fetch_at, i.last_sync_at),
+        (Some(at(10)), Some(at(11)))
+    );
+    assert_eq!(i.settings, Settings::default());
+    let dir = store.directory(ACME).await.unwrap();
+    let ada = Employee {
+        key: 301,
+        employee_id: "E1".into(),
+        source_id: Some("mbr_1".into()),
+        email: "Ada@acme.example".into(),
+        first_name: Some("Ada".into()),
+        last_name: Some("Lovelace".into()),
+        date_of_birth: Some(jiff::civil::date(1990, 12, 10)),
+        start_date: Some(jiff::civil::date(2020, 1, 2)),
+        hire_date: Some(jiff::civil::date(2020, 1, 2)),
+        phone: Some("+1 555".into()),
+        demographics: [("Office".to_string(), "Paris".to_string())].into(),
+        active: true,
+        is_manager: true,
+        ..Employee::default()
+    };
+    let left = Employee {
+        key: 302,
+        employee_id: "E2".into(),
+        end_date: Some(jiff::civil::date(2026, 1, 31)),
+        manager_email: Some("ada@acme.example".into()),
+        deactivation_reason: Some(DeactivationReason::EndDate),
+        ..Employee::default()
+    };
+    assert_eq!(dir, vec![ada.clone(), left]);
+    assert_eq!(
+        store.find_employee(ACME, "ADA@acme.example").await.unwrap(),
+        Some(ada)
+    );
+    let imports = store.imports(ACME, 10).await.unwrap();
+    let kinds: Vec<_> = imports.iter().map(|i| (i.id, i.kind, i.trigger)).collect();
+    assert_eq!(
+        kinds,
+        [
+            (402, ImportKind::AdminEdit, Trigger::Manual),
+            (401, ImportKind::Sync, Trigger::Manual)
+        ],
+        "an import of kind 'manual' reads as an admin edit"
+    );
+    let history = store.employee_history(ACME, 301).await.unwrap();
+    let lines: Vec<_> = history.iter().map(|h| (h.import_id, h.action)).collect();
+    assert_eq!(lines, [(402, Action::Update), (401, Action::Create)]);
+    assert_eq!(history[0].changes[0].rule, Rule::Source);
+    let record = store.import(ACME, 401).await.unwrap().expect("import 401");
+    assert_eq!(record.summary.status, ImportStatus::Applied);
+    assert_eq!(record.entries.len(), 2);
+    let outbox = store.outbox(ACME, 10).await.unwrap();
+    assert_eq!(outbox[0].id, 501);
+    assert_eq!(outbox[0].event, "sync.applied");
+    let lock = store
+        .sync_lock(ACME, JUSTWORKS)
+        .await
+        .unwrap()
+        .expect("lock");
+    assert_eq!(
+        (lock.holder.as_str(), lock.generation, lock.until),
+        ("worker-1", 0, at(-LONG_AGO)),
+        "a lock from before generations has generation 0"
+    );
+}
+
+async fn v2_survives(store: &dyn Store, upto: i64) {
+    let token = store
+        .api_token_by_digest("digest-1")
+        .await
+        .unwrap()
+        .expect("token");
+    assert_eq!((token.id, token.role), (601, Role::Viewer));
+    let user = store
+        .user_by_email("hr@acme.example")
+        .await
+        .unwrap()
+        .expect("user");
+    assert_eq!(
+        (user.user.id, user.user.role, user.password_hash.as_str()),
+        (701, Role::AccountAdmin, "hash")
+    );
+    let session = store
+        .session_by_digest("session-1", at(100))
+        .await
+        .unwrap()
+        .expect("a session kept through the users rebuild");
+    assert_eq!(session.user.id, 701);
+    let review = store.review(ACME, 801).await.unwrap().expect("review 801");
+    assert_eq!(
+        (review.status, review.reserved_by, review.reserved_at),
+        (ReviewStatus::Pending, None, None)
+    );
+    if upto < 6 {
+        assert_eq!(store.key_check().await.unwrap(), None);
+    }
+    assert_eq!(
+        store.take_oauth_state("state-1", at(100)).await.unwrap(),
+        Some((ACME, vec![0, 0xff, 1]))
+    );
+}
+
+async fn v3_survives(store: &dyn Store) {
+    let jobs = store.jobs(ACME).await.unwrap();
+    let job = jobs.iter().find(|j| j.id == 901).expect("job 901");
+    assert_eq!(
+        (
+            job.kind,
+            job.integration_id,
+            job.enabled,
+            job.paused,
+            job.runs
+        ),
+        (JobKind::Sync, Some(JUSTWORKS), true, false, 3)
+    );
+    assert_eq!(job.schedule, schedule());
+    assert_eq!(job.postponed, None, "a job from before postponements");
+    let channels = store.channels(ACME).await.unwrap();
+    assert_eq!(
+        channels.iter().map(|c| (c.id, c.kind)).collect::<Vec<_>>(),
+        [(1001, ChannelKind::Webhook)]
+    );
+    let deliveries = store.deliveries(ACME, 502).await.unwrap();
+    assert_eq!(deliveries[0].last_error.as_deref(), Some("HTTP 500"));
+    let states = store.notifications(ACME, 10).await.unwrap();
+    let first = states.iter().find(|s| s.message.id == 501).expect("501");
+    assert_eq!(
+        (first.attempts, first.next_attempt_at, first.failed_at),
+        (0, None, None),
+        "a message from before delivery rounds"
+    );
+}
+
+async fn v5_survives(store: &dyn Store) {
+    let lock = store.sync_lock(ACME, CSV).await.unwrap().expect("lock");
+    assert_eq!((lock.holder.as_str(), lock.generation), ("worker-2", 3));
+    let tick = store
+        .job(ACME, JobKind::Tick, None)
+        .await
+        .unwrap()
+        .expect("tick job");
+    assert_eq!(tick.postponed.as_deref(), Some("another sync ran"));
+}
+
+/// The store writes on after the migration: a new employee gets a key of its own, a
+/// lock of before generations is taken over with the next one.
+async fn writes_on(store: &dyn Store) {
+    let mut cs = changeset(ImportKind::Sync, at(500), vec![create_entry(minimal("E3"))]);
+    cs.integration_id = Some(JUSTWORKS);
+    store.write(ACME, cs).await.expect("write after migrating");
+    let dir = store.directory(ACME).await.unwrap();
+    let keys: Vec<i64> = dir.iter().map(|e| e.key).collect();
+    assert_eq!(dir.len(), 3, "{keys:?}");
+    let generation = store
+        .lock_sync(
+            ACME,
+            JUSTWORKS,
+            "worker-9",
+            Timestamp::now() + jiff::SignedDuration::from_secs(60),
+        )
+        .await
+        .expect("an expired lock is taken over");
+    assert_eq!(generation, 1);
+}
+
+/// Every file in `dir` is embedded (`embedded`: version, description, text), in
+/// order, with the same text; and every released file still has its pinned SHA-256
+/// (`released`: version, hex digest): a new file must be added to the list, and a
+/// released one must not change.
+pub fn embedded_migrations_match(
+    dir: &Path,
+    embedded: &[(i64, &str, &str)],
+    released: &[(i64, &str)],
+) {
+    let mut files: Vec<_> = std::fs::read_dir(dir)
+        .expect("migrations folder")
+        .map(|e| e.expect("dir entry").path())
+        .filter(|p| p.extension().is_some_and(|x| x == "sql"))
+        .collect();
+    files.sort();
+    assert_eq!(
+        files.len(),
+        embedded.len(),
+        "migrations/ and MIGRATIONS differ in length"
+    );
+    for (path, &(version, description, sql)) in files.iter().zip(embedded) {
+        let name = path
+            .file_stem()
+            .and_then(|s| s.to_str())
+            .expect("file name");
+        let (num, desc) = name.split_once('_').expect("NNNN_description.sql");
+        assert_eq!(
+            num.parse::<i64>().expect("numbered file"),
+            version,
+            "{name}"
+        );
+        assert_eq!(desc, description, "{name}");
+        let text = std::fs::read_to_string(path).expect("read migration");
+        assert_eq!(text, sql, "{name}");
+        if let Some((_, pinned)) = released.iter().find(|(v, _)| *v == version) {
+            assert_eq!(
+                hex::encode(Sha256::digest(text.as_bytes())),
+                *pinned,
+                "{name} was released and must not change: add a migration instead"
+            );
+        }
+    }
+    assert!(
+        embedded.windows(2).all(|w| w[0].0 < w[1].0),
+        "versions ascend"
+    );
+    assert!(
+        released
+            .iter()
+            .all(|(v, _)| embedded.iter().any(|m| m.0 == *v)),
+        "a released migration is missing"
+    );
+}
