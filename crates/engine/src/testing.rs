@@ -190,13 +190,23 @@ pub async fn a_stalled_holder_applies_nothing(store: Arc<dyn Store>) {
         .await
         .expect("unlock");
 
-    // The job fence: a worker's sync whose job was claimed by another worker
-    // meanwhile applies nothing, even though its sync lock still holds.
+    a_worker_whose_job_was_taken_applies_nothing(&store, &engine, i.id, &members).await;
+}
+
+/// The job fence: a worker's sync whose job was claimed by another worker meanwhile
+/// applies nothing, even though its sync lock still holds.
+async fn a_worker_whose_job_was_taken_applies_nothing(
+    store: &Arc<dyn Store>,
+    engine: &Arc<Engine>,
+    integration: roster_store::IntegrationId,
+    members: &[SourceMember],
+) {
+    let account = engine.account();
     let now = engine.clock().now();
     let job = store
         .upsert_job(JobUpsert {
             account_id: account,
-            integration_id: Some(i.id),
+            integration_id: Some(integration),
             kind: JobKind::Sync,
             schedule: Schedule {
                 frequency: Frequency::Daily,
@@ -218,7 +228,7 @@ pub async fn a_stalled_holder_applies_nothing(store: Arc<dyn Store>) {
         claimed.iter().any(|j| j.id == job.id),
         "worker-a claims the job"
     );
-    let mut members2 = members.clone();
+    let mut members2 = members.to_vec();
     members2.push(member("m3", "Alan"));
     let stalled = Arc::new(Gated::new(members2));
     let mut a = {
@@ -228,7 +238,7 @@ pub async fn a_stalled_holder_applies_nothing(store: Arc<dyn Store>) {
             job: Some((job.id, "worker-a".into())),
             ..apply()
         };
-        tokio::spawn(async move { engine.sync(i.id, &*stalled, opts).await })
+        tokio::spawn(async move { engine.sync(integration, &*stalled, opts).await })
     };
     wait_entered(&stalled, &mut a).await;
     // worker-a's job lease runs out; worker-b claims the job.
