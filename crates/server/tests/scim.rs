@@ -288,6 +288,38 @@ async fn users_paging_filters_and_the_okta_and_entra_sequences() {
     assert_eq!(big["totalResults"], total);
     assert!(big["itemsPerPage"].as_u64().unwrap() <= roster_scim::MAX_COUNT as u64);
 
+    // Cursor paging enumerates everyone once.
+    let mut seen = Vec::new();
+    let mut next = Some(String::new());
+    while let Some(cursor) = next {
+        let page = get_ok(
+            &server,
+            &format!("/Users?count=5&cursor={}", enc(&cursor)),
+            &viewer,
+        )
+        .await;
+        for r in page["Resources"].as_array().into_iter().flatten() {
+            seen.push(r["id"].as_str().unwrap().to_string());
+        }
+        next = page["nextCursor"].as_str().map(str::to_string);
+        assert!(seen.len() <= total as usize, "{page}");
+    }
+    let mut unique = seen.clone();
+    unique.sort();
+    unique.dedup();
+    assert_eq!(unique.len(), seen.len());
+    assert_eq!(seen.len() as u64, total);
+    let a = scim(
+        &server,
+        Method::GET,
+        "/Users?cursor=garbage",
+        Some(&viewer),
+        None,
+        &[],
+    )
+    .await;
+    assert_error(&a, 400, Some("invalidCursor"));
+
     // Okta's lookup by userName, case-insensitively.
     let someone = page["Resources"][0].clone();
     let user_name = someone["userName"].as_str().unwrap();
