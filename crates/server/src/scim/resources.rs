@@ -8,7 +8,7 @@ use roster_core::{Employee, Settings};
 use roster_scim::{GroupMeta, ManagerLink, ScimConfig, ScimProvider, UserMeta};
 use serde_json::Value;
 
-use super::{Scim, base_url};
+use super::response::{Scim, base_url};
 use crate::auth::Principal;
 use crate::state::AppState;
 
