@@ -14,6 +14,7 @@ pub mod error;
 pub mod extract;
 pub mod metrics;
 pub mod reviews;
+pub mod scim;
 pub mod state;
 mod ui;
 
@@ -47,6 +48,7 @@ pub fn router(state: AppState) -> Router {
     )
     .route("/static/roster.css", get(stylesheet))
     .merge(ui::routes())
+    .nest("/scim/v2", scim::routes())
     .fallback(|| async {
         ApiError::NotFound("no such endpoint; see /api/v1/openapi.json".into()).into_response()
     })

@@ -122,6 +122,15 @@ async fn sign_in_csrf_and_roles() {
     let page = get(&admin, &server, "/integrations").await;
     assert!(page.html.contains("Connect Justworks"), "{}", page.html);
     assert!(page.html.contains("admin@acme.example"));
+    // The SCIM base URL, for pointing an identity provider at Roster.
+    assert!(
+        page.html.contains(&format!(
+            "<code id=\"scim-base-url\">{}/scim/v2</code>",
+            server.base
+        )),
+        "{}",
+        page.html
+    );
 
     // A form without the CSRF token, or with another one, is refused.
     let token = sb.mint_token(&roster_sandbox::all_scopes());

@@ -68,6 +68,8 @@ impl IntegrationView {
 struct ListPage {
     l: Layout,
     items: Vec<IntegrationView>,
+    /// Where SCIM clients (Okta, Entra, JumpCloud …) read the directory.
+    scim_base_url: String,
 }
 
 const WEEKDAYS: &[&str] = &["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
@@ -193,6 +195,7 @@ async fn list(
     page(&ListPage {
         l: user.layout("integrations", q.notice.as_deref()),
         items,
+        scim_base_url: crate::scim::base_url(&st.config.public_url),
     })
 }
 
