@@ -75,14 +75,22 @@ async fn the_human_review_and_reports_are_pinned() {
     let base = sandbox.base_url();
     insta::assert_snapshot!("connect", scrub(&connect.stdout, &base));
     let db2 = db.clone();
+    let plan_csv = dir.path().join("review.csv");
+    let out = plan_csv.to_string_lossy().into_owned();
     let (review, applied, imports) = blocking(move || {
-        let review = ok(roster(&db2, DAY1, &["sync"]));
+        let review = ok(roster(&db2, DAY1, &["sync", "--out", &out]));
         let applied = ok(roster(&db2, DAY1, &["sync", "--apply", "--yes"]));
         let imports = ok(roster(&db2, DAY1, &["imports"]));
         (review, applied, imports)
     })
     .await;
-    insta::assert_snapshot!("sync_review", scrub(&review.stdout, &base));
+    let stdout = review
+        .stdout
+        .replace(&plan_csv.to_string_lossy().into_owned(), "[review.csv]");
+    insta::assert_snapshot!("sync_review", scrub(&stdout, &base));
+    // The review as CSV (`--out`): one row per field change.
+    let csv = std::fs::read_to_string(&plan_csv).unwrap();
+    insta::assert_snapshot!("sync_review_csv", csv);
     insta::assert_snapshot!("sync_apply", scrub(&applied.stdout, &base));
     insta::assert_snapshot!("imports", scrub(&imports.stdout, &base));
     let db2 = db.clone();
