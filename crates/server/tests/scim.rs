@@ -5,11 +5,8 @@
 
 mod common;
 
-use std::sync::Arc;
-
 use common::*;
 use reqwest::{Method, StatusCode};
-use roster_engine::FixedClock;
 use roster_store::access::Role;
 use serde_json::{Value, json};
 
@@ -19,19 +16,7 @@ const ERROR_SCHEMA: &str = "urn:ietf:params:scim:api:messages:2.0:Error";
 /// A server with a synced and applied sandbox company of 14 members, and a viewer
 /// token (what a SCIM client gets).
 async fn directory() -> (TestServer, roster_sandbox::RunningSandbox, String, String) {
-    let today = jiff::civil::date(2026, 11, 23);
-    let server = TestServer::start_at(Arc::new(FixedClock::on(today))).await;
-    let sb = roster_sandbox::start(
-        roster_sandbox::SandboxConfig {
-            seed: 7,
-            members: 14,
-            today,
-            ..roster_sandbox::SandboxConfig::default()
-        },
-        "127.0.0.1:0".parse().expect("addr"),
-    )
-    .await
-    .expect("sandbox");
+    let (server, sb) = fixed_date_company(14).await;
     let admin = server.token("default", Role::AccountAdmin).await;
     let viewer = server.token("default", Role::Viewer).await;
     let id = connect_static(&server, &admin, &sb).await;

@@ -8,11 +8,8 @@
 
 mod common;
 
-use std::sync::Arc;
-
 use common::*;
 use reqwest::Method;
-use roster_engine::FixedClock;
 use roster_store::access::Role;
 use serde_json::{Value, json};
 
@@ -52,19 +49,7 @@ fn redacted(mut v: Value) -> Value {
 
 #[tokio::test]
 async fn the_main_api_bodies_are_pinned() {
-    let today = jiff::civil::date(2026, 11, 23);
-    let server = TestServer::start_at(Arc::new(FixedClock::on(today))).await;
-    let sb = roster_sandbox::start(
-        roster_sandbox::SandboxConfig {
-            seed: 7,
-            members: 14,
-            today,
-            ..roster_sandbox::SandboxConfig::default()
-        },
-        "127.0.0.1:0".parse().expect("addr"),
-    )
-    .await
-    .expect("sandbox");
+    let (server, sb) = fixed_date_company(14).await;
     let admin = server.token("default", Role::AccountAdmin).await;
     let viewer = server.token("default", Role::Viewer).await;
 

@@ -46,18 +46,18 @@ pub fn routes() -> Router<AppState> {
         .route(
             "/Users/{id}",
             get(show_user)
-                .put(write_user)
-                .patch(write_user)
-                .delete(write_user),
+                .put(write_users)
+                .patch(write_users)
+                .delete(write_users),
         )
         .route("/Groups", get(list_groups).post(write_groups))
         .route("/Groups/.search", post(search_groups))
         .route(
             "/Groups/{id}",
             get(show_group)
-                .put(write_group)
-                .patch(write_group)
-                .delete(write_group),
+                .put(write_groups)
+                .patch(write_groups)
+                .delete(write_groups),
         )
         .fallback(|| async { Scim(ScimError::NotFound("no such SCIM endpoint".into())) })
 }
@@ -275,6 +275,7 @@ async fn refuse(
     Err(Scim(provider.refuse_write(resource, m, &body)))
 }
 
+/// Any write on `/Users` or `/Users/{id}` (the id is not needed to refuse it).
 async fn write_users(
     State(st): State<AppState>,
     method: Method,
@@ -284,30 +285,11 @@ async fn write_users(
     refuse(st, method, headers, ResourceType::User, body).await
 }
 
-async fn write_user(
-    State(st): State<AppState>,
-    method: Method,
-    headers: HeaderMap,
-    Path(_id): Path<String>,
-    body: Bytes,
-) -> ScimResult {
-    refuse(st, method, headers, ResourceType::User, body).await
-}
-
+/// Any write on `/Groups` or `/Groups/{id}`.
 async fn write_groups(
     State(st): State<AppState>,
     method: Method,
     headers: HeaderMap,
-    body: Bytes,
-) -> ScimResult {
-    refuse(st, method, headers, ResourceType::Group, body).await
-}
-
-async fn write_group(
-    State(st): State<AppState>,
-    method: Method,
-    headers: HeaderMap,
-    Path(_id): Path<String>,
     body: Bytes,
 ) -> ScimResult {
     refuse(st, method, headers, ResourceType::Group, body).await

@@ -170,6 +170,25 @@ pub async fn sandbox(members: usize) -> roster_sandbox::RunningSandbox {
     .expect("sandbox")
 }
 
+/// A server whose clock stands on 2026-11-23 and a sandbox company of `members`
+/// (seed 7) on the same day: output that depends on neither the date nor chance.
+pub async fn fixed_date_company(members: usize) -> (TestServer, roster_sandbox::RunningSandbox) {
+    let today = jiff::civil::date(2026, 11, 23);
+    let server = TestServer::start_at(Arc::new(roster_engine::FixedClock::on(today))).await;
+    let sb = roster_sandbox::start(
+        roster_sandbox::SandboxConfig {
+            seed: 7,
+            members,
+            today,
+            ..roster_sandbox::SandboxConfig::default()
+        },
+        "127.0.0.1:0".parse().expect("addr"),
+    )
+    .await
+    .expect("sandbox");
+    (server, sb)
+}
+
 /// Connect the sandbox with a static token (all scopes); returns the integration id.
 pub async fn connect_static(
     server: &TestServer,
