@@ -15,8 +15,11 @@
 //! - Errors are pages with the catalogue's status and message (a 5xx shows only the
 //!   error id). Logs carry ids only.
 
+mod chart;
 mod csv_files;
+mod dashboard;
 mod demographics;
+mod directory;
 mod imports;
 mod integrations;
 mod login;
@@ -24,8 +27,10 @@ mod mapping;
 mod notifications;
 mod review;
 mod settings;
+mod tree;
 mod upcoming;
 mod users;
+mod words;
 
 use std::marker::PhantomData;
 
@@ -48,10 +53,7 @@ use crate::state::AppState;
 /// Every page of the UI.
 pub fn routes() -> Router<AppState> {
     Router::new()
-        .route(
-            "/",
-            axum::routing::get(|| async { Redirect::to("/integrations") }),
-        )
+        .merge(dashboard::routes())
         .merge(login::routes())
         .merge(integrations::routes())
         .merge(review::routes())

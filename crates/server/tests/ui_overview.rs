@@ -1,0 +1,211 @@
+//! The admin UI's pictures over real HTTP: the overview (dashboard), the org chart,
+//! and the review and import pages in plain words, on a sandbox company whose
+//! reporting lines are broken on purpose.
+#![allow(clippy::unwrap_used)] // a test (or example) panics on what must not fail
+
+mod common;
+
+use common::{TestServer, connect_static, sandbox};
+use reqwest::{Method, StatusCode};
+use roster_core::guard::Trigger;
+use roster_engine::{SyncOptions, SyncStatus};
+use roster_store::access::Role;
+use serde_json::json;
+
+const PASSWORD: &str = "a long enough password";
+
+struct Page {
+    status: StatusCode,
+    html: String,
+}
+
+struct Admin {
+    b: reqwest::Client,
+    csrf: String,
+    base: String,
+}
+
+impl Admin {
+    async fn sign_in(server: &TestServer) -> Admin {
+        let admin = server.token("default", Role::AccountAdmin).await;
+        server
+            .send(
+                Method::POST,
+                "/api/v1/web-users",
+                &admin,
+                json!({ "email": "hr@acme.example", "role": "account_admin", "password": PASSWORD }),
+                201,
+            )
+            .await;
+        let b = reqwest::Client::builder()
+            .cookie_store(true)
+            .build()
+            .unwrap();
+        let res = b
+            .post(format!("{}/login", server.base))
+            .form(&[("email", "hr@acme.example"), ("password", PASSWORD)])
+            .send()
+            .await
+            .unwrap();
+        let html = res.text().await.unwrap();
+        let key = "name=\"csrf_token\" value=\"";
+        let start = html.find(key).unwrap() + key.len();
+        let end = html[start..].find('"').unwrap() + start;
+        Admin {
+            csrf: html[start..end].to_string(),
+            b,
+            base: server.base.clone(),
+        }
+    }
+
+    async fn get(&self, path: &str) -> Page {
+        let res = self
+            .b
+            .get(format!("{}{path}", self.base))
+            .send()
+            .await
+            .unwrap();
+        Page {
+            status: res.status(),
+            html: res.text().await.unwrap(),
+        }
+    }
+
+    /// Post a form (with the CSRF token); the path the redirects end on and the page.
+    async fn post(&self, path: &str, form: &[(&str, &str)]) -> (String, Page) {
+        let mut form = form.to_vec();
+        form.push(("csrf_token", &self.csrf));
+        let res = self
+            .b
+            .post(format!("{}{path}", self.base))
+            .form(&form)
+            .send()
+            .await
+            .unwrap();
+        let path = res.url().path().to_string();
+        (
+            path,
+            Page {
+                status: res.status(),
+                html: res.text().await.unwrap(),
+            },
+        )
+    }
+}
+
+/// An automatic sync, as the worker runs it (guards block).
+async fn automatic_sync(server: &TestServer, id: i64) -> SyncStatus {
+    let account = server.store.ensure_account("default").await.unwrap();
+    let engine = server.state.engine(account);
+    let i = engine.integration(Some(id)).await.unwrap();
+    let source =
+        roster_wiring::source(&engine, &i, roster_justworks::UrlPolicy::default()).unwrap();
+    engine
+        .sync(
+            id,
+            &source,
+            SyncOptions {
+                trigger: Some(Trigger::Automatic),
+                apply: true,
+                ..SyncOptions::default()
+            },
+        )
+        .await
+        .unwrap()
+        .status
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_overview_says_how_each_integration_is_and_draws_the_company() {
+    let server = TestServer::start().await;
+    let sb = sandbox(20).await;
+    let token = server.token("default", Role::AccountAdmin).await;
+    let id = connect_static(&server, &token, &sb).await;
+    let admin = Admin::sign_in(&server).await;
+
+    // Before the first sync the overview says what to do.
+    let home = admin.get("/").await;
+    assert_eq!(home.status, StatusCode::OK, "{}", home.html);
+    assert!(home.html.contains("What needs you now"), "{}", home.html);
+    assert!(home.html.contains("run the setup sync"), "{}", home.html);
+
+    admin
+        .post(&format!("/integrations/{id}/setup-sync"), &[])
+        .await;
+    let (review, _) = admin.post(&format!("/integrations/{id}/sync"), &[]).await;
+    let (done, _) = admin.post(&format!("{review}/import"), &[]).await;
+    assert!(done.starts_with("/imports/"), "{done}");
+
+    let home = admin.get("/").await;
+    assert!(
+        home.html.contains("Last sync applied") && home.html.contains("20 created"),
+        "{}",
+        home.html
+    );
+    let active = server.get("/api/v1/users?limit=1", &token).await["total"]
+        .as_u64()
+        .unwrap();
+    assert!(
+        home.html
+            .contains(&format!("Headcount: {active} active employees")),
+        "{}",
+        home.html
+    );
+    // The charts are SVG with the numbers as text, and as tables.
+    assert!(home.html.contains("<svg class=\"chart\""));
+    assert!(home.html.contains("<polyline points="));
+    assert!(home.html.contains("id=\"headcount-table\""));
+    assert!(
+        home.html.contains("<td>before</td><td>0</td>"),
+        "{}",
+        home.html
+    );
+    assert!(home.html.contains("fill=\"url(#pat-created)\""));
+    assert!(home.html.contains("id=\"imports-table\""));
+    assert!(home.html.contains("Auto-sync is off"));
+
+    // A name and a date of birth change at once: the automatic sync is blocked, and
+    // the overview names the guard and the way through.
+    let users = server.get("/api/v1/users?limit=1", &token).await;
+    let eid = users["items"][0]["employee_id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    sb.handle()
+        .set_name_and_dob(
+            &eid,
+            &roster_sandbox::NameChange {
+                family_name: Some("Okonkwo-Smith".into()),
+                date_of_birth: Some(jiff::civil::date(1988, 2, 29)),
+                ..roster_sandbox::NameChange::default()
+            },
+        )
+        .unwrap();
+    assert_eq!(automatic_sync(&server, id).await, SyncStatus::Blocked);
+    let home = admin.get("/").await;
+    assert!(home.html.contains("Last sync blocked"), "{}", home.html);
+    assert!(
+        home.html.contains(
+            "Privacy guard: 1 employee has two or more of name, date of birth and email changing at once"
+        ),
+        "{}",
+        home.html
+    );
+    assert!(home.html.contains("To push it through"));
+    assert!(home.html.contains(&format!("id=\"push-{id}\"")));
+
+    // Imported without the confirmation: the held employee is one click away.
+    let (review, _) = admin.post(&format!("/integrations/{id}/sync"), &[]).await;
+    admin.post(&format!("{review}/import"), &[]).await;
+    let home = admin.get("/").await;
+    assert!(
+        home.html.contains("1 employee held by the privacy guard"),
+        "{}",
+        home.html
+    );
+    assert!(
+        home.html.contains("#held\">See the 1 employee held"),
+        "{}",
+        home.html
+    );
+}
