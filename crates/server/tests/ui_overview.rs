@@ -209,3 +209,131 @@ async fn the_overview_says_how_each_integration_is_and_draws_the_company() {
         home.html
     );
 }
+
+/// The company after its first sync, then three broken reporting lines in the
+/// source: a cycle (A ↔ B), a manager without a work email (C, manager of D), and a
+/// privacy change (E); the second sync's review is returned, not imported.
+struct Broken {
+    server: TestServer,
+    _sb: roster_sandbox::RunningSandbox,
+    admin: Admin,
+    token: String,
+    /// A, B, C, D, E (employee IDs).
+    ids: Vec<String>,
+    review: String,
+}
+
+async fn broken_company() -> Broken {
+    let server = TestServer::start().await;
+    let sb = sandbox(16).await;
+    let token = server.token("default", Role::AccountAdmin).await;
+    let id = connect_static(&server, &token, &sb).await;
+    let admin = Admin::sign_in(&server).await;
+    admin
+        .post(&format!("/integrations/{id}/setup-sync"), &[])
+        .await;
+    let (review, _) = admin.post(&format!("/integrations/{id}/sync"), &[]).await;
+    admin.post(&format!("{review}/import"), &[]).await;
+    let users = server.get("/api/v1/users?limit=100", &token).await;
+    let ids: Vec<String> = users["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|u| u["is_manager"] == false)
+        .take(5)
+        .map(|u| u["employee_id"].as_str().unwrap().to_string())
+        .collect();
+    let h = sb.handle();
+    h.set_manager(&ids[0], Some(&ids[1])).unwrap();
+    h.set_manager(&ids[1], Some(&ids[0])).unwrap();
+    h.set_manager(&ids[3], Some(&ids[2])).unwrap();
+    h.set_work_email(&ids[2], None).unwrap();
+    h.set_name_and_dob(
+        &ids[4],
+        &roster_sandbox::NameChange {
+            family_name: Some("Okonkwo-Smith".into()),
+            date_of_birth: Some(jiff::civil::date(1988, 2, 29)),
+            ..roster_sandbox::NameChange::default()
+        },
+    )
+    .unwrap();
+    let (review, _) = admin.post(&format!("/integrations/{id}/sync"), &[]).await;
+    assert!(review.starts_with("/reviews/"), "{review}");
+    Broken {
+        server,
+        _sb: sb,
+        admin,
+        token,
+        ids,
+        review,
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_org_chart_draws_the_tree_and_its_broken_lines() {
+    let w = broken_company().await;
+    // Before the import the chart is the company as it is: a whole tree.
+    let org = w.admin.get("/org").await;
+    assert_eq!(org.status, StatusCode::OK, "{}", org.html);
+    assert!(org.html.contains("id=\"org-tree\""));
+    assert!(org.html.contains("<details open><summary>"), "{}", org.html);
+    assert!(org.html.contains("team of "), "{}", org.html);
+    // Imported with the privacy-held employee confirmed.
+    let (done, _) = w
+        .admin
+        .post(
+            &format!("{}/import", w.review),
+            &[("confirm_privacy", "yes")],
+        )
+        .await;
+    assert!(done.starts_with("/imports/"), "{done}");
+    let org = w.admin.get("/org").await;
+    // The cycle's dropped link and the manager without a work email are drawn as
+    // broken lines, each with its fix.
+    assert!(
+        org.html.contains("class=\"broken broken-cycle\""),
+        "{}",
+        org.html
+    );
+    assert!(org.html.contains("closed a cycle"), "{}", org.html);
+    let imp = w
+        .server
+        .get(&format!("/api/v1{done}?limit=1"), &w.token)
+        .await;
+    assert!(
+        org.html.contains("class=\"broken-no-work-email\""),
+        "{}",
+        imp["details"]["issues"]
+    );
+    assert!(
+        org.html
+            .contains("Give the manager a work email in the source.")
+    );
+    assert!(org.html.contains("id=\"broken-lines\""));
+
+    // Search: the person, their chain to the top, the path opened in the tree.
+    let user = w
+        .server
+        .get(&format!("/api/v1/users/{}", w.ids[1]), &w.token)
+        .await;
+    let last = user["employee"]["last_name"].as_str().unwrap().to_string();
+    let found = w.admin.get(&format!("/org?q={last}")).await;
+    assert!(found.html.contains("found for"), "{}", found.html);
+    assert!(found.html.contains("<mark>"), "{}", found.html);
+
+    // A subtree with a depth limit: deeper teams are links.
+    let top = w.server.get("/api/v1/users?limit=100", &w.token).await;
+    let manager = top["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|u| u["is_manager"] == true)
+        .map(|u| u["employee_id"].as_str().unwrap().to_string())
+        .unwrap();
+    let sub = w.admin.get(&format!("/org?root={manager}&depth=1")).await;
+    assert_eq!(sub.status, StatusCode::OK, "{}", sub.html);
+    assert!(sub.html.contains("id=\"org-root\""), "{}", sub.html);
+    assert!(sub.html.contains("show this team"), "{}", sub.html);
+    let missing = w.admin.get("/org?root=nobody").await;
+    assert_eq!(missing.status, StatusCode::NOT_FOUND);
+}

@@ -55,7 +55,7 @@ pub async fn reported_lines(
         for i in issues.into_iter().flatten() {
             let s = |k: &str| i.get(k).and_then(Value::as_str);
             if let (Some(id), Some(b)) = (
-                s("employee_id"),
+                s("employee_id").or(s("source_id")),
                 Broken::from_issue(s("code").unwrap_or(""), s("message").unwrap_or("")),
             ) {
                 out.push((id.to_string(), b));

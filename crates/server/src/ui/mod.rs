@@ -25,6 +25,7 @@ mod integrations;
 mod login;
 mod mapping;
 mod notifications;
+mod org;
 mod review;
 mod settings;
 mod tree;
@@ -59,6 +60,7 @@ pub fn routes() -> Router<AppState> {
         .merge(review::routes())
         .merge(imports::routes())
         .merge(users::routes())
+        .merge(org::routes())
         .merge(settings::routes())
         .merge(mapping::routes())
         .merge(demographics::routes())

@@ -44,8 +44,12 @@ impl Broken {
             Broken::ManagerMissing(m) => {
                 format!("Their manager ({m}) is not an active employee: the line ends here.")
             }
-            Broken::NoWorkEmail(m) => format!("Not linked: {m}."),
-            Broken::NotInSync(m) => format!("Not linked: {m}."),
+            Broken::NoWorkEmail(m) => {
+                format!("Their manager, {m}, has no work email, so the line is not linked.")
+            }
+            Broken::NotInSync(m) => {
+                format!("Their manager, {m}, is not in the sync, so the line is not linked.")
+            }
             Broken::Cycle => {
                 "Their reporting line closed a cycle, so it was dropped: they are shown at the top."
                     .into()
@@ -71,10 +75,17 @@ impl Broken {
     }
 
     /// A broken line from a recorded issue (`code`, `message`), if it is about one.
+    /// The manager is named by their source ID (the message's second word, as the
+    /// planner writes it: "manager ID has no work email …") until [`Tree::build`]
+    /// puts their name.
     pub fn from_issue(code: &str, message: &str) -> Option<Broken> {
+        let manager = || match message.strip_prefix("manager ") {
+            Some(rest) => rest.split_whitespace().next().unwrap_or("").to_string(),
+            None => String::new(),
+        };
         Some(match code {
-            "manager_no_work_email" => Broken::NoWorkEmail(message.to_string()),
-            "manager_not_in_sync" => Broken::NotInSync(message.to_string()),
+            "manager_no_work_email" => Broken::NoWorkEmail(manager()),
+            "manager_not_in_sync" => Broken::NotInSync(manager()),
             "manager_cycle" => Broken::Cycle,
             "self_manager" => Broken::SelfManager,
             _ => return None,
@@ -85,7 +96,6 @@ impl Broken {
 /// One active employee in the tree.
 #[derive(Debug)]
 pub struct Person {
-    pub key: i64,
     pub employee_id: String,
     pub name: String,
     /// Lower case, for search.
@@ -108,7 +118,7 @@ pub struct Tree {
 
 impl Tree {
     /// The tree of the active, unmerged employees of `directory`, with `reported`
-    /// broken lines (employee ID, broken) from the last syncs' issues.
+    /// broken lines (employee ID or source ID, broken) from the last syncs' issues.
     pub fn build(directory: &[Employee], reported: &[(String, Broken)]) -> Tree {
         let people: Vec<&Employee> = directory
             .iter()
@@ -116,12 +126,24 @@ impl Tree {
             .collect();
         let mut by_email: HashMap<String, usize> = HashMap::with_capacity(people.len());
         let mut by_id: HashMap<&str, usize> = HashMap::with_capacity(people.len());
+        let mut by_source: HashMap<&str, &Employee> = HashMap::new();
         for (i, e) in people.iter().enumerate() {
             if !e.email.is_empty() {
                 by_email.insert(e.email.to_lowercase(), i);
             }
             by_id.insert(e.employee_id.as_str(), i);
         }
+        for e in directory {
+            if let Some(s) = e.source_id.as_deref() {
+                by_source.insert(s, e);
+            }
+        }
+        // A manager named by source ID: their name, if known.
+        let manager_name = |sid: &str| match by_source.get(sid) {
+            Some(m) => name_of(m),
+            None if sid.is_empty() => "unknown".to_string(),
+            None => format!("source member {sid}"),
+        };
         let n = people.len();
         let mut t = Tree {
             people: Vec::with_capacity(n),
@@ -134,7 +156,6 @@ impl Tree {
         for (i, e) in people.iter().enumerate() {
             let name = name_of(e);
             t.people.push(Person {
-                key: e.key,
                 employee_id: e.employee_id.clone(),
                 search: format!("{} {} {}", name, e.email, e.employee_id).to_lowercase(),
                 name,
@@ -148,11 +169,20 @@ impl Tree {
             }
         }
         for (id, b) in reported {
-            if let Some(&i) = by_id.get(id.as_str())
+            let i = by_id.get(id.as_str()).copied().or_else(|| {
+                by_source
+                    .get(id.as_str())
+                    .and_then(|e| by_id.get(e.employee_id.as_str()).copied())
+            });
+            if let Some(i) = i
                 && t.broken[i].is_none()
                 && t.parent[i].is_none()
             {
-                t.broken[i] = Some(b.clone());
+                t.broken[i] = Some(match b {
+                    Broken::NoWorkEmail(m) => Broken::NoWorkEmail(manager_name(m)),
+                    Broken::NotInSync(m) => Broken::NotInSync(manager_name(m)),
+                    other => other.clone(),
+                });
             }
         }
         t.break_cycles();
