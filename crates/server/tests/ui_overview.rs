@@ -337,3 +337,78 @@ async fn the_org_chart_draws_the_tree_and_its_broken_lines() {
     let missing = w.admin.get("/org?root=nobody").await;
     assert_eq!(missing.status, StatusCode::NOT_FOUND);
 }
+
+/// What a page must never print: JSON objects or arrays as stored.
+fn assert_no_json(html: &str) {
+    for raw in ["{&quot;", "{\"", "[{", "&quot;:", "\":"] {
+        assert!(!html.contains(raw), "raw JSON ({raw}) on the page:\n{html}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn reviews_and_imports_read_in_plain_words() {
+    let w = broken_company().await;
+    let review = w.admin.get(&w.review).await;
+    assert_eq!(review.status, StatusCode::OK, "{}", review.html);
+    // Findings grouped by cause, with a count and the members by name.
+    assert!(review.html.contains("id=\"issues\""), "{}", review.html);
+    assert!(
+        review
+            .html
+            .contains("Reporting line closing a cycle: the link is dropped: 1"),
+        "{}",
+        review.html
+    );
+    assert!(review.html.contains("data-code=\"manager_no_work_email\""));
+    // The guard's finding as a sentence, the held employee by name with the change.
+    assert!(
+        review.html.contains(
+            "1 employee has two or more of name, date of birth and email changing at once"
+        )
+    );
+    assert!(review.html.contains("id=\"held\""));
+    let held = &review.html[review.html.find("id=\"held\"").unwrap()..];
+    let held = &held[..held.find("</table>").unwrap()];
+    assert!(held.contains("Okonkwo-Smith"), "{held}");
+    assert!(held.contains("<del class=\"old\">") && held.contains("<ins class=\"new\">"));
+    assert!(held.contains("<th scope=\"row\">Last name</th>"), "{held}");
+    // What changes, by field.
+    assert!(review.html.contains("id=\"field-summary\""));
+    assert!(review.html.contains("<td>Manager</td>"), "{}", review.html);
+    assert_no_json(&review.html);
+
+    // Imported without confirming: the import page says the same in words.
+    let (done, page) = w.admin.post(&format!("{}/import", w.review), &[]).await;
+    assert!(done.starts_with("/imports/"), "{done}");
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(
+        page.html
+            .contains("applied except the privacy-held employees")
+    );
+    assert!(
+        page.html
+            .contains("id=\"import-status\">partially_applied<")
+    );
+    assert!(
+        page.html.contains("Held by the privacy guard (1)"),
+        "{}",
+        page.html
+    );
+    assert!(page.html.contains("Okonkwo-Smith"));
+    assert!(page.html.contains("Reporting line closing a cycle"));
+    assert!(
+        page.html
+            .contains("Members read</dt><dd>16 from the source"),
+        "{}",
+        page.html
+    );
+    assert_no_json(&page.html);
+    // The history lists integrations by name, outcomes in words.
+    let list = w.admin.get("/imports").await;
+    assert!(list.html.contains("<td>Justworks</td>"), "{}", list.html);
+    assert!(
+        list.html
+            .contains("applied except the privacy-held employees")
+    );
+    let _ = &w.ids;
+}

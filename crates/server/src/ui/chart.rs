@@ -228,7 +228,7 @@ mod tests {
         assert_eq!(axis(4), (4, 1));
         assert_eq!(axis(9), (10, 2));
         assert_eq!(axis(237), (250, 50));
-        assert_eq!(axis(10_001), (20_000, 5_000));
+        assert_eq!(axis(10_001), (12_000, 2_000));
     }
 
     #[test]

@@ -7,8 +7,9 @@ use roster_store::{AccountId, ImportKind, ImportStatus, ImportSummary};
 use serde_json::Value;
 
 use super::UiError;
+use super::seg;
 use super::tree::{Broken, Tree};
-use super::words::name_of;
+use super::words::{Person, name_of};
 use crate::error::ApiError;
 use crate::state::AppState;
 
@@ -98,6 +99,39 @@ pub async fn names(
             .map_err(ApiError::from)?
         {
             out.insert(id, name_of(&e));
+        }
+    }
+    Ok(out)
+}
+
+/// People by lower-case email (at most `cap` looked up), for managers named by
+/// email.
+pub async fn people_by_email(
+    st: &AppState,
+    account: AccountId,
+    emails: impl IntoIterator<Item = String>,
+    cap: usize,
+) -> Result<HashMap<String, Person>, UiError> {
+    let mut out = HashMap::new();
+    let mut asked = HashSet::new();
+    for email in emails {
+        let key = email.to_lowercase();
+        if asked.len() >= cap || !asked.insert(key.clone()) {
+            continue;
+        }
+        if let Some(e) = st
+            .store
+            .find_employee(account, &email)
+            .await
+            .map_err(ApiError::from)?
+        {
+            out.insert(
+                key,
+                Person {
+                    name: name_of(&e),
+                    link: Some(format!("/users/{}", seg(&e.employee_id))),
+                },
+            );
         }
     }
     Ok(out)

@@ -113,6 +113,39 @@ pub fn status_words(status: &str) -> &'static str {
     }
 }
 
+/// A planned action in words.
+pub fn action_words(action: &str) -> &'static str {
+    match action {
+        "create" => "new",
+        "update" => "changed",
+        "deactivate" => "deactivated",
+        "reactivate" => "reactivated",
+        _ => "changed",
+    }
+}
+
+/// Why a field changed, in words (a change's rule).
+pub fn rule_words(rule: &str) -> &str {
+    match rule {
+        "source" => "from the source",
+        "end_date" => "end date reached",
+        "on_missing" => "missing from the source",
+        "deactivate_missing" => "missing from the source",
+        "reactivated" => "back in the source",
+        "hire_date_priority" => "hire date rule",
+        "derived" => "derived",
+        "manager_cycle" => "cycle dropped",
+        "generated_id" => "ID generated",
+        "excluded" => "excluded",
+        "associated" => "associated field",
+        "admin_edit" => "edited by an admin",
+        "merge" => "merged",
+        "exclusion" => "excluded by an admin",
+        "rollback" => "rolled back",
+        other => other,
+    }
+}
+
 /// An import's kind in words.
 pub fn kind_words(kind: &str) -> &'static str {
     match kind {
