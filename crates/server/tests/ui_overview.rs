@@ -336,6 +336,57 @@ async fn the_org_chart_draws_the_tree_and_its_broken_lines() {
     assert!(sub.html.contains("show this team"), "{}", sub.html);
     let missing = w.admin.get("/org?root=nobody").await;
     assert_eq!(missing.status, StatusCode::NOT_FOUND);
+
+    // People, not ids: a manager's page shows their reports and their place in the
+    // tree; a report's page names the manager, linked.
+    let page = w.admin.get(&format!("/users/{manager}")).await;
+    assert!(page.html.contains("id=\"place\""), "{}", page.html);
+    assert!(page.html.contains("id=\"reports\""), "{}", page.html);
+    let report = top["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|u| u["manager_email"].is_string() && u["active"] == true)
+        .unwrap();
+    let page = w
+        .admin
+        .get(&format!(
+            "/users/{}",
+            report["employee_id"].as_str().unwrap()
+        ))
+        .await;
+    let dd = &page.html[page.html.find("id=\"user-manager\"").unwrap()..];
+    assert!(
+        dd.starts_with("id=\"user-manager\"><a href=\"/users/"),
+        "{dd}"
+    );
+    assert!(
+        page.html.contains("Reports to <a href=\"/users/"),
+        "{}",
+        page.html
+    );
+    let boss = w
+        .server
+        .get(
+            &format!(
+                "/api/v1/users/{}",
+                report["manager_email"].as_str().unwrap()
+            ),
+            &w.token,
+        )
+        .await;
+    let boss_id = boss["employee"]["employee_id"].as_str().unwrap();
+    let list = w.admin.get("/users?search=").await;
+    let rid = report["employee_id"].as_str().unwrap();
+    let row = &list.html[list
+        .html
+        .find(&format!("<a href=\"/users/{rid}\">"))
+        .unwrap()..];
+    let row = &row[..row.find("</tr>").unwrap()];
+    assert!(
+        row.contains(&format!("<td><a href=\"/users/{boss_id}\">")),
+        "the manager is named and linked in the list: {row}"
+    );
 }
 
 /// What a page must never print: JSON objects or arrays as stored.
