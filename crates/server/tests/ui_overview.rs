@@ -276,7 +276,12 @@ async fn the_org_chart_draws_the_tree_and_its_broken_lines() {
     let org = w.admin.get("/org").await;
     assert_eq!(org.status, StatusCode::OK, "{}", org.html);
     assert!(org.html.contains("id=\"org-tree\""));
-    assert!(org.html.contains("<details open><summary>"), "{}", org.html);
+    assert!(
+        org.html
+            .contains("<details class=\"team-toggle\" open><summary>team of "),
+        "{}",
+        org.html
+    );
     assert!(org.html.contains("team of "), "{}", org.html);
     // Imported with the privacy-held employee confirmed.
     let (done, _) = w

@@ -17,6 +17,8 @@ const BOTTOM: i64 = 48;
 pub struct Tick {
     pub pos: i64,
     pub label: String,
+    /// `text-anchor`: the ends of the x axis keep their labels inside the chart.
+    pub anchor: &'static str,
 }
 
 /// A point of the line chart, with its value written next to it.
@@ -72,6 +74,7 @@ fn y_ticks(top: i64, step: i64) -> Vec<Tick> {
         .map(|i| Tick {
             pos: y_of(i * step, top),
             label: (i * step).to_string(),
+            anchor: "end",
         })
         .collect()
 }
@@ -122,6 +125,12 @@ pub fn line(points: &[(String, i64)]) -> LineChart {
             .map(|(i, (label, _))| Tick {
                 pos: x_of(i),
                 label: label.clone(),
+                anchor: match i {
+                    _ if n == 1 => "middle",
+                    0 => "start",
+                    _ if i + 1 == n => "end",
+                    _ => "middle",
+                },
             })
             .collect(),
         dots,

@@ -1,5 +1,6 @@
-//! The org chart (`/org`): the reporting tree from the top down, collapsible with
-//! `<details>` (no JavaScript), searchable with a GET form, each manager's team
+//! The org chart (`/org`): the reporting tree from the top down, each team opened
+//! and closed by a `<details>` toggle before it (no JavaScript: CSS hides the team
+//! while its toggle is closed), searchable with a GET form, each manager's team
 //! size, and the broken reporting lines with their fix. A big company is shown a
 //! few levels deep, each deeper team one link away (`?root=ID`).
 
@@ -187,8 +188,8 @@ async fn show(
     let mut hits = Vec::new();
     let mut more_hits = 0;
     if !needle.is_empty() {
-        for i in 0..n {
-            if !t.people[i].search.contains(&needle) {
+        for (i, person) in t.people.iter().enumerate() {
+            if !person.search.contains(&needle) {
                 continue;
             }
             hit[i] = true;
@@ -197,14 +198,11 @@ async fn show(
             }
             if hits.len() < HITS {
                 hits.push(Hit {
-                    name: t.people[i].name.clone(),
+                    name: person.name.clone(),
                     link: user_link(&t, i),
                     chain: chain_links(&t, i),
                     team: t.below[i],
-                    team_link: format!(
-                        "/org?{}",
-                        query(&[("root", t.people[i].employee_id.as_str())])
-                    ),
+                    team_link: format!("/org?{}", query(&[("root", person.employee_id.as_str())])),
                 });
             } else {
                 more_hits += 1;
