@@ -130,6 +130,21 @@ async fn issue_names(
     Ok(names)
 }
 
+/// The counts table of the review.
+fn counts(c: &crate::dto::CountsDto) -> Vec<(&'static str, usize)> {
+    vec![
+        ("created", c.created),
+        ("updated", c.updated),
+        ("deactivated", c.deactivated),
+        ("reactivated", c.reactivated),
+        ("unchanged", c.unchanged),
+        ("skipped", c.skipped),
+        ("privacy-held", c.privacy),
+        ("errors", c.errors),
+        ("warnings", c.warnings),
+    ]
+}
+
 /// The guards' findings as sentences.
 fn guard_sentences(
     r: &crate::dto::ReviewDto,
@@ -246,7 +261,6 @@ async fn show(
     {
         c.name_managers(&people);
     }
-    let c = &r.counts;
     page(&ReviewPage {
         l: user.layout("integrations", q.notice.as_deref()),
         id,
@@ -271,17 +285,7 @@ async fn show(
         },
         guards: guard_sentences(&r, plan, &settings, held_rows.len()),
         needs_mass_confirm: matches!(r.verdict, VerdictDto::NeedsConfirmation),
-        counts: vec![
-            ("created", c.created),
-            ("updated", c.updated),
-            ("deactivated", c.deactivated),
-            ("reactivated", c.reactivated),
-            ("unchanged", c.unchanged),
-            ("skipped", c.skipped),
-            ("privacy-held", c.privacy),
-            ("errors", c.errors),
-            ("warnings", c.warnings),
-        ],
+        counts: counts(&r.counts),
         groups,
         fields,
         diagnostics: r.diagnostics.iter().map(|d| d.message.clone()).collect(),
