@@ -42,7 +42,7 @@ fn employee(i: usize) -> Employee {
         hire_date: Some(date(2000 + (i % 25) as i16, month, day)),
         // Every 997th employee's manager left: a broken line.
         manager_email: (i > 0).then(|| {
-            if i % 997 == 0 {
+            if i.is_multiple_of(997) {
                 format!("gone{i}@acme.example")
             } else {
                 format!("first.last{}@acme.example", (i - 1) / 8)
