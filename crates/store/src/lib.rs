@@ -435,6 +435,13 @@ pub trait Store: JobStore + AccessStore + Send + Sync {
     /// An import with its entries. Applied entries carry `after` as the employee is
     /// now in the directory; entries not applied carry `after` as recorded.
     async fn import(&self, account: AccountId, id: ImportId) -> Result<Option<ImportRecord>>;
+    /// An import's summary and recorded details, without its entries (a page that
+    /// shows the outcome of a big sync reads no entry).
+    async fn import_head(
+        &self,
+        account: AccountId,
+        id: ImportId,
+    ) -> Result<Option<(ImportSummary, serde_json::Value)>>;
     /// The field changes an applied import made, for rollback (creates flagged).
     async fn import_changes(&self, account: AccountId, id: ImportId)
     -> Result<Vec<RecordedChange>>;

@@ -8,7 +8,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use serde::Deserialize;
 
-use super::review::EntryView;
+use super::EntryView;
 use super::{Layout, UiError, UiUser, page};
 use crate::api::{imports, users};
 use crate::auth::{self, Auth, EditData};

@@ -1,17 +1,29 @@
-//! Import history and one import's detail (counts, recorded details, the entries
-//! with their field changes), with rollback of an applied import.
+//! Import history and one import's detail in plain words: what happened, the
+//! guards' findings as sentences, the held employees by name with their changes,
+//! what changed by field, the findings grouped by cause, the other recorded
+//! details as sentences, and the employees with their changes (before → after);
+//! with rollback of an applied import.
+
+use std::collections::HashMap;
 
 use askama::Template;
 use axum::Router;
 use axum::extract::{Path, Query, State};
 use axum::response::Response;
 use axum::routing::{get, post};
+use roster_store::{EntryRecord, ImportSummary};
 use serde::Deserialize;
+use serde_json::Value;
 
-use super::review::EntryView;
-use super::{ChangeView, Layout, NoticeQuery, Posted, UiError, UiUser, page, see, seg, when};
+use super::words::{self, IssueGroup, name_of};
+use super::{
+    ChangeView, EntryView, Layout, NoticeQuery, Posted, UiError, UiUser, manager_emails, page, see,
+    when,
+};
 use crate::api::imports as api;
-use crate::dto::{ImportSummaryDto, ImportsQuery, PageQuery};
+use crate::auth::Read;
+use crate::dto::{ImportSummaryDto, ImportsQuery};
+use crate::error::ApiError;
 use crate::extract::{ApiPath, ApiQuery};
 use crate::state::AppState;
 
@@ -27,7 +39,9 @@ struct SummaryView {
     integration: String,
     kind: String,
     trigger: String,
+    /// As stored (`data-status`, `#import-status`) and in words.
     status: String,
+    status_words: &'static str,
     finished: String,
     counts: String,
 }
@@ -55,21 +69,37 @@ fn counts_text(s: &ImportSummaryDto) -> String {
     }
 }
 
-impl From<&ImportSummaryDto> for SummaryView {
-    fn from(s: &ImportSummaryDto) -> Self {
+impl SummaryView {
+    /// `names`: integration id → name.
+    fn of(s: &ImportSummaryDto, names: &HashMap<i64, String>) -> Self {
         Self {
             id: s.id,
-            integration: s
-                .integration_id
-                .map(|i| i.to_string())
-                .unwrap_or_else(|| "—".into()),
-            kind: s.kind.clone(),
-            trigger: s.trigger.clone(),
+            integration: match s.integration_id {
+                Some(i) => names
+                    .get(&i)
+                    .cloned()
+                    .unwrap_or_else(|| format!("integration {i} (deleted)")),
+                None => "—".into(),
+            },
+            kind: words::kind_words(&s.kind).to_string(),
+            trigger: words::trigger_words(&s.trigger).to_string(),
             status: s.status.clone(),
+            status_words: words::status_words(&s.status),
             finished: when(s.finished_at),
             counts: counts_text(s),
         }
     }
+}
+
+/// Integration names by id.
+async fn integration_names(st: &AppState, user: &UiUser) -> Result<HashMap<i64, String>, UiError> {
+    Ok(st
+        .engine(user.principal.account)
+        .integrations()
+        .await?
+        .into_iter()
+        .map(|i| (i.id, i.name))
+        .collect())
 }
 
 #[derive(Template)]
@@ -85,14 +115,15 @@ async fn list(
     Query(q): Query<NoticeQuery>,
 ) -> Result<Response, UiError> {
     let axum::Json(list) = api::list(
-        State(st),
+        State(st.clone()),
         user.auth()?,
         ApiQuery(ImportsQuery { limit: Some(200) }),
     )
     .await?;
+    let names = integration_names(&st, &user).await?;
     page(&ListPage {
         l: user.layout("imports", q.notice.as_deref()),
-        items: list.iter().map(SummaryView::from).collect(),
+        items: list.iter().map(|s| SummaryView::of(s, &names)).collect(),
     })
 }
 
@@ -102,6 +133,11 @@ struct DetailPage {
     l: Layout,
     s: SummaryView,
     started: String,
+    /// The guards' findings, as sentences.
+    guards: Vec<String>,
+    held: Vec<EntryView>,
+    fields: Vec<(String, usize)>,
+    groups: Vec<IssueGroup>,
     details: Vec<(String, String)>,
     entries: Vec<EntryView>,
     total: usize,
@@ -119,91 +155,78 @@ struct DetailQuery {
 }
 
 const PAGE: usize = 50;
+/// How many managers' names the changes look up.
+const NAMES: usize = 300;
 
-/// The recorded details as readable lines (issues and notes as their messages).
-fn detail_lines(v: &serde_json::Value) -> Vec<(String, String)> {
+fn entry_view(e: &EntryRecord) -> EntryView {
+    let action = e.action.as_str();
+    let mut v = EntryView::new(
+        &e.employee_id,
+        name_of(&e.after),
+        action,
+        e.changes.iter().map(ChangeView::from).collect(),
+    );
+    if !e.applied {
+        v.action_words = format!("{} (not applied)", v.action_words);
+    }
+    v.privacy = e.privacy;
+    v.held = e.held;
+    v
+}
+
+/// The recorded issues grouped by cause, members named from the entries (and the
+/// directory for the rest).
+async fn issue_groups(
+    st: &AppState,
+    account: i64,
+    details: &Value,
+    entries: &[EntryRecord],
+) -> Result<Vec<IssueGroup>, UiError> {
+    let issues: Vec<&Value> = details
+        .get("issues")
+        .and_then(Value::as_array)
+        .map(|a| a.iter().collect())
+        .unwrap_or_default();
+    let mut names: HashMap<String, String> = entries
+        .iter()
+        .map(|e| (e.employee_id.clone(), name_of(&e.after)))
+        .collect();
+    let rest: Vec<String> = issues
+        .iter()
+        .filter_map(|i| i.get("employee_id").and_then(Value::as_str))
+        .filter(|id| !names.contains_key(*id))
+        .map(str::to_string)
+        .collect();
+    names.extend(super::directory::names(st, account, rest, NAMES).await?);
+    Ok(words::group_issues(
+        issues.into_iter().map(words::IssueIn::from_json),
+        &names,
+    ))
+}
+
+/// The guards' findings recorded with a blocked or partly applied import.
+fn guard_sentences(
+    s: &ImportSummary,
+    details: &Value,
+    settings: &roster_core::Settings,
+    held: usize,
+) -> Vec<String> {
     let mut out = Vec::new();
-    let Some(map) = v.as_object() else {
-        return out;
-    };
-    for (k, v) in map {
-        match v {
-            serde_json::Value::Null => {}
-            serde_json::Value::Array(items) if items.is_empty() => {}
-            serde_json::Value::Array(items) => {
-                for (text, members) in grouped(items).into_iter().take(50) {
-                    out.push((k.clone(), with_members(text, &members)));
-                }
-            }
-            other => out.push((k.clone(), compact(other))),
-        }
+    if let Some(m) = details
+        .get("mass_change")
+        .and_then(|m| serde_json::from_value::<roster_core::plan::MassChange>(m.clone()).ok())
+    {
+        out.extend(words::mass_change_sentences(&m, settings));
+    }
+    let privacy = held.max(if s.status == roster_store::ImportStatus::Blocked {
+        s.counts.privacy
+    } else {
+        0
+    });
+    if privacy > 0 {
+        out.push(words::privacy_sentence(privacy));
     }
     out
-}
-
-/// Identical messages once each, in first-seen order, with the members they concern
-/// (employee ID, else source id, else line): a warning that applies to nine members
-/// is one line, not nine.
-fn grouped(items: &[serde_json::Value]) -> Vec<(String, Vec<String>)> {
-    let mut groups: Vec<(String, Vec<String>)> = Vec::new();
-    let mut index: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
-    for i in items {
-        let text = i
-            .get("message")
-            .and_then(|m| m.as_str())
-            .map(str::to_string)
-            .unwrap_or_else(|| compact(i));
-        let member = ["employee_id", "source_id"]
-            .iter()
-            .find_map(|f| i.get(*f).and_then(|v| v.as_str()).map(str::to_string))
-            .or_else(|| {
-                i.get("position")
-                    .and_then(|p| p.as_u64())
-                    .map(|p| format!("#{p}"))
-            })
-            .unwrap_or_default();
-        let g = *index.entry(text.clone()).or_insert_with(|| {
-            groups.push((text, Vec::new()));
-            groups.len() - 1
-        });
-        groups[g].1.push(member);
-    }
-    groups
-}
-
-/// How many members a grouped line names before "and N more".
-const MEMBERS_SHOWN: usize = 10;
-
-fn with_members(text: String, members: &[String]) -> String {
-    if members.len() < 2 {
-        return text;
-    }
-    let named: Vec<&str> = members
-        .iter()
-        .filter(|m| !m.is_empty())
-        .map(String::as_str)
-        .collect();
-    let mut list = named
-        .iter()
-        .take(MEMBERS_SHOWN)
-        .copied()
-        .collect::<Vec<_>>()
-        .join(", ");
-    if named.len() > MEMBERS_SHOWN {
-        list.push_str(&format!(" and {} more", named.len() - MEMBERS_SHOWN));
-    }
-    if list.is_empty() {
-        format!("{text} (×{})", members.len())
-    } else {
-        format!("{text} (×{}: {list})", members.len())
-    }
-}
-
-fn compact(v: &serde_json::Value) -> String {
-    match v {
-        serde_json::Value::String(s) => s.clone(),
-        other => other.to_string(),
-    }
 }
 
 async fn show(
@@ -212,47 +235,72 @@ async fn show(
     user: UiUser,
     Query(q): Query<DetailQuery>,
 ) -> Result<Response, UiError> {
+    user.auth::<Read>()?;
+    let account = user.principal.account;
+    let engine = st.engine(account);
+    let r = engine
+        .import(id)
+        .await?
+        .ok_or_else(|| ApiError::NotFound(format!("no import {id}")))?;
     let page_no = q.page.unwrap_or(1).max(1);
-    let axum::Json(d) = api::show(
-        State(st),
-        user.auth()?,
-        ApiPath(id),
-        ApiQuery(PageQuery {
-            offset: Some((page_no - 1) * PAGE),
-            limit: Some(PAGE),
-        }),
-    )
-    .await?;
-    let entries = d
+    let integrations = engine.integrations().await?;
+    let names: HashMap<i64, String> = integrations
+        .iter()
+        .map(|i| (i.id, i.name.clone()))
+        .collect();
+    let settings = integrations
+        .iter()
+        .find(|i| Some(i.id) == r.summary.integration_id)
+        .map(|i| i.settings.clone())
+        .unwrap_or_default();
+    let summary = ImportSummaryDto::from(&r.summary);
+    let mut held: Vec<EntryView> = r
         .entries
         .iter()
-        .map(|e| EntryView {
-            employee_id: e.employee_id.clone(),
-            link: format!("/users/{}", seg(&e.employee_id)),
-            action: if e.applied {
-                e.action.clone()
-            } else {
-                format!("{} (not applied)", e.action)
-            },
-            privacy: e.privacy,
-            held: e.held,
-            id_change: false,
-            duplicate_of: None,
-            changes: e.changes.iter().map(ChangeView::from).collect(),
-        })
+        .filter(|e| e.held)
+        .map(entry_view)
         .collect();
-    let shown = d.offset + d.entries.len();
+    let offset = (page_no - 1) * PAGE;
+    let mut entries: Vec<EntryView> = r
+        .entries
+        .iter()
+        .skip(offset)
+        .take(PAGE)
+        .map(entry_view)
+        .collect();
+    let emails = manager_emails(&held)
+        .into_iter()
+        .chain(manager_emails(&entries));
+    let people = super::directory::people_by_email(&st, account, emails, NAMES).await?;
+    for c in held
+        .iter_mut()
+        .chain(entries.iter_mut())
+        .flat_map(|e| e.changes.iter_mut())
+    {
+        c.name_managers(&people);
+    }
+    let fields = words::field_summary(
+        r.entries
+            .iter()
+            .filter(|e| e.action != roster_core::plan::Action::Create)
+            .map(|e| e.changes.iter().map(|c| c.field.as_str())),
+    );
+    let shown = offset + entries.len();
     page(&DetailPage {
         l: user.layout("imports", q.notice.as_deref()),
-        started: when(d.summary.started_at),
-        can_roll_back: matches!(d.summary.status.as_str(), "applied" | "partially_applied")
+        started: when(r.summary.started_at),
+        can_roll_back: matches!(summary.status.as_str(), "applied" | "partially_applied")
             && user.can_edit(),
-        s: SummaryView::from(&d.summary),
-        details: detail_lines(&d.details),
+        guards: guard_sentences(&r.summary, &r.details, &settings, held.len()),
+        groups: issue_groups(&st, account, &r.details, &r.entries).await?,
+        details: words::detail_sentences(&r.details),
+        s: SummaryView::of(&summary, &names),
+        held,
+        fields,
         entries,
-        total: d.entries_total,
+        total: r.entries.len(),
         prev: (page_no > 1).then(|| format!("/imports/{id}?page={}", page_no - 1)),
-        next: (shown < d.entries_total).then(|| format!("/imports/{id}?page={}", page_no + 1)),
+        next: (shown < r.entries.len()).then(|| format!("/imports/{id}?page={}", page_no + 1)),
     })
 }
 
@@ -276,41 +324,50 @@ mod tests {
     use super::*;
     use serde_json::json;
 
+    /// Ported from the test of the former `detail_lines` (issue #16 replaced its
+    /// "message (×9: E1, …)" lines with groups by cause): a warning that applies to
+    /// nine members is one group, not nine lines, and names at most the first
+    /// [`words::MEMBERS_SHOWN`] members.
     #[test]
     fn identical_issues_are_one_line_with_a_count_and_the_members() {
-        let mut issues: Vec<serde_json::Value> = (1..=9)
+        let mut issues: Vec<Value> = (1..=9)
             .map(|n| {
-                json!({ "severity": "warning", "employee_id": format!("E{n}"),
+                json!({ "severity": "warning", "code": "manager_no_work_email",
+                        "employee_id": format!("E{n}"),
                         "message": "manager without a work email: reporting line not linked" })
             })
             .collect();
         issues.insert(
             3,
-            json!({ "severity": "error", "position": 4, "message": "malformed email" }),
+            json!({ "severity": "error", "code": "malformed_email", "position": 4,
+                    "message": "malformed email" }),
         );
-        let lines = detail_lines(&json!({ "issues": issues, "file": "x.csv" }));
-        let issue_lines: Vec<&str> = lines
+        let groups = words::group_issues(
+            issues.iter().map(words::IssueIn::from_json),
+            &HashMap::new(),
+        );
+        let lines: Vec<(usize, Vec<&str>)> = groups
             .iter()
-            .filter(|(k, _)| k == "issues")
-            .map(|(_, v)| v.as_str())
+            .map(|g| (g.count, g.members.iter().map(|m| m.name.as_str()).collect()))
             .collect();
-        assert_eq!(
-            issue_lines,
-            [
-                "manager without a work email: reporting line not linked (×9: E1, E2, E3, E4, E5, E6, E7, E8, E9)",
-                "malformed email",
-            ]
-        );
-        let many: Vec<serde_json::Value> = (1..=12)
-            .map(|n| json!({ "source_id": format!("m{n}"), "message": "same" }))
-            .collect();
-        let lines = detail_lines(&json!({ "issues": many }));
         assert_eq!(
             lines,
-            [(
-                "issues".to_string(),
-                "same (×12: m1, m2, m3, m4, m5, m6, m7, m8, m9, m10 and 2 more)".to_string()
-            )]
+            [
+                (1, vec!["member #4"]),
+                (
+                    9,
+                    vec!["E1", "E2", "E3", "E4", "E5", "E6", "E7", "E8", "E9"]
+                ),
+            ]
         );
+        let many: Vec<Value> = (1..=words::MEMBERS_SHOWN + 2)
+            .map(|n| json!({ "source_id": format!("m{n}"), "code": "bad_date", "message": "same" }))
+            .collect();
+        let groups =
+            words::group_issues(many.iter().map(words::IssueIn::from_json), &HashMap::new());
+        assert_eq!(groups.len(), 1);
+        assert_eq!(groups[0].count, words::MEMBERS_SHOWN + 2);
+        assert_eq!(groups[0].more, 2);
+        assert_eq!(groups[0].messages, ["same"]);
     }
 }

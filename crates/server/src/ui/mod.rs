@@ -15,17 +15,23 @@
 //! - Errors are pages with the catalogue's status and message (a 5xx shows only the
 //!   error id). Logs carry ids only.
 
+mod chart;
 mod csv_files;
+mod dashboard;
 mod demographics;
+mod directory;
 mod imports;
 mod integrations;
 mod login;
 mod mapping;
 mod notifications;
+mod org;
 mod review;
 mod settings;
+mod tree;
 mod upcoming;
 mod users;
+mod words;
 
 use std::marker::PhantomData;
 
@@ -48,15 +54,13 @@ use crate::state::AppState;
 /// Every page of the UI.
 pub fn routes() -> Router<AppState> {
     Router::new()
-        .route(
-            "/",
-            axum::routing::get(|| async { Redirect::to("/integrations") }),
-        )
+        .merge(dashboard::routes())
         .merge(login::routes())
         .merge(integrations::routes())
         .merge(review::routes())
         .merge(imports::routes())
         .merge(users::routes())
+        .merge(org::routes())
         .merge(settings::routes())
         .merge(mapping::routes())
         .merge(demographics::routes())
@@ -391,23 +395,129 @@ pub fn or_dash(v: Option<&str>) -> String {
     v.filter(|s| !s.is_empty()).unwrap_or("—").to_string()
 }
 
-/// A change's old and new values and rule, for the templates.
+/// A change's old and new values and rule, for the templates: the field in words,
+/// a manager by name and linked.
 pub struct ChangeView {
+    /// The field's name as stored (`data-field`).
     pub field: String,
+    pub label: String,
     pub old: String,
     pub new: String,
+    pub old_person: Option<words::Person>,
+    pub new_person: Option<words::Person>,
     pub rule: String,
+}
+
+impl ChangeView {
+    fn of(field: &str, old: Option<&str>, new: Option<&str>, rule: &str) -> Self {
+        Self {
+            field: field.to_string(),
+            label: words::field_label(field),
+            old: or_dash(old),
+            new: or_dash(new),
+            old_person: None,
+            new_person: None,
+            rule: words::rule_words(rule).to_string(),
+        }
+    }
+
+    /// Put managers' names on manager changes (`people`: lower-case email → person).
+    pub fn name_managers(&mut self, people: &std::collections::HashMap<String, words::Person>) {
+        if self.field != "manager_email" {
+            return;
+        }
+        self.old_person = people.get(&self.old.to_lowercase()).cloned();
+        self.new_person = people.get(&self.new.to_lowercase()).cloned();
+    }
 }
 
 impl From<&crate::dto::ChangeDto> for ChangeView {
     fn from(c: &crate::dto::ChangeDto) -> Self {
+        Self::of(&c.field, c.old.as_deref(), c.new.as_deref(), &c.rule)
+    }
+}
+
+impl From<&roster_core::plan::Change> for ChangeView {
+    fn from(c: &roster_core::plan::Change) -> Self {
+        Self::of(
+            &c.field,
+            c.old.as_deref(),
+            c.new.as_deref(),
+            c.rule.as_str(),
+        )
+    }
+}
+
+/// One employee's changes, for the templates (`changes.html`).
+pub struct EntryView {
+    pub employee_id: String,
+    pub name: String,
+    pub link: String,
+    /// The action as stored (`data-action`) and in words.
+    pub action: String,
+    pub action_words: String,
+    pub privacy: bool,
+    pub held: bool,
+    pub id_change: bool,
+    pub duplicate_of: Option<String>,
+    pub changes: Vec<ChangeView>,
+}
+
+impl EntryView {
+    pub fn new(employee_id: &str, name: String, action: &str, changes: Vec<ChangeView>) -> Self {
         Self {
-            field: c.field.clone(),
-            old: or_dash(c.old.as_deref()),
-            new: or_dash(c.new.as_deref()),
-            rule: c.rule.clone(),
+            employee_id: employee_id.to_string(),
+            name,
+            link: format!("/users/{}", seg(employee_id)),
+            action: action.to_string(),
+            action_words: words::action_words(action).to_string(),
+            privacy: false,
+            held: false,
+            id_change: false,
+            duplicate_of: None,
+            changes,
         }
     }
+}
+
+impl From<&crate::dto::ReviewEntryDto> for EntryView {
+    /// Named from the entry's own name changes (a new employee's), else its ID.
+    fn from(e: &crate::dto::ReviewEntryDto) -> Self {
+        let new = |f: &str| {
+            e.changes
+                .iter()
+                .find(|c| c.field == f)
+                .and_then(|c| c.new.clone())
+        };
+        let first = new("preferred_name").or_else(|| new("first_name"));
+        let name = match (first, new("last_name")) {
+            (Some(f), Some(l)) => format!("{f} {l}"),
+            (Some(n), None) | (None, Some(n)) => n,
+            (None, None) => e.employee_id.clone(),
+        };
+        let mut v = EntryView::new(
+            &e.employee_id,
+            name,
+            &e.action,
+            e.changes.iter().map(ChangeView::from).collect(),
+        );
+        v.privacy = e.privacy;
+        v.held = e.held;
+        v.id_change = e.id_change;
+        v.duplicate_of = e.possible_duplicate_of.clone();
+        v
+    }
+}
+
+/// The manager emails the changes of `entries` name.
+pub fn manager_emails(entries: &[EntryView]) -> Vec<String> {
+    entries
+        .iter()
+        .flat_map(|e| &e.changes)
+        .filter(|c| c.field == "manager_email")
+        .flat_map(|c| [c.old.clone(), c.new.clone()])
+        .filter(|e| e.contains('@'))
+        .collect()
 }
 
 #[cfg(test)]

@@ -9,7 +9,12 @@ use axum::response::Response;
 use axum::routing::{get, post};
 use serde::Deserialize;
 
-use super::{ChangeView, Layout, Posted, UiError, UiUser, page, query, see, seg, when};
+use std::collections::{HashMap, HashSet};
+
+use super::words::{self, IssueGroup, name_of};
+use super::{
+    ChangeView, EntryView, Layout, Posted, UiError, UiUser, manager_emails, page, query, see, when,
+};
 use crate::api::syncs;
 use crate::dto::{ApplyRequest, EntryFilter, ReviewEntryDto, ReviewStatusDto, VerdictDto};
 use crate::extract::{ApiJson, ApiPath, ApiQuery};
@@ -24,35 +29,29 @@ pub fn routes() -> Router<AppState> {
 
 const PAGE: usize = 25;
 
-pub struct EntryView {
-    pub employee_id: String,
-    pub link: String,
-    pub action: String,
-    pub privacy: bool,
-    pub held: bool,
-    pub id_change: bool,
-    pub duplicate_of: Option<String>,
-    pub changes: Vec<ChangeView>,
-}
+/// How many names the issue groups and manager changes look up in the directory.
+const NAMES: usize = 300;
 
-impl From<&ReviewEntryDto> for EntryView {
-    fn from(e: &ReviewEntryDto) -> Self {
-        Self {
-            employee_id: e.employee_id.clone(),
-            link: format!("/users/{}", seg(&e.employee_id)),
-            action: e.action.clone(),
-            privacy: e.privacy,
-            held: e.held,
-            id_change: e.id_change,
-            duplicate_of: e.possible_duplicate_of.clone(),
-            changes: e.changes.iter().map(ChangeView::from).collect(),
-        }
+impl EntryView {
+    /// A review's entry, named from the plan.
+    fn of_review(e: &ReviewEntryDto, plan: &roster_core::Plan) -> Self {
+        let name = plan
+            .entries
+            .get(e.index)
+            .map(|p| name_of(&p.after))
+            .unwrap_or_else(|| e.employee_id.clone());
+        let mut v = EntryView::new(
+            &e.employee_id,
+            name,
+            &e.action,
+            e.changes.iter().map(ChangeView::from).collect(),
+        );
+        v.privacy = e.privacy;
+        v.held = e.held;
+        v.id_change = e.id_change;
+        v.duplicate_of = e.possible_duplicate_of.clone();
+        v
     }
-}
-
-struct IssueView {
-    severity: String,
-    message: String,
 }
 
 #[derive(Template)]
@@ -60,17 +59,19 @@ struct IssueView {
 struct ReviewPage {
     l: Layout,
     id: i64,
-    integration_id: i64,
+    integration: String,
     pending: bool,
     status: &'static str,
     import_id: Option<i64>,
     created: String,
     members_fetched: usize,
     verdict: &'static str,
-    mass_change: Option<String>,
+    /// The guards' findings, as sentences.
+    guards: Vec<String>,
     needs_mass_confirm: bool,
     counts: Vec<(&'static str, usize)>,
-    issues: Vec<IssueView>,
+    groups: Vec<IssueGroup>,
+    fields: Vec<(String, usize)>,
     diagnostics: Vec<String>,
     held: Vec<EntryView>,
     entries: Vec<EntryView>,
@@ -103,13 +104,74 @@ struct ReviewQuery {
     notice: Option<String>,
 }
 
+/// Names for the issues' members: from the plan, else the directory.
+async fn issue_names(
+    st: &AppState,
+    account: i64,
+    plan: &roster_core::Plan,
+    issues: &[crate::dto::IssueDto],
+) -> Result<HashMap<String, String>, UiError> {
+    let mut names: HashMap<String, String> = HashMap::new();
+    let wanted: HashSet<&str> = issues
+        .iter()
+        .filter_map(|i| i.employee_id.as_deref())
+        .collect();
+    for e in &plan.entries {
+        if wanted.contains(e.employee_id.as_str()) {
+            names.insert(e.employee_id.clone(), name_of(&e.after));
+        }
+    }
+    let rest: Vec<String> = wanted
+        .iter()
+        .filter(|id| !names.contains_key(**id))
+        .map(|id| id.to_string())
+        .collect();
+    names.extend(super::directory::names(st, account, rest, NAMES).await?);
+    Ok(names)
+}
+
+/// The counts table of the review.
+fn counts(c: &crate::dto::CountsDto) -> Vec<(&'static str, usize)> {
+    vec![
+        ("created", c.created),
+        ("updated", c.updated),
+        ("deactivated", c.deactivated),
+        ("reactivated", c.reactivated),
+        ("unchanged", c.unchanged),
+        ("skipped", c.skipped),
+        ("privacy-held", c.privacy),
+        ("errors", c.errors),
+        ("warnings", c.warnings),
+    ]
+}
+
+/// The guards' findings as sentences.
+fn guard_sentences(
+    r: &crate::dto::ReviewDto,
+    plan: &roster_core::Plan,
+    settings: &roster_core::Settings,
+    held: usize,
+) -> Vec<String> {
+    let mut out = Vec::new();
+    if r.mass_change.triggered {
+        out.extend(words::mass_change_sentences(&plan.mass_change, settings));
+    }
+    if held > 0 {
+        out.push(words::privacy_sentence(held));
+    }
+    out
+}
+
 async fn show(
     State(st): State<AppState>,
     Path(id): Path<i64>,
     user: UiUser,
     Query(q): Query<ReviewQuery>,
 ) -> Result<Response, UiError> {
+    let account = user.principal.account;
     let axum::Json(r) = syncs::show(State(st.clone()), user.auth()?, ApiPath(id)).await?;
+    let payload = st.reviews.plan_of(account, id).await?;
+    let plan = &payload.plan;
     let action = q
         .action
         .clone()
@@ -133,7 +195,7 @@ async fn show(
     )
     .await?;
     let axum::Json(held) = syncs::entries(
-        State(st),
+        State(st.clone()),
         user.auth()?,
         ApiPath(id),
         ApiQuery(EntryFilter {
@@ -150,11 +212,61 @@ async fn show(
             query(&[("action", &action), ("search", &search), ("page", &p)])
         )
     };
-    let c = &r.counts;
+    let integration = st
+        .engine(account)
+        .integrations()
+        .await?
+        .into_iter()
+        .find(|i| i.id == r.integration_id);
+    let settings = integration
+        .as_ref()
+        .map(|i| i.settings.clone())
+        .unwrap_or_default();
+    let names = issue_names(&st, account, plan, &r.issues).await?;
+    let groups = words::group_issues(
+        r.issues.iter().map(|i| words::IssueIn {
+            code: &i.code,
+            severity: &i.severity,
+            message: &i.message,
+            employee_id: i.employee_id.as_deref(),
+            source_id: None,
+            position: i.position.map(|p| p as u64),
+        }),
+        &names,
+    );
+    let fields = words::field_summary(
+        plan.entries
+            .iter()
+            .filter(|e| e.action != roster_core::plan::Action::Create)
+            .map(|e| e.changes.iter().map(|c| c.field.as_str())),
+    );
+    let mut held_rows: Vec<EntryView> = held
+        .items
+        .iter()
+        .map(|e| EntryView::of_review(e, plan))
+        .collect();
+    let mut shown: Vec<EntryView> = entries
+        .items
+        .iter()
+        .map(|e| EntryView::of_review(e, plan))
+        .collect();
+    let emails = manager_emails(&held_rows)
+        .into_iter()
+        .chain(manager_emails(&shown));
+    let people = super::directory::people_by_email(&st, account, emails, NAMES).await?;
+    for c in held_rows
+        .iter_mut()
+        .chain(shown.iter_mut())
+        .flat_map(|e| e.changes.iter_mut())
+    {
+        c.name_managers(&people);
+    }
     page(&ReviewPage {
         l: user.layout("integrations", q.notice.as_deref()),
         id,
-        integration_id: r.integration_id,
+        integration: integration
+            .map(|i| i.name)
+            .unwrap_or_else(|| format!("integration {}", r.integration_id)),
         pending: matches!(r.status, ReviewStatusDto::Pending),
         status: match r.status {
             ReviewStatusDto::Pending => "pending",
@@ -171,32 +283,13 @@ async fn show(
             VerdictDto::NeedsConfirmation => "needs confirmation of the mass change",
             VerdictDto::Blocked => "blocked",
         },
-        mass_change: r
-            .mass_change
-            .triggered
-            .then(|| r.mass_change.description.clone()),
+        guards: guard_sentences(&r, plan, &settings, held_rows.len()),
         needs_mass_confirm: matches!(r.verdict, VerdictDto::NeedsConfirmation),
-        counts: vec![
-            ("created", c.created),
-            ("updated", c.updated),
-            ("deactivated", c.deactivated),
-            ("reactivated", c.reactivated),
-            ("unchanged", c.unchanged),
-            ("skipped", c.skipped),
-            ("privacy-held", c.privacy),
-            ("errors", c.errors),
-            ("warnings", c.warnings),
-        ],
-        issues: r
-            .issues
-            .iter()
-            .map(|i| IssueView {
-                severity: i.severity.clone(),
-                message: i.message.clone(),
-            })
-            .collect(),
+        counts: counts(&r.counts),
+        groups,
+        fields,
         diagnostics: r.diagnostics.iter().map(|d| d.message.clone()).collect(),
-        held: held.items.iter().map(EntryView::from).collect(),
+        held: held_rows,
         total: entries.total,
         from: if entries.items.is_empty() {
             0
@@ -206,7 +299,7 @@ async fn show(
         to: entries.offset + entries.items.len(),
         prev: (page_no > 1).then(|| link(page_no - 1)),
         next: (entries.offset + entries.items.len() < entries.total).then(|| link(page_no + 1)),
-        entries: entries.items.iter().map(EntryView::from).collect(),
+        entries: shown,
         action,
         search,
         file: r.file,

@@ -9,6 +9,7 @@ use axum::response::Response;
 use axum::routing::{get, post};
 use serde::Deserialize;
 
+use super::words::Person;
 use super::{ChangeView, Layout, Posted, UiError, UiUser, or_dash, page, query, see, seg, when};
 use crate::api::users as api;
 use crate::dto::{ChangeOutcomeDto, EmployeeDto, MergeRequest, SetEmailRequest, UsersQuery};
@@ -33,7 +34,9 @@ struct Row {
     employee_id: String,
     name: String,
     email: String,
-    manager: String,
+    /// The manager by name and linked, else their email (or —).
+    manager: Option<Person>,
+    manager_text: String,
     status: String,
 }
 
@@ -99,7 +102,7 @@ async fn list(
     let all = q.all.is_some();
     let page_no = q.page.unwrap_or(1).max(1);
     let axum::Json(p) = api::list(
-        State(st),
+        State(st.clone()),
         user.auth()?,
         ApiQuery(UsersQuery {
             search: Some(search.trim().to_string()).filter(|s| !s.is_empty()),
@@ -118,6 +121,19 @@ async fn list(
             query(&[("search", &search), ("all", all_text), ("page", &n)])
         )
     };
+    let emails: Vec<String> = p
+        .items
+        .iter()
+        .filter_map(|e| e.manager_email.clone())
+        .collect();
+    let managers =
+        super::directory::people_by_email(&st, user.principal.account, emails, PAGE).await?;
+    let manager_of = |e: &EmployeeDto| {
+        e.manager_email
+            .as_deref()
+            .and_then(|m| managers.get(&m.to_lowercase()))
+            .cloned()
+    };
     page(&ListPage {
         l: user.layout("users", q.notice.as_deref()),
         rows: p
@@ -128,7 +144,8 @@ async fn list(
                 employee_id: e.employee_id.clone(),
                 name: name_of(e),
                 email: or_dash(e.email.as_deref()),
-                manager: or_dash(e.manager_email.as_deref()),
+                manager: manager_of(e),
+                manager_text: or_dash(e.manager_email.as_deref()),
                 status: status_of(e),
             })
             .collect(),
@@ -153,6 +170,36 @@ struct HistoryView {
     merged_from: Option<String>,
 }
 
+/// A user's place in the reporting tree.
+struct Place {
+    /// Their managers up to the top, nearest first.
+    chain: Vec<Person>,
+    reports: Vec<(Person, usize)>,
+    team: usize,
+    org_link: String,
+}
+
+/// `who`'s place in the tree, if they are an active employee.
+async fn place(st: &AppState, account: i64, employee_id: &str) -> Result<Option<Place>, UiError> {
+    let t = super::directory::tree(st, account).await?;
+    let Some(i) = t.find(employee_id) else {
+        return Ok(None);
+    };
+    let person = |j: usize| Person {
+        name: t.people[j].name.clone(),
+        link: Some(format!("/users/{}", seg(&t.people[j].employee_id))),
+    };
+    Ok(Some(Place {
+        chain: t.chain(i).into_iter().map(person).collect(),
+        reports: t.children[i]
+            .iter()
+            .map(|&k| (person(k), t.below[k]))
+            .collect(),
+        team: t.below[i],
+        org_link: format!("/org?{}", query(&[("root", employee_id)])),
+    }))
+}
+
 #[derive(Template)]
 #[template(path = "user.html")]
 struct ProfilePage {
@@ -164,6 +211,10 @@ struct ProfilePage {
     status: String,
     excluded: bool,
     fields: Vec<(&'static str, String)>,
+    /// The manager by name and linked, else their email (or —).
+    manager: Option<Person>,
+    manager_text: String,
+    place: Option<Place>,
     demographics: Vec<(String, String)>,
     history: Vec<HistoryView>,
     email_error: Option<String>,
@@ -179,8 +230,34 @@ async fn profile(
     email_error: Option<(String, String)>,
     merge_error: Option<String>,
 ) -> Result<Response, UiError> {
-    let axum::Json(d) = api::show(State(st), user.auth()?, ApiPath(who)).await?;
+    let axum::Json(d) = api::show(State(st.clone()), user.auth()?, ApiPath(who)).await?;
     let e = &d.employee;
+    let account = user.principal.account;
+    let place = place(&st, account, &e.employee_id).await?;
+    let mut history: Vec<HistoryView> = d
+        .history
+        .iter()
+        .map(|h| HistoryView {
+            import_id: h.import_id,
+            kind: super::words::kind_words(&h.kind).to_string(),
+            at: when(h.at),
+            action: super::words::action_words(&h.action).to_string(),
+            changes: h.changes.iter().map(ChangeView::from).collect(),
+            merged_from: h.merged_from.clone(),
+        })
+        .collect();
+    let emails: Vec<String> = history
+        .iter()
+        .flat_map(|h| &h.changes)
+        .filter(|c| c.field == "manager_email")
+        .flat_map(|c| [c.old.clone(), c.new.clone()])
+        .chain(e.manager_email.clone())
+        .filter(|m| m.contains('@'))
+        .collect();
+    let people = super::directory::people_by_email(&st, account, emails, 100).await?;
+    for c in history.iter_mut().flat_map(|h| h.changes.iter_mut()) {
+        c.name_managers(&people);
+    }
     let date =
         |d: Option<jiff::civil::Date>| d.map(|d| d.to_string()).unwrap_or_else(|| "—".into());
     let failed = email_error.is_some() || merge_error.is_some();
@@ -205,7 +282,6 @@ async fn profile(
                 "Email edited in Roster",
                 if e.email_edited { "yes" } else { "no" }.into(),
             ),
-            ("Manager", or_dash(e.manager_email.as_deref())),
             (
                 "Is a manager",
                 if e.is_manager { "yes" } else { "no" }.into(),
@@ -222,18 +298,14 @@ async fn profile(
             .iter()
             .map(|(k, v)| (k.clone(), v.clone()))
             .collect(),
-        history: d
-            .history
-            .iter()
-            .map(|h| HistoryView {
-                import_id: h.import_id,
-                kind: h.kind.clone(),
-                at: when(h.at),
-                action: h.action.clone(),
-                changes: h.changes.iter().map(ChangeView::from).collect(),
-                merged_from: h.merged_from.clone(),
-            })
-            .collect(),
+        manager: e
+            .manager_email
+            .as_deref()
+            .and_then(|m| people.get(&m.to_lowercase()))
+            .cloned(),
+        manager_text: or_dash(e.manager_email.as_deref()),
+        place,
+        history,
         email_error,
         merge_error,
         new_email,

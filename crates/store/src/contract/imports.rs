@@ -16,6 +16,7 @@ macro_rules! __contract_imports {
     ($($how:tt)*) => {
         $crate::__contract_section! { imports [
             imports_list_newest_first_with_counts,
+            import_head_reads_summary_and_details_without_entries,
         ] $($how)* }
     };
 }
@@ -144,5 +145,42 @@ pub async fn imports_list_newest_first_with_counts(store: &dyn Store) {
         store.import(a, summaries[0].id + 1000).await.unwrap(),
         None,
         "import() of an unknown id"
+    );
+}
+
+/// `import_head` reads an import's summary and details (not its entries); another
+/// account's import or an unknown id is `None`.
+pub async fn import_head_reads_summary_and_details_without_entries(store: &dyn Store) {
+    let a = account(store, "acme").await;
+    let other = account(store, "other").await;
+    let mut cs = changeset(
+        ImportKind::Sync,
+        at(5),
+        vec![create_entry(person(
+            "E1",
+            "e1@acme.example",
+            "Ada",
+            "Umber",
+        ))],
+    );
+    cs.status = ImportStatus::Blocked;
+    cs.details = json!({
+        "mass_change": {"deactivations": 1, "active_before": 237},
+        "extra": {"held": [5]},
+    });
+    let id = write(store, a, cs.clone()).await;
+    let (summary, details) = store.import_head(a, id).await.unwrap().expect("the import");
+    assert_eq!(summary, store.imports(a, 1).await.unwrap()[0]);
+    assert_eq!(summary.status, ImportStatus::Blocked);
+    assert_eq!(details, cs.details);
+    assert_eq!(
+        store.import_head(other, id).await.unwrap(),
+        None,
+        "another account's"
+    );
+    assert_eq!(
+        store.import_head(a, id + 1000).await.unwrap(),
+        None,
+        "an unknown id"
     );
 }

@@ -60,6 +60,25 @@ pub(super) async fn imports<A: Adapter>(
     rows.iter().map(summary_from_row).collect()
 }
 
+pub(super) async fn import_head<A: Adapter>(
+    a: &A,
+    account: AccountId,
+    id: ImportId,
+) -> Result<Option<(ImportSummary, serde_json::Value)>> {
+    let row = a
+        .pool_executor()
+        .fetch_optional(
+            Query::new(format!(
+                "SELECT {IMPORT_SELECT}, details FROM imports WHERE id = $1 AND account_id = $2"
+            ))
+            .bind(id)
+            .bind(account),
+        )
+        .await?;
+    row.map(|row| Ok((summary_from_row(&row)?, row.json(8, "imports.details")?)))
+        .transpose()
+}
+
 pub(super) async fn import<A: Adapter>(
     a: &A,
     account: AccountId,

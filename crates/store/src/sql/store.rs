@@ -153,6 +153,14 @@ impl<A: Adapter> Store for A {
         history::import(self, account, id).await
     }
 
+    async fn import_head(
+        &self,
+        account: AccountId,
+        id: ImportId,
+    ) -> Result<Option<(ImportSummary, serde_json::Value)>> {
+        history::import_head(self, account, id).await
+    }
+
     async fn import_changes(
         &self,
         account: AccountId,
