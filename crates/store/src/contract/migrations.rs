@@ -258,13 +258,23 @@ fn v6(d: Dialect) -> Vec<String> {
 }
 
 fn v7() -> Vec<String> {
-    vec![format!(
-        "INSERT INTO sync_reviews (id, account_id, integration_id, status, created_at, \
+    vec![
+        // Identifiers beyond ASCII, which migration 0008's SQL does not fold.
+        format!(
+            "INSERT INTO employees (key, account_id, employee_id, source_id, email, email_lower, \
+             search_text, secondary_email, demographics, active, is_manager, excluded, \
+             email_edited, updated_at) VALUES (303, {GLOBEX}, 'ÉVE-7', NULL, NULL, NULL, \
+             'éve-7\n', ' Öz@Home.Example ', '{{}}', TRUE, FALSE, FALSE, FALSE, '{}')",
+            t(72)
+        ),
+        format!(
+            "INSERT INTO sync_reviews (id, account_id, integration_id, status, created_at, \
          closed_at, import_id, payload, reserved_by, reserved_at) VALUES \
          (802, {ACME}, {JUSTWORKS}, 'applying', '{}', NULL, NULL, '{{\"plan\":2}}', 'h1', '{}')",
-        t(70),
-        t(71)
-    )]
+            t(70),
+            t(71)
+        ),
+    ]
 }
 
 /// After the rows of every version up to `upto` were inserted and the database was
@@ -272,6 +282,7 @@ fn v7() -> Vec<String> {
 /// since hold their defaults, and the store writes on.
 pub async fn old_rows_survive(store: &dyn Store, upto: i64) {
     v1_survives(store).await;
+    times_backfilled(store).await;
     if upto >= 2 {
         v2_survives(store, upto).await;
     }
@@ -300,7 +311,50 @@ pub async fn old_rows_survive(store: &dyn Store, upto: i64) {
             (ReviewStatus::Applying, Some("h1"), Some(at(71)))
         );
     }
+    if upto >= 7 {
+        folds_backfilled(store).await;
+    }
     writes_on(store).await;
+}
+
+/// Migration 0008: an employee's `created` is its earliest applied import entry's
+/// import; the lower-cased employee ID answers a lookup.
+async fn times_backfilled(store: &dyn Store) {
+    use crate::selection::{EmployeeFilter, KeyPage};
+    let rows = store
+        .select_employees(ACME, &EmployeeFilter::All, KeyPage::default())
+        .await
+        .unwrap();
+    let times: Vec<_> = rows
+        .iter()
+        .map(|d| (d.employee.key, d.created, d.modified))
+        .collect();
+    assert_eq!(times, [(301, at(10), at(10)), (302, at(10), at(10))]);
+    let found = store
+        .count_selected(ACME, &EmployeeFilter::EmployeeIds(vec!["e1".into()]))
+        .await
+        .unwrap();
+    assert_eq!(found, 1, "employee_id_lower backfilled");
+}
+
+/// Identifiers beyond ASCII are folded when the store opens.
+async fn folds_backfilled(store: &dyn Store) {
+    use crate::selection::EmployeeFilter as F;
+    for f in [
+        F::EmployeeIds(vec!["éve-7".into()]),
+        F::SecondaryEmails(vec!["öz@home.example".into()]),
+    ] {
+        assert_eq!(store.count_selected(GLOBEX, &f).await.unwrap(), 1, "{f:?}");
+    }
+    let rows = store
+        .select_employees(GLOBEX, &F::All, crate::selection::KeyPage::default())
+        .await
+        .unwrap();
+    assert_eq!(
+        (rows[0].created, rows[0].modified),
+        (at(72), at(72)),
+        "no import entry: created is the row's last change"
+    );
 }
 
 async fn v1_survives(store: &dyn Store) {
