@@ -21,6 +21,7 @@ use sha2::{Digest, Sha256};
 use super::fixtures::{changeset, create_entry, minimal};
 use crate::access::{ReviewStatus, Role};
 use crate::jobs::{ChannelKind, JobKind};
+use crate::selection::{EmployeeFilter as F, KeyPage};
 use crate::sql::Dialect;
 use crate::{ImportKind, ImportStatus, IntegrationKind, IntegrationState, Store};
 
@@ -282,7 +283,8 @@ fn v7() -> Vec<String> {
 /// since hold their defaults, and the store writes on.
 pub async fn old_rows_survive(store: &dyn Store, upto: i64) {
     v1_survives(store).await;
-    times_backfilled(store).await;
+    let e1 = F::EmployeeIds(vec!["e1".into()]);
+    times_and_folds(store, ACME, &[(10, 10), (10, 10)], &[e1]).await;
     if upto >= 2 {
         v2_survives(store, upto).await;
     }
@@ -312,49 +314,31 @@ pub async fn old_rows_survive(store: &dyn Store, upto: i64) {
         );
     }
     if upto >= 7 {
-        folds_backfilled(store).await;
+        let f = [
+            F::EmployeeIds(vec!["éve-7".into()]),
+            F::SecondaryEmails(vec!["öz@home.example".into()]),
+        ];
+        times_and_folds(store, GLOBEX, &[(72, 72)], &f).await;
     }
     writes_on(store).await;
 }
 
-/// Migration 0008: an employee's `created` is its earliest applied import entry's
-/// import; the lower-cased employee ID answers a lookup.
-async fn times_backfilled(store: &dyn Store) {
-    use crate::selection::{EmployeeFilter, KeyPage};
-    let rows = store
-        .select_employees(ACME, &EmployeeFilter::All, KeyPage::default())
+/// Migration 0008 (`account`'s rows): `created` is the earliest applied import
+/// entry's import (else the row's last change); identifiers are folded, those beyond
+/// ASCII when the store opens.
+async fn times_and_folds(store: &dyn Store, account: i64, times: &[(i64, i64)], f: &[F]) {
+    let rows = store.select_employees(account, &F::All, KeyPage::default());
+    let got: Vec<_> = rows
         .await
-        .unwrap();
-    let times: Vec<_> = rows
+        .unwrap()
         .iter()
-        .map(|d| (d.employee.key, d.created, d.modified))
+        .map(|d| (d.created, d.modified))
         .collect();
-    assert_eq!(times, [(301, at(10), at(10)), (302, at(10), at(10))]);
-    let found = store
-        .count_selected(ACME, &EmployeeFilter::EmployeeIds(vec!["e1".into()]))
-        .await
-        .unwrap();
-    assert_eq!(found, 1, "employee_id_lower backfilled");
-}
-
-/// Identifiers beyond ASCII are folded when the store opens.
-async fn folds_backfilled(store: &dyn Store) {
-    use crate::selection::EmployeeFilter as F;
-    for f in [
-        F::EmployeeIds(vec!["éve-7".into()]),
-        F::SecondaryEmails(vec!["öz@home.example".into()]),
-    ] {
-        assert_eq!(store.count_selected(GLOBEX, &f).await.unwrap(), 1, "{f:?}");
+    let want: Vec<_> = times.iter().map(|&(c, m)| (at(c), at(m))).collect();
+    assert_eq!(got, want, "times of account {account}");
+    for f in f {
+        assert_eq!(store.count_selected(account, f).await.unwrap(), 1, "{f:?}");
     }
-    let rows = store
-        .select_employees(GLOBEX, &F::All, crate::selection::KeyPage::default())
-        .await
-        .unwrap();
-    assert_eq!(
-        (rows[0].created, rows[0].modified),
-        (at(72), at(72)),
-        "no import entry: created is the row's last change"
-    );
 }
 
 async fn v1_survives(store: &dyn Store) {
