@@ -488,3 +488,41 @@ async fn groups_follow_the_group_setting() {
         .await;
     assert_eq!(c.get("/Groups").await["totalResults"], 0, "no groups");
 }
+
+#[tokio::test]
+async fn the_openapi_document_describes_the_scim_surface() {
+    let server = common::TestServer::start().await;
+    let doc: Value = reqwest::get(format!("{}/api/v1/openapi.json", server.base))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let users = &doc["paths"]["/scim/v2/Users"]["get"];
+    assert_eq!(users["tags"][0], "scim", "{users}");
+    let params: Vec<&str> = users["parameters"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["name"].as_str().unwrap())
+        .collect();
+    for p in ["filter", "startIndex", "count", "cursor", "attributes"] {
+        assert!(params.contains(&p), "{p} in {params:?}");
+    }
+    assert!(users["responses"]["200"]["content"]["application/scim+json"].is_object());
+    for path in [
+        "/scim/v2/Users/{id}",
+        "/scim/v2/Groups",
+        "/scim/v2/ServiceProviderConfig",
+    ] {
+        assert!(doc["paths"][path]["get"].is_object(), "{path}");
+    }
+    assert!(doc["paths"]["/scim/v2/Users/.search"]["post"].is_object());
+    let tags: Vec<&str> = doc["tags"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["name"].as_str().unwrap())
+        .collect();
+    assert!(tags.contains(&"scim"), "{tags:?}");
+}

@@ -7,9 +7,12 @@
 //! SQL where the index answers them exactly ([`resources::Reader::list_users`]);
 //! `meta.created`/`lastModified` are each employee's own.
 
+mod openapi;
 mod resources;
 mod response;
 mod selection;
+
+pub use openapi::ScimDoc;
 
 pub use response::{SCIM_JSON, base_url};
 use response::{Scim, scim_json};
