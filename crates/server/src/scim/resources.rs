@@ -127,7 +127,6 @@ impl Reader<'_> {
             let rows = self.select(&filter, KeyPage::default()).await?;
             return Ok(query.respond(self.users(&rows).await?));
         }
-        let total = self.st.store.count_selected(self.account, &filter).await?;
         let count = query.paging.count();
         let (page, more) = match &query.paging {
             Paging::Index { .. } if count == 0 => (Vec::new(), false),
@@ -150,6 +149,17 @@ impl Reader<'_> {
                 rows.truncate(count);
                 (rows, more)
             }
+        };
+        // A first page that holds every match is its own total (a lookup by userName
+        // is then one query); otherwise the store counts.
+        let whole = match &query.paging {
+            Paging::Index { .. } => count > 0 && query.paging.offset() == 0 && page.len() < count,
+            Paging::Cursor { .. } => query.paging.after_key().is_none() && !more,
+        };
+        let total = if whole {
+            page.len() as u64
+        } else {
+            self.st.store.count_selected(self.account, &filter).await?
         };
         Ok(query.respond_page(total, self.users(&page).await?, more))
     }
