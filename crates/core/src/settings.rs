@@ -160,6 +160,9 @@ pub struct Settings {
     /// Prefix of generated employee IDs.
     pub generated_id_prefix: String,
     pub mapping: Vec<MappedField>,
+    /// SCIM serves one group per value of each of these demographics (names of
+    /// mapped demographics), in this order.
+    pub scim_group_demographics: Vec<String>,
 }
 
 impl Default for Settings {
@@ -183,6 +186,7 @@ impl Default for Settings {
             timezone: "UTC".to_string(),
             generated_id_prefix: "RST-".to_string(),
             mapping: default_mapping(),
+            scim_group_demographics: vec!["Department".to_string()],
         }
     }
 }
@@ -250,6 +254,10 @@ pub const SETTING_KEYS: &[(&str, &str)] = &[
     ("mass_id_change_percent", "number 0-100"),
     ("timezone", "IANA time zone, e.g. America/New_York"),
     ("generated_id_prefix", "prefix of generated employee IDs"),
+    (
+        "scim_group_demographics",
+        "comma-separated demographics: SCIM serves a group per value of each",
+    ),
 ];
 
 /// Fields that `redact_fields` may name.
@@ -297,6 +305,38 @@ fn list(set: &BTreeSet<String>) -> String {
 }
 
 impl Settings {
+    /// A comma-separated list of demographic names, each mapped (case as mapped),
+    /// each once, in the order given.
+    fn known_demographics(&self, key: &str, value: &str) -> Result<Vec<String>, SettingsError> {
+        let mut out: Vec<String> = Vec::new();
+        for name in value.split(',').map(str::trim).filter(|s| !s.is_empty()) {
+            let Some(m) = self
+                .mapping
+                .iter()
+                .find(|m| m.demographic.eq_ignore_ascii_case(name))
+            else {
+                let mut known: Vec<&str> = self
+                    .mapping
+                    .iter()
+                    .map(|m| m.demographic.as_str())
+                    .collect();
+                known.sort_unstable();
+                known.dedup();
+                return Err(SettingsError::Invalid {
+                    key: key.into(),
+                    message: format!(
+                        "{name:?} is not a mapped demographic; choose from {}",
+                        known.join(", ")
+                    ),
+                });
+            };
+            if !out.contains(&m.demographic) {
+                out.push(m.demographic.clone());
+            }
+        }
+        Ok(out)
+    }
+
     /// Read one setting as text.
     pub fn get(&self, key: &str) -> Result<String, SettingsError> {
         Ok(match key {
@@ -322,6 +362,7 @@ impl Settings {
             "mass_id_change_percent" => self.mass_id_change_percent.to_string(),
             "timezone" => self.timezone.clone(),
             "generated_id_prefix" => self.generated_id_prefix.clone(),
+            "scim_group_demographics" => self.scim_group_demographics.join(","),
             other => return Err(SettingsError::Unknown(other.to_string())),
         })
     }
@@ -408,6 +449,9 @@ impl Settings {
                     });
                 }
                 self.generated_id_prefix = value.trim().to_string();
+            }
+            "scim_group_demographics" => {
+                self.scim_group_demographics = self.known_demographics(key, value)?
             }
             other => return Err(SettingsError::Unknown(other.to_string())),
         }
@@ -586,6 +630,34 @@ mod tests {
     }
 
     #[test]
+    fn scim_group_demographics_are_mapped_demographics() {
+        let mut s = Settings::default();
+        assert_eq!(s.scim_group_demographics, ["Department"]);
+        s.set(
+            "scim_group_demographics",
+            " job title, DEPARTMENT ,Job Title,",
+        )
+        .unwrap();
+        assert_eq!(s.scim_group_demographics, ["Job Title", "Department"]);
+        assert_eq!(
+            s.get("scim_group_demographics").unwrap(),
+            "Job Title,Department"
+        );
+        let before = s.clone();
+        let err = s.set("scim_group_demographics", "Department,Shoe Size");
+        assert!(
+            matches!(&err, Err(SettingsError::Invalid { key, message })
+                if key == "scim_group_demographics" && message.contains("\"Shoe Size\"")),
+            "{err:?}"
+        );
+        assert_eq!(s, before, "nothing changes on error");
+        s.set("scim_group_demographics", "").unwrap();
+        assert!(s.scim_group_demographics.is_empty(), "no groups");
+        let old: Settings = serde_json::from_str("{}").unwrap();
+        assert_eq!(old.scim_group_demographics, ["Department"], "stored before");
+    }
+
+    #[test]
     fn look_alikes_are_named_pairwise_and_unmapping_needs_a_mapping() {
         let mut s = Settings::default();
         s.mapping.clear();
@@ -634,6 +706,7 @@ mod tests {
             ("mass_id_change_percent", "1.5"),
             ("timezone", "America/New_York"),
             ("generated_id_prefix", "EMP"),
+            ("scim_group_demographics", "Office,Department"),
         ];
         assert_eq!(cases.len(), SETTING_KEYS.len());
         for (k, v) in cases {

@@ -39,6 +39,12 @@ pub fn user_id(key: EmployeeKey) -> String {
     key.to_string()
 }
 
+/// The store key of a SCIM user `id` ([`user_id`]'s text exactly), if it is one.
+pub fn key_of(id: &str) -> Option<EmployeeKey> {
+    let key: EmployeeKey = id.parse().ok()?;
+    (user_id(key) == id).then_some(key)
+}
+
 /// The SCIM `active`: active and not merged into another employee.
 pub fn is_active(e: &Employee) -> bool {
     e.active && e.merged_into.is_none()

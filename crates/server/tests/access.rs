@@ -294,6 +294,8 @@ async fn every_endpoint_by_every_role() {
         })
         .collect();
     covered.extend(PUBLIC.iter().map(|(m, p)| (m.to_string(), p.to_string())));
+    // SCIM reads answer SCIM error bodies: checked by `scim_reads_by_every_role`.
+    covered.extend(SCIM.iter().map(|(m, p, _)| (m.to_string(), p.to_string())));
     let missing: Vec<_> = documented.difference(&covered).collect();
     assert!(
         missing.is_empty(),
@@ -338,6 +340,51 @@ async fn every_endpoint_by_every_role() {
             } else {
                 assert_eq!(s, StatusCode::FORBIDDEN, "{method} {path} as {role:?}: {v}");
                 assert_eq!(v["error"]["code"], "forbidden");
+            }
+        }
+    }
+}
+
+/// The SCIM reads (documented path, path requested): any role reads them.
+const SCIM: &[(&str, &str, &str)] = &[
+    (
+        "get",
+        "/scim/v2/ServiceProviderConfig",
+        "/scim/v2/ServiceProviderConfig",
+    ),
+    ("get", "/scim/v2/Schemas", "/scim/v2/Schemas"),
+    ("get", "/scim/v2/ResourceTypes", "/scim/v2/ResourceTypes"),
+    ("get", "/scim/v2/Users", "/scim/v2/Users"),
+    ("get", "/scim/v2/Users/{id}", "/scim/v2/Users/1"),
+    ("post", "/scim/v2/Users/.search", "/scim/v2/Users/.search"),
+    ("get", "/scim/v2/Groups", "/scim/v2/Groups"),
+    ("get", "/scim/v2/Groups/{id}", "/scim/v2/Groups/nope"),
+    ("post", "/scim/v2/Groups/.search", "/scim/v2/Groups/.search"),
+];
+
+#[tokio::test(flavor = "multi_thread")]
+async fn scim_reads_by_every_role() {
+    let server = TestServer::start().await;
+    let search = json!({ "schemas": ["urn:ietf:params:scim:api:messages:2.0:SearchRequest"] });
+    let mut tokens = vec![None, Some("rst_not-a-token".to_string())];
+    for role in [Role::Viewer, Role::EmployeeDataAdmin, Role::AccountAdmin] {
+        tokens.push(Some(server.token("default", role).await));
+    }
+    for (method, _, path) in SCIM {
+        let method = Method::from_bytes(method.to_uppercase().as_bytes()).unwrap();
+        let body = (method == Method::POST).then(|| search.clone());
+        for (i, token) in tokens.iter().enumerate() {
+            let (s, v) = server
+                .call(method.clone(), path, token.as_deref(), body.clone())
+                .await;
+            if i < 2 {
+                assert_eq!(s, StatusCode::UNAUTHORIZED, "{method} {path}: {v}");
+                assert_eq!(v["status"], "401", "a SCIM error body: {v}");
+            } else {
+                assert!(
+                    s == StatusCode::OK || s == StatusCode::NOT_FOUND,
+                    "{method} {path} as token {i}: {s} {v}"
+                );
             }
         }
     }

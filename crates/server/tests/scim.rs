@@ -1,125 +1,16 @@
-//! SCIM 2.0 at /scim/v2 (phase 1) against a real server on port 0: discovery, Users
+//! SCIM 2.0 at /scim/v2 against a real server on port 0: discovery, Users
 //! and Groups lists and reads, paging edge cases, the Okta and Entra request
 //! sequences, attribute selection, ETags, refused writes, errors and authentication.
 #![allow(clippy::unwrap_used)] // a test (or example) panics on what must not fail
 
 mod common;
+mod scim_common;
 
 use common::*;
 use reqwest::{Method, StatusCode};
 use roster_store::access::Role;
+use scim_common::*;
 use serde_json::{Value, json};
-
-const SCIM_JSON: &str = "application/scim+json";
-const ERROR_SCHEMA: &str = "urn:ietf:params:scim:api:messages:2.0:Error";
-
-/// A server with a synced and applied sandbox company of 14 members, and a viewer
-/// token (what a SCIM client gets).
-async fn directory() -> (TestServer, roster_sandbox::RunningSandbox, String, String) {
-    let (server, sb) = fixed_date_company(14).await;
-    let admin = server.token("default", Role::AccountAdmin).await;
-    let viewer = server.token("default", Role::Viewer).await;
-    let id = connect_static(&server, &admin, &sb).await;
-    server
-        .send(
-            Method::POST,
-            &format!("/api/v1/integrations/{id}/setup-sync"),
-            &admin,
-            json!(null),
-            200,
-        )
-        .await;
-    let review = server
-        .send(
-            Method::POST,
-            &format!("/api/v1/integrations/{id}/syncs"),
-            &admin,
-            json!({}),
-            201,
-        )
-        .await;
-    let rid = review["id"].as_i64().expect("review id");
-    server
-        .send(
-            Method::POST,
-            &format!("/api/v1/reviews/{rid}/apply"),
-            &admin,
-            json!({}),
-            200,
-        )
-        .await;
-    (server, sb, admin, viewer)
-}
-
-/// A raw SCIM request: status, content type, ETag and the JSON body.
-struct Answer {
-    status: StatusCode,
-    content_type: String,
-    etag: Option<String>,
-    allow: Option<String>,
-    body: Value,
-}
-
-async fn scim(
-    server: &TestServer,
-    method: Method,
-    path: &str,
-    token: Option<&str>,
-    body: Option<&str>,
-    headers: &[(&str, &str)],
-) -> Answer {
-    let mut req = server
-        .http
-        .request(method, format!("{}/scim/v2{path}", server.base));
-    if let Some(t) = token {
-        req = req.bearer_auth(t);
-    }
-    if let Some(b) = body {
-        req = req.header("content-type", SCIM_JSON).body(b.to_string());
-    }
-    for (k, v) in headers {
-        req = req.header(*k, *v);
-    }
-    let res = req.send().await.expect("request");
-    let header = |name: &str| {
-        res.headers()
-            .get(name)
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_string)
-    };
-    let status = res.status();
-    let content_type = header("content-type").unwrap_or_default();
-    let etag = header("etag");
-    let allow = header("allow");
-    let text = res.text().await.expect("body");
-    let body = serde_json::from_str(&text).unwrap_or(Value::String(text));
-    Answer {
-        status,
-        content_type,
-        etag,
-        allow,
-        body,
-    }
-}
-
-async fn get_ok(server: &TestServer, path: &str, token: &str) -> Value {
-    let a = scim(server, Method::GET, path, Some(token), None, &[]).await;
-    assert_eq!(a.status, StatusCode::OK, "GET {path}: {}", a.body);
-    assert_eq!(a.content_type, SCIM_JSON, "GET {path}");
-    a.body
-}
-
-fn assert_error(a: &Answer, status: u16, scim_type: Option<&str>) {
-    assert_eq!(a.status.as_u16(), status, "{}", a.body);
-    assert_eq!(a.content_type, SCIM_JSON);
-    assert_eq!(a.body["schemas"][0], ERROR_SCHEMA);
-    assert_eq!(a.body["status"], status.to_string());
-    assert_eq!(a.body.get("scimType").and_then(Value::as_str), scim_type);
-}
-
-fn enc(s: &str) -> String {
-    url::form_urlencoded::byte_serialize(s.as_bytes()).collect()
-}
 
 #[tokio::test]
 async fn discovery_endpoints_answer_get_only() {

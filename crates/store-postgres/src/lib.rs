@@ -86,7 +86,10 @@ impl PgStore {
             .await
             .map_err(db)?;
         schema::migrate(&pool).await?;
-        Ok(PgStore { pool })
+        let store = PgStore { pool };
+        // Folds migration 0008 could not compute in SQL (letters beyond ASCII).
+        roster_store::sql::employee::backfill_folds(&mut store.pool_executor()).await?;
+        Ok(store)
     }
 
     /// The connection pool, for adapter-level tests and tools.

@@ -42,6 +42,11 @@ pub(crate) const MIGRATIONS: &[Embedded] = &[
         "review_reservation",
         include_str!("../migrations/0007_review_reservation.sql"),
     ),
+    (
+        8,
+        "scim_queries",
+        include_str!("../migrations/0008_scim_queries.sql"),
+    ),
 ];
 
 /// Every schema version this build knows, oldest first (numbers may skip: each

@@ -96,9 +96,10 @@ static UPDATE_EMPLOYEES: LazyLock<String> = LazyLock::new(|| {
 static INSERT_EMPLOYEES: LazyLock<String> = LazyLock::new(|| {
     let n = WRITE_COLUMNS.len();
     format!(
-        "INSERT INTO employees ({names}, account_id, updated_at, last_import_id) \
-         SELECT {names}, ${}, ${}, ${} FROM {}",
+        "INSERT INTO employees ({names}, account_id, updated_at, created_at, last_import_id) \
+         SELECT {names}, ${}, ${}, ${}, ${} FROM {}",
         n + 1,
+        n + 2,
         n + 2,
         n + 3,
         unnest(WRITE_COLUMNS),
@@ -118,7 +119,7 @@ static INSERT_ENTRIES: LazyLock<String> = LazyLock::new(|| {
 /// Columns of [`copy_employee`], in order.
 static COPY_EMPLOYEES: LazyLock<String> = LazyLock::new(|| {
     format!(
-        "COPY employees ({}, account_id, updated_at, last_import_id) FROM STDIN",
+        "COPY employees ({}, account_id, updated_at, created_at, last_import_id) FROM STDIN",
         names(WRITE_COLUMNS)
     )
 });
@@ -139,6 +140,7 @@ fn copy_employee(
     }
     let (account, updated_at, import_id) = tail;
     out.int(account);
+    out.text(updated_at);
     out.text(updated_at);
     out.int(import_id);
     out.end_row();
@@ -410,7 +412,10 @@ mod tests {
             "{row:?}"
         );
         assert!(
-            row.ends_with("\t1\t2026-01-01T00:00:00.000000000Z\t9\n"),
+            // account, updated_at, created_at (the same time: the row is new), import
+            row.ends_with(
+                "\t1\t2026-01-01T00:00:00.000000000Z\t2026-01-01T00:00:00.000000000Z\t9\n"
+            ),
             "{row:?}"
         );
     }

@@ -156,7 +156,10 @@ impl SqliteStore {
             }
         };
         schema::migrate(&pool).await?;
-        Ok(SqliteStore { pool })
+        let store = SqliteStore { pool };
+        // Folds migration 0008 could not compute in SQL (letters beyond ASCII).
+        roster_store::sql::employee::backfill_folds(&mut store.pool_executor()).await?;
+        Ok(store)
     }
 
     /// The connection pool, for adapter-level tests and tools.

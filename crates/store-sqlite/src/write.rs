@@ -23,7 +23,7 @@ use sqlx::{AssertSqlSafe, SqliteConnection};
 use crate::SqliteStore;
 use crate::exec::{Tx, add, bind, db};
 
-/// Employees per INSERT or UPDATE statement (27 or 24 parameters each).
+/// Employees per INSERT or UPDATE statement (30 or 26 parameters each).
 const EMPLOYEE_CHUNK: usize = 500;
 /// Identifier-clearing rows per statement (3 parameters each).
 const CLEAR_CHUNK: usize = 2000;
@@ -58,12 +58,13 @@ fn names(columns: &[(&str, roster_store::sql::employee::Kind)]) -> String {
         .join(", ")
 }
 
-/// Per row: the write columns (key first), account, updated_at, import id.
+/// Per row: the write columns (key first), account, updated_at, created_at, import id.
 fn insert_employees_sql(rows: usize) -> String {
     format!(
-        "INSERT INTO employees ({}, account_id, updated_at, last_import_id) VALUES {}",
+        "INSERT INTO employees ({}, account_id, updated_at, created_at, last_import_id) \
+         VALUES {}",
         names(WRITE_COLUMNS),
-        values(rows, WRITE_COLUMNS.len() + 3)
+        values(rows, WRITE_COLUMNS.len() + 4)
     )
 }
 
@@ -169,6 +170,7 @@ async fn write_rows(
     } = rows;
     let tail = |args: &mut SqliteArguments| -> Result<(), StoreError> {
         bind(args, Arg::Int(Some(account)))?;
+        add(args, finished.clone())?;
         add(args, finished.clone())?;
         bind(args, Arg::Int(Some(import_id)))
     };

@@ -11,6 +11,7 @@ pub mod access;
 #[cfg(feature = "contract")]
 pub mod contract;
 pub mod jobs;
+pub mod selection;
 pub mod sql;
 
 use async_trait::async_trait;
@@ -26,6 +27,7 @@ use strum::{AsRefStr, Display, EnumString, IntoStaticStr};
 
 pub use access::AccessStore;
 pub use jobs::JobStore;
+pub use selection::{Dated, DemographicMember, EmployeeFilter, KeyPage, TimeBound};
 
 pub type AccountId = i64;
 pub type IntegrationId = i64;
@@ -370,6 +372,24 @@ pub trait Store: JobStore + AccessStore + Send + Sync {
     /// Employees matching `query`, in key order.
     async fn employees(&self, account: AccountId, query: &EmployeeQuery) -> Result<Vec<Employee>>;
     async fn count_employees(&self, account: AccountId, active_only: bool) -> Result<u64>;
+    /// The employees `filter` selects, in key order, the part `page` names, with
+    /// their times (each condition is an index lookup: see [`EmployeeFilter`]).
+    async fn select_employees(
+        &self,
+        account: AccountId,
+        filter: &EmployeeFilter,
+        page: KeyPage,
+    ) -> Result<Vec<Dated>>;
+    /// How many employees `filter` selects.
+    async fn count_selected(&self, account: AccountId, filter: &EmployeeFilter) -> Result<u64>;
+    /// Every active, unmerged employee holding a (non-empty) value of one of these
+    /// demographics, once per demographic it holds, in key order: the members of
+    /// groups by value, without loading whole records.
+    async fn demographic_members(
+        &self,
+        account: AccountId,
+        demographics: &[String],
+    ) -> Result<Vec<DemographicMember>>;
 
     /// Take the sync lock of an integration for `holder` until `until`, and return
     /// its generation (the fencing token for [`Store::write_fenced`]). A live lock

@@ -19,6 +19,7 @@ use utoipa_axum::routes;
 
 use crate::dto::HealthDto;
 use crate::error::{ApiError, ErrorBody};
+use crate::scim::ScimDoc;
 use crate::state::AppState;
 
 struct Security;
@@ -54,7 +55,7 @@ impl Modify for Security {
         description = "Keeps an employee directory in step with Justworks. Every request works on the caller's account only. Errors are `{\"error\": {\"code\", \"message\", \"field\"?, \"error_id\"?}}` with stable codes (see the README).",
         license(name = "MIT"),
     ),
-    modifiers(&Security),
+    modifiers(&Security, &ScimDoc),
     security(("bearer_token" = []), ("session_cookie" = [])),
     components(schemas(ErrorBody)),
     tags(

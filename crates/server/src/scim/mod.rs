@@ -3,12 +3,16 @@
 //! is `roster_scim`'s; this module adds the routes, authentication and the directory
 //! reads.
 //!
-//! Phase 1: lists read the whole directory through the engine and filter it in memory
-//! with [`roster_scim::Query::respond`]; `meta.created`/`lastModified` come from the
-//! account's imports (see [`resources::Snapshot`]), not from each employee's history.
+//! User filters run as indexed store queries ([`selection`]), paged and counted in
+//! SQL where the index answers them exactly ([`resources::Reader::list_users`]);
+//! `meta.created`/`lastModified` are each employee's own.
 
+mod openapi;
 mod resources;
 mod response;
+mod selection;
+
+pub use openapi::ScimDoc;
 
 pub use response::{SCIM_JSON, base_url};
 use response::{Scim, scim_json};
@@ -136,15 +140,16 @@ async fn list(
     let req = req?;
     let provider = resources::provider(&st, &p).await?;
     let query = provider.query(resource, &req)?;
-    let snapshot = resources::Snapshot::read(&st, &p).await?;
-    let candidates = match resource {
-        ResourceType::User => snapshot.users(&provider),
-        ResourceType::Group => snapshot.groups(&provider),
+    let reader = resources::Reader {
+        st: &st,
+        account: p.account,
+        provider: &provider,
     };
-    Ok(scim_json(
-        StatusCode::OK,
-        &query.respond(candidates).to_json(),
-    ))
+    let out = match resource {
+        ResourceType::User => reader.list_users(&query).await?,
+        ResourceType::Group => query.respond(reader.groups().await?),
+    };
+    Ok(scim_json(StatusCode::OK, &out.to_json()))
 }
 
 async fn list_users(
@@ -231,9 +236,14 @@ async fn show_user(
 ) -> ScimResult {
     let p = principal(&headers, &method, &st).await?;
     let provider = resources::provider(&st, &p).await?;
-    let snapshot = resources::Snapshot::read(&st, &p).await?;
-    let user = snapshot
-        .user(&provider, &id)
+    let reader = resources::Reader {
+        st: &st,
+        account: p.account,
+        provider: &provider,
+    };
+    let user = reader
+        .user(&id)
+        .await?
         .ok_or_else(|| ScimError::not_found("User", &id))?;
     single(&headers, user, q.as_deref(), &provider, ResourceType::User)
 }
@@ -247,9 +257,14 @@ async fn show_group(
 ) -> ScimResult {
     let p = principal(&headers, &method, &st).await?;
     let provider = resources::provider(&st, &p).await?;
-    let snapshot = resources::Snapshot::read(&st, &p).await?;
-    let group = snapshot
-        .group(&provider, &id)
+    let reader = resources::Reader {
+        st: &st,
+        account: p.account,
+        provider: &provider,
+    };
+    let group = reader
+        .group(&id)
+        .await?
         .ok_or_else(|| ScimError::not_found("Group", &id))?;
     single(
         &headers,

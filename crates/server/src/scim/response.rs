@@ -55,6 +55,12 @@ impl From<roster_engine::EngineError> for Scim {
     }
 }
 
+impl From<roster_store::StoreError> for Scim {
+    fn from(e: roster_store::StoreError) -> Self {
+        ApiError::from(e).into()
+    }
+}
+
 impl IntoResponse for Scim {
     fn into_response(self) -> Response {
         let status = StatusCode::from_u16(self.0.status()).unwrap_or(StatusCode::BAD_REQUEST);

@@ -21,6 +21,7 @@ use sha2::{Digest, Sha256};
 use super::fixtures::{changeset, create_entry, minimal};
 use crate::access::{ReviewStatus, Role};
 use crate::jobs::{ChannelKind, JobKind};
+use crate::selection::{EmployeeFilter as F, KeyPage};
 use crate::sql::Dialect;
 use crate::{ImportKind, ImportStatus, IntegrationKind, IntegrationState, Store};
 
@@ -258,13 +259,23 @@ fn v6(d: Dialect) -> Vec<String> {
 }
 
 fn v7() -> Vec<String> {
-    vec![format!(
-        "INSERT INTO sync_reviews (id, account_id, integration_id, status, created_at, \
+    vec![
+        // Identifiers beyond ASCII, which migration 0008's SQL does not fold.
+        format!(
+            "INSERT INTO employees (key, account_id, employee_id, source_id, email, email_lower, \
+             search_text, secondary_email, demographics, active, is_manager, excluded, \
+             email_edited, updated_at) VALUES (303, {GLOBEX}, 'ÉVE-7', NULL, NULL, NULL, \
+             'éve-7\n', ' Öz@Home.Example ', '{{}}', TRUE, FALSE, FALSE, FALSE, '{}')",
+            t(72)
+        ),
+        format!(
+            "INSERT INTO sync_reviews (id, account_id, integration_id, status, created_at, \
          closed_at, import_id, payload, reserved_by, reserved_at) VALUES \
          (802, {ACME}, {JUSTWORKS}, 'applying', '{}', NULL, NULL, '{{\"plan\":2}}', 'h1', '{}')",
-        t(70),
-        t(71)
-    )]
+            t(70),
+            t(71)
+        ),
+    ]
 }
 
 /// After the rows of every version up to `upto` were inserted and the database was
@@ -272,6 +283,8 @@ fn v7() -> Vec<String> {
 /// since hold their defaults, and the store writes on.
 pub async fn old_rows_survive(store: &dyn Store, upto: i64) {
     v1_survives(store).await;
+    let e1 = F::EmployeeIds(vec!["e1".into()]);
+    times_and_folds(store, ACME, &[(10, 10), (10, 10)], &[e1]).await;
     if upto >= 2 {
         v2_survives(store, upto).await;
     }
@@ -300,7 +313,32 @@ pub async fn old_rows_survive(store: &dyn Store, upto: i64) {
             (ReviewStatus::Applying, Some("h1"), Some(at(71)))
         );
     }
+    if upto >= 7 {
+        let f = [
+            F::EmployeeIds(vec!["éve-7".into()]),
+            F::SecondaryEmails(vec!["öz@home.example".into()]),
+        ];
+        times_and_folds(store, GLOBEX, &[(72, 72)], &f).await;
+    }
     writes_on(store).await;
+}
+
+/// Migration 0008 (`account`'s rows): `created` is the earliest applied import
+/// entry's import (else the row's last change); identifiers are folded, those beyond
+/// ASCII when the store opens.
+async fn times_and_folds(store: &dyn Store, account: i64, times: &[(i64, i64)], f: &[F]) {
+    let rows = store.select_employees(account, &F::All, KeyPage::default());
+    let got: Vec<_> = rows
+        .await
+        .unwrap()
+        .iter()
+        .map(|d| (d.created, d.modified))
+        .collect();
+    let want: Vec<_> = times.iter().map(|&(c, m)| (at(c), at(m))).collect();
+    assert_eq!(got, want, "times of account {account}");
+    for f in f {
+        assert_eq!(store.count_selected(account, f).await.unwrap(), 1, "{f:?}");
+    }
 }
 
 async fn v1_survives(store: &dyn Store) {

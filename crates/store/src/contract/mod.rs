@@ -52,6 +52,7 @@ pub mod imports;
 pub mod integrations;
 pub mod jobs;
 pub mod locks;
+pub mod selection;
 pub mod writes;
 
 pub use fixtures::*;
@@ -66,6 +67,7 @@ macro_rules! store_contract_tests {
         $crate::__contract_accounts! { $make }
         $crate::__contract_integrations! { $make }
         $crate::__contract_directory! { $make }
+        $crate::__contract_selection! { $make }
         $crate::__contract_writes! { $make }
         $crate::__contract_history! { $make }
         $crate::__contract_locks! { $make }
@@ -120,6 +122,11 @@ mod tests {
                 "directory",
                 include_str!("directory.rs"),
                 crate::__contract_directory!(@names),
+            ),
+            (
+                "selection",
+                include_str!("selection.rs"),
+                crate::__contract_selection!(@names),
             ),
             (
                 "writes",

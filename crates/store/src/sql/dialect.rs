@@ -28,6 +28,15 @@ impl Dialect {
         }
     }
 
+    /// The entries of the JSON object in text `column`, as a table with columns `key`
+    /// and `value` (text), for a `FROM` list.
+    pub fn json_entries(self, column: &str) -> String {
+        match self {
+            Dialect::Sqlite => format!("json_each({column})"),
+            Dialect::Postgres => format!("jsonb_each_text({column}::jsonb)"),
+        }
+    }
+
     /// The boolean `column` is true, spelled as the partial indexes are (SQLite's
     /// `WHERE active = 1` serves only a query that says `active = 1`).
     pub fn is_true(self, column: &str) -> String {

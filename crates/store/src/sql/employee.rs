@@ -14,7 +14,7 @@ use roster_core::normalise::email_key;
 
 use super::codec::{corrupt, date_text, from_json, parse_date, search_text, to_json};
 use super::dialect::Dialect;
-use super::query::{Arg, Columns};
+use super::query::{Arg, Columns, Executor, Query};
 use crate::Result;
 
 /// The columns an employee is read from, in order.
@@ -96,11 +96,15 @@ pub const WRITE_COLUMNS: &[(&str, Kind)] = &[
     ("excluded", Kind::Bool),
     ("email_edited", Kind::Bool),
     ("merged_into", Kind::Int),
+    ("employee_id_lower", Kind::Text),
+    ("secondary_email_lower", Kind::Text),
 ];
 
 /// The values of [`WRITE_COLUMNS`] for `e` under `key`, its strings moved.
 pub fn write_values(key: i64, e: Employee) -> Result<Vec<Arg>> {
     let lower = email_key(&e.email);
+    let id_lower = e.employee_id.to_lowercase();
+    let secondary_lower = secondary_email_key(e.secondary_email.as_deref());
     let search = search_text(&e);
     let demographics = if e.demographics.is_empty() {
         "{}".to_string()
@@ -132,7 +136,51 @@ pub fn write_values(key: i64, e: Employee) -> Result<Vec<Arg>> {
         Arg::Bool(e.excluded),
         Arg::Bool(e.email_edited),
         Arg::Int(e.merged_into),
+        Arg::Text(Some(id_lower)),
+        Arg::Text(secondary_lower),
     ])
+}
+
+/// `secondary_email_lower`: core's `email_key` of the secondary email, `None` when
+/// there is none (or it is blank).
+pub fn secondary_email_key(secondary: Option<&str>) -> Option<String> {
+    secondary.map(email_key).filter(|k| !k.is_empty())
+}
+
+/// Fill in the lower-cased columns migration 0008 left empty (values with letters
+/// beyond ASCII, which SQL's `lower()` does not fold as Rust does). Run when a
+/// store opens; on a database without such rows it finds nothing.
+pub async fn backfill_folds(exec: &mut impl Executor) -> Result<u64> {
+    let rows = exec
+        .fetch_all(Query::new(
+            "SELECT key, employee_id, secondary_email, account_id FROM employees \
+             WHERE (employee_id IS NOT NULL AND employee_id_lower IS NULL) \
+             OR (secondary_email_lower IS NULL AND secondary_email IS NOT NULL \
+             AND TRIM(secondary_email) <> '')",
+        ))
+        .await?;
+    let mut done = 0;
+    for row in rows {
+        let key = row.int(0, "employees.key")?;
+        let id = row
+            .opt_text(1, "employees.employee_id")?
+            .map(str::to_lowercase);
+        let secondary = secondary_email_key(row.opt_text(2, "employees.secondary_email")?);
+        let account = row.int(3, "employees.account_id")?;
+        done += exec
+            .execute(
+                Query::new(
+                    "UPDATE employees SET employee_id_lower = $2, secondary_email_lower = $3 \
+                     WHERE key = $1 AND account_id = $4",
+                )
+                .bind(key)
+                .bind(id)
+                .bind(secondary)
+                .bind(account),
+            )
+            .await?;
+    }
+    Ok(done)
 }
 
 /// The select list of one employee of table alias `t`: [`read`] decodes it.
@@ -142,6 +190,14 @@ pub fn select(d: Dialect, t: &str) -> String {
         _ => format!("{t}.{c}"),
     });
     wrap(d, cols)
+}
+
+/// How many columns [`select`] takes: what follows it starts at this index.
+pub fn width(d: Dialect) -> usize {
+    match d {
+        Dialect::Sqlite => 1,
+        Dialect::Postgres => READ_COLUMNS.len(),
+    }
 }
 
 /// [`select`] with only the columns of [`Employee::outline`].

@@ -37,6 +37,7 @@ pub mod migrations;
 pub mod placeholders;
 mod query;
 mod reads;
+mod selection;
 mod store;
 pub mod write;
 

@@ -7,11 +7,11 @@ use roster_core::employee::{Employee, EmployeeKey};
 use roster_core::rollback::RecordedChange;
 
 use super::adapter::Adapter;
-use super::{history, integrations, locks, reads};
+use super::{history, integrations, locks, reads, selection};
 use crate::{
-    AccountId, Changeset, EmployeeQuery, Fence, HistoryEntry, ImportId, ImportRecord,
-    ImportSummary, Integration, IntegrationId, NewIntegration, OutboxMessage, Result, Store,
-    SyncLockInfo,
+    AccountId, Changeset, Dated, DemographicMember, EmployeeFilter, EmployeeQuery, Fence,
+    HistoryEntry, ImportId, ImportRecord, ImportSummary, Integration, IntegrationId, KeyPage,
+    NewIntegration, OutboxMessage, Result, Store, SyncLockInfo,
 };
 
 #[async_trait]
@@ -82,6 +82,27 @@ impl<A: Adapter> Store for A {
 
     async fn count_employees(&self, account: AccountId, active_only: bool) -> Result<u64> {
         reads::count_employees(self, account, active_only).await
+    }
+
+    async fn select_employees(
+        &self,
+        account: AccountId,
+        filter: &EmployeeFilter,
+        page: KeyPage,
+    ) -> Result<Vec<Dated>> {
+        selection::select_employees(self, account, filter, page).await
+    }
+
+    async fn count_selected(&self, account: AccountId, filter: &EmployeeFilter) -> Result<u64> {
+        selection::count_selected(self, account, filter).await
+    }
+
+    async fn demographic_members(
+        &self,
+        account: AccountId,
+        demographics: &[String],
+    ) -> Result<Vec<DemographicMember>> {
+        selection::demographic_members(self, account, demographics).await
     }
 
     async fn lock_sync(
