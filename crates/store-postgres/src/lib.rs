@@ -86,7 +86,10 @@ impl PgStore {
             .await
             .map_err(db)?;
         schema::migrate(&pool).await?;
-        Ok(PgStore { pool })
+        let store = PgStore { pool };
+        // A history written before the change feed existed gets its events.
+        roster_store::sql::feed::backfill(&store).await?;
+        Ok(store)
     }
 
     /// The connection pool, for adapter-level tests and tools.

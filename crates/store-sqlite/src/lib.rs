@@ -156,7 +156,10 @@ impl SqliteStore {
             }
         };
         schema::migrate(&pool).await?;
-        Ok(SqliteStore { pool })
+        let store = SqliteStore { pool };
+        // A history written before the change feed existed gets its events.
+        roster_store::sql::feed::backfill(&store).await?;
+        Ok(store)
     }
 
     /// The connection pool, for adapter-level tests and tools.

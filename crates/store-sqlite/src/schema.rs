@@ -40,6 +40,7 @@ pub(crate) const MIGRATIONS: &[Embedded] = &[
         "review_reservation",
         include_str!("../migrations/0007_review_reservation.sql"),
     ),
+    (9, "events", include_str!("../migrations/0009_events.sql")),
 ];
 
 /// Every schema version this build knows, oldest first (numbers may skip: each

@@ -26,6 +26,7 @@ use strum::{AsRefStr, Display, EnumString, IntoStaticStr};
 
 pub use access::AccessStore;
 pub use jobs::JobStore;
+pub use roster_core::feed::{Cursor, Event as FeedEvent, EventType};
 
 pub type AccountId = i64;
 pub type IntegrationId = i64;
@@ -308,6 +309,19 @@ pub struct EmployeeQuery {
     pub after: Option<EmployeeKey>,
 }
 
+/// Which events of the change feed to read ([`Store::events`]), in cursor order.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EventQuery {
+    /// Only events after this cursor (0: from the first).
+    pub after: Cursor,
+    /// At most this many.
+    pub limit: usize,
+    /// Only events of these types (empty: every type).
+    pub types: Vec<EventType>,
+    /// Only events of this employee.
+    pub employee: Option<EmployeeKey>,
+}
+
 /// The store. Scheduled jobs and notification delivery are [`JobStore`]'s; access
 /// control and the server's state between requests are [`AccessStore`]'s.
 #[async_trait]
@@ -445,6 +459,18 @@ pub trait Store: JobStore + AccessStore + Send + Sync {
         account: AccountId,
         key: EmployeeKey,
     ) -> Result<Vec<HistoryEntry>>;
+
+    /// The change feed: events as `query` selects them, in cursor order. Every
+    /// applied import's events are written in its transaction (`sql::feed`).
+    async fn events(&self, account: AccountId, query: &EventQuery) -> Result<Vec<FeedEvent>>;
+    /// Every event from the first one of an import that finished after `since`, to
+    /// the last, in cursor order: what to undo on today's directory to get the
+    /// directory as it stood at `since` ([`roster_core::feed::rewind`]).
+    async fn events_since(&self, account: AccountId, since: Timestamp) -> Result<Vec<FeedEvent>>;
+    /// The events the recorded history and today's directory give
+    /// ([`roster_core::feed::events_from_history`]), numbered from 1: what
+    /// [`Store::events`] must hold (the contract suite compares them).
+    async fn events_from_history(&self, account: AccountId) -> Result<Vec<FeedEvent>>;
 
     /// Undelivered messages, oldest first.
     async fn outbox(&self, account: AccountId, limit: usize) -> Result<Vec<OutboxMessage>>;

@@ -7,11 +7,11 @@ use roster_core::employee::{Employee, EmployeeKey};
 use roster_core::rollback::RecordedChange;
 
 use super::adapter::Adapter;
-use super::{history, integrations, locks, reads};
+use super::{feed, history, integrations, locks, reads};
 use crate::{
-    AccountId, Changeset, EmployeeQuery, Fence, HistoryEntry, ImportId, ImportRecord,
-    ImportSummary, Integration, IntegrationId, NewIntegration, OutboxMessage, Result, Store,
-    SyncLockInfo,
+    AccountId, Changeset, EmployeeQuery, EventQuery, FeedEvent, Fence, HistoryEntry, ImportId,
+    ImportRecord, ImportSummary, Integration, IntegrationId, NewIntegration, OutboxMessage, Result,
+    Store, SyncLockInfo,
 };
 
 #[async_trait]
@@ -167,6 +167,18 @@ impl<A: Adapter> Store for A {
         key: EmployeeKey,
     ) -> Result<Vec<HistoryEntry>> {
         history::employee_history(self, account, key).await
+    }
+
+    async fn events(&self, account: AccountId, query: &EventQuery) -> Result<Vec<FeedEvent>> {
+        feed::events(self, account, query).await
+    }
+
+    async fn events_since(&self, account: AccountId, since: Timestamp) -> Result<Vec<FeedEvent>> {
+        feed::events_since(self, account, since).await
+    }
+
+    async fn events_from_history(&self, account: AccountId) -> Result<Vec<FeedEvent>> {
+        feed::events_from_the_history(self, account).await
     }
 
     async fn outbox(&self, account: AccountId, limit: usize) -> Result<Vec<OutboxMessage>> {
