@@ -11,7 +11,9 @@ use serde::Deserialize;
 
 use super::{ChangeView, Layout, Posted, UiError, UiUser, or_dash, page, query, see, seg, when};
 use crate::api::users as api;
-use crate::dto::{ChangeOutcomeDto, EmployeeDto, MergeRequest, SetEmailRequest, UsersQuery};
+use crate::dto::{
+    AsOfQuery, ChangeOutcomeDto, EmployeeDto, MergeRequest, SetEmailRequest, UsersQuery,
+};
 use crate::error::ApiError;
 use crate::extract::{ApiJson, ApiPath, ApiQuery};
 use crate::state::AppState;
@@ -107,6 +109,7 @@ async fn list(
             offset: Some((page_no - 1) * PAGE),
             after: None,
             limit: Some(PAGE),
+            as_of: None,
         }),
     )
     .await?;
@@ -179,7 +182,13 @@ async fn profile(
     email_error: Option<(String, String)>,
     merge_error: Option<String>,
 ) -> Result<Response, UiError> {
-    let axum::Json(d) = api::show(State(st), user.auth()?, ApiPath(who)).await?;
+    let axum::Json(d) = api::show(
+        State(st),
+        user.auth()?,
+        ApiPath(who),
+        ApiQuery(AsOfQuery { as_of: None }),
+    )
+    .await?;
     let e = &d.employee;
     let date =
         |d: Option<jiff::civil::Date>| d.map(|d| d.to_string()).unwrap_or_else(|| "—".into());
