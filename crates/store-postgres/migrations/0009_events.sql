@@ -21,3 +21,25 @@ CREATE TABLE events (
 CREATE INDEX events_employee ON events (account_id, employee_key, cursor_no)
     WHERE employee_key IS NOT NULL;
 CREATE INDEX events_import ON events (import_id);
+
+-- A notification channel's subscription to the change feed: which event types, the
+-- fields whose values it may receive (others: names only), events per request, and
+-- where it is: the last event it accepted (cursor_no), the last event of the batch
+-- being delivered (pending_until: a retry sends the same batch, with the same
+-- delivery id), the back-off, and a lease so that one worker at a time delivers it.
+CREATE TABLE feed_subscriptions (
+    channel_id       BIGINT PRIMARY KEY REFERENCES notification_channels (id) ON DELETE CASCADE,
+    account_id       BIGINT NOT NULL,
+    types            TEXT NOT NULL,  -- JSON list of event types
+    fields           TEXT NOT NULL,  -- JSON list of field names
+    batch_size       BIGINT NOT NULL,
+    cursor_no        BIGINT NOT NULL,
+    pending_until    BIGINT,
+    attempts         BIGINT NOT NULL,
+    next_attempt_at  TEXT COLLATE "C",
+    last_error       TEXT,
+    delivered_at     TEXT COLLATE "C",
+    lease_holder     TEXT,
+    lease_until      TEXT COLLATE "C"
+);
+CREATE INDEX feed_subscriptions_account ON feed_subscriptions (account_id, channel_id);

@@ -324,6 +324,7 @@ async fn every_table_is_scoped_by_account() {
             "deliveries",
             "employees",
             "events",
+            "feed_subscriptions",
             "import_entries",
             "imports",
             "integrations",

@@ -10,7 +10,11 @@ use roster_core::feed::{self, Directory, EventType};
 use roster_core::plan::{Action, Rule};
 
 use super::fixtures::*;
-use crate::{EventQuery, FeedEvent, ImportKind, ImportStatus, Store};
+use crate::jobs::{ChannelKind, NewChannel};
+use crate::{
+    EventQuery, FeedDone, FeedEvent, ImportKind, ImportStatus, NewFeedSubscription, Store,
+    StoreError,
+};
 
 /// This section's tests, for [`store_contract_tests!`](crate::store_contract_tests).
 #[doc(hidden)]
@@ -22,6 +26,7 @@ macro_rules! __contract_feed {
             events_are_read_by_cursor_type_and_employee,
             each_account_has_its_own_feed,
             events_since_undo_to_the_past,
+            feed_subscriptions_are_leased_and_move_on_acceptance,
         ] $($how)* }
     };
 }
@@ -285,4 +290,132 @@ pub async fn events_since_undo_to_the_past(store: &dyn Store) {
     assert_eq!(every, all_events(store, a).await);
     feed::rewind(&mut before_all, &every).unwrap();
     assert!(before_all.is_empty());
+}
+
+/// A subscription starts after the account's last event; one worker at a time
+/// holds it; a batch in flight stays recorded through a retry (with its back-off);
+/// accepting it moves the cursor; another account's channel cannot be subscribed;
+/// deleting the channel deletes the subscription.
+pub async fn feed_subscriptions_are_leased_and_move_on_acceptance(store: &dyn Store) {
+    let a = account(store, "acme").await;
+    let b = account(store, "globex").await;
+    seed(store, a, vec![minimal("A1"), minimal("A2")]).await;
+    let new_channel = |account| NewChannel {
+        account_id: account,
+        kind: ChannelKind::Webhook,
+        target: "https://hooks.example/feed".into(),
+        secret: Some(vec![1, 2, 3]),
+        events: vec!["employee.*".into()],
+        at: at(0),
+    };
+    let ch = store.add_channel(new_channel(a)).await.unwrap();
+    let other = store.add_channel(new_channel(b)).await.unwrap();
+    let sub = |channel_id| NewFeedSubscription {
+        channel_id,
+        types: vec![EventType::Created, EventType::Updated],
+        fields: vec!["first_name".into()],
+        batch_size: 50,
+    };
+    let s = store.subscribe_feed(a, sub(ch.id)).await.unwrap();
+    assert_eq!(
+        (s.cursor, s.pending_until, s.attempts),
+        (3, None, 0),
+        "after the last event"
+    );
+    assert_eq!(s.types, [EventType::Created, EventType::Updated]);
+    assert_eq!(
+        (s.fields.as_slice(), s.batch_size),
+        (&["first_name".to_string()][..], 50)
+    );
+    let err = store.subscribe_feed(a, sub(other.id)).await;
+    assert!(matches!(err, Err(StoreError::NotFound { .. })), "{err:?}");
+    assert!(store.feed_subscriptions(b).await.unwrap().is_empty());
+
+    let lease = at(60);
+    let got = store.claim_feed("w1", at(0), lease, 10).await.unwrap();
+    assert_eq!(got.len(), 1);
+    assert!(
+        store
+            .claim_feed("w2", at(1), at(61), 10)
+            .await
+            .unwrap()
+            .is_empty(),
+        "leased"
+    );
+    assert!(
+        !store
+            .start_feed_batch(a, ch.id, "w2", 9, at(61))
+            .await
+            .unwrap()
+    );
+    assert!(
+        store
+            .start_feed_batch(a, ch.id, "w1", 9, at(90))
+            .await
+            .unwrap()
+    );
+    let retry = FeedDone::Retry {
+        next_attempt_at: at(200),
+        error: "HTTP 500".into(),
+    };
+    assert!(store.finish_feed(a, ch.id, "w1", retry).await.unwrap());
+    let s = &store.feed_subscriptions(a).await.unwrap()[0];
+    assert_eq!((s.cursor, s.pending_until, s.attempts), (3, Some(9), 1));
+    assert_eq!(
+        (s.next_attempt_at, s.last_error.as_deref()),
+        (Some(at(200)), Some("HTTP 500"))
+    );
+    assert!(
+        store
+            .claim_feed("w2", at(100), at(160), 10)
+            .await
+            .unwrap()
+            .is_empty(),
+        "backing off"
+    );
+    let got = store.claim_feed("w2", at(200), at(260), 10).await.unwrap();
+    assert_eq!(got[0].pending_until, Some(9), "the batch in flight is kept");
+    assert!(
+        !store
+            .accept_feed_batch(a, ch.id, "w1", 9, at(201))
+            .await
+            .unwrap(),
+        "not w1's"
+    );
+    assert!(
+        store
+            .accept_feed_batch(a, ch.id, "w2", 9, at(201))
+            .await
+            .unwrap()
+    );
+    let s = &store.feed_subscriptions(a).await.unwrap()[0];
+    assert_eq!((s.cursor, s.pending_until, s.attempts), (9, None, 0));
+    assert_eq!(
+        (s.delivered_at, s.last_error.as_deref()),
+        (Some(at(201)), None)
+    );
+    assert!(
+        store
+            .claim_feed("w3", at(202), at(262), 10)
+            .await
+            .unwrap()
+            .is_empty(),
+        "still w2's"
+    );
+    assert!(
+        store
+            .finish_feed(a, ch.id, "w2", FeedDone::Idle)
+            .await
+            .unwrap()
+    );
+    assert_eq!(
+        store
+            .claim_feed("w3", at(202), at(262), 10)
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
+    assert!(store.delete_channel(a, ch.id).await.unwrap());
+    assert!(store.feed_subscriptions(a).await.unwrap().is_empty());
 }

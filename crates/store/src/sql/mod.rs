@@ -39,6 +39,7 @@ pub mod placeholders;
 mod query;
 mod reads;
 mod store;
+mod subscriptions;
 pub mod write;
 
 pub use adapter::{Adapter, Begin};
