@@ -223,8 +223,8 @@ pub(super) async fn events_since<A: Adapter>(
         "SELECT {EVENT_SELECT} FROM events ev JOIN imports i ON i.id = ev.import_id \
          WHERE ev.account_id = $1 AND ev.cursor_no >= (\
              SELECT COALESCE(MIN(e2.cursor_no), 9223372036854775807) FROM events e2 \
-             JOIN imports i2 ON i2.id = e2.import_id \
-             WHERE e2.account_id = $1 AND i2.account_id = $1 AND i2.finished_at > $2) \
+             WHERE e2.account_id = $1 AND e2.import_id IN (\
+                 SELECT i2.id FROM imports i2 WHERE i2.account_id = $1 AND i2.finished_at > $2)) \
          ORDER BY ev.cursor_no"
     );
     collect(a.pool_executor(), Query::new(sql).bind(account).bind(since)).await
