@@ -105,6 +105,10 @@ pub const CORE_FIELDS: &[&str] = &[
 /// and a rollback of the merge must clear it).
 pub const MERGED_INTO: &str = "merged_into";
 
+/// The mark of an email an admin set, in diffs and history (not shown as a directory
+/// field: a set email records it, so a rollback of the edit clears it again).
+pub const EMAIL_EDITED: &str = "email_edited";
+
 /// Prefix of demographic field names in diffs and history.
 pub const DEMOGRAPHIC_PREFIX: &str = "demographic:";
 
@@ -163,6 +167,7 @@ impl Employee {
             "deactivation_reason" => self.deactivation_reason.map(|r| r.as_str().to_string()),
             "is_manager" => bool_str(self.is_manager),
             "excluded" => bool_str(self.excluded),
+            EMAIL_EDITED => bool_str(self.email_edited),
             MERGED_INTO => self.merged_into.map(|k| k.to_string()),
             other => other
                 .strip_prefix(DEMOGRAPHIC_PREFIX)
@@ -198,6 +203,7 @@ impl Employee {
             }
             "is_manager" => self.is_manager = value == Some("true"),
             "excluded" => self.excluded = value == Some("true"),
+            EMAIL_EDITED => self.email_edited = value == Some("true"),
             MERGED_INTO => {
                 self.merged_into = value
                     .map(|v| v.parse().map_err(|e| format!("{name}: {e}")))
@@ -247,6 +253,13 @@ pub fn diff(before: &Employee, after: &Employee) -> Vec<(String, Option<String>,
         if a != b {
             out.push((name.to_string(), a, b));
         }
+    }
+    if before.email_edited != after.email_edited {
+        out.push((
+            EMAIL_EDITED.to_string(),
+            before.field(EMAIL_EDITED),
+            after.field(EMAIL_EDITED),
+        ));
     }
     if before.merged_into != after.merged_into {
         out.push((

@@ -10,7 +10,9 @@ use jiff::civil::{Date, date};
 use proptest::prelude::*;
 use roster_core::edits;
 use roster_core::employee::{Employee, EmployeeKey};
-use roster_core::feed::{self, Directory, Event, ImportMeta, Written, derive_events};
+use roster_core::feed::{
+    self, Directory, Event, ImportMeta, RecordedEntry, RecordedImport, Written, derive_events,
+};
 use roster_core::import::{ImportId, ImportKind};
 use roster_core::member::{ManagerRef, SourceMember};
 use roster_core::normalise::email_key;
@@ -154,6 +156,10 @@ struct World {
     events: Vec<Event>,
     /// The directory a consumer of `events` holds.
     replayed: Directory,
+    /// The history as the store keeps it (a create records no changes).
+    history: Vec<RecordedImport>,
+    /// After each import: its last event's cursor and the directory.
+    after_each: Vec<(feed::Cursor, Directory)>,
 }
 
 impl World {
@@ -209,10 +215,25 @@ impl World {
             .collect();
         let first = self.events.last().map_or(1, |e| e.cursor + 1);
         let events = derive_events(&meta, &written, first);
+        self.history.push(RecordedImport {
+            meta: meta.clone(),
+            entries: keys
+                .iter()
+                .zip(entries)
+                .map(|(key, e)| RecordedEntry {
+                    key: *key,
+                    action: e.action,
+                    created: e.action == Action::Create,
+                    changes: e.changes.clone(),
+                })
+                .collect(),
+        });
         for event in &events {
             feed::apply_event(&mut self.replayed, event).unwrap();
         }
         self.events.extend(events);
+        let last = self.events.last().map_or(0, |e| e.cursor);
+        self.after_each.push((last, self.carried()));
         id
     }
 
@@ -337,18 +358,9 @@ impl World {
         }
     }
 
-    /// The directory with what the feed carries of it (all but `email_edited`).
+    /// The directory by key: what the feed carries (every field).
     fn carried(&self) -> BTreeMap<EmployeeKey, Employee> {
-        self.directory
-            .iter()
-            .map(|e| {
-                let e = Employee {
-                    email_edited: false,
-                    ..e.clone()
-                };
-                (e.key, e)
-            })
-            .collect()
+        self.directory.iter().map(|e| (e.key, e.clone())).collect()
     }
 }
 
@@ -365,6 +377,8 @@ proptest! {
             imports: Vec::new(),
             events: Vec::new(),
             replayed: Directory::new(),
+            history: Vec::new(),
+            after_each: Vec::new(),
         };
         for (advance, op) in &days {
             world.today = world.today.checked_add(jiff::Span::new().days(*advance)).unwrap();
@@ -378,5 +392,15 @@ proptest! {
             .filter(|e| e.event_type == feed::EventType::ImportApplied)
             .count();
         prop_assert_eq!(closing, world.imports.len());
+        // The history and today's directory give the same events.
+        let from_history = feed::events_from_history(&world.directory, &world.history, 1).unwrap();
+        prop_assert_eq!(&from_history, &world.events);
+        // Rewinding the feed's later events gives the directory after each import.
+        for (last, directory) in &world.after_each {
+            let mut rewound = world.carried();
+            let later: Vec<Event> = world.events.iter().filter(|e| e.cursor > *last).cloned().collect();
+            feed::rewind(&mut rewound, &later).unwrap();
+            prop_assert_eq!(&rewound, directory, "rewound to event {}", last);
+        }
     }
 }

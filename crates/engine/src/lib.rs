@@ -9,6 +9,7 @@ pub mod crypto;
 mod edits;
 mod engine;
 pub mod event;
+mod feed;
 mod import;
 mod integrations;
 pub mod keycheck;

@@ -37,6 +37,58 @@ pub struct Outgoing {
     pub data: serde_json::Value,
 }
 
+/// One request of a channel's change-feed delivery: events in cursor order, after
+/// `after` up to `until`. `id` is the same on every retry of the batch (receivers
+/// de-duplicate on it). Minimised: a field's `before`/`after` values only for the
+/// fields the channel may receive.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct FeedBatch {
+    pub id: String,
+    pub account_id: AccountId,
+    pub channel_id: ChannelId,
+    pub after: i64,
+    pub until: i64,
+    pub events: Vec<serde_json::Value>,
+}
+
+/// The event type a feed delivery carries in `X-Roster-Event`.
+pub const FEED_EVENT: &str = "employee.events";
+
+/// Events per request when a subscription names no number.
+pub const FEED_BATCH: usize = 100;
+
+/// An event as a channel may receive it: ids, type, time, import, and per field
+/// its name and rule, with the values only of `fields`.
+pub fn minimised(event: &roster_store::FeedEvent, fields: &[String]) -> serde_json::Value {
+    let changes: Vec<serde_json::Value> = event
+        .changes
+        .iter()
+        .map(|c| {
+            let mut v = serde_json::json!({ "field": c.field, "rule": c.rule.as_str() });
+            if fields.iter().any(|f| f == &c.field) {
+                v["before"] = serde_json::json!(c.before);
+                v["after"] = serde_json::json!(c.after);
+            }
+            v
+        })
+        .collect();
+    let mut v = serde_json::json!({
+        "cursor": event.cursor,
+        "type": event.event_type.as_str(),
+        "at": event.at,
+        "import_id": event.import_id,
+        "import_kind": event.import_kind.as_str(),
+        "changes": changes,
+    });
+    if let Some(key) = event.employee_key {
+        v["employee_key"] = serde_json::json!(key);
+    }
+    if let Some(id) = &event.employee_id {
+        v["employee_id"] = serde_json::json!(id);
+    }
+    v
+}
+
 /// Where one message goes.
 #[derive(Clone, Copy, Debug)]
 pub enum Destination<'a> {
@@ -69,6 +121,17 @@ pub trait Notifier: Send + Sync {
         message: &Outgoing,
         now: Timestamp,
     ) -> std::result::Result<(), NotifyError>;
+
+    /// POST one change-feed batch to a webhook, signed as [`Notifier::send`] signs.
+    async fn send_feed(
+        &self,
+        _url: &str,
+        _secret: &SecretString,
+        _batch: &FeedBatch,
+        _now: Timestamp,
+    ) -> std::result::Result<(), NotifyError> {
+        Err(NotifyError::NotConfigured("change-feed delivery"))
+    }
 }
 
 /// A notifier that sends nothing and says so (a worker without notifications).
@@ -130,19 +193,60 @@ pub fn wants(channel: &Channel, event: &str) -> bool {
     }
 }
 
+/// The change-feed types a channel's event list names (`employee.*`: every
+/// `employee.` type).
+pub fn feed_types(events: &[String]) -> Vec<roster_store::EventType> {
+    use roster_store::EventType;
+    let all = [
+        EventType::Created,
+        EventType::Updated,
+        EventType::Deactivated,
+        EventType::Reactivated,
+        EventType::Merged,
+        EventType::DeactivationScheduled,
+        EventType::StartScheduled,
+    ];
+    let mut out: Vec<EventType> = Vec::new();
+    for e in events {
+        let found: Vec<EventType> = match e.as_str() {
+            "employee.*" => all.to_vec(),
+            other => EventType::parse(other).into_iter().collect(),
+        };
+        for t in found {
+            if !out.contains(&t) {
+                out.push(t);
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
 fn check_events(events: &[String]) -> Result<()> {
     for e in events {
         let known = e == "*"
+            || e == "employee.*"
+            || roster_store::EventType::parse(e).is_some()
             || DEFAULT_EVENTS.contains(&e.as_str())
             || e.ends_with(".applied") && !e.contains(char::is_whitespace);
         if !known {
             return Err(EngineError::Invalid(format!(
-                "unknown event {e:?}: use {} or *",
+                "unknown event {e:?}: use {}, *, a change-feed type (employee.created …, \
+                 import.applied) or employee.*",
                 DEFAULT_EVENTS.join(", ")
             )));
         }
     }
     Ok(())
+}
+
+/// How a webhook receives the change feed.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct FeedOptions {
+    /// The fields whose values it may receive (others: names only).
+    pub fields: Vec<String>,
+    /// Events per request at most (default [`FEED_BATCH`]).
+    pub batch_size: Option<usize>,
 }
 
 /// A new webhook channel and its signing secret (shown once).
@@ -165,6 +269,19 @@ impl Engine {
         url: &str,
         secret: Option<SecretString>,
         events: Vec<String>,
+    ) -> Result<NewWebhook> {
+        self.add_webhook_with(url, secret, events, FeedOptions::default())
+            .await
+    }
+
+    /// [`Engine::add_webhook`]; when `events` names change-feed types, the webhook
+    /// is subscribed to the feed from now on, with `feed`'s fields and batch size.
+    pub async fn add_webhook_with(
+        &self,
+        url: &str,
+        secret: Option<SecretString>,
+        events: Vec<String>,
+        feed: FeedOptions,
     ) -> Result<NewWebhook> {
         let parsed = url::Url::parse(url.trim())
             .map_err(|_| EngineError::Invalid("the webhook URL is not a valid URL".into()))?;
@@ -196,6 +313,20 @@ impl Engine {
             })
             .await?;
         tracing::info!(channel = channel.id, "webhook added");
+        let types = feed_types(&channel.events);
+        if !types.is_empty() {
+            self.store()
+                .subscribe_feed(
+                    self.account(),
+                    roster_store::NewFeedSubscription {
+                        channel_id: channel.id,
+                        types,
+                        fields: feed.fields,
+                        batch_size: feed.batch_size.unwrap_or(FEED_BATCH).clamp(1, 10_000),
+                    },
+                )
+                .await?;
+        }
         Ok(NewWebhook { channel, secret })
     }
 
@@ -221,6 +352,11 @@ impl Engine {
             .await?;
         tracing::info!(channel = channel.id, "email channel added");
         Ok(channel)
+    }
+
+    /// The account's change-feed subscriptions, by channel.
+    pub async fn feed_subscriptions(&self) -> Result<Vec<roster_store::FeedSubscription>> {
+        Ok(self.store().feed_subscriptions(self.account()).await?)
     }
 
     pub async fn channels(&self) -> Result<Vec<Channel>> {

@@ -193,6 +193,40 @@ async fn set_email_survives_syncs_when_override_emails_is_off_and_reports_follow
     );
 }
 
+/// A set email is recorded with its `email_edited` mark, so rolling the edit back
+/// clears the mark too (it used to stay set: no history recorded it), and the
+/// change feed carries it.
+#[tokio::test]
+async fn rolling_back_a_set_email_clears_its_mark() {
+    let (engine, _, source, _d) = setup().await;
+    let i = engine.integration(None).await.unwrap();
+    engine.sync(i.id, &source, apply()).await.unwrap();
+    let before = engine.find("m1").await.unwrap();
+    assert!(!before.email_edited);
+    let set = engine
+        .set_email("m1", "ada.lovelace@acme.example")
+        .await
+        .unwrap();
+    assert!(engine.find("m1").await.unwrap().email_edited);
+    engine.rollback(set.import_id.unwrap()).await.unwrap();
+    let after = engine.find("m1").await.unwrap();
+    assert_eq!(after.email, before.email);
+    assert!(!after.email_edited, "the rollback cleared the mark");
+    let q = roster_store::EventQuery {
+        limit: 1000,
+        ..Default::default()
+    };
+    let events = engine.store().events(engine.account(), &q).await.unwrap();
+    let marks: Vec<(Option<String>, Option<String>)> = events
+        .iter()
+        .flat_map(|e| &e.changes)
+        .filter(|c| c.field == "email_edited")
+        .map(|c| (c.before.clone(), c.after.clone()))
+        .collect();
+    let t = |s: &str| Some(s.to_string());
+    assert_eq!(marks, [(t("false"), t("true")), (t("true"), t("false"))]);
+}
+
 #[tokio::test]
 async fn merging_a_duplicate_moves_identifiers_to_the_original() {
     let (engine, _, source, _d) = setup().await;

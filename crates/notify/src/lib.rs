@@ -13,6 +13,14 @@
 //! A receiver recomputes the signature over the raw body ([`verify`]) and refuses
 //! old timestamps. A 2xx answer is delivered; anything else is retried.
 //!
+//! **Change feed.** A webhook subscribed to employee events gets `POST`s with
+//! `X-Roster-Event: employee.events` and a body `{id, account_id, channel_id, after,
+//! until, events: [...]}` (events in cursor order, at most the channel's batch size);
+//! `X-Roster-Delivery` is the batch id `feed-<channel>-<after>-<until>`, the same on
+//! every retry. The next batch follows only once this one was answered 2xx. Each
+//! event carries ids, type, time and per field its name and rule; `before` and
+//! `after` only for the fields the channel was configured to receive.
+//!
 //! **Email.** Plain text to one admin address, from `--smtp-from`, through the SMTP
 //! server of `--smtp-url`: `smtp://host:25` (plain), `smtp://host:587?tls=required`
 //! (STARTTLS), `smtps://user:password@host:465` (TLS).
@@ -31,7 +39,7 @@ use lettre::{AsyncSmtpTransport, AsyncTransport, Tokio1Executor};
 use roster_core::guard::BlockReason;
 use roster_core::plan::Counts;
 use roster_engine::event::{Blocked, Event};
-use roster_engine::notify::{Destination, Notifier, NotifyError, Outgoing};
+use roster_engine::notify::{Destination, FEED_EVENT, FeedBatch, Notifier, NotifyError, Outgoing};
 use secrecy::{ExposeSecret, SecretString};
 use sha2::Sha256;
 
@@ -115,6 +123,35 @@ impl WebhookSender {
         now: Timestamp,
     ) -> Result<(), NotifyError> {
         let body = webhook_body(message);
+        let delivery = message.id.to_string();
+        self.post(url, secret, &message.event, &delivery, body, now)
+            .await
+    }
+
+    /// POST one change-feed batch: `X-Roster-Event: employee.events`, the batch id
+    /// as `X-Roster-Delivery`, signed like every webhook.
+    pub async fn send_feed(
+        &self,
+        url: &str,
+        secret: &SecretString,
+        batch: &FeedBatch,
+        now: Timestamp,
+    ) -> Result<(), NotifyError> {
+        let body = serde_json::to_vec(batch).unwrap_or_default();
+        self.post(url, secret, FEED_EVENT, &batch.id, body, now)
+            .await
+    }
+
+    /// POST a signed body, with the quick retries.
+    async fn post(
+        &self,
+        url: &str,
+        secret: &SecretString,
+        event: &str,
+        delivery: &str,
+        body: Vec<u8>,
+        now: Timestamp,
+    ) -> Result<(), NotifyError> {
         let ts = now.as_second();
         let signature = sign(secret.expose_secret(), ts, &body);
         let attempt = || async {
@@ -122,8 +159,8 @@ impl WebhookSender {
                 .client
                 .post(url)
                 .header(reqwest::header::CONTENT_TYPE, "application/json")
-                .header(HEADER_EVENT, &message.event)
-                .header(HEADER_DELIVERY, message.id.to_string())
+                .header(HEADER_EVENT, event)
+                .header(HEADER_DELIVERY, delivery)
                 .header(HEADER_TIMESTAMP, ts.to_string())
                 .header(HEADER_SIGNATURE, &signature)
                 .body(body.clone())
@@ -374,6 +411,16 @@ impl Notifier for Notifiers {
                 None => Err(NotifyError::NotConfigured("email (no --smtp-url)")),
             },
         }
+    }
+
+    async fn send_feed(
+        &self,
+        url: &str,
+        secret: &SecretString,
+        batch: &FeedBatch,
+        now: Timestamp,
+    ) -> Result<(), NotifyError> {
+        self.webhook.send_feed(url, secret, batch, now).await
     }
 }
 

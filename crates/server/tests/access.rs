@@ -226,6 +226,13 @@ async fn every_endpoint_by_every_role() {
             Need::Edit,
         ),
         (Method::GET, "/api/v1/upcoming".into(), None, Need::Read),
+        (Method::GET, "/api/v1/events".into(), None, Need::Read),
+        (
+            Method::GET,
+            format!("/api/v1/employees/{n}/events"),
+            None,
+            Need::Read,
+        ),
         (Method::GET, "/api/v1/milestones".into(), None, Need::Read),
         (
             Method::GET,

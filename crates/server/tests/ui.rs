@@ -371,6 +371,28 @@ async fn review_lists_diffs_and_import_applies() {
         page.html
     );
 
+    // The Users page and a profile as of a date: nobody yet the day before the
+    // first import; today's profile without the edit forms; a bad date is refused.
+    let today = jiff::Timestamp::now()
+        .to_zoned(jiff::tz::TimeZone::UTC)
+        .date();
+    let yesterday = today.yesterday().expect("a date");
+    let page = get(&b, &server, &format!("/users?as_of={yesterday}")).await;
+    assert!(page.html.contains("No one found."), "{}", page.html);
+    assert!(page.html.contains(&format!("as of the end of {yesterday}")));
+    let page = get(&b, &server, &format!("/users/{someone}?as_of={today}")).await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.html);
+    assert!(
+        page.html
+            .contains("id=\"user-email\">new.address@acme.example<")
+    );
+    assert!(
+        !page.html.contains("id=\"email-form\""),
+        "no edits of the past"
+    );
+    let page = get(&b, &server, "/users?as_of=soon").await;
+    assert_eq!(page.status, StatusCode::BAD_REQUEST, "{}", page.html);
+
     // Exclude, and include again.
     let page = post(
         &b,

@@ -89,6 +89,8 @@ impl PgStore {
         let store = PgStore { pool };
         // Folds migration 0008 could not compute in SQL (letters beyond ASCII).
         roster_store::sql::employee::backfill_folds(&mut store.pool_executor()).await?;
+        // A history written before the change feed existed gets its events.
+        roster_store::sql::feed::backfill(&store).await?;
         Ok(store)
     }
 

@@ -21,6 +21,7 @@ use std::sync::LazyLock;
 use roster_core::employee::Employee;
 use roster_store::sql::codec::ts;
 use roster_store::sql::employee::{Kind, WRITE_COLUMNS, write_values};
+use roster_store::sql::feed;
 use roster_store::sql::write::{self, ENTRY_COLUMNS, EntryRow, Rows};
 use roster_store::sql::{Adapter, Arg, Begin, Columns, Dialect, Executor, Query, Transaction};
 use roster_store::{AccountId, Changeset, Fence, ImportId, StoreError};
@@ -115,6 +116,54 @@ static INSERT_ENTRIES: LazyLock<String> = LazyLock::new(|| {
         names = names(ENTRY_COLUMNS),
     )
 });
+
+/// Events as arrays, one per column.
+static INSERT_EVENTS: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        "INSERT INTO events ({names}) SELECT {names} FROM {}",
+        unnest(feed::EVENT_COLUMNS),
+        names = names(feed::EVENT_COLUMNS),
+    )
+});
+
+/// Columns of [`feed::event_values`], in order.
+static COPY_EVENTS: LazyLock<String> =
+    LazyLock::new(|| format!("COPY events ({}) FROM STDIN", names(feed::EVENT_COLUMNS)));
+
+/// The import's events: one `INSERT … FROM UNNEST` when few, COPY when many.
+async fn insert_events(
+    tx: &mut Tx,
+    account: AccountId,
+    events: Vec<roster_store::FeedEvent>,
+) -> Result<(), StoreError> {
+    let n = events.len();
+    let written = if n > *SMALL_WRITE_ROWS {
+        copy_rows(tx.conn(), &COPY_EVENTS, events, |out, event| {
+            for v in feed::event_values(account, event)? {
+                out.arg(&v)?;
+            }
+            out.end_row();
+            Ok(())
+        })
+        .await?
+    } else if n > 0 {
+        let mut rows = Columnar::new(feed::EVENT_COLUMNS);
+        for event in events {
+            rows.push(feed::event_values(account, event)?)?;
+        }
+        rows.query(INSERT_EVENTS.as_str())
+            .execute(tx.conn())
+            .await
+            .map_err(db)?
+            .rows_affected()
+    } else {
+        0
+    };
+    if written != n as u64 {
+        return Err(StoreError::Database("not every event was written".into()));
+    }
+    Ok(())
+}
 
 /// Columns of [`copy_employee`], in order.
 static COPY_EMPLOYEES: LazyLock<String> = LazyLock::new(|| {
@@ -240,15 +289,8 @@ pub(crate) async fn write(
     write::check(&cs)?;
     let mut tx = store.begin(Begin::Write).await?;
     let import_id = write::record_import(&mut tx, Dialect::Postgres, account, &cs, fence).await?;
-    let Changeset {
-        entries,
-        notifications,
-        finished_at,
-        ..
-    } = cs;
-    let count = entries.len();
     // Keys for creates, from the sequence; ascending, so in entry order.
-    let wanted = write::creates(&entries);
+    let wanted = write::creates(&cs.entries);
     let mut new_keys: Vec<i64> = if wanted == 0 {
         Vec::new()
     } else {
@@ -261,8 +303,17 @@ pub(crate) async fn write(
         .map_err(db)?
     };
     new_keys.sort_unstable();
+    let events = feed::changeset_events(&mut tx, account, import_id, &cs, &new_keys).await?;
+    let Changeset {
+        entries,
+        notifications,
+        finished_at,
+        ..
+    } = cs;
+    let count = entries.len();
     let rows = write::split(entries, new_keys.into_iter())?;
     write_rows(&mut tx, account, import_id, &ts(finished_at), rows).await?;
+    insert_events(&mut tx, account, events).await?;
     write::queue_notifications(&mut tx, account, import_id, finished_at, notifications).await?;
     // The deferred uniqueness checks run here: a duplicate fails the commit.
     tx.commit().await?;

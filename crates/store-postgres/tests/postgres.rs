@@ -323,6 +323,8 @@ async fn every_table_is_scoped_by_account() {
             "api_tokens",
             "deliveries",
             "employees",
+            "events",
+            "feed_subscriptions",
             "import_entries",
             "imports",
             "integrations",
@@ -437,7 +439,23 @@ async fn small_and_large_writes_store_the_same_rows() {
             e.key = None;
             e.after.key = 0;
         }
-        stored.push((e1, first_two));
+        // The change feed: E1's created event (the held E2 has none), written by
+        // UNNEST (small) or COPY (large, more than SMALL_WRITE events).
+        let q = roster_store::EventQuery {
+            limit: usize::MAX,
+            ..Default::default()
+        };
+        let events = store.events(a, &q).await.unwrap();
+        assert_eq!(
+            events.len(),
+            filler + 3,
+            "{name}: created ×{} + scheduled + import.applied",
+            filler + 1
+        );
+        let mut e1_created = events[0].clone();
+        e1_created.employee_key = None;
+        e1_created.import_id = 0;
+        stored.push((e1, first_two, e1_created));
     }
     assert_eq!(stored[0], stored[1], "the INSERT and COPY paths differ");
 }

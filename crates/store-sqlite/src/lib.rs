@@ -159,6 +159,8 @@ impl SqliteStore {
         let store = SqliteStore { pool };
         // Folds migration 0008 could not compute in SQL (letters beyond ASCII).
         roster_store::sql::employee::backfill_folds(&mut store.pool_executor()).await?;
+        // A history written before the change feed existed gets its events.
+        roster_store::sql::feed::backfill(&store).await?;
         Ok(store)
     }
 

@@ -45,6 +45,7 @@ pub(crate) const MIGRATIONS: &[Embedded] = &[
         "scim_queries",
         include_str!("../migrations/0008_scim_queries.sql"),
     ),
+    (9, "events", include_str!("../migrations/0009_events.sql")),
 ];
 
 /// Every schema version this build knows, oldest first (numbers may skip: each

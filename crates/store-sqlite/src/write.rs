@@ -15,7 +15,7 @@ use roster_core::normalise::email_key;
 use roster_store::sql::employee::{WRITE_COLUMNS, write_values};
 use roster_store::sql::write::{ENTRY_COLUMNS, EntryRow, Rows};
 use roster_store::sql::{Adapter, Arg, Begin, Columns, Dialect, Executor, Query, Transaction};
-use roster_store::sql::{codec::ts, write};
+use roster_store::sql::{codec::ts, feed, write};
 use roster_store::{AccountId, Changeset, Fence, ImportId, StoreError};
 use sqlx::sqlite::SqliteArguments;
 use sqlx::{AssertSqlSafe, SqliteConnection};
@@ -29,6 +29,8 @@ const EMPLOYEE_CHUNK: usize = 500;
 const CLEAR_CHUNK: usize = 2000;
 /// Import entries per INSERT (12 parameters each).
 const ENTRY_CHUNK: usize = 1000;
+/// Events per INSERT (7 parameters each).
+const EVENT_CHUNK: usize = 2000;
 
 /// `(?, ?), (?, ?)` …: `rows` rows of `per_row` positional parameters.
 fn values(rows: usize, per_row: usize) -> String {
@@ -105,10 +107,20 @@ fn insert_entries_sql(rows: usize) -> String {
     )
 }
 
+/// Per row every column of [`feed::EVENT_COLUMNS`].
+fn insert_events_sql(rows: usize) -> String {
+    format!(
+        "INSERT INTO events ({}) VALUES {}",
+        names(feed::EVENT_COLUMNS),
+        values(rows, feed::EVENT_COLUMNS.len())
+    )
+}
+
 static INSERT_EMPLOYEES: OnceLock<Arc<str>> = OnceLock::new();
 static UPDATE_EMPLOYEES: OnceLock<Arc<str>> = OnceLock::new();
 static CLEAR_IDENTIFIERS: OnceLock<Arc<str>> = OnceLock::new();
 static INSERT_ENTRIES: OnceLock<Arc<str>> = OnceLock::new();
+static INSERT_EVENTS: OnceLock<Arc<str>> = OnceLock::new();
 
 /// Run a positional statement.
 async fn run(
@@ -133,6 +145,12 @@ pub(crate) async fn write(
     // IMMEDIATE: the write lock from the start, so nobody else assigns keys either.
     let mut tx = store.begin(Begin::Write).await?;
     let import_id = write::record_import(&mut tx, Dialect::Sqlite, account, &cs, fence).await?;
+    let max = tx
+        .fetch_one(Query::new("SELECT COALESCE(MAX(key), 0) FROM employees"))
+        .await?
+        .int(0, "employees.key")?;
+    let new_keys: Vec<i64> = ((max + 1)..).take(write::creates(&cs.entries)).collect();
+    let events = feed::changeset_events(&mut tx, account, import_id, &cs, &new_keys).await?;
     let Changeset {
         entries,
         notifications,
@@ -140,13 +158,10 @@ pub(crate) async fn write(
         ..
     } = cs;
     let count = entries.len();
-    let max = tx
-        .fetch_one(Query::new("SELECT COALESCE(MAX(key), 0) FROM employees"))
-        .await?
-        .int(0, "employees.key")?;
-    let rows = write::split(entries, (max + 1)..)?;
+    let rows = write::split(entries, new_keys.into_iter())?;
     let finished: Arc<str> = ts(finished_at).into();
     write_rows(&mut tx, account, import_id, finished, rows).await?;
+    insert_events(&mut tx, account, events).await?;
     write::queue_notifications(&mut tx, account, import_id, finished_at, notifications).await?;
     tx.commit().await?;
     tracing::debug!(account, import_id, entries = count, "changeset written");
@@ -239,6 +254,28 @@ async fn write_rows(
             n += 1;
         }
         let sql = cached(&INSERT_ENTRIES, n, ENTRY_CHUNK, insert_entries_sql);
+        run(tx.conn(), sql, args).await?;
+    }
+    Ok(())
+}
+
+/// The import's events ([`feed::EVENT_COLUMNS`]), in multi-row statements.
+async fn insert_events(
+    tx: &mut Tx,
+    account: AccountId,
+    events: Vec<roster_store::FeedEvent>,
+) -> Result<(), StoreError> {
+    let mut events = events.into_iter().peekable();
+    while events.peek().is_some() {
+        let mut args = SqliteArguments::default();
+        let mut n = 0;
+        for event in events.by_ref().take(EVENT_CHUNK) {
+            for v in feed::event_values(account, event)? {
+                bind(&mut args, v)?;
+            }
+            n += 1;
+        }
+        let sql = cached(&INSERT_EVENTS, n, EVENT_CHUNK, insert_events_sql);
         run(tx.conn(), sql, args).await?;
     }
     Ok(())

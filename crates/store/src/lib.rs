@@ -28,6 +28,7 @@ use strum::{AsRefStr, Display, EnumString, IntoStaticStr};
 pub use access::AccessStore;
 pub use jobs::JobStore;
 pub use selection::{Dated, DemographicMember, EmployeeFilter, KeyPage, TimeBound};
+pub use roster_core::feed::{Cursor, Event as FeedEvent, EventType};
 
 pub type AccountId = i64;
 pub type IntegrationId = i64;
@@ -310,6 +311,64 @@ pub struct EmployeeQuery {
     pub after: Option<EmployeeKey>,
 }
 
+/// Which events of the change feed to read ([`Store::events`]), in cursor order.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EventQuery {
+    /// Only events after this cursor (0: from the first).
+    pub after: Cursor,
+    /// At most this many.
+    pub limit: usize,
+    /// Only events of these types (empty: every type).
+    pub types: Vec<EventType>,
+    /// Only events of this employee.
+    pub employee: Option<EmployeeKey>,
+}
+
+/// A notification channel's subscription to the change feed (a webhook's).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct FeedSubscription {
+    pub channel_id: jobs::ChannelId,
+    pub account_id: AccountId,
+    /// The event types it receives (`employee.created` …).
+    pub types: Vec<EventType>,
+    /// The fields whose values it may receive; of the others only the names.
+    pub fields: Vec<String>,
+    /// Events per request at most.
+    pub batch_size: usize,
+    /// The last event it accepted (or that it does not subscribe to and lies
+    /// before one it accepted).
+    pub cursor: Cursor,
+    /// The last event of the batch being delivered: a retry sends exactly it again.
+    pub pending_until: Option<Cursor>,
+    /// Failed attempts in a row.
+    pub attempts: i64,
+    pub next_attempt_at: Option<Timestamp>,
+    pub last_error: Option<String>,
+    pub delivered_at: Option<Timestamp>,
+}
+
+/// A new subscription: it starts after the account's last event.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct NewFeedSubscription {
+    pub channel_id: jobs::ChannelId,
+    pub types: Vec<EventType>,
+    pub fields: Vec<String>,
+    pub batch_size: usize,
+}
+
+/// How a claimed subscription's delivery ended ([`Store::finish_feed`]); the lease
+/// is released.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub enum FeedDone {
+    /// Nothing (more) to send.
+    Idle,
+    /// The receiver did not accept the batch: the same batch again then.
+    Retry {
+        next_attempt_at: Timestamp,
+        error: String,
+    },
+}
+
 /// The store. Scheduled jobs and notification delivery are [`JobStore`]'s; access
 /// control and the server's state between requests are [`AccessStore`]'s.
 #[async_trait]
@@ -472,6 +531,67 @@ pub trait Store: JobStore + AccessStore + Send + Sync {
         account: AccountId,
         key: EmployeeKey,
     ) -> Result<Vec<HistoryEntry>>;
+
+    /// The change feed: events as `query` selects them, in cursor order. Every
+    /// applied import's events are written in its transaction (`sql::feed`).
+    async fn events(&self, account: AccountId, query: &EventQuery) -> Result<Vec<FeedEvent>>;
+    /// Every event from the first one of an import that finished after `since`, to
+    /// the last, in cursor order: what to undo on today's directory to get the
+    /// directory as it stood at `since` ([`roster_core::feed::rewind`]).
+    async fn events_since(&self, account: AccountId, since: Timestamp) -> Result<Vec<FeedEvent>>;
+    /// The events the recorded history and today's directory give
+    /// ([`roster_core::feed::events_from_history`]), numbered from 1: what
+    /// [`Store::events`] must hold (the contract suite compares them).
+    async fn events_from_history(&self, account: AccountId) -> Result<Vec<FeedEvent>>;
+
+    /// Subscribe a channel of the account to the change feed, from after its last
+    /// event (`NotFound`: no such channel).
+    async fn subscribe_feed(
+        &self,
+        account: AccountId,
+        sub: NewFeedSubscription,
+    ) -> Result<FeedSubscription>;
+    /// The account's feed subscriptions, by channel.
+    async fn feed_subscriptions(&self, account: AccountId) -> Result<Vec<FeedSubscription>>;
+    /// Fleet-wide: lease up to `limit` subscriptions of enabled channels that are
+    /// due (no back-off pending) and not leased, to `worker` until `lease_until`.
+    async fn claim_feed(
+        &self,
+        worker: &str,
+        now: Timestamp,
+        lease_until: Timestamp,
+        limit: usize,
+    ) -> Result<Vec<FeedSubscription>>;
+    /// Record the batch being delivered (its last event) and extend the lease;
+    /// `false` when `worker` no longer holds the subscription.
+    async fn start_feed_batch(
+        &self,
+        account: AccountId,
+        channel: jobs::ChannelId,
+        worker: &str,
+        until: Cursor,
+        lease_until: Timestamp,
+    ) -> Result<bool>;
+    /// The receiver accepted the batch up to `until`: the cursor moves there, the
+    /// batch and back-off are cleared, the lease stays. `false` when `worker` no
+    /// longer holds the subscription (nothing changed).
+    async fn accept_feed_batch(
+        &self,
+        account: AccountId,
+        channel: jobs::ChannelId,
+        worker: &str,
+        until: Cursor,
+        at: Timestamp,
+    ) -> Result<bool>;
+    /// End a delivery: back off (retry) or not (idle); the lease is released.
+    /// `false` when `worker` no longer holds it.
+    async fn finish_feed(
+        &self,
+        account: AccountId,
+        channel: jobs::ChannelId,
+        worker: &str,
+        done: FeedDone,
+    ) -> Result<bool>;
 
     /// Undelivered messages, oldest first.
     async fn outbox(&self, account: AccountId, limit: usize) -> Result<Vec<OutboxMessage>>;

@@ -90,6 +90,8 @@ pub enum Command {
     Import(ImportArgs),
     /// The directory: list, search, show, edit.
     Users(UsersArgs),
+    /// The change feed: what changed for whom, in order (`--follow` waits for more).
+    Events(EventsArgs),
     /// Import history.
     Imports(ImportsArgs),
     /// Revert an applied import (employees changed since are reported, not touched).
@@ -305,6 +307,29 @@ pub struct UsersArgs {
     /// Include deactivated employees.
     #[arg(long)]
     pub all: bool,
+    /// The directory as it stood at the end of this day (YYYY-MM-DD) in the account's
+    /// time zone, reconstructed from the history (list, show, export).
+    #[arg(long, global = true, value_name = "DATE")]
+    pub as_of: Option<jiff::civil::Date>,
+}
+
+#[derive(Args, Debug)]
+pub struct EventsArgs {
+    /// Events after this cursor (default: from the first).
+    #[arg(long, default_value_t = 0, value_name = "CURSOR")]
+    pub after: i64,
+    /// At most this many (default: all; with --follow, per poll).
+    #[arg(long)]
+    pub limit: Option<usize>,
+    /// Only events of this type (`employee.created` …); repeat for several.
+    #[arg(long = "type", value_name = "T")]
+    pub types: Vec<String>,
+    /// Keep waiting for new events, like `tail -f`, until Ctrl-C.
+    #[arg(long)]
+    pub follow: bool,
+    /// With --follow: seconds between polls.
+    #[arg(long, default_value_t = 2.0)]
+    pub interval: f64,
 }
 
 #[derive(Subcommand, Debug)]

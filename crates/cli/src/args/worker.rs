@@ -93,9 +93,19 @@ pub enum NotifyAction {
         #[arg(long)]
         secret_file: Option<std::path::PathBuf>,
         /// Only these events (repeatable): sync.applied, sync.held, sync.blocked,
-        /// sync.failed, or * for all (default: those four).
+        /// sync.failed, or * for all (default: those four). Change-feed types
+        /// (employee.created … import.applied, or employee.* for every employee
+        /// event) subscribe the webhook to the change feed from now on: batches of
+        /// events in order, each retried until accepted.
         #[arg(long = "event")]
         events: Vec<String>,
+        /// Change feed: a field whose before/after values the webhook may receive
+        /// (repeatable; default none: field names only).
+        #[arg(long = "feed-field", value_name = "FIELD")]
+        feed_fields: Vec<String>,
+        /// Change feed: events per request at most (default 100).
+        #[arg(long, value_name = "N")]
+        feed_batch: Option<usize>,
     },
     /// Email an admin (needs `roster worker --smtp-url`).
     AddEmail {

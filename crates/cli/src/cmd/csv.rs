@@ -209,13 +209,17 @@ fn export_to(
 pub async fn export(
     engine: &Arc<Engine>,
     include_deactivated: bool,
+    as_of: Option<jiff::civil::Date>,
     out: Option<PathBuf>,
 ) -> Result<u8> {
     let settings = match engine.integrations().await?.into_iter().next() {
         Some(i) => i.settings,
         None => Settings::default(),
     };
-    let directory = engine.directory().await?;
+    let directory = match as_of {
+        Some(day) => engine.directory_as_of(day).await?,
+        None => engine.directory().await?,
+    };
     let options = ExportOptions::from_settings(&settings, include_deactivated);
     match out {
         Some(path) => {

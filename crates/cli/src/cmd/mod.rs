@@ -3,6 +3,7 @@
 mod connect;
 mod csv;
 mod demo;
+mod events;
 mod imports;
 mod mapping;
 mod migrate;
@@ -78,6 +79,7 @@ async fn dispatch(
         Command::Sync(a) => sync::sync(engine, a, json, policy).await,
         Command::Import(a) => csv::import(engine, a, json).await,
         Command::Users(a) => users::users(engine, a, json).await,
+        Command::Events(a) => events::events(engine, a, json).await,
         Command::Imports(a) => imports::imports(engine, a, json).await,
         Command::Rollback(a) => imports::rollback(engine, a, json).await,
         Command::Unlock(a) => connect::unlock(engine, a, json).await,

@@ -64,8 +64,21 @@ fn user_row(e: &Employee) -> String {
     )
 }
 
-pub(super) async fn users(engine: &Arc<Engine>, a: UsersArgs, json: bool) -> Result<u8> {
-    match a.action.unwrap_or(UsersAction::List) {
+pub(super) async fn users(engine: &Arc<Engine>, mut a: UsersArgs, json: bool) -> Result<u8> {
+    let action = a.action.take().unwrap_or(UsersAction::List);
+    if a.as_of.is_some()
+        && !matches!(
+            action,
+            UsersAction::List | UsersAction::Show { .. } | UsersAction::Export { .. }
+        )
+    {
+        anyhow::bail!("--as-of reads the past: it applies to list, show and export only");
+    }
+    match action {
+        UsersAction::List if a.as_of.is_some() => {
+            let day = a.as_of.unwrap_or_default();
+            return list_as_of(engine, &a, day, json).await;
+        }
         UsersAction::List => {
             let q = EmployeeQuery {
                 search: a.search.clone(),
@@ -92,6 +105,20 @@ pub(super) async fn users(engine: &Arc<Engine>, a: UsersArgs, json: bool) -> Res
                     "active employees (--all for deactivated too)"
                 }
             );
+        }
+        UsersAction::Show { who } if a.as_of.is_some() => {
+            let day = a.as_of.unwrap_or_default();
+            let e = engine.find_as_of(&who, day).await?;
+            if json {
+                return print_json(&serde_json::json!({ "employee": e, "as_of": day }))
+                    .map(|_| exit::OK);
+            }
+            outln!("As of the end of {day}:");
+            for f in e.field_names() {
+                if let Some(v) = e.field(&f) {
+                    outln!("{:<28} {}", f, v);
+                }
+            }
         }
         UsersAction::Show { who } => {
             let e = engine.find(&who).await?;
@@ -142,8 +169,57 @@ pub(super) async fn users(engine: &Arc<Engine>, a: UsersArgs, json: bool) -> Res
         UsersAction::Export {
             include_deactivated,
             out,
-        } => return super::csv::export(engine, include_deactivated, out).await,
+        } => return super::csv::export(engine, include_deactivated, a.as_of, out).await,
     }
+    Ok(exit::OK)
+}
+
+/// `roster users --as-of DAY`: the directory as it stood then, filtered as the
+/// list is (search, --all, --limit).
+async fn list_as_of(
+    engine: &Arc<Engine>,
+    a: &UsersArgs,
+    day: jiff::civil::Date,
+    json: bool,
+) -> Result<u8> {
+    let needle = a.search.as_deref().map(str::to_lowercase);
+    let matches = |e: &Employee| {
+        let Some(needle) = &needle else { return true };
+        [
+            Some(e.employee_id.as_str()),
+            Some(e.email.as_str()),
+            e.first_name.as_deref(),
+            e.last_name.as_deref(),
+            e.preferred_name.as_deref(),
+        ]
+        .into_iter()
+        .flatten()
+        .any(|v| v.to_lowercase().contains(needle.as_str()))
+    };
+    let past = engine.directory_as_of(day).await?;
+    let shown: Vec<&Employee> = past.iter().filter(|e| a.all || e.active).collect();
+    let total = shown.len();
+    let list: Vec<&Employee> = shown
+        .into_iter()
+        .filter(|e| matches(e))
+        .take(a.limit.unwrap_or(usize::MAX))
+        .collect();
+    if json {
+        return print_json(&list).map(|_| exit::OK);
+    }
+    for e in &list {
+        outln!("{}", user_row(e));
+    }
+    outln!(
+        "{} shown of {} {} as of the end of {day}",
+        list.len(),
+        total,
+        if a.all {
+            "employees"
+        } else {
+            "active employees"
+        }
+    );
     Ok(exit::OK)
 }
 

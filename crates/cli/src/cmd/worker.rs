@@ -247,6 +247,8 @@ pub async fn notify(engine: &Arc<Engine>, a: NotifyArgs, json: bool) -> Result<u
             url,
             secret_file,
             events,
+            feed_fields,
+            feed_batch,
         } => {
             let secret = match secret_file {
                 Some(p) => Some(SecretString::from(
@@ -258,7 +260,11 @@ pub async fn notify(engine: &Arc<Engine>, a: NotifyArgs, json: bool) -> Result<u
                 None => None,
             };
             let given = secret.is_some();
-            let hook = engine.add_webhook(&url, secret, events).await?;
+            let feed = roster_engine::notify::FeedOptions {
+                fields: feed_fields,
+                batch_size: feed_batch,
+            };
+            let hook = engine.add_webhook_with(&url, secret, events, feed).await?;
             if json {
                 return print_json(&hook.channel).map(|_| exit::OK);
             }

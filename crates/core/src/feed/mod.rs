@@ -20,10 +20,17 @@
 //! that replaying every derived event gives the final directory.
 //!
 //! What the feed carries of an employee: every field the history records — the
-//! [`CORE_FIELDS`](crate::employee::CORE_FIELDS), the demographics and
-//! `merged_into` — that is all of [`Employee`](crate::Employee) but `email_edited`,
-//! which no history records (a rollback of a `set_email` does not restore it
-//! either).
+//! [`CORE_FIELDS`](crate::employee::CORE_FIELDS), the demographics, `email_edited`
+//! and `merged_into` — that is all of [`Employee`](crate::Employee). (Histories
+//! written before `email_edited` was recorded lack it: a set email of then shows in
+//! the feed as an email change only.)
+//!
+//! **From the history alone.** [`events_from_history`] derives the same events from
+//! the recorded history and today's directory (walking back from today: a create
+//! records no values, its row holds them); the store fills the feed of histories
+//! written before the feed existed with it, and its contract test checks that the
+//! events it wrote equal those. [`rewind`] undoes the feed's last events: the
+//! directory as it stood before them (the directory as of a date).
 //!
 //! Cursors are the store's: [`derive_events`] numbers an import's events from the
 //! cursor it is given, and the store gives the next free one of the account (in the
@@ -31,10 +38,12 @@
 //! Pure: no I/O.
 
 mod derive;
+mod history;
 mod replay;
 mod types;
 
 pub use derive::{Written, derive_events};
+pub use history::{HistoryError, RecordedEntry, RecordedImport, events_from_history, rewind};
 pub use replay::{Directory, ReplayError, apply_event, replay};
 pub use types::{Cursor, Event, EventType, FieldDelta, ImportMeta};
 

@@ -6,7 +6,7 @@ use super::types::{Cursor, Event, EventType};
 use crate::employee::{Employee, EmployeeKey};
 
 /// The directory as the feed rebuilds it: each employee by key, with every field the
-/// feed carries (all but `email_edited`).
+/// feed carries.
 pub type Directory = BTreeMap<EmployeeKey, Employee>;
 
 /// Why an event does not apply to the directory replayed so far: the consumer

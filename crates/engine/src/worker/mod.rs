@@ -30,7 +30,10 @@ use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 mod deliver;
+mod feed;
 mod jobs;
+
+pub use feed::FeedReport;
 
 use async_trait::async_trait;
 use jiff::tz::TimeZone;
@@ -211,6 +214,7 @@ pub struct DeliveryReport {
 pub struct PassReport {
     pub jobs: Vec<JobReport>,
     pub delivery: DeliveryReport,
+    pub feed: FeedReport,
 }
 
 /// A worker: one loop over the store's due jobs and outbox.
@@ -337,6 +341,9 @@ impl Worker {
         }
         if self.health.is_healthy() {
             report.delivery = self.deliver().await?;
+        }
+        if self.health.is_healthy() {
+            report.feed = self.deliver_feed().await?;
         }
         Ok(report)
     }

@@ -1,6 +1,7 @@
 //! The routes, and the OpenAPI document generated from them.
 
 pub mod access;
+pub mod events;
 pub mod imports;
 pub mod integrations;
 pub mod mapping;
@@ -65,6 +66,7 @@ impl Modify for Security {
         (name = "syncs", description = "Reviews: start, page, apply, discard"),
         (name = "imports", description = "History and rollback"),
         (name = "users", description = "The directory"),
+        (name = "events", description = "The change feed"),
         (name = "access", description = "Tokens, web users, sessions"),
         (name = "ops", description = "Health and metrics"),
     )
@@ -138,6 +140,8 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(users::upcoming))
         .routes(routes!(users::milestones_handler))
         .routes(routes!(users::export))
+        .routes(routes!(events::list))
+        .routes(routes!(events::employee))
         .routes(routes!(access::list_tokens, access::create_token))
         .routes(routes!(access::revoke_token))
         .routes(routes!(access::list_users, access::create_user))

@@ -5,12 +5,14 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::header::{CONTENT_DISPOSITION, CONTENT_TYPE};
 use axum::response::IntoResponse;
+use roster_core::employee::Employee;
 use roster_store::EmployeeQuery;
 
 use crate::auth::{Auth, EditData, Read};
 use crate::dto::{
-    ChangeOutcomeDto, DaysQuery, EmployeeDto, ExportQuery, HistoryEntryDto, MergeRequest,
-    MilestoneDto, SetEmailRequest, UpcomingDto, UserDetailDto, UsersPage, UsersQuery, limit_of,
+    AsOfQuery, ChangeOutcomeDto, DaysQuery, EmployeeDto, ExportQuery, HistoryEntryDto,
+    MergeRequest, MilestoneDto, SetEmailRequest, UpcomingDto, UserDetailDto, UsersPage, UsersQuery,
+    limit_of,
 };
 use crate::error::{ApiError, ErrorBody};
 use crate::extract::{ApiJson, ApiPath, ApiQuery};
@@ -40,10 +42,24 @@ pub async fn list(
         after: q.after,
     };
     let engine = st.engine(p.account);
-    let items = engine.employees(&query).await?;
-    let total = match search {
-        None => Some(engine.count_employees(!q.include_deactivated).await?),
-        Some(_) => None,
+    let (items, total) = match q.as_of {
+        Some(day) => {
+            let past = engine.directory_as_of(day).await?;
+            let total = search.is_none().then(|| {
+                past.iter()
+                    .filter(|e| q.include_deactivated || e.active)
+                    .count() as u64
+            });
+            (page_of(past, &query), total)
+        }
+        None => {
+            let items = engine.employees(&query).await?;
+            let total = match search {
+                None => Some(engine.count_employees(!q.include_deactivated).await?),
+                Some(_) => None,
+            };
+            (items, total)
+        }
     };
     let full = items.len() == limit;
     let next_offset = full.then_some(offset + limit);
@@ -58,16 +74,50 @@ pub async fn list(
     }))
 }
 
+/// A page of `list` (in key order), as the store's query would give it: the
+/// directory as of a date is filtered in memory.
+fn page_of(list: Vec<Employee>, q: &EmployeeQuery) -> Vec<Employee> {
+    let needle = q.search.as_deref().map(str::to_lowercase);
+    let matches = |e: &Employee| {
+        let Some(needle) = &needle else { return true };
+        [
+            Some(e.employee_id.as_str()),
+            Some(e.email.as_str()),
+            e.first_name.as_deref(),
+            e.last_name.as_deref(),
+            e.preferred_name.as_deref(),
+        ]
+        .into_iter()
+        .flatten()
+        .any(|v| v.to_lowercase().contains(needle.as_str()))
+    };
+    list.into_iter()
+        .filter(|e| q.include_inactive || e.active)
+        .filter(|e| q.after.is_none_or(|k| e.key > k))
+        .filter(|e| matches(e))
+        .skip(q.offset)
+        .take(q.limit.unwrap_or(usize::MAX))
+        .collect()
+}
+
 #[utoipa::path(get, path = "/api/v1/users/{who}", tag = "users",
-    description = "One employee, by employee ID or email, with the change history (newest first).",
-    params(("who" = String, Path, description = "employee ID or email")),
+    description = "One employee, by employee ID or email, with the change history (newest first). With `as_of`: the employee as it stood at the end of that day, found by the ID or email it had then, without the history.",
+    params(("who" = String, Path, description = "employee ID or email"), AsOfQuery),
     responses((status = 200, body = UserDetailDto), (status = "4XX", body = ErrorBody)))]
 pub async fn show(
     State(st): State<AppState>,
     Auth(p, ..): Auth<Read>,
     ApiPath(who): ApiPath<String>,
+    ApiQuery(q): ApiQuery<AsOfQuery>,
 ) -> Result<Json<UserDetailDto>, ApiError> {
     let engine = st.engine(p.account);
+    if let Some(day) = q.as_of {
+        let e = engine.find_as_of(&who, day).await?;
+        return Ok(Json(UserDetailDto {
+            employee: (&e).into(),
+            history: Vec::new(),
+        }));
+    }
     let e = engine.find(&who).await?;
     let history = engine.history(e.key).await?;
     Ok(Json(UserDetailDto {
@@ -204,7 +254,7 @@ pub async fn milestones_handler(
 }
 
 #[utoipa::path(get, path = "/api/v1/exports/users.csv", tag = "users",
-    description = "The users CSV file (re-importable): every directory field, demographics as columns (hidden ones aside), `Manager Email` and `Employee Deactivated`.",
+    description = "The users CSV file (re-importable): every directory field, demographics as columns (hidden ones aside), `Manager Email` and `Employee Deactivated`. With `as_of`: the directory as it stood at the end of that day.",
     params(ExportQuery),
     responses((status = 200, content_type = "text/csv", body = String), (status = "4XX", body = ErrorBody)))]
 pub async fn export(
@@ -220,7 +270,10 @@ pub async fn export(
         .next()
         .map(|i| i.settings)
         .unwrap_or_default();
-    let directory = engine.directory().await?;
+    let directory = match q.as_of {
+        Some(day) => engine.directory_as_of(day).await?,
+        None => engine.directory().await?,
+    };
     let options = roster_csv::ExportOptions::from_settings(&settings, q.include_deactivated);
     let mut out = Vec::new();
     let n =

@@ -5,6 +5,7 @@
 
 mod access;
 mod csv;
+mod events;
 mod imports;
 mod integrations;
 mod reviews;
@@ -13,6 +14,7 @@ mod users;
 
 pub use access::*;
 pub use csv::*;
+pub use events::*;
 pub use imports::*;
 pub use integrations::*;
 pub use reviews::*;

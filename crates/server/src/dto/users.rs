@@ -111,6 +111,22 @@ pub struct UsersQuery {
     /// Default 100, at most 1000.
     #[serde(default)]
     pub limit: Option<usize>,
+    /// The directory as it stood at the end of this day (`YYYY-MM-DD`) in the
+    /// account's time zone, reconstructed from the history.
+    #[serde(default)]
+    #[param(value_type = Option<String>, format = Date)]
+    pub as_of: Option<Date>,
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct AsOfQuery {
+    /// The employee as of the end of this day (`YYYY-MM-DD`) in the account's time
+    /// zone, found by the employee ID or email it had then; the history is left out.
+    #[serde(default)]
+    #[param(value_type = Option<String>, format = Date)]
+    pub as_of: Option<Date>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -216,4 +232,9 @@ pub struct ExportQuery {
     /// Deactivated employees too (`Employee Deactivated` TRUE).
     #[serde(default)]
     pub include_deactivated: bool,
+    /// The directory as it stood at the end of this day (`YYYY-MM-DD`) in the
+    /// account's time zone.
+    #[serde(default)]
+    #[param(value_type = Option<String>, format = Date)]
+    pub as_of: Option<Date>,
 }

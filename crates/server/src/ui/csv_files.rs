@@ -65,6 +65,7 @@ async fn export(
         user.auth()?,
         ApiQuery(ExportQuery {
             include_deactivated: q.include_deactivated.is_some(),
+            as_of: None,
         }),
     )
     .await?;

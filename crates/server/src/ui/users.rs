@@ -12,7 +12,9 @@ use serde::Deserialize;
 use super::words::Person;
 use super::{ChangeView, Layout, Posted, UiError, UiUser, or_dash, page, query, see, seg, when};
 use crate::api::users as api;
-use crate::dto::{ChangeOutcomeDto, EmployeeDto, MergeRequest, SetEmailRequest, UsersQuery};
+use crate::dto::{
+    AsOfQuery, ChangeOutcomeDto, EmployeeDto, MergeRequest, SetEmailRequest, UsersQuery,
+};
 use crate::error::ApiError;
 use crate::extract::{ApiJson, ApiPath, ApiQuery};
 use crate::state::AppState;
@@ -76,6 +78,7 @@ struct ListPage {
     rows: Vec<Row>,
     search: String,
     all: bool,
+    as_of: String,
     total: String,
     prev: Option<String>,
     next: Option<String>,
@@ -91,6 +94,28 @@ struct ListQuery {
     page: Option<usize>,
     #[serde(default)]
     notice: Option<String>,
+    /// The directory as of this day (empty: today).
+    #[serde(default)]
+    as_of: Option<String>,
+}
+
+/// An "as of" date field: empty is none; anything else must be a date.
+fn as_of_date(text: Option<&str>) -> Result<Option<jiff::civil::Date>, ApiError> {
+    match text.map(str::trim).filter(|t| !t.is_empty()) {
+        None => Ok(None),
+        Some(t) => t
+            .parse()
+            .map(Some)
+            .map_err(|_| ApiError::bad_request("the as-of date must be YYYY-MM-DD", Some("as_of"))),
+    }
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct ShowQuery {
+    #[serde(default)]
+    notice: Option<String>,
+    #[serde(default)]
+    as_of: Option<String>,
 }
 
 async fn list(
@@ -101,6 +126,8 @@ async fn list(
     let search = q.search.clone().unwrap_or_default();
     let all = q.all.is_some();
     let page_no = q.page.unwrap_or(1).max(1);
+    let as_of = as_of_date(q.as_of.as_deref())?;
+    let as_of_text = as_of.map(|d| d.to_string()).unwrap_or_default();
     let axum::Json(p) = api::list(
         State(st.clone()),
         user.auth()?,
@@ -110,6 +137,7 @@ async fn list(
             offset: Some((page_no - 1) * PAGE),
             after: None,
             limit: Some(PAGE),
+            as_of,
         }),
     )
     .await?;
@@ -118,7 +146,12 @@ async fn list(
         let n = n.to_string();
         format!(
             "/users?{}",
-            query(&[("search", &search), ("all", all_text), ("page", &n)])
+            query(&[
+                ("search", &search),
+                ("all", all_text),
+                ("as_of", &as_of_text),
+                ("page", &n)
+            ])
         )
     };
     let emails: Vec<String> = p
@@ -140,7 +173,10 @@ async fn list(
             .items
             .iter()
             .map(|e| Row {
-                link: format!("/users/{}", seg(&e.employee_id)),
+                link: match &as_of {
+                    Some(d) => format!("/users/{}?as_of={d}", seg(&e.employee_id)),
+                    None => format!("/users/{}", seg(&e.employee_id)),
+                },
                 employee_id: e.employee_id.clone(),
                 name: name_of(e),
                 email: or_dash(e.email.as_deref()),
@@ -157,6 +193,7 @@ async fn list(
         next: p.next_offset.map(|_| link(page_no + 1)),
         search,
         all,
+        as_of: as_of_text,
     })
 }
 
@@ -204,6 +241,8 @@ async fn place(st: &AppState, account: i64, employee_id: &str) -> Result<Option<
 #[template(path = "user.html")]
 struct ProfilePage {
     l: Layout,
+    /// The employee as of this day (empty: today; edits are offered only then).
+    as_of: String,
     who: String,
     employee_id: String,
     name: String,
@@ -229,8 +268,15 @@ async fn profile(
     notice: Option<&str>,
     email_error: Option<(String, String)>,
     merge_error: Option<String>,
+    as_of: Option<jiff::civil::Date>,
 ) -> Result<Response, UiError> {
-    let axum::Json(d) = api::show(State(st.clone()), user.auth()?, ApiPath(who)).await?;
+    let axum::Json(d) = api::show(
+        State(st.clone()),
+        user.auth()?,
+        ApiPath(who),
+        ApiQuery(AsOfQuery { as_of }),
+    )
+    .await?;
     let e = &d.employee;
     let account = user.principal.account;
     let place = place(&st, account, &e.employee_id).await?;
@@ -267,6 +313,7 @@ async fn profile(
     };
     let mut r = page(&ProfilePage {
         l: user.layout("users", notice),
+        as_of: as_of.map(|d| d.to_string()).unwrap_or_default(),
         who: seg(&e.employee_id),
         employee_id: e.employee_id.clone(),
         name: name_of(e),
@@ -320,9 +367,10 @@ async fn show(
     State(st): State<AppState>,
     Path(who): Path<String>,
     user: UiUser,
-    Query(q): Query<super::NoticeQuery>,
+    Query(q): Query<ShowQuery>,
 ) -> Result<Response, UiError> {
-    profile(st, &user, who, q.notice.as_deref(), None, None).await
+    let as_of = as_of_date(q.as_of.as_deref())?;
+    profile(st, &user, who, q.notice.as_deref(), None, None, as_of).await
 }
 
 fn after_change(o: &ChangeOutcomeDto, who: &str, notice: &str) -> Response {
@@ -368,7 +416,7 @@ async fn set_email(
             Ok(after_change(&o, &id, "email_set"))
         }
         Err(ApiError::Invalid { message, .. }) | Err(ApiError::Conflict(message)) => {
-            profile(st, &p.user, who, None, Some((message, email)), None).await
+            profile(st, &p.user, who, None, Some((message, email)), None, None).await
         }
         Err(e) => Err(e.into()),
     }
@@ -420,7 +468,7 @@ async fn merge(
         Err(ApiError::Invalid { message, .. })
         | Err(ApiError::Conflict(message))
         | Err(ApiError::NotFound(message)) => {
-            profile(st, &p.user, who, None, None, Some(message)).await
+            profile(st, &p.user, who, None, None, Some(message), None).await
         }
         Err(e) => Err(e.into()),
     }

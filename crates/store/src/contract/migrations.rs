@@ -320,6 +320,7 @@ pub async fn old_rows_survive(store: &dyn Store, upto: i64) {
         ];
         times_and_folds(store, GLOBEX, &[(72, 72)], &f).await;
     }
+    feed_filled(store).await;
     writes_on(store).await;
 }
 
@@ -339,6 +340,43 @@ async fn times_and_folds(store: &dyn Store, account: i64, times: &[(i64, i64)], 
     for f in f {
         assert_eq!(store.count_selected(account, f).await.unwrap(), 1, "{f:?}");
     }
+}
+
+/// 0009: the history written before the change feed existed gets its events when
+/// the store opens, as the history gives them (the creates with the values they had
+/// then: E1 was created as "A", renamed "Ada" by import 402).
+async fn feed_filled(store: &dyn Store) {
+    use roster_core::feed::EventType::*;
+    let q = crate::EventQuery {
+        limit: 1000,
+        ..crate::EventQuery::default()
+    };
+    let events = store.events(ACME, &q).await.expect("events");
+    assert_eq!(events, store.events_from_history(ACME).await.unwrap());
+    let head: Vec<_> = events
+        .iter()
+        .take(5)
+        .map(|e| (e.event_type, e.import_id, e.employee_id.as_deref()))
+        .collect();
+    assert_eq!(
+        head,
+        [
+            (Created, 401, Some("E1")),
+            (Created, 401, Some("E2")),
+            (ImportApplied, 401, None),
+            (Updated, 402, Some("E1")),
+            (ImportApplied, 402, None),
+        ]
+    );
+    let first_name = |i: usize| {
+        events[i]
+            .changes
+            .iter()
+            .find(|c| c.field == "first_name")
+            .map(|c| (c.before.clone(), c.after.clone()))
+    };
+    assert_eq!(first_name(0), Some((None, Some("A".into()))));
+    assert_eq!(first_name(3), Some((Some("A".into()), Some("Ada".into()))));
 }
 
 async fn v1_survives(store: &dyn Store) {

@@ -46,6 +46,7 @@ pub mod migrations;
 pub mod access;
 pub mod accounts;
 pub mod directory;
+pub mod feed;
 pub mod fleet;
 pub mod history;
 pub mod imports;
@@ -70,6 +71,7 @@ macro_rules! store_contract_tests {
         $crate::__contract_selection! { $make }
         $crate::__contract_writes! { $make }
         $crate::__contract_history! { $make }
+        $crate::__contract_feed! { $make }
         $crate::__contract_locks! { $make }
         $crate::__contract_imports! { $make }
         $crate::__contract_access! { $make }
@@ -137,6 +139,11 @@ mod tests {
                 "history",
                 include_str!("history.rs"),
                 crate::__contract_history!(@names),
+            ),
+            (
+                "feed",
+                include_str!("feed.rs"),
+                crate::__contract_feed!(@names),
             ),
             (
                 "locks",

@@ -29,6 +29,7 @@ mod adapter;
 pub mod codec;
 mod dialect;
 pub mod employee;
+pub mod feed;
 mod history;
 mod integrations;
 mod jobs;
@@ -39,6 +40,7 @@ mod query;
 mod reads;
 mod selection;
 mod store;
+mod subscriptions;
 pub mod write;
 
 pub use adapter::{Adapter, Begin};

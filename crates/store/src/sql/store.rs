@@ -7,10 +7,11 @@ use roster_core::employee::{Employee, EmployeeKey};
 use roster_core::rollback::RecordedChange;
 
 use super::adapter::Adapter;
-use super::{history, integrations, locks, reads, selection};
+use super::{feed, history, integrations, locks, reads, selection, subscriptions};
 use crate::{
-    AccountId, Changeset, Dated, DemographicMember, EmployeeFilter, EmployeeQuery, Fence,
-    HistoryEntry, ImportId, ImportRecord, ImportSummary, Integration, IntegrationId, KeyPage,
+    AccountId, Changeset, Cursor, Dated, DemographicMember, EmployeeFilter, EmployeeQuery,
+    EventQuery, FeedDone, FeedEvent, FeedSubscription, Fence, HistoryEntry, ImportId,
+    ImportRecord, ImportSummary, Integration, IntegrationId, KeyPage, NewFeedSubscription,
     NewIntegration, OutboxMessage, Result, Store, SyncLockInfo,
 };
 
@@ -196,6 +197,72 @@ impl<A: Adapter> Store for A {
         key: EmployeeKey,
     ) -> Result<Vec<HistoryEntry>> {
         history::employee_history(self, account, key).await
+    }
+
+    async fn events(&self, account: AccountId, query: &EventQuery) -> Result<Vec<FeedEvent>> {
+        feed::events(self, account, query).await
+    }
+
+    async fn events_since(&self, account: AccountId, since: Timestamp) -> Result<Vec<FeedEvent>> {
+        feed::events_since(self, account, since).await
+    }
+
+    async fn events_from_history(&self, account: AccountId) -> Result<Vec<FeedEvent>> {
+        feed::events_from_the_history(self, account).await
+    }
+
+    async fn subscribe_feed(
+        &self,
+        account: AccountId,
+        sub: NewFeedSubscription,
+    ) -> Result<FeedSubscription> {
+        subscriptions::subscribe_feed(self, account, sub).await
+    }
+
+    async fn feed_subscriptions(&self, account: AccountId) -> Result<Vec<FeedSubscription>> {
+        subscriptions::feed_subscriptions(self, account).await
+    }
+
+    async fn claim_feed(
+        &self,
+        worker: &str,
+        now: Timestamp,
+        lease_until: Timestamp,
+        limit: usize,
+    ) -> Result<Vec<FeedSubscription>> {
+        subscriptions::claim_feed(self, worker, now, lease_until, limit).await
+    }
+
+    async fn start_feed_batch(
+        &self,
+        account: AccountId,
+        channel: crate::jobs::ChannelId,
+        worker: &str,
+        until: Cursor,
+        lease_until: Timestamp,
+    ) -> Result<bool> {
+        subscriptions::start_feed_batch(self, account, channel, worker, until, lease_until).await
+    }
+
+    async fn accept_feed_batch(
+        &self,
+        account: AccountId,
+        channel: crate::jobs::ChannelId,
+        worker: &str,
+        until: Cursor,
+        at: Timestamp,
+    ) -> Result<bool> {
+        subscriptions::accept_feed_batch(self, account, channel, worker, until, at).await
+    }
+
+    async fn finish_feed(
+        &self,
+        account: AccountId,
+        channel: crate::jobs::ChannelId,
+        worker: &str,
+        done: FeedDone,
+    ) -> Result<bool> {
+        subscriptions::finish_feed(self, account, channel, worker, done).await
     }
 
     async fn outbox(&self, account: AccountId, limit: usize) -> Result<Vec<OutboxMessage>> {

@@ -1,0 +1,363 @@
+//! The change feed (`events` table, migration 0009): its events derived in the
+//! write's transaction, the reads, and the backfill of a history written before the
+//! feed existed.
+//!
+//! A write derives its import's events from the changeset's entries with
+//! [`roster_core::feed::derive_events`] and inserts them with the import (the
+//! adapters' bulk statements, [`EVENT_COLUMNS`]); the first cursor is the account's
+//! last plus one, read while the write holds the account's lock (PostgreSQL: its row,
+//! `FOR NO KEY UPDATE`; SQLite: the one writer), so cursors increase in commit order.
+//! The event's time and import kind are the import's (joined, not copied).
+
+use jiff::Timestamp;
+use jiff::tz::TimeZone;
+use roster_core::employee::EmployeeKey;
+use roster_core::feed::{
+    Cursor, Event, EventType, FieldDelta, ImportMeta, RecordedEntry, RecordedImport, Written,
+    derive_events, events_from_history,
+};
+use roster_core::plan::{Change, Rule};
+use roster_core::settings::Settings;
+
+use super::adapter::{Adapter, Begin};
+use super::codec::{action, from_json, import_kind, limit, to_json};
+use super::dialect::Dialect;
+use super::employee::{self, Kind};
+use super::query::{Arg, Columns, Executor, Query, Transaction};
+use crate::{AccountId, Changeset, EntryRecord, EventQuery, ImportId, ImportStatus, Result};
+
+/// The statuses of imports that wrote to the directory (and have events).
+const APPLIED: &str = "('applied', 'partially_applied', 'rolled_back')";
+
+/// The columns of an event a write inserts, in the order of [`event_values`].
+pub const EVENT_COLUMNS: &[(&str, Kind)] = &[
+    ("account_id", Kind::Int),
+    ("cursor_no", Kind::Int),
+    ("import_id", Kind::Int),
+    ("event_type", Kind::Text),
+    ("employee_key", Kind::Int),
+    ("employee_id", Kind::Text),
+    ("changes", Kind::Text),
+];
+
+/// A field change as stored: `[field, before, after, rule]` (a 100k first import
+/// stores a million of them).
+type StoredDelta = (String, Option<String>, Option<String>, Rule);
+
+/// The values of [`EVENT_COLUMNS`] for one event.
+pub fn event_values(account: AccountId, event: Event) -> Result<Vec<Arg>> {
+    let changes = if event.changes.is_empty() {
+        None
+    } else {
+        let stored: Vec<StoredDelta> = event
+            .changes
+            .into_iter()
+            .map(|d| (d.field, d.before, d.after, d.rule))
+            .collect();
+        Some(to_json(&stored)?)
+    };
+    Ok(vec![
+        Arg::Int(Some(account)),
+        Arg::Int(Some(event.cursor)),
+        Arg::Int(Some(event.import_id)),
+        Arg::Text(Some(event.event_type.as_str().to_string())),
+        Arg::Int(event.employee_key),
+        Arg::Text(event.employee_id),
+        Arg::Text(changes),
+    ])
+}
+
+/// The account's time zone: its first integration's (as `Engine::today` reads it),
+/// UTC without one or for an unknown name.
+async fn account_zone(tx: &mut impl Executor, account: AccountId) -> Result<TimeZone> {
+    let row = tx
+        .fetch_optional(
+            Query::new(
+                "SELECT settings FROM integrations WHERE account_id = $1 ORDER BY id LIMIT 1",
+            )
+            .bind(account),
+        )
+        .await?;
+    let zone = match row {
+        Some(row) => row.json::<Settings>(0, "integrations.settings")?.timezone,
+        None => return Ok(TimeZone::UTC),
+    };
+    Ok(TimeZone::get(&zone).unwrap_or(TimeZone::UTC))
+}
+
+/// The import as its events name it: id, kind, time, and its day in the account's
+/// time zone.
+async fn meta(
+    tx: &mut impl Executor,
+    account: AccountId,
+    id: ImportId,
+    kind: crate::ImportKind,
+    at: Timestamp,
+) -> Result<ImportMeta> {
+    let day = at.to_zoned(account_zone(tx, account).await?).date();
+    Ok(ImportMeta { id, kind, at, day })
+}
+
+/// The account's last cursor (0 before its first event). Inside the write's
+/// transaction, after the account is locked.
+async fn last_cursor(tx: &mut impl Executor, account: AccountId) -> Result<Cursor> {
+    tx.fetch_one(
+        Query::new("SELECT COALESCE(MAX(cursor_no), 0) FROM events WHERE account_id = $1")
+            .bind(account),
+    )
+    .await?
+    .int(0, "events.cursor_no")
+}
+
+/// In the write's transaction, after [`super::write::record_import`]: the events of
+/// the changeset (none unless it applied something), numbered after the account's
+/// last. `new_keys` are the keys the creates get, in entry order (as
+/// [`super::write::split`] gives them).
+pub async fn changeset_events(
+    tx: &mut impl Executor,
+    account: AccountId,
+    import_id: ImportId,
+    cs: &Changeset,
+    new_keys: &[EmployeeKey],
+) -> Result<Vec<Event>> {
+    if !matches!(
+        cs.status,
+        ImportStatus::Applied | ImportStatus::PartiallyApplied
+    ) {
+        return Ok(Vec::new());
+    }
+    let meta = meta(tx, account, import_id, cs.kind, cs.finished_at).await?;
+    let first = last_cursor(tx, account).await? + 1;
+    let mut new_keys = new_keys.iter().copied();
+    let mut written = Vec::with_capacity(cs.entries.len());
+    for e in cs.entries.iter().filter(|e| e.applied) {
+        let key = match e.key {
+            Some(k) => k,
+            None => new_keys.next().ok_or_else(|| {
+                crate::StoreError::Database("too few keys for the creates".into())
+            })?,
+        };
+        written.push(written_entry(key, e));
+    }
+    Ok(derive_events(&meta, &written, first))
+}
+
+fn written_entry(key: EmployeeKey, e: &EntryRecord) -> Written<'_> {
+    Written::new(key, e.action, &e.changes, &e.after)
+}
+
+const EVENT_SELECT: &str = "ev.cursor_no, ev.event_type, i.finished_at, ev.import_id, i.kind, \
+     ev.employee_key, ev.employee_id, ev.changes";
+
+fn event_from_row(row: &impl Columns) -> Result<Event> {
+    let event_type = row.text(1, "events.event_type")?;
+    let changes: Vec<StoredDelta> = match row.opt_text(7, "events.changes")? {
+        Some(json) => from_json(json, "events.changes")?,
+        None => Vec::new(),
+    };
+    Ok(Event {
+        cursor: row.int(0, "events.cursor_no")?,
+        event_type: EventType::parse(event_type)
+            .ok_or_else(|| super::corrupt("events.event_type"))?,
+        at: row.ts(2, "imports.finished_at")?,
+        import_id: row.int(3, "events.import_id")?,
+        import_kind: import_kind(row.text(4, "imports.kind")?, "imports.kind")?,
+        employee_key: row.opt_int(5, "events.employee_key")?,
+        employee_id: row.opt_string(6, "events.employee_id")?,
+        changes: changes
+            .into_iter()
+            .map(|(field, before, after, rule)| FieldDelta {
+                field,
+                before,
+                after,
+                rule,
+            })
+            .collect(),
+    })
+}
+
+pub(super) async fn events<A: Adapter>(
+    a: &A,
+    account: AccountId,
+    q: &EventQuery,
+) -> Result<Vec<Event>> {
+    let mut args: Vec<Arg> = vec![account.into(), q.after.into(), limit(q.limit).into()];
+    let mut filter = String::new();
+    if let Some(key) = q.employee {
+        args.push(key.into());
+        filter.push_str(&format!(" AND ev.employee_key = ${}", args.len()));
+    }
+    if !q.types.is_empty() {
+        let mut marks = Vec::new();
+        for t in &q.types {
+            args.push(t.as_str().into());
+            marks.push(format!("${}", args.len()));
+        }
+        filter.push_str(&format!(" AND ev.event_type IN ({})", marks.join(", ")));
+    }
+    let sql = format!(
+        "SELECT {EVENT_SELECT} FROM events ev JOIN imports i ON i.id = ev.import_id \
+         WHERE ev.account_id = $1 AND ev.cursor_no > $2{filter} ORDER BY ev.cursor_no LIMIT $3"
+    );
+    let query = args.into_iter().fold(Query::new(sql), Query::bind);
+    collect(a.pool_executor(), query).await
+}
+
+async fn collect(mut ex: impl Executor, q: Query) -> Result<Vec<Event>> {
+    let mut out = Vec::new();
+    ex.for_each(q, &mut |row| {
+        out.push(event_from_row(row)?);
+        Ok(())
+    })
+    .await?;
+    Ok(out)
+}
+
+pub(super) async fn events_since<A: Adapter>(
+    a: &A,
+    account: AccountId,
+    since: Timestamp,
+) -> Result<Vec<Event>> {
+    // From the first event of an import that finished after `since`, to the end.
+    let sql = format!(
+        "SELECT {EVENT_SELECT} FROM events ev JOIN imports i ON i.id = ev.import_id \
+         WHERE ev.account_id = $1 AND ev.cursor_no >= (\
+             SELECT COALESCE(MIN(e2.cursor_no), 9223372036854775807) FROM events e2 \
+             WHERE e2.account_id = $1 AND e2.import_id IN (\
+                 SELECT i2.id FROM imports i2 WHERE i2.account_id = $1 AND i2.finished_at > $2)) \
+         ORDER BY ev.cursor_no"
+    );
+    collect(a.pool_executor(), Query::new(sql).bind(account).bind(since)).await
+}
+
+/// The history as the feed reads it: every import that wrote to the directory, in
+/// commit order, with its applied entries.
+async fn recorded(tx: &mut impl Executor, account: AccountId) -> Result<Vec<RecordedImport>> {
+    let zone = account_zone(tx, account).await?;
+    let sql = format!(
+        "SELECT i.id, i.kind, i.finished_at, ie.employee_key, ie.action, ie.created, ie.changes \
+         FROM imports i LEFT JOIN import_entries ie ON ie.import_id = i.id \
+         AND ie.account_id = i.account_id AND ie.applied \
+         WHERE i.account_id = $1 AND i.status IN {APPLIED} ORDER BY i.id, ie.seq"
+    );
+    let mut out: Vec<RecordedImport> = Vec::new();
+    tx.for_each(Query::new(sql).bind(account), &mut |row| {
+        let id = row.int(0, "imports.id")?;
+        if out.last().is_none_or(|r| r.meta.id != id) {
+            let at = row.ts(2, "imports.finished_at")?;
+            out.push(RecordedImport {
+                meta: ImportMeta {
+                    id,
+                    kind: import_kind(row.text(1, "imports.kind")?, "imports.kind")?,
+                    at,
+                    day: at.to_zoned(zone.clone()).date(),
+                },
+                entries: Vec::new(),
+            });
+        }
+        let Some(key) = row.opt_int(3, "import_entries.employee_key")? else {
+            return Ok(());
+        };
+        let changes: Vec<Change> = match row.opt_text(6, "import_entries.changes")? {
+            Some(json) => from_json(json, "import_entries.changes")?,
+            None => Vec::new(),
+        };
+        if let Some(last) = out.last_mut() {
+            last.entries.push(RecordedEntry {
+                key,
+                action: action(row.text(4, "import_entries.action")?)?,
+                created: row.boolean(5, "import_entries.created")?,
+                changes,
+            });
+        }
+        Ok(())
+    })
+    .await?;
+    Ok(out)
+}
+
+/// The events the history and today's directory give ([`events_from_history`]),
+/// numbered from 1, in one snapshot: what the feed must hold.
+pub(super) async fn events_from_the_history<A: Adapter>(
+    a: &A,
+    account: AccountId,
+) -> Result<Vec<Event>> {
+    let mut tx = a.begin(Begin::Snapshot).await?;
+    let events = history_events(&mut tx, A::DIALECT, account).await?;
+    tx.commit().await?;
+    Ok(events)
+}
+
+async fn history_events(
+    tx: &mut impl Executor,
+    d: Dialect,
+    account: AccountId,
+) -> Result<Vec<Event>> {
+    let sql = format!(
+        "SELECT {} FROM employees e WHERE e.account_id = $1 ORDER BY e.key",
+        employee::select(d, "e")
+    );
+    let mut directory = Vec::new();
+    tx.for_each(Query::new(sql).bind(account), &mut |row| {
+        directory.push(employee::read(d, row, 0)?);
+        Ok(())
+    })
+    .await?;
+    let imports = recorded(tx, account).await?;
+    events_from_history(&directory, &imports, 1)
+        .map_err(|e| crate::StoreError::Corrupt(format!("the history: {e}")))
+}
+
+/// Give every account whose history has no events yet (written before the feed
+/// existed) the events of its history, each in a write transaction that locks the
+/// account and checks again, so that two processes opening the store at once do it
+/// once. Runs when an adapter opens the store; cheap when there is nothing to do.
+pub async fn backfill<A: Adapter>(a: &A) -> Result<()> {
+    let rows = a
+        .pool_executor()
+        .fetch_all(Query::new(format!(
+            "SELECT a.id FROM accounts a \
+             WHERE NOT EXISTS (SELECT 1 FROM events ev WHERE ev.account_id = a.id) \
+             AND EXISTS (SELECT 1 FROM imports i WHERE i.account_id = a.id AND i.status IN {APPLIED})"
+        )))
+        .await?;
+    for row in rows {
+        let account = row.int(0, "accounts.id")?;
+        let mut tx = a.begin(Begin::Write).await?;
+        tx.fetch_optional(
+            Query::new(format!(
+                "SELECT id FROM accounts WHERE id = $1{}",
+                A::DIALECT.for_no_key_update()
+            ))
+            .bind(account),
+        )
+        .await?;
+        if last_cursor(&mut tx, account).await? > 0 {
+            tx.commit().await?;
+            continue;
+        }
+        let events = history_events(&mut tx, A::DIALECT, account).await?;
+        let count = events.len();
+        for event in events {
+            let values = event_values(account, event)?;
+            let names: Vec<&str> = EVENT_COLUMNS.iter().map(|(c, _)| *c).collect();
+            let marks: Vec<String> = (1..=values.len()).map(|i| format!("${i}")).collect();
+            let mut q = Query::new(format!(
+                "INSERT INTO events ({}) VALUES ({})",
+                names.join(", "),
+                marks.join(", ")
+            ));
+            for v in values {
+                q = q.bind(v);
+            }
+            tx.execute(q).await?;
+        }
+        tx.commit().await?;
+        tracing::info!(
+            account,
+            events = count,
+            "change feed filled from the history"
+        );
+    }
+    Ok(())
+}
