@@ -33,6 +33,8 @@ use serde_json::Value;
 type Error = Box<dyn std::error::Error + Send + Sync>;
 
 struct Args {
+    /// Where the database goes (a new file); a temporary directory without it.
+    db: Option<String>,
     employees: usize,
     concurrency: usize,
     seconds: u64,
@@ -40,6 +42,7 @@ struct Args {
 
 fn args() -> Result<Args, Error> {
     let mut a = Args {
+        db: None,
         employees: 100_000,
         concurrency: 4,
         seconds: 10,
@@ -48,6 +51,7 @@ fn args() -> Result<Args, Error> {
     while let Some(flag) = it.next() {
         let value = it.next().ok_or(format!("{flag} needs a value"))?;
         match flag.as_str() {
+            "--db" => a.db = Some(value),
             "--employees" => a.employees = value.parse()?,
             "--concurrency" => a.concurrency = value.parse()?,
             "--seconds" => a.seconds = value.parse()?,
@@ -217,7 +221,9 @@ async fn main() -> Result<(), Error> {
     let a = args()?;
     let n = a.employees;
     let dir = tempfile::tempdir()?;
-    let path = dir.path().join("roster.db");
+    let path =
+        a.db.clone()
+            .map_or_else(|| dir.path().join("roster.db"), std::path::PathBuf::from);
     let store: Arc<dyn Store> = Arc::new(SqliteStore::open(path.to_str().ok_or("path")?).await?);
     let account = store.ensure_account("default").await?;
     let t0 = Instant::now();

@@ -46,45 +46,113 @@ impl Built {
     }
 }
 
-/// The condition on `employees e` for `f`.
-fn condition(d: Dialect, f: &EmployeeFilter, b: &mut Built) -> String {
+/// Does `f` narrow the rows by a lookup (an equality on an indexed identifier, or a
+/// time range), rather than read most of the directory?
+fn selective(f: &EmployeeFilter) -> bool {
     match f {
-        EmployeeFilter::All => "TRUE".into(),
-        EmployeeFilter::Nothing => "FALSE".into(),
-        EmployeeFilter::Keys(keys) if keys.is_empty() => "FALSE".into(),
-        EmployeeFilter::Keys(keys) => {
-            let p = b.arg(keys.as_slice());
-            d.key_in("e.key", &p)
-        }
-        EmployeeFilter::Emails(v) => b.text_in("e.email_lower", v),
-        EmployeeFilter::SecondaryEmails(v) => b.text_in("e.secondary_email_lower", v),
-        EmployeeFilter::SourceIds(v) => b.text_in("e.source_id", v),
-        EmployeeFilter::EmployeeIds(v) => b.text_in("e.employee_id_lower", v),
-        EmployeeFilter::Served(true) => {
-            format!("({} AND e.merged_into IS NULL)", d.is_true("e.active"))
-        }
-        EmployeeFilter::Served(false) => {
-            format!("NOT ({} AND e.merged_into IS NULL)", d.is_true("e.active"))
-        }
-        EmployeeFilter::Modified(bound, at) => {
-            let p = b.arg(*at);
-            format!("e.updated_at {} {p}", bound.sql())
-        }
-        EmployeeFilter::And(parts) | EmployeeFilter::Or(parts) if parts.is_empty() => {
-            if matches!(f, EmployeeFilter::And(_)) {
-                "TRUE".into()
-            } else {
-                "FALSE".into()
-            }
-        }
-        EmployeeFilter::And(parts) => join(d, parts, " AND ", b),
-        EmployeeFilter::Or(parts) => join(d, parts, " OR ", b),
+        EmployeeFilter::All | EmployeeFilter::Served(_) => false,
+        EmployeeFilter::And(parts) => parts.iter().any(selective),
+        EmployeeFilter::Or(parts) => !parts.is_empty() && parts.iter().all(selective),
+        _ => true,
     }
 }
 
-fn join(d: Dialect, parts: &[EmployeeFilter], op: &str, b: &mut Built) -> String {
-    let parts: Vec<String> = parts.iter().map(|p| condition(d, p, b)).collect();
-    format!("({})", parts.join(op))
+/// How a condition is spelled for one statement.
+///
+/// SQLite has no statistics about how few rows a lookup finds among an account's, and
+/// with `ORDER BY key LIMIT …` it prefers walking an index in key order (any index
+/// starting with `account_id` gives that order) over an equality lookup that then
+/// needs a sort: a lookup of 2 rows would read 100k. So for a selective filter
+/// ([`selective`]) on SQLite ("seek"), the statement takes `account_id` and the key
+/// order off the indexes (`+e.account_id`, `ORDER BY +e.key`, `+e.active`) and puts
+/// `e.account_id = …` into each lookup, so that each one is an index seek and an `OR`
+/// of them a multi-index union. Otherwise (a scan in key order anyway) the plain
+/// spelling. PostgreSQL plans from its statistics and always gets the plain spelling.
+struct Spelling {
+    d: Dialect,
+    /// The account's placeholder.
+    acct: String,
+    seek: bool,
+}
+
+impl Spelling {
+    fn new(d: Dialect, f: &EmployeeFilter, b: &mut Built, account: AccountId) -> Self {
+        Spelling {
+            d,
+            acct: b.arg(account),
+            seek: d == Dialect::Sqlite && selective(f),
+        }
+    }
+
+    /// `e.account_id = …` and the condition for `f`.
+    fn scope(&self, f: &EmployeeFilter, b: &mut Built) -> String {
+        let plus = if self.seek { "+" } else { "" };
+        format!(
+            "{plus}e.account_id = {} AND {}",
+            self.acct,
+            self.condition(f, b)
+        )
+    }
+
+    fn order_by_key(&self) -> &'static str {
+        if self.seek {
+            "ORDER BY +e.key"
+        } else {
+            "ORDER BY e.key"
+        }
+    }
+
+    /// A lookup: in the account, when seeking.
+    fn lookup(&self, term: String) -> String {
+        if self.seek {
+            format!("(e.account_id = {} AND {term})", self.acct)
+        } else {
+            term
+        }
+    }
+
+    fn served(&self) -> String {
+        let active = if self.seek {
+            "+e.active = 1".to_string()
+        } else {
+            self.d.is_true("e.active")
+        };
+        format!("{active} AND e.merged_into IS NULL")
+    }
+
+    /// The condition on `employees e` for `f`.
+    fn condition(&self, f: &EmployeeFilter, b: &mut Built) -> String {
+        match f {
+            EmployeeFilter::All => "TRUE".into(),
+            EmployeeFilter::Nothing => "FALSE".into(),
+            EmployeeFilter::Keys(keys) if keys.is_empty() => "FALSE".into(),
+            EmployeeFilter::Keys(keys) => {
+                let p = b.arg(keys.as_slice());
+                self.lookup(self.d.key_in("e.key", &p))
+            }
+            EmployeeFilter::Emails(v) => self.lookup(b.text_in("e.email_lower", v)),
+            EmployeeFilter::SecondaryEmails(v) => {
+                self.lookup(b.text_in("e.secondary_email_lower", v))
+            }
+            EmployeeFilter::SourceIds(v) => self.lookup(b.text_in("e.source_id", v)),
+            EmployeeFilter::EmployeeIds(v) => self.lookup(b.text_in("e.employee_id_lower", v)),
+            EmployeeFilter::Served(true) => format!("({})", self.served()),
+            EmployeeFilter::Served(false) => format!("NOT ({})", self.served()),
+            EmployeeFilter::Modified(bound, at) => {
+                let p = b.arg(*at);
+                self.lookup(format!("e.updated_at {} {p}", bound.sql()))
+            }
+            EmployeeFilter::And(parts) if parts.is_empty() => "TRUE".into(),
+            EmployeeFilter::Or(parts) if parts.is_empty() => "FALSE".into(),
+            EmployeeFilter::And(parts) => self.join(parts, " AND ", b),
+            EmployeeFilter::Or(parts) => self.join(parts, " OR ", b),
+        }
+    }
+
+    fn join(&self, parts: &[EmployeeFilter], op: &str, b: &mut Built) -> String {
+        let parts: Vec<String> = parts.iter().map(|p| self.condition(p, b)).collect();
+        format!("({})", parts.join(op))
+    }
 }
 
 /// The select list of an employee with its times: [`read_dated`] decodes it.
@@ -112,8 +180,8 @@ pub(super) async fn select_employees<A: Adapter>(
 ) -> Result<Vec<Dated>> {
     let d = A::DIALECT;
     let mut b = Built { args: Vec::new() };
-    let acct = b.arg(account);
-    let cond = condition(d, filter, &mut b);
+    let spelling = Spelling::new(d, filter, &mut b, account);
+    let cond = spelling.scope(filter, &mut b);
     // `after` as its own condition: the planner seeks to the key.
     let after = match page.after {
         Some(k) => format!(" AND e.key > {}", b.arg(k)),
@@ -122,9 +190,9 @@ pub(super) async fn select_employees<A: Adapter>(
     let lim = b.arg(page.limit.map_or(i64::MAX, limit));
     let off = b.arg(limit(page.offset));
     let sql = format!(
-        "SELECT {} FROM employees e WHERE e.account_id = {acct} AND {cond}{after} \
-         ORDER BY e.key LIMIT {lim} OFFSET {off}",
-        select_dated(d)
+        "SELECT {} FROM employees e WHERE {cond}{after} {} LIMIT {lim} OFFSET {off}",
+        select_dated(d),
+        spelling.order_by_key(),
     );
     let mut out = Vec::new();
     a.pool_executor()
@@ -142,9 +210,8 @@ pub(super) async fn count_selected<A: Adapter>(
     filter: &EmployeeFilter,
 ) -> Result<u64> {
     let mut b = Built { args: Vec::new() };
-    let acct = b.arg(account);
-    let cond = condition(A::DIALECT, filter, &mut b);
-    let sql = format!("SELECT COUNT(*) FROM employees e WHERE e.account_id = {acct} AND {cond}");
+    let cond = Spelling::new(A::DIALECT, filter, &mut b, account).scope(filter, &mut b);
+    let sql = format!("SELECT COUNT(*) FROM employees e WHERE {cond}");
     let row = a.pool_executor().fetch_one(b.query(sql)).await?;
     Ok(row.int(0, "a count")?.max(0) as u64)
 }
@@ -203,6 +270,15 @@ mod tests {
     use super::*;
     use crate::selection::TimeBound;
 
+    fn spelled(d: Dialect, f: &EmployeeFilter) -> (String, usize) {
+        let mut b = Built { args: Vec::new() };
+        let s = Spelling::new(d, f, &mut b, 1);
+        (
+            format!("{} {}", s.scope(f, &mut b), s.order_by_key()),
+            b.args.len(),
+        )
+    }
+
     #[test]
     fn conditions_number_their_arguments_in_order() {
         let f = EmployeeFilter::And(vec![
@@ -213,18 +289,42 @@ mod tests {
             EmployeeFilter::Served(true),
             EmployeeFilter::Modified(TimeBound::Gt, jiff::Timestamp::UNIX_EPOCH),
         ]);
-        let mut b = Built { args: Vec::new() };
-        let sql = condition(Dialect::Postgres, &f, &mut b);
         assert_eq!(
-            sql,
-            "((e.email_lower IN ($1, $2) OR FALSE) AND (e.active AND e.merged_into IS NULL) \
-             AND e.updated_at > $3)"
+            spelled(Dialect::Postgres, &f),
+            (
+                "e.account_id = $1 AND ((e.email_lower IN ($2, $3) OR FALSE) \
+                 AND (e.active AND e.merged_into IS NULL) AND e.updated_at > $4) \
+                 ORDER BY e.key"
+                    .to_string(),
+                4
+            )
         );
-        assert_eq!(b.args.len(), 3);
-        let mut b = Built { args: Vec::new() };
         assert_eq!(
-            condition(Dialect::Sqlite, &EmployeeFilter::Served(false), &mut b),
-            "NOT (e.active = 1 AND e.merged_into IS NULL)"
+            spelled(Dialect::Sqlite, &f).0,
+            "+e.account_id = $1 AND (((e.account_id = $1 AND e.email_lower IN ($2, $3)) \
+             OR (e.account_id = $1 AND FALSE)) AND (+e.active = 1 AND e.merged_into IS NULL) \
+             AND (e.account_id = $1 AND e.updated_at > $4)) ORDER BY +e.key",
+            "SQLite seeks each lookup"
+        );
+    }
+
+    #[test]
+    fn scans_keep_the_key_order_of_the_indexes() {
+        for f in [
+            EmployeeFilter::All,
+            EmployeeFilter::Served(false),
+            EmployeeFilter::Or(vec![
+                EmployeeFilter::Served(true),
+                EmployeeFilter::Keys(vec![1]),
+            ]),
+        ] {
+            let (sql, _) = spelled(Dialect::Sqlite, &f);
+            assert!(sql.starts_with("e.account_id = $1 AND "), "{sql}");
+            assert!(sql.ends_with(" ORDER BY e.key"), "{sql}");
+        }
+        assert_eq!(
+            spelled(Dialect::Sqlite, &EmployeeFilter::Served(false)).0,
+            "e.account_id = $1 AND NOT (e.active = 1 AND e.merged_into IS NULL) ORDER BY e.key"
         );
     }
 }
