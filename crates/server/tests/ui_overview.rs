@@ -415,7 +415,21 @@ async fn reviews_and_imports_read_in_plain_words() {
         "{}",
         review.html
     );
-    assert!(review.html.contains("data-code=\"manager_no_work_email\""));
+    // Members known by their source ID are named and linked too, and so is the
+    // manager a message names by ID.
+    let group = &review.html[review
+        .html
+        .find("data-code=\"manager_no_work_email\"")
+        .unwrap()..];
+    let group = &group[..group.find("</div>").unwrap()];
+    assert!(group.contains("<a href=\"/users/"), "{group}");
+    assert!(!group.contains("member #"), "{group}");
+    let manager = w
+        .server
+        .get(&format!("/api/v1/users/{}", w.ids[2]), &w.token)
+        .await;
+    let manager_name = manager["employee"]["last_name"].as_str().unwrap();
+    assert!(group.contains(manager_name), "the manager by name: {group}");
     // The guard's finding as a sentence, the held employee by name with the change.
     assert!(
         review.html.contains(

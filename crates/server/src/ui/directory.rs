@@ -77,31 +77,50 @@ pub async fn tree(st: &AppState, account: AccountId) -> Result<Tree, UiError> {
     Ok(Tree::build(&outline, &reported))
 }
 
-/// Names of these employee IDs (at most `cap` looked up; the rest keep their ID).
-pub async fn names(
+/// People by these IDs (employee ID, or a source ID where it is also one), at most
+/// `cap` looked up in the directory; `known` are not looked up again.
+pub async fn people(
     st: &AppState,
     account: AccountId,
     ids: impl IntoIterator<Item = String>,
     cap: usize,
-) -> Result<HashMap<String, String>, UiError> {
-    let mut out = HashMap::new();
+    mut known: HashMap<String, Person>,
+) -> Result<HashMap<String, Person>, UiError> {
+    let mut asked = 0;
     for id in ids {
-        if out.len() >= cap {
-            break;
-        }
-        if out.contains_key(&id) {
+        if asked >= cap || known.contains_key(&id) {
             continue;
         }
+        asked += 1;
         if let Some(e) = st
             .store
             .find_employee(account, &id)
             .await
             .map_err(ApiError::from)?
         {
-            out.insert(id, name_of(&e));
+            known.insert(
+                id,
+                Person {
+                    name: name_of(&e),
+                    link: Some(format!("/users/{}", seg(&e.employee_id))),
+                },
+            );
         }
     }
-    Ok(out)
+    Ok(known)
+}
+
+/// `e` as a person, under its employee ID and its source ID.
+pub fn person_entries(e: &roster_core::employee::Employee) -> Vec<(String, Person)> {
+    let p = Person {
+        name: name_of(e),
+        link: Some(format!("/users/{}", seg(&e.employee_id))),
+    };
+    let mut out = vec![(e.employee_id.clone(), p.clone())];
+    if let Some(s) = e.source_id.clone().filter(|s| *s != e.employee_id) {
+        out.push((s, p));
+    }
+    out
 }
 
 /// People by lower-case email (at most `cap` looked up), for managers named by

@@ -4,7 +4,7 @@
 //! details as sentences, and the employees with their changes (before → after);
 //! with rollback of an applied import.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use askama::Template;
 use axum::Router;
@@ -15,7 +15,7 @@ use roster_store::{EntryRecord, ImportSummary};
 use serde::Deserialize;
 use serde_json::Value;
 
-use super::words::{self, IssueGroup, name_of};
+use super::words::{self, IssueGroup, Person, name_of};
 use super::{
     ChangeView, EntryView, Layout, NoticeQuery, Posted, UiError, UiUser, manager_emails, page, see,
     when,
@@ -174,34 +174,29 @@ fn entry_view(e: &EntryRecord) -> EntryView {
     v
 }
 
-/// The recorded issues grouped by cause, members named from the entries (and the
-/// directory for the rest).
+/// The recorded issues grouped by cause, members and managers named from the
+/// entries (and the directory for the rest).
 async fn issue_groups(
     st: &AppState,
     account: i64,
     details: &Value,
     entries: &[EntryRecord],
 ) -> Result<Vec<IssueGroup>, UiError> {
-    let issues: Vec<&Value> = details
+    let issues: Vec<words::IssueIn> = details
         .get("issues")
         .and_then(Value::as_array)
-        .map(|a| a.iter().collect())
-        .unwrap_or_default();
-    let mut names: HashMap<String, String> = entries
-        .iter()
-        .map(|e| (e.employee_id.clone(), name_of(&e.after)))
+        .into_iter()
+        .flatten()
+        .map(words::IssueIn::from_json)
         .collect();
-    let rest: Vec<String> = issues
+    let wanted: HashSet<String> = issues.iter().flat_map(|i| i.ids()).collect();
+    let known: HashMap<String, Person> = entries
         .iter()
-        .filter_map(|i| i.get("employee_id").and_then(Value::as_str))
-        .filter(|id| !names.contains_key(*id))
-        .map(str::to_string)
+        .flat_map(|e| super::directory::person_entries(&e.after))
+        .filter(|(id, _)| wanted.contains(id))
         .collect();
-    names.extend(super::directory::names(st, account, rest, NAMES).await?);
-    Ok(words::group_issues(
-        issues.into_iter().map(words::IssueIn::from_json),
-        &names,
-    ))
+    let people = super::directory::people(st, account, wanted, NAMES, known).await?;
+    Ok(words::group_issues(issues, &people))
 }
 
 /// The guards' findings recorded with a blocked or partly applied import.

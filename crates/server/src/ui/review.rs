@@ -11,7 +11,7 @@ use serde::Deserialize;
 
 use std::collections::{HashMap, HashSet};
 
-use super::words::{self, IssueGroup, name_of};
+use super::words::{self, IssueGroup, Person, name_of};
 use super::{
     ChangeView, EntryView, Layout, Posted, UiError, UiUser, manager_emails, page, query, see, when,
 };
@@ -104,30 +104,34 @@ struct ReviewQuery {
     notice: Option<String>,
 }
 
-/// Names for the issues' members: from the plan, else the directory.
-async fn issue_names(
+/// The plan's issues grouped by cause, members and managers named from the plan's
+/// entries, else the directory.
+async fn issue_groups(
     st: &AppState,
     account: i64,
     plan: &roster_core::Plan,
-    issues: &[crate::dto::IssueDto],
-) -> Result<HashMap<String, String>, UiError> {
-    let mut names: HashMap<String, String> = HashMap::new();
-    let wanted: HashSet<&str> = issues
+) -> Result<Vec<IssueGroup>, UiError> {
+    let issues: Vec<words::IssueIn> = plan
+        .issues
         .iter()
-        .filter_map(|i| i.employee_id.as_deref())
+        .map(|i| words::IssueIn {
+            code: i.code.as_str(),
+            severity: i.severity.as_ref(),
+            message: &i.message,
+            employee_id: i.employee_id.as_deref(),
+            source_id: i.source_id.as_deref(),
+            position: i.position.map(|p| p as u64),
+        })
         .collect();
-    for e in &plan.entries {
-        if wanted.contains(e.employee_id.as_str()) {
-            names.insert(e.employee_id.clone(), name_of(&e.after));
-        }
-    }
-    let rest: Vec<String> = wanted
+    let wanted: HashSet<String> = issues.iter().flat_map(|i| i.ids()).collect();
+    let known: HashMap<String, Person> = plan
+        .entries
         .iter()
-        .filter(|id| !names.contains_key(**id))
-        .map(|id| id.to_string())
+        .flat_map(|e| super::directory::person_entries(&e.after))
+        .filter(|(id, _)| wanted.contains(id))
         .collect();
-    names.extend(super::directory::names(st, account, rest, NAMES).await?);
-    Ok(names)
+    let people = super::directory::people(st, account, wanted, NAMES, known).await?;
+    Ok(words::group_issues(issues, &people))
 }
 
 /// The counts table of the review.
@@ -222,18 +226,7 @@ async fn show(
         .as_ref()
         .map(|i| i.settings.clone())
         .unwrap_or_default();
-    let names = issue_names(&st, account, plan, &r.issues).await?;
-    let groups = words::group_issues(
-        r.issues.iter().map(|i| words::IssueIn {
-            code: &i.code,
-            severity: &i.severity,
-            message: &i.message,
-            employee_id: i.employee_id.as_deref(),
-            source_id: None,
-            position: i.position.map(|p| p as u64),
-        }),
-        &names,
-    );
+    let groups = issue_groups(&st, account, plan).await?;
     let fields = words::field_summary(
         plan.entries
             .iter()

@@ -312,11 +312,41 @@ impl<'a> IssueIn<'a> {
     }
 }
 
+impl IssueIn<'_> {
+    /// The IDs (employee or source) the issue names: its member and, in a message
+    /// about a reporting line, the manager ("manager ID has no work email …").
+    pub fn ids(&self) -> Vec<String> {
+        let mut out: Vec<String> = [self.employee_id, self.source_id]
+            .into_iter()
+            .flatten()
+            .map(str::to_string)
+            .collect();
+        out.extend(manager_id(self.message).map(str::to_string));
+        out
+    }
+}
+
+/// The manager's ID in a planner message about a reporting line.
+fn manager_id(message: &str) -> Option<&str> {
+    message.strip_prefix("manager ")?.split_whitespace().next()
+}
+
+/// A message with the manager it names by ID named by name, when known.
+fn named_message(message: &str, people: &HashMap<String, Person>) -> String {
+    if let Some(id) = manager_id(message)
+        && let Some(p) = people.get(id)
+    {
+        let rest = &message["manager ".len() + id.len()..];
+        return format!("manager {} ({id}){rest}", p.name);
+    }
+    message.to_string()
+}
+
 /// Issues grouped by cause (errors first, then by count), each member named with
-/// `names` (employee ID → name) and linked to their page.
+/// `people` (by employee ID or source ID) and linked to their page.
 pub fn group_issues<'a>(
     issues: impl IntoIterator<Item = IssueIn<'a>>,
-    names: &HashMap<String, String>,
+    people: &HashMap<String, Person>,
 ) -> Vec<IssueGroup> {
     let mut groups: Vec<IssueGroup> = Vec::new();
     let mut index: HashMap<(String, String), usize> = HashMap::new();
@@ -340,18 +370,19 @@ pub fn group_issues<'a>(
         });
         let group = &mut groups[g];
         group.count += 1;
-        if group.messages.len() < MESSAGES_SHOWN && !group.messages.iter().any(|m| m == i.message) {
-            group.messages.push(i.message.to_string());
+        let message = named_message(i.message, people);
+        if group.messages.len() < MESSAGES_SHOWN && !group.messages.contains(&message) {
+            group.messages.push(message);
         }
         let person = match (i.employee_id, i.source_id, i.position) {
-            (Some(id), ..) => Person {
-                name: names.get(id).cloned().unwrap_or_else(|| id.to_string()),
+            (Some(id), ..) => people.get(id).cloned().unwrap_or_else(|| Person {
+                name: id.to_string(),
                 link: Some(format!("/users/{}", seg(id))),
-            },
-            (None, Some(s), _) => Person {
+            }),
+            (None, Some(s), _) => people.get(s).cloned().unwrap_or_else(|| Person {
                 name: format!("source member {s}"),
                 link: None,
-            },
+            }),
             (None, None, Some(p)) => Person {
                 name: format!("member #{p}"),
                 link: None,
@@ -569,7 +600,15 @@ mod tests {
             .chain([json!({ "severity": "error", "code": "malformed_email", "position": 4,
                              "message": "malformed email" })])
             .collect();
-        let names: HashMap<String, String> = [("E1".to_string(), "Ada Lovelace".to_string())]
+        let ada = Person {
+            name: "Ada Lovelace".into(),
+            link: Some("/users/E1".into()),
+        };
+        let grace = Person {
+            name: "Grace Hopper".into(),
+            link: Some("/users/E42".into()),
+        };
+        let names: HashMap<String, Person> = [("E1".to_string(), ada), ("m1".to_string(), grace)]
             .into_iter()
             .collect();
         let groups = group_issues(raw.iter().map(IssueIn::from_json), &names);
@@ -579,7 +618,18 @@ mod tests {
         assert_eq!(groups[1].count, 9);
         assert_eq!(groups[1].members[0].name, "Ada Lovelace");
         assert_eq!(groups[1].members[0].link.as_deref(), Some("/users/E1"));
-        assert_eq!(groups[1].messages, ["manager m1 is not in the sync"]);
+        assert_eq!(
+            groups[1].messages,
+            ["manager Grace Hopper (m1) is not in the sync"]
+        );
+        let by_source = json!({ "code": "manager_no_work_email", "source_id": "m1",
+                                "message": "manager m9 has no work email" });
+        let g = group_issues([IssueIn::from_json(&by_source)], &names);
+        assert_eq!(
+            g[0].members[0].name, "Grace Hopper",
+            "a member known by source ID"
+        );
+        assert_eq!(IssueIn::from_json(&by_source).ids(), ["m1", "m9"]);
     }
 
     #[test]
