@@ -23,6 +23,11 @@ async fn journey(c: Client, w: Arc<World>) -> Res {
     fill(&c, "#email", EMAIL).await?;
     fill(&c, "#password", PASSWORD).await?;
     click(&c, "form button[type=submit]").await?;
+    // Signing in lands on the overview, the UI's home; the integrations page is
+    // one link away.
+    wait_for(&c, "#needs-you").await?;
+    assert_eq!(c.current_url().await?.path(), "/");
+    c.goto(&w.url("/integrations")).await?;
     wait_for(&c, "#connect-justworks").await?;
     accessible(&c, "integrations (no integration yet)").await?;
     // The stylesheet applies under the Content-Security-Policy (no inline styles).

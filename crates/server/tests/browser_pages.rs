@@ -44,6 +44,7 @@ async fn pages(c: Client, w: Arc<World>) -> Res {
     )
     .await;
     sign_in(&c, &w).await?;
+    c.goto(&w.url("/integrations")).await?;
     click(&c, "#setup-sync-1").await?;
     wait_for(&c, "#integration-1 [data-state='Needs finalise']").await?;
     click(&c, "#start-sync-1").await?;

@@ -87,7 +87,7 @@ async fn sign_in(server: &TestServer, email: &str) -> (reqwest::Client, String) 
     )
     .await;
     assert_eq!(page.status, StatusCode::OK, "{}", page.html);
-    assert_eq!(page.path, "/integrations");
+    assert_eq!(page.path, "/");
     let csrf = page.csrf();
     (b, csrf)
 }
@@ -771,7 +771,7 @@ async fn sign_in_refuses_other_sites_and_slows_guessing() {
         .send()
         .await
         .expect("post");
-    assert_eq!(read(res).await.path, "/integrations");
+    assert_eq!(read(res).await.path, "/");
 
     // Guessing: after a wrong password (the second attempt), even the right one
     // waits…

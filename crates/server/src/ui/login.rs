@@ -38,7 +38,7 @@ async fn show(
     Query(q): Query<NoticeQuery>,
 ) -> Result<Response, UiError> {
     if session_user(&headers, &st).await?.is_some() {
-        return Ok(see("/integrations"));
+        return Ok(see("/"));
     }
     super::page(&LoginPage {
         email: String::new(),
@@ -118,7 +118,7 @@ async fn submit(
     .await;
     match answer {
         Ok(r) => {
-            let mut out = see("/integrations");
+            let mut out = see("/");
             for c in r.headers().get_all(SET_COOKIE) {
                 out.headers_mut().append(SET_COOKIE, c.clone());
             }

@@ -309,7 +309,9 @@ pub async fn sign_in(c: &Client, w: &World) -> Res {
     fill(c, "#email", EMAIL).await?;
     fill(c, "#password", PASSWORD).await?;
     click(c, "form button[type=submit]").await?;
-    wait_for(c, "header nav").await?;
+    // Signing in lands on the overview, the UI's home.
+    wait_for(c, "#needs-you").await?;
+    assert_eq!(c.current_url().await?.path(), "/");
     Ok(())
 }
 
