@@ -27,8 +27,8 @@ use strum::{AsRefStr, Display, EnumString, IntoStaticStr};
 
 pub use access::AccessStore;
 pub use jobs::JobStore;
-pub use selection::{Dated, DemographicMember, EmployeeFilter, KeyPage, TimeBound};
 pub use roster_core::feed::{Cursor, Event as FeedEvent, EventType};
+pub use selection::{Dated, DemographicMember, EmployeeFilter, KeyPage, TimeBound};
 
 pub type AccountId = i64;
 pub type IntegrationId = i64;

@@ -10,9 +10,9 @@ use super::adapter::Adapter;
 use super::{feed, history, integrations, locks, reads, selection, subscriptions};
 use crate::{
     AccountId, Changeset, Cursor, Dated, DemographicMember, EmployeeFilter, EmployeeQuery,
-    EventQuery, FeedDone, FeedEvent, FeedSubscription, Fence, HistoryEntry, ImportId,
-    ImportRecord, ImportSummary, Integration, IntegrationId, KeyPage, NewFeedSubscription,
-    NewIntegration, OutboxMessage, Result, Store, SyncLockInfo,
+    EventQuery, FeedDone, FeedEvent, FeedSubscription, Fence, HistoryEntry, ImportId, ImportRecord,
+    ImportSummary, Integration, IntegrationId, KeyPage, NewFeedSubscription, NewIntegration,
+    OutboxMessage, Result, Store, SyncLockInfo,
 };
 
 #[async_trait]
