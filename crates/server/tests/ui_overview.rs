@@ -482,3 +482,97 @@ async fn reviews_and_imports_read_in_plain_words() {
     );
     let _ = &w.ids;
 }
+
+/// Post a users file (multipart, as a browser sends it) for review; the path the
+/// redirects end on.
+async fn upload_users_file(admin: &Admin, text: &str) -> String {
+    let boundary = "roster-test-boundary";
+    let mut body = String::new();
+    for (name, extra, value) in [
+        ("csrf_token", "", admin.csrf.as_str()),
+        ("mode", "", "partial"),
+        ("file", "; filename=\"users.csv\"", text),
+    ] {
+        body.push_str(&format!(
+            "--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"{extra}\r\n\r\n{value}\r\n"
+        ));
+    }
+    body.push_str(&format!("--{boundary}--\r\n"));
+    let res = admin
+        .b
+        .post(format!("{}/files/import", admin.base))
+        .header(
+            "content-type",
+            format!("multipart/form-data; boundary={boundary}"),
+        )
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    res.url().path().to_string()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_overview_lists_reviews_waiting_for_the_admin() {
+    let server = TestServer::start().await;
+    let sb = sandbox(6).await;
+    let token = server.token("default", Role::AccountAdmin).await;
+    let id = connect_static(&server, &token, &sb).await;
+    let admin = Admin::sign_in(&server).await;
+    admin
+        .post(&format!("/integrations/{id}/setup-sync"), &[])
+        .await;
+    let listed = |html: &str, review: &str| html.contains(&format!("<a href=\"{review}\">"));
+
+    // A sync waiting for its import is listed, linked to its review page, until it
+    // is imported.
+    let (review, _) = admin.post(&format!("/integrations/{id}/sync"), &[]).await;
+    assert!(review.starts_with("/reviews/"), "{review}");
+    let home = admin.get("/").await;
+    assert!(listed(&home.html, &review), "{}", home.html);
+    assert!(
+        home.html.contains("Justworks: a review from ")
+            && home.html.contains("waits for you to import or discard it"),
+        "{}",
+        home.html
+    );
+    let (done, _) = admin.post(&format!("{review}/import"), &[]).await;
+    assert!(done.starts_with("/imports/"), "{done}");
+    let home = admin.get("/").await;
+    assert!(!listed(&home.html, &review), "{}", home.html);
+    assert!(
+        !home.html.contains("waits for you to import"),
+        "{}",
+        home.html
+    );
+
+    // Two waiting at once: both, the newest first; a discarded one goes.
+    let (first, _) = admin.post(&format!("/integrations/{id}/sync"), &[]).await;
+    let csv = admin.b.get(format!("{}/files/users.csv", admin.base));
+    let text = csv.send().await.unwrap().text().await.unwrap();
+    let file = upload_users_file(&admin, &text).await;
+    assert!(file.starts_with("/reviews/") && file != first, "{file}");
+    let home = admin.get("/").await;
+    let (at_first, at_file) = (
+        home.html.find(&format!("<a href=\"{first}\">")),
+        home.html.find(&format!("<a href=\"{file}\">")),
+    );
+    assert!(
+        matches!((at_first, at_file), (Some(a), Some(b)) if b < a),
+        "{}",
+        home.html
+    );
+    let (discarded, _) = admin.post(&format!("{first}/discard"), &[]).await;
+    assert!(discarded.starts_with("/imports/"), "{discarded}");
+    let home = admin.get("/").await;
+    assert!(!listed(&home.html, &first), "{}", home.html);
+    assert!(listed(&home.html, &file), "{}", home.html);
+    admin.post(&format!("{file}/discard"), &[]).await;
+    let home = admin.get("/").await;
+    assert!(
+        !home.html.contains("waits for you to import"),
+        "{}",
+        home.html
+    );
+}

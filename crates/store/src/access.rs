@@ -242,6 +242,10 @@ pub trait AccessStore: Send + Sync {
     /// The review without its payload (`payload` is `null`): its status, for readers
     /// that have the decoded plan already.
     async fn review_head(&self, account: AccountId, id: ReviewId) -> Result<Option<StoredReview>>;
+    /// The account's reviews still waiting for a decision (`pending`), newest first
+    /// (by `created_at`, then id), at most `limit`, without their payloads (`null`):
+    /// what the overview lists as needing the admin.
+    async fn pending_reviews(&self, account: AccountId, limit: usize) -> Result<Vec<StoredReview>>;
     /// Close a pending review: `true` when this call closed it, `false` when it was
     /// not pending (someone else applied or discarded it) or is not the account's.
     async fn close_review(

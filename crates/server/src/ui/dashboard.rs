@@ -32,6 +32,8 @@ const RECENT: usize = 200;
 const BAR_IMPORTS: usize = 12;
 /// Points of the headcount chart.
 const POINTS: usize = 30;
+/// Pending reviews listed under "What needs you now".
+const PENDING: usize = 20;
 
 /// A link with its text.
 pub struct Link {
@@ -277,6 +279,40 @@ async fn card(
     Ok(c)
 }
 
+/// Reviews (of a sync or a users file) waiting for the admin's import or discard,
+/// newest first, each linked to its page.
+async fn pending_reviews(
+    st: &AppState,
+    account: roster_store::AccountId,
+    integrations: &[Integration],
+) -> Result<Vec<Todo>, UiError> {
+    let reviews = st
+        .store
+        .pending_reviews(account, PENDING)
+        .await
+        .map_err(crate::error::ApiError::from)?;
+    Ok(reviews
+        .iter()
+        .map(|r| {
+            let i = integrations.iter().find(|i| i.id == r.integration_id);
+            let name = i.map_or_else(
+                || format!("Integration {}", r.integration_id),
+                |i| i.name.clone(),
+            );
+            Todo {
+                text: format!(
+                    "{name}: a review from {} waits for you to import or discard it.",
+                    when(r.created_at)
+                ),
+                link: Link {
+                    href: format!("/reviews/{}", r.id),
+                    text: format!("Review {}", r.id),
+                },
+            }
+        })
+        .collect())
+}
+
 fn changes_text(s: &ImportSummary) -> String {
     let c = &s.counts;
     let parts: Vec<String> = [
@@ -348,6 +384,7 @@ async fn show(
     for i in &integrations {
         cards.push(card(&st, &user, i, &imports, &mut todos).await?);
     }
+    todos.extend(pending_reviews(&st, account, &integrations).await?);
     if integrations.is_empty() {
         todos.push(Todo {
             text: "No integration yet: connect Justworks (an account admin can).".into(),

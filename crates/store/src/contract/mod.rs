@@ -53,6 +53,7 @@ pub mod imports;
 pub mod integrations;
 pub mod jobs;
 pub mod locks;
+pub mod reviews;
 pub mod selection;
 pub mod writes;
 
@@ -75,6 +76,7 @@ macro_rules! store_contract_tests {
         $crate::__contract_locks! { $make }
         $crate::__contract_imports! { $make }
         $crate::__contract_access! { $make }
+        $crate::__contract_reviews! { $make }
         $crate::__contract_jobs! { $make }
     };
 }
@@ -159,6 +161,11 @@ mod tests {
                 "access",
                 include_str!("access.rs"),
                 crate::__contract_access!(@names),
+            ),
+            (
+                "reviews",
+                include_str!("reviews.rs"),
+                crate::__contract_reviews!(@names),
             ),
             (
                 "jobs",

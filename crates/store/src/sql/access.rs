@@ -5,7 +5,7 @@ use async_trait::async_trait;
 use jiff::Timestamp;
 
 use super::adapter::{Adapter, Begin};
-use super::codec::{corrupt, to_json};
+use super::codec::{self, corrupt, to_json};
 use super::integrations::account_exists;
 use super::query::{Columns, Executor, Query, Transaction};
 use crate::access::{
@@ -285,6 +285,18 @@ impl<A: Adapter> AccessStore for A {
         .bind(id);
         let row = self.pool_executor().fetch_optional(q).await?;
         row.as_ref().map(review_from_row).transpose()
+    }
+
+    async fn pending_reviews(&self, account: AccountId, limit: usize) -> Result<Vec<StoredReview>> {
+        let q = Query::new(format!(
+            "SELECT {REVIEW_HEAD_SELECT} FROM sync_reviews \
+             WHERE account_id = $1 AND status = 'pending' \
+             ORDER BY created_at DESC, id DESC LIMIT $2"
+        ))
+        .bind(account)
+        .bind(codec::limit(limit));
+        let rows = self.pool_executor().fetch_all(q).await?;
+        rows.iter().map(review_from_row).collect()
     }
 
     async fn close_review(
