@@ -212,7 +212,7 @@ fn plan_over_part(
         rounds += 1;
         assert!(rounds <= dir.len() + 2, "look-ups did not settle");
     }
-    let reports = part
+    let reports: Vec<(String, u64)> = part
         .report_keys()
         .into_iter()
         .map(|k| {

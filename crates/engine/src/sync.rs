@@ -10,6 +10,7 @@ use jiff::Timestamp;
 use jiff::civil::Date;
 use roster_core::employee::{Employee, EmployeeKey};
 use roster_core::guard::{Trigger, decide};
+use roster_core::issue::IssueCode;
 use roster_core::member::{RejectedMember, SourceField, SourceMember};
 use roster_core::plan::{self, Plan, PlanOptions};
 use roster_core::settings::Settings;
@@ -258,8 +259,10 @@ impl Engine {
         };
         let load = async {
             let t = Instant::now();
+            // An incremental sync reads its part of the directory once it knows
+            // the members (`plan_part`).
             let r = if incremental {
-                self.store.directory_outline(self.account).await
+                Ok(Vec::new())
             } else {
                 self.store.directory(self.account).await
             };
@@ -271,11 +274,12 @@ impl Engine {
 
     /// Plan the fetched members over the directory. A full sync plans once over the
     /// whole directory. An incremental one reads few members, so it plans over the
-    /// directory's outline with full rows only where the plan needs them: the rows a
-    /// member could match (`plan::rows_to_load`), then, while the plan still changes
-    /// a row not loaded in full (a derived `is_manager`, `plan::rows_missing`), those
-    /// rows, planning again. The same plan as the whole directory gives
-    /// (property-tested).
+    /// part of the directory they need ([`Engine::plan_part`]); when that plan finds
+    /// a manager cycle, over the directory's outline with full rows only where the
+    /// plan needs them: the rows a member could match (`plan::rows_to_load`), then,
+    /// while the plan still changes a row not loaded in full (a derived
+    /// `is_manager`, `plan::rows_missing`), those rows, planning again. Each gives
+    /// the plan the whole directory gives (property-tested).
     async fn plan_incremental(
         &self,
         mut directory: Vec<Employee>,
@@ -291,6 +295,12 @@ impl Engine {
             on_step,
         } = *how;
         let t = Instant::now();
+        if incremental {
+            if let Some(planned) = self.plan_part(&members, rejected, how).await? {
+                return Ok(planned);
+            }
+            directory = self.store.directory_outline(self.account).await?;
+        }
         let mut loaded = vec![!incremental; directory.len()];
         if incremental {
             let rows = plan::rows_to_load(&directory, &members, settings);
@@ -328,6 +338,82 @@ impl Engine {
             load_ms,
             plan_ms,
         })
+    }
+
+    /// Plan an incremental sync over the part of the directory its members need,
+    /// read by indexed look-ups round by round (`plan::Part`), with what planning
+    /// needs of the other rows counted by the store (`plan::Rest`). `None` when the
+    /// plan finds a manager cycle: which link closes it depends on rows outside the
+    /// part, so the caller plans over the whole directory.
+    async fn plan_part(
+        &self,
+        members: &[SourceMember],
+        rejected: &[RejectedMember],
+        how: &PlanWith<'_>,
+    ) -> Result<Option<Planned>> {
+        let t = Instant::now();
+        let (account, settings) = (self.account, how.settings);
+        self.store.key_manager_emails(account).await?;
+        let mut part = plan::Part::new(members, settings);
+        let mut lookups = part.first();
+        let mut rounds = 0;
+        while !lookups.is_empty() {
+            let rows = self.store.employees_matching(account, &lookups).await?;
+            lookups = part.add(rows);
+            rounds += 1;
+        }
+        let reports = self
+            .store
+            .active_report_counts(account, &part.report_keys())
+            .await?;
+        let active = self.store.count_employees(account, true).await? as usize;
+        let next_generated = if part.needs_generated_ids() {
+            let prefix = &settings.generated_id_prefix;
+            let ids = self.store.employee_ids_with_prefix(account, prefix).await?;
+            plan::next_generated(ids.iter().map(String::as_str), prefix)
+        } else {
+            0
+        };
+        let names = self
+            .store
+            .demographic_names(account, plan::DEMOGRAPHIC_SAMPLE_ROWS)
+            .await?;
+        let rest = part.rest(active, &reports, next_generated, names);
+        let rows = part.into_rows();
+        let load_ms = ms(t.elapsed());
+        tracing::debug!(
+            rows = rows.len(),
+            rounds,
+            "sync: part of the directory read"
+        );
+        if let Some(f) = how.on_step {
+            f(SyncStep::Planning {
+                members: members.len(),
+            });
+        }
+        let t = Instant::now();
+        let plan = plan::plan_part(
+            &rows,
+            &rest,
+            members.to_vec(),
+            rejected,
+            settings,
+            how.today,
+            how.options,
+        );
+        if plan
+            .issues
+            .iter()
+            .any(|i| i.code == IssueCode::ManagerCycle)
+        {
+            tracing::info!("sync: a manager cycle; planning over the whole directory");
+            return Ok(None);
+        }
+        Ok(Some(Planned {
+            plan,
+            load_ms,
+            plan_ms: ms(t.elapsed()),
+        }))
     }
 
     /// Replace outline rows of `directory` (in key order) by the full rows.

@@ -40,6 +40,11 @@ pub(crate) const MIGRATIONS: &[Embedded] = &[
         "review_reservation",
         include_str!("../migrations/0007_review_reservation.sql"),
     ),
+    (
+        10,
+        "part_lookups",
+        include_str!("../migrations/0010_part_lookups.sql"),
+    ),
 ];
 
 /// Every schema version this build knows, oldest first (numbers may skip: each

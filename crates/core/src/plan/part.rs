@@ -209,11 +209,12 @@ impl<'m> Part<'m> {
     }
 
     /// What planning needs of the rest: `reports` holds, per [`Part::report_keys`]
-    /// key, the active employees of the whole directory naming it as manager.
+    /// key, the active employees of the whole directory naming it as manager (keys
+    /// nobody names may be left out).
     pub fn rest(
         &self,
         active: usize,
-        reports: &HashMap<String, u64>,
+        reports: &[(String, u64)],
         next_generated: u64,
         demographic_names: BTreeSet<String>,
     ) -> Rest {
@@ -225,7 +226,7 @@ impl<'m> Part<'m> {
         }
         let managed = reports
             .iter()
-            .filter(|(k, n)| **n > inside.get(k.as_str()).copied().unwrap_or(0))
+            .filter(|(k, n)| *n > inside.get(k.as_str()).copied().unwrap_or(0))
             .map(|(k, _)| k.clone())
             .collect();
         Rest {
@@ -321,10 +322,10 @@ mod tests {
             ]
         );
         // The boss has a in the part; 3 active reports in all: 2 outside.
-        let reports = HashMap::from_iter([
+        let reports = [
             ("boss@x.example".to_string(), 3),
             ("ceo@x.example".to_string(), 1),
-        ]);
+        ];
         let rest = part.rest(10, &reports, 1, BTreeSet::new());
         assert_eq!(
             rest.managed,

@@ -258,13 +258,29 @@ fn v6(d: Dialect) -> Vec<String> {
 }
 
 fn v7() -> Vec<String> {
-    vec![format!(
-        "INSERT INTO sync_reviews (id, account_id, integration_id, status, created_at, \
-         closed_at, import_id, payload, reserved_by, reserved_at) VALUES \
-         (802, {ACME}, {JUSTWORKS}, 'applying', '{}', NULL, NULL, '{{\"plan\":2}}', 'h1', '{}')",
-        t(70),
-        t(71)
-    )]
+    vec![
+        format!(
+            "INSERT INTO sync_reviews (id, account_id, integration_id, status, created_at, \
+             closed_at, import_id, payload, reserved_by, reserved_at) VALUES \
+             (802, {ACME}, {JUSTWORKS}, 'applying', '{}', NULL, NULL, '{{\"plan\":2}}', 'h1', '{}')",
+            t(70),
+            t(71)
+        ),
+        // Reports whose manager emails migration 0010 keys (ASCII) or leaves to the
+        // store (non-ASCII); an inactive one is not counted.
+        format!(
+            "INSERT INTO employees (key, account_id, employee_id, source_id, email, email_lower, \
+             search_text, demographics, manager_email, active, is_manager, excluded, \
+             email_edited, updated_at) VALUES \
+             (311, {GLOBEX}, 'G1', NULL, NULL, NULL, 'g1\n', '{{}}', ' Boss@Globex.Example ', \
+             TRUE, FALSE, FALSE, FALSE, '{0}'), \
+             (312, {GLOBEX}, 'G2', NULL, NULL, NULL, 'g2\n', '{{}}', 'Zoë@Globex.Example', \
+             TRUE, FALSE, FALSE, FALSE, '{0}'), \
+             (313, {GLOBEX}, 'G3', NULL, NULL, NULL, 'g3\n', '{{}}', 'boss@globex.example', \
+             FALSE, FALSE, FALSE, FALSE, '{0}')",
+            t(72)
+        ),
+    ]
 }
 
 /// After the rows of every version up to `upto` were inserted and the database was
@@ -299,6 +315,7 @@ pub async fn old_rows_survive(store: &dyn Store, upto: i64) {
             (r.status, r.reserved_by.as_deref(), r.reserved_at),
             (ReviewStatus::Applying, Some("h1"), Some(at(71)))
         );
+        reports_survive(store).await;
     }
     writes_on(store).await;
 }
@@ -468,6 +485,26 @@ async fn v5_survives(store: &dyn Store) {
         .unwrap()
         .expect("tick job");
     assert_eq!(tick.postponed.as_deref(), Some("another sync ran"));
+}
+
+/// Migration 0010 keys the ASCII manager emails; the store keys the others.
+async fn reports_survive(store: &dyn Store) {
+    let keys = [
+        "boss@globex.example".to_string(),
+        "zoë@globex.example".to_string(),
+    ];
+    let counts = store.active_report_counts(GLOBEX, &keys).await.unwrap();
+    assert_eq!(counts, [("boss@globex.example".to_string(), 1)]);
+    assert_eq!(store.key_manager_emails(GLOBEX).await.unwrap(), 1);
+    assert_eq!(store.key_manager_emails(GLOBEX).await.unwrap(), 0);
+    let counts = store.active_report_counts(GLOBEX, &keys).await.unwrap();
+    assert_eq!(
+        counts,
+        [
+            ("boss@globex.example".to_string(), 1),
+            ("zoë@globex.example".to_string(), 1)
+        ]
+    );
 }
 
 /// The store writes on after the migration: a new employee gets a key of its own, a

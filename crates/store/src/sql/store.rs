@@ -7,7 +7,11 @@ use roster_core::employee::{Employee, EmployeeKey};
 use roster_core::rollback::RecordedChange;
 
 use super::adapter::Adapter;
-use super::{history, integrations, locks, reads};
+use std::collections::BTreeSet;
+
+use roster_core::plan::Lookups;
+
+use super::{history, integrations, locks, part, reads};
 use crate::{
     AccountId, Changeset, EmployeeQuery, Fence, HistoryEntry, ImportId, ImportRecord,
     ImportSummary, Integration, IntegrationId, NewIntegration, OutboxMessage, Result, Store,
@@ -82,6 +86,38 @@ impl<A: Adapter> Store for A {
 
     async fn count_employees(&self, account: AccountId, active_only: bool) -> Result<u64> {
         reads::count_employees(self, account, active_only).await
+    }
+
+    async fn employees_matching(
+        &self,
+        account: AccountId,
+        lookups: &Lookups,
+    ) -> Result<Vec<Employee>> {
+        part::employees_matching(self, account, lookups).await
+    }
+
+    async fn active_report_counts(
+        &self,
+        account: AccountId,
+        manager_keys: &[String],
+    ) -> Result<Vec<(String, u64)>> {
+        part::active_report_counts(self, account, manager_keys).await
+    }
+
+    async fn employee_ids_with_prefix(
+        &self,
+        account: AccountId,
+        prefix: &str,
+    ) -> Result<Vec<String>> {
+        part::employee_ids_with_prefix(self, account, prefix).await
+    }
+
+    async fn demographic_names(&self, account: AccountId, rows: usize) -> Result<BTreeSet<String>> {
+        part::demographic_names(self, account, rows).await
+    }
+
+    async fn key_manager_emails(&self, account: AccountId) -> Result<u64> {
+        part::key_manager_emails(self, account).await
     }
 
     async fn lock_sync(
