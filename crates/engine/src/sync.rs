@@ -4,6 +4,8 @@
 //! only. What is recorded is `record`'s; CSV imports (`import`) share the lock and
 //! the recording step.
 
+use std::collections::HashMap;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use jiff::Timestamp;
@@ -14,7 +16,7 @@ use roster_core::issue::IssueCode;
 use roster_core::member::{RejectedMember, SourceField, SourceMember};
 use roster_core::plan::{self, Plan, PlanOptions};
 use roster_core::settings::Settings;
-use roster_source::{FetchRequest, ProgressFn, Snapshot, Source, SourceError};
+use roster_source::{FetchRequest, KnownMembers, ProgressFn, Snapshot, Source, SourceError};
 use roster_store::{
     Fence, ImportId, ImportStatus, Integration, IntegrationId, IntegrationState, StoreError,
 };
@@ -62,6 +64,7 @@ impl Engine {
                 updated_since: None,
                 custom_fields: true,
                 progress,
+                known: None,
             })
             .await?;
         let mut fields = sample_fields(&snapshot, &company.custom_fields);
@@ -253,6 +256,13 @@ impl Engine {
                     },
                     custom_fields: opts.custom_fields,
                     progress: opts.progress.clone(),
+                    known: incremental.then(|| {
+                        Arc::new(KnownManagers {
+                            store: self.store.clone(),
+                            account: self.account,
+                            fallback_personal: integration.settings.email_fallback_personal,
+                        }) as Arc<dyn KnownMembers>
+                    }),
                 })
                 .await;
             (r, ms(t.elapsed()))
@@ -489,6 +499,47 @@ impl Engine {
             self.clock.now(),
         );
         self.write(changeset, None).await
+    }
+}
+
+/// The directory as what Roster knows of members: an incremental fetch resolves
+/// the managers outside it here (one indexed look-up) instead of one request each.
+/// A row tells its member's work email when it took its email from the source (not
+/// edited in Roster) and that email cannot be a personal one standing in for a
+/// missing work email (a secondary email is kept beside a work email, or the
+/// fallback is off); other managers are asked of the source.
+struct KnownManagers {
+    store: Arc<dyn roster_store::Store>,
+    account: roster_store::AccountId,
+    fallback_personal: bool,
+}
+
+#[async_trait::async_trait]
+impl KnownMembers for KnownManagers {
+    async fn work_emails(
+        &self,
+        source_ids: &[String],
+    ) -> std::result::Result<HashMap<String, Option<String>>, SourceError> {
+        let lookups = plan::Lookups {
+            source_ids: source_ids.to_vec(),
+            ..plan::Lookups::default()
+        };
+        let rows = self
+            .store
+            .employees_matching(self.account, &lookups)
+            .await
+            .map_err(|e| SourceError::Other(format!("reading known managers: {e}")))?;
+        let mut known = HashMap::new();
+        for e in rows {
+            let tells = e.merged_into.is_none()
+                && !e.email_edited
+                && !e.email.is_empty()
+                && (e.secondary_email.is_some() || !self.fallback_personal);
+            if let (true, Some(id)) = (tells, e.source_id) {
+                known.insert(id, Some(e.email));
+            }
+        }
+        Ok(known)
     }
 }
 

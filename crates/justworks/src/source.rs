@@ -477,12 +477,25 @@ impl Source for JustworksSource {
                 .into_iter()
                 .cloned()
                 .collect();
+            // Managers Roster knows are resolved from what it knows; the source is
+            // asked only about the others.
+            let mut missing = missing;
+            if let (Some(known), false) = (&request.known, missing.is_empty()) {
+                missing.sort();
+                let emails = known.work_emails(&missing).await?;
+                missing.retain(|id| !emails.contains_key(id));
+                fetched.extend(
+                    emails
+                        .into_iter()
+                        .map(|(id, work_email)| (id, ManagerLookup::Found { work_email })),
+                );
+            }
             if !missing.is_empty() {
                 tracing::debug!(
                     managers = missing.len(),
                     "justworks: looking up managers outside the partial snapshot"
                 );
-                fetched = self.lookup_managers(missing, &counters).await?;
+                fetched.extend(self.lookup_managers(missing, &counters).await?);
             }
         }
         resolve_managers(&mut acc.members, &acc.manager_ids, &acc.index, &fetched);

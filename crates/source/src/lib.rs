@@ -63,6 +63,9 @@ pub struct FetchRequest {
     pub custom_fields: bool,
     /// Called now and then while fetching.
     pub progress: Option<ProgressFn>,
+    /// What Roster already knows of members: an incremental fetch resolves the
+    /// managers outside it here first and asks the source only about the others.
+    pub known: Option<Arc<dyn KnownMembers>>,
 }
 
 impl std::fmt::Debug for FetchRequest {
@@ -70,8 +73,20 @@ impl std::fmt::Debug for FetchRequest {
         f.debug_struct("FetchRequest")
             .field("updated_since", &self.updated_since)
             .field("custom_fields", &self.custom_fields)
+            .field("known", &self.known.is_some())
             .finish_non_exhaustive()
     }
+}
+
+/// Members Roster has seen before, as the source last gave them.
+#[async_trait]
+pub trait KnownMembers: Send + Sync {
+    /// For each of these member ids Roster knows, its work email as the source last
+    /// gave it (`None`: it had none). Ids left out are asked of the source.
+    async fn work_emails(
+        &self,
+        source_ids: &[String],
+    ) -> Result<std::collections::HashMap<String, Option<String>>, SourceError>;
 }
 
 /// Why a fetch failed as a whole.
