@@ -148,15 +148,18 @@ impl JustworksSource {
         SourceError::Forbidden(format!("{action} needs scope {scope}{granted}"))
     }
 
-    /// List members (one status, or all), feeding `acc`.
+    /// List members (one status, or all), feeding `acc`; it comes back with the
+    /// members. Pages are mapped on a thread of their own (`ingest`) while the next
+    /// page is requested and read here: the network waits and the mapping work on
+    /// two cores.
     async fn list(
         &self,
         status: Option<&str>,
         updated_since: Option<jiff::Timestamp>,
         counters: &Counters,
-        acc: &mut Accumulator,
+        acc: Accumulator,
         progress: Option<&ProgressFn>,
-    ) -> Result<(), SourceError> {
+    ) -> Result<Accumulator, SourceError> {
         let mut base = self.members_url.clone();
         {
             let mut query = base.query_pairs_mut();
@@ -168,10 +171,19 @@ impl JustworksSource {
                 query.append_pair("updated_at_gte", &since.to_string());
             }
         }
+        let mut listed = acc.members.len();
+        // Two pages in the queue at most: memory stays bounded if mapping is slower.
+        let (pages, mut queue) = tokio::sync::mpsc::channel::<Page>(2);
+        let mapper = tokio::task::spawn_blocking(move || {
+            let mut acc = acc;
+            while let Some(page) = queue.blocking_recv() {
+                acc.ingest(&page);
+            }
+            acc
+        });
         let mut seen_cursors: HashSet<String> = HashSet::new();
         let mut cursor: Option<String> = None;
-        let mut pending: Option<Page> = None;
-        let mut pages: u32 = 0;
+        let mut count: u32 = 0;
         loop {
             let url = match &cursor {
                 None => base.clone(),
@@ -181,17 +193,12 @@ impl JustworksSource {
                     url
                 }
             };
-            pages += 1;
-            // Fetch this page while the previous one is mapped.
-            let (page, ()) = tokio::join!(
-                self.api.get(&url, MEMBERS_WHAT, counters, Page::parse),
-                async {
-                    if let Some(previous) = pending.take() {
-                        acc.ingest(&previous);
-                    }
-                }
-            );
-            let page = match page? {
+            count += 1;
+            let page = match self
+                .api
+                .get(&url, MEMBERS_WHAT, counters, Page::parse)
+                .await?
+            {
                 Got::Ok(page) => page,
                 Got::Forbidden => {
                     return Err(self.forbidden("listing members", "member.basic:read"));
@@ -205,38 +212,43 @@ impl JustworksSource {
                 }
             };
             tracing::debug!(
-                page = pages,
+                page = count,
                 items = page.items.len(),
                 "justworks: page read"
             );
+            listed += page.items.len();
             if let Some(progress) = progress {
                 progress(FetchProgress {
-                    members: acc.members.len() + page.items.len(),
+                    members: listed,
                     requests: counters.requests(),
                 });
             }
-            match &page.next_cursor {
-                None => {
-                    acc.ingest(&page);
-                    return Ok(());
-                }
+            let next = page.next_cursor.clone();
+            if pages.send(page).await.is_err() {
+                break;
+            }
+            match next {
+                None => break,
                 Some(next) => {
                     if !seen_cursors.insert(next.clone()) {
                         return Err(SourceError::Pagination(format!(
-                            "the server repeated a cursor after {pages} page(s)"
+                            "the server repeated a cursor after {count} page(s)"
                         )));
                     }
-                    if pages >= self.config.max_pages {
+                    if count >= self.config.max_pages {
                         return Err(SourceError::Pagination(format!(
                             "more than {} pages; stopping",
                             self.config.max_pages
                         )));
                     }
-                    cursor = Some(next.clone());
+                    cursor = Some(next);
                 }
             }
-            pending = Some(page);
         }
+        drop(pages);
+        mapper
+            .await
+            .map_err(|e| SourceError::Other(format!("mapping members failed: {e}")))
     }
 
     /// Read every member's custom-field values. A 403 becomes a diagnostic.
@@ -436,14 +448,9 @@ impl Source for JustworksSource {
             &[None]
         };
         for status in statuses {
-            self.list(
-                *status,
-                request.updated_since,
-                &counters,
-                &mut acc,
-                progress,
-            )
-            .await?;
+            acc = self
+                .list(*status, request.updated_since, &counters, acc, progress)
+                .await?;
         }
 
         let scopes = self.scopes();
