@@ -1,6 +1,6 @@
 //! [`JustworksSource`]: the `Source` over the Partner API.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -9,11 +9,13 @@ use futures::StreamExt;
 use roster_core::fields::CUSTOM_PREFIX;
 use roster_core::member::SourceField;
 use roster_source::{
-    CompanyInfo, Diagnostic, FetchProgress, FetchRequest, ProgressFn, Snapshot, Source, SourceError,
+    CompanyInfo, Diagnostic, FetchProgress, FetchRequest, MemberFn, ProgressFn, Snapshot, Source,
+    SourceError, Survey,
 };
+use tokio::sync::mpsc;
 use url::Url;
 
-use crate::accumulate::Accumulator;
+use crate::accumulate::{Accumulator, Visitor};
 use crate::auth::{Credentials, OAuthClient, TokenSet, TokenStore, scope_granted};
 use crate::client::{HttpClients, build_client};
 use crate::config::JustworksConfig;
@@ -160,6 +162,42 @@ impl JustworksSource {
         acc: Accumulator,
         progress: Option<&ProgressFn>,
     ) -> Result<Accumulator, SourceError> {
+        let mut listed = acc.members.len();
+        // Two pages in the queue at most: memory stays bounded if mapping is slower.
+        let (pages, mut queue) = mpsc::channel::<Page>(2);
+        let mapper = tokio::task::spawn_blocking(move || {
+            let mut acc = acc;
+            while let Some(page) = queue.blocking_recv() {
+                acc.ingest(&page);
+            }
+            acc
+        });
+        self.send_pages(
+            status,
+            updated_since,
+            counters,
+            &pages,
+            progress,
+            &mut listed,
+        )
+        .await?;
+        drop(pages);
+        mapper
+            .await
+            .map_err(|e| SourceError::Other(format!("mapping members failed: {e}")))
+    }
+
+    /// Request the member pages of one status (or all), each while the previous one
+    /// is mapped, and send them to `pages`; `listed` counts the members sent.
+    async fn send_pages(
+        &self,
+        status: Option<&str>,
+        updated_since: Option<jiff::Timestamp>,
+        counters: &Counters,
+        pages: &mpsc::Sender<Page>,
+        progress: Option<&ProgressFn>,
+        listed: &mut usize,
+    ) -> Result<(), SourceError> {
         let mut base = self.members_url.clone();
         {
             let mut query = base.query_pairs_mut();
@@ -171,16 +209,6 @@ impl JustworksSource {
                 query.append_pair("updated_at_gte", &since.to_string());
             }
         }
-        let mut listed = acc.members.len();
-        // Two pages in the queue at most: memory stays bounded if mapping is slower.
-        let (pages, mut queue) = tokio::sync::mpsc::channel::<Page>(2);
-        let mapper = tokio::task::spawn_blocking(move || {
-            let mut acc = acc;
-            while let Some(page) = queue.blocking_recv() {
-                acc.ingest(&page);
-            }
-            acc
-        });
         let mut seen_cursors: HashSet<String> = HashSet::new();
         let mut cursor: Option<String> = None;
         let mut count: u32 = 0;
@@ -216,19 +244,19 @@ impl JustworksSource {
                 items = page.items.len(),
                 "justworks: page read"
             );
-            listed += page.items.len();
+            *listed += page.items.len();
             if let Some(progress) = progress {
                 progress(FetchProgress {
-                    members: listed,
+                    members: *listed,
                     requests: counters.requests(),
                 });
             }
             let next = page.next_cursor.clone();
             if pages.send(page).await.is_err() {
-                break;
+                return Ok(());
             }
             match next {
-                None => break,
+                None => return Ok(()),
                 Some(next) => {
                     if !seen_cursors.insert(next.clone()) {
                         return Err(SourceError::Pagination(format!(
@@ -245,10 +273,23 @@ impl JustworksSource {
                 }
             }
         }
-        drop(pages);
-        mapper
-            .await
-            .map_err(|e| SourceError::Other(format!("mapping members failed: {e}")))
+    }
+
+    /// The member lists to read: active and terminated apart, or all at once.
+    fn statuses(&self) -> &'static [Option<&'static str>] {
+        if self.config.split_by_status {
+            &[Some("active"), Some("terminated")]
+        } else {
+            &[None]
+        }
+    }
+
+    /// The diagnostics of withheld scopes, when the granted scopes are known.
+    fn scope_diagnostics(&self) -> Vec<Diagnostic> {
+        match &self.scopes() {
+            Some(granted) => missing_scope_diagnostics(granted, &self.config.scopes),
+            None => Vec::new(),
+        }
     }
 
     /// Read every member's custom-field values. A 403 becomes a diagnostic.
@@ -442,22 +483,14 @@ impl Source for JustworksSource {
         let progress = request.progress.as_ref();
         let full = request.updated_since.is_none();
         let mut acc = Accumulator::default();
-        let statuses: &[Option<&str>] = if self.config.split_by_status {
-            &[Some("active"), Some("terminated")]
-        } else {
-            &[None]
-        };
-        for status in statuses {
+        for status in self.statuses() {
             acc = self
                 .list(*status, request.updated_since, &counters, acc, progress)
                 .await?;
         }
 
         let scopes = self.scopes();
-        let mut diagnostics = match &scopes {
-            Some(granted) => missing_scope_diagnostics(granted, &self.config.scopes),
-            None => Vec::new(),
-        };
+        let mut diagnostics = self.scope_diagnostics();
 
         if request.custom_fields && !acc.members.is_empty() {
             let detail_known_missing = scopes
@@ -552,5 +585,83 @@ impl Source for JustworksSource {
             });
         }
         Ok(snapshot)
+    }
+
+    /// Pages are mapped on a thread of their own and each member handed on there;
+    /// nothing is held but the ids seen (a member repeated across pages counts once).
+    async fn survey(
+        &self,
+        visit: MemberFn,
+        progress: Option<ProgressFn>,
+    ) -> Result<Survey, SourceError> {
+        let counters = Counters::default();
+        let (pages, mut queue) = mpsc::channel::<Page>(2);
+        let visitor = tokio::task::spawn_blocking(move || {
+            let mut visitor = Visitor::new(visit);
+            while let Some(page) = queue.blocking_recv() {
+                visitor.ingest(&page);
+            }
+            visitor.count()
+        });
+        let mut listed = 0;
+        for status in self.statuses() {
+            self.send_pages(
+                *status,
+                None,
+                &counters,
+                &pages,
+                progress.as_ref(),
+                &mut listed,
+            )
+            .await?;
+        }
+        drop(pages);
+        let members = visitor
+            .await
+            .map_err(|e| SourceError::Other(format!("reading members failed: {e}")))?;
+        Ok(Survey {
+            members,
+            diagnostics: self.scope_diagnostics(),
+            requests: counters.requests(),
+        })
+    }
+
+    async fn custom_values(
+        &self,
+        source_id: &str,
+    ) -> Result<Option<BTreeMap<String, String>>, SourceError> {
+        let detail_known_missing = self
+            .scopes()
+            .as_deref()
+            .is_some_and(|g| !scope_granted(g, "member.detail:read"));
+        if detail_known_missing {
+            return Ok(None);
+        }
+        let mut url = self.members_url.clone();
+        url.path_segments_mut()
+            .map(|mut s| {
+                s.push(source_id).push("custom-field-values");
+            })
+            .ok();
+        let what = "GET /v1/members/{id}/custom-field-values";
+        let counters = Counters::default();
+        let got = self
+            .api
+            .get(&url, what, &counters, |body| {
+                serde_json::from_slice::<WireCustomValues>(&body).map_err(json_error)
+            })
+            .await?;
+        Ok(match got {
+            Got::Ok(values) => Some(
+                values
+                    .items
+                    .iter()
+                    .flatten()
+                    .filter_map(|v| Some((format!("{CUSTOM_PREFIX}{}", v.id), v.joined()?)))
+                    .collect(),
+            ),
+            Got::NotFound => Some(BTreeMap::new()),
+            Got::Forbidden => None,
+        })
     }
 }
