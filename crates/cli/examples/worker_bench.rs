@@ -6,7 +6,7 @@
 //!     --accounts 1000 --members 200 --workers 1,2,4 --db "$(bash .ci/postgres.sh url)"
 //! ```
 //!
-//! `--fresh-clients` builds a new HTTP client for every sync (the connector's default
+//! `--help` lists the options. `--fresh-clients` builds a new HTTP client for every sync (the connector's default
 //! outside a worker) instead of one shared client per worker.
 //!
 //! Setup (timed apart, not counted): a fresh database `roster_wbench_<pid>` on the
@@ -57,21 +57,32 @@ use sqlx::{AssertSqlSafe, Connection, PgConnection};
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
-fn arg(name: &str) -> Option<String> {
-    let args: Vec<String> = std::env::args().collect();
-    args.iter()
-        .position(|a| a == name)
-        .and_then(|i| args.get(i + 1))
-        .cloned()
-}
-
-fn num(name: &str, default: usize) -> anyhow::Result<usize> {
-    match arg(name) {
-        Some(v) => v
-            .parse()
-            .map_err(|_| anyhow::anyhow!("{name} takes a number, not {v:?}")),
-        None => Ok(default),
-    }
+/// Syncs per minute with several workers on one PostgreSQL.
+#[derive(clap::Parser, Debug)]
+#[command(name = "worker_bench")]
+struct Args {
+    /// Accounts, each with a sandbox and an integration of its own.
+    #[arg(long, default_value_t = 1000)]
+    accounts: usize,
+    /// Members of each account's company.
+    #[arg(long, default_value_t = 200)]
+    members: usize,
+    /// Members of every company changed before each round.
+    #[arg(long, default_value_t = 2)]
+    change: usize,
+    /// Accounts set up at a time.
+    #[arg(long, default_value_t = 8)]
+    setup_parallel: usize,
+    /// Worker counts, one round each, e.g. 1,2,4.
+    #[arg(long, default_value = "1,2,4", value_delimiter = ',')]
+    workers: Vec<usize>,
+    /// The PostgreSQL server (a database is created there and dropped afterwards),
+    /// e.g. "$(bash .ci/postgres.sh url)".
+    #[arg(long)]
+    db: String,
+    /// A new HTTP client for every sync instead of one shared client per worker.
+    #[arg(long)]
+    fresh_clients: bool,
 }
 
 /// `url` with its database (the path) replaced by `name`, query string kept.
@@ -160,8 +171,7 @@ impl Source for Timed {
 struct Sources(Arc<FetchTime>, Option<HttpClients>);
 
 impl Sources {
-    fn new(time: Arc<FetchTime>) -> Self {
-        let fresh = std::env::args().any(|a| a == "--fresh-clients");
+    fn new(time: Arc<FetchTime>, fresh: bool) -> Self {
         Self(time, (!fresh).then(HttpClients::default))
     }
 }
@@ -307,22 +317,8 @@ fn main() -> anyhow::Result<()> {
 }
 
 async fn bench(sandbox_rt: tokio::runtime::Handle) -> anyhow::Result<()> {
-    let accounts = num("--accounts", 1000)?;
-    let members = num("--members", 200)?;
-    let change = num("--change", 2)?;
-    let parallel = num("--setup-parallel", 8)?.max(1);
-    let workers: Vec<usize> = arg("--workers")
-        .unwrap_or_else(|| "1,2,4".into())
-        .split(',')
-        .map(|w| w.trim().parse::<usize>())
-        .collect::<Result<_, _>>()
-        .map_err(|_| anyhow::anyhow!("--workers takes numbers, e.g. 1,2,4"))?;
-    let server = arg("--db").ok_or_else(|| {
-        anyhow::anyhow!(
-            "--db postgres://… is needed (e.g. \"$(bash .ci/postgres.sh url)\"); \
-             a database is created on that server and dropped afterwards"
-        )
-    })?;
+    let args = <Args as clap::Parser>::parse();
+    let server = args.db.clone();
     anyhow::ensure!(
         roster_store_postgres::is_postgres_url(&server),
         "--db takes a postgres://… URL"
@@ -330,10 +326,7 @@ async fn bench(sandbox_rt: tokio::runtime::Handle) -> anyhow::Result<()> {
     let name = format!("roster_wbench_{}", std::process::id());
     on_server(&server, format!("CREATE DATABASE {name}")).await?;
     let url = with_database(&server, &name);
-    let result = run(
-        &url, sandbox_rt, accounts, members, change, parallel, &workers,
-    )
-    .await;
+    let result = run(&url, sandbox_rt, &args).await;
     on_server(
         &server,
         format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"),
@@ -342,15 +335,13 @@ async fn bench(sandbox_rt: tokio::runtime::Handle) -> anyhow::Result<()> {
     result
 }
 
-async fn run(
-    url: &str,
-    sandbox_rt: tokio::runtime::Handle,
-    n: usize,
-    members: usize,
-    change: usize,
-    parallel: usize,
-    workers: &[usize],
-) -> anyhow::Result<()> {
+async fn run(url: &str, sandbox_rt: tokio::runtime::Handle, args: &Args) -> anyhow::Result<()> {
+    let (n, members, change) = (args.accounts, args.members, args.change);
+    let (parallel, workers, fresh_clients) = (
+        args.setup_parallel.max(1),
+        args.workers.as_slice(),
+        args.fresh_clients,
+    );
     eprintln!("load average before setup: {}", load_average());
     let store: Arc<dyn Store> = Arc::new(PgStore::connect(url).await?);
     let cipher = Cipher::from_base64(&Cipher::generate_base64())?;
@@ -432,7 +423,7 @@ async fn run(
         store.clone(),
         clock.clone(),
         cipher.clone(),
-        Arc::new(Sources::new(Arc::default())),
+        Arc::new(Sources::new(Arc::default(), fresh_clients)),
         Arc::new(NoNotifier),
         WorkerConfig::default(),
     );
@@ -474,7 +465,7 @@ async fn run(
                 own,
                 clock.clone(),
                 cipher.clone(),
-                Arc::new(Sources::new(fetch.clone())),
+                Arc::new(Sources::new(fetch.clone(), fresh_clients)),
                 Arc::new(NoNotifier),
                 WorkerConfig {
                     id: format!("r{round}-w{w}"),

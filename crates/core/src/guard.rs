@@ -8,7 +8,6 @@
 use serde::{Deserialize, Serialize};
 use strum::{AsRefStr, Display, EnumString, IntoStaticStr};
 
-use crate::employee::Employee;
 use crate::normalise::email_key;
 use crate::plan::types::{Action, Change, Entry, MassChange, Plan};
 use crate::settings::{HoldMode, Settings};
@@ -32,12 +31,11 @@ pub(crate) fn privacy_guarded(settings: &Settings, changes: &[Change]) -> bool {
 /// active before, or changes the employee ID of more than `mass_id_change_percent` of
 /// the `matched` ones (directory employees a member matched).
 pub(crate) fn mass_change(
-    directory: &[Employee],
+    active_before: usize,
     matched: usize,
     entries: &[Entry],
     settings: &Settings,
 ) -> MassChange {
-    let active_before = directory.iter().filter(|e| e.active).count();
     let deactivations = entries
         .iter()
         .filter(|e| e.action == Action::Deactivate)

@@ -245,7 +245,7 @@ fn manager_warnings(found: &mut Found, manager: &ManagerRef) {
 }
 
 /// The mapped source fields: (demographics, associated fields).
-fn mapped(
+pub(crate) fn mapped(
     m: &SourceMember,
     settings: &Settings,
 ) -> (BTreeMap<String, String>, BTreeMap<String, String>) {

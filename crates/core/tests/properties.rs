@@ -9,9 +9,13 @@ use common::*;
 use proptest::prelude::*;
 use roster_core::Employee;
 use roster_core::guard::{Confirmations, Decision, Trigger, decide};
+use roster_core::issue::IssueCode;
 use roster_core::member::{ManagerRef, SourceMember};
 use roster_core::normalise::email_key;
-use roster_core::plan::{PlanOptions, apply, plan, rows_missing, rows_to_load};
+use roster_core::plan::{
+    DEMOGRAPHIC_SAMPLE_ROWS, Lookups, Part, PlanOptions, apply, next_generated, plan, plan_part,
+    rows_missing, rows_to_load,
+};
 use roster_core::settings::Settings;
 
 const FIRST: &[&str] = &["Ada", "Grace", "Alan", "Zoë", "José"];
@@ -174,6 +178,81 @@ fn plan_outlined(
     panic!("rows to load did not settle in three passes");
 }
 
+/// The rows of `dir` a round of look-ups finds, as the store's indexed look-ups do.
+fn look_up(dir: &[Employee], l: &Lookups) -> Vec<Employee> {
+    dir.iter()
+        .filter(|e| {
+            l.employee_ids.contains(&e.employee_id)
+                || e.source_id
+                    .as_ref()
+                    .is_some_and(|s| l.source_ids.contains(s))
+                || (!e.email.is_empty() && l.emails.contains(&email_key(&e.email)))
+                || e.date_of_birth
+                    .is_some_and(|d| l.dates_of_birth.contains(&d))
+        })
+        .cloned()
+        .collect()
+}
+
+/// Plan as an incremental sync does: over the part of the directory `Part` collects
+/// by look-ups, with what it needs of the rest counted in the whole directory.
+/// `None` when the plan finds a manager cycle (the sync plans over the whole
+/// directory then).
+fn plan_over_part(
+    dir: &[Employee],
+    members: &[SourceMember],
+    s: &Settings,
+    opts: &PlanOptions,
+) -> Option<roster_core::Plan> {
+    let mut part = Part::new(members, s);
+    let mut lookups = part.first();
+    let mut rounds = 0;
+    while !lookups.is_empty() {
+        lookups = part.add(look_up(dir, &lookups));
+        rounds += 1;
+        assert!(rounds <= dir.len() + 2, "look-ups did not settle");
+    }
+    let reports: Vec<(String, u64)> = part
+        .report_keys()
+        .into_iter()
+        .map(|k| {
+            let n = dir
+                .iter()
+                .filter(|e| {
+                    e.active && e.manager_email.as_deref().map(email_key) == Some(k.clone())
+                })
+                .count() as u64;
+            (k, n)
+        })
+        .collect();
+    let next = if part.needs_generated_ids() {
+        next_generated(
+            dir.iter().map(|e| e.employee_id.as_str()),
+            &s.generated_id_prefix,
+        )
+    } else {
+        0
+    };
+    let names = dir
+        .iter()
+        .take(DEMOGRAPHIC_SAMPLE_ROWS)
+        .flat_map(|e| e.demographics.keys().cloned())
+        .collect();
+    let active = dir.iter().filter(|e| e.active).count();
+    let rest = part.rest(active, &reports, next, names);
+    let p = plan_part(
+        &part.into_rows(),
+        &rest,
+        members.to_vec(),
+        &[],
+        s,
+        TODAY,
+        opts,
+    );
+    let cycle = p.issues.iter().any(|i| i.code == IssueCode::ManagerCycle);
+    (!cycle).then_some(p)
+}
+
 fn all(p: &roster_core::Plan) -> Vec<&roster_core::plan::Entry> {
     p.entries.iter().collect()
 }
@@ -227,6 +306,37 @@ proptest! {
         let whole = plan(&dir, ms.clone(), &[], &s, TODAY, &opts);
         let outlined = plan_outlined(&dir, &ms, &s, &opts);
         prop_assert_eq!(serde_json::to_string(&whole).unwrap(), serde_json::to_string(&outlined).unwrap());
+    }
+
+    #[test]
+    fn planning_over_a_part_gives_the_same_plan(day1 in prop::collection::vec(spec(), 0..14), changes in prop::collection::vec((0usize..14, spec()), 0..8), extra in prop::collection::vec(spec(), 0..4), fetched in prop::collection::vec(any::<bool>(), 18), flags in 0u8..16) {
+        let s = settings(flags);
+        // The next day: some people change anything (email, manager, status, dates,
+        // name), some join; an incremental fetch reads some of them (managers are
+        // resolved against everyone, as the source does).
+        let mut day2 = day1.clone();
+        for (i, mut sp) in changes {
+            if let Some(old) = day2.get_mut(i) {
+                sp.id = old.id;
+                *old = sp;
+            }
+        }
+        day2.extend(extra);
+        let p1 = plan(&[], members(&day1), &[], &s, TODAY, &full());
+        let dir = apply(&[], &all(&p1));
+        let opts = PlanOptions::default();
+        let ms: Vec<SourceMember> = members(&day2)
+            .into_iter()
+            .zip(fetched.iter().cycle())
+            .filter(|(_, f)| **f)
+            .map(|(m, _)| m)
+            .collect();
+        let whole = plan(&dir, ms.clone(), &[], &s, TODAY, &opts);
+        if let Some(part) = plan_over_part(&dir, &ms, &s, &opts) {
+            prop_assert_eq!(serde_json::to_string(&whole).unwrap(), serde_json::to_string(&part).unwrap());
+        } else {
+            prop_assert!(whole.issues.iter().any(|i| i.code == IssueCode::ManagerCycle));
+        }
     }
 
     #[test]

@@ -226,27 +226,32 @@ fn median(mut v: Vec<f64>) -> f64 {
     v[v.len() / 2]
 }
 
+/// CSV export and import with the planner on a synthetic directory.
+#[derive(clap::Parser, Debug)]
+#[command(name = "csv_bench")]
+struct Args {
+    /// Rows (employees) of the synthetic directory.
+    #[arg(default_value_t = 100_000)]
+    rows: usize,
+    /// Runs; medians are printed.
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..))]
+    runs: u32,
+    /// Only write the synthetic directory's export to this file (input for
+    /// measuring the `roster` binary itself).
+    #[arg(long)]
+    write: Option<std::path::PathBuf>,
+}
+
 fn main() {
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    let n: usize = args.first().and_then(|a| a.parse().ok()).unwrap_or(100_000);
-    let runs: usize = args
-        .iter()
-        .position(|a| a == "--runs")
-        .and_then(|i| args.get(i + 1))
-        .and_then(|r| r.parse().ok())
-        .unwrap_or(1);
-    // `--write FILE`: only write the synthetic directory's export (input for
-    // measuring the `roster` binary itself).
-    if let Some(path) = args
-        .iter()
-        .position(|a| a == "--write")
-        .and_then(|i| args.get(i + 1))
-    {
+    let args = <Args as clap::Parser>::parse();
+    let (n, runs) = (args.rows, args.runs as usize);
+    if let Some(path) = &args.write {
         let file = std::io::BufWriter::new(std::fs::File::create(path).unwrap());
         let s = settings();
         export(file, &directory(n), &ExportOptions::from_settings(&s, true)).unwrap();
         return;
     }
+    let meter = roster_bench::Meter::start();
     let figures: Vec<Figures> = (0..runs).map(|_| run(n)).collect();
     let m = |f: fn(&Figures) -> f64| median(figures.iter().map(f).collect());
     let rate = |secs: f64| n as f64 / secs;
@@ -289,4 +294,5 @@ fn main() {
         r,
         p
     );
+    println!("all runs: {}", meter.stop());
 }

@@ -17,6 +17,7 @@ pub mod lock;
 pub mod notify;
 mod outcome;
 pub mod record;
+mod setup;
 mod sync;
 #[cfg(feature = "testing")]
 pub mod testing;

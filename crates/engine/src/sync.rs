@@ -1,26 +1,29 @@
 //! A sync: fetch the source while the directory loads, plan (incrementally when
 //! asked: [`Engine::plan_incremental`]), guard, and with `apply` record and apply it
-//! under the integration's sync lock. The setup sync reads the source's fields
-//! only. What is recorded is `record`'s; CSV imports (`import`) share the lock and
-//! the recording step.
+//! under the integration's sync lock (the setup sync is `setup`'s). What is
+//! recorded is `record`'s; CSV imports (`import`) share the lock and the recording
+//! step.
 
+use std::collections::HashMap;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use jiff::Timestamp;
 use jiff::civil::Date;
 use roster_core::employee::{Employee, EmployeeKey};
 use roster_core::guard::{Trigger, decide};
-use roster_core::member::{RejectedMember, SourceField, SourceMember};
+use roster_core::issue::IssueCode;
+use roster_core::member::{RejectedMember, SourceMember};
 use roster_core::plan::{self, Plan, PlanOptions};
 use roster_core::settings::Settings;
-use roster_source::{FetchRequest, ProgressFn, Snapshot, Source, SourceError};
+use roster_source::{FetchRequest, KnownMembers, Snapshot, Source, SourceError};
 use roster_store::{
     Fence, ImportId, ImportStatus, Integration, IntegrationId, IntegrationState, StoreError,
 };
 
 use crate::engine::{Engine, EngineError, Result};
 use crate::lock::SyncLock;
-use crate::outcome::{SetupReport, StepFn, SyncOptions, SyncOutcome, SyncStep, Timings};
+use crate::outcome::{StepFn, SyncOptions, SyncOutcome, SyncStep, Timings};
 use crate::record::{self, Discard, Run, RunKind};
 
 pub(crate) fn ms(d: Duration) -> u128 {
@@ -46,45 +49,6 @@ struct Planned {
 }
 
 impl Engine {
-    /// Read the company, custom-field definitions, member count and a sample value
-    /// per source field. Imports no employee data; the state becomes `needs_finalise`.
-    pub async fn setup_sync(
-        &self,
-        id: IntegrationId,
-        source: &dyn Source,
-        progress: Option<ProgressFn>,
-    ) -> Result<SetupReport> {
-        let mut integration = self.integration(Some(id)).await?;
-        let company = source.company().await?;
-        let snapshot = source
-            .fetch(FetchRequest {
-                updated_since: None,
-                custom_fields: true,
-                progress,
-            })
-            .await?;
-        let mut fields = sample_fields(&snapshot, &company.custom_fields);
-        fields.sort_by(|a, b| a.key.cmp(&b.key));
-        integration.company_name = Some(company.name.clone());
-        integration.member_count = Some(snapshot.members.len() as i64);
-        integration.source_fields = fields.clone();
-        if integration.state == IntegrationState::Connected {
-            integration.state = IntegrationState::NeedsFinalise;
-        }
-        self.store.save_integration(&integration).await?;
-        tracing::info!(
-            integration = id,
-            members = snapshot.members.len(),
-            "setup sync done"
-        );
-        Ok(SetupReport {
-            company_name: company.name,
-            member_count: snapshot.members.len(),
-            source_fields: fields,
-            diagnostics: snapshot.diagnostics,
-        })
-    }
-
     /// Fetch, plan, guard and (with `apply`) apply and record one sync.
     pub async fn sync(
         &self,
@@ -252,30 +216,51 @@ impl Engine {
                     },
                     custom_fields: opts.custom_fields,
                     progress: opts.progress.clone(),
+                    known: incremental.then(|| {
+                        Arc::new(KnownManagers {
+                            store: self.store.clone(),
+                            account: self.account,
+                            fallback_personal: integration.settings.email_fallback_personal,
+                        }) as Arc<dyn KnownMembers>
+                    }),
                 })
                 .await;
             (r, ms(t.elapsed()))
         };
-        let load = async {
+        // The directory loads on a task of its own, so that decoding its rows and
+        // mapping the fetched members run on two cores. An incremental sync reads
+        // its part of the directory once it knows the members (`plan_part`).
+        let (store, account) = (self.store.clone(), self.account);
+        let load = tokio::spawn(async move {
             let t = Instant::now();
             let r = if incremental {
-                self.store.directory_outline(self.account).await
+                Ok(Vec::new())
             } else {
-                self.store.directory(self.account).await
+                store.directory(account).await
             };
             (r, ms(t.elapsed()))
+        });
+        let (fetched, fetch_ms) = fetch.await;
+        let (directory, load_ms) = match load.await {
+            Ok(loaded) => loaded,
+            Err(e) => (
+                Err(StoreError::Database(format!(
+                    "loading the directory failed: {e}"
+                ))),
+                0,
+            ),
         };
-        let ((fetched, fetch_ms), (directory, load_ms)) = tokio::join!(fetch, load);
         (fetched, directory, fetch_ms, load_ms)
     }
 
     /// Plan the fetched members over the directory. A full sync plans once over the
     /// whole directory. An incremental one reads few members, so it plans over the
-    /// directory's outline with full rows only where the plan needs them: the rows a
-    /// member could match (`plan::rows_to_load`), then, while the plan still changes
-    /// a row not loaded in full (a derived `is_manager`, `plan::rows_missing`), those
-    /// rows, planning again. The same plan as the whole directory gives
-    /// (property-tested).
+    /// part of the directory they need ([`Engine::plan_part`]); when that plan finds
+    /// a manager cycle, over the directory's outline with full rows only where the
+    /// plan needs them: the rows a member could match (`plan::rows_to_load`), then,
+    /// while the plan still changes a row not loaded in full (a derived
+    /// `is_manager`, `plan::rows_missing`), those rows, planning again. Each gives
+    /// the plan the whole directory gives (property-tested).
     async fn plan_incremental(
         &self,
         mut directory: Vec<Employee>,
@@ -291,6 +276,12 @@ impl Engine {
             on_step,
         } = *how;
         let t = Instant::now();
+        if incremental {
+            if let Some(planned) = self.plan_part(&members, rejected, how).await? {
+                return Ok(planned);
+            }
+            directory = self.store.directory_outline(self.account).await?;
+        }
         let mut loaded = vec![!incremental; directory.len()];
         if incremental {
             let rows = plan::rows_to_load(&directory, &members, settings);
@@ -328,6 +319,82 @@ impl Engine {
             load_ms,
             plan_ms,
         })
+    }
+
+    /// Plan an incremental sync over the part of the directory its members need,
+    /// read by indexed look-ups round by round (`plan::Part`), with what planning
+    /// needs of the other rows counted by the store (`plan::Rest`). `None` when the
+    /// plan finds a manager cycle: which link closes it depends on rows outside the
+    /// part, so the caller plans over the whole directory.
+    async fn plan_part(
+        &self,
+        members: &[SourceMember],
+        rejected: &[RejectedMember],
+        how: &PlanWith<'_>,
+    ) -> Result<Option<Planned>> {
+        let t = Instant::now();
+        let (account, settings) = (self.account, how.settings);
+        self.store.key_manager_emails(account).await?;
+        let mut part = plan::Part::new(members, settings);
+        let mut lookups = part.first();
+        let mut rounds = 0;
+        while !lookups.is_empty() {
+            let rows = self.store.employees_matching(account, &lookups).await?;
+            lookups = part.add(rows);
+            rounds += 1;
+        }
+        let reports = self
+            .store
+            .active_report_counts(account, &part.report_keys())
+            .await?;
+        let active = self.store.count_employees(account, true).await? as usize;
+        let next_generated = if part.needs_generated_ids() {
+            let prefix = &settings.generated_id_prefix;
+            let ids = self.store.employee_ids_with_prefix(account, prefix).await?;
+            plan::next_generated(ids.iter().map(String::as_str), prefix)
+        } else {
+            0
+        };
+        let names = self
+            .store
+            .demographic_names(account, plan::DEMOGRAPHIC_SAMPLE_ROWS)
+            .await?;
+        let rest = part.rest(active, &reports, next_generated, names);
+        let rows = part.into_rows();
+        let load_ms = ms(t.elapsed());
+        tracing::debug!(
+            rows = rows.len(),
+            rounds,
+            "sync: part of the directory read"
+        );
+        if let Some(f) = how.on_step {
+            f(SyncStep::Planning {
+                members: members.len(),
+            });
+        }
+        let t = Instant::now();
+        let plan = plan::plan_part(
+            &rows,
+            &rest,
+            members.to_vec(),
+            rejected,
+            settings,
+            how.today,
+            how.options,
+        );
+        if plan
+            .issues
+            .iter()
+            .any(|i| i.code == IssueCode::ManagerCycle)
+        {
+            tracing::info!("sync: a manager cycle; planning over the whole directory");
+            return Ok(None);
+        }
+        Ok(Some(Planned {
+            plan,
+            load_ms,
+            plan_ms: ms(t.elapsed()),
+        }))
     }
 
     /// Replace outline rows of `directory` (in key order) by the full rows.
@@ -406,6 +473,47 @@ impl Engine {
     }
 }
 
+/// The directory as what Roster knows of members: an incremental fetch resolves
+/// the managers outside it here (one indexed look-up) instead of one request each.
+/// A row tells its member's work email when it took its email from the source (not
+/// edited in Roster) and that email cannot be a personal one standing in for a
+/// missing work email (a secondary email is kept beside a work email, or the
+/// fallback is off); other managers are asked of the source.
+struct KnownManagers {
+    store: Arc<dyn roster_store::Store>,
+    account: roster_store::AccountId,
+    fallback_personal: bool,
+}
+
+#[async_trait::async_trait]
+impl KnownMembers for KnownManagers {
+    async fn work_emails(
+        &self,
+        source_ids: &[String],
+    ) -> std::result::Result<HashMap<String, Option<String>>, SourceError> {
+        let lookups = plan::Lookups {
+            source_ids: source_ids.to_vec(),
+            ..plan::Lookups::default()
+        };
+        let rows = self
+            .store
+            .employees_matching(self.account, &lookups)
+            .await
+            .map_err(|e| SourceError::Other(format!("reading known managers: {e}")))?;
+        let mut known = HashMap::new();
+        for e in rows {
+            let tells = e.merged_into.is_none()
+                && !e.email_edited
+                && !e.email.is_empty()
+                && (e.secondary_email.is_some() || !self.fallback_personal);
+            if let (true, Some(id)) = (tells, e.source_id) {
+                known.insert(id, Some(e.email));
+            }
+        }
+        Ok(known)
+    }
+}
+
 /// Release a run's sync lock, if it took one.
 pub(crate) async fn release(lock: Option<SyncLock>) {
     if let Some(lock) = lock {
@@ -424,57 +532,4 @@ fn log_planned(id: IntegrationId, plan: &Plan) {
         privacy = plan.counts.privacy,
         "sync planned"
     );
-}
-
-/// Each source field with its first populated value (core fields included).
-fn sample_fields(snapshot: &Snapshot, custom: &[SourceField]) -> Vec<SourceField> {
-    use std::collections::BTreeMap;
-    let mut samples: BTreeMap<String, Option<String>> = BTreeMap::new();
-    type Getter = fn(&roster_core::SourceMember) -> Option<String>;
-    let core: [(&str, Getter); 9] = [
-        ("id", |m| Some(m.source_id.clone())),
-        ("given_name", |m| m.given_name.clone()),
-        ("family_name", |m| m.family_name.clone()),
-        ("preferred_name", |m| m.preferred_name.clone()),
-        ("work_email", |m| m.work_email.clone()),
-        ("personal_email", |m| m.personal_email.clone()),
-        ("phone", |m| m.phone.clone()),
-        ("start_date", |m| m.start_date.clone()),
-        ("end_date", |m| m.end_date.clone()),
-    ];
-    for (k, _) in &core {
-        samples.insert(k.to_string(), None);
-    }
-    for c in custom {
-        samples.insert(c.key.clone(), None);
-    }
-    for m in &snapshot.members {
-        for (k, get) in &core {
-            let slot = samples.get_mut(*k).expect("inserted above");
-            if slot.is_none() {
-                *slot = get(m).filter(|v| !v.is_empty());
-            }
-        }
-        for (k, v) in &m.fields {
-            let slot = samples.entry(k.clone()).or_insert(None);
-            if slot.is_none() && !v.is_empty() {
-                *slot = Some(v.clone());
-            }
-        }
-        if samples.values().all(Option::is_some) {
-            break;
-        }
-    }
-    samples
-        .into_iter()
-        .map(|(key, sample)| {
-            let label = custom
-                .iter()
-                .find(|c| c.key == key)
-                .map(|c| c.label.clone())
-                .unwrap_or_else(|| key.clone());
-            // Date of birth is never shown as a sample.
-            SourceField { key, label, sample }
-        })
-        .collect()
 }

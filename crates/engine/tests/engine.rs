@@ -416,6 +416,94 @@ async fn incremental_sync_keeps_whole_rows_it_changes_by_derivation() {
     assert!(engine.find("alan@acme.example").await.unwrap().active);
 }
 
+/// An incremental sync reads only the part of the directory its members need (by
+/// indexed look-ups in the real store); its plan is the one planning over the whole
+/// directory gives: a manager change, an email change, a new hire who looks like an
+/// existing employee, a leaver whose manager loses the last report, and a member
+/// whose new email a report already names.
+#[tokio::test]
+async fn incremental_sync_over_a_part_plans_as_the_whole_directory() {
+    let (engine, _, source, _d) = setup().await;
+    let email = |i: usize| format!("p{i}@acme.example");
+    let company: Vec<SourceMember> = (0..40)
+        .map(|i| {
+            let mut m = member(&format!("m{i}"), &format!("P{i}"), &email(i));
+            m.date_of_birth = Some(format!("1980-01-{:02}", i % 28 + 1));
+            if i > 0 {
+                let b = (i - 1) / 3;
+                m.manager = ManagerRef::Resolved {
+                    source_id: format!("m{b}"),
+                    email: email(b).to_uppercase(),
+                };
+            }
+            if i == 39 {
+                // Names a manager by an email nobody has yet.
+                m.manager = ManagerRef::Resolved {
+                    source_id: "m38".into(),
+                    email: "new.boss@acme.example".into(),
+                };
+            }
+            m
+        })
+        .collect();
+    *source.0.lock().unwrap() = company.clone();
+    let i = engine.integration(None).await.unwrap();
+    engine.sync(i.id, &source, apply()).await.unwrap();
+    let resolved = |b: usize| ManagerRef::Resolved {
+        source_id: format!("m{b}"),
+        email: email(b),
+    };
+    let mut changed = vec![
+        company[5].clone(),
+        company[38].clone(),
+        company[13].clone(),
+        company[30].clone(),
+    ];
+    changed[0].manager = resolved(20);
+    changed[1].work_email = Some("New.Boss@acme.example".into());
+    changed[2].active = Some(false);
+    changed[2].end_date = Some("2026-11-01".into());
+    changed[3].manager = ManagerRef::None;
+    let mut twin = member("m99", "P7", "twin@acme.example");
+    twin.date_of_birth = company[7].date_of_birth.clone();
+    twin.family_name = company[7].family_name.clone();
+    twin.manager = resolved(2);
+    changed.push(twin);
+    *source.0.lock().unwrap() = changed.clone();
+    let review = engine
+        .sync(
+            i.id,
+            &source,
+            SyncOptions {
+                incremental: true,
+                ..SyncOptions::default()
+            },
+        )
+        .await
+        .unwrap();
+    let whole = roster_core::plan::plan(
+        &engine.directory().await.unwrap(),
+        changed,
+        &[],
+        &i.settings,
+        date(2026, 11, 23),
+        &roster_core::PlanOptions::default(),
+    );
+    assert!(review.plan.counts.created == 1 && review.plan.counts.updated >= 4);
+    assert!(
+        review
+            .plan
+            .entries
+            .iter()
+            .any(|e| e.possible_duplicate_of.is_some()),
+        "the twin is flagged"
+    );
+    assert_eq!(
+        serde_json::to_string(&review.plan).unwrap(),
+        serde_json::to_string(&whole).unwrap()
+    );
+}
+
 /// A source whose fetch takes a while, for lock tests.
 struct Slow(Members, std::time::Duration);
 

@@ -10,82 +10,49 @@
 //! Without `--url` a sandbox with `--members` generated members runs in this
 //! process (so its CPU use counts against the connector's); with `--url` and
 //! `--token` the fetch goes to a separately started sandbox (or any API host).
-//! Prints each run, then the median members/s and MB/s, requests per run, and the
-//! process's peak RSS (VmHWM).
+//! Prints each run with its wall and CPU time, then the median members/s and MB/s,
+//! CPU time, requests per run, and the process's peak RSS (VmHWM). `--help` lists the
+//! options.
 
 use std::time::{Duration, Instant};
 
-use anyhow::{Context, bail};
+use roster_bench::{Meter, median, peak_rss_mib};
+
+use anyhow::Context;
 use roster_justworks::{Credentials, JustworksConfig, JustworksSource};
 use roster_sandbox::{Faults, SandboxConfig};
 use roster_source::{FetchRequest, Source};
 
+/// Fetch throughput of the Justworks connector.
+#[derive(clap::Parser, Debug)]
+#[command(name = "fetch_bench")]
 struct Args {
+    /// Members of the in-process sandbox.
+    #[arg(long, default_value_t = 100_000)]
     members: usize,
-    runs: usize,
+    /// Runs; medians are printed.
+    #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u32).range(1..))]
+    runs: u32,
+    /// Also read every member's custom-field values (one request each).
+    #[arg(long)]
     custom_fields: bool,
+    /// Requests per second (the sandbox's limit and the connector's).
+    #[arg(long)]
     rate_limit: Option<u32>,
+    /// A separately started sandbox (or any API host) instead of one in this process.
+    #[arg(long, requires = "token")]
     url: Option<String>,
+    /// The bearer token for --url.
+    #[arg(long, requires = "url")]
     token: Option<String>,
-}
-
-fn parse_args() -> anyhow::Result<Args> {
-    let mut args = Args {
-        members: 100_000,
-        runs: 3,
-        custom_fields: false,
-        rate_limit: None,
-        url: None,
-        token: None,
-    };
-    let mut it = std::env::args().skip(1);
-    while let Some(arg) = it.next() {
-        let mut value = |name: &str| it.next().with_context(|| format!("{name} needs a value"));
-        match arg.as_str() {
-            "--members" => args.members = value("--members")?.parse()?,
-            "--runs" => args.runs = value("--runs")?.parse()?,
-            "--custom-fields" => args.custom_fields = true,
-            "--rate-limit" => args.rate_limit = Some(value("--rate-limit")?.parse()?),
-            "--url" => args.url = Some(value("--url")?),
-            "--token" => args.token = Some(value("--token")?),
-            "-h" | "--help" => {
-                println!(
-                    "fetch_bench [--members N] [--runs N] [--custom-fields] [--rate-limit R] [--url URL --token T]"
-                );
-                std::process::exit(0);
-            }
-            other => bail!("unknown argument {other}"),
-        }
-    }
-    if args.runs == 0 {
-        bail!("--runs must be at least 1");
-    }
-    if args.url.is_some() != args.token.is_some() {
-        bail!("--url and --token go together");
-    }
-    Ok(args)
-}
-
-/// Peak resident set size of this process in KiB.
-fn peak_rss_kib() -> Option<u64> {
-    let status = std::fs::read_to_string("/proc/self/status").ok()?;
-    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
-    line.split_whitespace().nth(1)?.parse().ok()
-}
-
-fn median(mut values: Vec<f64>) -> f64 {
-    values.sort_by(f64::total_cmp);
-    let n = values.len();
-    if n % 2 == 1 {
-        values[n / 2]
-    } else {
-        (values[n / 2 - 1] + values[n / 2]) / 2.0
-    }
+    /// The process id of that sandbox, to report its CPU time as well.
+    #[arg(long, requires = "url")]
+    sandbox_pid: Option<u32>,
 }
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    let args = parse_args()?;
+    let args = <Args as clap::Parser>::parse();
     // Keep the sandbox alive for the whole run.
     let mut _sandbox = None;
     let (base_url, token) = match (&args.url, &args.token) {
@@ -124,8 +91,9 @@ async fn main() -> anyhow::Result<()> {
     let mut rates = Vec::new();
     let mut throughputs = Vec::new();
     let mut requests = 0;
+    let mut cpus = Vec::new();
     for run in 1..=args.runs {
-        let started = Instant::now();
+        let meter = Meter::start_with(args.sandbox_pid);
         let snapshot = source
             .fetch(FetchRequest {
                 custom_fields: args.custom_fields,
@@ -133,25 +101,32 @@ async fn main() -> anyhow::Result<()> {
             })
             .await
             .with_context(|| format!("while fetching (run {run})"))?;
-        let secs = started.elapsed().as_secs_f64();
+        let usage = meter.stop();
+        let secs = usage.wall.as_secs_f64();
         let members = snapshot.members.len();
         let rate = members as f64 / secs;
         let mbps = snapshot.bytes_read as f64 / secs / 1e6;
         println!(
-            "run {run}: {members} members, {} rejected, {} requests, {:.1} MB in {secs:.3}s: {rate:.0} members/s, {mbps:.1} MB/s",
+            "run {run}: {members} members, {} rejected, {} requests, {:.1} MB in {usage}: {rate:.0} members/s, {mbps:.1} MB/s{}",
             snapshot.rejected.len(),
             snapshot.requests,
             snapshot.bytes_read as f64 / 1e6,
+            meter
+                .other()
+                .map(|u| format!(", sandbox CPU {:.3} s", u.cpu.total().as_secs_f64()))
+                .unwrap_or_default(),
         );
+        cpus.push(usage.cpu.total().as_secs_f64());
         rates.push(rate);
         throughputs.push(mbps);
         requests = snapshot.requests;
     }
     println!(
-        "median: {:.0} members/s, {:.1} MB/s, {requests} requests per run, peak RSS {} MiB",
+        "median: {:.0} members/s, {:.1} MB/s, CPU {:.3} s, {requests} requests per run, peak RSS {:.0} MiB",
         median(rates),
         median(throughputs),
-        peak_rss_kib().map_or_else(|| "?".to_owned(), |k| (k / 1024).to_string()),
+        median(cpus),
+        peak_rss_mib(),
     );
     Ok(())
 }

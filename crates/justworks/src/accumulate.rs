@@ -1,9 +1,10 @@
 //! The members of one fetch, gathered page by page: parsed, mapped, a member
 //! repeated across pages kept once (the later copy), the unreadable rejected.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use roster_core::member::{RejectedMember, SourceMember};
+use roster_source::MemberFn;
 
 use crate::mapping::{Presence, map_member};
 use crate::wire::{Page, parse_item, readable_id};
@@ -71,5 +72,43 @@ impl Accumulator {
             position: self.items,
             reason,
         });
+    }
+}
+
+/// Members of the pages of one survey, each handed on as it is mapped (once per
+/// id, the first copy) and not held.
+pub(crate) struct Visitor {
+    seen: HashSet<String>,
+    presence: Presence,
+    visit: MemberFn,
+}
+
+impl Visitor {
+    pub fn new(visit: MemberFn) -> Self {
+        Visitor {
+            seen: HashSet::new(),
+            presence: Presence::default(),
+            visit,
+        }
+    }
+
+    pub fn ingest(&mut self, page: &Page) {
+        for i in 0..page.items.len() {
+            // An unreadable member is left out (a fetch reports it; a survey counts).
+            let Ok(wire) = parse_item(page.item(i)) else {
+                continue;
+            };
+            let mapped = map_member(wire, self.seen.len() + 1, &mut self.presence);
+            let id = &mapped.member.source_id;
+            if id.trim().is_empty() || !self.seen.insert(id.clone()) {
+                continue;
+            }
+            (self.visit)(mapped.member);
+        }
+    }
+
+    /// Members handed on.
+    pub fn count(&self) -> usize {
+        self.seen.len()
     }
 }

@@ -1,25 +1,28 @@
 //! [`JustworksSource`]: the `Source` over the Partner API.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Arc;
 use std::time::Instant;
 
 use async_trait::async_trait;
-use futures::StreamExt;
 use roster_core::fields::CUSTOM_PREFIX;
 use roster_core::member::SourceField;
 use roster_source::{
-    CompanyInfo, Diagnostic, FetchProgress, FetchRequest, ProgressFn, Snapshot, Source, SourceError,
+    CompanyInfo, Diagnostic, FetchProgress, FetchRequest, MemberFn, ProgressFn, Snapshot, Source,
+    SourceError, Survey,
 };
+use tokio::sync::mpsc;
 use url::Url;
 
-use crate::accumulate::Accumulator;
+use crate::accumulate::{Accumulator, Visitor};
+
+mod members;
 use crate::auth::{Credentials, OAuthClient, TokenSet, TokenStore, scope_granted};
 use crate::client::{HttpClients, build_client};
 use crate::config::JustworksConfig;
 use crate::http::{Api, Auth, Counters, Got};
-use crate::mapping::{ManagerLookup, missing_scope_diagnostics, resolve_managers, scope_code};
-use crate::wire::{Page, WireCompany, WireCustomFields, WireCustomValues, WireEmail, json_error};
+use crate::mapping::{ManagerLookup, resolve_managers};
+use crate::wire::{Page, WireCompany, WireCustomFields, json_error};
 
 const MEMBERS_PATH: &str = "v1/members";
 const MEMBERS_WHAT: &str = "GET /v1/members";
@@ -147,216 +150,6 @@ impl JustworksSource {
         };
         SourceError::Forbidden(format!("{action} needs scope {scope}{granted}"))
     }
-
-    /// List members (one status, or all), feeding `acc`.
-    async fn list(
-        &self,
-        status: Option<&str>,
-        updated_since: Option<jiff::Timestamp>,
-        counters: &Counters,
-        acc: &mut Accumulator,
-        progress: Option<&ProgressFn>,
-    ) -> Result<(), SourceError> {
-        let mut base = self.members_url.clone();
-        {
-            let mut query = base.query_pairs_mut();
-            query.append_pair("limit", &self.config.page_limit.to_string());
-            if let Some(status) = status {
-                query.append_pair("status", status);
-            }
-            if let Some(since) = updated_since {
-                query.append_pair("updated_at_gte", &since.to_string());
-            }
-        }
-        let mut seen_cursors: HashSet<String> = HashSet::new();
-        let mut cursor: Option<String> = None;
-        let mut pending: Option<Page> = None;
-        let mut pages: u32 = 0;
-        loop {
-            let url = match &cursor {
-                None => base.clone(),
-                Some(cursor) => {
-                    let mut url = base.clone();
-                    url.query_pairs_mut().append_pair("cursor", cursor);
-                    url
-                }
-            };
-            pages += 1;
-            // Fetch this page while the previous one is mapped.
-            let (page, ()) = tokio::join!(
-                self.api.get(&url, MEMBERS_WHAT, counters, Page::parse),
-                async {
-                    if let Some(previous) = pending.take() {
-                        acc.ingest(&previous);
-                    }
-                }
-            );
-            let page = match page? {
-                Got::Ok(page) => page,
-                Got::Forbidden => {
-                    return Err(self.forbidden("listing members", "member.basic:read"));
-                }
-                Got::NotFound => {
-                    return Err(SourceError::Status {
-                        status: 404,
-                        what: MEMBERS_WHAT.into(),
-                        attempts: 1,
-                    });
-                }
-            };
-            tracing::debug!(
-                page = pages,
-                items = page.items.len(),
-                "justworks: page read"
-            );
-            if let Some(progress) = progress {
-                progress(FetchProgress {
-                    members: acc.members.len() + page.items.len(),
-                    requests: counters.requests(),
-                });
-            }
-            match &page.next_cursor {
-                None => {
-                    acc.ingest(&page);
-                    return Ok(());
-                }
-                Some(next) => {
-                    if !seen_cursors.insert(next.clone()) {
-                        return Err(SourceError::Pagination(format!(
-                            "the server repeated a cursor after {pages} page(s)"
-                        )));
-                    }
-                    if pages >= self.config.max_pages {
-                        return Err(SourceError::Pagination(format!(
-                            "more than {} pages; stopping",
-                            self.config.max_pages
-                        )));
-                    }
-                    cursor = Some(next.clone());
-                }
-            }
-            pending = Some(page);
-        }
-    }
-
-    /// Read every member's custom-field values. A 403 becomes a diagnostic.
-    async fn custom_values(
-        &self,
-        acc: &mut Accumulator,
-        counters: &Counters,
-        progress: Option<&ProgressFn>,
-        diagnostics: &mut Vec<Diagnostic>,
-    ) -> Result<(), SourceError> {
-        let jobs: Vec<(usize, Url, String)> = acc
-            .members
-            .iter()
-            .enumerate()
-            .map(|(i, m)| {
-                let mut url = self.members_url.clone();
-                url.path_segments_mut()
-                    .map(|mut s| {
-                        s.push(&m.source_id).push("custom-field-values");
-                    })
-                    .ok();
-                let what = format!("GET /v1/members/{}/custom-field-values", m.source_id);
-                (i, url, what)
-            })
-            .collect();
-        let total = jobs.len();
-        let api = &self.api;
-        let mut results = futures::stream::iter(jobs)
-            .map(|(i, url, what)| async move {
-                let got = api
-                    .get(&url, &what, counters, |body| {
-                        serde_json::from_slice::<WireCustomValues>(&body).map_err(json_error)
-                    })
-                    .await;
-                (i, got)
-            })
-            .buffer_unordered(self.config.per_member_concurrency.max(1));
-        let mut done = 0usize;
-        while let Some((i, got)) = results.next().await {
-            done += 1;
-            match got? {
-                Got::Ok(values) => {
-                    let member = &mut acc.members[i];
-                    for value in values.items.iter().flatten() {
-                        if let Some(joined) = value.joined() {
-                            member
-                                .fields
-                                .insert(format!("{CUSTOM_PREFIX}{}", value.id), joined);
-                        }
-                    }
-                }
-                Got::NotFound => {
-                    tracing::debug!(member = %acc.members[i].source_id, "justworks: custom-field values not found");
-                }
-                Got::Forbidden => {
-                    tracing::warn!("justworks: custom-field values forbidden (403)");
-                    diagnostics.push(Diagnostic {
-                        code: scope_code("member.detail:read"),
-                        message: "custom field values not shared: the API answered 403 (scope member.detail:read)".into(),
-                    });
-                    return Ok(());
-                }
-            }
-            if let Some(progress) = progress
-                && (done.is_multiple_of(100) || done == total)
-            {
-                progress(FetchProgress {
-                    members: acc.members.len(),
-                    requests: counters.requests(),
-                });
-            }
-        }
-        Ok(())
-    }
-
-    /// Look up managers that are not in a partial snapshot.
-    async fn lookup_managers(
-        &self,
-        ids: Vec<String>,
-        counters: &Counters,
-    ) -> Result<HashMap<String, ManagerLookup>, SourceError> {
-        #[derive(serde::Deserialize)]
-        struct ManagerView<'a> {
-            #[serde(default, borrow)]
-            emails: Option<Vec<WireEmail<'a>>>,
-        }
-        let api = &self.api;
-        let members_url = &self.members_url;
-        let mut results = futures::stream::iter(ids)
-            .map(|id| async move {
-                let mut url = members_url.clone();
-                url.path_segments_mut()
-                    .map(|mut s| {
-                        s.push(&id);
-                    })
-                    .ok();
-                let what = format!("GET /v1/members/{id}");
-                let got = api
-                    .get(&url, &what, counters, |body| {
-                        let view: ManagerView<'_> =
-                            serde_json::from_slice(&body).map_err(json_error)?;
-                        Ok(crate::mapping::email_of_type(
-                            view.emails.as_deref(),
-                            "work",
-                        ))
-                    })
-                    .await;
-                (id, got)
-            })
-            .buffer_unordered(self.config.per_member_concurrency.max(1));
-        let mut found = HashMap::new();
-        while let Some((id, got)) = results.next().await {
-            let lookup = match got? {
-                Got::Ok(work_email) => ManagerLookup::Found { work_email },
-                Got::NotFound | Got::Forbidden => ManagerLookup::Missing,
-            };
-            found.insert(id, lookup);
-        }
-        Ok(found)
-    }
 }
 
 #[async_trait]
@@ -430,27 +223,14 @@ impl Source for JustworksSource {
         let progress = request.progress.as_ref();
         let full = request.updated_since.is_none();
         let mut acc = Accumulator::default();
-        let statuses: &[Option<&str>] = if self.config.split_by_status {
-            &[Some("active"), Some("terminated")]
-        } else {
-            &[None]
-        };
-        for status in statuses {
-            self.list(
-                *status,
-                request.updated_since,
-                &counters,
-                &mut acc,
-                progress,
-            )
-            .await?;
+        for status in self.statuses() {
+            acc = self
+                .list(*status, request.updated_since, &counters, acc, progress)
+                .await?;
         }
 
         let scopes = self.scopes();
-        let mut diagnostics = match &scopes {
-            Some(granted) => missing_scope_diagnostics(granted, &self.config.scopes),
-            None => Vec::new(),
-        };
+        let mut diagnostics = self.scope_diagnostics();
 
         if request.custom_fields && !acc.members.is_empty() {
             let detail_known_missing = scopes
@@ -477,12 +257,25 @@ impl Source for JustworksSource {
                 .into_iter()
                 .cloned()
                 .collect();
+            // Managers Roster knows are resolved from what it knows; the source is
+            // asked only about the others.
+            let mut missing = missing;
+            if let (Some(known), false) = (&request.known, missing.is_empty()) {
+                missing.sort();
+                let emails = known.work_emails(&missing).await?;
+                missing.retain(|id| !emails.contains_key(id));
+                fetched.extend(
+                    emails
+                        .into_iter()
+                        .map(|(id, work_email)| (id, ManagerLookup::Found { work_email })),
+                );
+            }
             if !missing.is_empty() {
                 tracing::debug!(
                     managers = missing.len(),
                     "justworks: looking up managers outside the partial snapshot"
                 );
-                fetched = self.lookup_managers(missing, &counters).await?;
+                fetched.extend(self.lookup_managers(missing, &counters).await?);
             }
         }
         resolve_managers(&mut acc.members, &acc.manager_ids, &acc.index, &fetched);
@@ -532,5 +325,51 @@ impl Source for JustworksSource {
             });
         }
         Ok(snapshot)
+    }
+
+    /// Pages are mapped on a thread of their own and each member handed on there;
+    /// nothing is held but the ids seen (a member repeated across pages counts once).
+    async fn survey(
+        &self,
+        visit: MemberFn,
+        progress: Option<ProgressFn>,
+    ) -> Result<Survey, SourceError> {
+        let counters = Counters::default();
+        let (pages, mut queue) = mpsc::channel::<Page>(2);
+        let visitor = tokio::task::spawn_blocking(move || {
+            let mut visitor = Visitor::new(visit);
+            while let Some(page) = queue.blocking_recv() {
+                visitor.ingest(&page);
+            }
+            visitor.count()
+        });
+        let mut listed = 0;
+        for status in self.statuses() {
+            self.send_pages(
+                *status,
+                None,
+                &counters,
+                &pages,
+                progress.as_ref(),
+                &mut listed,
+            )
+            .await?;
+        }
+        drop(pages);
+        let members = visitor
+            .await
+            .map_err(|e| SourceError::Other(format!("reading members failed: {e}")))?;
+        Ok(Survey {
+            members,
+            diagnostics: self.scope_diagnostics(),
+            requests: counters.requests(),
+        })
+    }
+
+    async fn custom_values(
+        &self,
+        source_id: &str,
+    ) -> Result<Option<BTreeMap<String, String>>, SourceError> {
+        self.member_custom_values(source_id).await
     }
 }

@@ -363,6 +363,50 @@ async fn incremental_fetch_returns_only_changed_members_and_resolves_outside_man
         "no scope inference on partial fetches: {:?}",
         partial.diagnostics
     );
+
+    // Managers Roster knows are not asked of the source: with all but member 0
+    // known (as the full fetch read them), one lookup is left. Member 40, hidden
+    // since, resolves from what Roster knows (a full sync finds it missing).
+    let known: HashMap<String, Option<String>> = full
+        .members
+        .iter()
+        .filter(|m| outside.contains(&m.source_id) && m.source_id != id(0))
+        .map(|m| (m.source_id.clone(), m.work_email.clone()))
+        .collect();
+    assert!(known.len() >= 2 && known.contains_key(&id(40)));
+    let again = source
+        .fetch(FetchRequest {
+            updated_since: Some(since),
+            known: Some(std::sync::Arc::new(Known(known.clone()))),
+            ..FetchRequest::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(again.requests, 2, "the list page and member 0");
+    let mut want = partial.members.clone();
+    for m in want.iter_mut().filter(|m| m.source_id == i23) {
+        m.manager = ManagerRef::Resolved {
+            source_id: id(40),
+            email: known[&id(40)].clone().unwrap(),
+        };
+    }
+    assert_eq!(again.members, want, "resolved alike but for the hidden one");
+}
+
+/// What Roster knows of members, from a map.
+struct Known(HashMap<String, Option<String>>);
+
+#[async_trait::async_trait]
+impl roster_source::KnownMembers for Known {
+    async fn work_emails(
+        &self,
+        ids: &[String],
+    ) -> Result<HashMap<String, Option<String>>, SourceError> {
+        Ok(ids
+            .iter()
+            .filter_map(|id| Some((id.clone(), self.0.get(id)?.clone())))
+            .collect())
+    }
 }
 
 fn oauth_tokens(sandbox: &roster_sandbox::RunningSandbox, scopes: &[&str]) -> TokenSet {
@@ -511,4 +555,70 @@ async fn split_by_status_lists_active_and_terminated_once_each() {
     assert_eq!(a, b);
     assert_eq!(split.members.len(), whole.members.len());
     assert!(split.diagnostics.is_empty());
+}
+
+/// A survey (the setup sync's read) visits every member once, as a full fetch reads
+/// them but without custom-field values, with one request per page and none per
+/// member; a member's custom-field values are one request, as the fetch maps them;
+/// without the scope they are not shared (no request).
+#[tokio::test(flavor = "multi_thread")]
+async fn a_survey_visits_each_member_once_and_custom_values_come_one_by_one() {
+    let sandbox = common::sandbox(250, Faults::default()).await;
+    let source = common::static_source(&sandbox, &common::all_scopes(), |_| {});
+    let full = source
+        .fetch(FetchRequest {
+            custom_fields: true,
+            ..FetchRequest::default()
+        })
+        .await
+        .unwrap();
+    let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::<SourceMember>::new()));
+    let into = seen.clone();
+    let survey = source
+        .survey(Box::new(move |m| into.lock().unwrap().push(m)), None)
+        .await
+        .unwrap();
+    let seen = seen.lock().unwrap().clone();
+    assert_eq!(survey.members, 250);
+    assert_eq!(survey.requests, 3, "one request per page of 100");
+    assert!(survey.diagnostics.is_empty(), "{:?}", survey.diagnostics);
+    let plain = |m: &SourceMember| {
+        let mut m = m.clone();
+        m.manager = ManagerRef::None;
+        m.position = 0;
+        m.fields
+            .retain(|k, _| !k.starts_with(fields::CUSTOM_PREFIX));
+        m
+    };
+    let want: Vec<SourceMember> = full.members.iter().map(plain).collect();
+    let got: Vec<SourceMember> = seen.iter().map(plain).collect();
+    assert_eq!(got, want, "each member once, in source order, mapped alike");
+
+    let with_values = full
+        .members
+        .iter()
+        .find(|m| {
+            m.fields
+                .keys()
+                .any(|k| k.starts_with(fields::CUSTOM_PREFIX))
+        })
+        .expect("some member has custom-field values");
+    let values = source
+        .custom_values(&with_values.source_id)
+        .await
+        .unwrap()
+        .expect("shared");
+    let want: BTreeMap<String, String> = with_values
+        .fields
+        .iter()
+        .filter(|(k, _)| k.starts_with(fields::CUSTOM_PREFIX))
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+    assert_eq!(values, want);
+
+    let basic = common::static_source(&sandbox, &["member.basic:read"], |_| {});
+    assert_eq!(
+        basic.custom_values(&with_values.source_id).await.unwrap(),
+        None
+    );
 }

@@ -1,7 +1,7 @@
 //! Pages through a large sandbox over loopback and reports members per second.
 //!
 //! `cargo run --release -p roster-sandbox --example paging_throughput -- [members] [scopes]`
-//! (defaults: 100000 members, all member scopes). Each page's envelope is parsed and its
+//! (defaults: 100000 members, all member scopes; `--help`). Each page's envelope is parsed and its
 //! items are split (not decoded), so the number measures the sandbox and the HTTP path.
 
 use std::time::Instant;
@@ -19,11 +19,23 @@ struct Page<'a> {
     next_cursor: Option<String>,
 }
 
+/// Pages through a large sandbox over loopback.
+#[derive(clap::Parser, Debug)]
+#[command(name = "paging_throughput")]
+struct Args {
+    /// Members of the sandbox.
+    #[arg(default_value_t = 100_000)]
+    members: usize,
+    /// `basic` for member.basic:read only; anything else for every member scope.
+    #[arg(default_value = "all")]
+    scopes: String,
+}
+
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let mut args = std::env::args().skip(1);
-    let members: usize = args.next().map_or(Ok(100_000), |a| a.parse())?;
-    let full = args.next().is_none_or(|a| a != "basic");
+    let args = <Args as clap::Parser>::parse();
+    let members = args.members;
+    let full = args.scopes != "basic";
     let t = Instant::now();
     let sandbox = start(
         SandboxConfig {
@@ -46,7 +58,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     };
     let token = sandbox.mint_token(scopes);
     let client = reqwest::Client::new();
-    let t = Instant::now();
+    let meter = roster_bench::Meter::start();
     let (mut count, mut pages, mut bytes) = (0usize, 0usize, 0usize);
     let mut cursor = String::new();
     loop {
@@ -70,9 +82,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             None => break,
         }
     }
-    let secs = t.elapsed().as_secs_f64();
+    let usage = meter.stop();
+    let secs = usage.wall.as_secs_f64();
     println!(
-        "{count} members in {pages} pages, {:.1} MiB, {secs:.2} s: {:.0} members/s",
+        "{count} members in {pages} pages, {:.1} MiB, {usage}: {:.0} members/s",
         bytes as f64 / (1 << 20) as f64,
         count as f64 / secs
     );

@@ -63,6 +63,9 @@ pub struct FetchRequest {
     pub custom_fields: bool,
     /// Called now and then while fetching.
     pub progress: Option<ProgressFn>,
+    /// What Roster already knows of members: an incremental fetch resolves the
+    /// managers outside it here first and asks the source only about the others.
+    pub known: Option<Arc<dyn KnownMembers>>,
 }
 
 impl std::fmt::Debug for FetchRequest {
@@ -70,8 +73,20 @@ impl std::fmt::Debug for FetchRequest {
         f.debug_struct("FetchRequest")
             .field("updated_since", &self.updated_since)
             .field("custom_fields", &self.custom_fields)
+            .field("known", &self.known.is_some())
             .finish_non_exhaustive()
     }
+}
+
+/// Members Roster has seen before, as the source last gave them.
+#[async_trait]
+pub trait KnownMembers: Send + Sync {
+    /// For each of these member ids Roster knows, its work email as the source last
+    /// gave it (`None`: it had none). Ids left out are asked of the source.
+    async fn work_emails(
+        &self,
+        source_ids: &[String],
+    ) -> Result<std::collections::HashMap<String, Option<String>>, SourceError>;
 }
 
 /// Why a fetch failed as a whole.
@@ -101,6 +116,20 @@ pub enum SourceError {
     Other(String),
 }
 
+/// What [`Source::survey`] hands each member to, as it is read.
+pub type MemberFn = Box<dyn FnMut(SourceMember) + Send>;
+
+/// What a survey read: members counted and visited, not held.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Survey {
+    /// Members read (each once).
+    pub members: usize,
+    /// Named problems, e.g. withheld scopes.
+    pub diagnostics: Vec<Diagnostic>,
+    /// Requests made.
+    pub requests: u64,
+}
+
 /// A place members come from.
 #[async_trait]
 pub trait Source: Send + Sync {
@@ -110,4 +139,37 @@ pub trait Source: Send + Sync {
     async fn company(&self) -> Result<CompanyInfo, SourceError>;
     /// Read members. `Err` means nothing may be planned from this fetch.
     async fn fetch(&self, request: FetchRequest) -> Result<Snapshot, SourceError>;
+
+    /// Read every member once and hand each to `visit` as it is read, without
+    /// holding them all (the setup sync counts members and samples values; managers
+    /// are not resolved and custom-field values not read). By default a fetch.
+    async fn survey(
+        &self,
+        mut visit: MemberFn,
+        progress: Option<ProgressFn>,
+    ) -> Result<Survey, SourceError> {
+        let snapshot = self
+            .fetch(FetchRequest {
+                progress,
+                ..FetchRequest::default()
+            })
+            .await?;
+        let members = snapshot.members.len();
+        snapshot.members.into_iter().for_each(&mut visit);
+        Ok(Survey {
+            members,
+            diagnostics: snapshot.diagnostics,
+            requests: snapshot.requests,
+        })
+    }
+
+    /// One member's custom-field values (`custom:<id>` → value); `None` when the
+    /// source does not share them (then asking about other members is no use). By
+    /// default none.
+    async fn custom_values(
+        &self,
+        _source_id: &str,
+    ) -> Result<Option<std::collections::BTreeMap<String, String>>, SourceError> {
+        Ok(None)
+    }
 }

@@ -65,7 +65,7 @@ impl CopyRows {
             Arg::Int(i) => self.opt_int(*i),
             Arg::Text(s) => self.opt_text(s.as_deref()),
             Arg::Bool(b) => self.boolean(*b),
-            Arg::Bytes(_) | Arg::Ints(_) => {
+            Arg::Bytes(_) | Arg::Ints(_) | Arg::Texts(_) => {
                 return Err(StoreError::Database("COPY takes no bytes or lists".into()));
             }
         }

@@ -35,6 +35,7 @@ fn bind(args: &mut PgArguments, arg: Arg) -> Result<()> {
         Arg::Bool(v) => args.add(v),
         Arg::Bytes(v) => args.add(v),
         Arg::Ints(v) => args.add(v),
+        Arg::Texts(v) => args.add(v),
     };
     added.map_err(|_| StoreError::Database("cannot bind an argument".into()))
 }

@@ -8,6 +8,8 @@
 use std::collections::BTreeMap;
 use std::time::Instant;
 
+use roster_bench::{Meter, peak_rss_mib};
+
 use jiff::Timestamp;
 use jiff::civil::date;
 use roster_core::employee::Employee;
@@ -51,27 +53,18 @@ fn employee(i: usize) -> Employee {
     }
 }
 
-fn peak_rss() -> String {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("VmHWM:"))
-                .map(|l| l["VmHWM:".len()..].trim().to_string())
-        })
-        .unwrap_or_else(|| "unknown".into())
+/// Write and load timings of the store.
+#[derive(clap::Parser, Debug)]
+#[command(name = "write_bench")]
+struct Args {
+    /// Employees in the changeset.
+    #[arg(long, short = 'n', default_value_t = 100_000)]
+    employees: usize,
 }
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let mut n = 100_000usize;
-    let mut args = std::env::args().skip(1);
-    while let Some(arg) = args.next() {
-        match arg.as_str() {
-            "--employees" | "-n" => n = args.next().ok_or("--employees needs a number")?.parse()?,
-            other => return Err(format!("unknown argument {other}; use --employees N").into()),
-        }
-    }
+    let n = <Args as clap::Parser>::parse().employees;
 
     let dir = tempfile::tempdir()?;
     let path = dir.path().join("bench.db");
@@ -83,20 +76,20 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let cs = changeset(ImportKind::Sync, Timestamp::now(), entries);
     let built = started.elapsed();
 
-    let started = Instant::now();
+    let meter = Meter::start();
     store.write(account, cs).await?;
-    let wrote = started.elapsed();
+    let wrote = meter.stop();
 
-    let started = Instant::now();
+    let meter = Meter::start();
     let directory = store.directory(account).await?;
-    let loaded = started.elapsed();
+    let loaded = meter.stop();
     assert_eq!(directory.len(), n);
 
     println!("employees:      {n}");
     println!("build changeset {:>8.3} s", built.as_secs_f64());
-    println!("write           {:>8.3} s", wrote.as_secs_f64());
-    println!("load directory  {:>8.3} s", loaded.as_secs_f64());
-    println!("peak RSS        {}", peak_rss());
+    println!("write           {wrote}");
+    println!("load directory  {loaded}");
+    println!("peak RSS        {:.0} MiB", peak_rss_mib());
     drop(directory);
     store.close().await; // checkpoints the WAL into the file
     let size = std::fs::metadata(&path)?.len();

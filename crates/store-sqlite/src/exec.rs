@@ -32,15 +32,17 @@ pub(crate) fn db(e: sqlx::Error) -> StoreError {
 /// these types, but a failure is reported rather than ignored. A list of integers
 /// goes in as one JSON array (read with `json_each`).
 pub(crate) fn bind(args: &mut SqliteArguments, arg: Arg) -> Result<()> {
-    let added = match arg {
-        Arg::Int(v) => args.add(v),
-        Arg::Text(v) => args.add(v),
-        Arg::Bool(v) => args.add(v),
-        Arg::Bytes(v) => args.add(v),
-        Arg::Ints(v) => {
-            args.add(serde_json::to_string(&v).map_err(|e| StoreError::Database(e.to_string()))?)
-        }
-    };
+    let added =
+        match arg {
+            Arg::Int(v) => args.add(v),
+            Arg::Text(v) => args.add(v),
+            Arg::Bool(v) => args.add(v),
+            Arg::Bytes(v) => args.add(v),
+            Arg::Ints(v) => args
+                .add(serde_json::to_string(&v).map_err(|e| StoreError::Database(e.to_string()))?),
+            Arg::Texts(v) => args
+                .add(serde_json::to_string(&v).map_err(|e| StoreError::Database(e.to_string()))?),
+        };
     added.map_err(|_| StoreError::Database("cannot bind an argument".into()))
 }
 

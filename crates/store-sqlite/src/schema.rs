@@ -46,6 +46,11 @@ pub(crate) const MIGRATIONS: &[Embedded] = &[
         include_str!("../migrations/0008_scim_queries.sql"),
     ),
     (9, "events", include_str!("../migrations/0009_events.sql")),
+    (
+        10,
+        "part_lookups",
+        include_str!("../migrations/0010_part_lookups.sql"),
+    ),
 ];
 
 /// Every schema version this build knows, oldest first (numbers may skip: each

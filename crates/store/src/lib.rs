@@ -15,12 +15,14 @@ pub mod jobs;
 pub mod selection;
 pub mod sql;
 
+use std::collections::BTreeSet;
+
 use async_trait::async_trait;
 use jiff::Timestamp;
 use roster_core::employee::{Employee, EmployeeKey};
 use roster_core::guard::Trigger;
 use roster_core::member::SourceField;
-use roster_core::plan::{Action, Change, Counts};
+use roster_core::plan::{Action, Change, Counts, Lookups};
 use roster_core::rollback::RecordedChange;
 use roster_core::settings::Settings;
 use serde::{Deserialize, Serialize};
@@ -393,6 +395,33 @@ pub trait Store: JobStore + AccessStore + Send + Sync {
         account: AccountId,
         demographics: &[String],
     ) -> Result<Vec<DemographicMember>>;
+
+    /// Full rows with any of these employee IDs, source ids, email keys or birth
+    /// dates, each once, in key order: a round of the look-ups an incremental sync
+    /// plans over (`roster_core::plan::Part`).
+    async fn employees_matching(
+        &self,
+        account: AccountId,
+        lookups: &Lookups,
+    ) -> Result<Vec<Employee>>;
+    /// Per manager email key (`roster_core::normalise::email_key`), the number of
+    /// active employees naming it as manager; keys nobody names are left out.
+    async fn active_report_counts(
+        &self,
+        account: AccountId,
+        manager_keys: &[String],
+    ) -> Result<Vec<(String, u64)>>;
+    /// The employee IDs starting with `prefix` (generated IDs continue after them).
+    async fn employee_ids_with_prefix(
+        &self,
+        account: AccountId,
+        prefix: &str,
+    ) -> Result<Vec<String>>;
+    /// The demographic names of the account's first `rows` employees by key.
+    async fn demographic_names(&self, account: AccountId, rows: usize) -> Result<BTreeSet<String>>;
+    /// Key the manager emails of rows written before their key was stored, where
+    /// the migration could not (non-ASCII); the number of rows keyed.
+    async fn key_manager_emails(&self, account: AccountId) -> Result<u64>;
 
     /// Take the sync lock of an integration for `holder` until `until`, and return
     /// its generation (the fencing token for [`Store::write_fenced`]). A live lock

@@ -51,12 +51,20 @@ impl<'a> Planner<'a> {
         self.managers_not_in_sync(records, record_slot, &by_email);
         self.drop_cycles(records, record_of, &final_slots, &by_email);
         let work = &self.work;
-        let has_report =
+        let mut has_report =
             has_active_report(work.len(), final_slots.iter().map(|s| work.get(*s)), |m| {
                 by_email
                     .get(email_key_ref(m).as_ref())
                     .map(|s| work.dense(*s))
             });
+        // Planning over a part: active reports outside it count too.
+        if let Some(rest) = self.rest {
+            for key in &rest.managed {
+                if let Some(s) = by_email.get(key.as_str()) {
+                    has_report[work.dense(*s)] = true;
+                }
+            }
+        }
         for &s in &final_slots {
             let e = self.work.get(s);
             let is_manager = e.active && has_report[self.work.dense(s)];

@@ -68,7 +68,10 @@ impl<'a> Planner<'a> {
         let directory = self.directory;
         let writable = Writable::new(self.settings, self.options);
         let same_person = SamePerson::new(directory, assignments.iter().any(|(_, t)| t.is_none()));
-        let mut next_generated = next_generated_id(directory, &self.settings.generated_id_prefix);
+        let mut next_generated = match self.rest {
+            Some(rest) => rest.next_generated,
+            None => next_generated_id(directory, &self.settings.generated_id_prefix),
+        };
         let mut placed = Placed {
             record_slot: Vec::with_capacity(assignments.len()),
             possible_dups: HashMap::default(),

@@ -205,10 +205,5 @@ impl<'a> SamePerson<'a> {
 
 /// Generated employee IDs continue after the highest one in the directory.
 pub(super) fn next_generated_id(directory: &[Employee], prefix: &str) -> u64 {
-    directory
-        .iter()
-        .filter_map(|e| e.employee_id.strip_prefix(prefix)?.parse::<u64>().ok())
-        .max()
-        .unwrap_or(0)
-        + 1
+    super::part::next_generated(directory.iter().map(|e| e.employee_id.as_str()), prefix)
 }

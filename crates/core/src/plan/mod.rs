@@ -18,8 +18,9 @@
 //! | 10 | `crate::guard` | the mass-change guard (and, in step 9, the privacy guard) |
 //!
 //! The plan types are in `types`. [`edits`] and [`tick`] plan admin edits and due
-//! end dates ([`apply`] applies a plan in memory); [`rows_to_load`] and
-//! [`rows_missing`] serve syncs that plan over an outline of the directory.
+//! end dates ([`apply`] applies a plan in memory); [`plan_part`] plans an
+//! incremental sync over the part of the directory [`Part`] collects by indexed
+//! look-ups, [`rows_to_load`] and [`rows_missing`] over an outline of the directory.
 
 mod associated;
 mod edits;
@@ -28,6 +29,7 @@ mod hierarchy;
 mod incremental;
 mod lifecycle;
 mod matching;
+mod part;
 pub(crate) mod types;
 mod uniqueness;
 mod validate;
@@ -38,7 +40,9 @@ use rustc_hash::FxHashMap as HashMap;
 
 pub use edits::{apply, edits, manager_flags, tick};
 pub use incremental::{rows_missing, rows_to_load};
+pub use part::{Lookups, Part, Rest, next_generated};
 pub use types::{Action, Change, Counts, Entry, MassChange, Plan, PlanOptions, Rule};
+pub use validate::DEMOGRAPHIC_SAMPLE_ROWS;
 
 use self::matching::DirectoryIndex;
 use self::work::{Planner, Slot};
@@ -57,7 +61,45 @@ pub fn plan(
     today: Date,
     options: &PlanOptions,
 ) -> Plan {
-    let mut p = Planner::new(directory, settings, today, options);
+    plan_with(directory, None, members, rejected, settings, today, options)
+}
+
+/// Plan a sync of `members` over `part` of the directory (in key order), with what
+/// planning needs of the rest in `rest`. When `part` holds the rows [`Part`] collects
+/// for these members, the plan is the one the whole directory gives, unless the plan
+/// finds a manager cycle (which link closes it depends on rows outside the part:
+/// plan over the whole directory then). Not for a complete (full) sync: members
+/// missing from it are found in the whole directory.
+pub fn plan_part(
+    part: &[Employee],
+    rest: &Rest,
+    members: Vec<SourceMember>,
+    rejected: &[RejectedMember],
+    settings: &Settings,
+    today: Date,
+    options: &PlanOptions,
+) -> Plan {
+    plan_with(
+        part,
+        Some(rest),
+        members,
+        rejected,
+        settings,
+        today,
+        options,
+    )
+}
+
+fn plan_with(
+    directory: &[Employee],
+    rest: Option<&Rest>,
+    members: Vec<SourceMember>,
+    rejected: &[RejectedMember],
+    settings: &Settings,
+    today: Date,
+    options: &PlanOptions,
+) -> Plan {
+    let mut p = Planner::new(directory, settings, today, options, rest);
     p.reject(rejected);
     p.demographic_name_clashes();
     let records = p.normalise_members(members);
@@ -76,7 +118,11 @@ pub fn plan(
         .filter(|(s, _)| matches!(s, Slot::Existing(_)))
         .count();
     let (entries, mut counts) = p.entries(&mut placed, &record_of);
-    let mass_change = guard::mass_change(directory, matched, &entries, settings);
+    let active_before = match rest {
+        Some(rest) => rest.active,
+        None => directory.iter().filter(|e| e.active).count(),
+    };
+    let mass_change = guard::mass_change(active_before, matched, &entries, settings);
 
     let mut issues = p.issues;
     issues.sort();

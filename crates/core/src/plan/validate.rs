@@ -12,6 +12,10 @@ use crate::member::{RejectedMember, SourceMember};
 use crate::normalise::{Record, email_key_ref, normalise, skipped_by_rule};
 use crate::settings::{EmployeeIds, demographic_fold};
 
+/// The directory rows (the first, by key) whose demographic names the look-alike
+/// check reads.
+pub const DEMOGRAPHIC_SAMPLE_ROWS: usize = 1000;
+
 impl Planner<'_> {
     /// Members the source could not parse: an error each, and skipped.
     pub(super) fn reject(&mut self, rejected: &[RejectedMember]) {
@@ -37,13 +41,20 @@ impl Planner<'_> {
                 .or_default()
                 .insert(name);
         }
-        for e in self.directory.iter().take(1000) {
-            for name in e.demographics.keys() {
-                folds
-                    .entry(demographic_fold(name))
-                    .or_default()
-                    .insert(name);
-            }
+        let names: Box<dyn Iterator<Item = &str>> = match self.rest {
+            Some(rest) => Box::new(rest.demographic_names.iter().map(String::as_str)),
+            None => Box::new(
+                self.directory
+                    .iter()
+                    .take(DEMOGRAPHIC_SAMPLE_ROWS)
+                    .flat_map(|e| e.demographics.keys().map(String::as_str)),
+            ),
+        };
+        for name in names {
+            folds
+                .entry(demographic_fold(name))
+                .or_default()
+                .insert(name);
         }
         for names in folds.values().filter(|n| n.len() > 1) {
             self.issues.push(Issue {

@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 use jiff::civil::Date;
 use rustc_hash::FxHashMap as HashMap;
 
+use super::part::Rest;
 use super::types::{PlanOptions, Rule};
 use crate::employee::Employee;
 use crate::issue::{Issue, IssueCode, Severity};
@@ -106,6 +107,9 @@ pub(super) struct Planner<'a> {
     pub(super) settings: &'a Settings,
     pub(super) today: Date,
     pub(super) options: &'a PlanOptions,
+    /// When `directory` is a part of the directory: what planning needs of the rest
+    /// (see [`super::plan_part`]).
+    pub(super) rest: Option<&'a Rest>,
     /// Every issue found so far, in no particular order (sorted at the end).
     pub(super) issues: Vec<Issue>,
     /// Members left out so far: rejected, not imported, invalid or conflicting.
@@ -119,12 +123,14 @@ impl<'a> Planner<'a> {
         settings: &'a Settings,
         today: Date,
         options: &'a PlanOptions,
+        rest: Option<&'a Rest>,
     ) -> Self {
         Planner {
             directory,
             settings,
             today,
             options,
+            rest,
             issues: Vec::new(),
             skipped: 0,
             work: Work::new(directory),

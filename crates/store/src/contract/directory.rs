@@ -5,7 +5,7 @@ use std::collections::BTreeSet;
 
 use jiff::civil::date;
 use roster_core::employee::{DeactivationReason, Employee, EmployeeKey};
-use roster_core::plan::{Action, Rule};
+use roster_core::plan::{Action, Lookups, Rule};
 
 use super::fixtures::*;
 use crate::{EmployeeQuery, ImportKind, Store};
@@ -21,6 +21,7 @@ macro_rules! __contract_directory {
             empty_email_means_no_email,
             find_employee_by_id_or_email,
             employees_query_filters_and_pages,
+            part_lookups_find_rows_and_count_reports,
         ] $($how)* }
     };
 }
@@ -411,4 +412,111 @@ pub async fn employees_query_filters_and_pages(store: &dyn Store) {
             );
         }
     }
+}
+
+/// The look-ups an incremental sync plans over: rows by employee ID, source id,
+/// email key or birth date (each once, in key order, this account's only); active
+/// reports per manager email key; IDs with a prefix; the first rows' demographic
+/// names.
+pub async fn part_lookups_find_rows_and_count_reports(store: &dyn Store) {
+    let a = account(store, "acme").await;
+    let other = account(store, "other").await;
+    let mut boss = person("B1", "Boss@Acme.Example", "Bo", "Ss");
+    boss.demographics = [("Office".to_string(), "Paris".to_string())].into();
+    let mut ann = person("R000007", "ann@acme.example", "Ann", "Ay");
+    ann.manager_email = Some(" BOSS@acme.example".into());
+    ann.date_of_birth = Some(date(1990, 2, 3));
+    let mut bea = person("R000012", "bea@acme.example", "Bea", "Bee");
+    bea.manager_email = Some("boss@acme.example".into());
+    bea.demographics = [("Team".to_string(), "Ops".to_string())].into();
+    let mut gone = person("E9", "gone@acme.example", "Go", "Ne");
+    gone.manager_email = Some("boss@acme.example".into());
+    gone.active = false;
+    gone.date_of_birth = Some(date(1990, 2, 3));
+    let mut zoe = person("E5", "zoe@acme.example", "Zoë", "Z");
+    zoe.manager_email = Some("Zoë@Acme.Example".into());
+    let (_, dir) = seed(store, a, vec![boss, ann, bea, gone, zoe]).await;
+    let mut theirs = person("R000099", "boss@acme.example", "X", "Y");
+    theirs.manager_email = Some("boss@acme.example".into());
+    theirs.date_of_birth = Some(date(1990, 2, 3));
+    seed(store, other, vec![theirs]).await;
+
+    let found = |l: Lookups| async move {
+        let rows = store.employees_matching(a, &l).await.unwrap();
+        rows.iter()
+            .map(|e| e.employee_id.clone())
+            .collect::<Vec<_>>()
+    };
+    let s = |v: &[&str]| v.iter().map(|x| x.to_string()).collect::<Vec<_>>();
+    assert_eq!(
+        found(Lookups {
+            employee_ids: s(&["E9", "nobody"]),
+            source_ids: s(&["mbr_B1"]),
+            emails: s(&["ann@acme.example", "boss@acme.example"]),
+            dates_of_birth: vec![],
+        })
+        .await,
+        ["B1", "R000007", "E9"],
+        "by ID, source id and email key (the stored email is Boss@Acme.Example), each once, in key order"
+    );
+    assert_eq!(
+        found(Lookups {
+            dates_of_birth: vec![date(1990, 2, 3)],
+            ..Lookups::default()
+        })
+        .await,
+        ["R000007", "E9"],
+        "by birth date, this account only"
+    );
+    assert!(found(Lookups::default()).await.is_empty());
+    let rows = store
+        .employees_matching(
+            a,
+            &Lookups {
+                employee_ids: s(&["R000012"]),
+                ..Lookups::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(rows, [by_id(&dir, "R000012")], "full rows");
+
+    let keys = s(&["boss@acme.example", "zoë@acme.example", "ann@acme.example"]);
+    assert_eq!(
+        store.active_report_counts(a, &keys).await.unwrap(),
+        [
+            ("boss@acme.example".to_string(), 2),
+            ("zoë@acme.example".to_string(), 1)
+        ],
+        "active reports only, by the key of the manager's email; other accounts not counted"
+    );
+    assert!(store.active_report_counts(a, &[]).await.unwrap().is_empty());
+    assert_eq!(
+        store.key_manager_emails(a).await.unwrap(),
+        0,
+        "written keyed"
+    );
+
+    let mut generated = store.employee_ids_with_prefix(a, "R").await.unwrap();
+    generated.sort();
+    assert_eq!(generated, ["R000007", "R000012"]);
+    assert!(
+        store
+            .employee_ids_with_prefix(a, "Q")
+            .await
+            .unwrap()
+            .is_empty()
+    );
+
+    let names = store.demographic_names(a, 2).await.unwrap();
+    assert_eq!(
+        names,
+        BTreeSet::from(["Office".to_string()]),
+        "the first 2 rows"
+    );
+    let names = store.demographic_names(a, 1000).await.unwrap();
+    assert_eq!(
+        names,
+        BTreeSet::from(["Office".to_string(), "Team".to_string()])
+    );
 }

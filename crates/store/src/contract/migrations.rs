@@ -17,7 +17,8 @@ use roster_core::settings::Settings;
 use sha2::{Digest, Sha256};
 
 use super::survives::{
-    feed_filled, times_and_folds, v1_survives, v2_survives, v3_survives, v5_survives, writes_on,
+    feed_filled, reports_survive, times_and_folds, v1_survives, v2_survives, v3_survives,
+    v5_survives, writes_on,
 };
 use crate::Store;
 use crate::access::ReviewStatus;
@@ -274,6 +275,20 @@ fn v7() -> Vec<String> {
             t(70),
             t(71)
         ),
+        // Reports whose manager emails migration 0010 keys (ASCII) or leaves to the
+        // store (non-ASCII); an inactive one is not counted.
+        format!(
+            "INSERT INTO employees (key, account_id, employee_id, source_id, email, email_lower, \
+             search_text, demographics, manager_email, active, is_manager, excluded, \
+             email_edited, updated_at) VALUES \
+             (311, {GLOBEX}, 'G1', NULL, NULL, NULL, 'g1\n', '{{}}', ' Boss@Globex.Example ', \
+             TRUE, FALSE, FALSE, FALSE, '{0}'), \
+             (312, {GLOBEX}, 'G2', NULL, NULL, NULL, 'g2\n', '{{}}', 'Zoë@Globex.Example', \
+             TRUE, FALSE, FALSE, FALSE, '{0}'), \
+             (313, {GLOBEX}, 'G3', NULL, NULL, NULL, 'g3\n', '{{}}', 'boss@globex.example', \
+             FALSE, FALSE, FALSE, FALSE, '{0}')",
+            t(72)
+        ),
     ]
 }
 
@@ -311,13 +326,15 @@ pub async fn old_rows_survive(store: &dyn Store, upto: i64) {
             (r.status, r.reserved_by.as_deref(), r.reserved_at),
             (ReviewStatus::Applying, Some("h1"), Some(at(71)))
         );
+        reports_survive(store).await;
     }
     if upto >= 7 {
         let f = [
             F::EmployeeIds(vec!["éve-7".into()]),
             F::SecondaryEmails(vec!["öz@home.example".into()]),
         ];
-        times_and_folds(store, GLOBEX, &[(72, 72)], &f).await;
+        // 303 (0008's folds) and 311–313 (0010's report keys), none in the history.
+        times_and_folds(store, GLOBEX, &[(72, 72); 4], &f).await;
     }
     feed_filled(store).await;
     writes_on(store).await;

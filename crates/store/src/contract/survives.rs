@@ -9,7 +9,7 @@ use roster_core::plan::{Action, Rule};
 use roster_core::settings::Settings;
 
 use super::fixtures::{changeset, create_entry, minimal};
-use super::migrations::{ACME, CSV, JUSTWORKS, LONG_AGO, at, schedule};
+use super::migrations::{ACME, CSV, GLOBEX, JUSTWORKS, LONG_AGO, at, schedule};
 use crate::Store;
 use crate::access::{ReviewStatus, Role};
 use crate::jobs::{ChannelKind, JobKind};
@@ -262,4 +262,24 @@ pub(super) async fn writes_on(store: &dyn Store) {
         .await
         .expect("an expired lock is taken over");
     assert_eq!(generation, 1);
+}
+
+/// Migration 0010 keys the ASCII manager emails; the store keys the others.
+pub(super) async fn reports_survive(store: &dyn Store) {
+    let keys = [
+        "boss@globex.example".to_string(),
+        "zoë@globex.example".to_string(),
+    ];
+    let counts = store.active_report_counts(GLOBEX, &keys).await.unwrap();
+    assert_eq!(counts, [("boss@globex.example".to_string(), 1)]);
+    assert_eq!(store.key_manager_emails(GLOBEX).await.unwrap(), 1);
+    assert_eq!(store.key_manager_emails(GLOBEX).await.unwrap(), 0);
+    let counts = store.active_report_counts(GLOBEX, &keys).await.unwrap();
+    assert_eq!(
+        counts,
+        [
+            ("boss@globex.example".to_string(), 1),
+            ("zoë@globex.example".to_string(), 1)
+        ]
+    );
 }

@@ -18,9 +18,10 @@ impl Dialect {
         }
     }
 
-    /// `column` is one of the integers of the list parameter `param`
-    /// ([`Arg::Ints`](super::Arg::Ints): a JSON array for SQLite, an array for
-    /// PostgreSQL). One parameter however long the list.
+    /// `column` is one of the values of the list parameter `param`
+    /// ([`Arg::Ints`](super::Arg::Ints) or [`Arg::Texts`](super::Arg::Texts): a JSON
+    /// array for SQLite, an array for PostgreSQL). One parameter however long the
+    /// list.
     pub fn key_in(self, column: &str, param: &str) -> String {
         match self {
             Dialect::Sqlite => format!("{column} IN (SELECT value FROM json_each({param}))"),

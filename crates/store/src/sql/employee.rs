@@ -88,6 +88,7 @@ pub const WRITE_COLUMNS: &[(&str, Kind)] = &[
     ("hire_date", Kind::Text),
     ("end_date", Kind::Text),
     ("manager_email", Kind::Text),
+    ("manager_lower", Kind::Text),
     ("phone", Kind::Text),
     ("demographics", Kind::Text),
     ("active", Kind::Bool),
@@ -106,6 +107,7 @@ pub fn write_values(key: i64, e: Employee) -> Result<Vec<Arg>> {
     let id_lower = e.employee_id.to_lowercase();
     let secondary_lower = secondary_email_key(e.secondary_email.as_deref());
     let search = search_text(&e);
+    let manager_lower = e.manager_email.as_deref().map(email_key);
     let demographics = if e.demographics.is_empty() {
         "{}".to_string()
     } else {
@@ -128,6 +130,7 @@ pub fn write_values(key: i64, e: Employee) -> Result<Vec<Arg>> {
         Arg::Text(date_text(e.hire_date)),
         Arg::Text(date_text(e.end_date)),
         Arg::Text(e.manager_email),
+        Arg::Text(manager_lower),
         Arg::Text(e.phone),
         Arg::Text(Some(demographics)),
         Arg::Bool(e.active),

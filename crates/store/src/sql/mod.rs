@@ -35,6 +35,7 @@ mod integrations;
 mod jobs;
 mod locks;
 pub mod migrations;
+mod part;
 pub mod placeholders;
 mod query;
 mod reads;

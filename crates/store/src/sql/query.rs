@@ -20,6 +20,8 @@ pub enum Arg {
     /// A list of integers, for [`Dialect::key_in`](super::Dialect::key_in):
     /// PostgreSQL binds an array, SQLite a JSON array.
     Ints(Vec<i64>),
+    /// A list of texts, likewise.
+    Texts(Vec<String>),
 }
 
 impl From<i64> for Arg {
@@ -109,6 +111,12 @@ impl From<Option<Timestamp>> for Arg {
 impl From<&[i64]> for Arg {
     fn from(v: &[i64]) -> Self {
         Arg::Ints(v.to_vec())
+    }
+}
+
+impl From<&[String]> for Arg {
+    fn from(v: &[String]) -> Self {
+        Arg::Texts(v.to_vec())
     }
 }
 

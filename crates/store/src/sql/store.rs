@@ -7,7 +7,11 @@ use roster_core::employee::{Employee, EmployeeKey};
 use roster_core::rollback::RecordedChange;
 
 use super::adapter::Adapter;
-use super::{feed, history, integrations, locks, reads, selection, subscriptions};
+use std::collections::BTreeSet;
+
+use roster_core::plan::Lookups;
+
+use super::{feed, history, integrations, locks, part, reads, selection, subscriptions};
 use crate::{
     AccountId, Changeset, Cursor, Dated, DemographicMember, EmployeeFilter, EmployeeQuery,
     EventQuery, FeedDone, FeedEvent, FeedSubscription, Fence, HistoryEntry, ImportId, ImportRecord,
@@ -104,6 +108,38 @@ impl<A: Adapter> Store for A {
         demographics: &[String],
     ) -> Result<Vec<DemographicMember>> {
         selection::demographic_members(self, account, demographics).await
+    }
+
+    async fn employees_matching(
+        &self,
+        account: AccountId,
+        lookups: &Lookups,
+    ) -> Result<Vec<Employee>> {
+        part::employees_matching(self, account, lookups).await
+    }
+
+    async fn active_report_counts(
+        &self,
+        account: AccountId,
+        manager_keys: &[String],
+    ) -> Result<Vec<(String, u64)>> {
+        part::active_report_counts(self, account, manager_keys).await
+    }
+
+    async fn employee_ids_with_prefix(
+        &self,
+        account: AccountId,
+        prefix: &str,
+    ) -> Result<Vec<String>> {
+        part::employee_ids_with_prefix(self, account, prefix).await
+    }
+
+    async fn demographic_names(&self, account: AccountId, rows: usize) -> Result<BTreeSet<String>> {
+        part::demographic_names(self, account, rows).await
+    }
+
+    async fn key_manager_emails(&self, account: AccountId) -> Result<u64> {
+        part::key_manager_emails(self, account).await
     }
 
     async fn lock_sync(

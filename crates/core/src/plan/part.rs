@@ -1,0 +1,342 @@
+//! Incremental syncs plan over a part of the directory ([`super::plan_part`]): the
+//! rows the members could match or name, the reporting chains above them, and the
+//! rows a new employee could be a duplicate of, found by indexed look-ups in rounds
+//! ([`Part`]). What planning needs of the other rows is in [`Rest`]. The cost follows
+//! the number of members, not the size of the directory.
+//!
+//! Why the part suffices (the property test checks it against whole-directory
+//! planning): matching, email uniqueness and associated fields look rows up by ID,
+//! source id or email key, and every key a member brings is looked up. A row whose
+//! reporting line or status changes is a part row, and so are its old and new
+//! manager (by email); the other rows' `is_manager` cannot change. A part row's
+//! `is_manager` counts its active reports in the part and, through
+//! [`Rest::managed`], outside it. A manager cycle the plan creates runs through a
+//! changed row and then up reporting lines, which the part follows to their top, so
+//! the part sees every cycle; which link of a cycle is dropped depends on where the
+//! walk in employee ID order enters it, which can be below the part, so a plan over
+//! a part that finds a cycle is not used (the caller plans over the whole directory).
+//! A directory as plans leave it has no cycle and a derived `is_manager` that holds.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use jiff::civil::Date;
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
+
+use crate::employee::{Employee, EmployeeKey};
+use crate::member::SourceMember;
+use crate::normalise::{email_key, mapped};
+use crate::settings::{EmployeeIds, FieldKind, Settings};
+
+/// What planning over a part of the directory needs to know of the rest of it.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Rest {
+    /// Active employees in the whole directory (the mass-change guard's base).
+    pub active: usize,
+    /// Email keys that an active employee outside the part names as manager.
+    pub managed: HashSet<String>,
+    /// The next generated employee ID number over the whole directory (used only
+    /// when a create gets a generated ID).
+    pub next_generated: u64,
+    /// The demographic names of the directory's first
+    /// [`DEMOGRAPHIC_SAMPLE_ROWS`](super::DEMOGRAPHIC_SAMPLE_ROWS) rows by key.
+    pub demographic_names: BTreeSet<String>,
+}
+
+/// One round of look-ups: the rows with any of these values.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Lookups {
+    pub employee_ids: Vec<String>,
+    pub source_ids: Vec<String>,
+    /// Email keys ([`email_key`]) of the row's email.
+    pub emails: Vec<String>,
+    pub dates_of_birth: Vec<Date>,
+}
+
+impl Lookups {
+    pub fn is_empty(&self) -> bool {
+        self.employee_ids.is_empty()
+            && self.source_ids.is_empty()
+            && self.emails.is_empty()
+            && self.dates_of_birth.is_empty()
+    }
+}
+
+/// The part of the directory planning `members` needs, collected round by round:
+/// [`Part::first`] gives the first look-ups, [`Part::add`] takes the rows they found
+/// and gives the next, until a round asks for nothing.
+pub struct Part<'m> {
+    members: &'m [SourceMember],
+    settings: &'m Settings,
+    rows: BTreeMap<EmployeeKey, Employee>,
+    asked_emails: HashSet<String>,
+    asked_dates: HashSet<Date>,
+    rounds: usize,
+    /// A member matches no part row by ID (it may be created).
+    creates: bool,
+    /// ... and would get a generated employee ID.
+    generates: bool,
+}
+
+impl<'m> Part<'m> {
+    pub fn new(members: &'m [SourceMember], settings: &'m Settings) -> Self {
+        Part {
+            members,
+            settings,
+            rows: BTreeMap::new(),
+            asked_emails: HashSet::default(),
+            asked_dates: HashSet::default(),
+            rounds: 0,
+            creates: false,
+            generates: false,
+        }
+    }
+
+    /// The first look-ups: every row a member could match (by employee ID, source id
+    /// or either email), names as manager, or names in an associated field.
+    pub fn first(&mut self) -> Lookups {
+        let mut ids: BTreeSet<String> = BTreeSet::new();
+        let mut sources: BTreeSet<String> = BTreeSet::new();
+        let mut emails: BTreeSet<String> = BTreeSet::new();
+        let associated = self
+            .settings
+            .mapping
+            .iter()
+            .any(|m| m.kind == FieldKind::Associated);
+        for m in self.members {
+            let trimmed = m.source_id.trim();
+            if self.settings.employee_ids == EmployeeIds::Source && !trimmed.is_empty() {
+                ids.insert(trimmed.to_string());
+            }
+            sources.insert(m.source_id.clone());
+            sources.insert(trimmed.to_string());
+            let named = [m.work_email.as_deref(), m.personal_email.as_deref()]
+                .into_iter()
+                .chain([m.manager.email()])
+                .flatten();
+            emails.extend(named.map(email_key));
+            if associated {
+                for raw in mapped(m, self.settings).1.into_values() {
+                    emails.insert(email_key(&raw));
+                    sources.insert(raw);
+                }
+            }
+        }
+        emails.remove("");
+        sources.remove("");
+        self.asked_emails.extend(emails.iter().cloned());
+        Lookups {
+            employee_ids: ids.into_iter().collect(),
+            source_ids: sources.into_iter().collect(),
+            emails: emails.into_iter().collect(),
+            dates_of_birth: Vec::new(),
+        }
+    }
+
+    /// Add the rows a round found (rows already held are replaced by the same row);
+    /// the next round's look-ups: the managers of the rows found (up every reporting
+    /// line), and after the first round, the rows born on a possible create's birth
+    /// date.
+    pub fn add(&mut self, rows: Vec<Employee>) -> Lookups {
+        let mut next = Lookups::default();
+        for e in rows {
+            if let Some(m) = e.manager_email.as_deref() {
+                let key = email_key(m);
+                if !key.is_empty() && !self.asked_emails.contains(&key) {
+                    self.asked_emails.insert(key.clone());
+                    next.emails.push(key);
+                }
+            }
+            self.rows.insert(e.key, e);
+        }
+        if self.rounds == 0 {
+            for d in self.create_birth_dates() {
+                if self.asked_dates.insert(d) {
+                    next.dates_of_birth.push(d);
+                }
+            }
+        }
+        self.rounds += 1;
+        next.emails.sort_unstable();
+        next.dates_of_birth.sort_unstable();
+        next
+    }
+
+    /// The birth dates of members no part row matches by ID (after the first round
+    /// every such row is held): they may be created, and a create is checked against
+    /// existing employees of the same name and birth date.
+    fn create_birth_dates(&mut self) -> Vec<Date> {
+        let live = || self.rows.values().filter(|e| e.merged_into.is_none());
+        let ids: HashSet<&str> = live().map(|e| e.employee_id.as_str()).collect();
+        let sources: HashSet<&str> = live().filter_map(|e| e.source_id.as_deref()).collect();
+        let mut dates = Vec::new();
+        let (mut creates, mut generates) = (false, false);
+        for m in self.members {
+            let trimmed = m.source_id.trim();
+            let matched = match self.settings.employee_ids {
+                EmployeeIds::Source => !trimmed.is_empty() && ids.contains(trimmed),
+                EmployeeIds::Generate => sources.contains(m.source_id.as_str()),
+            };
+            if matched {
+                continue;
+            }
+            creates = true;
+            generates |= self.settings.employee_ids == EmployeeIds::Generate || trimmed.is_empty();
+            let dob = m.date_of_birth.as_deref().map(str::trim);
+            if let Some(d) = dob.and_then(|d| d.parse::<Date>().ok()) {
+                dates.push(d);
+            }
+        }
+        self.creates = creates;
+        self.generates = generates;
+        dates
+    }
+
+    /// Whether a create may need a generated employee ID ([`Rest::next_generated`]).
+    pub fn needs_generated_ids(&self) -> bool {
+        self.generates
+    }
+
+    /// The email keys whose active reports [`Part::rest`] needs counted in the whole
+    /// directory: every part row's and every member's.
+    pub fn report_keys(&self) -> Vec<String> {
+        let mut keys: BTreeSet<String> = self.rows.values().map(|e| email_key(&e.email)).collect();
+        for m in self.members {
+            let own = [m.work_email.as_deref(), m.personal_email.as_deref()];
+            keys.extend(own.into_iter().flatten().map(email_key));
+        }
+        keys.remove("");
+        keys.into_iter().collect()
+    }
+
+    /// What planning needs of the rest: `reports` holds, per [`Part::report_keys`]
+    /// key, the active employees of the whole directory naming it as manager (keys
+    /// nobody names may be left out).
+    pub fn rest(
+        &self,
+        active: usize,
+        reports: &[(String, u64)],
+        next_generated: u64,
+        demographic_names: BTreeSet<String>,
+    ) -> Rest {
+        let mut inside: HashMap<String, u64> = HashMap::default();
+        for e in self.rows.values().filter(|e| e.active) {
+            if let Some(m) = e.manager_email.as_deref() {
+                *inside.entry(email_key(m)).or_default() += 1;
+            }
+        }
+        let managed = reports
+            .iter()
+            .filter(|(k, n)| *n > inside.get(k.as_str()).copied().unwrap_or(0))
+            .map(|(k, _)| k.clone())
+            .collect();
+        Rest {
+            active,
+            managed,
+            next_generated,
+            demographic_names,
+        }
+    }
+
+    /// The rows collected, in key order.
+    pub fn rows(&self) -> Vec<Employee> {
+        self.rows.values().cloned().collect()
+    }
+
+    /// The rows collected, in key order (taken).
+    pub fn into_rows(self) -> Vec<Employee> {
+        self.rows.into_values().collect()
+    }
+}
+
+/// The next generated ID number after the highest `{prefix}{number}` among `ids`.
+pub fn next_generated<'a>(ids: impl IntoIterator<Item = &'a str>, prefix: &str) -> u64 {
+    ids.into_iter()
+        .filter_map(|id| id.strip_prefix(prefix)?.parse::<u64>().ok())
+        .max()
+        .unwrap_or(0)
+        + 1
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::member::ManagerRef;
+
+    fn member(id: &str, email: &str, manager: Option<&str>) -> SourceMember {
+        let mut m = SourceMember::new(id.to_string(), 1);
+        m.work_email = Some(email.to_string());
+        if let Some(b) = manager {
+            m.manager = ManagerRef::Resolved {
+                source_id: "x".into(),
+                email: b.into(),
+            };
+        }
+        m.date_of_birth = Some(" 1990-02-03 ".into());
+        m
+    }
+
+    fn row(key: i64, id: &str, email: &str, manager: Option<&str>) -> Employee {
+        Employee {
+            key,
+            employee_id: id.into(),
+            source_id: Some(id.into()),
+            email: email.into(),
+            manager_email: manager.map(str::to_string),
+            active: true,
+            ..Employee::default()
+        }
+    }
+
+    #[test]
+    fn rounds_follow_reporting_lines_and_possible_creates() {
+        let settings = Settings::default();
+        let members = [
+            member("a", "A@x.example", Some("Boss@x.example")),
+            member("new", "n@x.example", None),
+        ];
+        let mut part = Part::new(&members, &settings);
+        let first = part.first();
+        assert_eq!(first.employee_ids, ["a", "new"]);
+        assert_eq!(
+            first.emails,
+            ["a@x.example", "boss@x.example", "n@x.example"]
+        );
+        // Round 1 finds a and the boss; the boss's manager is asked next, and the
+        // birth date of `new` (no row has its ID).
+        let next = part.add(vec![
+            row(1, "a", "a@x.example", Some("boss@x.example")),
+            row(2, "b", "boss@x.example", Some("CEO@x.example")),
+        ]);
+        assert_eq!(next.emails, ["ceo@x.example"]);
+        assert_eq!(next.dates_of_birth, [jiff::civil::date(1990, 2, 3)]);
+        assert!(!part.needs_generated_ids());
+        let next = part.add(vec![row(3, "c", "ceo@x.example", None)]);
+        assert!(next.is_empty());
+        assert_eq!(
+            part.report_keys(),
+            [
+                "a@x.example",
+                "boss@x.example",
+                "ceo@x.example",
+                "n@x.example"
+            ]
+        );
+        // The boss has a in the part; 3 active reports in all: 2 outside.
+        let reports = [
+            ("boss@x.example".to_string(), 3),
+            ("ceo@x.example".to_string(), 1),
+        ];
+        let rest = part.rest(10, &reports, 1, BTreeSet::new());
+        assert_eq!(
+            rest.managed,
+            HashSet::from_iter(["boss@x.example".to_string()])
+        );
+        assert_eq!(part.into_rows().len(), 3);
+    }
+
+    #[test]
+    fn generated_ids_continue_after_the_highest() {
+        assert_eq!(next_generated(["R000009", "R000010", "X5", "R1x"], "R"), 11);
+        assert_eq!(next_generated([], "R"), 1);
+    }
+}

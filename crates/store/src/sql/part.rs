@@ -1,0 +1,164 @@
+//! The indexed look-ups an incremental sync plans over (`roster_core::plan::Part`,
+//! issue #15): rows by employee ID, source id, email key or birth date; active
+//! reports per manager email key; generated employee IDs; the demographic names of
+//! the first rows; and keying the manager emails the migration could not key.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use roster_core::employee::{Employee, EmployeeKey};
+use roster_core::normalise::email_key;
+use roster_core::plan::Lookups;
+use serde::de::IgnoredAny;
+
+use super::adapter::Adapter;
+use super::codec::from_json;
+use super::dialect::Dialect;
+use super::employee;
+use super::query::{Columns, Executor, Query};
+use crate::{AccountId, Result};
+
+/// Full rows with any of the look-ups' employee IDs, source ids, email keys or
+/// birth dates, each once, in key order. One indexed statement per kind of value.
+pub(super) async fn employees_matching<A: Adapter>(
+    a: &A,
+    account: AccountId,
+    lookups: &Lookups,
+) -> Result<Vec<Employee>> {
+    let dates: Vec<String> = lookups
+        .dates_of_birth
+        .iter()
+        .map(ToString::to_string)
+        .collect();
+    let by: [(&str, &[String]); 4] = [
+        ("e.employee_id", &lookups.employee_ids),
+        ("e.source_id", &lookups.source_ids),
+        ("e.email_lower", &lookups.emails),
+        ("e.date_of_birth", &dates),
+    ];
+    let mut rows: BTreeMap<EmployeeKey, Employee> = BTreeMap::new();
+    for (column, values) in by {
+        if values.is_empty() {
+            continue;
+        }
+        let sql = format!(
+            "SELECT {} FROM employees e WHERE e.account_id = $1 AND {}",
+            employee::select(A::DIALECT, "e"),
+            A::DIALECT.key_in(column, "$2"),
+        );
+        a.pool_executor()
+            .for_each(Query::new(sql).bind(account).bind(values), &mut |row| {
+                let e = employee::read(A::DIALECT, row, 0)?;
+                rows.insert(e.key, e);
+                Ok(())
+            })
+            .await?;
+    }
+    Ok(rows.into_values().collect())
+}
+
+/// Per manager email key (`roster_core::normalise::email_key`), the active
+/// employees naming it as manager; keys nobody names are left out.
+pub(super) async fn active_report_counts<A: Adapter>(
+    a: &A,
+    account: AccountId,
+    manager_keys: &[String],
+) -> Result<Vec<(String, u64)>> {
+    if manager_keys.is_empty() {
+        return Ok(Vec::new());
+    }
+    let sql = format!(
+        "SELECT manager_lower, COUNT(*) FROM employees WHERE account_id = $1 AND {} AND {} \
+         GROUP BY manager_lower ORDER BY manager_lower",
+        A::DIALECT.is_true("active"),
+        A::DIALECT.key_in("manager_lower", "$2"),
+    );
+    let rows = a
+        .pool_executor()
+        .fetch_all(Query::new(sql).bind(account).bind(manager_keys))
+        .await?;
+    rows.iter()
+        .map(|r| {
+            Ok((
+                r.string(0, "employees.manager_lower")?,
+                r.int(1, "a count")?.max(0) as u64,
+            ))
+        })
+        .collect()
+}
+
+/// The employee IDs that start with `prefix` (the generated ones among them).
+pub(super) async fn employee_ids_with_prefix<A: Adapter>(
+    a: &A,
+    account: AccountId,
+    prefix: &str,
+) -> Result<Vec<String>> {
+    let sql = "SELECT employee_id FROM employees WHERE account_id = $1 \
+               AND employee_id IS NOT NULL AND substr(employee_id, 1, CAST($2 AS INTEGER)) = $3";
+    let q = Query::new(sql)
+        .bind(account)
+        .bind(prefix.chars().count() as i64)
+        .bind(prefix);
+    let mut ids = Vec::new();
+    a.pool_executor()
+        .for_each(q, &mut |row| {
+            ids.push(row.string(0, "employees.employee_id")?);
+            Ok(())
+        })
+        .await?;
+    Ok(ids)
+}
+
+/// The demographic names of the account's first `rows` employees by key.
+pub(super) async fn demographic_names<A: Adapter>(
+    a: &A,
+    account: AccountId,
+    rows: usize,
+) -> Result<BTreeSet<String>> {
+    let column = match A::DIALECT {
+        Dialect::Sqlite => "json(demographics)",
+        Dialect::Postgres => "demographics",
+    };
+    let sql = format!("SELECT {column} FROM employees WHERE account_id = $1 ORDER BY key LIMIT $2");
+    let mut names = BTreeSet::new();
+    let q = Query::new(sql)
+        .bind(account)
+        .bind(i64::try_from(rows).unwrap_or(i64::MAX));
+    a.pool_executor()
+        .for_each(q, &mut |row| {
+            let map: BTreeMap<String, IgnoredAny> = from_json(
+                row.text(0, "employees.demographics")?,
+                "employees.demographics",
+            )?;
+            names.extend(map.into_keys());
+            Ok(())
+        })
+        .await?;
+    Ok(names)
+}
+
+/// Key the manager emails written before the key column existed that SQL could not
+/// key (see migration 0010); the number keyed. Cheap when there are none (an index
+/// holds exactly those rows).
+pub(super) async fn key_manager_emails<A: Adapter>(a: &A, account: AccountId) -> Result<u64> {
+    let sql = "SELECT key, manager_email FROM employees WHERE account_id = $1 \
+               AND manager_email IS NOT NULL AND manager_lower IS NULL";
+    let rows = a
+        .pool_executor()
+        .fetch_all(Query::new(sql).bind(account))
+        .await?;
+    let mut keyed = 0;
+    for row in &rows {
+        let key = row.int(0, "employees.key")?;
+        let manager = email_key(row.text(1, "employees.manager_email")?);
+        let q = Query::new(
+            "UPDATE employees SET manager_lower = $1 \
+             WHERE key = $2 AND account_id = $3 AND manager_lower IS NULL AND manager_email = $4",
+        )
+        .bind(manager)
+        .bind(key)
+        .bind(account)
+        .bind(row.text(1, "employees.manager_email")?);
+        keyed += a.pool_executor().execute(q).await?;
+    }
+    Ok(keyed)
+}
