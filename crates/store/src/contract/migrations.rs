@@ -16,14 +16,16 @@ use roster_core::schedule::{Frequency, Schedule};
 use roster_core::settings::Settings;
 use sha2::{Digest, Sha256};
 
-use super::survives::{
-    feed_filled, reports_survive, times_and_folds, v1_survives, v2_survives, v3_survives,
-    v5_survives, writes_on,
-};
+mod survives;
+
 use crate::Store;
 use crate::access::ReviewStatus;
 use crate::selection::EmployeeFilter as F;
 use crate::sql::Dialect;
+use survives::{
+    feed_filled, reports_survive, times_and_folds, v1_survives, v2_survives, v3_survives,
+    v5_survives, writes_on,
+};
 
 pub(super) const ACME: i64 = 101;
 pub(super) const GLOBEX: i64 = 102;

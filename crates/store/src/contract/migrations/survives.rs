@@ -1,4 +1,4 @@
-//! What [`old_rows_survive`](super::migrations::old_rows_survive) checks after the
+//! What [`old_rows_survive`](super::old_rows_survive) checks after the
 //! migration to the newest schema, version by version: each old row reads back through
 //! the [`Store`], the columns added since hold their defaults, and the store writes on.
 
@@ -8,8 +8,8 @@ use roster_core::guard::Trigger;
 use roster_core::plan::{Action, Rule};
 use roster_core::settings::Settings;
 
-use super::fixtures::{changeset, create_entry, minimal};
-use super::migrations::{ACME, CSV, GLOBEX, JUSTWORKS, LONG_AGO, at, schedule};
+use super::super::fixtures::{changeset, create_entry, minimal};
+use super::{ACME, CSV, GLOBEX, JUSTWORKS, LONG_AGO, at, schedule};
 use crate::Store;
 use crate::access::{ReviewStatus, Role};
 use crate::jobs::{ChannelKind, JobKind};
