@@ -227,12 +227,14 @@ fn single(
     Ok(r)
 }
 
-async fn show_user(
-    State(st): State<AppState>,
+/// `GET /Users/{id}` and `GET /Groups/{id}`, as [`list`] serves both lists.
+async fn show(
+    st: AppState,
     method: Method,
     headers: HeaderMap,
-    Path(id): Path<String>,
-    RawQuery(q): RawQuery,
+    resource: ResourceType,
+    id: String,
+    q: Option<String>,
 ) -> ScimResult {
     let p = principal(&headers, &method, &st).await?;
     let provider = resources::provider(&st, &p).await?;
@@ -241,11 +243,22 @@ async fn show_user(
         account: p.account,
         provider: &provider,
     };
-    let user = reader
-        .user(&id)
-        .await?
-        .ok_or_else(|| ScimError::not_found("User", &id))?;
-    single(&headers, user, q.as_deref(), &provider, ResourceType::User)
+    let found = match resource {
+        ResourceType::User => reader.user(&id).await?,
+        ResourceType::Group => reader.group(&id).await?,
+    };
+    let found = found.ok_or_else(|| ScimError::not_found(resource.name(), &id))?;
+    single(&headers, found, q.as_deref(), &provider, resource)
+}
+
+async fn show_user(
+    State(st): State<AppState>,
+    method: Method,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    RawQuery(q): RawQuery,
+) -> ScimResult {
+    show(st, method, headers, ResourceType::User, id, q).await
 }
 
 async fn show_group(
@@ -255,24 +268,7 @@ async fn show_group(
     Path(id): Path<String>,
     RawQuery(q): RawQuery,
 ) -> ScimResult {
-    let p = principal(&headers, &method, &st).await?;
-    let provider = resources::provider(&st, &p).await?;
-    let reader = resources::Reader {
-        st: &st,
-        account: p.account,
-        provider: &provider,
-    };
-    let group = reader
-        .group(&id)
-        .await?
-        .ok_or_else(|| ScimError::not_found("Group", &id))?;
-    single(
-        &headers,
-        group,
-        q.as_deref(),
-        &provider,
-        ResourceType::Group,
-    )
+    show(st, method, headers, ResourceType::Group, id, q).await
 }
 
 /// Any write: authenticate, validate, refuse (400 or 501). Nothing is written.
