@@ -5,35 +5,28 @@
 //! accepted; a channel without value rights never receives a value.
 #![allow(clippy::unwrap_used)] // a test (or example) panics on what must not fail
 
+mod common;
+
+use common::{NoSources, World, world};
+
 use std::collections::VecDeque;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use async_trait::async_trait;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use jiff::SignedDuration;
 use roster_core::employee::Employee;
 use roster_core::plan::{Action, Rule};
+use roster_engine::Clock;
 use roster_engine::notify::{DeliveryPolicy, FeedOptions, Notifier};
-use roster_engine::worker::{SourceFactory, Worker, WorkerConfig};
-use roster_engine::{Cipher, Clock, Engine, FixedClock};
+use roster_engine::worker::{Worker, WorkerConfig};
 use roster_notify::{Notifiers, WebhookSender};
-use roster_source::Source;
 use roster_store::contract::{change_entry, changeset, create_entry, person};
-use roster_store::{EventQuery, ImportKind, Integration, Store};
+use roster_store::{EventQuery, ImportKind};
 use secrecy::SecretString;
 use serde_json::Value;
-
-struct NoSources;
-
-#[async_trait]
-impl SourceFactory for NoSources {
-    async fn source(&self, _: &Arc<Engine>, _: &Integration) -> Result<Box<dyn Source>, String> {
-        Err("no sources in this test".into())
-    }
-}
 
 const SECRET: &str = "whsec_feed_0123456789";
 
@@ -90,35 +83,6 @@ async fn receiver(plan: &[bool]) -> (SocketAddr, Receiver) {
         let _ = axum::serve(listener, app).await;
     });
     (addr, r)
-}
-
-struct World {
-    engine: Engine,
-    store: Arc<dyn Store>,
-    clock: Arc<FixedClock>,
-    cipher: Cipher,
-    _dir: tempfile::TempDir,
-}
-
-async fn world() -> World {
-    let dir = tempfile::tempdir().unwrap();
-    let store: Arc<dyn Store> = Arc::new(
-        roster_store_sqlite::SqliteStore::open(dir.path().join("t.db").to_str().unwrap())
-            .await
-            .unwrap(),
-    );
-    let clock = Arc::new(FixedClock::new("2026-03-02T10:00:00Z".parse().unwrap()));
-    let cipher = Cipher::from_base64(&Cipher::generate_base64()).unwrap();
-    let engine = Engine::open(store.clone(), clock.clone(), cipher.clone(), "acme")
-        .await
-        .unwrap();
-    World {
-        engine,
-        store,
-        clock,
-        cipher,
-        _dir: dir,
-    }
 }
 
 impl World {
