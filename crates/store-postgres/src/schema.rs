@@ -148,6 +148,18 @@ mod tests {
             7,
             "146d4f508d145ba41fdc3373c471a51c814a7a32ba5515f1267f5c37f631e476",
         ),
+        (
+            8,
+            "cfd15fb6ebacb1d301711baf841da600775cf749c2de11e7f9200099e89e1e3c",
+        ),
+        (
+            9,
+            "0e293602011fed1088f27325910739fc36d1ec002d510e8bb65574271cf401a3",
+        ),
+        (
+            10,
+            "62892237e2f60a2dd68ca41b7203b329c02e53b951111ebec423b84e7ca76e04",
+        ),
     ];
 
     /// From each older schema to the newest, with the rows each version's roster

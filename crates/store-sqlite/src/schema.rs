@@ -202,6 +202,18 @@ mod tests {
             7,
             "42f7a966e22a70945217afffdc9ead7de7f46e3553563fda66031533d5418e0a",
         ),
+        (
+            8,
+            "aa4959a9e7226621b2c9b2e3d642910425e4a3dc5b2dc8480160d276fe7fc9ee",
+        ),
+        (
+            9,
+            "9fb6fe57311f3587ff86d076c733427fcd1cd1ce3c166c2fc4a0f34c04532b03",
+        ),
+        (
+            10,
+            "eee9150d738932bb7ccbc4bd4b1911c77f1c07fb2fa070225b1bcc6f7f776a77",
+        ),
     ];
 
     /// From each older schema to the newest, with the rows each version's roster
