@@ -191,15 +191,32 @@ impl<'a> Planner<'a> {
             .copied()
             .filter(|s| work.get(*s).manager_email.is_some())
             .collect();
+        // Whether there is a self-manager or a cycle at all does not depend on the
+        // order of the walk, only which link closes a cycle does: walk in the order
+        // at hand first, and sort by employee ID only when there is one (rarely).
+        if self.walk_cycles(&order, by_email).is_empty() {
+            return Vec::new();
+        }
         order.sort_by(|a, b| work.get(*a).employee_id.cmp(&work.get(*b).employee_id));
+        self.walk_cycles(&order, by_email)
+    }
+
+    /// The links [`Self::find_cycles`] drops, walking the reporting lines from each
+    /// slot of `order` in turn.
+    fn walk_cycles(
+        &self,
+        order: &[Slot],
+        by_email: &HashMap<Cow<'_, str>, Slot>,
+    ) -> Vec<(Slot, IssueCode)> {
+        let work = &self.work;
         // 0 = not seen, 1 = on the current path, 2 = done; indexed by `dense`.
         let mut state: Vec<u8> = vec![0; work.len()];
         let mut drops: Vec<(Slot, IssueCode)> = Vec::new();
-        for &start in &order {
+        let mut path = Vec::new();
+        for &start in order {
             if state[work.dense(start)] != 0 {
                 continue;
             }
-            let mut path = Vec::new();
             let mut cur = start;
             loop {
                 state[work.dense(cur)] = 1;
@@ -222,7 +239,7 @@ impl<'a> Planner<'a> {
                     _ => break,
                 }
             }
-            for p in path {
+            for p in path.drain(..) {
                 state[work.dense(p)] = 2;
             }
         }
@@ -236,5 +253,47 @@ fn source_id_of(m: &ManagerRef) -> Option<&str> {
         | ManagerRef::NoWorkEmail { source_id }
         | ManagerRef::NotInSnapshot { source_id } => Some(source_id),
         _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+
+    use super::*;
+    use crate::plan::PlanOptions;
+    use crate::settings::Settings;
+
+    proptest! {
+        /// The shortcut of `find_cycles` (walk unsorted, sort only when there is a
+        /// cycle) drops the links the walk in employee ID order drops.
+        #[test]
+        fn the_unsorted_cycle_check_drops_what_the_sorted_walk_drops(
+            links in prop::collection::vec((0u8..24, prop::option::weighted(0.8, 0u8..24)), 0..24)
+        ) {
+            let directory: Vec<Employee> = links
+                .iter()
+                .enumerate()
+                .map(|(i, (id, m))| Employee {
+                    key: i as i64 + 1,
+                    employee_id: format!("e{id:02}-{i}"),
+                    email: format!("P{i}@x.example"),
+                    manager_email: m.map(|m| format!("p{m}@X.example")),
+                    active: true,
+                    ..Employee::default()
+                })
+                .collect();
+            let (settings, options) = (Settings::default(), PlanOptions::default());
+            let p = Planner::new(&directory, &settings, jiff::civil::date(2026, 1, 1), &options, None);
+            let slots: Vec<Slot> = p.work.slots().collect();
+            let by_email = p.final_emails(&slots);
+            let mut sorted: Vec<Slot> = slots
+                .iter()
+                .copied()
+                .filter(|s| p.work.get(*s).manager_email.is_some())
+                .collect();
+            sorted.sort_by(|a, b| p.work.get(*a).employee_id.cmp(&p.work.get(*b).employee_id));
+            prop_assert_eq!(p.find_cycles(&slots, &by_email), p.walk_cycles(&sorted, &by_email));
+        }
     }
 }

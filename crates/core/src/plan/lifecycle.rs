@@ -337,6 +337,15 @@ fn deactivate(
 /// are cleared (by a full sync unless excluded, by a partial import when it carries
 /// them blank).
 fn update_demographics(e: &mut Cow<'_, Employee>, r: &Record, writable: &Writable<'_>) {
+    // The same demographics (most members of a sync): nothing is cleared, nothing
+    // set, whatever the settings allow.
+    if e.demographics != r.demographics {
+        update_demographics_in_full(e, r, writable);
+    }
+}
+
+/// [`update_demographics`] without the shortcut.
+fn update_demographics_in_full(e: &mut Cow<'_, Employee>, r: &Record, writable: &Writable<'_>) {
     let mapped = &writable.mapped;
     if writable.only.is_none() {
         let keep = |k: &String| {
@@ -362,6 +371,85 @@ fn update_demographics(e: &mut Cow<'_, Employee>, r: &Record, writable: &Writabl
     for (k, v) in &r.demographics {
         if writable.may_demographic(k) && e.demographics.get(k) != Some(v) {
             e.to_mut().demographics.insert(k.clone(), v.clone());
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use proptest::prelude::*;
+
+    use super::*;
+    use crate::member::ManagerRef;
+    use crate::settings::{FieldKind, MappedField};
+
+    const NAMES: &[&str] = &["team", "Team", "site", "level", "buddy"];
+
+    fn record(
+        demographics: BTreeMap<String, String>,
+        associated: BTreeMap<String, String>,
+    ) -> Record {
+        Record {
+            source_id: "m1".into(),
+            position: 1,
+            employee_id: None,
+            email: None,
+            secondary_email: None,
+            first_name: None,
+            last_name: None,
+            preferred_name: None,
+            date_of_birth: None,
+            start_date: None,
+            latest_rehire_date: None,
+            end_date: None,
+            manager: ManagerRef::None,
+            phone: None,
+            demographics,
+            associated,
+            source_active: true,
+            exclude: None,
+        }
+    }
+
+    fn names() -> impl Strategy<Value = BTreeMap<String, String>> {
+        prop::collection::btree_map(
+            prop::sample::select(NAMES).prop_map(str::to_string),
+            prop::sample::select(&["a", "b", ""][..]).prop_map(str::to_string),
+            0..4,
+        )
+    }
+
+    proptest! {
+        /// The shortcut of `update_demographics`: when the row holds the member's
+        /// demographics, the full path changes nothing either, whatever the mapping,
+        /// the excluded fields, a partial import's fields and the associated fields.
+        #[test]
+        fn the_same_demographics_change_nothing(
+            demographics in names(),
+            associated in names(),
+            mapped in prop::collection::vec(prop::sample::select(NAMES), 0..4),
+            excluded in prop::collection::btree_set(prop::sample::select(NAMES).prop_map(str::to_string), 0..2),
+            only in prop::option::of(prop::collection::btree_set(
+                prop::sample::select(&["team", "demographic:team", "site", "demographic:level"][..]).prop_map(str::to_string), 0..3)),
+        ) {
+            let settings = Settings {
+                mapping: mapped
+                    .iter()
+                    .map(|d| MappedField { source_key: format!("src_{d}"), demographic: d.to_string(), kind: FieldKind::Default })
+                    .collect(),
+                exclude_fields: excluded,
+                ..Settings::default()
+            };
+            let options = PlanOptions { only_fields: only, ..PlanOptions::default() };
+            let writable = Writable::new(&settings, &options);
+            let row = Employee { demographics: demographics.clone(), ..Employee::default() };
+            let r = record(demographics, associated);
+            let mut e: Cow<'_, Employee> = Cow::Borrowed(&row);
+            update_demographics_in_full(&mut e, &r, &writable);
+            prop_assert_eq!(&e.demographics, &row.demographics);
+            prop_assert!(matches!(e, Cow::Borrowed(_)), "the full path copied the row");
         }
     }
 }

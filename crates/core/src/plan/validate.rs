@@ -107,7 +107,7 @@ impl Planner<'_> {
 
     /// Step 2: the same email or key on two members is an error for each of them;
     /// they are skipped.
-    pub(super) fn drop_duplicates(&mut self, records: Vec<Record>) -> Vec<Record> {
+    pub(super) fn drop_duplicates(&mut self, mut records: Vec<Record>) -> Vec<Record> {
         let (by_email, by_key) = shared_values(self.settings.employee_ids, &records);
         let mut bad: BTreeMap<usize, Issue> = BTreeMap::new();
         for (groups, code, what, field) in [
@@ -140,12 +140,14 @@ impl Planner<'_> {
         self.skipped += bad.len();
         let bad_idx: HashSet<usize> = bad.keys().copied().collect();
         self.issues.extend(bad.into_values());
+        if !bad_idx.is_empty() {
+            let mut i = 0;
+            records.retain(|_| {
+                i += 1;
+                !bad_idx.contains(&(i - 1))
+            });
+        }
         records
-            .into_iter()
-            .enumerate()
-            .filter(|(i, _)| !bad_idx.contains(i))
-            .map(|(_, r)| r)
-            .collect()
     }
 }
 
