@@ -104,11 +104,12 @@ pub fn skipped_by_rule<'a>(
     })
 }
 
-/// Issues found while normalising one member, each naming the member.
+/// Issues found while normalising one member, each naming the member (its source
+/// id is filled in by [`Found::into_issues`]: most members have no issue, and so
+/// no copy of their id).
 struct Found {
     issues: Vec<Issue>,
     position: usize,
-    source_id: String,
 }
 
 impl Found {
@@ -117,11 +118,20 @@ impl Found {
             position: Some(self.position),
             severity,
             code,
-            source_id: Some(self.source_id.clone()),
+            source_id: None,
             employee_id: None,
             field: field.map(str::to_string),
             message,
         });
+    }
+
+    /// The issues, each naming the member by `source_id`.
+    fn into_issues(self, source_id: &str) -> Vec<Issue> {
+        let mut issues = self.issues;
+        for i in &mut issues {
+            i.source_id = Some(source_id.to_string());
+        }
+        issues
     }
 
     /// A date field: `None` when blank or not a date (an error).
@@ -284,7 +294,6 @@ pub fn normalise(
     let mut found = Found {
         issues: Vec::new(),
         position: pos,
-        source_id: m.source_id.clone(),
     };
     let redacted = |f: &str| settings.redact_fields.contains(f);
     let Dates {
@@ -335,7 +344,7 @@ pub fn normalise(
         })
     };
     let (demographics, associated) = mapped(&m, settings);
-    let issues = found.issues;
+    let issues = found.into_issues(&m.source_id);
     if issues.iter().any(Issue::is_error) {
         return (None, issues);
     }
