@@ -47,6 +47,8 @@ pub enum Rule {
     Exclusion,
     /// An import was rolled back.
     Rollback,
+    /// Personal data erased on request (`users erase`).
+    Erasure,
 }
 
 impl Rule {
