@@ -166,6 +166,9 @@ pub(super) async fn users(engine: &Arc<Engine>, mut a: UsersArgs, json: bool) ->
         UsersAction::Merge { duplicate, into } => {
             print_change(&engine.merge(&duplicate, &into).await?, json, "Merged")?
         }
+        UsersAction::Erase { who, yes } => {
+            return super::erase::erase(engine, &who, yes, json).await;
+        }
         UsersAction::Export {
             include_deactivated,
             out,
