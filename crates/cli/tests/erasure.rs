@@ -213,4 +213,28 @@ async fn erase_leaves_no_personal_value_anywhere_in_the_database() {
         "reports re-pointed"
     );
     assert!(after.contains("imports.kind=erasure"));
+
+    // Rolling back the (older) first sync brings no erased value back: it reports
+    // the fields as erased.
+    let db2 = db.clone();
+    let rolled = blocking(move || {
+        let r = ok(roster(&db2, DAY1, &["--json", "imports", "--limit", "10"]));
+        let list: Vec<Value> = serde_json::from_str(&r.stdout).unwrap();
+        let first = list.iter().rev().find(|i| i["kind"] == "sync").unwrap()["id"]
+            .as_i64()
+            .unwrap()
+            .to_string();
+        ok(roster(&db2, DAY1, &["rollback", &first, "--yes"])).stdout
+    })
+    .await;
+    assert!(rolled.contains("erased since"), "{rolled}");
+    let after_rollback = every_cell(&db).await;
+    for v in &values {
+        let v = v.to_lowercase();
+        let found: Vec<&str> = after_rollback.lines().filter(|l| l.contains(&v)).collect();
+        assert!(
+            found.is_empty(),
+            "{v} came back with the rollback: {found:#?}"
+        );
+    }
 }

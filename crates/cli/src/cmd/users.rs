@@ -42,6 +42,13 @@ pub(super) fn print_change(o: &ChangeOutcome, json: bool, what: &str) -> Result<
             c.fields.join(", ")
         );
     }
+    for c in &o.erased {
+        outln!(
+            "  NOT RESTORED {}: erased since ({})",
+            c.employee_id,
+            c.fields.join(", ")
+        );
+    }
     Ok(())
 }
 
