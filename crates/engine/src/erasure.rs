@@ -53,6 +53,30 @@ impl Engine {
         Ok(done?)
     }
 
+    /// The members recognised as people whose data was erased: the keyed digest of
+    /// their source id is one an erasure kept (`PlanOptions::returning`).
+    pub(crate) async fn returning(
+        &self,
+        members: &[roster_core::SourceMember],
+    ) -> Result<std::collections::BTreeMap<String, roster_core::employee::EmployeeKey>> {
+        let erasures = self.store.erasures(self.account).await?;
+        let digests: std::collections::HashMap<&str, _> = erasures
+            .iter()
+            .filter_map(|e| Some((e.source_digest.as_deref()?, e.key)))
+            .collect();
+        if digests.is_empty() {
+            return Ok(Default::default());
+        }
+        Ok(members
+            .iter()
+            .filter(|m| !m.source_id.trim().is_empty())
+            .filter_map(|m| {
+                let key = digests.get(self.cipher().source_digest(&m.source_id).as_str())?;
+                Some((m.source_id.clone(), *key))
+            })
+            .collect())
+    }
+
     /// A pending review whose plan holds `e`: the admin applies or discards it first.
     async fn refuse_if_reviewed(&self, e: &Employee) -> Result<()> {
         for review in self.store.pending_reviews(self.account, 10_000).await? {
