@@ -109,3 +109,28 @@ fn holds(v: &Value, e: &Employee) -> bool {
         _ => false,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_review_holds_an_employee_by_key_id_email_or_source_id() {
+        let e = Employee {
+            key: 7,
+            employee_id: "E7".into(),
+            source_id: Some("mbr_7".into()),
+            email: "Seven@acme.example".into(),
+            ..Employee::default()
+        };
+        let by_key = serde_json::json!({"plan": {"entries": [{"key": 7, "changes": []}]}});
+        let by_email = serde_json::json!({"entries": [{"after": {"email": "seven@acme.example"}}]});
+        let by_source = serde_json::json!([["mbr_7"]]);
+        let other = serde_json::json!({"entries": [{"key": 8, "employee_id": "E8",
+            "after": {"email": "eight@acme.example", "source_id": "mbr_8"}}]});
+        assert!(holds(&by_key, &e));
+        assert!(holds(&by_email, &e));
+        assert!(holds(&by_source, &e));
+        assert!(!holds(&other, &e));
+    }
+}
