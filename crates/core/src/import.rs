@@ -27,6 +27,8 @@ pub enum ImportKind {
     Tick,
     /// An operator released a sync lock whose holder was gone (`roster unlock`).
     Unlock,
+    /// Personal data of employees erased on request (`roster users erase`).
+    Erasure,
 }
 
 impl ImportKind {

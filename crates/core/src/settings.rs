@@ -6,8 +6,10 @@ use std::collections::BTreeSet;
 use serde::{Deserialize, Serialize};
 use strum::{AsRefStr, Display, EnumString, IntoStaticStr};
 
-use crate::fields::DEFAULT_DEMOGRAPHICS;
+use crate::fields::{DEFAULT_DEMOGRAPHICS, Privacy};
 use crate::member::SourceField;
+
+mod marks;
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -127,6 +129,11 @@ pub struct MappedField {
     pub source_key: String,
     pub demographic: String,
     pub kind: FieldKind,
+    /// Personal data or kept when an employee is anonymised; `None`: the default
+    /// ([`Privacy::default_for`]: the home address personal, the rest kept). Set
+    /// through the settings `personal_demographics` / `keep_demographics`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub privacy: Option<Privacy>,
 }
 
 /// Every setting of an integration.
@@ -199,6 +206,7 @@ pub fn default_mapping() -> Vec<MappedField> {
             source_key: k.to_string(),
             demographic: d.to_string(),
             kind: FieldKind::Default,
+            privacy: None,
         })
         .collect()
 }
@@ -257,6 +265,14 @@ pub const SETTING_KEYS: &[(&str, &str)] = &[
     (
         "scim_group_demographics",
         "comma-separated demographics: SCIM serves a group per value of each",
+    ),
+    (
+        "personal_demographics",
+        "comma-separated demographics erased with a person",
+    ),
+    (
+        "keep_demographics",
+        "comma-separated demographics kept when a person is erased",
     ),
 ];
 
@@ -363,6 +379,7 @@ impl Settings {
             "timezone" => self.timezone.clone(),
             "generated_id_prefix" => self.generated_id_prefix.clone(),
             "scim_group_demographics" => self.scim_group_demographics.join(","),
+            "personal_demographics" | "keep_demographics" => self.marks(key).join(","),
             other => return Err(SettingsError::Unknown(other.to_string())),
         })
     }
@@ -453,6 +470,7 @@ impl Settings {
             "scim_group_demographics" => {
                 self.scim_group_demographics = self.known_demographics(key, value)?
             }
+            "personal_demographics" | "keep_demographics" => self.set_marks(key, value)?,
             other => return Err(SettingsError::Unknown(other.to_string())),
         }
         Ok(())
@@ -513,11 +531,17 @@ impl Settings {
         if demographic.is_empty() {
             return Err(MappingError::EmptyDemographic);
         }
+        let privacy = self
+            .mapping
+            .iter()
+            .find(|m| m.source_key == source_key)
+            .and_then(|m| m.privacy);
         self.mapping.retain(|m| m.source_key != source_key);
         self.mapping.push(MappedField {
             source_key: source_key.to_string(),
             demographic: demographic.to_string(),
             kind,
+            privacy,
         });
         let fold = demographic_fold(demographic);
         Ok(self
@@ -600,6 +624,7 @@ mod tests {
                 source_key: "job_title".into(),
                 demographic: "Job Title".into(),
                 kind: FieldKind::Default,
+                privacy: None,
             }],
             ..Settings::default()
         };
@@ -707,6 +732,12 @@ mod tests {
             ("timezone", "America/New_York"),
             ("generated_id_prefix", "EMP"),
             ("scim_group_demographics", "Office,Department"),
+            ("personal_demographics", "Job Title,Home City"),
+            (
+                "keep_demographics",
+                "Job Title,Department,Member Type,Employment Type,Employment Subtype,Office,\
+                 Work City,Work State,Work Country",
+            ),
         ];
         assert_eq!(cases.len(), SETTING_KEYS.len());
         for (k, v) in cases {

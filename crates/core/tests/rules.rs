@@ -112,6 +112,7 @@ fn removed_without_end_date(
         complete: true,
         deactivate_missing: once,
         only_fields: None,
+        returning: Default::default(),
     };
     let p = plan(&dir, positions(ms), &[], &s, TODAY, &opts);
     let entry = p.entries.iter().find(|e| e.employee_id == "m3");
@@ -774,11 +775,13 @@ fn only_mapped_fields_are_stored_and_custom_fields_map_by_kind() {
         source_key: "custom:cf_size".into(),
         demographic: "T-shirt".into(),
         kind: FieldKind::Hidden,
+        privacy: None,
     });
     s.mapping.push(MappedField {
         source_key: "custom:cf_buddy".into(),
         demographic: "Buddy".into(),
         kind: FieldKind::Associated,
+        privacy: None,
     });
     let mut ms = base();
     ms[1].fields.insert("custom:cf_size".into(), "M".into());
@@ -807,6 +810,7 @@ fn demographic_names_differing_only_by_case_warn() {
         source_key: "custom:x".into(),
         demographic: "job-title".into(),
         kind: FieldKind::Default,
+        privacy: None,
     });
     let p = run(&[], base(), &s);
     assert!(codes(&p).contains(&"demographic_name_clash"));
@@ -822,6 +826,7 @@ fn partial_updates_only_the_given_fields() {
         complete: false,
         deactivate_missing: false,
         only_fields: Some(["demographic:Job Title".to_string(), "Job Title".to_string()].into()),
+        returning: Default::default(),
     };
     let p = plan(&dir, positions(ms), &[], &Settings::default(), TODAY, &opts);
     assert_eq!(p.entries.len(), 1);
@@ -903,6 +908,7 @@ fn partial(fields: &[&str]) -> PlanOptions {
         complete: false,
         deactivate_missing: false,
         only_fields: Some(fields.iter().map(|f| f.to_string()).collect()),
+        returning: Default::default(),
     }
 }
 

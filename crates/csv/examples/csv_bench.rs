@@ -62,6 +62,7 @@ fn settings() -> Settings {
         source_key: "custom:team".into(),
         demographic: "Team".into(),
         kind: FieldKind::Default,
+        privacy: None,
     });
     s
 }
@@ -176,6 +177,7 @@ fn run(n: usize) -> Figures {
                 complete: full,
                 deactivate_missing: false,
                 only_fields: Some(f.layout.fields(full)),
+                returning: Default::default(),
             },
         );
         let plan_s = t.elapsed().as_secs_f64();

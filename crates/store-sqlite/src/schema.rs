@@ -51,6 +51,11 @@ pub(crate) const MIGRATIONS: &[Embedded] = &[
         "part_lookups",
         include_str!("../migrations/0010_part_lookups.sql"),
     ),
+    (
+        11,
+        "erasures",
+        include_str!("../migrations/0011_erasures.sql"),
+    ),
 ];
 
 /// Every schema version this build knows, oldest first (numbers may skip: each

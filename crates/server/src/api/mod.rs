@@ -135,6 +135,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(users::show))
         .routes(routes!(users::set_email))
         .routes(routes!(users::exclude))
+        .routes(routes!(users::erase))
         .routes(routes!(users::include))
         .routes(routes!(users::merge))
         .routes(routes!(users::upcoming))

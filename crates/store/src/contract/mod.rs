@@ -46,6 +46,7 @@ pub mod migrations;
 pub mod access;
 pub mod accounts;
 pub mod directory;
+pub mod erasure;
 pub mod feed;
 pub mod fleet;
 pub mod history;
@@ -73,6 +74,7 @@ macro_rules! store_contract_tests {
         $crate::__contract_writes! { $make }
         $crate::__contract_history! { $make }
         $crate::__contract_feed! { $make }
+        $crate::__contract_erasure! { $make }
         $crate::__contract_locks! { $make }
         $crate::__contract_imports! { $make }
         $crate::__contract_access! { $make }
@@ -131,6 +133,11 @@ mod tests {
                 "selection",
                 include_str!("selection.rs"),
                 crate::__contract_selection!(@names),
+            ),
+            (
+                "erasure",
+                include_str!("erasure.rs"),
+                crate::__contract_erasure!(@names),
             ),
             (
                 "writes",
