@@ -8,7 +8,7 @@
 //!    store (the events derived and inserted in its transaction), against the same
 //!    write to a fresh store whose `events` table ignores inserts (a `RAISE(IGNORE)`
 //!    trigger: the statements are built, bound and run, the rows not stored), and the
-//!    derivation alone (`derive_events` and the row encoding). The feed's extra time
+//!    derivation alone (`derive_stored` and the row encoding). The feed's extra time
 //!    is the derivation plus the insert difference. Medians of `--runs`.
 //! 2. **Reading the Events API**: every event of that import through `GET
 //!    /api/v1/events?limit=1000` of a real server on a loopback port, page by page.
@@ -29,8 +29,9 @@ use std::time::{Duration, Instant};
 use async_trait::async_trait;
 use jiff::civil::{Date, date};
 use jiff::{SignedDuration, Timestamp};
+use roster_bench::Meter;
 use roster_core::employee::Employee;
-use roster_core::feed::{ImportMeta, Written, derive_events};
+use roster_core::feed::{ImportMeta, Written, derive_stored};
 use roster_core::guard::Trigger;
 use roster_core::plan::{Action, Change, Counts, Rule};
 use roster_engine::notify::{FeedOptions, Notifier};
@@ -45,14 +46,19 @@ use secrecy::SecretString;
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
-fn arg(name: &str) -> Option<String> {
-    let mut args = std::env::args().skip(1);
-    while let Some(a) = args.next() {
-        if a == name {
-            return args.next();
-        }
-    }
-    None
+/// The change feed's figures (issue #14) on SQLite; see the top of this file.
+#[derive(clap::Parser, Debug)]
+#[command(name = "feed_bench")]
+struct Args {
+    /// Employees of the first import.
+    #[arg(long, default_value_t = 100_000)]
+    employees: usize,
+    /// Runs of the first import's write (the median is reported).
+    #[arg(long, default_value_t = 3)]
+    runs: usize,
+    /// Events per webhook request.
+    #[arg(long, default_value_t = 100)]
+    batch: usize,
 }
 
 fn employee(i: usize) -> Employee {
@@ -165,20 +171,25 @@ async fn receiver(count: Arc<AtomicUsize>) -> std::net::SocketAddr {
 
 #[tokio::main]
 async fn main() {
-    let n: usize = arg("--employees").map_or(100_000, |v| v.parse().unwrap());
-    let runs: usize = arg("--runs").map_or(3, |v| v.parse().unwrap());
-    let batch: usize = arg("--batch").map_or(100, |v| v.parse().unwrap());
+    let Args {
+        employees: n,
+        runs,
+        batch,
+    } = <Args as clap::Parser>::parse();
     let day0 = date(2026, 9, 1);
 
     // 1. The events' share of a first import.
     let (mut with, mut without, mut derive) = (Vec::new(), Vec::new(), Vec::new());
+    let (mut with_cpu, mut without_cpu) = (Vec::new(), Vec::new());
     for _ in 0..runs {
         let (store, _d) = fresh().await;
         let a = store.ensure_account("bench").await.unwrap();
         let cs = changeset(noon(day0), creates(n));
-        let t = Instant::now();
+        let t = Meter::start();
         store.write(a, cs).await.unwrap();
-        with.push(t.elapsed().as_secs_f64());
+        let u = t.stop();
+        with.push(u.wall.as_secs_f64());
+        with_cpu.push(u.cpu.total().as_secs_f64());
 
         let (store, _d) = fresh().await;
         sqlx::query(
@@ -189,9 +200,11 @@ async fn main() {
         .unwrap();
         let a = store.ensure_account("bench").await.unwrap();
         let cs = changeset(noon(day0), creates(n));
-        let t = Instant::now();
+        let t = Meter::start();
         store.write(a, cs).await.unwrap();
-        without.push(t.elapsed().as_secs_f64());
+        let u = t.stop();
+        without.push(u.wall.as_secs_f64());
+        without_cpu.push(u.cpu.total().as_secs_f64());
 
         let entries = creates(n);
         let t = Instant::now();
@@ -206,7 +219,7 @@ async fn main() {
             at: noon(day0),
             day: day0,
         };
-        let events = derive_events(&meta, &written, 1);
+        let events = derive_stored(&meta, &written, 1);
         let mut bytes = 0usize;
         for e in events {
             for v in roster_store::sql::feed::event_values(1, e).unwrap() {
@@ -227,6 +240,15 @@ async fn main() {
     println!(
         "  feed's extra time          {feed:>8.3} s = {:.1} % of the import without it",
         100.0 * feed / (w - feed)
+    );
+    // CPU time (user + system) of the same writes: less swayed by other processes
+    // on a loaded machine than wall time.
+    let (wc, woc) = (median(with_cpu), median(without_cpu));
+    let feed_cpu = d + (wc - woc).max(0.0);
+    println!("  CPU: write {wc:.3} s, with event inserts ignored {woc:.3} s");
+    println!(
+        "  feed's extra CPU time      {feed_cpu:>8.3} s = {:.1} % of the import's CPU without it",
+        100.0 * feed_cpu / (wc - feed_cpu)
     );
 
     // 2–4 on one store: the webhook subscribed first, then the import.

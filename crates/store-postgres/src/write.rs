@@ -134,7 +134,7 @@ static COPY_EVENTS: LazyLock<String> =
 async fn insert_events(
     tx: &mut Tx,
     account: AccountId,
-    events: Vec<roster_store::FeedEvent>,
+    events: Vec<roster_core::feed::Stored<'_>>,
 ) -> Result<(), StoreError> {
     let n = events.len();
     let written = if n > *SMALL_WRITE_ROWS {
@@ -303,7 +303,10 @@ pub(crate) async fn write(
         .map_err(db)?
     };
     new_keys.sort_unstable();
+    // The events first: a create's event borrows its employee from the changeset,
+    // which the rows below take.
     let events = feed::changeset_events(&mut tx, account, import_id, &cs, &new_keys).await?;
+    insert_events(&mut tx, account, events).await?;
     let Changeset {
         entries,
         notifications,
@@ -313,7 +316,6 @@ pub(crate) async fn write(
     let count = entries.len();
     let rows = write::split(entries, new_keys.into_iter())?;
     write_rows(&mut tx, account, import_id, &ts(finished_at), rows).await?;
-    insert_events(&mut tx, account, events).await?;
     write::queue_notifications(&mut tx, account, import_id, finished_at, notifications).await?;
     // The deferred uniqueness checks run here: a duplicate fails the commit.
     tx.commit().await?;

@@ -150,7 +150,10 @@ pub(crate) async fn write(
         .await?
         .int(0, "employees.key")?;
     let new_keys: Vec<i64> = ((max + 1)..).take(write::creates(&cs.entries)).collect();
+    // The events first: a create's event borrows its employee from the changeset,
+    // which the rows below take.
     let events = feed::changeset_events(&mut tx, account, import_id, &cs, &new_keys).await?;
+    insert_events(&mut tx, account, events).await?;
     let Changeset {
         entries,
         notifications,
@@ -161,7 +164,6 @@ pub(crate) async fn write(
     let rows = write::split(entries, new_keys.into_iter())?;
     let finished: Arc<str> = ts(finished_at).into();
     write_rows(&mut tx, account, import_id, finished, rows).await?;
-    insert_events(&mut tx, account, events).await?;
     write::queue_notifications(&mut tx, account, import_id, finished_at, notifications).await?;
     tx.commit().await?;
     tracing::debug!(account, import_id, entries = count, "changeset written");
@@ -263,7 +265,7 @@ async fn write_rows(
 async fn insert_events(
     tx: &mut Tx,
     account: AccountId,
-    events: Vec<roster_store::FeedEvent>,
+    events: Vec<roster_core::feed::Stored<'_>>,
 ) -> Result<(), StoreError> {
     let mut events = events.into_iter().peekable();
     while events.peek().is_some() {

@@ -42,10 +42,10 @@ mod history;
 mod replay;
 mod types;
 
-pub use derive::{Written, derive_events};
+pub use derive::{Written, derive_events, derive_stored};
 pub use history::{HistoryError, RecordedEntry, RecordedImport, events_from_history, rewind};
 pub use replay::{Directory, ReplayError, apply_event, replay};
-pub use types::{Cursor, Event, EventType, FieldDelta, ImportMeta};
+pub use types::{Cursor, Event, EventType, FieldDelta, ImportMeta, Stored};
 
 #[cfg(test)]
 mod tests;

@@ -115,6 +115,36 @@ fn a_create_carries_every_field_and_a_future_start_is_scheduled() {
 }
 
 #[rstest]
+#[case::plain(emp(0, "E1"))]
+#[case::future_start(Employee { start_date: Some(date(2027, 2, 1)), ..emp(0, "E2") })]
+#[case::future_end(Employee { end_date: Some(date(2027, 2, 1)), ..emp(0, "E3") })]
+#[case::future_end_inactive(Employee { end_date: Some(date(2027, 2, 1)), active: false, ..emp(0, "E4") })]
+#[case::no_employee_id(Employee { employee_id: String::new(), ..emp(0, "E5") })]
+#[case::nothing(Employee::default())]
+fn a_create_stored_as_its_employee_reads_as_its_spelled_out_changes(#[case] after: Employee) {
+    let spelled = Change::created(&after);
+    let meta = import(ImportKind::Sync);
+    let expected = derive_events(
+        &meta,
+        &[Written::new(5, Action::Create, &spelled, &after)],
+        1,
+    );
+    let stored = derive_stored(&meta, &[Written::new(5, Action::Create, &[], &after)], 1);
+    let created: Vec<bool> = stored.iter().map(|s| s.created.is_some()).collect();
+    let kept = expected[0].event_type == EventType::Created;
+    assert_eq!(created[0], kept, "{created:?}");
+    assert!(
+        stored
+            .iter()
+            .all(|s| s.created.is_none() || s.event.changes.is_empty())
+    );
+    let read: Vec<Event> = stored.into_iter().map(Stored::into_event).collect();
+    assert_eq!(read, expected);
+    // An employee without a field gives no event of its own.
+    assert_eq!(read.len() == 1, spelled.is_empty());
+}
+
+#[rstest]
 #[case::future_end_date(Some(date(2027, 1, 31)), true)]
 #[case::end_date_today(Some(date(2026, 11, 23)), false)]
 #[case::end_date_removed(None, false)]

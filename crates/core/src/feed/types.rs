@@ -5,7 +5,7 @@ use jiff::civil::Date;
 use serde::{Deserialize, Serialize};
 use strum::{AsRefStr, Display, EnumString, IntoStaticStr};
 
-use crate::employee::EmployeeKey;
+use crate::employee::{Employee, EmployeeKey};
 use crate::import::{ImportId, ImportKind};
 use crate::plan::{Change, Rule};
 
@@ -110,6 +110,51 @@ impl From<&Change> for FieldDelta {
             after: c.new.clone(),
             rule: c.rule,
         }
+    }
+}
+
+impl From<Change> for FieldDelta {
+    fn from(c: Change) -> Self {
+        Self {
+            field: c.field,
+            before: c.old,
+            after: c.new,
+            rule: c.rule,
+        }
+    }
+}
+
+impl FieldDelta {
+    /// A create's field changes: every field of `after` from empty
+    /// ([`Change::created`]), as an `employee.created` event lists them.
+    pub fn created(after: &Employee) -> Vec<FieldDelta> {
+        Change::created(after)
+            .into_iter()
+            .map(FieldDelta::from)
+            .collect()
+    }
+}
+
+/// An event as a write stores it ([`derive_stored`](super::derive_stored)): an
+/// `employee.created` whose import recorded no changes keeps the employee it
+/// created (`created`, `event.changes` empty) rather than a change per field; its
+/// changes are [`FieldDelta::created`] of it, spelled out when the event is read
+/// ([`Stored::into_event`]). A 100k first import so stores 100k employees, not
+/// 1.5 M field changes, and the feed reads the same either way.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Stored<'a> {
+    pub event: Event,
+    pub created: Option<&'a Employee>,
+}
+
+impl Stored<'_> {
+    /// The event as it is read: a kept employee's fields spelled out.
+    pub fn into_event(self) -> Event {
+        let mut event = self.event;
+        if let Some(after) = self.created {
+            event.changes = FieldDelta::created(after);
+        }
+        event
     }
 }
 

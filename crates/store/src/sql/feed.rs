@@ -3,18 +3,25 @@
 //! feed existed.
 //!
 //! A write derives its import's events from the changeset's entries with
-//! [`roster_core::feed::derive_events`] and inserts them with the import (the
+//! [`roster_core::feed::derive_stored`] and inserts them with the import (the
 //! adapters' bulk statements, [`EVENT_COLUMNS`]); the first cursor is the account's
 //! last plus one, read while the write holds the account's lock (PostgreSQL: its row,
 //! `FOR NO KEY UPDATE`; SQLite: the one writer), so cursors increase in commit order.
 //! The event's time and import kind are the import's (joined, not copied).
+//!
+//! `events.changes` holds a JSON list of `[field, before, after, rule]`, or, for an
+//! `employee.created` whose import recorded no changes, the employee it created
+//! (`{"created": [values]}`, see `created.rs`; [`roster_core::feed::Stored`]): its
+//! field list is [`FieldDelta::created`] of it, built when the event is read, so a
+//! first import stores one employee per create instead of a change per field. Both
+//! read the same.
 
 use jiff::Timestamp;
 use jiff::tz::TimeZone;
 use roster_core::employee::EmployeeKey;
 use roster_core::feed::{
-    Cursor, Event, EventType, FieldDelta, ImportMeta, RecordedEntry, RecordedImport, Written,
-    derive_events, events_from_history,
+    Cursor, Event, EventType, FieldDelta, ImportMeta, RecordedEntry, RecordedImport, Stored,
+    Written, derive_stored, events_from_history,
 };
 use roster_core::plan::{Change, Rule};
 use roster_core::settings::Settings;
@@ -25,6 +32,8 @@ use super::dialect::Dialect;
 use super::employee::{self, Kind};
 use super::query::{Arg, Columns, Executor, Query, Transaction};
 use crate::{AccountId, Changeset, EntryRecord, EventQuery, ImportId, ImportStatus, Result};
+
+mod created;
 
 /// The statuses of imports that wrote to the directory (and have events).
 const APPLIED: &str = "('applied', 'partially_applied', 'rolled_back')";
@@ -44,9 +53,12 @@ pub const EVENT_COLUMNS: &[(&str, Kind)] = &[
 /// stores a million of them).
 type StoredDelta = (String, Option<String>, Option<String>, Rule);
 
-/// The values of [`EVENT_COLUMNS`] for one event.
-pub fn event_values(account: AccountId, event: Event) -> Result<Vec<Arg>> {
-    let changes = if event.changes.is_empty() {
+/// The values of [`EVENT_COLUMNS`] for one event as a write stores it.
+pub fn event_values(account: AccountId, stored: Stored<'_>) -> Result<Vec<Arg>> {
+    let Stored { event, created } = stored;
+    let changes = if let Some(after) = created {
+        Some(created::encode(after)?)
+    } else if event.changes.is_empty() {
         None
     } else {
         let stored: Vec<StoredDelta> = event
@@ -65,6 +77,28 @@ pub fn event_values(account: AccountId, event: Event) -> Result<Vec<Arg>> {
         Arg::Text(event.employee_id),
         Arg::Text(changes),
     ])
+}
+
+/// An event's stored `changes` ([`event_values`]) as its field changes.
+fn read_changes(json: Option<&str>, key: Option<EmployeeKey>) -> Result<Vec<FieldDelta>> {
+    const WHAT: &str = "events.changes";
+    let Some(json) = json else {
+        return Ok(Vec::new());
+    };
+    if json.starts_with('{') {
+        let after = created::decode(json, key.unwrap_or_default())?;
+        return Ok(FieldDelta::created(&after));
+    }
+    let changes: Vec<StoredDelta> = from_json(json, WHAT)?;
+    Ok(changes
+        .into_iter()
+        .map(|(field, before, after, rule)| FieldDelta {
+            field,
+            before,
+            after,
+            rule,
+        })
+        .collect())
 }
 
 /// The account's time zone: its first integration's (as `Engine::today` reads it),
@@ -112,14 +146,15 @@ async fn last_cursor(tx: &mut impl Executor, account: AccountId) -> Result<Curso
 /// In the write's transaction, after [`super::write::record_import`]: the events of
 /// the changeset (none unless it applied something), numbered after the account's
 /// last. `new_keys` are the keys the creates get, in entry order (as
-/// [`super::write::split`] gives them).
-pub async fn changeset_events(
+/// [`super::write::split`] gives them). A create's event borrows its employee from
+/// `cs` ([`Stored`]).
+pub async fn changeset_events<'c>(
     tx: &mut impl Executor,
     account: AccountId,
     import_id: ImportId,
-    cs: &Changeset,
+    cs: &'c Changeset,
     new_keys: &[EmployeeKey],
-) -> Result<Vec<Event>> {
+) -> Result<Vec<Stored<'c>>> {
     if !matches!(
         cs.status,
         ImportStatus::Applied | ImportStatus::PartiallyApplied
@@ -139,7 +174,7 @@ pub async fn changeset_events(
         };
         written.push(written_entry(key, e));
     }
-    Ok(derive_events(&meta, &written, first))
+    Ok(derive_stored(&meta, &written, first))
 }
 
 fn written_entry(key: EmployeeKey, e: &EntryRecord) -> Written<'_> {
@@ -151,10 +186,7 @@ const EVENT_SELECT: &str = "ev.cursor_no, ev.event_type, i.finished_at, ev.impor
 
 fn event_from_row(row: &impl Columns) -> Result<Event> {
     let event_type = row.text(1, "events.event_type")?;
-    let changes: Vec<StoredDelta> = match row.opt_text(7, "events.changes")? {
-        Some(json) => from_json(json, "events.changes")?,
-        None => Vec::new(),
-    };
+    let employee_key = row.opt_int(5, "events.employee_key")?;
     Ok(Event {
         cursor: row.int(0, "events.cursor_no")?,
         event_type: EventType::parse(event_type)
@@ -162,17 +194,9 @@ fn event_from_row(row: &impl Columns) -> Result<Event> {
         at: row.ts(2, "imports.finished_at")?,
         import_id: row.int(3, "events.import_id")?,
         import_kind: import_kind(row.text(4, "imports.kind")?, "imports.kind")?,
-        employee_key: row.opt_int(5, "events.employee_key")?,
+        employee_key,
         employee_id: row.opt_string(6, "events.employee_id")?,
-        changes: changes
-            .into_iter()
-            .map(|(field, before, after, rule)| FieldDelta {
-                field,
-                before,
-                after,
-                rule,
-            })
-            .collect(),
+        changes: read_changes(row.opt_text(7, "events.changes")?, employee_key)?,
     })
 }
 
@@ -339,7 +363,13 @@ pub async fn backfill<A: Adapter>(a: &A) -> Result<()> {
         let events = history_events(&mut tx, A::DIALECT, account).await?;
         let count = events.len();
         for event in events {
-            let values = event_values(account, event)?;
+            let values = event_values(
+                account,
+                Stored {
+                    event,
+                    created: None,
+                },
+            )?;
             let names: Vec<&str> = EVENT_COLUMNS.iter().map(|(c, _)| *c).collect();
             let marks: Vec<String> = (1..=values.len()).map(|i| format!("${i}")).collect();
             let mut q = Query::new(format!(
