@@ -79,8 +79,12 @@ pub fn event_values(account: AccountId, stored: Stored<'_>) -> Result<Vec<Arg>> 
     ])
 }
 
-/// An event's stored `changes` ([`event_values`]) as its field changes.
-fn read_changes(json: Option<&str>, key: Option<EmployeeKey>) -> Result<Vec<FieldDelta>> {
+/// An event's stored `changes` ([`event_values`]) as its field changes (a create
+/// stored as its employee comes back as its spelled-out field list).
+pub(super) fn read_changes(
+    json: Option<&str>,
+    key: Option<EmployeeKey>,
+) -> Result<Vec<FieldDelta>> {
     const WHAT: &str = "events.changes";
     let Some(json) = json else {
         return Ok(Vec::new());

@@ -9,6 +9,7 @@ use serde_json::Value;
 use super::super::codec::{from_json, to_json};
 use super::super::dialect::Dialect;
 use super::super::employee::{self, WRITE_COLUMNS};
+use super::super::feed::read_changes;
 use super::super::query::{Arg, Columns, Executor, Query};
 use crate::{AccountId, Anonymisation, ImportId, Result};
 
@@ -106,10 +107,12 @@ pub(super) async fn own_events(
         .await?;
     rows.iter()
         .map(|row| {
-            let deltas = match row.opt_text(2, "events.changes")? {
-                Some(s) => from_json(s, "events.changes")?,
-                None => Vec::new(),
-            };
+            // Read as the feed reads it: a create stored as its employee comes back
+            // spelled out, and is written back spelled out (scrubbed).
+            let deltas = read_changes(row.opt_text(2, "events.changes")?, Some(key))?
+                .into_iter()
+                .map(|d| (d.field, d.before, d.after, d.rule))
+                .collect();
             Ok((
                 row.int(0, "events.cursor_no")?,
                 row.string(1, "events.event_type")?,
@@ -226,7 +229,7 @@ pub(super) async fn other_events(
 ) -> Result<u64> {
     let (filter, args) = matching(&["changes"], needles, 3);
     let mut q = Query::new(format!(
-        "SELECT cursor_no, changes FROM events \
+        "SELECT cursor_no, changes, employee_key FROM events \
          WHERE account_id = $1 AND (employee_key IS NULL OR employee_key <> $2){filter}"
     ))
     .bind(account)
@@ -237,7 +240,12 @@ pub(super) async fn other_events(
     let rows = tx.fetch_all(q).await?;
     let mut found = Vec::new();
     for row in &rows {
-        let deltas: Vec<StoredDelta> = from_json(row.text(1, "events.changes")?, "events.changes")?;
+        // A create stored as its employee is read spelled out, as the feed reads it.
+        let owner = row.opt_int(2, "events.employee_key")?;
+        let deltas: Vec<StoredDelta> = read_changes(Some(row.text(1, "events.changes")?), owner)?
+            .into_iter()
+            .map(|d| (d.field, d.before, d.after, d.rule))
+            .collect();
         found.push((row.int(0, "events.cursor_no")?, deltas));
     }
     let mut n = 0;
