@@ -437,7 +437,7 @@ mod tests {
             let settings = Settings {
                 mapping: mapped
                     .iter()
-                    .map(|d| MappedField { source_key: format!("src_{d}"), demographic: d.to_string(), kind: FieldKind::Default })
+                    .map(|d| MappedField { source_key: format!("src_{d}"), demographic: d.to_string(), kind: FieldKind::Default, privacy: None })
                     .collect(),
                 exclude_fields: excluded,
                 ..Settings::default()
