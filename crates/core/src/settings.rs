@@ -163,6 +163,10 @@ pub struct Settings {
     /// SCIM serves one group per value of each of these demographics (names of
     /// mapped demographics), in this order.
     pub scim_group_demographics: Vec<String>,
+    /// Former employees' personal fields are anonymised this many days after their
+    /// end date (`crate::retention`); `None`: off. Account-wide, like `timezone`:
+    /// the first integration's counts.
+    pub retention_days: Option<u32>,
 }
 
 impl Default for Settings {
@@ -187,6 +191,7 @@ impl Default for Settings {
             generated_id_prefix: "RST-".to_string(),
             mapping: default_mapping(),
             scim_group_demographics: vec!["Department".to_string()],
+            retention_days: None,
         }
     }
 }
@@ -257,6 +262,10 @@ pub const SETTING_KEYS: &[(&str, &str)] = &[
     (
         "scim_group_demographics",
         "comma-separated demographics: SCIM serves a group per value of each",
+    ),
+    (
+        "retention_days",
+        "off | days (30-36500) after the end date at which former employees are anonymised",
     ),
 ];
 
@@ -363,6 +372,9 @@ impl Settings {
             "timezone" => self.timezone.clone(),
             "generated_id_prefix" => self.generated_id_prefix.clone(),
             "scim_group_demographics" => self.scim_group_demographics.join(","),
+            "retention_days" => self
+                .retention_days
+                .map_or_else(|| "off".to_string(), |d| d.to_string()),
             other => return Err(SettingsError::Unknown(other.to_string())),
         })
     }
@@ -453,6 +465,7 @@ impl Settings {
             "scim_group_demographics" => {
                 self.scim_group_demographics = self.known_demographics(key, value)?
             }
+            "retention_days" => self.retention_days = crate::retention::parse_days(key, value)?,
             other => return Err(SettingsError::Unknown(other.to_string())),
         }
         Ok(())
@@ -707,12 +720,34 @@ mod tests {
             ("timezone", "America/New_York"),
             ("generated_id_prefix", "EMP"),
             ("scim_group_demographics", "Office,Department"),
+            ("retention_days", "730"),
         ];
         assert_eq!(cases.len(), SETTING_KEYS.len());
         for (k, v) in cases {
             s.set(k, v).unwrap();
             assert_eq!(s.get(k).unwrap(), v, "{k}");
         }
+    }
+
+    #[test]
+    fn retention_is_off_by_default_and_can_be_switched_off_again() {
+        let mut s = Settings::default();
+        assert_eq!(s.retention_days, None);
+        assert_eq!(s.get("retention_days").unwrap(), "off");
+        s.set("retention_days", " 730 ").unwrap();
+        assert_eq!(s.retention_days, Some(730));
+        s.set("retention_days", "OFF").unwrap();
+        assert_eq!(s.retention_days, None);
+        let err = s.set("retention_days", "-1").unwrap_err().to_string();
+        assert!(
+            err.contains("retention_days") && err.contains("-1 days is out of range"),
+            "{err}"
+        );
+        let old: Settings = serde_json::from_str("{}").unwrap();
+        assert_eq!(
+            old.retention_days, None,
+            "stored before the setting existed"
+        );
     }
 
     #[test]
@@ -727,6 +762,11 @@ mod tests {
             ("exclude_fields", "email"),
             ("redact_fields", "last_name"),
             ("do_not_import", "contractor"),
+            ("retention_days", "0"),
+            ("retention_days", "-730"),
+            ("retention_days", "29"),
+            ("retention_days", "99999999999"),
+            ("retention_days", "two years"),
             ("nope", "x"),
         ] {
             let err = s.set(k, v).unwrap_err();

@@ -51,6 +51,11 @@ pub(crate) const MIGRATIONS: &[Embedded] = &[
         "part_lookups",
         include_str!("../migrations/0010_part_lookups.sql"),
     ),
+    (
+        12,
+        "retention_holds",
+        include_str!("../migrations/0012_retention_holds.sql"),
+    ),
 ];
 
 /// Every schema version this build knows, oldest first (numbers may skip: each

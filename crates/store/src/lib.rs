@@ -12,6 +12,7 @@ pub mod access;
 pub mod contract;
 pub mod feed;
 pub mod jobs;
+pub mod privacy;
 pub mod selection;
 pub mod sql;
 
@@ -31,6 +32,7 @@ use strum::{AsRefStr, Display, EnumString, IntoStaticStr};
 pub use access::AccessStore;
 pub use feed::{EventQuery, FeedDone, FeedSubscription, NewFeedSubscription};
 pub use jobs::JobStore;
+pub use privacy::{PersonEntry, PersonRecord, PrivacyStore, RetentionHold};
 pub use roster_core::feed::{Cursor, Event as FeedEvent, EventType};
 pub use selection::{Dated, DemographicMember, EmployeeFilter, KeyPage, TimeBound};
 
@@ -316,9 +318,10 @@ pub struct EmployeeQuery {
 }
 
 /// The store. Scheduled jobs and notification delivery are [`JobStore`]'s; access
-/// control and the server's state between requests are [`AccessStore`]'s.
+/// control and the server's state between requests are [`AccessStore`]'s; a person's
+/// record and retention holds are [`PrivacyStore`]'s.
 #[async_trait]
-pub trait Store: JobStore + AccessStore + Send + Sync {
+pub trait Store: JobStore + AccessStore + PrivacyStore + Send + Sync {
     /// The account with this name, created if missing.
     async fn ensure_account(&self, name: &str) -> Result<AccountId>;
     /// Every account, `(id, name)` by id.

@@ -350,6 +350,26 @@ pub enum UsersAction {
         #[arg(long)]
         into: String,
     },
+    /// Everything Roster holds about one person (their data-protection access
+    /// request) as one JSON document: every field, history entry, change-feed event
+    /// and import about them.
+    ExportPerson {
+        who: String,
+        /// Write to this file, readable by its owner only (default: standard output).
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+    /// Keep a former employee's data past `retention_days` (e.g. a legal hold).
+    Hold {
+        who: String,
+        /// Why (shown to admins, e.g. "legal hold: case 14").
+        #[arg(long)]
+        reason: String,
+    },
+    /// Lift a retention hold: retention applies again.
+    ReleaseHold { who: String },
+    /// The retention holds, with their reasons.
+    Holds,
     /// Export the directory as a users CSV file (re-importable with `roster import`).
     Export {
         /// Deactivated employees too (`Employee Deactivated` TRUE).

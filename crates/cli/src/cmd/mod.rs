@@ -7,6 +7,7 @@ mod events;
 mod imports;
 mod mapping;
 mod migrate;
+mod privacy;
 mod sandbox;
 mod serve;
 mod sync;

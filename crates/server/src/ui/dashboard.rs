@@ -425,6 +425,8 @@ async fn show(
         match u.kind {
             UpcomingKind::Deactivation => leavers.push(row),
             UpcomingKind::Start => starters.push(row),
+            // core::calendar::upcoming lists no anonymisations (the engine adds them).
+            UpcomingKind::Anonymisation => {}
         }
     }
     let active = tree.people.len();

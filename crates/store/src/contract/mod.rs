@@ -53,6 +53,7 @@ pub mod imports;
 pub mod integrations;
 pub mod jobs;
 pub mod locks;
+pub mod privacy;
 pub mod reviews;
 pub mod selection;
 pub mod writes;
@@ -72,6 +73,7 @@ macro_rules! store_contract_tests {
         $crate::__contract_selection! { $make }
         $crate::__contract_writes! { $make }
         $crate::__contract_history! { $make }
+        $crate::__contract_privacy! { $make }
         $crate::__contract_feed! { $make }
         $crate::__contract_locks! { $make }
         $crate::__contract_imports! { $make }
@@ -146,6 +148,11 @@ mod tests {
                 "feed",
                 include_str!("feed.rs"),
                 crate::__contract_feed!(@names),
+            ),
+            (
+                "privacy",
+                include_str!("privacy.rs"),
+                crate::__contract_privacy!(@names),
             ),
             (
                 "locks",

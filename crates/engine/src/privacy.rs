@@ -1,0 +1,215 @@
+//! Personal data (issue #17): a person's own export (everything held about them, as
+//! one document), retention holds, and who retention anonymises when. The rules are
+//! `roster_core::retention`; this module reads and assembles.
+
+use std::collections::BTreeSet;
+
+use jiff::Timestamp;
+use jiff::civil::Date;
+use roster_core::employee::Employee;
+use roster_core::guard::Trigger;
+use roster_core::retention::{self, Due, Excluded};
+use roster_store::{
+    EventQuery, FeedEvent, ImportId, ImportKind, ImportStatus, IntegrationId, PersonEntry,
+    RetentionHold,
+};
+use serde::{Deserialize, Serialize};
+
+use crate::engine::{Engine, EngineError, Result};
+
+/// The name and version of the export's shape, first in the document.
+pub const PERSON_EXPORT_FORMAT: &str = "roster.person_export.v1";
+
+/// Everything Roster holds about one person (GDPR art. 15), as one JSON document.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct PersonExport {
+    /// [`PERSON_EXPORT_FORMAT`].
+    pub format: String,
+    pub generated_at: Timestamp,
+    /// The person's directory row: every field.
+    pub employee: Employee,
+    /// Duplicates merged into them (their data too), in key order.
+    pub merged_records: Vec<Employee>,
+    /// An admin's retention hold on them, if any (with its reason).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retention_hold: Option<RetentionHold>,
+    /// Every history entry about them (or a merged record), oldest first: applied,
+    /// held and blocked alike, with each field's old and new value.
+    pub history: Vec<PersonEntry>,
+    /// Every change-feed event about them (or a merged record), in cursor order.
+    pub events: Vec<FeedEvent>,
+    /// Every import that touched them, oldest first.
+    pub imports: Vec<ExportedImport>,
+}
+
+/// An import as the person's export names it: what ran, when, and who ran it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ExportedImport {
+    pub id: ImportId,
+    pub kind: ImportKind,
+    pub status: ImportStatus,
+    /// Who: an admin (`manual`) or the scheduler (`automatic`) …
+    pub trigger: Trigger,
+    /// … for this integration (`None`: an admin's edit, not a source's run).
+    pub integration_id: Option<IntegrationId>,
+    pub integration: Option<String>,
+    pub started_at: Timestamp,
+    pub finished_at: Timestamp,
+}
+
+impl Engine {
+    /// Everything held about the employee `who` (employee ID or email).
+    pub async fn person_export(&self, who: &str) -> Result<PersonExport> {
+        let e = self.find(who).await?;
+        self.person_export_of(e.key).await
+    }
+
+    /// [`Engine::person_export`] by key (`NotFound`: no such employee).
+    pub async fn person_export_of(&self, key: i64) -> Result<PersonExport> {
+        let record = self
+            .store
+            .person_record(self.account, key)
+            .await?
+            .ok_or_else(|| EngineError::NotFound(format!("no employee with key {key}")))?;
+        let mut events = Vec::new();
+        for k in record.keys() {
+            let q = EventQuery {
+                employee: Some(k),
+                limit: usize::MAX,
+                ..EventQuery::default()
+            };
+            events.extend(self.store.events(self.account, &q).await?);
+        }
+        events.sort_by_key(|e| e.cursor);
+        let names: Vec<(IntegrationId, String)> = self
+            .store
+            .integrations(self.account)
+            .await?
+            .into_iter()
+            .map(|i| (i.id, i.name))
+            .collect();
+        let imports = record
+            .imports
+            .into_iter()
+            .map(|i| ExportedImport {
+                id: i.id,
+                kind: i.kind,
+                status: i.status,
+                trigger: i.trigger,
+                integration_id: i.integration_id,
+                integration: i
+                    .integration_id
+                    .and_then(|id| names.iter().find(|(n, _)| *n == id))
+                    .map(|(_, name)| name.clone()),
+                started_at: i.started_at,
+                finished_at: i.finished_at,
+            })
+            .collect();
+        let retention_hold = self
+            .store
+            .retention_holds(self.account)
+            .await?
+            .into_iter()
+            .find(|h| h.employee_key == key);
+        tracing::info!(
+            account = self.account,
+            employee_key = key,
+            "person export made"
+        );
+        Ok(PersonExport {
+            format: PERSON_EXPORT_FORMAT.to_string(),
+            generated_at: self.clock.now(),
+            employee: record.employee,
+            merged_records: record.merged,
+            retention_hold,
+            history: record.entries,
+            events,
+            imports,
+        })
+    }
+
+    /// Put a retention hold on `who` (e.g. a legal hold): retention leaves them alone
+    /// until it is lifted. A second hold replaces the reason.
+    pub async fn hold_retention(&self, who: &str, reason: &str) -> Result<RetentionHold> {
+        let reason = reason.trim();
+        if reason.is_empty() {
+            return Err(EngineError::Invalid(
+                "reason: say why the data is kept (e.g. \"legal hold: case 14\")".into(),
+            ));
+        }
+        let e = self.find(who).await?;
+        self.store
+            .hold_retention(
+                self.account,
+                RetentionHold {
+                    employee_key: e.key,
+                    reason: reason.to_string(),
+                    since: self.clock.now(),
+                },
+            )
+            .await?;
+        self.store
+            .retention_holds(self.account)
+            .await?
+            .into_iter()
+            .find(|h| h.employee_key == e.key)
+            .ok_or_else(|| EngineError::NotFound(format!("no employee with ID or email {who:?}")))
+    }
+
+    /// Lift `who`'s retention hold; `false` when there was none.
+    pub async fn release_retention(&self, who: &str) -> Result<bool> {
+        let e = self.find(who).await?;
+        Ok(self.store.release_retention(self.account, e.key).await?)
+    }
+
+    /// The account's retention holds, each with the employee it holds.
+    pub async fn retention_holds(&self) -> Result<Vec<(RetentionHold, Employee)>> {
+        let holds = self.store.retention_holds(self.account).await?;
+        let keys: Vec<i64> = holds.iter().map(|h| h.employee_key).collect();
+        let employees = self.store.employees_by_key(self.account, &keys).await?;
+        Ok(holds
+            .into_iter()
+            .filter_map(|h| {
+                let e = employees.iter().find(|e| e.key == h.employee_key)?.clone();
+                Some((h, e))
+            })
+            .collect())
+    }
+
+    /// `retention_days` (account-wide, like the time zone: the first integration's
+    /// setting); `None`: retention is off.
+    pub async fn retention_days(&self) -> Result<Option<u32>> {
+        Ok(self
+            .store
+            .integrations(self.account)
+            .await?
+            .first()
+            .and_then(|i| i.settings.retention_days))
+    }
+
+    /// Who retention anonymises on or before `until` (today: who is due now), by due
+    /// date; empty when retention is off.
+    pub async fn retention_due(&self, until: Date) -> Result<Vec<Due>> {
+        let Some(days) = self.retention_days().await? else {
+            return Ok(Vec::new());
+        };
+        let directory = self.store.directory(self.account).await?;
+        let excluded = self.retention_excluded(&directory).await?;
+        Ok(retention::due(&directory, days, until, &excluded))
+    }
+
+    /// Who retention must leave alone: held, or anonymised already.
+    pub(crate) async fn retention_excluded(&self, _directory: &[Employee]) -> Result<Excluded> {
+        let held: BTreeSet<i64> = self
+            .store
+            .retention_holds(self.account)
+            .await?
+            .into_iter()
+            .map(|h| h.employee_key)
+            .collect();
+        Ok(Excluded {
+            held,
+            anonymised: BTreeSet::new(),
+        })
+    }
+}
