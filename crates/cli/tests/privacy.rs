@@ -208,3 +208,146 @@ async fn retention_holds_are_set_listed_and_lifted_with_a_reason() {
     })
     .await;
 }
+
+/// Retention over several days with the injected clock (`--today`), through the
+/// binary: not yet due, due (a dry run changes nothing, --apply anonymises), held,
+/// re-activated meanwhile, and not anonymised twice.
+#[test]
+fn retention_anonymises_former_employees_on_their_day_only() {
+    use jiff::civil::date;
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("roster.db").to_string_lossy().into_owned();
+    let file = |name: &str, text: &str| {
+        let p = dir.path().join(name);
+        std::fs::write(&p, text).unwrap();
+        p.to_string_lossy().into_owned()
+    };
+    let first = file(
+        "a.csv",
+        "Employee ID,Email,First Name,Last Name,Phone,Date of Birth,Start Date,End Date\n\
+         P1,p1@ret.example,Paula,Early,+1 555 0101,1980-01-01,2020-01-01,2026-01-01\n\
+         P2,p2@ret.example,Peter,Later,+1 555 0102,1981-01-01,2020-01-01,2026-01-20\n\
+         P3,p3@ret.example,Quinn,Returns,+1 555 0103,1982-01-01,2020-01-01,2026-01-01\n\
+         P4,p4@ret.example,Hilda,Held,+1 555 0104,1983-01-01,2020-01-01,2026-01-01\n\
+         P5,p5@ret.example,Stay,Active,+1 555 0105,1984-01-01,2020-01-01,\n",
+    );
+    let back = file(
+        "b.csv",
+        "Employee ID,Email,First Name,Last Name,End Date\nP3,p3@ret.example,Quinn,Returns,\n",
+    );
+    let day = |d| {
+        date(2026, 1, 1)
+            .checked_add(jiff::Span::new().days(d))
+            .unwrap()
+    };
+    let json = |today, args: &[&str]| -> Value {
+        let mut all = vec!["--json"];
+        all.extend_from_slice(args);
+        serde_json::from_str(&ok(roster(&db, today, &all)).stdout).unwrap()
+    };
+    let names = |today| -> Vec<String> {
+        users(&db, today)
+            .iter()
+            .map(|u| format!("{} {}", u["employee_id"], u["first_name"]))
+            .collect()
+    };
+
+    // Day 20: five people, four of whom left; retention on (30 days); P4 on hold.
+    ok(roster(
+        &db,
+        day(20),
+        &["import", &first, "--mode", "partial", "--apply", "--yes"],
+    ));
+    let off = json(day(20), &["retention"]);
+    assert_eq!(off["retention_days"], Value::Null, "off by default: {off}");
+    ok(roster(
+        &db,
+        day(20),
+        &["settings", "set", "retention_days", "30"],
+    ));
+    ok(roster(
+        &db,
+        day(20),
+        &["users", "hold", "P4", "--reason", "legal hold"],
+    ));
+    // Day 21: P3 comes back (a full file with their row and no end date).
+    ok(roster(
+        &db,
+        day(21),
+        &["import", &back, "--mode", "full", "--apply", "--yes"],
+    ));
+
+    // Day 29 (2026-01-30): nobody due yet; upcoming shows P1 on the 31st, P2 later.
+    let dry = json(day(29), &["retention"]);
+    assert_eq!(dry["due"], serde_json::json!([]), "{dry}");
+    let coming: Vec<(String, String)> = json(day(29), &["upcoming", "--days", "30"])
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|u| u["kind"] == "anonymisation")
+        .map(|u| (u["date"].to_string(), u["employee_id"].to_string()))
+        .collect();
+    assert_eq!(
+        coming,
+        [
+            ("\"2026-01-31\"".into(), "\"P1\"".into()),
+            ("\"2026-02-19\"".into(), "\"P2\"".into())
+        ]
+    );
+
+    // Day 30 (2026-01-31): P1 is due. The dry run names the fields, changes nothing.
+    let before = names(day(30));
+    let dry = json(day(30), &["retention"]);
+    let due = dry["due"].as_array().unwrap();
+    assert_eq!(due.len(), 1, "{dry}");
+    assert_eq!(due[0][0]["employee_id"], "P1");
+    let fields = due[0][1].to_string();
+    for f in ["first_name", "last_name", "email", "phone", "date_of_birth"] {
+        assert!(fields.contains(f), "{f} in {fields}");
+    }
+    assert_eq!(dry["import_id"], Value::Null);
+    assert_eq!(names(day(30)), before, "a dry run changes nothing");
+    let refused = roster(&db, day(30), &["--json", "retention", "--apply"]);
+    assert_eq!(
+        refused.code, 2,
+        "--apply asks, and needs --yes without a terminal"
+    );
+    let done = json(day(30), &["retention", "--apply", "--yes"]);
+    let import = done["import_id"].as_i64().expect("a retention import");
+    let after = names(day(30));
+    assert!(!after.iter().any(|n| n.contains("Paula")), "{after:?}");
+    assert!(
+        after.iter().any(|n| n.contains("Peter")),
+        "P2 is not due yet: {after:?}"
+    );
+    let recorded = json(day(30), &["imports", "show", &import.to_string()]);
+    let text = recorded.to_string();
+    assert!(text.contains("retention"), "{text}");
+    assert!(
+        !text.contains("Paula") && !text.contains("p1@ret.example"),
+        "{text}"
+    );
+
+    // Day 49 (2026-02-19): P2 is due; P3 (back) and P4 (held) never are.
+    let done = json(day(49), &["retention", "--apply", "--yes"]);
+    let due: Vec<&str> = done["due"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d[0]["employee_id"].as_str().unwrap())
+        .collect();
+    assert_eq!(due, ["P2"], "{done}");
+    let after = names(day(49));
+    for kept in ["Quinn", "Hilda", "Stay"] {
+        assert!(after.iter().any(|n| n.contains(kept)), "{kept}: {after:?}");
+    }
+    for gone in ["Paula", "Peter"] {
+        assert!(!after.iter().any(|n| n.contains(gone)), "{gone}: {after:?}");
+    }
+    // A year later: nobody is anonymised twice; lifting the hold makes P4 due.
+    let later = json(day(400), &["retention"]);
+    assert_eq!(later["due"], serde_json::json!([]), "{later}");
+    ok(roster(&db, day(400), &["users", "release-hold", "P4"]));
+    let later = json(day(400), &["retention"]);
+    assert_eq!(later["due"][0][0]["employee_id"], "P4", "{later}");
+}

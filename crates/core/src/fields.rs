@@ -1,6 +1,9 @@
 //! Names of source-field keys shared by every source, and the demographics they map
 //! to by default.
 
+use serde::{Deserialize, Serialize};
+use strum::{AsRefStr, Display, EnumString, IntoStaticStr};
+
 pub const JOB_TITLE: &str = "job_title";
 pub const DEPARTMENT: &str = "department";
 pub const MEMBER_TYPE: &str = "member_type";
@@ -34,3 +37,27 @@ pub const DEFAULT_DEMOGRAPHICS: &[(&str, &str)] = &[
     (HOME_STATE, "Home State"),
     (HOME_COUNTRY, "Home Country"),
 ];
+
+/// Whether a mapped demographic is personal data (erased) or kept for reporting.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[derive(IntoStaticStr, EnumString, Display, AsRefStr)]
+#[strum(serialize_all = "snake_case")]
+pub enum Privacy {
+    /// Replaced by an empty value when the employee is anonymised.
+    Personal,
+    /// Kept (reporting: department, member type, …).
+    Keep,
+}
+
+impl Privacy {
+    /// The default of a mapped source field: the home address is personal, every
+    /// other field is kept unless the admin marks it personal.
+    pub fn default_for(source_key: &str) -> Privacy {
+        if [HOME_CITY, HOME_STATE, HOME_COUNTRY].contains(&source_key) {
+            Privacy::Personal
+        } else {
+            Privacy::Keep
+        }
+    }
+}

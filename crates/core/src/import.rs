@@ -27,6 +27,11 @@ pub enum ImportKind {
     Tick,
     /// An operator released a sync lock whose holder was gone (`roster unlock`).
     Unlock,
+    /// Personal data of employees erased on request (`roster users erase`).
+    Erasure,
+    /// Former employees anonymised `retention_days` after their end date (the daily
+    /// end-date job, `roster retention`).
+    Retention,
 }
 
 impl ImportKind {

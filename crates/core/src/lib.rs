@@ -13,6 +13,7 @@ pub mod issue;
 pub mod member;
 pub mod normalise;
 pub mod plan;
+pub mod privacy;
 pub mod retention;
 pub mod rollback;
 pub mod schedule;

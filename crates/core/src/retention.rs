@@ -15,7 +15,6 @@ use jiff::civil::Date;
 use serde::{Deserialize, Serialize};
 
 use crate::employee::{Employee, EmployeeKey};
-use crate::settings::SettingsError;
 
 /// The fewest days `retention_days` may be: a typo (7 for 730) must not anonymise
 /// everyone who left last week, irreversibly.
@@ -88,8 +87,8 @@ pub fn due(directory: &[Employee], days: u32, until: Date, excluded: &Excluded) 
 }
 
 /// The `retention_days` setting from text: `off` (or empty), or a whole number of
-/// days within [`MIN_DAYS`]..=[`MAX_DAYS`].
-pub fn parse_days(key: &str, v: &str) -> Result<Option<u32>, SettingsError> {
+/// days within [`MIN_DAYS`]..=[`MAX_DAYS`]; `Err` says what is wrong.
+pub fn parse_days(v: &str) -> Result<Option<u32>, String> {
     let v = v.trim();
     if v.is_empty() || v.eq_ignore_ascii_case("off") {
         return Ok(None);
@@ -98,17 +97,11 @@ pub fn parse_days(key: &str, v: &str) -> Result<Option<u32>, SettingsError> {
         Ok(d) if (i64::from(MIN_DAYS)..=i64::from(MAX_DAYS)).contains(&d) => {
             Ok(u32::try_from(d).ok())
         }
-        Ok(d) => Err(SettingsError::Invalid {
-            key: key.into(),
-            message: format!(
-                "{d} days is out of range: from {MIN_DAYS} (a shorter period is more \
-                 likely a typo than a policy) to {MAX_DAYS}, or off"
-            ),
-        }),
-        Err(_) => Err(SettingsError::Invalid {
-            key: key.into(),
-            message: format!("{v:?} is not a whole number of days or off"),
-        }),
+        Ok(d) => Err(format!(
+            "{d} days is out of range: from {MIN_DAYS} (a shorter period is more likely a \
+             typo than a policy) to {MAX_DAYS}, or off"
+        )),
+        Err(_) => Err(format!("{v:?} is not a whole number of days or off")),
     }
 }
 

@@ -6,8 +6,13 @@ use std::collections::BTreeSet;
 use serde::{Deserialize, Serialize};
 use strum::{AsRefStr, Display, EnumString, IntoStaticStr};
 
-use crate::fields::DEFAULT_DEMOGRAPHICS;
+use crate::fields::{DEFAULT_DEMOGRAPHICS, Privacy};
 use crate::member::SourceField;
+
+mod marks;
+mod skip;
+
+pub use skip::SkipRule;
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -55,50 +60,6 @@ pub enum HoldMode {
     HoldRecords,
 }
 
-/// A `do_not_import` rule: `field = value` or `field != value`, case-insensitive.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct SkipRule {
-    pub field: String,
-    pub negate: bool,
-    pub value: String,
-}
-
-impl SkipRule {
-    pub fn parse(text: &str) -> Result<Self, SettingsError> {
-        let (field, negate, value) = if let Some((f, v)) = text.split_once("!=") {
-            (f, true, v)
-        } else if let Some((f, v)) = text.split_once('=') {
-            (f, false, v)
-        } else {
-            return Err(SettingsError::Invalid {
-                key: "do_not_import".into(),
-                message: format!(
-                    "rule {text:?} must look like `field = value` or `field != value`"
-                ),
-            });
-        };
-        let (field, value) = (field.trim(), value.trim());
-        if field.is_empty() {
-            return Err(SettingsError::Invalid {
-                key: "do_not_import".into(),
-                message: format!("rule {text:?} names no field"),
-            });
-        }
-        Ok(Self {
-            field: field.to_string(),
-            negate,
-            value: value.to_string(),
-        })
-    }
-}
-
-impl std::fmt::Display for SkipRule {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let op = if self.negate { "!=" } else { "=" };
-        write!(f, "{} {op} {}", self.field, self.value)
-    }
-}
-
 /// How a mapped field is used.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -127,6 +88,11 @@ pub struct MappedField {
     pub source_key: String,
     pub demographic: String,
     pub kind: FieldKind,
+    /// Personal data or kept when an employee is anonymised; `None`: the default
+    /// ([`Privacy::default_for`]: the home address personal, the rest kept). Set
+    /// through the settings `personal_demographics` / `keep_demographics`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub privacy: Option<Privacy>,
 }
 
 /// Every setting of an integration.
@@ -204,6 +170,7 @@ pub fn default_mapping() -> Vec<MappedField> {
             source_key: k.to_string(),
             demographic: d.to_string(),
             kind: FieldKind::Default,
+            privacy: None,
         })
         .collect()
 }
@@ -262,6 +229,14 @@ pub const SETTING_KEYS: &[(&str, &str)] = &[
     (
         "scim_group_demographics",
         "comma-separated demographics: SCIM serves a group per value of each",
+    ),
+    (
+        "personal_demographics",
+        "comma-separated demographics erased with a person",
+    ),
+    (
+        "keep_demographics",
+        "comma-separated demographics kept when a person is erased",
     ),
     (
         "retention_days",
@@ -372,6 +347,7 @@ impl Settings {
             "timezone" => self.timezone.clone(),
             "generated_id_prefix" => self.generated_id_prefix.clone(),
             "scim_group_demographics" => self.scim_group_demographics.join(","),
+            "personal_demographics" | "keep_demographics" => self.marks(key).join(","),
             "retention_days" => self
                 .retention_days
                 .map_or_else(|| "off".to_string(), |d| d.to_string()),
@@ -465,7 +441,15 @@ impl Settings {
             "scim_group_demographics" => {
                 self.scim_group_demographics = self.known_demographics(key, value)?
             }
-            "retention_days" => self.retention_days = crate::retention::parse_days(key, value)?,
+            "personal_demographics" | "keep_demographics" => self.set_marks(key, value)?,
+            "retention_days" => {
+                self.retention_days = crate::retention::parse_days(value).map_err(|message| {
+                    SettingsError::Invalid {
+                        key: key.into(),
+                        message,
+                    }
+                })?
+            }
             other => return Err(SettingsError::Unknown(other.to_string())),
         }
         Ok(())
@@ -526,11 +510,17 @@ impl Settings {
         if demographic.is_empty() {
             return Err(MappingError::EmptyDemographic);
         }
+        let privacy = self
+            .mapping
+            .iter()
+            .find(|m| m.source_key == source_key)
+            .and_then(|m| m.privacy);
         self.mapping.retain(|m| m.source_key != source_key);
         self.mapping.push(MappedField {
             source_key: source_key.to_string(),
             demographic: demographic.to_string(),
             kind,
+            privacy,
         });
         let fold = demographic_fold(demographic);
         Ok(self
@@ -613,6 +603,7 @@ mod tests {
                 source_key: "job_title".into(),
                 demographic: "Job Title".into(),
                 kind: FieldKind::Default,
+                privacy: None,
             }],
             ..Settings::default()
         };
@@ -720,6 +711,12 @@ mod tests {
             ("timezone", "America/New_York"),
             ("generated_id_prefix", "EMP"),
             ("scim_group_demographics", "Office,Department"),
+            ("personal_demographics", "Job Title,Home City"),
+            (
+                "keep_demographics",
+                "Job Title,Department,Member Type,Employment Type,Employment Subtype,Office,\
+                 Work City,Work State,Work Country",
+            ),
             ("retention_days", "730"),
         ];
         assert_eq!(cases.len(), SETTING_KEYS.len());

@@ -774,11 +774,13 @@ fn only_mapped_fields_are_stored_and_custom_fields_map_by_kind() {
         source_key: "custom:cf_size".into(),
         demographic: "T-shirt".into(),
         kind: FieldKind::Hidden,
+        privacy: None,
     });
     s.mapping.push(MappedField {
         source_key: "custom:cf_buddy".into(),
         demographic: "Buddy".into(),
         kind: FieldKind::Associated,
+        privacy: None,
     });
     let mut ms = base();
     ms[1].fields.insert("custom:cf_size".into(), "M".into());
@@ -807,6 +809,7 @@ fn demographic_names_differing_only_by_case_warn() {
         source_key: "custom:x".into(),
         demographic: "job-title".into(),
         kind: FieldKind::Default,
+        privacy: None,
     });
     let p = run(&[], base(), &s);
     assert!(codes(&p).contains(&"demographic_name_clash"));

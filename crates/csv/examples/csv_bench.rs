@@ -62,6 +62,7 @@ fn settings() -> Settings {
         source_key: "custom:team".into(),
         demographic: "Team".into(),
         kind: FieldKind::Default,
+        privacy: None,
     });
     s
 }

@@ -39,11 +39,13 @@ fn settings() -> Settings {
         source_key: "custom:team".into(),
         demographic: "Team".into(),
         kind: FieldKind::Default,
+        privacy: None,
     });
     s.mapping.push(MappedField {
         source_key: "custom:secret".into(),
         demographic: "Secret".into(),
         kind: FieldKind::Hidden,
+        privacy: None,
     });
     s
 }

@@ -32,4 +32,4 @@ pub use event::Event;
 pub use import::*;
 pub use keycheck::{KeyCheck, KeyCheckError, verify_key};
 pub use outcome::*;
-pub use privacy::{ExportedImport, PERSON_EXPORT_FORMAT, PersonExport};
+pub use privacy::{ExportedImport, PERSON_EXPORT_FORMAT, PersonExport, RetentionOutcome};

@@ -8,10 +8,12 @@ use jiff::Timestamp;
 use jiff::civil::Date;
 use roster_core::employee::Employee;
 use roster_core::guard::Trigger;
+use roster_core::plan::Rule;
 use roster_core::retention::{self, Due, Excluded};
+use roster_store::privacy::{PersonEntry, RetentionHold};
 use roster_store::{
-    EventQuery, FeedEvent, ImportId, ImportKind, ImportStatus, IntegrationId, PersonEntry,
-    RetentionHold,
+    Anonymisation, EventQuery, FeedEvent, ImportId, ImportKind, ImportStatus, IntegrationId,
+    ToAnonymise,
 };
 use serde::{Deserialize, Serialize};
 
@@ -198,7 +200,8 @@ impl Engine {
         Ok(retention::due(&directory, days, until, &excluded))
     }
 
-    /// Who retention must leave alone: held, or anonymised already.
+    /// Who retention must leave alone: held, or anonymised already (an erasure or
+    /// an earlier retention run).
     pub(crate) async fn retention_excluded(&self, _directory: &[Employee]) -> Result<Excluded> {
         let held: BTreeSet<i64> = self
             .store
@@ -207,9 +210,138 @@ impl Engine {
             .into_iter()
             .map(|h| h.employee_key)
             .collect();
-        Ok(Excluded {
-            held,
-            anonymised: BTreeSet::new(),
-        })
+        let anonymised = self
+            .store
+            .erasures(self.account)
+            .await?
+            .into_iter()
+            .map(|e| e.key)
+            .collect();
+        Ok(Excluded { held, anonymised })
     }
+
+    /// The employees a pending review (a sync's or a users file's, waiting for a
+    /// decision) would change: anonymising them now would let the review write
+    /// their erased values back.
+    pub(crate) async fn keys_in_pending_reviews(&self) -> Result<BTreeSet<i64>> {
+        let mut keys = BTreeSet::new();
+        for head in self.store.pending_reviews(self.account, usize::MAX).await? {
+            let Some(r) = self.store.review(self.account, head.id).await? else {
+                continue;
+            };
+            let entries = r.payload["plan"]["entries"].as_array().cloned();
+            keys.extend(
+                entries
+                    .unwrap_or_default()
+                    .iter()
+                    .filter_map(|e| e["key"].as_i64()),
+            );
+        }
+        Ok(keys)
+    }
+
+    /// Retention's run for today: everyone due is anonymised in one import of kind
+    /// `retention` (by the system, rule `retention_days = N`, the fields replaced and
+    /// none of their values), in a transaction of its own, never a sync's. A person
+    /// a pending review would change is skipped (and reported) until the review is
+    /// applied or discarded. With `dry_run`, nothing changes: the outcome lists who
+    /// would be anonymised and which fields.
+    pub async fn retention(&self, trigger: Trigger, dry_run: bool) -> Result<RetentionOutcome> {
+        let Some(days) = self.retention_days().await? else {
+            return Ok(RetentionOutcome::default());
+        };
+        let today = self.today().await?;
+        let settings = self.integration(None).await?.settings;
+        let mut due = self.retention_due(today).await?;
+        let in_review = self.keys_in_pending_reviews().await?;
+        let skipped: Vec<Due> = due
+            .iter()
+            .filter(|d| in_review.contains(&d.key))
+            .cloned()
+            .collect();
+        due.retain(|d| !in_review.contains(&d.key));
+        let personal = settings.personal_demographics();
+        let keys: Vec<i64> = due.iter().map(|d| d.key).collect();
+        let rows = self.store.employees_by_key(self.account, &keys).await?;
+        let fields: Vec<(Due, Vec<String>)> = due
+            .into_iter()
+            .map(|d| {
+                let f = rows
+                    .iter()
+                    .find(|e| e.key == d.key)
+                    .map(|e| {
+                        roster_core::privacy::anonymise(
+                            e,
+                            &personal,
+                            &settings.generated_id_prefix,
+                            Rule::Retention,
+                        )
+                        .fields
+                    })
+                    .unwrap_or_default();
+                (d, f)
+            })
+            .collect();
+        let mut outcome = RetentionOutcome {
+            retention_days: Some(days),
+            today: Some(today),
+            due: fields,
+            skipped,
+            import_id: None,
+        };
+        if dry_run || outcome.due.is_empty() {
+            return Ok(outcome);
+        }
+        let request = Anonymisation {
+            kind: ImportKind::Retention,
+            rule: Rule::Retention,
+            trigger,
+            at: self.clock.now(),
+            by: match trigger {
+                Trigger::Automatic => "daily end-date job".into(),
+                Trigger::Manual => "roster retention".into(),
+            },
+            reason: format!("retention_days = {days}"),
+            personal_demographics: personal,
+            id_prefix: settings.generated_id_prefix.clone(),
+            employees: rows
+                .iter()
+                .map(|e| ToAnonymise {
+                    key: e.key,
+                    source_digest: self.source_digest(e),
+                })
+                .collect(),
+        };
+        let done = self.store.anonymise(self.account, &request).await?;
+        tracing::info!(
+            account = self.account,
+            import = done.import_id,
+            employees = done.employees.len(),
+            skipped = outcome.skipped.len(),
+            "retention anonymised former employees"
+        );
+        outcome.import_id = Some(done.import_id);
+        Ok(outcome)
+    }
+
+    /// The keyed digest of an employee's source id kept after anonymisation, so
+    /// that a re-hire is recognised.
+    fn source_digest(&self, _e: &Employee) -> Option<String> {
+        // h17a's keyed digest (the engine's HMAC) is not on this branch yet.
+        None
+    }
+}
+
+/// What a retention run did (or, dry, would do).
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct RetentionOutcome {
+    /// `None`: retention is off (nothing was looked at).
+    pub retention_days: Option<u32>,
+    pub today: Option<Date>,
+    /// Anonymised (or, dry, to be), with the fields replaced.
+    pub due: Vec<(Due, Vec<String>)>,
+    /// Due, but a pending review would change them: left for the next run.
+    pub skipped: Vec<Due>,
+    /// The `retention` import that recorded it (`None`: dry run, or nobody due).
+    pub import_id: Option<ImportId>,
 }

@@ -131,6 +131,7 @@ fn hidden_excluded_and_redacted_fields_never_appear() {
         source_key: "custom:1".into(),
         demographic: "Shirt".into(),
         kind: FieldKind::Associated,
+        privacy: None,
     });
     settings.exclude_fields = ["phone", "Member Type", "source_id", "manager_email"]
         .map(String::from)

@@ -54,6 +54,11 @@ pub(crate) const MIGRATIONS: &[Embedded] = &[
         include_str!("../migrations/0010_part_lookups.sql"),
     ),
     (
+        11,
+        "erasures",
+        include_str!("../migrations/0011_erasures.sql"),
+    ),
+    (
         12,
         "retention_holds",
         include_str!("../migrations/0012_retention_holds.sql"),

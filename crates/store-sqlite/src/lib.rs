@@ -143,6 +143,9 @@ impl SqliteStore {
                     .busy_timeout(Duration::from_secs(5))
                     .pragma("cache_size", "-65536")
                     .pragma("temp_store", "memory")
+                    // Deleted and overwritten content is zeroed, not left in free
+                    // pages: an erasure (issue #17) must leave no value in the file.
+                    .pragma("secure_delete", "ON")
                     .row_buffer_size(1024)
                     // Bulk writes of a large company take seconds by design: slow
                     // statements are for debugging, not a warning on every first import.
@@ -280,6 +283,10 @@ impl Adapter for SqliteStore {
         let checkpointed = self.checkpoint().await;
         self.pool.close().await;
         checkpointed
+    }
+
+    async fn after_erasure(&self) -> Result<()> {
+        self.checkpoint().await
     }
 }
 

@@ -10,6 +10,7 @@
 pub mod access;
 #[cfg(feature = "contract")]
 pub mod contract;
+pub mod erasure;
 pub mod feed;
 pub mod jobs;
 pub mod privacy;
@@ -30,9 +31,9 @@ use serde::{Deserialize, Serialize};
 use strum::{AsRefStr, Display, EnumString, IntoStaticStr};
 
 pub use access::AccessStore;
+pub use erasure::{Anonymisation, Anonymised, AnonymisedEmployee, Erasure, ToAnonymise};
 pub use feed::{EventQuery, FeedDone, FeedSubscription, NewFeedSubscription};
 pub use jobs::JobStore;
-pub use privacy::{PersonEntry, PersonRecord, PrivacyStore, RetentionHold};
 pub use roster_core::feed::{Cursor, Event as FeedEvent, EventType};
 pub use selection::{Dated, DemographicMember, EmployeeFilter, KeyPage, TimeBound};
 
@@ -317,11 +318,10 @@ pub struct EmployeeQuery {
     pub after: Option<EmployeeKey>,
 }
 
-/// The store. Scheduled jobs and notification delivery are [`JobStore`]'s; access
-/// control and the server's state between requests are [`AccessStore`]'s; a person's
-/// record and retention holds are [`PrivacyStore`]'s.
+/// The store; its supertraits: [`JobStore`] (jobs, delivery), [`AccessStore`] (access
+/// control, the server's state) and [`PrivacyStore`] (a person's record, holds).
 #[async_trait]
-pub trait Store: JobStore + AccessStore + PrivacyStore + Send + Sync {
+pub trait Store: JobStore + AccessStore + privacy::PrivacyStore + Send + Sync {
     /// The account with this name, created if missing.
     async fn ensure_account(&self, name: &str) -> Result<AccountId>;
     /// Every account, `(id, name)` by id.
@@ -579,6 +579,14 @@ pub trait Store: JobStore + AccessStore + PrivacyStore + Send + Sync {
     /// (`wal_checkpoint(TRUNCATE)`), so that a copy of the file alone holds the
     /// directory; PostgreSQL closes its pool.
     async fn close(&self) -> Result<()>;
+    /// Anonymise employees in one transaction (the SQL layer's `erasure` module lists
+    /// every table it rewrites): personal values replaced in the directory and every
+    /// stored copy, recorded as an import of `request.kind` (field names, no values)
+    /// with its events, source ids' digests kept. `NotFound` for an unknown employee
+    /// (nothing written). SQLite: `secure_delete` on, the log checkpointed after.
+    async fn anonymise(&self, account: AccountId, request: &Anonymisation) -> Result<Anonymised>;
+    /// Every anonymisation of the account's employees, oldest first.
+    async fn erasures(&self, account: AccountId) -> Result<Vec<Erasure>>;
     /// Fleet-wide: the credentials key's check value (bytes the engine encrypted with
     /// the key; never the key), `None` until one is written.
     async fn key_check(&self) -> Result<Option<Vec<u8>>>;

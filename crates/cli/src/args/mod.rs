@@ -104,6 +104,10 @@ pub enum Command {
     Upcoming(UpcomingArgs),
     /// Apply what has come due today (future end dates).
     Tick,
+    /// Retention: who is due for anonymisation today (`retention_days` after their
+    /// end date) and which fields; nothing changes without --apply. The daily
+    /// end-date job of `roster worker` applies it on its own.
+    Retention(RetentionArgs),
     /// List or delete integrations.
     Integrations(IntegrationsArgs),
     /// Serve the REST API (and /healthz, /readyz, /metrics) until Ctrl-C or SIGTERM.
@@ -398,6 +402,15 @@ pub enum ImportsAction {
         #[arg(long, default_value_t = 50)]
         show: usize,
     },
+}
+
+#[derive(Args, Debug)]
+pub struct RetentionArgs {
+    /// Anonymise them now (asks on a terminal; --yes without one).
+    #[arg(long)]
+    pub apply: bool,
+    #[arg(long, short)]
+    pub yes: bool,
 }
 
 #[derive(Args, Debug)]

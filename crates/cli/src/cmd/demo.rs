@@ -249,6 +249,7 @@ async fn setup(
                     source_key: key.clone(),
                     demographic: label.clone(),
                     kind: roster_core::settings::FieldKind::Default,
+                    privacy: None,
                 });
                 Ok(())
             })

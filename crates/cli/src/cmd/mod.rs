@@ -90,6 +90,7 @@ async fn dispatch(
             users::print_change(&o, json, "Tick")?;
             Ok(exit::OK)
         }
+        Command::Retention(a) => privacy::retention(engine, a, json).await,
         Command::Integrations(a) => connect::integrations(engine, a, json).await,
         Command::Autosync(a) => worker::autosync(engine, a, json).await,
         Command::Notify(a) => worker::notify(engine, a, json).await,

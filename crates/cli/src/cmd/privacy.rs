@@ -1,4 +1,5 @@
-//! `roster users export-person`, `hold`, `release-hold`, `holds` (issue #17).
+//! `roster users export-person`, `hold`, `release-hold`, `holds`, and `roster
+//! retention` (issue #17).
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -7,8 +8,12 @@ use std::sync::Arc;
 use anyhow::{Context, Result};
 use roster_engine::{Engine, PersonExport};
 
-use crate::exit;
+use roster_core::guard::Trigger;
+
+use crate::args::RetentionArgs;
+use crate::exit::{self, Exit};
 use crate::out::print_json;
+use crate::prompt::{confirm, must_ask};
 
 /// Write `doc` to `path`, readable and writable by its owner only (0600), also when
 /// the file was there before with wider permissions.
@@ -112,6 +117,63 @@ pub(super) async fn holds(engine: &Arc<Engine>, json: bool) -> Result<u8> {
             e.display_name(),
             h.since,
             h.reason
+        );
+    }
+    Ok(exit::OK)
+}
+
+/// `roster retention [--apply [--yes]]`: like `sync`, a review unless `--apply`.
+pub(super) async fn retention(engine: &Arc<Engine>, a: RetentionArgs, json: bool) -> Result<u8> {
+    let review = engine.retention(Trigger::Manual, true).await?;
+    let Some(days) = review.retention_days else {
+        if json {
+            return print_json(&review).map(|_| exit::OK);
+        }
+        outln!("Retention is off (`roster settings set retention_days 730` turns it on).");
+        return Ok(exit::OK);
+    };
+    let outcome = if a.apply && !review.due.is_empty() {
+        let question = format!(
+            "Anonymise {} former employee(s) now? This cannot be undone.",
+            review.due.len()
+        );
+        if must_ask(a.yes, json, "retention --apply")? && !confirm(&question)? {
+            return Err(Exit(exit::DECLINED, "Nothing anonymised.".into()).into());
+        }
+        engine.retention(Trigger::Manual, false).await?
+    } else {
+        review
+    };
+    if json {
+        return print_json(&outcome).map(|_| exit::OK);
+    }
+    let today = outcome.today.map(|d| d.to_string()).unwrap_or_default();
+    match (outcome.import_id, outcome.due.is_empty()) {
+        (_, true) => outln!("Retention ({days} days): nobody is due on {today}."),
+        (Some(id), false) => outln!(
+            "Retention ({days} days): {} former employee(s) anonymised, recorded as import {id}.",
+            outcome.due.len()
+        ),
+        (None, false) => outln!(
+            "Retention ({days} days): {} former employee(s) due on {today} (nothing changed; --apply anonymises them):",
+            outcome.due.len()
+        ),
+    }
+    for (d, fields) in &outcome.due {
+        outln!(
+            "  {:<14} {:<28} ended {}, due {}: {}",
+            d.employee_id,
+            d.name,
+            d.end_date,
+            d.due_on,
+            fields.join(", ")
+        );
+    }
+    for d in &outcome.skipped {
+        outln!(
+            "  SKIPPED {} ({}): a pending review would change them; apply or discard it first.",
+            d.employee_id,
+            d.name
         );
     }
     Ok(exit::OK)

@@ -47,6 +47,10 @@ pub enum Rule {
     Exclusion,
     /// An import was rolled back.
     Rollback,
+    /// Personal data erased on request (`users erase`).
+    Erasure,
+    /// Personal data anonymised by retention (`retention_days` after the end date).
+    Retention,
 }
 
 impl Rule {

@@ -2,7 +2,7 @@
 
 use jiff::Timestamp;
 use roster_engine::{ExportedImport, PersonExport};
-use roster_store::{PersonEntry, RetentionHold};
+use roster_store::privacy::{PersonEntry, RetentionHold};
 use serde::Serialize;
 use utoipa::ToSchema;
 

@@ -43,6 +43,7 @@ pub async fn integration_round_trips_every_field(store: &dyn Store) {
         source_key: "custom.cost_center".into(),
         demographic: "Kostenstelle (Zürich)".into(),
         kind: FieldKind::Hidden,
+        privacy: None,
     });
     let new = NewIntegration {
         account_id: a,

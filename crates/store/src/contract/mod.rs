@@ -46,6 +46,7 @@ pub mod migrations;
 pub mod access;
 pub mod accounts;
 pub mod directory;
+pub mod erasure;
 pub mod feed;
 pub mod fleet;
 pub mod history;
@@ -75,6 +76,7 @@ macro_rules! store_contract_tests {
         $crate::__contract_history! { $make }
         $crate::__contract_privacy! { $make }
         $crate::__contract_feed! { $make }
+        $crate::__contract_erasure! { $make }
         $crate::__contract_locks! { $make }
         $crate::__contract_imports! { $make }
         $crate::__contract_access! { $make }
@@ -133,6 +135,11 @@ mod tests {
                 "selection",
                 include_str!("selection.rs"),
                 crate::__contract_selection!(@names),
+            ),
+            (
+                "erasure",
+                include_str!("erasure.rs"),
+                crate::__contract_erasure!(@names),
             ),
             (
                 "writes",

@@ -6,7 +6,8 @@ use roster_core::employee::Employee;
 use roster_core::plan::{Action, Rule};
 
 use super::fixtures::*;
-use crate::{AccountId, ImportId, ImportKind, ImportStatus, RetentionHold, Store};
+use crate::privacy::RetentionHold;
+use crate::{AccountId, ImportId, ImportKind, ImportStatus, Store};
 
 /// This section's tests, for [`store_contract_tests!`](crate::store_contract_tests).
 #[doc(hidden)]

@@ -65,4 +65,12 @@ pub trait Adapter: Send + Sync {
 
     /// [`Store::close`](crate::Store::close).
     async fn close_store(&self) -> Result<()>;
+
+    /// After [`Store::anonymise`](crate::Store::anonymise) committed: what it takes
+    /// for the erased values to leave the files (SQLite: checkpoint the write-ahead
+    /// log into the database, truncating it). Nothing by default (PostgreSQL: see
+    /// the `erasure` module's notes on VACUUM).
+    async fn after_erasure(&self) -> Result<()> {
+        Ok(())
+    }
 }

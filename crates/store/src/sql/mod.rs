@@ -29,6 +29,7 @@ mod adapter;
 pub mod codec;
 mod dialect;
 pub mod employee;
+mod erasure;
 pub mod feed;
 mod history;
 mod integrations;

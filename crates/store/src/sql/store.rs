@@ -11,7 +11,7 @@ use std::collections::BTreeSet;
 
 use roster_core::plan::Lookups;
 
-use super::{feed, history, integrations, locks, part, reads, selection, subscriptions};
+use super::{erasure, feed, history, integrations, locks, part, reads, selection, subscriptions};
 use crate::{
     AccountId, Changeset, Cursor, Dated, DemographicMember, EmployeeFilter, EmployeeQuery,
     EventQuery, FeedDone, FeedEvent, FeedSubscription, Fence, HistoryEntry, ImportId, ImportRecord,
@@ -311,6 +311,20 @@ impl<A: Adapter> Store for A {
 
     async fn close(&self) -> Result<()> {
         self.close_store().await
+    }
+
+    async fn anonymise(
+        &self,
+        account: AccountId,
+        request: &crate::Anonymisation,
+    ) -> Result<crate::Anonymised> {
+        let done = erasure::anonymise(self, account, request).await?;
+        self.after_erasure().await?;
+        Ok(done)
+    }
+
+    async fn erasures(&self, account: AccountId) -> Result<Vec<crate::Erasure>> {
+        erasure::erasures(self, account).await
     }
 
     async fn key_check(&self) -> Result<Option<Vec<u8>>> {
