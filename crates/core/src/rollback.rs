@@ -35,10 +35,63 @@ pub struct RollbackPlan {
     /// Employees as they will be after the rollback, with the changes made.
     pub restore: Vec<(Employee, Vec<Restored>)>,
     pub conflicts: Vec<RollbackConflict>,
+    /// Fields erased since the import (issue #17): not restored (the history no
+    /// longer holds their values), reported per employee.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub erased: Vec<RollbackConflict>,
 }
 
 /// Plan the rollback of `changes` against the current state of the employees.
 pub fn plan_rollback(changes: &[RecordedChange], current: &[Employee]) -> RollbackPlan {
+    plan_rollback_after_erasure(changes, current, &HashMap::new())
+}
+
+/// [`plan_rollback`] when employees' personal data was erased after the import:
+/// `erased` gives, per employee, the fields an erasure since replaced. Those fields
+/// are left as they are and reported in [`RollbackPlan::erased`]; the employee's
+/// other fields roll back as usual.
+pub fn plan_rollback_after_erasure(
+    changes: &[RecordedChange],
+    current: &[Employee],
+    erased: &HashMap<EmployeeKey, std::collections::BTreeSet<String>>,
+) -> RollbackPlan {
+    let mut out = RollbackPlan::default();
+    let mut kept = Vec::with_capacity(changes.len());
+    let mut reported: std::collections::BTreeMap<EmployeeKey, Vec<String>> = Default::default();
+    for c in changes {
+        match erased.get(&c.key) {
+            Some(fields)
+                if fields.contains(&c.field) || c.field == crate::employee::EMAIL_EDITED =>
+            {
+                let list = reported.entry(c.key).or_default();
+                if !list.contains(&c.field) {
+                    list.push(c.field.clone());
+                }
+            }
+            _ => kept.push(c.clone()),
+        }
+    }
+    let by_key: HashMap<EmployeeKey, &Employee> = current.iter().map(|e| (e.key, e)).collect();
+    for (key, fields) in reported {
+        let employee_id = by_key
+            .get(&key)
+            .map(|e| e.employee_id.clone())
+            .unwrap_or_default();
+        out.erased.push(RollbackConflict {
+            key,
+            employee_id,
+            fields,
+        });
+    }
+    let RollbackPlan {
+        restore, conflicts, ..
+    } = plan_kept(&kept, current);
+    out.restore = restore;
+    out.conflicts = conflicts;
+    out
+}
+
+fn plan_kept(changes: &[RecordedChange], current: &[Employee]) -> RollbackPlan {
     let by_key: HashMap<EmployeeKey, &Employee> = current.iter().map(|e| (e.key, e)).collect();
     let mut grouped: std::collections::BTreeMap<EmployeeKey, Vec<&RecordedChange>> =
         Default::default();

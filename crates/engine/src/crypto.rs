@@ -8,6 +8,8 @@ use aes_gcm::aead::{Aead, AeadCore, KeyInit, OsRng};
 use aes_gcm::{Aes256Gcm, Key, Nonce};
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
+use hmac::{Hmac, Mac};
+use sha2::Sha256;
 
 #[derive(Debug, thiserror::Error)]
 pub enum CryptoError {
@@ -23,6 +25,9 @@ pub enum CryptoError {
 #[derive(Clone)]
 pub struct Cipher {
     aead: Aes256Gcm,
+    /// HMAC key for digests of identifiers (derived from the secret key: the key
+    /// itself is never used for two purposes).
+    digest_key: [u8; 32],
 }
 
 impl std::fmt::Debug for Cipher {
@@ -33,6 +38,9 @@ impl std::fmt::Debug for Cipher {
 
 const NONCE_LEN: usize = 12;
 
+/// What the digest key is derived with (HMAC of the secret key over this label).
+const DIGEST_KEY_LABEL: &[u8] = b"roster source id digest key, v1";
+
 /// What a key check value holds, encrypted: a constant, so that a key that decrypts
 /// it is the key the value was written with.
 const KEY_CHECK_PLAINTEXT: &[u8] = b"roster credentials key check, v1";
@@ -42,8 +50,12 @@ impl Cipher {
         if key.len() != 32 {
             return Err(CryptoError::BadKey);
         }
+        let mut mac =
+            <Hmac<Sha256> as Mac>::new_from_slice(key).map_err(|_| CryptoError::BadKey)?;
+        mac.update(DIGEST_KEY_LABEL);
         Ok(Self {
             aead: Aes256Gcm::new(Key::<Aes256Gcm>::from_slice(key)),
+            digest_key: mac.finalize().into_bytes().into(),
         })
     }
 
@@ -110,6 +122,19 @@ impl Cipher {
     /// nonce each time; the key itself cannot be derived from it).
     pub fn key_check_value(&self) -> Vec<u8> {
         self.encrypt(KEY_CHECK_PLAINTEXT)
+    }
+
+    /// The keyed digest of a source id (HMAC-SHA256 under a key derived from the
+    /// secret key, hex): kept after an erasure instead of the id, so that a re-hire
+    /// is recognised (issue #17). The same id gives the same digest under the same
+    /// key; without the key it cannot be computed or reversed.
+    pub fn source_digest(&self, source_id: &str) -> String {
+        // HMAC takes a key of any length: `new_from_slice` cannot fail here.
+        let Ok(mut mac) = <Hmac<Sha256> as Mac>::new_from_slice(&self.digest_key) else {
+            return String::new();
+        };
+        mac.update(source_id.trim().as_bytes());
+        hex::encode(mac.finalize().into_bytes())
     }
 
     /// Whether `value` is a key check value written with this key.

@@ -8,7 +8,7 @@ pub use roster_core::calendar::{Milestone, MilestoneKind, Upcoming, UpcomingKind
 use roster_core::edits;
 use roster_core::employee::Employee;
 use roster_core::plan::{self, Entry, Plan, Rule};
-use roster_core::rollback::plan_rollback;
+use roster_core::rollback::plan_rollback_after_erasure;
 use roster_core::settings::Settings;
 use roster_store::{ImportId, ImportKind, ImportStatus, IntegrationId};
 
@@ -66,6 +66,7 @@ impl Engine {
             import_id,
             plan,
             conflicts: Vec::new(),
+            erased: Vec::new(),
         })
     }
 
@@ -156,6 +157,7 @@ impl Engine {
             import_id,
             plan,
             conflicts: Vec::new(),
+            erased: Vec::new(),
         })
     }
 
@@ -178,14 +180,26 @@ impl Engine {
         }
         let changes = self.store.import_changes(self.account, import_id).await?;
         let directory = self.store.directory(self.account).await?;
-        let rb = plan_rollback(&changes, &directory);
+        // Fields erased after this import are not restored (issue #17).
+        let mut erased: std::collections::HashMap<_, std::collections::BTreeSet<String>> =
+            Default::default();
+        for e in self.store.erasures(self.account).await? {
+            if e.import_id > import_id {
+                erased.entry(e.key).or_default().extend(e.fields);
+            }
+        }
+        let rb = plan_rollback_after_erasure(&changes, &directory, &erased);
         let today = self.today().await?;
         let restored: Vec<Employee> = rb.restore.iter().map(|(e, _)| e.clone()).collect();
         let mut plan = plan::edits(&directory, restored, Rule::Rollback, today);
         for e in &mut plan.entries {
             e.action = roster_core::plan::Action::Update;
         }
-        let details = serde_json::json!({ "rolls_back": import_id, "conflicts": rb.conflicts });
+        let details = serde_json::json!({
+            "rolls_back": import_id,
+            "conflicts": rb.conflicts,
+            "erased": rb.erased,
+        });
         let id = self
             .record_edits(ImportKind::Rollback, &plan, details, Some(import_id))
             .await?;
@@ -193,6 +207,7 @@ impl Engine {
             import_id: id,
             plan,
             conflicts: rb.conflicts,
+            erased: rb.erased,
         })
     }
 

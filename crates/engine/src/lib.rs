@@ -8,6 +8,7 @@ pub mod clock;
 pub mod crypto;
 mod edits;
 mod engine;
+mod erasure;
 pub mod event;
 mod feed;
 mod import;

@@ -135,6 +135,9 @@ pub struct ChangeOutcome {
     pub plan: Plan,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub conflicts: Vec<RollbackConflict>,
+    /// Rollback: fields erased since the import (issue #17), left as they are.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub erased: Vec<RollbackConflict>,
 }
 
 /// The directory as a plan leaves it, with the settings its export follows

@@ -220,24 +220,17 @@ impl Engine {
         Ok(Excluded { held, anonymised })
     }
 
-    /// The employees a pending review (a sync's or a users file's, waiting for a
-    /// decision) would change: anonymising them now would let the review write
-    /// their erased values back.
-    pub(crate) async fn keys_in_pending_reviews(&self) -> Result<BTreeSet<i64>> {
-        let mut keys = BTreeSet::new();
+    /// The pending reviews' payloads (a sync's or a users file's plan waiting for a
+    /// decision): anonymising someone such a plan holds would let it write their
+    /// erased values back. (`pending_reviews` lists heads only: each is read whole.)
+    pub(crate) async fn pending_review_payloads(&self) -> Result<Vec<serde_json::Value>> {
+        let mut out = Vec::new();
         for head in self.store.pending_reviews(self.account, usize::MAX).await? {
-            let Some(r) = self.store.review(self.account, head.id).await? else {
-                continue;
-            };
-            let entries = r.payload["plan"]["entries"].as_array().cloned();
-            keys.extend(
-                entries
-                    .unwrap_or_default()
-                    .iter()
-                    .filter_map(|e| e["key"].as_i64()),
-            );
+            if let Some(r) = self.store.review(self.account, head.id).await? {
+                out.push(r.payload);
+            }
         }
-        Ok(keys)
+        Ok(out)
     }
 
     /// Retention's run for today: everyone due is anonymised in one import of kind
@@ -253,16 +246,22 @@ impl Engine {
         let today = self.today().await?;
         let settings = self.integration(None).await?.settings;
         let mut due = self.retention_due(today).await?;
-        let in_review = self.keys_in_pending_reviews().await?;
+        let keys: Vec<i64> = due.iter().map(|d| d.key).collect();
+        let mut rows = self.store.employees_by_key(self.account, &keys).await?;
+        let reviews = self.pending_review_payloads().await?;
+        let in_review: BTreeSet<i64> = rows
+            .iter()
+            .filter(|e| reviews.iter().any(|p| crate::erasure::holds(p, e)))
+            .map(|e| e.key)
+            .collect();
         let skipped: Vec<Due> = due
             .iter()
             .filter(|d| in_review.contains(&d.key))
             .cloned()
             .collect();
         due.retain(|d| !in_review.contains(&d.key));
+        rows.retain(|e| !in_review.contains(&e.key));
         let personal = settings.personal_demographics();
-        let keys: Vec<i64> = due.iter().map(|d| d.key).collect();
-        let rows = self.store.employees_by_key(self.account, &keys).await?;
         let fields: Vec<(Due, Vec<String>)> = due
             .into_iter()
             .map(|d| {
@@ -308,7 +307,10 @@ impl Engine {
                 .iter()
                 .map(|e| ToAnonymise {
                     key: e.key,
-                    source_digest: self.source_digest(e),
+                    source_digest: e
+                        .source_id
+                        .as_deref()
+                        .map(|s| self.cipher().source_digest(s)),
                 })
                 .collect(),
         };
@@ -322,13 +324,6 @@ impl Engine {
         );
         outcome.import_id = Some(done.import_id);
         Ok(outcome)
-    }
-
-    /// The keyed digest of an employee's source id kept after anonymisation, so
-    /// that a re-hire is recognised.
-    fn source_digest(&self, _e: &Employee) -> Option<String> {
-        // h17a's keyed digest (the engine's HMAC) is not on this branch yet.
-        None
     }
 }
 

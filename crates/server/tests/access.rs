@@ -231,6 +231,12 @@ async fn every_endpoint_by_every_role() {
             Some(json!({ "into": "nobody-else" })),
             Need::Edit,
         ),
+        (
+            Method::POST,
+            "/api/v1/users/nobody/erase".into(),
+            None,
+            Need::Admin,
+        ),
         (Method::GET, "/api/v1/upcoming".into(), None, Need::Read),
         (Method::GET, "/api/v1/events".into(), None, Need::Read),
         (
@@ -485,6 +491,7 @@ async fn another_account_sees_nothing() {
         (Method::GET, format!("/api/v1/users/{eid}"), None),
         (Method::GET, format!("/api/v1/users/{eid}/export"), None),
         (Method::POST, format!("/api/v1/users/{eid}/exclude"), None),
+        (Method::POST, format!("/api/v1/users/{eid}/erase"), None),
         (Method::DELETE, format!("/api/v1/tokens/{tid}"), None),
     ] {
         let (s, v) = server.call(method.clone(), &path, Some(&b), body).await;

@@ -374,6 +374,15 @@ pub enum UsersAction {
     ReleaseHold { who: String },
     /// The retention holds, with their reasons.
     Holds,
+    /// Erase a person's personal data (names, emails, phone, birth date, home
+    /// address, personal demographics) everywhere Roster keeps it; the employee stays
+    /// as an anonymous record (`Former employee …`). Asks first.
+    Erase {
+        who: String,
+        /// Do not ask (needed without a terminal).
+        #[arg(long, short)]
+        yes: bool,
+    },
     /// Export the directory as a users CSV file (re-importable with `roster import`).
     Export {
         /// Deactivated employees too (`Employee Deactivated` TRUE).

@@ -3,6 +3,7 @@
 mod connect;
 mod csv;
 mod demo;
+mod erase;
 mod events;
 mod imports;
 mod mapping;

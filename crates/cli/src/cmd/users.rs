@@ -42,6 +42,13 @@ pub(super) fn print_change(o: &ChangeOutcome, json: bool, what: &str) -> Result<
             c.fields.join(", ")
         );
     }
+    for c in &o.erased {
+        outln!(
+            "  NOT RESTORED {}: erased since ({})",
+            c.employee_id,
+            c.fields.join(", ")
+        );
+    }
     Ok(())
 }
 
@@ -165,6 +172,9 @@ pub(super) async fn users(engine: &Arc<Engine>, mut a: UsersArgs, json: bool) ->
         }
         UsersAction::Merge { duplicate, into } => {
             print_change(&engine.merge(&duplicate, &into).await?, json, "Merged")?
+        }
+        UsersAction::Erase { who, yes } => {
+            return super::erase::erase(engine, &who, yes, json).await;
         }
         UsersAction::Export {
             include_deactivated,

@@ -201,3 +201,49 @@ fn privacy_settings_mark_demographics() {
     s.set("keep_demographics", "").unwrap();
     assert!(s.personal_demographics().len() == s.mapping.len());
 }
+
+#[test]
+fn rollback_after_erasure_reports_erased_fields_and_restores_the_rest() {
+    use crate::rollback::{RecordedChange, plan_rollback, plan_rollback_after_erasure};
+    let j = jane();
+    let plan = anonymise(&j, &personal(), "RST-", Rule::Erasure);
+    let now = plan.after.clone();
+    // The older import changed the (now erased) first name and the department;
+    // the history now holds no values for the first name.
+    let changes = vec![
+        RecordedChange {
+            key: 42,
+            field: "first_name".into(),
+            old: None,
+            new: None,
+            created: false,
+        },
+        RecordedChange {
+            key: 42,
+            field: "demographic:Department".into(),
+            old: Some("Support".into()),
+            new: Some("Sales".into()),
+            created: false,
+        },
+    ];
+    // Without knowing of the erasure, the first name looks changed since: a conflict.
+    assert_eq!(
+        plan_rollback(&changes, std::slice::from_ref(&now))
+            .conflicts
+            .len(),
+        1
+    );
+    let erased = std::collections::HashMap::from([(
+        42,
+        plan.fields
+            .iter()
+            .cloned()
+            .collect::<std::collections::BTreeSet<_>>(),
+    )]);
+    let rb = plan_rollback_after_erasure(&changes, std::slice::from_ref(&now), &erased);
+    assert!(rb.conflicts.is_empty(), "{rb:?}");
+    assert_eq!(rb.erased[0].fields, ["first_name"]);
+    let (restored, _) = &rb.restore[0];
+    assert_eq!(restored.first_name.as_deref(), Some(NEUTRAL_FIRST_NAME));
+    assert_eq!(restored.demographics["Department"], "Support");
+}

@@ -136,6 +136,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(users::export_person))
         .routes(routes!(users::set_email))
         .routes(routes!(users::exclude))
+        .routes(routes!(users::erase))
         .routes(routes!(users::include))
         .routes(routes!(users::merge))
         .routes(routes!(users::upcoming))

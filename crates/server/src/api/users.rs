@@ -8,9 +8,9 @@ use axum::response::IntoResponse;
 use roster_core::employee::Employee;
 use roster_store::EmployeeQuery;
 
-use crate::auth::{Auth, EditData, Read};
+use crate::auth::{Admin, Auth, EditData, Read};
 use crate::dto::{
-    AsOfQuery, ChangeOutcomeDto, DaysQuery, EmployeeDto, ExportQuery, HistoryEntryDto,
+    AsOfQuery, ChangeOutcomeDto, DaysQuery, EmployeeDto, ErasureDto, ExportQuery, HistoryEntryDto,
     MergeRequest, MilestoneDto, PersonExportDto, SetEmailRequest, UpcomingDto, UserDetailDto,
     UsersPage, UsersQuery, limit_of,
 };
@@ -209,6 +209,20 @@ pub async fn merge(
 ) -> Result<Json<ChangeOutcomeDto>, ApiError> {
     let o = st.engine(p.account).merge(&who, &req.into).await?;
     Ok(changed(&p, "merge", &o))
+}
+
+#[utoipa::path(post, path = "/api/v1/users/{who}/erase", tag = "users",
+    description = "Erase the employee's personal data (names, emails, phone, birth date, home address, demographics marked personal) everywhere Roster keeps it: the directory, every history entry, the change feed, review and notification payloads. The employee stays as an anonymous record (`Former employee …`); recorded as an import of kind `erasure` with the field names only. Account admins only; refused (422) while a pending review holds the employee.",
+    params(("who" = String, Path, description = "employee ID or email")),
+    responses((status = 200, body = ErasureDto), (status = "4XX", body = ErrorBody)))]
+pub async fn erase(
+    State(st): State<AppState>,
+    Auth(p, ..): Auth<Admin>,
+    ApiPath(who): ApiPath<String>,
+) -> Result<Json<ErasureDto>, ApiError> {
+    let done = st.engine(p.account).erase(&who, &p.label()).await?;
+    tracing::info!(account = p.account, import = done.import_id, principal = %p.label(), "personal data erased");
+    Ok(Json(done.into()))
 }
 
 fn days(q: &DaysQuery, default: i64) -> Result<i64, ApiError> {

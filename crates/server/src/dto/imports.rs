@@ -121,6 +121,8 @@ pub struct ChangeOutcomeDto {
     pub entries: Vec<ReviewEntryDto>,
     /// Rollback: employees changed since, not rolled back.
     pub conflicts: Vec<ConflictDto>,
+    /// Rollback: fields erased since the import (personal data), not restored.
+    pub erased: Vec<ConflictDto>,
 }
 
 impl From<&roster_engine::ChangeOutcome> for ChangeOutcomeDto {
@@ -129,7 +131,19 @@ impl From<&roster_engine::ChangeOutcome> for ChangeOutcomeDto {
             import_id,
             plan,
             conflicts,
+            erased,
         } = o;
+        let dto = |c: &roster_core::rollback::RollbackConflict| {
+            let roster_core::rollback::RollbackConflict {
+                key: _,
+                employee_id,
+                fields,
+            } = c;
+            ConflictDto {
+                employee_id: employee_id.clone(),
+                fields: fields.clone(),
+            }
+        };
         Self {
             import_id: *import_id,
             entries: plan
@@ -138,20 +152,8 @@ impl From<&roster_engine::ChangeOutcome> for ChangeOutcomeDto {
                 .enumerate()
                 .map(|(i, e)| ReviewEntryDto::new(i, e, false))
                 .collect(),
-            conflicts: conflicts
-                .iter()
-                .map(|c| {
-                    let roster_core::rollback::RollbackConflict {
-                        key: _,
-                        employee_id,
-                        fields,
-                    } = c;
-                    ConflictDto {
-                        employee_id: employee_id.clone(),
-                        fields: fields.clone(),
-                    }
-                })
-                .collect(),
+            conflicts: conflicts.iter().map(dto).collect(),
+            erased: erased.iter().map(dto).collect(),
         }
     }
 }

@@ -239,3 +239,37 @@ pub struct ExportQuery {
     #[param(value_type = Option<String>, format = Date)]
     pub as_of: Option<Date>,
 }
+
+/// One employee whose personal data was erased.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ErasedEmployeeDto {
+    pub key: i64,
+    /// The employee ID now (neutral when it was the source's id).
+    pub employee_id: String,
+    /// The fields replaced (names only; `demographic:<name>` for demographics).
+    pub fields: Vec<String>,
+}
+
+/// What an erasure did: recorded as an import of kind `erasure`.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ErasureDto {
+    pub import_id: i64,
+    pub employees: Vec<ErasedEmployeeDto>,
+}
+
+impl From<roster_store::Anonymised> for ErasureDto {
+    fn from(a: roster_store::Anonymised) -> Self {
+        Self {
+            import_id: a.import_id,
+            employees: a
+                .employees
+                .into_iter()
+                .map(|e| ErasedEmployeeDto {
+                    key: e.key,
+                    employee_id: e.employee_id,
+                    fields: e.fields,
+                })
+                .collect(),
+        }
+    }
+}

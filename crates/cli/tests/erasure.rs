@@ -1,0 +1,240 @@
+//! Erasure on request through the real `roster` binary (issue #17): after
+//! `roster users erase`, none of the person's names, emails, phone or birth date is
+//! anywhere in the database — every column of every row of every table, read as
+//! text (bytes, lossily), and the SQLite file's bytes after `wal_checkpoint(TRUNCATE)` and `VACUUM` —
+//! nor in the change feed (`roster events`).
+#![allow(clippy::unwrap_used)] // a test (or example) panics on what must not fail
+
+use std::path::{Path, PathBuf};
+
+mod common;
+
+use common::{DAY1, blocking, ok, roster, users};
+use roster_sandbox::{RunningSandbox, SandboxConfig};
+use serde_json::Value;
+use sqlx::{AssertSqlSafe, Connection, Row, SqliteConnection};
+
+async fn company(members: usize) -> (RunningSandbox, tempfile::TempDir, PathBuf) {
+    let config = SandboxConfig {
+        seed: 17,
+        members,
+        today: DAY1,
+        ..Default::default()
+    };
+    let sandbox = roster_sandbox::start(config, "127.0.0.1:0".parse().unwrap())
+        .await
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("roster.db");
+    let token = sandbox.mint_token(&roster_sandbox::all_scopes());
+    let (db2, url) = (db.clone(), sandbox.base_url());
+    blocking(move || {
+        ok(roster(
+            &db2,
+            DAY1,
+            &[
+                "connect",
+                "justworks",
+                "--base-url",
+                &url,
+                "--token",
+                &token,
+            ],
+        ));
+        ok(roster(&db2, DAY1, &["setup-sync"]));
+        ok(roster(&db2, DAY1, &["sync", "--apply", "--yes"]));
+    })
+    .await;
+    (sandbox, dir, db)
+}
+
+const PERSONAL: &[&str] = &[
+    "first_name",
+    "last_name",
+    "preferred_name",
+    "email",
+    "secondary_email",
+    "phone",
+    "date_of_birth",
+];
+
+/// An employee whose personal values appear nowhere in anybody else's row (so that
+/// finding one after the erasure can only be theirs), with a phone and a birth date.
+fn distinct_person(list: &[Value]) -> (Value, Vec<String>) {
+    for u in list {
+        let values: Vec<String> = PERSONAL
+            .iter()
+            .filter_map(|f| u[*f].as_str().map(str::to_string))
+            .filter(|v| !v.is_empty())
+            .collect();
+        if u["phone"].is_null() || u["date_of_birth"].is_null() || u["is_manager"] != true {
+            continue;
+        }
+        let others: String = list
+            .iter()
+            .filter(|o| o["key"] != u["key"])
+            .map(|o| {
+                // Reports name their manager's email: that is the reference the
+                // erasure re-points, not somebody else's value.
+                let mut o = o.clone();
+                o["manager_email"] = Value::Null;
+                o.to_string().to_lowercase()
+            })
+            .collect();
+        if values.iter().all(|v| !others.contains(&v.to_lowercase())) {
+            return (u.clone(), values);
+        }
+    }
+    panic!("no employee with distinct personal values in {list:#?}");
+}
+
+/// Every column of every row of every table, as text (lower case).
+async fn every_cell(db: &Path) -> String {
+    let mut c = SqliteConnection::connect(&format!("sqlite:{}", db.display()))
+        .await
+        .unwrap();
+    let tables: Vec<String> = sqlx::query("SELECT name FROM sqlite_master WHERE type = 'table'")
+        .fetch_all(&mut c)
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| r.get::<String, _>(0))
+        .collect();
+    assert!(tables.len() > 15, "{tables:?}");
+    let mut out = String::new();
+    for t in tables {
+        let cols: Vec<String> = sqlx::query(AssertSqlSafe(format!(
+            "SELECT name FROM pragma_table_info('{t}')"
+        )))
+        .fetch_all(&mut c)
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| r.get::<String, _>(0))
+        .collect();
+        for col in cols {
+            let rows = sqlx::query(AssertSqlSafe(format!(
+                "SELECT CAST(\"{col}\" AS BLOB) FROM \"{t}\""
+            )))
+            .fetch_all(&mut c)
+            .await
+            .unwrap();
+            for r in rows {
+                if let Some(v) = r.get::<Option<Vec<u8>>, _>(0) {
+                    let v = String::from_utf8_lossy(&v).to_lowercase();
+                    out.push_str(&format!("{t}.{col}={v}\n"));
+                }
+            }
+        }
+    }
+    out
+}
+
+/// The database file's bytes after a checkpoint and `VACUUM` (and the log's, if any).
+async fn file_bytes(db: &Path) -> Vec<u8> {
+    let mut c = SqliteConnection::connect(&format!("sqlite:{}", db.display()))
+        .await
+        .unwrap();
+    sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
+        .execute(&mut c)
+        .await
+        .unwrap();
+    sqlx::query("VACUUM").execute(&mut c).await.unwrap();
+    c.close().await.unwrap();
+    let mut bytes = std::fs::read(db).unwrap();
+    let wal = db.with_extension("db-wal");
+    if wal.exists() {
+        bytes.extend(std::fs::read(wal).unwrap());
+    }
+    bytes
+}
+
+fn contains(hay: &[u8], needle: &str) -> bool {
+    let n = needle.as_bytes();
+    hay.windows(n.len()).any(|w| w.eq_ignore_ascii_case(n))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn erase_leaves_no_personal_value_anywhere_in_the_database() {
+    let (_sandbox, _dir, db) = company(30).await;
+    let db2 = db.clone();
+    let (person, values) = blocking(move || distinct_person(&users(&db2, DAY1))).await;
+    let before = every_cell(&db).await;
+    for v in &values {
+        assert!(before.contains(&v.to_lowercase()), "the database holds {v}");
+    }
+    let email = person["email"].as_str().unwrap().to_string();
+    let db2 = db.clone();
+    let (erased, events, shown) = blocking(move || {
+        // Without a terminal, erase needs --yes.
+        let refused = roster(&db2, DAY1, &["users", "erase", &email]);
+        assert_eq!(refused.code, 2, "{}", refused.stderr);
+        assert!(refused.stderr.contains("--yes"), "{}", refused.stderr);
+        let r = ok(roster(
+            &db2,
+            DAY1,
+            &["--json", "users", "erase", &email, "--yes"],
+        ));
+        let erased: Value = serde_json::from_str(&r.stdout).unwrap();
+        let events = ok(roster(
+            &db2,
+            DAY1,
+            &["--json", "events", "--limit", "100000"],
+        ))
+        .stdout;
+        let id = erased["employees"][0]["employee_id"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        let shown = ok(roster(&db2, DAY1, &["--json", "users", "show", &id])).stdout;
+        (erased, events, shown)
+    })
+    .await;
+    assert_eq!(erased["employees"][0]["key"], person["key"]);
+    let after = every_cell(&db).await;
+    let bytes = file_bytes(&db).await;
+    for v in &values {
+        let v = v.to_lowercase();
+        let found: Vec<&str> = after.lines().filter(|l| l.contains(&v)).collect();
+        assert!(found.is_empty(), "{v} is still stored: {found:#?}");
+        assert!(!contains(&bytes, &v), "{v} is still in the file's bytes");
+        assert!(
+            !events.to_lowercase().contains(&v),
+            "{v} is in the change feed"
+        );
+        assert!(!shown.to_lowercase().contains(&v), "{v} is shown: {shown}");
+    }
+    // The anonymous record stays, its reports still point at it.
+    let shown: Value = serde_json::from_str(&shown).unwrap();
+    assert!(shown.to_string().contains("Former employee"), "{shown:#}");
+    let neutral = format!("erased-{}@erased.invalid", person["key"]);
+    assert!(
+        after.contains(&format!("employees.manager_email={neutral}")),
+        "reports re-pointed"
+    );
+    assert!(after.contains("imports.kind=erasure"));
+
+    // Rolling back the (older) first sync brings no erased value back: it reports
+    // the fields as erased.
+    let db2 = db.clone();
+    let rolled = blocking(move || {
+        let r = ok(roster(&db2, DAY1, &["--json", "imports", "--limit", "10"]));
+        let list: Vec<Value> = serde_json::from_str(&r.stdout).unwrap();
+        let first = list.iter().rev().find(|i| i["kind"] == "sync").unwrap()["id"]
+            .as_i64()
+            .unwrap()
+            .to_string();
+        ok(roster(&db2, DAY1, &["rollback", &first, "--yes"])).stdout
+    })
+    .await;
+    assert!(rolled.contains("erased since"), "{rolled}");
+    let after_rollback = every_cell(&db).await;
+    for v in &values {
+        let v = v.to_lowercase();
+        let found: Vec<&str> = after_rollback.lines().filter(|l| l.contains(&v)).collect();
+        assert!(
+            found.is_empty(),
+            "{v} came back with the rollback: {found:#?}"
+        );
+    }
+}

@@ -1,0 +1,142 @@
+//! Erasure over HTTP (issue #17): `POST /api/v1/users/{who}/erase` as an account
+//! admin; afterwards SCIM (`/scim/v2/Users/{id}`), the user's page in the API and the
+//! change feed show the employee without any personal value.
+#![allow(clippy::unwrap_used)] // a test (or example) panics on what must not fail
+
+mod common;
+mod scim_common;
+
+use reqwest::Method;
+use scim_common::*;
+use serde_json::{Value, json};
+
+const PERSONAL: &[&str] = &[
+    "first_name",
+    "last_name",
+    "preferred_name",
+    "email",
+    "secondary_email",
+    "phone",
+    "date_of_birth",
+];
+
+#[tokio::test(flavor = "multi_thread")]
+async fn erased_employee_shows_no_personal_value_in_scim_api_or_feed() {
+    let c = Company::start(12).await;
+    let users = c
+        .server
+        .get("/api/v1/users?include_deactivated=true&limit=100", &c.admin)
+        .await;
+    let list = users["items"].as_array().unwrap();
+    // Someone whose values nobody else shares (a report names its manager's email).
+    let (person, values) = list
+        .iter()
+        .filter(|u| !u["phone"].is_null() && !u["date_of_birth"].is_null())
+        .find_map(|u| {
+            let values: Vec<String> = PERSONAL
+                .iter()
+                .filter_map(|f| u[*f].as_str().map(str::to_lowercase))
+                .filter(|v| !v.is_empty())
+                .collect();
+            let others: String = list
+                .iter()
+                .filter(|o| o["key"] != u["key"])
+                .map(|o| {
+                    let mut o = o.clone();
+                    o["manager_email"] = Value::Null;
+                    o.to_string().to_lowercase()
+                })
+                .collect();
+            values
+                .iter()
+                .all(|v| !others.contains(v))
+                .then(|| (u.clone(), values))
+        })
+        .expect("a person with distinct values");
+    let email = person["email"].as_str().unwrap().to_string();
+    let scim_list = c.get("/Users?count=100").await;
+    let scim_user = scim_list["Resources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| {
+            r["userName"]
+                .as_str()
+                .unwrap_or("")
+                .eq_ignore_ascii_case(&email)
+        })
+        .expect("the person in SCIM")
+        .clone();
+    let scim_id = scim_user["id"].as_str().unwrap().to_string();
+    let before = scim_user.to_string().to_lowercase();
+    assert!(
+        values.iter().any(|v| before.contains(v)),
+        "SCIM shows the person: {before}"
+    );
+
+    // An employee-data admin may not erase; an account admin may.
+    let editor = c
+        .server
+        .token("default", roster_store::access::Role::EmployeeDataAdmin)
+        .await;
+    c.server
+        .send(
+            Method::POST,
+            &format!("/api/v1/users/{email}/erase"),
+            &editor,
+            json!(null),
+            403,
+        )
+        .await;
+    let done = c
+        .server
+        .send(
+            Method::POST,
+            &format!("/api/v1/users/{email}/erase"),
+            &c.admin,
+            json!(null),
+            200,
+        )
+        .await;
+    assert_eq!(done["employees"][0]["key"], person["key"]);
+    let fields = done["employees"][0]["fields"].as_array().unwrap();
+    assert!(fields.contains(&json!("date_of_birth")), "{done}");
+
+    let scim_after = c.get(&format!("/Users/{scim_id}")).await;
+    let api_after = c
+        .server
+        .get(
+            &format!(
+                "/api/v1/users/{}",
+                done["employees"][0]["employee_id"].as_str().unwrap()
+            ),
+            &c.admin,
+        )
+        .await;
+    let feed = c.server.get("/api/v1/events?limit=1000", &c.admin).await;
+    for (what, doc) in [
+        ("SCIM", &scim_after),
+        ("the API", &api_after),
+        ("the feed", &feed),
+    ] {
+        let text = doc.to_string().to_lowercase();
+        for v in &values {
+            assert!(!text.contains(v), "{what} still shows {v}: {doc:#}");
+        }
+    }
+    assert!(
+        scim_after.to_string().contains("Former employee"),
+        "{scim_after:#}"
+    );
+    let last = feed["events"]
+        .as_array()
+        .or(feed["items"].as_array())
+        .or(feed.as_array())
+        .unwrap()
+        .iter()
+        .rev()
+        .find(|e| e["employee_key"] == person["key"])
+        .unwrap()
+        .clone();
+    assert_eq!(last["import_kind"], "erasure", "{last:#}");
+}
