@@ -18,6 +18,7 @@ use roster_store::{
 use serde::{Deserialize, Serialize};
 
 use crate::engine::{Engine, EngineError, Result};
+use crate::lock::SyncLock;
 
 /// The name and version of the export's shape, first in the document.
 pub const PERSON_EXPORT_FORMAT: &str = "roster.person_export.v1";
@@ -243,6 +244,27 @@ impl Engine {
         let Some(days) = self.retention_days().await? else {
             return Ok(RetentionOutcome::default());
         };
+        // Under every integration's sync lock (as an erasure): no sync runs between
+        // reading who is due and anonymising them. A dry run takes none.
+        let mut locks = Vec::new();
+        if !dry_run {
+            for i in self.store.integrations(self.account).await? {
+                locks.push(SyncLock::acquire(&self.store, self.account, i.id, self.lease()).await?);
+            }
+        }
+        let outcome = self.retention_locked(days, trigger, dry_run).await;
+        for lock in locks {
+            lock.release().await;
+        }
+        outcome
+    }
+
+    async fn retention_locked(
+        &self,
+        days: u32,
+        trigger: Trigger,
+        dry_run: bool,
+    ) -> Result<RetentionOutcome> {
         let today = self.today().await?;
         let settings = self.integration(None).await?.settings;
         let mut due = self.retention_due(today).await?;
