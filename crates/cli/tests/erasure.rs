@@ -238,3 +238,47 @@ async fn erase_leaves_no_personal_value_anywhere_in_the_database() {
         );
     }
 }
+
+/// A person erased and still (or again) in the source is recognised by the keyed
+/// digest of their source id: the next sync matches the anonymous record (no
+/// duplicate) and fills it from the source's values.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_person_erased_and_back_in_the_source_is_no_duplicate() {
+    let (_sandbox, _dir, db) = company(20).await;
+    let db2 = db.clone();
+    blocking(move || {
+        let before = users(&db2, DAY1);
+        let (person, _) = distinct_person(&before);
+        let source_id = person["source_id"].as_str().unwrap().to_string();
+        let email = person["email"].as_str().unwrap().to_string();
+        ok(roster(&db2, DAY1, &["users", "erase", &email, "--yes"]));
+        let erased = users(&db2, DAY1);
+        let anon = erased.iter().find(|u| u["key"] == person["key"]).unwrap();
+        assert!(anon["source_id"].is_null(), "{anon:#}");
+        assert_ne!(anon["email"], person["email"]);
+        // The member is in the source: the sync recognises them (an update of the
+        // anonymous record, which the privacy guard holds: names and email at once).
+        let held = roster(&db2, DAY1, &["sync", "--apply", "--yes"]);
+        assert!(held.stdout.contains("RST-E"), "{}", held.stdout);
+        assert!(!held.stdout.contains("CREATE"), "{}", held.stdout);
+        ok(roster(
+            &db2,
+            DAY1,
+            &["sync", "--apply", "--yes", "--confirm-privacy"],
+        ));
+        let after = users(&db2, DAY1);
+        assert_eq!(after.len(), before.len(), "no duplicate was created");
+        let back = after.iter().find(|u| u["key"] == person["key"]).unwrap();
+        assert_eq!(back["source_id"], source_id.as_str(), "{back:#}");
+        assert_eq!(back["email"], person["email"]);
+        assert_eq!(back["first_name"], person["first_name"]);
+        assert_eq!(
+            after
+                .iter()
+                .filter(|u| u["source_id"] == source_id.as_str())
+                .count(),
+            1
+        );
+    })
+    .await;
+}

@@ -112,6 +112,7 @@ fn removed_without_end_date(
         complete: true,
         deactivate_missing: once,
         only_fields: None,
+        returning: Default::default(),
     };
     let p = plan(&dir, positions(ms), &[], &s, TODAY, &opts);
     let entry = p.entries.iter().find(|e| e.employee_id == "m3");
@@ -825,6 +826,7 @@ fn partial_updates_only_the_given_fields() {
         complete: false,
         deactivate_missing: false,
         only_fields: Some(["demographic:Job Title".to_string(), "Job Title".to_string()].into()),
+        returning: Default::default(),
     };
     let p = plan(&dir, positions(ms), &[], &Settings::default(), TODAY, &opts);
     assert_eq!(p.entries.len(), 1);
@@ -906,6 +908,7 @@ fn partial(fields: &[&str]) -> PlanOptions {
         complete: false,
         deactivate_missing: false,
         only_fields: Some(fields.iter().map(|f| f.to_string()).collect()),
+        returning: Default::default(),
     }
 }
 

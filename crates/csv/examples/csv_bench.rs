@@ -177,6 +177,7 @@ fn run(n: usize) -> Figures {
                 complete: full,
                 deactivate_missing: false,
                 only_fields: Some(f.layout.fields(full)),
+                returning: Default::default(),
             },
         );
         let plan_s = t.elapsed().as_secs_f64();

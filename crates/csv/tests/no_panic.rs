@@ -23,6 +23,7 @@ fn import(bytes: &[u8], options: &ReadOptions, full: bool) {
             complete: full,
             deactivate_missing: false,
             only_fields: Some(f.layout.fields(full)),
+            returning: Default::default(),
         },
     );
     for i in &p.issues {

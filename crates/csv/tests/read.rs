@@ -42,6 +42,7 @@ fn plan_file(directory: &[Employee], text: &[u8], full: bool) -> (Plan, Vec<Stri
             complete: full,
             deactivate_missing: false,
             only_fields: Some(f.layout.fields(full)),
+            returning: Default::default(),
         },
     );
     let names = f.layout.column_names();

@@ -97,6 +97,7 @@ fn import(dir: &[Employee], text: &str, full: bool) -> (Plan, Vec<Employee>) {
             complete: full,
             deactivate_missing: false,
             only_fields: Some(f.layout.fields(full)),
+            returning: Default::default(),
         },
     );
     let all: Vec<_> = p.entries.iter().collect();
@@ -297,6 +298,7 @@ fn full_imports_follow_on_missing() {
             complete: true,
             deactivate_missing: false,
             only_fields: Some(f.layout.fields(true)),
+            returning: Default::default(),
         },
     );
     let alan = p.entries.iter().find(|e| e.employee_id == "E3").unwrap();

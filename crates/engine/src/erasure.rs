@@ -53,6 +53,30 @@ impl Engine {
         Ok(done?)
     }
 
+    /// The members recognised as people whose data was erased: the keyed digest of
+    /// their source id is one an erasure kept (`PlanOptions::returning`).
+    pub(crate) async fn returning(
+        &self,
+        members: &[roster_core::SourceMember],
+    ) -> Result<std::collections::BTreeMap<String, roster_core::employee::EmployeeKey>> {
+        let erasures = self.store.erasures(self.account).await?;
+        let digests: std::collections::HashMap<&str, _> = erasures
+            .iter()
+            .filter_map(|e| Some((e.source_digest.as_deref()?, e.key)))
+            .collect();
+        if digests.is_empty() {
+            return Ok(Default::default());
+        }
+        Ok(members
+            .iter()
+            .filter(|m| !m.source_id.trim().is_empty())
+            .filter_map(|m| {
+                let key = digests.get(self.cipher().source_digest(&m.source_id).as_str())?;
+                Some((m.source_id.clone(), *key))
+            })
+            .collect())
+    }
+
     /// A pending review whose plan holds `e`: the admin applies or discards it first.
     async fn refuse_if_reviewed(&self, e: &Employee) -> Result<()> {
         for review in self.store.pending_reviews(self.account, 10_000).await? {
@@ -83,5 +107,30 @@ pub(crate) fn holds(v: &Value, e: &Employee) -> bool {
                 || map.values().any(|i| holds(i, e))
         }
         _ => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_review_holds_an_employee_by_key_id_email_or_source_id() {
+        let e = Employee {
+            key: 7,
+            employee_id: "E7".into(),
+            source_id: Some("mbr_7".into()),
+            email: "Seven@acme.example".into(),
+            ..Employee::default()
+        };
+        let by_key = serde_json::json!({"plan": {"entries": [{"key": 7, "changes": []}]}});
+        let by_email = serde_json::json!({"entries": [{"after": {"email": "seven@acme.example"}}]});
+        let by_source = serde_json::json!([["mbr_7"]]);
+        let other = serde_json::json!({"entries": [{"key": 8, "employee_id": "E8",
+            "after": {"email": "eight@acme.example", "source_id": "mbr_8"}}]});
+        assert!(holds(&by_key, &e));
+        assert!(holds(&by_email, &e));
+        assert!(holds(&by_source, &e));
+        assert!(!holds(&other, &e));
     }
 }

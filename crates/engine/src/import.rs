@@ -165,6 +165,7 @@ impl Engine {
                 complete: full,
                 deactivate_missing: opts.deactivate_missing,
                 only_fields: Some(fields),
+                returning: Default::default(),
             },
         );
         drop(directory);

@@ -123,22 +123,30 @@ impl Engine {
             snapshot.requests,
         );
         let today = self.clock.today(&settings.timezone);
-        let options = PlanOptions {
-            complete: snapshot.complete && !incremental,
-            deactivate_missing: opts.deactivate_missing,
-            only_fields: None,
-        };
+        let complete = snapshot.complete && !incremental;
         let Snapshot {
             members,
             rejected,
             diagnostics,
             ..
         } = snapshot;
+        let options = PlanOptions {
+            complete,
+            deactivate_missing: opts.deactivate_missing,
+            only_fields: None,
+            returning: self.returning(&members).await?,
+        };
+        // A re-hire after an erasure is planned over the whole directory (rare): the
+        // anonymous record has no source id for an incremental look-up to find.
+        let (incremental_plan, directory) = match (incremental, options.returning.is_empty()) {
+            (true, false) => (false, Ok(self.store.directory(self.account).await?)),
+            _ => (incremental, directory),
+        };
         let how = PlanWith {
             settings,
             today,
             options: &options,
-            incremental,
+            incremental: incremental_plan,
             on_step: opts.on_step.as_ref(),
         };
         let planned = self

@@ -140,3 +140,78 @@ async fn erased_employee_shows_no_personal_value_in_scim_api_or_feed() {
         .clone();
     assert_eq!(last["import_kind"], "erasure", "{last:#}");
 }
+
+/// The UI: a user's page links to a confirmation page (account admins); the
+/// confirmed form (POST with the CSRF token) erases and lands on the anonymous
+/// record's page.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_ui_erases_after_a_confirmation_page() {
+    let c = Company::start(8).await;
+    let password = "a long enough password";
+    c.server
+        .send(
+            Method::POST,
+            "/api/v1/web-users",
+            &c.admin,
+            json!({ "email": "admin@acme.example", "role": "account_admin", "password": password }),
+            201,
+        )
+        .await;
+    let b = reqwest::Client::builder()
+        .cookie_store(true)
+        .build()
+        .unwrap();
+    let login = b
+        .post(format!("{}/login", c.server.base))
+        .form(&[("email", "admin@acme.example"), ("password", password)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(login.status(), 200);
+    let users = c.server.get("/api/v1/users?limit=3", &c.admin).await;
+    let who = users["items"][0]["employee_id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let last = users["items"][0]["last_name"].as_str().unwrap().to_string();
+    let page = b
+        .get(format!("{}/users/{who}", c.server.base))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("id=\"erase-link\""), "{page}");
+    let confirm = b
+        .get(format!("{}/users/{who}/erase", c.server.base))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(confirm.contains("id=\"confirm-erase\""), "{confirm}");
+    let key = "name=\"csrf_token\" value=\"";
+    let start = confirm.find(key).unwrap() + key.len();
+    let csrf = &confirm[start..start + confirm[start..].find('"').unwrap()];
+    // Without the token: refused, nothing erased.
+    let refused = b
+        .post(format!("{}/users/{who}/erase", c.server.base))
+        .form(&[("confirm", "yes")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), 403);
+    let done = b
+        .post(format!("{}/users/{who}/erase", c.server.base))
+        .form(&[("csrf_token", csrf), ("confirm", "yes")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(done.status(), 200);
+    let html = done.text().await.unwrap();
+    assert!(html.contains("Erased: the personal data"), "{html}");
+    assert!(html.contains("Former employee"), "{html}");
+    assert!(!html.contains(&last), "{html}");
+}

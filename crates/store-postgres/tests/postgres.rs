@@ -323,6 +323,7 @@ async fn every_table_is_scoped_by_account() {
             "api_tokens",
             "deliveries",
             "employees",
+            "erasures",
             "events",
             "feed_subscriptions",
             "import_entries",

@@ -134,8 +134,10 @@ impl Planner<'_> {
     }
 
     /// The directory row each record matches by ID (employee ID, or source id when
-    /// Roster generates the IDs).
+    /// Roster generates the IDs); a member recognised as a person whose data was
+    /// erased (`PlanOptions::returning`) matches the anonymous record otherwise.
     fn id_targets(&self, records: &[Record], index: &DirectoryIndex<'_>) -> Vec<Option<usize>> {
+        let returning = &self.options.returning;
         records
             .iter()
             .map(|r| {
@@ -146,6 +148,12 @@ impl Planner<'_> {
                     EmployeeIds::Generate => index.by_source.get(r.source_id.as_str()),
                 }
                 .copied()
+                .or_else(|| {
+                    let key = returning.get(r.source_id.as_str())?;
+                    self.directory
+                        .iter()
+                        .position(|e| e.key == *key && e.merged_into.is_none())
+                })
             })
             .collect()
     }

@@ -245,6 +245,12 @@ pub struct PlanOptions {
     /// Partial import: only these fields are updated (directory field names or
     /// `demographic:<name>`). `None` updates every field.
     pub only_fields: Option<BTreeSet<String>>,
+    /// Members recognised as people whose personal data was erased (issue #17): the
+    /// member's source id → the anonymous record's key. The engine finds them by the
+    /// keyed digest of the source id kept at the erasure (the planner never sees a
+    /// key or digest); matching gives such a member that record when nothing matches
+    /// it by ID, so a re-hire creates no duplicate.
+    pub returning: std::collections::BTreeMap<String, EmployeeKey>,
 }
 
 /// The full, deterministic list of what a sync would do.

@@ -20,6 +20,7 @@ mod csv_files;
 mod dashboard;
 mod demographics;
 mod directory;
+mod erase;
 mod imports;
 mod integrations;
 mod login;
@@ -60,6 +61,7 @@ pub fn routes() -> Router<AppState> {
         .merge(review::routes())
         .merge(imports::routes())
         .merge(users::routes())
+        .merge(erase::routes())
         .merge(org::routes())
         .merge(settings::routes())
         .merge(mapping::routes())
@@ -341,6 +343,9 @@ fn notice_text(code: &str) -> Option<&'static str> {
         "excluded" => "Excluded: this employee stays deactivated in later syncs until included.",
         "included" => "Included again.",
         "merged" => "Merged: the duplicate is deactivated.",
+        "erased" => {
+            "Erased: the personal data is replaced by neutral values everywhere Roster keeps it."
+        }
         "nothing" => "Nothing to change.",
         "settings_saved" => "Settings saved.",
         "mapping_saved" => "Mapping saved.",
