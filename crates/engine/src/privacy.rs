@@ -224,11 +224,13 @@ impl Engine {
     /// The pending reviews' payloads (a sync's or a users file's plan waiting for a
     /// decision): anonymising someone such a plan holds would let it write their
     /// erased values back. (`pending_reviews` lists heads only: each is read whole.)
-    pub(crate) async fn pending_review_payloads(&self) -> Result<Vec<serde_json::Value>> {
+    pub(crate) async fn pending_review_payloads(
+        &self,
+    ) -> Result<Vec<(roster_store::access::ReviewId, serde_json::Value)>> {
         let mut out = Vec::new();
         for head in self.store.pending_reviews(self.account, usize::MAX).await? {
             if let Some(r) = self.store.review(self.account, head.id).await? {
-                out.push(r.payload);
+                out.push((r.id, r.payload));
             }
         }
         Ok(out)
@@ -273,7 +275,7 @@ impl Engine {
         let reviews = self.pending_review_payloads().await?;
         let in_review: BTreeSet<i64> = rows
             .iter()
-            .filter(|e| reviews.iter().any(|p| crate::erasure::holds(p, e)))
+            .filter(|e| reviews.iter().any(|(_, p)| crate::erasure::holds(p, e)))
             .map(|e| e.key)
             .collect();
         let skipped: Vec<Due> = due

@@ -774,7 +774,51 @@ async fn the_daily_job_anonymises_former_employees_on_their_retention_day() {
     assert_eq!(r.jobs[0].status, "nothing_due", "{r:?}");
     assert_eq!(name().await, before, "not due the day before");
 
-    w.clock.set(ts("2026-04-03T22:05:00Z")); // 4 April in Paris: 30 days later
+    // 4 April in Paris, 30 days later, she is due; but a pending review holds her:
+    // the job leaves her (and reports it) until the review is decided.
+    let key = w.engine.find("m2").await.unwrap().key;
+    let review = w
+        .store
+        .create_review(roster_store::access::NewReview {
+            account_id: w.engine.account(),
+            integration_id: w.integration,
+            created_at: ts("2026-04-03T12:00:00Z"),
+            payload: serde_json::json!({ "plan": { "entries": [ { "key": key } ] } }),
+        })
+        .await
+        .unwrap();
+    w.clock.set(ts("2026-04-03T22:05:00Z"));
+    let dry = w.engine.retention(Trigger::Manual, true).await.unwrap();
+    assert_eq!(
+        (dry.due.len(), dry.skipped.len()),
+        (0, 1),
+        "held by the review: {dry:?}"
+    );
+    let r = worker.run_once().await.unwrap();
+    assert_eq!(r.jobs[0].status, "nothing_due", "{r:?}");
+    assert_eq!(name().await, before, "a pending review holds her");
+    let refused = w.engine.erase("m2", "an admin").await;
+    assert!(
+        refused
+            .as_ref()
+            .is_err_and(|e| e.to_string().contains(&format!("review {}", review.id))),
+        "an erasure is refused too: {:?}",
+        refused.map(|a| a.import_id)
+    );
+    assert!(
+        w.store
+            .close_review(
+                w.engine.account(),
+                review.id,
+                roster_store::access::ReviewStatus::Discarded,
+                None,
+                ts("2026-04-04T08:00:00Z")
+            )
+            .await
+            .unwrap()
+    );
+
+    w.clock.set(ts("2026-04-04T22:05:00Z")); // 5 April: the review was discarded
     let r = worker.run_once().await.unwrap();
     assert_eq!(r.jobs[0].status, "applied", "{r:?}");
     let import = w
@@ -799,7 +843,7 @@ async fn the_daily_job_anonymises_former_employees_on_their_retention_day() {
     assert_eq!(gone.date_of_birth, None);
     assert!(!details.contains(before.as_deref().unwrap()), "{details}");
 
-    w.clock.set(ts("2026-04-04T22:05:00Z"));
+    w.clock.set(ts("2026-04-05T22:05:00Z"));
     let r = worker.run_once().await.unwrap();
     assert_eq!(r.jobs[0].status, "nothing_due", "anonymised once: {r:?}");
 }
