@@ -27,6 +27,9 @@ pub enum UpcomingKind {
     Deactivation,
     /// A start (or the latest rehire) date.
     Start,
+    /// A former employee's personal fields are anonymised then (`retention_days`
+    /// after the end date; `crate::retention`).
+    Anonymisation,
 }
 
 impl UpcomingKind {

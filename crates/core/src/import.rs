@@ -29,6 +29,9 @@ pub enum ImportKind {
     Unlock,
     /// Personal data of employees erased on request (`roster users erase`).
     Erasure,
+    /// Former employees anonymised `retention_days` after their end date (the daily
+    /// end-date job, `roster retention`).
+    Retention,
 }
 
 impl ImportKind {

@@ -14,6 +14,7 @@ pub mod member;
 pub mod normalise;
 pub mod plan;
 pub mod privacy;
+pub mod retention;
 pub mod rollback;
 pub mod schedule;
 pub mod settings;

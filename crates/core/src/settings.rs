@@ -10,6 +10,9 @@ use crate::fields::{DEFAULT_DEMOGRAPHICS, Privacy};
 use crate::member::SourceField;
 
 mod marks;
+mod skip;
+
+pub use skip::SkipRule;
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -55,50 +58,6 @@ pub enum HoldMode {
     BlockSync,
     /// Apply everything else; hold the risky employees for approval.
     HoldRecords,
-}
-
-/// A `do_not_import` rule: `field = value` or `field != value`, case-insensitive.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct SkipRule {
-    pub field: String,
-    pub negate: bool,
-    pub value: String,
-}
-
-impl SkipRule {
-    pub fn parse(text: &str) -> Result<Self, SettingsError> {
-        let (field, negate, value) = if let Some((f, v)) = text.split_once("!=") {
-            (f, true, v)
-        } else if let Some((f, v)) = text.split_once('=') {
-            (f, false, v)
-        } else {
-            return Err(SettingsError::Invalid {
-                key: "do_not_import".into(),
-                message: format!(
-                    "rule {text:?} must look like `field = value` or `field != value`"
-                ),
-            });
-        };
-        let (field, value) = (field.trim(), value.trim());
-        if field.is_empty() {
-            return Err(SettingsError::Invalid {
-                key: "do_not_import".into(),
-                message: format!("rule {text:?} names no field"),
-            });
-        }
-        Ok(Self {
-            field: field.to_string(),
-            negate,
-            value: value.to_string(),
-        })
-    }
-}
-
-impl std::fmt::Display for SkipRule {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let op = if self.negate { "!=" } else { "=" };
-        write!(f, "{} {op} {}", self.field, self.value)
-    }
 }
 
 /// How a mapped field is used.
@@ -170,6 +129,10 @@ pub struct Settings {
     /// SCIM serves one group per value of each of these demographics (names of
     /// mapped demographics), in this order.
     pub scim_group_demographics: Vec<String>,
+    /// Former employees' personal fields are anonymised this many days after their
+    /// end date (`crate::retention`); `None`: off. Account-wide, like `timezone`:
+    /// the first integration's counts.
+    pub retention_days: Option<u32>,
 }
 
 impl Default for Settings {
@@ -194,6 +157,7 @@ impl Default for Settings {
             generated_id_prefix: "RST-".to_string(),
             mapping: default_mapping(),
             scim_group_demographics: vec!["Department".to_string()],
+            retention_days: None,
         }
     }
 }
@@ -273,6 +237,10 @@ pub const SETTING_KEYS: &[(&str, &str)] = &[
     (
         "keep_demographics",
         "comma-separated demographics kept when a person is erased",
+    ),
+    (
+        "retention_days",
+        "off | days (30-36500) after the end date at which former employees are anonymised",
     ),
 ];
 
@@ -380,6 +348,9 @@ impl Settings {
             "generated_id_prefix" => self.generated_id_prefix.clone(),
             "scim_group_demographics" => self.scim_group_demographics.join(","),
             "personal_demographics" | "keep_demographics" => self.marks(key).join(","),
+            "retention_days" => self
+                .retention_days
+                .map_or_else(|| "off".to_string(), |d| d.to_string()),
             other => return Err(SettingsError::Unknown(other.to_string())),
         })
     }
@@ -471,6 +442,14 @@ impl Settings {
                 self.scim_group_demographics = self.known_demographics(key, value)?
             }
             "personal_demographics" | "keep_demographics" => self.set_marks(key, value)?,
+            "retention_days" => {
+                self.retention_days = crate::retention::parse_days(value).map_err(|message| {
+                    SettingsError::Invalid {
+                        key: key.into(),
+                        message,
+                    }
+                })?
+            }
             other => return Err(SettingsError::Unknown(other.to_string())),
         }
         Ok(())
@@ -738,12 +717,34 @@ mod tests {
                 "Job Title,Department,Member Type,Employment Type,Employment Subtype,Office,\
                  Work City,Work State,Work Country",
             ),
+            ("retention_days", "730"),
         ];
         assert_eq!(cases.len(), SETTING_KEYS.len());
         for (k, v) in cases {
             s.set(k, v).unwrap();
             assert_eq!(s.get(k).unwrap(), v, "{k}");
         }
+    }
+
+    #[test]
+    fn retention_is_off_by_default_and_can_be_switched_off_again() {
+        let mut s = Settings::default();
+        assert_eq!(s.retention_days, None);
+        assert_eq!(s.get("retention_days").unwrap(), "off");
+        s.set("retention_days", " 730 ").unwrap();
+        assert_eq!(s.retention_days, Some(730));
+        s.set("retention_days", "OFF").unwrap();
+        assert_eq!(s.retention_days, None);
+        let err = s.set("retention_days", "-1").unwrap_err().to_string();
+        assert!(
+            err.contains("retention_days") && err.contains("-1 days is out of range"),
+            "{err}"
+        );
+        let old: Settings = serde_json::from_str("{}").unwrap();
+        assert_eq!(
+            old.retention_days, None,
+            "stored before the setting existed"
+        );
     }
 
     #[test]
@@ -758,6 +759,11 @@ mod tests {
             ("exclude_fields", "email"),
             ("redact_fields", "last_name"),
             ("do_not_import", "contractor"),
+            ("retention_days", "0"),
+            ("retention_days", "-730"),
+            ("retention_days", "29"),
+            ("retention_days", "99999999999"),
+            ("retention_days", "two years"),
             ("nope", "x"),
         ] {
             let err = s.set(k, v).unwrap_err();

@@ -212,11 +212,35 @@ impl Engine {
     }
 
     /// Deactivations due within `days` days (those due today or earlier that `tick`
-    /// has not applied yet included) and starts from today on (`core::calendar`).
+    /// has not applied yet included), starts from today on (`core::calendar`), and
+    /// anonymisations by retention due within them (those due and not done yet
+    /// included: `core::retention`), by date then employee ID.
     pub async fn upcoming(&self, days: i64) -> Result<Vec<Upcoming>> {
         let today = self.today().await?;
         let directory = self.store.directory(self.account).await?;
-        Ok(calendar::upcoming(&directory, today, days))
+        let mut list = calendar::upcoming(&directory, today, days);
+        if let Some(retention_days) = self.retention_days().await? {
+            let until = today
+                .checked_add(jiff::Span::new().days(days))
+                .unwrap_or(jiff::civil::Date::MAX);
+            let excluded = self.retention_excluded(&directory).await?;
+            list.extend(
+                roster_core::retention::due(&directory, retention_days, until, &excluded)
+                    .into_iter()
+                    .map(|d| Upcoming {
+                        date: d.due_on,
+                        kind: UpcomingKind::Anonymisation,
+                        employee_id: d.employee_id,
+                        name: d.name,
+                    }),
+            );
+            list.sort_by(|a, b| {
+                a.date
+                    .cmp(&b.date)
+                    .then_with(|| a.employee_id.cmp(&b.employee_id))
+            });
+        }
+        Ok(list)
     }
 
     /// Work anniversaries (following the first integration's `hire_date_priority`)

@@ -79,12 +79,13 @@ impl Engine {
 
     /// A pending review whose plan holds `e`: the admin applies or discards it first.
     async fn refuse_if_reviewed(&self, e: &Employee) -> Result<()> {
-        for review in self.store.pending_reviews(self.account, 10_000).await? {
-            if holds(&review.payload, e) {
+        // `pending_reviews` lists heads (payload `null`): read each review whole.
+        for (id, payload) in self.pending_review_payloads().await? {
+            if holds(&payload, e) {
                 return Err(EngineError::Invalid(format!(
                     "review {} (pending) holds employee {}: apply or discard it first \
                      (the review's page, or POST /api/v1/reviews/{0}/apply or …/discard)",
-                    review.id, e.employee_id
+                    id, e.employee_id
                 )));
             }
         }
@@ -94,7 +95,7 @@ impl Engine {
 
 /// Whether a review's payload holds the employee: an object with its key, or a
 /// value equal to its employee ID, email or source id.
-fn holds(v: &Value, e: &Employee) -> bool {
+pub(crate) fn holds(v: &Value, e: &Employee) -> bool {
     match v {
         Value::String(s) => {
             s == &e.employee_id

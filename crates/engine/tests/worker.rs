@@ -721,3 +721,129 @@ async fn run_stops_gracefully_on_shutdown() {
     let job = w.sync_job().await;
     assert_eq!(job.lease_holder, None, "no lease left behind");
 }
+
+/// The daily end-date job runs retention after the day's end dates: a former
+/// employee is anonymised on the day `retention_days` after their end date (not the
+/// day before), recorded as a `retention` import by the job, and only once.
+#[tokio::test]
+async fn the_daily_job_anonymises_former_employees_on_their_retention_day() {
+    let w = World::new("2026-03-02T10:00:00Z", false).await;
+    w.company.members.lock().unwrap()[1].end_date = Some("2026-03-05".into());
+    w.engine
+        .setup_sync(w.integration, &Members(w.company.clone()), None)
+        .await
+        .unwrap();
+    w.engine
+        .sync(
+            w.integration,
+            &Members(w.company.clone()),
+            SyncOptions {
+                trigger: Some(Trigger::Manual),
+                apply: true,
+                ..SyncOptions::default()
+            },
+        )
+        .await
+        .unwrap();
+    w.engine
+        .update_settings(w.integration, |s| {
+            s.set("retention_days", "30").map_err(|e| e.to_string())
+        })
+        .await
+        .unwrap();
+    w.engine
+        .enable_autosync(
+            w.integration,
+            schedule(Frequency::Daily, "02:00", "Europe/Paris"),
+        )
+        .await
+        .unwrap();
+    w.engine.disable_autosync(w.integration).await.unwrap();
+    let worker = w.worker("w1");
+    let name = || async { w.engine.find("m2").await.unwrap().first_name };
+    let before = name().await;
+
+    w.clock.set(ts("2026-03-04T23:05:00Z")); // the 5th in Paris: her end date
+    let r = worker.run_once().await.unwrap();
+    assert_eq!(r.jobs[0].status, "applied", "{r:?}");
+    assert!(!w.engine.find("m2").await.unwrap().active);
+    assert_eq!(name().await, before, "deactivated, not anonymised");
+
+    w.clock.set(ts("2026-04-02T22:05:00Z")); // 3 April in Paris: 29 days later
+    let r = worker.run_once().await.unwrap();
+    assert_eq!(r.jobs[0].status, "nothing_due", "{r:?}");
+    assert_eq!(name().await, before, "not due the day before");
+
+    // 4 April in Paris, 30 days later, she is due; but a pending review holds her:
+    // the job leaves her (and reports it) until the review is decided.
+    let key = w.engine.find("m2").await.unwrap().key;
+    let review = w
+        .store
+        .create_review(roster_store::access::NewReview {
+            account_id: w.engine.account(),
+            integration_id: w.integration,
+            created_at: ts("2026-04-03T12:00:00Z"),
+            payload: serde_json::json!({ "plan": { "entries": [ { "key": key } ] } }),
+        })
+        .await
+        .unwrap();
+    w.clock.set(ts("2026-04-03T22:05:00Z"));
+    let dry = w.engine.retention(Trigger::Manual, true).await.unwrap();
+    assert_eq!(
+        (dry.due.len(), dry.skipped.len()),
+        (0, 1),
+        "held by the review: {dry:?}"
+    );
+    let r = worker.run_once().await.unwrap();
+    assert_eq!(r.jobs[0].status, "nothing_due", "{r:?}");
+    assert_eq!(name().await, before, "a pending review holds her");
+    let refused = w.engine.erase("m2", "an admin").await;
+    assert!(
+        refused
+            .as_ref()
+            .is_err_and(|e| e.to_string().contains(&format!("review {}", review.id))),
+        "an erasure is refused too: {:?}",
+        refused.map(|a| a.import_id)
+    );
+    assert!(
+        w.store
+            .close_review(
+                w.engine.account(),
+                review.id,
+                roster_store::access::ReviewStatus::Discarded,
+                None,
+                ts("2026-04-04T08:00:00Z")
+            )
+            .await
+            .unwrap()
+    );
+
+    w.clock.set(ts("2026-04-04T22:05:00Z")); // 5 April: the review was discarded
+    let r = worker.run_once().await.unwrap();
+    assert_eq!(r.jobs[0].status, "applied", "{r:?}");
+    let import = w
+        .store
+        .import(w.engine.account(), r.jobs[0].import_id.unwrap())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(import.summary.kind, ImportKind::Retention);
+    assert_eq!(import.summary.trigger, Trigger::Automatic);
+    let details = import.details.to_string();
+    assert!(details.contains("retention_days = 30"), "{details}");
+    let gone = w
+        .engine
+        .directory()
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|e| e.key == import.entries[0].key.unwrap())
+        .unwrap();
+    assert_eq!(gone.first_name.as_deref(), Some("Former employee"));
+    assert_eq!(gone.date_of_birth, None);
+    assert!(!details.contains(before.as_deref().unwrap()), "{details}");
+
+    w.clock.set(ts("2026-04-05T22:05:00Z"));
+    let r = worker.run_once().await.unwrap();
+    assert_eq!(r.jobs[0].status, "nothing_due", "anonymised once: {r:?}");
+}

@@ -202,6 +202,12 @@ async fn every_endpoint_by_every_role() {
             Need::Read,
         ),
         (
+            Method::GET,
+            format!("/api/v1/users/{eid}/export"),
+            None,
+            Need::Edit,
+        ),
+        (
             Method::PUT,
             "/api/v1/users/nobody/email".into(),
             Some(json!({ "email": "x@example.com" })),
@@ -483,6 +489,7 @@ async fn another_account_sees_nothing() {
             None,
         ),
         (Method::GET, format!("/api/v1/users/{eid}"), None),
+        (Method::GET, format!("/api/v1/users/{eid}/export"), None),
         (Method::POST, format!("/api/v1/users/{eid}/exclude"), None),
         (Method::POST, format!("/api/v1/users/{eid}/erase"), None),
         (Method::DELETE, format!("/api/v1/tokens/{tid}"), None),

@@ -576,3 +576,68 @@ async fn the_overview_lists_reviews_waiting_for_the_admin() {
         home.html
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_overview_shows_who_retention_anonymises_soon() {
+    let server = TestServer::start().await;
+    let sb = sandbox(6).await;
+    let token = server.token("default", Role::AccountAdmin).await;
+    let id = connect_static(&server, &token, &sb).await;
+    let admin = Admin::sign_in(&server).await;
+    let today = jiff::Timestamp::now()
+        .to_zoned(jiff::tz::TimeZone::UTC)
+        .date();
+    let ended = today.checked_sub(jiff::Span::new().days(20)).unwrap();
+    // A former employee whose end date was 20 days ago: due in 10 days at 30.
+    let file = format!(
+        "Employee ID,Email,First Name,Last Name,Start Date,End Date\n\
+         R1,r1@ret.example,Rita,Leaver,2020-01-01,{ended}\n"
+    );
+    let res = reqwest::Client::new()
+        .post(format!(
+            "{}/api/v1/imports/csv?mode=partial&apply=true",
+            server.base
+        ))
+        .bearer_auth(&token)
+        .header("content-type", "text/csv")
+        .body(file)
+        .send()
+        .await
+        .unwrap();
+    assert!(res.status().is_success(), "{}", res.text().await.unwrap());
+    let home = admin.get("/").await;
+    assert!(
+        !home.html.contains("Anonymised by retention"),
+        "off by default"
+    );
+
+    server
+        .send(
+            Method::PUT,
+            &format!("/api/v1/integrations/{id}/settings"),
+            &token,
+            json!({ "retention_days": "30" }),
+            200,
+        )
+        .await;
+    let home = admin.get("/").await;
+    let due = today.checked_add(jiff::Span::new().days(10)).unwrap();
+    assert!(
+        home.html
+            .contains("Anonymised by retention in the next 14 days (1)")
+            && home.html.contains(&format!("Rita Leaver</a>, due {due}")),
+        "{}",
+        home.html
+    );
+    // Held: no longer listed.
+    let account = server.store.ensure_account("default").await.unwrap();
+    let engine = server.state.engine(account);
+    engine.hold_retention("R1", "legal hold").await.unwrap();
+    let home = admin.get("/").await;
+    assert!(
+        home.html
+            .contains("Anonymised by retention in the next 14 days (0)"),
+        "{}",
+        home.html
+    );
+}

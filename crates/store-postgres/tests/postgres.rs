@@ -333,6 +333,7 @@ async fn every_table_is_scoped_by_account() {
             "notification_channels",
             "oauth_states",
             "outbox",
+            "retention_holds",
             "sessions",
             "sync_locks",
             "sync_reviews",

@@ -56,6 +56,11 @@ pub(crate) const MIGRATIONS: &[Embedded] = &[
         "erasures",
         include_str!("../migrations/0011_erasures.sql"),
     ),
+    (
+        12,
+        "retention_holds",
+        include_str!("../migrations/0012_retention_holds.sql"),
+    ),
 ];
 
 /// Every schema version this build knows, oldest first (numbers may skip: each

@@ -13,6 +13,7 @@ pub mod contract;
 pub mod erasure;
 pub mod feed;
 pub mod jobs;
+pub mod privacy;
 pub mod selection;
 pub mod sql;
 
@@ -317,10 +318,10 @@ pub struct EmployeeQuery {
     pub after: Option<EmployeeKey>,
 }
 
-/// The store. Scheduled jobs and notification delivery are [`JobStore`]'s; access
-/// control and the server's state between requests are [`AccessStore`]'s.
+/// The store; its supertraits: [`JobStore`] (jobs, delivery), [`AccessStore`] (access
+/// control, the server's state) and [`PrivacyStore`] (a person's record, holds).
 #[async_trait]
-pub trait Store: JobStore + AccessStore + Send + Sync {
+pub trait Store: JobStore + AccessStore + privacy::PrivacyStore + Send + Sync {
     /// The account with this name, created if missing.
     async fn ensure_account(&self, name: &str) -> Result<AccountId>;
     /// Every account, `(id, name)` by id.

@@ -104,6 +104,10 @@ pub enum Command {
     Upcoming(UpcomingArgs),
     /// Apply what has come due today (future end dates).
     Tick,
+    /// Retention: who is due for anonymisation today (`retention_days` after their
+    /// end date) and which fields; nothing changes without --apply. The daily
+    /// end-date job of `roster worker` applies it on its own.
+    Retention(RetentionArgs),
     /// List or delete integrations.
     Integrations(IntegrationsArgs),
     /// Serve the REST API (and /healthz, /readyz, /metrics) until Ctrl-C or SIGTERM.
@@ -350,6 +354,26 @@ pub enum UsersAction {
         #[arg(long)]
         into: String,
     },
+    /// Everything Roster holds about one person (their data-protection access
+    /// request) as one JSON document: every field, history entry, change-feed event
+    /// and import about them.
+    ExportPerson {
+        who: String,
+        /// Write to this file, readable by its owner only (default: standard output).
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+    /// Keep a former employee's data past `retention_days` (e.g. a legal hold).
+    Hold {
+        who: String,
+        /// Why (shown to admins, e.g. "legal hold: case 14").
+        #[arg(long)]
+        reason: String,
+    },
+    /// Lift a retention hold: retention applies again.
+    ReleaseHold { who: String },
+    /// The retention holds, with their reasons.
+    Holds,
     /// Erase a person's personal data (names, emails, phone, birth date, home
     /// address, personal demographics) everywhere Roster keeps it; the employee stays
     /// as an anonymous record (`Former employee …`). Asks first.
@@ -387,6 +411,15 @@ pub enum ImportsAction {
         #[arg(long, default_value_t = 50)]
         show: usize,
     },
+}
+
+#[derive(Args, Debug)]
+pub struct RetentionArgs {
+    /// Anonymise them now (asks on a terminal; --yes without one).
+    #[arg(long)]
+    pub apply: bool,
+    #[arg(long, short)]
+    pub yes: bool,
 }
 
 #[derive(Args, Debug)]

@@ -8,6 +8,7 @@ mod events;
 mod imports;
 mod mapping;
 mod migrate;
+mod privacy;
 mod sandbox;
 mod serve;
 mod sync;
@@ -90,6 +91,7 @@ async fn dispatch(
             users::print_change(&o, json, "Tick")?;
             Ok(exit::OK)
         }
+        Command::Retention(a) => privacy::retention(engine, a, json).await,
         Command::Integrations(a) => connect::integrations(engine, a, json).await,
         Command::Autosync(a) => worker::autosync(engine, a, json).await,
         Command::Notify(a) => worker::notify(engine, a, json).await,

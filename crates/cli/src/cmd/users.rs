@@ -180,6 +180,16 @@ pub(super) async fn users(engine: &Arc<Engine>, mut a: UsersArgs, json: bool) ->
             include_deactivated,
             out,
         } => return super::csv::export(engine, include_deactivated, a.as_of, out).await,
+        UsersAction::ExportPerson { who, out } => {
+            return super::privacy::export_person(engine, &who, out).await;
+        }
+        UsersAction::Hold { who, reason } => {
+            return super::privacy::hold(engine, &who, &reason, json).await;
+        }
+        UsersAction::ReleaseHold { who } => {
+            return super::privacy::release_hold(engine, &who, json).await;
+        }
+        UsersAction::Holds => return super::privacy::holds(engine, json).await,
     }
     Ok(exit::OK)
 }

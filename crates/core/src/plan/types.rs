@@ -49,6 +49,8 @@ pub enum Rule {
     Rollback,
     /// Personal data erased on request (`users erase`).
     Erasure,
+    /// Personal data anonymised by retention (`retention_days` after the end date).
+    Retention,
 }
 
 impl Rule {

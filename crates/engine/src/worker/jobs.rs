@@ -134,12 +134,35 @@ impl Worker {
         job: &Job,
     ) -> (String, Option<ImportId>, Option<String>, bool) {
         let engine = self.engine(job.account_id);
-        match engine.tick().await {
-            Ok(o) => match o.import_id {
-                Some(id) => ("applied".into(), Some(id), None, false),
-                None => ("nothing_due".into(), None, None, false),
-            },
-            Err(e) => ("failed".into(), None, Some(e.to_string()), false),
+        let ticked = match engine.tick().await {
+            Ok(o) => o.import_id,
+            Err(e) => return ("failed".into(), None, Some(e.to_string()), false),
+        };
+        // Then retention (its own transaction, after the day's end dates): who is due
+        // today is anonymised; a person a pending review holds waits for the next day.
+        let retained = match engine.retention(Trigger::Automatic, false).await {
+            Ok(o) => {
+                if !o.skipped.is_empty() {
+                    tracing::warn!(
+                        account = job.account_id,
+                        skipped = o.skipped.len(),
+                        "retention skipped employees a pending review would change"
+                    );
+                }
+                o.import_id
+            }
+            Err(e) => {
+                return (
+                    "failed".into(),
+                    ticked,
+                    Some(format!("retention: {e}")),
+                    false,
+                );
+            }
+        };
+        match ticked.or(retained) {
+            Some(id) => ("applied".into(), Some(id), None, false),
+            None => ("nothing_due".into(), None, None, false),
         }
     }
 }

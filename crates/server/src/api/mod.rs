@@ -133,6 +133,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(imports::import_csv))
         .routes(routes!(users::list))
         .routes(routes!(users::show))
+        .routes(routes!(users::export_person))
         .routes(routes!(users::set_email))
         .routes(routes!(users::exclude))
         .routes(routes!(users::erase))

@@ -11,8 +11,8 @@ use roster_store::EmployeeQuery;
 use crate::auth::{Admin, Auth, EditData, Read};
 use crate::dto::{
     AsOfQuery, ChangeOutcomeDto, DaysQuery, EmployeeDto, ErasureDto, ExportQuery, HistoryEntryDto,
-    MergeRequest, MilestoneDto, SetEmailRequest, UpcomingDto, UserDetailDto, UsersPage, UsersQuery,
-    limit_of,
+    MergeRequest, MilestoneDto, PersonExportDto, SetEmailRequest, UpcomingDto, UserDetailDto,
+    UsersPage, UsersQuery, limit_of,
 };
 use crate::error::{ApiError, ErrorBody};
 use crate::extract::{ApiJson, ApiPath, ApiQuery};
@@ -126,6 +126,20 @@ pub async fn show(
     }))
 }
 
+#[utoipa::path(get, path = "/api/v1/users/{who}/export", tag = "users",
+    description = "Everything Roster holds about one person (their data-protection access request), as one JSON document: every field of the employee and of duplicates merged into them, every history entry about them (applied, held or blocked, with old and new values), every change-feed event about them, every import that touched them (what, when, who), and a retention hold if any. For employee data admins and account admins; each export is logged (ids only).",
+    params(("who" = String, Path, description = "employee ID or email")),
+    responses((status = 200, body = PersonExportDto), (status = "4XX", body = ErrorBody)))]
+pub async fn export_person(
+    State(st): State<AppState>,
+    Auth(p, ..): Auth<EditData>,
+    ApiPath(who): ApiPath<String>,
+) -> Result<Json<PersonExportDto>, ApiError> {
+    let doc = st.engine(p.account).person_export(&who).await?;
+    tracing::info!(account = p.account, employee = doc.employee.key, principal = %p.label(), "person exported");
+    Ok(Json((&doc).into()))
+}
+
 fn changed(
     p: &crate::auth::Principal,
     what: &'static str,
@@ -223,7 +237,7 @@ fn days(q: &DaysQuery, default: i64) -> Result<i64, ApiError> {
 }
 
 #[utoipa::path(get, path = "/api/v1/upcoming", tag = "users",
-    description = "Deactivations (end dates) due within `days` days (default 90), those due today or earlier that no tick or sync has applied yet included, and starts from today on.",
+    description = "Deactivations (end dates) due within `days` days (default 90), those due today or earlier that no tick or sync has applied yet included, starts from today on, and anonymisations by retention (`retention_days` after an end date) due within them, those due and not done yet included.",
     params(DaysQuery),
     responses((status = 200, body = Vec<UpcomingDto>), (status = "4XX", body = ErrorBody)))]
 pub async fn upcoming(

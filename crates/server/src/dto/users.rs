@@ -208,7 +208,8 @@ pub struct DaysQuery {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct UpcomingDto {
     pub date: Date,
-    /// `deactivation` or `start`.
+    /// `deactivation`, `start` or `anonymisation` (retention anonymises a former
+    /// employee's personal fields that day).
     pub kind: String,
     pub employee_id: String,
     pub name: String,

@@ -82,6 +82,9 @@ struct DashboardPage {
     todos: Vec<Todo>,
     leavers: Vec<Coming>,
     starters: Vec<Coming>,
+    /// Former employees retention anonymises within the look-ahead (due ones not
+    /// done yet included); `None`: retention is off.
+    retention: Option<(u32, Vec<Coming>)>,
     days: i64,
     active: usize,
     headcount: Vec<(String, i64)>,
@@ -425,8 +428,32 @@ async fn show(
         match u.kind {
             UpcomingKind::Deactivation => leavers.push(row),
             UpcomingKind::Start => starters.push(row),
+            // core::calendar::upcoming lists no anonymisations (the engine adds them).
+            UpcomingKind::Anonymisation => {}
         }
     }
+    let retention = match engine.retention_days().await? {
+        Some(days) => {
+            let until = today
+                .checked_add(jiff::Span::new().days(DAYS))
+                .unwrap_or(jiff::civil::Date::MAX);
+            let due = engine.retention_due(until).await?;
+            let rows = due
+                .into_iter()
+                .map(|d| Coming {
+                    date: d.due_on.to_string(),
+                    link: format!("/users/{}", seg(&d.employee_id)),
+                    name: if d.name.trim().is_empty() {
+                        d.employee_id
+                    } else {
+                        d.name
+                    },
+                })
+                .collect();
+            Some((days, rows))
+        }
+        None => None,
+    };
     let active = tree.people.len();
     let headcount = headcount(&imports, active as i64);
     let rows: Vec<ImportRow> = imports
@@ -454,6 +481,7 @@ async fn show(
         todos,
         leavers,
         starters,
+        retention,
         days: DAYS,
         active,
         headcount_chart: chart::line(&headcount),

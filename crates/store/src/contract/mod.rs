@@ -54,6 +54,7 @@ pub mod imports;
 pub mod integrations;
 pub mod jobs;
 pub mod locks;
+pub mod privacy;
 pub mod reviews;
 pub mod selection;
 pub mod writes;
@@ -73,6 +74,7 @@ macro_rules! store_contract_tests {
         $crate::__contract_selection! { $make }
         $crate::__contract_writes! { $make }
         $crate::__contract_history! { $make }
+        $crate::__contract_privacy! { $make }
         $crate::__contract_feed! { $make }
         $crate::__contract_erasure! { $make }
         $crate::__contract_locks! { $make }
@@ -153,6 +155,11 @@ mod tests {
                 "feed",
                 include_str!("feed.rs"),
                 crate::__contract_feed!(@names),
+            ),
+            (
+                "privacy",
+                include_str!("privacy.rs"),
+                crate::__contract_privacy!(@names),
             ),
             (
                 "locks",

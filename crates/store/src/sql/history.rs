@@ -16,10 +16,10 @@ use crate::{
     Result, StoreError,
 };
 
-const IMPORT_SELECT: &str =
+pub(super) const IMPORT_SELECT: &str =
     "id, integration_id, kind, trigger_kind, status, started_at, finished_at, counts";
 
-fn summary_from_row(row: &impl Columns) -> Result<ImportSummary> {
+pub(super) fn summary_from_row(row: &impl Columns) -> Result<ImportSummary> {
     Ok(ImportSummary {
         id: row.int(0, "imports.id")?,
         integration_id: row.opt_int(1, "imports.integration_id")?,
@@ -32,7 +32,7 @@ fn summary_from_row(row: &impl Columns) -> Result<ImportSummary> {
     })
 }
 
-fn changes_from(json: Option<&str>) -> Result<Vec<Change>> {
+pub(super) fn changes_from(json: Option<&str>) -> Result<Vec<Change>> {
     json.map(|s| from_json(s, "import_entries.changes"))
         .transpose()
         .map(Option::unwrap_or_default)

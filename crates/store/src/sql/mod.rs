@@ -38,6 +38,7 @@ mod locks;
 pub mod migrations;
 mod part;
 pub mod placeholders;
+mod privacy;
 mod query;
 mod reads;
 mod selection;
