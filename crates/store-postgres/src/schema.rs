@@ -170,6 +170,14 @@ mod tests {
             10,
             "62892237e2f60a2dd68ca41b7203b329c02e53b951111ebec423b84e7ca76e04",
         ),
+        (
+            11,
+            "9141589e171ddd1246b8a39f59489cb54d507887802ccc16f9f594dc6ab61b5e",
+        ),
+        (
+            12,
+            "1a8b651a88385f82773cf49066b910569e2c44b36b28f8208770ec5ad9355a07",
+        ),
     ];
 
     /// From each older schema to the newest, with the rows each version's roster

@@ -224,6 +224,14 @@ mod tests {
             10,
             "eee9150d738932bb7ccbc4bd4b1911c77f1c07fb2fa070225b1bcc6f7f776a77",
         ),
+        (
+            11,
+            "f8bd27fa883d05e14ee7c5ab5f33826c5479513f20d37d4abe5f30cacf55fdc6",
+        ),
+        (
+            12,
+            "76712bf29444eb5af1a4e37585c5a8b17f0007c9f5bf4095e0f6ab490c79ed6b",
+        ),
     ];
 
     /// From each older schema to the newest, with the rows each version's roster
