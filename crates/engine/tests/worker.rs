@@ -145,24 +145,44 @@ impl World {
             _dir: dir,
         };
         if finalise {
-            w.engine
-                .setup_sync(i.id, &Members(w.company.clone()), None)
-                .await
-                .unwrap();
-            w.engine
-                .sync(
-                    i.id,
-                    &Members(w.company.clone()),
-                    SyncOptions {
-                        trigger: Some(Trigger::Manual),
-                        apply: true,
-                        ..SyncOptions::default()
-                    },
-                )
-                .await
-                .unwrap();
+            w.finalise().await;
         }
         w
+    }
+
+    /// Runs the setup sync and applies the first manual sync (state `active`).
+    async fn finalise(&self) {
+        self.engine
+            .setup_sync(self.integration, &Members(self.company.clone()), None)
+            .await
+            .unwrap();
+        self.engine
+            .sync(
+                self.integration,
+                &Members(self.company.clone()),
+                SyncOptions {
+                    trigger: Some(Trigger::Manual),
+                    apply: true,
+                    ..SyncOptions::default()
+                },
+            )
+            .await
+            .unwrap();
+    }
+
+    /// Auto-sync on and off again: only the daily end-date job stays.
+    async fn daily_job_only(&self) {
+        self.engine
+            .enable_autosync(
+                self.integration,
+                schedule(Frequency::Daily, "02:00", "Europe/Paris"),
+            )
+            .await
+            .unwrap();
+        self.engine
+            .disable_autosync(self.integration)
+            .await
+            .unwrap();
     }
 
     fn worker(&self, id: &str) -> Worker {
@@ -465,31 +485,9 @@ async fn a_crashed_workers_job_is_run_by_another_after_its_lease() {
 async fn a_future_end_date_is_applied_on_its_day() {
     let w = World::new("2026-03-02T10:00:00Z", false).await;
     w.company.members.lock().unwrap()[1].end_date = Some("2026-03-05".into());
-    w.engine
-        .setup_sync(w.integration, &Members(w.company.clone()), None)
-        .await
-        .unwrap();
-    w.engine
-        .sync(
-            w.integration,
-            &Members(w.company.clone()),
-            SyncOptions {
-                trigger: Some(Trigger::Manual),
-                apply: true,
-                ..SyncOptions::default()
-            },
-        )
-        .await
-        .unwrap();
+    w.finalise().await;
     // Auto-sync on and off again: the daily end-date job stays.
-    w.engine
-        .enable_autosync(
-            w.integration,
-            schedule(Frequency::Daily, "02:00", "Europe/Paris"),
-        )
-        .await
-        .unwrap();
-    w.engine.disable_autosync(w.integration).await.unwrap();
+    w.daily_job_only().await;
     let tick = w
         .engine
         .jobs()
@@ -729,36 +727,14 @@ async fn run_stops_gracefully_on_shutdown() {
 async fn the_daily_job_anonymises_former_employees_on_their_retention_day() {
     let w = World::new("2026-03-02T10:00:00Z", false).await;
     w.company.members.lock().unwrap()[1].end_date = Some("2026-03-05".into());
-    w.engine
-        .setup_sync(w.integration, &Members(w.company.clone()), None)
-        .await
-        .unwrap();
-    w.engine
-        .sync(
-            w.integration,
-            &Members(w.company.clone()),
-            SyncOptions {
-                trigger: Some(Trigger::Manual),
-                apply: true,
-                ..SyncOptions::default()
-            },
-        )
-        .await
-        .unwrap();
+    w.finalise().await;
     w.engine
         .update_settings(w.integration, |s| {
             s.set("retention_days", "30").map_err(|e| e.to_string())
         })
         .await
         .unwrap();
-    w.engine
-        .enable_autosync(
-            w.integration,
-            schedule(Frequency::Daily, "02:00", "Europe/Paris"),
-        )
-        .await
-        .unwrap();
-    w.engine.disable_autosync(w.integration).await.unwrap();
+    w.daily_job_only().await;
     let worker = w.worker("w1");
     let name = || async { w.engine.find("m2").await.unwrap().first_name };
     let before = name().await;
