@@ -254,3 +254,152 @@ async fn the_retention_bodies_are_pinned() {
     hold["since"] = json!("[time]");
     insta::assert_json_snapshot!("retention_hold", hold);
 }
+
+/// A signed-in web user's client (cookies kept) and the CSRF token of `page`.
+async fn web_user(c: &Company, email: &str, role: &str) -> reqwest::Client {
+    let password = "a long enough password";
+    c.server
+        .send(
+            Method::POST,
+            "/api/v1/web-users",
+            &c.admin,
+            json!({ "email": email, "role": role, "password": password }),
+            201,
+        )
+        .await;
+    let b = reqwest::Client::builder()
+        .cookie_store(true)
+        .build()
+        .unwrap();
+    let login = b
+        .post(format!("{}/login", c.server.base))
+        .form(&[("email", email), ("password", password)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(login.status(), 200);
+    b
+}
+
+async fn html(b: &reqwest::Client, url: String) -> String {
+    b.get(url).send().await.unwrap().text().await.unwrap()
+}
+
+fn csrf_of(page: &str) -> String {
+    let key = "name=\"csrf_token\" value=\"";
+    let start = page.find(key).unwrap() + key.len();
+    page[start..start + page[start..].find('"').unwrap()].to_string()
+}
+
+/// The UI: a user's page offers the person's export as a download (session only,
+/// not for viewers) and the hold form (POST + CSRF); the retention page lists who
+/// is due and the holds.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_ui_downloads_the_export_and_places_and_releases_a_hold() {
+    let c = Company::start(10).await;
+    let (a, b) = two_leavers(&c).await;
+    let base = c.server.base.clone();
+    let admin = web_user(&c, "admin@acme.example", "account_admin").await;
+    let page = html(&admin, format!("{base}/users/{a}")).await;
+    assert!(page.contains("id=\"export-person\""), "{page}");
+    assert!(page.contains("id=\"hold-form\""), "{page}");
+    let res = admin
+        .get(format!("{base}/users/{a}/export.json"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    let disposition = res.headers()["content-disposition"]
+        .to_str()
+        .unwrap()
+        .to_string();
+    assert!(
+        disposition.starts_with("attachment; filename=\"person-"),
+        "{disposition}"
+    );
+    assert_eq!(res.headers()["cache-control"], "no-store");
+    let doc: Value = res.json().await.unwrap();
+    assert_eq!(doc["format"], "roster.person_export.v1");
+    assert_eq!(doc["employee"]["employee_id"], a.as_str());
+    // Without a session: to the sign-in page, never the document.
+    let anonymous = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+        .get(format!("{base}/users/{a}/export.json"))
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        anonymous.status().is_redirection(),
+        "{}",
+        anonymous.status()
+    );
+    let viewer = web_user(&c, "viewer@acme.example", "viewer").await;
+    let page = html(&viewer, format!("{base}/users/{a}")).await;
+    assert!(!page.contains("id=\"export-person\""), "{page}");
+    assert!(!page.contains("id=\"hold-form\""), "{page}");
+    let refused = viewer
+        .get(format!("{base}/users/{a}/export.json"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), 403);
+
+    // The hold: refused without the CSRF token; placed with it; listed; released.
+    let csrf = csrf_of(&page_of(&admin, &base, &a).await);
+    let no_token = admin
+        .post(format!("{base}/users/{a}/hold"))
+        .form(&[("reason", "legal hold: case 14")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(no_token.status(), 403);
+    let placed = admin
+        .post(format!("{base}/users/{a}/hold"))
+        .form(&[
+            ("csrf_token", csrf.as_str()),
+            ("reason", "legal hold: case 14"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(placed.status(), 200);
+    let page = placed.text().await.unwrap();
+    assert!(page.contains("id=\"hold-status\""), "{page}");
+    assert!(page.contains("legal hold: case 14"), "{page}");
+    let retention = html(&admin, format!("{base}/retention")).await;
+    let due = &retention[retention.find("id=\"retention-due\"").unwrap()..];
+    assert!(
+        due.contains(&format!("data-employee=\"{b}\"")),
+        "{retention}"
+    );
+    let holds = &retention[retention.find("id=\"retention-holds\"").unwrap()..];
+    assert!(
+        holds.contains(&format!("data-employee=\"{a}\"")),
+        "{retention}"
+    );
+    assert!(
+        !due[..due.find("</table>").unwrap()].contains(&format!("data-employee=\"{a}\"")),
+        "held: not due: {retention}"
+    );
+    let released = admin
+        .post(format!("{base}/users/{a}/release-hold"))
+        .form(&[("csrf_token", csrf.as_str())])
+        .send()
+        .await
+        .unwrap();
+    let page = released.text().await.unwrap();
+    assert!(page.contains("id=\"hold-form\""), "{page}");
+    // The retention page: viewers may not see it.
+    let refused = viewer
+        .get(format!("{base}/retention"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), 403);
+}
+
+async fn page_of(b: &reqwest::Client, base: &str, who: &str) -> String {
+    html(b, format!("{base}/users/{who}")).await
+}
