@@ -391,6 +391,9 @@ async fn the_ui_downloads_the_export_and_places_and_releases_a_hold() {
         .unwrap();
     let page = released.text().await.unwrap();
     assert!(page.contains("id=\"hold-form\""), "{page}");
+    // Upcoming names an anonymisation as such (not as a start).
+    let upcoming = html(&admin, format!("{base}/upcoming")).await;
+    assert!(upcoming.contains("anonymised by retention"), "{upcoming}");
     // The retention page: viewers may not see it.
     let refused = viewer
         .get(format!("{base}/retention"))

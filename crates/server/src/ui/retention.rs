@@ -50,7 +50,10 @@ impl From<&RetentionDueDto> for DueRow {
             fields: d
                 .fields
                 .iter()
-                .map(|f| super::words::field_label(f))
+                .map(|f| match f.strip_prefix("demographic:") {
+                    Some(name) => name.to_string(),
+                    None => super::words::field_label(f),
+                })
                 .collect::<Vec<_>>()
                 .join(", "),
         }
