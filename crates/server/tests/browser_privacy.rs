@@ -109,8 +109,14 @@ async fn privacy_pages(c: Client, w: Arc<World>) -> Res {
     let (a, b) = two_leavers(&w).await?;
     sign_in(&c, &w).await?;
 
-    // The retention page, from the menu: both due, with the fields replaced.
-    click(&c, "nav a[href='/retention']").await?;
+    // The retention page, from the overview's retention card (and the menu): both
+    // due, with the fields replaced.
+    assert!(
+        c.find(Locator::Css("nav a[href='/retention']"))
+            .await
+            .is_ok()
+    );
+    click(&c, "#retention-link").await?;
     wait_for(&c, "#retention-due").await?;
     // (The sandbox's company may have a former employee due of its own.)
     let due = rows(&c, "#retention-due").await?;
