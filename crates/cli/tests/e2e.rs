@@ -7,39 +7,10 @@
 
 mod common;
 
-use common::{DAY1, blocking, command, ok, roster, user, users};
+use common::{Backend, DAY1, Place, blocking, command, fresh_db, ok, roster, user, users};
 use jiff::civil::date;
 use roster_sandbox::{Faults, NameChange, RunningSandbox, SandboxConfig};
-use roster_store_postgres::testing::TestDb;
 use serde_json::Value;
-
-#[derive(Clone, Copy, Debug)]
-enum Backend {
-    Sqlite,
-    Postgres,
-}
-
-/// A directory database for one test, removed when dropped.
-enum Place {
-    File(#[allow(dead_code)] tempfile::TempDir),
-    Postgres(#[allow(dead_code)] Box<TestDb>),
-}
-
-/// A fresh, empty directory database on `backend`, and its `--db` argument.
-async fn fresh_db(backend: Backend) -> (Place, String) {
-    match backend {
-        Backend::Sqlite => {
-            let dir = tempfile::tempdir().unwrap();
-            let db = dir.path().join("roster.db").to_string_lossy().into_owned();
-            (Place::File(dir), db)
-        }
-        Backend::Postgres => {
-            let db = TestDb::create().await;
-            let url = db.url().to_string();
-            (Place::Postgres(Box::new(db)), url)
-        }
-    }
-}
 
 async fn company(members: usize, backend: Backend) -> (RunningSandbox, Place, String) {
     let config = SandboxConfig {

@@ -1,15 +1,25 @@
 //! Personal data through the real `roster` binary (issue #17): a person's export
-//! holds their whole history and nothing of anyone else; retention holds.
+//! holds their whole history and nothing of anyone else; retention holds;
+//! retention over several days. Each runs on an SQLite file and on a PostgreSQL
+//! database of its own (`ROSTER_TEST_POSTGRES_URL`; `.ci/run` starts the server).
 #![allow(clippy::unwrap_used)] // a test (or example) panics on what must not fail
 
 mod common;
 
-use common::{DAY1, blocking, ok, roster, users};
+use common::{Backend, DAY1, Place, blocking, fresh_db, ok, roster, users};
 use roster_sandbox::SandboxConfig;
 use serde_json::Value;
 
-/// A synced sandbox company in a fresh SQLite directory: (sandbox, tempdir, db).
-async fn company() -> (roster_sandbox::RunningSandbox, tempfile::TempDir, String) {
+/// A synced sandbox company in a fresh directory on `backend`: (sandbox, the
+/// directory's place, a temporary directory for files, db).
+async fn company(
+    backend: Backend,
+) -> (
+    roster_sandbox::RunningSandbox,
+    Place,
+    tempfile::TempDir,
+    String,
+) {
     let config = SandboxConfig {
         seed: 17,
         members: 12,
@@ -20,7 +30,7 @@ async fn company() -> (roster_sandbox::RunningSandbox, tempfile::TempDir, String
         .await
         .unwrap();
     let dir = tempfile::tempdir().unwrap();
-    let db = dir.path().join("roster.db").to_string_lossy().into_owned();
+    let (place, db) = fresh_db(backend).await;
     let (base, token) = (
         sandbox.base_url(),
         sandbox.mint_token(&roster_sandbox::all_scopes()),
@@ -43,7 +53,7 @@ async fn company() -> (roster_sandbox::RunningSandbox, tempfile::TempDir, String
         ok(roster(&db2, DAY1, &["sync", "--apply", "--yes"]));
     })
     .await;
-    (sandbox, dir, db)
+    (sandbox, place, dir, db)
 }
 
 /// Two active employees with an email, first name and phone, differing in each.
@@ -64,7 +74,16 @@ fn two_people(list: &[Value]) -> (Value, Value) {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_persons_export_holds_their_history_and_nobody_elses_data() {
-    let (_sandbox, dir, db) = company().await;
+    a_persons_export(Backend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_persons_export_holds_their_history_and_nobody_elses_data_on_postgres() {
+    a_persons_export(Backend::Postgres).await;
+}
+
+async fn a_persons_export(backend: Backend) {
+    let (_sandbox, _place, dir, db) = company(backend).await;
     let out_path = dir.path().join("export.json");
     let out = out_path.to_string_lossy().into_owned();
     let (stdout_doc, file_doc, said, mode, a, b) = blocking(move || {
@@ -175,7 +194,16 @@ async fn a_persons_export_holds_their_history_and_nobody_elses_data() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn retention_holds_are_set_listed_and_lifted_with_a_reason() {
-    let (_sandbox, _dir, db) = company().await;
+    retention_holds(Backend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn retention_holds_are_set_listed_and_lifted_with_a_reason_on_postgres() {
+    retention_holds(Backend::Postgres).await;
+}
+
+async fn retention_holds(backend: Backend) {
+    let (_sandbox, _place, _dir, db) = company(backend).await;
     blocking(move || {
         let (a, _) = two_people(&users(&db, DAY1));
         let a_id = a["employee_id"].as_str().unwrap();
@@ -212,11 +240,24 @@ async fn retention_holds_are_set_listed_and_lifted_with_a_reason() {
 /// Retention over several days with the injected clock (`--today`), through the
 /// binary: not yet due, due (a dry run changes nothing, --apply anonymises), held,
 /// re-activated meanwhile, and not anonymised twice.
-#[test]
-fn retention_anonymises_former_employees_on_their_day_only() {
+#[tokio::test(flavor = "multi_thread")]
+async fn retention_anonymises_former_employees_on_their_day_only() {
+    retention_over_days(Backend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn retention_anonymises_former_employees_on_their_day_only_on_postgres() {
+    retention_over_days(Backend::Postgres).await;
+}
+
+async fn retention_over_days(backend: Backend) {
+    let (_place, db) = fresh_db(backend).await;
+    blocking(move || retention_days_of(db)).await;
+}
+
+fn retention_days_of(db: String) {
     use jiff::civil::date;
     let dir = tempfile::tempdir().unwrap();
-    let db = dir.path().join("roster.db").to_string_lossy().into_owned();
     let file = |name: &str, text: &str| {
         let p = dir.path().join(name);
         std::fs::write(&p, text).unwrap();

@@ -243,6 +243,21 @@ impl Engine {
     /// applied or discarded. With `dry_run`, nothing changes: the outcome lists who
     /// would be anonymised and which fields.
     pub async fn retention(&self, trigger: Trigger, dry_run: bool) -> Result<RetentionOutcome> {
+        let by = match trigger {
+            Trigger::Automatic => "daily end-date job",
+            Trigger::Manual => "roster retention",
+        };
+        self.retention_by(trigger, dry_run, by).await
+    }
+
+    /// [`Engine::retention`], recorded as run `by` this admin (an API token's or a
+    /// web user's label).
+    pub async fn retention_by(
+        &self,
+        trigger: Trigger,
+        dry_run: bool,
+        by: &str,
+    ) -> Result<RetentionOutcome> {
         let Some(days) = self.retention_days().await? else {
             return Ok(RetentionOutcome::default());
         };
@@ -254,7 +269,7 @@ impl Engine {
                 locks.push(SyncLock::acquire(&self.store, self.account, i.id, self.lease()).await?);
             }
         }
-        let outcome = self.retention_locked(days, trigger, dry_run).await;
+        let outcome = self.retention_locked(days, trigger, dry_run, by).await;
         for lock in locks {
             lock.release().await;
         }
@@ -266,6 +281,7 @@ impl Engine {
         days: u32,
         trigger: Trigger,
         dry_run: bool,
+        by: &str,
     ) -> Result<RetentionOutcome> {
         let today = self.today().await?;
         let settings = self.integration(None).await?.settings;
@@ -320,10 +336,7 @@ impl Engine {
             rule: Rule::Retention,
             trigger,
             at: self.clock.now(),
-            by: match trigger {
-                Trigger::Automatic => "daily end-date job".into(),
-                Trigger::Manual => "roster retention".into(),
-            },
+            by: by.to_string(),
             reason: format!("retention_days = {days}"),
             personal_demographics: personal,
             id_prefix: settings.generated_id_prefix.clone(),

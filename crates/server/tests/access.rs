@@ -237,6 +237,31 @@ async fn every_endpoint_by_every_role() {
             None,
             Need::Admin,
         ),
+        (
+            Method::PUT,
+            "/api/v1/users/nobody/hold".into(),
+            Some(json!({ "reason": "legal hold" })),
+            Need::Admin,
+        ),
+        (
+            Method::DELETE,
+            "/api/v1/users/nobody/hold".into(),
+            None,
+            Need::Admin,
+        ),
+        (Method::GET, "/api/v1/retention".into(), None, Need::Edit),
+        (
+            Method::GET,
+            "/api/v1/retention/holds".into(),
+            None,
+            Need::Admin,
+        ),
+        (
+            Method::POST,
+            "/api/v1/retention/apply".into(),
+            None,
+            Need::Admin,
+        ),
         (Method::GET, "/api/v1/upcoming".into(), None, Need::Read),
         (Method::GET, "/api/v1/events".into(), None, Need::Read),
         (
@@ -492,6 +517,12 @@ async fn another_account_sees_nothing() {
         (Method::GET, format!("/api/v1/users/{eid}/export"), None),
         (Method::POST, format!("/api/v1/users/{eid}/exclude"), None),
         (Method::POST, format!("/api/v1/users/{eid}/erase"), None),
+        (
+            Method::PUT,
+            format!("/api/v1/users/{eid}/hold"),
+            Some(json!({ "reason": "legal hold" })),
+        ),
+        (Method::DELETE, format!("/api/v1/users/{eid}/hold"), None),
         (Method::DELETE, format!("/api/v1/tokens/{tid}"), None),
     ] {
         let (s, v) = server.call(method.clone(), &path, Some(&b), body).await;

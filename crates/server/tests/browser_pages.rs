@@ -11,23 +11,10 @@ use std::sync::Arc;
 
 use fantoccini::{Client, Locator};
 use reqwest::Method;
-use serde_json::{Value, json};
+use serde_json::json;
 
 mod browser_support;
 use browser_support::*;
-
-/// A call of the REST API with the world's admin token.
-async fn api(w: &World, method: Method, path: &str, body: Option<Value>) -> Value {
-    let mut req = reqwest::Client::new()
-        .request(method, w.url(path))
-        .bearer_auth(&w.token);
-    if let Some(b) = body {
-        req = req.json(&b);
-    }
-    let res = req.send().await.expect("api call");
-    assert!(res.status().is_success(), "{path}: {}", res.status());
-    res.json().await.expect("json")
-}
 
 async fn count(c: &Client, css: &str) -> Result<usize, fantoccini::error::CmdError> {
     Ok(c.find_all(Locator::Css(css)).await?.len())

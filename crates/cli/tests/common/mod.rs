@@ -6,6 +6,7 @@ use std::ffi::OsStr;
 use std::process::Command;
 
 use jiff::civil::{Date, date};
+use roster_store_postgres::testing::TestDb;
 use serde_json::Value;
 
 pub const DAY1: Date = date(2026, 11, 23);
@@ -74,4 +75,34 @@ pub fn user<'a>(list: &'a [Value], id: &str) -> &'a Value {
 /// Run blocking work (the binary) off the runtime that serves the sandbox.
 pub async fn blocking<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> T {
     tokio::task::spawn_blocking(f).await.unwrap()
+}
+
+/// The directory backend a test runs on: an SQLite file, or a PostgreSQL database
+/// of its own on the server named by `ROSTER_TEST_POSTGRES_URL` (`.ci/run` starts one).
+#[derive(Clone, Copy, Debug)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// A directory database for one test, removed when dropped.
+pub enum Place {
+    File(#[allow(dead_code)] tempfile::TempDir),
+    Postgres(#[allow(dead_code)] Box<TestDb>),
+}
+
+/// A fresh, empty directory database on `backend`, and its `--db` argument.
+pub async fn fresh_db(backend: Backend) -> (Place, String) {
+    match backend {
+        Backend::Sqlite => {
+            let dir = tempfile::tempdir().expect("temp dir");
+            let db = dir.path().join("roster.db").to_string_lossy().into_owned();
+            (Place::File(dir), db)
+        }
+        Backend::Postgres => {
+            let db = TestDb::create().await;
+            let url = db.url().to_string();
+            (Place::Postgres(Box::new(db)), url)
+        }
+    }
 }

@@ -5,6 +5,7 @@ pub mod events;
 pub mod imports;
 pub mod integrations;
 pub mod mapping;
+pub mod retention;
 pub mod syncs;
 pub mod users;
 
@@ -66,6 +67,7 @@ impl Modify for Security {
         (name = "syncs", description = "Reviews: start, page, apply, discard"),
         (name = "imports", description = "History and rollback"),
         (name = "users", description = "The directory"),
+        (name = "retention", description = "Retention of former employees' personal data, and holds"),
         (name = "events", description = "The change feed"),
         (name = "access", description = "Tokens, web users, sessions"),
         (name = "ops", description = "Health and metrics"),
@@ -142,6 +144,10 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(users::upcoming))
         .routes(routes!(users::milestones_handler))
         .routes(routes!(users::export))
+        .routes(routes!(retention::review))
+        .routes(routes!(retention::apply))
+        .routes(routes!(retention::holds))
+        .routes(routes!(retention::hold, retention::release_hold))
         .routes(routes!(events::list))
         .routes(routes!(events::employee))
         .routes(routes!(access::list_tokens, access::create_token))

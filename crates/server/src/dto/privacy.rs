@@ -1,9 +1,13 @@
-//! Personal data (issue #17): a person's own export.
+//! Personal data (issue #17): a person's own export, retention's review and run,
+//! retention holds.
 
 use jiff::Timestamp;
-use roster_engine::{ExportedImport, PersonExport};
+use jiff::civil::Date;
+use roster_core::employee::Employee;
+use roster_core::retention::Due;
+use roster_engine::{ExportedImport, PersonExport, RetentionOutcome};
 use roster_store::privacy::{PersonEntry, RetentionHold};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::events::EventDto;
@@ -126,4 +130,103 @@ impl From<&PersonExport> for PersonExportDto {
             imports: x.imports.iter().map(ExportedImportDto::from).collect(),
         }
     }
+}
+
+/// Someone retention anonymises (or, applied, has anonymised): who, since when
+/// they left, the day they are due, and which fields are replaced (names, never
+/// values).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RetentionDueDto {
+    pub employee_id: String,
+    /// Their name, as the directory shows it to an admin (the values retention
+    /// replaces are not listed).
+    pub name: String,
+    pub end_date: Date,
+    /// `end_date + retention_days`: anonymised by the first run on or after it.
+    pub due_on: Date,
+    /// The fields replaced; empty for someone skipped.
+    pub fields: Vec<String>,
+}
+
+impl RetentionDueDto {
+    fn of(d: &Due, fields: &[String]) -> Self {
+        Self {
+            employee_id: d.employee_id.clone(),
+            name: d.name.clone(),
+            end_date: d.end_date,
+            due_on: d.due_on,
+            fields: fields.to_vec(),
+        }
+    }
+}
+
+/// Retention's review (who is due today) or what applying it did.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RetentionDto {
+    /// The setting `retention_days`; `null`: retention is off and nothing was
+    /// looked at.
+    pub retention_days: Option<u32>,
+    /// The account's today, in its time zone.
+    pub today: Option<Date>,
+    /// Due today or earlier (a review), or anonymised (applied).
+    pub due: Vec<RetentionDueDto>,
+    /// Due, but a pending review would change them: left until it is applied or
+    /// discarded.
+    pub skipped: Vec<RetentionDueDto>,
+    /// The `retention` import that recorded the run (`null`: a review, or nobody
+    /// was due).
+    pub import_id: Option<i64>,
+}
+
+impl From<&RetentionOutcome> for RetentionDto {
+    fn from(o: &RetentionOutcome) -> Self {
+        Self {
+            retention_days: o.retention_days,
+            today: o.today,
+            due: o
+                .due
+                .iter()
+                .map(|(d, f)| RetentionDueDto::of(d, f))
+                .collect(),
+            skipped: o
+                .skipped
+                .iter()
+                .map(|d| RetentionDueDto::of(d, &[]))
+                .collect(),
+            import_id: o.import_id,
+        }
+    }
+}
+
+/// A retention hold (e.g. a legal hold): retention leaves the employee alone.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct HoldDto {
+    pub employee_id: String,
+    pub name: String,
+    pub reason: String,
+    pub since: Timestamp,
+}
+
+impl From<(&RetentionHold, &Employee)> for HoldDto {
+    fn from((h, e): (&RetentionHold, &Employee)) -> Self {
+        Self {
+            employee_id: e.employee_id.clone(),
+            name: e.display_name(),
+            reason: h.reason.clone(),
+            since: h.since,
+        }
+    }
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct HoldRequest {
+    /// Why the data is kept (e.g. "legal hold: case 14"); required.
+    pub reason: String,
+}
+
+/// Whether a hold was lifted (`false`: there was none).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct HoldReleasedDto {
+    pub released: bool,
 }

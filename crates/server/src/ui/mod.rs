@@ -27,6 +27,7 @@ mod login;
 mod mapping;
 mod notifications;
 mod org;
+mod retention;
 mod review;
 mod settings;
 mod tree;
@@ -62,6 +63,7 @@ pub fn routes() -> Router<AppState> {
         .merge(imports::routes())
         .merge(users::routes())
         .merge(erase::routes())
+        .merge(retention::routes())
         .merge(org::routes())
         .merge(settings::routes())
         .merge(mapping::routes())
@@ -345,6 +347,13 @@ fn notice_text(code: &str) -> Option<&'static str> {
         "merged" => "Merged: the duplicate is deactivated.",
         "erased" => {
             "Erased: the personal data is replaced by neutral values everywhere Roster keeps it."
+        }
+        "held" => {
+            "Retention hold placed: retention leaves this employee alone until it is released."
+        }
+        "hold_released" => "Retention hold released: retention applies to this employee again.",
+        "retention_applied" => {
+            "Retention applied: the former employees due are anonymised, recorded as an import of kind retention."
         }
         "nothing" => "Nothing to change.",
         "settings_saved" => "Settings saved.",

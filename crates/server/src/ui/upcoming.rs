@@ -58,10 +58,10 @@ async fn show(
             .into_iter()
             .map(|u| Row {
                 date: u.date.to_string(),
-                kind: if u.kind == "deactivation" {
-                    "leaves".into()
-                } else {
-                    "starts".into()
+                kind: match u.kind.as_str() {
+                    "deactivation" => "leaves".into(),
+                    "anonymisation" => "anonymised by retention".into(),
+                    _ => "starts".into(),
                 },
                 link: format!("/users/{}", seg(&u.employee_id)),
                 employee_id: u.employee_id,

@@ -259,6 +259,8 @@ struct ProfilePage {
     email_error: Option<String>,
     merge_error: Option<String>,
     new_email: String,
+    /// The retention hold (shown to account admins).
+    hold: Option<super::retention::HoldView>,
 }
 
 async fn profile(
@@ -280,6 +282,10 @@ async fn profile(
     let e = &d.employee;
     let account = user.principal.account;
     let place = place(&st, account, &e.employee_id).await?;
+    let hold = match as_of {
+        None => super::retention::hold_of(&st, user, &e.employee_id).await?,
+        Some(_) => None,
+    };
     let mut history: Vec<HistoryView> = d
         .history
         .iter()
@@ -356,6 +362,7 @@ async fn profile(
         email_error,
         merge_error,
         new_email,
+        hold,
     })?;
     if failed {
         *r.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;

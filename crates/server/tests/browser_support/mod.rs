@@ -18,7 +18,7 @@ use roster_server::{AppState, ServerConfig};
 use roster_store::Store;
 use roster_store::access::{NewApiToken, Role};
 use roster_store_sqlite::SqliteStore;
-use serde_json::json;
+use serde_json::{Value, json};
 use tokio::sync::oneshot;
 
 pub type Res = Result<(), Box<dyn std::error::Error + Send + Sync>>;
@@ -215,6 +215,19 @@ impl World {
             .expect("automatic sync")
             .status
     }
+}
+
+/// A call of the REST API with the world's admin token (it must succeed).
+pub async fn api(w: &World, method: reqwest::Method, path: &str, body: Option<Value>) -> Value {
+    let mut req = reqwest::Client::new()
+        .request(method, w.url(path))
+        .bearer_auth(&w.token);
+    if let Some(b) = body {
+        req = req.json(&b);
+    }
+    let res = req.send().await.expect("api call");
+    assert!(res.status().is_success(), "{path}: {}", res.status());
+    res.json().await.expect("json")
 }
 
 pub async fn text(c: &Client, css: &str) -> Result<String, fantoccini::error::CmdError> {
