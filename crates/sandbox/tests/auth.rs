@@ -45,6 +45,25 @@ async fn consent(s: &RunningSandbox, form: &[(&str, &str)]) -> Url {
     Url::parse(loc).unwrap()
 }
 
+/// GET `url` with the test client (no redirects followed).
+async fn fetch(url: impl reqwest::IntoUrl) -> reqwest::Response {
+    client().get(url).send().await.unwrap()
+}
+
+/// The token endpoint answered `status` with the OAuth `error` code `error`.
+fn oauth_error(status: StatusCode, body: &Value, want: StatusCode, error: &str) {
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (want, Some(error)),
+        "{body}"
+    );
+}
+
+/// A code for `member.basic:read`, without PKCE or the sensitive checkbox.
+async fn basic_code(s: &RunningSandbox) -> String {
+    code_for(s, "member.basic:read", false, None).await
+}
+
 fn query(url: &Url, key: &str) -> Option<String> {
     url.query_pairs()
         .find(|(k, _)| k == key)
@@ -113,7 +132,7 @@ async fn refresh(s: &RunningSandbox, rt: &str) -> (StatusCode, Value) {
 async fn missing_garbage_and_malformed_tokens_are_401() {
     let s = start(5).await;
     let url = format!("{}/v1/members", s.base_url());
-    let res = client().get(&url).send().await.unwrap();
+    let res = fetch(&url).await;
     assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
     assert!(res.headers().contains_key("www-authenticate"));
     let body: Value = res.json().await.unwrap();
@@ -153,12 +172,7 @@ async fn expired_tokens_are_401() {
     tokio::time::sleep(Duration::from_millis(1200)).await;
     let (status, body) = get(&s, "/v1/members", &minted.access_token).await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
-    assert!(
-        body["errors"][0]["message"]
-            .as_str()
-            .unwrap()
-            .contains("expired")
-    );
+    assert!(error_message(&body).contains("expired"));
 }
 
 #[tokio::test]
@@ -168,7 +182,7 @@ async fn short_configured_ttl_applies_to_oauth_tokens() {
         ..config(5)
     })
     .await;
-    let code = code_for(&s, "member.basic:read", false, None).await;
+    let code = basic_code(&s).await;
     let (status, tok) = exchange(&s, &code, None).await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(tok["expires_in"], 1);
@@ -188,7 +202,7 @@ async fn short_configured_ttl_applies_to_oauth_tokens() {
 #[tokio::test]
 async fn revoked_tokens_are_401() {
     let s = start(5).await;
-    let code = code_for(&s, "member.basic:read", false, None).await;
+    let code = basic_code(&s).await;
     let (_, tok) = exchange(&s, &code, None).await;
     let at = tok["access_token"].as_str().unwrap().to_owned();
     let rt = tok["refresh_token"].as_str().unwrap().to_owned();
@@ -223,23 +237,19 @@ async fn revoked_tokens_are_401() {
     let res = revoke(rt.clone(), "roster-sandbox-secret").await;
     assert_eq!(res.status(), StatusCode::OK);
     let (status, body) = refresh(&s, &rt).await;
-    assert_eq!(status, StatusCode::BAD_REQUEST);
-    assert_eq!(body["error"], "invalid_grant");
+    oauth_error(status, &body, StatusCode::BAD_REQUEST, "invalid_grant");
 }
 
 #[tokio::test]
 async fn consent_page_shows_company_scopes_and_checkbox() {
     let s = start(5).await;
     let company = s.handle().info().company_name.unwrap();
-    let page = client()
-        .get(authorize_url(
-            &s,
-            "member.basic:read member.dob:read member.sex:read",
-            &[],
-        ))
-        .send()
-        .await
-        .unwrap();
+    let page = fetch(authorize_url(
+        &s,
+        "member.basic:read member.dob:read member.sex:read",
+        &[],
+    ))
+    .await;
     assert_eq!(page.status(), StatusCode::OK);
     assert!(
         page.headers()["content-type"]
@@ -256,11 +266,8 @@ async fn consent_page_shows_company_scopes_and_checkbox() {
     assert!(html.contains(">Authorize<") && html.contains(">Deny<"));
     assert!(html.contains("method=\"post\""));
     // No checkbox when neither dob nor sex is requested.
-    let html = client()
-        .get(authorize_url(&s, "member.basic:read", &[]))
-        .send()
+    let html = fetch(authorize_url(&s, "member.basic:read", &[]))
         .await
-        .unwrap()
         .text()
         .await
         .unwrap();
@@ -270,27 +277,21 @@ async fn consent_page_shows_company_scopes_and_checkbox() {
 #[tokio::test]
 async fn consent_page_escapes_user_input() {
     let s = start(5).await;
-    let html = client()
-        .get(authorize_url(
-            &s,
-            "member.basic:read",
-            &[("state", "\"><script>alert(1)</script>")],
-        ))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let html = fetch(authorize_url(
+        &s,
+        "member.basic:read",
+        &[("state", "\"><script>alert(1)</script>")],
+    ))
+    .await
+    .text()
+    .await
+    .unwrap();
     assert!(!html.contains("<script>alert"), "state must be escaped");
-    let res = client()
-        .get(format!(
-            "{}/oauth/authorize?response_type=code&client_id=%3Cscript%3Ex&redirect_uri={REDIRECT}",
-            s.base_url()
-        ))
-        .send()
-        .await
-        .unwrap();
+    let res = fetch(format!(
+        "{}/oauth/authorize?response_type=code&client_id=%3Cscript%3Ex&redirect_uri={REDIRECT}",
+        s.base_url()
+    ))
+    .await;
     assert_eq!(res.status(), StatusCode::BAD_REQUEST);
     let html = res.text().await.unwrap();
     assert!(html.contains("&lt;script&gt;x") && !html.contains("<script>x"));
@@ -359,23 +360,16 @@ async fn deny_redirects_with_access_denied() {
 async fn bad_authorize_requests() {
     let s = start(5).await;
     // Unknown scope: back to the client with invalid_scope.
-    let res = client()
-        .get(authorize_url(&s, "member.everything:read", &[]))
-        .send()
-        .await
-        .unwrap();
+    let res = fetch(authorize_url(&s, "member.everything:read", &[])).await;
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
     let loc = Url::parse(res.headers()["location"].to_str().unwrap()).unwrap();
     assert_eq!(query(&loc, "error").as_deref(), Some("invalid_scope"));
     // No redirect_uri: an error page, never a redirect.
-    let res = client()
-        .get(format!(
-            "{}/oauth/authorize?response_type=code&client_id=roster-sandbox-client",
-            s.base_url()
-        ))
-        .send()
-        .await
-        .unwrap();
+    let res = fetch(format!(
+        "{}/oauth/authorize?response_type=code&client_id=roster-sandbox-client",
+        s.base_url()
+    ))
+    .await;
     assert_eq!(res.status(), StatusCode::BAD_REQUEST);
 }
 
@@ -386,14 +380,10 @@ async fn pkce_is_checked() {
     let challenge = URL_SAFE_NO_PAD.encode(Sha256::digest(verifier.as_bytes()));
     let code = code_for(&s, "member.basic:read", false, Some(&challenge)).await;
     let (status, body) = exchange(&s, &code, Some("not-the-verifier")).await;
-    assert_eq!(status, StatusCode::BAD_REQUEST);
-    assert_eq!(body["error"], "invalid_grant");
+    oauth_error(status, &body, StatusCode::BAD_REQUEST, "invalid_grant");
     let code = code_for(&s, "member.basic:read", false, Some(&challenge)).await;
     let (status, body) = exchange(&s, &code, None).await;
-    assert_eq!(
-        (status, body["error"].as_str()),
-        (StatusCode::BAD_REQUEST, Some("invalid_grant"))
-    );
+    oauth_error(status, &body, StatusCode::BAD_REQUEST, "invalid_grant");
     let code = code_for(&s, "member.basic:read", false, Some(&challenge)).await;
     let (status, body) = exchange(&s, &code, Some(verifier)).await;
     assert_eq!(status, StatusCode::OK, "{body}");
@@ -402,12 +392,11 @@ async fn pkce_is_checked() {
 #[tokio::test]
 async fn codes_are_single_use() {
     let s = start(5).await;
-    let code = code_for(&s, "member.basic:read", false, None).await;
+    let code = basic_code(&s).await;
     let (status, _) = exchange(&s, &code, None).await;
     assert_eq!(status, StatusCode::OK);
     let (status, body) = exchange(&s, &code, None).await;
-    assert_eq!(status, StatusCode::BAD_REQUEST);
-    assert_eq!(body["error"], "invalid_grant");
+    oauth_error(status, &body, StatusCode::BAD_REQUEST, "invalid_grant");
 }
 
 #[tokio::test]
@@ -417,19 +406,16 @@ async fn codes_are_short_lived() {
         ..config(5)
     })
     .await;
-    let code = code_for(&s, "member.basic:read", false, None).await;
+    let code = basic_code(&s).await;
     tokio::time::sleep(Duration::from_millis(500)).await;
     let (status, body) = exchange(&s, &code, None).await;
-    assert_eq!(
-        (status, body["error"].as_str()),
-        (StatusCode::BAD_REQUEST, Some("invalid_grant"))
-    );
+    oauth_error(status, &body, StatusCode::BAD_REQUEST, "invalid_grant");
 }
 
 #[tokio::test]
 async fn refresh_rotates_and_old_refresh_is_rejected() {
     let s = start(5).await;
-    let code = code_for(&s, "member.basic:read", false, None).await;
+    let code = basic_code(&s).await;
     let (_, first) = exchange(&s, &code, None).await;
     let rt1 = first["refresh_token"].as_str().unwrap();
     let (status, second) = refresh(&s, rt1).await;
@@ -439,10 +425,7 @@ async fn refresh_rotates_and_old_refresh_is_rejected() {
     assert_ne!(first["access_token"], second["access_token"]);
     assert_eq!(second["scope"], "member.basic:read");
     let (status, body) = refresh(&s, rt1).await;
-    assert_eq!(
-        (status, body["error"].as_str()),
-        (StatusCode::BAD_REQUEST, Some("invalid_grant"))
-    );
+    oauth_error(status, &body, StatusCode::BAD_REQUEST, "invalid_grant");
     let (status, third) = refresh(&s, rt2).await;
     assert_eq!(status, StatusCode::OK);
     let (status, _) = get(&s, "/v1/members", third["access_token"].as_str().unwrap()).await;
@@ -452,7 +435,7 @@ async fn refresh_rotates_and_old_refresh_is_rejected() {
 #[tokio::test]
 async fn client_authentication_and_grant_errors() {
     let s = start(5).await;
-    let code = code_for(&s, "member.basic:read", false, None).await;
+    let code = basic_code(&s).await;
     let (status, body) = token_request(
         &s,
         &[
@@ -464,10 +447,7 @@ async fn client_authentication_and_grant_errors() {
         ],
     )
     .await;
-    assert_eq!(
-        (status, body["error"].as_str()),
-        (StatusCode::UNAUTHORIZED, Some("invalid_client"))
-    );
+    oauth_error(status, &body, StatusCode::UNAUTHORIZED, "invalid_client");
     // A wrong secret does not burn the code; a different redirect_uri does not match.
     let (status, body) = token_request(
         &s,
@@ -480,12 +460,9 @@ async fn client_authentication_and_grant_errors() {
         ],
     )
     .await;
-    assert_eq!(
-        (status, body["error"].as_str()),
-        (StatusCode::BAD_REQUEST, Some("invalid_grant"))
-    );
+    oauth_error(status, &body, StatusCode::BAD_REQUEST, "invalid_grant");
     // HTTP Basic client authentication works too.
-    let code = code_for(&s, "member.basic:read", false, None).await;
+    let code = basic_code(&s).await;
     let res = client()
         .post(format!("{}/oauth/token", s.base_url()))
         .basic_auth("roster-sandbox-client", Some("roster-sandbox-secret"))
@@ -507,13 +484,12 @@ async fn client_authentication_and_grant_errors() {
         ],
     )
     .await;
-    assert_eq!(
-        (status, body["error"].as_str()),
-        (StatusCode::BAD_REQUEST, Some("unsupported_grant_type"))
+    oauth_error(
+        status,
+        &body,
+        StatusCode::BAD_REQUEST,
+        "unsupported_grant_type",
     );
     let (status, body) = token_request(&s, &[("client_id", "roster-sandbox-client")]).await;
-    assert_eq!(
-        (status, body["error"].as_str()),
-        (StatusCode::BAD_REQUEST, Some("invalid_request"))
-    );
+    oauth_error(status, &body, StatusCode::BAD_REQUEST, "invalid_request");
 }

@@ -33,6 +33,32 @@ async fn call(
     (status, res.json().await.unwrap_or(Value::Null))
 }
 
+/// POST `/members`: a hire.
+async fn hire(s: &RunningSandbox, body: Value) -> (StatusCode, Value) {
+    call(s, "POST", "/members", Some(body)).await
+}
+
+/// POST `/members/{id}/{action}` with `body` (none when `Null`).
+async fn post(s: &RunningSandbox, id: &str, action: &str, body: Value) -> (StatusCode, Value) {
+    on_member(s, "POST", id, action, body).await
+}
+
+/// PUT `/members/{id}/{action}` with `body`.
+async fn put(s: &RunningSandbox, id: &str, action: &str, body: Value) -> (StatusCode, Value) {
+    on_member(s, "PUT", id, action, body).await
+}
+
+async fn on_member(
+    s: &RunningSandbox,
+    method: &str,
+    id: &str,
+    action: &str,
+    body: Value,
+) -> (StatusCode, Value) {
+    let body = (!body.is_null()).then_some(body);
+    call(s, method, &format!("/members/{id}/{action}"), body).await
+}
+
 fn ts(v: &Value) -> Timestamp {
     v["updated_at"].as_str().unwrap().parse().unwrap()
 }
@@ -61,11 +87,9 @@ async fn hire_returns_the_member_with_a_new_id_listed_last() {
     let s = start(30).await;
     let token = s.mint_token(ALL);
     let manager = some_member(&s)["id"].as_str().unwrap().to_owned();
-    let (status, hired) = call(
+    let (status, hired) = hire(
         &s,
-        "POST",
-        "/members",
-        Some(json!({
+        json!({
             "name": {"given_name": "Zoë", "family_name": "Nguyễn", "preferred_name": "Zo"},
             "emails": [{"address": "zoe.nguyen@new.example", "type": "work"}],
             "job_title": "Designer",
@@ -73,7 +97,7 @@ async fn hire_returns_the_member_with_a_new_id_listed_last() {
             "manager": {"id": manager},
             "date_of_birth": "1994-02-03",
             "custom_field_values": [{"id": "cf_languages", "values": ["English", "Vietnamese"]}]
-        })),
+        }),
     )
     .await;
     assert_eq!(status, StatusCode::CREATED, "{hired}");
@@ -95,37 +119,13 @@ async fn hire_returns_the_member_with_a_new_id_listed_last() {
     );
 
     // Bad hires name the field.
-    let (status, body) = call(
-        &s,
-        "POST",
-        "/members",
-        Some(json!({"date_of_birth": "1994-13-01"})),
-    )
-    .await;
+    let (status, body) = hire(&s, json!({"date_of_birth": "1994-13-01"})).await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
-    assert!(
-        body["errors"][0]["message"]
-            .as_str()
-            .unwrap()
-            .starts_with("date_of_birth"),
-        "{body}"
-    );
-    let (status, body) = call(
-        &s,
-        "POST",
-        "/members",
-        Some(json!({"manager": {"id": "mbr_ghost"}})),
-    )
-    .await;
+    assert!(error_message(&body).starts_with("date_of_birth"), "{body}");
+    let (status, body) = hire(&s, json!({"manager": {"id": "mbr_ghost"}})).await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
-    assert!(
-        body["errors"][0]["message"]
-            .as_str()
-            .unwrap()
-            .contains("manager.id"),
-        "{body}"
-    );
-    let (status, _) = call(&s, "POST", "/members", Some(json!({"id": id}))).await;
+    assert!(error_message(&body).contains("manager.id"), "{body}");
+    let (status, _) = hire(&s, json!({"id": id})).await;
     assert_eq!(status, StatusCode::BAD_REQUEST, "ids are unique");
     assert_eq!(s.handle().members(true).len(), 31);
 }
@@ -140,13 +140,7 @@ async fn terminate_cancel_and_rehire() {
 
     // A scheduled termination keeps the member active.
     let future = "2025-07-15";
-    let (status, v) = call(
-        &s,
-        "POST",
-        &format!("/members/{id}/terminate"),
-        Some(json!({"date": future})),
-    )
-    .await;
+    let (status, v) = post(&s, id, "terminate", json!({"date": future})).await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(
         (
@@ -156,13 +150,7 @@ async fn terminate_cancel_and_rehire() {
         (Some(true), Some(future))
     );
 
-    let (status, v) = call(
-        &s,
-        "POST",
-        &format!("/members/{id}/cancel-termination"),
-        None,
-    )
-    .await;
+    let (status, v) = post(&s, id, "cancel-termination", Value::Null).await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(v["active"], true);
     assert!(v.get("employment_termination_date").is_none());
@@ -173,23 +161,11 @@ async fn terminate_cancel_and_rehire() {
             .iter()
             .all(|p| p.get("end_date").is_none())
     );
-    let (status, _) = call(
-        &s,
-        "POST",
-        &format!("/members/{id}/cancel-termination"),
-        None,
-    )
-    .await;
+    let (status, _) = post(&s, id, "cancel-termination", Value::Null).await;
     assert_eq!(status, StatusCode::BAD_REQUEST, "nothing to cancel");
 
     // A past date makes the member inactive and shows under status=terminated.
-    let (_, v) = call(
-        &s,
-        "POST",
-        &format!("/members/{id}/terminate"),
-        Some(json!({"date": "2025-05-30"})),
-    )
-    .await;
+    let (_, v) = post(&s, id, "terminate", json!({"date": "2025-05-30"})).await;
     assert_eq!(v["active"], false);
     assert_eq!(
         v["employment_history"].as_array().unwrap().last().unwrap()["end_date"],
@@ -199,13 +175,7 @@ async fn terminate_cancel_and_rehire() {
     assert!(ids(&terminated).contains(&id.to_owned()));
 
     // Rehire: history keeps the old period, the start date moves, active again.
-    let (status, v) = call(
-        &s,
-        "POST",
-        &format!("/members/{id}/rehire"),
-        Some(json!({"start_date": "2025-06-16"})),
-    )
-    .await;
+    let (status, v) = post(&s, id, "rehire", json!({"start_date": "2025-06-16"})).await;
     assert_eq!(status, StatusCode::OK, "{v}");
     assert_eq!(v["active"], true);
     assert_eq!(v["employment_start_date"], "2025-06-16");
@@ -218,25 +188,13 @@ async fn terminate_cancel_and_rehire() {
     );
     assert_eq!(history[1], json!({"start_date": "2025-06-16"}));
 
-    let (status, _) = call(
-        &s,
-        "POST",
-        &format!("/members/{id}/rehire"),
-        Some(json!({"start_date": "2025-07-01"})),
-    )
-    .await;
+    let (status, _) = post(&s, id, "rehire", json!({"start_date": "2025-07-01"})).await;
     assert_eq!(
         status,
         StatusCode::BAD_REQUEST,
         "an active member cannot be rehired"
     );
-    let (status, _) = call(
-        &s,
-        "POST",
-        &format!("/members/{id}/terminate"),
-        Some(json!({"date": "1990-01-01"})),
-    )
-    .await;
+    let (status, _) = post(&s, id, "terminate", json!({"date": "1990-01-01"})).await;
     assert_eq!(status, StatusCode::BAD_REQUEST, "before the start date");
     let (status, _) = call(
         &s,
@@ -262,39 +220,15 @@ async fn manager_email_name_and_dob() {
     let other = ceo.member["id"].as_str().unwrap().to_owned();
     assert_ne!(other, id);
 
-    let (status, v) = call(
-        &s,
-        "PUT",
-        &format!("/members/{id}/manager"),
-        Some(json!({"manager_id": other})),
-    )
-    .await;
+    let (status, v) = put(&s, id, "manager", json!({"manager_id": other})).await;
     assert_eq!(status, StatusCode::OK, "{v}");
     assert_eq!(v["manager"]["id"], other);
-    let (status, _) = call(
-        &s,
-        "PUT",
-        &format!("/members/{id}/manager"),
-        Some(json!({"manager_id": "mbr_ghost"})),
-    )
-    .await;
+    let (status, _) = put(&s, id, "manager", json!({"manager_id": "mbr_ghost"})).await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
-    let (_, v) = call(
-        &s,
-        "PUT",
-        &format!("/members/{id}/manager"),
-        Some(json!({"manager_id": null})),
-    )
-    .await;
+    let (_, v) = put(&s, id, "manager", json!({"manager_id": null})).await;
     assert!(v.get("manager").is_none());
 
-    let (_, v) = call(
-        &s,
-        "PUT",
-        &format!("/members/{id}/work-email"),
-        Some(json!({"work_email": "new@x.example"})),
-    )
-    .await;
+    let (_, v) = put(&s, id, "work-email", json!({"work_email": "new@x.example"})).await;
     let work: Vec<&Value> = v["emails"]
         .as_array()
         .unwrap()
@@ -305,13 +239,7 @@ async fn manager_email_name_and_dob() {
         work,
         vec![&json!({"address": "new@x.example", "type": "work"})]
     );
-    let (_, v) = call(
-        &s,
-        "PUT",
-        &format!("/members/{id}/work-email"),
-        Some(json!({"work_email": null})),
-    )
-    .await;
+    let (_, v) = put(&s, id, "work-email", json!({"work_email": null})).await;
     assert!(
         v["emails"]
             .as_array()
@@ -319,20 +247,14 @@ async fn manager_email_name_and_dob() {
             .iter()
             .all(|e| e["type"] != "work")
     );
-    let (status, _) = call(
-        &s,
-        "PUT",
-        &format!("/members/{id}/work-email"),
-        Some(json!({"work_email": "nope"})),
-    )
-    .await;
+    let (status, _) = put(&s, id, "work-email", json!({"work_email": "nope"})).await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
 
-    let (status, v) = call(
+    let (status, v) = put(
         &s,
-        "PUT",
-        &format!("/members/{id}/name-dob"),
-        Some(json!({"given_name": "Łukasz", "family_name": "Søren", "preferred_name": "", "date_of_birth": "1980-01-31"})),
+        id,
+        "name-dob",
+        json!({"given_name": "Łukasz", "family_name": "Søren", "preferred_name": "", "date_of_birth": "1980-01-31"}),
     )
     .await;
     assert_eq!(status, StatusCode::OK);
@@ -360,7 +282,7 @@ async fn hidden_members_vanish_from_the_api_but_not_the_control_list() {
     let s = start(20).await;
     let token = s.mint_token(ALL);
     let id = some_member(&s)["id"].as_str().unwrap().to_owned();
-    let (status, _) = call(&s, "POST", &format!("/members/{id}/hide"), None).await;
+    let (status, _) = post(&s, &id, "hide", Value::Null).await;
     assert_eq!(status, StatusCode::OK);
     let (status, _) = get(&s, &format!("/v1/members/{id}"), &token).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
@@ -390,7 +312,7 @@ async fn hidden_members_vanish_from_the_api_but_not_the_control_list() {
     assert_eq!(slice["total"], 20);
     let (_, one) = call(&s, "GET", &format!("/members/{id}"), None).await;
     assert_eq!(one["hidden"], true);
-    call(&s, "POST", &format!("/members/{id}/unhide"), None).await;
+    post(&s, &id, "unhide", Value::Null).await;
     let (status, _) = get(&s, &format!("/v1/members/{id}"), &token).await;
     assert_eq!(status, StatusCode::OK);
 }
@@ -532,12 +454,7 @@ async fn mint_tokens_info_and_reset() {
     )
     .await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
-    assert!(
-        body["errors"][0]["message"]
-            .as_str()
-            .unwrap()
-            .contains("member.everything")
-    );
+    assert!(error_message(&body).contains("member.everything"));
     let (status, index) = call(&s, "GET", "/", None).await;
     assert_eq!(status, StatusCode::OK);
     assert!(index["endpoints"].as_array().unwrap().len() >= 15);

@@ -96,3 +96,8 @@ pub fn ids(items: &[Value]) -> Vec<String> {
 pub fn error_code(body: &Value) -> &str {
     body["errors"][0]["code"].as_str().unwrap_or("")
 }
+
+/// The first error's message, as the API and the control API write it.
+pub fn error_message(body: &Value) -> &str {
+    body["errors"][0]["message"].as_str().unwrap()
+}
