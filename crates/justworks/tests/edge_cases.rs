@@ -15,7 +15,7 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use roster_justworks::{Credentials, JustworksSource};
-use roster_source::{FetchRequest, Source, SourceError};
+use roster_source::{FetchRequest, Snapshot, Source, SourceError};
 use serde_json::{Value, json};
 
 fn member(id: &str) -> Value {
@@ -38,6 +38,20 @@ fn source(
     JustworksSource::new(config, Credentials::Static("t0ken".to_owned().into())).expect("source")
 }
 
+/// Serves `router` on a loopback port and fetches from it once.
+async fn serve_and_fetch(
+    router: Router,
+    tweak: impl FnOnce(&mut roster_justworks::JustworksConfig),
+) -> Result<Snapshot, SourceError> {
+    let base = common::serve(router).await;
+    source(&base, tweak).fetch(FetchRequest::default()).await
+}
+
+/// A server whose `/v1/members` answers with `handler`.
+fn members(handler: axum::routing::MethodRouter) -> Router {
+    Router::new().route("/v1/members", handler)
+}
+
 type Params = Query<HashMap<String, String>>;
 
 fn json_response(body: Value) -> Response {
@@ -48,25 +62,18 @@ fn json_response(body: Value) -> Response {
 async fn a_repeated_cursor_ends_the_fetch_with_a_pagination_error() {
     let hits = Arc::new(AtomicUsize::new(0));
     let counter = Arc::clone(&hits);
-    let router = Router::new().route(
-        "/v1/members",
-        get(move |Query(q): Params| {
-            counter.fetch_add(1, Ordering::SeqCst);
-            async move {
-                let next = match q.get("cursor").map(String::as_str) {
-                    None => "A",
-                    Some("A") => "B",
-                    _ => "A", // back to a cursor already given
-                };
-                json_response(json!({"items": [member(&format!("m{next}"))], "next_cursor": next}))
-            }
-        }),
-    );
-    let base = common::serve(router).await;
-    let err = source(&base, |_| {})
-        .fetch(FetchRequest::default())
-        .await
-        .unwrap_err();
+    let router = members(get(move |Query(q): Params| {
+        counter.fetch_add(1, Ordering::SeqCst);
+        async move {
+            let next = match q.get("cursor").map(String::as_str) {
+                None => "A",
+                Some("A") => "B",
+                _ => "A", // back to a cursor already given
+            };
+            json_response(json!({"items": [member(&format!("m{next}"))], "next_cursor": next}))
+        }
+    }));
+    let err = serve_and_fetch(router, |_| {}).await.unwrap_err();
     assert!(
         matches!(err, SourceError::Pagination(ref m) if m.contains("repeated")),
         "{err}"
@@ -74,15 +81,10 @@ async fn a_repeated_cursor_ends_the_fetch_with_a_pagination_error() {
     assert_eq!(hits.load(Ordering::SeqCst), 3);
 
     // The same cursor again and again.
-    let router = Router::new().route(
-        "/v1/members",
-        get(|| async { json_response(json!({"items": [member("m1")], "next_cursor": "same"})) }),
-    );
-    let base = common::serve(router).await;
-    let err = source(&base, |_| {})
-        .fetch(FetchRequest::default())
-        .await
-        .unwrap_err();
+    let router = members(get(|| async {
+        json_response(json!({"items": [member("m1")], "next_cursor": "same"}))
+    }));
+    let err = serve_and_fetch(router, |_| {}).await.unwrap_err();
     assert!(matches!(err, SourceError::Pagination(_)), "{err}");
 }
 
@@ -90,21 +92,16 @@ async fn a_repeated_cursor_ends_the_fetch_with_a_pagination_error() {
 async fn more_pages_than_the_ceiling_end_the_fetch() {
     let hits = Arc::new(AtomicUsize::new(0));
     let counter = Arc::clone(&hits);
-    let router = Router::new().route(
-        "/v1/members",
-        get(move |Query(q): Params| {
-            counter.fetch_add(1, Ordering::SeqCst);
-            async move {
-                let n: u64 = q.get("cursor").map(|c| c.parse().unwrap()).unwrap_or(0) + 1;
-                json_response(
-                    json!({"items": [member(&format!("m{n}"))], "next_cursor": n.to_string()}),
-                )
-            }
-        }),
-    );
-    let base = common::serve(router).await;
-    let err = source(&base, |c| c.max_pages = 5)
-        .fetch(FetchRequest::default())
+    let router = members(get(move |Query(q): Params| {
+        counter.fetch_add(1, Ordering::SeqCst);
+        async move {
+            let n: u64 = q.get("cursor").map(|c| c.parse().unwrap()).unwrap_or(0) + 1;
+            json_response(
+                json!({"items": [member(&format!("m{n}"))], "next_cursor": n.to_string()}),
+            )
+        }
+    }));
+    let err = serve_and_fetch(router, |c| c.max_pages = 5)
         .await
         .unwrap_err();
     assert!(
@@ -120,31 +117,24 @@ async fn more_pages_than_the_ceiling_end_the_fetch() {
 
 #[tokio::test]
 async fn unparseable_members_are_reported_by_id_and_position_and_the_rest_continue() {
-    let router = Router::new().route(
-        "/v1/members",
-        get(|Query(q): Params| async move {
-            match q.get("cursor").map(String::as_str) {
-                None => json_response(json!({
-                    "items": [
-                        member("m1"),
-                        {"name": {"given_name": "Ada", "family_name": "Lovelace"}},
-                        {"id": "m3", "name": 42},
-                        member("m4"),
-                    ],
-                    "next_cursor": "p2",
-                })),
-                _ => json_response(json!({
-                    "items": ["not an object", {"id": "m6", "active": "Ada Lovelace"}, member("m7")],
-                    "next_cursor": null,
-                })),
-            }
-        }),
-    );
-    let base = common::serve(router).await;
-    let snapshot = source(&base, |_| {})
-        .fetch(FetchRequest::default())
-        .await
-        .unwrap();
+    let router = members(get(|Query(q): Params| async move {
+        match q.get("cursor").map(String::as_str) {
+            None => json_response(json!({
+                "items": [
+                    member("m1"),
+                    {"name": {"given_name": "Ada", "family_name": "Lovelace"}},
+                    {"id": "m3", "name": 42},
+                    member("m4"),
+                ],
+                "next_cursor": "p2",
+            })),
+            _ => json_response(json!({
+                "items": ["not an object", {"id": "m6", "active": "Ada Lovelace"}, member("m7")],
+                "next_cursor": null,
+            })),
+        }
+    }));
+    let snapshot = serve_and_fetch(router, |_| {}).await.unwrap();
     let ids: Vec<&str> = snapshot
         .members
         .iter()
@@ -175,15 +165,10 @@ async fn unparseable_members_are_reported_by_id_and_position_and_the_rest_contin
 
 #[tokio::test]
 async fn empty_string_cursor_means_last_page() {
-    let router = Router::new().route(
-        "/v1/members",
-        get(|| async { json_response(json!({"items": [member("m1")], "next_cursor": ""})) }),
-    );
-    let base = common::serve(router).await;
-    let snapshot = source(&base, |_| {})
-        .fetch(FetchRequest::default())
-        .await
-        .unwrap();
+    let router = members(get(|| async {
+        json_response(json!({"items": [member("m1")], "next_cursor": ""}))
+    }));
+    let snapshot = serve_and_fetch(router, |_| {}).await.unwrap();
     assert_eq!(snapshot.members.len(), 1);
     assert_eq!(snapshot.requests, 1);
     assert!(snapshot.bytes_read > 0);
@@ -196,20 +181,17 @@ fn flaky(
 ) -> (Router, Arc<AtomicUsize>) {
     let hits = Arc::new(AtomicUsize::new(0));
     let counter = Arc::clone(&hits);
-    let router = Router::new().route(
-        "/v1/members",
-        get(move || {
-            let n = counter.fetch_add(1, Ordering::SeqCst);
-            let fail = fail.clone();
-            async move {
-                if n < failures {
-                    fail()
-                } else {
-                    json_response(json!({"items": [member("m1"), member("m2")]}))
-                }
+    let router = members(get(move || {
+        let n = counter.fetch_add(1, Ordering::SeqCst);
+        let fail = fail.clone();
+        async move {
+            if n < failures {
+                fail()
+            } else {
+                json_response(json!({"items": [member("m1"), member("m2")]}))
             }
-        }),
-    );
+        }
+    }));
     (router, hits)
 }
 
@@ -264,20 +246,14 @@ async fn retry_after_http_date_is_obeyed() {
 #[tokio::test]
 async fn server_errors_are_retried_then_fail_the_whole_fetch() {
     let (router, hits) = flaky(3, || (StatusCode::BAD_GATEWAY, "upstream").into_response());
-    let base = common::serve(router).await;
-    let snapshot = source(&base, |_| {})
-        .fetch(FetchRequest::default())
-        .await
-        .unwrap();
+    let snapshot = serve_and_fetch(router, |_| {}).await.unwrap();
     assert_eq!(snapshot.members.len(), 2);
     assert_eq!(hits.load(Ordering::SeqCst), 4);
 
     let (router, hits) = flaky(usize::MAX, || {
         (StatusCode::INTERNAL_SERVER_ERROR, "boom").into_response()
     });
-    let base = common::serve(router).await;
-    let err = source(&base, |c| c.max_retries = 3)
-        .fetch(FetchRequest::default())
+    let err = serve_and_fetch(router, |c| c.max_retries = 3)
         .await
         .unwrap_err();
     assert!(
@@ -303,20 +279,14 @@ async fn a_truncated_page_is_retried_and_a_never_whole_page_fails() {
         )
             .into_response()
     });
-    let base = common::serve(router).await;
-    let snapshot = source(&base, |_| {})
-        .fetch(FetchRequest::default())
-        .await
-        .unwrap();
+    let snapshot = serve_and_fetch(router, |_| {}).await.unwrap();
     assert_eq!(snapshot.members.len(), 2);
     assert_eq!(hits.load(Ordering::SeqCst), 3);
 
     let (router, _) = flaky(usize::MAX, || {
         ([("content-type", "application/json")], "{\"items\":[").into_response()
     });
-    let base = common::serve(router).await;
-    let err = source(&base, |c| c.max_retries = 2)
-        .fetch(FetchRequest::default())
+    let err = serve_and_fetch(router, |c| c.max_retries = 2)
         .await
         .unwrap_err();
     assert!(matches!(err, SourceError::Malformed { .. }), "{err}");
@@ -326,21 +296,16 @@ async fn a_truncated_page_is_retried_and_a_never_whole_page_fails() {
 async fn a_slow_answer_times_out_and_is_retried() {
     let hits = Arc::new(AtomicUsize::new(0));
     let counter = Arc::clone(&hits);
-    let router = Router::new().route(
-        "/v1/members",
-        get(move || {
-            let n = counter.fetch_add(1, Ordering::SeqCst);
-            async move {
-                if n == 0 {
-                    tokio::time::sleep(Duration::from_secs(3)).await;
-                }
-                json_response(json!({"items": [member("m1")]}))
+    let router = members(get(move || {
+        let n = counter.fetch_add(1, Ordering::SeqCst);
+        async move {
+            if n == 0 {
+                tokio::time::sleep(Duration::from_secs(3)).await;
             }
-        }),
-    );
-    let base = common::serve(router).await;
-    let snapshot = source(&base, |c| c.request_timeout = Duration::from_millis(300))
-        .fetch(FetchRequest::default())
+            json_response(json!({"items": [member("m1")]}))
+        }
+    }));
+    let snapshot = serve_and_fetch(router, |c| c.request_timeout = Duration::from_millis(300))
         .await
         .unwrap();
     assert_eq!(snapshot.members.len(), 1);
@@ -362,31 +327,19 @@ async fn unreachable_server_is_a_transport_error() {
 
 #[tokio::test]
 async fn status_401_and_403() {
-    let router = Router::new().route("/v1/members", get(|| async { StatusCode::UNAUTHORIZED }));
-    let base = common::serve(router).await;
-    let err = source(&base, |_| {})
-        .fetch(FetchRequest::default())
-        .await
-        .unwrap_err();
+    let router = members(get(|| async { StatusCode::UNAUTHORIZED }));
+    let err = serve_and_fetch(router, |_| {}).await.unwrap_err();
     assert!(matches!(err, SourceError::Unauthorized(_)), "{err}");
 
-    let router = Router::new().route("/v1/members", get(|| async { StatusCode::FORBIDDEN }));
-    let base = common::serve(router).await;
-    let err = source(&base, |_| {})
-        .fetch(FetchRequest::default())
-        .await
-        .unwrap_err();
+    let router = members(get(|| async { StatusCode::FORBIDDEN }));
+    let err = serve_and_fetch(router, |_| {}).await.unwrap_err();
     assert!(
         matches!(err, SourceError::Forbidden(ref m) if m.contains("member.basic:read")),
         "{err}"
     );
 
-    let router = Router::new().route("/v1/members", get(|| async { StatusCode::BAD_REQUEST }));
-    let base = common::serve(router).await;
-    let err = source(&base, |_| {})
-        .fetch(FetchRequest::default())
-        .await
-        .unwrap_err();
+    let router = members(get(|| async { StatusCode::BAD_REQUEST }));
+    let err = serve_and_fetch(router, |_| {}).await.unwrap_err();
     assert!(
         matches!(
             err,

@@ -18,10 +18,41 @@ fn ids(members: &[SourceMember]) -> Vec<&str> {
     members.iter().map(|m| m.source_id.as_str()).collect()
 }
 
+/// A sandbox of `members` with the faults `set` turns on.
+async fn faulty(members: usize, set: impl FnOnce(&mut Faults)) -> roster_sandbox::RunningSandbox {
+    let mut faults = Faults::default();
+    set(&mut faults);
+    common::sandbox(members, faults).await
+}
+
+/// A connector on a token with every scope, tweaked by `tweak`.
+fn source(
+    sandbox: &roster_sandbox::RunningSandbox,
+    tweak: impl FnOnce(&mut roster_justworks::JustworksConfig),
+) -> roster_justworks::JustworksSource {
+    common::static_source(sandbox, &common::all_scopes(), tweak)
+}
+
+/// How many different member ids a snapshot holds.
+fn distinct(snapshot: &Snapshot) -> usize {
+    ids(&snapshot.members)
+        .into_iter()
+        .collect::<HashSet<_>>()
+        .len()
+}
+
+/// The snapshot has the members a fetch without faults finds, in the same order.
+async fn assert_same_members(snapshot: &Snapshot, sandbox: &roster_sandbox::RunningSandbox) {
+    assert_eq!(
+        ids(&snapshot.members),
+        ids(&clean_fetch(sandbox).await.members)
+    );
+}
+
 async fn clean_fetch(sandbox: &roster_sandbox::RunningSandbox) -> Snapshot {
     let faults = sandbox.handle().faults();
     sandbox.handle().set_faults(Faults::default()).unwrap();
-    let snapshot = common::static_source(sandbox, &common::all_scopes(), |_| {})
+    let snapshot = source(sandbox, |_| {})
         .fetch(FetchRequest::default())
         .await
         .unwrap();
@@ -33,15 +64,8 @@ async fn clean_fetch(sandbox: &roster_sandbox::RunningSandbox) -> Snapshot {
 async fn the_client_limiter_keeps_under_the_server_limit() {
     let _timing = TIMING.lock().await;
     let rate = 20;
-    let sandbox = common::sandbox(
-        300,
-        Faults {
-            rate_limit_per_sec: Some(rate),
-            ..Faults::default()
-        },
-    )
-    .await;
-    let source = common::static_source(&sandbox, &common::all_scopes(), |c| {
+    let sandbox = faulty(300, |f| f.rate_limit_per_sec = Some(rate)).await;
+    let source = source(&sandbox, |c| {
         c.page_limit = 10;
         c.requests_per_second = Some(rate);
     });
@@ -69,23 +93,13 @@ async fn the_client_limiter_keeps_under_the_server_limit() {
 async fn without_the_limiter_429s_are_retried_after_retry_after() {
     let _timing = TIMING.lock().await;
     let rate = 10;
-    let sandbox = common::sandbox(
-        300,
-        Faults {
-            rate_limit_per_sec: Some(rate),
-            ..Faults::default()
-        },
-    )
-    .await;
-    let source = common::static_source(&sandbox, &common::all_scopes(), |c| c.page_limit = 10);
+    let sandbox = faulty(300, |f| f.rate_limit_per_sec = Some(rate)).await;
+    let source = source(&sandbox, |c| c.page_limit = 10);
     let started = Instant::now();
     let snapshot = source.fetch(FetchRequest::default()).await.unwrap();
     let elapsed = started.elapsed().as_secs_f64();
     let pages = 30;
-    assert_eq!(
-        ids(&snapshot.members),
-        ids(&clean_fetch(&sandbox).await.members)
-    );
+    assert_same_members(&snapshot, &sandbox).await;
     let limited = snapshot.requests - pages;
     assert!(
         limited >= 2,
@@ -106,32 +120,22 @@ async fn without_the_limiter_429s_are_retried_after_retry_after() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_rate_of_server_errors_is_retried_to_success() {
-    let sandbox = common::sandbox(
-        300,
-        Faults {
-            error_rate: 0.3,
-            ..Faults::default()
-        },
-    )
-    .await;
-    let source = common::static_source(&sandbox, &common::all_scopes(), |c| c.page_limit = 25);
+    let sandbox = faulty(300, |f| f.error_rate = 0.3).await;
+    let source = source(&sandbox, |c| c.page_limit = 25);
     let snapshot = source.fetch(FetchRequest::default()).await.unwrap();
     assert!(
         snapshot.requests > 12,
         "errors were retried: {} requests for 12 pages",
         snapshot.requests
     );
-    assert_eq!(
-        ids(&snapshot.members),
-        ids(&clean_fetch(&sandbox).await.members)
-    );
+    assert_same_members(&snapshot, &sandbox).await;
     assert!(snapshot.rejected.is_empty() && snapshot.diagnostics.is_empty());
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn persistent_server_errors_fail_the_fetch_with_nothing_partial() {
     let sandbox = common::sandbox(300, Faults::default()).await;
-    let source = common::static_source(&sandbox, &common::all_scopes(), |c| {
+    let source = source(&sandbox, |c| {
         c.page_limit = 50;
         c.max_retries = 2;
     });
@@ -170,52 +174,26 @@ async fn persistent_server_errors_fail_the_fetch_with_nothing_partial() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn truncated_pages_are_retried() {
-    let sandbox = common::sandbox(
-        300,
-        Faults {
-            truncated_page_rate: 0.5,
-            ..Faults::default()
-        },
-    )
-    .await;
-    let source = common::static_source(&sandbox, &common::all_scopes(), |c| c.page_limit = 50);
+    let sandbox = faulty(300, |f| f.truncated_page_rate = 0.5).await;
+    let source = source(&sandbox, |c| c.page_limit = 50);
     let snapshot = source.fetch(FetchRequest::default()).await.unwrap();
     assert!(
         snapshot.requests > 6,
         "truncated pages were fetched again: {}",
         snapshot.requests
     );
-    assert_eq!(
-        ids(&snapshot.members),
-        ids(&clean_fetch(&sandbox).await.members)
-    );
+    assert_same_members(&snapshot, &sandbox).await;
     assert!(snapshot.rejected.is_empty());
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn duplicates_across_pages_are_kept_once_with_a_diagnostic() {
-    let sandbox = common::sandbox(
-        300,
-        Faults {
-            duplicate_across_pages: true,
-            ..Faults::default()
-        },
-    )
-    .await;
-    let source = common::static_source(&sandbox, &common::all_scopes(), |_| {});
+    let sandbox = faulty(300, |f| f.duplicate_across_pages = true).await;
+    let source = source(&sandbox, |_| {});
     let snapshot = source.fetch(FetchRequest::default()).await.unwrap();
     assert_eq!(snapshot.members.len(), 300);
-    assert_eq!(
-        ids(&snapshot.members)
-            .into_iter()
-            .collect::<HashSet<_>>()
-            .len(),
-        300
-    );
-    assert_eq!(
-        ids(&snapshot.members),
-        ids(&clean_fetch(&sandbox).await.members)
-    );
+    assert_eq!(distinct(&snapshot), 300);
+    assert_same_members(&snapshot, &sandbox).await;
     let positions: Vec<usize> = snapshot.members.iter().map(|m| m.position).collect();
     assert_eq!(positions, (1..=300).collect::<Vec<_>>());
     // 100 + 99 + 99 + 2 new members: four pages, three repeats.
@@ -235,26 +213,13 @@ async fn duplicates_across_pages_are_kept_once_with_a_diagnostic() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_member_hired_while_paging_is_seen_once() {
-    let sandbox = common::sandbox(
-        300,
-        Faults {
-            insert_while_paging: true,
-            ..Faults::default()
-        },
-    )
-    .await;
-    let source = common::static_source(&sandbox, &common::all_scopes(), |_| {});
+    let sandbox = faulty(300, |f| f.insert_while_paging = true).await;
+    let source = source(&sandbox, |_| {});
     let snapshot = source.fetch(FetchRequest::default()).await.unwrap();
     let listed = sandbox.handle().members(false);
     assert_eq!(listed.len(), 301, "the fault hired one member");
     assert_eq!(snapshot.members.len(), 301);
-    assert_eq!(
-        ids(&snapshot.members)
-            .into_iter()
-            .collect::<HashSet<_>>()
-            .len(),
-        301
-    );
+    assert_eq!(distinct(&snapshot), 301);
     let newest = listed.last().unwrap().member["id"].as_str().unwrap();
     assert_eq!(snapshot.members.last().unwrap().source_id, newest);
     assert!(snapshot.diagnostics.is_empty());
@@ -264,17 +229,8 @@ async fn a_member_hired_while_paging_is_seen_once() {
 async fn latency_is_absorbed_and_per_member_requests_overlap() {
     let _timing = TIMING.lock().await;
     let latency = Duration::from_millis(20);
-    let sandbox = common::sandbox(
-        160,
-        Faults {
-            latency,
-            ..Faults::default()
-        },
-    )
-    .await;
-    let source = common::static_source(&sandbox, &common::all_scopes(), |c| {
-        c.per_member_concurrency = 8
-    });
+    let sandbox = faulty(160, |f| f.latency = latency).await;
+    let source = source(&sandbox, |c| c.per_member_concurrency = 8);
     let started = Instant::now();
     let snapshot = source
         .fetch(FetchRequest {
