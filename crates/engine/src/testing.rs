@@ -39,17 +39,43 @@ impl Gated {
     }
 }
 
+/// The company every in-memory test source belongs to.
+pub fn acme() -> CompanyInfo {
+    CompanyInfo {
+        id: "c1".into(),
+        name: "Acme".into(),
+        custom_fields: Vec::new(),
+    }
+}
+
+/// A source that hands out its members, all of them, at every fetch.
+pub struct Members(pub Mutex<Vec<SourceMember>>);
+
+#[async_trait]
+impl Source for Members {
+    fn kind(&self) -> &'static str {
+        "memory"
+    }
+    async fn company(&self) -> Result<CompanyInfo, SourceError> {
+        Ok(acme())
+    }
+    async fn fetch(&self, _: FetchRequest) -> Result<Snapshot, SourceError> {
+        let members = self.0.lock().map(|m| m.clone()).unwrap_or_default();
+        Ok(Snapshot {
+            members,
+            complete: true,
+            ..Snapshot::default()
+        })
+    }
+}
+
 #[async_trait]
 impl Source for Gated {
     fn kind(&self) -> &'static str {
         "memory"
     }
     async fn company(&self) -> Result<CompanyInfo, SourceError> {
-        Ok(CompanyInfo {
-            id: "c1".into(),
-            name: "Acme".into(),
-            custom_fields: Vec::new(),
-        })
+        Ok(acme())
     }
     async fn fetch(&self, _: FetchRequest) -> Result<Snapshot, SourceError> {
         self.entered.notify_one();

@@ -8,33 +8,10 @@ use async_trait::async_trait;
 use jiff::civil::date;
 use roster_core::guard::Trigger;
 use roster_core::member::{ManagerRef, SourceMember};
+use roster_engine::testing::Members;
 use roster_engine::{Cipher, Engine, EngineError, FixedClock, SyncOptions, SyncStatus};
 use roster_source::{CompanyInfo, FetchRequest, Snapshot, Source, SourceError};
 use roster_store::{ImportStatus, StoreError};
-
-struct Members(Mutex<Vec<SourceMember>>);
-
-#[async_trait]
-impl Source for Members {
-    fn kind(&self) -> &'static str {
-        "memory"
-    }
-    async fn company(&self) -> Result<CompanyInfo, SourceError> {
-        Ok(CompanyInfo {
-            id: "c1".into(),
-            name: "Acme".into(),
-            custom_fields: Vec::new(),
-        })
-    }
-    async fn fetch(&self, _: FetchRequest) -> Result<Snapshot, SourceError> {
-        let members = self.0.lock().unwrap().clone();
-        Ok(Snapshot {
-            members,
-            complete: true,
-            ..Snapshot::default()
-        })
-    }
-}
 
 fn member(id: &str, first: &str, email: &str) -> SourceMember {
     let mut m = SourceMember::new(id, 0);

@@ -14,6 +14,7 @@ use roster_core::guard::Trigger;
 use roster_core::member::SourceMember;
 use roster_core::schedule::{Frequency, Schedule, parse_time};
 use roster_engine::notify::NoNotifier;
+use roster_engine::testing::acme;
 use roster_engine::worker::{SourceFactory, Worker, WorkerConfig};
 use roster_engine::{Cipher, Clock, Engine, EngineError, FixedClock, SyncOptions};
 use roster_source::{CompanyInfo, FetchRequest, Snapshot, Source, SourceError};
@@ -37,11 +38,7 @@ impl Source for Members {
         "memory"
     }
     async fn company(&self) -> Result<CompanyInfo, SourceError> {
-        Ok(CompanyInfo {
-            id: "c1".into(),
-            name: "Acme".into(),
-            custom_fields: Vec::new(),
-        })
+        Ok(acme())
     }
     async fn fetch(&self, _: FetchRequest) -> Result<Snapshot, SourceError> {
         if *self.0.fail.lock().unwrap() {
@@ -152,10 +149,19 @@ impl World {
 
     /// Runs the setup sync and applies the first manual sync (state `active`).
     async fn finalise(&self) {
+        self.setup_sync().await;
+        self.first_sync().await;
+    }
+
+    async fn setup_sync(&self) {
         self.engine
             .setup_sync(self.integration, &Members(self.company.clone()), None)
             .await
             .unwrap();
+    }
+
+    /// The first manual sync, applied.
+    async fn first_sync(&self) {
         self.engine
             .sync(
                 self.integration,
@@ -170,15 +176,20 @@ impl World {
             .unwrap();
     }
 
-    /// Auto-sync on and off again: only the daily end-date job stays.
-    async fn daily_job_only(&self) {
+    /// Auto-sync on, daily at 02:00 in Paris.
+    async fn daily_autosync(&self) -> roster_store::jobs::Job {
         self.engine
             .enable_autosync(
                 self.integration,
                 schedule(Frequency::Daily, "02:00", "Europe/Paris"),
             )
             .await
-            .unwrap();
+            .unwrap()
+    }
+
+    /// Auto-sync on and off again: only the daily end-date job stays.
+    async fn daily_job_only(&self) {
+        self.daily_autosync().await;
         self.engine
             .disable_autosync(self.integration)
             .await
@@ -213,6 +224,15 @@ impl World {
             .collect()
     }
 
+    /// An import of this account, which must exist.
+    async fn import(&self, id: i64) -> roster_store::ImportRecord {
+        self.store
+            .import(self.engine.account(), id)
+            .await
+            .unwrap()
+            .unwrap()
+    }
+
     async fn sync_job(&self) -> roster_store::jobs::Job {
         self.engine
             .autosync(self.integration)
@@ -239,6 +259,12 @@ fn sync_statuses(r: &roster_engine::worker::PassReport) -> Vec<&str> {
         .collect()
 }
 
+/// One worker pass: the sync job's reports.
+async fn sync_pass(worker: &Worker) -> Vec<String> {
+    let r = worker.run_once().await.unwrap();
+    sync_statuses(&r).into_iter().map(str::to_owned).collect()
+}
+
 #[tokio::test]
 async fn autosync_is_refused_until_the_integration_is_finalised() {
     let w = World::new("2026-03-02T10:00:00Z", false).await;
@@ -249,10 +275,7 @@ async fn autosync_is_refused_until_the_integration_is_finalised() {
         .await
         .unwrap_err();
     assert!(matches!(err, EngineError::NeedsFinalise(_)), "{err}");
-    w.engine
-        .setup_sync(w.integration, &Members(w.company.clone()), None)
-        .await
-        .unwrap();
+    w.setup_sync().await;
     let err = w
         .engine
         .enable_autosync(w.integration, daily.clone())
@@ -268,18 +291,7 @@ async fn autosync_is_refused_until_the_integration_is_finalised() {
         "off by default: no job at all"
     );
     // Unknown time zones are refused too, once finalised.
-    w.engine
-        .sync(
-            w.integration,
-            &Members(w.company.clone()),
-            SyncOptions {
-                trigger: Some(Trigger::Manual),
-                apply: true,
-                ..SyncOptions::default()
-            },
-        )
-        .await
-        .unwrap();
+    w.first_sync().await;
     let bad = schedule(Frequency::Daily, "02:00", "Mars/Olympus_Mons");
     assert!(matches!(
         w.engine.enable_autosync(w.integration, bad).await,
@@ -294,14 +306,7 @@ async fn autosync_is_refused_until_the_integration_is_finalised() {
 #[tokio::test]
 async fn daily_autosync_fires_once_a_day_at_its_local_time() {
     let w = World::new("2026-03-02T10:00:00Z", true).await;
-    let job = w
-        .engine
-        .enable_autosync(
-            w.integration,
-            schedule(Frequency::Daily, "02:00", "Europe/Paris"),
-        )
-        .await
-        .unwrap();
+    let job = w.daily_autosync().await;
     // 02:00 in Paris (CET) is 01:00 UTC.
     assert_eq!(job.next_run_at, Some(ts("2026-03-03T01:00:00Z")));
     let worker = w.worker("w1");
@@ -345,12 +350,9 @@ async fn weekly_and_monthly_autosyncs_fire_on_their_days() {
         .unwrap();
     assert_eq!(job.next_run_at, Some(ts("2026-01-12T09:00:00Z")));
     w.clock.set(ts("2026-01-11T09:00:00Z"));
-    assert!(sync_statuses(&worker.run_once().await.unwrap()).is_empty());
+    assert!(sync_pass(&worker).await.is_empty());
     w.clock.set(ts("2026-01-12T09:00:00Z"));
-    assert_eq!(
-        sync_statuses(&worker.run_once().await.unwrap()),
-        vec!["applied"]
-    );
+    assert_eq!(sync_pass(&worker).await, ["applied"]);
     assert_eq!(
         w.sync_job().await.next_run_at,
         Some(ts("2026-01-19T09:00:00Z"))
@@ -365,18 +367,12 @@ async fn weekly_and_monthly_autosyncs_fire_on_their_days() {
         .unwrap();
     assert_eq!(job.next_run_at, Some(ts("2026-01-31T06:00:00Z")));
     w.clock.set(ts("2026-01-31T06:00:00Z"));
-    assert_eq!(
-        sync_statuses(&worker.run_once().await.unwrap()),
-        vec!["applied"]
-    );
+    assert_eq!(sync_pass(&worker).await, ["applied"]);
     let job = w.sync_job().await;
     assert_eq!(job.next_run_at, Some(ts("2026-02-28T06:00:00Z")));
     assert_eq!(job.runs, 2, "the weekly run and the monthly one");
     w.clock.set(ts("2026-02-28T06:00:00Z"));
-    assert_eq!(
-        sync_statuses(&worker.run_once().await.unwrap()),
-        vec!["applied"]
-    );
+    assert_eq!(sync_pass(&worker).await, ["applied"]);
     assert_eq!(
         w.sync_job().await.next_run_at,
         Some(ts("2026-03-31T06:00:00Z"))
@@ -388,18 +384,12 @@ async fn weekly_and_monthly_autosyncs_fire_on_their_days() {
 async fn paused_autosync_runs_nothing_until_resumed() {
     let w = World::new("2026-03-02T10:00:00Z", true).await;
     let worker = w.worker("w1");
-    w.engine
-        .enable_autosync(
-            w.integration,
-            schedule(Frequency::Daily, "02:00", "Europe/Paris"),
-        )
-        .await
-        .unwrap();
+    w.daily_autosync().await;
     let job = w.engine.pause_autosync(w.integration).await.unwrap();
     assert!(job.paused && job.enabled);
     assert_eq!(job.next_run_at, None);
     w.clock.set(ts("2026-03-05T10:00:00Z"));
-    assert!(sync_statuses(&worker.run_once().await.unwrap()).is_empty());
+    assert!(sync_pass(&worker).await.is_empty());
     assert!(
         w.engine.autosync_now(w.integration).await.is_err(),
         "a paused auto-sync is not run now"
@@ -412,46 +402,28 @@ async fn paused_autosync_runs_nothing_until_resumed() {
         Some(ts("2026-03-06T01:00:00Z")),
         "resumed at its next time, not at once"
     );
-    assert!(sync_statuses(&worker.run_once().await.unwrap()).is_empty());
+    assert!(sync_pass(&worker).await.is_empty());
     w.clock.set(ts("2026-03-06T01:00:00Z"));
-    assert_eq!(
-        sync_statuses(&worker.run_once().await.unwrap()),
-        vec!["applied"]
-    );
+    assert_eq!(sync_pass(&worker).await, ["applied"]);
 
     // Off: nothing, and pausing an auto-sync that is off is refused.
     let off = w.engine.disable_autosync(w.integration).await.unwrap();
     assert!(off.is_some_and(|j| !j.enabled && j.next_run_at.is_none()));
     assert!(w.engine.pause_autosync(w.integration).await.is_err());
     w.clock.set(ts("2026-03-09T10:00:00Z"));
-    assert!(sync_statuses(&worker.run_once().await.unwrap()).is_empty());
+    assert!(sync_pass(&worker).await.is_empty());
     assert_eq!(w.automatic_imports().await.len(), 1);
 
     // "Run now" makes it due at once.
-    w.engine
-        .enable_autosync(
-            w.integration,
-            schedule(Frequency::Daily, "02:00", "Europe/Paris"),
-        )
-        .await
-        .unwrap();
+    w.daily_autosync().await;
     w.engine.autosync_now(w.integration).await.unwrap();
-    assert_eq!(
-        sync_statuses(&worker.run_once().await.unwrap()),
-        vec!["applied"]
-    );
+    assert_eq!(sync_pass(&worker).await, ["applied"]);
 }
 
 #[tokio::test]
 async fn a_crashed_workers_job_is_run_by_another_after_its_lease() {
     let w = World::new("2026-03-02T10:00:00Z", true).await;
-    w.engine
-        .enable_autosync(
-            w.integration,
-            schedule(Frequency::Daily, "02:00", "Europe/Paris"),
-        )
-        .await
-        .unwrap();
+    w.daily_autosync().await;
     w.clock.set(ts("2026-03-03T01:00:00Z"));
     let now = w.clock.now();
     // Worker "dead" claims the sync job, then crashes before doing anything.
@@ -514,12 +486,7 @@ async fn a_future_end_date_is_applied_on_its_day() {
     let grace = w.engine.find("m2").await.unwrap();
     assert!(!grace.active, "deactivated on the day of her end date");
     assert_eq!(grace.deactivation_reason, Some(DeactivationReason::EndDate));
-    let import = w
-        .store
-        .import(w.engine.account(), r.jobs[0].import_id.unwrap())
-        .await
-        .unwrap()
-        .unwrap();
+    let import = w.import(r.jobs[0].import_id.unwrap()).await;
     assert_eq!(import.summary.kind, ImportKind::Tick);
 }
 
@@ -527,13 +494,7 @@ async fn a_future_end_date_is_applied_on_its_day() {
 async fn blocked_and_failed_autosyncs_are_recorded_and_notified() {
     let w = World::new("2026-03-02T10:00:00Z", true).await;
     let worker = w.worker("w1");
-    w.engine
-        .enable_autosync(
-            w.integration,
-            schedule(Frequency::Daily, "02:00", "Europe/Paris"),
-        )
-        .await
-        .unwrap();
+    w.daily_autosync().await;
     let account = w.engine.account();
 
     // Privacy guard: name and date of birth change at once.
@@ -546,12 +507,7 @@ async fn blocked_and_failed_autosyncs_are_recorded_and_notified() {
     let r = worker.run_once().await.unwrap();
     assert_eq!(sync_statuses(&r), vec!["blocked"]);
     let blocked = r.jobs.iter().find(|j| j.kind == JobKind::Sync).unwrap();
-    let import = w
-        .store
-        .import(account, blocked.import_id.expect("recorded"))
-        .await
-        .unwrap()
-        .unwrap();
+    let import = w.import(blocked.import_id.expect("recorded")).await;
     assert_eq!(import.summary.status, ImportStatus::Blocked);
     assert_eq!(
         import.summary.trigger,
@@ -576,12 +532,7 @@ async fn blocked_and_failed_autosyncs_are_recorded_and_notified() {
     let r = worker.run_once().await.unwrap();
     assert_eq!(sync_statuses(&r), vec!["failed"]);
     let failed = r.jobs.iter().find(|j| j.kind == JobKind::Sync).unwrap();
-    let import = w
-        .store
-        .import(account, failed.import_id.expect("recorded"))
-        .await
-        .unwrap()
-        .unwrap();
+    let import = w.import(failed.import_id.expect("recorded")).await;
     assert_eq!(import.summary.status, ImportStatus::Failed);
     let job = w.sync_job().await;
     assert_eq!(job.last_status.as_deref(), Some("failed"));
@@ -618,13 +569,7 @@ async fn blocked_and_failed_autosyncs_are_recorded_and_notified() {
 async fn a_job_waits_while_another_sync_of_its_integration_runs() {
     let w = World::new("2026-03-02T10:00:00Z", true).await;
     let worker = w.worker("w1");
-    w.engine
-        .enable_autosync(
-            w.integration,
-            schedule(Frequency::Daily, "02:00", "Europe/Paris"),
-        )
-        .await
-        .unwrap();
+    w.daily_autosync().await;
     // A manual sync holds the integration's sync lock (real time) for 20 s more.
     let until = Timestamp::now() + SignedDuration::from_secs(20);
     w.store
@@ -673,23 +618,14 @@ async fn a_job_waits_while_another_sync_of_its_integration_runs() {
         .await
         .unwrap();
     w.clock.set(w.clock.now() + worker.config().retry_running);
-    assert_eq!(
-        sync_statuses(&worker.run_once().await.unwrap()),
-        vec!["applied"]
-    );
+    assert_eq!(sync_pass(&worker).await, ["applied"]);
     assert_eq!(w.sync_job().await.postponed, None, "a run clears it");
 }
 
 #[tokio::test]
 async fn run_stops_gracefully_on_shutdown() {
     let w = World::new("2026-03-02T10:00:00Z", true).await;
-    w.engine
-        .enable_autosync(
-            w.integration,
-            schedule(Frequency::Daily, "02:00", "Europe/Paris"),
-        )
-        .await
-        .unwrap();
+    w.daily_autosync().await;
     w.engine.autosync_now(w.integration).await.unwrap();
     let worker = Arc::new(w.worker("w1"));
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
@@ -797,12 +733,7 @@ async fn the_daily_job_anonymises_former_employees_on_their_retention_day() {
     w.clock.set(ts("2026-04-04T22:05:00Z")); // 5 April: the review was discarded
     let r = worker.run_once().await.unwrap();
     assert_eq!(r.jobs[0].status, "applied", "{r:?}");
-    let import = w
-        .store
-        .import(w.engine.account(), r.jobs[0].import_id.unwrap())
-        .await
-        .unwrap()
-        .unwrap();
+    let import = w.import(r.jobs[0].import_id.unwrap()).await;
     assert_eq!(import.summary.kind, ImportKind::Retention);
     assert_eq!(import.summary.trigger, Trigger::Automatic);
     let details = import.details.to_string();

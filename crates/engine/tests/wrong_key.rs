@@ -12,6 +12,7 @@ use roster_core::guard::Trigger;
 use roster_core::member::SourceMember;
 use roster_core::schedule::{Frequency, Schedule, parse_time};
 use roster_engine::notify::NoNotifier;
+use roster_engine::testing::acme;
 use roster_engine::worker::{SourceFactory, Worker, WorkerConfig};
 use roster_engine::{Cipher, Engine, FixedClock, KeyCheck, KeyCheckError, SyncOptions, verify_key};
 use roster_source::{CompanyInfo, FetchRequest, Snapshot, Source, SourceError};
@@ -26,11 +27,7 @@ impl Source for Members {
         "memory"
     }
     async fn company(&self) -> Result<CompanyInfo, SourceError> {
-        Ok(CompanyInfo {
-            id: "c1".into(),
-            name: "Acme".into(),
-            custom_fields: Vec::new(),
-        })
+        Ok(acme())
     }
     async fn fetch(&self, _: FetchRequest) -> Result<Snapshot, SourceError> {
         let mut m = SourceMember::new("m1", 0);

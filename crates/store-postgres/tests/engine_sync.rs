@@ -5,38 +5,14 @@
 
 use std::sync::{Arc, Mutex};
 
-use async_trait::async_trait;
 use jiff::civil::date;
 use roster_core::employee::{DeactivationReason, Employee};
 use roster_core::guard::Trigger;
 use roster_core::member::{ManagerRef, SourceMember};
+use roster_engine::testing::Members;
 use roster_engine::{Cipher, Engine, FixedClock, SyncOptions, SyncStatus};
-use roster_source::{CompanyInfo, FetchRequest, Snapshot, Source, SourceError};
 use roster_store::{ImportKind, ImportStatus, Store};
 use roster_store_postgres::testing::TestDb;
-
-struct Members(Mutex<Vec<SourceMember>>);
-
-#[async_trait]
-impl Source for Members {
-    fn kind(&self) -> &'static str {
-        "memory"
-    }
-    async fn company(&self) -> Result<CompanyInfo, SourceError> {
-        Ok(CompanyInfo {
-            id: "c1".into(),
-            name: "Acme".into(),
-            custom_fields: Vec::new(),
-        })
-    }
-    async fn fetch(&self, _: FetchRequest) -> Result<Snapshot, SourceError> {
-        Ok(Snapshot {
-            members: self.0.lock().unwrap().clone(),
-            complete: true,
-            ..Snapshot::default()
-        })
-    }
-}
 
 fn member(id: &str, first: &str, email: &str) -> SourceMember {
     let mut m = SourceMember::new(id, 0);
