@@ -7,8 +7,9 @@ use std::path::{Path, PathBuf};
 
 mod common;
 
+use common::company::sandbox;
 use common::{DAY1, blocking, ok, roster, user, users};
-use roster_sandbox::{RunningSandbox, SandboxConfig};
+use roster_sandbox::RunningSandbox;
 use serde_json::Value;
 
 fn last_import(db: &Path) -> Value {
@@ -44,30 +45,9 @@ fn set_cell(path: &Path, id: &str, header: &str, value: &str) {
 }
 
 async fn company(members: usize) -> (RunningSandbox, tempfile::TempDir, PathBuf) {
-    let config = SandboxConfig {
-        seed: 5,
-        members,
-        today: DAY1,
-        ..Default::default()
-    };
-    let sandbox = roster_sandbox::start(config, "127.0.0.1:0".parse().unwrap())
-        .await
-        .unwrap();
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("roster.db");
-    let token = sandbox.mint_token(&roster_sandbox::all_scopes());
-    ok(roster(
-        &db,
-        DAY1,
-        &[
-            "connect",
-            "justworks",
-            "--base-url",
-            &sandbox.base_url(),
-            "--token",
-            &token,
-        ],
-    ));
+    let (sandbox, _) = sandbox(5, members, &db).await;
     (sandbox, dir, db)
 }
 
@@ -132,11 +112,7 @@ async fn export_edit_reimport_excludes_and_re_includes() {
             .unwrap()
             .to_string();
         set_cell(&csv_path, &target, "Employee Deactivated", "TRUE");
-        let r = ok(roster(
-            &db,
-            DAY1,
-            &["import", p, "--mode", "partial", "--apply", "--yes"],
-        ));
+        let r = ok(import(&db, p, "partial", &["--apply", "--yes"]));
         assert!(r.stdout.contains("Applied as import"), "{}", r.stdout);
         let after = users(&db, DAY1);
         let u = user(&after, &target);
@@ -159,11 +135,7 @@ async fn export_edit_reimport_excludes_and_re_includes() {
 
         // FALSE re-includes.
         set_cell(&csv_path, &target, "Employee Deactivated", "FALSE");
-        ok(roster(
-            &db,
-            DAY1,
-            &["import", p, "--mode", "partial", "--apply", "--yes"],
-        ));
+        ok(import(&db, p, "partial", &["--apply", "--yes"]));
         let u = users(&db, DAY1);
         assert_eq!(user(&u, &target)["active"], true);
         assert_eq!(user(&u, &target)["excluded"], false);
@@ -180,6 +152,19 @@ async fn export_edit_reimport_excludes_and_re_includes() {
         );
     })
     .await;
+}
+
+/// `roster import FILE --mode MODE EXTRA…` on `db`.
+fn import(db: &Path, file: &str, mode: &str, extra: &[&str]) -> common::Run {
+    let mut args = vec!["import", file, "--mode", mode];
+    args.extend_from_slice(extra);
+    roster(db, DAY1, &args)
+}
+
+/// The file was refused as a whole (exit 8), saying `message`.
+fn refused(r: &common::Run, message: &str) {
+    assert_eq!(r.code, 8, "{}", r.stderr);
+    assert!(r.stderr.contains(message), "{}", r.stderr);
 }
 
 fn write(path: &Path, text: &str) {
@@ -201,7 +186,7 @@ fn csv_only_directory_full_and_partial_rules() {
          E4,kay@acme.example,Kay,McNulty,2021-04-01,ada@acme.example,Programmer\n",
     );
     // The first import creates a csv integration, reviewed then applied.
-    let review = ok(roster(&db, DAY1, &["import", p, "--mode", "full"]));
+    let review = ok(import(&db, p, "full", &[]));
     assert!(
         review
             .stdout
@@ -209,11 +194,7 @@ fn csv_only_directory_full_and_partial_rules() {
     );
     assert!(review.stdout.contains("Reviewed only"), "{}", review.stdout);
     assert!(users(&db, DAY1).is_empty());
-    ok(roster(
-        &db,
-        DAY1,
-        &["import", p, "--mode", "full", "--apply", "--yes"],
-    ));
+    ok(import(&db, p, "full", &["--apply", "--yes"]));
     let list = ok(roster(&db, DAY1, &["integrations"]));
     assert!(list.stdout.contains("csv"), "{}", list.stdout);
     assert!(list.stdout.contains("active"), "{}", list.stdout);
@@ -229,19 +210,11 @@ fn csv_only_directory_full_and_partial_rules() {
         "Employee ID;End Date;Last Name\n\
          E2;11/01/2026;Murray\n",
     );
-    let r = ok(roster(
+    let r = ok(import(
         &db,
-        DAY1,
-        &[
-            "import",
-            p,
-            "--mode",
-            "partial",
-            "--date-format",
-            "mdy",
-            "--apply",
-            "--yes",
-        ],
+        p,
+        "partial",
+        &["--date-format", "mdy", "--apply", "--yes"],
     ));
     assert!(r.stdout.contains("separated by ';'"), "{}", r.stdout);
     let u2 = users(&db, DAY1);
@@ -275,11 +248,7 @@ fn csv_only_directory_full_and_partial_rules() {
         DAY1,
         &["settings", "set", "on_missing", "deactivate"],
     ));
-    ok(roster(
-        &db,
-        DAY1,
-        &["import", p, "--mode", "full", "--apply", "--yes"],
-    ));
+    ok(import(&db, p, "full", &["--apply", "--yes"]));
     let u3 = users(&db, DAY1);
     assert_eq!(user(&u3, "E4")["active"], false);
     assert_eq!(user(&u3, "E4")["deactivation_reason"], "missing");
@@ -312,7 +281,7 @@ fn bad_rows_are_reviewed_refused_or_skipped() {
          E3,alan@acme.example,2021-02-30,z\n\
          E4,kay@acme.example,2021-04-01\n",
     );
-    let review = ok(roster(&db, DAY1, &["import", p, "--mode", "partial"]));
+    let review = ok(import(&db, p, "partial", &[]));
     let out = &review.stdout;
     for expected in [
         "File bad.csv: 4 row(s), 3 in error",
@@ -326,11 +295,7 @@ fn bad_rows_are_reviewed_refused_or_skipped() {
     }
 
     // Apply refuses: nothing written, the refusal is in the history.
-    let refused = roster(
-        &db,
-        DAY1,
-        &["import", p, "--mode", "partial", "--apply", "--yes"],
-    );
+    let refused = import(&db, p, "partial", &["--apply", "--yes"]);
     assert_eq!(refused.code, 8, "{}\n{}", refused.stdout, refused.stderr);
     assert!(refused.stdout.contains("NOT APPLIED"), "{}", refused.stdout);
     assert!(users(&db, DAY1).is_empty());
@@ -355,18 +320,11 @@ fn bad_rows_are_reviewed_refused_or_skipped() {
     );
 
     // Skipping the bad rows explicitly imports the rest.
-    let r = ok(roster(
+    let r = ok(import(
         &db,
-        DAY1,
-        &[
-            "import",
-            p,
-            "--mode",
-            "partial",
-            "--skip-bad-rows",
-            "--apply",
-            "--yes",
-        ],
+        p,
+        "partial",
+        &["--skip-bad-rows", "--apply", "--yes"],
     ));
     assert!(
         r.stdout.contains("3 row(s) in error were skipped"),
@@ -385,48 +343,21 @@ fn files_that_fail_as_a_whole_write_nothing() {
     let f = dir.path().join("names.csv");
     let p = f.to_str().unwrap();
     write(&f, "First Name,Last Name\nAda,Lovelace\n");
-    let r = roster(&db, DAY1, &["import", p, "--mode", "full"]);
-    assert_eq!(r.code, 8);
-    assert!(
-        r.stderr.contains(
-            "names.csv: line 1: the header has neither an \"Employee ID\" nor an \"Email\" column, so no row could be matched. Nothing was applied."
-        ),
-        "{}",
-        r.stderr
+    let r = import(&db, p, "full", &[]);
+    refused(
+        &r,
+        "names.csv: line 1: the header has neither an \"Employee ID\" nor an \"Email\" column, so no row could be matched. Nothing was applied.",
     );
-    let r = roster(
-        &db,
-        DAY1,
-        &["import", p, "--mode", "full", "--apply", "--yes"],
-    );
-    assert_eq!(r.code, 8);
-    assert!(
-        r.stderr.contains("recorded as failed import"),
-        "{}",
-        r.stderr
-    );
+    let r = import(&db, p, "full", &["--apply", "--yes"]);
+    refused(&r, "recorded as failed import");
     assert!(users(&db, DAY1).is_empty());
 
     let missing = dir.path().join("nope.csv");
-    let r = roster(
-        &db,
-        DAY1,
-        &["import", missing.to_str().unwrap(), "--mode", "full"],
-    );
-    assert_eq!(r.code, 8);
-    assert!(r.stderr.contains("could not open the file"), "{}", r.stderr);
+    let r = import(&db, missing.to_str().unwrap(), "full", &[]);
+    refused(&r, "could not open the file");
 
-    let r = roster(
-        &db,
-        DAY1,
-        &["import", p, "--mode", "full", "--map", "nonsense"],
-    );
-    assert_eq!(r.code, 8);
-    assert!(
-        r.stderr.contains("must look like \"Header=field\""),
-        "{}",
-        r.stderr
-    );
+    let r = import(&db, p, "full", &["--map", "nonsense"]);
+    refused(&r, "must look like \"Header=field\"");
 }
 
 #[test]
@@ -441,11 +372,7 @@ fn export_goes_to_stdout_and_skips_deactivated_by_default() {
          ada@acme.example,Ada,FALSE\r\n\
          zoë@acme.example,\"Zoë \"\"Z\"\"\",TRUE\r\n",
     );
-    ok(roster(
-        &db,
-        DAY1,
-        &["import", p, "--mode", "full", "--apply", "--yes"],
-    ));
+    ok(import(&db, p, "full", &["--apply", "--yes"]));
     let active = ok(roster(&db, DAY1, &["users", "export"]));
     assert_eq!(active.stdout.lines().count(), 2, "{}", active.stdout);
     assert!(active.stdout.contains("\r\n"));

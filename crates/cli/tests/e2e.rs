@@ -7,56 +7,16 @@
 
 mod common;
 
+use common::company::{connect_to, plain_members, sandbox, start_sandbox, token};
 use common::{Backend, DAY1, Place, blocking, command, fresh_db, ok, roster, user, users};
 use jiff::civil::date;
-use roster_sandbox::{Faults, NameChange, RunningSandbox, SandboxConfig};
+use roster_sandbox::{Faults, NameChange, RunningSandbox};
 use serde_json::Value;
 
 async fn company(members: usize, backend: Backend) -> (RunningSandbox, Place, String) {
-    let config = SandboxConfig {
-        seed: 11,
-        members,
-        today: DAY1,
-        ..Default::default()
-    };
-    let sandbox = roster_sandbox::start(config, "127.0.0.1:0".parse().unwrap())
-        .await
-        .unwrap();
     let (place, db) = fresh_db(backend).await;
-    let token = sandbox.mint_token(&roster_sandbox::all_scopes());
-    ok(roster(
-        &db,
-        DAY1,
-        &[
-            "connect",
-            "justworks",
-            "--base-url",
-            &sandbox.base_url(),
-            "--token",
-            &token,
-        ],
-    ));
+    let (sandbox, _) = sandbox(11, members, &db).await;
     (sandbox, place, db)
-}
-
-/// Active members with a manager and a work email, not leaving.
-fn plain_members(s: &RunningSandbox) -> Vec<String> {
-    s.handle()
-        .members(false)
-        .into_iter()
-        .map(|l| l.member)
-        .filter(|m| {
-            m["active"] == true
-                && m.get("employment_termination_date").is_none()
-                && m.get("manager").is_some()
-        })
-        .filter(|m| {
-            m["emails"]
-                .as_array()
-                .is_some_and(|e| e.iter().any(|e| e["type"] == "work"))
-        })
-        .map(|m| m["id"].as_str().unwrap().to_string())
-        .collect()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -394,16 +354,8 @@ async fn killing_the_process_during_a_sync_leaves_the_directory_whole_on_postgre
 }
 
 async fn killing_the_process_during_a_sync_leaves_the_directory_whole(backend: Backend) {
-    let config = SandboxConfig {
-        seed: 5,
-        members: 20_000,
-        today: DAY1,
-        ..Default::default()
-    };
-    let sandbox = roster_sandbox::start(config, "127.0.0.1:0".parse().unwrap())
-        .await
-        .unwrap();
-    let token = sandbox.mint_token(&roster_sandbox::all_scopes());
+    let sandbox = start_sandbox(5, 20_000).await;
+    let token = token(&sandbox);
     let url = sandbox.base_url();
     let delays = [300u64, 900, 1600, 2400, 3500, 5000];
     let mut dbs = Vec::new();
@@ -413,18 +365,7 @@ async fn killing_the_process_during_a_sync_leaves_the_directory_whole(backend: B
     let outcomes = blocking(move || {
         let mut outcomes = Vec::new();
         for (delay_ms, (_place, db)) in delays.into_iter().zip(dbs) {
-            ok(roster(
-                &db,
-                DAY1,
-                &[
-                    "connect",
-                    "justworks",
-                    "--base-url",
-                    &url,
-                    "--token",
-                    &token,
-                ],
-            ));
+            connect_to(&db, &url, &token);
             let mut child = command(&db)
                 .args(["--today", &DAY1.to_string(), "sync", "--apply", "--yes"])
                 .stdout(std::process::Stdio::null())

@@ -15,59 +15,23 @@ use std::process::Stdio;
 use std::sync::mpsc;
 use std::time::Duration;
 
-use common::{DAY1, blocking, command, ok, roster, user, users};
+use common::company::{plain_members, synced};
+use common::{Backend, DAY1, Place, blocking, command, fresh_db, ok, roster, user, users};
 use jiff::civil::{Date, date};
 use roster_core::employee::Employee;
 use roster_core::feed::{self, Event};
-use roster_sandbox::{RunningSandbox, SandboxConfig};
-use roster_store_postgres::testing::TestDb;
+use roster_sandbox::RunningSandbox;
 use serde_json::Value;
 
-/// A directory database for one test, removed when dropped.
-enum Place {
-    File(#[allow(dead_code)] tempfile::TempDir),
-    Postgres(#[allow(dead_code)] Box<TestDb>),
-}
-
+/// A synced sandbox company in a fresh directory, on PostgreSQL or SQLite.
 async fn company(members: usize, postgres: bool) -> (RunningSandbox, Place, String) {
-    let config = SandboxConfig {
-        seed: 5,
-        members,
-        today: DAY1,
-        ..Default::default()
-    };
-    let sandbox = roster_sandbox::start(config, "127.0.0.1:0".parse().unwrap())
-        .await
-        .unwrap();
-    let (place, db) = if postgres {
-        let db = TestDb::create().await;
-        let url = db.url().to_string();
-        (Place::Postgres(Box::new(db)), url)
+    let backend = if postgres {
+        Backend::Postgres
     } else {
-        let dir = tempfile::tempdir().unwrap();
-        let db = dir.path().join("roster.db").to_string_lossy().into_owned();
-        (Place::File(dir), db)
+        Backend::Sqlite
     };
-    let token = sandbox.mint_token(&roster_sandbox::all_scopes());
-    let base = sandbox.base_url();
-    let db2 = db.clone();
-    blocking(move || {
-        ok(roster(
-            &db2,
-            DAY1,
-            &[
-                "connect",
-                "justworks",
-                "--base-url",
-                &base,
-                "--token",
-                &token,
-            ],
-        ));
-        ok(roster(&db2, DAY1, &["setup-sync"]));
-        ok(roster(&db2, DAY1, &["sync", "--apply", "--yes"]));
-    })
-    .await;
+    let (place, db) = fresh_db(backend).await;
+    let sandbox = synced(5, members, &db).await;
     (sandbox, place, db)
 }
 
@@ -88,24 +52,6 @@ fn by_key(list: &[Value]) -> BTreeMap<i64, Employee> {
             let e: Employee = serde_json::from_value(v.clone()).unwrap();
             (e.key, e)
         })
-        .collect()
-}
-
-/// Active members with a work email and a manager, not leaving.
-fn plain_members(s: &RunningSandbox) -> Vec<String> {
-    s.handle()
-        .members(false)
-        .into_iter()
-        .map(|l| l.member)
-        .filter(|m| {
-            m["active"] == true
-                && m.get("employment_termination_date").is_none()
-                && m.get("manager").is_some()
-                && m["emails"]
-                    .as_array()
-                    .is_some_and(|e| e.iter().any(|e| e["type"] == "work"))
-        })
-        .map(|m| m["id"].as_str().unwrap().to_string())
         .collect()
 }
 

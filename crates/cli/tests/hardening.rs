@@ -7,6 +7,7 @@ mod common;
 
 use std::path::{Path, PathBuf};
 
+use common::company::{connect_to, start_sandbox, token};
 use common::{DAY1, command, ok, roster, run, users};
 use serde_json::Value;
 
@@ -177,16 +178,8 @@ fn raw_formulas(path: &Path) -> Vec<String> {
 /// --out`, `users export`.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn formulas_from_the_source_are_neutralised_in_every_csv_file() {
-    let config = roster_sandbox::SandboxConfig {
-        seed: 3,
-        members: 12,
-        today: DAY1,
-        ..Default::default()
-    };
-    let sandbox = roster_sandbox::start(config, "127.0.0.1:0".parse().unwrap())
-        .await
-        .unwrap();
-    let token = sandbox.mint_token(&roster_sandbox::all_scopes());
+    let sandbox = start_sandbox(3, 12).await;
+    let token = token(&sandbox);
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("roster.db");
     let url = sandbox.base_url();
@@ -200,18 +193,7 @@ async fn formulas_from_the_source_are_neutralised_in_every_csv_file() {
         .collect();
     let d = dir.path().to_path_buf();
     common::blocking(move || {
-        ok(roster(
-            &db,
-            DAY1,
-            &[
-                "connect",
-                "justworks",
-                "--base-url",
-                &url,
-                "--token",
-                &token,
-            ],
-        ));
+        connect_to(&db, &url, &token);
         ok(roster(&db, DAY1, &["sync", "--apply", "--yes"]));
         for (id, f) in ids.iter().zip(FORMULAS) {
             h.patch_member(id, &serde_json::json!({ "job_title": f }))

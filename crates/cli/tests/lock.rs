@@ -8,42 +8,15 @@ mod common;
 
 use std::time::Duration;
 
+use common::company::sandbox;
 use common::{DAY1, blocking, command, ok, roster};
-use roster_sandbox::{Faults, SandboxConfig};
+use roster_sandbox::Faults;
 use serde_json::Value;
 
 async fn connected() -> (roster_sandbox::RunningSandbox, tempfile::TempDir, String) {
-    let sandbox = roster_sandbox::start(
-        SandboxConfig {
-            seed: 3,
-            members: 40,
-            today: DAY1,
-            ..Default::default()
-        },
-        "127.0.0.1:0".parse().unwrap(),
-    )
-    .await
-    .unwrap();
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("roster.db").to_string_lossy().into_owned();
-    let token = sandbox.mint_token(&roster_sandbox::all_scopes());
-    let url = sandbox.base_url();
-    let db2 = db.clone();
-    blocking(move || {
-        ok(roster(
-            &db2,
-            DAY1,
-            &[
-                "connect",
-                "justworks",
-                "--base-url",
-                &url,
-                "--token",
-                &token,
-            ],
-        ))
-    })
-    .await;
+    let (sandbox, _) = sandbox(3, 40, &db).await;
     (sandbox, dir, db)
 }
 

@@ -6,8 +6,8 @@
 
 mod common;
 
+use common::company::{connect_to, start_sandbox, token};
 use common::{DAY1, PG_SECRET_KEY, Run, blocking, command, ok, run};
-use roster_sandbox::SandboxConfig;
 use roster_store_postgres::testing::TestDb;
 use serde_json::Value;
 
@@ -30,18 +30,8 @@ fn json(db: &str, args: &[&str]) -> Value {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_directory_moves_to_postgres_with_its_history() {
-    let sandbox = roster_sandbox::start(
-        SandboxConfig {
-            seed: 21,
-            members: 40,
-            today: DAY1,
-            ..Default::default()
-        },
-        "127.0.0.1:0".parse().unwrap(),
-    )
-    .await
-    .unwrap();
-    let token = sandbox.mint_token(&roster_sandbox::all_scopes());
+    let sandbox = start_sandbox(21, 40).await;
+    let token = token(&sandbox);
     let dir = tempfile::tempdir().unwrap();
     let sqlite = dir.path().join("roster.db").to_string_lossy().into_owned();
     let target = TestDb::create().await;
@@ -55,17 +45,7 @@ async fn a_directory_moves_to_postgres_with_its_history() {
     let (sq, first) = {
         let sqlite = sqlite.clone();
         blocking(move || {
-            ok(roster(
-                &sqlite,
-                &[
-                    "connect",
-                    "justworks",
-                    "--base-url",
-                    &base,
-                    "--token",
-                    &token,
-                ],
-            ));
+            connect_to(&sqlite, &base, &token);
             ok(roster(&sqlite, &["setup-sync"]));
             ok(roster(&sqlite, &["sync", "--apply", "--yes"]));
             let users = json(&sqlite, &["users", "--all"]);

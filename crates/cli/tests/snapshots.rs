@@ -8,7 +8,6 @@
 mod common;
 
 use common::*;
-use roster_sandbox::SandboxConfig;
 
 /// Replace what differs run to run: the sandbox URL, durations and clock times.
 fn scrub(text: &str, base: &str) -> String {
@@ -41,37 +40,9 @@ fn scrub(text: &str, base: &str) -> String {
 
 #[tokio::test]
 async fn the_human_review_and_reports_are_pinned() {
-    let sandbox = roster_sandbox::start(
-        SandboxConfig {
-            seed: 11,
-            members: 12,
-            today: DAY1,
-            ..Default::default()
-        },
-        "127.0.0.1:0".parse().unwrap(),
-    )
-    .await
-    .unwrap();
-    let base = sandbox.base_url();
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("roster.db");
-    let token = sandbox.mint_token(&roster_sandbox::all_scopes());
-    let db2 = db.clone();
-    let connect = blocking(move || {
-        ok(roster(
-            &db2,
-            DAY1,
-            &[
-                "connect",
-                "justworks",
-                "--base-url",
-                &base,
-                "--token",
-                &token,
-            ],
-        ))
-    })
-    .await;
+    let (sandbox, connect) = company::sandbox(11, 12, &db).await;
     let base = sandbox.base_url();
     insta::assert_snapshot!("connect", scrub(&connect.stdout, &base));
     let db2 = db.clone();

@@ -6,23 +6,13 @@
 
 mod common;
 
+use common::company::{start_sandbox, token};
 use common::{DAY1, ok, roster};
-use roster_sandbox::SandboxConfig;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn base_urls_follow_the_deployment_policy() {
-    let sandbox = roster_sandbox::start(
-        SandboxConfig {
-            seed: 2,
-            members: 4,
-            today: DAY1,
-            ..Default::default()
-        },
-        "127.0.0.1:0".parse().unwrap(),
-    )
-    .await
-    .unwrap();
-    let token = sandbox.mint_token(&roster_sandbox::all_scopes());
+    let sandbox = start_sandbox(2, 4).await;
+    let token = token(&sandbox);
     let base = sandbox.base_url();
     common::blocking(move || {
         let dir = tempfile::tempdir().unwrap();

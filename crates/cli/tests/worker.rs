@@ -2,59 +2,69 @@
 //! sandbox over HTTP, on SQLite.
 #![allow(clippy::unwrap_used)] // a test (or example) panics on what must not fail
 
-use std::path::Path;
-use std::process::Command;
+mod common;
 
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+
+use common::company::{start_sandbox_on, token};
+use common::{Run, ok};
 use jiff::civil::{Date, date};
-use roster_sandbox::SandboxConfig;
+use roster_sandbox::RunningSandbox;
 use serde_json::Value;
 
 const DAY1: Date = date(2026, 3, 2);
 
-struct Run {
-    code: i32,
-    stdout: String,
-    stderr: String,
+/// `roster --db DB --today DAY1 ARGS…`, with no secret key or SMTP server from the
+/// environment.
+fn command(db: &Path, args: &[&str]) -> Command {
+    let mut c = common::command(db);
+    c.arg("--today")
+        .arg(DAY1.to_string())
+        .args(args)
+        .env_remove("ROSTER_SMTP_URL");
+    c
 }
 
 fn roster(db: &Path, args: &[&str]) -> Run {
-    let out = Command::new(env!("CARGO_BIN_EXE_roster"))
-        .arg("--db")
-        .arg(db)
-        .arg("--today")
-        .arg(DAY1.to_string())
-        .args(args)
-        .env_remove("ROSTER_SECRET_KEY")
-        .env_remove("ROSTER_SMTP_URL")
-        .output()
-        .expect("run roster");
-    Run {
-        code: out.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    }
+    common::run(command(db, args))
 }
 
-fn ok(r: Run) -> Run {
-    assert_eq!(r.code, 0, "stdout:\n{}\nstderr:\n{}", r.stdout, r.stderr);
-    r
+/// A sandbox company (`seed`, `members`) on DAY1, a token of every scope and a
+/// temporary directory whose `roster.db` the test uses.
+async fn company(
+    seed: u64,
+    members: usize,
+) -> (RunningSandbox, String, tempfile::TempDir, PathBuf) {
+    let sandbox = start_sandbox_on(seed, members, DAY1).await;
+    let token = token(&sandbox);
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("roster.db");
+    (sandbox, token, dir, db)
+}
+
+/// Starts `roster ARGS` in the background and waits for the first line on its
+/// standard error that `wanted` accepts; stderr is drained afterwards so that the
+/// process never blocks on a full pipe.
+fn spawn_until(db: &Path, args: &[&str], wanted: impl Fn(&str) -> bool) -> (Child, String) {
+    let mut child = command(db, args)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start roster");
+    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
+    let line = lines
+        .find_map(|l| l.ok().filter(|l| wanted(l)))
+        .expect("roster prints the line the test waits for");
+    std::thread::spawn(move || for _ in lines {});
+    (child, line)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn autosync_and_worker_once() {
-    let config = SandboxConfig {
-        seed: 3,
-        members: 12,
-        today: DAY1,
-        ..Default::default()
-    };
-    let sandbox = roster_sandbox::start(config, "127.0.0.1:0".parse().unwrap())
-        .await
-        .unwrap();
-    let token = sandbox.mint_token(&roster_sandbox::all_scopes());
+    let (sandbox, token, _dir, db) = company(3, 12).await;
     let base = sandbox.base_url();
-    let dir = tempfile::tempdir().unwrap();
-    let db = dir.path().join("roster.db");
     tokio::task::spawn_blocking(move || {
         ok(roster(
             &db,
@@ -161,31 +171,13 @@ fn finalised_with_daily_autosync(db: &Path, base: &str, token: &str) {
     ));
 }
 
-fn serve(db: &Path, extra: &[&str]) -> (std::process::Child, String) {
-    use std::io::{BufRead, BufReader};
-    let mut child = Command::new(env!("CARGO_BIN_EXE_roster"))
-        .arg("--db")
-        .arg(db)
-        .arg("--today")
-        .arg(DAY1.to_string())
-        .args(["serve", "--listen", "127.0.0.1:0"])
-        .args(extra)
-        .env_remove("ROSTER_SECRET_KEY")
-        .env_remove("ROSTER_SMTP_URL")
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .expect("start roster serve");
-    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
-    let banner = lines
-        .find_map(|l| l.ok().filter(|l| l.starts_with("roster serve: ")))
-        .expect("roster serve prints where it listens");
-    // Keep draining stderr so that the server never blocks on a full pipe.
-    std::thread::spawn(move || for _ in lines {});
-    (child, banner)
+fn serve(db: &Path, extra: &[&str]) -> (Child, String) {
+    let mut args = vec!["serve", "--listen", "127.0.0.1:0"];
+    args.extend_from_slice(extra);
+    spawn_until(db, &args, |l| l.starts_with("roster serve: "))
 }
 
-fn stop(mut child: std::process::Child) -> std::process::ExitStatus {
+fn stop(mut child: Child) -> std::process::ExitStatus {
     let term = Command::new("kill")
         .args(["-TERM", &child.id().to_string()])
         .status()
@@ -207,19 +199,8 @@ fn automatic_imports(db: &Path) -> usize {
 /// them to `roster worker` processes. SIGTERM stops it cleanly either way.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn serve_runs_due_autosyncs_unless_told_not_to() {
-    let config = SandboxConfig {
-        seed: 4,
-        members: 10,
-        today: DAY1,
-        ..Default::default()
-    };
-    let sandbox = roster_sandbox::start(config, "127.0.0.1:0".parse().unwrap())
-        .await
-        .unwrap();
-    let token = sandbox.mint_token(&roster_sandbox::all_scopes());
+    let (sandbox, token, _dir, db) = company(4, 10).await;
     let base = sandbox.base_url();
-    let dir = tempfile::tempdir().unwrap();
-    let db = dir.path().join("roster.db");
     tokio::task::spawn_blocking(move || {
         finalised_with_daily_autosync(&db, &base, &token);
 
@@ -282,46 +263,19 @@ fn http_get(url: &str) -> (u16, String) {
 /// /metrics (the syncs it ran, claims, lag) and /healthz (issue #18.4).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_worker_serves_metrics_of_the_syncs_it_runs() {
-    let config = SandboxConfig {
-        seed: 6,
-        members: 9,
-        today: DAY1,
-        ..Default::default()
-    };
-    let sandbox = roster_sandbox::start(config, "127.0.0.1:0".parse().unwrap())
-        .await
-        .unwrap();
-    let token = sandbox.mint_token(&roster_sandbox::all_scopes());
+    let (sandbox, token, _dir, db) = company(6, 9).await;
     let base = sandbox.base_url();
-    let dir = tempfile::tempdir().unwrap();
-    let db = dir.path().join("roster.db");
     tokio::task::spawn_blocking(move || {
-        use std::io::{BufRead, BufReader};
         finalised_with_daily_autosync(&db, &base, &token);
         ok(roster(&db, &["autosync", "now"]));
-        let mut child = Command::new(env!("CARGO_BIN_EXE_roster"))
-            .arg("--db")
-            .arg(&db)
-            .arg("--today")
-            .arg(DAY1.to_string())
-            .args([
-                "worker",
-                "--poll-secs",
-                "1",
-                "--metrics-listen",
-                "127.0.0.1:0",
-            ])
-            .env_remove("ROSTER_SECRET_KEY")
-            .env_remove("ROSTER_SMTP_URL")
-            .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::piped())
-            .spawn()
-            .expect("start roster worker");
-        let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
-        let line = lines
-            .find_map(|l| l.ok().filter(|l| l.contains("metrics at http://")))
-            .expect("the worker prints its metrics address");
-        std::thread::spawn(move || for _ in lines {});
+        let args = [
+            "worker",
+            "--poll-secs",
+            "1",
+            "--metrics-listen",
+            "127.0.0.1:0",
+        ];
+        let (child, line) = spawn_until(&db, &args, |l| l.contains("metrics at http://"));
         let url = line
             .split_whitespace()
             .find(|w| w.starts_with("http://"))

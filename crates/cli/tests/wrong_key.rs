@@ -9,8 +9,8 @@ mod common;
 
 use std::process::Command;
 
+use common::company::synced;
 use common::{DAY1, ok, run};
-use roster_sandbox::SandboxConfig;
 use roster_store_postgres::testing::TestDb;
 use serde_json::Value;
 
@@ -78,34 +78,9 @@ fn seen(db: &str) -> Seen {
 }
 
 async fn wrong_key_refuses_to_start(db: String) {
-    let sandbox = roster_sandbox::start(
-        SandboxConfig {
-            seed: 5,
-            members: 8,
-            today: DAY1,
-            ..Default::default()
-        },
-        "127.0.0.1:0".parse().unwrap(),
-    )
-    .await
-    .unwrap();
-    let token = sandbox.mint_token(&roster_sandbox::all_scopes());
-    let base = sandbox.base_url();
+    let _sandbox = synced(5, 8, &db).await;
     common::blocking(move || {
         let db = db.as_str();
-        ok(roster(
-            db,
-            &[
-                "connect",
-                "justworks",
-                "--base-url",
-                &base,
-                "--token",
-                &token,
-            ],
-        ));
-        ok(roster(db, &["setup-sync"]));
-        ok(roster(db, &["sync", "--apply", "--yes"]));
         ok(roster(
             db,
             &["autosync", "on", "--frequency", "daily", "--at", "02:00"],

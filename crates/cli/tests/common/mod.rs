@@ -2,6 +2,8 @@
 //! reading its JSON. Each test file uses part of it.
 #![allow(dead_code)]
 
+pub mod company;
+
 use std::ffi::OsStr;
 use std::process::Command;
 
