@@ -77,6 +77,19 @@ async fn post(b: &reqwest::Client, server: &TestServer, path: &str, form: &[(&st
     .await
 }
 
+/// Posts a form as the page's own form does: the CSRF token first, then `form`.
+async fn submit(
+    b: &reqwest::Client,
+    server: &TestServer,
+    csrf: &str,
+    path: &str,
+    form: &[(&str, &str)],
+) -> Page {
+    let mut all = vec![("csrf_token", csrf)];
+    all.extend_from_slice(form);
+    post(b, server, path, &all).await
+}
+
 async fn sign_in(server: &TestServer, email: &str) -> (reqwest::Client, String) {
     let b = browser();
     let page = post(
@@ -169,13 +182,7 @@ async fn sign_in_csrf_and_roles() {
         "{}",
         page.html
     );
-    let page = post(
-        &admin,
-        &server,
-        "/integrations/1/setup-sync",
-        &[("csrf_token", &csrf)],
-    )
-    .await;
+    let page = submit(&admin, &server, &csrf, "/integrations/1/setup-sync", &[]).await;
     assert!(
         page.html.contains("data-state=\"Needs finalise\""),
         "{}",
@@ -202,30 +209,33 @@ async fn sign_in_csrf_and_roles() {
         .await;
         assert_eq!(page.status, StatusCode::FORBIDDEN, "{path}");
     }
-    let page = post(
+    let page = submit(
         &viewer,
         &server,
+        &vcsrf,
         "/integrations/1/settings",
-        &[("csrf_token", &vcsrf), ("on_missing", "deactivate")],
+        &[("on_missing", "deactivate")],
     )
     .await;
     assert_eq!(page.status, StatusCode::FORBIDDEN);
 
     // Settings are validated and name the setting at fault.
-    let page = post(
+    let page = submit(
         &admin,
         &server,
+        &csrf,
         "/integrations/1/settings",
-        &[("csrf_token", &csrf), ("on_missing", "sometimes")],
+        &[("on_missing", "sometimes")],
     )
     .await;
     assert_eq!(page.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(page.html.contains("on_missing"), "{}", page.html);
-    let page = post(
+    let page = submit(
         &admin,
         &server,
+        &csrf,
         "/integrations/1/settings",
-        &[("csrf_token", &csrf), ("on_missing", "deactivate")],
+        &[("on_missing", "deactivate")],
     )
     .await;
     assert!(page.html.contains("Settings saved"), "{}", page.html);
@@ -236,7 +246,7 @@ async fn sign_in_csrf_and_roles() {
     assert!(page.html.contains("cannot be undone"));
 
     // Sign out ends the session.
-    let page = post(&admin, &server, "/logout", &[("csrf_token", &csrf)]).await;
+    let page = submit(&admin, &server, &csrf, "/logout", &[]).await;
     assert_eq!(page.path, "/login");
     assert!(page.html.contains("You are signed out"));
     assert_eq!(get(&admin, &server, "/users").await.path, "/login");
@@ -250,22 +260,17 @@ async fn review_lists_diffs_and_import_applies() {
     let admin = server.token("default", Role::AccountAdmin).await;
     let id = connect_static(&server, &admin, &sb).await;
     let (b, csrf) = sign_in(&server, "hr@acme.example").await;
-    post(
+    submit(
         &b,
         &server,
+        &csrf,
         &format!("/integrations/{id}/setup-sync"),
-        &[("csrf_token", &csrf)],
+        &[],
     )
     .await;
 
     // Start the first sync: its review.
-    let page = post(
-        &b,
-        &server,
-        &format!("/integrations/{id}/sync"),
-        &[("csrf_token", &csrf)],
-    )
-    .await;
+    let page = submit(&b, &server, &csrf, &format!("/integrations/{id}/sync"), &[]).await;
     assert_eq!(page.status, StatusCode::OK, "{}", page.html);
     assert!(page.path.starts_with("/reviews/"), "{}", page.path);
     let review = page.path.clone();
@@ -300,13 +305,7 @@ async fn review_lists_diffs_and_import_applies() {
     assert!(preview.html.contains(&someone));
 
     // Import applies it.
-    let page = post(
-        &b,
-        &server,
-        &format!("{review}/import"),
-        &[("csrf_token", &csrf)],
-    )
-    .await;
+    let page = submit(&b, &server, &csrf, &format!("{review}/import"), &[]).await;
     assert_eq!(page.status, StatusCode::OK, "{}", page.html);
     assert!(page.path.starts_with("/imports/"), "{}", page.path);
     assert!(page.html.contains("Imported."));
@@ -324,13 +323,7 @@ async fn review_lists_diffs_and_import_applies() {
     let page = get(&b, &server, &review).await;
     assert!(page.html.contains("id=\"review-status\">imported<"));
     assert!(!page.html.contains("id=\"import-button\""));
-    let again = post(
-        &b,
-        &server,
-        &format!("{review}/import"),
-        &[("csrf_token", &csrf)],
-    )
-    .await;
+    let again = submit(&b, &server, &csrf, &format!("{review}/import"), &[]).await;
     assert_eq!(again.status, StatusCode::CONFLICT);
 
     // History, users and a profile.
@@ -343,11 +336,12 @@ async fn review_lists_diffs_and_import_applies() {
     assert!(page.html.contains("/imports/"), "{}", page.html);
 
     // Edit the email; a bad one is refused on the page.
-    let page = post(
+    let page = submit(
         &b,
         &server,
+        &csrf,
         &format!("/users/{someone}/email"),
-        &[("csrf_token", &csrf), ("email", "not an email")],
+        &[("email", "not an email")],
     )
     .await;
     assert_eq!(
@@ -356,11 +350,12 @@ async fn review_lists_diffs_and_import_applies() {
         "{}",
         page.html
     );
-    let page = post(
+    let page = submit(
         &b,
         &server,
+        &csrf,
         &format!("/users/{someone}/email"),
-        &[("csrf_token", &csrf), ("email", "new.address@acme.example")],
+        &[("email", "new.address@acme.example")],
     )
     .await;
     assert!(page.html.contains("The email is changed"), "{}", page.html);
@@ -394,11 +389,12 @@ async fn review_lists_diffs_and_import_applies() {
     assert_eq!(page.status, StatusCode::BAD_REQUEST, "{}", page.html);
 
     // Exclude, and include again.
-    let page = post(
+    let page = submit(
         &b,
         &server,
+        &csrf,
         &format!("/users/{someone}/exclude"),
-        &[("csrf_token", &csrf)],
+        &[],
     )
     .await;
     assert!(
@@ -406,11 +402,12 @@ async fn review_lists_diffs_and_import_applies() {
         "{}",
         page.html
     );
-    let page = post(
+    let page = submit(
         &b,
         &server,
+        &csrf,
         &format!("/users/{someone}/include"),
-        &[("csrf_token", &csrf)],
+        &[],
     )
     .await;
     assert!(page.html.contains("Included again"), "{}", page.html);
@@ -425,11 +422,12 @@ async fn review_lists_diffs_and_import_applies() {
         .as_str()
         .expect("id")
         .to_string();
-    let page = post(
+    let page = submit(
         &b,
         &server,
+        &csrf,
         &format!("/users/{dup}/merge"),
-        &[("csrf_token", &csrf), ("into", &dup)],
+        &[("into", &dup)],
     )
     .await;
     assert_eq!(
@@ -443,11 +441,12 @@ async fn review_lists_diffs_and_import_applies() {
         "{}",
         page.html
     );
-    let page = post(
+    let page = submit(
         &b,
         &server,
+        &csrf,
         &format!("/users/{dup}/merge"),
-        &[("csrf_token", &csrf), ("into", &orig)],
+        &[("into", &orig)],
     )
     .await;
     assert_eq!(page.status, StatusCode::OK, "{}", page.html);
@@ -598,13 +597,7 @@ async fn review_lists_diffs_and_import_applies() {
     assert!(page.html.contains("Zed"), "{}", page.html);
     // Import it from the review: the kept file is applied.
     let review = page.path.clone();
-    let done = post(
-        &b,
-        &server,
-        &format!("{review}/import"),
-        &[("csrf_token", &csrf)],
-    )
-    .await;
+    let done = submit(&b, &server, &csrf, &format!("{review}/import"), &[]).await;
     assert!(
         done.path.starts_with("/imports/"),
         "{}: {}",
@@ -632,23 +625,9 @@ async fn privacy_held_employees_need_the_confirm_checkbox() {
     let admin = server.token("default", Role::AccountAdmin).await;
     let id = connect_static(&server, &admin, &sb).await;
     let (b, csrf) = sign_in(&server, "hr@acme.example").await;
-    let sync = async || {
-        post(
-            &b,
-            &server,
-            &format!("/integrations/{id}/sync"),
-            &[("csrf_token", &csrf)],
-        )
-        .await
-    };
+    let sync = async || submit(&b, &server, &csrf, &format!("/integrations/{id}/sync"), &[]).await;
     let first = sync().await;
-    post(
-        &b,
-        &server,
-        &format!("{}/import", first.path),
-        &[("csrf_token", &csrf)],
-    )
-    .await;
+    submit(&b, &server, &csrf, &format!("{}/import", first.path), &[]).await;
     let users = server.get("/api/v1/users?limit=1", &admin).await;
     let eid = users["items"][0]["employee_id"]
         .as_str()
@@ -674,13 +653,7 @@ async fn privacy_held_employees_need_the_confirm_checkbox() {
     );
     assert!(review.html.contains("id=\"confirm_privacy\""));
     assert!(review.html.contains("Okonkwo-Smith"));
-    let page = post(
-        &b,
-        &server,
-        &format!("{}/import", review.path),
-        &[("csrf_token", &csrf)],
-    )
-    .await;
+    let page = submit(&b, &server, &csrf, &format!("{}/import", review.path), &[]).await;
     assert!(
         page.html
             .contains("id=\"import-status\">partially_applied<"),
@@ -692,11 +665,12 @@ async fn privacy_held_employees_need_the_confirm_checkbox() {
 
     // With it, they go through.
     let review = sync().await;
-    let page = post(
+    let page = submit(
         &b,
         &server,
+        &csrf,
         &format!("{}/import", review.path),
-        &[("csrf_token", &csrf), ("confirm_privacy", "yes")],
+        &[("confirm_privacy", "yes")],
     )
     .await;
     assert!(
@@ -718,13 +692,7 @@ async fn privacy_held_employees_need_the_confirm_checkbox() {
         )
         .expect("change");
     let review = sync().await;
-    let page = post(
-        &b,
-        &server,
-        &format!("{}/discard", review.path),
-        &[("csrf_token", &csrf)],
-    )
-    .await;
+    let page = submit(&b, &server, &csrf, &format!("{}/discard", review.path), &[]).await;
     assert!(
         page.html.contains("id=\"import-status\">discarded<"),
         "{}",

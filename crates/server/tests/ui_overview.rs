@@ -93,6 +93,44 @@ impl Admin {
     }
 }
 
+impl Admin {
+    async fn setup_sync(&self, integration: i64) {
+        self.post(&format!("/integrations/{integration}/setup-sync"), &[])
+            .await;
+    }
+
+    /// A sync from the UI: the path of its review page.
+    async fn sync(&self, integration: i64) -> String {
+        self.post(&format!("/integrations/{integration}/sync"), &[])
+            .await
+            .0
+    }
+
+    /// Imports a review: the path the import ends on.
+    async fn import(&self, review: &str) -> String {
+        self.post(&format!("{review}/import"), &[]).await.0
+    }
+}
+
+/// A server, a sandbox company of `members` connected to its default account, an
+/// admin token, the integration's id, and an admin signed in to the UI.
+async fn company(
+    members: usize,
+) -> (
+    TestServer,
+    roster_sandbox::RunningSandbox,
+    String,
+    i64,
+    Admin,
+) {
+    let server = TestServer::start().await;
+    let sb = sandbox(members).await;
+    let token = server.token("default", Role::AccountAdmin).await;
+    let id = connect_static(&server, &token, &sb).await;
+    let admin = Admin::sign_in(&server).await;
+    (server, sb, token, id, admin)
+}
+
 /// An automatic sync, as the worker runs it (guards block).
 async fn automatic_sync(server: &TestServer, id: i64) -> SyncStatus {
     let account = server.store.ensure_account("default").await.unwrap();
@@ -117,11 +155,7 @@ async fn automatic_sync(server: &TestServer, id: i64) -> SyncStatus {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn the_overview_says_how_each_integration_is_and_draws_the_company() {
-    let server = TestServer::start().await;
-    let sb = sandbox(20).await;
-    let token = server.token("default", Role::AccountAdmin).await;
-    let id = connect_static(&server, &token, &sb).await;
-    let admin = Admin::sign_in(&server).await;
+    let (server, sb, token, id, admin) = company(20).await;
 
     // Before the first sync the overview says what to do.
     let home = admin.get("/").await;
@@ -129,11 +163,9 @@ async fn the_overview_says_how_each_integration_is_and_draws_the_company() {
     assert!(home.html.contains("What needs you now"), "{}", home.html);
     assert!(home.html.contains("run the setup sync"), "{}", home.html);
 
-    admin
-        .post(&format!("/integrations/{id}/setup-sync"), &[])
-        .await;
-    let (review, _) = admin.post(&format!("/integrations/{id}/sync"), &[]).await;
-    let (done, _) = admin.post(&format!("{review}/import"), &[]).await;
+    admin.setup_sync(id).await;
+    let review = admin.sync(id).await;
+    let done = admin.import(&review).await;
     assert!(done.starts_with("/imports/"), "{done}");
 
     let home = admin.get("/").await;
@@ -195,8 +227,8 @@ async fn the_overview_says_how_each_integration_is_and_draws_the_company() {
     assert!(home.html.contains(&format!("id=\"push-{id}\"")));
 
     // Imported without the confirmation: the held employee is one click away.
-    let (review, _) = admin.post(&format!("/integrations/{id}/sync"), &[]).await;
-    admin.post(&format!("{review}/import"), &[]).await;
+    let review = admin.sync(id).await;
+    admin.import(&review).await;
     let home = admin.get("/").await;
     assert!(
         home.html.contains("1 employee held by the privacy guard"),
@@ -224,16 +256,10 @@ struct Broken {
 }
 
 async fn broken_company() -> Broken {
-    let server = TestServer::start().await;
-    let sb = sandbox(16).await;
-    let token = server.token("default", Role::AccountAdmin).await;
-    let id = connect_static(&server, &token, &sb).await;
-    let admin = Admin::sign_in(&server).await;
-    admin
-        .post(&format!("/integrations/{id}/setup-sync"), &[])
-        .await;
-    let (review, _) = admin.post(&format!("/integrations/{id}/sync"), &[]).await;
-    admin.post(&format!("{review}/import"), &[]).await;
+    let (server, sb, token, id, admin) = company(16).await;
+    admin.setup_sync(id).await;
+    let review = admin.sync(id).await;
+    admin.import(&review).await;
     let users = server.get("/api/v1/users?limit=100", &token).await;
     let ids: Vec<String> = users["items"]
         .as_array()
@@ -257,7 +283,7 @@ async fn broken_company() -> Broken {
         },
     )
     .unwrap();
-    let (review, _) = admin.post(&format!("/integrations/{id}/sync"), &[]).await;
+    let review = admin.sync(id).await;
     assert!(review.starts_with("/reviews/"), "{review}");
     Broken {
         server,
@@ -515,19 +541,13 @@ async fn upload_users_file(admin: &Admin, text: &str) -> String {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn the_overview_lists_reviews_waiting_for_the_admin() {
-    let server = TestServer::start().await;
-    let sb = sandbox(6).await;
-    let token = server.token("default", Role::AccountAdmin).await;
-    let id = connect_static(&server, &token, &sb).await;
-    let admin = Admin::sign_in(&server).await;
-    admin
-        .post(&format!("/integrations/{id}/setup-sync"), &[])
-        .await;
+    let (_server, _sb, _token, id, admin) = company(6).await;
+    admin.setup_sync(id).await;
     let listed = |html: &str, review: &str| html.contains(&format!("<a href=\"{review}\">"));
 
     // A sync waiting for its import is listed, linked to its review page, until it
     // is imported.
-    let (review, _) = admin.post(&format!("/integrations/{id}/sync"), &[]).await;
+    let review = admin.sync(id).await;
     assert!(review.starts_with("/reviews/"), "{review}");
     let home = admin.get("/").await;
     assert!(listed(&home.html, &review), "{}", home.html);
@@ -537,7 +557,7 @@ async fn the_overview_lists_reviews_waiting_for_the_admin() {
         "{}",
         home.html
     );
-    let (done, _) = admin.post(&format!("{review}/import"), &[]).await;
+    let done = admin.import(&review).await;
     assert!(done.starts_with("/imports/"), "{done}");
     let home = admin.get("/").await;
     assert!(!listed(&home.html, &review), "{}", home.html);
@@ -548,7 +568,7 @@ async fn the_overview_lists_reviews_waiting_for_the_admin() {
     );
 
     // Two waiting at once: both, the newest first; a discarded one goes.
-    let (first, _) = admin.post(&format!("/integrations/{id}/sync"), &[]).await;
+    let first = admin.sync(id).await;
     let csv = admin.b.get(format!("{}/files/users.csv", admin.base));
     let text = csv.send().await.unwrap().text().await.unwrap();
     let file = upload_users_file(&admin, &text).await;
@@ -579,11 +599,7 @@ async fn the_overview_lists_reviews_waiting_for_the_admin() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn the_overview_shows_who_retention_anonymises_soon() {
-    let server = TestServer::start().await;
-    let sb = sandbox(6).await;
-    let token = server.token("default", Role::AccountAdmin).await;
-    let id = connect_static(&server, &token, &sb).await;
-    let admin = Admin::sign_in(&server).await;
+    let (server, _sb, token, id, admin) = company(6).await;
     let today = jiff::Timestamp::now()
         .to_zoned(jiff::tz::TimeZone::UTC)
         .date();
