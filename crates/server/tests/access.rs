@@ -43,25 +43,9 @@ async fn every_endpoint_by_every_role() {
     let sb = sandbox(15).await;
     let admin = server.token("default", Role::AccountAdmin).await;
     let id = connect_static(&server, &admin, &sb).await;
-    let review = server
-        .send(
-            Method::POST,
-            &format!("/api/v1/integrations/{id}/syncs"),
-            &admin,
-            json!({}),
-            201,
-        )
-        .await;
+    let review = server.sync(&admin, id).await;
     let rid = review["id"].as_i64().expect("review");
-    let applied = server
-        .send(
-            Method::POST,
-            &format!("/api/v1/reviews/{rid}/apply"),
-            &admin,
-            json!({}),
-            200,
-        )
-        .await;
+    let applied = server.apply(&admin, rid, json!({}), 200).await;
     let import = applied["import_id"].as_i64().expect("import");
     let users = server.get("/api/v1/users?limit=1", &admin).await;
     let eid = users["items"][0]["employee_id"]
@@ -441,28 +425,12 @@ async fn another_account_sees_nothing() {
     let a = server.token("acme", Role::AccountAdmin).await;
     let b = server.token("globex", Role::AccountAdmin).await;
     let id = connect_static(&server, &a, &sb).await;
-    let review = server
-        .send(
-            Method::POST,
-            &format!("/api/v1/integrations/{id}/syncs"),
-            &a,
-            json!({}),
-            201,
-        )
-        .await;
+    let review = server.sync(&a, id).await;
     let rid = review["id"].as_i64().expect("review");
     let users_before = server.get("/api/v1/users", &a).await["items"]
         .as_array()
         .map(Vec::len);
-    let created = server
-        .send(
-            Method::POST,
-            &format!("/api/v1/reviews/{rid}/apply"),
-            &a,
-            json!({}),
-            200,
-        )
-        .await;
+    let created = server.apply(&a, rid, json!({}), 200).await;
     let import = created["import_id"].as_i64().expect("import");
     let users = server.get("/api/v1/users", &a).await;
     assert_ne!(users["items"].as_array().map(Vec::len), users_before);

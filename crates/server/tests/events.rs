@@ -13,25 +13,9 @@ use serde_json::{Value, json};
 
 /// Apply a sync of the integration; its import id.
 async fn sync(server: &TestServer, admin: &str, id: i64) -> i64 {
-    let review = server
-        .send(
-            Method::POST,
-            &format!("/api/v1/integrations/{id}/syncs"),
-            admin,
-            json!({}),
-            201,
-        )
-        .await;
+    let review = server.sync(admin, id).await;
     let rid = review["id"].as_i64().unwrap();
-    let applied = server
-        .send(
-            Method::POST,
-            &format!("/api/v1/reviews/{rid}/apply"),
-            admin,
-            json!({}),
-            200,
-        )
-        .await;
+    let applied = server.apply(admin, rid, json!({}), 200).await;
     applied["import_id"].as_i64().unwrap()
 }
 

@@ -121,15 +121,7 @@ async fn connect_review_apply_edit_and_roll_back() {
     assert_eq!(settings["settings"]["on_missing"]["value"], "deactivate");
 
     // Review: counts, paged and filtered entries, kept between requests.
-    let review = server
-        .send(
-            Method::POST,
-            &format!("/api/v1/integrations/{id}/syncs"),
-            &editor,
-            json!({}),
-            201,
-        )
-        .await;
+    let review = server.sync(&editor, id).await;
     let rid = review["id"].as_i64().expect("review id");
     assert_eq!(review["status"], "pending");
     let created = review["counts"]["created"].as_u64().expect("created");
@@ -159,27 +151,11 @@ async fn connect_review_apply_edit_and_roll_back() {
     assert_eq!(again["counts"], review["counts"]);
 
     // Apply.
-    let applied = server
-        .send(
-            Method::POST,
-            &format!("/api/v1/reviews/{rid}/apply"),
-            &editor,
-            json!({}),
-            200,
-        )
-        .await;
+    let applied = server.apply(&editor, rid, json!({}), 200).await;
     assert_eq!(applied["status"], "applied", "{applied}");
     assert_eq!(applied["plan_changed"], false);
     let import_id = applied["import_id"].as_i64().expect("import id");
-    let twice = server
-        .send(
-            Method::POST,
-            &format!("/api/v1/reviews/{rid}/apply"),
-            &editor,
-            json!({}),
-            409,
-        )
-        .await;
+    let twice = server.apply(&editor, rid, json!({}), 409).await;
     assert_eq!(twice["error"]["code"], "conflict");
     let i = server
         .get(&format!("/api/v1/integrations/{id}"), &viewer)
@@ -290,15 +266,7 @@ async fn connect_review_apply_edit_and_roll_back() {
     assert_eq!(shown["employee"]["email"], first["email"]);
 
     // A second review discarded is recorded as a discarded import.
-    let review = server
-        .send(
-            Method::POST,
-            &format!("/api/v1/integrations/{id}/syncs"),
-            &editor,
-            json!({}),
-            201,
-        )
-        .await;
+    let review = server.sync(&editor, id).await;
     let rid = review["id"].as_i64().expect("review id");
     let discarded = server
         .send(
@@ -430,37 +398,17 @@ async fn connect_review_apply_edit_and_roll_back() {
         review["file"]["messages"].to_string().contains("line 3"),
         "{review}"
     );
-    let refused = server
-        .send(
-            Method::POST,
-            &format!("/api/v1/reviews/{rid}/apply"),
-            &editor,
-            json!({}),
-            409,
-        )
-        .await;
+    let refused = server.apply(&editor, rid, json!({}), 409).await;
     assert!(refused.to_string().contains("skip_bad_rows"), "{refused}");
     let applied = server
-        .send(
-            Method::POST,
-            &format!("/api/v1/reviews/{rid}/apply"),
-            &editor,
-            json!({ "skip_bad_rows": true }),
-            200,
-        )
+        .apply(&editor, rid, json!({ "skip_bad_rows": true }), 200)
         .await;
     assert_eq!(applied["status"], "applied", "{applied}");
     assert_eq!(applied["counts"]["updated"], 1, "{applied}");
     let zed = server.get(&format!("/api/v1/users/{eid}"), &viewer).await;
     assert!(zed.to_string().contains("Zed"), "{zed}");
     server
-        .send(
-            Method::POST,
-            &format!("/api/v1/reviews/{rid}/apply"),
-            &editor,
-            json!({ "skip_bad_rows": true }),
-            409,
-        )
+        .apply(&editor, rid, json!({ "skip_bad_rows": true }), 409)
         .await;
     // Without the mapping the key column is unknown: the file fails as a whole.
     let (s, unmapped) = send("mode=partial&delimiter=%3B").await;
@@ -590,15 +538,7 @@ async fn privacy_held_employees_go_through_when_confirmed() {
     };
     let first = start(&server).await;
     let rid = first["id"].as_i64().expect("review");
-    server
-        .send(
-            Method::POST,
-            &format!("/api/v1/reviews/{rid}/apply"),
-            &admin,
-            json!({}),
-            200,
-        )
-        .await;
+    server.apply(&admin, rid, json!({}), 200).await;
     let users = server.get("/api/v1/users?limit=1", &admin).await;
     let eid = users["items"][0]["employee_id"]
         .as_str()
@@ -627,15 +567,7 @@ async fn privacy_held_employees_go_through_when_confirmed() {
         .await;
     assert_eq!(guarded["total"], 1);
     assert_eq!(guarded["items"][0]["held"], true);
-    let held = server
-        .send(
-            Method::POST,
-            &format!("/api/v1/reviews/{rid}/apply"),
-            &admin,
-            json!({}),
-            200,
-        )
-        .await;
+    let held = server.apply(&admin, rid, json!({}), 200).await;
     assert_eq!(held["status"], "partially_applied", "{held}");
     assert_eq!(held["held"], json!([eid]));
     let user = server.get(&format!("/api/v1/users/{eid}"), &admin).await;
@@ -645,13 +577,7 @@ async fn privacy_held_employees_go_through_when_confirmed() {
     let review = start(&server).await;
     let rid = review["id"].as_i64().expect("review");
     let done = server
-        .send(
-            Method::POST,
-            &format!("/api/v1/reviews/{rid}/apply"),
-            &admin,
-            json!({ "confirm_privacy": true }),
-            200,
-        )
+        .apply(&admin, rid, json!({ "confirm_privacy": true }), 200)
         .await;
     assert_eq!(done["status"], "applied", "{done}");
     let user = server.get(&format!("/api/v1/users/{eid}"), &admin).await;

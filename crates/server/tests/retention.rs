@@ -53,6 +53,30 @@ async fn two_leavers(c: &Company) -> (String, String) {
     (employee_id(&ids[0]), employee_id(&ids[1]))
 }
 
+/// The hold and retention calls of these tests.
+impl common::TestServer {
+    /// `PUT /api/v1/users/{id}/hold` with `reason`, which must answer `want`.
+    async fn hold(&self, token: &str, id: &str, reason: &str, want: u16) -> Value {
+        let path = format!("/api/v1/users/{id}/hold");
+        let body = json!({ "reason": reason });
+        self.send(Method::PUT, &path, token, body, want).await
+    }
+
+    /// `DELETE /api/v1/users/{id}/hold`, which must answer 200.
+    async fn release_hold(&self, token: &str, id: &str) -> Value {
+        let path = format!("/api/v1/users/{id}/hold");
+        self.send(Method::DELETE, &path, token, json!(null), 200)
+            .await
+    }
+
+    /// `POST /api/v1/retention/apply`, which must answer `want`.
+    async fn apply_retention(&self, token: &str, want: u16) -> Value {
+        let path = "/api/v1/retention/apply";
+        self.send(Method::POST, path, token, json!(null), want)
+            .await
+    }
+}
+
 fn due_ids(review: &Value) -> Vec<String> {
     review["due"]
         .as_array()
@@ -88,35 +112,12 @@ async fn a_hold_takes_someone_out_of_retention_and_apply_anonymises_the_rest() {
     }
 
     // A hold needs a reason and an account admin.
-    let blank = c
-        .server
-        .send(
-            Method::PUT,
-            &format!("/api/v1/users/{a}/hold"),
-            &c.admin,
-            json!({ "reason": "  " }),
-            422,
-        )
-        .await;
+    let blank = c.server.hold(&c.admin, &a, "  ", 422).await;
     assert_eq!(blank["error"]["field"], "reason", "{blank}");
-    c.server
-        .send(
-            Method::PUT,
-            &format!("/api/v1/users/{a}/hold"),
-            &editor,
-            json!({ "reason": "legal hold: case 14" }),
-            403,
-        )
-        .await;
+    c.server.hold(&editor, &a, "legal hold: case 14", 403).await;
     let held = c
         .server
-        .send(
-            Method::PUT,
-            &format!("/api/v1/users/{a}/hold"),
-            &c.admin,
-            json!({ "reason": "legal hold: case 14" }),
-            200,
-        )
+        .hold(&c.admin, &a, "legal hold: case 14", 200)
         .await;
     assert_eq!(held["employee_id"], a.as_str());
     assert_eq!(held["reason"], "legal hold: case 14");
@@ -132,27 +133,9 @@ async fn a_hold_takes_someone_out_of_retention_and_apply_anonymises_the_rest() {
     assert_eq!(holds[0]["reason"], "legal hold: case 14");
 
     // Released: due again; a second release says there was none.
-    let released = c
-        .server
-        .send(
-            Method::DELETE,
-            &format!("/api/v1/users/{a}/hold"),
-            &c.admin,
-            json!(null),
-            200,
-        )
-        .await;
+    let released = c.server.release_hold(&c.admin, &a).await;
     assert_eq!(released["released"], true);
-    let again = c
-        .server
-        .send(
-            Method::DELETE,
-            &format!("/api/v1/users/{a}/hold"),
-            &c.admin,
-            json!(null),
-            200,
-        )
-        .await;
+    let again = c.server.release_hold(&c.admin, &a).await;
     assert_eq!(again["released"], false);
     let review = c.server.get("/api/v1/retention", &editor).await;
     assert!(
@@ -162,33 +145,10 @@ async fn a_hold_takes_someone_out_of_retention_and_apply_anonymises_the_rest() {
 
     // Held again, then applied by an account admin: B only, in one import.
     c.server
-        .send(
-            Method::PUT,
-            &format!("/api/v1/users/{a}/hold"),
-            &c.admin,
-            json!({ "reason": "legal hold: case 14" }),
-            200,
-        )
+        .hold(&c.admin, &a, "legal hold: case 14", 200)
         .await;
-    c.server
-        .send(
-            Method::POST,
-            "/api/v1/retention/apply",
-            &editor,
-            json!(null),
-            403,
-        )
-        .await;
-    let done = c
-        .server
-        .send(
-            Method::POST,
-            "/api/v1/retention/apply",
-            &c.admin,
-            json!(null),
-            200,
-        )
-        .await;
+    c.server.apply_retention(&editor, 403).await;
+    let done = c.server.apply_retention(&c.admin, 200).await;
     let anonymised = due_ids(&done);
     assert!(
         anonymised.contains(&b) && !anonymised.contains(&a),
@@ -243,13 +203,7 @@ async fn the_retention_bodies_are_pinned() {
     insta::assert_json_snapshot!("retention_review", review);
     let mut hold = c
         .server
-        .send(
-            Method::PUT,
-            &format!("/api/v1/users/{a}/hold"),
-            &c.admin,
-            json!({ "reason": "legal hold: case 14" }),
-            200,
-        )
+        .hold(&c.admin, &a, "legal hold: case 14", 200)
         .await;
     hold["since"] = json!("[time]");
     insta::assert_json_snapshot!("retention_hold", hold);

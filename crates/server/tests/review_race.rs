@@ -196,15 +196,7 @@ async fn a_stale_reservation_fails_the_review_a_live_one_answers_409() {
         .get(&format!("/api/v1/reviews/{dead}"), &editor)
         .await;
     assert_eq!(review["status"], "failed", "{review}");
-    let v = server
-        .send(
-            Method::POST,
-            &format!("/api/v1/reviews/{dead}/apply"),
-            &editor,
-            json!({}),
-            409,
-        )
-        .await;
+    let v = server.apply(&editor, dead, json!({}), 409).await;
     assert!(v.to_string().contains("already failed"), "{v}");
     // The holder coming back cannot close it any more.
     assert!(

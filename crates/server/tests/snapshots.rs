@@ -84,15 +84,7 @@ async fn the_main_api_bodies_are_pinned() {
         .await;
     insta::assert_json_snapshot!("settings", redacted(settings));
 
-    let review = server
-        .send(
-            Method::POST,
-            &format!("/api/v1/integrations/{id}/syncs"),
-            &admin,
-            json!({}),
-            201,
-        )
-        .await;
+    let review = server.sync(&admin, id).await;
     let rid = review["id"].as_i64().expect("review id");
     insta::assert_json_snapshot!("review", redacted(review));
     let entries = server
@@ -109,15 +101,7 @@ async fn the_main_api_bodies_are_pinned() {
     assert_eq!(preview.status(), 200);
     insta::assert_snapshot!("review_preview_csv", preview.text().await.expect("csv"));
 
-    let applied = server
-        .send(
-            Method::POST,
-            &format!("/api/v1/reviews/{rid}/apply"),
-            &admin,
-            json!({}),
-            200,
-        )
-        .await;
+    let applied = server.apply(&admin, rid, json!({}), 200).await;
     let import_id = applied["import_id"].as_i64().expect("import id");
     insta::assert_json_snapshot!("apply", redacted(applied));
     let import = server
@@ -158,14 +142,6 @@ async fn the_main_api_bodies_are_pinned() {
         )
         .await;
     insta::assert_json_snapshot!("error_invalid_value", redacted(bad));
-    let twice = server
-        .send(
-            Method::POST,
-            &format!("/api/v1/reviews/{rid}/apply"),
-            &admin,
-            json!({}),
-            409,
-        )
-        .await;
+    let twice = server.apply(&admin, rid, json!({}), 409).await;
     insta::assert_json_snapshot!("error_conflict", redacted(twice));
 }

@@ -38,15 +38,7 @@ async fn an_admin_releases_a_lock_from_another_host() {
     assert_eq!(held["lease_expired"], false);
 
     // Applying a reviewed sync meanwhile is refused as running.
-    let review = server
-        .send(
-            Method::POST,
-            &format!("/api/v1/integrations/{id}/syncs"),
-            &admin,
-            json!({}),
-            201,
-        )
-        .await;
+    let review = server.sync(&admin, id).await;
     let (s, v) = server
         .call(
             Method::POST,

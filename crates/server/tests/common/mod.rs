@@ -1,6 +1,8 @@
 //! A real server on port 0 over a real SQLite store, and a Justworks sandbox.
 #![allow(dead_code)]
 
+mod syncs;
+
 use std::sync::Arc;
 
 use reqwest::{Method, StatusCode};
