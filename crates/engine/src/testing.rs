@@ -8,7 +8,7 @@ use std::sync::Mutex;
 use async_trait::async_trait;
 use jiff::SignedDuration;
 use roster_core::guard::Trigger;
-use roster_core::member::SourceMember;
+use roster_core::member::{ManagerRef, SourceMember};
 use roster_core::schedule::{Frequency, Schedule};
 use roster_source::{CompanyInfo, FetchRequest, Snapshot, Source, SourceError};
 use roster_store::jobs::{JobKind, JobUpsert};
@@ -99,6 +99,32 @@ pub fn member(id: &str, first: &str) -> SourceMember {
     m
 }
 
+/// An active member with a work email `email` and a date of birth.
+pub fn person(id: &str, first: &str, email: &str) -> SourceMember {
+    let mut m = SourceMember::new(id, 0);
+    m.active = Some(true);
+    m.given_name = Some(first.into());
+    m.family_name = Some("Example".into());
+    m.work_email = Some(email.into());
+    m.start_date = Some("2020-01-01".into());
+    m.date_of_birth = Some("1990-01-01".into());
+    m
+}
+
+/// Ada (m1), Grace (m2, reporting to Ada) and Alan (m3).
+pub fn ada_grace_alan() -> Vec<SourceMember> {
+    let mut grace = person("m2", "Grace", "grace@acme.example");
+    grace.manager = ManagerRef::Resolved {
+        source_id: "m1".into(),
+        email: "ada@acme.example".into(),
+    };
+    vec![
+        person("m1", "Ada", "ada@acme.example"),
+        grace,
+        person("m3", "Alan", "alan@acme.example"),
+    ]
+}
+
 /// Until the run is in its fetch; a run that ended before is a failed test.
 async fn wait_entered<T: std::fmt::Debug>(source: &Gated, run: &mut tokio::task::JoinHandle<T>) {
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
@@ -115,7 +141,8 @@ async fn wait_entered<T: std::fmt::Debug>(source: &Gated, run: &mut tokio::task:
     }
 }
 
-fn apply() -> SyncOptions {
+/// A manual sync that applies.
+pub fn apply() -> SyncOptions {
     SyncOptions {
         trigger: Some(Trigger::Manual),
         apply: true,

@@ -8,21 +8,10 @@ use async_trait::async_trait;
 use jiff::civil::date;
 use roster_core::guard::Trigger;
 use roster_core::member::{ManagerRef, SourceMember};
-use roster_engine::testing::Members;
+use roster_engine::testing::{Members, ada_grace_alan, apply, person as member};
 use roster_engine::{Cipher, Engine, EngineError, FixedClock, SyncOptions, SyncStatus};
 use roster_source::{CompanyInfo, FetchRequest, Snapshot, Source, SourceError};
 use roster_store::{ImportStatus, StoreError};
-
-fn member(id: &str, first: &str, email: &str) -> SourceMember {
-    let mut m = SourceMember::new(id, 0);
-    m.active = Some(true);
-    m.given_name = Some(first.into());
-    m.family_name = Some("Example".into());
-    m.work_email = Some(email.into());
-    m.start_date = Some("2020-01-01".into());
-    m.date_of_birth = Some("1990-01-01".into());
-    m
-}
 
 async fn setup() -> (Engine, Arc<FixedClock>, Members, tempfile::TempDir) {
     let dir = tempfile::tempdir().unwrap();
@@ -38,17 +27,7 @@ async fn setup() -> (Engine, Arc<FixedClock>, Members, tempfile::TempDir) {
     )
     .await
     .unwrap();
-    let boss = member("m1", "Ada", "ada@acme.example");
-    let mut report = member("m2", "Grace", "grace@acme.example");
-    report.manager = ManagerRef::Resolved {
-        source_id: "m1".into(),
-        email: "ada@acme.example".into(),
-    };
-    let source = Members(Mutex::new(vec![
-        boss,
-        report,
-        member("m3", "Alan", "alan@acme.example"),
-    ]));
+    let source = Members(Mutex::new(ada_grace_alan()));
     engine
         .connect(
             roster_store::IntegrationKind::Justworks,
@@ -59,14 +38,6 @@ async fn setup() -> (Engine, Arc<FixedClock>, Members, tempfile::TempDir) {
         .await
         .unwrap();
     (engine, clock, source, dir)
-}
-
-fn apply() -> SyncOptions {
-    SyncOptions {
-        trigger: Some(Trigger::Manual),
-        apply: true,
-        ..SyncOptions::default()
-    }
 }
 
 #[tokio::test]

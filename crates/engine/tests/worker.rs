@@ -14,9 +14,9 @@ use roster_core::guard::Trigger;
 use roster_core::member::SourceMember;
 use roster_core::schedule::{Frequency, Schedule, parse_time};
 use roster_engine::notify::NoNotifier;
-use roster_engine::testing::acme;
+use roster_engine::testing::{acme, apply, person as member};
 use roster_engine::worker::{SourceFactory, Worker, WorkerConfig};
-use roster_engine::{Cipher, Clock, Engine, EngineError, FixedClock, SyncOptions};
+use roster_engine::{Cipher, Clock, Engine, EngineError, FixedClock};
 use roster_source::{CompanyInfo, FetchRequest, Snapshot, Source, SourceError};
 use roster_store::jobs::JobKind;
 use roster_store::{ImportKind, ImportStatus, Integration, Store};
@@ -66,17 +66,6 @@ impl SourceFactory for Factory {
         }
         Ok(Box::new(Members(self.0.clone())))
     }
-}
-
-fn member(id: &str, first: &str, email: &str) -> SourceMember {
-    let mut m = SourceMember::new(id, 0);
-    m.active = Some(true);
-    m.given_name = Some(first.into());
-    m.family_name = Some("Example".into());
-    m.work_email = Some(email.into());
-    m.start_date = Some("2020-01-01".into());
-    m.date_of_birth = Some("1990-01-01".into());
-    m
 }
 
 fn ts(s: &str) -> Timestamp {
@@ -163,15 +152,7 @@ impl World {
     /// The first manual sync, applied.
     async fn first_sync(&self) {
         self.engine
-            .sync(
-                self.integration,
-                &Members(self.company.clone()),
-                SyncOptions {
-                    trigger: Some(Trigger::Manual),
-                    apply: true,
-                    ..SyncOptions::default()
-                },
-            )
+            .sync(self.integration, &Members(self.company.clone()), apply())
             .await
             .unwrap();
     }

@@ -7,23 +7,11 @@ use std::sync::{Arc, Mutex};
 
 use jiff::civil::date;
 use roster_core::employee::{DeactivationReason, Employee};
-use roster_core::guard::Trigger;
 use roster_core::member::{ManagerRef, SourceMember};
-use roster_engine::testing::Members;
+use roster_engine::testing::{Members, ada_grace_alan, apply, person as member};
 use roster_engine::{Cipher, Engine, FixedClock, SyncOptions, SyncStatus};
 use roster_store::{ImportKind, ImportStatus, Store};
 use roster_store_postgres::testing::TestDb;
-
-fn member(id: &str, first: &str, email: &str) -> SourceMember {
-    let mut m = SourceMember::new(id, 0);
-    m.active = Some(true);
-    m.given_name = Some(first.into());
-    m.family_name = Some("Example".into());
-    m.work_email = Some(email.into());
-    m.start_date = Some("2020-01-01".into());
-    m.date_of_birth = Some("1990-01-01".into());
-    m
-}
 
 fn reports_to(mut m: SourceMember, boss_id: &str, boss_email: &str) -> SourceMember {
     m.manager = ManagerRef::Resolved {
@@ -31,14 +19,6 @@ fn reports_to(mut m: SourceMember, boss_id: &str, boss_email: &str) -> SourceMem
         email: boss_email.into(),
     };
     m
-}
-
-fn apply() -> SyncOptions {
-    SyncOptions {
-        trigger: Some(Trigger::Manual),
-        apply: true,
-        ..SyncOptions::default()
-    }
 }
 
 /// What the test checks of each employee, in key order.
@@ -101,15 +81,7 @@ async fn import_next_day_sync_and_rollback_on_postgres() {
     .await
     .expect("engine on PostgreSQL");
     let account = engine.account();
-    let source = Members(Mutex::new(vec![
-        member("m1", "Ada", "ada@acme.example"),
-        reports_to(
-            member("m2", "Grace", "grace@acme.example"),
-            "m1",
-            "ada@acme.example",
-        ),
-        member("m3", "Alan", "alan@acme.example"),
-    ]));
+    let source = Members(Mutex::new(ada_grace_alan()));
     let integration = engine
         .connect(
             roster_store::IntegrationKind::Justworks,
