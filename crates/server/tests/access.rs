@@ -28,6 +28,22 @@ fn allowed(need: Need, role: Role) -> bool {
     need <= level
 }
 
+/// `method path` with `body` is refused as invalid (422), naming `field`.
+async fn assert_invalid(
+    server: &TestServer,
+    (method, path): (Method, &str),
+    token: &str,
+    body: Value,
+    field: &str,
+) {
+    let (s, v) = server.call(method, path, Some(token), Some(body)).await;
+    assert_eq!(
+        (s.as_u16(), v["error"]["field"].as_str()),
+        (422, Some(field)),
+        "{v}"
+    );
+}
+
 /// Endpoints without credentials.
 const PUBLIC: &[(&str, &str)] = &[
     ("get", "/healthz"),
@@ -640,59 +656,44 @@ async fn bad_input_names_the_field_and_stores_nothing() {
     );
 
     // A bad setting changes nothing, not even the good one beside it.
-    let (s, v) = server
-        .call(
-            Method::PUT,
-            &format!("/api/v1/integrations/{id}/settings"),
-            Some(&admin),
-            Some(json!({ "on_missing": "deactivate", "mass_deactivation_percent": "150" })),
-        )
-        .await;
-    assert_eq!(
-        (s.as_u16(), v["error"]["field"].as_str()),
-        (422, Some("mass_deactivation_percent")),
-        "{v}"
-    );
-    let (s, v) = server
-        .call(
-            Method::PUT,
-            &format!("/api/v1/integrations/{id}/settings"),
-            Some(&admin),
-            Some(json!({ "no_such": "x" })),
-        )
-        .await;
-    assert_eq!(
-        (s.as_u16(), v["error"]["field"].as_str()),
-        (422, Some("no_such")),
-        "{v}"
-    );
+    let settings_path = format!("/api/v1/integrations/{id}/settings");
+    let invalid = async |method, path: &str, body, field: &str| {
+        assert_invalid(&server, (method, path), &admin, body, field).await;
+    };
+    invalid(
+        Method::PUT,
+        &settings_path,
+        json!({ "on_missing": "deactivate", "mass_deactivation_percent": "150" }),
+        "mass_deactivation_percent",
+    )
+    .await;
+    invalid(
+        Method::PUT,
+        &settings_path,
+        json!({ "no_such": "x" }),
+        "no_such",
+    )
+    .await;
     let settings = server
         .get(&format!("/api/v1/integrations/{id}/settings"), &admin)
         .await;
     assert_eq!(settings["settings"]["on_missing"]["value"], "keep");
 
     // Invalid values the rules refuse.
-    let (s, v) = server
-        .call(Method::POST, "/api/v1/web-users", Some(&admin), Some(json!({ "email": "not-an-email", "role": "viewer", "password": "long enough password" })))
-        .await;
-    assert_eq!(
-        (s.as_u16(), v["error"]["field"].as_str()),
-        (422, Some("email")),
-        "{v}"
-    );
-    let (s, v) = server
-        .call(
-            Method::POST,
-            "/api/v1/web-users",
-            Some(&admin),
-            Some(json!({ "email": "a@acme.example", "role": "viewer", "password": "short" })),
-        )
-        .await;
-    assert_eq!(
-        (s.as_u16(), v["error"]["field"].as_str()),
-        (422, Some("password")),
-        "{v}"
-    );
+    invalid(
+        Method::POST,
+        "/api/v1/web-users",
+        json!({ "email": "not-an-email", "role": "viewer", "password": "long enough password" }),
+        "email",
+    )
+    .await;
+    invalid(
+        Method::POST,
+        "/api/v1/web-users",
+        json!({ "email": "a@acme.example", "role": "viewer", "password": "short" }),
+        "password",
+    )
+    .await;
     assert_eq!(
         server
             .get("/api/v1/web-users", &admin)
@@ -701,19 +702,13 @@ async fn bad_input_names_the_field_and_stores_nothing() {
             .map(Vec::len),
         Some(0)
     );
-    let (s, v) = server
-        .call(
-            Method::POST,
-            "/api/v1/integrations/justworks",
-            Some(&admin),
-            Some(json!({ "base_url": "ftp://x" })),
-        )
-        .await;
-    assert_eq!(
-        (s.as_u16(), v["error"]["field"].as_str()),
-        (422, Some("base_url")),
-        "{v}"
-    );
+    invalid(
+        Method::POST,
+        "/api/v1/integrations/justworks",
+        json!({ "base_url": "ftp://x" }),
+        "base_url",
+    )
+    .await;
     assert_eq!(
         server
             .get("/api/v1/integrations", &admin)
