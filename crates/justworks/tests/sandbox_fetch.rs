@@ -29,6 +29,20 @@ fn email(w: &Value, kind: &str) -> Option<String> {
         .and_then(|e| s(&e["address"]))
 }
 
+/// The sandbox's members as the API lists them (hidden ones left out).
+fn listed_members(handle: &roster_sandbox::SandboxHandle) -> Vec<Value> {
+    handle
+        .members(false)
+        .into_iter()
+        .map(|l| l.member)
+        .collect()
+}
+
+/// A connector on a token with every scope.
+fn all_scopes_source(sandbox: &roster_sandbox::RunningSandbox) -> JustworksSource {
+    common::static_source(sandbox, &common::all_scopes(), |_| {})
+}
+
 /// What the connector should make of wire member `w`, written independently of the
 /// connector's mapping code.
 fn expected(w: &Value, visible: &HashMap<String, Value>) -> SourceMember {
@@ -124,11 +138,7 @@ fn expected(w: &Value, visible: &HashMap<String, Value>) -> SourceMember {
 async fn full_fetch_returns_every_member_once_mapped_like_the_sandbox_data() {
     let sandbox = common::sandbox(320, Faults::default()).await;
     let handle = sandbox.handle();
-    let listed: Vec<Value> = handle
-        .members(false)
-        .into_iter()
-        .map(|l| l.member)
-        .collect();
+    let listed = listed_members(&handle);
     let id = |i: usize| listed[i]["id"].as_str().unwrap().to_owned();
     // Managers in any order: an early member reports to the last one; one manager
     // without a work email; one manager hidden (not in the snapshot).
@@ -140,17 +150,13 @@ async fn full_fetch_returns_every_member_once_mapped_like_the_sandbox_data() {
     handle.set_manager(&id(5), Some(&id(11))).unwrap();
     handle.hide(&id(11)).unwrap();
 
-    let listed: Vec<Value> = handle
-        .members(false)
-        .into_iter()
-        .map(|l| l.member)
-        .collect();
+    let listed = listed_members(&handle);
     let visible: HashMap<String, Value> = listed
         .iter()
         .map(|w| (w["id"].as_str().unwrap().to_owned(), w.clone()))
         .collect();
 
-    let source = common::static_source(&sandbox, &common::all_scopes(), |_| {});
+    let source = all_scopes_source(&sandbox);
     let snapshot = source
         .fetch(FetchRequest {
             custom_fields: true,
@@ -259,13 +265,9 @@ async fn full_fetch_returns_every_member_once_mapped_like_the_sandbox_data() {
 async fn incremental_fetch_returns_only_changed_members_and_resolves_outside_managers() {
     let sandbox = common::sandbox(250, Faults::default()).await;
     let handle = sandbox.handle();
-    let listed: Vec<Value> = handle
-        .members(false)
-        .into_iter()
-        .map(|l| l.member)
-        .collect();
+    let listed = listed_members(&handle);
     let id = |i: usize| listed[i]["id"].as_str().unwrap().to_owned();
-    let source = common::static_source(&sandbox, &common::all_scopes(), |_| {});
+    let source = all_scopes_source(&sandbox);
     let full = source.fetch(FetchRequest::default()).await.unwrap();
     assert_eq!(full.members.len(), 250);
 
@@ -548,7 +550,7 @@ async fn split_by_status_lists_active_and_terminated_once_each() {
         c.split_by_status = true
     });
     let split = source.fetch(FetchRequest::default()).await.unwrap();
-    let source = common::static_source(&sandbox, &common::all_scopes(), |_| {});
+    let source = all_scopes_source(&sandbox);
     let whole = source.fetch(FetchRequest::default()).await.unwrap();
     let a: HashSet<&str> = split.members.iter().map(|m| m.source_id.as_str()).collect();
     let b: HashSet<&str> = whole.members.iter().map(|m| m.source_id.as_str()).collect();
@@ -564,7 +566,7 @@ async fn split_by_status_lists_active_and_terminated_once_each() {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_survey_visits_each_member_once_and_custom_values_come_one_by_one() {
     let sandbox = common::sandbox(250, Faults::default()).await;
-    let source = common::static_source(&sandbox, &common::all_scopes(), |_| {});
+    let source = all_scopes_source(&sandbox);
     let full = source
         .fetch(FetchRequest {
             custom_fields: true,
