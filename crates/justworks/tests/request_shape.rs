@@ -19,7 +19,7 @@ use axum::response::{IntoResponse, Response};
 use roster_justworks::{
     Credentials, DEFAULT_SCOPES, JustworksSource, OAuthClient, TokenKind, TokenSet,
 };
-use roster_source::{FetchRequest, Source};
+use roster_source::Source;
 use serde_json::{Value, json};
 
 #[derive(Clone, Debug)]
@@ -167,25 +167,13 @@ async fn every_request_matches_the_partner_api_fixture() {
     ]);
     let source = JustworksSource::new(config.clone(), Credentials::OAuth(oauth_tokens)).unwrap();
     source.company().await.unwrap();
-    let full = source
-        .fetch(FetchRequest {
-            custom_fields: true,
-            ..FetchRequest::default()
-        })
-        .await
-        .unwrap();
+    let full = source.fetch(common::with_custom_fields()).await.unwrap();
     assert_eq!(full.members.len(), 3);
     config.split_by_status = true;
     let source =
         JustworksSource::new(config, Credentials::Static("access".to_owned().into())).unwrap();
     let since: jiff::Timestamp = "2024-05-01T09:30:00Z".parse().unwrap();
-    let partial = source
-        .fetch(FetchRequest {
-            updated_since: Some(since),
-            ..FetchRequest::default()
-        })
-        .await
-        .unwrap();
+    let partial = source.fetch(common::updated_since(since)).await.unwrap();
     assert!(!partial.complete);
 
     let log = log.lock().unwrap().clone();

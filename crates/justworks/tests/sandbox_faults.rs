@@ -232,13 +232,7 @@ async fn latency_is_absorbed_and_per_member_requests_overlap() {
     let sandbox = faulty(160, |f| f.latency = latency).await;
     let source = source(&sandbox, |c| c.per_member_concurrency = 8);
     let started = Instant::now();
-    let snapshot = source
-        .fetch(FetchRequest {
-            custom_fields: true,
-            ..FetchRequest::default()
-        })
-        .await
-        .unwrap();
+    let snapshot = source.fetch(common::with_custom_fields()).await.unwrap();
     let elapsed = started.elapsed();
     assert_eq!(snapshot.members.len(), 160);
     assert_eq!(snapshot.requests, 2 + 160);

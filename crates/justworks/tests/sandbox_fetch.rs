@@ -157,13 +157,7 @@ async fn full_fetch_returns_every_member_once_mapped_like_the_sandbox_data() {
         .collect();
 
     let source = all_scopes_source(&sandbox);
-    let snapshot = source
-        .fetch(FetchRequest {
-            custom_fields: true,
-            ..FetchRequest::default()
-        })
-        .await
-        .unwrap();
+    let snapshot = source.fetch(common::with_custom_fields()).await.unwrap();
 
     assert!(snapshot.complete);
     assert!(snapshot.rejected.is_empty(), "{:?}", snapshot.rejected);
@@ -290,13 +284,7 @@ async fn incremental_fetch_returns_only_changed_members_and_resolves_outside_man
     // Changed after `since` too, but hidden: its reports cannot resolve it.
     handle.hide(&id(40)).unwrap();
 
-    let partial = source
-        .fetch(FetchRequest {
-            updated_since: Some(since),
-            ..FetchRequest::default()
-        })
-        .await
-        .unwrap();
+    let partial = source.fetch(common::updated_since(since)).await.unwrap();
     assert!(!partial.complete);
     let mut got: Vec<&str> = partial
         .members
@@ -471,13 +459,7 @@ async fn withheld_scopes_become_diagnostics() {
 
     // Basic scope only: no personal email, phones, addresses, dob, sex, employment.
     let source = common::static_source(&sandbox, &["member.basic:read"], |_| {});
-    let snapshot = source
-        .fetch(FetchRequest {
-            custom_fields: true,
-            ..FetchRequest::default()
-        })
-        .await
-        .unwrap();
+    let snapshot = source.fetch(common::with_custom_fields()).await.unwrap();
     assert!(
         snapshot
             .members
@@ -520,13 +502,7 @@ async fn withheld_scopes_become_diagnostics() {
         Credentials::OAuth(oauth_tokens(&sandbox, &["member.basic:read"])),
     )
     .unwrap();
-    let snapshot = source
-        .fetch(FetchRequest {
-            custom_fields: true,
-            ..FetchRequest::default()
-        })
-        .await
-        .unwrap();
+    let snapshot = source.fetch(common::with_custom_fields()).await.unwrap();
     assert_eq!(snapshot.requests, 2);
 
     // Without member.basic:read the list itself is forbidden.
@@ -567,13 +543,7 @@ async fn split_by_status_lists_active_and_terminated_once_each() {
 async fn a_survey_visits_each_member_once_and_custom_values_come_one_by_one() {
     let sandbox = common::sandbox(250, Faults::default()).await;
     let source = all_scopes_source(&sandbox);
-    let full = source
-        .fetch(FetchRequest {
-            custom_fields: true,
-            ..FetchRequest::default()
-        })
-        .await
-        .unwrap();
+    let full = source.fetch(common::with_custom_fields()).await.unwrap();
     let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::<SourceMember>::new()));
     let into = seen.clone();
     let survey = source

@@ -66,6 +66,22 @@ pub fn static_source(
     .expect("source")
 }
 
+/// A fetch that reads custom-field values too.
+pub fn with_custom_fields() -> roster_source::FetchRequest {
+    roster_source::FetchRequest {
+        custom_fields: true,
+        ..roster_source::FetchRequest::default()
+    }
+}
+
+/// An incremental fetch: members changed at or after `since`.
+pub fn updated_since(since: jiff::Timestamp) -> roster_source::FetchRequest {
+    roster_source::FetchRequest {
+        updated_since: Some(since),
+        ..roster_source::FetchRequest::default()
+    }
+}
+
 /// Every Justworks scope.
 pub fn all_scopes() -> Vec<&'static str> {
     roster_sandbox::all_scopes()
