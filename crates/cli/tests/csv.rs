@@ -167,24 +167,31 @@ fn refused(r: &common::Run, message: &str) {
     assert!(r.stderr.contains(message), "{}", r.stderr);
 }
 
+/// A temporary directory with a `roster.db` path and the file `name` holding `text`:
+/// (the directory, the database, the file).
+fn scratch(name: &str, text: &str) -> (tempfile::TempDir, PathBuf, PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("roster.db");
+    let f = dir.path().join(name);
+    write(&f, text);
+    (dir, db, f)
+}
+
 fn write(path: &Path, text: &str) {
     std::fs::write(path, text).unwrap();
 }
 
 #[test]
 fn csv_only_directory_full_and_partial_rules() {
-    let dir = tempfile::tempdir().unwrap();
-    let db = dir.path().join("roster.db");
-    let f = dir.path().join("people.csv");
-    let p = f.to_str().unwrap();
-    write(
-        &f,
+    let (_dir, db, f) = scratch(
+        "people.csv",
         "Employee ID,Email,First Name,Last Name,Start Date,Manager Email,Job Title\n\
          E1,ada@acme.example,Ada,Lovelace,2019-01-07,,CEO\n\
          E2,grace@acme.example,Grace,Hopper,2020-02-03,ada@acme.example,Admiral\n\
          E3,alan@acme.example,Alan,Turing,2021-03-01,ada@acme.example,Cryptanalyst\n\
          E4,kay@acme.example,Kay,McNulty,2021-04-01,ada@acme.example,Programmer\n",
     );
+    let p = f.to_str().unwrap();
     // The first import creates a csv integration, reviewed then applied.
     let review = ok(import(&db, p, "full", &[]));
     assert!(
@@ -269,18 +276,15 @@ fn csv_only_directory_full_and_partial_rules() {
 
 #[test]
 fn bad_rows_are_reviewed_refused_or_skipped() {
-    let dir = tempfile::tempdir().unwrap();
-    let db = dir.path().join("roster.db");
-    let f = dir.path().join("bad.csv");
-    let p = f.to_str().unwrap();
-    write(
-        &f,
+    let (_dir, db, f) = scratch(
+        "bad.csv",
         "Employee ID,Email,Start Date,Notes\n\
          E1,ada@acme.example,2019-01-07,x\n\
          E2,not-an-email,2020-02-03,y\n\
          E3,alan@acme.example,2021-02-30,z\n\
          E4,kay@acme.example,2021-04-01\n",
     );
+    let p = f.to_str().unwrap();
     let review = ok(import(&db, p, "partial", &[]));
     let out = &review.stdout;
     for expected in [
@@ -338,11 +342,8 @@ fn bad_rows_are_reviewed_refused_or_skipped() {
 
 #[test]
 fn files_that_fail_as_a_whole_write_nothing() {
-    let dir = tempfile::tempdir().unwrap();
-    let db = dir.path().join("roster.db");
-    let f = dir.path().join("names.csv");
+    let (dir, db, f) = scratch("names.csv", "First Name,Last Name\nAda,Lovelace\n");
     let p = f.to_str().unwrap();
-    write(&f, "First Name,Last Name\nAda,Lovelace\n");
     let r = import(&db, p, "full", &[]);
     refused(
         &r,
@@ -362,16 +363,13 @@ fn files_that_fail_as_a_whole_write_nothing() {
 
 #[test]
 fn export_goes_to_stdout_and_skips_deactivated_by_default() {
-    let dir = tempfile::tempdir().unwrap();
-    let db = dir.path().join("roster.db");
-    let f = dir.path().join("people.csv");
-    let p = f.to_str().unwrap();
-    write(
-        &f,
+    let (_dir, db, f) = scratch(
+        "people.csv",
         "\u{FEFF}Email,First Name,Employee Deactivated\r\n\
          ada@acme.example,Ada,FALSE\r\n\
          zoë@acme.example,\"Zoë \"\"Z\"\"\",TRUE\r\n",
     );
+    let p = f.to_str().unwrap();
     ok(import(&db, p, "full", &["--apply", "--yes"]));
     let active = ok(roster(&db, DAY1, &["users", "export"]));
     assert_eq!(active.stdout.lines().count(), 2, "{}", active.stdout);
