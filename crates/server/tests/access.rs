@@ -657,43 +657,34 @@ async fn bad_input_names_the_field_and_stores_nothing() {
 
     // A bad setting changes nothing, not even the good one beside it.
     let settings_path = format!("/api/v1/integrations/{id}/settings");
-    let invalid = async |method, path: &str, body, field: &str| {
-        assert_invalid(&server, (method, path), &admin, body, field).await;
-    };
-    invalid(
-        Method::PUT,
-        &settings_path,
-        json!({ "on_missing": "deactivate", "mass_deactivation_percent": "150" }),
-        "mass_deactivation_percent",
-    )
-    .await;
-    invalid(
-        Method::PUT,
-        &settings_path,
-        json!({ "no_such": "x" }),
-        "no_such",
-    )
-    .await;
+    for (body, field) in [
+        (
+            json!({ "on_missing": "deactivate", "mass_deactivation_percent": "150" }),
+            "mass_deactivation_percent",
+        ),
+        (json!({ "no_such": "x" }), "no_such"),
+    ] {
+        assert_invalid(&server, (Method::PUT, &settings_path), &admin, body, field).await;
+    }
     let settings = server
         .get(&format!("/api/v1/integrations/{id}/settings"), &admin)
         .await;
     assert_eq!(settings["settings"]["on_missing"]["value"], "keep");
 
     // Invalid values the rules refuse.
-    invalid(
-        Method::POST,
-        "/api/v1/web-users",
-        json!({ "email": "not-an-email", "role": "viewer", "password": "long enough password" }),
-        "email",
-    )
-    .await;
-    invalid(
-        Method::POST,
-        "/api/v1/web-users",
-        json!({ "email": "a@acme.example", "role": "viewer", "password": "short" }),
-        "password",
-    )
-    .await;
+    for (body, field) in [
+        (
+            json!({ "email": "not-an-email", "role": "viewer", "password": "long enough password" }),
+            "email",
+        ),
+        (
+            json!({ "email": "a@acme.example", "role": "viewer", "password": "short" }),
+            "password",
+        ),
+    ] {
+        let web_users = (Method::POST, "/api/v1/web-users");
+        assert_invalid(&server, web_users, &admin, body, field).await;
+    }
     assert_eq!(
         server
             .get("/api/v1/web-users", &admin)
@@ -702,9 +693,10 @@ async fn bad_input_names_the_field_and_stores_nothing() {
             .map(Vec::len),
         Some(0)
     );
-    invalid(
-        Method::POST,
-        "/api/v1/integrations/justworks",
+    assert_invalid(
+        &server,
+        (Method::POST, "/api/v1/integrations/justworks"),
+        &admin,
         json!({ "base_url": "ftp://x" }),
         "base_url",
     )
