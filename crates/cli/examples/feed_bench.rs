@@ -15,11 +15,12 @@
 //!    is the derivation plus the write difference. One warm-up pair first, then
 //!    `--runs` pairs alternating with / without; medians of wall and CPU time.
 //!
-//!    `--instructions with|without|none` instead writes one first import of
-//!    `--employees` (with events, with event storage off, or not at all) and exits:
-//!    run it under `valgrind --tool=cachegrind --cache-sim=no` for instruction counts
-//!    that a loaded machine does not sway (with − none and without − none are the
-//!    two writes).
+//!    `--instructions with|without|none|derive` instead writes one first import of
+//!    `--employees` (with events, with event storage off, or not at all; `derive`:
+//!    none, then the derivation alone) and exits: run it under `valgrind
+//!    --tool=cachegrind --cache-sim=no` for instruction counts that a loaded machine
+//!    does not sway (with − none and without − none are the two writes, derive −
+//!    none the derivation).
 //! 2. **Reading the Events API**: every event of that import through `GET
 //!    /api/v1/events?limit=1000` of a real server on a loopback port, page by page.
 //! 3. **Delivering to a webhook**: a webhook subscribed (`employee.*`,
@@ -70,7 +71,8 @@ struct Args {
     #[arg(long, default_value_t = 100)]
     batch: usize,
     /// Only one write, for an instruction count: `with` (events), `without` (event
-    /// storage off) or `none` (no write: the rest of the process).
+    /// storage off), `none` (no write: the rest of the process) or `derive` (no
+    /// write, the events derived and encoded).
     #[arg(long)]
     instructions: Option<String>,
 }
@@ -175,12 +177,15 @@ async fn timed_write(store: &SqliteStore, n: usize, day0: Date) -> (f64, f64) {
 async fn one_write(mode: &str, n: usize, day0: Date) {
     let (store, _d) = match mode {
         "without" => fresh_without_events().await,
-        "with" | "none" => fresh().await,
+        "with" | "none" | "derive" => fresh().await,
         other => panic!("--instructions: with, without or none, not {other}"),
     };
     let a = store.ensure_account("bench").await.unwrap();
     let cs = changeset(noon(day0), creates(n));
-    if mode != "none" {
+    if mode == "derive" {
+        std::hint::black_box(derive_and_encode(&cs.entries, day0));
+    }
+    if mode == "with" || mode == "without" {
         store.write(a, cs).await.unwrap();
     } else {
         std::hint::black_box(cs);
@@ -188,8 +193,7 @@ async fn one_write(mode: &str, n: usize, day0: Date) {
 }
 
 /// Deriving a first import's events and encoding the rows the write stores.
-fn derive_and_encode(n: usize, day0: Date) -> f64 {
-    let entries = creates(n);
+fn derive_and_encode(entries: &[EntryRecord], day0: Date) -> f64 {
     let t = Instant::now();
     let written: Vec<Written<'_>> = entries
         .iter()
@@ -281,7 +285,7 @@ async fn main() {
         let (wall, cpu) = timed_write(&store, n, day0).await;
         let (store, _d2) = fresh_without_events().await;
         let (wall_off, cpu_off) = timed_write(&store, n, day0).await;
-        let d = derive_and_encode(n, day0);
+        let d = derive_and_encode(&creates(n), day0);
         if run == 0 {
             continue;
         }
