@@ -5,11 +5,22 @@
 //! ```
 //!
 //! 1. **Events of a first import.** One changeset of N creates written to a fresh
-//!    store (the events derived and inserted in its transaction), against the same
-//!    write to a fresh store whose `events` table ignores inserts (a `RAISE(IGNORE)`
-//!    trigger: the statements are built, bound and run, the rows not stored), and the
-//!    derivation alone (`derive_stored` and the row encoding). The feed's extra time
-//!    is the derivation plus the insert difference. Medians of `--runs`.
+//!    store (the events derived and stored in its transaction: since migration 0013
+//!    a create's event is the cursor on its import entry, indexed, and only
+//!    `import.applied` is an `events` row), against the same write to a fresh store
+//!    with event storage off: its `events` table ignores inserts (a `RAISE(IGNORE)`
+//!    trigger) and the index of the kept creates' cursors is dropped (the cursor
+//!    column, 8 bytes of an entry row, stays). Plus the derivation alone
+//!    (`derive_stored` and the encoding of the rows it stores). The feed's extra time
+//!    is the derivation plus the write difference. One warm-up pair first, then
+//!    `--runs` pairs alternating with / without; medians of wall and CPU time.
+//!
+//!    `--instructions with|without|none|derive` instead writes one first import of
+//!    `--employees` (with events, with event storage off, or not at all; `derive`:
+//!    none, then the derivation alone) and exits: run it under `valgrind
+//!    --tool=cachegrind --cache-sim=no` for instruction counts that a loaded machine
+//!    does not sway (with − none and without − none are the two writes, derive −
+//!    none the derivation).
 //! 2. **Reading the Events API**: every event of that import through `GET
 //!    /api/v1/events?limit=1000` of a real server on a loopback port, page by page.
 //! 3. **Delivering to a webhook**: a webhook subscribed (`employee.*`,
@@ -59,6 +70,11 @@ struct Args {
     /// Events per webhook request.
     #[arg(long, default_value_t = 100)]
     batch: usize,
+    /// Only one write, for an instruction count: `with` (events), `without` (event
+    /// storage off), `none` (no write: the rest of the process) or `derive` (no
+    /// write, the events derived and encoded).
+    #[arg(long)]
+    instructions: Option<String>,
 }
 
 fn employee(i: usize) -> Employee {
@@ -134,6 +150,83 @@ async fn fresh() -> (SqliteStore, tempfile::TempDir) {
     (store, dir)
 }
 
+/// A fresh store whose writes store no events: `events` ignores inserts and the
+/// kept creates' cursors are not indexed.
+async fn fresh_without_events() -> (SqliteStore, tempfile::TempDir) {
+    let (store, dir) = fresh().await;
+    for sql in [
+        "CREATE TRIGGER feed_off BEFORE INSERT ON events BEGIN SELECT RAISE(IGNORE); END",
+        "DROP INDEX import_entries_event",
+    ] {
+        sqlx::query(sql).execute(store.pool()).await.unwrap();
+    }
+    (store, dir)
+}
+
+/// One timed first import of `n` creates; wall and CPU seconds.
+async fn timed_write(store: &SqliteStore, n: usize, day0: Date) -> (f64, f64) {
+    let a = store.ensure_account("bench").await.unwrap();
+    let cs = changeset(noon(day0), creates(n));
+    let t = Meter::start();
+    store.write(a, cs).await.unwrap();
+    let u = t.stop();
+    (u.wall.as_secs_f64(), u.cpu.total().as_secs_f64())
+}
+
+/// `--instructions`: one write (or none) and out.
+async fn one_write(mode: &str, n: usize, day0: Date) {
+    let (store, _d) = match mode {
+        "without" => fresh_without_events().await,
+        "with" | "none" | "derive" => fresh().await,
+        other => panic!("--instructions: with, without or none, not {other}"),
+    };
+    let a = store.ensure_account("bench").await.unwrap();
+    let cs = changeset(noon(day0), creates(n));
+    if mode == "derive" {
+        std::hint::black_box(derive_and_encode(&cs.entries, day0));
+    }
+    if mode == "with" || mode == "without" {
+        store.write(a, cs).await.unwrap();
+    } else {
+        std::hint::black_box(cs);
+    }
+}
+
+/// Deriving a first import's events and encoding the rows the write stores.
+fn derive_and_encode(entries: &[EntryRecord], day0: Date) -> f64 {
+    let t = Instant::now();
+    let written: Vec<Written<'_>> = entries
+        .iter()
+        .enumerate()
+        .map(|(i, e)| Written::new(i as i64 + 1, e.action, &e.changes, &e.after))
+        .collect();
+    let meta = ImportMeta {
+        id: 1,
+        kind: ImportKind::Sync,
+        at: noon(day0),
+        day: day0,
+    };
+    let events = derive_stored(&meta, &written, 1);
+    let mut bytes = 0usize;
+    let mut kept = Vec::new();
+    for e in events {
+        // As `changeset_events`: a create that recorded no changes is kept on
+        // its entry (key and cursor), the rest are rows.
+        if e.created.is_some() {
+            kept.push((e.event.employee_key, e.event.cursor));
+            continue;
+        }
+        for v in roster_store::sql::feed::event_values(1, e).unwrap() {
+            if let roster_store::sql::Arg::Text(Some(s)) = v {
+                bytes += s.len();
+            }
+        }
+    }
+    let d = t.elapsed().as_secs_f64();
+    std::hint::black_box((bytes, kept));
+    d
+}
+
 fn median(mut v: Vec<f64>) -> f64 {
     v.sort_by(f64::total_cmp);
     v[v.len() / 2]
@@ -175,67 +268,38 @@ async fn main() {
         employees: n,
         runs,
         batch,
+        instructions,
     } = <Args as clap::Parser>::parse();
     let day0 = date(2026, 9, 1);
 
-    // 1. The events' share of a first import.
+    if let Some(mode) = instructions {
+        one_write(&mode, n, day0).await;
+        return;
+    }
+
+    // 1. The events' share of a first import: a warm-up pair, then `runs` pairs.
     let (mut with, mut without, mut derive) = (Vec::new(), Vec::new(), Vec::new());
     let (mut with_cpu, mut without_cpu) = (Vec::new(), Vec::new());
-    for _ in 0..runs {
+    for run in 0..=runs {
         let (store, _d) = fresh().await;
-        let a = store.ensure_account("bench").await.unwrap();
-        let cs = changeset(noon(day0), creates(n));
-        let t = Meter::start();
-        store.write(a, cs).await.unwrap();
-        let u = t.stop();
-        with.push(u.wall.as_secs_f64());
-        with_cpu.push(u.cpu.total().as_secs_f64());
-
-        let (store, _d) = fresh().await;
-        sqlx::query(
-            "CREATE TRIGGER feed_off BEFORE INSERT ON events BEGIN SELECT RAISE(IGNORE); END",
-        )
-        .execute(store.pool())
-        .await
-        .unwrap();
-        let a = store.ensure_account("bench").await.unwrap();
-        let cs = changeset(noon(day0), creates(n));
-        let t = Meter::start();
-        store.write(a, cs).await.unwrap();
-        let u = t.stop();
-        without.push(u.wall.as_secs_f64());
-        without_cpu.push(u.cpu.total().as_secs_f64());
-
-        let entries = creates(n);
-        let t = Instant::now();
-        let written: Vec<Written<'_>> = entries
-            .iter()
-            .enumerate()
-            .map(|(i, e)| Written::new(i as i64 + 1, e.action, &e.changes, &e.after))
-            .collect();
-        let meta = ImportMeta {
-            id: 1,
-            kind: ImportKind::Sync,
-            at: noon(day0),
-            day: day0,
-        };
-        let events = derive_stored(&meta, &written, 1);
-        let mut bytes = 0usize;
-        for e in events {
-            for v in roster_store::sql::feed::event_values(1, e).unwrap() {
-                if let roster_store::sql::Arg::Text(Some(s)) = v {
-                    bytes += s.len();
-                }
-            }
+        let (wall, cpu) = timed_write(&store, n, day0).await;
+        let (store, _d2) = fresh_without_events().await;
+        let (wall_off, cpu_off) = timed_write(&store, n, day0).await;
+        let d = derive_and_encode(&creates(n), day0);
+        if run == 0 {
+            continue;
         }
-        derive.push(t.elapsed().as_secs_f64());
-        std::hint::black_box(bytes);
+        with.push(wall);
+        with_cpu.push(cpu);
+        without.push(wall_off);
+        without_cpu.push(cpu_off);
+        derive.push(d);
     }
     let (w, wo, d) = (median(with), median(without), median(derive));
     let feed = d + (w - wo).max(0.0);
     println!("employees                  {n}");
     println!("first import write          {w:>8.3} s (median of {runs})");
-    println!("  with event inserts ignored {wo:>8.3} s");
+    println!("  with event storage off     {wo:>8.3} s");
     println!("  derive + encode events     {d:>8.3} s");
     println!(
         "  feed's extra time          {feed:>8.3} s = {:.1} % of the import without it",
@@ -245,7 +309,7 @@ async fn main() {
     // on a loaded machine than wall time.
     let (wc, woc) = (median(with_cpu), median(without_cpu));
     let feed_cpu = d + (wc - woc).max(0.0);
-    println!("  CPU: write {wc:.3} s, with event inserts ignored {woc:.3} s");
+    println!("  CPU: write {wc:.3} s, with event storage off {woc:.3} s");
     println!(
         "  feed's extra CPU time      {feed_cpu:>8.3} s = {:.1} % of the import's CPU without it",
         100.0 * feed_cpu / (wc - feed_cpu)
@@ -325,6 +389,7 @@ async fn main() {
         after = page["next_after"].as_i64().unwrap();
     }
     let api = t.elapsed().as_secs_f64();
+    assert_eq!(read, n + 1, "every create's event and import.applied");
     println!(
         "Events API read             {read} events in {api:.3} s = {:.0} events/s",
         read as f64 / api

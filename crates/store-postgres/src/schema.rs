@@ -63,6 +63,11 @@ pub(crate) const MIGRATIONS: &[Embedded] = &[
         "retention_holds",
         include_str!("../migrations/0012_retention_holds.sql"),
     ),
+    (
+        13,
+        "kept_creates",
+        include_str!("../migrations/0013_kept_creates.sql"),
+    ),
 ];
 
 /// Every schema version this build knows, oldest first (numbers may skip: each

@@ -303,9 +303,10 @@ pub(crate) async fn write(
         .map_err(db)?
     };
     new_keys.sort_unstable();
-    // The events first: a create's event borrows its employee from the changeset,
-    // which the rows below take.
-    let events = feed::changeset_events(&mut tx, account, import_id, &cs, &new_keys).await?;
+    // The events first: an event may borrow its employee from the changeset, which
+    // the rows below take. The creates kept on their entries go in with the entries.
+    let feed::ImportEvents { events, kept } =
+        feed::changeset_events(&mut tx, account, import_id, &cs, &new_keys).await?;
     insert_events(&mut tx, account, events).await?;
     let Changeset {
         entries,
@@ -314,7 +315,7 @@ pub(crate) async fn write(
         ..
     } = cs;
     let count = entries.len();
-    let rows = write::split(entries, new_keys.into_iter())?;
+    let rows = write::split(entries, new_keys.into_iter(), &kept)?;
     write_rows(&mut tx, account, import_id, &ts(finished_at), rows).await?;
     write::queue_notifications(&mut tx, account, import_id, finished_at, notifications).await?;
     // The deferred uniqueness checks run here: a duplicate fails the commit.
@@ -480,6 +481,7 @@ mod tests {
                 assert!(sql.contains(c), "{c} missing from {sql}");
             }
         }
-        assert!(INSERT_ENTRIES.contains(&format!("${}::text[]", ENTRY_COLUMNS.len())));
+        // The last column, a kept create's event cursor (0013), is an integer.
+        assert!(INSERT_ENTRIES.contains(&format!("${}::bigint[]", ENTRY_COLUMNS.len())));
     }
 }

@@ -454,6 +454,19 @@ async fn small_and_large_writes_store_the_same_rows() {
             "{name}: created ×{} + scheduled + import.applied",
             filler + 1
         );
+        let count = |sql: &'static str| {
+            sqlx::query_scalar::<_, i64>(sql)
+                .bind(a)
+                .fetch_one(store.pool())
+        };
+        let rows = count("SELECT COUNT(*) FROM events WHERE account_id = $1").await;
+        assert_eq!(
+            rows.unwrap(),
+            2,
+            "{name}: creates are kept on their entries"
+        );
+        let kept = count("SELECT COUNT(event_cursor) FROM import_entries WHERE account_id = $1");
+        assert_eq!(kept.await.unwrap(), filler as i64 + 1, "{name}");
         let mut e1_created = events[0].clone();
         e1_created.employee_key = None;
         e1_created.import_id = 0;

@@ -27,7 +27,7 @@ use crate::exec::{Tx, add, bind, db};
 const EMPLOYEE_CHUNK: usize = 500;
 /// Identifier-clearing rows per statement (3 parameters each).
 const CLEAR_CHUNK: usize = 2000;
-/// Import entries per INSERT (12 parameters each).
+/// Import entries per INSERT (13 parameters each).
 const ENTRY_CHUNK: usize = 1000;
 /// Events per INSERT (7 parameters each).
 const EVENT_CHUNK: usize = 2000;
@@ -150,9 +150,10 @@ pub(crate) async fn write(
         .await?
         .int(0, "employees.key")?;
     let new_keys: Vec<i64> = ((max + 1)..).take(write::creates(&cs.entries)).collect();
-    // The events first: a create's event borrows its employee from the changeset,
-    // which the rows below take.
-    let events = feed::changeset_events(&mut tx, account, import_id, &cs, &new_keys).await?;
+    // The events first: an event may borrow its employee from the changeset, which
+    // the rows below take. The creates kept on their entries go in with the entries.
+    let feed::ImportEvents { events, kept } =
+        feed::changeset_events(&mut tx, account, import_id, &cs, &new_keys).await?;
     insert_events(&mut tx, account, events).await?;
     let Changeset {
         entries,
@@ -161,7 +162,7 @@ pub(crate) async fn write(
         ..
     } = cs;
     let count = entries.len();
-    let rows = write::split(entries, new_keys.into_iter())?;
+    let rows = write::split(entries, new_keys.into_iter(), &kept)?;
     let finished: Arc<str> = ts(finished_at).into();
     write_rows(&mut tx, account, import_id, finished, rows).await?;
     write::queue_notifications(&mut tx, account, import_id, finished_at, notifications).await?;

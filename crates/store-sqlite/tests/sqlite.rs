@@ -221,6 +221,42 @@ async fn large_changesets_span_many_statements() {
     roster_store::contract::writes::large_changeset_round_trip(&store, 2_345).await;
 }
 
+/// A create's event is no `events` row: its import entry keeps the cursor (migration
+/// 0013); `import.applied` is the import's one row. Read back, the feed is whole.
+#[tokio::test]
+async fn a_first_import_stores_one_event_row() {
+    let store = SqliteStore::open("sqlite::memory:").await.unwrap();
+    let a = store.ensure_account("acme").await.unwrap();
+    let entries = (0..5).map(|i| create_entry(minimal(&format!("E{i}"))));
+    store
+        .write(a, changeset(ImportKind::Sync, at(0), entries.collect()))
+        .await
+        .unwrap();
+    let rows = sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM events")
+        .fetch_one(store.pool())
+        .await
+        .unwrap();
+    assert_eq!(rows, 1);
+    let kept: Vec<Option<i64>> =
+        sqlx::query_scalar("SELECT event_cursor FROM import_entries ORDER BY seq")
+            .fetch_all(store.pool())
+            .await
+            .unwrap();
+    assert_eq!(kept, [Some(1), Some(2), Some(3), Some(4), Some(5)]);
+    let q = roster_store::EventQuery {
+        limit: 100,
+        ..Default::default()
+    };
+    let cursors: Vec<i64> = store
+        .events(a, &q)
+        .await
+        .unwrap()
+        .iter()
+        .map(|e| e.cursor)
+        .collect();
+    assert_eq!(cursors, [1, 2, 3, 4, 5, 6]);
+}
+
 /// The same contract, on the in-memory database (one connection for everything).
 mod memory {
     use roster_store_sqlite::SqliteStore;

@@ -136,11 +136,13 @@ impl FieldDelta {
 }
 
 /// An event as a write stores it ([`derive_stored`](super::derive_stored)): an
-/// `employee.created` whose import recorded no changes keeps the employee it
+/// `employee.created` whose import recorded no changes names the employee it
 /// created (`created`, `event.changes` empty) rather than a change per field; its
 /// changes are [`FieldDelta::created`] of it, spelled out when the event is read
-/// ([`Stored::into_event`]). A 100k first import so stores 100k employees, not
-/// 1.5 M field changes, and the feed reads the same either way.
+/// ([`Stored::into_event`]). The store keeps such an event as its cursor on the
+/// create's history entry and reads the values from the history (the employee's
+/// row walked back, [`rewind`](super::rewind)): a 100k first import so stores no
+/// event row per create, and the feed reads the same either way.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Stored<'a> {
     pub event: Event,

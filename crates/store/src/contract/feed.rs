@@ -27,6 +27,7 @@ macro_rules! __contract_feed {
             each_account_has_its_own_feed,
             events_since_undo_to_the_past,
             feed_subscriptions_are_leased_and_move_on_acceptance,
+            a_create_reads_as_written_through_later_changes,
         ] $($how)* }
     };
 }
@@ -290,6 +291,145 @@ pub async fn events_since_undo_to_the_past(store: &dyn Store) {
     assert_eq!(every, all_events(store, a).await);
     feed::rewind(&mut before_all, &every).unwrap();
     assert!(before_all.is_empty());
+}
+
+/// The feed of `a` is what its history gives, and replays to its directory.
+async fn feed_agrees(store: &dyn Store, a: i64) -> Vec<FeedEvent> {
+    let events = all_events(store, a).await;
+    assert_eq!(store.events_from_history(a).await.unwrap(), events);
+    let replayed = feed::replay(&events).expect("the feed replays");
+    assert_eq!(replayed, by_key(&directory(store, a).await));
+    events
+}
+
+/// The changes of `key`'s `employee.created` event.
+fn created_of(events: &[FeedEvent], key: i64) -> Vec<feed::FieldDelta> {
+    let mut created = events
+        .iter()
+        .filter(|e| e.event_type == EventType::Created && e.employee_key == Some(key));
+    let event = created.next().expect("a created event");
+    assert!(created.next().is_none(), "one created event per employee");
+    event.changes.clone()
+}
+
+/// A create's event (kept on its import entry, migration 0013) reads as the create
+/// wrote the employee, whatever changed since: later updates, a rollback of the
+/// import that created it, an erasure (then anonymised, as the history reads);
+/// its cursor keeps its place among the other events of its import and the next.
+pub async fn a_create_reads_as_written_through_later_changes(store: &dyn Store) {
+    use EventType::*;
+    let a = account(store, "acme").await;
+    let (_, dir) = seed(
+        store,
+        a,
+        vec![
+            full_employee("E1", "a@acme.example"),
+            person("E2", "b@acme.example", "B", "Two"),
+        ],
+    )
+    .await;
+    let (e1, e2) = (by_id(&dir, "E1"), by_id(&dir, "E2"));
+    let mut renamed = e1.clone();
+    renamed.last_name = Some("Later".into());
+    renamed.phone = None;
+    renamed.demographics.insert("Office".into(), "Paris".into());
+    let bea = Employee {
+        first_name: Some("Bea".into()),
+        ..e2.clone()
+    };
+    let cs = changeset(
+        ImportKind::Sync,
+        at(100),
+        vec![
+            change_entry(Action::Update, &e1, renamed.clone(), Rule::Source),
+            create_entry(person("E3", "c@acme.example", "C", "Three")),
+            change_entry(Action::Update, &e2, bea.clone(), Rule::Source),
+        ],
+    );
+    let second = write(store, a, cs).await;
+    let e3 = by_id(&directory(store, a).await, "E3");
+    let events = feed_agrees(store, a).await;
+    let types: Vec<EventType> = events.iter().map(|e| e.event_type).collect();
+    assert_eq!(
+        types,
+        [
+            Created,
+            DeactivationScheduled,
+            Created,
+            ImportApplied,
+            Updated,
+            Created,
+            Updated,
+            ImportApplied
+        ]
+    );
+    let cursors: Vec<i64> = events.iter().map(|e| e.cursor).collect();
+    assert_eq!(cursors, (1..=8).collect::<Vec<_>>());
+    assert_eq!(created_of(&events, e1.key), feed::FieldDelta::created(&e1));
+    assert_eq!(created_of(&events, e3.key), feed::FieldDelta::created(&e3));
+    assert_eq!(events[5].employee_id.as_deref(), Some("E3"));
+    let page = store
+        .events(
+            a,
+            &crate::EventQuery {
+                after: 4,
+                limit: 2,
+                ..crate::EventQuery::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(page, events[4..6], "a page ends on a kept create");
+
+    // Roll the second import back: E3 deactivated, E1 and E2 as they were.
+    let gone = Employee {
+        active: false,
+        deactivation_reason: Some(DeactivationReason::RolledBack),
+        ..e3.clone()
+    };
+    let mut undo = changeset(
+        ImportKind::Rollback,
+        at(200),
+        vec![
+            change_entry(Action::Update, &renamed, e1.clone(), Rule::Rollback),
+            change_entry(Action::Update, &e3, gone, Rule::Rollback),
+            change_entry(Action::Update, &bea, e2.clone(), Rule::Rollback),
+        ],
+    );
+    undo.rolls_back = Some(second);
+    write(store, a, undo).await;
+    seed(store, a, vec![minimal("E4")]).await;
+    let events = feed_agrees(store, a).await;
+    assert_eq!(events.len(), 8 + 4 + 2);
+    assert_eq!(created_of(&events, e3.key), feed::FieldDelta::created(&e3));
+    let e4 = by_id(&directory(store, a).await, "E4");
+    assert_eq!(
+        events[12].employee_key,
+        Some(e4.key),
+        "after the rollback's"
+    );
+
+    // Erase E1: its create reads anonymised, as the history does.
+    store
+        .anonymise(a, &super::erasure::erase_request(e1.key))
+        .await
+        .unwrap();
+    let events = feed_agrees(store, a).await;
+    let created = format!("{:?}", created_of(&events, e1.key));
+    for erased in [
+        "Zoë",
+        "Ångström",
+        "Zo 🚀",
+        "0100",
+        "e1@home.example",
+        "1990-12-10",
+    ] {
+        assert!(!created.contains(erased), "{erased} in {created}");
+    }
+    assert!(
+        created.contains("2018-01-02"),
+        "the start date stays: {created}"
+    );
 }
 
 /// A subscription starts after the account's last event; one worker at a time

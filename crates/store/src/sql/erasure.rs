@@ -20,7 +20,7 @@
 //! |---|---|---|
 //! | `employees` | the row; others' `manager_email` / associated demographics name the email | row replaced by the anonymised one; others' references → the neutral email |
 //! | `import_entries` | `changes` old/new, `after` of entries not applied, `employee_id` | the employee's own (by key, or a keyless entry that is the same person): personal values emptied, email/ID neutral; others: references → neutral email |
-//! | `events` | `changes` before/after, `employee_id` | as `import_entries` (a create's event drops the fields left empty, as a create derived from the history would) |
+//! | `events` | `changes` before/after, `employee_id` | as `import_entries` (a create's event drops the fields left empty, as a create derived from the history would); a create kept on its import entry (0013: `event_cursor`) stores no values: it reads the anonymised row walked back through the scrubbed events |
 //! | `imports` | `details` (issues, findings, file names may quote names/emails) | free text and the employee's objects scrubbed ([`Scrub::json`]) |
 //! | `outbox` | `payload` (notification texts), `last_error` | scrubbed |
 //! | `deliveries` | `last_error` | scrubbed |
@@ -131,6 +131,7 @@ pub(super) async fn anonymise<A: Adapter>(
             created: false,
             changes: Some(to_json(&e.changes)?),
             after: None,
+            event_cursor: None,
         };
         tx.execute(insert(
             "import_entries",
@@ -139,7 +140,9 @@ pub(super) async fn anonymise<A: Adapter>(
         ))
         .await?;
     }
-    for event in changeset_events(&mut tx, account, import_id, &cs, &[]).await? {
+    // An erasure creates nobody: every event is a row of `events` (none kept).
+    let events = changeset_events(&mut tx, account, import_id, &cs, &[]).await?;
+    for event in events.events {
         tx.execute(insert(
             "events",
             EVENT_COLUMNS,

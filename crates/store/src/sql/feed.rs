@@ -9,12 +9,14 @@
 //! `FOR NO KEY UPDATE`; SQLite: the one writer), so cursors increase in commit order.
 //! The event's time and import kind are the import's (joined, not copied).
 //!
-//! `events.changes` holds a JSON list of `[field, before, after, rule]`, or, for an
-//! `employee.created` whose import recorded no changes, the employee it created
-//! (`{"created": [values]}`, see `created.rs`; [`roster_core::feed::Stored`]): its
-//! field list is [`FieldDelta::created`] of it, built when the event is read, so a
-//! first import stores one employee per create instead of a change per field. Both
-//! read the same.
+//! `events.changes` holds a JSON list of `[field, before, after, rule]`. An
+//! `employee.created` whose import recorded no changes (every create of a sync or
+//! CSV import; [`roster_core::feed::Stored`]) is no `events` row since migration
+//! 0013: the create's `import_entries` row keeps its cursor and the history its
+//! values (`kept.rs`), so the feed costs a first import one integer per create.
+//! Such events written before 0013 hold the employee it created (`{"created":
+//! [values]}`, `created.rs`), read as [`FieldDelta::created`] of it. All read the
+//! same.
 
 use jiff::Timestamp;
 use jiff::tz::TimeZone;
@@ -34,6 +36,7 @@ use super::query::{Arg, Columns, Executor, Query, Transaction};
 use crate::{AccountId, Changeset, EntryRecord, EventQuery, ImportId, ImportStatus, Result};
 
 mod created;
+mod kept;
 
 /// The statuses of imports that wrote to the directory (and have events).
 const APPLIED: &str = "('applied', 'partially_applied', 'rolled_back')";
@@ -147,23 +150,33 @@ async fn last_cursor(tx: &mut impl Executor, account: AccountId) -> Result<Curso
     .int(0, "events.cursor_no")
 }
 
+/// An import's events as a write stores them.
+#[derive(Debug, Default)]
+pub struct ImportEvents<'c> {
+    /// The `events` rows ([`event_values`]).
+    pub events: Vec<Stored<'c>>,
+    /// The creates whose event their import entry keeps (`kept.rs`): the key and
+    /// the event's cursor, in entry order ([`super::write::split`] takes them).
+    pub kept: Vec<(EmployeeKey, Cursor)>,
+}
+
 /// In the write's transaction, after [`super::write::record_import`]: the events of
 /// the changeset (none unless it applied something), numbered after the account's
 /// last. `new_keys` are the keys the creates get, in entry order (as
-/// [`super::write::split`] gives them). A create's event borrows its employee from
-/// `cs` ([`Stored`]).
+/// [`super::write::split`] gives them). A create that recorded no changes is kept
+/// on its entry ([`ImportEvents::kept`]), every other event is a row.
 pub async fn changeset_events<'c>(
     tx: &mut impl Executor,
     account: AccountId,
     import_id: ImportId,
     cs: &'c Changeset,
     new_keys: &[EmployeeKey],
-) -> Result<Vec<Stored<'c>>> {
+) -> Result<ImportEvents<'c>> {
     if !matches!(
         cs.status,
         ImportStatus::Applied | ImportStatus::PartiallyApplied
     ) {
-        return Ok(Vec::new());
+        return Ok(ImportEvents::default());
     }
     let meta = meta(tx, account, import_id, cs.kind, cs.finished_at).await?;
     let first = last_cursor(tx, account).await? + 1;
@@ -178,17 +191,24 @@ pub async fn changeset_events<'c>(
         };
         written.push(written_entry(key, e));
     }
-    Ok(derive_stored(&meta, &written, first))
+    let mut out = ImportEvents::default();
+    for stored in derive_stored(&meta, &written, first) {
+        match (stored.created, stored.event.employee_key) {
+            (Some(_), Some(key)) => out.kept.push((key, stored.event.cursor)),
+            _ => out.events.push(stored),
+        }
+    }
+    Ok(out)
 }
 
 fn written_entry(key: EmployeeKey, e: &EntryRecord) -> Written<'_> {
     Written::new(key, e.action, &e.changes, &e.after)
 }
 
-const EVENT_SELECT: &str = "ev.cursor_no, ev.event_type, i.finished_at, ev.import_id, i.kind, \
+pub(super) const EVENT_SELECT: &str = "ev.cursor_no, ev.event_type, i.finished_at, ev.import_id, i.kind, \
      ev.employee_key, ev.employee_id, ev.changes";
 
-fn event_from_row(row: &impl Columns) -> Result<Event> {
+pub(super) fn event_from_row(row: &impl Columns) -> Result<Event> {
     let event_type = row.text(1, "events.event_type")?;
     let employee_key = row.opt_int(5, "events.employee_key")?;
     Ok(Event {
@@ -228,10 +248,25 @@ pub(super) async fn events<A: Adapter>(
          WHERE ev.account_id = $1 AND ev.cursor_no > $2{filter} ORDER BY ev.cursor_no LIMIT $3"
     );
     let query = args.into_iter().fold(Query::new(sql), Query::bind);
-    collect(a.pool_executor(), query).await
+    let mut tx = a.begin(Begin::Snapshot).await?;
+    let stored = collect(&mut tx, query).await?;
+    let kept = if q.types.is_empty() || q.types.contains(&EventType::Created) {
+        let range = kept::Range {
+            after: q.after,
+            employee: q.employee,
+            limit: Some(limit(q.limit)),
+        };
+        kept::read(&mut tx, account, &range).await?
+    } else {
+        Vec::new()
+    };
+    let (mut events, at) = kept::merge(stored, kept, q.limit);
+    kept::fill(&mut tx, A::DIALECT, account, &mut events, &at).await?;
+    tx.commit().await?;
+    Ok(events)
 }
 
-async fn collect(mut ex: impl Executor, q: Query) -> Result<Vec<Event>> {
+async fn collect(ex: &mut impl Executor, q: Query) -> Result<Vec<Event>> {
     let mut out = Vec::new();
     ex.for_each(q, &mut |row| {
         out.push(event_from_row(row)?);
@@ -247,15 +282,39 @@ pub(super) async fn events_since<A: Adapter>(
     since: Timestamp,
 ) -> Result<Vec<Event>> {
     // From the first event of an import that finished after `since`, to the end.
+    let mut tx = a.begin(Begin::Snapshot).await?;
+    let first = tx
+        .fetch_one(
+            Query::new(
+                "SELECT MIN(e2.cursor_no) FROM events e2 \
+                 WHERE e2.account_id = $1 AND e2.import_id IN (\
+                     SELECT i2.id FROM imports i2 WHERE i2.account_id = $1 AND i2.finished_at > $2)",
+            )
+            .bind(account)
+            .bind(since),
+        )
+        .await?
+        .opt_int(0, "events.cursor_no")?;
+    let kept_first = kept::first_since(&mut tx, account, since).await?;
+    let Some(first) = first.into_iter().chain(kept_first).min() else {
+        tx.commit().await?;
+        return Ok(Vec::new());
+    };
     let sql = format!(
         "SELECT {EVENT_SELECT} FROM events ev JOIN imports i ON i.id = ev.import_id \
-         WHERE ev.account_id = $1 AND ev.cursor_no >= (\
-             SELECT COALESCE(MIN(e2.cursor_no), 9223372036854775807) FROM events e2 \
-             WHERE e2.account_id = $1 AND e2.import_id IN (\
-                 SELECT i2.id FROM imports i2 WHERE i2.account_id = $1 AND i2.finished_at > $2)) \
-         ORDER BY ev.cursor_no"
+         WHERE ev.account_id = $1 AND ev.cursor_no >= $2 ORDER BY ev.cursor_no"
     );
-    collect(a.pool_executor(), Query::new(sql).bind(account).bind(since)).await
+    let stored = collect(&mut tx, Query::new(sql).bind(account).bind(first)).await?;
+    let range = kept::Range {
+        after: first - 1,
+        employee: None,
+        limit: None,
+    };
+    let kept = kept::read(&mut tx, account, &range).await?;
+    let (mut events, at) = kept::merge(stored, kept, usize::MAX);
+    kept::fill(&mut tx, A::DIALECT, account, &mut events, &at).await?;
+    tx.commit().await?;
+    Ok(events)
 }
 
 /// The history as the feed reads it: every import that wrote to the directory, in

@@ -14,7 +14,8 @@
 use std::collections::HashSet;
 
 use jiff::Timestamp;
-use roster_core::employee::Employee;
+use roster_core::employee::{Employee, EmployeeKey};
+use roster_core::feed::Cursor;
 
 use super::codec::to_json;
 use super::dialect::Dialect;
@@ -209,6 +210,7 @@ pub const ENTRY_COLUMNS: &[(&str, Kind)] = &[
     ("created", Kind::Bool),
     ("changes", Kind::Text),
     ("after", Kind::Text),
+    ("event_cursor", Kind::Int),
 ];
 
 /// One import entry as stored.
@@ -224,6 +226,9 @@ pub struct EntryRow {
     pub created: bool,
     pub changes: Option<String>,
     pub after: Option<String>,
+    /// The cursor of the create's `employee.created` event when the event is kept
+    /// here rather than in `events` ([`crate::sql::feed::ImportEvents::kept`]).
+    pub event_cursor: Option<i64>,
 }
 
 impl EntryRow {
@@ -242,6 +247,7 @@ impl EntryRow {
             Arg::Bool(self.created),
             Arg::Text(self.changes),
             Arg::Text(self.after),
+            Arg::Int(self.event_cursor),
         ]
     }
 }
@@ -258,8 +264,14 @@ pub struct Rows {
 /// Split the entries; `new_keys` gives the keys of the created employees, in entry
 /// order ([`creates`] of them). Applied entries keep no copy of the employee (the
 /// directory row is it); an applied create keeps no changes unless the caller
-/// recorded some.
-pub fn split(entries: Vec<EntryRecord>, mut new_keys: impl Iterator<Item = i64>) -> Result<Rows> {
+/// recorded some. `kept` are the creates whose event the entry keeps (by key, in
+/// entry order: [`crate::sql::feed::ImportEvents::kept`]).
+pub fn split(
+    entries: Vec<EntryRecord>,
+    mut new_keys: impl Iterator<Item = i64>,
+    kept: &[(EmployeeKey, Cursor)],
+) -> Result<Rows> {
+    let mut kept = kept.iter().copied().peekable();
     let mut rows = Rows {
         entries: Vec::with_capacity(entries.len()),
         ..Rows::default()
@@ -280,12 +292,14 @@ pub fn split(entries: Vec<EntryRecord>, mut new_keys: impl Iterator<Item = i64>)
         } else {
             Some(to_json(&changes)?)
         };
+        let mut event_cursor = None;
         let (key, created, after) = match (applied, key) {
             (true, None) => {
                 let k = new_keys
                     .next()
                     .ok_or_else(|| StoreError::Database("too few keys for the creates".into()))?;
                 rows.creates.push((k, after));
+                event_cursor = kept.next_if(|(key, _)| *key == k).map(|(_, c)| c);
                 (Some(k), true, None)
             }
             (true, Some(k)) => {
@@ -305,7 +319,13 @@ pub fn split(entries: Vec<EntryRecord>, mut new_keys: impl Iterator<Item = i64>)
             created,
             changes,
             after,
+            event_cursor,
         });
+    }
+    if kept.next().is_some() {
+        return Err(StoreError::Database(
+            "a kept event names no create of the import".into(),
+        ));
     }
     Ok(rows)
 }
@@ -358,7 +378,7 @@ mod tests {
     fn creates_get_the_new_keys_in_order() {
         let entries = vec![entry(None, true), entry(Some(3), true), entry(None, true)];
         assert_eq!(creates(&entries), 2);
-        let rows = split(entries, [10, 11].into_iter()).unwrap();
+        let rows = split(entries, [10, 11].into_iter(), &[(11, 5)]).unwrap();
         let keys: Vec<_> = rows.entries.iter().map(|r| r.key).collect();
         assert_eq!(keys, [Some(10), Some(3), Some(11)]);
         assert_eq!(rows.creates.len(), 2);
@@ -366,11 +386,13 @@ mod tests {
         assert!(rows.entries.iter().all(|r| r.after.is_none()));
         assert_eq!(rows.entries[0].changes, None);
         assert_eq!(rows.entries[1].changes.as_deref(), Some("[]"));
+        let cursors: Vec<_> = rows.entries.iter().map(|r| r.event_cursor).collect();
+        assert_eq!(cursors, [None, None, Some(5)]);
     }
 
     #[test]
     fn an_entry_not_applied_keeps_its_employee() {
-        let rows = split(vec![entry(None, false)], std::iter::empty()).unwrap();
+        let rows = split(vec![entry(None, false)], std::iter::empty(), &[]).unwrap();
         assert!(rows.creates.is_empty());
         assert!(rows.entries[0].after.is_some());
         let values = rows.entries[0].clone().values(1, 2);
@@ -379,6 +401,8 @@ mod tests {
 
     #[test]
     fn too_few_keys_is_an_error() {
-        assert!(split(vec![entry(None, true)], std::iter::empty()).is_err());
+        assert!(split(vec![entry(None, true)], std::iter::empty(), &[]).is_err());
+        // A kept event must name one of the import's creates.
+        assert!(split(vec![entry(None, true)], [4].into_iter(), &[(9, 1)]).is_err());
     }
 }
