@@ -166,7 +166,9 @@ async fn story(postgres: bool) {
     assert_eq!(user(now, &m[2])["email_edited"], false, "rolled back");
 
     let db2 = db.clone();
-    let (all, as_of, shown, exports, before, day4_list) = blocking(move || {
+    let email = now[0]["email"].as_str().unwrap().to_uppercase();
+    let needle = email[..email.find('@').unwrap()].to_string();
+    let (all, as_of, shown, exports, before, day4_list, found) = blocking(move || {
         let all = events(&db2, day5, &[]);
         let as_of: Vec<Vec<Value>> = [DAY1, day2, day3, day5]
             .iter()
@@ -213,9 +215,19 @@ async fn story(postgres: bool) {
             day5,
             &["--json", "users", "--all", "--as-of", &day4.to_string()],
         ));
-        (all, as_of, shown, exports, before, day4_list)
+        let search = |as_of: &[&str]| {
+            let mut args = vec!["--json", "users", "--all", "--search", &needle];
+            args.extend(as_of);
+            let r = ok(roster(&db2, day5, &args));
+            serde_json::from_str::<Vec<Value>>(&r.stdout).unwrap()
+        };
+        let found = (search(&["--as-of", &day5.to_string()]), search(&[]));
+        (all, as_of, shown, exports, before, day4_list, found)
     })
     .await;
+    // Searching the directory as of a day finds what the live search finds.
+    assert_eq!(found.0.len(), 1, "users --search --as-of");
+    assert_eq!(by_key(&found.0), by_key(&found.1), "users --search --as-of");
 
     // Replay: the feed from the first event rebuilds `users --all --json`.
     let replayed = feed::replay(&all).expect("the feed replays in order");

@@ -243,6 +243,29 @@ impl Employee {
         let last = self.last_name.as_deref().unwrap_or("");
         format!("{first} {last}").trim().to_string()
     }
+
+    /// What employee search looks in: the ID, the email and the names (first,
+    /// last, preferred) that are present, in that order. The store's search
+    /// column and [`Employee::matches`] are both built from it.
+    pub fn search_fields(&self) -> impl Iterator<Item = &str> {
+        [
+            Some(self.employee_id.as_str()),
+            Some(self.email.as_str()),
+            self.first_name.as_deref(),
+            self.last_name.as_deref(),
+            self.preferred_name.as_deref(),
+        ]
+        .into_iter()
+        .flatten()
+    }
+
+    /// Whether employee search for `needle` finds this employee: one of its
+    /// [`search_fields`](Employee::search_fields) contains it, ignoring case.
+    pub fn matches(&self, needle: &str) -> bool {
+        let needle = needle.to_lowercase();
+        self.search_fields()
+            .any(|v| v.to_lowercase().contains(needle.as_str()))
+    }
 }
 
 /// Differences between two employees, field by field, in display order.
@@ -296,5 +319,48 @@ mod email_or_null {
 
     pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
         Ok(Option::<String>::deserialize(d)?.unwrap_or_default())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn person() -> Employee {
+        Employee {
+            employee_id: "E-17".into(),
+            email: "Zoe.Adams@x.example".into(),
+            first_name: Some("Zoë".into()),
+            last_name: Some("Adams".into()),
+            preferred_name: Some("Élodie".into()),
+            ..Employee::default()
+        }
+    }
+
+    #[test]
+    fn search_fields_are_id_email_and_present_names_in_order() {
+        let mut e = person();
+        e.last_name = None;
+        let fields: Vec<&str> = e.search_fields().collect();
+        assert_eq!(fields, ["E-17", "Zoe.Adams@x.example", "Zoë", "Élodie"]);
+    }
+
+    #[test]
+    fn matches_any_search_field_ignoring_case() {
+        let e = person();
+        for needle in ["e-17", "ZOE.ADAMS@", "zoË", "adams", "éLOD", ""] {
+            assert!(e.matches(needle), "{needle:?} should match");
+        }
+    }
+
+    #[test]
+    fn matches_nothing_outside_the_search_fields() {
+        let mut e = person();
+        e.manager_email = Some("boss@x.example".into());
+        e.secondary_email = Some("home@y.example".into());
+        e.phone = Some("+1 555 0100".into());
+        for needle in ["boss", "home@", "555", "zoe adams", "E-18"] {
+            assert!(!e.matches(needle), "{needle:?} should not match");
+        }
     }
 }

@@ -215,6 +215,17 @@ async fn users_as_of_a_date_before_an_edit_show_the_old_values() {
         .get("/api/v1/users?include_deactivated=true", &viewer)
         .await;
     assert_eq!(today["items"], now["items"]);
+    // Searching the directory as of a date finds what the live search finds.
+    let email = now["items"][0]["email"].as_str().unwrap().to_uppercase();
+    let needle = &email[..email.find('@').unwrap()];
+    let search =
+        |as_of: &str| format!("/api/v1/users?include_deactivated=true&search={needle}{as_of}");
+    let found = server.get(&search("&as_of=2026-11-23"), &viewer).await;
+    assert_eq!(found["items"].as_array().unwrap().len(), 1, "{needle}");
+    assert_eq!(
+        found["items"],
+        server.get(&search(""), &viewer).await["items"]
+    );
     let (s, v) = server
         .call(
             Method::GET,

@@ -12,8 +12,10 @@ pub mod access;
 pub mod contract;
 pub mod erasure;
 pub mod feed;
+pub mod integration;
 pub mod jobs;
 pub mod privacy;
+pub mod record;
 pub mod selection;
 pub mod sql;
 
@@ -23,19 +25,23 @@ use async_trait::async_trait;
 use jiff::Timestamp;
 use roster_core::employee::{Employee, EmployeeKey};
 use roster_core::guard::Trigger;
-use roster_core::member::SourceField;
-use roster_core::plan::{Action, Change, Counts, Lookups};
+use roster_core::plan::Lookups;
 use roster_core::rollback::RecordedChange;
-use roster_core::settings::Settings;
-use serde::{Deserialize, Serialize};
-use strum::{AsRefStr, Display, EnumString, IntoStaticStr};
 
 pub use access::AccessStore;
 pub use erasure::{Anonymisation, Anonymised, AnonymisedEmployee, Erasure, ToAnonymise};
 pub use feed::{EventQuery, FeedDone, FeedSubscription, NewFeedSubscription};
+pub use integration::{
+    Fence, Integration, IntegrationKind, IntegrationState, IntegrationUpdate, NewIntegration,
+    SyncLockInfo,
+};
 pub use jobs::JobStore;
+pub use record::{
+    Changeset, EntryRecord, HistoryEntry, ImportRecord, ImportStatus, ImportSummary, Notification,
+    OutboxMessage,
+};
 pub use roster_core::feed::{Cursor, Event as FeedEvent, EventType};
-pub use selection::{Dated, DemographicMember, EmployeeFilter, KeyPage, TimeBound};
+pub use selection::{Dated, DemographicMember, EmployeeFilter, EmployeeQuery, KeyPage, TimeBound};
 
 pub type AccountId = i64;
 pub type IntegrationId = i64;
@@ -65,258 +71,8 @@ pub enum StoreError {
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 
-/// Where an integration is in its lifecycle (DESIGN §2).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-#[derive(IntoStaticStr, EnumString, Display, AsRefStr)]
-#[strum(serialize_all = "snake_case")]
-pub enum IntegrationState {
-    /// Credentials stored; no setup sync yet.
-    Connected,
-    /// Setup sync done; the first manual sync has not been applied.
-    NeedsFinalise,
-    /// The first sync was applied.
-    Active,
-}
-
-impl IntegrationState {
-    /// The name, as stored and shown (strum's `IntoStaticStr`; also `Display`).
-    pub fn as_str(self) -> &'static str {
-        self.into()
-    }
-
-    /// The variant of a stored name (strum's `EnumString`).
-    pub fn parse(s: &str) -> Option<Self> {
-        s.parse().ok()
-    }
-}
-
-/// What an integration reads from.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-#[derive(IntoStaticStr, EnumString, Display, AsRefStr)]
-#[strum(serialize_all = "snake_case")]
-pub enum IntegrationKind {
-    /// The Justworks Partner API.
-    Justworks,
-    /// Uploaded CSV files.
-    Csv,
-}
-
-impl IntegrationKind {
-    /// The name, as stored and shown (strum's `IntoStaticStr`; also `Display`).
-    pub fn as_str(self) -> &'static str {
-        self.into()
-    }
-
-    /// The variant of a stored name (strum's `EnumString`).
-    pub fn parse(s: &str) -> Option<Self> {
-        s.parse().ok()
-    }
-}
-
-/// One source connection of an account.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct Integration {
-    pub id: IntegrationId,
-    pub account_id: AccountId,
-    pub kind: IntegrationKind,
-    pub name: String,
-    pub state: IntegrationState,
-    pub settings: Settings,
-    /// Non-secret connection settings (base URL, client id, scopes …).
-    pub config: serde_json::Value,
-    /// Encrypted credentials (the engine encrypts; the store never sees plaintext).
-    pub credentials: Option<Vec<u8>>,
-    /// Source fields with sample values, from the setup sync.
-    pub source_fields: Vec<SourceField>,
-    pub company_name: Option<String>,
-    pub member_count: Option<i64>,
-    /// When the last applied sync started fetching (for incremental syncs).
-    pub last_fetch_at: Option<Timestamp>,
-    pub last_sync_at: Option<Timestamp>,
-    pub created_at: Timestamp,
-}
-
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct NewIntegration {
-    pub account_id: AccountId,
-    pub kind: IntegrationKind,
-    pub name: String,
-    pub config: serde_json::Value,
-    pub credentials: Option<Vec<u8>>,
-    pub settings: Settings,
-}
-
 /// What kind of run produced an import (defined in core: the change feed names it).
 pub use roster_core::import::ImportKind;
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-#[derive(IntoStaticStr, EnumString, Display, AsRefStr)]
-#[strum(serialize_all = "snake_case")]
-pub enum ImportStatus {
-    /// Everything planned was applied.
-    Applied,
-    /// Applied, with privacy-guarded employees held for approval.
-    PartiallyApplied,
-    /// A guard blocked it: nothing applied.
-    Blocked,
-    /// Reviewed, not applied (a dry run or the admin said no).
-    Discarded,
-    /// The fetch or the apply failed: nothing applied.
-    Failed,
-    /// Applied, then rolled back.
-    RolledBack,
-}
-
-impl ImportStatus {
-    /// The name, as stored and shown (strum's `IntoStaticStr`; also `Display`).
-    pub fn as_str(self) -> &'static str {
-        self.into()
-    }
-
-    /// The variant of a stored name (strum's `EnumString`).
-    pub fn parse(s: &str) -> Option<Self> {
-        s.parse().ok()
-    }
-}
-
-/// One employee an import touches (or would have touched).
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct EntryRecord {
-    /// What the entry does (a rollback records the plan of its edits: `update`,
-    /// `deactivate` …).
-    pub action: Action,
-    /// `None` for an employee the write creates; filled in by the store.
-    pub key: Option<EmployeeKey>,
-    pub employee_id: String,
-    /// Field changes. Empty for a create (the employee row holds the values).
-    pub changes: Vec<Change>,
-    /// The employee as it will be. Written to the directory when `applied`.
-    pub after: Employee,
-    /// Written to the directory by this changeset.
-    pub applied: bool,
-    /// Held for approval by the privacy guard.
-    pub held: bool,
-    pub privacy: bool,
-}
-
-/// An outbound notification, delivered later from the outbox.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct Notification {
-    /// e.g. `sync.applied`, `sync.blocked`, `sync.failed`.
-    pub event: String,
-    pub payload: serde_json::Value,
-}
-
-/// Everything one run records, written in one transaction.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct Changeset {
-    pub integration_id: Option<IntegrationId>,
-    pub kind: ImportKind,
-    pub trigger: Trigger,
-    pub status: ImportStatus,
-    pub started_at: Timestamp,
-    pub finished_at: Timestamp,
-    pub counts: Counts,
-    /// The plan's issues, diagnostics, guard findings, file name … (JSON).
-    pub details: serde_json::Value,
-    pub entries: Vec<EntryRecord>,
-    pub notifications: Vec<Notification>,
-    /// This changeset rolls back that import; its status becomes `rolled_back`.
-    pub rolls_back: Option<ImportId>,
-    /// Set the integration's state / last-sync marks in the same transaction.
-    pub integration_update: Option<IntegrationUpdate>,
-}
-
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct IntegrationUpdate {
-    pub state: Option<IntegrationState>,
-    pub last_fetch_at: Option<Timestamp>,
-    pub last_sync_at: Option<Timestamp>,
-}
-
-/// Who holds an integration's sync lock.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct SyncLockInfo {
-    pub holder: String,
-    /// The fencing token: it grows with every take of the lock (a renewal by the same
-    /// holder keeps it).
-    pub generation: i64,
-    /// The lease ends then unless renewed.
-    pub until: Timestamp,
-}
-
-/// What a fenced write checks in its transaction before it writes anything: the
-/// sync lock is still this holder's, at this generation, and the job (if any) is
-/// still leased to this worker. Otherwise the write is [`StoreError::Fenced`].
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Fence {
-    pub integration: IntegrationId,
-    pub holder: String,
-    pub generation: i64,
-    /// `(job id, worker)`: the job this run belongs to.
-    pub job: Option<(jobs::JobId, String)>,
-}
-
-/// An import as listed in the history.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct ImportSummary {
-    pub id: ImportId,
-    pub integration_id: Option<IntegrationId>,
-    pub kind: ImportKind,
-    pub trigger: Trigger,
-    pub status: ImportStatus,
-    pub started_at: Timestamp,
-    pub finished_at: Timestamp,
-    pub counts: Counts,
-}
-
-/// An import with everything recorded for it.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct ImportRecord {
-    pub summary: ImportSummary,
-    pub details: serde_json::Value,
-    pub entries: Vec<EntryRecord>,
-}
-
-/// One line of an employee's change history.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct HistoryEntry {
-    pub import_id: ImportId,
-    pub kind: ImportKind,
-    pub at: Timestamp,
-    pub action: Action,
-    pub changes: Vec<Change>,
-    /// A line of a duplicate merged into this employee (DESIGN §6: merging moves the
-    /// history): the merged record's employee ID. `None` for the employee's own.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub merged_from: Option<String>,
-}
-
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct OutboxMessage {
-    pub id: i64,
-    pub import_id: Option<ImportId>,
-    pub event: String,
-    pub payload: serde_json::Value,
-    pub created_at: Timestamp,
-    pub delivered_at: Option<Timestamp>,
-}
-
-/// Filter for listing employees.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct EmployeeQuery {
-    /// Case-insensitive substring of employee ID, email, first, last or preferred name.
-    pub search: Option<String>,
-    pub include_inactive: bool,
-    pub limit: Option<usize>,
-    pub offset: usize,
-    /// Only employees whose key is greater (keyset paging: the previous page's last
-    /// key; a deep page then costs what the first does). Combines with `offset`.
-    pub after: Option<EmployeeKey>,
-}
 
 /// The store; its supertraits: [`JobStore`] (jobs, delivery), [`AccessStore`] (access
 /// control, the server's state) and [`PrivacyStore`] (a person's record, holds).

@@ -117,3 +117,16 @@ pub struct DemographicMember {
     pub created: Timestamp,
     pub modified: Timestamp,
 }
+
+/// Filter for listing employees.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EmployeeQuery {
+    /// Case-insensitive substring of employee ID, email, first, last or preferred name.
+    pub search: Option<String>,
+    pub include_inactive: bool,
+    pub limit: Option<usize>,
+    pub offset: usize,
+    /// Only employees whose key is greater (keyset paging: the previous page's last
+    /// key; a deep page then costs what the first does). Combines with `offset`.
+    pub after: Option<EmployeeKey>,
+}

@@ -5,6 +5,8 @@ use std::path::PathBuf;
 use clap::{Args, ValueEnum};
 use roster_csv::DateFormat;
 
+use super::ApplyArgs;
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 pub enum Mode {
     /// The file is everyone: employees missing from it follow `on_missing`.
@@ -33,18 +35,8 @@ pub struct ImportArgs {
     /// Apply although some rows are in error: those rows are skipped and reported.
     #[arg(long)]
     pub skip_bad_rows: bool,
-    /// Import after the review.
-    #[arg(long)]
-    pub apply: bool,
-    /// Do not ask for confirmation (required to apply without a terminal).
-    #[arg(long, short)]
-    pub yes: bool,
-    /// Apply privacy-guarded employees too.
-    #[arg(long)]
-    pub confirm_privacy: bool,
-    /// Apply despite the mass-change warning.
-    #[arg(long)]
-    pub confirm_mass_change: bool,
+    #[command(flatten)]
+    pub run: ApplyArgs,
     /// A full import: deactivate employees missing from the file, this once.
     #[arg(long)]
     pub deactivate_missing: bool,

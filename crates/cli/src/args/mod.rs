@@ -9,6 +9,7 @@ mod worker;
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
+use roster_core::guard::Confirmations;
 
 pub use csv::{ImportArgs, Mode};
 pub use migrate::{BackupArgs, MigrateStoreArgs};
@@ -259,10 +260,9 @@ pub enum SettingsAction {
     },
 }
 
+/// Whether and how a reviewed sync or import is applied (`sync`, `import`).
 #[derive(Args, Debug)]
-pub struct SyncArgs {
-    #[command(flatten)]
-    pub integration: IntegrationArg,
+pub struct ApplyArgs {
     /// Import after the review.
     #[arg(long)]
     pub apply: bool,
@@ -275,6 +275,24 @@ pub struct SyncArgs {
     /// Apply despite the mass-change warning.
     #[arg(long)]
     pub confirm_mass_change: bool,
+}
+
+impl ApplyArgs {
+    /// The guards these flags confirm.
+    pub fn confirmations(&self) -> Confirmations {
+        Confirmations {
+            privacy: self.confirm_privacy,
+            mass_change: self.confirm_mass_change,
+        }
+    }
+}
+
+#[derive(Args, Debug)]
+pub struct SyncArgs {
+    #[command(flatten)]
+    pub integration: IntegrationArg,
+    #[command(flatten)]
+    pub run: ApplyArgs,
     /// Deactivate members missing from this full sync, this once.
     #[arg(long)]
     pub deactivate_missing: bool,

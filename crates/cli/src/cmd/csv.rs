@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use anyhow::{Context, Result};
-use roster_core::guard::{Confirmations, Trigger};
+use roster_core::guard::Trigger;
 use roster_core::plan::Plan;
 use roster_core::settings::Settings;
 use roster_csv::ExportOptions;
@@ -38,7 +38,7 @@ fn file_error(
 }
 
 pub async fn import(engine: &Arc<Engine>, a: ImportArgs, json: bool) -> Result<u8> {
-    let ask = a.apply && must_ask(a.yes, json, "import --apply")?;
+    let ask = a.run.apply && must_ask(a.run.yes, json, "import --apply")?;
     let integration = engine.import_integration(a.integration).await?;
     let file_name = a
         .file
@@ -51,7 +51,7 @@ pub async fn import(engine: &Arc<Engine>, a: ImportArgs, json: bool) -> Result<u
         delimiter: a.delimiter,
         date_format: a.date_format,
         map: a.map.clone(),
-        apply: a.apply,
+        apply: a.run.apply,
     };
     let opened = File::open(&a.file).map_err(|e| format!("could not open the file: {e}"));
     let UsersFile {
@@ -68,10 +68,7 @@ pub async fn import(engine: &Arc<Engine>, a: ImportArgs, json: bool) -> Result<u
     let mut opts = ImportOptions {
         trigger: Some(trigger),
         apply: false,
-        confirm: Confirmations {
-            privacy: a.confirm_privacy,
-            mass_change: a.confirm_mass_change,
-        },
+        confirm: a.run.confirmations(),
         skip_bad_rows: a.skip_bad_rows,
         deactivate_missing: a.deactivate_missing,
     };
@@ -87,7 +84,7 @@ pub async fn import(engine: &Arc<Engine>, a: ImportArgs, json: bool) -> Result<u
         reviewed = true;
         // A file with bad rows goes straight to the engine, which refuses it.
         if review.bad_rows.is_empty() || a.skip_bad_rows {
-            if review.sync.plan.mass_change.triggered() && !a.confirm_mass_change {
+            if review.sync.plan.mass_change.triggered() && !a.run.confirm_mass_change {
                 if !confirm("The mass-change guard fired. Apply anyway?")? {
                     let id = engine.discard_import(&review, trigger).await?;
                     return Err(declined(id));
@@ -100,7 +97,7 @@ pub async fn import(engine: &Arc<Engine>, a: ImportArgs, json: bool) -> Result<u
             }
         }
     }
-    opts.apply = a.apply;
+    opts.apply = a.run.apply;
     let outcome = engine.import_csv(&integration, input, opts).await?;
     if let Some(path) = &a.out {
         review::export(&outcome.sync.plan, &outcome.sync.held, path)?;
@@ -124,7 +121,7 @@ pub async fn import(engine: &Arc<Engine>, a: ImportArgs, json: bool) -> Result<u
             print_review(&outcome, a.show, &describe)?;
             outln!();
         }
-        outln!("{}", status_line(&outcome, a.apply));
+        outln!("{}", status_line(&outcome, a.run.apply));
         if let Some(path) = &a.out {
             outln!("Plan written to {}", path.display());
         }

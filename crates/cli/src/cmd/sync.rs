@@ -8,7 +8,7 @@ use roster_engine::Engine;
 use crate::exit::{self, Exit};
 use crate::out::print_json;
 use crate::prompt::{confirm, must_ask};
-use roster_core::guard::{Confirmations, Trigger};
+use roster_core::guard::Trigger;
 use roster_engine::{SyncOptions, SyncStatus};
 use roster_justworks::UrlPolicy;
 use roster_wiring as wiring;
@@ -29,17 +29,14 @@ pub(super) async fn sync(
     } else {
         Trigger::Manual
     };
-    let ask = a.apply && must_ask(a.yes, json, "sync --apply")?;
+    let ask = a.run.apply && must_ask(a.run.yes, json, "sync --apply")?;
     let (bar, progress) = crate::progress::fetch_bar("fetching");
     let mut opts = SyncOptions {
         trigger: Some(trigger),
         incremental: a.incremental,
         deactivate_missing: a.deactivate_missing,
         apply: false,
-        confirm: Confirmations {
-            privacy: a.confirm_privacy,
-            mass_change: a.confirm_mass_change,
-        },
+        confirm: a.run.confirmations(),
         custom_fields: a.custom_fields,
         progress,
         on_step: crate::progress::step_fn(&bar),
@@ -62,7 +59,7 @@ pub(super) async fn sync(
             outln!("Nothing to apply.");
         }
         if review.plan.mass_change.triggered()
-            && !a.confirm_mass_change
+            && !a.run.confirm_mass_change
             && trigger == Trigger::Manual
         {
             if !confirm("The mass-change guard fired. Apply anyway?")? {
@@ -84,7 +81,7 @@ pub(super) async fn sync(
             .into());
         }
     }
-    opts.apply = a.apply;
+    opts.apply = a.run.apply;
     let outcome = engine.sync(i.id, &source, opts).await?;
     if let Some(b) = bar {
         b.finish_and_clear();
@@ -102,7 +99,7 @@ pub(super) async fn sync(
     if json {
         print_json(&outcome)?;
     } else {
-        if !a.apply || a.yes {
+        if !a.run.apply || a.run.yes {
             for d in &outcome.diagnostics {
                 outln!("Note: {}", d.message);
             }

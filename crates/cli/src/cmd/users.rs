@@ -202,26 +202,12 @@ async fn list_as_of(
     day: jiff::civil::Date,
     json: bool,
 ) -> Result<u8> {
-    let needle = a.search.as_deref().map(str::to_lowercase);
-    let matches = |e: &Employee| {
-        let Some(needle) = &needle else { return true };
-        [
-            Some(e.employee_id.as_str()),
-            Some(e.email.as_str()),
-            e.first_name.as_deref(),
-            e.last_name.as_deref(),
-            e.preferred_name.as_deref(),
-        ]
-        .into_iter()
-        .flatten()
-        .any(|v| v.to_lowercase().contains(needle.as_str()))
-    };
     let past = engine.directory_as_of(day).await?;
     let shown: Vec<&Employee> = past.iter().filter(|e| a.all || e.active).collect();
     let total = shown.len();
     let list: Vec<&Employee> = shown
         .into_iter()
-        .filter(|e| matches(e))
+        .filter(|e| a.search.as_deref().is_none_or(|n| e.matches(n)))
         .take(a.limit.unwrap_or(usize::MAX))
         .collect();
     if json {

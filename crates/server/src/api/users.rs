@@ -77,24 +77,10 @@ pub async fn list(
 /// A page of `list` (in key order), as the store's query would give it: the
 /// directory as of a date is filtered in memory.
 fn page_of(list: Vec<Employee>, q: &EmployeeQuery) -> Vec<Employee> {
-    let needle = q.search.as_deref().map(str::to_lowercase);
-    let matches = |e: &Employee| {
-        let Some(needle) = &needle else { return true };
-        [
-            Some(e.employee_id.as_str()),
-            Some(e.email.as_str()),
-            e.first_name.as_deref(),
-            e.last_name.as_deref(),
-            e.preferred_name.as_deref(),
-        ]
-        .into_iter()
-        .flatten()
-        .any(|v| v.to_lowercase().contains(needle.as_str()))
-    };
     list.into_iter()
         .filter(|e| q.include_inactive || e.active)
         .filter(|e| q.after.is_none_or(|k| e.key > k))
-        .filter(|e| matches(e))
+        .filter(|e| q.search.as_deref().is_none_or(|n| e.matches(n)))
         .skip(q.offset)
         .take(q.limit.unwrap_or(usize::MAX))
         .collect()

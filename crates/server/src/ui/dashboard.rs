@@ -131,6 +131,16 @@ fn guard_reasons(s: &ImportSummary, details: &Value, i: &Integration) -> Vec<Str
     out
 }
 
+/// The recorded details of import `s` (null when it has none).
+async fn import_details(st: &AppState, user: &UiUser, s: &ImportSummary) -> Result<Value, UiError> {
+    let head = st
+        .store
+        .import_head(user.principal.account, s.id)
+        .await
+        .map_err(crate::error::ApiError::from)?;
+    Ok(head.map(|(_, d)| d).unwrap_or(Value::Null))
+}
+
 async fn card(
     st: &AppState,
     user: &UiUser,
@@ -232,13 +242,7 @@ async fn card(
             });
         }
         ImportStatus::Blocked => {
-            let details = st
-                .store
-                .import_head(user.principal.account, s.id)
-                .await
-                .map_err(crate::error::ApiError::from)?
-                .map(|(_, d)| d)
-                .unwrap_or(Value::Null);
+            let details = import_details(st, user, s).await?;
             c.outcome = format!("Last sync blocked {at}: nothing was applied.");
             c.reasons = guard_reasons(s, &details, i);
             c.link = Some(import_link("See the blocked sync"));
@@ -255,13 +259,7 @@ async fn card(
             });
         }
         ImportStatus::Failed => {
-            let details = st
-                .store
-                .import_head(user.principal.account, s.id)
-                .await
-                .map_err(crate::error::ApiError::from)?
-                .map(|(_, d)| d)
-                .unwrap_or(Value::Null);
+            let details = import_details(st, user, s).await?;
             c.outcome = format!("Last sync failed {at}: nothing was applied.");
             c.reasons = vec![format!("Cause: {}", failure_cause(&details))];
             c.link = Some(import_link("See the failed sync"));

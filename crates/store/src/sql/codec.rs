@@ -80,19 +80,11 @@ pub fn import_status(s: &str, what: &str) -> Result<ImportStatus> {
     ImportStatus::parse(s).ok_or_else(|| corrupt(what))
 }
 
-/// What employee search matches: ID, email and names, lower-cased, one per line.
+/// What employee search matches ([`Employee::search_fields`]), lower-cased, one
+/// per line.
 pub fn search_text(e: &Employee) -> String {
     let mut s = String::with_capacity(64);
-    for part in [
-        Some(e.employee_id.as_str()),
-        Some(e.email.as_str()),
-        e.first_name.as_deref(),
-        e.last_name.as_deref(),
-        e.preferred_name.as_deref(),
-    ]
-    .into_iter()
-    .flatten()
-    {
+    for part in e.search_fields() {
         s.push_str(&part.to_lowercase());
         s.push('\n');
     }
