@@ -63,6 +63,11 @@ pub(crate) const MIGRATIONS: &[Embedded] = &[
         "retention_holds",
         include_str!("../migrations/0012_retention_holds.sql"),
     ),
+    (
+        13,
+        "unfolded_lookups",
+        include_str!("../migrations/0013_unfolded_lookups.sql"),
+    ),
 ];
 
 /// Every schema version this build knows, oldest first (numbers may skip: each

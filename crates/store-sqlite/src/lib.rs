@@ -17,6 +17,7 @@
 mod claims;
 mod exec;
 mod schema;
+mod update;
 mod write;
 
 use std::str::FromStr;
