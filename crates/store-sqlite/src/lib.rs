@@ -17,7 +17,6 @@
 mod claims;
 mod exec;
 mod schema;
-mod update;
 mod write;
 
 use std::str::FromStr;

@@ -22,7 +22,8 @@ use sqlx::{AssertSqlSafe, SqliteConnection};
 
 use crate::SqliteStore;
 use crate::exec::{Tx, add, bind, db};
-use crate::update;
+
+mod update;
 
 /// Employees per INSERT or UPDATE statement (31 or 27 parameters each).
 const EMPLOYEE_CHUNK: usize = 500;
@@ -34,13 +35,13 @@ const ENTRY_CHUNK: usize = 1000;
 const EVENT_CHUNK: usize = 2000;
 
 /// `(?, ?), (?, ?)` …: `rows` rows of `per_row` positional parameters.
-pub(crate) fn values(rows: usize, per_row: usize) -> String {
+fn values(rows: usize, per_row: usize) -> String {
     let row = format!("({})", vec!["?"; per_row].join(", "));
     vec![row; rows].join(", ")
 }
 
 /// The SQL for `rows` rows: cached for full chunks, built for the last one.
-pub(crate) fn cached(
+fn cached(
     cache: &OnceLock<Arc<str>>,
     rows: usize,
     full: usize,
@@ -107,7 +108,7 @@ static INSERT_ENTRIES: OnceLock<Arc<str>> = OnceLock::new();
 static INSERT_EVENTS: OnceLock<Arc<str>> = OnceLock::new();
 
 /// Run a positional statement.
-pub(crate) async fn run(
+async fn run(
     conn: &mut SqliteConnection,
     sql: Arc<str>,
     args: SqliteArguments,
@@ -290,8 +291,8 @@ mod tests {
     fn full_chunks_stay_under_sqlites_parameter_limit() {
         for sql in [
             insert_employees_sql(EMPLOYEE_CHUNK),
-            crate::update::update_plain_sql(EMPLOYEE_CHUNK),
-            crate::update::update_group_sql(0, EMPLOYEE_CHUNK),
+            update::update_plain_sql(EMPLOYEE_CHUNK),
+            update::update_group_sql(0, EMPLOYEE_CHUNK),
             clear_identifiers_sql(CLEAR_CHUNK),
             insert_entries_sql(ENTRY_CHUNK),
         ] {

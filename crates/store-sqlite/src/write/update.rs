@@ -20,15 +20,15 @@ use roster_store::sql::employee::{WRITE_COLUMNS, write_values};
 use roster_store::{AccountId, ImportId, StoreError};
 use sqlx::sqlite::SqliteArguments;
 
+use super::{cached, run, values};
 use crate::exec::{Tx, add, bind};
-use crate::write::{cached, run, values};
 
 /// The columns of `employees` that its secondary indexes hold (keys or partial
 /// index conditions), in the groups set together: an ID and its lower case; the
 /// email key; the source id; the birth date; the manager's email and its key; the
 /// active flag; the secondary email's key. `updated_at` is indexed too, but it
 /// changes with every update.
-pub(crate) const INDEXED: &[&[&str]] = &[
+pub(super) const INDEXED: &[&[&str]] = &[
     &["employee_id", "employee_id_lower"],
     &["email_lower"],
     &["source_id"],
@@ -59,7 +59,7 @@ fn rows_of(rows: usize, columns: usize) -> String {
 
 /// Binds: updated_at, import id; per row the key and the [`plain`] columns;
 /// account.
-pub(crate) fn update_plain_sql(rows: usize) -> String {
+pub(super) fn update_plain_sql(rows: usize) -> String {
     let columns = plain();
     let set: Vec<String> = columns
         .iter()
@@ -76,7 +76,7 @@ pub(crate) fn update_plain_sql(rows: usize) -> String {
 
 /// Binds: per row the key and the group's columns; account. Only rows where one
 /// of them differs are written.
-pub(crate) fn update_group_sql(group: usize, rows: usize) -> String {
+pub(super) fn update_group_sql(group: usize, rows: usize) -> String {
     let columns = INDEXED[group];
     let (mut set, mut differs) = (Vec::new(), Vec::new());
     for (i, c) in columns.iter().enumerate() {
@@ -133,7 +133,7 @@ fn chunk_args(
 
 /// Update the employees of `chunk` (at most `full` rows); the rows the first
 /// statement found (every row of the chunk unless one is missing).
-pub(crate) async fn update_chunk(
+pub(super) async fn update_chunk(
     tx: &mut Tx,
     chunk: Vec<(i64, Employee)>,
     full: usize,
