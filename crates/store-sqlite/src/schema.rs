@@ -62,9 +62,9 @@ pub(crate) const MIGRATIONS: &[Embedded] = &[
         include_str!("../migrations/0012_retention_holds.sql"),
     ),
     (
-        13,
+        14,
         "unfolded_lookups",
-        include_str!("../migrations/0013_unfolded_lookups.sql"),
+        include_str!("../migrations/0014_unfolded_lookups.sql"),
     ),
 ];
 

@@ -151,7 +151,7 @@ pub fn secondary_email_key(secondary: Option<&str>) -> Option<String> {
 }
 
 /// The rows [`backfill_folds`] folds: each half is what one partial index of
-/// migration 0013 holds.
+/// migration 0014 holds.
 pub const UNFOLDED: &str = "SELECT key, employee_id, secondary_email, account_id FROM employees \
      WHERE employee_id IS NOT NULL AND employee_id_lower IS NULL \
      UNION SELECT key, employee_id, secondary_email, account_id FROM employees \
@@ -161,7 +161,7 @@ pub const UNFOLDED: &str = "SELECT key, employee_id, secondary_email, account_id
 /// Fill in the lower-cased columns migration 0008 left empty (values with letters
 /// beyond ASCII, which SQL's `lower()` does not fold as Rust does). Run when a
 /// store opens; on a database without such rows it finds nothing, by the partial
-/// indexes of migration 0013, without reading the employees.
+/// indexes of migration 0014, without reading the employees.
 pub async fn backfill_folds(exec: &mut impl Executor) -> Result<u64> {
     let rows = exec.fetch_all(Query::new(UNFOLDED)).await?;
     let mut done = 0;
