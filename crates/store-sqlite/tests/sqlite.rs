@@ -409,7 +409,7 @@ async fn a_connection_left_in_a_transaction_serves_no_old_snapshot() {
 }
 
 /// Opening a store looks for rows to fold (migration 0008's leftovers) in the
-/// partial indexes of migration 0013, not by reading every employee (issue #15).
+/// partial indexes of migration 0014, not by reading every employee (issue #15).
 #[tokio::test]
 async fn opening_reads_no_employee_to_find_rows_to_fold() {
     let (_dir, path) = temp_db();
