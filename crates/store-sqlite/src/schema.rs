@@ -66,6 +66,11 @@ pub(crate) const MIGRATIONS: &[Embedded] = &[
         "kept_creates",
         include_str!("../migrations/0013_kept_creates.sql"),
     ),
+    (
+        14,
+        "unfolded_lookups",
+        include_str!("../migrations/0014_unfolded_lookups.sql"),
+    ),
 ];
 
 /// Every schema version this build knows, oldest first (numbers may skip: each

@@ -23,6 +23,8 @@ use sqlx::{AssertSqlSafe, SqliteConnection};
 use crate::SqliteStore;
 use crate::exec::{Tx, add, bind, db};
 
+mod update;
+
 /// Employees per INSERT or UPDATE statement (31 or 27 parameters each).
 const EMPLOYEE_CHUNK: usize = 500;
 /// Identifier-clearing rows per statement (3 parameters each).
@@ -70,22 +72,6 @@ fn insert_employees_sql(rows: usize) -> String {
     )
 }
 
-/// Binds: updated_at, import id; per row the write columns (key first); account.
-fn update_employees_sql(rows: usize) -> String {
-    let set: Vec<String> = WRITE_COLUMNS
-        .iter()
-        .enumerate()
-        .skip(1)
-        .map(|(i, (c, _))| format!("{c} = v.column{}", i + 1))
-        .collect();
-    format!(
-        "UPDATE employees SET {}, updated_at = ?, last_import_id = ? FROM (VALUES {}) AS v \
-         WHERE employees.key = v.column1 AND employees.account_id = ?",
-        set.join(", "),
-        values(rows, WRITE_COLUMNS.len())
-    )
-}
-
 /// Binds: per row key, new employee ID, new lower-cased email; account. Clears the
 /// unique identifiers of rows whose identifiers change, so that the updates after it
 /// may move an ID or email from one employee to another in any order.
@@ -117,7 +103,6 @@ fn insert_events_sql(rows: usize) -> String {
 }
 
 static INSERT_EMPLOYEES: OnceLock<Arc<str>> = OnceLock::new();
-static UPDATE_EMPLOYEES: OnceLock<Arc<str>> = OnceLock::new();
 static CLEAR_IDENTIFIERS: OnceLock<Arc<str>> = OnceLock::new();
 static INSERT_ENTRIES: OnceLock<Arc<str>> = OnceLock::new();
 static INSERT_EVENTS: OnceLock<Arc<str>> = OnceLock::new();
@@ -213,22 +198,8 @@ async fn write_rows(
     while updates.peek().is_some() {
         let chunk: Vec<(i64, Employee)> = updates.by_ref().take(EMPLOYEE_CHUNK).collect();
         let keys: Vec<i64> = chunk.iter().map(|(k, _)| *k).collect();
-        let mut args = SqliteArguments::default();
-        add(&mut args, finished.clone())?;
-        bind(&mut args, Arg::Int(Some(import_id)))?;
-        for (key, e) in chunk {
-            for v in write_values(key, e)? {
-                bind(&mut args, v)?;
-            }
-        }
-        bind(&mut args, Arg::Int(Some(account)))?;
-        let sql = cached(
-            &UPDATE_EMPLOYEES,
-            keys.len(),
-            EMPLOYEE_CHUNK,
-            update_employees_sql,
-        );
-        if run(tx.conn(), sql, args).await? != keys.len() as u64 {
+        let at = (account, import_id, &finished);
+        if update::update_chunk(tx, chunk, EMPLOYEE_CHUNK, at).await? != keys.len() as u64 {
             return Err(missing_employee(tx, account, &keys).await);
         }
     }
@@ -321,20 +292,13 @@ mod tests {
     fn full_chunks_stay_under_sqlites_parameter_limit() {
         for sql in [
             insert_employees_sql(EMPLOYEE_CHUNK),
-            update_employees_sql(EMPLOYEE_CHUNK),
+            update::update_plain_sql(EMPLOYEE_CHUNK),
+            update::update_group_sql(0, EMPLOYEE_CHUNK),
             clear_identifiers_sql(CLEAR_CHUNK),
             insert_entries_sql(ENTRY_CHUNK),
         ] {
             let params = sql.matches('?').count();
             assert!(params < 32_766, "{params} parameters");
         }
-    }
-
-    #[test]
-    fn an_update_sets_every_column_but_the_key() {
-        let sql = update_employees_sql(1);
-        assert!(sql.starts_with("UPDATE employees SET employee_id = v.column2, "));
-        assert!(sql.contains("merged_into = v.column25,"), "{sql}");
-        assert!(!sql.contains("key = v.column1,"));
     }
 }

@@ -443,3 +443,32 @@ async fn a_connection_left_in_a_transaction_serves_no_old_snapshot() {
         assert!(found.iter().all(Result::is_ok), "{found:?}");
     }
 }
+
+/// Opening a store looks for rows to fold (migration 0008's leftovers) in the
+/// partial indexes of migration 0014, not by reading every employee (issue #15).
+#[tokio::test]
+async fn opening_reads_no_employee_to_find_rows_to_fold() {
+    let (_dir, path) = temp_db();
+    let store = SqliteStore::open(&path).await.unwrap();
+    let sql = format!(
+        "EXPLAIN QUERY PLAN {}",
+        roster_store::sql::employee::UNFOLDED
+    );
+    let plan: Vec<String> = sqlx::query(sqlx::AssertSqlSafe(sql))
+        .fetch_all(store.pool())
+        .await
+        .unwrap()
+        .iter()
+        .map(|row| sqlx::Row::get::<String, _>(row, "detail"))
+        .collect();
+    let scans: Vec<&String> = plan.iter().filter(|d| d.contains("employees")).collect();
+    assert_eq!(scans.len(), 2, "{plan:?}");
+    assert!(
+        scans
+            .iter()
+            .all(|d| d.contains("USING INDEX employees_id_unfolded")
+                || d.contains("USING INDEX employees_secondary_unfolded")),
+        "{plan:?}"
+    );
+    store.close().await;
+}

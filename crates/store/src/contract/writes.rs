@@ -1,15 +1,16 @@
-//! The contract of writing changesets: swaps in one changeset, a failing changeset
-//! changes nothing, entries not applied are recorded but not applied.
+//! The contract of writing changesets: swaps in one changeset, updates move every
+//! look-up, a failing changeset changes nothing, entries not applied are recorded
+//! but not applied.
 
 use jiff::civil::date;
-use roster_core::employee::Employee;
-use roster_core::plan::{Action, Rule};
+use roster_core::employee::{DeactivationReason, Employee};
+use roster_core::plan::{Action, Lookups, Rule};
 use serde_json::json;
 
 use super::fixtures::*;
 use crate::{
-    EntryRecord, ImportKind, ImportStatus, IntegrationKind, IntegrationState, IntegrationUpdate,
-    Store,
+    EmployeeFilter, EntryRecord, ImportKind, ImportStatus, IntegrationKind, IntegrationState,
+    IntegrationUpdate, Store,
 };
 
 /// This section's tests, for [`store_contract_tests!`](crate::store_contract_tests).
@@ -21,6 +22,7 @@ macro_rules! __contract_writes {
             swap_emails_and_ids_in_one_changeset,
             failing_changeset_changes_nothing,
             unapplied_entries_are_recorded_but_not_applied,
+            updates_move_every_lookup,
         ] $($how)* }
     };
 }
@@ -97,6 +99,81 @@ pub async fn swap_emails_and_ids_in_one_changeset(store: &dyn Store) {
     let dir = directory(store, a).await;
     fresh.key = dir[3].key;
     assert_eq!(dir, vec![m1, m2, m3, fresh], "after the rotation");
+}
+
+/// Each indexed field changed on its own, none, and all at once, in one changeset:
+/// every row reads back as written and every look-up finds it by its new values
+/// only (the SQLite adapter sets an indexed column only where its value differs).
+pub async fn updates_move_every_lookup(store: &dyn Store) {
+    let a = account(store, "acme").await;
+    let people = (0..9)
+        .map(|i| full_employee(&format!("U{i}"), &format!("u{i}@acme.example")))
+        .collect();
+    let (_, dir) = seed(store, a, people).await;
+    let mut after = dir.clone();
+    after[0].first_name = Some("Changed".into());
+    after[0].phone = None;
+    after[1].employee_id = "U1-NEW".into();
+    after[2].email = "U2.New@Acme.example".into();
+    after[3].source_id = Some("mbr_new3".into());
+    after[4].date_of_birth = Some(date(1971, 1, 1));
+    after[5].manager_email = Some("Other.Boss@acme.example".into());
+    after[6].active = false;
+    after[6].deactivation_reason = Some(DeactivationReason::EndDate);
+    after[7].secondary_email = Some("U7.Else@Home.example".into());
+    let all = &mut after[8];
+    all.employee_id = "U8-NEW".into();
+    all.email = "u8.new@acme.example".into();
+    all.source_id = None;
+    all.date_of_birth = None;
+    all.manager_email = None;
+    all.active = false;
+    all.deactivation_reason = Some(DeactivationReason::Missing);
+    all.secondary_email = None;
+    all.demographics.clear();
+    let entries = dir
+        .iter()
+        .zip(&after)
+        .map(|(b, e)| change_entry(Action::Update, b, e.clone(), Rule::Source))
+        .collect();
+    write(store, a, changeset(ImportKind::Sync, at(10), entries)).await;
+    assert_eq!(directory(store, a).await, after);
+
+    let keys = |rows: Vec<Employee>| rows.into_iter().map(|e| e.key).collect::<Vec<_>>();
+    let find = async |lookups: Lookups| keys(store.employees_matching(a, &lookups).await.unwrap());
+    let by_id = Lookups {
+        employee_ids: vec!["U1".into(), "U1-NEW".into(), "U8".into(), "U8-NEW".into()],
+        ..Lookups::default()
+    };
+    assert_eq!(find(by_id).await, [after[1].key, after[8].key]);
+    let by_email = Lookups {
+        emails: vec!["u2@acme.example".into(), "u2.new@acme.example".into()],
+        ..Lookups::default()
+    };
+    assert_eq!(find(by_email).await, [after[2].key]);
+    let by_source = Lookups {
+        source_ids: vec!["mbr_U3".into(), "mbr_new3".into(), "mbr_U8".into()],
+        ..Lookups::default()
+    };
+    assert_eq!(find(by_source).await, [after[3].key]);
+    let by_birth = Lookups {
+        dates_of_birth: vec![date(1971, 1, 1)],
+        ..Lookups::default()
+    };
+    assert_eq!(find(by_birth).await, [after[4].key]);
+    let bosses = ["boss@acme.example".into(), "other.boss@acme.example".into()];
+    assert_eq!(
+        store.active_report_counts(a, &bosses).await.unwrap(),
+        [(bosses[0].clone(), 6), (bosses[1].clone(), 1)]
+    );
+    assert_eq!(store.count_employees(a, true).await.unwrap(), 7);
+    let count = async |f: EmployeeFilter| store.count_selected(a, &f).await.unwrap();
+    let secondary = |e: &str| EmployeeFilter::SecondaryEmails(vec![e.into()]);
+    assert_eq!(count(secondary("u7.else@home.example")).await, 1);
+    assert_eq!(count(secondary("u7@home.example")).await, 0);
+    let ids = |e: &str| EmployeeFilter::EmployeeIds(vec![e.into()]);
+    assert_eq!(count(ids("u1-new")).await, 1);
+    assert_eq!(count(ids("u1")).await, 0);
 }
 
 /// A changeset that fails part-way leaves everything exactly as before.
