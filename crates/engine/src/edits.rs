@@ -67,6 +67,7 @@ impl Engine {
             plan,
             conflicts: Vec::new(),
             erased: Vec::new(),
+            removed: Vec::new(),
         })
     }
 
@@ -158,6 +159,7 @@ impl Engine {
             plan,
             conflicts: Vec::new(),
             erased: Vec::new(),
+            removed: Vec::new(),
         })
     }
 
@@ -199,6 +201,7 @@ impl Engine {
             "rolls_back": import_id,
             "conflicts": rb.conflicts,
             "erased": rb.erased,
+            "removed": rb.removed,
         });
         let id = self
             .record_edits(ImportKind::Rollback, &plan, details, Some(import_id))
@@ -208,6 +211,7 @@ impl Engine {
             plan,
             conflicts: rb.conflicts,
             erased: rb.erased,
+            removed: rb.removed,
         })
     }
 

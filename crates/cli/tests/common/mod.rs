@@ -106,3 +106,76 @@ pub async fn fresh_db(backend: Backend) -> (Place, String) {
         }
     }
 }
+
+/// Every column of every row of every table of the directory database `db` (an
+/// SQLite file or a PostgreSQL URL), as text in lower case: `table.column=value`
+/// lines.
+pub async fn every_cell(db: &str) -> String {
+    use sqlx::{AssertSqlSafe, Connection, Row};
+    let mut out = String::new();
+    if db.starts_with("postgres") {
+        let mut c = sqlx::PgConnection::connect(db).await.expect("connect");
+        let cols = sqlx::query(
+            "SELECT c.table_name::text, c.column_name::text FROM information_schema.columns c \
+             JOIN information_schema.tables t ON t.table_name = c.table_name \
+             AND t.table_schema = c.table_schema \
+             WHERE c.table_schema = current_schema() AND t.table_type = 'BASE TABLE'",
+        )
+        .fetch_all(&mut c)
+        .await
+        .expect("columns");
+        assert!(cols.len() > 50, "{} columns", cols.len());
+        for col in cols {
+            let (t, name): (String, String) = (col.get(0), col.get(1));
+            let rows = sqlx::query(AssertSqlSafe(format!(
+                "SELECT \"{name}\"::text FROM \"{t}\""
+            )))
+            .fetch_all(&mut c)
+            .await
+            .expect("cells");
+            for r in rows {
+                if let Some(v) = r.get::<Option<String>, _>(0) {
+                    out.push_str(&format!("{t}.{name}={}\n", v.to_lowercase()));
+                }
+            }
+        }
+        return out;
+    }
+    let mut c = sqlx::SqliteConnection::connect(&format!("sqlite:{db}"))
+        .await
+        .expect("connect");
+    let tables: Vec<String> = sqlx::query("SELECT name FROM sqlite_master WHERE type = 'table'")
+        .fetch_all(&mut c)
+        .await
+        .expect("tables")
+        .iter()
+        .map(|r| r.get::<String, _>(0))
+        .collect();
+    assert!(tables.len() > 15, "{tables:?}");
+    for t in tables {
+        let cols: Vec<String> = sqlx::query(AssertSqlSafe(format!(
+            "SELECT name FROM pragma_table_info('{t}')"
+        )))
+        .fetch_all(&mut c)
+        .await
+        .expect("columns")
+        .iter()
+        .map(|r| r.get::<String, _>(0))
+        .collect();
+        for col in cols {
+            let rows = sqlx::query(AssertSqlSafe(format!(
+                "SELECT CAST(\"{col}\" AS BLOB) FROM \"{t}\""
+            )))
+            .fetch_all(&mut c)
+            .await
+            .expect("cells");
+            for r in rows {
+                if let Some(v) = r.get::<Option<Vec<u8>>, _>(0) {
+                    let v = String::from_utf8_lossy(&v).to_lowercase();
+                    out.push_str(&format!("{t}.{col}={v}\n"));
+                }
+            }
+        }
+    }
+    out
+}
