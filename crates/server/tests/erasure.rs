@@ -222,7 +222,7 @@ async fn the_ui_erases_after_a_confirmation_page() {
 /// and the change feed ends its story with an `employee.removed` tombstone.
 #[tokio::test(flavor = "multi_thread")]
 async fn remove_takes_the_record_out_of_scim_and_the_api() {
-    let c = Company::start(12).await;
+    let c = Company::start(30).await;
     let users = c.server.get("/api/v1/users?limit=100", &c.admin).await;
     let list = users["items"].as_array().unwrap();
     let person = list
