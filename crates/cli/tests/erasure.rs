@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 
 mod common;
 
-use common::{DAY1, blocking, every_cell, ok, roster, users};
+use common::{DAY1, blocking, distinct, every_cell, ok, roster, users};
 use roster_sandbox::{RunningSandbox, SandboxConfig};
 use serde_json::Value;
 use sqlx::{Connection, SqliteConnection};
@@ -48,50 +48,11 @@ async fn company(members: usize) -> (RunningSandbox, tempfile::TempDir, PathBuf)
     (sandbox, dir, db)
 }
 
-const PERSONAL: &[&str] = &[
-    "first_name",
-    "last_name",
-    "preferred_name",
-    "email",
-    "secondary_email",
-    "phone",
-    "date_of_birth",
-];
-
 /// An employee whose personal values appear nowhere in anybody else's row (so that
 /// finding one after the erasure can only be theirs), with a phone and a birth date,
 /// a manager.
 fn distinct_person(list: &[Value]) -> (Value, Vec<String>) {
     distinct(list, |u| u["is_manager"] == true)
-}
-
-/// [`distinct_person`], among the employees `pick` chooses.
-fn distinct(list: &[Value], pick: impl Fn(&Value) -> bool) -> (Value, Vec<String>) {
-    for u in list {
-        let values: Vec<String> = PERSONAL
-            .iter()
-            .filter_map(|f| u[*f].as_str().map(str::to_string))
-            .filter(|v| !v.is_empty())
-            .collect();
-        if u["phone"].is_null() || u["date_of_birth"].is_null() || !pick(u) {
-            continue;
-        }
-        let others: String = list
-            .iter()
-            .filter(|o| o["key"] != u["key"])
-            .map(|o| {
-                // Reports name their manager's email: that is the reference the
-                // erasure re-points, not somebody else's value.
-                let mut o = o.clone();
-                o["manager_email"] = Value::Null;
-                o.to_string().to_lowercase()
-            })
-            .collect();
-        if values.iter().all(|v| !others.contains(&v.to_lowercase())) {
-            return (u.clone(), values);
-        }
-    }
-    panic!("no employee with distinct personal values in {list:#?}");
 }
 
 /// The database file's bytes after a checkpoint and `VACUUM` (and the log's, if any).

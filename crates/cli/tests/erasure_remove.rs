@@ -9,23 +9,12 @@
 
 mod common;
 
-use std::collections::BTreeMap;
-
-use common::{Backend, DAY1, blocking, every_cell, fresh_db, ok, roster, users};
-use jiff::civil::Date;
-use roster_core::employee::Employee;
+use common::{
+    Backend, DAY1, blocking, by_key, distinct, events, every_cell, fresh_db, ok, roster, users,
+};
 use roster_core::feed::{self, Event, EventType};
 use roster_sandbox::SandboxConfig;
 use serde_json::Value;
-
-const PERSONAL: &[&str] = &[
-    "first_name",
-    "last_name",
-    "email",
-    "secondary_email",
-    "phone",
-    "date_of_birth",
-];
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn remove_on_sqlite() {
@@ -35,53 +24,6 @@ async fn remove_on_sqlite() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn remove_on_postgres() {
     story(Backend::Postgres).await;
-}
-
-/// Every event, as `roster --json events` prints them.
-fn events(db: &str, today: Date) -> Vec<Event> {
-    ok(roster(
-        db,
-        today,
-        &["--json", "events", "--limit", "100000"],
-    ))
-    .stdout
-    .lines()
-    .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}")))
-    .collect()
-}
-
-fn by_key(list: &[Value]) -> BTreeMap<i64, Employee> {
-    list.iter()
-        .map(|v| {
-            let e: Employee = serde_json::from_value(v.clone()).unwrap();
-            (e.key, e)
-        })
-        .collect()
-}
-
-/// An active manager with a manager of their own, whose personal values appear in
-/// nobody else's row.
-fn distinct(list: &[Value], pick: impl Fn(&Value) -> bool) -> (Value, Vec<String>) {
-    for u in list.iter().filter(|u| pick(u)) {
-        let values: Vec<String> = PERSONAL
-            .iter()
-            .filter_map(|f| u[*f].as_str().map(str::to_lowercase))
-            .filter(|v| !v.is_empty())
-            .collect();
-        let others: String = list
-            .iter()
-            .filter(|o| o["key"] != u["key"])
-            .map(|o| {
-                let mut o = o.clone();
-                o["manager_email"] = Value::Null;
-                o.to_string().to_lowercase()
-            })
-            .collect();
-        if values.iter().all(|v| !others.contains(v)) {
-            return (u.clone(), values);
-        }
-    }
-    panic!("nobody with distinct personal values");
 }
 
 async fn story(backend: Backend) {
@@ -116,6 +58,7 @@ async fn story(backend: Backend) {
         let (manager, values) = distinct(&before, |u| {
             u["is_manager"] == true && u["active"] == true && !u["manager_email"].is_null()
         });
+        let values: Vec<String> = values.iter().map(|v| v.to_lowercase()).collect();
         let email = manager["email"].as_str().unwrap().to_string();
         // Without --yes and a terminal: refused, nothing removed.
         let refused = roster(db, day2, &["users", "erase", &email, "--remove"]);
@@ -156,7 +99,7 @@ async fn story(backend: Backend) {
     let db2 = db.clone();
     let (now, all, as_of_day1, shown_gone) = blocking(move || {
         let now = users(&db2, day2);
-        let all = events(&db2, day2);
+        let all = events(&db2, day2, &["--limit", "100000"]);
         let past = ok(roster(
             &db2,
             day2,

@@ -9,15 +9,13 @@
 
 mod common;
 
-use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader};
 use std::process::Stdio;
 use std::sync::mpsc;
 use std::time::Duration;
 
-use common::{DAY1, blocking, command, ok, roster, user, users};
+use common::{DAY1, blocking, by_key, command, events, ok, roster, user, users};
 use jiff::civil::{Date, date};
-use roster_core::employee::Employee;
 use roster_core::feed::{self, Event};
 use roster_sandbox::{RunningSandbox, SandboxConfig};
 use roster_store_postgres::testing::TestDb;
@@ -69,26 +67,6 @@ async fn company(members: usize, postgres: bool) -> (RunningSandbox, Place, Stri
     })
     .await;
     (sandbox, place, db)
-}
-
-/// Every event, as `roster --json events` prints them (one JSON object a line).
-fn events(db: &str, today: Date, extra: &[&str]) -> Vec<Event> {
-    let mut args = vec!["--json", "events"];
-    args.extend_from_slice(extra);
-    ok(roster(db, today, &args))
-        .stdout
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}")))
-        .collect()
-}
-
-fn by_key(list: &[Value]) -> BTreeMap<i64, Employee> {
-    list.iter()
-        .map(|v| {
-            let e: Employee = serde_json::from_value(v.clone()).unwrap();
-            (e.key, e)
-        })
-        .collect()
 }
 
 /// Active members with a work email and a manager, not leaving.

@@ -90,10 +90,14 @@ impl Engine {
     }
 
     /// The members recognised as people whose data was erased: the keyed digest of
-    /// their source id is one an erasure kept (`PlanOptions::returning`).
+    /// their source id is one an erasure kept (`PlanOptions::returning`). With the
+    /// whole `directory` at hand, members whose source id a row holds are not
+    /// digested (an anonymised record holds none): one HMAC per new or erased
+    /// member, not per member.
     pub(crate) async fn returning(
         &self,
         members: &[roster_core::SourceMember],
+        directory: Option<&[Employee]>,
     ) -> Result<std::collections::BTreeMap<String, roster_core::employee::EmployeeKey>> {
         let erasures = self.store.erasures(self.account).await?;
         let digests: std::collections::HashMap<&str, _> = erasures
@@ -103,9 +107,14 @@ impl Engine {
         if digests.is_empty() {
             return Ok(Default::default());
         }
+        let held: std::collections::HashSet<&str> = directory
+            .into_iter()
+            .flatten()
+            .filter_map(|e| e.source_id.as_deref())
+            .collect();
         Ok(members
             .iter()
-            .filter(|m| !m.source_id.trim().is_empty())
+            .filter(|m| !m.source_id.trim().is_empty() && !held.contains(m.source_id.as_str()))
             .filter_map(|m| {
                 let key = digests.get(self.cipher().source_digest(&m.source_id).as_str())?;
                 Some((m.source_id.clone(), *key))

@@ -141,12 +141,8 @@ async fn erased_employee_shows_no_personal_value_in_scim_api_or_feed() {
     assert_eq!(last["import_kind"], "erasure", "{last:#}");
 }
 
-/// The UI: a user's page links to a confirmation page (account admins); the
-/// confirmed form (POST with the CSRF token) erases and lands on the anonymous
-/// record's page.
-#[tokio::test(flavor = "multi_thread")]
-async fn the_ui_erases_after_a_confirmation_page() {
-    let c = Company::start(8).await;
+/// A web session of an account admin (a web user created for it, signed in).
+async fn signed_in_admin(c: &Company) -> reqwest::Client {
     let password = "a long enough password";
     c.server
         .send(
@@ -168,6 +164,23 @@ async fn the_ui_erases_after_a_confirmation_page() {
         .await
         .unwrap();
     assert_eq!(login.status(), 200);
+    b
+}
+
+/// The session's CSRF token in a page's form.
+fn csrf_of(html: &str) -> String {
+    let marker = "name=\"csrf_token\" value=\"";
+    let start = html.find(marker).unwrap() + marker.len();
+    html[start..start + html[start..].find('"').unwrap()].to_string()
+}
+
+/// The UI: a user's page links to a confirmation page (account admins); the
+/// confirmed form (POST with the CSRF token) erases and lands on the anonymous
+/// record's page.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_ui_erases_after_a_confirmation_page() {
+    let c = Company::start(8).await;
+    let b = signed_in_admin(&c).await;
     let users = c.server.get("/api/v1/users?limit=3", &c.admin).await;
     let who = users["items"][0]["employee_id"]
         .as_str()
@@ -192,9 +205,8 @@ async fn the_ui_erases_after_a_confirmation_page() {
         .await
         .unwrap();
     assert!(confirm.contains("id=\"confirm-erase\""), "{confirm}");
-    let key = "name=\"csrf_token\" value=\"";
-    let start = confirm.find(key).unwrap() + key.len();
-    let csrf = &confirm[start..start + confirm[start..].find('"').unwrap()];
+    let csrf = csrf_of(&confirm);
+    let csrf = csrf.as_str();
     // Without the token: refused, nothing erased.
     let refused = b
         .post(format!("{}/users/{who}/erase", c.server.base))
@@ -322,27 +334,7 @@ async fn remove_takes_the_record_out_of_scim_and_the_api() {
 #[tokio::test(flavor = "multi_thread")]
 async fn the_ui_removes_after_the_confirmation_page() {
     let c = Company::start(8).await;
-    let password = "a long enough password";
-    c.server
-        .send(
-            Method::POST,
-            "/api/v1/web-users",
-            &c.admin,
-            json!({ "email": "admin@acme.example", "role": "account_admin", "password": password }),
-            201,
-        )
-        .await;
-    let b = reqwest::Client::builder()
-        .cookie_store(true)
-        .build()
-        .unwrap();
-    let login = b
-        .post(format!("{}/login", c.server.base))
-        .form(&[("email", "admin@acme.example"), ("password", password)])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(login.status(), 200);
+    let b = signed_in_admin(&c).await;
     let users = c.server.get("/api/v1/users?limit=3", &c.admin).await;
     let who = users["items"][0]["employee_id"]
         .as_str()
@@ -359,9 +351,8 @@ async fn the_ui_removes_after_the_confirmation_page() {
         .unwrap();
     assert!(confirm.contains("id=\"still-active\""), "{confirm}");
     assert!(confirm.contains("id=\"confirm-remove\""), "{confirm}");
-    let marker = "name=\"csrf_token\" value=\"";
-    let start = confirm.find(marker).unwrap() + marker.len();
-    let csrf = &confirm[start..start + confirm[start..].find('"').unwrap()];
+    let csrf = csrf_of(&confirm);
+    let csrf = csrf.as_str();
     let refused = b
         .post(format!("{}/users/{who}/erase", c.server.base))
         .form(&[("confirm", "yes"), ("remove", "yes")])

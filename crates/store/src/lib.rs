@@ -31,10 +31,7 @@ use serde::{Deserialize, Serialize};
 use strum::{AsRefStr, Display, EnumString, IntoStaticStr};
 
 pub use access::AccessStore;
-pub use erasure::{
-    Anonymisation, Anonymised, AnonymisedEmployee, Erasure, RemovedEmployee, ReportMoved,
-    ToAnonymise,
-};
+pub use erasure::{Anonymisation, Anonymised, AnonymisedEmployee, Erasure, ToAnonymise};
 pub use feed::{EventQuery, FeedDone, FeedSubscription, NewFeedSubscription};
 pub use jobs::JobStore;
 pub use roster_core::feed::{Cursor, Event as FeedEvent, EventType};

@@ -20,7 +20,7 @@ pub(super) async fn erase(
     let e = engine.find(who).await?;
     // Before the confirmation, also with --yes (on standard error: JSON stays clean).
     if let Some(warning) = Engine::erasure_warning(&e) {
-        eprintln!("warning: {warning}.");
+        errln!("warning: {warning}.");
     }
     let what = if remove {
         "Erase the personal data of employee {} everywhere Roster keeps it (directory, \

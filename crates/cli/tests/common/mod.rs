@@ -179,3 +179,65 @@ pub async fn every_cell(db: &str) -> String {
     }
     out
 }
+
+/// The personal fields of `users --json` an erasure must leave nowhere.
+pub const PERSONAL: &[&str] = &[
+    "first_name",
+    "last_name",
+    "preferred_name",
+    "email",
+    "secondary_email",
+    "phone",
+    "date_of_birth",
+];
+
+/// An employee `pick` chooses whose personal values ([`PERSONAL`]) appear nowhere
+/// in anybody else's row (so that finding one after an erasure can only be theirs),
+/// with a phone and a birth date; and those values.
+pub fn distinct(list: &[Value], pick: impl Fn(&Value) -> bool) -> (Value, Vec<String>) {
+    for u in list {
+        let values: Vec<String> = PERSONAL
+            .iter()
+            .filter_map(|f| u[*f].as_str().map(str::to_string))
+            .filter(|v| !v.is_empty())
+            .collect();
+        if u["phone"].is_null() || u["date_of_birth"].is_null() || !pick(u) {
+            continue;
+        }
+        let others: String = list
+            .iter()
+            .filter(|o| o["key"] != u["key"])
+            .map(|o| {
+                // Reports name their manager's email: that is the reference the
+                // erasure re-points, not somebody else's value.
+                let mut o = o.clone();
+                o["manager_email"] = Value::Null;
+                o.to_string().to_lowercase()
+            })
+            .collect();
+        if values.iter().all(|v| !others.contains(&v.to_lowercase())) {
+            return (u.clone(), values);
+        }
+    }
+    panic!("no employee with distinct personal values in {list:#?}");
+}
+
+/// Every event, as `roster --json events` prints them (one JSON object a line).
+pub fn events(db: &str, today: Date, extra: &[&str]) -> Vec<roster_core::feed::Event> {
+    let mut args = vec!["--json", "events"];
+    args.extend_from_slice(extra);
+    ok(roster(db, today, &args))
+        .stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}")))
+        .collect()
+}
+
+pub fn by_key(list: &[Value]) -> std::collections::BTreeMap<i64, roster_core::employee::Employee> {
+    list.iter()
+        .map(|v| {
+            let e: roster_core::employee::Employee = serde_json::from_value(v.clone()).unwrap();
+            (e.key, e)
+        })
+        .collect()
+}

@@ -72,7 +72,7 @@ async fn erase(
     let axum::Json(done) =
         api::erase(State(st), p.user.auth()?, ApiPath(who.clone()), query).await?;
     if done.removed {
-        return Ok(see("/users?notice=removed".to_string()));
+        return Ok(see("/users?notice=removed"));
     }
     let id = done
         .employees

@@ -14,10 +14,8 @@ use super::super::dialect::Dialect;
 use super::super::employee;
 use super::super::query::{Executor, Query};
 use super::others::update_employee;
-use crate::{
-    AccountId, Anonymisation, EntryRecord, ImportId, RemovedEmployee, ReportMoved, Result,
-    StoreError,
-};
+use crate::erasure::{RemovedEmployee, ReportMoved};
+use crate::{AccountId, Anonymisation, EntryRecord, ImportId, Result, StoreError};
 
 /// Remove the (anonymised) employee `key`: the entries that record it (the moves,
 /// then the tombstone), and what moved.
