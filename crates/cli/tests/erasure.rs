@@ -10,42 +10,14 @@ use std::path::{Path, PathBuf};
 mod common;
 
 use common::{DAY1, blocking, distinct, every_cell, ok, roster, users};
-use roster_sandbox::{RunningSandbox, SandboxConfig};
+use roster_sandbox::RunningSandbox;
 use serde_json::Value;
 use sqlx::{Connection, SqliteConnection};
 
-async fn company(members: usize) -> (RunningSandbox, tempfile::TempDir, PathBuf) {
-    let config = SandboxConfig {
-        seed: 17,
-        members,
-        today: DAY1,
-        ..Default::default()
-    };
-    let sandbox = roster_sandbox::start(config, "127.0.0.1:0".parse().unwrap())
-        .await
-        .unwrap();
-    let dir = tempfile::tempdir().unwrap();
-    let db = dir.path().join("roster.db");
-    let token = sandbox.mint_token(&roster_sandbox::all_scopes());
-    let (db2, url) = (db.clone(), sandbox.base_url());
-    blocking(move || {
-        ok(roster(
-            &db2,
-            DAY1,
-            &[
-                "connect",
-                "justworks",
-                "--base-url",
-                &url,
-                "--token",
-                &token,
-            ],
-        ));
-        ok(roster(&db2, DAY1, &["setup-sync"]));
-        ok(roster(&db2, DAY1, &["sync", "--apply", "--yes"]));
-    })
-    .await;
-    (sandbox, dir, db)
+/// A company of `members` synced into an SQLite file.
+async fn company(members: usize) -> (RunningSandbox, common::Place, PathBuf) {
+    let (sandbox, place, db) = common::company(common::Backend::Sqlite, 17, members).await;
+    (sandbox, place, PathBuf::from(db))
 }
 
 /// An employee whose personal values appear nowhere in anybody else's row (so that

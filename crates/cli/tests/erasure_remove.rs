@@ -10,10 +10,9 @@
 mod common;
 
 use common::{
-    Backend, DAY1, blocking, by_key, distinct, events, every_cell, fresh_db, ok, roster, users,
+    Backend, DAY1, blocking, by_key, company, distinct, events, every_cell, ok, roster, users,
 };
 use roster_core::feed::{self, Event, EventType};
-use roster_sandbox::SandboxConfig;
 use serde_json::Value;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -27,33 +26,11 @@ async fn remove_on_postgres() {
 }
 
 async fn story(backend: Backend) {
-    let config = SandboxConfig {
-        seed: 17,
-        members: 30,
-        today: DAY1,
-        ..Default::default()
-    };
-    let sandbox = roster_sandbox::start(config, "127.0.0.1:0".parse().unwrap())
-        .await
-        .unwrap();
-    let (_place, db) = fresh_db(backend).await;
-    let token = sandbox.mint_token(&roster_sandbox::all_scopes());
-    let url = sandbox.base_url();
+    let (_sandbox, _place, db) = company(backend, 17, 30).await;
     let day2 = DAY1.tomorrow().unwrap();
     let db2 = db.clone();
     let (before, manager, values, done, leaver, leaver_done) = blocking(move || {
         let db = &db2;
-        let connect = [
-            "connect",
-            "justworks",
-            "--base-url",
-            &url,
-            "--token",
-            &token,
-        ];
-        ok(roster(db, DAY1, &connect));
-        ok(roster(db, DAY1, &["setup-sync"]));
-        ok(roster(db, DAY1, &["sync", "--apply", "--yes"]));
         let before = users(db, DAY1);
         let (manager, values) = distinct(&before, |u| {
             u["is_manager"] == true && u["active"] == true && !u["manager_email"].is_null()

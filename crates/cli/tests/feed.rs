@@ -14,59 +14,19 @@ use std::process::Stdio;
 use std::sync::mpsc;
 use std::time::Duration;
 
-use common::{DAY1, blocking, by_key, command, events, ok, roster, user, users};
+use common::{Backend, DAY1, Place, blocking, by_key, command, events, ok, roster, user, users};
 use jiff::civil::{Date, date};
 use roster_core::feed::{self, Event};
-use roster_sandbox::{RunningSandbox, SandboxConfig};
-use roster_store_postgres::testing::TestDb;
+use roster_sandbox::RunningSandbox;
 use serde_json::Value;
 
-/// A directory database for one test, removed when dropped.
-enum Place {
-    File(#[allow(dead_code)] tempfile::TempDir),
-    Postgres(#[allow(dead_code)] Box<TestDb>),
-}
-
 async fn company(members: usize, postgres: bool) -> (RunningSandbox, Place, String) {
-    let config = SandboxConfig {
-        seed: 5,
-        members,
-        today: DAY1,
-        ..Default::default()
-    };
-    let sandbox = roster_sandbox::start(config, "127.0.0.1:0".parse().unwrap())
-        .await
-        .unwrap();
-    let (place, db) = if postgres {
-        let db = TestDb::create().await;
-        let url = db.url().to_string();
-        (Place::Postgres(Box::new(db)), url)
+    let backend = if postgres {
+        Backend::Postgres
     } else {
-        let dir = tempfile::tempdir().unwrap();
-        let db = dir.path().join("roster.db").to_string_lossy().into_owned();
-        (Place::File(dir), db)
+        Backend::Sqlite
     };
-    let token = sandbox.mint_token(&roster_sandbox::all_scopes());
-    let base = sandbox.base_url();
-    let db2 = db.clone();
-    blocking(move || {
-        ok(roster(
-            &db2,
-            DAY1,
-            &[
-                "connect",
-                "justworks",
-                "--base-url",
-                &base,
-                "--token",
-                &token,
-            ],
-        ));
-        ok(roster(&db2, DAY1, &["setup-sync"]));
-        ok(roster(&db2, DAY1, &["sync", "--apply", "--yes"]));
-    })
-    .await;
-    (sandbox, place, db)
+    common::company(backend, 5, members).await
 }
 
 /// Active members with a work email and a manager, not leaving.

@@ -241,3 +241,40 @@ pub fn by_key(list: &[Value]) -> std::collections::BTreeMap<i64, roster_core::em
         })
         .collect()
 }
+
+/// A sandbox company of `members` (seed `seed`, on [`DAY1`]) and a fresh directory
+/// on `backend` connected to it, set up and synced (applied): the sandbox, the
+/// database's place and its `--db` argument.
+pub async fn company(
+    backend: Backend,
+    seed: u64,
+    members: usize,
+) -> (roster_sandbox::RunningSandbox, Place, String) {
+    let config = roster_sandbox::SandboxConfig {
+        seed,
+        members,
+        today: DAY1,
+        ..Default::default()
+    };
+    let sandbox = roster_sandbox::start(config, "127.0.0.1:0".parse().expect("address"))
+        .await
+        .expect("sandbox");
+    let (place, db) = fresh_db(backend).await;
+    let token = sandbox.mint_token(&roster_sandbox::all_scopes());
+    let (db2, url) = (db.clone(), sandbox.base_url());
+    blocking(move || {
+        let connect = [
+            "connect",
+            "justworks",
+            "--base-url",
+            &url,
+            "--token",
+            &token,
+        ];
+        ok(roster(&db2, DAY1, &connect));
+        ok(roster(&db2, DAY1, &["setup-sync"]));
+        ok(roster(&db2, DAY1, &["sync", "--apply", "--yes"]));
+    })
+    .await;
+    (sandbox, place, db)
+}
