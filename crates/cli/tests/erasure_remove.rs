@@ -141,6 +141,15 @@ async fn story(backend: Backend) {
         )
         .unwrap();
         let first = list.iter().rev().find(|i| i["kind"] == "sync").unwrap()["id"].to_string();
+        // The erasure itself cannot be rolled back.
+        let erasure = list.iter().find(|i| i["kind"] == "erasure").unwrap()["id"].to_string();
+        let refused = roster(&db2, day2, &["rollback", &erasure, "--yes"]);
+        assert_ne!(refused.code, 0);
+        assert!(
+            refused.stderr.contains("cannot be rolled back"),
+            "{}",
+            refused.stderr
+        );
         let rolled = ok(roster(&db2, day2, &["rollback", &first, "--yes"])).stdout;
         // The next sync: the removed leaver, still listed as inactive, is left out
         // (the removed manager, active there, would come back as a new record).
