@@ -40,7 +40,15 @@ pub fn counts(plan: &Plan, out: &mut impl Write) -> std::io::Result<()> {
         out,
         "  unchanged {:>4}   skipped {:>6}   privacy-guarded {:>2}   errors {:>3}   warnings {:>3}",
         c.unchanged, c.skipped, c.privacy, c.errors, c.warnings
-    )
+    )?;
+    if c.erased_left > 0 {
+        writeln!(
+            out,
+            "  {} erased people still in the source, left erased",
+            c.erased_left
+        )?;
+    }
+    Ok(())
 }
 
 /// Full review: guard warnings first, counts, per-employee changes, issues.

@@ -9,125 +9,22 @@ use std::path::{Path, PathBuf};
 
 mod common;
 
-use common::{DAY1, blocking, ok, roster, users};
-use roster_sandbox::{RunningSandbox, SandboxConfig};
+use common::{DAY1, blocking, distinct, every_cell, ok, roster, users};
+use roster_sandbox::RunningSandbox;
 use serde_json::Value;
-use sqlx::{AssertSqlSafe, Connection, Row, SqliteConnection};
+use sqlx::{Connection, SqliteConnection};
 
-async fn company(members: usize) -> (RunningSandbox, tempfile::TempDir, PathBuf) {
-    let config = SandboxConfig {
-        seed: 17,
-        members,
-        today: DAY1,
-        ..Default::default()
-    };
-    let sandbox = roster_sandbox::start(config, "127.0.0.1:0".parse().unwrap())
-        .await
-        .unwrap();
-    let dir = tempfile::tempdir().unwrap();
-    let db = dir.path().join("roster.db");
-    let token = sandbox.mint_token(&roster_sandbox::all_scopes());
-    let (db2, url) = (db.clone(), sandbox.base_url());
-    blocking(move || {
-        ok(roster(
-            &db2,
-            DAY1,
-            &[
-                "connect",
-                "justworks",
-                "--base-url",
-                &url,
-                "--token",
-                &token,
-            ],
-        ));
-        ok(roster(&db2, DAY1, &["setup-sync"]));
-        ok(roster(&db2, DAY1, &["sync", "--apply", "--yes"]));
-    })
-    .await;
-    (sandbox, dir, db)
+/// A company of `members` synced into an SQLite file.
+async fn company(members: usize) -> (RunningSandbox, common::Place, PathBuf) {
+    let (sandbox, place, db) = common::company(common::Backend::Sqlite, 17, members).await;
+    (sandbox, place, PathBuf::from(db))
 }
-
-const PERSONAL: &[&str] = &[
-    "first_name",
-    "last_name",
-    "preferred_name",
-    "email",
-    "secondary_email",
-    "phone",
-    "date_of_birth",
-];
 
 /// An employee whose personal values appear nowhere in anybody else's row (so that
-/// finding one after the erasure can only be theirs), with a phone and a birth date.
+/// finding one after the erasure can only be theirs), with a phone and a birth date,
+/// a manager.
 fn distinct_person(list: &[Value]) -> (Value, Vec<String>) {
-    for u in list {
-        let values: Vec<String> = PERSONAL
-            .iter()
-            .filter_map(|f| u[*f].as_str().map(str::to_string))
-            .filter(|v| !v.is_empty())
-            .collect();
-        if u["phone"].is_null() || u["date_of_birth"].is_null() || u["is_manager"] != true {
-            continue;
-        }
-        let others: String = list
-            .iter()
-            .filter(|o| o["key"] != u["key"])
-            .map(|o| {
-                // Reports name their manager's email: that is the reference the
-                // erasure re-points, not somebody else's value.
-                let mut o = o.clone();
-                o["manager_email"] = Value::Null;
-                o.to_string().to_lowercase()
-            })
-            .collect();
-        if values.iter().all(|v| !others.contains(&v.to_lowercase())) {
-            return (u.clone(), values);
-        }
-    }
-    panic!("no employee with distinct personal values in {list:#?}");
-}
-
-/// Every column of every row of every table, as text (lower case).
-async fn every_cell(db: &Path) -> String {
-    let mut c = SqliteConnection::connect(&format!("sqlite:{}", db.display()))
-        .await
-        .unwrap();
-    let tables: Vec<String> = sqlx::query("SELECT name FROM sqlite_master WHERE type = 'table'")
-        .fetch_all(&mut c)
-        .await
-        .unwrap()
-        .iter()
-        .map(|r| r.get::<String, _>(0))
-        .collect();
-    assert!(tables.len() > 15, "{tables:?}");
-    let mut out = String::new();
-    for t in tables {
-        let cols: Vec<String> = sqlx::query(AssertSqlSafe(format!(
-            "SELECT name FROM pragma_table_info('{t}')"
-        )))
-        .fetch_all(&mut c)
-        .await
-        .unwrap()
-        .iter()
-        .map(|r| r.get::<String, _>(0))
-        .collect();
-        for col in cols {
-            let rows = sqlx::query(AssertSqlSafe(format!(
-                "SELECT CAST(\"{col}\" AS BLOB) FROM \"{t}\""
-            )))
-            .fetch_all(&mut c)
-            .await
-            .unwrap();
-            for r in rows {
-                if let Some(v) = r.get::<Option<Vec<u8>>, _>(0) {
-                    let v = String::from_utf8_lossy(&v).to_lowercase();
-                    out.push_str(&format!("{t}.{col}={v}\n"));
-                }
-            }
-        }
-    }
-    out
+    distinct(list, |u| u["is_manager"] == true)
 }
 
 /// The database file's bytes after a checkpoint and `VACUUM` (and the log's, if any).
@@ -159,7 +56,7 @@ async fn erase_leaves_no_personal_value_anywhere_in_the_database() {
     let (_sandbox, _dir, db) = company(30).await;
     let db2 = db.clone();
     let (person, values) = blocking(move || distinct_person(&users(&db2, DAY1))).await;
-    let before = every_cell(&db).await;
+    let before = every_cell(&db.to_string_lossy()).await;
     for v in &values {
         assert!(before.contains(&v.to_lowercase()), "the database holds {v}");
     }
@@ -191,7 +88,7 @@ async fn erase_leaves_no_personal_value_anywhere_in_the_database() {
     })
     .await;
     assert_eq!(erased["employees"][0]["key"], person["key"]);
-    let after = every_cell(&db).await;
+    let after = every_cell(&db.to_string_lossy()).await;
     let bytes = file_bytes(&db).await;
     for v in &values {
         let v = v.to_lowercase();
@@ -228,7 +125,7 @@ async fn erase_leaves_no_personal_value_anywhere_in_the_database() {
     })
     .await;
     assert!(rolled.contains("erased since"), "{rolled}");
-    let after_rollback = every_cell(&db).await;
+    let after_rollback = every_cell(&db.to_string_lossy()).await;
     for v in &values {
         let v = v.to_lowercase();
         let found: Vec<&str> = after_rollback.lines().filter(|l| l.contains(&v)).collect();
@@ -251,7 +148,10 @@ async fn a_person_erased_and_back_in_the_source_is_no_duplicate() {
         let (person, _) = distinct_person(&before);
         let source_id = person["source_id"].as_str().unwrap().to_string();
         let email = person["email"].as_str().unwrap().to_string();
-        ok(roster(&db2, DAY1, &["users", "erase", &email, "--yes"]));
+        let r = ok(roster(&db2, DAY1, &["users", "erase", &email, "--yes"]));
+        // Active in the source: the admin is warned that the data comes back.
+        assert!(r.stderr.contains("warning:"), "{}", r.stderr);
+        assert!(r.stderr.contains("is active"), "{}", r.stderr);
         let erased = users(&db2, DAY1);
         let anon = erased.iter().find(|u| u["key"] == person["key"]).unwrap();
         assert!(anon["source_id"].is_null(), "{anon:#}");
@@ -281,4 +181,50 @@ async fn a_person_erased_and_back_in_the_source_is_no_duplicate() {
         );
     })
     .await;
+}
+
+/// A leaver the source still lists (inactive there), erased: the next syncs leave
+/// the anonymous record alone — no erased value comes back anywhere in the database,
+/// nothing is created — and the review says so.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_erased_leaver_still_in_the_source_stays_erased() {
+    let (_sandbox, _dir, db) = company(30).await;
+    let db2 = db.clone();
+    let (values, before, person) = blocking(move || {
+        let before = users(&db2, DAY1);
+        let (person, values) = distinct(&before, |u| u["active"] == false);
+        let email = person["email"].as_str().unwrap().to_string();
+        let r = ok(roster(&db2, DAY1, &["users", "erase", &email, "--yes"]));
+        assert!(
+            !r.stderr.contains("warning:"),
+            "a leaver: no warning: {}",
+            r.stderr
+        );
+        (values, before, person)
+    })
+    .await;
+    let db2 = db.clone();
+    let (review, applied, after) = blocking(move || {
+        let review = ok(roster(&db2, DAY1, &["sync"])).stdout;
+        let applied = ok(roster(&db2, DAY1, &["--json", "sync", "--apply", "--yes"])).stdout;
+        (review, applied, users(&db2, DAY1))
+    })
+    .await;
+    assert!(
+        review.contains("1 erased people still in the source, left erased"),
+        "{review}"
+    );
+    let applied: Value = serde_json::from_str(&applied).unwrap();
+    assert_eq!(applied["plan"]["counts"]["erased_left"], 1, "{applied:#}");
+    assert_eq!(applied["plan"]["counts"]["created"], 0, "{applied:#}");
+    assert_eq!(after.len(), before.len(), "nobody was created");
+    let anon = after.iter().find(|u| u["key"] == person["key"]).unwrap();
+    assert!(anon["source_id"].is_null(), "{anon:#}");
+    assert_eq!(anon["active"], false);
+    let cells = every_cell(&db.to_string_lossy()).await;
+    for v in &values {
+        let v = v.to_lowercase();
+        let found: Vec<&str> = cells.lines().filter(|l| l.contains(&v)).collect();
+        assert!(found.is_empty(), "{v} came back with the sync: {found:#?}");
+    }
 }

@@ -9,50 +9,25 @@
 
 mod common;
 
-use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader};
 use std::process::Stdio;
 use std::sync::mpsc;
 use std::time::Duration;
 
-use common::company::{plain_members, synced};
-use common::{Backend, DAY1, Place, blocking, command, fresh_db, ok, roster, user, users};
+use common::company::plain_members;
+use common::{Backend, DAY1, Place, blocking, by_key, command, events, ok, roster, user, users};
 use jiff::civil::{Date, date};
-use roster_core::employee::Employee;
 use roster_core::feed::{self, Event};
 use roster_sandbox::RunningSandbox;
 use serde_json::Value;
 
-/// A synced sandbox company in a fresh directory, on PostgreSQL or SQLite.
 async fn company(members: usize, postgres: bool) -> (RunningSandbox, Place, String) {
     let backend = if postgres {
         Backend::Postgres
     } else {
         Backend::Sqlite
     };
-    let (place, db) = fresh_db(backend).await;
-    let sandbox = synced(5, members, &db).await;
-    (sandbox, place, db)
-}
-
-/// Every event, as `roster --json events` prints them (one JSON object a line).
-fn events(db: &str, today: Date, extra: &[&str]) -> Vec<Event> {
-    let mut args = vec!["--json", "events"];
-    args.extend_from_slice(extra);
-    ok(roster(db, today, &args))
-        .stdout
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}")))
-        .collect()
-}
-
-fn by_key(list: &[Value]) -> BTreeMap<i64, Employee> {
-    list.iter()
-        .map(|v| {
-            let e: Employee = serde_json::from_value(v.clone()).unwrap();
-            (e.key, e)
-        })
-        .collect()
+    common::company(backend, 5, members).await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -501,5 +501,9 @@ fn replace_ci(hay: &str, needle: &str, with: &str, word: bool) -> String {
     out
 }
 
+mod removal;
+
+pub use removal::{Removal, removal};
+
 #[cfg(test)]
 mod tests;

@@ -39,6 +39,10 @@ pub struct RollbackPlan {
     /// longer holds their values), reported per employee.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub erased: Vec<RollbackConflict>,
+    /// Employees the import changed whose record was removed since (`users erase
+    /// --remove`): not brought back, reported by key.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub removed: Vec<EmployeeKey>,
 }
 
 /// Plan the rollback of `changes` against the current state of the employees.
@@ -88,6 +92,17 @@ pub fn plan_rollback_after_erasure(
     } = plan_kept(&kept, current);
     out.restore = restore;
     out.conflicts = conflicts;
+    // Nothing but a removal deletes a record: one the import changed and the
+    // directory lacks was removed since (its erased fields are not reported twice).
+    let mut removed: Vec<EmployeeKey> = changes
+        .iter()
+        .map(|c| c.key)
+        .filter(|k| !by_key.contains_key(k))
+        .collect();
+    removed.sort_unstable();
+    removed.dedup();
+    out.erased.retain(|e| !removed.contains(&e.key));
+    out.removed = removed;
     out
 }
 

@@ -67,6 +67,7 @@ impl Engine {
             plan,
             conflicts: Vec::new(),
             erased: Vec::new(),
+            removed: Vec::new(),
         })
     }
 
@@ -158,6 +159,7 @@ impl Engine {
             plan,
             conflicts: Vec::new(),
             erased: Vec::new(),
+            removed: Vec::new(),
         })
     }
 
@@ -169,6 +171,16 @@ impl Engine {
             .import(self.account, import_id)
             .await?
             .ok_or_else(|| EngineError::NotFound(format!("no import {import_id}")))?;
+        if matches!(
+            record.summary.kind,
+            ImportKind::Erasure | ImportKind::Retention
+        ) {
+            return Err(EngineError::Invalid(format!(
+                "import {import_id} is an anonymisation (kind {}): it cannot be rolled back \
+                 (the erased values are gone, and a removed record does not come back)",
+                record.summary.kind.as_str()
+            )));
+        }
         match record.summary.status {
             ImportStatus::Applied | ImportStatus::PartiallyApplied => {}
             s => {
@@ -199,6 +211,7 @@ impl Engine {
             "rolls_back": import_id,
             "conflicts": rb.conflicts,
             "erased": rb.erased,
+            "removed": rb.removed,
         });
         let id = self
             .record_edits(ImportKind::Rollback, &plan, details, Some(import_id))
@@ -208,6 +221,7 @@ impl Engine {
             plan,
             conflicts: rb.conflicts,
             erased: rb.erased,
+            removed: rb.removed,
         })
     }
 

@@ -18,8 +18,30 @@ impl Engine {
     /// stays as an anonymous record (reporting fields kept, reports still pointing
     /// at it). `by` is who asked (recorded with the import, kind `erasure`).
     pub async fn erase(&self, who: &str, by: &str) -> Result<Anonymised> {
+        self.erase_and(who, by, false).await
+    }
+
+    /// [`Engine::erase`], and with `remove` the record removed entirely once
+    /// anonymised (`users erase --remove`): its reports follow its manager, the
+    /// change feed gets an `employee.removed` tombstone (the anonymised record), and
+    /// only the keyed digest of the source id (to recognise a re-hire) and the
+    /// anonymised history stay.
+    pub async fn erase_and(&self, who: &str, by: &str, remove: bool) -> Result<Anonymised> {
         let e = self.find(who).await?;
         self.refuse_if_reviewed(&e).await?;
+        if remove
+            && let Some(m) = self
+                .store
+                .directory(self.account)
+                .await?
+                .iter()
+                .find(|m| m.merged_into == Some(e.key))
+        {
+            return Err(EngineError::Invalid(format!(
+                "employee {} has record {} merged into it: it cannot be removed (erase it                  without --remove)",
+                e.employee_id, m.employee_id
+            )));
+        }
         let integrations = self.store.integrations(self.account).await?;
         let mut locks = Vec::new();
         for i in &integrations {
@@ -45,6 +67,7 @@ impl Engine {
                     .as_deref()
                     .map(|s| self.cipher().source_digest(s)),
             }],
+            remove,
         };
         let done = self.store.anonymise(self.account, &request).await;
         for lock in locks {
@@ -53,11 +76,28 @@ impl Engine {
         Ok(done?)
     }
 
+    /// The warning an admin reads before erasing `e`: `Some` when it is active (as
+    /// of the last sync, the source lists them as employed), so that the next sync
+    /// brings their data back from the source (held by the privacy guard) unless
+    /// they leave the source first.
+    pub fn erasure_warning(e: &Employee) -> Option<String> {
+        e.active.then(|| {
+            format!(
+                "employee {} is active (in the source, as of the last sync): the next sync                  recognises them and brings their data back from the source (the privacy                  guard holds that for review) unless they leave the source first",
+                e.employee_id
+            )
+        })
+    }
+
     /// The members recognised as people whose data was erased: the keyed digest of
-    /// their source id is one an erasure kept (`PlanOptions::returning`).
+    /// their source id is one an erasure kept (`PlanOptions::returning`). With the
+    /// whole `directory` at hand, members whose source id a row holds are not
+    /// digested (an anonymised record holds none): one HMAC per new or erased
+    /// member, not per member.
     pub(crate) async fn returning(
         &self,
         members: &[roster_core::SourceMember],
+        directory: Option<&[Employee]>,
     ) -> Result<std::collections::BTreeMap<String, roster_core::employee::EmployeeKey>> {
         let erasures = self.store.erasures(self.account).await?;
         let digests: std::collections::HashMap<&str, _> = erasures
@@ -67,9 +107,14 @@ impl Engine {
         if digests.is_empty() {
             return Ok(Default::default());
         }
+        let held: std::collections::HashSet<&str> = directory
+            .into_iter()
+            .flatten()
+            .filter_map(|e| e.source_id.as_deref())
+            .collect();
         Ok(members
             .iter()
-            .filter(|m| !m.source_id.trim().is_empty())
+            .filter(|m| !m.source_id.trim().is_empty() && !held.contains(m.source_id.as_str()))
             .filter_map(|m| {
                 let key = digests.get(self.cipher().source_digest(&m.source_id).as_str())?;
                 Some((m.source_id.clone(), *key))

@@ -131,6 +131,7 @@ fn counts(c: &Value) -> Counts {
         privacy: n("privacy"),
         errors: n("errors"),
         warnings: n("warnings"),
+        erased_left: n("erased_left"),
     }
 }
 

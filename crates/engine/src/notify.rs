@@ -203,6 +203,7 @@ pub fn feed_types(events: &[String]) -> Vec<roster_store::EventType> {
         EventType::Deactivated,
         EventType::Reactivated,
         EventType::Merged,
+        EventType::Removed,
         EventType::DeactivationScheduled,
         EventType::StartScheduled,
     ];

@@ -138,6 +138,9 @@ pub struct ChangeOutcome {
     /// Rollback: fields erased since the import (issue #17), left as they are.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub erased: Vec<RollbackConflict>,
+    /// Rollback: employees (by key) removed since the import, not brought back.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub removed: Vec<roster_core::employee::EmployeeKey>,
 }
 
 /// The directory as a plan leaves it, with the settings its export follows

@@ -350,6 +350,7 @@ impl Engine {
                         .map(|s| self.cipher().source_digest(s)),
                 })
                 .collect(),
+            remove: false,
         };
         let done = self.store.anonymise(self.account, &request).await?;
         tracing::info!(

@@ -130,11 +130,18 @@ impl Engine {
             diagnostics,
             ..
         } = snapshot;
+        // A full sync has the directory: members it holds by source id are no
+        // erased person (whose record has none), and need no digest.
+        let loaded = match (&directory, incremental) {
+            (Ok(d), false) => Some(d.as_slice()),
+            _ => None,
+        };
+        let returning = self.returning(&members, loaded).await?;
         let options = PlanOptions {
             complete,
             deactivate_missing: opts.deactivate_missing,
             only_fields: None,
-            returning: self.returning(&members).await?,
+            returning,
         };
         // A re-hire after an erasure is planned over the whole directory (rare): the
         // anonymous record has no source id for an incremental look-up to find.

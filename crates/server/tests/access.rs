@@ -238,6 +238,12 @@ async fn every_endpoint_by_every_role() {
             Need::Admin,
         ),
         (
+            Method::POST,
+            "/api/v1/users/nobody/erase?remove=true".into(),
+            None,
+            Need::Admin,
+        ),
+        (
             Method::PUT,
             "/api/v1/users/nobody/hold".into(),
             Some(json!({ "reason": "legal hold" })),

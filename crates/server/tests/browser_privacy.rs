@@ -182,6 +182,7 @@ async fn privacy_pages(c: Client, w: Arc<World>) -> Res {
     c.goto(&w.url(&format!("/users/{a}"))).await?;
     click(&c, "#erase-link").await?;
     wait_for(&c, "#confirm-erase").await?;
+    wait_for(&c, "#confirm-remove").await?;
     accessible(&c, "erase confirmation page").await?;
     screenshot(&c, "erase").await;
     click(&c, "#confirm-erase").await?;

@@ -141,12 +141,8 @@ async fn erased_employee_shows_no_personal_value_in_scim_api_or_feed() {
     assert_eq!(last["import_kind"], "erasure", "{last:#}");
 }
 
-/// The UI: a user's page links to a confirmation page (account admins); the
-/// confirmed form (POST with the CSRF token) erases and lands on the anonymous
-/// record's page.
-#[tokio::test(flavor = "multi_thread")]
-async fn the_ui_erases_after_a_confirmation_page() {
-    let c = Company::start(8).await;
+/// A web session of an account admin (a web user created for it, signed in).
+async fn signed_in_admin(c: &Company) -> reqwest::Client {
     let password = "a long enough password";
     c.server
         .send(
@@ -168,6 +164,23 @@ async fn the_ui_erases_after_a_confirmation_page() {
         .await
         .unwrap();
     assert_eq!(login.status(), 200);
+    b
+}
+
+/// The session's CSRF token in a page's form.
+fn csrf_of(html: &str) -> String {
+    let marker = "name=\"csrf_token\" value=\"";
+    let start = html.find(marker).unwrap() + marker.len();
+    html[start..start + html[start..].find('"').unwrap()].to_string()
+}
+
+/// The UI: a user's page links to a confirmation page (account admins); the
+/// confirmed form (POST with the CSRF token) erases and lands on the anonymous
+/// record's page.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_ui_erases_after_a_confirmation_page() {
+    let c = Company::start(8).await;
+    let b = signed_in_admin(&c).await;
     let users = c.server.get("/api/v1/users?limit=3", &c.admin).await;
     let who = users["items"][0]["employee_id"]
         .as_str()
@@ -192,9 +205,8 @@ async fn the_ui_erases_after_a_confirmation_page() {
         .await
         .unwrap();
     assert!(confirm.contains("id=\"confirm-erase\""), "{confirm}");
-    let key = "name=\"csrf_token\" value=\"";
-    let start = confirm.find(key).unwrap() + key.len();
-    let csrf = &confirm[start..start + confirm[start..].find('"').unwrap()];
+    let csrf = csrf_of(&confirm);
+    let csrf = csrf.as_str();
     // Without the token: refused, nothing erased.
     let refused = b
         .post(format!("{}/users/{who}/erase", c.server.base))
@@ -214,4 +226,160 @@ async fn the_ui_erases_after_a_confirmation_page() {
     assert!(html.contains("Erased: the personal data"), "{html}");
     assert!(html.contains("Former employee"), "{html}");
     assert!(!html.contains(&last), "{html}");
+}
+
+/// `?remove=true`: only account admins; the record is anonymised and removed — the
+/// API answers `removed` with the reports moved (and a `warning`: the employee was
+/// active), SCIM answers 404 for it and lists it no more, the API knows it no more,
+/// and the change feed ends its story with an `employee.removed` tombstone.
+#[tokio::test(flavor = "multi_thread")]
+async fn remove_takes_the_record_out_of_scim_and_the_api() {
+    let c = Company::start(30).await;
+    let users = c.server.get("/api/v1/users?limit=100", &c.admin).await;
+    let list = users["items"].as_array().unwrap();
+    let person = list
+        .iter()
+        .find(|u| u["is_manager"] == true && !u["manager_email"].is_null())
+        .expect("a manager with a manager")
+        .clone();
+    let email = person["email"].as_str().unwrap().to_string();
+    let reports = list
+        .iter()
+        .filter(|u| u["manager_email"].as_str() == Some(email.as_str()))
+        .count();
+    let scim_id = scim_common::scim(
+        &c.server,
+        Method::GET,
+        &format!("/Users?filter={}", enc(&format!("userName eq \"{email}\""))),
+        Some(&c.viewer),
+        None,
+        &[],
+    )
+    .await
+    .body["Resources"][0]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let editor = c
+        .server
+        .token("default", roster_store::access::Role::EmployeeDataAdmin)
+        .await;
+    let path = format!("/api/v1/users/{email}/erase?remove=true");
+    c.server
+        .send(Method::POST, &path, &editor, json!(null), 403)
+        .await;
+    c.server
+        .send(
+            Method::POST,
+            &format!("/api/v1/users/{email}/erase?remove=maybe"),
+            &c.admin,
+            json!(null),
+            400,
+        )
+        .await;
+    let done = c
+        .server
+        .send(Method::POST, &path, &c.admin, json!(null), 200)
+        .await;
+    assert_eq!(done["removed"], true, "{done:#}");
+    assert_eq!(done["employees"][0]["key"], person["key"]);
+    assert_eq!(
+        done["reports_moved"].as_array().unwrap().len(),
+        reports,
+        "{done:#}"
+    );
+    assert!(
+        done["warning"].as_str().unwrap().contains("is active"),
+        "{done:#}"
+    );
+    let gone = scim_common::scim(
+        &c.server,
+        Method::GET,
+        &format!("/Users/{scim_id}"),
+        Some(&c.viewer),
+        None,
+        &[],
+    )
+    .await;
+    assert_error(&gone, 404, None);
+    assert!(!c.ids("/Users?count=100").await.contains(&scim_id));
+    let employee_id = done["employees"][0]["employee_id"].as_str().unwrap();
+    let (status, _) = c
+        .server
+        .call(
+            Method::GET,
+            &format!("/api/v1/users/{employee_id}"),
+            Some(&c.admin),
+            None,
+        )
+        .await;
+    assert_eq!(status, 404);
+    let feed = c.server.get("/api/v1/events?limit=1000", &c.admin).await;
+    let events = feed["events"]
+        .as_array()
+        .or(feed["items"].as_array())
+        .or(feed.as_array())
+        .unwrap();
+    let last = events
+        .iter()
+        .rev()
+        .find(|e| e["employee_key"] == person["key"])
+        .unwrap();
+    assert_eq!(last["type"], "employee.removed", "{last:#}");
+}
+
+/// The UI: the confirmation page shows the `still-active` notice for an active
+/// employee and a second button; that form (POST with the CSRF token) removes the
+/// record and lands on the users list.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_ui_removes_after_the_confirmation_page() {
+    let c = Company::start(8).await;
+    let b = signed_in_admin(&c).await;
+    let users = c.server.get("/api/v1/users?limit=3", &c.admin).await;
+    let who = users["items"][0]["employee_id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let key = users["items"][0]["key"].clone();
+    let confirm = b
+        .get(format!("{}/users/{who}/erase", c.server.base))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(confirm.contains("id=\"still-active\""), "{confirm}");
+    assert!(confirm.contains("id=\"confirm-remove\""), "{confirm}");
+    let csrf = csrf_of(&confirm);
+    let csrf = csrf.as_str();
+    let refused = b
+        .post(format!("{}/users/{who}/erase", c.server.base))
+        .form(&[("confirm", "yes"), ("remove", "yes")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), 403);
+    let done = b
+        .post(format!("{}/users/{who}/erase", c.server.base))
+        .form(&[("csrf_token", csrf), ("confirm", "yes"), ("remove", "yes")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(done.status(), 200);
+    assert!(done.url().path().ends_with("/users"), "{}", done.url());
+    let html = done.text().await.unwrap();
+    assert!(html.contains("Removed: the record"), "{html}");
+    let after = c
+        .server
+        .get("/api/v1/users?include_deactivated=true&limit=100", &c.admin)
+        .await;
+    assert!(
+        after["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|u| u["key"] != key),
+        "the record is gone"
+    );
 }

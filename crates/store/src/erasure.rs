@@ -38,6 +38,11 @@ pub struct Anonymisation {
     /// `{prefix}E{key}`.
     pub id_prefix: String,
     pub employees: Vec<ToAnonymise>,
+    /// Remove each record once anonymised (`users erase --remove`): its reports
+    /// follow its manager, the removal is recorded (a tombstone entry and event of
+    /// the anonymised record) and the row is deleted.
+    #[serde(default)]
+    pub remove: bool,
 }
 
 /// One employee anonymised: its (new) employee ID and the fields replaced.
@@ -55,6 +60,26 @@ pub struct Anonymised {
     pub employees: Vec<AnonymisedEmployee>,
     /// Rows rewritten outside the employees' own rows, by table (for the report).
     pub rewritten: Vec<(String, u64)>,
+    /// With [`Anonymisation::remove`]: the records removed, and whose reports moved.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub removed: Vec<RemovedEmployee>,
+}
+
+/// A record removed entirely, after its anonymisation.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RemovedEmployee {
+    pub key: EmployeeKey,
+    /// Its reports, now reporting to its manager (or to nobody).
+    pub reports_moved: Vec<ReportMoved>,
+}
+
+/// A report of a removed record, re-pointed (keys only: the import's details keep
+/// it).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReportMoved {
+    pub key: EmployeeKey,
+    /// The manager it reports to now (the removed record's manager), if any.
+    pub manager_key: Option<EmployeeKey>,
 }
 
 /// An earlier anonymisation of an employee, as kept: the fields replaced and the

@@ -394,12 +394,17 @@ pub enum UsersAction {
     Holds,
     /// Erase a person's personal data (names, emails, phone, birth date, home
     /// address, personal demographics) everywhere Roster keeps it; the employee stays
-    /// as an anonymous record (`Former employee …`). Asks first.
+    /// as an anonymous record (`Former employee …`), or with `--remove` is removed
+    /// entirely (its reports follow its manager). Asks first.
     Erase {
         who: String,
         /// Do not ask (needed without a terminal).
         #[arg(long, short)]
         yes: bool,
+        /// Remove the record entirely once anonymised: its reports are re-pointed to
+        /// its manager; the change feed gets an `employee.removed` tombstone.
+        #[arg(long)]
+        remove: bool,
     },
     /// Export the directory as a users CSV file (re-importable with `roster import`).
     Export {

@@ -62,7 +62,7 @@ pub(super) async fn events(engine: &Arc<Engine>, a: EventsArgs, json: bool) -> R
             Some(t) => types.push(t),
             None => bail!(
                 "--type {t:?} is not an event type (employee.created, employee.updated, \
-                 employee.deactivated, employee.reactivated, employee.merged, \
+                 employee.deactivated, employee.reactivated, employee.merged, employee.removed, \
                  employee.deactivation_scheduled, employee.start_scheduled, import.applied)"
             ),
         }

@@ -49,6 +49,9 @@ pub(super) fn print_change(o: &ChangeOutcome, json: bool, what: &str) -> Result<
             c.fields.join(", ")
         );
     }
+    for key in &o.removed {
+        outln!("  NOT RESTORED employee key {key}: removed since");
+    }
     Ok(())
 }
 
@@ -173,8 +176,8 @@ pub(super) async fn users(engine: &Arc<Engine>, mut a: UsersArgs, json: bool) ->
         UsersAction::Merge { duplicate, into } => {
             print_change(&engine.merge(&duplicate, &into).await?, json, "Merged")?
         }
-        UsersAction::Erase { who, yes } => {
-            return super::erase::erase(engine, &who, yes, json).await;
+        UsersAction::Erase { who, yes, remove } => {
+            return super::erase::erase(engine, &who, yes, remove, json).await;
         }
         UsersAction::Export {
             include_deactivated,

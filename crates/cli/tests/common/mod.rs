@@ -108,3 +108,151 @@ pub async fn fresh_db(backend: Backend) -> (Place, String) {
         }
     }
 }
+
+/// Every column of every row of every table of the directory database `db` (an
+/// SQLite file or a PostgreSQL URL), as text in lower case: `table.column=value`
+/// lines.
+pub async fn every_cell(db: &str) -> String {
+    use sqlx::{AssertSqlSafe, Connection, Row};
+    let mut out = String::new();
+    if db.starts_with("postgres") {
+        let mut c = sqlx::PgConnection::connect(db).await.expect("connect");
+        let cols = sqlx::query(
+            "SELECT c.table_name::text, c.column_name::text FROM information_schema.columns c \
+             JOIN information_schema.tables t ON t.table_name = c.table_name \
+             AND t.table_schema = c.table_schema \
+             WHERE c.table_schema = current_schema() AND t.table_type = 'BASE TABLE'",
+        )
+        .fetch_all(&mut c)
+        .await
+        .expect("columns");
+        assert!(cols.len() > 50, "{} columns", cols.len());
+        for col in cols {
+            let (t, name): (String, String) = (col.get(0), col.get(1));
+            let rows = sqlx::query(AssertSqlSafe(format!(
+                "SELECT \"{name}\"::text FROM \"{t}\""
+            )))
+            .fetch_all(&mut c)
+            .await
+            .expect("cells");
+            for r in rows {
+                if let Some(v) = r.get::<Option<String>, _>(0) {
+                    out.push_str(&format!("{t}.{name}={}\n", v.to_lowercase()));
+                }
+            }
+        }
+        return out;
+    }
+    let mut c = sqlx::SqliteConnection::connect(&format!("sqlite:{db}"))
+        .await
+        .expect("connect");
+    let tables: Vec<String> = sqlx::query("SELECT name FROM sqlite_master WHERE type = 'table'")
+        .fetch_all(&mut c)
+        .await
+        .expect("tables")
+        .iter()
+        .map(|r| r.get::<String, _>(0))
+        .collect();
+    assert!(tables.len() > 15, "{tables:?}");
+    for t in tables {
+        let cols: Vec<String> = sqlx::query(AssertSqlSafe(format!(
+            "SELECT name FROM pragma_table_info('{t}')"
+        )))
+        .fetch_all(&mut c)
+        .await
+        .expect("columns")
+        .iter()
+        .map(|r| r.get::<String, _>(0))
+        .collect();
+        for col in cols {
+            let rows = sqlx::query(AssertSqlSafe(format!(
+                "SELECT CAST(\"{col}\" AS BLOB) FROM \"{t}\""
+            )))
+            .fetch_all(&mut c)
+            .await
+            .expect("cells");
+            for r in rows {
+                if let Some(v) = r.get::<Option<Vec<u8>>, _>(0) {
+                    let v = String::from_utf8_lossy(&v).to_lowercase();
+                    out.push_str(&format!("{t}.{col}={v}\n"));
+                }
+            }
+        }
+    }
+    out
+}
+
+/// The personal fields of `users --json` an erasure must leave nowhere.
+pub const PERSONAL: &[&str] = &[
+    "first_name",
+    "last_name",
+    "preferred_name",
+    "email",
+    "secondary_email",
+    "phone",
+    "date_of_birth",
+];
+
+/// An employee `pick` chooses whose personal values ([`PERSONAL`]) appear nowhere
+/// in anybody else's row (so that finding one after an erasure can only be theirs),
+/// with a phone and a birth date; and those values.
+pub fn distinct(list: &[Value], pick: impl Fn(&Value) -> bool) -> (Value, Vec<String>) {
+    for u in list {
+        let values: Vec<String> = PERSONAL
+            .iter()
+            .filter_map(|f| u[*f].as_str().map(str::to_string))
+            .filter(|v| !v.is_empty())
+            .collect();
+        if u["phone"].is_null() || u["date_of_birth"].is_null() || !pick(u) {
+            continue;
+        }
+        let others: String = list
+            .iter()
+            .filter(|o| o["key"] != u["key"])
+            .map(|o| {
+                // Reports name their manager's email: that is the reference the
+                // erasure re-points, not somebody else's value.
+                let mut o = o.clone();
+                o["manager_email"] = Value::Null;
+                o.to_string().to_lowercase()
+            })
+            .collect();
+        if values.iter().all(|v| !others.contains(&v.to_lowercase())) {
+            return (u.clone(), values);
+        }
+    }
+    panic!("no employee with distinct personal values in {list:#?}");
+}
+
+/// Every event, as `roster --json events` prints them (one JSON object a line).
+pub fn events(db: &str, today: Date, extra: &[&str]) -> Vec<roster_core::feed::Event> {
+    let mut args = vec!["--json", "events"];
+    args.extend_from_slice(extra);
+    ok(roster(db, today, &args))
+        .stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}")))
+        .collect()
+}
+
+pub fn by_key(list: &[Value]) -> std::collections::BTreeMap<i64, roster_core::employee::Employee> {
+    list.iter()
+        .map(|v| {
+            let e: roster_core::employee::Employee = serde_json::from_value(v.clone()).unwrap();
+            (e.key, e)
+        })
+        .collect()
+}
+
+/// A sandbox company of `members` (seed `seed`, on [`DAY1`]) and a fresh directory
+/// on `backend` connected to it, set up and synced (applied): the sandbox, the
+/// database's place and its `--db` argument.
+pub async fn company(
+    backend: Backend,
+    seed: u64,
+    members: usize,
+) -> (roster_sandbox::RunningSandbox, Place, String) {
+    let (place, db) = fresh_db(backend).await;
+    let sandbox = company::synced(seed, members, &db).await;
+    (sandbox, place, db)
+}

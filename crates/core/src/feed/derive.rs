@@ -124,12 +124,14 @@ pub fn derive_stored<'a>(
     events
 }
 
-/// The event type of an employee's changes: created, merged, deactivated,
+/// The event type of an employee's changes: created, removed, merged, deactivated,
 /// reactivated, else updated. From the changes, not the recorded action (see
 /// [`Written::action`]).
 fn event_type(w: &Written<'_>) -> EventType {
-    if w.action == Action::Create {
-        return EventType::Created;
+    match w.action {
+        Action::Create => return EventType::Created,
+        Action::Remove => return EventType::Removed,
+        _ => {}
     }
     let change = |field: &str| w.changes.iter().find(|c| c.field == field);
     if change(MERGED_INTO).is_some_and(|c| c.new.is_some()) {

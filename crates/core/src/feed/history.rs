@@ -54,27 +54,35 @@ pub fn events_from_history(
 ) -> Result<Vec<Event>, HistoryError> {
     let mut state: BTreeMap<EmployeeKey, Employee> =
         directory.iter().map(|e| (e.key, e.clone())).collect();
-    // Each import's employees as it left them, newest import first.
+    // Each entry's employee as the import left it, newest import first: walking
+    // each import's entries back from its last, an entry's employee is the state
+    // before the later entries are undone (an employee an import changed and then
+    // removed has two entries in it).
     let mut afters: Vec<Vec<Employee>> = Vec::with_capacity(imports.len());
     for import in imports.iter().rev() {
         let id = import.meta.id;
-        let mut after = Vec::with_capacity(import.entries.len());
-        for entry in &import.entries {
-            let e = state.get(&entry.key).ok_or(HistoryError::Missing {
-                import: id,
-                key: entry.key,
-            })?;
-            after.push(e.clone());
-        }
-        for entry in import.entries.iter().rev() {
-            if entry.created {
-                state.remove(&entry.key);
+        let mut after = vec![Employee::default(); import.entries.len()];
+        for (i, entry) in import.entries.iter().enumerate().rev() {
+            if entry.action == Action::Remove {
+                // Not in the directory since: the tombstone's values rebuild it.
+                let e =
+                    rebuilt(entry.key, &entry.changes).map_err(|message| HistoryError::Field {
+                        import: id,
+                        message,
+                    })?;
+                after[i] = e.clone();
+                state.insert(entry.key, e);
                 continue;
             }
             let e = state.get_mut(&entry.key).ok_or(HistoryError::Missing {
                 import: id,
                 key: entry.key,
             })?;
+            after[i] = e.clone();
+            if entry.created {
+                state.remove(&entry.key);
+                continue;
+            }
             for c in entry.changes.iter().rev() {
                 e.set_field(&c.field, c.old.as_deref())
                     .map_err(|message| HistoryError::Field {
@@ -109,9 +117,10 @@ pub fn events_from_history(
 }
 
 /// Undo `events` (in cursor order, the last events of the feed) on `directory`, the
-/// directory after all of them: newest first, a created employee is removed and
-/// every other change's field is set back to its `before`. The result is the
-/// directory before the first of `events`.
+/// directory after all of them: newest first, a created employee is removed, a
+/// removed one comes back from its tombstone's `before`s (anonymised: that is all
+/// the feed kept), and every other change's field is set back to its `before`. The
+/// result is the directory before the first of `events`.
 pub fn rewind(directory: &mut Directory, events: &[Event]) -> Result<(), HistoryError> {
     for event in events.iter().rev() {
         let (true, Some(key)) = (event.event_type.changes_directory(), event.employee_key) else {
@@ -120,6 +129,22 @@ pub fn rewind(directory: &mut Directory, events: &[Event]) -> Result<(), History
         let import = event.import_id;
         if event.event_type == EventType::Created {
             directory.remove(&key);
+            continue;
+        }
+        if event.event_type == EventType::Removed {
+            let changes: Vec<Change> = event
+                .changes
+                .iter()
+                .map(|d| Change {
+                    field: d.field.clone(),
+                    old: d.before.clone(),
+                    new: d.after.clone(),
+                    rule: d.rule,
+                })
+                .collect();
+            let e = rebuilt(key, &changes)
+                .map_err(|message| HistoryError::Field { import, message })?;
+            directory.insert(key, e);
             continue;
         }
         let e = directory
@@ -131,4 +156,17 @@ pub fn rewind(directory: &mut Directory, events: &[Event]) -> Result<(), History
         }
     }
     Ok(())
+}
+
+/// An employee removed since, rebuilt from its tombstone's changes (each field from
+/// its value to nothing): every field back to its `old` value.
+fn rebuilt(key: EmployeeKey, changes: &[Change]) -> Result<Employee, String> {
+    let mut e = Employee {
+        key,
+        ..Employee::default()
+    };
+    for c in changes {
+        e.set_field(&c.field, c.old.as_deref())?;
+    }
+    Ok(e)
 }

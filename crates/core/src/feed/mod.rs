@@ -1,6 +1,7 @@
 //! The change feed: the directory's history as a stream of events, in order, per
 //! account — `employee.created`, `employee.updated`, `employee.deactivated`,
-//! `employee.reactivated`, `employee.merged`, `employee.deactivation_scheduled`,
+//! `employee.reactivated`, `employee.merged`, `employee.removed` (a tombstone),
+//! `employee.deactivation_scheduled`,
 //! `employee.start_scheduled`, and one `import.applied` closing each import.
 //!
 //! **Where it comes from.** An applied import writes entries to the directory: each

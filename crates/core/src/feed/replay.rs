@@ -34,7 +34,8 @@ pub enum ReplayError {
 }
 
 /// Apply one event to `directory`: a create starts from an empty employee, then every
-/// field change's `before` is checked against the directory and its `after` set.
+/// field change's `before` is checked against the directory and its `after` set; a
+/// removal (the tombstone) drops the employee once its `before`s are checked.
 /// Events that do not change the directory ([`EventType::changes_directory`]) are
 /// ignored.
 pub fn apply_event(directory: &mut Directory, event: &Event) -> Result<(), ReplayError> {
@@ -71,6 +72,9 @@ pub fn apply_event(directory: &mut Directory, event: &Event) -> Result<(), Repla
         employee
             .set_field(&delta.field, delta.after.as_deref())
             .map_err(|message| ReplayError::Field { cursor, message })?;
+    }
+    if event.event_type == EventType::Removed {
+        directory.remove(&key);
     }
     Ok(())
 }

@@ -52,6 +52,12 @@ pub enum EventType {
     #[serde(rename = "employee.merged")]
     #[strum(serialize = "employee.merged")]
     Merged,
+    /// The employee's record was removed entirely (`users erase --remove`, issue
+    /// #17): a tombstone. `changes` holds every field the (anonymised) record had,
+    /// each from its value (`before`) to nothing; a consumer drops the employee.
+    #[serde(rename = "employee.removed")]
+    #[strum(serialize = "employee.removed")]
+    Removed,
     /// An active employee got an end date after the import's day. Repeats the
     /// `end_date` change the employee's other event of the import carries.
     #[serde(rename = "employee.deactivation_scheduled")]

@@ -4,7 +4,7 @@
 use std::borrow::Cow;
 use std::collections::BTreeSet;
 
-use rustc_hash::FxHashMap as HashMap;
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 
 use super::matching::{SamePerson, next_generated_id};
 use super::types::{PlanOptions, Rule};
@@ -59,11 +59,14 @@ impl<'s> Writable<'s> {
 }
 
 impl<'a> Planner<'a> {
-    /// Step 4: compute each matched or new employee's state.
+    /// Step 4: compute each matched or new employee's state. A record in
+    /// `erased_left` (an anonymised record's person, inactive in the source) gets
+    /// its status and end date only: none of its fields come back.
     pub(super) fn lifecycle(
         &mut self,
         records: &[Record],
         assignments: Vec<(usize, Option<usize>)>,
+        erased_left: &HashSet<usize>,
     ) -> Placed {
         let directory = self.directory;
         let writable = Writable::new(self.settings, self.options);
@@ -94,7 +97,13 @@ impl<'a> Planner<'a> {
                 Slot::Existing(i) => Cow::Borrowed(&directory[i]),
                 Slot::New(i) => Cow::Owned(std::mem::take(&mut self.work.created[i])),
             };
-            self.update_fields(slot, &mut e, r, &writable);
+            if erased_left.contains(&ri) {
+                if writable.may("end_date") && e.end_date != r.end_date {
+                    e.to_mut().end_date = r.end_date;
+                }
+            } else {
+                self.update_fields(slot, &mut e, r, &writable);
+            }
             self.update_status(slot, &mut e, r, &writable);
             self.work.put(slot, e);
         }
@@ -205,8 +214,16 @@ impl<'a> Planner<'a> {
         };
         upd!(true, hire_date, hire);
         upd!(may("end_date"), end_date, r.end_date);
-        if may("manager_email") && e.manager_email.as_deref() != r.manager.email() {
-            e.to_mut().manager_email = r.manager.email().map(str::to_string);
+        // A manager left erased is named by the anonymous record's email (a removed
+        // one by nobody).
+        let manager = r.manager.email().and_then(|m| {
+            match self.erased_emails.get(email_key_ref(m).as_ref()) {
+                Some(instead) => instead.as_deref(),
+                None => Some(m),
+            }
+        });
+        if may("manager_email") && e.manager_email.as_deref() != manager {
+            e.to_mut().manager_email = manager.map(str::to_string);
         }
         upd!(may("phone"), phone, r.phone);
         update_demographics(e, r, writable);

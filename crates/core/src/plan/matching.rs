@@ -50,6 +50,10 @@ pub(super) struct Matches {
     pub(super) assignments: Vec<(usize, Option<usize>)>,
     /// Directory index → the record holding it.
     pub(super) claimed: Vec<Option<usize>>,
+    /// Records matched to an anonymised (erased) record through
+    /// `PlanOptions::returning` while inactive in the source: a leaver the source
+    /// still lists. Such a record is left erased (nothing of the source's fills it).
+    pub(super) erased_left: HashSet<usize>,
 }
 
 impl Planner<'_> {
@@ -64,12 +68,20 @@ impl Planner<'_> {
         index: &DirectoryIndex<'_>,
     ) -> Matches {
         let directory = self.directory;
-        let id_target = self.id_targets(records, index);
+        let (id_target, returning) = self.id_targets(records, index);
         let released = self.released(records, &id_target);
         let mut claimed: Vec<Option<usize>> = vec![None; directory.len()];
         let mut targets: Vec<Option<Option<usize>>> = Vec::with_capacity(records.len());
         for (ri, r) in records.iter().enumerate() {
             let by_id = id_target[ri];
+            if by_id.is_none() && returning.contains(&ri) && !r.source_active {
+                // A removed person the source lists as a leaver: nothing to create,
+                // and a report naming them as manager names nobody.
+                self.erased_left += 1;
+                self.forget_emails(r, None);
+                targets.push(None);
+                continue;
+            }
             let by_email = r
                 .email
                 .as_deref()
@@ -127,20 +139,66 @@ impl Planner<'_> {
             }
             assignments.push((ri, target));
         }
+        let erased_left = self.erased_left(records, &assignments, &returning);
         Matches {
             assignments,
             claimed,
+            erased_left,
         }
+    }
+
+    /// A person left erased: the source's emails of `r` stand for `instead` (the
+    /// anonymous record's neutral email, or nobody) as a manager's email.
+    fn forget_emails(&mut self, r: &Record, instead: Option<String>) {
+        for email in [r.email.as_deref(), r.secondary_email.as_deref()]
+            .into_iter()
+            .flatten()
+        {
+            self.erased_emails
+                .insert(email_key_ref(email).into_owned(), instead.clone());
+        }
+    }
+
+    /// The records matched through `returning` that are inactive in the source
+    /// (re-hired people are active there): left erased. Their email in the source
+    /// maps to the anonymous record's (neutral) one, so that a report naming them
+    /// as manager gets the neutral email, not the erased one back.
+    fn erased_left(
+        &mut self,
+        records: &[Record],
+        assignments: &[(usize, Option<usize>)],
+        returning: &HashSet<usize>,
+    ) -> HashSet<usize> {
+        let mut left = HashSet::default();
+        for &(ri, target) in assignments {
+            let r = &records[ri];
+            let Some(t) = target.filter(|_| returning.contains(&ri) && !r.source_active) else {
+                continue;
+            };
+            left.insert(ri);
+            let neutral = Some(self.directory[t].email.clone()).filter(|e| !e.is_empty());
+            self.forget_emails(r, neutral);
+        }
+        self.erased_left += left.len();
+        left
     }
 
     /// The directory row each record matches by ID (employee ID, or source id when
     /// Roster generates the IDs); a member recognised as a person whose data was
-    /// erased (`PlanOptions::returning`) matches the anonymous record otherwise.
-    fn id_targets(&self, records: &[Record], index: &DirectoryIndex<'_>) -> Vec<Option<usize>> {
+    /// erased (`PlanOptions::returning`) matches the anonymous record otherwise, or
+    /// nothing when that record was removed (the second value: the indices of the
+    /// records recognised so).
+    fn id_targets(
+        &self,
+        records: &[Record],
+        index: &DirectoryIndex<'_>,
+    ) -> (Vec<Option<usize>>, HashSet<usize>) {
         let returning = &self.options.returning;
-        records
+        let mut by_digest = HashSet::default();
+        let targets = records
             .iter()
-            .map(|r| {
+            .enumerate()
+            .map(|(ri, r)| {
                 match self.settings.employee_ids {
                     EmployeeIds::Source => {
                         r.employee_id.as_deref().and_then(|id| index.by_id.get(id))
@@ -150,12 +208,15 @@ impl Planner<'_> {
                 .copied()
                 .or_else(|| {
                     let key = returning.get(r.source_id.as_str())?;
+                    // No row: the record was removed (`users erase --remove`).
+                    by_digest.insert(ri);
                     self.directory
                         .iter()
                         .position(|e| e.key == *key && e.merged_into.is_none())
                 })
             })
-            .collect()
+            .collect();
+        (targets, by_digest)
     }
 
     /// The rows matched by ID whose email changes in this sync: their old email is

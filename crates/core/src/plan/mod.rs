@@ -106,7 +106,7 @@ fn plan_with(
     let records = p.drop_duplicates(records);
     let index = DirectoryIndex::new(directory);
     let matches = p.match_records(&records, &index);
-    let mut placed = p.lifecycle(&records, matches.assignments);
+    let mut placed = p.lifecycle(&records, matches.assignments, &matches.erased_left);
     p.deactivate_missing(&matches.claimed);
     p.unique_emails(&records, &index.by_email, &mut placed.record_slot);
     p.associated(&records, &placed.record_slot);
@@ -128,6 +128,7 @@ fn plan_with(
     issues.sort();
     issues.dedup();
     counts.skipped = p.skipped;
+    counts.erased_left = p.erased_left;
     counts.errors = issues
         .iter()
         .filter(|i| i.severity == Severity::Error)

@@ -69,6 +69,10 @@ pub enum Action {
     Deactivate,
     Reactivate,
     Update,
+    /// The record removed entirely (`users erase --remove`, issue #17): only an
+    /// erasure records it, never a plan. Its changes are every field of the
+    /// anonymised record, from its value to nothing (the tombstone).
+    Remove,
 }
 
 impl Action {
@@ -120,6 +124,17 @@ impl Change {
 }
 
 impl Change {
+    /// A removal's field changes (the tombstone): every field of `before` (an
+    /// anonymised record) from its value to nothing, under `rule`.
+    /// [`crate::feed::rewind`] rebuilds the record from them.
+    pub fn removed(before: &Employee, rule: Rule) -> Vec<Change> {
+        let gone = Employee {
+            key: before.key,
+            ..Employee::default()
+        };
+        Change::between(before, &gone, |_| rule)
+    }
+
     /// A create's field changes: every field of `after` from empty (an empty
     /// [`Employee`]), under the rule that gave it. Plans and the history keep no
     /// changes for a create (the employee's row holds the values); the change feed
@@ -183,6 +198,15 @@ pub struct Counts {
     pub privacy: usize,
     pub errors: usize,
     pub warnings: usize,
+    /// Members matched to an anonymised (erased) record while inactive in the
+    /// source (a leaver the source still lists): left erased, nothing of theirs
+    /// planned back (issue #17).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub erased_left: usize,
+}
+
+fn is_zero(n: &usize) -> bool {
+    *n == 0
 }
 
 impl Counts {
@@ -193,6 +217,8 @@ impl Counts {
             Action::Update => self.updated += 1,
             Action::Deactivate => self.deactivated += 1,
             Action::Reactivate => self.reactivated += 1,
+            // An erasure's removal counts as the update it records.
+            Action::Remove => self.updated += 1,
         }
         if entry.privacy {
             self.privacy += 1;

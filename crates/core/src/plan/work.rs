@@ -114,6 +114,13 @@ pub(super) struct Planner<'a> {
     pub(super) issues: Vec<Issue>,
     /// Members left out so far: rejected, not imported, invalid or conflicting.
     pub(super) skipped: usize,
+    /// Members matched to an anonymised record and left erased (inactive in the
+    /// source): `Counts::erased_left`.
+    pub(super) erased_left: usize,
+    /// The source's emails of those members (email keys) → their anonymous record's
+    /// (neutral) email, or `None` when it was removed: a manager named by such an
+    /// email is named by the neutral one (or by nobody).
+    pub(super) erased_emails: HashMap<String, Option<String>>,
     pub(super) work: Work<'a>,
 }
 
@@ -133,6 +140,8 @@ impl<'a> Planner<'a> {
             rest,
             issues: Vec::new(),
             skipped: 0,
+            erased_left: 0,
+            erased_emails: HashMap::default(),
             work: Work::new(directory),
         }
     }

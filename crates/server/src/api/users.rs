@@ -10,9 +10,9 @@ use roster_store::EmployeeQuery;
 
 use crate::auth::{Admin, Auth, EditData, Read};
 use crate::dto::{
-    AsOfQuery, ChangeOutcomeDto, DaysQuery, EmployeeDto, ErasureDto, ExportQuery, HistoryEntryDto,
-    MergeRequest, MilestoneDto, PersonExportDto, SetEmailRequest, UpcomingDto, UserDetailDto,
-    UsersPage, UsersQuery, limit_of,
+    AsOfQuery, ChangeOutcomeDto, DaysQuery, EmployeeDto, EraseQuery, ErasureDto, ExportQuery,
+    HistoryEntryDto, MergeRequest, MilestoneDto, PersonExportDto, SetEmailRequest, UpcomingDto,
+    UserDetailDto, UsersPage, UsersQuery, limit_of,
 };
 use crate::error::{ApiError, ErrorBody};
 use crate::extract::{ApiJson, ApiPath, ApiQuery};
@@ -198,17 +198,22 @@ pub async fn merge(
 }
 
 #[utoipa::path(post, path = "/api/v1/users/{who}/erase", tag = "users",
-    description = "Erase the employee's personal data (names, emails, phone, birth date, home address, demographics marked personal) everywhere Roster keeps it: the directory, every history entry, the change feed, review and notification payloads. The employee stays as an anonymous record (`Former employee …`); recorded as an import of kind `erasure` with the field names only. Account admins only; refused (422) while a pending review holds the employee.",
-    params(("who" = String, Path, description = "employee ID or email")),
+    description = "Erase the employee's personal data (names, emails, phone, birth date, home address, demographics marked personal) everywhere Roster keeps it: the directory, every history entry, the change feed, review and notification payloads. The employee stays as an anonymous record (`Former employee …`), or with `remove=true` is removed entirely once anonymised (its reports follow its manager; the change feed gets an `employee.removed` tombstone; SCIM answers 404). Recorded as an import of kind `erasure` with the field names only. An employee still active (in the source as of the last sync) is erased with a `warning`: the next sync brings their data back from the source unless they leave it. Account admins only; refused (422) while a pending review holds the employee.",
+    params(("who" = String, Path, description = "employee ID or email"), EraseQuery),
     responses((status = 200, body = ErasureDto), (status = "4XX", body = ErrorBody)))]
 pub async fn erase(
     State(st): State<AppState>,
     Auth(p, ..): Auth<Admin>,
     ApiPath(who): ApiPath<String>,
+    ApiQuery(q): ApiQuery<EraseQuery>,
 ) -> Result<Json<ErasureDto>, ApiError> {
-    let done = st.engine(p.account).erase(&who, &p.label()).await?;
-    tracing::info!(account = p.account, import = done.import_id, principal = %p.label(), "personal data erased");
-    Ok(Json(done.into()))
+    let engine = st.engine(p.account);
+    let warning = roster_engine::Engine::erasure_warning(&engine.find(&who).await?);
+    let done = engine.erase_and(&who, &p.label(), q.remove).await?;
+    tracing::info!(account = p.account, import = done.import_id, principal = %p.label(), removed = q.remove, "personal data erased");
+    let mut dto = ErasureDto::from(done);
+    dto.warning = warning;
+    Ok(Json(dto))
 }
 
 fn days(q: &DaysQuery, default: i64) -> Result<i64, ApiError> {

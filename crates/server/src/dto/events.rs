@@ -24,7 +24,9 @@ pub struct EventDto {
     /// Strictly increasing per account: pass the last one seen as `after`.
     pub cursor: i64,
     /// `employee.created`, `employee.updated`, `employee.deactivated`,
-    /// `employee.reactivated`, `employee.merged`, `employee.deactivation_scheduled`,
+    /// `employee.reactivated`, `employee.merged`, `employee.removed` (a tombstone:
+    /// the record was removed, `changes` holds its anonymised fields as `before`),
+    /// `employee.deactivation_scheduled`,
     /// `employee.start_scheduled` or `import.applied` (closes an import's events).
     #[serde(rename = "type")]
     pub event_type: String,

@@ -123,6 +123,8 @@ pub struct ChangeOutcomeDto {
     pub conflicts: Vec<ConflictDto>,
     /// Rollback: fields erased since the import (personal data), not restored.
     pub erased: Vec<ConflictDto>,
+    /// Rollback: employees (by key) whose record was removed since, not brought back.
+    pub removed: Vec<i64>,
 }
 
 impl From<&roster_engine::ChangeOutcome> for ChangeOutcomeDto {
@@ -132,6 +134,7 @@ impl From<&roster_engine::ChangeOutcome> for ChangeOutcomeDto {
             plan,
             conflicts,
             erased,
+            removed,
         } = o;
         let dto = |c: &roster_core::rollback::RollbackConflict| {
             let roster_core::rollback::RollbackConflict {
@@ -154,6 +157,7 @@ impl From<&roster_engine::ChangeOutcome> for ChangeOutcomeDto {
                 .collect(),
             conflicts: conflicts.iter().map(dto).collect(),
             erased: erased.iter().map(dto).collect(),
+            removed: removed.clone(),
         }
     }
 }

@@ -70,6 +70,9 @@ pub struct CountsDto {
     pub privacy: usize,
     pub errors: usize,
     pub warnings: usize,
+    /// Members matched to an anonymised (erased) employee while inactive in the
+    /// source: left erased, nothing of theirs planned back.
+    pub erased_left: usize,
 }
 
 impl From<&Counts> for CountsDto {
@@ -84,6 +87,7 @@ impl From<&Counts> for CountsDto {
             privacy,
             errors,
             warnings,
+            erased_left,
         } = *c;
         Self {
             created,
@@ -95,6 +99,7 @@ impl From<&Counts> for CountsDto {
             privacy,
             errors,
             warnings,
+            erased_left,
         }
     }
 }

@@ -255,6 +255,35 @@ pub struct ErasedEmployeeDto {
 pub struct ErasureDto {
     pub import_id: i64,
     pub employees: Vec<ErasedEmployeeDto>,
+    /// The record was removed entirely (`?remove=true`).
+    pub removed: bool,
+    /// With `removed`: the removed record's reports, now reporting to its manager.
+    pub reports_moved: Vec<ReportMovedDto>,
+    /// The employee was active (in the source as of the last sync): the next sync
+    /// brings their data back from the source (held by the privacy guard for review)
+    /// unless they leave the source first.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub warning: Option<String>,
+}
+
+/// A report of a removed record, re-pointed to the removed record's manager.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ReportMovedDto {
+    /// The report's key.
+    pub key: i64,
+    /// Its manager now (the removed record's manager); `null`: none.
+    pub manager_key: Option<i64>,
+}
+
+/// `POST /api/v1/users/{who}/erase` options.
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct EraseQuery {
+    /// Remove the record entirely once anonymised (its reports follow its manager;
+    /// the change feed gets an `employee.removed` tombstone).
+    #[serde(default)]
+    pub remove: bool,
 }
 
 impl From<roster_store::Anonymised> for ErasureDto {
@@ -270,6 +299,17 @@ impl From<roster_store::Anonymised> for ErasureDto {
                     fields: e.fields,
                 })
                 .collect(),
+            removed: !a.removed.is_empty(),
+            reports_moved: a
+                .removed
+                .into_iter()
+                .flat_map(|r| r.reports_moved)
+                .map(|m| ReportMovedDto {
+                    key: m.key,
+                    manager_key: m.manager_key,
+                })
+                .collect(),
+            warning: None,
         }
     }
 }

@@ -10,7 +10,7 @@ use serde::Deserialize;
 
 use super::{Layout, Posted, UiError, UiUser, page, see, seg};
 use crate::api::users as api;
-use crate::extract::ApiPath;
+use crate::extract::{ApiPath, ApiQuery};
 use crate::state::AppState;
 
 pub fn routes() -> Router<AppState> {
@@ -25,6 +25,9 @@ struct ErasePage {
     who: String,
     employee_id: String,
     name: String,
+    /// The employee is active (in the source as of the last sync): their data comes
+    /// back with the next sync unless they leave the source.
+    still_active: Option<String>,
 }
 
 async fn confirm_form(
@@ -43,6 +46,7 @@ async fn confirm_form(
         who: seg(&who),
         employee_id: e.employee_id.clone(),
         name: e.display_name(),
+        still_active: roster_engine::Engine::erasure_warning(&e),
     })
 }
 
@@ -50,6 +54,9 @@ async fn confirm_form(
 struct EraseForm {
     #[serde(default)]
     confirm: Option<String>,
+    /// `yes`: remove the record entirely.
+    #[serde(default)]
+    remove: Option<String>,
 }
 
 async fn erase(
@@ -60,7 +67,13 @@ async fn erase(
     if p.form.confirm.as_deref() != Some("yes") {
         return Ok(see(format!("/users/{}/erase", seg(&who))));
     }
-    let axum::Json(done) = api::erase(State(st), p.user.auth()?, ApiPath(who.clone())).await?;
+    let remove = p.form.remove.as_deref() == Some("yes");
+    let query = ApiQuery(crate::dto::EraseQuery { remove });
+    let axum::Json(done) =
+        api::erase(State(st), p.user.auth()?, ApiPath(who.clone()), query).await?;
+    if done.removed {
+        return Ok(see("/users?notice=removed"));
+    }
     let id = done
         .employees
         .first()

@@ -348,6 +348,9 @@ fn notice_text(code: &str) -> Option<&'static str> {
         "erased" => {
             "Erased: the personal data is replaced by neutral values everywhere Roster keeps it."
         }
+        "removed" => {
+            "Removed: the record is anonymised and gone from the directory; its reports follow its manager."
+        }
         "held" => {
             "Retention hold placed: retention leaves this employee alone until it is released."
         }

@@ -19,6 +19,7 @@ macro_rules! __contract_erasure {
         $crate::__contract_section! { erasure [
             anonymise_leaves_no_erased_value_in_any_read,
             anonymise_of_an_unknown_employee_writes_nothing,
+            remove_deletes_the_row_and_keeps_the_feed_whole,
         ] $($how)* }
     };
 }
@@ -74,6 +75,7 @@ pub fn erase_request(key: i64) -> Anonymisation {
             key,
             source_digest: Some("digest-of-the-source-id".into()),
         }],
+        remove: false,
     }
 }
 
@@ -232,4 +234,97 @@ pub async fn anonymise_of_an_unknown_employee_writes_nothing(store: &dyn Store) 
     assert!(is_not_found(&r), "{r:?}");
     assert_eq!(store.imports(a, 100).await.unwrap().len(), imports);
     assert!(store.erasures(a).await.unwrap().is_empty());
+}
+
+/// `--remove`: the row is gone, its reports follow its manager, no erased value is
+/// readable anywhere, the history and the feed agree (an `employee.removed`
+/// tombstone, the anonymised record as its `before`s), rewinding the feed to before
+/// the removal gives the anonymised record back, and the digest stays.
+pub async fn remove_deletes_the_row_and_keeps_the_feed_whole(store: &dyn Store) {
+    let a = account(store, "acme").await;
+    let boss = person("E0", "boss@acme.example", "Bea", "Boss");
+    let mut q = quintessa();
+    q.manager_email = Some("boss@acme.example".into());
+    let mut report = person("E2", "report@acme.example", "Rita", "Report");
+    report.manager_email = Some("Quintessa.V@acme.example".into());
+    let (_, dir) = seed(store, a, vec![boss, q, report]).await;
+    let q = by_id(&dir, "mbr_Q1");
+    let mut renamed = q.clone();
+    renamed.phone = Some("+1 212 555 0177".into());
+    let cs = changeset(
+        ImportKind::Sync,
+        at(100),
+        vec![change_entry(Action::Update, &q, renamed, Rule::Source)],
+    );
+    write(store, a, cs).await;
+    let all = EventQuery {
+        limit: usize::MAX,
+        ..EventQuery::default()
+    };
+    let before_removal = store.events(a, &all).await.unwrap();
+    let mut request = erase_request(q.key);
+    request.remove = true;
+    let done = store.anonymise(a, &request).await.unwrap();
+    assert_eq!(done.removed.len(), 1);
+    let dir = directory(store, a).await;
+    assert!(dir.iter().all(|e| e.key != q.key), "the row is gone");
+    let boss = by_id(&dir, "E0");
+    let report = by_id(&dir, "E2");
+    assert_eq!(report.manager_email.as_deref(), Some("boss@acme.example"));
+    assert!(boss.is_manager);
+    assert_eq!(done.removed[0].key, q.key);
+    assert_eq!(done.removed[0].reports_moved.len(), 1);
+    assert_eq!(done.removed[0].reports_moved[0].key, report.key);
+    assert_eq!(done.removed[0].reports_moved[0].manager_key, Some(boss.key));
+    let after = every_read(store, a).await;
+    for v in ERASED {
+        assert!(!after.contains(v), "{v} is still readable: {after}");
+    }
+    let erasures = store.erasures(a).await.unwrap();
+    assert_eq!(erasures.len(), 1, "the digest stays");
+    let record = store.import(a, done.import_id).await.unwrap().unwrap();
+    assert_eq!(
+        record.details["anonymisation"]["removed"][0]["key"],
+        json!(q.key)
+    );
+    let last = record.entries.last().unwrap();
+    assert_eq!(last.action, Action::Remove);
+    assert_eq!(last.key, Some(q.key));
+
+    let events = store.events(a, &all).await.unwrap();
+    let removed: Vec<_> = events
+        .iter()
+        .filter(|e| e.event_type == feed::EventType::Removed)
+        .collect();
+    assert_eq!(removed.len(), 1);
+    assert_eq!(removed[0].employee_key, Some(q.key));
+    assert!(
+        events
+            .iter()
+            .any(|e| e.event_type == feed::EventType::Updated
+                && e.employee_key == Some(report.key)
+                && e.import_id == done.import_id)
+    );
+    assert_eq!(
+        store.events_from_history(a).await.unwrap(),
+        events,
+        "the feed is what the history gives"
+    );
+    let replayed = feed::replay(&events).expect("the feed replays");
+    let by_key: feed::Directory = dir.iter().map(|e| (e.key, e.clone())).collect();
+    assert_eq!(replayed, by_key);
+    // Before the removal (as of then): the record as the rewritten history has it —
+    // the neutral ID and email, no personal value, the reporting fields.
+    let mut past = by_key.clone();
+    feed::rewind(&mut past, &events[before_removal.len()..]).unwrap();
+    let then = past.get(&q.key).expect("the record as it stood");
+    assert_eq!(then.employee_id, format!("RST-E{}", q.key));
+    assert_eq!(then.email, format!("erased-{}@erased.invalid", q.key));
+    assert_eq!(then.first_name, None);
+    assert_eq!(then.phone, None);
+    assert_eq!(then.start_date, q.start_date);
+    assert_eq!(
+        past.get(&report.key).unwrap().manager_email.as_deref(),
+        Some(format!("erased-{}@erased.invalid", q.key).as_str())
+    );
 }

@@ -133,7 +133,7 @@ pub fn changeset(kind: ImportKind, finished: Timestamp, entries: Vec<EntryRecord
             Action::Create => counts.created += 1,
             Action::Deactivate => counts.deactivated += 1,
             Action::Reactivate => counts.reactivated += 1,
-            Action::Update => counts.updated += 1,
+            Action::Update | Action::Remove => counts.updated += 1,
         }
     }
     Changeset {

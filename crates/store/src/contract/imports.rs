@@ -88,6 +88,7 @@ pub async fn imports_list_newest_first_with_counts(store: &dyn Store) {
             privacy: 7 + i,
             errors: 8 + i,
             warnings: 9 + i,
+            erased_left: 10 + i,
         };
         cs.details = json!({
             "issues": [{"code": "missing_email", "message": "Zoë hat keine E-Mail", "position": n}],

@@ -60,6 +60,7 @@ use crate::{
 };
 
 mod others;
+mod removal;
 
 use others::{
     PAYLOADS, from_changes, other_employees, other_entries, other_events, own_entries, own_events,
@@ -96,6 +97,7 @@ pub(super) async fn anonymise<A: Adapter>(
         import_id,
         employees: Vec::new(),
         rewritten: Vec::new(),
+        removed: Vec::new(),
     };
     for target in &req.employees {
         let (entry, fields) =
@@ -118,8 +120,20 @@ pub(super) async fn anonymise<A: Adapter>(
             fields,
         });
         cs.entries.push(entry);
+        if req.remove {
+            let (entries, removed) =
+                removal::remove(&mut tx, d, account, import_id, req, target.key).await?;
+            cs.entries.extend(entries);
+            done.removed.push(removed);
+        }
     }
+    let removed: Vec<EmployeeKey> = done.removed.iter().map(|r| r.key).collect();
     for (seq, e) in cs.entries.iter().enumerate() {
+        // A removed record's entries keep it (anonymised): there is no row to read.
+        let after = match e.key {
+            Some(k) if removed.contains(&k) => Some(to_json(&e.after)?),
+            _ => None,
+        };
         let row = EntryRow {
             seq: seq as i64,
             key: e.key,
@@ -130,7 +144,7 @@ pub(super) async fn anonymise<A: Adapter>(
             privacy: false,
             created: false,
             changes: Some(to_json(&e.changes)?),
-            after: None,
+            after,
             event_cursor: None,
         };
         tx.execute(insert(
@@ -150,13 +164,18 @@ pub(super) async fn anonymise<A: Adapter>(
         ))
         .await?;
     }
-    let details = serde_json::json!({
+    let mut details = serde_json::json!({
         "anonymisation": {
             "by": req.by,
             "rule": req.reason,
             "employees": done.employees,
         }
     });
+    if req.remove {
+        // Keys only: which records went, and whose reports moved where.
+        details["anonymisation"]["removed"] = serde_json::to_value(&done.removed)
+            .map_err(|e| StoreError::Database(format!("the removal's details: {e}")))?;
+    }
     tx.execute(
         Query::new("UPDATE imports SET details = $1 WHERE id = $2 AND account_id = $3")
             .bind(to_json(&details)?)
