@@ -188,6 +188,14 @@ mod tests {
             12,
             "1a8b651a88385f82773cf49066b910569e2c44b36b28f8208770ec5ad9355a07",
         ),
+        (
+            13,
+            "15f589f2c10f258b7762a82ce99e63407756cdce1bf3e2c7fca9321f3705e398",
+        ),
+        (
+            14,
+            "13d359914843feacf3a935020f0dba9a366e55e0dbeebe458f071d06368c9e0a",
+        ),
     ];
 
     /// From each older schema to the newest, with the rows each version's roster

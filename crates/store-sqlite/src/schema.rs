@@ -242,6 +242,14 @@ mod tests {
             12,
             "76712bf29444eb5af1a4e37585c5a8b17f0007c9f5bf4095e0f6ab490c79ed6b",
         ),
+        (
+            13,
+            "08f9bae850f06d6169c2a083660f1d5998f2a374ec6cf37c648bd694e81f45fb",
+        ),
+        (
+            14,
+            "13d359914843feacf3a935020f0dba9a366e55e0dbeebe458f071d06368c9e0a",
+        ),
     ];
 
     /// From each older schema to the newest, with the rows each version's roster
