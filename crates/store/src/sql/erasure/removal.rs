@@ -108,16 +108,12 @@ pub(super) async fn remove(
         .bind(key),
     )
     .await?;
-    for table in ["retention_holds"] {
-        tx.execute(
-            Query::new(format!(
-                "DELETE FROM {table} WHERE account_id = $1 AND employee_key = $2"
-            ))
+    tx.execute(
+        Query::new("DELETE FROM retention_holds WHERE account_id = $1 AND employee_key = $2")
             .bind(account)
             .bind(key),
-        )
-        .await?;
-    }
+    )
+    .await?;
     tx.execute(
         Query::new("DELETE FROM employees WHERE account_id = $1 AND key = $2")
             .bind(account)
