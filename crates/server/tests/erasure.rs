@@ -174,6 +174,32 @@ fn csrf_of(html: &str) -> String {
     html[start..start + html[start..].find('"').unwrap()].to_string()
 }
 
+/// The first employee the API lists: `(employee ID, the user as JSON)`.
+async fn first_user(c: &Company) -> (String, Value) {
+    let users = c.server.get("/api/v1/users?limit=3", &c.admin).await;
+    let user = users["items"][0].clone();
+    (user["employee_id"].as_str().unwrap().to_string(), user)
+}
+
+/// A UI page's text, as the signed-in browser `b` gets it.
+async fn page(b: &reqwest::Client, url: String) -> String {
+    b.get(url).send().await.unwrap().text().await.unwrap()
+}
+
+/// The erase confirmation form of `who`, posted with `fields`.
+async fn post_erase(
+    b: &reqwest::Client,
+    c: &Company,
+    who: &str,
+    fields: &[(&str, &str)],
+) -> reqwest::Response {
+    b.post(format!("{}/users/{who}/erase", c.server.base))
+        .form(fields)
+        .send()
+        .await
+        .unwrap()
+}
+
 /// The UI: a user's page links to a confirmation page (account admins); the
 /// confirmed form (POST with the CSRF token) erases and lands on the anonymous
 /// record's page.
@@ -181,46 +207,18 @@ fn csrf_of(html: &str) -> String {
 async fn the_ui_erases_after_a_confirmation_page() {
     let c = Company::start(8).await;
     let b = signed_in_admin(&c).await;
-    let users = c.server.get("/api/v1/users?limit=3", &c.admin).await;
-    let who = users["items"][0]["employee_id"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    let last = users["items"][0]["last_name"].as_str().unwrap().to_string();
-    let page = b
-        .get(format!("{}/users/{who}", c.server.base))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    assert!(page.contains("id=\"erase-link\""), "{page}");
-    let confirm = b
-        .get(format!("{}/users/{who}/erase", c.server.base))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let (who, user) = first_user(&c).await;
+    let last = user["last_name"].as_str().unwrap().to_string();
+    let user_page = page(&b, format!("{}/users/{who}", c.server.base)).await;
+    assert!(user_page.contains("id=\"erase-link\""), "{user_page}");
+    let confirm = page(&b, format!("{}/users/{who}/erase", c.server.base)).await;
     assert!(confirm.contains("id=\"confirm-erase\""), "{confirm}");
     let csrf = csrf_of(&confirm);
     let csrf = csrf.as_str();
     // Without the token: refused, nothing erased.
-    let refused = b
-        .post(format!("{}/users/{who}/erase", c.server.base))
-        .form(&[("confirm", "yes")])
-        .send()
-        .await
-        .unwrap();
+    let refused = post_erase(&b, &c, &who, &[("confirm", "yes")]).await;
     assert_eq!(refused.status(), 403);
-    let done = b
-        .post(format!("{}/users/{who}/erase", c.server.base))
-        .form(&[("csrf_token", csrf), ("confirm", "yes")])
-        .send()
-        .await
-        .unwrap();
+    let done = post_erase(&b, &c, &who, &[("csrf_token", csrf), ("confirm", "yes")]).await;
     assert_eq!(done.status(), 200);
     let html = done.text().await.unwrap();
     assert!(html.contains("Erased: the personal data"), "{html}");
@@ -335,37 +333,17 @@ async fn remove_takes_the_record_out_of_scim_and_the_api() {
 async fn the_ui_removes_after_the_confirmation_page() {
     let c = Company::start(8).await;
     let b = signed_in_admin(&c).await;
-    let users = c.server.get("/api/v1/users?limit=3", &c.admin).await;
-    let who = users["items"][0]["employee_id"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    let key = users["items"][0]["key"].clone();
-    let confirm = b
-        .get(format!("{}/users/{who}/erase", c.server.base))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let (who, user) = first_user(&c).await;
+    let key = user["key"].clone();
+    let confirm = page(&b, format!("{}/users/{who}/erase", c.server.base)).await;
     assert!(confirm.contains("id=\"still-active\""), "{confirm}");
     assert!(confirm.contains("id=\"confirm-remove\""), "{confirm}");
     let csrf = csrf_of(&confirm);
     let csrf = csrf.as_str();
-    let refused = b
-        .post(format!("{}/users/{who}/erase", c.server.base))
-        .form(&[("confirm", "yes"), ("remove", "yes")])
-        .send()
-        .await
-        .unwrap();
+    let refused = post_erase(&b, &c, &who, &[("confirm", "yes"), ("remove", "yes")]).await;
     assert_eq!(refused.status(), 403);
-    let done = b
-        .post(format!("{}/users/{who}/erase", c.server.base))
-        .form(&[("csrf_token", csrf), ("confirm", "yes"), ("remove", "yes")])
-        .send()
-        .await
-        .unwrap();
+    let fields = [("csrf_token", csrf), ("confirm", "yes"), ("remove", "yes")];
+    let done = post_erase(&b, &c, &who, &fields).await;
     assert_eq!(done.status(), 200);
     assert!(done.url().path().ends_with("/users"), "{}", done.url());
     let html = done.text().await.unwrap();
