@@ -8,7 +8,8 @@ later runs skip it), then, per run: copies the base database, changes the same
 `roster --db COPY sync --incremental --apply --yes --json` with `/usr/bin/time`:
 wall, user + system CPU and peak RSS of the whole process (start, opening the
 database, the sync, the review, closing), beside the steps the sync reports
-(fetch, load, plan, apply). Medians at the end. `--wrap` runs the sync under a
+(fetch, load, plan, apply). Medians at the end. The base import's `setup-sync` and
+first import are timed the same way (wall, CPU, max RSS), once. `--wrap` runs the sync under a
 profiler (e.g. `--wrap 'perf record -g -o /tmp/p.data'` or
 `--wrap 'valgrind --tool=callgrind --callgrind-out-file=/tmp/cg.out'`).
 
@@ -96,10 +97,13 @@ def main():
                 os.remove(f)
         run([roster, "--db", tmp, "connect", "justworks", "--base-url", a.url,
              "--token", token], stdout=subprocess.DEVNULL)
-        run([roster, "--db", tmp, "setup-sync"], stdout=subprocess.DEVNULL)
-        t = time.time()
-        run([roster, "--db", tmp, "sync", "--apply", "--yes"], stdout=subprocess.DEVNULL)
-        print(f"first import: {time.time() - t:.1f} s", flush=True)
+        for what, cmd in (("setup-sync", ["setup-sync"]),
+                          ("first import", ["sync", "--apply", "--yes"])):
+            load = os.getloadavg()[0]
+            wall, user, sys_, rss = timed([roster, "--db", tmp] + cmd, os.devnull)
+            print(f"{what}: {wall:.2f} s wall, CPU {user + sys_:.2f} s ({user:.2f} user + "
+                  f"{sys_:.2f} sys), max RSS {rss / 1024:.0f} MiB; load avg {load:.2f}",
+                  flush=True)
         shutil.move(tmp + ".key", base + ".key")
         shutil.move(tmp, base)
     ids = member_ids(conn)
