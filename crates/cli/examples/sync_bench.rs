@@ -298,6 +298,9 @@ fn summary(what: &str, steps: &[Step]) {
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
+    // As `roster` runs (its `without_huge_pages`).
+    #[cfg(target_os = "linux")]
+    let _ = rustix::thread::disable_transparent_huge_pages(true);
     let args = Args::parse();
     if let Some(url) = &args.db
         && !roster_store_postgres::is_postgres_url(url)

@@ -25,7 +25,19 @@ use exit::{Exit, code_of};
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
+/// Transparent huge pages off for this process. mimalloc asks for them
+/// (`MADV_HUGEPAGE`), and then every fresh 2 MiB of a sync's short-lived records costs
+/// the kernel a zeroed (sometimes compacted) huge page: a third of a 100k daily sync's
+/// CPU went to `clear_page_erms` (docs/benchmarks.md, issue #15, "Session 8"). With
+/// 4 KiB pages the same sync spends about half the system time.
+/// Best effort: a kernel without the setting runs the process as before.
+fn without_huge_pages() {
+    #[cfg(target_os = "linux")]
+    let _ = rustix::thread::disable_transparent_huge_pages(true);
+}
+
 fn main() -> ExitCode {
+    without_huge_pages();
     let matches = <Cli as clap::CommandFactory>::command().get_matches();
     let mut cli =
         <Cli as clap::FromArgMatches>::from_arg_matches(&matches).unwrap_or_else(|e| e.exit());
