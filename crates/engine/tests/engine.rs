@@ -511,3 +511,73 @@ async fn a_stalled_holder_applies_nothing_sqlite() {
         .unwrap();
     roster_engine::testing::a_stalled_holder_applies_nothing(Arc::new(store)).await;
 }
+
+/// A sync for a review that shows one entry keeps only that one in its outcome
+/// (the others are moved into the write, not copied) and records and applies what
+/// the whole plan says: the same counts, every entry in plan order, every employee.
+#[tokio::test]
+async fn a_sync_showing_one_entry_applies_and_records_them_all() {
+    let (engine, _, source, _d) = setup().await;
+    let i = engine.integration(None).await.unwrap();
+    let review = engine
+        .sync(i.id, &source, SyncOptions::default())
+        .await
+        .unwrap();
+    assert_eq!(review.plan.entries.len(), 3);
+    let applied = engine
+        .sync_showing(i.id, &source, apply(), 1)
+        .await
+        .unwrap();
+    assert_eq!(applied.status, SyncStatus::Applied);
+    assert_eq!(applied.plan.entries, review.plan.entries[..1]);
+    assert_eq!(applied.omitted, 2);
+    assert_eq!(applied.plan.counts, review.plan.counts);
+    assert_eq!(applied.applied, [0, 1, 2]);
+    let record = engine
+        .import(applied.import_id.unwrap())
+        .await
+        .unwrap()
+        .unwrap();
+    let ids: Vec<&str> = record
+        .entries
+        .iter()
+        .map(|e| e.employee_id.as_str())
+        .collect();
+    let planned: Vec<&str> = review
+        .plan
+        .entries
+        .iter()
+        .map(|e| e.employee_id.as_str())
+        .collect();
+    assert_eq!(ids, planned);
+    assert!(record.entries.iter().all(|e| e.applied && !e.held));
+    let mut written: Vec<_> = engine
+        .directory()
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|e| (e.employee_id, e.first_name, e.email, e.manager_email))
+        .collect();
+    written.sort();
+    let mut planned: Vec<_> = review
+        .plan
+        .entries
+        .into_iter()
+        .map(|e| {
+            (
+                e.after.employee_id,
+                e.after.first_name,
+                e.after.email,
+                e.after.manager_email,
+            )
+        })
+        .collect();
+    planned.sort();
+    assert_eq!(written, planned);
+    // The next sync finds nothing to do: the whole plan was applied.
+    let again = engine
+        .sync(i.id, &source, SyncOptions::default())
+        .await
+        .unwrap();
+    assert!(again.plan.entries.is_empty(), "{:?}", again.plan.entries);
+}
