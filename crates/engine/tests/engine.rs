@@ -9,7 +9,9 @@ use jiff::civil::date;
 use roster_core::guard::Trigger;
 use roster_core::member::{ManagerRef, SourceMember};
 use roster_engine::testing::{Members, ada_grace_alan, apply, person as member};
-use roster_engine::{Cipher, Engine, EngineError, FixedClock, SyncOptions, SyncStatus};
+use roster_engine::{
+    Cipher, Engine, EngineError, FixedClock, SyncOptions, SyncOutcome, SyncStatus,
+};
 use roster_source::{CompanyInfo, FetchRequest, Snapshot, Source, SourceError};
 use roster_store::{ImportStatus, StoreError};
 
@@ -251,14 +253,20 @@ async fn tick_applies_future_end_dates_on_their_day_and_rollback_reverts() {
     );
 }
 
-#[tokio::test]
-async fn a_declined_review_is_recorded_as_discarded_and_changes_nothing() {
-    let (engine, _, source, _d) = setup().await;
+/// [`setup`], and a review of the sync (nothing applied).
+async fn reviewed() -> (Engine, Members, tempfile::TempDir, i64, SyncOutcome) {
+    let (engine, _, source, d) = setup().await;
     let i = engine.integration(None).await.unwrap();
     let review = engine
         .sync(i.id, &source, SyncOptions::default())
         .await
         .unwrap();
+    (engine, source, d, i.id, review)
+}
+
+#[tokio::test]
+async fn a_declined_review_is_recorded_as_discarded_and_changes_nothing() {
+    let (engine, _source, _d, _, review) = reviewed().await;
     assert_eq!(review.status, SyncStatus::Reviewed);
     let id = engine.discard(&review, Trigger::Manual).await.unwrap();
     let record = engine
@@ -517,17 +525,9 @@ async fn a_stalled_holder_applies_nothing_sqlite() {
 /// the whole plan says: the same counts, every entry in plan order, every employee.
 #[tokio::test]
 async fn a_sync_showing_one_entry_applies_and_records_them_all() {
-    let (engine, _, source, _d) = setup().await;
-    let i = engine.integration(None).await.unwrap();
-    let review = engine
-        .sync(i.id, &source, SyncOptions::default())
-        .await
-        .unwrap();
+    let (engine, source, _d, id, review) = reviewed().await;
     assert_eq!(review.plan.entries.len(), 3);
-    let applied = engine
-        .sync_showing(i.id, &source, apply(), 1)
-        .await
-        .unwrap();
+    let applied = engine.sync_showing(id, &source, apply(), 1).await.unwrap();
     assert_eq!(applied.status, SyncStatus::Applied);
     assert_eq!(applied.plan.entries, review.plan.entries[..1]);
     assert_eq!(applied.omitted, 2);
@@ -576,7 +576,7 @@ async fn a_sync_showing_one_entry_applies_and_records_them_all() {
     assert_eq!(written, planned);
     // The next sync finds nothing to do: the whole plan was applied.
     let again = engine
-        .sync(i.id, &source, SyncOptions::default())
+        .sync(id, &source, SyncOptions::default())
         .await
         .unwrap();
     assert!(again.plan.entries.is_empty(), "{:?}", again.plan.entries);

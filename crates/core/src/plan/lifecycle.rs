@@ -478,6 +478,48 @@ mod tests {
         )
     }
 
+    /// Settings mapping `src_{d}` to each demographic `d` of `mapped`.
+    fn mapping(mapped: &[&str], exclude_fields: BTreeSet<String>) -> Settings {
+        Settings {
+            mapping: mapped
+                .iter()
+                .map(|d| MappedField {
+                    source_key: format!("src_{d}"),
+                    demographic: d.to_string(),
+                    kind: FieldKind::Default,
+                    privacy: None,
+                })
+                .collect(),
+            exclude_fields,
+            ..Settings::default()
+        }
+    }
+
+    fn excluded() -> impl Strategy<Value = BTreeSet<String>> {
+        prop::collection::btree_set(prop::sample::select(NAMES).prop_map(str::to_string), 0..2)
+    }
+
+    /// A partial import's fields, or none.
+    fn only() -> impl Strategy<Value = Option<BTreeSet<String>>> {
+        const FIELDS: &[&str] = &["team", "demographic:team", "site", "demographic:level"];
+        prop::option::of(prop::collection::btree_set(
+            prop::sample::select(FIELDS).prop_map(str::to_string),
+            0..3,
+        ))
+    }
+
+    /// Any mapping of [`NAMES`], excluded fields and a partial import's fields.
+    fn settings_and_options() -> impl Strategy<Value = (Settings, PlanOptions)> {
+        let mapped = prop::collection::vec(prop::sample::select(NAMES), 0..4);
+        (mapped, excluded(), only()).prop_map(|(mapped, excluded, only)| {
+            let options = PlanOptions {
+                only_fields: only,
+                ..PlanOptions::default()
+            };
+            (mapping(&mapped, excluded), options)
+        })
+    }
+
     proptest! {
         /// The shortcut of `update_demographics`: when the row holds the member's
         /// demographics, the full path changes nothing either, whatever the mapping,
@@ -486,20 +528,8 @@ mod tests {
         fn the_same_demographics_change_nothing(
             demographics in names(),
             associated in names(),
-            mapped in prop::collection::vec(prop::sample::select(NAMES), 0..4),
-            excluded in prop::collection::btree_set(prop::sample::select(NAMES).prop_map(str::to_string), 0..2),
-            only in prop::option::of(prop::collection::btree_set(
-                prop::sample::select(&["team", "demographic:team", "site", "demographic:level"][..]).prop_map(str::to_string), 0..3)),
+            (settings, options) in settings_and_options(),
         ) {
-            let settings = Settings {
-                mapping: mapped
-                    .iter()
-                    .map(|d| MappedField { source_key: format!("src_{d}"), demographic: d.to_string(), kind: FieldKind::Default, privacy: None })
-                    .collect(),
-                exclude_fields: excluded,
-                ..Settings::default()
-            };
-            let options = PlanOptions { only_fields: only, ..PlanOptions::default() };
             let writable = Writable::new(&settings, &options);
             let row = Employee { demographics: demographics.clone(), ..Employee::default() };
             let r = record(demographics, associated);
@@ -517,20 +547,8 @@ mod tests {
             held in prop::option::of(names()),
             demographics in names(),
             associated in names(),
-            mapped in prop::collection::vec(prop::sample::select(NAMES), 0..4),
-            excluded in prop::collection::btree_set(prop::sample::select(NAMES).prop_map(str::to_string), 0..2),
-            only in prop::option::of(prop::collection::btree_set(
-                prop::sample::select(&["team", "demographic:team", "site", "demographic:level"][..]).prop_map(str::to_string), 0..3)),
+            (settings, options) in settings_and_options(),
         ) {
-            let settings = Settings {
-                mapping: mapped
-                    .iter()
-                    .map(|d| MappedField { source_key: format!("src_{d}"), demographic: d.to_string(), kind: FieldKind::Default, privacy: None })
-                    .collect(),
-                exclude_fields: excluded,
-                ..Settings::default()
-            };
-            let options = PlanOptions { only_fields: only, ..PlanOptions::default() };
             let writable = Writable::new(&settings, &options);
             let row = Employee { demographics: held.unwrap_or_default(), ..Employee::default() };
             let copied = record(demographics.clone(), associated.clone());
