@@ -271,7 +271,7 @@ mod tests {
 
     fn entry(i: usize) -> Entry {
         let id = format!("E{i}");
-        let (action, changes) = if i % 2 == 0 {
+        let (action, changes) = if i.is_multiple_of(2) {
             (Action::Create, Vec::new())
         } else {
             let change = Change {
@@ -284,7 +284,7 @@ mod tests {
         };
         Entry {
             action,
-            key: (i % 2 == 1).then_some(i as i64),
+            key: (!i.is_multiple_of(2)).then_some(i as i64),
             employee_id: id.clone(),
             source_id: Some(format!("m{i}")),
             changes,
