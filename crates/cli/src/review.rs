@@ -61,9 +61,29 @@ pub fn print(
     print_with(plan, held, limit, out, &|i: &Issue| i.to_string())
 }
 
+/// [`print`] of a sync's outcome, whose plan may keep only the entries a review
+/// shows ([`SyncOutcome::omitted`] counts the others).
+pub fn print_outcome(o: &SyncOutcome, limit: usize, out: &mut impl Write) -> std::io::Result<()> {
+    print_all(&o.plan, o.omitted, &o.held, limit, out, &|i: &Issue| {
+        i.to_string()
+    })
+}
+
 /// [`print`], with issues worded by `issue` (a CSV import names line and column).
 pub fn print_with(
     plan: &Plan,
+    held: &[usize],
+    limit: usize,
+    out: &mut impl Write,
+    issue: &dyn Fn(&Issue) -> String,
+) -> std::io::Result<()> {
+    print_all(plan, 0, held, limit, out, issue)
+}
+
+/// The review of `plan` and `omitted` entries after those it keeps.
+fn print_all(
+    plan: &Plan,
+    omitted: usize,
     held: &[usize],
     limit: usize,
     out: &mut impl Write,
@@ -93,18 +113,11 @@ pub fn print_with(
     }
     counts(plan, out)?;
     let held: HashSet<usize> = held.iter().copied().collect();
-    if !plan.entries.is_empty() {
+    let total = plan.entries.len() + omitted;
+    if total > 0 {
         writeln!(out)?;
     }
-    for (shown, (i, e)) in plan.entries.iter().enumerate().enumerate() {
-        if shown >= limit {
-            writeln!(
-                out,
-                "  … {} more (use --show N, or --out plan.csv for all)",
-                plan.entries.len() - limit
-            )?;
-            break;
-        }
+    for (i, e) in plan.entries.iter().enumerate().take(limit) {
         let mut flags = String::new();
         if e.privacy {
             flags.push_str(if held.contains(&i) {
@@ -147,6 +160,13 @@ pub fn print_with(
                 )?;
             }
         }
+    }
+    if total > limit {
+        writeln!(
+            out,
+            "  … {} more (use --show N, or --out plan.csv for all)",
+            total - limit
+        )?;
     }
     let problems: Vec<_> = plan
         .issues
@@ -238,4 +258,101 @@ pub fn export(plan: &Plan, held: &[usize], path: &Path) -> Result<()> {
         serde_json::to_writer_pretty(std::io::BufWriter::new(f), plan)?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use roster_core::employee::Employee;
+    use roster_core::guard::Decision;
+    use roster_core::plan::{Change, Counts, Entry, MassChange, Rule};
+    use roster_engine::Timings;
+
+    use super::*;
+
+    fn entry(i: usize) -> Entry {
+        let id = format!("E{i}");
+        let (action, changes) = if i.is_multiple_of(2) {
+            (Action::Create, Vec::new())
+        } else {
+            let change = Change {
+                field: "last_name".into(),
+                old: Some("Old".into()),
+                new: Some("New".into()),
+                rule: Rule::Source,
+            };
+            (Action::Update, vec![change])
+        };
+        Entry {
+            action,
+            key: (!i.is_multiple_of(2)).then_some(i as i64),
+            employee_id: id.clone(),
+            source_id: Some(format!("m{i}")),
+            changes,
+            after: Employee {
+                employee_id: id,
+                first_name: Some(format!("Ada{i}")),
+                email: format!("ada{i}@example.com"),
+                ..Employee::default()
+            },
+            privacy: i == 1,
+            id_change: false,
+            possible_duplicate_of: (i == 2).then(|| "E9".to_string()),
+        }
+    }
+
+    fn plan(entries: Vec<Entry>) -> Plan {
+        Plan {
+            today: jiff::civil::date(2026, 12, 4),
+            complete: true,
+            counts: Counts {
+                created: 3,
+                updated: 2,
+                ..Counts::default()
+            },
+            entries,
+            issues: Vec::new(),
+            mass_change: MassChange::default(),
+        }
+    }
+
+    fn text(print: impl FnOnce(&mut Vec<u8>) -> std::io::Result<()>) -> String {
+        let mut out = Vec::new();
+        print(&mut out).unwrap();
+        String::from_utf8(out).unwrap()
+    }
+
+    /// The review of an outcome that keeps only the entries shown reads as the
+    /// review of the whole plan, whatever the limit.
+    #[test]
+    fn a_review_of_the_entries_kept_reads_as_the_whole_plans() {
+        let whole = plan((0..5).map(entry).collect());
+        let held = [1];
+        for limit in [0, 1, 2, 4, 5, 9] {
+            let kept = whole.entries.iter().take(limit).cloned().collect();
+            let outcome = SyncOutcome {
+                integration_id: 1,
+                import_id: Some(2),
+                status: SyncStatus::PartiallyApplied,
+                plan: plan(kept),
+                decision: Decision::Apply {
+                    apply: vec![0, 2, 3, 4],
+                    held: held.to_vec(),
+                },
+                applied: vec![0, 2, 3, 4],
+                held: held.to_vec(),
+                diagnostics: Vec::new(),
+                members_fetched: 5,
+                bytes_read: 0,
+                requests: 0,
+                timings: Timings::default(),
+                omitted: 5 - limit.min(5),
+            };
+            let expected = text(|out| print(&whole, &held, limit, out));
+            assert_eq!(text(|out| print_outcome(&outcome, limit, out)), expected);
+            assert_eq!(expected.contains("E0"), limit > 0, "{expected}");
+        }
+        let review = text(|out| print(&whole, &held, 2, out));
+        assert!(review.contains("… 3 more"), "{review}");
+        assert!(review.contains("[privacy: HELD]"), "{review}");
+    }
 }

@@ -240,7 +240,7 @@ impl Engine {
             );
             return Ok(outcome);
         }
-        let status = self.apply_run(&mut outcome.sync, &run, fence).await?;
+        let status = self.apply_run(&mut outcome.sync, &run, fence, None).await?;
         tracing::info!(
             integration = id,
             import = outcome.sync.import_id,

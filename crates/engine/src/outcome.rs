@@ -85,6 +85,10 @@ pub struct SyncOutcome {
     pub bytes_read: u64,
     pub requests: u64,
     pub timings: Timings,
+    /// Plan entries applied but not kept in `plan.entries` (after the first ones a
+    /// review shows: [`crate::Engine::sync_showing`]); 0 when the plan is whole.
+    #[serde(skip)]
+    pub omitted: usize,
 }
 
 #[derive(
@@ -174,6 +178,7 @@ impl SyncOutcome {
             bytes_read: 0,
             requests: 0,
             timings,
+            omitted: 0,
         }
     }
 }

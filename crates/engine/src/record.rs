@@ -80,6 +80,21 @@ pub fn entry_record(e: &Entry, applied: bool, held: bool) -> EntryRecord {
     }
 }
 
+/// [`entry_record`] of an entry the caller gives up: its employee and changes are
+/// moved, not copied.
+fn entry_record_moved(e: Entry, applied: bool, held: bool) -> EntryRecord {
+    EntryRecord {
+        action: e.action,
+        key: e.key,
+        employee_id: e.employee_id,
+        changes: e.changes,
+        after: e.after,
+        applied,
+        held,
+        privacy: e.privacy,
+    }
+}
+
 /// Every entry of `plan`, none applied (a review, a discard, a block).
 fn unapplied(plan: &Plan, held: impl Fn(&Entry) -> bool) -> Vec<EntryRecord> {
     plan.entries
@@ -222,6 +237,45 @@ impl Run<'_> {
 /// entries applied or held, or nothing applied when a guard blocked it (DESIGN §7),
 /// with the events the account's channels get.
 pub fn record(run: &Run, plan: &Plan, decision: &Decision) -> Recorded {
+    recorded(run, plan, decision, |mark| {
+        plan.entries
+            .iter()
+            .enumerate()
+            .map(|(i, e)| {
+                let (applied, held) = mark(i, e);
+                entry_record(e, applied, held)
+            })
+            .collect()
+    })
+}
+
+/// [`record`] of `plan` with its entries given apart and moved into the record, not
+/// copied (`plan.entries` is not read): a first import of a million members holds
+/// its employees once, in the changeset the store writes.
+pub fn record_moved(run: &Run, plan: &Plan, entries: Vec<Entry>, decision: &Decision) -> Recorded {
+    recorded(run, plan, decision, |mark| {
+        entries
+            .into_iter()
+            .enumerate()
+            .map(|(i, e)| {
+                let (applied, held) = mark(i, &e);
+                entry_record_moved(e, applied, held)
+            })
+            .collect()
+    })
+}
+
+/// Whether the entry at an index is applied and whether it is held.
+type Mark<'a> = &'a dyn Fn(usize, &Entry) -> (bool, bool);
+
+/// The record of a run as `decision` says; `entries` builds the entry records with
+/// the mark of each.
+fn recorded(
+    run: &Run,
+    plan: &Plan,
+    decision: &Decision,
+    entries: impl FnOnce(Mark<'_>) -> Vec<EntryRecord>,
+) -> Recorded {
     let blocked = |reasons: Vec<BlockReason>, privacy_employees: Option<usize>| {
         run.blocked_event(Blocked {
             reasons,
@@ -230,11 +284,15 @@ pub fn record(run: &Run, plan: &Plan, decision: &Decision) -> Recorded {
             counts: plan.counts.clone(),
         })
     };
+    let held_set: std::collections::HashSet<usize> = match decision {
+        Decision::Apply { held, .. } => held.iter().copied().collect(),
+        _ => Default::default(),
+    };
     let (status, sync_status, entries, events, applied, held) = match decision {
         Decision::Blocked { reasons } => (
             ImportStatus::Blocked,
             SyncStatus::Blocked,
-            unapplied(plan, |e| e.privacy),
+            entries(&|_, e: &Entry| (false, e.privacy)),
             vec![blocked(reasons.clone(), Some(plan.counts.privacy))],
             Vec::new(),
             Vec::new(),
@@ -242,19 +300,16 @@ pub fn record(run: &Run, plan: &Plan, decision: &Decision) -> Recorded {
         Decision::NeedsConfirmation => (
             ImportStatus::Blocked,
             SyncStatus::NeedsConfirmation,
-            unapplied(plan, |_| false),
+            entries(&|_, _: &Entry| (false, false)),
             vec![blocked(vec![BlockReason::MassChange], None)],
             Vec::new(),
             Vec::new(),
         ),
         Decision::Apply { apply, held } => {
-            let held_set: std::collections::HashSet<usize> = held.iter().copied().collect();
-            let entries = plan
-                .entries
-                .iter()
-                .enumerate()
-                .map(|(i, e)| entry_record(e, !held_set.contains(&i), held_set.contains(&i)))
-                .collect();
+            let entries = entries(&|i, _: &Entry| {
+                let held = held_set.contains(&i);
+                (!held, held)
+            });
             let mut events = vec![run.applied_event(plan, held.len())];
             if !held.is_empty() {
                 events.push(run.held_event(held.len()));

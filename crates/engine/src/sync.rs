@@ -56,6 +56,30 @@ impl Engine {
         source: &dyn Source,
         opts: SyncOptions,
     ) -> Result<SyncOutcome> {
+        self.sync_shown(id, source, opts, None).await
+    }
+
+    /// [`Engine::sync`] for a review that shows at most `shown` entries: an applied
+    /// outcome keeps only those of its plan, and the write takes the others by move
+    /// ([`SyncOutcome::omitted`] counts them; counts, issues and guards stay whole).
+    /// A first import holds its new employees once instead of twice.
+    pub async fn sync_showing(
+        &self,
+        id: IntegrationId,
+        source: &dyn Source,
+        opts: SyncOptions,
+        shown: usize,
+    ) -> Result<SyncOutcome> {
+        self.sync_shown(id, source, opts, Some(shown)).await
+    }
+
+    async fn sync_shown(
+        &self,
+        id: IntegrationId,
+        source: &dyn Source,
+        opts: SyncOptions,
+        keep: Option<usize>,
+    ) -> Result<SyncOutcome> {
         let integration = self.integration(Some(id)).await?;
         let trigger = opts.trigger.unwrap_or(Trigger::Manual);
         if trigger == Trigger::Automatic && integration.state != IntegrationState::Active {
@@ -67,7 +91,7 @@ impl Engine {
         let lock = self.lock_to_apply(id, opts.apply).await?;
         let fence = lock.as_ref().map(|l| l.fence(opts.job.clone()));
         let result = self
-            .sync_locked(&integration, source, &opts, trigger, fence.as_ref())
+            .sync_locked(&integration, source, &opts, trigger, keep, fence.as_ref())
             .await;
         release(lock).await;
         result
@@ -91,6 +115,7 @@ impl Engine {
         source: &dyn Source,
         opts: &SyncOptions,
         trigger: Trigger,
+        keep: Option<usize>,
         fence: Option<&Fence>,
     ) -> Result<SyncOutcome> {
         let id = integration.id;
@@ -195,7 +220,7 @@ impl Engine {
                 fetch_marker,
             },
         };
-        let status = self.apply_run(&mut outcome, &run, fence).await?;
+        let status = self.apply_run(&mut outcome, &run, fence, keep).await?;
         tracing::info!(
             integration = id,
             import = outcome.import_id,
@@ -435,14 +460,27 @@ impl Engine {
     /// Record and apply a planned run as its decision says (`record::record`), fenced
     /// by its sync lock; the outcome gets the import, status, applied entries and
     /// apply time. The import's status.
+    ///
+    /// `keep`: the outcome keeps only the first this many plan entries (for a review
+    /// that shows no more), and the others are moved into the write instead of being
+    /// copied ([`SyncOutcome::omitted`] counts them); `None` keeps the whole plan.
     pub(crate) async fn apply_run(
         &self,
         outcome: &mut SyncOutcome,
         run: &Run<'_>,
         fence: Option<&Fence>,
+        keep: Option<usize>,
     ) -> Result<ImportStatus> {
         let t = Instant::now();
-        let recorded = record::record(run, &outcome.plan, &outcome.decision);
+        let recorded = match keep {
+            None => record::record(run, &outcome.plan, &outcome.decision),
+            Some(n) => {
+                let entries = std::mem::take(&mut outcome.plan.entries);
+                outcome.plan.entries = entries.iter().take(n).cloned().collect();
+                outcome.omitted = entries.len() - outcome.plan.entries.len();
+                record::record_moved(run, &outcome.plan, entries, &outcome.decision)
+            }
+        };
         let status = recorded.changeset.status;
         outcome.import_id = Some(self.write(recorded.changeset, fence).await?);
         outcome.status = recorded.status;

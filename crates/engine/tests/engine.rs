@@ -9,7 +9,9 @@ use jiff::civil::date;
 use roster_core::guard::Trigger;
 use roster_core::member::{ManagerRef, SourceMember};
 use roster_engine::testing::{Members, ada_grace_alan, apply, person as member};
-use roster_engine::{Cipher, Engine, EngineError, FixedClock, SyncOptions, SyncStatus};
+use roster_engine::{
+    Cipher, Engine, EngineError, FixedClock, SyncOptions, SyncOutcome, SyncStatus,
+};
 use roster_source::{CompanyInfo, FetchRequest, Snapshot, Source, SourceError};
 use roster_store::{ImportStatus, StoreError};
 
@@ -251,14 +253,20 @@ async fn tick_applies_future_end_dates_on_their_day_and_rollback_reverts() {
     );
 }
 
-#[tokio::test]
-async fn a_declined_review_is_recorded_as_discarded_and_changes_nothing() {
-    let (engine, _, source, _d) = setup().await;
+/// [`setup`], and a review of the sync (nothing applied).
+async fn reviewed() -> (Engine, Members, tempfile::TempDir, i64, SyncOutcome) {
+    let (engine, _, source, d) = setup().await;
     let i = engine.integration(None).await.unwrap();
     let review = engine
         .sync(i.id, &source, SyncOptions::default())
         .await
         .unwrap();
+    (engine, source, d, i.id, review)
+}
+
+#[tokio::test]
+async fn a_declined_review_is_recorded_as_discarded_and_changes_nothing() {
+    let (engine, _source, _d, _, review) = reviewed().await;
     assert_eq!(review.status, SyncStatus::Reviewed);
     let id = engine.discard(&review, Trigger::Manual).await.unwrap();
     let record = engine
@@ -510,4 +518,66 @@ async fn a_stalled_holder_applies_nothing_sqlite() {
         .await
         .unwrap();
     roster_engine::testing::a_stalled_holder_applies_nothing(Arc::new(store)).await;
+}
+
+/// A sync for a review that shows one entry keeps only that one in its outcome
+/// (the others are moved into the write, not copied) and records and applies what
+/// the whole plan says: the same counts, every entry in plan order, every employee.
+#[tokio::test]
+async fn a_sync_showing_one_entry_applies_and_records_them_all() {
+    let (engine, source, _d, id, review) = reviewed().await;
+    assert_eq!(review.plan.entries.len(), 3);
+    let applied = engine.sync_showing(id, &source, apply(), 1).await.unwrap();
+    assert_eq!(applied.status, SyncStatus::Applied);
+    assert_eq!(applied.plan.entries, review.plan.entries[..1]);
+    assert_eq!(applied.omitted, 2);
+    assert_eq!(applied.plan.counts, review.plan.counts);
+    assert_eq!(applied.applied, [0, 1, 2]);
+    let record = engine
+        .import(applied.import_id.unwrap())
+        .await
+        .unwrap()
+        .unwrap();
+    let ids: Vec<&str> = record
+        .entries
+        .iter()
+        .map(|e| e.employee_id.as_str())
+        .collect();
+    let planned: Vec<&str> = review
+        .plan
+        .entries
+        .iter()
+        .map(|e| e.employee_id.as_str())
+        .collect();
+    assert_eq!(ids, planned);
+    assert!(record.entries.iter().all(|e| e.applied && !e.held));
+    let mut written: Vec<_> = engine
+        .directory()
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|e| (e.employee_id, e.first_name, e.email, e.manager_email))
+        .collect();
+    written.sort();
+    let mut planned: Vec<_> = review
+        .plan
+        .entries
+        .into_iter()
+        .map(|e| {
+            (
+                e.after.employee_id,
+                e.after.first_name,
+                e.after.email,
+                e.after.manager_email,
+            )
+        })
+        .collect();
+    planned.sort();
+    assert_eq!(written, planned);
+    // The next sync finds nothing to do: the whole plan was applied.
+    let again = engine
+        .sync(id, &source, SyncOptions::default())
+        .await
+        .unwrap();
+    assert!(again.plan.entries.is_empty(), "{:?}", again.plan.entries);
 }

@@ -262,7 +262,9 @@ impl Columnar {
 }
 
 /// Split `employees` into statements of [`EMPLOYEE_CHUNK`] rows.
-fn employee_chunks(employees: Vec<(i64, Employee)>) -> Result<Vec<Columnar>, StoreError> {
+fn employee_chunks(
+    employees: impl IntoIterator<Item = (i64, Employee)>,
+) -> Result<Vec<Columnar>, StoreError> {
     let mut chunks = Vec::new();
     let mut current = Columnar::new(WRITE_COLUMNS);
     for (key, e) in employees {
@@ -330,14 +332,9 @@ async fn write_rows(
     account: AccountId,
     import_id: ImportId,
     finished: &str,
-    rows: Rows,
+    mut rows: Rows,
 ) -> Result<(), StoreError> {
-    let Rows {
-        updates,
-        creates,
-        entries,
-    } = rows;
-    for chunk in employee_chunks(updates)? {
+    for chunk in employee_chunks(rows.take_updates())? {
         let n = chunk.rows as u64;
         let keys = chunk.keys();
         let q = chunk
@@ -349,12 +346,15 @@ async fn write_rows(
             return Err(missing_employee(tx, account, keys).await);
         }
     }
-    let n = creates.len();
+    let n = rows.creates_len();
     if n > *SMALL_WRITE_ROWS {
         let tail = (account, finished, import_id);
-        let written = copy_rows(tx.conn(), &COPY_EMPLOYEES, creates, |out, (key, e)| {
-            copy_employee(out, key, e, tail)
-        })
+        let written = copy_rows(
+            tx.conn(),
+            &COPY_EMPLOYEES,
+            rows.take_creates(),
+            |out, (key, e)| copy_employee(out, key, e, tail),
+        )
         .await?;
         if written != n as u64 {
             return Err(StoreError::Database(
@@ -363,7 +363,7 @@ async fn write_rows(
         }
     } else {
         let mut written = 0;
-        for chunk in employee_chunks(creates)? {
+        for chunk in employee_chunks(rows.take_creates())? {
             let q = chunk
                 .query(INSERT_EMPLOYEES.as_str())
                 .bind(account)
@@ -377,10 +377,10 @@ async fn write_rows(
             ));
         }
     }
-    let n = entries.len();
+    let n = rows.entries_len();
     let written = if n > *SMALL_WRITE_ROWS {
-        copy_rows(tx.conn(), &COPY_ENTRIES, entries, |out, row| {
-            for v in EntryRow::values(row, account, import_id) {
+        copy_rows(tx.conn(), &COPY_ENTRIES, rows.into_entries(), |out, row| {
+            for v in EntryRow::values(row?, account, import_id) {
                 out.arg(&v)?;
             }
             out.end_row();
@@ -389,8 +389,8 @@ async fn write_rows(
         .await?
     } else if n > 0 {
         let mut columns = Columnar::new(ENTRY_COLUMNS);
-        for row in entries {
-            columns.push(row.values(account, import_id))?;
+        for row in rows.into_entries() {
+            columns.push(row?.values(account, import_id))?;
         }
         insert(tx.conn(), columns, &INSERT_ENTRIES).await?
     } else {

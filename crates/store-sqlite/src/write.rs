@@ -164,37 +164,32 @@ async fn write_rows(
     account: AccountId,
     import_id: ImportId,
     finished: Arc<str>,
-    rows: Rows,
+    mut rows: Rows,
 ) -> Result<(), StoreError> {
-    let Rows {
-        updates,
-        creates,
-        entries,
-    } = rows;
     let tail = |args: &mut SqliteArguments| -> Result<(), StoreError> {
         bind(args, Arg::Int(Some(account)))?;
         add(args, finished.clone())?;
         add(args, finished.clone())?;
         bind(args, Arg::Int(Some(import_id)))
     };
-    for chunk in updates.chunks(CLEAR_CHUNK) {
+    // Each iterator borrows the rows: dropped before the next one takes them.
+    let mut moving = rows.updates().peekable();
+    while moving.peek().is_some() {
         let mut args = SqliteArguments::default();
-        for (key, e) in chunk {
+        let mut n = 0;
+        for (key, e) in moving.by_ref().take(CLEAR_CHUNK) {
             let lower = email_key(&e.email);
-            bind(&mut args, Arg::Int(Some(*key)))?;
+            bind(&mut args, Arg::Int(Some(key)))?;
             bind(&mut args, Arg::Text(Some(e.employee_id.clone())))?;
             bind(&mut args, Arg::Text((!lower.is_empty()).then_some(lower)))?;
+            n += 1;
         }
         bind(&mut args, Arg::Int(Some(account)))?;
-        let sql = cached(
-            &CLEAR_IDENTIFIERS,
-            chunk.len(),
-            CLEAR_CHUNK,
-            clear_identifiers_sql,
-        );
+        let sql = cached(&CLEAR_IDENTIFIERS, n, CLEAR_CHUNK, clear_identifiers_sql);
         run(tx.conn(), sql, args).await?;
     }
-    let mut updates = updates.into_iter().peekable();
+    drop(moving);
+    let mut updates = rows.take_updates().peekable();
     while updates.peek().is_some() {
         let chunk: Vec<(i64, Employee)> = updates.by_ref().take(EMPLOYEE_CHUNK).collect();
         let keys: Vec<i64> = chunk.iter().map(|(k, _)| *k).collect();
@@ -203,7 +198,8 @@ async fn write_rows(
             return Err(missing_employee(tx, account, &keys).await);
         }
     }
-    let mut creates = creates.into_iter().peekable();
+    drop(updates);
+    let mut creates = rows.take_creates().peekable();
     while creates.peek().is_some() {
         let mut args = SqliteArguments::default();
         let mut n = 0;
@@ -217,12 +213,13 @@ async fn write_rows(
         let sql = cached(&INSERT_EMPLOYEES, n, EMPLOYEE_CHUNK, insert_employees_sql);
         run(tx.conn(), sql, args).await?;
     }
-    let mut entries = entries.into_iter().peekable();
+    drop(creates);
+    let mut entries = rows.into_entries().peekable();
     while entries.peek().is_some() {
         let mut args = SqliteArguments::default();
         let mut n = 0;
         for r in entries.by_ref().take(ENTRY_CHUNK) {
-            for v in EntryRow::values(r, account, import_id) {
+            for v in EntryRow::values(r?, account, import_id) {
                 bind(&mut args, v)?;
             }
             n += 1;

@@ -82,7 +82,14 @@ pub(super) async fn sync(
         }
     }
     opts.apply = a.run.apply;
-    let outcome = engine.sync(i.id, &source, opts).await?;
+    // The text review shows at most `--show` entries: an applied sync keeps no
+    // more of its plan (the write takes the others by move). JSON, `--out` and
+    // `--preview` need the whole plan.
+    let outcome = if json || a.out.is_some() || a.preview.is_some() {
+        engine.sync(i.id, &source, opts).await?
+    } else {
+        engine.sync_showing(i.id, &source, opts, a.show).await?
+    };
     if let Some(b) = bar {
         b.finish_and_clear();
     }
@@ -103,12 +110,7 @@ pub(super) async fn sync(
             for d in &outcome.diagnostics {
                 outln!("Note: {}", d.message);
             }
-            review::print(
-                &outcome.plan,
-                &outcome.held,
-                a.show,
-                &mut crate::out::stdout(),
-            )?;
+            review::print_outcome(&outcome, a.show, &mut crate::out::stdout())?;
             outln!();
         }
         outln!("{}", review::status_line(&outcome));

@@ -27,6 +27,7 @@ impl Planner<'_> {
         };
         let mut entries = self.updates(record_of, &mut counts);
         let created = std::mem::take(&mut self.work.created);
+        entries.reserve_exact(created.len());
         for (i, after) in created.into_iter().enumerate() {
             if after.employee_id.is_empty() {
                 continue;

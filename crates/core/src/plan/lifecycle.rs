@@ -61,10 +61,12 @@ impl<'s> Writable<'s> {
 impl<'a> Planner<'a> {
     /// Step 4: compute each matched or new employee's state. A record in
     /// `erased_left` (an anonymised record's person, inactive in the source) gets
-    /// its status and end date only: none of its fields come back.
+    /// its status and end date only: none of its fields come back. Each record is
+    /// left with what the later steps read of it ([`hollow`]): a first import of a
+    /// million members holds their values once, in the new employees.
     pub(super) fn lifecycle(
         &mut self,
-        records: &[Record],
+        records: &mut [Record],
         assignments: Vec<(usize, Option<usize>)>,
         erased_left: &HashSet<usize>,
     ) -> Placed {
@@ -79,8 +81,11 @@ impl<'a> Planner<'a> {
             record_slot: Vec::with_capacity(assignments.len()),
             possible_dups: HashMap::default(),
         };
+        // Sized once: a first import creates every member.
+        let creates = assignments.iter().filter(|(_, t)| t.is_none()).count();
+        self.work.created.reserve(creates);
         for (ri, target) in assignments {
-            let r = &records[ri];
+            let r = &mut records[ri];
             let slot = match target {
                 Some(i) => Slot::Existing(i),
                 None => {
@@ -106,6 +111,7 @@ impl<'a> Planner<'a> {
             }
             self.update_status(slot, &mut e, r, &writable);
             self.work.put(slot, e);
+            hollow(r);
         }
         placed
     }
@@ -158,7 +164,7 @@ impl<'a> Planner<'a> {
         &mut self,
         slot: Slot,
         e: &mut Cow<'_, Employee>,
-        r: &Record,
+        r: &mut Record,
         writable: &Writable<'_>,
     ) {
         let settings = self.settings;
@@ -173,6 +179,14 @@ impl<'a> Planner<'a> {
             ($allowed:expr, $field:ident, $value:expr) => {
                 if $allowed && e.$field != $value {
                     e.to_mut().$field = $value.clone();
+                }
+            };
+        }
+        // The same, moving the record's value (it is not read after this step).
+        macro_rules! mov {
+            ($allowed:expr, $field:ident) => {
+                if $allowed && e.$field != r.$field {
+                    e.to_mut().$field = std::mem::take(&mut r.$field);
                 }
             };
         }
@@ -193,10 +207,10 @@ impl<'a> Planner<'a> {
                 kept_email = true;
             }
         }
-        upd!(may("secondary_email"), secondary_email, r.secondary_email);
-        upd!(may("first_name"), first_name, r.first_name);
-        upd!(may("last_name"), last_name, r.last_name);
-        upd!(may("preferred_name"), preferred_name, r.preferred_name);
+        mov!(may("secondary_email"), secondary_email);
+        mov!(may("first_name"), first_name);
+        mov!(may("last_name"), last_name);
+        mov!(may("preferred_name"), preferred_name);
         upd!(may("date_of_birth"), date_of_birth, r.date_of_birth);
         if before_start.is_none() || settings.override_hire_date {
             upd!(may("start_date"), start_date, r.start_date);
@@ -225,8 +239,8 @@ impl<'a> Planner<'a> {
         if may("manager_email") && e.manager_email.as_deref() != manager {
             e.to_mut().manager_email = manager.map(str::to_string);
         }
-        upd!(may("phone"), phone, r.phone);
-        update_demographics(e, r, writable);
+        mov!(may("phone"), phone);
+        take_demographics(e, r, writable);
         if kept_email {
             self.issues.push(issue_for(
                 r,
@@ -350,6 +364,18 @@ fn deactivate(
     }
 }
 
+/// Drop what no step after the lifecycle reads of a record (emails, names, phone,
+/// demographics); its identity, manager, associated fields and status stay.
+fn hollow(r: &mut Record) {
+    r.email = None;
+    r.secondary_email = None;
+    r.first_name = None;
+    r.last_name = None;
+    r.preferred_name = None;
+    r.phone = None;
+    r.demographics = Default::default();
+}
+
 /// The mapped demographics: set from the source; those the source no longer carries
 /// are cleared (by a full sync unless excluded, by a partial import when it carries
 /// them blank).
@@ -358,6 +384,20 @@ fn update_demographics(e: &mut Cow<'_, Employee>, r: &Record, writable: &Writabl
     // set, whatever the settings allow.
     if e.demographics != r.demographics {
         update_demographics_in_full(e, r, writable);
+    }
+}
+
+/// [`update_demographics`], moving the record's demographics to an employee that
+/// has none when every one of them may be written (a new employee, mostly): the
+/// result is the one setting them one by one gives.
+fn take_demographics(e: &mut Cow<'_, Employee>, r: &mut Record, writable: &Writable<'_>) {
+    if e.demographics.is_empty()
+        && !r.demographics.is_empty()
+        && r.demographics.keys().all(|k| writable.may_demographic(k))
+    {
+        e.to_mut().demographics = std::mem::take(&mut r.demographics);
+    } else {
+        update_demographics(e, r, writable);
     }
 }
 
@@ -438,6 +478,48 @@ mod tests {
         )
     }
 
+    /// Settings mapping `src_{d}` to each demographic `d` of `mapped`.
+    fn mapping(mapped: &[&str], exclude_fields: BTreeSet<String>) -> Settings {
+        Settings {
+            mapping: mapped
+                .iter()
+                .map(|d| MappedField {
+                    source_key: format!("src_{d}"),
+                    demographic: d.to_string(),
+                    kind: FieldKind::Default,
+                    privacy: None,
+                })
+                .collect(),
+            exclude_fields,
+            ..Settings::default()
+        }
+    }
+
+    fn excluded() -> impl Strategy<Value = BTreeSet<String>> {
+        prop::collection::btree_set(prop::sample::select(NAMES).prop_map(str::to_string), 0..2)
+    }
+
+    /// A partial import's fields, or none.
+    fn only() -> impl Strategy<Value = Option<BTreeSet<String>>> {
+        const FIELDS: &[&str] = &["team", "demographic:team", "site", "demographic:level"];
+        prop::option::of(prop::collection::btree_set(
+            prop::sample::select(FIELDS).prop_map(str::to_string),
+            0..3,
+        ))
+    }
+
+    /// Any mapping of [`NAMES`], excluded fields and a partial import's fields.
+    fn settings_and_options() -> impl Strategy<Value = (Settings, PlanOptions)> {
+        let mapped = prop::collection::vec(prop::sample::select(NAMES), 0..4);
+        (mapped, excluded(), only()).prop_map(|(mapped, excluded, only)| {
+            let options = PlanOptions {
+                only_fields: only,
+                ..PlanOptions::default()
+            };
+            (mapping(&mapped, excluded), options)
+        })
+    }
+
     proptest! {
         /// The shortcut of `update_demographics`: when the row holds the member's
         /// demographics, the full path changes nothing either, whatever the mapping,
@@ -446,20 +528,8 @@ mod tests {
         fn the_same_demographics_change_nothing(
             demographics in names(),
             associated in names(),
-            mapped in prop::collection::vec(prop::sample::select(NAMES), 0..4),
-            excluded in prop::collection::btree_set(prop::sample::select(NAMES).prop_map(str::to_string), 0..2),
-            only in prop::option::of(prop::collection::btree_set(
-                prop::sample::select(&["team", "demographic:team", "site", "demographic:level"][..]).prop_map(str::to_string), 0..3)),
+            (settings, options) in settings_and_options(),
         ) {
-            let settings = Settings {
-                mapping: mapped
-                    .iter()
-                    .map(|d| MappedField { source_key: format!("src_{d}"), demographic: d.to_string(), kind: FieldKind::Default, privacy: None })
-                    .collect(),
-                exclude_fields: excluded,
-                ..Settings::default()
-            };
-            let options = PlanOptions { only_fields: only, ..PlanOptions::default() };
             let writable = Writable::new(&settings, &options);
             let row = Employee { demographics: demographics.clone(), ..Employee::default() };
             let r = record(demographics, associated);
@@ -468,5 +538,56 @@ mod tests {
             prop_assert_eq!(&e.demographics, &row.demographics);
             prop_assert!(matches!(e, Cow::Borrowed(_)), "the full path copied the row");
         }
+
+        /// Moving a record's demographics (`take_demographics`) leaves the employee
+        /// as setting them one by one does, whatever the row held, the mapping, the
+        /// excluded fields and a partial import's fields.
+        #[test]
+        fn moving_the_demographics_sets_what_copying_sets(
+            held in prop::option::of(names()),
+            demographics in names(),
+            associated in names(),
+            (settings, options) in settings_and_options(),
+        ) {
+            let writable = Writable::new(&settings, &options);
+            let row = Employee { demographics: held.unwrap_or_default(), ..Employee::default() };
+            let copied = record(demographics.clone(), associated.clone());
+            let mut by_copy: Cow<'_, Employee> = Cow::Borrowed(&row);
+            update_demographics(&mut by_copy, &copied, &writable);
+            let mut moved = record(demographics, associated);
+            let mut by_move: Cow<'_, Employee> = Cow::Borrowed(&row);
+            take_demographics(&mut by_move, &mut moved, &writable);
+            prop_assert_eq!(&by_move.demographics, &by_copy.demographics);
+        }
+    }
+
+    /// What the lifecycle leaves of a record: what the later steps read.
+    #[test]
+    fn a_hollow_record_keeps_what_later_steps_read() {
+        let mut r = record(
+            BTreeMap::from([("team".to_string(), "a".to_string())]),
+            BTreeMap::from([("buddy".to_string(), "m2".to_string())]),
+        );
+        r.employee_id = Some("E1".into());
+        r.email = Some("a@example.com".into());
+        r.first_name = Some("Ada".into());
+        r.phone = Some("+1".into());
+        r.manager = ManagerRef::Email {
+            email: "boss@example.com".into(),
+        };
+        hollow(&mut r);
+        assert_eq!(
+            (
+                r.email.as_deref(),
+                r.first_name.as_deref(),
+                r.phone.as_deref()
+            ),
+            (None, None, None)
+        );
+        assert!(r.demographics.is_empty());
+        assert_eq!(r.employee_id.as_deref(), Some("E1"));
+        assert_eq!(r.source_id, "m1");
+        assert_eq!(r.manager.email(), Some("boss@example.com"));
+        assert_eq!(r.associated.len(), 1);
     }
 }

@@ -103,15 +103,18 @@ fn plan_with(
     p.reject(rejected);
     p.demographic_name_clashes();
     let records = p.normalise_members(members);
-    let records = p.drop_duplicates(records);
+    let mut records = p.drop_duplicates(records);
     let index = DirectoryIndex::new(directory);
     let matches = p.match_records(&records, &index);
-    let mut placed = p.lifecycle(&records, matches.assignments, &matches.erased_left);
+    let mut placed = p.lifecycle(&mut records, matches.assignments, &matches.erased_left);
     p.deactivate_missing(&matches.claimed);
     p.unique_emails(&records, &index.by_email, &mut placed.record_slot);
     p.associated(&records, &placed.record_slot);
     let record_of: HashMap<Slot, usize> = placed.record_slot.iter().copied().collect();
     p.hierarchy(&records, &placed.record_slot, &record_of);
+    // No step after reads the records: freed before the entries are built (a first
+    // import of a million members would otherwise hold both).
+    drop(records);
     let matched = placed
         .record_slot
         .iter()

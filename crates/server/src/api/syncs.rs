@@ -439,6 +439,7 @@ async fn record_discard(
         bytes_read: 0,
         requests: 0,
         timings: Timings::default(),
+        omitted: 0,
     };
     let engine = st.engine(r.account_id);
     Ok(match file {

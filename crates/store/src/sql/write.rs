@@ -6,7 +6,7 @@
 //! let mut tx = adapter.begin(Begin::Write).await?;
 //! let import_id = record_import(&mut tx, dialect, account, &changeset, fence).await?;
 //! let rows = split(changeset.entries, new_keys)?;     // keys for creates: the adapter's
-//! … the adapter writes rows.updates, rows.creates and rows.entries …
+//! … the adapter writes rows.take_updates(), rows.take_creates(), rows.into_entries() …
 //! queue_notifications(&mut tx, account, import_id, finished_at, notifications).await?;
 //! tx.commit().await?;
 //! ```
@@ -252,82 +252,168 @@ impl EntryRow {
     }
 }
 
-/// A changeset's entries as rows: employees to update and to create (by key), and
-/// the import entries.
+/// A changeset's entries ready to be written: the employees to update and to
+/// create (by key), then the import entries. The employees are taken from the
+/// entries as they are written, and the entry rows built one by one, so that a
+/// first import of a million members holds its employees once (no second vector
+/// of them, nor of the rows).
 #[derive(Debug, Default)]
 pub struct Rows {
-    pub updates: Vec<(i64, Employee)>,
-    pub creates: Vec<(i64, Employee)>,
-    pub entries: Vec<EntryRow>,
+    entries: Vec<EntryRecord>,
+    marks: Vec<Mark>,
+    updates: usize,
+    creates: usize,
 }
 
-/// Split the entries; `new_keys` gives the keys of the created employees, in entry
-/// order ([`creates`] of them). Applied entries keep no copy of the employee (the
-/// directory row is it); an applied create keeps no changes unless the caller
-/// recorded some. `kept` are the creates whose event the entry keeps (by key, in
-/// entry order: [`crate::sql::feed::ImportEvents::kept`]).
+/// What [`split`] settled of one entry.
+#[derive(Clone, Copy, Debug)]
+struct Mark {
+    /// Its key: the new one of a create.
+    key: Option<i64>,
+    /// An applied create.
+    created: bool,
+    event_cursor: Option<Cursor>,
+}
+
+impl Rows {
+    /// How many employees the changeset updates.
+    pub fn updates_len(&self) -> usize {
+        self.updates
+    }
+
+    /// How many employees it creates.
+    pub fn creates_len(&self) -> usize {
+        self.creates
+    }
+
+    /// How many import entries it records.
+    pub fn entries_len(&self) -> usize {
+        self.entries.len()
+    }
+
+    /// The employees to update, by key, in entry order.
+    pub fn updates(&self) -> impl Iterator<Item = (i64, &Employee)> + '_ {
+        self.entries.iter().zip(&self.marks).filter_map(|(e, m)| {
+            match (e.applied, m.created, m.key) {
+                (true, false, Some(k)) => Some((k, &e.after)),
+                _ => None,
+            }
+        })
+    }
+
+    /// [`Rows::updates`], each employee moved out of its entry.
+    pub fn take_updates(&mut self) -> impl Iterator<Item = (i64, Employee)> + '_ {
+        self.take(false)
+    }
+
+    /// The employees to create, by their new keys, in entry order, each moved out of
+    /// its entry.
+    pub fn take_creates(&mut self) -> impl Iterator<Item = (i64, Employee)> + '_ {
+        self.take(true)
+    }
+
+    fn take(&mut self, created: bool) -> impl Iterator<Item = (i64, Employee)> + '_ {
+        self.entries
+            .iter_mut()
+            .zip(&self.marks)
+            .filter_map(move |(e, m)| match (e.applied, m.created, m.key) {
+                (true, c, Some(k)) if c == created => Some((k, std::mem::take(&mut e.after))),
+                _ => None,
+            })
+    }
+
+    /// The import entries as stored, in order (after the employees are taken).
+    /// Applied entries keep no copy of the employee (the directory row is it); an
+    /// applied create keeps no changes unless the caller recorded some.
+    pub fn into_entries(self) -> impl Iterator<Item = Result<EntryRow>> {
+        self.entries
+            .into_iter()
+            .zip(self.marks)
+            .enumerate()
+            .map(|(seq, (entry, m))| {
+                let EntryRecord {
+                    action,
+                    employee_id,
+                    changes,
+                    after,
+                    applied,
+                    held,
+                    privacy,
+                    ..
+                } = entry;
+                let changes = if m.created && changes.is_empty() {
+                    None
+                } else {
+                    Some(to_json(&changes)?)
+                };
+                let after = if applied {
+                    None
+                } else {
+                    Some(to_json(&after)?)
+                };
+                Ok(EntryRow {
+                    seq: seq as i64,
+                    key: m.key,
+                    employee_id,
+                    action: action.as_str(),
+                    applied,
+                    held,
+                    privacy,
+                    created: m.created,
+                    changes,
+                    after,
+                    event_cursor: m.event_cursor,
+                })
+            })
+    }
+}
+
+/// Settle the entries' keys; `new_keys` gives the keys of the created employees,
+/// in entry order ([`creates`] of them). `kept` are the creates whose event the
+/// entry keeps (by key, in entry order: [`crate::sql::feed::ImportEvents::kept`]).
 pub fn split(
     entries: Vec<EntryRecord>,
     mut new_keys: impl Iterator<Item = i64>,
     kept: &[(EmployeeKey, Cursor)],
 ) -> Result<Rows> {
     let mut kept = kept.iter().copied().peekable();
-    let mut rows = Rows {
-        entries: Vec::with_capacity(entries.len()),
-        ..Rows::default()
-    };
-    for (seq, entry) in entries.into_iter().enumerate() {
-        let EntryRecord {
-            action,
-            key,
-            employee_id,
-            changes,
-            after,
-            applied,
-            held,
-            privacy,
-        } = entry;
-        let changes = if applied && key.is_none() && changes.is_empty() {
-            None
-        } else {
-            Some(to_json(&changes)?)
-        };
-        let mut event_cursor = None;
-        let (key, created, after) = match (applied, key) {
+    let mut marks = Vec::with_capacity(entries.len());
+    let (mut updates, mut creates) = (0, 0);
+    for entry in &entries {
+        let mark = match (entry.applied, entry.key) {
             (true, None) => {
                 let k = new_keys
                     .next()
                     .ok_or_else(|| StoreError::Database("too few keys for the creates".into()))?;
-                rows.creates.push((k, after));
-                event_cursor = kept.next_if(|(key, _)| *key == k).map(|(_, c)| c);
-                (Some(k), true, None)
+                creates += 1;
+                Mark {
+                    key: Some(k),
+                    created: true,
+                    event_cursor: kept.next_if(|(key, _)| *key == k).map(|(_, c)| c),
+                }
             }
-            (true, Some(k)) => {
-                rows.updates.push((k, after));
-                (Some(k), false, None)
+            (applied, key) => {
+                updates += usize::from(applied);
+                Mark {
+                    key,
+                    created: false,
+                    event_cursor: None,
+                }
             }
-            (false, key) => (key, false, Some(to_json(&after)?)),
         };
-        rows.entries.push(EntryRow {
-            seq: seq as i64,
-            key,
-            employee_id,
-            action: action.as_str(),
-            applied,
-            held,
-            privacy,
-            created,
-            changes,
-            after,
-            event_cursor,
-        });
+        marks.push(mark);
     }
     if kept.next().is_some() {
         return Err(StoreError::Database(
             "a kept event names no create of the import".into(),
         ));
     }
-    Ok(rows)
+    Ok(Rows {
+        entries,
+        marks,
+        updates,
+        creates,
+    })
 }
 
 /// Queue the notifications in the outbox, one by one so that their ids follow
@@ -378,24 +464,52 @@ mod tests {
     fn creates_get_the_new_keys_in_order() {
         let entries = vec![entry(None, true), entry(Some(3), true), entry(None, true)];
         assert_eq!(creates(&entries), 2);
-        let rows = split(entries, [10, 11].into_iter(), &[(11, 5)]).unwrap();
-        let keys: Vec<_> = rows.entries.iter().map(|r| r.key).collect();
+        let mut rows = split(entries, [10, 11].into_iter(), &[(11, 5)]).unwrap();
+        assert_eq!(
+            (rows.creates_len(), rows.updates_len(), rows.entries_len()),
+            (2, 1, 3)
+        );
+        let updates: Vec<i64> = rows.updates().map(|(k, _)| k).collect();
+        assert_eq!(updates, [3]);
+        let created: Vec<i64> = rows.take_creates().map(|(k, _)| k).collect();
+        assert_eq!(created, [10, 11]);
+        let updated: Vec<i64> = rows.take_updates().map(|(k, _)| k).collect();
+        assert_eq!(updated, [3]);
+        let rows: Vec<EntryRow> = rows.into_entries().map(Result::unwrap).collect();
+        let keys: Vec<_> = rows.iter().map(|r| r.key).collect();
         assert_eq!(keys, [Some(10), Some(3), Some(11)]);
-        assert_eq!(rows.creates.len(), 2);
-        assert_eq!(rows.updates.len(), 1);
-        assert!(rows.entries.iter().all(|r| r.after.is_none()));
-        assert_eq!(rows.entries[0].changes, None);
-        assert_eq!(rows.entries[1].changes.as_deref(), Some("[]"));
-        let cursors: Vec<_> = rows.entries.iter().map(|r| r.event_cursor).collect();
+        assert!(rows.iter().all(|r| r.after.is_none()));
+        assert_eq!(rows[0].changes, None);
+        assert_eq!(rows[1].changes.as_deref(), Some("[]"));
+        let cursors: Vec<_> = rows.iter().map(|r| r.event_cursor).collect();
         assert_eq!(cursors, [None, None, Some(5)]);
+        let seqs: Vec<_> = rows.iter().map(|r| r.seq).collect();
+        assert_eq!(seqs, [0, 1, 2]);
+        let created: Vec<_> = rows.iter().map(|r| r.created).collect();
+        assert_eq!(created, [true, false, true]);
+    }
+
+    /// The employees are moved out of the entries once: a second take finds none.
+    #[test]
+    fn an_employee_is_taken_once() {
+        let mut e = entry(None, true);
+        e.after.first_name = Some("Ada".into());
+        let mut rows = split(vec![e], [7].into_iter(), &[]).unwrap();
+        let taken: Vec<_> = rows.take_creates().collect();
+        assert_eq!(taken.len(), 1);
+        assert_eq!(taken[0].1.first_name.as_deref(), Some("Ada"));
+        assert_eq!(rows.entries[0].after, Employee::default());
     }
 
     #[test]
     fn an_entry_not_applied_keeps_its_employee() {
-        let rows = split(vec![entry(None, false)], std::iter::empty(), &[]).unwrap();
-        assert!(rows.creates.is_empty());
-        assert!(rows.entries[0].after.is_some());
-        let values = rows.entries[0].clone().values(1, 2);
+        let mut rows = split(vec![entry(None, false)], std::iter::empty(), &[]).unwrap();
+        assert_eq!(rows.take_creates().count(), 0);
+        assert_eq!(rows.updates().count(), 0);
+        let rows: Vec<EntryRow> = rows.into_entries().map(Result::unwrap).collect();
+        assert!(rows[0].after.is_some());
+        assert_eq!(rows[0].key, None);
+        let values = rows[0].clone().values(1, 2);
         assert_eq!(values.len(), ENTRY_COLUMNS.len());
     }
 
