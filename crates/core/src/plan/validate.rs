@@ -97,12 +97,7 @@ impl Planner<'_> {
                 None => self.skipped += 1,
             }
         }
-        records.sort_by(|a, b| {
-            a.source_id
-                .cmp(&b.source_id)
-                .then(a.position.cmp(&b.position))
-        });
-        records
+        in_source_order(records)
     }
 
     /// Step 2: the same email or key on two members is an error for each of them;
@@ -184,4 +179,60 @@ fn shared_values(ids: EmployeeIds, records: &[Record]) -> (Groups, Groups) {
         }
     }
     (by_email, by_key)
+}
+
+/// `records` ordered by source id, then position. A record is a few hundred bytes:
+/// the order is found over their indices and each record moved once, not at every
+/// step of the sort (a tenth of a 100k daily plan went to moving records).
+fn in_source_order(records: Vec<Record>) -> Vec<Record> {
+    let mut order: Vec<usize> = (0..records.len()).collect();
+    order.sort_by(|&a, &b| {
+        let (a, b) = (&records[a], &records[b]);
+        a.source_id
+            .cmp(&b.source_id)
+            .then(a.position.cmp(&b.position))
+    });
+    let mut slots: Vec<Option<Record>> = records.into_iter().map(Some).collect();
+    order.into_iter().filter_map(|i| slots[i].take()).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use jiff::civil::date;
+    use proptest::prelude::*;
+
+    use super::*;
+    use crate::settings::Settings;
+
+    fn record(source_id: &str, position: usize, nth: usize) -> Record {
+        let mut m = SourceMember::new(source_id.to_string(), position);
+        m.work_email = Some(format!("n{nth}@x.example"));
+        let (r, _) = normalise(m, &Settings::default(), date(2026, 12, 4));
+        r.expect("a valid member")
+    }
+
+    fn keys(records: &[Record]) -> Vec<(String, usize, Option<String>)> {
+        records
+            .iter()
+            .map(|r| (r.source_id.clone(), r.position, r.email.clone()))
+            .collect()
+    }
+
+    proptest! {
+        /// The order is the stable sort's by (source id, position): records with the
+        /// same both keep their order (told apart by their emails).
+        #[test]
+        fn records_come_in_the_order_a_stable_sort_gives(
+            given in proptest::collection::vec((0u8..6, 0usize..8), 0..40)
+        ) {
+            let records: Vec<Record> = given
+                .iter()
+                .enumerate()
+                .map(|(nth, &(s, p))| record(&format!("m{s}"), p, nth))
+                .collect();
+            let mut expected = keys(&records);
+            expected.sort_by(|a, b| a.0.cmp(&b.0).then(a.1.cmp(&b.1)));
+            prop_assert_eq!(keys(&in_source_order(records)), expected);
+        }
+    }
 }
