@@ -49,6 +49,12 @@ fn deactivated(mut e: Employee, reason: DeactivationReason) -> Employee {
     e
 }
 
+fn reactivated(e: &Employee) -> Employee {
+    let mut back = e.clone();
+    (back.active, back.deactivation_reason) = (true, None);
+    back
+}
+
 fn update(before: &Employee, after: Employee) -> crate::EntryRecord {
     change_entry(Action::Update, before, after, Rule::Source)
 }
@@ -88,13 +94,11 @@ pub async fn the_active_count_follows_every_write(store: &dyn Store) {
     )
     .await;
     let b0 = by_id(&other, "B0");
-    let mut back = b0.clone();
-    (back.active, back.deactivation_reason) = (true, None);
     let cs = changeset(
         ImportKind::Sync,
         at(5),
         vec![
-            change_entry(Action::Reactivate, &b0, back, Rule::Source),
+            change_entry(Action::Reactivate, &b0, reactivated(&b0), Rule::Source),
             create_entry(person("B1", "b1@other.example", "B", "One")),
         ],
     );
@@ -114,8 +118,7 @@ pub async fn the_active_count_follows_every_write(store: &dyn Store) {
     );
     let mut renamed = e2.clone();
     renamed.first_name = Some("Renamed".into());
-    let mut back = e3.clone();
-    (back.active, back.deactivation_reason) = (true, None);
+    let back = reactivated(&e3);
     let cs = changeset(
         ImportKind::Sync,
         at(10),
