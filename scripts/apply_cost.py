@@ -4,7 +4,9 @@ rows a real first import wrote (employees, import_entries, events) into fresh da
 built from crates/store-sqlite/migrations with the store's pragmas, one transaction each,
 timing each table, with variants: one index dropped at a time, no secondary index on
 employees, cache size, page size, secure_delete, rows bound as multi-row VALUES (as the
-store writes them) instead of INSERT … SELECT.
+store writes them) instead of INSERT … SELECT, with a row trigger per insert that counts
+the active employees (`triggers`: what migration 0015 would have cost a first import had
+it counted inserts by trigger, as it counts updates and deletes).
 
     roster --db /tmp/a/roster.db sync --apply --yes     # a first import (any size)
     python3 scripts/apply_cost.py /tmp/a/roster.db index pragma bind ab
@@ -24,7 +26,14 @@ OTHER_INDEXES = ["import_entries_employee", "events_employee", "events_import"]
 SCRATCH = os.path.join(tempfile.mkdtemp(prefix="apply_cost"), "x.db")
 
 
-def fresh(page_size=None, cache_kib=65536, secure="ON", drop=()):
+INSERT_TRIGGER = """CREATE TRIGGER employees_active_inserted AFTER INSERT ON employees
+WHEN NEW.active = 1 BEGIN
+    INSERT INTO active_counts (account_id, active) VALUES (NEW.account_id, 1)
+    ON CONFLICT (account_id) DO UPDATE SET active = active + 1;
+END"""
+
+
+def fresh(page_size=None, cache_kib=65536, secure="ON", drop=(), extra=()):
     for suffix in ("", "-wal", "-shm"):
         if os.path.exists(SCRATCH + suffix):
             os.remove(SCRATCH + suffix)
@@ -35,6 +44,8 @@ def fresh(page_size=None, cache_kib=65536, secure="ON", drop=()):
         c.executescript(open(f).read())
     for name in drop:
         c.execute(f"DROP INDEX {name}")
+    for sql in extra:
+        c.execute(sql)
     # The store's pragmas (crates/store-sqlite/src/lib.rs).
     for p in ("journal_mode=WAL", "synchronous=NORMAL", f"cache_size=-{cache_kib}",
               "temp_store=memory", f"secure_delete={secure}", "foreign_keys=ON"):
@@ -116,3 +127,12 @@ if "ab" in modes:
             got[k].append(copy(k, **kw))
     for k, v in got.items():
         print(f"median CPU {k}: {statistics.median(v):.2f} s ({min(v):.2f}-{max(v):.2f})")
+if "triggers" in modes:
+    runs = {"a trigger counting each insert": {"extra": [INSERT_TRIGGER]},
+            "the schema as migrated": {}}
+    got = {k: [] for k in runs}
+    for _ in range(5):
+        for k, kw in runs.items():
+            got[k].append(copy(k, **kw))
+    for k, v in got.items():
+        print(f"median CPU {k}: {statistics.median(v):.3f} s ({min(v):.3f}-{max(v):.3f})")

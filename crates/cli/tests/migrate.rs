@@ -107,6 +107,8 @@ async fn a_directory_moves_to_postgres_with_its_history() {
             .unwrap()
     };
     assert_eq!(rows("employees"), 40);
+    // The kept active count moves with the rest (migration 0015).
+    assert_eq!(rows("active_counts"), 1, "one account: {moved}");
     assert!(rows("imports") >= 4, "setup, two syncs, the edits: {moved}");
     assert!(rows("import_entries") > 40);
 

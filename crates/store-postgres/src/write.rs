@@ -318,7 +318,12 @@ pub(crate) async fn write(
     } = cs;
     let count = entries.len();
     let rows = write::split(entries, new_keys.into_iter(), &kept)?;
+    let created =
+        (!rows.creates.is_empty()).then(|| rows.creates.iter().filter(|(_, e)| e.active).count());
     write_rows(&mut tx, account, import_id, &ts(finished_at), rows).await?;
+    if let Some(active) = created {
+        write::count_created(&mut tx, Dialect::Postgres, account, active).await?;
+    }
     write::queue_notifications(&mut tx, account, import_id, finished_at, notifications).await?;
     // The deferred uniqueness checks run here: a duplicate fails the commit.
     tx.commit().await?;

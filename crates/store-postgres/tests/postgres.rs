@@ -320,6 +320,7 @@ async fn every_table_is_scoped_by_account() {
     assert_eq!(
         tables,
         [
+            "active_counts",
             "api_tokens",
             "deliveries",
             "employees",

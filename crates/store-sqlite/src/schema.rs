@@ -71,6 +71,11 @@ pub(crate) const MIGRATIONS: &[Embedded] = &[
         "unfolded_lookups",
         include_str!("../migrations/0014_unfolded_lookups.sql"),
     ),
+    (
+        15,
+        "active_counts",
+        include_str!("../migrations/0015_active_counts.sql"),
+    ),
 ];
 
 /// Every schema version this build knows, oldest first (numbers may skip: each

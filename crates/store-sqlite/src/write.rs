@@ -149,7 +149,12 @@ pub(crate) async fn write(
     let count = entries.len();
     let rows = write::split(entries, new_keys.into_iter(), &kept)?;
     let finished: Arc<str> = ts(finished_at).into();
+    let created =
+        (!rows.creates.is_empty()).then(|| rows.creates.iter().filter(|(_, e)| e.active).count());
     write_rows(&mut tx, account, import_id, finished, rows).await?;
+    if let Some(active) = created {
+        write::count_created(&mut tx, Dialect::Sqlite, account, active).await?;
+    }
     write::queue_notifications(&mut tx, account, import_id, finished_at, notifications).await?;
     tx.commit().await?;
     tracing::debug!(account, import_id, entries = count, "changeset written");

@@ -55,7 +55,7 @@ async fn every_spelling_of_a_path_opens_the_same_file() {
 }
 
 #[tokio::test]
-async fn a_missing_file_is_created_in_wal_mode_with_foreign_keys() {
+async fn a_missing_file_is_created_in_wal_mode_with_foreign_keys_and_a_mapping() {
     let (_dir, path) = temp_db();
     let store = SqliteStore::open(&format!("sqlite://{path}"))
         .await
@@ -84,6 +84,12 @@ async fn a_missing_file_is_created_in_wal_mode_with_foreign_keys() {
         .await
         .unwrap();
     assert_eq!(busy, 5000);
+    // Pages read through a 256 MiB mapping (issue #15; `MMAP_SIZE` says why).
+    let mmap: i64 = sqlx::query_scalar("PRAGMA mmap_size")
+        .fetch_one(store.pool())
+        .await
+        .unwrap();
+    assert_eq!(mmap, 256 * 1024 * 1024);
 }
 
 #[tokio::test]

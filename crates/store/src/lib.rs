@@ -135,6 +135,9 @@ pub trait Store: JobStore + AccessStore + privacy::PrivacyStore + Send + Sync {
     ) -> Result<Option<Employee>>;
     /// Employees matching `query`, in key order.
     async fn employees(&self, account: AccountId, query: &EmployeeQuery) -> Result<Vec<Employee>>;
+    /// The account's employees, or its active ones only: that count is kept as the
+    /// rows change (the SQL stores: migration 0015), so reading it costs the same at
+    /// any size (the mass-change guard of every sync reads it).
     async fn count_employees(&self, account: AccountId, active_only: bool) -> Result<u64>;
     /// The employees `filter` selects, in key order, the part `page` names, with
     /// their times (each condition is an index lookup: see [`EmployeeFilter`]).

@@ -23,8 +23,8 @@ use crate::access::ReviewStatus;
 use crate::selection::EmployeeFilter as F;
 use crate::sql::Dialect;
 use survives::{
-    feed_filled, reports_survive, times_and_folds, v1_survives, v2_survives, v3_survives,
-    v5_survives, writes_on,
+    active_counts_match, feed_filled, reports_survive, times_and_folds, v1_survives, v2_survives,
+    v3_survives, v5_survives, writes_on,
 };
 
 pub(super) const ACME: i64 = 101;
@@ -339,7 +339,9 @@ pub async fn old_rows_survive(store: &dyn Store, upto: i64) {
         times_and_folds(store, GLOBEX, &[(72, 72); 4], &f).await;
     }
     feed_filled(store).await;
+    active_counts_match(store).await;
     writes_on(store).await;
+    active_counts_match(store).await;
 }
 
 /// Every file in `dir` is embedded (`embedded`: version, description, text), in

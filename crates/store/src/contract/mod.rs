@@ -45,6 +45,7 @@ pub mod migrations;
 
 pub mod access;
 pub mod accounts;
+pub mod counts;
 pub mod directory;
 pub mod erasure;
 pub mod feed;
@@ -73,6 +74,7 @@ macro_rules! store_contract_tests {
         $crate::__contract_directory! { $make }
         $crate::__contract_selection! { $make }
         $crate::__contract_writes! { $make }
+        $crate::__contract_counts! { $make }
         $crate::__contract_history! { $make }
         $crate::__contract_privacy! { $make }
         $crate::__contract_feed! { $make }
@@ -145,6 +147,11 @@ mod tests {
                 "writes",
                 include_str!("writes.rs"),
                 crate::__contract_writes!(@names),
+            ),
+            (
+                "counts",
+                include_str!("counts.rs"),
+                crate::__contract_counts!(@names),
             ),
             (
                 "history",

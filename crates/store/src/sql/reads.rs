@@ -142,12 +142,11 @@ pub(super) async fn count_employees<A: Adapter>(
     account: AccountId,
     active_only: bool,
 ) -> Result<u64> {
-    // Two statements: a parameter in an OR would keep the planner off the index.
     let sql = if active_only {
-        format!(
-            "SELECT COUNT(*) FROM employees WHERE account_id = $1 AND {}",
-            A::DIALECT.is_true("active")
-        )
+        // Kept as the rows change (migration 0015; `write::count_created`): not
+        // linear in the company (issue #15). An account without its row has no
+        // employee: its first write makes it.
+        "SELECT COALESCE((SELECT active FROM active_counts WHERE account_id = $1), 0)".to_string()
     } else {
         "SELECT COUNT(*) FROM employees WHERE account_id = $1".to_string()
     };

@@ -7,6 +7,7 @@
 //! let import_id = record_import(&mut tx, dialect, account, &changeset, fence).await?;
 //! let rows = split(changeset.entries, new_keys)?;     // keys for creates: the adapter's
 //! … the adapter writes rows.take_updates(), rows.take_creates(), rows.into_entries() …
+//! count_created(&mut tx, dialect, account, active_creates).await?;  // if any creates
 //! queue_notifications(&mut tx, account, import_id, finished_at, notifications).await?;
 //! tx.commit().await?;
 //! ```
@@ -193,6 +194,37 @@ pub fn creates(entries: &[EntryRecord]) -> usize {
         .iter()
         .filter(|e| e.applied && e.key.is_none())
         .count()
+}
+
+/// Count the active employees a write created into the account's kept count
+/// (migration 0015's `active_counts`, whose triggers follow updates and deletes):
+/// `active` of the created rows were active. Run after the creates are in. An
+/// account without its row gets one, counted from its rows (its first write).
+pub async fn count_created(
+    tx: &mut impl Executor,
+    d: Dialect,
+    account: AccountId,
+    active: usize,
+) -> Result<()> {
+    let counted = tx
+        .execute(
+            Query::new("UPDATE active_counts SET active = active + $1 WHERE account_id = $2")
+                .bind(active as i64)
+                .bind(account),
+        )
+        .await?;
+    if counted == 0 {
+        tx.execute(
+            Query::new(format!(
+                "INSERT INTO active_counts (account_id, active) \
+                 SELECT $1, COUNT(*) FROM employees WHERE account_id = $1 AND {}",
+                d.is_true("active")
+            ))
+            .bind(account),
+        )
+        .await?;
+    }
+    Ok(())
 }
 
 /// The columns of an import entry a write inserts, in the order of
