@@ -201,6 +201,10 @@ mod tests {
             14,
             "13d359914843feacf3a935020f0dba9a366e55e0dbeebe458f071d06368c9e0a",
         ),
+        (
+            15,
+            "872deaf0d66110f513fac215c0be81c12c6b2e9a639c6e30b984922e1e0ca9c8",
+        ),
     ];
 
     /// From each older schema to the newest, with the rows each version's roster

@@ -255,6 +255,10 @@ mod tests {
             14,
             "13d359914843feacf3a935020f0dba9a366e55e0dbeebe458f071d06368c9e0a",
         ),
+        (
+            15,
+            "6d6c66483a1aff3f0bde81bcc55455b266916e69f2839343c1a88acde8c74128",
+        ),
     ];
 
     /// From each older schema to the newest, with the rows each version's roster

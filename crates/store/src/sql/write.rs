@@ -318,6 +318,15 @@ impl Rows {
         self.creates
     }
 
+    /// How many of the employees it creates are active (for [`count_created`]).
+    pub fn active_creates(&self) -> usize {
+        self.entries
+            .iter()
+            .zip(&self.marks)
+            .filter(|(e, m)| e.applied && m.created && e.after.active)
+            .count()
+    }
+
     /// How many import entries it records.
     pub fn entries_len(&self) -> usize {
         self.entries.len()
