@@ -1,7 +1,7 @@
 //! What the `roster` process sets up for itself before any work.
+#![allow(clippy::unwrap_used)] // a test (or example) panics on what must not fail
 
-use std::io::{BufRead, BufReader};
-use std::process::{Command, Stdio};
+mod common;
 
 /// mimalloc asks the kernel for transparent huge pages, and zeroing fresh huge pages
 /// cost a third of a 100k daily sync's CPU (issue #15): `roster` turns them off for
@@ -11,32 +11,11 @@ use std::process::{Command, Stdio};
 #[test]
 fn roster_runs_without_transparent_huge_pages() {
     let dir = tempfile::tempdir().expect("temp dir");
-    let mut child = Command::new(env!("CARGO_BIN_EXE_roster"))
-        .current_dir(dir.path())
-        .args([
-            "--db",
-            "roster.db",
-            "serve",
-            "--listen",
-            "127.0.0.1:0",
-            "--no-worker",
-        ])
-        .env_remove("ROSTER_SECRET_KEY")
-        .env_remove("ROSTER_LOG")
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("start roster serve");
-    let mut lines = BufReader::new(child.stderr.take().expect("stderr")).lines();
-    loop {
-        let line = lines
-            .next()
-            .expect("roster serve printed where it listens")
-            .expect("utf-8");
-        if line.starts_with("roster serve: ") {
-            break;
-        }
-    }
+    let mut serve = common::command(dir.path().join("roster.db"));
+    serve
+        .args(["serve", "--listen", "127.0.0.1:0", "--no-worker"])
+        .env_remove("ROSTER_LOG");
+    let (mut child, _) = common::spawn_until(serve, |l| l.starts_with("roster serve: "));
     let status = std::fs::read_to_string(format!("/proc/{}/status", child.id()));
     let _ = child.kill();
     let _ = child.wait();

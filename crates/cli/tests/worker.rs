@@ -4,12 +4,11 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command};
 
 use common::company::{start_sandbox_on, token};
-use common::{Run, ok};
+use common::{Run, ok, spawn_until};
 use jiff::civil::{Date, date};
 use roster_sandbox::RunningSandbox;
 use serde_json::Value;
@@ -42,23 +41,6 @@ async fn company(
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("roster.db");
     (sandbox, token, dir, db)
-}
-
-/// Starts `roster ARGS` in the background and waits for the first line on its
-/// standard error that `wanted` accepts; stderr is drained afterwards so that the
-/// process never blocks on a full pipe.
-fn spawn_until(db: &Path, args: &[&str], wanted: impl Fn(&str) -> bool) -> (Child, String) {
-    let mut child = command(db, args)
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("start roster");
-    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
-    let line = lines
-        .find_map(|l| l.ok().filter(|l| wanted(l)))
-        .expect("roster prints the line the test waits for");
-    std::thread::spawn(move || for _ in lines {});
-    (child, line)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -174,7 +156,7 @@ fn finalised_with_daily_autosync(db: &Path, base: &str, token: &str) {
 fn serve(db: &Path, extra: &[&str]) -> (Child, String) {
     let mut args = vec!["serve", "--listen", "127.0.0.1:0"];
     args.extend_from_slice(extra);
-    spawn_until(db, &args, |l| l.starts_with("roster serve: "))
+    spawn_until(command(db, &args), |l| l.starts_with("roster serve: "))
 }
 
 fn stop(mut child: Child) -> std::process::ExitStatus {
@@ -275,7 +257,7 @@ async fn the_worker_serves_metrics_of_the_syncs_it_runs() {
             "--metrics-listen",
             "127.0.0.1:0",
         ];
-        let (child, line) = spawn_until(&db, &args, |l| l.contains("metrics at http://"));
+        let (child, line) = spawn_until(command(&db, &args), |l| l.contains("metrics at http://"));
         let url = line
             .split_whitespace()
             .find(|w| w.starts_with("http://"))

@@ -5,7 +5,8 @@
 pub mod company;
 
 use std::ffi::OsStr;
-use std::process::Command;
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
 
 use jiff::civil::{Date, date};
 use roster_store_postgres::testing::TestDb;
@@ -255,4 +256,21 @@ pub async fn company(
     let (place, db) = fresh_db(backend).await;
     let sandbox = company::synced(seed, members, &db).await;
     (sandbox, place, db)
+}
+
+/// Starts `c` in the background and waits for the first line on its standard error
+/// that `wanted` accepts; stderr is drained afterwards so that the process never
+/// blocks on a full pipe.
+pub fn spawn_until(mut c: Command, wanted: impl Fn(&str) -> bool) -> (Child, String) {
+    let mut child = c
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start roster");
+    let mut lines = BufReader::new(child.stderr.take().expect("stderr")).lines();
+    let line = lines
+        .find_map(|l| l.ok().filter(|l| wanted(l)))
+        .expect("roster prints the line the test waits for");
+    std::thread::spawn(move || for _ in lines {});
+    (child, line)
 }
