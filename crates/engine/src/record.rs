@@ -68,16 +68,7 @@ pub struct Recorded {
 
 /// An entry as recorded.
 pub fn entry_record(e: &Entry, applied: bool, held: bool) -> EntryRecord {
-    EntryRecord {
-        action: e.action,
-        key: e.key,
-        employee_id: e.employee_id.clone(),
-        changes: e.changes.clone(),
-        after: e.after.clone(),
-        applied,
-        held,
-        privacy: e.privacy,
-    }
+    entry_record_moved(e.clone(), applied, held)
 }
 
 /// [`entry_record`] of an entry the caller gives up: its employee and changes are
