@@ -318,7 +318,7 @@ pub(crate) async fn write(
     } = cs;
     let count = entries.len();
     let rows = write::split(entries, new_keys.into_iter(), &kept)?;
-    let created = (rows.creates_len() > 0).then(|| rows.active_creates());
+    let created = rows.active_created();
     write_rows(&mut tx, account, import_id, &ts(finished_at), rows).await?;
     if let Some(active) = created {
         write::count_created(&mut tx, Dialect::Postgres, account, active).await?;

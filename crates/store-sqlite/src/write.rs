@@ -149,7 +149,7 @@ pub(crate) async fn write(
     let count = entries.len();
     let rows = write::split(entries, new_keys.into_iter(), &kept)?;
     let finished: Arc<str> = ts(finished_at).into();
-    let created = (rows.creates_len() > 0).then(|| rows.active_creates());
+    let created = rows.active_created();
     write_rows(&mut tx, account, import_id, finished, rows).await?;
     if let Some(active) = created {
         write::count_created(&mut tx, Dialect::Sqlite, account, active).await?;

@@ -7,7 +7,7 @@
 //! let import_id = record_import(&mut tx, dialect, account, &changeset, fence).await?;
 //! let rows = split(changeset.entries, new_keys)?;     // keys for creates: the adapter's
 //! … the adapter writes rows.take_updates(), rows.take_creates(), rows.into_entries() …
-//! count_created(&mut tx, dialect, account, active_creates).await?;  // if any creates
+//! count_created(&mut tx, dialect, account, active).await?;  // rows.active_created(), if Some
 //! queue_notifications(&mut tx, account, import_id, finished_at, notifications).await?;
 //! tx.commit().await?;
 //! ```
@@ -318,13 +318,16 @@ impl Rows {
         self.creates
     }
 
-    /// How many of the employees it creates are active (for [`count_created`]).
-    pub fn active_creates(&self) -> usize {
-        self.entries
-            .iter()
-            .zip(&self.marks)
-            .filter(|(e, m)| e.applied && m.created && e.after.active)
-            .count()
+    /// How many of the employees it creates are active, for [`count_created`];
+    /// `None` when it creates none (the kept count is then left alone).
+    pub fn active_created(&self) -> Option<usize> {
+        (self.creates > 0).then(|| {
+            self.entries
+                .iter()
+                .zip(&self.marks)
+                .filter(|(e, m)| e.applied && m.created && e.after.active)
+                .count()
+        })
     }
 
     /// How many import entries it records.
