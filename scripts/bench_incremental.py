@@ -9,7 +9,9 @@ later runs skip it), then, per run: copies the base database, changes the same
 wall, user + system CPU and peak RSS of the whole process (start, opening the
 database, the sync, the review, closing), beside the steps the sync reports
 (fetch, load, plan, apply). Medians at the end. The base import's `setup-sync` and
-first import are timed the same way (wall, CPU, max RSS), once. `--wrap` runs the sync under a
+first import are timed the same way (wall, CPU, max RSS), once. `--full` times the
+daily full sync (the same, without `--incremental`; its fetch and load overlap, so
+"outside the steps" is not meaningful there). `--wrap` runs the sync under a
 profiler (e.g. `--wrap 'perf record -g -o /tmp/p.data'` or
 `--wrap 'valgrind --tool=callgrind --callgrind-out-file=/tmp/cg.out'`).
 
@@ -84,6 +86,8 @@ def main():
     ap.add_argument("--runs", type=int, default=5)
     ap.add_argument("--wrap", default="", help="a profiler command put before roster")
     ap.add_argument("--keep", action="store_true", help="keep each run's database")
+    ap.add_argument("--full", action="store_true",
+                    help="time the daily full sync (no --incremental) the same way")
     a = ap.parse_args()
     roster = os.path.abspath(a.roster)
     os.makedirs(a.work, exist_ok=True)
@@ -122,8 +126,8 @@ def main():
         for i in chosen:
             call(conn, "PATCH", f"/_sandbox/members/{i}", {"job_title": f"Again {stamp} {r}"})
         load = os.getloadavg()[0]
-        cmd = shlex.split(a.wrap) + [roster, "--db", db, "sync", "--incremental",
-                                     "--apply", "--yes", "--json"]
+        cmd = shlex.split(a.wrap) + [roster, "--db", db, "sync"] + \
+            ([] if a.full else ["--incremental"]) + ["--apply", "--yes", "--json"]
         out = os.path.join(a.work, f"run{r}.json")
         wall, user, sys_, rss = timed(cmd, out)
         with open(out) as f:

@@ -20,16 +20,13 @@ const NORMALISE_BATCH: usize = 8192;
 /// Members a thread normalises at least before another takes over (≈ 3 µs each).
 const NORMALISE_MIN_LEN: usize = 256;
 
-/// One member normalised: skipped by a do-not-import rule, or its record (none when
-/// invalid) and what normalising found.
-enum Normalised {
-    Skipped(Issue),
-    Done(Option<Record>, Vec<Issue>),
-}
+/// One member normalised: its record (none when not imported by a rule or invalid)
+/// and what normalising found.
+type Normalised = (Option<Record>, Vec<Issue>);
 
 fn normalise_one(m: SourceMember, settings: &Settings, today: Date) -> Normalised {
     if let Some(rule) = skipped_by_rule(&m, settings) {
-        return Normalised::Skipped(Issue {
+        let issue = Issue {
             position: Some(m.position),
             severity: Severity::Info,
             code: IssueCode::DoNotImport,
@@ -37,10 +34,10 @@ fn normalise_one(m: SourceMember, settings: &Settings, today: Date) -> Normalise
             employee_id: None,
             field: Some(rule.field.clone()),
             message: format!("not imported by rule `{rule}`"),
-        });
+        };
+        return (None, vec![issue]);
     }
-    let (record, found) = normalise(m, settings, today);
-    Normalised::Done(record, found)
+    normalise(m, settings, today)
 }
 
 /// The directory rows (the first, by key) whose demographic names the look-alike
@@ -121,19 +118,11 @@ impl Planner<'_> {
                 .with_min_len(NORMALISE_MIN_LEN)
                 .map(|m| normalise_one(m, settings, today))
                 .collect();
-            for outcome in outcomes {
-                match outcome {
-                    Normalised::Skipped(issue) => {
-                        self.issues.push(issue);
-                        self.skipped += 1;
-                    }
-                    Normalised::Done(record, mut found) => {
-                        self.issues.append(&mut found);
-                        match record {
-                            Some(r) => records.push(r),
-                            None => self.skipped += 1,
-                        }
-                    }
+            for (record, mut found) in outcomes {
+                self.issues.append(&mut found);
+                match record {
+                    Some(r) => records.push(r),
+                    None => self.skipped += 1,
                 }
             }
         }
@@ -292,19 +281,27 @@ mod tests {
         let records = p.normalise_members(members().collect());
 
         let (mut issues, mut skipped, mut expected) = (Vec::new(), 0, Vec::new());
+        // The loop as it was: the rule first, then normalising.
         for m in members() {
-            match normalise_one(m, &settings, today) {
-                Normalised::Skipped(issue) => {
-                    issues.push(issue);
-                    skipped += 1;
-                }
-                Normalised::Done(record, mut found) => {
-                    issues.append(&mut found);
-                    match record {
-                        Some(r) => expected.push(r),
-                        None => skipped += 1,
-                    }
-                }
+            if let Some(rule) = skipped_by_rule(&m, &settings) {
+                assert_eq!(rule.field, "member_type");
+                issues.push(Issue {
+                    position: Some(m.position),
+                    severity: Severity::Info,
+                    code: IssueCode::DoNotImport,
+                    source_id: Some(m.source_id.clone()),
+                    employee_id: None,
+                    field: Some(rule.field.clone()),
+                    message: format!("not imported by rule `{rule}`"),
+                });
+                skipped += 1;
+                continue;
+            }
+            let (record, mut found) = normalise(m, &settings, today);
+            issues.append(&mut found);
+            match record {
+                Some(r) => expected.push(r),
+                None => skipped += 1,
             }
         }
         assert!(
