@@ -2,6 +2,9 @@
 //! to by default.
 
 use serde::{Deserialize, Serialize};
+
+mod map;
+pub use map::{FieldMap, Iter as FieldIter};
 use strum::{AsRefStr, Display, EnumString, IntoStaticStr};
 
 pub const JOB_TITLE: &str = "job_title";
