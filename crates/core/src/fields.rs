@@ -2,10 +2,10 @@
 //! to by default.
 
 use serde::{Deserialize, Serialize};
+use strum::{AsRefStr, Display, EnumString, IntoStaticStr};
 
 mod map;
 pub use map::{FieldMap, Iter as FieldIter};
-use strum::{AsRefStr, Display, EnumString, IntoStaticStr};
 
 pub const JOB_TITLE: &str = "job_title";
 pub const DEPARTMENT: &str = "department";

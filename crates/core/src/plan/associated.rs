@@ -35,7 +35,11 @@ impl Planner<'_> {
                     .get(raw)
                     .cloned()
                     .filter(|e| !e.is_empty())
-                    .or_else(|| known_email.contains(&email_key(raw)).then(|| raw.clone()));
+                    .or_else(|| {
+                        known_email
+                            .contains(&email_key(raw))
+                            .then(|| raw.to_string())
+                    });
                 if resolved.is_none() {
                     self.issues.push(issue_for(
                         r,
@@ -45,14 +49,14 @@ impl Planner<'_> {
                         format!("{demo} refers to {raw:?}, which is no employee in the sync"),
                     ));
                 }
-                updates.push((slot, demo.clone(), resolved));
+                updates.push((slot, demo.to_string(), resolved));
             }
         }
         for (slot, demo, value) in updates {
             let e = self.work.get_mut(slot);
             match value {
                 Some(v) => {
-                    e.demographics.insert(demo.clone(), v);
+                    e.demographics.insert(demo.as_str(), v);
                 }
                 None => {
                     e.demographics.remove(&demo);
