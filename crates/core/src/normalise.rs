@@ -378,3 +378,25 @@ pub fn normalise(
     };
     (Some(record), issues)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A record's demographics are kept until the plan is made (and moved into the
+    /// new employee): no spare room in them.
+    #[test]
+    fn mapped_demographics_keep_no_spare_room() {
+        let settings = Settings::default();
+        let mut m = SourceMember::new("m1", 1);
+        for (key, _) in crate::fields::DEFAULT_DEMOGRAPHICS {
+            m.fields.insert(*key, "x");
+        }
+        let (mut demographics, _) = mapped(&m, &settings);
+        assert_eq!(
+            demographics.len(),
+            crate::fields::DEFAULT_DEMOGRAPHICS.len()
+        );
+        assert_eq!(demographics.capacity(), demographics.len());
+    }
+}

@@ -100,6 +100,15 @@ impl FieldMap {
         self.0 = LiteMap::from_sorted_store_unchecked(entries);
     }
 
+    /// Entries the vector has room for (tests of [`FieldMap::shrink_to_fit`]'s callers).
+    #[cfg(test)]
+    pub(crate) fn capacity(&mut self) -> usize {
+        let entries = std::mem::take(&mut self.0).into_tuple_vec();
+        let capacity = entries.capacity();
+        self.0 = LiteMap::from_sorted_store_unchecked(entries);
+        capacity
+    }
+
     /// The map as the standard library's (for types that must keep that one, such
     /// as the API's documented DTOs).
     pub fn to_btree(&self) -> std::collections::BTreeMap<String, String> {
@@ -376,11 +385,10 @@ mod tests {
                 .iter()
                 .all(|(k, v)| !k.is_heap_allocated() && !v.is_heap_allocated())
         );
-        let grown = std::mem::take(&mut map.0).into_tuple_vec();
-        assert!(grown.capacity() > 3, "three pushes leave spare room");
-        map.0 = LiteMap::from_sorted_store_unchecked(grown);
+        assert!(map.capacity() > 3, "three pushes leave spare room");
         map.shrink_to_fit();
-        assert_eq!(std::mem::take(&mut map.0).into_tuple_vec().capacity(), 3);
+        assert_eq!(map.capacity(), 3);
+        assert_eq!(map.len(), 3);
         // Two 24-byte strings an entry, nothing else on the heap.
         assert_eq!(std::mem::size_of::<(CompactString, CompactString)>(), 48);
     }

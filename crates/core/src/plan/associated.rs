@@ -52,7 +52,12 @@ impl Planner<'_> {
                 updates.push((slot, demo.to_string(), resolved));
             }
         }
+        let mut last: Option<Slot> = None;
         for (slot, demo, value) in updates {
+            if let Some(done) = last.filter(|&l| l != slot) {
+                self.work.get_mut(done).demographics.shrink_to_fit();
+            }
+            last = Some(slot);
             let e = self.work.get_mut(slot);
             match value {
                 Some(v) => {
@@ -64,6 +69,10 @@ impl Planner<'_> {
             }
             self.work
                 .rule(slot, &format!("demographic:{demo}"), Rule::Associated);
+        }
+        // An insert grows the vector (to twice its size): kept employees hold none spare.
+        if let Some(done) = last {
+            self.work.get_mut(done).demographics.shrink_to_fit();
         }
     }
 }

@@ -430,6 +430,10 @@ fn update_demographics_in_full(e: &mut Cow<'_, Employee>, r: &Record, writable: 
             e.to_mut().demographics.insert(k, v);
         }
     }
+    // Inserts grow the vector (to twice its size): the planned employee keeps none spare.
+    if let Cow::Owned(e) = e {
+        e.demographics.shrink_to_fit();
+    }
 }
 
 #[cfg(test)]
@@ -557,6 +561,28 @@ mod tests {
             take_demographics(&mut by_move, &mut moved, &writable);
             prop_assert_eq!(&by_move.demographics, &by_copy.demographics);
         }
+    }
+
+    /// An employee whose demographics the sync sets one by one keeps no spare room
+    /// for them (a million employees are held while a plan is made).
+    #[test]
+    fn demographics_set_one_by_one_keep_no_spare_room() {
+        let settings = mapping(&["team", "site", "level"], BTreeSet::new());
+        let options = PlanOptions::default();
+        let writable = Writable::new(&settings, &options);
+        let row = Employee {
+            demographics: FieldMap::from([("team", "a")]),
+            ..Employee::default()
+        };
+        let r = record(
+            FieldMap::from([("team", "b"), ("site", "a"), ("level", "b")]),
+            FieldMap::new(),
+        );
+        let mut e: Cow<'_, Employee> = Cow::Borrowed(&row);
+        update_demographics(&mut e, &r, &writable);
+        let mut after = e.into_owned();
+        assert_eq!(after.demographics, r.demographics);
+        assert_eq!(after.demographics.capacity(), 3);
     }
 
     /// What the lifecycle leaves of a record: what the later steps read.
