@@ -32,6 +32,7 @@
 #![allow(clippy::disallowed_macros)] // printing is what an example or test report does
 #![allow(clippy::unwrap_used)] // a benchmark panics on what must not fail
 
+use roster_core::fields::FieldMap;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -91,7 +92,7 @@ fn employee(i: usize) -> Employee {
         hire_date: Some(date(2000 + (i % 25) as i16, month, day)),
         manager_email: (i > 0).then(|| format!("first.last{}@acme.example", i / 8)),
         phone: Some(format!("+1 212 555 {:04}", i % 10_000)),
-        demographics: BTreeMap::from([
+        demographics: FieldMap::from([
             ("Department".to_string(), format!("Department {}", i % 40)),
             ("Job Title".to_string(), format!("Title {}", i % 300)),
         ]),
@@ -446,7 +447,7 @@ async fn main() {
                 after.last_name = Some(format!("Last d{day}"));
                 after
                     .demographics
-                    .insert("Job Title".into(), format!("Title d{day}"));
+                    .insert("Job Title", format!("Title d{day}"));
                 let changes = roster_core::employee::diff(&before, &after)
                     .into_iter()
                     .map(|(field, old, new)| Change {

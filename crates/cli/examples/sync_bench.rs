@@ -454,7 +454,7 @@ async fn plan_alone(
     drop(p);
     let mut ms = snap.members;
     for m in ms.iter_mut().step_by(100) {
-        m.fields.insert("job_title".into(), "Planned".into());
+        m.fields.insert("job_title", "Planned");
     }
     let t = Instant::now();
     let p = plan(&directory, ms, &[], &settings, today, &full);

@@ -37,9 +37,9 @@ fn members(n: usize, changed: bool) -> Vec<SourceMember> {
             } else {
                 "Engineer"
             };
-            m.fields.insert("job_title".into(), title.into());
-            m.fields.insert("department".into(), "Eng".into());
-            m.fields.insert("home_country".into(), "US".into());
+            m.fields.insert("job_title", title);
+            m.fields.insert("department", "Eng");
+            m.fields.insert("home_country", "US");
             m
         })
         .collect()

@@ -105,10 +105,9 @@ pub fn merge(duplicate: &Employee, original: &Employee) -> Result<Merge, EditErr
         new_orig.deactivation_reason = None;
     }
     for (k, v) in &dup.demographics {
-        new_orig
-            .demographics
-            .entry(k.clone())
-            .or_insert_with(|| v.clone());
+        if !new_orig.demographics.contains_key(k) {
+            new_orig.demographics.insert(k, v);
+        }
     }
     let mut new_dup = dup.clone();
     new_dup.employee_id = merged_id(dup);
@@ -229,13 +228,13 @@ mod tests {
     fn merge_moves_ids_and_email_and_unions_demographics() {
         let mut dup = emp(7, "NEW-1", "new@x.example");
         dup.source_id = Some("src-9".into());
-        dup.demographics.insert("Team".into(), "Blue".into());
-        dup.demographics.insert("Site".into(), "Oslo".into());
+        dup.demographics.insert("Team", "Blue");
+        dup.demographics.insert("Site", "Oslo");
         let mut orig = emp(3, "OLD-1", "old@x.example");
         orig.active = false;
         orig.deactivation_reason = Some(DeactivationReason::Missing);
         orig.source_id = Some("src-1".into());
-        orig.demographics.insert("Team".into(), "Red".into());
+        orig.demographics.insert("Team", "Red");
         let m = merge(&dup, &orig).unwrap();
         let o = &m.original;
         assert_eq!(
@@ -244,8 +243,12 @@ mod tests {
         );
         assert_eq!(o.source_id.as_deref(), Some("src-9"));
         assert!(o.active && o.deactivation_reason.is_none());
-        assert_eq!(o.demographics["Team"], "Red", "the original's value wins");
-        assert_eq!(o.demographics["Site"], "Oslo");
+        assert_eq!(
+            o.demographics.get("Team"),
+            Some("Red"),
+            "the original's value wins"
+        );
+        assert_eq!(o.demographics.get("Site"), Some("Oslo"));
         let d = &m.duplicate;
         assert_eq!(d.employee_id, "NEW-1~merged-7");
         assert_eq!((d.email.as_str(), d.source_id.as_deref()), ("", None));

@@ -1,6 +1,6 @@
 //! The directory's view of a person.
 
-use std::collections::BTreeMap;
+use crate::fields::FieldMap;
 
 use jiff::civil::Date;
 use serde::{Deserialize, Serialize};
@@ -66,7 +66,7 @@ pub struct Employee {
     pub manager_email: Option<String>,
     pub phone: Option<String>,
     /// Mapped demographics by demographic name.
-    pub demographics: BTreeMap<String, String>,
+    pub demographics: FieldMap,
     pub active: bool,
     pub deactivation_reason: Option<DeactivationReason>,
     /// Derived: active with at least one active report.
@@ -171,7 +171,7 @@ impl Employee {
             MERGED_INTO => self.merged_into.map(|k| k.to_string()),
             other => other
                 .strip_prefix(DEMOGRAPHIC_PREFIX)
-                .and_then(|d| self.demographics.get(d).cloned()),
+                .and_then(|d| self.demographics.get(d).map(str::to_string)),
         }
     }
 
@@ -212,7 +212,7 @@ impl Employee {
             other => match other.strip_prefix(DEMOGRAPHIC_PREFIX) {
                 Some(d) => match value {
                     Some(v) => {
-                        self.demographics.insert(d.to_string(), v.to_string());
+                        self.demographics.insert(d, v);
                     }
                     None => {
                         self.demographics.remove(d);
@@ -291,7 +291,7 @@ pub fn diff(before: &Employee, after: &Employee) -> Vec<(String, Option<String>,
             after.field(MERGED_INTO),
         ));
     }
-    let keys: std::collections::BTreeSet<&String> = before
+    let keys: std::collections::BTreeSet<&str> = before
         .demographics
         .keys()
         .chain(after.demographics.keys())
@@ -299,7 +299,11 @@ pub fn diff(before: &Employee, after: &Employee) -> Vec<(String, Option<String>,
     for k in keys {
         let (a, b) = (before.demographics.get(k), after.demographics.get(k));
         if a != b {
-            out.push((format!("{DEMOGRAPHIC_PREFIX}{k}"), a.cloned(), b.cloned()));
+            out.push((
+                format!("{DEMOGRAPHIC_PREFIX}{k}"),
+                a.map(str::to_string),
+                b.map(str::to_string),
+            ));
         }
     }
     out

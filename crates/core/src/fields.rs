@@ -4,6 +4,9 @@
 use serde::{Deserialize, Serialize};
 use strum::{AsRefStr, Display, EnumString, IntoStaticStr};
 
+mod map;
+pub use map::{FieldMap, Iter as FieldIter};
+
 pub const JOB_TITLE: &str = "job_title";
 pub const DEPARTMENT: &str = "department";
 pub const MEMBER_TYPE: &str = "member_type";

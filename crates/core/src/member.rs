@@ -3,7 +3,7 @@
 //! Values are kept as the source gave them (dates as text) so that validation can
 //! name the member and the field when something is malformed.
 
-use std::collections::BTreeMap;
+use crate::fields::FieldMap;
 
 use serde::{Deserialize, Serialize};
 
@@ -63,7 +63,7 @@ pub struct SourceMember {
     pub manager: ManagerRef,
     /// Every other source field by its source-field key (see [`crate::fields`]),
     /// e.g. `job_title`, `department`, `home_country`, `custom:<definition id>`.
-    pub fields: BTreeMap<String, String>,
+    pub fields: FieldMap,
     /// An admin's exclusion directive carried by the source (a CSV file's
     /// `Employee Deactivated` column): `Some(true)` excludes an active employee, sticky
     /// like `roster users exclude` (an employee already deactivated stays as it is);

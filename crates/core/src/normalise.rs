@@ -1,7 +1,7 @@
 //! Normalise and validate one member (DESIGN §3, §4): source values → the values the
 //! directory would hold, or the errors that skip the member.
 
-use std::collections::BTreeMap;
+use crate::fields::FieldMap;
 
 use jiff::civil::Date;
 
@@ -28,9 +28,9 @@ pub struct Record {
     pub end_date: Option<Date>,
     pub manager: ManagerRef,
     pub phone: Option<String>,
-    pub demographics: BTreeMap<String, String>,
+    pub demographics: FieldMap,
     /// Associated demographics still to resolve: demographic → raw value.
-    pub associated: BTreeMap<String, String>,
+    pub associated: FieldMap,
     /// False when the source says the member is inactive.
     pub source_active: bool,
     /// The source's exclusion directive (see [`SourceMember::exclude`]).
@@ -88,7 +88,7 @@ fn member_value<'a>(m: &'a SourceMember, field: &str) -> Option<&'a str> {
         "family_name" | "last_name" => m.family_name.as_deref(),
         "work_email" | "email" => m.work_email.as_deref(),
         "personal_email" => m.personal_email.as_deref(),
-        other => m.fields.get(other).map(String::as_str),
+        other => m.fields.get(other),
     }
 }
 
@@ -255,13 +255,10 @@ fn manager_warnings(found: &mut Found, manager: &ManagerRef) {
 }
 
 /// The mapped source fields: (demographics, associated fields).
-pub(crate) fn mapped(
-    m: &SourceMember,
-    settings: &Settings,
-) -> (BTreeMap<String, String>, BTreeMap<String, String>) {
+pub(crate) fn mapped(m: &SourceMember, settings: &Settings) -> (FieldMap, FieldMap) {
     let redacted = |f: &str| settings.redact_fields.contains(f);
-    let mut demographics = BTreeMap::new();
-    let mut associated = BTreeMap::new();
+    let mut demographics = FieldMap::new();
+    let mut associated = FieldMap::new();
     for mf in &settings.mapping {
         if redacted(&mf.source_key) || redacted(&mf.demographic) {
             continue;
@@ -274,13 +271,15 @@ pub(crate) fn mapped(
         };
         match mf.kind {
             FieldKind::Associated => {
-                associated.insert(mf.demographic.clone(), v.to_string());
+                associated.insert(mf.demographic.as_str(), v);
             }
             FieldKind::Default | FieldKind::Hidden => {
-                demographics.insert(mf.demographic.clone(), v.to_string());
+                demographics.insert(mf.demographic.as_str(), v);
             }
         }
     }
+    demographics.shrink_to_fit();
+    associated.shrink_to_fit();
     (demographics, associated)
 }
 
@@ -378,4 +377,26 @@ pub fn normalise(
         exclude: m.exclude,
     };
     (Some(record), issues)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A record's demographics are kept until the plan is made (and moved into the
+    /// new employee): no spare room in them.
+    #[test]
+    fn mapped_demographics_keep_no_spare_room() {
+        let settings = Settings::default();
+        let mut m = SourceMember::new("m1", 1);
+        for (key, _) in crate::fields::DEFAULT_DEMOGRAPHICS {
+            m.fields.insert(*key, "x");
+        }
+        let (mut demographics, _) = mapped(&m, &settings);
+        assert_eq!(
+            demographics.len(),
+            crate::fields::DEFAULT_DEMOGRAPHICS.len()
+        );
+        assert_eq!(demographics.capacity(), demographics.len());
+    }
 }

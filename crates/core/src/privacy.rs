@@ -123,7 +123,7 @@ pub fn anonymise(e: &Employee, personal: &[String], id_prefix: &str, rule: Rule)
     names.extend(
         e.demographics
             .keys()
-            .filter(|d| personal.contains(d))
+            .filter(|d| personal.iter().any(|p| p == d))
             .map(|d| format!("{DEMOGRAPHIC_PREFIX}{d}")),
     );
     for name in names {

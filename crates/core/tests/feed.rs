@@ -111,7 +111,7 @@ fn members(specs: &[Spec]) -> Vec<SourceMember> {
             m.start_date = STARTS[s.start].map(str::to_string);
             m.end_date = ENDS[s.end].map(str::to_string);
             if let Some(d) = DEPARTMENTS[s.department] {
-                m.fields.insert("department".into(), d.into());
+                m.fields.insert("department", d);
             }
             m
         })

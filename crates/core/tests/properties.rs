@@ -236,7 +236,7 @@ fn plan_over_part(
     let names = dir
         .iter()
         .take(DEMOGRAPHIC_SAMPLE_ROWS)
-        .flat_map(|e| e.demographics.keys().cloned())
+        .flat_map(|e| e.demographics.keys().map(str::to_string))
         .collect();
     let active = dir.iter().filter(|e| e.active).count();
     let rest = part.rest(active, &reports, next, names);

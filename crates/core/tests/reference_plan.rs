@@ -29,10 +29,8 @@ fn member(i: usize, day: usize) -> Option<SourceMember> {
     let mut m = SourceMember::new(format!("jw-{i:03}"), i + 1);
     m.active = Some(!(day >= 2 && i % 13 == 7));
     m.member_type = Some(if i % 9 == 4 { "contractor" } else { "employee" }.into());
-    m.fields.insert(
-        "member_type".into(),
-        m.member_type.clone().unwrap_or_default(),
-    );
+    m.fields
+        .insert("member_type", m.member_type.clone().unwrap_or_default());
     let mut first = FIRST[i % FIRST.len()].to_string();
     let mut last = LAST[(i / 2) % LAST.len()].to_string();
     let mut dob = format!("{}-{:02}-{:02}", 1960 + i % 40, 1 + i % 12, 1 + i % 28);
@@ -81,12 +79,9 @@ fn member(i: usize, day: usize) -> Option<SourceMember> {
         (d, 9) if d >= 2 => Some("2027-01-31".into()), // future: stays active
         _ => None,
     };
-    m.fields.insert(
-        "department".into(),
-        DEPTS[(i + day) % DEPTS.len()].to_string(),
-    );
     m.fields
-        .insert("job_title".into(), format!("Title {}", i % 5));
+        .insert("department", DEPTS[(i + day) % DEPTS.len()].to_string());
+    m.fields.insert("job_title", format!("Title {}", i % 5));
     Some(m)
 }
 

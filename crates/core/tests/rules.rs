@@ -33,10 +33,7 @@ fn first_sync_creates_everyone_and_derives_managers() {
         Some("ada.lovelace@acme.example")
     );
     assert_eq!(
-        by_id(&dir, "m2")
-            .demographics
-            .get("Member Type")
-            .map(String::as_str),
+        by_id(&dir, "m2").demographics.get("Member Type"),
         Some("employee")
     );
     // Re-planning the same source changes nothing.
@@ -385,10 +382,7 @@ fn privacy_guard(
                 Some("Hopper"),
                 "held, not applied"
             );
-            assert_eq!(
-                alan.demographics.get("Job Title").map(String::as_str),
-                Some("Engineer")
-            );
+            assert_eq!(alan.demographics.get("Job Title"), Some("Engineer"));
         }
         _ => {
             assert_eq!(grace.last_name.as_deref(), Some("Murray"));
@@ -401,7 +395,7 @@ trait TestExt {
 }
 impl TestExt for roster_core::SourceMember {
     fn job_title_for_test(&mut self) {
-        self.fields.insert("job_title".into(), "Engineer".into());
+        self.fields.insert("job_title", "Engineer");
     }
 }
 
@@ -591,19 +585,13 @@ fn generated_employee_ids_are_stable_and_match_by_source_id() {
 fn international_and_eor_members_are_imported(#[case] kind: &str) {
     let mut ms = base();
     ms[2].member_type = Some(kind.into());
-    ms[2].fields.insert("member_type".into(), kind.into());
-    ms[2].fields.insert("home_country".into(), "DE".into());
+    ms[2].fields.insert("member_type", kind);
+    ms[2].fields.insert("home_country", "DE");
     let (_, dir) = sync(&[], ms, &Settings::default());
     let e = by_id(&dir, "m3");
     assert!(e.active);
-    assert_eq!(
-        e.demographics.get("Member Type").map(String::as_str),
-        Some(kind)
-    );
-    assert_eq!(
-        e.demographics.get("Home Country").map(String::as_str),
-        Some("DE")
-    );
+    assert_eq!(e.demographics.get("Member Type"), Some(kind));
+    assert_eq!(e.demographics.get("Home Country"), Some("DE"));
 }
 
 #[rstest]
@@ -734,7 +722,7 @@ fn exclude_fields_keeps_existing_values() {
     s.set("exclude_fields", "last_name,Job Title").unwrap();
     let mut ms = base();
     ms[1].family_name = Some("Changed".into());
-    ms[1].fields.insert("job_title".into(), "Admiral".into());
+    ms[1].fields.insert("job_title", "Admiral");
     let (p, dir2) = sync(&dir, ms, &s);
     assert!(p.entries.is_empty(), "{:?}", p.entries);
     assert_eq!(by_id(&dir2, "m2").last_name.as_deref(), Some("Hopper"));
@@ -760,9 +748,7 @@ fn do_not_import_rules_skip_members() {
     let mut s = Settings::default();
     s.set("do_not_import", "member_type = contractor").unwrap();
     let mut ms = base();
-    ms[2]
-        .fields
-        .insert("member_type".into(), "Contractor".into());
+    ms[2].fields.insert("member_type", "Contractor");
     let p = run(&[], ms, &s);
     assert_eq!(p.counts.created, 2);
     assert!(codes(&p).contains(&"do_not_import"));
@@ -784,19 +770,15 @@ fn only_mapped_fields_are_stored_and_custom_fields_map_by_kind() {
         privacy: None,
     });
     let mut ms = base();
-    ms[1].fields.insert("custom:cf_size".into(), "M".into());
-    ms[1].fields.insert("custom:cf_buddy".into(), "m3".into());
-    ms[1]
-        .fields
-        .insert("custom:cf_unmapped".into(), "secret".into());
-    ms[2]
-        .fields
-        .insert("custom:cf_buddy".into(), "nobody".into());
+    ms[1].fields.insert("custom:cf_size", "M");
+    ms[1].fields.insert("custom:cf_buddy", "m3");
+    ms[1].fields.insert("custom:cf_unmapped", "secret");
+    ms[2].fields.insert("custom:cf_buddy", "nobody");
     let (p, dir) = sync(&[], ms, &s);
     let g = by_id(&dir, "m2");
-    assert_eq!(g.demographics.get("T-shirt").map(String::as_str), Some("M"));
+    assert_eq!(g.demographics.get("T-shirt"), Some("M"));
     assert_eq!(
-        g.demographics.get("Buddy").map(String::as_str),
+        g.demographics.get("Buddy"),
         Some("alan.turing@acme.example")
     );
     assert!(!g.demographics.values().any(|v| v == "secret"));
@@ -821,7 +803,7 @@ fn partial_updates_only_the_given_fields() {
     let (_, dir) = sync(&[], base(), &Settings::default());
     let mut ms = base();
     ms[1].family_name = Some("Murray".into());
-    ms[1].fields.insert("job_title".into(), "Admiral".into());
+    ms[1].fields.insert("job_title", "Admiral");
     let opts = PlanOptions {
         complete: false,
         deactivate_missing: false,
@@ -869,10 +851,8 @@ fn rollback_restores_unless_changed_since() {
     use roster_core::rollback::{RecordedChange, plan_rollback};
     let (_, dir) = sync(&[], base(), &Settings::default());
     let mut ms = base();
-    ms[1].fields.insert("job_title".into(), "Admiral".into());
-    ms[2]
-        .fields
-        .insert("job_title".into(), "Cryptanalyst".into());
+    ms[1].fields.insert("job_title", "Admiral");
+    ms[2].fields.insert("job_title", "Cryptanalyst");
     let (p, mut dir2) = sync(&dir, ms, &Settings::default());
     let recorded: Vec<RecordedChange> = p
         .entries
@@ -889,8 +869,7 @@ fn rollback_restores_unless_changed_since() {
         .collect();
     // Alan's title changed again after the import.
     for e in dir2.iter_mut().filter(|e| e.employee_id == "m3") {
-        e.demographics
-            .insert("Job Title".into(), "Professor".into());
+        e.demographics.insert("Job Title", "Professor");
     }
     let rb = plan_rollback(&recorded, &dir2);
     assert_eq!(rb.restore.len(), 1);
@@ -1021,15 +1000,11 @@ fn a_partial_import_without_status_leaves_a_deactivated_employee_so() {
 #[test]
 fn a_partial_import_clears_a_demographic_it_carries_blank_and_keeps_source_ids() {
     let mut ms = base();
-    ms[1].fields.insert("job_title".into(), "Admiral".into());
-    ms[2]
-        .fields
-        .insert("job_title".into(), "Cryptanalyst".into());
+    ms[1].fields.insert("job_title", "Admiral");
+    ms[2].fields.insert("job_title", "Cryptanalyst");
     let (_, dir) = sync(&[], ms, &Settings::default());
     let mut ms = base();
-    ms[2]
-        .fields
-        .insert("job_title".into(), "Cryptanalyst".into());
+    ms[2].fields.insert("job_title", "Cryptanalyst");
     for m in &mut ms {
         m.source_id = format!("csv-{}", m.source_id);
     }

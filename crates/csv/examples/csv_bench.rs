@@ -107,7 +107,7 @@ fn directory(n: usize) -> Vec<Employee> {
                 ("Work Country", country),
                 ("Team", DEPARTMENTS[(i / 7) % DEPARTMENTS.len()]),
             ] {
-                e.demographics.insert(k.into(), v.into());
+                e.demographics.insert(k, v);
             }
             e
         })

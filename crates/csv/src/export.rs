@@ -179,7 +179,7 @@ pub fn export<W: Write>(
         .filter(|d| !options.hidden.contains(*d))
         .collect::<BTreeSet<_>>()
         .into_iter()
-        .cloned()
+        .map(str::to_string)
         .collect();
     let mut w = Writer::new(out);
     w.row(header(&demographics, options))?;
@@ -203,7 +203,12 @@ pub fn export<W: Write>(
             }
         }
         for d in &demographics {
-            row.push(e.demographics.get(d).cloned().unwrap_or_default());
+            row.push(
+                e.demographics
+                    .get(d)
+                    .map(str::to_string)
+                    .unwrap_or_default(),
+            );
         }
         w.row(&row)?;
         n += 1;

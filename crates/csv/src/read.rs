@@ -388,7 +388,7 @@ fn row(
                     if source_key == MEMBER_TYPE {
                         m.member_type = Some(v.to_lowercase());
                     }
-                    m.fields.insert(source_key.clone(), v);
+                    m.fields.insert(source_key.as_str(), v);
                 }
             }
             Target::Deactivated => match value.as_deref().map(truthy) {
@@ -401,6 +401,8 @@ fn row(
             Target::ReadOnly { .. } | Target::Ignored => {}
         }
     }
+    // Kept until the plan is made: no spare room.
+    m.fields.shrink_to_fit();
     m
 }
 

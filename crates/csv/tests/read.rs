@@ -76,10 +76,7 @@ fn reads_the_directory_columns() {
             email: "ada@acme.example".into()
         }
     );
-    assert_eq!(
-        grace.fields.get("job_title").map(String::as_str),
-        Some("Admiral")
-    );
+    assert_eq!(grace.fields.get("job_title"), Some("Admiral"));
     assert_eq!(grace.exclude, Some(true));
     assert_eq!(f.members[0].exclude, Some(false));
     assert_eq!(f.members[0].manager, ManagerRef::None);
@@ -129,10 +126,7 @@ fn semicolon_files_are_detected_or_told() {
     let text = b"Employee ID;Email;Job Title\nE1;ada@acme.example;CEO, founder\n";
     let f = parse(text);
     assert_eq!(f.delimiter, b';');
-    assert_eq!(
-        f.members[0].fields.get("job_title").map(String::as_str),
-        Some("CEO, founder")
-    );
+    assert_eq!(f.members[0].fields.get("job_title"), Some("CEO, founder"));
     assert_eq!(
         f.notes[0].message,
         "columns are separated by ';' (detected)"
@@ -318,13 +312,7 @@ fn unknown_columns_are_reported_and_ignored_or_mapped() {
         },
     )
     .unwrap();
-    assert_eq!(
-        mapped.members[0]
-            .fields
-            .get("department")
-            .map(String::as_str),
-        Some("Platform")
-    );
+    assert_eq!(mapped.members[0].fields.get("department"), Some("Platform"));
     assert_eq!(mapped.notes.len(), 1, "{:?}", mapped.notes);
 }
 

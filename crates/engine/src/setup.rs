@@ -121,9 +121,9 @@ impl Sampler {
             }
         }
         for (k, v) in m.fields {
-            let slot = self.samples.entry(k).or_insert(None);
+            let slot = self.samples.entry(k.into_string()).or_insert(None);
             if slot.is_none() && !v.is_empty() {
-                *slot = Some(v);
+                *slot = Some(v.into_string());
             }
         }
     }

@@ -302,8 +302,8 @@ async fn incremental_sync_keeps_whole_rows_it_changes_by_derivation() {
     {
         let mut ms = source.0.lock().unwrap();
         ms[0].phone = Some("+1 555 0100".into());
-        ms[0].fields.insert("job_title".into(), "CEO".into());
-        ms[0].fields.insert("department".into(), "Office".into());
+        ms[0].fields.insert("job_title", "CEO");
+        ms[0].fields.insert("department", "Office");
         ms[0].end_date = Some("2030-01-01".into());
     }
     let i = engine.integration(None).await.unwrap();

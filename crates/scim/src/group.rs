@@ -152,15 +152,14 @@ mod tests {
         b.email = "ann@example.com".into();
         b.first_name = Some("Ann".into());
         b.preferred_name = None;
-        b.demographics.insert("Office".into(), "Bergen".into());
+        b.demographics.insert("Office", "Bergen");
         let mut c = barbara();
         c.key = 2;
         c.active = false;
-        c.demographics.insert("Department".into(), "Finance".into());
+        c.demographics.insert("Department", "Finance");
         let mut d = barbara();
         d.key = 4;
-        d.demographics
-            .insert("Department".into(), "  Sales ".into());
+        d.demographics.insert("Department", "  Sales ");
         d.first_name = None;
         d.last_name = None;
         d.preferred_name = None;

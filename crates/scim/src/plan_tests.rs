@@ -227,7 +227,7 @@ fn plans_agree_with_evaluate() {
         }
         e.first_name = Some(format!("Name{key}"));
         e.demographics
-            .insert("Job Title".into(), format!("Title{}", key % 4));
+            .insert("Job Title", format!("Title{}", key % 4));
         let meta = UserMeta {
             created: base,
             last_modified: base + jiff::SignedDuration::from_hours(key),

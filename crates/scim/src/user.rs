@@ -42,7 +42,7 @@ impl ScimProvider {
 
     /// A demographic's value when it is served.
     fn demographic<'e>(&self, e: &'e Employee, name: Option<&String>) -> Option<&'e str> {
-        non_empty(e.demographics.get(name?).map(String::as_str))
+        non_empty(e.demographics.get(name?))
     }
 
     /// The `displayName` of an employee: the preferred (or else given) name and the

@@ -1,4 +1,4 @@
-use std::collections::BTreeMap;
+use roster_core::fields::FieldMap;
 
 use jiff::Timestamp;
 use roster_core::employee::DeactivationReason;
@@ -40,12 +40,12 @@ pub(crate) fn barbara() -> Employee {
         hire_date: Some("2020-03-01".parse().unwrap()),
         manager_email: Some("jsmith@example.com".into()),
         phone: Some("+1 555 0100".into()),
-        demographics: BTreeMap::from([
-            ("Job Title".into(), "Tour Guide".into()),
-            ("Department".into(), "Tour Operations".into()),
-            ("Member Type".into(), "employee".into()),
-            ("Office".into(), "Oslo".into()),
-            ("Shirt".into(), "XL".into()),
+        demographics: FieldMap::from([
+            ("Job Title", "Tour Guide"),
+            ("Department", "Tour Operations"),
+            ("Member Type", "employee"),
+            ("Office", "Oslo"),
+            ("Shirt", "XL"),
         ]),
         active: true,
         ..Employee::default()
@@ -183,7 +183,7 @@ fn title_department_and_user_type_follow_the_mapping() {
         }
     }
     let mut e = barbara();
-    e.demographics.insert("Role".into(), "Captain".into());
+    e.demographics.insert("Role", "Captain");
     let p = provider(&settings);
     let u = p.user(&e, &meta(), None);
     assert_eq!(u["title"], "Captain");
@@ -211,7 +211,7 @@ fn the_version_changes_with_the_representation() {
     let a = p.user(&barbara(), &meta(), None);
     assert_eq!(a, p.user(&barbara(), &meta(), None));
     let mut e = barbara();
-    e.demographics.insert("Office".into(), "Bergen".into());
+    e.demographics.insert("Office", "Bergen");
     let b = p.user(&e, &meta(), None);
     assert_ne!(a["meta"]["version"], b["meta"]["version"]);
     let c = p.user(&barbara(), &meta(), Some(&smith()));

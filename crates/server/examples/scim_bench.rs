@@ -14,7 +14,8 @@
 //! members, and of `meta.lastModified gt` (what changed since: nothing here).
 //! Client and server share the machine's cores.
 
-use std::collections::{BTreeMap, HashSet};
+use roster_core::fields::FieldMap;
+use std::collections::HashSet;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -71,7 +72,7 @@ fn employee(i: usize) -> Employee {
         last_name: Some(format!("Last{}", i % 4099)),
         manager_email: (i > 0).then(|| format!("first.last{}@acme.example", i / 8)),
         phone: Some(format!("+1 212 555 {:04}", i % 10_000)),
-        demographics: BTreeMap::from([
+        demographics: FieldMap::from([
             ("Department".to_string(), format!("Department {}", i % 40)),
             ("Job Title".to_string(), format!("Title {}", i % 300)),
         ]),

@@ -11,7 +11,7 @@
 //! subtree) is timed too.
 #![allow(clippy::unwrap_used)] // a benchmark: a failure is a panic
 
-use std::collections::BTreeMap;
+use roster_core::fields::FieldMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -48,7 +48,7 @@ fn employee(i: usize) -> Employee {
                 format!("first.last{}@acme.example", (i - 1) / 8)
             }
         }),
-        demographics: BTreeMap::from([("Job Title".to_string(), format!("Title {}", i % 300))]),
+        demographics: FieldMap::from([("Job Title".to_string(), format!("Title {}", i % 300))]),
         active: true,
         is_manager: i < 1 + i.max(1) / 8,
         ..Employee::default()

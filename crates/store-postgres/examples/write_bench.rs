@@ -13,7 +13,7 @@
 //! field and swaps its email with a neighbour in a second changeset (the update
 //! path), timed too.
 
-use std::collections::BTreeMap;
+use roster_core::fields::FieldMap;
 use std::time::Instant;
 
 use roster_bench::{Meter, peak_rss_mib};
@@ -45,7 +45,7 @@ fn employee(i: usize) -> Employee {
         end_date: None,
         manager_email: (i > 0).then(|| format!("first.last{}@acme.example", i / 8)),
         phone: Some(format!("+1 212 555 {:04}", i % 10_000)),
-        demographics: BTreeMap::from([
+        demographics: FieldMap::from([
             ("Department".to_string(), format!("Department {}", i % 40)),
             (
                 "Office".to_string(),

@@ -5,7 +5,7 @@
 //! Writes N creates in one changeset into a fresh temporary file, then loads the
 //! directory, and prints both times and the peak resident memory.
 
-use std::collections::BTreeMap;
+use roster_core::fields::FieldMap;
 use std::time::Instant;
 
 use roster_bench::{Meter, peak_rss_mib};
@@ -36,7 +36,7 @@ fn employee(i: usize) -> Employee {
         end_date: None,
         manager_email: (i > 0).then(|| format!("first.last{}@acme.example", i / 8)),
         phone: Some(format!("+1 212 555 {:04}", i % 10_000)),
-        demographics: BTreeMap::from([
+        demographics: FieldMap::from([
             ("Department".to_string(), format!("Department {}", i % 40)),
             (
                 "Office".to_string(),

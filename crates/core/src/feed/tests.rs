@@ -66,7 +66,7 @@ fn event_type_names(#[case] t: EventType, #[case] name: &str) {
 fn a_create_carries_every_field_and_a_future_start_is_scheduled() {
     let mut after = emp(0, "E1");
     after.start_date = Some(date(2026, 12, 1));
-    after.demographics.insert("Team".into(), "Blue".into());
+    after.demographics.insert("Team", "Blue");
     let entry = Entry {
         action: Action::Create,
         key: None,

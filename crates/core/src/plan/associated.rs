@@ -35,7 +35,11 @@ impl Planner<'_> {
                     .get(raw)
                     .cloned()
                     .filter(|e| !e.is_empty())
-                    .or_else(|| known_email.contains(&email_key(raw)).then(|| raw.clone()));
+                    .or_else(|| {
+                        known_email
+                            .contains(&email_key(raw))
+                            .then(|| raw.to_string())
+                    });
                 if resolved.is_none() {
                     self.issues.push(issue_for(
                         r,
@@ -45,14 +49,19 @@ impl Planner<'_> {
                         format!("{demo} refers to {raw:?}, which is no employee in the sync"),
                     ));
                 }
-                updates.push((slot, demo.clone(), resolved));
+                updates.push((slot, demo.to_string(), resolved));
             }
         }
+        let mut last: Option<Slot> = None;
         for (slot, demo, value) in updates {
+            if let Some(done) = last.filter(|&l| l != slot) {
+                self.work.get_mut(done).demographics.shrink_to_fit();
+            }
+            last = Some(slot);
             let e = self.work.get_mut(slot);
             match value {
                 Some(v) => {
-                    e.demographics.insert(demo.clone(), v);
+                    e.demographics.insert(demo.as_str(), v);
                 }
                 None => {
                     e.demographics.remove(&demo);
@@ -60,6 +69,10 @@ impl Planner<'_> {
             }
             self.work
                 .rule(slot, &format!("demographic:{demo}"), Rule::Associated);
+        }
+        // An insert grows the vector (to twice its size): kept employees hold none spare.
+        if let Some(done) = last {
+            self.work.get_mut(done).demographics.shrink_to_fit();
         }
     }
 }

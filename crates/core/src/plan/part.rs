@@ -115,9 +115,9 @@ impl<'m> Part<'m> {
                 .flatten();
             emails.extend(named.map(email_key));
             if associated {
-                for raw in mapped(m, self.settings).1.into_values() {
+                for (_, raw) in mapped(m, self.settings).1 {
                     emails.insert(email_key(&raw));
-                    sources.insert(raw);
+                    sources.insert(raw.into_string());
                 }
             }
         }

@@ -75,7 +75,7 @@ impl Planner<'_> {
                 self.directory
                     .iter()
                     .take(DEMOGRAPHIC_SAMPLE_ROWS)
-                    .flat_map(|e| e.demographics.keys().map(String::as_str)),
+                    .flat_map(|e| e.demographics.keys()),
             ),
         };
         for name in names {

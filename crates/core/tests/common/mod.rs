@@ -22,7 +22,7 @@ pub fn member(id: &str, first: &str, last: &str) -> SourceMember {
     m.start_date = Some("2020-01-06".into());
     m.date_of_birth = Some("1990-05-17".into());
     m.member_type = Some("employee".into());
-    m.fields.insert("member_type".into(), "employee".into());
+    m.fields.insert("member_type", "employee");
     m
 }
 

@@ -208,6 +208,7 @@ impl JustworksSource {
                                 .insert(format!("{CUSTOM_PREFIX}{}", value.id), joined);
                         }
                     }
+                    member.fields.shrink_to_fit();
                 }
                 Got::NotFound => {
                     tracing::debug!(member = %acc.members[i].source_id, "justworks: custom-field values not found");

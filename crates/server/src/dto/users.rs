@@ -81,7 +81,7 @@ impl From<&Employee> for EmployeeDto {
             end_date: *end_date,
             manager_email: manager_email.clone(),
             phone: phone.clone(),
-            demographics: demographics.clone(),
+            demographics: demographics.to_btree(),
             active: *active,
             deactivation_reason: deactivation_reason.map(|r| r.as_str().to_string()),
             is_manager: *is_manager,

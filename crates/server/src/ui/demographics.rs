@@ -56,9 +56,9 @@ async fn rows(st: &AppState, user: &UiUser) -> Result<Vec<Row>, UiError> {
     for e in directory.iter().filter(|e| e.merged_into.is_none()) {
         for k in e.demographics.keys() {
             by_name
-                .entry(k.clone())
+                .entry(k.to_string())
                 .or_insert_with(|| Row {
-                    name: k.clone(),
+                    name: k.to_string(),
                     sources: String::new(),
                     employees: 0,
                     mappings: Vec::new(),

@@ -349,7 +349,7 @@ async fn profile(
         demographics: e
             .demographics
             .iter()
-            .map(|(k, v)| (k.clone(), v.clone()))
+            .map(|(k, v)| (k.to_string(), v.to_string()))
             .collect(),
         manager: e
             .manager_email

@@ -122,9 +122,8 @@ pub async fn write_round_trips_every_employee_field(store: &dyn Store) {
     n1.manager_email = None;
     n1.phone = None;
     n1.demographics.remove("Office");
-    n1.demographics
-        .insert("Département".into(), "Ventes".into());
-    n1.demographics.insert("Neu".into(), "ß".into());
+    n1.demographics.insert("Département", "Ventes");
+    n1.demographics.insert("Neu", "ß");
     n1.active = false;
     n1.deactivation_reason = Some(DeactivationReason::Merged);
     n1.is_manager = false;
@@ -137,7 +136,7 @@ pub async fn write_round_trips_every_employee_field(store: &dyn Store) {
     n2.end_date = Some(date(2026, 2, 28));
     let mut n3 = e3.clone();
     n3.email = "e3@acme.example".into();
-    n3.demographics.insert("Team".into(), "Ops".into());
+    n3.demographics.insert("Team", "Ops");
     let mut n4 = e4.clone();
     n4.email = String::new();
     n4.is_manager = true;

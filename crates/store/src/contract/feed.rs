@@ -332,7 +332,7 @@ pub async fn a_create_reads_as_written_through_later_changes(store: &dyn Store) 
     let mut renamed = e1.clone();
     renamed.last_name = Some("Later".into());
     renamed.phone = None;
-    renamed.demographics.insert("Office".into(), "Paris".into());
+    renamed.demographics.insert("Office", "Paris");
     let bea = Employee {
         first_name: Some("Bea".into()),
         ..e2.clone()

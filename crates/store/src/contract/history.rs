@@ -268,8 +268,7 @@ pub async fn import_changes_support_rollback(store: &dyn Store) {
 
     let mut n1 = e1.clone();
     n1.first_name = Some("Renamed".into());
-    n1.demographics
-        .insert("Département".into(), "Ventes".into());
+    n1.demographics.insert("Département", "Ventes");
     n1.demographics.remove("Office");
     n1.hire_date = None;
     let update = change_entry(Action::Update, &e1, n1.clone(), Rule::Source);

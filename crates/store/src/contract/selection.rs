@@ -256,9 +256,9 @@ pub async fn demographic_members_are_the_active_holders(store: &dyn Store) {
     let with = |id: &str, dept: &str, team: Option<&str>, active: bool| {
         let mut e = person(id, &format!("{id}@acme.example"), id, "X");
         e.preferred_name = Some(format!("{id}-pref"));
-        e.demographics.insert("Department".into(), dept.into());
+        e.demographics.insert("Department", dept);
         if let Some(t) = team {
-            e.demographics.insert("Team".into(), t.into());
+            e.demographics.insert("Team", t);
         }
         e.active = active;
         e

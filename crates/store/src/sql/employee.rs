@@ -6,7 +6,7 @@
 //! per row instead of 22 loads a directory about three times faster. PostgreSQL
 //! selects the columns.
 
-use std::collections::BTreeMap;
+use roster_core::fields::FieldMap;
 
 use jiff::civil::Date;
 use roster_core::employee::{DeactivationReason, Employee};
@@ -281,7 +281,7 @@ struct JsonRow(
     Option<Date>,
     Option<String>,
     Option<String>,
-    BTreeMap<String, String>,
+    FieldMap,
     u8,
     Option<DeactivationReason>,
     u8,

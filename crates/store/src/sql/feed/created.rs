@@ -7,7 +7,7 @@
 //! The order is this file's. A field added to [`Employee`] needs a new shape (a
 //! new key beside `created`, read as well): rows already stored keep theirs.
 
-use std::collections::BTreeMap;
+use roster_core::fields::FieldMap;
 
 use jiff::civil::Date;
 use roster_core::employee::{DeactivationReason, Employee, EmployeeKey};
@@ -30,7 +30,7 @@ struct Borrowed<'a>(
     &'a Option<Date>,
     &'a Option<String>,
     &'a Option<String>,
-    &'a BTreeMap<String, String>,
+    &'a FieldMap,
     bool,
     &'a Option<DeactivationReason>,
     bool,
@@ -56,7 +56,7 @@ struct Owned(
     Option<Date>,
     Option<String>,
     Option<String>,
-    BTreeMap<String, String>,
+    FieldMap,
     bool,
     Option<DeactivationReason>,
     bool,
@@ -185,7 +185,7 @@ mod tests {
             end_date: Some(date(2027, 7, 8)),
             manager_email: Some("boss@x.example".into()),
             phone: Some("+1 212".into()),
-            demographics: BTreeMap::from([("Team".into(), "Blue".into())]),
+            demographics: FieldMap::from([("Team", "Blue")]),
             active: false,
             deactivation_reason: Some(DeactivationReason::Excluded),
             is_manager: true,
