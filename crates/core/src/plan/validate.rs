@@ -2,7 +2,7 @@
 //! normalising and validating each member, and values two members share.
 
 use std::borrow::Cow;
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
 use jiff::civil::Date;
 use rayon::prelude::*;
@@ -107,11 +107,15 @@ impl Planner<'_> {
     pub(super) fn normalise_members(&mut self, members: Vec<SourceMember>) -> Vec<Record> {
         let (settings, today) = (self.settings, self.today);
         let mut records: Vec<Record> = Vec::with_capacity(members.len());
-        let mut members = members.into_iter();
-        loop {
-            let batch: Vec<SourceMember> = members.by_ref().take(NORMALISE_BATCH).collect();
-            if batch.is_empty() {
-                break;
+        let mut members = VecDeque::from(members);
+        while !members.is_empty() {
+            let batch: Vec<SourceMember> = members
+                .drain(..NORMALISE_BATCH.min(members.len()))
+                .collect();
+            // The members' room is given back as they go (halving: each member is
+            // moved at most once more in all), for the records to take.
+            if members.len() < members.capacity() / 2 {
+                members.shrink_to_fit();
             }
             let outcomes: Vec<Normalised> = batch
                 .into_par_iter()
@@ -213,7 +217,7 @@ fn shared_values(ids: EmployeeIds, records: &[Record]) -> (Groups, Groups) {
 /// `records` ordered by source id, then position. A record is a few hundred bytes:
 /// the order is found over their indices and each record moved once, not at every
 /// step of the sort (a tenth of a 100k daily plan went to moving records).
-fn in_source_order(records: Vec<Record>) -> Vec<Record> {
+fn in_source_order(mut records: Vec<Record>) -> Vec<Record> {
     let mut order: Vec<usize> = (0..records.len()).collect();
     order.sort_by(|&a, &b| {
         let (a, b) = (&records[a], &records[b]);
@@ -221,8 +225,21 @@ fn in_source_order(records: Vec<Record>) -> Vec<Record> {
             .cmp(&b.source_id)
             .then(a.position.cmp(&b.position))
     });
-    let mut slots: Vec<Option<Record>> = records.into_iter().map(Some).collect();
-    order.into_iter().filter_map(|i| slots[i].take()).collect()
+    // Record `order[k]` goes to `k`: each cycle of the permutation is followed by
+    // swaps, in place (a million records are not held twice).
+    const PLACED: usize = usize::MAX;
+    for start in 0..order.len() {
+        let mut at = start;
+        while order[at] != PLACED {
+            let from = std::mem::replace(&mut order[at], PLACED);
+            if from == start {
+                break;
+            }
+            records.swap(at, from);
+            at = from;
+        }
+    }
+    records
 }
 
 #[cfg(test)]
