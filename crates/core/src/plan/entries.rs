@@ -1,5 +1,7 @@
 //! Step 9: the final state as entries, one per employee that changes, and the counts.
 
+use std::collections::VecDeque;
+
 use rustc_hash::FxHashMap as HashMap;
 
 use super::lifecycle::Placed;
@@ -26,9 +28,17 @@ impl Planner<'_> {
             ..Counts::default()
         };
         let mut entries = self.updates(record_of, &mut counts);
-        let created = std::mem::take(&mut self.work.created);
+        let mut created = VecDeque::from(std::mem::take(&mut self.work.created));
         entries.reserve_exact(created.len());
-        for (i, after) in created.into_iter().enumerate() {
+        for i in 0.. {
+            let Some(after) = created.pop_front() else {
+                break;
+            };
+            // The employees' room is given back as they move into entries (a first
+            // import of a million would otherwise hold both vectors).
+            if created.len() < created.capacity() / 2 {
+                created.shrink_to_fit();
+            }
             if after.employee_id.is_empty() {
                 continue;
             }

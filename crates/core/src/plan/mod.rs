@@ -112,9 +112,10 @@ fn plan_with(
     p.associated(&records, &placed.record_slot);
     let record_of: HashMap<Slot, usize> = placed.record_slot.iter().copied().collect();
     p.hierarchy(&records, &placed.record_slot, &record_of);
-    // No step after reads the records: freed while the entries are built, on
-    // another core (a first import of a million members would otherwise hold both).
-    rayon::spawn(move || drop(records));
+    // No step after reads the records: freed before the entries are built (a first
+    // import of a million members would otherwise hold both; freed on another thread,
+    // their memory came back too late for the entries to reuse it).
+    drop(records);
     let matched = placed
         .record_slot
         .iter()
