@@ -6,7 +6,7 @@ use rustc_hash::FxHashMap as HashMap;
 
 use super::lifecycle::Placed;
 use super::types::{Action, Change, Counts, Entry, Rule};
-use super::work::{Planner, Slot};
+use super::work::{Planner, Slot, sort_in_place_by};
 use crate::guard::privacy_guarded;
 
 impl Planner<'_> {
@@ -54,7 +54,7 @@ impl Planner<'_> {
                 possible_duplicate_of: placed.possible_dups.remove(&Slot::New(i)),
             });
         }
-        entries.sort_by(|a, b| {
+        sort_in_place_by(&mut entries, |a, b| {
             a.action
                 .cmp(&b.action)
                 .then_with(|| a.employee_id.cmp(&b.employee_id))

@@ -8,7 +8,7 @@ use jiff::civil::Date;
 use rayon::prelude::*;
 use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 
-use super::work::{Planner, issue_for};
+use super::work::{Planner, issue_for, sort_in_place_by};
 use crate::issue::{Issue, IssueCode, Severity};
 use crate::member::{RejectedMember, SourceMember};
 use crate::normalise::{Record, email_key_ref, normalise, skipped_by_rule};
@@ -218,27 +218,11 @@ fn shared_values(ids: EmployeeIds, records: &[Record]) -> (Groups, Groups) {
 /// the order is found over their indices and each record moved once, not at every
 /// step of the sort (a tenth of a 100k daily plan went to moving records).
 fn in_source_order(mut records: Vec<Record>) -> Vec<Record> {
-    let mut order: Vec<usize> = (0..records.len()).collect();
-    order.sort_by(|&a, &b| {
-        let (a, b) = (&records[a], &records[b]);
+    sort_in_place_by(&mut records, |a, b| {
         a.source_id
             .cmp(&b.source_id)
             .then(a.position.cmp(&b.position))
     });
-    // Record `order[k]` goes to `k`: each cycle of the permutation is followed by
-    // swaps, in place (a million records are not held twice).
-    const PLACED: usize = usize::MAX;
-    for start in 0..order.len() {
-        let mut at = start;
-        while order[at] != PLACED {
-            let from = std::mem::replace(&mut order[at], PLACED);
-            if from == start {
-                break;
-            }
-            records.swap(at, from);
-            at = from;
-        }
-    }
     records
 }
 
