@@ -60,7 +60,7 @@ WHEN NEW.active = 1 BEGIN
 END"""
 
 
-def fresh(page_size=None, cache_kib=65536, secure="ON", drop=(), extra=()):
+def fresh(page_size=None, cache_kib=65536, secure="ON", drop=(), extra=(), threads=0):
     for suffix in ("", "-wal", "-shm"):
         if os.path.exists(SCRATCH + suffix):
             os.remove(SCRATCH + suffix)
@@ -76,7 +76,7 @@ def fresh(page_size=None, cache_kib=65536, secure="ON", drop=(), extra=()):
     # The store's pragmas (crates/store-sqlite/src/lib.rs).
     for p in ("journal_mode=WAL", "synchronous=NORMAL", f"cache_size=-{cache_kib}",
               "temp_store=memory", f"secure_delete={secure}", "foreign_keys=ON",
-              f"mmap_size={256 * 1024 * 1024}"):
+              f"mmap_size={256 * 1024 * 1024}", f"threads={threads}"):
         c.execute("PRAGMA " + p)
     return c
 
@@ -213,7 +213,8 @@ if "rebuild" in modes:
             "non-unique re-created, unique kept": {"rebuild": plain},
             "out-of-order indexes re-created": {"rebuild": scattered},
             "out-of-order re-created + cache 256 MiB": {"rebuild": scattered, "cache_kib": 262144},
-            "cache 128 MiB": {"cache_kib": 131072}}
+            "cache 128 MiB": {"cache_kib": 131072},
+            "out-of-order re-created, 2 sorter threads": {"rebuild": scattered, "threads": 2}}
     only = os.environ.get("ONLY")
     if only:
         runs = {k: v for i, (k, v) in enumerate(runs.items()) if str(i) in only.split(",")}
