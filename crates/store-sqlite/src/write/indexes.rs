@@ -9,11 +9,12 @@
 //! and split pages all over them; `CREATE INDEX` sorts the keys first and writes
 //! each page once, for one scan of the table per index. Measured on the rows of a
 //! real 1M first import (`scripts/apply_cost.py rebuild`): the copy's CPU 30.8 s →
-//! 21.5 s; at 100k–200k rows, where the indexes fit the cache, neither faster nor
-//! slower. So below [`REBUILD_FROM`] creates, or when the table already holds as
-//! many rows as the changeset creates, the row-by-row inserts stay. Indexes whose entries the
-//! creates append (the account, the key, the write's one time) are kept: a rebuild
-//! would cost a scan and save nothing.
+//! 21.5 s, and the real import's write 64 s → 31 s; at 100k–200k rows, where the
+//! indexes fit the cache, neither faster nor slower. So below [`REBUILD_FROM`]
+//! creates, or when the table already holds as many rows as the changeset creates,
+//! the row-by-row inserts stay. Indexes whose entries the creates append (the
+//! account, the key, the write's one time) are kept: a rebuild would cost a scan and
+//! save nothing.
 //!
 //! The definitions are read from `sqlite_master` (the schema keeps the one copy),
 //! dropped and re-created from their stored SQL inside the write's transaction: a
