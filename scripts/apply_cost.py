@@ -10,6 +10,17 @@ it counted inserts by trigger, as it counts updates and deletes).
 
     roster --db /tmp/a/roster.db sync --apply --yes     # a first import (any size)
     python3 scripts/apply_cost.py /tmp/a/roster.db index pragma bind ab
+    RUNS=3 python3 scripts/apply_cost.py /tmp/a/roster.db rebuild
+
+`rebuild` (issue #15 at 1M): every secondary index of `employees` (as `sqlite_master`
+has them) dropped inside the transaction, the rows inserted, the indexes re-created
+from their stored SQL before the commit, against the schema as migrated, with a larger
+cache for the write (256 / 512 MiB), both combined, and only the non-unique indexes
+dropped, only the indexes whose entries a row-by-row insert does not append
+(a column besides the account, the key and the write's time). `LIMIT=N` copies the first N employees only (with their entries and events).
+Each variant runs in its own child process, interleaved RUNS times (`ONLY=0,1`: those
+variants only): CPU (user + system) and max RSS are the child's (`wait4`). `order`:
+the employees inserted in another order than their keys.
 
 CPU is the process's (user + system); wall includes the WAL writes of the commit. Use
 the ratios within one run: the machine this was written on is shared."""
@@ -18,12 +29,28 @@ import glob, os, sqlite3, statistics, sys, tempfile, time
 HERE = os.path.dirname(os.path.abspath(__file__))
 MIGRATIONS = sorted(glob.glob(os.path.join(HERE, "..", "crates/store-sqlite/migrations/*.sql")))
 TABLES = (("employees", "key"), ("import_entries", "import_id, seq"), ("events", "account_id, cursor_no"))
-EMPLOYEE_INDEXES = ["employees_account", "employees_employee_id", "employees_email",
-                    "employees_source_id", "employees_active", "employees_employee_id_lower",
-                    "employees_secondary_email_lower", "employees_updated", "employees_reports",
-                    "employees_birth_date", "employees_manager_unkeyed"]
-OTHER_INDEXES = ["import_entries_employee", "events_employee", "events_import"]
 SCRATCH = os.path.join(tempfile.mkdtemp(prefix="apply_cost"), "x.db")
+
+
+def migrated_indexes():
+    """(table, name, sql, unique) of every explicit index the migrations leave."""
+    c = sqlite3.connect(":memory:")
+    for f in MIGRATIONS:
+        c.executescript(open(f).read())
+    rows = c.execute("SELECT tbl_name, name, sql FROM sqlite_master "
+                     "WHERE type = 'index' AND sql IS NOT NULL ORDER BY name").fetchall()
+    return [(t, n, sql, sql.lstrip().upper().startswith("CREATE UNIQUE"),
+             {r[2] for r in c.execute(f"PRAGMA index_info({n})")}) for t, n, sql in rows]
+
+
+# Columns whose values a first import writes in the table's order: an index of these
+# alone gets its entries appended, row by row.
+IN_KEY_ORDER = {"account_id", "key", "updated_at"}
+
+
+INDEXES = migrated_indexes()
+EMPLOYEE_INDEXES = [n for t, n, *_ in INDEXES if t == "employees"]
+OTHER_INDEXES = [n for t, n, *_ in INDEXES if t in ("import_entries", "events")]
 
 
 INSERT_TRIGGER = """CREATE TRIGGER employees_active_inserted AFTER INSERT ON employees
@@ -33,7 +60,7 @@ WHEN NEW.active = 1 BEGIN
 END"""
 
 
-def fresh(page_size=None, cache_kib=65536, secure="ON", drop=(), extra=()):
+def fresh(page_size=None, cache_kib=65536, secure="ON", drop=(), extra=(), threads=0):
     for suffix in ("", "-wal", "-shm"):
         if os.path.exists(SCRATCH + suffix):
             os.remove(SCRATCH + suffix)
@@ -48,12 +75,15 @@ def fresh(page_size=None, cache_kib=65536, secure="ON", drop=(), extra=()):
         c.execute(sql)
     # The store's pragmas (crates/store-sqlite/src/lib.rs).
     for p in ("journal_mode=WAL", "synchronous=NORMAL", f"cache_size=-{cache_kib}",
-              "temp_store=memory", f"secure_delete={secure}", "foreign_keys=ON"):
+              "temp_store=memory", f"secure_delete={secure}", "foreign_keys=ON",
+              f"mmap_size={256 * 1024 * 1024}", f"threads={threads}"):
         c.execute("PRAGMA " + p)
     return c
 
 
-def timed(label, c, fill):
+def timed(label, c, fill, rebuild=(), order_by=None):
+    """rebuild: (name, sql) of indexes of `employees` dropped before its rows go in and
+    re-created from `sql` after them, inside the transaction."""
     c.execute("BEGIN IMMEDIATE")
     for t in ("accounts", "integrations", "imports"):
         rows = SRC.execute(f"SELECT * FROM {t}").fetchall()
@@ -62,8 +92,16 @@ def timed(label, c, fill):
     cpu, wall, parts = time.process_time(), time.time(), {}
     for table, order in TABLES:
         at = time.time()
-        fill(c, table, order)
+        if table == "employees":
+            for name, _ in rebuild:
+                c.execute(f"DROP INDEX {name}")
+        fill(c, table, (order_by or order) if table == "employees" else order)
         parts[table] = time.time() - at
+        if table == "employees" and rebuild:
+            at = time.time()
+            for _, sql in rebuild:
+                c.execute(sql)
+            parts["reindex"] = time.time() - at
     at = time.time()
     c.execute("COMMIT")
     parts["commit"] = time.time() - at
@@ -74,15 +112,40 @@ def timed(label, c, fill):
     return cpu
 
 
+# LIMIT=N: only the first N employees (by key), with their entries and events: where a
+# variant starts to pay, from one large source database.
+LIMIT = os.environ.get("LIMIT")
+
+
 def select_fill(c, table, order):
     # WHERE: not the transfer optimisation (a copy of whole pages), a row at a time.
-    c.execute(f"INSERT INTO main.{table} SELECT * FROM src.{table} WHERE account_id > 0 ORDER BY {order}")
+    where = "account_id > 0"
+    if LIMIT:
+        where += f" AND {'key' if table == 'employees' else 'employee_key'} <= {int(LIMIT)}"
+    c.execute(f"INSERT INTO main.{table} SELECT * FROM src.{table} WHERE {where} ORDER BY {order}")
 
 
-def copy(label, **kw):
+def copy(label, rebuild=(), order_by=None, **kw):
     c = fresh(**kw)
     c.execute(f"ATTACH '{SOURCE}' AS src")
-    return timed(label, c, select_fill)
+    return timed(label, c, select_fill, rebuild, order_by)
+
+
+def in_child(label, **kw):
+    """copy() in a forked child: (CPU, wall, max RSS MiB) of that child alone."""
+    at = time.time()
+    pid = os.fork()
+    if pid == 0:
+        try:
+            copy(label, **kw)
+        finally:
+            os._exit(0)
+    _, status, ru = os.wait4(pid, 0)
+    assert status == 0, status
+    cpu, wall, rss = ru.ru_utime + ru.ru_stime, time.time() - at, ru.ru_maxrss / 1024
+    print(f"{'':42s} child: CPU {cpu:6.2f} (user {ru.ru_utime:.2f} sys {ru.ru_stime:.2f}), "
+          f"wall {wall:6.2f}, max RSS {rss:.0f} MiB, load {os.getloadavg()[0]:.1f}", flush=True)
+    return cpu, wall, rss
 
 
 def bind_fill(per):
@@ -136,3 +199,38 @@ if "triggers" in modes:
             got[k].append(copy(k, **kw))
     for k, v in got.items():
         print(f"median CPU {k}: {statistics.median(v):.3f} s ({min(v):.3f}-{max(v):.3f})")
+if "rebuild" in modes:
+    every = [(n, sql) for t, n, sql, _, _ in INDEXES if t == "employees"]
+    plain = [(n, sql) for t, n, sql, unique, _ in INDEXES if t == "employees" and not unique]
+    scattered = [(n, sql) for t, n, sql, _, cols in INDEXES
+                 if t == "employees" and not cols <= IN_KEY_ORDER]
+    runs = {"the schema as migrated (64 MiB cache)": {},
+            "indexes dropped, re-created in the tx": {"rebuild": every},
+            "cache 256 MiB": {"cache_kib": 262144},
+            "cache 512 MiB": {"cache_kib": 524288},
+            "re-created + cache 256 MiB": {"rebuild": every, "cache_kib": 262144},
+            "re-created + cache 512 MiB": {"rebuild": every, "cache_kib": 524288},
+            "non-unique re-created, unique kept": {"rebuild": plain},
+            "out-of-order indexes re-created": {"rebuild": scattered},
+            "out-of-order re-created + cache 256 MiB": {"rebuild": scattered, "cache_kib": 262144},
+            "cache 128 MiB": {"cache_kib": 131072},
+            "out-of-order re-created, 2 sorter threads": {"rebuild": scattered, "threads": 2}}
+    only = os.environ.get("ONLY")
+    if only:
+        runs = {k: v for i, (k, v) in enumerate(runs.items()) if str(i) in only.split(",")}
+    got = {k: [] for k in runs}
+    print(f"start {time.strftime('%H:%M:%S', time.gmtime())} UTC, load {os.getloadavg()}", flush=True)
+    for _ in range(int(os.environ.get("RUNS", "1"))):
+        for k, kw in runs.items():
+            got[k].append(in_child(k, **kw))
+    print(f"end {time.strftime('%H:%M:%S', time.gmtime())} UTC, load {os.getloadavg()}", flush=True)
+    for k, v in got.items():
+        cpu, wall, rss = zip(*v)
+        print(f"median {k}: CPU {statistics.median(cpu):.2f} s ({min(cpu):.2f}-{max(cpu):.2f}), "
+              f"wall {statistics.median(wall):.2f} s ({min(wall):.2f}-{max(wall):.2f}), "
+              f"max RSS {max(rss):.0f} MiB")
+if "order" in modes:
+    # The employees in another order than their keys: the table's B-tree then splits
+    # all over, but one index goes in sorted.
+    for label, order in (("rows in key order", None), ("rows in email order", "email_lower")):
+        in_child(label, order_by=order)

@@ -23,6 +23,7 @@ use sqlx::{AssertSqlSafe, SqliteConnection};
 use crate::SqliteStore;
 use crate::exec::{Tx, add, bind, db};
 
+mod indexes;
 mod update;
 
 /// Employees per INSERT or UPDATE statement (31 or 27 parameters each).
@@ -126,6 +127,18 @@ pub(crate) async fn write(
     cs: Changeset,
     fence: Option<&Fence>,
 ) -> Result<ImportId, StoreError> {
+    write_rebuilding_from(store, account, cs, fence, indexes::REBUILD_FROM).await
+}
+
+/// [`write`], rebuilding the indexes of `employees` from `rebuild_from` creates
+/// ([`indexes`]; tests pass a small number).
+async fn write_rebuilding_from(
+    store: &SqliteStore,
+    account: AccountId,
+    cs: Changeset,
+    fence: Option<&Fence>,
+    rebuild_from: usize,
+) -> Result<ImportId, StoreError> {
     write::check(&cs)?;
     // IMMEDIATE: the write lock from the start, so nobody else assigns keys either.
     let mut tx = store.begin(Begin::Write).await?;
@@ -150,7 +163,8 @@ pub(crate) async fn write(
     let rows = write::split(entries, new_keys.into_iter(), &kept)?;
     let finished: Arc<str> = ts(finished_at).into();
     let created = rows.active_created();
-    write_rows(&mut tx, account, import_id, finished, rows).await?;
+    let at = (account, import_id, finished);
+    write_rows(&mut tx, at, rows, rebuild_from).await?;
     if let Some(active) = created {
         write::count_created(&mut tx, Dialect::Sqlite, account, active).await?;
     }
@@ -165,10 +179,9 @@ pub(crate) async fn write(
 /// the final state does.
 async fn write_rows(
     tx: &mut Tx,
-    account: AccountId,
-    import_id: ImportId,
-    finished: Arc<str>,
+    (account, import_id, finished): (AccountId, ImportId, Arc<str>),
     mut rows: Rows,
+    rebuild_from: usize,
 ) -> Result<(), StoreError> {
     let tail = |args: &mut SqliteArguments| -> Result<(), StoreError> {
         bind(args, Arg::Int(Some(account)))?;
@@ -203,6 +216,12 @@ async fn write_rows(
         }
     }
     drop(updates);
+    // A large first import: the indexes of `employees` built once, after its rows.
+    let rebuild = if indexes::worth_rebuilding(tx, rows.creates_len(), rebuild_from).await? {
+        Some(indexes::drop_all(tx).await?)
+    } else {
+        None
+    };
     let mut creates = rows.take_creates().peekable();
     while creates.peek().is_some() {
         let mut args = SqliteArguments::default();
@@ -218,6 +237,9 @@ async fn write_rows(
         run(tx.conn(), sql, args).await?;
     }
     drop(creates);
+    if let Some(dropped) = rebuild {
+        indexes::recreate(tx, dropped).await?;
+    }
     let mut entries = rows.into_entries().peekable();
     while entries.peek().is_some() {
         let mut args = SqliteArguments::default();
