@@ -7,7 +7,8 @@ use roster_store_sqlite::SqliteStore;
 use sqlx::{AssertSqlSafe, Postgres, Row, Transaction};
 
 use crate::schema::{Column, Table, Value};
-use crate::types::{Decrypt, ENCRYPTED, MigrateError, Progress, db, ident};
+use crate::types::{Decrypt, ENCRYPTED, MigrateError, Progress, db};
+use roster_store::sql::ident;
 
 pub(crate) fn encrypted_key_column(table: &str, column: &str) -> Option<&'static str> {
     ENCRYPTED

@@ -29,9 +29,10 @@ mod types;
 mod verify;
 
 use copy::{copy_table, reset_identities};
+use roster_store::sql::ident;
 use schema::{check_source_tables, postgres_version, sqlite_version, target_tables};
 pub use types::{Decrypt, ENCRYPTED, MigrateError, Progress, TRANSIENT, TableReport};
-use types::{Keys, db, ident};
+use types::{Keys, db};
 use verify::{first_difference, postgres_checksum, sqlite_checksum};
 
 /// Copy everything in `source` (an SQLite path or URL) to `target` (a PostgreSQL
@@ -159,11 +160,5 @@ mod tests {
             foreign_key_order(&names, &edges),
             Err(MigrateError::Schema(_))
         ));
-    }
-
-    #[test]
-    fn names_are_quoted() {
-        assert_eq!(ident("employees"), "\"employees\"");
-        assert_eq!(ident("we\"ird"), "\"we\"\"ird\"");
     }
 }

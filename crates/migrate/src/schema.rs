@@ -6,7 +6,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use roster_store_postgres::PgStore;
 use roster_store_sqlite::SqliteStore;
 
-use crate::types::{INTERNAL, MigrateError, db, ident};
+use crate::types::{INTERNAL, MigrateError, db};
+use roster_store::sql::ident;
 
 /// A column of the target, with the type its values are cast to.
 #[derive(Debug, Clone)]

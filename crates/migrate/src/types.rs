@@ -90,8 +90,3 @@ pub struct TableReport {
 
 /// Progress, per table, for a progress line.
 pub type Progress<'a> = &'a (dyn Fn(&str, u64) + Sync);
-
-/// A quoted SQL identifier.
-pub(crate) fn ident(name: &str) -> String {
-    format!("\"{}\"", name.replace('"', "\"\""))
-}

@@ -9,7 +9,8 @@ use sqlx::{AssertSqlSafe, Postgres, Row, Transaction};
 
 use crate::copy::{decrypt_error, encrypted_key_column, sqlite_row, sqlite_select};
 use crate::schema::{Table, Value};
-use crate::types::{Decrypt, MigrateError, db, ident};
+use crate::types::{Decrypt, MigrateError, db};
+use roster_store::sql::ident;
 
 /// Feed one row into a checksum: encrypted columns by their plaintext.
 pub(crate) fn hash_row(

@@ -23,7 +23,7 @@
 //! fails with the constraint error the insert would have raised.
 
 use roster_store::StoreError;
-use roster_store::sql::{Columns, Executor, Query};
+use roster_store::sql::{Columns, Executor, Query, ident};
 use sqlx::AssertSqlSafe;
 
 use crate::exec::{Tx, db};
@@ -86,7 +86,7 @@ pub(super) async fn definitions(tx: &mut Tx) -> Result<Vec<Index>, StoreError> {
 pub(super) async fn drop_all(tx: &mut Tx) -> Result<Vec<Index>, StoreError> {
     let indexes = definitions(tx).await?;
     for index in &indexes {
-        let sql = format!("DROP INDEX \"{}\"", index.name.replace('"', "\"\""));
+        let sql = format!("DROP INDEX {}", ident(&index.name));
         raw(tx, sql).await?;
     }
     Ok(indexes)

@@ -2,6 +2,11 @@
 //! once, in the spelling both accept (`IS NOT DISTINCT FROM`, `TRUE`, a boolean
 //! column as a condition, `CAST(… AS BIGINT)`, `excluded.` in an upsert).
 
+/// A quoted SQL identifier (the same spelling in both).
+pub fn ident(name: &str) -> String {
+    format!("\"{}\"", name.replace('"', "\"\""))
+}
+
 /// The SQL engine an adapter runs on.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Dialect {
@@ -67,6 +72,12 @@ impl Dialect {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn names_are_quoted() {
+        assert_eq!(super::ident("employees"), "\"employees\"");
+        assert_eq!(super::ident("we\"ird"), "\"we\"\"ird\"");
+    }
+
     use super::*;
 
     #[test]
