@@ -131,6 +131,18 @@ def copy(label, rebuild=(), order_by=None, **kw):
     return timed(label, c, select_fill, rebuild, order_by)
 
 
+def interleaved(runs, times, digits):
+    """Each variant of `runs` (label: copy's keywords) copied `times` times, the variants
+    taking turns; the median CPU of each."""
+    got = {k: [] for k in runs}
+    for _ in range(times):
+        for k, kw in runs.items():
+            got[k].append(copy(k, **kw))
+    for k, v in got.items():
+        print(f"median CPU {k}: {statistics.median(v):.{digits}f} s "
+              f"({min(v):.{digits}f}-{max(v):.{digits}f})")
+
+
 def in_child(label, **kw):
     """copy() in a forked child: (CPU, wall, max RSS MiB) of that child alone."""
     at = time.time()
@@ -184,21 +196,11 @@ if "bind" in modes:
 if "ab" in modes:
     runs = {"store pragmas": {}, "cache 256 MiB": {"cache_kib": 262144},
             "no secondary index on employees": {"drop": EMPLOYEE_INDEXES}}
-    got = {k: [] for k in runs}
-    for _ in range(3):
-        for k, kw in runs.items():
-            got[k].append(copy(k, **kw))
-    for k, v in got.items():
-        print(f"median CPU {k}: {statistics.median(v):.2f} s ({min(v):.2f}-{max(v):.2f})")
+    interleaved(runs, 3, 2)
 if "triggers" in modes:
     runs = {"a trigger counting each insert": {"extra": [INSERT_TRIGGER]},
             "the schema as migrated": {}}
-    got = {k: [] for k in runs}
-    for _ in range(5):
-        for k, kw in runs.items():
-            got[k].append(copy(k, **kw))
-    for k, v in got.items():
-        print(f"median CPU {k}: {statistics.median(v):.3f} s ({min(v):.3f}-{max(v):.3f})")
+    interleaved(runs, 5, 3)
 if "rebuild" in modes:
     every = [(n, sql) for t, n, sql, _, _ in INDEXES if t == "employees"]
     plain = [(n, sql) for t, n, sql, unique, _ in INDEXES if t == "employees" and not unique]
