@@ -1,12 +1,10 @@
 //! Step 9: the final state as entries, one per employee that changes, and the counts.
 
-use std::collections::VecDeque;
-
 use rustc_hash::FxHashMap as HashMap;
 
 use super::lifecycle::Placed;
 use super::types::{Action, Change, Counts, Entry, Rule};
-use super::work::{Planner, Slot, sort_in_place_by};
+use super::work::{GivingBack, Planner, Slot, sort_in_place_by};
 use crate::guard::privacy_guarded;
 
 impl Planner<'_> {
@@ -28,17 +26,11 @@ impl Planner<'_> {
             ..Counts::default()
         };
         let mut entries = self.updates(record_of, &mut counts);
-        let mut created = VecDeque::from(std::mem::take(&mut self.work.created));
+        // The employees' room is given back as they move into entries (a first
+        // import of a million would otherwise hold both vectors).
+        let created = GivingBack::new(std::mem::take(&mut self.work.created));
         entries.reserve_exact(created.len());
-        for i in 0.. {
-            let Some(after) = created.pop_front() else {
-                break;
-            };
-            // The employees' room is given back as they move into entries (a first
-            // import of a million would otherwise hold both vectors).
-            if created.len() < created.capacity() / 2 {
-                created.shrink_to_fit();
-            }
+        for (i, after) in created.enumerate() {
             if after.employee_id.is_empty() {
                 continue;
             }

@@ -2,13 +2,13 @@
 //! normalising and validating each member, and values two members share.
 
 use std::borrow::Cow;
-use std::collections::{BTreeMap, BTreeSet, VecDeque};
+use std::collections::{BTreeMap, BTreeSet};
 
 use jiff::civil::Date;
 use rayon::prelude::*;
 use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 
-use super::work::{Planner, issue_for, sort_in_place_by};
+use super::work::{GivingBack, Planner, issue_for, sort_in_place_by};
 use crate::issue::{Issue, IssueCode, Severity};
 use crate::member::{RejectedMember, SourceMember};
 use crate::normalise::{Record, email_key_ref, normalise, skipped_by_rule};
@@ -107,16 +107,10 @@ impl Planner<'_> {
     pub(super) fn normalise_members(&mut self, members: Vec<SourceMember>) -> Vec<Record> {
         let (settings, today) = (self.settings, self.today);
         let mut records: Vec<Record> = Vec::with_capacity(members.len());
-        let mut members = VecDeque::from(members);
-        while !members.is_empty() {
-            let batch: Vec<SourceMember> = members
-                .drain(..NORMALISE_BATCH.min(members.len()))
-                .collect();
-            // The members' room is given back as they go (halving: each member is
-            // moved at most once more in all), for the records to take.
-            if members.len() < members.capacity() / 2 {
-                members.shrink_to_fit();
-            }
+        // The members' room is given back as they go, for the records to take.
+        let mut members = GivingBack::new(members);
+        while members.len() > 0 {
+            let batch: Vec<SourceMember> = members.by_ref().take(NORMALISE_BATCH).collect();
             let outcomes: Vec<Normalised> = batch
                 .into_par_iter()
                 .with_min_len(NORMALISE_MIN_LEN)

@@ -3,7 +3,7 @@
 
 use std::borrow::Cow;
 use std::cmp::Ordering;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, VecDeque};
 
 use jiff::civil::Date;
 use rustc_hash::FxHashMap as HashMap;
@@ -148,6 +148,35 @@ impl<'a> Planner<'a> {
     }
 }
 
+/// The items of `items` in order, each moved out as it is taken, the vector's room
+/// given back as it empties (halving: each item is moved at most once more in all).
+/// A step consuming a million items into another vector holds both only in part.
+pub(super) struct GivingBack<T>(VecDeque<T>);
+
+impl<T> GivingBack<T> {
+    pub(super) fn new(items: Vec<T>) -> Self {
+        GivingBack(VecDeque::from(items))
+    }
+}
+
+impl<T> Iterator for GivingBack<T> {
+    type Item = T;
+
+    fn next(&mut self) -> Option<T> {
+        let item = self.0.pop_front()?;
+        if self.0.len() < self.0.capacity() / 2 {
+            self.0.shrink_to_fit();
+        }
+        Some(item)
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        (self.0.len(), Some(self.0.len()))
+    }
+}
+
+impl<T> ExactSizeIterator for GivingBack<T> {}
+
 /// Sort `items` as a stable sort by `compare` does, moving each item once: the order
 /// is found over indices, then each cycle of the permutation is followed by swaps.
 /// A stable sort of the items themselves would hold half of them again (a million
@@ -193,7 +222,22 @@ pub(super) fn issue_for(
 mod tests {
     use proptest::prelude::*;
 
-    use super::sort_in_place_by;
+    use super::{GivingBack, sort_in_place_by};
+
+    /// Every item, in order; the vector shrinks as it empties.
+    #[test]
+    fn giving_back_yields_every_item_in_order_and_shrinks() {
+        let mut items = GivingBack::new((0..1000).collect::<Vec<u32>>());
+        let first: Vec<u32> = items.by_ref().take(600).collect();
+        assert_eq!(first, (0..600).collect::<Vec<_>>());
+        assert!(
+            items.0.capacity() < 1000,
+            "room given back: {}",
+            items.0.capacity()
+        );
+        assert_eq!(items.len(), 400);
+        assert_eq!(items.collect::<Vec<_>>(), (600..1000).collect::<Vec<_>>());
+    }
 
     proptest! {
         /// Moved in place, the items come in the order a stable sort gives (equal
