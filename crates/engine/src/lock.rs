@@ -161,34 +161,106 @@ async fn renew(
     lease: SignedDuration,
 ) {
     let every = (lease.unsigned_abs() / 6).max(std::time::Duration::from_millis(20));
-    // SQLite cannot renew while this run's own apply transaction holds the database
-    // (nor can anyone else take the lock then), so a failed renewal is only worth a
-    // warning once half the lease has gone by without one.
     let mut renewed = std::time::Instant::now();
     loop {
         tokio::time::sleep(every).await;
         let until = Timestamp::now()
             .saturating_add(lease)
             .unwrap_or(Timestamp::MAX);
-        match store
+        let result = store
             .renew_sync(account, integration, &holder, generation, until)
-            .await
-        {
-            Ok(true) => renewed = std::time::Instant::now(),
-            Ok(false) => {
+            .await;
+        // A renewal that failed (SQLite busy with this run's own apply, mostly):
+        // read the lock row, which a reader can while a write runs (WAL).
+        let held = match &result {
+            Err(_) => Some(match store.sync_lock(account, integration).await {
+                Ok(Some(info)) => Held::read(&info, &holder, generation),
+                Ok(None) => Held::Lost,
+                Err(_) => Held::Unknown,
+            }),
+            Ok(_) => None,
+        };
+        let since = renewed.elapsed();
+        match after_renewal(result.as_ref().map(|ok| *ok).ok(), held, since, lease) {
+            Renewal::Renewed => renewed = std::time::Instant::now(),
+            Renewal::TakenOver => {
                 tracing::warn!(
                     integration,
                     "the sync lock was taken over: this run's changes will not be applied"
                 );
                 return;
             }
-            Err(e) if renewed.elapsed() < lease.unsigned_abs() / 2 => {
-                tracing::debug!(integration, error = %e, "sync lock renewal will be retried");
+            Renewal::Retry => {
+                if let Err(e) = &result {
+                    tracing::debug!(integration, error = %e, "sync lock renewal will be retried");
+                }
             }
-            Err(e) => {
-                tracing::warn!(integration, error = %e, "could not renew the sync lock");
+            Renewal::Warn => {
+                if let Err(e) = &result {
+                    tracing::warn!(integration, error = %e, "could not renew the sync lock");
+                }
             }
         }
+    }
+}
+
+/// What the lock row said when a renewal failed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Held {
+    /// Still this holder's, at this generation, its lease not run out.
+    Ours,
+    /// Still this holder's, but its lease ran out unrenewed.
+    Lapsed,
+    /// Another holder's or another generation's, or no lock at all.
+    Lost,
+    /// Not readable either.
+    Unknown,
+}
+
+impl Held {
+    fn read(info: &roster_store::SyncLockInfo, holder: &str, generation: i64) -> Self {
+        match (
+            info.holder == holder && info.generation == generation,
+            info.until > Timestamp::now(),
+        ) {
+            (true, true) => Held::Ours,
+            (true, false) => Held::Lapsed,
+            (false, _) => Held::Lost,
+        }
+    }
+}
+
+/// What the renewal task does after one renewal.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Renewal {
+    Renewed,
+    /// Stop renewing: another holder has the lock (the fence stops this run's write).
+    TakenOver,
+    /// Try again at the next tick (logged at debug).
+    Retry,
+    /// Try again, and warn.
+    Warn,
+}
+
+/// The renewal's outcome (`Some(renewed)`, `None` when it failed), what the lock row
+/// said then (`held`, read only after a failure), and how long since the last
+/// renewal. SQLite cannot renew while this run's own apply holds the database — a
+/// 1M first import writes for half a minute — and nobody else can take the lock
+/// then either: a failed renewal whose lock row still names this run, lease and
+/// all, is no news. Otherwise it is worth a warning once half the lease has gone by
+/// without a renewal.
+fn after_renewal(
+    renewed: Option<bool>,
+    held: Option<Held>,
+    since: std::time::Duration,
+    lease: SignedDuration,
+) -> Renewal {
+    match (renewed, held) {
+        (Some(true), _) => Renewal::Renewed,
+        (Some(false), _) | (None, Some(Held::Lost)) => Renewal::TakenOver,
+        (None, Some(Held::Ours)) => Renewal::Retry,
+        (None, _) if since < lease.unsigned_abs() / 2 => Renewal::Retry,
+        (None, _) => Renewal::Warn,
     }
 }
 
@@ -272,6 +344,48 @@ fn process_start(pid: u32) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_failed_renewal_warns_only_when_the_lock_may_be_lost() {
+        use std::time::Duration;
+        let lease = SignedDuration::from_mins(2);
+        let (early, late) = (Duration::from_secs(20), Duration::from_secs(61));
+        let cases = [
+            (Some(true), None, late, Renewal::Renewed),
+            (Some(false), None, early, Renewal::TakenOver),
+            // Busy with this run's own write: the row still names this run.
+            (None, Some(Held::Ours), early, Renewal::Retry),
+            (None, Some(Held::Ours), late, Renewal::Retry),
+            (None, Some(Held::Lost), early, Renewal::TakenOver),
+            (None, Some(Held::Lapsed), early, Renewal::Retry),
+            (None, Some(Held::Lapsed), late, Renewal::Warn),
+            (None, Some(Held::Unknown), early, Renewal::Retry),
+            (None, Some(Held::Unknown), late, Renewal::Warn),
+        ];
+        for (renewed, held, since, want) in cases {
+            assert_eq!(
+                after_renewal(renewed, held, since, lease),
+                want,
+                "{renewed:?} {held:?} {since:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn the_lock_row_says_whose_it_is() {
+        let now = Timestamp::now();
+        let info = |holder: &str, generation, until| roster_store::SyncLockInfo {
+            holder: holder.into(),
+            generation,
+            until,
+        };
+        let later = now.saturating_add(SignedDuration::from_mins(1)).unwrap();
+        let earlier = now.saturating_sub(SignedDuration::from_mins(1)).unwrap();
+        assert_eq!(Held::read(&info("me", 3, later), "me", 3), Held::Ours);
+        assert_eq!(Held::read(&info("me", 3, earlier), "me", 3), Held::Lapsed);
+        assert_eq!(Held::read(&info("me", 4, later), "me", 3), Held::Lost);
+        assert_eq!(Held::read(&info("you", 3, later), "me", 3), Held::Lost);
+    }
 
     #[test]
     fn a_holder_reads_back() {
