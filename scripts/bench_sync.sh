@@ -6,10 +6,12 @@
 # sync_bench with 1,000 changed, incremental only).
 #   cargo build --release -p roster-cli --bin roster --example sync_bench
 #   bash scripts/bench_sync.sh            # N1=100000 N2=1000000 RUNS1=3 OUT=/tmp/bench_sync (N2=0: 100k only)
+#   (R=/path/roster B=/path/sync_bench: other binaries; CARGO_TARGET_DIR is followed)
 set -uo pipefail
 cd "$(dirname "$0")/.."
-R=$PWD/target/release/roster
-B=$PWD/target/release/examples/sync_bench
+T=${CARGO_TARGET_DIR:-$PWD/target}
+R=${R:-$T/release/roster}
+B=${B:-$T/release/examples/sync_bench}
 OUT=${OUT:-/tmp/bench_sync}
 N1=${N1:-100000}
 N2=${N2:-1000000}
