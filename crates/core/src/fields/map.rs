@@ -49,13 +49,16 @@ impl FieldMap {
         self.0.contains_key(key)
     }
 
-    /// Sets `key` to `value`; the value it had, if any.
+    /// Sets `key` to `value`; the value it had, if any. A key after every other
+    /// (the maps are mostly built in key order: read back from JSON, mapped field by
+    /// field) is appended after one comparison instead of a binary search.
     pub fn insert(
         &mut self,
         key: impl Into<CompactString>,
         value: impl Into<CompactString>,
     ) -> Option<CompactString> {
-        self.0.insert(key.into(), value.into())
+        let (key, value) = self.0.try_append(key.into(), value.into())?;
+        self.0.insert(key, value)
     }
 
     /// Removes `key`; the value it had, if any.
