@@ -81,9 +81,10 @@ def fresh(page_size=None, cache_kib=65536, secure="ON", drop=(), extra=(), threa
     return c
 
 
-def timed(label, c, fill, rebuild=(), order_by=None):
+def timed(label, c, fill, rebuild=(), order_by=None, during=()):
     """rebuild: (name, sql) of indexes of `employees` dropped before its rows go in and
-    re-created from `sql` after them, inside the transaction."""
+    re-created from `sql` after them, inside the transaction; `during`: pragmas set for
+    the re-creates only (each restored to its value before them afterwards)."""
     c.execute("BEGIN IMMEDIATE")
     for t in ("accounts", "integrations", "imports"):
         rows = SRC.execute(f"SELECT * FROM {t}").fetchall()
@@ -99,8 +100,14 @@ def timed(label, c, fill, rebuild=(), order_by=None):
         parts[table] = time.time() - at
         if table == "employees" and rebuild:
             at = time.time()
+            before = [(p.split("=")[0], c.execute(f"PRAGMA {p.split('=')[0]}").fetchone()[0])
+                      for p in during]
+            for p in during:
+                c.execute("PRAGMA " + p)
             for _, sql in rebuild:
                 c.execute(sql)
+            for name, value in before:
+                c.execute(f"PRAGMA {name}={value}")
             parts["reindex"] = time.time() - at
     at = time.time()
     c.execute("COMMIT")
@@ -125,10 +132,10 @@ def select_fill(c, table, order):
     c.execute(f"INSERT INTO main.{table} SELECT * FROM src.{table} WHERE {where} ORDER BY {order}")
 
 
-def copy(label, rebuild=(), order_by=None, **kw):
+def copy(label, rebuild=(), order_by=None, during=(), **kw):
     c = fresh(**kw)
     c.execute(f"ATTACH '{SOURCE}' AS src")
-    return timed(label, c, select_fill, rebuild, order_by)
+    return timed(label, c, select_fill, rebuild, order_by, during)
 
 
 def interleaved(runs, times, digits):
@@ -216,10 +223,23 @@ if "rebuild" in modes:
             "out-of-order indexes re-created": {"rebuild": scattered},
             "out-of-order re-created + cache 256 MiB": {"rebuild": scattered, "cache_kib": 262144},
             "cache 128 MiB": {"cache_kib": 131072},
-            "out-of-order re-created, 2 sorter threads": {"rebuild": scattered, "threads": 2}}
+            "out-of-order re-created, 2 sorter threads": {"rebuild": scattered, "threads": 2},
+            # 11-: the write's pragmas changed for the re-creates only, and their order.
+            "out-of-order, 256 MiB cache for the re-creates": {
+                "rebuild": scattered, "during": ["cache_size=-262144"]},
+            "out-of-order, 1 GiB cache for the re-creates": {
+                "rebuild": scattered, "during": ["cache_size=-1048576"]},
+            "out-of-order, 2 sorter threads for the re-creates": {
+                "rebuild": scattered, "during": ["threads=2"]},
+            "out-of-order, temp_store=file for the re-creates": {
+                "rebuild": scattered, "during": ["temp_store=file"]},
+            "out-of-order, re-created in reverse name order": {"rebuild": scattered[::-1]},
+            "out-of-order, 8 MiB cache for the re-creates": {
+                "rebuild": scattered, "during": ["cache_size=-8192"]}}
     only = os.environ.get("ONLY")
     if only:
         runs = {k: v for i, (k, v) in enumerate(runs.items()) if str(i) in only.split(",")}
+    print("variants:", "; ".join(runs), flush=True)
     got = {k: [] for k in runs}
     print(f"start {time.strftime('%H:%M:%S', time.gmtime())} UTC, load {os.getloadavg()}", flush=True)
     for _ in range(int(os.environ.get("RUNS", "1"))):

@@ -121,6 +121,28 @@ async fn run(
     Ok(done.rows_affected())
 }
 
+/// Run the statements `next` builds until it has none, building each while the one
+/// before it runs: sqlx runs SQLite on a thread of its own, so the encoding and
+/// binding of the next rows here take the other core instead of waiting (issue #15:
+/// of a 1M first import's employee inserts, a third of the CPU is encoding and
+/// binding here, two thirds sqlx's thread; docs/benchmarks.md, session 10). A failure
+/// of either ends the run; the statements already run are the caller's
+/// transaction's, as before.
+async fn run_overlapped(
+    conn: &mut SqliteConnection,
+    mut next: impl FnMut() -> Result<Option<(Arc<str>, SqliteArguments)>, StoreError>,
+) -> Result<(), StoreError> {
+    let mut pending = next()?;
+    while let Some((sql, args)) = pending {
+        // `join!` polls in order: the statement is sent to the worker by its first
+        // poll, then the next one is built, then the statement's end is awaited.
+        let (done, built) = futures::join!(run(&mut *conn, sql, args), async { next() });
+        done?;
+        pending = built?;
+    }
+    Ok(())
+}
+
 pub(crate) async fn write(
     store: &SqliteStore,
     account: AccountId,
@@ -169,7 +191,9 @@ async fn write_rebuilding_from(
         write::count_created(&mut tx, Dialect::Sqlite, account, active).await?;
     }
     write::queue_notifications(&mut tx, account, import_id, finished_at, notifications).await?;
+    let t = std::time::Instant::now();
     tx.commit().await?;
+    tracing::debug!(ms = t.elapsed().as_millis(), "committed");
     tracing::debug!(account, import_id, entries = count, "changeset written");
     Ok(import_id)
 }
@@ -216,6 +240,7 @@ async fn write_rows(
         }
     }
     drop(updates);
+    let t = std::time::Instant::now();
     // A large first import: the indexes of `employees` built once, after its rows.
     let rebuild = if indexes::worth_rebuilding(tx, rows.creates_len(), rebuild_from).await? {
         Some(indexes::drop_all(tx).await?)
@@ -223,7 +248,10 @@ async fn write_rows(
         None
     };
     let mut creates = rows.take_creates().peekable();
-    while creates.peek().is_some() {
+    run_overlapped(tx.conn(), || {
+        if creates.peek().is_none() {
+            return Ok(None);
+        }
         let mut args = SqliteArguments::default();
         let mut n = 0;
         for (key, e) in creates.by_ref().take(EMPLOYEE_CHUNK) {
@@ -234,14 +262,22 @@ async fn write_rows(
             n += 1;
         }
         let sql = cached(&INSERT_EMPLOYEES, n, EMPLOYEE_CHUNK, insert_employees_sql);
-        run(tx.conn(), sql, args).await?;
-    }
+        Ok(Some((sql, args)))
+    })
+    .await?;
     drop(creates);
+    tracing::debug!(ms = t.elapsed().as_millis(), "employees inserted");
     if let Some(dropped) = rebuild {
+        let t = std::time::Instant::now();
         indexes::recreate(tx, dropped).await?;
+        tracing::debug!(ms = t.elapsed().as_millis(), "indexes re-created");
     }
+    let t = std::time::Instant::now();
     let mut entries = rows.into_entries().peekable();
-    while entries.peek().is_some() {
+    run_overlapped(tx.conn(), || {
+        if entries.peek().is_none() {
+            return Ok(None);
+        }
         let mut args = SqliteArguments::default();
         let mut n = 0;
         for r in entries.by_ref().take(ENTRY_CHUNK) {
@@ -251,8 +287,10 @@ async fn write_rows(
             n += 1;
         }
         let sql = cached(&INSERT_ENTRIES, n, ENTRY_CHUNK, insert_entries_sql);
-        run(tx.conn(), sql, args).await?;
-    }
+        Ok(Some((sql, args)))
+    })
+    .await?;
+    tracing::debug!(ms = t.elapsed().as_millis(), "import entries inserted");
     Ok(())
 }
 
@@ -305,6 +343,86 @@ async fn missing_employee(tx: &mut Tx, account: AccountId, keys: &[i64]) -> Stor
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// `INSERT INTO t` of `i` and the rows `t` held when it ran.
+    fn numbered(i: i64) -> (Arc<str>, SqliteArguments) {
+        let mut args = SqliteArguments::default();
+        bind(&mut args, Arg::Int(Some(i))).unwrap();
+        let sql = "INSERT INTO t (i, seen) VALUES (?, (SELECT COUNT(*) FROM t))";
+        (sql.into(), args)
+    }
+
+    async fn table() -> (crate::SqliteStore, sqlx::pool::PoolConnection<sqlx::Sqlite>) {
+        let store = crate::SqliteStore::open("sqlite::memory:").await.unwrap();
+        let mut conn = store.pool().acquire().await.unwrap();
+        sqlx::query("CREATE TABLE t (i INTEGER PRIMARY KEY, seen INTEGER)")
+            .execute(&mut *conn)
+            .await
+            .unwrap();
+        (store, conn)
+    }
+
+    async fn rows(conn: &mut SqliteConnection) -> Vec<(i64, i64)> {
+        sqlx::query_as("SELECT i, seen FROM t ORDER BY i")
+            .fetch_all(conn)
+            .await
+            .unwrap()
+    }
+
+    #[tokio::test]
+    async fn overlapped_statements_run_in_order_each_after_the_one_before() {
+        let (_store, mut conn) = table().await;
+        let mut built = 0;
+        run_overlapped(&mut conn, || {
+            built += 1;
+            Ok((built <= 5).then(|| numbered(built)))
+        })
+        .await
+        .unwrap();
+        assert_eq!(built, 6, "five statements, then none");
+        let want: Vec<(i64, i64)> = (1..=5).map(|i| (i, i - 1)).collect();
+        assert_eq!(rows(&mut conn).await, want, "each saw every row before it");
+    }
+
+    #[tokio::test]
+    async fn a_failing_statement_ends_the_overlapped_run() {
+        let (_store, mut conn) = table().await;
+        let mut built = 0;
+        // The second statement repeats the first key.
+        let err = run_overlapped(&mut conn, || {
+            built += 1;
+            Ok(Some(numbered(if built == 2 { 1 } else { built })))
+        })
+        .await
+        .unwrap_err();
+        assert!(matches!(err, StoreError::Conflict(_)), "{err:?}");
+        assert_eq!(
+            built, 3,
+            "the third was built while the second ran, never run"
+        );
+        assert_eq!(rows(&mut conn).await, vec![(1, 0)]);
+    }
+
+    #[tokio::test]
+    async fn a_failure_to_build_ends_the_run_after_the_running_statement() {
+        let (_store, mut conn) = table().await;
+        let mut built = 0;
+        let err = run_overlapped(&mut conn, || {
+            built += 1;
+            match built {
+                3 => Err(StoreError::Database("cannot build".into())),
+                _ => Ok(Some(numbered(built))),
+            }
+        })
+        .await
+        .unwrap_err();
+        assert!(matches!(err, StoreError::Database(m) if m == "cannot build"));
+        assert_eq!(
+            rows(&mut conn).await,
+            vec![(1, 0), (2, 1)],
+            "the second ran"
+        );
+    }
 
     #[test]
     fn values_are_positional() {

@@ -65,7 +65,7 @@ impl Planner<'_> {
         let touched = std::mem::take(&mut self.work.touched);
         for (i, after) in touched {
             let before = &self.directory[i];
-            let rules = self.work.rules.get(&Slot::Existing(i));
+            let rules = self.work.rules.get(&i);
             let changes = Change::between(before, &after, |field| {
                 rules
                     .and_then(|r| r.get(field))

@@ -29,8 +29,9 @@ pub(super) struct Work<'a> {
     /// Changed copies of directory rows by index.
     pub(super) touched: BTreeMap<usize, Employee>,
     pub(super) created: Vec<Employee>,
-    /// Special rules per employee and field (default: `Rule::Source`).
-    pub(super) rules: HashMap<Slot, BTreeMap<String, Rule>>,
+    /// Special rules per directory row (by index) and field (default: `Rule::Source`):
+    /// only an update's changes carry their rule, a create's entry records none.
+    pub(super) rules: HashMap<usize, BTreeMap<String, Rule>>,
 }
 
 impl<'a> Work<'a> {
@@ -74,11 +75,16 @@ impl<'a> Work<'a> {
         }
     }
 
+    /// The rule behind a field of a directory row's new state. A created employee's
+    /// is not kept: nothing reads it (a first import of a million members, 133k of
+    /// them managers, kept a map for each).
     pub(super) fn rule(&mut self, slot: Slot, field: &str, rule: Rule) {
-        self.rules
-            .entry(slot)
-            .or_default()
-            .insert(field.to_string(), rule);
+        if let Slot::Existing(i) = slot {
+            self.rules
+                .entry(i)
+                .or_default()
+                .insert(field.to_string(), rule);
+        }
     }
 
     pub(super) fn slots(&self) -> impl Iterator<Item = Slot> + '_ {
@@ -222,7 +228,23 @@ pub(super) fn issue_for(
 mod tests {
     use proptest::prelude::*;
 
-    use super::{GivingBack, sort_in_place_by};
+    use super::{GivingBack, Slot, Work, sort_in_place_by};
+    use crate::employee::Employee;
+    use crate::plan::types::Rule;
+
+    /// A directory row's rules are kept for its update's changes; a created
+    /// employee's are not kept at all.
+    #[test]
+    fn rules_are_kept_for_directory_rows_only() {
+        let directory = [Employee::default()];
+        let mut work = Work::new(&directory);
+        work.created.push(Employee::default());
+        work.rule(Slot::New(0), "is_manager", Rule::Derived);
+        assert!(work.rules.is_empty(), "{:?}", work.rules);
+        work.rule(Slot::Existing(0), "is_manager", Rule::Derived);
+        assert_eq!(work.rules[&0]["is_manager"], Rule::Derived);
+        assert_eq!(work.rules.len(), 1);
+    }
 
     /// Every item, in order; the vector shrinks as it empties.
     #[test]

@@ -95,7 +95,13 @@ pub(super) async fn drop_all(tx: &mut Tx) -> Result<Vec<Index>, StoreError> {
 /// Re-create dropped indexes from their stored SQL.
 pub(super) async fn recreate(tx: &mut Tx, indexes: Vec<Index>) -> Result<(), StoreError> {
     for index in indexes {
+        let t = std::time::Instant::now();
         raw(tx, index.sql).await?;
+        tracing::debug!(
+            index = index.name,
+            ms = t.elapsed().as_millis(),
+            "index re-created"
+        );
     }
     Ok(())
 }
