@@ -60,14 +60,19 @@ struct Args {
     /// Employees in the changeset.
     #[arg(long, short = 'n', default_value_t = 100_000)]
     employees: usize,
+    /// Keep the database at this path (a new file) instead of a temporary one, to
+    /// compare the stored rows of two builds.
+    #[arg(long)]
+    keep: Option<std::path::PathBuf>,
 }
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let n = <Args as clap::Parser>::parse().employees;
+    let args = <Args as clap::Parser>::parse();
+    let n = args.employees;
 
     let dir = tempfile::tempdir()?;
-    let path = dir.path().join("bench.db");
+    let path = args.keep.unwrap_or_else(|| dir.path().join("bench.db"));
     let store = SqliteStore::open(path.to_str().ok_or("non-UTF-8 temp path")?).await?;
     let account = store.ensure_account("bench").await?;
 
