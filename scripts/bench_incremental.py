@@ -121,8 +121,10 @@ def main():
                     help="time the daily full sync (no --incremental) the same way")
     ap.add_argument("--base", default="",
                     help="an existing base database (with its .key) imported from a sandbox "
-                         "of the same --members and --seed, copied into --work and pointed at "
-                         "--url (a new token) instead of importing the company again")
+                         "of the same --members and --seed started the same day (the sandbox "
+                         "dates its members from the day it starts: a base of another day "
+                         "plans every member's dates as changed), copied into --work and "
+                         "pointed at --url (a new token) instead of importing the company again")
     a = ap.parse_args()
     roster = os.path.abspath(a.roster)
     os.makedirs(a.work, exist_ok=True)
