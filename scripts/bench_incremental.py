@@ -77,6 +77,33 @@ def timed(cmd, out_path):
     return float(wall), float(user), float(sys_), int(rss)
 
 
+def adopt(roster, source, base, url, conn):
+    """Copy the base database `source` to `base` and point its integration at `url`.
+
+    A sandbox's tokens live in its process, so the copy gets a new one: `roster connect`
+    adds a second integration with the token (encrypted with the copy's key), whose
+    config and credentials then replace the first one's, and the second is removed. The
+    directory, mapping and last sync stay as they were."""
+    import sqlite3
+    tmp = base + ".adopt"
+    shutil.copyfile(source, tmp)
+    shutil.copyfile(source + ".key", tmp + ".key")
+    token = call(conn, "POST", "/_sandbox/tokens", {})["access_token"]
+    run([roster, "--db", tmp, "connect", "justworks", "--base-url", url, "--token", token,
+         "--name", "adopted"], stdout=subprocess.DEVNULL)
+    db = sqlite3.connect(tmp)
+    (first,), (new,) = db.execute("SELECT id FROM integrations ORDER BY id").fetchall()
+    db.execute("UPDATE integrations SET (config, credentials) = (SELECT config, credentials "
+               "FROM integrations WHERE id = ?) WHERE id = ?", (new, first))
+    db.execute("DELETE FROM integrations WHERE id = ?", (new,))
+    db.commit()
+    db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    db.close()
+    shutil.move(tmp + ".key", base + ".key")
+    shutil.move(tmp, base)
+    print(f"base: {source} pointed at {url}", flush=True)
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--url", required=True, help="the sandbox's base URL")
@@ -92,11 +119,19 @@ def main():
                          "wrote the copy out)")
     ap.add_argument("--full", action="store_true",
                     help="time the daily full sync (no --incremental) the same way")
+    ap.add_argument("--base", default="",
+                    help="an existing base database (with its .key) imported from a sandbox "
+                         "of the same --members and --seed started the same day (the sandbox "
+                         "dates its members from the day it starts: a base of another day "
+                         "plans every member's dates as changed), copied into --work and "
+                         "pointed at --url (a new token) instead of importing the company again")
     a = ap.parse_args()
     roster = os.path.abspath(a.roster)
     os.makedirs(a.work, exist_ok=True)
     base = os.path.join(a.work, "base.db")
     conn = control(a.url)
+    if a.base and not os.path.exists(base):
+        adopt(roster, a.base, base, a.url, conn)
     if not os.path.exists(base):
         token = call(conn, "POST", "/_sandbox/tokens", {})["access_token"]
         tmp = os.path.join(a.work, "import.db")

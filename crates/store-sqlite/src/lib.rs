@@ -57,6 +57,26 @@ const MAX_CONNECTIONS: u32 = 4;
 ///   the BSDs have it); a database on a network file system is not supported anyway.
 const MMAP_SIZE: u64 = 256 * 1024 * 1024;
 
+/// The page cache of each pooled connection (`PRAGMA cache_size`, KiB). SQLite
+/// allocates a cache page (≈ 4.3 KiB) for each page it reads until the cache is
+/// full, and on sqlx's worker threads glibc grows its arena for each of them (an
+/// `mprotect` and a page fault per page): an incremental sync of 1,000 members in a
+/// 1M directory reads ≈ 20k pages over 2–3 connections, and with 64 MiB caches those
+/// allocations were a quarter of its CPU and most of its resident size. A full cache
+/// reuses its least recently used page instead. 8 MiB holds the inner pages of the
+/// look-ups' indexes and table; a changeset's write raises it ([`WRITE_CACHE_KIB`]).
+const READ_CACHE_KIB: u32 = 8 * 1024;
+
+/// The page cache of a changeset's write transaction (`write`), while it runs: its
+/// dirty pages stay in memory until the commit instead of being spilled to the log
+/// early (a first import writes hundreds of MiB; session 6 of docs/benchmarks.md).
+const WRITE_CACHE_KIB: u32 = 64 * 1024;
+
+/// `PRAGMA cache_size` of `kib` KiB (negative: KiB, not pages).
+fn cache_size(kib: u32) -> String {
+    format!("PRAGMA cache_size = -{kib}")
+}
+
 /// The SQLite [`Store`].
 #[derive(Clone, Debug)]
 pub struct SqliteStore {
@@ -162,7 +182,7 @@ impl SqliteStore {
                     .synchronous(SqliteSynchronous::Normal)
                     .foreign_keys(true)
                     .busy_timeout(Duration::from_secs(5))
-                    .pragma("cache_size", "-65536")
+                    .pragma("cache_size", format!("-{READ_CACHE_KIB}"))
                     .pragma("temp_store", "memory")
                     // Deleted and overwritten content is zeroed, not left in free
                     // pages: an erasure (issue #17) must leave no value in the file.

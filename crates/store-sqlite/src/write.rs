@@ -164,6 +164,8 @@ async fn write_rebuilding_from(
     write::check(&cs)?;
     // IMMEDIATE: the write lock from the start, so nobody else assigns keys either.
     let mut tx = store.begin(Begin::Write).await?;
+    tx.execute(Query::new(crate::cache_size(crate::WRITE_CACHE_KIB)))
+        .await?;
     let import_id = write::record_import(&mut tx, Dialect::Sqlite, account, &cs, fence).await?;
     let max = tx
         .fetch_one(Query::new("SELECT COALESCE(MAX(key), 0) FROM employees"))
@@ -191,6 +193,11 @@ async fn write_rebuilding_from(
         write::count_created(&mut tx, Dialect::Sqlite, account, active).await?;
     }
     write::queue_notifications(&mut tx, account, import_id, finished_at, notifications).await?;
+    // Back to the pool's size: the dirty pages stay until the commit writes them, and
+    // the cache then lets go of the pages above it. (A write that fails keeps the
+    // larger cache on its connection: more memory, nothing else.)
+    tx.execute(Query::new(crate::cache_size(crate::READ_CACHE_KIB)))
+        .await?;
     let t = std::time::Instant::now();
     tx.commit().await?;
     tracing::debug!(ms = t.elapsed().as_millis(), "committed");

@@ -478,3 +478,26 @@ async fn opening_reads_no_employee_to_find_rows_to_fold() {
     );
     store.close().await;
 }
+
+/// Pooled connections keep a small page cache (issue #15: a cache page is allocated
+/// for every page read until the cache is full); a changeset's write raises its
+/// connection's for the transaction and gives it back to the pool at the small size.
+#[tokio::test]
+async fn pooled_connections_keep_a_small_page_cache_after_a_write() {
+    let (_dir, path) = temp_db();
+    let store = SqliteStore::open(&path).await.unwrap();
+    one_employee(&store, "E1").await;
+    one_employee(&store, "E2").await;
+    let mut held = Vec::new();
+    for _ in 0..store.pool().size() {
+        held.push(store.pool().acquire().await.unwrap());
+    }
+    assert!(!held.is_empty());
+    for conn in &mut held {
+        let kib: i64 = sqlx::query_scalar("PRAGMA cache_size")
+            .fetch_one(&mut **conn)
+            .await
+            .unwrap();
+        assert_eq!(kib, -8 * 1024, "every pooled connection, the writer's too");
+    }
+}

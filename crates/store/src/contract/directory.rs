@@ -467,6 +467,18 @@ pub async fn part_lookups_find_rows_and_count_reports(store: &dyn Store) {
         ["R000007", "E9"],
         "by birth date, this account only"
     );
+    assert_eq!(
+        found(Lookups {
+            employee_ids: s(&["R000007", "R000099"]),
+            source_ids: s(&["mbr_R000007", "mbr_R000099"]),
+            emails: s(&["ann@acme.example", "boss@acme.example"]),
+            dates_of_birth: vec![date(1990, 2, 3)],
+        })
+        .await,
+        ["B1", "R000007", "E9"],
+        "a row every kind of look-up names comes once; the other account's rows with the \
+         same values do not come"
+    );
     assert!(found(Lookups::default()).await.is_empty());
     let rows = store
         .employees_matching(

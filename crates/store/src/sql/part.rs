@@ -5,7 +5,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use roster_core::employee::{Employee, EmployeeKey};
+use roster_core::employee::Employee;
 use roster_core::normalise::email_key;
 use roster_core::plan::Lookups;
 use serde::de::IgnoredAny;
@@ -18,7 +18,11 @@ use super::query::{Columns, Executor, Query};
 use crate::{AccountId, Result};
 
 /// Full rows with any of the look-ups' employee IDs, source ids, email keys or
-/// birth dates, each once, in key order. One indexed statement per kind of value.
+/// birth dates, each once, in key order: one statement, whose sub-queries find the
+/// keys in the indexes of each kind of value (covering: no row read), and the rows
+/// then read once each by key. (One statement per kind read a row that several
+/// values name once per kind, each time decoded again, and on whichever pooled
+/// connection was free: its pages read again into that connection's cache.)
 pub(super) async fn employees_matching<A: Adapter>(
     a: &A,
     account: AccountId,
@@ -30,30 +34,42 @@ pub(super) async fn employees_matching<A: Adapter>(
         .map(ToString::to_string)
         .collect();
     let by: [(&str, &[String]); 4] = [
-        ("e.employee_id", &lookups.employee_ids),
-        ("e.source_id", &lookups.source_ids),
-        ("e.email_lower", &lookups.emails),
-        ("e.date_of_birth", &dates),
+        ("employee_id", &lookups.employee_ids),
+        ("source_id", &lookups.source_ids),
+        ("email_lower", &lookups.emails),
+        ("date_of_birth", &dates),
     ];
-    let mut rows: BTreeMap<EmployeeKey, Employee> = BTreeMap::new();
+    let (mut keys, mut params) = (Vec::new(), Vec::new());
     for (column, values) in by {
         if values.is_empty() {
             continue;
         }
-        let sql = format!(
-            "SELECT {} FROM employees e WHERE e.account_id = $1 AND {}",
-            employee::select(A::DIALECT, "e"),
-            A::DIALECT.key_in(column, "$2"),
-        );
-        a.pool_executor()
-            .for_each(Query::new(sql).bind(account).bind(values), &mut |row| {
-                let e = employee::read(A::DIALECT, row, 0)?;
-                rows.insert(e.key, e);
-                Ok(())
-            })
-            .await?;
+        params.push(values);
+        let param = format!("${}", keys.len() + 2);
+        keys.push(format!(
+            "SELECT key FROM employees WHERE account_id = $1 AND {}",
+            A::DIALECT.key_in(column, &param),
+        ));
     }
-    Ok(rows.into_values().collect())
+    if keys.is_empty() {
+        return Ok(Vec::new());
+    }
+    let sql = format!(
+        "SELECT {} FROM employees e WHERE e.key IN ({}) ORDER BY e.key",
+        employee::select(A::DIALECT, "e"),
+        keys.join(" UNION ALL "),
+    );
+    let q = params
+        .into_iter()
+        .fold(Query::new(sql).bind(account), Query::bind);
+    let mut rows = Vec::new();
+    a.pool_executor()
+        .for_each(q, &mut |row| {
+            rows.push(employee::read(A::DIALECT, row, 0)?);
+            Ok(())
+        })
+        .await?;
+    Ok(rows)
 }
 
 /// Per manager email key (`roster_core::normalise::email_key`), the active
