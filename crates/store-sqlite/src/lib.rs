@@ -62,7 +62,7 @@ const MMAP_SIZE: u64 = 256 * 1024 * 1024;
 /// full, and on sqlx's worker threads glibc grows its arena for each of them (an
 /// `mprotect` and a page fault per page): an incremental sync of 1,000 members in a
 /// 1M directory reads ≈ 20k pages over 2–3 connections, and with 64 MiB caches those
-/// allocations were a quarter of its CPU and most of its resident size. A full cache
+/// allocations were a fifth of its CPU and a quarter of its resident size. A full cache
 /// reuses its least recently used page instead. 8 MiB holds the inner pages of the
 /// look-ups' indexes and table; a changeset's write raises it ([`WRITE_CACHE_KIB`]).
 const READ_CACHE_KIB: u32 = 8 * 1024;
