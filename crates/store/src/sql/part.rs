@@ -15,6 +15,7 @@ use super::codec::from_json;
 use super::dialect::Dialect;
 use super::employee;
 use super::query::{Columns, Executor, Query};
+use super::reads;
 use crate::{AccountId, Result};
 
 /// Full rows with any of the look-ups' employee IDs, source ids, email keys or
@@ -62,14 +63,7 @@ pub(super) async fn employees_matching<A: Adapter>(
     let q = params
         .into_iter()
         .fold(Query::new(sql).bind(account), Query::bind);
-    let mut rows = Vec::new();
-    a.pool_executor()
-        .for_each(q, &mut |row| {
-            rows.push(employee::read(A::DIALECT, row, 0)?);
-            Ok(())
-        })
-        .await?;
-    Ok(rows)
+    reads::collect(a, q).await
 }
 
 /// Per manager email key (`roster_core::normalise::email_key`), the active

@@ -11,7 +11,7 @@ use crate::{AccountId, EmployeeQuery, Result};
 
 /// Run a query selecting one employee per row (at column 0) and decode each as it
 /// arrives.
-async fn collect<A: Adapter>(a: &A, q: Query) -> Result<Vec<Employee>> {
+pub(super) async fn collect<A: Adapter>(a: &A, q: Query) -> Result<Vec<Employee>> {
     let mut out = Vec::new();
     a.pool_executor()
         .for_each(q, &mut |row| {
