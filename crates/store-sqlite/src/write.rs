@@ -143,6 +143,28 @@ async fn run_overlapped(
     Ok(())
 }
 
+/// A multi-row statement's size, its SQL when full (built once) and its SQL builder.
+type Chunk<'a> = (usize, &'a OnceLock<Arc<str>>, fn(usize) -> String);
+
+/// The next multi-row statement of `items` (up to the chunk's size, each item bound
+/// by `row`), or `None` once `items` is empty: the builder [`run_overlapped`] takes.
+fn next_chunk<I: Iterator>(
+    items: &mut std::iter::Peekable<I>,
+    (size, cache, sql): Chunk<'_>,
+    mut row: impl FnMut(&mut SqliteArguments, I::Item) -> Result<(), StoreError>,
+) -> Result<Option<(Arc<str>, SqliteArguments)>, StoreError> {
+    if items.peek().is_none() {
+        return Ok(None);
+    }
+    let mut args = SqliteArguments::default();
+    let mut n = 0;
+    for item in items.by_ref().take(size) {
+        row(&mut args, item)?;
+        n += 1;
+    }
+    Ok(Some((cached(cache, n, size, sql), args)))
+}
+
 pub(crate) async fn write(
     store: &SqliteStore,
     account: AccountId,
@@ -200,8 +222,14 @@ async fn write_rebuilding_from(
         .await?;
     let t = std::time::Instant::now();
     tx.commit().await?;
-    tracing::debug!(ms = t.elapsed().as_millis(), "committed");
-    tracing::debug!(account, import_id, entries = count, "changeset written");
+    let commit_ms = t.elapsed().as_millis();
+    tracing::debug!(
+        account,
+        import_id,
+        entries = count,
+        commit_ms,
+        "changeset written"
+    );
     Ok(import_id)
 }
 
@@ -256,20 +284,13 @@ async fn write_rows(
     };
     let mut creates = rows.take_creates().peekable();
     run_overlapped(tx.conn(), || {
-        if creates.peek().is_none() {
-            return Ok(None);
-        }
-        let mut args = SqliteArguments::default();
-        let mut n = 0;
-        for (key, e) in creates.by_ref().take(EMPLOYEE_CHUNK) {
+        let chunk: Chunk<'_> = (EMPLOYEE_CHUNK, &INSERT_EMPLOYEES, insert_employees_sql);
+        next_chunk(&mut creates, chunk, |args, (key, e)| {
             for v in write_values(key, e)? {
-                bind(&mut args, v)?;
+                bind(args, v)?;
             }
-            tail(&mut args)?;
-            n += 1;
-        }
-        let sql = cached(&INSERT_EMPLOYEES, n, EMPLOYEE_CHUNK, insert_employees_sql);
-        Ok(Some((sql, args)))
+            tail(args)
+        })
     })
     .await?;
     drop(creates);
@@ -282,19 +303,13 @@ async fn write_rows(
     let t = std::time::Instant::now();
     let mut entries = rows.into_entries().peekable();
     run_overlapped(tx.conn(), || {
-        if entries.peek().is_none() {
-            return Ok(None);
-        }
-        let mut args = SqliteArguments::default();
-        let mut n = 0;
-        for r in entries.by_ref().take(ENTRY_CHUNK) {
+        let chunk: Chunk<'_> = (ENTRY_CHUNK, &INSERT_ENTRIES, insert_entries_sql);
+        next_chunk(&mut entries, chunk, |args, r| {
             for v in EntryRow::values(r?, account, import_id) {
-                bind(&mut args, v)?;
+                bind(args, v)?;
             }
-            n += 1;
-        }
-        let sql = cached(&INSERT_ENTRIES, n, ENTRY_CHUNK, insert_entries_sql);
-        Ok(Some((sql, args)))
+            Ok(())
+        })
     })
     .await?;
     tracing::debug!(ms = t.elapsed().as_millis(), "import entries inserted");
