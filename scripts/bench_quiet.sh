@@ -23,7 +23,13 @@ echo "== bench_sync done $(date -u) $(uptime)" | tee -a "$OUT/log.txt"
 "$R" sandbox --port 8993 --members 100000 --seed 7 > "$OUT/sb100k.log" 2>&1 & S1=$!
 sleep 5
 python3 "$REPO/scripts/bench_incremental.py" --roster "$R" --url http://127.0.0.1:8993 --work "$OUT/inc100k" --changed 2000 --runs 3 > "$OUT/inc100k.txt" 2>&1
+python3 "$REPO/scripts/bench_incremental.py" --roster "$R" --url http://127.0.0.1:8993 --work "$OUT/inc100k" --changed 1000 --runs 3 --base "$OUT/inc100k/base.db" > "$OUT/inc100k_1pc.txt" 2>&1
 python3 "$REPO/scripts/bench_incremental.py" --roster "$R" --url http://127.0.0.1:8993 --work "$OUT/inc100k" --changed 1000 --runs 3 --full > "$OUT/full100k.txt" 2>&1
+# The floors of this schema (no Rust): a small change's write, and a first import's rows
+# copied by INSERT ... SELECT with every index and without the secondary ones.
+python3 "$REPO/scripts/write_floor.py" "$OUT/inc100k/base.db" --changed 1000 --runs 3 > "$OUT/floor100k.txt" 2>&1
+python3 "$REPO/scripts/write_floor.py" "$OUT/inc100k/base.db" --changed 2000 --runs 3 >> "$OUT/floor100k.txt" 2>&1
+python3 "$REPO/scripts/apply_cost.py" "$OUT/inc100k/base.db" ab > "$OUT/apply_cost100k.txt" 2>&1
 if [ -n "$AB" ]; then
   # A/B of the daily full sync: the other build (AB) against this one, interleaved,
   # each from its own base import.
@@ -38,6 +44,7 @@ echo "== 100k done $(date -u) $(uptime)" | tee -a "$OUT/log.txt"
 "$R" sandbox --port 8994 --members 1000000 --seed 7 > "$OUT/sb1m.log" 2>&1 & S2=$!
 for _ in $(seq 1 600); do curl -sf http://127.0.0.1:8994/_sandbox/info > /dev/null && break; sleep 0.5; done
 python3 "$REPO/scripts/bench_incremental.py" --roster "$R" --url http://127.0.0.1:8994 --work "$OUT/inc1m" --changed 1000 --runs 3 > "$OUT/inc1m.txt" 2>&1
+python3 "$REPO/scripts/write_floor.py" "$OUT/inc1m/base.db" --changed 1000 --runs 3 > "$OUT/floor1m.txt" 2>&1
 # The 1M first import again, interleaved with the A/B binary's (each a base import of its own).
 for i in 1 2; do
   if [ -n "$AB" ]; then
