@@ -20,6 +20,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use jiff::Timestamp;
+use roster_bench::{Meter, Usage};
 use roster_core::employee::Employee;
 use roster_core::guard::Trigger;
 use roster_core::plan::{Action, Counts};
@@ -33,33 +34,21 @@ use serde_json::Value;
 
 type Error = Box<dyn std::error::Error + Send + Sync>;
 
+/// SCIM on a large directory: lookups by userName, pages, a whole enumeration by cursor.
+#[derive(clap::Parser)]
 struct Args {
     /// Where the database goes (a new file); a temporary directory without it.
+    #[arg(long)]
     db: Option<String>,
+    /// Employees seeded.
+    #[arg(long, default_value_t = 100_000)]
     employees: usize,
+    /// Clients sending requests back to back.
+    #[arg(long, default_value_t = 4)]
     concurrency: usize,
+    /// Seconds per figure.
+    #[arg(long, default_value_t = 10)]
     seconds: u64,
-}
-
-fn args() -> Result<Args, Error> {
-    let mut a = Args {
-        db: None,
-        employees: 100_000,
-        concurrency: 4,
-        seconds: 10,
-    };
-    let mut it = std::env::args().skip(1);
-    while let Some(flag) = it.next() {
-        let value = it.next().ok_or(format!("{flag} needs a value"))?;
-        match flag.as_str() {
-            "--db" => a.db = Some(value),
-            "--employees" => a.employees = value.parse()?,
-            "--concurrency" => a.concurrency = value.parse()?,
-            "--seconds" => a.seconds = value.parse()?,
-            other => return Err(format!("unknown flag {other}").into()),
-        }
-    }
-    Ok(a)
 }
 
 fn employee(i: usize) -> Employee {
@@ -164,9 +153,9 @@ async fn load(
     client: &Arc<Client>,
     a: &Args,
     path: impl Fn(&mut Pick) -> String + Send + Sync + Clone + 'static,
-) -> Result<(Vec<Duration>, Duration), Error> {
-    let start = Instant::now();
-    let until = start + Duration::from_secs(a.seconds);
+) -> Result<(Vec<Duration>, Usage), Error> {
+    let meter = Meter::start();
+    let until = Instant::now() + Duration::from_secs(a.seconds);
     let mut tasks = Vec::new();
     for t in 0..a.concurrency {
         let client = client.clone();
@@ -187,10 +176,12 @@ async fn load(
     for t in tasks {
         all.extend(t.await??);
     }
-    Ok((all, start.elapsed()))
+    Ok((all, meter.stop()))
 }
 
-fn report(name: &str, (mut lat, elapsed): (Vec<Duration>, Duration)) {
+/// Requests/s, p50 and p99, then the process's CPU over the figure (clients and
+/// server share this process and the machine's cores).
+fn report(name: &str, (mut lat, usage): (Vec<Duration>, Usage)) {
     if lat.is_empty() {
         println!("{name:<44} no request finished");
         return;
@@ -198,8 +189,8 @@ fn report(name: &str, (mut lat, elapsed): (Vec<Duration>, Duration)) {
     lat.sort_unstable();
     let q = |p: f64| lat[((lat.len() as f64 * p) as usize).min(lat.len() - 1)];
     println!(
-        "{name:<44} {:>8.0} req/s  p50 {:>7.2} ms  p99 {:>7.2} ms  ({} requests)",
-        lat.len() as f64 / elapsed.as_secs_f64(),
+        "{name:<44} {:>8.0} req/s  p50 {:>7.2} ms  p99 {:>7.2} ms  ({} requests; {usage})",
+        lat.len() as f64 / usage.wall.as_secs_f64(),
         q(0.50).as_secs_f64() * 1e3,
         q(0.99).as_secs_f64() * 1e3,
         lat.len()
@@ -211,15 +202,20 @@ fn enc(s: &str) -> String {
 }
 
 async fn timed(client: &Client, name: &str, path: &str) -> Result<Value, Error> {
-    let t0 = Instant::now();
+    let meter = Meter::start();
     let v = client.get(path).await?;
-    println!("{name:<44} {:>8.1} ms", t0.elapsed().as_secs_f64() * 1e3);
+    let usage = meter.stop();
+    println!(
+        "{name:<44} {:>8.1} ms  (CPU {:.1} ms)",
+        usage.wall.as_secs_f64() * 1e3,
+        usage.cpu.total().as_secs_f64() * 1e3
+    );
     Ok(v)
 }
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
-    let a = args()?;
+    let a = <Args as clap::Parser>::parse();
     let n = a.employees;
     let dir = tempfile::tempdir()?;
     let path =
@@ -227,12 +223,9 @@ async fn main() -> Result<(), Error> {
             .map_or_else(|| dir.path().join("roster.db"), std::path::PathBuf::from);
     let store: Arc<dyn Store> = Arc::new(SqliteStore::open(path.to_str().ok_or("path")?).await?);
     let account = store.ensure_account("default").await?;
-    let t0 = Instant::now();
+    let meter = Meter::start();
     seed(store.as_ref(), account, n).await?;
-    println!(
-        "seeded {n} employees in {:.1} s",
-        t0.elapsed().as_secs_f64()
-    );
+    println!("seeded {n} employees: {}", meter.stop());
     let token = new_api_token();
     store
         .create_api_token(NewApiToken {
@@ -293,7 +286,7 @@ async fn main() -> Result<(), Error> {
         .await?,
     );
 
-    let t0 = Instant::now();
+    let meter = Meter::start();
     let mut seen = HashSet::with_capacity(n);
     let mut next = Some(String::new());
     let mut pages = 0;
@@ -308,8 +301,8 @@ async fn main() -> Result<(), Error> {
         pages += 1;
     }
     println!(
-        "enumerate every user by cursor (pages of 1,000)  {:.2} s  ({} users, {pages} pages)",
-        t0.elapsed().as_secs_f64(),
+        "enumerate every user by cursor (pages of 1,000)  {} ({} users, {pages} pages)",
+        meter.stop(),
         seen.len()
     );
     if seen.len() != n {

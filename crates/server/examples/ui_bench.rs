@@ -17,6 +17,7 @@ use std::time::{Duration, Instant};
 
 use jiff::Timestamp;
 use jiff::civil::date;
+use roster_bench::Meter;
 use roster_core::employee::Employee;
 use roster_core::guard::Trigger;
 use roster_core::plan::{Action, Counts};
@@ -60,25 +61,29 @@ fn median(mut v: Vec<Duration>) -> (Duration, Duration) {
     (v[v.len() / 2], v[v.len() - 1])
 }
 
+/// Render times of the admin UI's overview and org chart for a big company.
+#[derive(clap::Parser)]
+struct Args {
+    /// Active employees written before the pages are timed.
+    #[arg(long, short = 'n', default_value_t = 10_000)]
+    employees: usize,
+    /// Timed requests per page (after one warm-up).
+    #[arg(long, default_value_t = 5)]
+    runs: usize,
+}
+
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let (mut n, mut runs) = (10_000usize, 5usize);
-    let mut args = std::env::args().skip(1);
-    while let Some(arg) = args.next() {
-        match arg.as_str() {
-            "--employees" | "-n" => n = args.next().ok_or("--employees needs a number")?.parse()?,
-            "--runs" => runs = args.next().ok_or("--runs needs a number")?.parse()?,
-            other => {
-                return Err(format!("unknown argument {other}; use --employees N --runs R").into());
-            }
-        }
+    let Args { employees: n, runs } = <Args as clap::Parser>::parse();
+    if runs == 0 {
+        return Err("--runs must be at least 1".into());
     }
     let dir = tempfile::tempdir()?;
     let path = dir.path().join("bench.db");
     let store: Arc<dyn Store> = Arc::new(SqliteStore::open(path.to_str().ok_or("path")?).await?);
     let account = store.ensure_account("default").await?;
     let now = Timestamp::now();
-    let started = Instant::now();
+    let written = Meter::start();
     let entries: Vec<EntryRecord> = (0..n)
         .map(|i| EntryRecord {
             action: Action::Create,
@@ -123,7 +128,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             },
         )
         .await?;
-    println!("{n} employees written in {:.2?}", started.elapsed());
+    println!("{n} employees written: {}", written.stop());
 
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let addr = listener.local_addr()?;
@@ -179,16 +184,20 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         get().await?;
         let mut times = Vec::new();
         let mut size = 0;
+        let meter = Meter::start();
         for _ in 0..runs {
             let (t, s) = get().await?;
             times.push(t);
             size = s;
         }
+        // Server and client share this process: its CPU per request.
+        let cpu = meter.stop().cpu.total().as_secs_f64() / runs as f64;
         let (med, max) = median(times);
         println!(
-            "{page:<22} median {:>8.1} ms   slowest {:>8.1} ms   {:>7} KiB",
+            "{page:<22} median {:>8.1} ms   slowest {:>8.1} ms   CPU {:>8.1} ms a request   {:>7} KiB",
             med.as_secs_f64() * 1000.0,
             max.as_secs_f64() * 1000.0,
+            cpu * 1000.0,
             size / 1024
         );
     }
