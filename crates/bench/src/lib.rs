@@ -168,6 +168,31 @@ pub fn median(mut values: Vec<f64>) -> f64 {
     }
 }
 
+/// What is wrong with a benchmark example's flags (`A`, its clap arguments), if
+/// anything: the definition must be consistent (clap's own checks), `--help` must
+/// print the usage, and an unknown flag must be refused, so that a mistyped option
+/// is an error and not a silently different benchmark. Each example runs it in a
+/// test of its own (`test = true` in its package's manifest).
+pub fn flags_problem<A: clap::CommandFactory>() -> Option<String> {
+    use clap::error::ErrorKind;
+    let command = A::command();
+    command.clone().debug_assert();
+    let name = command.get_name().to_string();
+    match command
+        .clone()
+        .try_get_matches_from([name.as_str(), "--help"])
+    {
+        Err(e) if e.kind() == ErrorKind::DisplayHelp && e.to_string().contains("Usage:") => {}
+        Err(e) => return Some(format!("{name} --help: {e}")),
+        Ok(_) => return Some(format!("{name} --help did not print the usage")),
+    }
+    match command.try_get_matches_from([name.as_str(), "--no-such-flag"]) {
+        Err(e) if e.kind() == ErrorKind::UnknownArgument => None,
+        Err(e) => Some(format!("{name} --no-such-flag: another error: {e}")),
+        Ok(_) => Some(format!("{name} took --no-such-flag")),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -193,6 +218,26 @@ mod tests {
         assert!(usage.cpu.total() >= Duration::from_millis(30));
         assert!(usage.to_string().contains(" s wall, CPU "), "{usage}");
         assert!(peak_rss_mib() > 0.0);
+    }
+
+    #[test]
+    fn flags_are_checked() {
+        /// A benchmark.
+        #[derive(clap::Parser)]
+        struct Good {
+            #[arg(long, default_value_t = 1)]
+            runs: usize,
+        }
+        assert_eq!(flags_problem::<Good>(), None);
+
+        /// One that takes any argument as a name.
+        #[derive(clap::Parser)]
+        struct Lenient {
+            #[arg(allow_hyphen_values = true, num_args = 0..)]
+            names: Vec<String>,
+        }
+        let problem = flags_problem::<Lenient>().expect("a lenient benchmark is flagged");
+        assert!(problem.contains("--no-such-flag"), "{problem}");
     }
 
     #[test]

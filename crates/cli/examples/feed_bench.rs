@@ -499,3 +499,11 @@ async fn main() {
         t.elapsed().as_secs_f64()
     );
 }
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn takes_help_and_refuses_unknown_flags() {
+        assert_eq!(roster_bench::flags_problem::<super::Args>(), None);
+    }
+}

@@ -463,3 +463,11 @@ async fn plan_alone(
     assert!(p.counts.updated + p.counts.skipped >= members / 100);
     Ok(secs)
 }
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn takes_help_and_refuses_unknown_flags() {
+        assert_eq!(roster_bench::flags_problem::<super::Args>(), None);
+    }
+}

@@ -596,3 +596,11 @@ async fn runs(all: &[Account]) -> anyhow::Result<Vec<(i64, Option<Timestamp>, Op
     }
     Ok(out)
 }
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn takes_help_and_refuses_unknown_flags() {
+        assert_eq!(roster_bench::flags_problem::<super::Args>(), None);
+    }
+}

@@ -78,3 +78,11 @@ fn main() {
     );
     println!("peak RSS: {:.0} MiB", peak_rss_mib());
 }
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn takes_help_and_refuses_unknown_flags() {
+        assert_eq!(roster_bench::flags_problem::<super::Args>(), None);
+    }
+}

@@ -298,3 +298,11 @@ fn main() {
     );
     println!("all runs: {}", meter.stop());
 }
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn takes_help_and_refuses_unknown_flags() {
+        assert_eq!(roster_bench::flags_problem::<super::Args>(), None);
+    }
+}

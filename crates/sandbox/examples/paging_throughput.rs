@@ -92,3 +92,11 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     sandbox.shutdown().await?;
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn takes_help_and_refuses_unknown_flags() {
+        assert_eq!(roster_bench::flags_problem::<super::Args>(), None);
+    }
+}
