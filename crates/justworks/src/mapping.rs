@@ -248,7 +248,7 @@ pub(crate) enum ManagerLookup {
 pub(crate) fn resolve_managers(
     members: &mut [SourceMember],
     manager_ids: &[Option<String>],
-    index: &HashMap<String, usize>,
+    index: &rustc_hash::FxHashMap<String, usize>,
     fetched: &HashMap<String, ManagerLookup>,
 ) {
     let resolved: Vec<Option<ManagerRef>> = manager_ids
