@@ -400,16 +400,18 @@ mod tests {
             kind,
             privacy: None,
         };
-        let mut settings = Settings::default();
-        settings.mapping = vec![
-            field("job_title", "Zeta", FieldKind::Default),
-            field("office", "Alpha", FieldKind::Hidden),
-            field("department", "Zeta", FieldKind::Default),
-            field("work_id", "Buddy", FieldKind::Associated),
-            field("absent", "Beta", FieldKind::Default),
-            field("given_name", "Alpha", FieldKind::Default),
-            field("work_city", "Ally", FieldKind::Associated),
-        ];
+        let mut settings = Settings {
+            mapping: vec![
+                field("job_title", "Zeta", FieldKind::Default),
+                field("office", "Alpha", FieldKind::Hidden),
+                field("department", "Zeta", FieldKind::Default),
+                field("work_id", "Buddy", FieldKind::Associated),
+                field("absent", "Beta", FieldKind::Default),
+                field("given_name", "Alpha", FieldKind::Default),
+                field("work_city", "Ally", FieldKind::Associated),
+            ],
+            ..Settings::default()
+        };
         let mut m = SourceMember::new("m1", 1);
         m.given_name = Some(" Ada ".into());
         for (key, value) in [
