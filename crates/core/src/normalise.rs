@@ -88,7 +88,8 @@ fn member_value<'a>(m: &'a SourceMember, field: &str) -> Option<&'a str> {
         "family_name" | "last_name" => m.family_name.as_deref(),
         "work_email" | "email" => m.work_email.as_deref(),
         "personal_email" => m.personal_email.as_deref(),
-        other => m.fields.get(other),
+        // Looked up above.
+        _ => None,
     }
 }
 
@@ -257,8 +258,10 @@ fn manager_warnings(found: &mut Found, manager: &ManagerRef) {
 /// The mapped source fields: (demographics, associated fields).
 pub(crate) fn mapped(m: &SourceMember, settings: &Settings) -> (FieldMap, FieldMap) {
     let redacted = |f: &str| settings.redact_fields.contains(f);
-    let mut demographics = FieldMap::new();
-    let mut associated = FieldMap::new();
+    // The values in the mapping's order, then put into each map in the keys' order
+    // (each appended, none spliced in); for a key mapped twice the later value wins,
+    // as the sort is stable.
+    let mut values: Vec<(bool, &str, &str)> = Vec::with_capacity(settings.mapping.len());
     for mf in &settings.mapping {
         if redacted(&mf.source_key) || redacted(&mf.demographic) {
             continue;
@@ -269,14 +272,17 @@ pub(crate) fn mapped(m: &SourceMember, settings: &Settings) -> (FieldMap, FieldM
         else {
             continue;
         };
-        match mf.kind {
-            FieldKind::Associated => {
-                associated.insert(mf.demographic.as_str(), v);
-            }
-            FieldKind::Default | FieldKind::Hidden => {
-                demographics.insert(mf.demographic.as_str(), v);
-            }
-        }
+        let associated = mf.kind == FieldKind::Associated;
+        values.push((associated, mf.demographic.as_str(), v));
+    }
+    values.sort_by(|a, b| a.1.cmp(b.1));
+    let mut demographics = FieldMap::new();
+    let mut associated = FieldMap::new();
+    for (is_associated, key, v) in values {
+        match is_associated {
+            true => associated.insert(key, v),
+            false => demographics.insert(key, v),
+        };
     }
     demographics.shrink_to_fit();
     associated.shrink_to_fit();
@@ -385,6 +391,65 @@ mod tests {
 
     /// A record's demographics are kept until the plan is made (and moved into the
     /// new employee): no spare room in them.
+    #[test]
+    fn mapped_values_are_the_mappings_in_any_order_the_later_winning() {
+        use crate::settings::{FieldKind, MappedField};
+        let field = |source: &str, demographic: &str, kind: FieldKind| MappedField {
+            source_key: source.into(),
+            demographic: demographic.into(),
+            kind,
+            privacy: None,
+        };
+        let mut settings = Settings {
+            mapping: vec![
+                field("job_title", "Zeta", FieldKind::Default),
+                field("office", "Alpha", FieldKind::Hidden),
+                field("department", "Zeta", FieldKind::Default),
+                field("work_id", "Buddy", FieldKind::Associated),
+                field("absent", "Beta", FieldKind::Default),
+                field("given_name", "Alpha", FieldKind::Default),
+                field("work_city", "Ally", FieldKind::Associated),
+            ],
+            ..Settings::default()
+        };
+        let mut m = SourceMember::new("m1", 1);
+        m.given_name = Some(" Ada ".into());
+        for (key, value) in [
+            ("department", "Eng"),
+            ("job_title", "Chef"),
+            ("office", "HQ"),
+            ("work_city", "Oslo"),
+            ("work_id", " E7 "),
+        ] {
+            m.fields.insert(key, value);
+        }
+        let (demographics, associated) = mapped(&m, &settings);
+        let pairs = |f: &FieldMap| -> Vec<(String, String)> {
+            f.iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect()
+        };
+        let owned = |v: &[(&str, &str)]| -> Vec<(String, String)> {
+            v.iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect()
+        };
+        assert_eq!(
+            pairs(&demographics),
+            owned(&[("Alpha", "Ada"), ("Zeta", "Eng")])
+        );
+        assert_eq!(
+            pairs(&associated),
+            owned(&[("Ally", "Oslo"), ("Buddy", "E7")])
+        );
+        settings.redact_fields.insert("given_name".into());
+        let (demographics, _) = mapped(&m, &settings);
+        assert_eq!(
+            pairs(&demographics),
+            owned(&[("Alpha", "HQ"), ("Zeta", "Eng")])
+        );
+    }
+
     #[test]
     fn mapped_demographics_keep_no_spare_room() {
         let settings = Settings::default();

@@ -1,7 +1,9 @@
 //! The members of one fetch, gathered page by page: parsed, mapped, a member
 //! repeated across pages kept once (the later copy), the unreadable rejected.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
+
+use rustc_hash::FxHashMap;
 
 use roster_core::member::{RejectedMember, SourceMember};
 use roster_source::MemberFn;
@@ -17,7 +19,10 @@ const DUPLICATES_NAMED: usize = 10;
 pub(crate) struct Accumulator {
     pub members: Vec<SourceMember>,
     pub manager_ids: Vec<Option<String>>,
-    pub index: HashMap<String, usize>,
+    /// Where each source id is in `members` (Fx: hashing 100k ids with the
+    /// standard library's SipHash, here and again when managers are resolved, was
+    /// ≈ 1 % of a daily sync's CPU).
+    pub index: FxHashMap<String, usize>,
     pub rejected: Vec<RejectedMember>,
     pub duplicates: usize,
     pub duplicate_ids: Vec<String>,
@@ -28,6 +33,7 @@ pub(crate) struct Accumulator {
 impl Accumulator {
     pub fn ingest(&mut self, page: &Page) {
         self.members.reserve(page.items.len());
+        self.index.reserve(page.items.len());
         for i in 0..page.items.len() {
             self.items += 1;
             let bytes = page.item(i);

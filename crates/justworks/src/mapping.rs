@@ -1,7 +1,6 @@
 //! Wire member → source-neutral [`SourceMember`], manager resolution, and the
 //! diagnostics about withheld scopes.
 
-use std::borrow::Cow;
 use std::collections::HashMap;
 
 use roster_core::fields::{self, FieldMap};
@@ -63,8 +62,10 @@ fn take(value: Option<String>) -> Option<String> {
     }
 }
 
-fn put(fields: &mut FieldMap, key: &str, value: Option<String>) {
-    if let Some(value) = take(value) {
+/// Sets `key` to the value trimmed, unless it is blank. The map copies the text (a
+/// short value into the entry itself), so it is read borrowed from the page.
+fn put(fields: &mut FieldMap, key: &str, value: Option<&str>) {
+    if let Some(value) = value.map(str::trim).filter(|v| !v.is_empty()) {
         fields.insert(key, value);
     }
 }
@@ -92,6 +93,24 @@ fn earlier_start<'a>(current: &str, dates: impl Iterator<Item = &'a str>) -> Opt
     let earliest = earliest?;
     before(earliest, (current, current.parse().ok())).then(|| earliest.0.to_owned())
 }
+
+/// The fields [`map_member`] sets, in the keys' order: each entry is appended to
+/// the member's map, none is spliced in.
+const MAPPED_FIELDS: [&str; 13] = [
+    fields::DEPARTMENT,
+    fields::EMPLOYMENT_TYPE,
+    fields::HOME_CITY,
+    fields::HOME_COUNTRY,
+    fields::HOME_STATE,
+    fields::JOB_TITLE,
+    fields::MEMBER_TYPE,
+    fields::OFFICE,
+    fields::SEX,
+    fields::WORK_CITY,
+    fields::WORK_COUNTRY,
+    fields::WORK_ID,
+    fields::WORK_STATE,
+];
 
 /// Map one wire member. `position` is provisional (renumbered at the end).
 pub(crate) fn map_member(
@@ -137,7 +156,8 @@ pub(crate) fn map_member(
                     .iter()
                     .position(|p| p.number.as_deref().is_some_and(|n| !n.trim().is_empty()))
             });
-        member.phone = position.and_then(|i| take(phones[i].number.take().map(Cow::into_owned)));
+        member.phone =
+            position.and_then(|i| take(phones[i].number.take().map(|n| n.0.into_owned())));
     }
 
     member.date_of_birth = take(wire.date_of_birth);
@@ -155,42 +175,47 @@ pub(crate) fn map_member(
     }
     member.end_date = take(wire.employment_termination_date);
 
-    let f = &mut member.fields;
-    put(f, fields::WORK_ID, wire.work_id);
-    put(f, fields::JOB_TITLE, wire.job_title);
-    put(f, fields::DEPARTMENT, wire.department.and_then(|d| d.name));
-    put(f, fields::MEMBER_TYPE, member.member_type.clone());
     let employment = wire.current_employment.and_then(|m| m.0.into_iter().next());
     let (employment_country, employment_type) = match employment {
         Some((country, employment)) => (Some(country), employment.employment_type),
         None => (None, None),
     };
-    put(f, fields::EMPLOYMENT_TYPE, employment_type);
+    let home = home_address(wire.addresses);
+    let home = home.as_ref();
     let (office_name, office_address) = match wire.office {
         Some(office) => (office.name, office.address),
         None => (None, None),
     };
-    put(f, fields::OFFICE, office_name);
     let (work_city, work_state, work_country) = match office_address {
         Some(a) => (a.city, a.state, a.country),
         None => (None, None, None),
     };
-    put(f, fields::WORK_CITY, work_city);
-    put(f, fields::WORK_STATE, work_state);
-    put(
-        f,
-        fields::WORK_COUNTRY,
-        take(work_country).or(employment_country),
-    );
-    if let Some(home) = home_address(wire.addresses) {
-        put(f, fields::HOME_CITY, home.city);
-        put(f, fields::HOME_STATE, home.state);
-        put(f, fields::HOME_COUNTRY, home.country);
+    let work_country = work_country
+        .as_deref()
+        .map(str::trim)
+        .filter(|c| !c.is_empty())
+        .or(employment_country.as_deref());
+    let values = [
+        wire.department.as_ref().and_then(|d| d.name.as_deref()),
+        employment_type.as_deref(),
+        home.and_then(|h| h.city.as_deref()),
+        home.and_then(|h| h.country.as_deref()),
+        home.and_then(|h| h.state.as_deref()),
+        wire.job_title.as_deref(),
+        member.member_type.as_deref(),
+        office_name.as_deref(),
+        wire.sex_assigned_at_birth.as_deref(),
+        work_city.as_deref(),
+        work_country,
+        wire.work_id.as_deref(),
+        work_state.as_deref(),
+    ];
+    for (key, value) in MAPPED_FIELDS.into_iter().zip(values) {
+        put(&mut member.fields, key, value);
     }
-    put(f, fields::SEX, wire.sex_assigned_at_birth);
     // Kept until the plan is made: no spare room (custom fields, when read, are
     // added later and the map shrunk again).
-    f.shrink_to_fit();
+    member.fields.shrink_to_fit();
 
     let manager_id = take(wire.manager.and_then(|m| m.id));
     if let Some(id) = &manager_id {
@@ -223,7 +248,7 @@ pub(crate) enum ManagerLookup {
 pub(crate) fn resolve_managers(
     members: &mut [SourceMember],
     manager_ids: &[Option<String>],
-    index: &HashMap<String, usize>,
+    index: &rustc_hash::FxHashMap<String, usize>,
     fetched: &HashMap<String, ManagerLookup>,
 ) {
     let resolved: Vec<Option<ManagerRef>> = manager_ids
@@ -302,6 +327,14 @@ pub(crate) fn missing_scope_diagnostics(
 mod tests {
     use super::*;
     use crate::wire::parse_item;
+
+    #[test]
+    fn mapped_fields_are_put_in_key_order() {
+        assert!(MAPPED_FIELDS.is_sorted(), "{MAPPED_FIELDS:?}");
+        let mut keys = MAPPED_FIELDS.to_vec();
+        keys.dedup();
+        assert_eq!(keys.len(), MAPPED_FIELDS.len());
+    }
 
     fn map(json: &str) -> (SourceMember, Option<String>, Presence) {
         let mut presence = Presence::default();

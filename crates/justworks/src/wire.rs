@@ -153,13 +153,53 @@ pub(crate) fn readable_id(text: &str) -> Option<String> {
     }
 }
 
-/// A list item. Strings the mapping may drop (types, history dates, phone numbers)
-/// borrow from the page instead of allocating.
+/// Text read from a page: borrowed from the page's body when the JSON string has no
+/// escapes (most have none), else unescaped into a string of its own. Serde's own
+/// `Option<Cow<str>>` always copies; the values a member's field map takes are
+/// copied into it anyway, so reading them needs no allocation of its own.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub(crate) struct Text<'a>(pub Cow<'a, str>);
+
+impl std::ops::Deref for Text<'_> {
+    type Target = str;
+    fn deref(&self) -> &str {
+        &self.0
+    }
+}
+
+impl<'de: 'a, 'a> Deserialize<'de> for Text<'a> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct TextVisitor;
+        impl<'de> Visitor<'de> for TextVisitor {
+            type Value = Text<'de>;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a string")
+            }
+            fn visit_borrowed_str<E: serde::de::Error>(
+                self,
+                v: &'de str,
+            ) -> Result<Self::Value, E> {
+                Ok(Text(Cow::Borrowed(v)))
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Self::Value, E> {
+                Ok(Text(Cow::Owned(v.to_owned())))
+            }
+            fn visit_string<E: serde::de::Error>(self, v: String) -> Result<Self::Value, E> {
+                Ok(Text(Cow::Owned(v)))
+            }
+        }
+        deserializer.deserialize_str(TextVisitor)
+    }
+}
+
+/// A list item. Strings the mapping copies into the member's field map, or may
+/// drop (types, history dates, phone numbers), borrow from the page instead of
+/// allocating ([`Text`]).
 #[derive(Debug, Default, Deserialize)]
 pub(crate) struct WireMember<'a> {
     pub id: String,
-    #[serde(default)]
-    pub work_id: Option<String>,
+    #[serde(default, borrow)]
+    pub work_id: Option<Text<'a>>,
     #[serde(default)]
     pub name: Option<WireName>,
     #[serde(default)]
@@ -172,22 +212,22 @@ pub(crate) struct WireMember<'a> {
     pub phones: Option<Vec<WirePhone<'a>>>,
     #[serde(default, borrow)]
     pub addresses: Option<Vec<WireAddress<'a>>>,
-    #[serde(default)]
-    pub current_employment: Option<CountryMap<WireEmployment>>,
+    #[serde(default, borrow)]
+    pub current_employment: Option<CountryMap<WireEmployment<'a>>>,
     #[serde(default, borrow)]
     pub employment_history: Option<Vec<WirePeriod<'a>>>,
     #[serde(default)]
     pub date_of_birth: Option<String>,
-    #[serde(default)]
-    pub sex_assigned_at_birth: Option<String>,
-    #[serde(default)]
-    pub department: Option<WireNamed>,
+    #[serde(default, borrow)]
+    pub sex_assigned_at_birth: Option<Text<'a>>,
+    #[serde(default, borrow)]
+    pub department: Option<WireNamed<'a>>,
     #[serde(default)]
     pub employment_start_date: Option<String>,
     #[serde(default)]
     pub employment_termination_date: Option<String>,
-    #[serde(default)]
-    pub job_title: Option<String>,
+    #[serde(default, borrow)]
+    pub job_title: Option<Text<'a>>,
     #[serde(default)]
     pub manager: Option<WireRef>,
     #[serde(default, borrow)]
@@ -209,45 +249,45 @@ pub(crate) struct WireEmail<'a> {
     #[serde(default)]
     pub address: Option<String>,
     #[serde(default, rename = "type", borrow)]
-    pub kind: Option<Cow<'a, str>>,
+    pub kind: Option<Text<'a>>,
 }
 
 #[derive(Debug, Default, Deserialize)]
 pub(crate) struct WirePhone<'a> {
     #[serde(default, borrow)]
-    pub number: Option<Cow<'a, str>>,
+    pub number: Option<Text<'a>>,
     #[serde(default, rename = "type", borrow)]
-    pub kind: Option<Cow<'a, str>>,
+    pub kind: Option<Text<'a>>,
 }
 
 #[derive(Debug, Default, Deserialize)]
 pub(crate) struct WireAddress<'a> {
     #[serde(default, rename = "type", borrow)]
-    pub kind: Option<Cow<'a, str>>,
-    #[serde(default)]
-    pub city: Option<String>,
-    #[serde(default)]
-    pub state: Option<String>,
-    #[serde(default)]
-    pub country: Option<String>,
+    pub kind: Option<Text<'a>>,
+    #[serde(default, borrow)]
+    pub city: Option<Text<'a>>,
+    #[serde(default, borrow)]
+    pub state: Option<Text<'a>>,
+    #[serde(default, borrow)]
+    pub country: Option<Text<'a>>,
 }
 
 #[derive(Debug, Default, Deserialize)]
-pub(crate) struct WireEmployment {
-    #[serde(default)]
-    pub employment_type: Option<String>,
+pub(crate) struct WireEmployment<'a> {
+    #[serde(default, borrow)]
+    pub employment_type: Option<Text<'a>>,
 }
 
 #[derive(Debug, Default, Deserialize)]
 pub(crate) struct WirePeriod<'a> {
     #[serde(default, borrow)]
-    pub start_date: Option<Cow<'a, str>>,
+    pub start_date: Option<Text<'a>>,
 }
 
 #[derive(Debug, Default, Deserialize)]
-pub(crate) struct WireNamed {
-    #[serde(default)]
-    pub name: Option<String>,
+pub(crate) struct WireNamed<'a> {
+    #[serde(default, borrow)]
+    pub name: Option<Text<'a>>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -258,8 +298,8 @@ pub(crate) struct WireRef {
 
 #[derive(Debug, Default, Deserialize)]
 pub(crate) struct WireOffice<'a> {
-    #[serde(default)]
-    pub name: Option<String>,
+    #[serde(default, borrow)]
+    pub name: Option<Text<'a>>,
     #[serde(default, borrow)]
     pub address: Option<WireAddress<'a>>,
 }
@@ -411,6 +451,29 @@ mod tests {
         assert_eq!(employment.0.len(), 1);
         assert_eq!(employment.0[0].0, "CA");
         assert!(m.employment_termination_date.is_none());
+    }
+
+    #[test]
+    fn text_borrows_from_the_page_unless_escaped() {
+        let m: WireMember = parse_item(
+            r#"{"id":"m1","job_title":"Chief Executive Officer","work_id":"E\u0030\"1",
+                "office":{"name":"San Francisco","address":{"city":"S\u00e3o Paulo"}}}"#,
+        )
+        .unwrap();
+        let title = m.job_title.unwrap();
+        assert!(matches!(title.0, Cow::Borrowed(_)));
+        assert_eq!(&*title, "Chief Executive Officer");
+        let work_id = m.work_id.unwrap();
+        assert!(matches!(work_id.0, Cow::Owned(_)));
+        assert_eq!(&*work_id, "E0\"1");
+        let office = m.office.unwrap();
+        assert!(matches!(
+            office.name.unwrap().0,
+            Cow::Borrowed("San Francisco")
+        ));
+        assert_eq!(office.address.unwrap().city.as_deref(), Some("São Paulo"));
+        let err = parse_item::<WireMember>(r#"{"id":"m1","job_title":7}"#).unwrap_err();
+        assert!(err.contains("`job_title`: invalid type: integer"), "{err}");
     }
 
     #[test]
