@@ -36,7 +36,37 @@ fn without_huge_pages() {
     let _ = rustix::thread::disable_transparent_huge_pages(true);
 }
 
+/// mimalloc (v3) gives freed memory back to the system a second after it is freed
+/// (`purge_delay`, 1,000 ms). A 1M first import frees and allocates hundreds of MiB
+/// within that second at the plan's end, so the freed pages were still resident at
+/// its peak: 1.54–1.67 GiB max RSS against 1.39 GiB with 10 ms, for no CPU that
+/// shows (docs/benchmarks.md, issue #15, "Session 11"). mimalloc reads its options
+/// from the environment once, as the process loads, and setting one from Rust would
+/// take `unsafe`: so a `roster` started without the setting runs itself again with it
+/// (`exec`: the same process id, arguments and environment otherwise). A value the
+/// caller set is kept. Best effort: when the binary cannot be run again (removed
+/// while running, say), this process goes on with mimalloc's default.
+const PURGE_DELAY: (&str, &str) = ("MIMALLOC_PURGE_DELAY", "10");
+
+fn with_allocator_settings() {
+    #[cfg(unix)]
+    if std::env::var_os(PURGE_DELAY.0).is_none() {
+        use std::os::unix::process::CommandExt;
+        let Ok(exe) = std::env::current_exe() else {
+            return;
+        };
+        let mut args = std::env::args_os();
+        let mut again = std::process::Command::new(exe);
+        if let Some(arg0) = args.next() {
+            again.arg0(arg0);
+        }
+        // Returns only when the program could not be run.
+        let _ = again.args(args).env(PURGE_DELAY.0, PURGE_DELAY.1).exec();
+    }
+}
+
 fn main() -> ExitCode {
+    with_allocator_settings();
     without_huge_pages();
     let matches = <Cli as clap::CommandFactory>::command().get_matches();
     let mut cli =
