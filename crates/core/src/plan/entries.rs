@@ -37,8 +37,6 @@ impl Planner<'_> {
             entries.push(Entry {
                 action: Action::Create,
                 key: None,
-                employee_id: after.employee_id.clone(),
-                source_id: after.source_id.clone(),
                 changes: Vec::new(),
                 after,
                 privacy: false,
@@ -49,7 +47,7 @@ impl Planner<'_> {
         sort_in_place_by(&mut entries, |a, b| {
             a.action
                 .cmp(&b.action)
-                .then_with(|| a.employee_id.cmp(&b.employee_id))
+                .then_with(|| a.employee_id().cmp(b.employee_id()))
                 .then_with(|| a.key.cmp(&b.key))
         });
         for e in &entries {
@@ -83,8 +81,6 @@ impl Planner<'_> {
             entries.push(Entry {
                 action: Action::between(before, &after),
                 key: Some(before.key),
-                employee_id: after.employee_id.clone(),
-                source_id: after.source_id.clone(),
                 changes,
                 after,
                 privacy,
