@@ -4,7 +4,7 @@ use rustc_hash::FxHashMap as HashMap;
 
 use super::lifecycle::Placed;
 use super::types::{Action, Change, Counts, Entry, Rule};
-use super::work::{GivingBack, Planner, Slot, sort_in_place_by};
+use super::work::{Planner, Slot, sort_in_place_by};
 use crate::guard::privacy_guarded;
 
 impl Planner<'_> {
@@ -26,11 +26,11 @@ impl Planner<'_> {
             ..Counts::default()
         };
         let mut entries = self.updates(record_of, &mut counts);
-        // The employees' room is given back as they move into entries (a first
-        // import of a million would otherwise hold both vectors).
-        let created = GivingBack::new(std::mem::take(&mut self.work.created));
+        // The employees' room is given back as they move into entries, a chunk at
+        // a time (a first import of a million would otherwise hold both).
+        let created = std::mem::take(&mut self.work.created);
         entries.reserve_exact(created.len());
-        for (i, after) in created.enumerate() {
+        for (i, after) in created.into_giving_back().enumerate() {
             if after.employee_id.is_empty() {
                 continue;
             }

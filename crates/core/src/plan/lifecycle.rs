@@ -81,9 +81,6 @@ impl<'a> Planner<'a> {
             record_slot: Vec::with_capacity(assignments.len()),
             possible_dups: HashMap::default(),
         };
-        // Sized once: a first import creates every member.
-        let creates = assignments.iter().filter(|(_, t)| t.is_none()).count();
-        self.work.created.reserve(creates);
         for (ri, target) in assignments {
             let r = &mut records[ri];
             let slot = match target {
