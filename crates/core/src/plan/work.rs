@@ -270,20 +270,39 @@ pub(super) fn sort_in_place_by<T>(items: &mut [T], compare: impl Fn(&T, &T) -> O
     }
 }
 
+/// A record, or what the lifecycle left of it: the member an issue is about, as
+/// (position, source id, employee ID).
+pub(super) trait Member {
+    fn member(&self) -> (usize, &str, Option<&str>);
+}
+
+impl Member for Record {
+    fn member(&self) -> (usize, &str, Option<&str>) {
+        (self.position, &self.source_id, self.employee_id.as_deref())
+    }
+}
+
+impl Member for super::lifecycle::Hollow {
+    fn member(&self) -> (usize, &str, Option<&str>) {
+        (self.position, &self.source_id, self.employee_id.as_deref())
+    }
+}
+
 /// An issue about the member behind `r`.
 pub(super) fn issue_for(
-    r: &Record,
+    r: &impl Member,
     sev: Severity,
     code: IssueCode,
     field: Option<&str>,
     message: String,
 ) -> Issue {
+    let (position, source_id, employee_id) = r.member();
     Issue {
-        position: Some(r.position),
+        position: Some(position),
         severity: sev,
         code,
-        source_id: Some(r.source_id.clone()),
-        employee_id: r.employee_id.clone(),
+        source_id: Some(source_id.to_string()),
+        employee_id: employee_id.map(str::to_string),
         field: field.map(str::to_string),
         message,
     }
