@@ -8,7 +8,7 @@ use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 
 use super::matching::{SamePerson, next_generated_id};
 use super::types::{PlanOptions, Rule};
-use super::work::{Planner, Slot, Work, issue_for};
+use super::work::{Member, Planner, Slot, Work, issue_for};
 use crate::employee::{DeactivationReason, Employee};
 use crate::fields::FieldMap;
 use crate::issue::{IssueCode, Severity};
@@ -379,6 +379,12 @@ pub(super) struct Hollow {
     pub(super) employee_id: Option<String>,
     pub(super) manager: ManagerRef,
     pub(super) associated: FieldMap,
+}
+
+impl Member for Hollow {
+    fn member(&self) -> (usize, &str, Option<&str>) {
+        (self.position, &self.source_id, self.employee_id.as_deref())
+    }
 }
 
 /// Takes what the steps after the lifecycle read out of a record and drops the rest

@@ -282,12 +282,6 @@ impl Member for Record {
     }
 }
 
-impl Member for super::lifecycle::Hollow {
-    fn member(&self) -> (usize, &str, Option<&str>) {
-        (self.position, &self.source_id, self.employee_id.as_deref())
-    }
-}
-
 /// An issue about the member behind `r`.
 pub(super) fn issue_for(
     r: &impl Member,
