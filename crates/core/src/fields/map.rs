@@ -6,10 +6,12 @@
 //! B-tree nodes (≈ 1.8 KiB a member); as a sorted vector of two 24-byte inline
 //! strings an entry, 48 bytes (≈ 470 bytes a map of ten entries of ≈ 17 bytes of
 //! text). Here the entries are packed into one string, in key order, each as
-//! `[key length][value length][key][value]`: ≈ 19 bytes an entry of that size, sized
-//! to fit once built.
+//! `[key header][value length][key][value]`, sized to fit once built. The key header
+//! is twice the key's length, or, for one of the standard keys every source and the
+//! default mapping use (`packed::KNOWN`), twice its number plus one, and then the key
+//! itself is not written: ≈ 9 bytes an entry of a member's demographics.
 //!
-//! A length is written in groups of 6 bits, lowest first, one byte each: `0x40 | group`
+//! A number is written in groups of 6 bits, lowest first, one byte each: `0x40 | group`
 //! while more follow, `group` for the last. Every such byte is ASCII, so the whole
 //! buffer stays valid UTF-8 and a key or value is read back as a slice of it (no
 //! check, no copy). Lengths under 64 take one byte; the encoding is the shortest, so
@@ -27,117 +29,19 @@
 use std::cmp::Ordering;
 use std::fmt;
 use std::hash::{Hash, Hasher};
-use std::ops::Range;
 
 use compact_str::CompactString;
 use serde::de::{MapAccess, Visitor};
 use serde::ser::SerializeMap;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
+mod packed;
+
+use packed::{Slot, count, entry_size, put_entry};
+
 /// A small string map sorted by key (see the module documentation).
 #[derive(Clone, Default, PartialEq, Eq)]
 pub struct FieldMap(String);
-
-/// Bits of a length a header byte holds, and the flag saying another byte follows.
-const GROUP_BITS: u32 = 6;
-const GROUP_MASK: usize = (1 << GROUP_BITS) - 1;
-const MORE: u8 = 1 << GROUP_BITS;
-
-/// Where entries are written: the map's buffer, or one entry on its own (inline when
-/// short) before it is spliced in.
-trait Text {
-    fn push_char(&mut self, c: char);
-    fn push_text(&mut self, s: &str);
-}
-
-impl Text for String {
-    fn push_char(&mut self, c: char) {
-        self.push(c);
-    }
-    fn push_text(&mut self, s: &str) {
-        self.push_str(s);
-    }
-}
-
-impl Text for CompactString {
-    fn push_char(&mut self, c: char) {
-        self.push(c);
-    }
-    fn push_text(&mut self, s: &str) {
-        self.push_str(s);
-    }
-}
-
-/// Writes `n` as the module documentation says.
-fn put_len(buf: &mut impl Text, mut n: usize) {
-    loop {
-        // Below 64 either way: one ASCII byte.
-        let group = (n & GROUP_MASK) as u8;
-        n >>= GROUP_BITS;
-        if n == 0 {
-            buf.push_char(char::from(group));
-            return;
-        }
-        buf.push_char(char::from(MORE | group));
-    }
-}
-
-/// Writes one entry.
-fn put_entry(buf: &mut impl Text, key: &str, value: &str) {
-    put_len(buf, key.len());
-    put_len(buf, value.len());
-    buf.push_text(key);
-    buf.push_text(value);
-}
-
-/// Reads a length written by [`put_len`] at `*at`, moving `*at` past it.
-fn read_len(buf: &[u8], at: &mut usize) -> usize {
-    let mut n = 0;
-    let mut shift = 0;
-    loop {
-        let byte = buf[*at];
-        *at += 1;
-        n |= usize::from(byte & GROUP_MASK as u8) << shift;
-        if byte & MORE == 0 {
-            return n;
-        }
-        shift += GROUP_BITS;
-    }
-}
-
-/// One entry's place in the buffer: its key and its value (the value ends where the
-/// next entry begins).
-struct Slot {
-    key: Range<usize>,
-    value: Range<usize>,
-}
-
-impl Slot {
-    /// The entry beginning at `at` in `buf`.
-    fn at(buf: &str, at: usize) -> Slot {
-        let bytes = buf.as_bytes();
-        let mut pos = at;
-        let key_len = read_len(bytes, &mut pos);
-        let value_len = read_len(bytes, &mut pos);
-        let key = pos..pos + key_len;
-        let value = key.end..key.end + value_len;
-        Slot { key, value }
-    }
-
-    fn end(&self) -> usize {
-        self.value.end
-    }
-}
-
-/// The number of entries from `front` to `back` (both entry boundaries).
-fn count(buf: &str, mut front: usize, back: usize) -> usize {
-    let mut n = 0;
-    while front < back {
-        front = Slot::at(buf, front).end();
-        n += 1;
-    }
-    n
-}
 
 /// Where a key is, or would go.
 enum Found {
@@ -171,7 +75,7 @@ impl FieldMap {
         let mut at = 0;
         while at < bytes.len() {
             let slot = Slot::at(&self.0, at);
-            match bytes[slot.key.clone()].cmp(key.as_bytes()) {
+            match slot.key(&self.0).as_bytes().cmp(key.as_bytes()) {
                 Ordering::Less => at = slot.end(),
                 Ordering::Equal => return Found::At { start: at, slot },
                 Ordering::Greater => return Found::Before(at),
@@ -252,7 +156,7 @@ impl FieldMap {
         let mut at = 0;
         while at < self.0.len() {
             let slot = Slot::at(&self.0, at);
-            if keep(&self.0[slot.key.clone()], &self.0[slot.value.clone()]) {
+            if keep(slot.key(&self.0), &self.0[slot.value.clone()]) {
                 at = slot.end();
             } else {
                 self.0.replace_range(at..slot.end(), "");
@@ -325,7 +229,7 @@ impl Builder {
             None => true,
             Some(at) => {
                 let slot = Slot::at(&self.map.0, at);
-                self.map.0.as_bytes()[slot.key] < *key.as_bytes()
+                slot.key(&self.map.0).as_bytes() < key.as_bytes()
             }
         };
         if after {
@@ -357,7 +261,7 @@ impl<'a> Iterator for Iter<'a> {
         }
         let slot = Slot::at(self.buf, self.front);
         self.front = slot.end();
-        Some((&self.buf[slot.key], &self.buf[slot.value]))
+        Some((slot.key(self.buf), &self.buf[slot.value]))
     }
 
     fn size_hint(&self) -> (usize, Option<usize>) {
@@ -374,7 +278,7 @@ impl DoubleEndedIterator for Iter<'_> {
             let slot = Slot::at(self.buf, at);
             if slot.end() == self.back {
                 self.back = at;
-                return Some((&self.buf[slot.key], &self.buf[slot.value]));
+                return Some((slot.key(self.buf), &self.buf[slot.value]));
             }
             at = slot.end();
         }
@@ -486,26 +390,13 @@ impl<K: AsRef<str>, V: AsRef<str>, const N: usize> From<[(K, V); N]> for FieldMa
 impl From<std::collections::BTreeMap<String, String>> for FieldMap {
     fn from(map: std::collections::BTreeMap<String, String>) -> Self {
         // Already sorted and unique: appended in order, sized once.
-        let size = map
-            .iter()
-            .map(|(k, v)| len_size(k.len()) + len_size(v.len()) + k.len() + v.len())
-            .sum();
+        let size = map.iter().map(|(k, v)| entry_size(k, v)).sum();
         let mut buf = String::with_capacity(size);
         for (k, v) in &map {
             put_entry(&mut buf, k, v);
         }
         FieldMap(buf)
     }
-}
-
-/// The bytes [`put_len`] writes for `n`.
-fn len_size(mut n: usize) -> usize {
-    let mut size = 1;
-    while n > GROUP_MASK {
-        n >>= GROUP_BITS;
-        size += 1;
-    }
-    size
 }
 
 impl PartialOrd for FieldMap {
@@ -584,6 +475,7 @@ mod tests {
 
     use proptest::prelude::*;
 
+    use super::packed::{KNOWN, key_head, len_size, put_len, read_len};
     use super::*;
 
     #[derive(Clone, Debug)]
@@ -605,6 +497,8 @@ mod tests {
     fn key() -> impl Strategy<Value = String> {
         prop_oneof![
             4 => "[a-c]{0,2}",
+            3 => proptest::sample::select(&KNOWN[..]).prop_map(str::to_string),
+            1 => "(Job Title|office|work_c)[a-c]{0,1}",
             2 => "[aÄé ~z]{1,3}",
             1 => "custom:[0-9a-f]{30,34}",
             1 => (60usize..68).prop_map(|n| "k".repeat(n)),
@@ -847,23 +741,49 @@ mod tests {
         for (k, v) in [
             ("job_title", "Engineer"),
             ("department", "Eng"),
+            ("Team", "Blue"),
             ("home_country", "US"),
         ] {
             map.insert(k, v);
         }
-        // Two length bytes an entry, then its key and value, in key order.
+        // A header byte for the key and one for the value length, then the key (not
+        // for a known one: its number) and the value, in key order ("Team" < "d…").
         assert_eq!(
             map.0,
-            "\u{a}\u{3}departmentEng\u{c}\u{2}home_countryUS\u{9}\u{8}job_titleEngineer"
+            "\u{8}\u{4}TeamBlue\u{19}\u{3}Eng\u{21}\u{2}US\u{25}\u{8}Engineer"
         );
-        assert!(map.spare_room() > 0, "three pushes leave spare room");
+        assert!(map.spare_room() > 0, "four pushes leave spare room");
         map.shrink_to_fit();
         assert_eq!(map.spare_room(), 0);
-        assert_eq!(map.0.len(), 2 + 13 + 2 + 14 + 2 + 17);
+        assert_eq!(map.0.len(), (2 + 4 + 4) + (2 + 3) + (2 + 2) + (2 + 8));
         // Inline: a pointer, a capacity and a length.
         assert_eq!(std::mem::size_of::<FieldMap>(), 24);
         map.clear();
         map.shrink_to_fit();
         assert_eq!(map.0.capacity(), 0, "an empty map keeps no buffer");
+    }
+
+    /// The known keys are sorted and distinct (a binary search finds them), and they
+    /// are the standard source fields and the demographics they map to by default.
+    #[test]
+    fn the_known_keys_are_the_standard_ones_in_order() {
+        assert!(KNOWN.windows(2).all(|w| w[0] < w[1]), "{KNOWN:?}");
+        for (source, demographic) in crate::fields::DEFAULT_DEMOGRAPHICS {
+            assert!(KNOWN.contains(source) && KNOWN.contains(demographic));
+        }
+        for key in [super::super::WORK_ID, super::super::SEX] {
+            assert!(KNOWN.contains(&key));
+        }
+        assert_eq!(
+            KNOWN.len(),
+            2 * crate::fields::DEFAULT_DEMOGRAPHICS.len() + 2
+        );
+        for (i, key) in KNOWN.iter().enumerate() {
+            assert_eq!(key_head(key), 2 * i + 1);
+            let mut map = FieldMap::new();
+            map.insert(*key, "v");
+            assert_eq!(map.0.len(), 3, "{key} is written as its number");
+            assert_eq!(map.iter().collect::<Vec<_>>(), [(*key, "v")]);
+        }
     }
 }
