@@ -134,7 +134,7 @@ fn print_all(
             out,
             "  {:<10} {} {}{}",
             e.action.as_str().to_uppercase(),
-            e.employee_id,
+            e.employee_id(),
             name,
             flags
         )?;
@@ -239,8 +239,8 @@ pub fn export(plan: &Plan, held: &[usize], path: &Path) -> Result<()> {
             for c in e.all_changes() {
                 w.row([
                     e.action.as_str(),
-                    &e.employee_id,
-                    e.source_id.as_deref().unwrap_or(""),
+                    e.employee_id(),
+                    e.source_id().unwrap_or(""),
                     &c.field,
                     c.old.as_deref().unwrap_or(""),
                     c.new.as_deref().unwrap_or(""),
@@ -285,11 +285,10 @@ mod tests {
         Entry {
             action,
             key: (!i.is_multiple_of(2)).then_some(i as i64),
-            employee_id: id.clone(),
-            source_id: Some(format!("m{i}")),
             changes,
             after: Employee {
                 employee_id: id,
+                source_id: Some(format!("m{i}")),
                 first_name: Some(format!("Ada{i}")),
                 email: format!("ada{i}@example.com"),
                 ..Employee::default()

@@ -457,11 +457,11 @@ mod tests {
         for (key, _) in crate::fields::DEFAULT_DEMOGRAPHICS {
             m.fields.insert(*key, "x");
         }
-        let (mut demographics, _) = mapped(&m, &settings);
+        let (demographics, _) = mapped(&m, &settings);
         assert_eq!(
             demographics.len(),
             crate::fields::DEFAULT_DEMOGRAPHICS.len()
         );
-        assert_eq!(demographics.capacity(), demographics.len());
+        assert_eq!(demographics.spare_room(), 0);
     }
 }

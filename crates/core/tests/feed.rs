@@ -186,7 +186,7 @@ impl World {
                     key: *key,
                     field: "employee_id".into(),
                     old: None,
-                    new: Some(e.employee_id.clone()),
+                    new: Some(e.employee_id().to_string()),
                     created: true,
                 });
             }

@@ -80,7 +80,7 @@ fn member(i: usize, day: usize) -> Option<SourceMember> {
         _ => None,
     };
     m.fields
-        .insert("department", DEPTS[(i + day) % DEPTS.len()].to_string());
+        .insert("department", DEPTS[(i + day) % DEPTS.len()]);
     m.fields.insert("job_title", format!("Title {}", i % 5));
     Some(m)
 }

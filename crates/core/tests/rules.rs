@@ -59,7 +59,7 @@ fn end_date_deactivates_on_or_before_today(
     assert_eq!(e.active, active);
     assert_eq!(e.deactivation_reason, reason);
     assert_eq!(e.end_date, Some(end.parse().unwrap()));
-    let entry = p.entries.iter().find(|e| e.employee_id == "m3").unwrap();
+    let entry = p.entries.iter().find(|e| e.employee_id() == "m3").unwrap();
     if active {
         assert_eq!(entry.action, Action::Update);
     } else {
@@ -86,7 +86,7 @@ fn a_future_end_date_takes_effect_on_its_day_without_a_source_change() {
     let e = later
         .entries
         .iter()
-        .find(|e| e.employee_id == "m3")
+        .find(|e| e.employee_id() == "m3")
         .unwrap();
     assert_eq!(e.action, Action::Deactivate);
 }
@@ -112,7 +112,7 @@ fn removed_without_end_date(
         returning: Default::default(),
     };
     let p = plan(&dir, positions(ms), &[], &s, TODAY, &opts);
-    let entry = p.entries.iter().find(|e| e.employee_id == "m3");
+    let entry = p.entries.iter().find(|e| e.employee_id() == "m3");
     assert_eq!(entry.is_none(), stays_active);
     if let Some(e) = entry {
         assert_eq!(e.action, Action::Deactivate);
@@ -195,7 +195,7 @@ fn rehire_restores_and_sets_latest_rehire_date(#[case] priority: &str, #[case] h
     assert_eq!(e.latest_rehire_date, Some(date(2026, 10, 1)));
     assert_eq!(e.hire_date, Some(hire.parse().unwrap()));
     assert_eq!(e.end_date, None);
-    let entry = p.entries.iter().find(|e| e.employee_id == "m3").unwrap();
+    let entry = p.entries.iter().find(|e| e.employee_id() == "m3").unwrap();
     assert_eq!(entry.action, Action::Reactivate);
 }
 
@@ -254,7 +254,7 @@ fn id_matching_one_employee_and_email_another_is_a_conflict_and_skipped() {
         "no emails in messages: {}",
         issue.message
     );
-    assert!(p.entries.iter().all(|e| e.employee_id != "m2"));
+    assert!(p.entries.iter().all(|e| e.employee_id() != "m2"));
     assert_eq!(p.counts.skipped, 1);
 }
 
@@ -270,7 +270,7 @@ fn only_one_identifier_matching_updates_the_other() {
     let mut ms = base();
     ms[2].source_id = "m3b".into();
     let p = run(&dir, ms, &Settings::default());
-    let e = p.entries.iter().find(|e| e.employee_id == "m3b").unwrap();
+    let e = p.entries.iter().find(|e| e.employee_id() == "m3b").unwrap();
     assert_eq!(e.action, Action::Update);
     assert!(e.id_change);
 }
@@ -528,7 +528,7 @@ fn exclusion_is_sticky() {
     assert!(
         p.entries
             .iter()
-            .all(|e| e.employee_id != "m3" || !e.after.active)
+            .all(|e| e.employee_id() != "m3" || !e.after.active)
     );
     assert!(codes(&p).contains(&"excluded_stays_deactivated"));
 }
@@ -840,7 +840,7 @@ fn tick_applies_due_end_dates_and_rederives_managers() {
     let ceo = p
         .entries
         .iter()
-        .find(|e| e.employee_id == "m1")
+        .find(|e| e.employee_id() == "m1")
         .expect("the CEO loses both reports");
     assert_eq!(ceo.changes[0].field, "is_manager");
     assert_eq!(ceo.changes[0].rule, Rule::Derived);
@@ -1013,7 +1013,7 @@ fn a_partial_import_clears_a_demographic_it_carries_blank_and_keeps_source_ids()
     let p = plan(&dir, positions(ms), &[], &Settings::default(), TODAY, &opts);
     assert_eq!(p.entries.len(), 1, "{:#?}", p.entries);
     let e = &p.entries[0];
-    assert_eq!(e.employee_id, "m2");
+    assert_eq!(e.employee_id(), "m2");
     assert_eq!(e.changes.len(), 1);
     assert_eq!(e.changes[0].field, "demographic:Job Title");
     assert_eq!(e.changes[0].new, None);

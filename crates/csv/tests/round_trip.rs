@@ -209,7 +209,7 @@ fn employee_deactivated_true_excludes_and_false_re_includes() {
         m.position = i + 1;
     }
     let p = plan(&dir, again, &[], &settings(), TODAY, &full());
-    assert!(p.entries.iter().all(|e| e.employee_id != "E3"), "{p:#?}");
+    assert!(p.entries.iter().all(|e| e.employee_id() != "E3"), "{p:#?}");
 
     // The unchanged export of the new state re-imports to nothing.
     let text = export_text(&dir, true);
@@ -246,7 +246,7 @@ fn partial_imports_update_only_the_columns_present() {
     assert!(alan.active);
     assert_eq!(alan.demographics.get("Team"), Some("Research"));
     // Ada is missing from the file: untouched.
-    assert!(p.entries.iter().all(|e| e.employee_id != "E1"));
+    assert!(p.entries.iter().all(|e| e.employee_id() != "E1"));
     assert_eq!(p.counts.deactivated, 1);
 }
 
@@ -298,7 +298,7 @@ fn full_imports_follow_on_missing() {
             returning: Default::default(),
         },
     );
-    let alan = p.entries.iter().find(|e| e.employee_id == "E3").unwrap();
+    let alan = p.entries.iter().find(|e| e.employee_id() == "E3").unwrap();
     assert!(!alan.after.active);
     assert_eq!(
         alan.after.deactivation_reason,
@@ -316,6 +316,6 @@ fn rows_without_employee_id_match_by_email_and_create_with_a_generated_id() {
     let (p, after) = import(&dir, text, false);
     assert_eq!(by_id(&after, "E2").last_name.as_deref(), Some("Murray"));
     let created = p.entries.iter().find(|e| e.key.is_none()).unwrap();
-    assert_eq!(created.employee_id, "RST-000001");
+    assert_eq!(created.employee_id(), "RST-000001");
     assert_eq!(created.after.source_id, None);
 }

@@ -77,7 +77,7 @@ fn entry_record_moved(e: Entry, applied: bool, held: bool) -> EntryRecord {
     EntryRecord {
         action: e.action,
         key: e.key,
-        employee_id: e.employee_id,
+        employee_id: e.after.employee_id.clone(),
         changes: e.changes,
         after: e.after,
         applied,

@@ -190,7 +190,7 @@ async fn merging_a_duplicate_moves_identifiers_to_the_original() {
         o.plan
             .entries
             .iter()
-            .find(|e| e.employee_id == "m3-new")
+            .find(|e| e.employee_id() == "m3-new")
             .unwrap()
             .possible_duplicate_of
             .as_deref(),
@@ -338,7 +338,7 @@ async fn incremental_sync_keeps_whole_rows_it_changes_by_derivation() {
         .flat_map(|e| {
             e.changes
                 .iter()
-                .map(move |c| (e.employee_id.clone(), c.field.clone()))
+                .map(move |c| (e.employee_id().to_string(), c.field.clone()))
         })
         .collect();
     assert_eq!(
@@ -547,7 +547,7 @@ async fn a_sync_showing_one_entry_applies_and_records_them_all() {
         .plan
         .entries
         .iter()
-        .map(|e| e.employee_id.as_str())
+        .map(|e| e.employee_id())
         .collect();
     assert_eq!(ids, planned);
     assert!(record.entries.iter().all(|e| e.applied && !e.held));

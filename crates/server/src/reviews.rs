@@ -86,7 +86,7 @@ impl ReviewPayload {
 pub(crate) fn held_ids(plan: &Plan, held: &[usize]) -> Vec<String> {
     held.iter()
         .filter_map(|&i| plan.entries.get(i))
-        .map(|e| e.employee_id.clone())
+        .map(|e| e.employee_id().to_string())
         .collect()
 }
 

@@ -26,7 +26,7 @@ pub(super) fn print_change(o: &ChangeOutcome, json: bool, what: &str) -> Result<
         outln!(
             "  {:<10} {}",
             e.action.as_str().to_uppercase(),
-            e.employee_id
+            e.employee_id()
         );
         for c in &e.changes {
             outln!(

@@ -70,8 +70,6 @@ fn a_create_carries_every_field_and_a_future_start_is_scheduled() {
     let entry = Entry {
         action: Action::Create,
         key: None,
-        employee_id: "E1".into(),
-        source_id: None,
         changes: Vec::new(),
         after,
         privacy: false,

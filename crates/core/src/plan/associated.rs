@@ -3,15 +3,16 @@
 
 use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 
+use super::lifecycle::Hollow;
 use super::types::Rule;
 use super::work::{Planner, Slot, issue_for};
 use crate::issue::{IssueCode, Severity};
-use crate::normalise::{Record, email_key};
+use crate::normalise::email_key;
 
 impl Planner<'_> {
     /// Step 7: a member id or email → that employee's email; unresolved values are
     /// cleared, with a warning.
-    pub(super) fn associated(&mut self, records: &[Record], record_slot: &[(Slot, usize)]) {
+    pub(super) fn associated(&mut self, records: &[Hollow], record_slot: &[(Slot, usize)]) {
         let any_associated = record_slot
             .iter()
             .any(|&(_, ri)| !records[ri].associated.is_empty());

@@ -101,8 +101,6 @@ pub fn edits(directory: &[Employee], changed: Vec<Employee>, rule: Rule, today: 
         let entry = Entry {
             action: Action::between(before, &a),
             key: Some(before.key),
-            employee_id: a.employee_id.clone(),
-            source_id: a.source_id.clone(),
             changes,
             after: a,
             privacy: false,
@@ -115,7 +113,7 @@ pub fn edits(directory: &[Employee], changed: Vec<Employee>, rule: Rule, today: 
     entries.sort_by(|a, b| {
         a.action
             .cmp(&b.action)
-            .then_with(|| a.employee_id.cmp(&b.employee_id))
+            .then_with(|| a.employee_id().cmp(b.employee_id()))
     });
     Plan {
         today,

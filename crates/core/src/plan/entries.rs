@@ -4,7 +4,7 @@ use rustc_hash::FxHashMap as HashMap;
 
 use super::lifecycle::Placed;
 use super::types::{Action, Change, Counts, Entry, Rule};
-use super::work::{GivingBack, Planner, Slot, sort_in_place_by};
+use super::work::{Planner, Slot, sort_in_place_by};
 use crate::guard::privacy_guarded;
 
 impl Planner<'_> {
@@ -26,19 +26,17 @@ impl Planner<'_> {
             ..Counts::default()
         };
         let mut entries = self.updates(record_of, &mut counts);
-        // The employees' room is given back as they move into entries (a first
-        // import of a million would otherwise hold both vectors).
-        let created = GivingBack::new(std::mem::take(&mut self.work.created));
+        // The employees' room is given back as they move into entries, a chunk at
+        // a time (a first import of a million would otherwise hold both).
+        let created = std::mem::take(&mut self.work.created);
         entries.reserve_exact(created.len());
-        for (i, after) in created.enumerate() {
+        for (i, after) in created.into_giving_back().enumerate() {
             if after.employee_id.is_empty() {
                 continue;
             }
             entries.push(Entry {
                 action: Action::Create,
                 key: None,
-                employee_id: after.employee_id.clone(),
-                source_id: after.source_id.clone(),
                 changes: Vec::new(),
                 after,
                 privacy: false,
@@ -49,7 +47,7 @@ impl Planner<'_> {
         sort_in_place_by(&mut entries, |a, b| {
             a.action
                 .cmp(&b.action)
-                .then_with(|| a.employee_id.cmp(&b.employee_id))
+                .then_with(|| a.employee_id().cmp(b.employee_id()))
                 .then_with(|| a.key.cmp(&b.key))
         });
         for e in &entries {
@@ -83,8 +81,6 @@ impl Planner<'_> {
             entries.push(Entry {
                 action: Action::between(before, &after),
                 key: Some(before.key),
-                employee_id: after.employee_id.clone(),
-                source_id: after.source_id.clone(),
                 changes,
                 after,
                 privacy,

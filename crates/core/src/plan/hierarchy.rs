@@ -6,12 +6,13 @@ use std::borrow::Cow;
 
 use rustc_hash::FxHashMap as HashMap;
 
+use super::lifecycle::Hollow;
 use super::types::Rule;
 use super::work::{Planner, Slot, issue_for};
 use crate::employee::Employee;
 use crate::issue::{Issue, IssueCode, Severity};
 use crate::member::ManagerRef;
-use crate::normalise::{Record, email_key, email_key_ref};
+use crate::normalise::{email_key, email_key_ref};
 
 /// `is_manager` is derived: an employee is a manager when active with at least one
 /// active report. Returns, per index, whether one of `employees` that is active names
@@ -35,7 +36,7 @@ impl<'a> Planner<'a> {
     /// self-managers and the link that closes each cycle, then derive `is_manager`.
     pub(super) fn hierarchy(
         &mut self,
-        records: &[Record],
+        records: &[Hollow],
         record_slot: &[(Slot, usize)],
         record_of: &HashMap<Slot, usize>,
     ) {
@@ -106,7 +107,7 @@ impl<'a> Planner<'a> {
     /// the final directory.
     fn managers_not_in_sync(
         &mut self,
-        records: &[Record],
+        records: &[Hollow],
         record_slot: &[(Slot, usize)],
         by_email: &HashMap<Cow<'_, str>, Slot>,
     ) {
@@ -142,7 +143,7 @@ impl<'a> Planner<'a> {
     /// with a warning.
     fn drop_cycles(
         &mut self,
-        records: &[Record],
+        records: &[Hollow],
         record_of: &HashMap<Slot, usize>,
         final_slots: &[Slot],
         by_email: &HashMap<Cow<'_, str>, Slot>,

@@ -106,16 +106,20 @@ fn plan_with(
     let mut records = p.drop_duplicates(records);
     let index = DirectoryIndex::new(directory);
     let matches = p.match_records(&records, &index);
-    let mut placed = p.lifecycle(&mut records, matches.assignments, &matches.erased_left);
-    p.deactivate_missing(&matches.claimed);
-    p.unique_emails(&records, &index.by_email, &mut placed.record_slot);
-    p.associated(&records, &placed.record_slot);
-    let record_of: HashMap<Slot, usize> = placed.record_slot.iter().copied().collect();
-    p.hierarchy(&records, &placed.record_slot, &record_of);
-    // No step after reads the records: freed before the entries are built (a first
-    // import of a million members would otherwise hold both; freed on another thread,
-    // their memory came back too late for the entries to reuse it).
+    let (mut placed, hollows) =
+        p.lifecycle(&mut records, matches.assignments, &matches.erased_left);
+    // The steps after read what the lifecycle left of each record (`hollows`):
+    // the records are freed here, not after the hierarchy (a first import of a
+    // million members would hold them beside the new employees).
     drop(records);
+    p.deactivate_missing(&matches.claimed);
+    p.unique_emails(&hollows, &index.by_email, &mut placed.record_slot);
+    p.associated(&hollows, &placed.record_slot);
+    let record_of: HashMap<Slot, usize> = placed.record_slot.iter().copied().collect();
+    p.hierarchy(&hollows, &placed.record_slot, &record_of);
+    // No step after reads them: freed before the entries are built (freed on
+    // another thread, the records' memory came back too late for the entries).
+    drop(hollows);
     let matched = placed
         .record_slot
         .iter()

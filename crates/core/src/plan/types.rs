@@ -153,30 +153,111 @@ impl Change {
 }
 
 /// What the plan does to one employee.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+///
+/// Its employee ID and source id are the ones of `after` ([`Entry::employee_id`],
+/// [`Entry::source_id`]): not copies (a first import of a million holds a million
+/// entries). Its JSON still has them as fields of their own, before the changes, as
+/// it always had (`EntryJson`); when read, `after`'s are the ones kept.
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+#[serde(from = "EntryJson")]
 pub struct Entry {
     pub action: Action,
     /// The directory key; `None` for a create.
     pub key: Option<EmployeeKey>,
-    pub employee_id: String,
-    pub source_id: Option<String>,
     /// Field changes. Empty for a create: see [`Entry::changes`].
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub changes: Vec<Change>,
     /// The employee as it will be.
     pub after: Employee,
     /// Two or more of name, date of birth and email change at once.
-    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub privacy: bool,
     /// The employee ID changes.
-    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub id_change: bool,
     /// An existing employee with the same name and date of birth.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub possible_duplicate_of: Option<String>,
 }
 
+/// An [`Entry`] as JSON, read: its fields in their order, with the employee ID and
+/// source id (ignored: `after` has them).
+#[derive(Deserialize)]
+struct EntryJson {
+    action: Action,
+    key: Option<EmployeeKey>,
+    #[serde(rename = "employee_id")]
+    _employee_id: String,
+    #[serde(rename = "source_id")]
+    _source_id: Option<String>,
+    #[serde(default)]
+    changes: Vec<Change>,
+    after: Employee,
+    #[serde(default)]
+    privacy: bool,
+    #[serde(default)]
+    id_change: bool,
+    #[serde(default)]
+    possible_duplicate_of: Option<String>,
+}
+
+/// An [`Entry`] as JSON, written (borrowed: a plan of a million entries is written
+/// without copies).
+#[derive(Serialize)]
+struct EntryRef<'a> {
+    action: Action,
+    key: Option<EmployeeKey>,
+    employee_id: &'a str,
+    source_id: Option<&'a str>,
+    #[serde(skip_serializing_if = "<[Change]>::is_empty")]
+    changes: &'a [Change],
+    after: &'a Employee,
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    privacy: bool,
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    id_change: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    possible_duplicate_of: Option<&'a str>,
+}
+
+impl Serialize for Entry {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        EntryRef {
+            action: self.action,
+            key: self.key,
+            employee_id: self.employee_id(),
+            source_id: self.source_id(),
+            changes: &self.changes,
+            after: &self.after,
+            privacy: self.privacy,
+            id_change: self.id_change,
+            possible_duplicate_of: self.possible_duplicate_of.as_deref(),
+        }
+        .serialize(serializer)
+    }
+}
+
+impl From<EntryJson> for Entry {
+    fn from(e: EntryJson) -> Self {
+        Entry {
+            action: e.action,
+            key: e.key,
+            changes: e.changes,
+            after: e.after,
+            privacy: e.privacy,
+            id_change: e.id_change,
+            possible_duplicate_of: e.possible_duplicate_of,
+        }
+    }
+}
+
 impl Entry {
+    /// The employee ID (the one the employee will have).
+    pub fn employee_id(&self) -> &str {
+        &self.after.employee_id
+    }
+
+    /// The member id in the source (the one the employee will have).
+    pub fn source_id(&self) -> Option<&str> {
+        self.after.source_id.as_deref()
+    }
+
     /// Every field change, also for a create (all fields from empty).
     pub fn all_changes(&self) -> Vec<Change> {
         if self.action != Action::Create {
@@ -299,5 +380,79 @@ impl Plan {
 
     pub fn privacy_entries(&self) -> impl Iterator<Item = (usize, &Entry)> {
         self.entries.iter().enumerate().filter(|(_, e)| e.privacy)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn entry(source_id: Option<&str>, changes: Vec<Change>) -> Entry {
+        Entry {
+            action: Action::Update,
+            key: Some(7),
+            changes,
+            after: Employee {
+                key: 7,
+                employee_id: "E7".into(),
+                source_id: source_id.map(str::to_string),
+                ..Employee::default()
+            },
+            privacy: true,
+            id_change: false,
+            possible_duplicate_of: Some("E3".into()),
+        }
+    }
+
+    /// The employee ID and source id are the employee's, yet written as fields of
+    /// their own before the changes, as when the entry held copies of them.
+    #[test]
+    fn an_entrys_json_keeps_its_ids_in_their_place() {
+        let change = Change {
+            field: "last_name".into(),
+            old: Some("Old".into()),
+            new: Some("New".into()),
+            rule: Rule::Source,
+        };
+        let e = entry(Some("mbr_7"), vec![change]);
+        assert_eq!(e.employee_id(), "E7");
+        assert_eq!(e.source_id(), Some("mbr_7"));
+        let json = serde_json::to_string(&e).expect("serialises");
+        let after = serde_json::to_string(&e.after).expect("serialises");
+        let changes = serde_json::to_string(&e.changes).expect("serialises");
+        assert_eq!(
+            json,
+            format!(
+                r#"{{"action":"update","key":7,"employee_id":"E7","source_id":"mbr_7","changes":{changes},"after":{after},"privacy":true,"possible_duplicate_of":"E3"}}"#
+            )
+        );
+        let back: Entry = serde_json::from_str(&json).expect("reads back");
+        assert_eq!(back, e);
+
+        let bare = entry(None, Vec::new());
+        let json = serde_json::to_string(&bare).expect("serialises");
+        let after = serde_json::to_string(&bare.after).expect("serialises");
+        assert_eq!(
+            json,
+            format!(
+                r#"{{"action":"update","key":7,"employee_id":"E7","source_id":null,"after":{after},"privacy":true,"possible_duplicate_of":"E3"}}"#
+            )
+        );
+        assert_eq!(serde_json::from_str::<Entry>(&json).expect("reads"), bare);
+    }
+
+    /// A stored entry is read with the employee's IDs (the ones written beside them
+    /// were always the same); one without an employee ID is refused, as before.
+    #[test]
+    fn an_entry_is_read_with_its_employees_ids() {
+        let e = entry(Some("mbr_7"), Vec::new());
+        let mut json = serde_json::to_value(&e).expect("serialises");
+        json["source_id"] = serde_json::Value::Null;
+        let read: Entry = serde_json::from_value(json.clone()).expect("reads");
+        assert_eq!(read.source_id(), Some("mbr_7"));
+        json.as_object_mut()
+            .expect("an object")
+            .remove("employee_id");
+        assert!(serde_json::from_value::<Entry>(json).is_err());
     }
 }

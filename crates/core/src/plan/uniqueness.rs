@@ -4,16 +4,17 @@ use std::borrow::Cow;
 
 use rustc_hash::FxHashMap as HashMap;
 
+use super::lifecycle::Hollow;
 use super::work::{Planner, Slot, issue_for};
 use crate::issue::{IssueCode, Severity};
-use crate::normalise::{Record, email_key_ref};
+use crate::normalise::email_key_ref;
 
 impl Planner<'_> {
     /// Step 6: a member taking an email another employee keeps is skipped (its changes
     /// are undone), one clash at a time until none is left.
     pub(super) fn unique_emails(
         &mut self,
-        records: &[Record],
+        records: &[Hollow],
         by_email: &HashMap<Cow<'_, str>, usize>,
         record_slot: &mut Vec<(Slot, usize)>,
     ) {

@@ -52,8 +52,6 @@ pub fn removal(
     let tombstone = Entry {
         action: Action::Remove,
         key: Some(key),
-        employee_id: gone.employee_id.clone(),
-        source_id: gone.source_id.clone(),
         changes: Change::removed(gone, rule),
         after: gone.clone(),
         privacy: false,

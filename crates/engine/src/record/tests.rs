@@ -38,8 +38,6 @@ fn entry(id: &str, action: Action, privacy: bool) -> Entry {
     Entry {
         action,
         key: Some(1),
-        employee_id: id.into(),
-        source_id: None,
         changes: Vec::new(),
         after: Employee {
             employee_id: id.into(),

@@ -65,7 +65,7 @@ fn matches(e: &Entry, f: &EntryFilter, search: Option<&str>) -> bool {
     if let Some(needle) = search {
         let a = &e.after;
         let hay = [
-            Some(e.employee_id.as_str()),
+            Some(e.employee_id()),
             Some(a.email.as_str()),
             a.first_name.as_deref(),
             a.last_name.as_deref(),

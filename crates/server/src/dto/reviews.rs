@@ -99,8 +99,6 @@ impl ReviewEntryDto {
         let Entry {
             action,
             key,
-            employee_id,
-            source_id: _,
             changes: _,
             after: _,
             privacy,
@@ -110,7 +108,7 @@ impl ReviewEntryDto {
         Self {
             index,
             action: action.as_str().to_string(),
-            employee_id: employee_id.clone(),
+            employee_id: e.employee_id().to_string(),
             key: *key,
             privacy: *privacy,
             held,

@@ -88,7 +88,7 @@ pub(super) async fn remove(
         entries.push(EntryRecord {
             action: m.action,
             key: m.key,
-            employee_id: m.employee_id,
+            employee_id: m.after.employee_id.clone(),
             changes: m.changes,
             after: m.after,
             applied: true,
