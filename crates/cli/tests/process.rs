@@ -3,6 +3,23 @@
 
 mod common;
 
+/// The file `/proc/PID/<file>` of a running `roster serve` (its command made by
+/// `setup` from the usual one), read once it listens.
+#[cfg(target_os = "linux")]
+fn of_running_serve(file: &str, setup: impl FnOnce(&mut std::process::Command)) -> Vec<u8> {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let mut serve = common::command(dir.path().join("roster.db"));
+    serve
+        .args(["serve", "--listen", "127.0.0.1:0", "--no-worker"])
+        .env_remove("ROSTER_LOG");
+    setup(&mut serve);
+    let (mut child, _) = common::spawn_until(serve, |l| l.starts_with("roster serve: "));
+    let read = std::fs::read(format!("/proc/{}/{file}", child.id()));
+    let _ = child.kill();
+    let _ = child.wait();
+    read.expect("the process's /proc file")
+}
+
 /// mimalloc asks the kernel for transparent huge pages, and zeroing fresh huge pages
 /// cost a third of a 100k daily sync's CPU (issue #15): `roster` turns them off for
 /// its own process at start. Read back from the kernel (`/proc/PID/status`) of a
@@ -10,16 +27,7 @@ mod common;
 #[cfg(target_os = "linux")]
 #[test]
 fn roster_runs_without_transparent_huge_pages() {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let mut serve = common::command(dir.path().join("roster.db"));
-    serve
-        .args(["serve", "--listen", "127.0.0.1:0", "--no-worker"])
-        .env_remove("ROSTER_LOG");
-    let (mut child, _) = common::spawn_until(serve, |l| l.starts_with("roster serve: "));
-    let status = std::fs::read_to_string(format!("/proc/{}/status", child.id()));
-    let _ = child.kill();
-    let _ = child.wait();
-    let status = status.expect("the process's status");
+    let status = String::from_utf8(of_running_serve("status", |_| {})).expect("text");
     let thp = status
         .lines()
         .find_map(|l| l.strip_prefix("THP_enabled:"))
@@ -43,20 +51,12 @@ fn roster_runs_without_transparent_huge_pages() {
 #[test]
 fn roster_runs_with_a_short_allocator_purge_delay() {
     let environ = |given: Option<&str>| {
-        let dir = tempfile::tempdir().expect("temp dir");
-        let mut serve = common::command(dir.path().join("roster.db"));
-        serve
-            .args(["serve", "--listen", "127.0.0.1:0", "--no-worker"])
-            .env_remove("ROSTER_LOG");
-        match given {
-            Some(v) => serve.env("MIMALLOC_PURGE_DELAY", v),
-            None => serve.env_remove("MIMALLOC_PURGE_DELAY"),
-        };
-        let (mut child, _) = common::spawn_until(serve, |l| l.starts_with("roster serve: "));
-        let environ = std::fs::read(format!("/proc/{}/environ", child.id()));
-        let _ = child.kill();
-        let _ = child.wait();
-        let environ = environ.expect("the process's environment");
+        let environ = of_running_serve("environ", |serve| {
+            match given {
+                Some(v) => serve.env("MIMALLOC_PURGE_DELAY", v),
+                None => serve.env_remove("MIMALLOC_PURGE_DELAY"),
+            };
+        });
         environ
             .split(|b| *b == 0)
             .filter_map(|v| v.strip_prefix(b"MIMALLOC_PURGE_DELAY="))

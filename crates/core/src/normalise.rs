@@ -389,8 +389,9 @@ pub fn normalise(
 mod tests {
     use super::*;
 
-    /// A record's demographics are kept until the plan is made (and moved into the
-    /// new employee): no spare room in them.
+    /// The mapped values go into the demographics and associated fields whatever the
+    /// mapping's order (the maps are built in key order); for a demographic mapped
+    /// twice the later mapping wins; a redacted source field is left out.
     #[test]
     fn mapped_values_are_the_mappings_in_any_order_the_later_winning() {
         use crate::settings::{FieldKind, MappedField};
@@ -450,6 +451,8 @@ mod tests {
         );
     }
 
+    /// A record's demographics are kept until the plan is made (and moved into the
+    /// new employee): no spare room in them.
     #[test]
     fn mapped_demographics_keep_no_spare_room() {
         let settings = Settings::default();

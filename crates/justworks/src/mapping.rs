@@ -62,10 +62,15 @@ fn take(value: Option<String>) -> Option<String> {
     }
 }
 
+/// The value trimmed, `None` when blank ([`take`] for text borrowed from the page).
+fn nonblank(value: Option<&str>) -> Option<&str> {
+    value.map(str::trim).filter(|v| !v.is_empty())
+}
+
 /// Sets `key` to the value trimmed, unless it is blank. The map copies the text (a
 /// short value into the entry itself), so it is read borrowed from the page.
 fn put(fields: &mut FieldMap, key: &str, value: Option<&str>) {
-    if let Some(value) = value.map(str::trim).filter(|v| !v.is_empty()) {
+    if let Some(value) = nonblank(value) {
         fields.insert(key, value);
     }
 }
@@ -190,11 +195,7 @@ pub(crate) fn map_member(
         Some(a) => (a.city, a.state, a.country),
         None => (None, None, None),
     };
-    let work_country = work_country
-        .as_deref()
-        .map(str::trim)
-        .filter(|c| !c.is_empty())
-        .or(employment_country.as_deref());
+    let work_country = nonblank(work_country.as_deref()).or(employment_country.as_deref());
     let values = [
         wire.department.as_ref().and_then(|d| d.name.as_deref()),
         employment_type.as_deref(),
