@@ -41,7 +41,7 @@ VARIANTS = {
 }
 
 
-def one_run(base, work, n, variant="store"):
+def one_run(base, work, n, variant="store", release=False):
     fresh_copy(base, work)
     c = sqlite3.connect(work, isolation_level=None)
     for p in PRAGMAS + VARIANTS[variant]:
@@ -73,8 +73,12 @@ def one_run(base, work, n, variant="store"):
                   [(account, cur + 1 + i, imp, k, f"mbr_{k:016d}", event) for i, k in enumerate(keys)])
     t2 = time.perf_counter()
     c.execute("COMMIT")
-    t3 = time.perf_counter()
     frames = os.path.getsize(work + "-wal") // 4120 if os.path.exists(work + "-wal") else 0
+    if release:
+        # what `roster sync` writes after the changeset: the sync lock's release, one row
+        c.execute("UPDATE integrations SET last_fetch_at = last_fetch_at "
+                  "WHERE id = (SELECT min(id) FROM integrations)")
+    t3 = time.perf_counter()
     c.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     c.close()
     t4 = time.perf_counter()
@@ -92,6 +96,9 @@ def main():
     ap.add_argument("--changed", type=int, default=1000)
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--work", default=None, help="the copy's path (default: beside base)")
+    ap.add_argument("--release", action="store_true",
+                    help="after the commit, a one-row write as the sync lock's release (timed "
+                         "with the commit): the next writer after a checkpoint restarts the log")
     ap.add_argument("--variant", choices=sorted(VARIANTS), action="append",
                     help="how the checkpoints run (repeat to interleave; default: store)")
     a = ap.parse_args()
@@ -100,7 +107,7 @@ def main():
     by = {v: [] for v in variants}
     for i in range(a.runs):
         for v in variants:
-            r = one_run(a.base, work, a.changed, v)
+            r = one_run(a.base, work, a.changed, v, a.release)
             by[v].append(r)
             print(f"run {i} ({v}): {r['rows']} rows, {a.changed} changed: total {r['total']:.3f} s "
                   f"(updates {r['updates']:.3f}, entries + events {r['history']:.3f}, "
