@@ -179,22 +179,6 @@ async fn released_clean(
     }
 }
 
-/// Open the pool's other connections now, side by side, after its first one (which
-/// created the file and put it in WAL mode). The pool opens a connection whenever
-/// none is idle, and a released one is idle only once `released_clean` has run on
-/// its worker: so one command's statements one after another opened three or four
-/// connections, each when the one before was still being checked, one after
-/// another (≈ 2–4 ms each, most of a small sync's opening; issue #15,
-/// docs/benchmarks.md, session 12). With all of them open, a caller that finds none
-/// idle waits for one being checked (microseconds) instead of opening another.
-async fn open_the_rest(pool: &SqlitePool) -> Result<()> {
-    let opened = futures::future::try_join_all((0..MAX_CONNECTIONS).map(|_| pool.acquire()))
-        .await
-        .map_err(db)?;
-    drop(opened);
-    Ok(())
-}
-
 impl SqliteStore {
     /// Open (creating if missing, readable by its owner only) and migrate the database at `url_or_path`:
     /// `sqlite:PATH`, `sqlite://PATH`, a plain path, or `sqlite::memory:` (one
@@ -246,14 +230,12 @@ impl SqliteStore {
                     // Bulk writes of a large company take seconds by design: slow
                     // statements are for debugging, not a warning on every first import.
                     .log_slow_statements(log::LevelFilter::Debug, Duration::from_secs(1));
-                let pool = SqlitePoolOptions::new()
+                SqlitePoolOptions::new()
                     .max_connections(MAX_CONNECTIONS)
                     .after_release(|conn, _| Box::pin(released_clean(conn)))
                     .connect_with(options)
                     .await
-                    .map_err(db)?;
-                open_the_rest(&pool).await?;
-                pool
+                    .map_err(db)?
             }
         };
         schema::migrate(&pool).await?;

@@ -332,26 +332,6 @@ async fn after_close_the_file_alone_holds_the_data() {
     copied.close().await;
 }
 
-/// Issue #15: a file store opens all its connections as it opens, side by side, so
-/// statements one after another never wait for a connection to be opened (the pool
-/// opened one whenever the one released last was still being checked).
-#[tokio::test]
-async fn a_file_store_opens_every_connection_at_once() {
-    let (_dir, path) = temp_db();
-    for id in ["E1", "E2"] {
-        // A new file, then an existing one.
-        let store = SqliteStore::open(&path).await.unwrap();
-        let max = store.pool().options().get_max_connections();
-        assert_eq!(store.pool().size(), max, "open after open");
-        one_employee(&store, id).await;
-        for _ in 0..20 {
-            count(&store).await;
-        }
-        assert_eq!(store.pool().size(), max, "none closed, none more");
-        store.close().await;
-    }
-}
-
 /// Employees in the database file alone (a plain copy of it, without the WAL).
 async fn count_in_a_copy_of_the_file(dir: &std::path::Path, path: &str, name: &str) -> u64 {
     let copy = dir.join(name);
