@@ -28,10 +28,23 @@ def fresh_copy(base, work):
     os.close(fd)
 
 
-def one_run(base, work, n):
+# How the write's checkpoints run (`--variant`): as the store does today, or one variant.
+VARIANTS = {
+    # the commit's auto-checkpoint (the log passes 1,000 pages), then the close's TRUNCATE
+    "store": (),
+    # no auto-checkpoint: the close's TRUNCATE checkpoint alone moves the log into the file
+    "close-only": ("wal_autocheckpoint=0",),
+    # as "store", the log kept at its size after a checkpoint instead of truncated
+    "size-limit": ("journal_size_limit=-1",),
+    # the commit itself syncs the log (durable at once), the close's checkpoint as before
+    "full": ("synchronous=FULL",),
+}
+
+
+def one_run(base, work, n, variant="store", release=False):
     fresh_copy(base, work)
     c = sqlite3.connect(work, isolation_level=None)
-    for p in PRAGMAS:
+    for p in PRAGMAS + VARIANTS[variant]:
         c.execute("PRAGMA " + p)
     total = c.execute("SELECT count(*) FROM employees").fetchone()[0]
     every = max(total // n, 1)
@@ -60,8 +73,12 @@ def one_run(base, work, n):
                   [(account, cur + 1 + i, imp, k, f"mbr_{k:016d}", event) for i, k in enumerate(keys)])
     t2 = time.perf_counter()
     c.execute("COMMIT")
-    t3 = time.perf_counter()
     frames = os.path.getsize(work + "-wal") // 4120 if os.path.exists(work + "-wal") else 0
+    if release:
+        # what `roster sync` writes after the changeset: the sync lock's release, one row
+        c.execute("UPDATE integrations SET last_fetch_at = last_fetch_at "
+                  "WHERE id = (SELECT min(id) FROM integrations)")
+    t3 = time.perf_counter()
     c.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     c.close()
     t4 = time.perf_counter()
@@ -79,21 +96,29 @@ def main():
     ap.add_argument("--changed", type=int, default=1000)
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--work", default=None, help="the copy's path (default: beside base)")
+    ap.add_argument("--release", action="store_true",
+                    help="after the commit, a one-row write as the sync lock's release (timed "
+                         "with the commit): the next writer after a checkpoint restarts the log")
+    ap.add_argument("--variant", choices=sorted(VARIANTS), action="append",
+                    help="how the checkpoints run (repeat to interleave; default: store)")
     a = ap.parse_args()
     work = a.work or a.base + ".floor"
-    runs = []
+    variants = a.variant or ["store"]
+    by = {v: [] for v in variants}
     for i in range(a.runs):
-        r = one_run(a.base, work, a.changed)
-        runs.append(r)
-        print(f"run {i}: {r['rows']} rows, {a.changed} changed: total {r['total']:.3f} s "
-              f"(updates {r['updates']:.3f}, entries + events {r['history']:.3f}, "
-              f"commit {r['commit']:.3f}, close {r['close']:.3f}), CPU {r['cpu']:.3f} s, "
-              f"{r['frames']} WAL frames at the commit; load avg {os.getloadavg()[0]:.2f}", flush=True)
-    med = {k: statistics.median(r[k] for r in runs) for k in runs[0]}
-    print(f"median of {a.runs}: total {med['total']:.3f} s (updates {med['updates']:.3f}, "
-          f"entries + events {med['history']:.3f}, commit {med['commit']:.3f}, "
-          f"close {med['close']:.3f}), CPU {med['cpu']:.3f} s")
-
+        for v in variants:
+            r = one_run(a.base, work, a.changed, v, a.release)
+            by[v].append(r)
+            print(f"run {i} ({v}): {r['rows']} rows, {a.changed} changed: total {r['total']:.3f} s "
+                  f"(updates {r['updates']:.3f}, entries + events {r['history']:.3f}, "
+                  f"commit {r['commit']:.3f}, close {r['close']:.3f}), CPU {r['cpu']:.3f} s, "
+                  f"{r['frames']} WAL frames at the commit; load avg {os.getloadavg()[0]:.2f}",
+                  flush=True)
+    for v, runs in by.items():
+        med = {k: statistics.median(r[k] for r in runs) for k in runs[0]}
+        print(f"{v}, median of {a.runs}: total {med['total']:.3f} s (updates {med['updates']:.3f}, "
+              f"entries + events {med['history']:.3f}, commit {med['commit']:.3f}, "
+              f"close {med['close']:.3f}), CPU {med['cpu']:.3f} s")
 
 if __name__ == "__main__":
     main()

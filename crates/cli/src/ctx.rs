@@ -9,7 +9,7 @@ use anyhow::{Context, Result, anyhow};
 use roster_engine::{Cipher, Clock, Engine, FixedClock, SystemClock};
 use roster_store::Store;
 use roster_store_postgres::PgStore;
-use roster_store_sqlite::SqliteStore;
+use roster_store_sqlite::{Checkpoints, SqliteStore};
 
 /// The account every embedded directory uses.
 pub const ACCOUNT: &str = "default";
@@ -69,7 +69,19 @@ static OPENED: Mutex<Vec<Arc<dyn Store>>> = Mutex::new(Vec::new());
 /// How long closing may wait for queries still running.
 const CLOSE_WAIT: Duration = Duration::from_secs(10);
 
+/// The store of a long-running process (`serve`, `worker`) or a command that opens it
+/// itself: SQLite checkpoints as it does by default ([`Checkpoints::Automatic`]).
 pub async fn open_store(db: &DbPath) -> Result<Arc<dyn Store>> {
+    open_store_with(db, Checkpoints::Automatic).await
+}
+
+/// The store of one command, closed by [`close_all`] when it ends: SQLite copies its
+/// write-ahead log into the file there, once ([`Checkpoints::AtClose`]).
+pub async fn open_command_store(db: &DbPath) -> Result<Arc<dyn Store>> {
+    open_store_with(db, Checkpoints::AtClose).await
+}
+
+async fn open_store_with(db: &DbPath, checkpoints: Checkpoints) -> Result<Arc<dyn Store>> {
     let store: Arc<dyn Store> = if db.is_postgres() {
         Arc::new(
             PgStore::connect(&db.0)
@@ -78,7 +90,7 @@ pub async fn open_store(db: &DbPath) -> Result<Arc<dyn Store>> {
         )
     } else {
         Arc::new(
-            SqliteStore::open(&db.0)
+            SqliteStore::open_with(&db.0, checkpoints)
                 .await
                 .with_context(|| format!("while opening the directory database {}", db.0))?,
         )
@@ -228,13 +240,14 @@ pub async fn resolve_account(store: &dyn Store, account: &AccountArg) -> Result<
     .into())
 }
 
-/// The engine of `account` (see [`resolve_account`]).
+/// The engine of `account` (see [`resolve_account`]) for one command: its store is
+/// [`open_command_store`]'s.
 pub async fn open_engine(
     db: &DbPath,
     clock: Arc<dyn Clock>,
     account: &AccountArg,
 ) -> Result<Arc<Engine>> {
-    let store = open_store(db).await?;
+    let store = open_command_store(db).await?;
     resolve_account(store.as_ref(), account).await?;
     let account = account.name.as_str();
     let cipher = checked_cipher(db, store.as_ref()).await?;

@@ -72,6 +72,31 @@ const READ_CACHE_KIB: u32 = 8 * 1024;
 /// early (a first import writes hundreds of MiB; session 6 of docs/benchmarks.md).
 const WRITE_CACHE_KIB: u32 = 64 * 1024;
 
+/// When the write-ahead log is copied into the database file (a checkpoint).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Checkpoints {
+    /// SQLite's default: a commit that leaves the log above 1,000 pages checkpoints
+    /// it (`wal_autocheckpoint`), and [`Store::close`] the rest. For a process that
+    /// runs for long (`roster serve`, `roster worker`).
+    #[default]
+    Automatic,
+    /// Once, at [`Store::close`], for a process that opens the store for one command
+    /// and closes it when the command ends (`roster sync`): the log is copied and
+    /// synced once instead of in the commit of each change above 1,000 pages and
+    /// again at the close (issue #15: ≈ 10 % of a small sync's write;
+    /// docs/benchmarks.md, session 12). Each commit stays atomic in the log (a killed
+    /// process loses nothing committed, as before); the command has not returned
+    /// before the close's checkpoint synced the log and the file, so a finished
+    /// command's change survives a power cut and the file alone holds it, as before.
+    /// A log above [`AT_CLOSE_LIMIT_PAGES`] is still checkpointed by the commit that
+    /// passes it, so a long command's log stays bounded.
+    AtClose,
+}
+
+/// [`Checkpoints::AtClose`]: the log's size (pages of 4 KiB) above which a commit
+/// checkpoints anyway: 256 MiB, well above a daily sync's few thousand pages.
+pub const AT_CLOSE_LIMIT_PAGES: u32 = 65_536;
+
 /// `PRAGMA cache_size` of `kib` KiB (negative: KiB, not pages).
 fn cache_size(kib: u32) -> String {
     format!("PRAGMA cache_size = -{kib}")
@@ -157,8 +182,18 @@ async fn released_clean(
 impl SqliteStore {
     /// Open (creating if missing, readable by its owner only) and migrate the database at `url_or_path`:
     /// `sqlite:PATH`, `sqlite://PATH`, a plain path, or `sqlite::memory:` (one
-    /// private in-memory database, served by a single connection).
+    /// private in-memory database, served by a single connection), with SQLite's
+    /// automatic checkpoints ([`Checkpoints::Automatic`]).
     pub async fn open(url_or_path: &str) -> Result<SqliteStore> {
+        SqliteStore::open_with(url_or_path, Checkpoints::Automatic).await
+    }
+
+    /// [`SqliteStore::open`], with the log checkpointed as `checkpoints` says.
+    pub async fn open_with(url_or_path: &str, checkpoints: Checkpoints) -> Result<SqliteStore> {
+        let autocheckpoint = match checkpoints {
+            Checkpoints::Automatic => 1000,
+            Checkpoints::AtClose => AT_CLOSE_LIMIT_PAGES,
+        };
         let pool = match target(url_or_path)? {
             Target::Memory => {
                 let options = SqliteConnectOptions::from_str("sqlite::memory:")
@@ -190,6 +225,7 @@ impl SqliteStore {
                     // Pages read through a mapping, not a `pread` and a copy each
                     // (see MMAP_SIZE).
                     .pragma("mmap_size", MMAP_SIZE.to_string())
+                    .pragma("wal_autocheckpoint", autocheckpoint.to_string())
                     .row_buffer_size(1024)
                     // Bulk writes of a large company take seconds by design: slow
                     // statements are for debugging, not a warning on every first import.

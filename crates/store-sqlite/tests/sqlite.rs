@@ -5,7 +5,7 @@
 use jiff::{SignedDuration, Timestamp};
 use roster_store::contract::{at, changeset, create_entry, minimal, new_integration};
 use roster_store::{ImportKind, Store, StoreError};
-use roster_store_sqlite::{SqliteStore, known_versions, supported_version};
+use roster_store_sqlite::{Checkpoints, SqliteStore, known_versions, supported_version};
 
 fn temp_db() -> (tempfile::TempDir, String) {
     let dir = tempfile::tempdir().expect("temp dir");
@@ -330,6 +330,58 @@ async fn after_close_the_file_alone_holds_the_data() {
     let copied = SqliteStore::open(copy.to_str().unwrap()).await.unwrap();
     assert_eq!(count(&copied).await, 2);
     copied.close().await;
+}
+
+/// Employees in the database file alone (a plain copy of it, without the WAL).
+async fn count_in_a_copy_of_the_file(dir: &std::path::Path, path: &str, name: &str) -> u64 {
+    let copy = dir.join(name);
+    std::fs::copy(path, &copy).unwrap();
+    let copied = SqliteStore::open(copy.to_str().unwrap()).await.unwrap();
+    let n = count(&copied).await;
+    copied.close().await;
+    n
+}
+
+/// A write large enough for SQLite's automatic checkpoint (its log passes 1,000 pages).
+async fn many_employees(store: &SqliteStore, n: usize) {
+    let a = store.ensure_account("acme").await.unwrap();
+    let entries = (0..n)
+        .map(|i| create_entry(minimal(&format!("M{i}"))))
+        .collect();
+    store
+        .write(a, changeset(ImportKind::Sync, at(1), entries))
+        .await
+        .unwrap();
+}
+
+/// Issue #15: a store opened for one command (`Checkpoints::AtClose`) leaves even a
+/// large commit in the WAL, where SQLite's default copies it into the file at the
+/// commit (the control below); its close copies everything, so the file alone then
+/// holds it, as with the default.
+#[tokio::test]
+async fn a_store_for_one_command_checkpoints_at_its_close_only() {
+    for (checkpoints, in_file_before_close) in
+        [(Checkpoints::AtClose, 1), (Checkpoints::Automatic, 20_001)]
+    {
+        let (dir, path) = temp_db();
+        let store = SqliteStore::open(&path).await.unwrap();
+        one_employee(&store, "E1").await;
+        store.close().await;
+        let store = SqliteStore::open_with(&path, checkpoints).await.unwrap();
+        many_employees(&store, 20_000).await;
+        assert_eq!(count(&store).await, 20_001);
+        assert_eq!(
+            count_in_a_copy_of_the_file(dir.path(), &path, "before.db").await,
+            in_file_before_close,
+            "{checkpoints:?}: the file alone before the close"
+        );
+        Store::close(&store).await.unwrap();
+        assert_eq!(
+            count_in_a_copy_of_the_file(dir.path(), &path, "after.db").await,
+            20_001,
+            "{checkpoints:?}: the file alone after the close"
+        );
+    }
 }
 
 /// #18.7: `backup` is a consistent copy in a new 0600 file, taken while the store is
