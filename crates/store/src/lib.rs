@@ -166,6 +166,14 @@ pub trait Store: JobStore + AccessStore + privacy::PrivacyStore + Send + Sync {
         account: AccountId,
         lookups: &Lookups,
     ) -> Result<Vec<Employee>>;
+    /// The keys of the rows [`Store::employees_matching`] gives for these look-ups,
+    /// in key order, read from the indexes alone: a caller that holds some of the
+    /// rows reads only the others ([`Store::employees_by_key`]).
+    async fn employee_keys_matching(
+        &self,
+        account: AccountId,
+        lookups: &Lookups,
+    ) -> Result<Vec<EmployeeKey>>;
     /// Per manager email key (`roster_core::normalise::email_key`), the number of
     /// active employees naming it as manager; keys nobody names are left out.
     async fn active_report_counts(

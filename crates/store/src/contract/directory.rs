@@ -440,8 +440,15 @@ pub async fn part_lookups_find_rows_and_count_reports(store: &dyn Store) {
     theirs.date_of_birth = Some(date(1990, 2, 3));
     seed(store, other, vec![theirs]).await;
 
+    // Each case also asks for the keys alone: those of the same rows, in key order.
     let found = |l: Lookups| async move {
         let rows = store.employees_matching(a, &l).await.unwrap();
+        let keys = store.employee_keys_matching(a, &l).await.unwrap();
+        assert_eq!(
+            keys,
+            rows.iter().map(|e| e.key).collect::<Vec<_>>(),
+            "the keys of the rows found, each once"
+        );
         rows.iter()
             .map(|e| e.employee_id.clone())
             .collect::<Vec<_>>()

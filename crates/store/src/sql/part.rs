@@ -5,7 +5,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use roster_core::employee::Employee;
+use roster_core::employee::{Employee, EmployeeKey};
 use roster_core::normalise::email_key;
 use roster_core::plan::Lookups;
 use serde::de::IgnoredAny;
@@ -29,6 +29,49 @@ pub(super) async fn employees_matching<A: Adapter>(
     account: AccountId,
     lookups: &Lookups,
 ) -> Result<Vec<Employee>> {
+    let q = matching::<A>(account, lookups, |keys| {
+        format!(
+            "SELECT {} FROM employees e WHERE e.key IN ({keys}) ORDER BY e.key",
+            employee::select(A::DIALECT, "e"),
+        )
+    });
+    match q {
+        Some(q) => reads::collect(a, q).await,
+        None => Ok(Vec::new()),
+    }
+}
+
+/// The keys of the rows [`employees_matching`] reads, in key order, from the
+/// indexes alone (no row read).
+pub(super) async fn employee_keys_matching<A: Adapter>(
+    a: &A,
+    account: AccountId,
+    lookups: &Lookups,
+) -> Result<Vec<EmployeeKey>> {
+    let q = matching::<A>(account, lookups, |keys| {
+        format!("SELECT DISTINCT k.key FROM ({keys}) k ORDER BY k.key")
+    });
+    let Some(q) = q else {
+        return Ok(Vec::new());
+    };
+    let mut out = Vec::new();
+    a.pool_executor()
+        .for_each(q, &mut |row| {
+            out.push(row.int(0, "employees.key")?);
+            Ok(())
+        })
+        .await?;
+    Ok(out)
+}
+
+/// The query `sql` makes of the sub-queries finding the keys of rows with any of the
+/// look-ups' values (joined by `UNION ALL`), with the account and the values bound;
+/// `None` when there is nothing to look up.
+fn matching<A: Adapter>(
+    account: AccountId,
+    lookups: &Lookups,
+    sql: impl FnOnce(&str) -> String,
+) -> Option<Query> {
     let dates: Vec<String> = lookups
         .dates_of_birth
         .iter()
@@ -53,17 +96,10 @@ pub(super) async fn employees_matching<A: Adapter>(
         ));
     }
     if keys.is_empty() {
-        return Ok(Vec::new());
+        return None;
     }
-    let sql = format!(
-        "SELECT {} FROM employees e WHERE e.key IN ({}) ORDER BY e.key",
-        employee::select(A::DIALECT, "e"),
-        keys.join(" UNION ALL "),
-    );
-    let q = params
-        .into_iter()
-        .fold(Query::new(sql).bind(account), Query::bind);
-    reads::collect(a, q).await
+    let q = Query::new(sql(&keys.join(" UNION ALL "))).bind(account);
+    Some(params.into_iter().fold(q, Query::bind))
 }
 
 /// Per manager email key (`roster_core::normalise::email_key`), the active

@@ -118,6 +118,14 @@ impl<A: Adapter> Store for A {
         part::employees_matching(self, account, lookups).await
     }
 
+    async fn employee_keys_matching(
+        &self,
+        account: AccountId,
+        lookups: &Lookups,
+    ) -> Result<Vec<EmployeeKey>> {
+        part::employee_keys_matching(self, account, lookups).await
+    }
+
     async fn active_report_counts(
         &self,
         account: AccountId,

@@ -1,0 +1,129 @@
+//! An incremental sync's plan over the part of the directory its members need
+//! ([`Engine::plan_part`]).
+
+use std::collections::HashMap;
+use std::time::Instant;
+
+use roster_core::employee::{Employee, EmployeeKey};
+use roster_core::issue::IssueCode;
+use roster_core::member::{RejectedMember, SourceMember};
+use roster_core::plan;
+
+use super::{PlanWith, Planned, ms};
+use crate::engine::{Engine, Result};
+use crate::outcome::SyncStep;
+
+impl Engine {
+    /// Plan an incremental sync over the part of the directory its members need,
+    /// read by indexed look-ups round by round (`plan::Part`), with what planning
+    /// needs of the other rows counted by the store (`plan::Rest`). `None` when the
+    /// plan finds a manager cycle: which link closes it depends on rows outside the
+    /// part, so the caller plans over the whole directory. `held`: rows read a moment
+    /// before (the fetch's known managers), not read again.
+    pub(super) async fn plan_part(
+        &self,
+        members: &[SourceMember],
+        rejected: &[RejectedMember],
+        held: Vec<Employee>,
+        how: &PlanWith<'_>,
+    ) -> Result<Option<Planned>> {
+        let t = Instant::now();
+        let (account, settings) = (self.account, how.settings);
+        self.store.key_manager_emails(account).await?;
+        let mut part = plan::Part::new(members, settings);
+        let mut lookups = part.first();
+        let (mut rounds, mut held) = (0, Some(held));
+        while !lookups.is_empty() {
+            let rows = match held.take() {
+                Some(held) => self.first_round(&lookups, held).await?,
+                None => self.store.employees_matching(account, &lookups).await?,
+            };
+            lookups = part.add(rows);
+            rounds += 1;
+        }
+        let reports = self
+            .store
+            .active_report_counts(account, &part.report_keys())
+            .await?;
+        let active = self.store.count_employees(account, true).await? as usize;
+        let next_generated = if part.needs_generated_ids() {
+            let prefix = &settings.generated_id_prefix;
+            let ids = self.store.employee_ids_with_prefix(account, prefix).await?;
+            plan::next_generated(ids.iter().map(String::as_str), prefix)
+        } else {
+            0
+        };
+        let names = self
+            .store
+            .demographic_names(account, plan::DEMOGRAPHIC_SAMPLE_ROWS)
+            .await?;
+        let rest = part.rest(active, &reports, next_generated, names);
+        let rows = part.into_rows();
+        let load_ms = ms(t.elapsed());
+        tracing::debug!(
+            rows = rows.len(),
+            rounds,
+            "sync: part of the directory read"
+        );
+        if let Some(f) = how.on_step {
+            f(SyncStep::Planning {
+                members: members.len(),
+            });
+        }
+        let t = Instant::now();
+        let plan = plan::plan_part(
+            &rows,
+            &rest,
+            members.to_vec(),
+            rejected,
+            settings,
+            how.today,
+            how.options,
+        );
+        if plan
+            .issues
+            .iter()
+            .any(|i| i.code == IssueCode::ManagerCycle)
+        {
+            tracing::info!("sync: a manager cycle; planning over the whole directory");
+            return Ok(None);
+        }
+        Ok(Some(Planned {
+            plan,
+            load_ms,
+            plan_ms: ms(t.elapsed()),
+        }))
+    }
+
+    /// The rows the part's first look-ups find, of which those in `held` (read a
+    /// moment before) are not read again: the keys found first, from the indexes,
+    /// then the rows not held, by key. Without held rows, one statement.
+    async fn first_round(
+        &self,
+        lookups: &plan::Lookups,
+        held: Vec<Employee>,
+    ) -> Result<Vec<Employee>> {
+        let account = self.account;
+        if held.is_empty() || lookups.is_empty() {
+            return Ok(self.store.employees_matching(account, lookups).await?);
+        }
+        let keys = self.store.employee_keys_matching(account, lookups).await?;
+        let mut held: HashMap<EmployeeKey, Employee> =
+            held.into_iter().map(|e| (e.key, e)).collect();
+        let mut rows = Vec::with_capacity(keys.len());
+        let mut read = Vec::new();
+        for k in keys {
+            match held.remove(&k) {
+                Some(e) => rows.push(e),
+                None => read.push(k),
+            }
+        }
+        tracing::debug!(
+            held = rows.len(),
+            read = read.len(),
+            "sync: the part's first round"
+        );
+        rows.extend(self.store.employees_by_key(account, &read).await?);
+        Ok(rows)
+    }
+}
