@@ -70,6 +70,8 @@ pub struct Part<'m> {
     rows: BTreeMap<EmployeeKey, Employee>,
     asked_emails: HashSet<String>,
     asked_dates: HashSet<Date>,
+    /// Report keys given by [`Part::new_report_keys`] so far.
+    counted: HashSet<String>,
     rounds: usize,
     /// A member matches no part row by ID (it may be created).
     creates: bool,
@@ -85,6 +87,7 @@ impl<'m> Part<'m> {
             rows: BTreeMap::new(),
             asked_emails: HashSet::default(),
             asked_dates: HashSet::default(),
+            counted: HashSet::default(),
             rounds: 0,
             creates: false,
             generates: false,
@@ -208,6 +211,16 @@ impl<'m> Part<'m> {
         keys.into_iter().collect()
     }
 
+    /// The [`Part::report_keys`] not given by an earlier call, in order: called
+    /// before the first round and after each, the counts are read round by round
+    /// (beside the next round's look-ups) and every key is counted once.
+    pub fn new_report_keys(&mut self) -> Vec<String> {
+        let mut keys = self.report_keys();
+        keys.retain(|k| !self.counted.contains(k));
+        self.counted.extend(keys.iter().cloned());
+        keys
+    }
+
     /// What planning needs of the rest: `reports` holds, per [`Part::report_keys`]
     /// key, the active employees of the whole directory naming it as manager (keys
     /// nobody names may be left out).
@@ -295,6 +308,8 @@ mod tests {
             member("new", "n@x.example", None),
         ];
         let mut part = Part::new(&members, &settings);
+        let mut counted = part.new_report_keys();
+        assert_eq!(counted, ["a@x.example", "n@x.example"], "the members' own");
         let first = part.first();
         assert_eq!(first.employee_ids, ["a", "new"]);
         assert_eq!(
@@ -310,8 +325,14 @@ mod tests {
         assert_eq!(next.emails, ["ceo@x.example"]);
         assert_eq!(next.dates_of_birth, [jiff::civil::date(1990, 2, 3)]);
         assert!(!part.needs_generated_ids());
+        assert_eq!(part.new_report_keys(), ["boss@x.example"], "a is counted");
         let next = part.add(vec![row(3, "c", "ceo@x.example", None)]);
         assert!(next.is_empty());
+        counted.extend(part.new_report_keys());
+        assert!(part.new_report_keys().is_empty());
+        counted.push("boss@x.example".into());
+        counted.sort();
+        assert_eq!(counted, part.report_keys(), "round by round, each once");
         assert_eq!(
             part.report_keys(),
             [

@@ -10,7 +10,7 @@ use roster_core::member::{RejectedMember, SourceMember};
 use roster_core::plan;
 
 use super::{PlanWith, Planned, ms};
-use crate::engine::{Engine, Result};
+use crate::engine::{Engine, EngineError, Result};
 use crate::outcome::SyncStep;
 
 impl Engine {
@@ -30,22 +30,36 @@ impl Engine {
         let t = Instant::now();
         let (account, settings) = (self.account, how.settings);
         self.store.key_manager_emails(account).await?;
+        let store = &self.store;
         let mut part = plan::Part::new(members, settings);
+        // Each round's look-ups are read beside the active reports of the rows the
+        // round before found (on another pooled connection), and the first beside
+        // what does not depend on the part: the rounds and the counts are each about
+        // as long.
+        let own = part.new_report_keys();
         let mut lookups = part.first();
-        let (mut rounds, mut held) = (0, Some(held));
+        let (mut rows, mut reports, active, names) = tokio::try_join!(
+            self.first_round(&lookups, held),
+            async { Ok::<_, EngineError>(store.active_report_counts(account, &own).await?) },
+            async { Ok::<_, EngineError>(store.count_employees(account, true).await?) },
+            async {
+                let rows = plan::DEMOGRAPHIC_SAMPLE_ROWS;
+                Ok::<_, EngineError>(store.demographic_names(account, rows).await?)
+            },
+        )?;
+        let mut rounds = 0;
         while !lookups.is_empty() {
-            let rows = match held.take() {
-                Some(held) => self.first_round(&lookups, held).await?,
-                None => self.store.employees_matching(account, &lookups).await?,
-            };
-            lookups = part.add(rows);
+            lookups = part.add(std::mem::take(&mut rows));
             rounds += 1;
+            let keys = part.new_report_keys();
+            let (next, counts) = tokio::try_join!(
+                async { Ok::<_, EngineError>(store.employees_matching(account, &lookups).await?) },
+                async { Ok::<_, EngineError>(store.active_report_counts(account, &keys).await?) },
+            )?;
+            rows = next;
+            reports.extend(counts);
         }
-        let reports = self
-            .store
-            .active_report_counts(account, &part.report_keys())
-            .await?;
-        let active = self.store.count_employees(account, true).await? as usize;
+        let active = active as usize;
         let next_generated = if part.needs_generated_ids() {
             let prefix = &settings.generated_id_prefix;
             let ids = self.store.employee_ids_with_prefix(account, prefix).await?;
@@ -53,10 +67,6 @@ impl Engine {
         } else {
             0
         };
-        let names = self
-            .store
-            .demographic_names(account, plan::DEMOGRAPHIC_SAMPLE_ROWS)
-            .await?;
         let rest = part.rest(active, &reports, next_generated, names);
         let rows = part.into_rows();
         let load_ms = ms(t.elapsed());
