@@ -72,6 +72,8 @@ pub struct Part<'m> {
     asked_dates: HashSet<Date>,
     /// Report keys given by [`Part::new_report_keys`] so far.
     counted: HashSet<String>,
+    /// Rows added since [`Part::new_report_keys`] last looked (their keys).
+    fresh: Vec<EmployeeKey>,
     rounds: usize,
     /// A member matches no part row by ID (it may be created).
     creates: bool,
@@ -88,6 +90,7 @@ impl<'m> Part<'m> {
             asked_emails: HashSet::default(),
             asked_dates: HashSet::default(),
             counted: HashSet::default(),
+            fresh: Vec::new(),
             rounds: 0,
             creates: false,
             generates: false,
@@ -149,6 +152,7 @@ impl<'m> Part<'m> {
                     next.emails.push(key);
                 }
             }
+            self.fresh.push(e.key);
             self.rows.insert(e.key, e);
         }
         if self.rounds == 0 {
@@ -215,9 +219,20 @@ impl<'m> Part<'m> {
     /// before the first round and after each, the counts are read round by round
     /// (beside the next round's look-ups) and every key is counted once.
     pub fn new_report_keys(&mut self) -> Vec<String> {
-        let mut keys = self.report_keys();
-        keys.retain(|k| !self.counted.contains(k));
-        self.counted.extend(keys.iter().cloned());
+        let mut keys: Vec<String> = Vec::new();
+        // The members' own keys the first time (and again, harmlessly, while every
+        // key so far was empty).
+        if self.counted.is_empty() {
+            for m in self.members {
+                let own = [m.work_email.as_deref(), m.personal_email.as_deref()];
+                keys.extend(own.into_iter().flatten().map(email_key));
+            }
+        }
+        let fresh = std::mem::take(&mut self.fresh);
+        let rows = fresh.iter().filter_map(|k| self.rows.get(k));
+        keys.extend(rows.map(|e| email_key(&e.email)));
+        keys.retain(|k| !k.is_empty() && self.counted.insert(k.clone()));
+        keys.sort_unstable();
         keys
     }
 
