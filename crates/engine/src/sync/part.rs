@@ -106,8 +106,7 @@ impl Engine {
     }
 
     /// The rows the part's first look-ups find, of which those in `held` (read a
-    /// moment before) are not read again: the keys found first, from the indexes,
-    /// then the rows not held, by key. Without held rows, one statement.
+    /// moment before) are taken as they are, not decoded again (one statement).
     async fn first_round(
         &self,
         lookups: &plan::Lookups,
@@ -117,23 +116,19 @@ impl Engine {
         if held.is_empty() || lookups.is_empty() {
             return Ok(self.store.employees_matching(account, lookups).await?);
         }
-        let keys = self.store.employee_keys_matching(account, lookups).await?;
+        let keys: Vec<EmployeeKey> = held.iter().map(|e| e.key).collect();
+        let (mut rows, found) = self
+            .store
+            .employees_matching_held(account, lookups, &keys)
+            .await?;
         let mut held: HashMap<EmployeeKey, Employee> =
             held.into_iter().map(|e| (e.key, e)).collect();
-        let mut rows = Vec::with_capacity(keys.len());
-        let mut read = Vec::new();
-        for k in keys {
-            match held.remove(&k) {
-                Some(e) => rows.push(e),
-                None => read.push(k),
-            }
-        }
         tracing::debug!(
-            held = rows.len(),
-            read = read.len(),
+            held = found.len(),
+            read = rows.len(),
             "sync: the part's first round"
         );
-        rows.extend(self.store.employees_by_key(account, &read).await?);
+        rows.extend(found.into_iter().filter_map(|k| held.remove(&k)));
         Ok(rows)
     }
 }

@@ -26,7 +26,7 @@ pub(super) async fn employees_matching<A: Adapter>(
     account: AccountId,
     lookups: &Lookups,
 ) -> Result<Vec<Employee>> {
-    let q = matching::<A>(account, lookups, |keys| {
+    let q = matching::<A>(account, lookups, |keys, _| {
         format!(
             "SELECT {} FROM employees e WHERE e.key IN ({keys}) ORDER BY e.key",
             employee::select(A::DIALECT, "e"),
@@ -38,36 +38,47 @@ pub(super) async fn employees_matching<A: Adapter>(
     }
 }
 
-/// The keys of the rows [`employees_matching`] reads, in key order, from the
-/// indexes alone (no row read).
-pub(super) async fn employee_keys_matching<A: Adapter>(
+/// [`employees_matching`] for a caller that holds the rows of keys `held` already:
+/// those found are given by key only (their JSON not built, nor decoded), the
+/// others in full; both in key order. One statement, as the round's would be.
+pub(super) async fn employees_matching_held<A: Adapter>(
     a: &A,
     account: AccountId,
     lookups: &Lookups,
-) -> Result<Vec<EmployeeKey>> {
-    let q = matching::<A>(account, lookups, |keys| {
-        format!("SELECT DISTINCT k.key FROM ({keys}) k ORDER BY k.key")
+    held: &[EmployeeKey],
+) -> Result<(Vec<Employee>, Vec<EmployeeKey>)> {
+    let q = matching::<A>(account, lookups, |keys, next| {
+        let held = A::DIALECT.key_in("e.key", &format!("${next}"));
+        format!(
+            "SELECT e.key, {held}, {} FROM employees e WHERE e.key IN ({keys}) ORDER BY e.key",
+            employee::select_unless(A::DIALECT, "e", &held),
+        )
     });
+    let (mut rows, mut found) = (Vec::new(), Vec::new());
     let Some(q) = q else {
-        return Ok(Vec::new());
+        return Ok((rows, found));
     };
-    let mut out = Vec::new();
     a.pool_executor()
-        .for_each(q, &mut |row| {
-            out.push(row.int(0, "employees.key")?);
+        .for_each(q.bind(held), &mut |row| {
+            let key = row.int(0, "employees.key")?;
+            if row.boolean(1, "a held row")? {
+                found.push(key);
+            } else {
+                rows.push(employee::read(A::DIALECT, row, 2)?);
+            }
             Ok(())
         })
         .await?;
-    Ok(out)
+    Ok((rows, found))
 }
 
 /// The query `sql` makes of the sub-queries finding the keys of rows with any of the
-/// look-ups' values (joined by `UNION ALL`), with the account and the values bound;
-/// `None` when there is nothing to look up.
+/// look-ups' values (joined by `UNION ALL`) and the number of the next parameter,
+/// with the account and the values bound; `None` when there is nothing to look up.
 fn matching<A: Adapter>(
     account: AccountId,
     lookups: &Lookups,
-    sql: impl FnOnce(&str) -> String,
+    sql: impl FnOnce(&str, usize) -> String,
 ) -> Option<Query> {
     let dates: Vec<String> = lookups
         .dates_of_birth
@@ -95,7 +106,7 @@ fn matching<A: Adapter>(
     if keys.is_empty() {
         return None;
     }
-    let q = Query::new(sql(&keys.join(" UNION ALL "))).bind(account);
+    let q = Query::new(sql(&keys.join(" UNION ALL "), keys.len() + 2)).bind(account);
     Some(params.into_iter().fold(q, Query::bind))
 }
 

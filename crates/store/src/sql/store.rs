@@ -118,12 +118,13 @@ impl<A: Adapter> Store for A {
         part::employees_matching(self, account, lookups).await
     }
 
-    async fn employee_keys_matching(
+    async fn employees_matching_held(
         &self,
         account: AccountId,
         lookups: &Lookups,
-    ) -> Result<Vec<EmployeeKey>> {
-        part::employee_keys_matching(self, account, lookups).await
+        held: &[EmployeeKey],
+    ) -> Result<(Vec<Employee>, Vec<EmployeeKey>)> {
+        part::employees_matching_held(self, account, lookups, held).await
     }
 
     async fn active_report_counts(
