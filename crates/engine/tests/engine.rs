@@ -460,6 +460,125 @@ async fn incremental_sync_over_a_part_plans_as_the_whole_directory() {
     );
 }
 
+/// A source that, as the Justworks fetch does, asks what Roster knows of some
+/// managers' source ids (`FetchRequest::known`) and resolves its members' managers
+/// from the answer.
+struct AsksKnown {
+    members: Members,
+    ask: Vec<String>,
+    answered: Mutex<std::collections::HashMap<String, Option<String>>>,
+}
+
+#[async_trait]
+impl Source for AsksKnown {
+    fn kind(&self) -> &'static str {
+        "memory"
+    }
+    async fn company(&self) -> Result<CompanyInfo, SourceError> {
+        self.members.company().await
+    }
+    async fn fetch(&self, r: FetchRequest) -> Result<Snapshot, SourceError> {
+        let known = r.known.clone();
+        let mut snapshot = self.members.fetch(r).await?;
+        if let Some(known) = known {
+            let emails = known.work_emails(&self.ask).await?;
+            for m in &mut snapshot.members {
+                if let ManagerRef::Resolved { source_id, email } = &mut m.manager
+                    && let Some(Some(work)) = emails.get(source_id.as_str())
+                {
+                    *email = work.clone();
+                }
+            }
+            *self.answered.lock().unwrap() = emails;
+        }
+        snapshot.complete = false;
+        Ok(snapshot)
+    }
+}
+
+/// The rows the incremental fetch reads to resolve managers from the directory are
+/// rows of the part (the changed members' managers): planned with, not read again,
+/// the plan is still the whole directory's — also when the fetch asked about rows
+/// the part does not need (a manager of nobody changed, an unknown id).
+#[tokio::test]
+async fn incremental_sync_plans_with_the_managers_the_fetch_read() {
+    let (engine, _, source, _d) = setup().await;
+    let email = |i: usize| format!("p{i}@acme.example");
+    let company: Vec<SourceMember> = (0..30)
+        .map(|i| {
+            let mut m = member(&format!("m{i}"), &format!("P{i}"), &email(i));
+            // A personal email beside the work email: Roster can vouch for the work one.
+            m.personal_email = Some(format!("home{i}@mail.example"));
+            if i > 0 {
+                let b = (i - 1) / 3;
+                m.manager = ManagerRef::Resolved {
+                    source_id: format!("m{b}"),
+                    email: email(b),
+                };
+            }
+            m
+        })
+        .collect();
+    *source.0.lock().unwrap() = company.clone();
+    let i = engine.integration(None).await.unwrap();
+    engine.sync(i.id, &source, apply()).await.unwrap();
+    // Members 20 and 25 change; their managers (m6, m8) are outside the fetch and
+    // asked of what Roster knows, with m1 (manages neither) and an unknown id.
+    let mut changed = vec![company[20].clone(), company[25].clone()];
+    changed[0].given_name = Some("Pat".into());
+    changed[1].manager = ManagerRef::Resolved {
+        source_id: "m6".into(),
+        email: "stale@acme.example".into(),
+    };
+    changed[0].manager = ManagerRef::Resolved {
+        source_id: "m8".into(),
+        email: "stale@acme.example".into(),
+    };
+    let asks = AsksKnown {
+        members: Members(Mutex::new(changed)),
+        ask: vec!["m1".into(), "m6".into(), "m8".into(), "nobody".into()],
+        answered: Mutex::new(Default::default()),
+    };
+    let review = engine
+        .sync(
+            i.id,
+            &asks,
+            SyncOptions {
+                incremental: true,
+                ..SyncOptions::default()
+            },
+        )
+        .await
+        .unwrap();
+    let answered = asks.answered.lock().unwrap().clone();
+    assert_eq!(answered.get("m6"), Some(&Some(email(6))));
+    assert_eq!(answered.get("m8"), Some(&Some(email(8))));
+    assert!(!answered.contains_key("nobody"));
+    let resolved = asks.members.0.lock().unwrap().clone();
+    let mut members = resolved;
+    members[0].manager = ManagerRef::Resolved {
+        source_id: "m8".into(),
+        email: email(8),
+    };
+    members[1].manager = ManagerRef::Resolved {
+        source_id: "m6".into(),
+        email: email(6),
+    };
+    let whole = roster_core::plan::plan(
+        &engine.directory().await.unwrap(),
+        members,
+        &[],
+        &i.settings,
+        date(2026, 11, 23),
+        &roster_core::PlanOptions::default(),
+    );
+    assert_eq!(review.plan.counts.updated, 2, "{:?}", review.plan.counts);
+    assert_eq!(
+        serde_json::to_string(&review.plan).unwrap(),
+        serde_json::to_string(&whole).unwrap()
+    );
+}
+
 /// A source whose fetch takes a while, for lock tests.
 struct Slow(Members, std::time::Duration);
 
