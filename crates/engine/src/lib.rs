@@ -14,7 +14,6 @@ mod feed;
 mod import;
 mod integrations;
 pub mod keycheck;
-mod known;
 pub mod lock;
 pub mod notify;
 mod outcome;

@@ -4,6 +4,7 @@
 //! recorded is `record`'s; CSV imports (`import`) share the lock and the recording
 //! step.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -11,6 +12,7 @@ use jiff::Timestamp;
 use jiff::civil::Date;
 use roster_core::employee::{Employee, EmployeeKey};
 use roster_core::guard::{Trigger, decide};
+use roster_core::issue::IssueCode;
 use roster_core::member::{RejectedMember, SourceMember};
 use roster_core::plan::{self, Plan, PlanOptions};
 use roster_core::settings::Settings;
@@ -20,12 +22,9 @@ use roster_store::{
 };
 
 use crate::engine::{Engine, EngineError, Result};
-use crate::known::KnownManagers;
 use crate::lock::SyncLock;
 use crate::outcome::{StepFn, SyncOptions, SyncOutcome, SyncStep, Timings};
 use crate::record::{self, Discard, Run, RunKind};
-
-mod part;
 
 pub(crate) fn ms(d: Duration) -> u128 {
     d.as_millis()
@@ -40,16 +39,6 @@ struct PlanWith<'a> {
     /// Over the directory's outline (see [`Engine::plan_incremental`]).
     incremental: bool,
     on_step: Option<&'a StepFn>,
-}
-
-/// What [`Engine::fetch_and_load`] gives.
-struct Fetched {
-    snapshot: std::result::Result<Snapshot, SourceError>,
-    directory: std::result::Result<Vec<Employee>, StoreError>,
-    /// Rows the incremental fetch read to resolve managers (`KnownManagers`).
-    held: Vec<Employee>,
-    fetch_ms: u128,
-    load_ms: u128,
 }
 
 /// A plan and what making it cost.
@@ -139,13 +128,7 @@ impl Engine {
             .checked_sub(jiff::SignedDuration::from_mins(5))
             .unwrap_or(Timestamp::UNIX_EPOCH);
         let incremental = opts.incremental && integration.last_fetch_at.is_some();
-        let Fetched {
-            snapshot: fetched,
-            directory,
-            held,
-            fetch_ms,
-            load_ms,
-        } = self
+        let (fetched, directory, fetch_ms, load_ms) = self
             .fetch_and_load(integration, source, opts, incremental)
             .await;
         let snapshot: Snapshot = match fetched {
@@ -199,7 +182,7 @@ impl Engine {
             on_step: opts.on_step.as_ref(),
         };
         let planned = self
-            .plan_incremental(directory?, members, &rejected, held, &how)
+            .plan_incremental(directory?, members, &rejected, &how)
             .await?;
         let decision = decide(&planned.plan, trigger, settings, opts.confirm);
         log_planned(id, &planned.plan);
@@ -248,22 +231,20 @@ impl Engine {
     }
 
     /// Fetch the source while the directory loads (a remote API mostly waits): the
-    /// snapshot, the directory (none yet for an incremental sync), the rows the
-    /// incremental fetch read to resolve managers, and how long each took.
+    /// snapshot, the directory (in outline for an incremental sync) and how long each
+    /// took.
     async fn fetch_and_load(
         &self,
         integration: &Integration,
         source: &dyn Source,
         opts: &SyncOptions,
         incremental: bool,
-    ) -> Fetched {
-        let known = incremental.then(|| {
-            Arc::new(KnownManagers::new(
-                self.store.clone(),
-                self.account,
-                integration.settings.email_fallback_personal,
-            ))
-        });
+    ) -> (
+        std::result::Result<Snapshot, SourceError>,
+        std::result::Result<Vec<Employee>, StoreError>,
+        u128,
+        u128,
+    ) {
         let fetch = async {
             let t = Instant::now();
             let r = source
@@ -275,7 +256,13 @@ impl Engine {
                     },
                     custom_fields: opts.custom_fields,
                     progress: opts.progress.clone(),
-                    known: known.clone().map(|k| k as Arc<dyn KnownMembers>),
+                    known: incremental.then(|| {
+                        Arc::new(KnownManagers {
+                            store: self.store.clone(),
+                            account: self.account,
+                            fallback_personal: integration.settings.email_fallback_personal,
+                        }) as Arc<dyn KnownMembers>
+                    }),
                 })
                 .await;
             (r, ms(t.elapsed()))
@@ -303,13 +290,7 @@ impl Engine {
                 0,
             ),
         };
-        Fetched {
-            snapshot: fetched,
-            directory,
-            held: known.map(|k| k.take_rows()).unwrap_or_default(),
-            fetch_ms,
-            load_ms,
-        }
+        (fetched, directory, fetch_ms, load_ms)
     }
 
     /// Plan the fetched members over the directory. A full sync plans once over the
@@ -325,7 +306,6 @@ impl Engine {
         mut directory: Vec<Employee>,
         mut members: Vec<SourceMember>,
         rejected: &[RejectedMember],
-        held: Vec<Employee>,
         how: &PlanWith<'_>,
     ) -> Result<Planned> {
         let PlanWith {
@@ -337,7 +317,7 @@ impl Engine {
         } = *how;
         let t = Instant::now();
         if incremental {
-            if let Some(planned) = self.plan_part(&members, rejected, held, how).await? {
+            if let Some(planned) = self.plan_part(&members, rejected, how).await? {
                 return Ok(planned);
             }
             directory = self.store.directory_outline(self.account).await?;
@@ -379,6 +359,82 @@ impl Engine {
             load_ms,
             plan_ms,
         })
+    }
+
+    /// Plan an incremental sync over the part of the directory its members need,
+    /// read by indexed look-ups round by round (`plan::Part`), with what planning
+    /// needs of the other rows counted by the store (`plan::Rest`). `None` when the
+    /// plan finds a manager cycle: which link closes it depends on rows outside the
+    /// part, so the caller plans over the whole directory.
+    async fn plan_part(
+        &self,
+        members: &[SourceMember],
+        rejected: &[RejectedMember],
+        how: &PlanWith<'_>,
+    ) -> Result<Option<Planned>> {
+        let t = Instant::now();
+        let (account, settings) = (self.account, how.settings);
+        self.store.key_manager_emails(account).await?;
+        let mut part = plan::Part::new(members, settings);
+        let mut lookups = part.first();
+        let mut rounds = 0;
+        while !lookups.is_empty() {
+            let rows = self.store.employees_matching(account, &lookups).await?;
+            lookups = part.add(rows);
+            rounds += 1;
+        }
+        let reports = self
+            .store
+            .active_report_counts(account, &part.report_keys())
+            .await?;
+        let active = self.store.count_employees(account, true).await? as usize;
+        let next_generated = if part.needs_generated_ids() {
+            let prefix = &settings.generated_id_prefix;
+            let ids = self.store.employee_ids_with_prefix(account, prefix).await?;
+            plan::next_generated(ids.iter().map(String::as_str), prefix)
+        } else {
+            0
+        };
+        let names = self
+            .store
+            .demographic_names(account, plan::DEMOGRAPHIC_SAMPLE_ROWS)
+            .await?;
+        let rest = part.rest(active, &reports, next_generated, names);
+        let rows = part.into_rows();
+        let load_ms = ms(t.elapsed());
+        tracing::debug!(
+            rows = rows.len(),
+            rounds,
+            "sync: part of the directory read"
+        );
+        if let Some(f) = how.on_step {
+            f(SyncStep::Planning {
+                members: members.len(),
+            });
+        }
+        let t = Instant::now();
+        let plan = plan::plan_part(
+            &rows,
+            &rest,
+            members.to_vec(),
+            rejected,
+            settings,
+            how.today,
+            how.options,
+        );
+        if plan
+            .issues
+            .iter()
+            .any(|i| i.code == IssueCode::ManagerCycle)
+        {
+            tracing::info!("sync: a manager cycle; planning over the whole directory");
+            return Ok(None);
+        }
+        Ok(Some(Planned {
+            plan,
+            load_ms,
+            plan_ms: ms(t.elapsed()),
+        }))
     }
 
     /// Replace outline rows of `directory` (in key order) by the full rows.
@@ -467,6 +523,47 @@ impl Engine {
             self.clock.now(),
         );
         self.write(changeset, None).await
+    }
+}
+
+/// The directory as what Roster knows of members: an incremental fetch resolves
+/// the managers outside it here (one indexed look-up) instead of one request each.
+/// A row tells its member's work email when it took its email from the source (not
+/// edited in Roster) and that email cannot be a personal one standing in for a
+/// missing work email (a secondary email is kept beside a work email, or the
+/// fallback is off); other managers are asked of the source.
+struct KnownManagers {
+    store: Arc<dyn roster_store::Store>,
+    account: roster_store::AccountId,
+    fallback_personal: bool,
+}
+
+#[async_trait::async_trait]
+impl KnownMembers for KnownManagers {
+    async fn work_emails(
+        &self,
+        source_ids: &[String],
+    ) -> std::result::Result<HashMap<String, Option<String>>, SourceError> {
+        let lookups = plan::Lookups {
+            source_ids: source_ids.to_vec(),
+            ..plan::Lookups::default()
+        };
+        let rows = self
+            .store
+            .employees_matching(self.account, &lookups)
+            .await
+            .map_err(|e| SourceError::Other(format!("reading known managers: {e}")))?;
+        let mut known = HashMap::new();
+        for e in rows {
+            let tells = e.merged_into.is_none()
+                && !e.email_edited
+                && !e.email.is_empty()
+                && (e.secondary_email.is_some() || !self.fallback_personal);
+            if let (true, Some(id)) = (tells, e.source_id) {
+                known.insert(id, Some(e.email));
+            }
+        }
+        Ok(known)
     }
 }
 

@@ -166,15 +166,6 @@ pub trait Store: JobStore + AccessStore + privacy::PrivacyStore + Send + Sync {
         account: AccountId,
         lookups: &Lookups,
     ) -> Result<Vec<Employee>>;
-    /// [`Store::employees_matching`] for a caller that holds the rows of keys `held`
-    /// already (read a moment before): the rows not held in full, and the keys of
-    /// the held rows found, each in key order; held rows are not decoded again.
-    async fn employees_matching_held(
-        &self,
-        account: AccountId,
-        lookups: &Lookups,
-        held: &[EmployeeKey],
-    ) -> Result<(Vec<Employee>, Vec<EmployeeKey>)>;
     /// Per manager email key (`roster_core::normalise::email_key`), the number of
     /// active employees naming it as manager; keys nobody names are left out.
     async fn active_report_counts(

@@ -70,10 +70,6 @@ pub struct Part<'m> {
     rows: BTreeMap<EmployeeKey, Employee>,
     asked_emails: HashSet<String>,
     asked_dates: HashSet<Date>,
-    /// Report keys given by [`Part::new_report_keys`] so far.
-    counted: HashSet<String>,
-    /// Rows added since [`Part::new_report_keys`] last looked (their keys).
-    fresh: Vec<EmployeeKey>,
     rounds: usize,
     /// A member matches no part row by ID (it may be created).
     creates: bool,
@@ -89,8 +85,6 @@ impl<'m> Part<'m> {
             rows: BTreeMap::new(),
             asked_emails: HashSet::default(),
             asked_dates: HashSet::default(),
-            counted: HashSet::default(),
-            fresh: Vec::new(),
             rounds: 0,
             creates: false,
             generates: false,
@@ -152,7 +146,6 @@ impl<'m> Part<'m> {
                     next.emails.push(key);
                 }
             }
-            self.fresh.push(e.key);
             self.rows.insert(e.key, e);
         }
         if self.rounds == 0 {
@@ -213,27 +206,6 @@ impl<'m> Part<'m> {
         }
         keys.remove("");
         keys.into_iter().collect()
-    }
-
-    /// The [`Part::report_keys`] not given by an earlier call, in order: called
-    /// before the first round and after each, the counts are read round by round
-    /// (beside the next round's look-ups) and every key is counted once.
-    pub fn new_report_keys(&mut self) -> Vec<String> {
-        let mut keys: Vec<String> = Vec::new();
-        // The members' own keys the first time (and again, harmlessly, while every
-        // key so far was empty).
-        if self.counted.is_empty() {
-            for m in self.members {
-                let own = [m.work_email.as_deref(), m.personal_email.as_deref()];
-                keys.extend(own.into_iter().flatten().map(email_key));
-            }
-        }
-        let fresh = std::mem::take(&mut self.fresh);
-        let rows = fresh.iter().filter_map(|k| self.rows.get(k));
-        keys.extend(rows.map(|e| email_key(&e.email)));
-        keys.retain(|k| !k.is_empty() && self.counted.insert(k.clone()));
-        keys.sort_unstable();
-        keys
     }
 
     /// What planning needs of the rest: `reports` holds, per [`Part::report_keys`]
@@ -323,8 +295,6 @@ mod tests {
             member("new", "n@x.example", None),
         ];
         let mut part = Part::new(&members, &settings);
-        let mut counted = part.new_report_keys();
-        assert_eq!(counted, ["a@x.example", "n@x.example"], "the members' own");
         let first = part.first();
         assert_eq!(first.employee_ids, ["a", "new"]);
         assert_eq!(
@@ -340,14 +310,8 @@ mod tests {
         assert_eq!(next.emails, ["ceo@x.example"]);
         assert_eq!(next.dates_of_birth, [jiff::civil::date(1990, 2, 3)]);
         assert!(!part.needs_generated_ids());
-        assert_eq!(part.new_report_keys(), ["boss@x.example"], "a is counted");
         let next = part.add(vec![row(3, "c", "ceo@x.example", None)]);
         assert!(next.is_empty());
-        counted.extend(part.new_report_keys());
-        assert!(part.new_report_keys().is_empty());
-        counted.push("boss@x.example".into());
-        counted.sort();
-        assert_eq!(counted, part.report_keys(), "round by round, each once");
         assert_eq!(
             part.report_keys(),
             [

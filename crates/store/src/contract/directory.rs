@@ -438,29 +438,10 @@ pub async fn part_lookups_find_rows_and_count_reports(store: &dyn Store) {
     let mut theirs = person("R000099", "boss@acme.example", "X", "Y");
     theirs.manager_email = Some("boss@acme.example".into());
     theirs.date_of_birth = Some(date(1990, 2, 3));
-    let (_, theirs) = seed(store, other, vec![theirs]).await;
-    let theirs_key = theirs[0].key;
-    let dir = &dir;
+    seed(store, other, vec![theirs]).await;
 
-    // Each case is also asked holding every other row of the account (and a key
-    // of another account's): the same rows, the held ones by key only.
     let found = |l: Lookups| async move {
         let rows = store.employees_matching(a, &l).await.unwrap();
-        let mut held: Vec<i64> = dir.iter().map(|e| e.key).skip(1).step_by(2).collect();
-        held.push(theirs_key);
-        let (read, keys) = store.employees_matching_held(a, &l, &held).await.unwrap();
-        let (want_keys, want_read): (Vec<_>, Vec<_>) =
-            rows.iter().partition(|e| held.contains(&e.key));
-        assert_eq!(
-            read.iter().collect::<Vec<_>>(),
-            want_read,
-            "rows not held, in full"
-        );
-        assert_eq!(
-            keys,
-            want_keys.iter().map(|e| e.key).collect::<Vec<_>>(),
-            "held rows by key"
-        );
         rows.iter()
             .map(|e| e.employee_id.clone())
             .collect::<Vec<_>>()
@@ -509,7 +490,7 @@ pub async fn part_lookups_find_rows_and_count_reports(store: &dyn Store) {
         )
         .await
         .unwrap();
-    assert_eq!(rows, [by_id(dir, "R000012")], "full rows");
+    assert_eq!(rows, [by_id(&dir, "R000012")], "full rows");
 
     let keys = s(&["boss@acme.example", "zoë@acme.example", "ann@acme.example"]);
     assert_eq!(

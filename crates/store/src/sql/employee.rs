@@ -218,21 +218,6 @@ pub fn select_outline(d: Dialect, t: &str) -> String {
     wrap(d, cols)
 }
 
-/// [`select`] of `t`, with its columns NULL where `cond` holds (SQLite: the row's
-/// JSON array is not built); [`read`] decodes the rows where it does not.
-pub fn select_unless(d: Dialect, t: &str, cond: &str) -> String {
-    match d {
-        Dialect::Sqlite => {
-            let (array, demographics) = sqlite_parts(columns(t));
-            format!(
-                "CASE WHEN {cond} THEN NULL ELSE {array} END, \
-                 CASE WHEN {cond} THEN NULL ELSE {demographics} END"
-            )
-        }
-        Dialect::Postgres => select(d, t),
-    }
-}
-
 /// [`select`] of a left-joined `t` that may be missing: [`read_opt`] decodes it.
 pub fn select_opt(d: Dialect, t: &str) -> String {
     match d {

@@ -3,13 +3,16 @@
 //! reports per manager email key; generated employee IDs; the demographic names of
 //! the first rows; and keying the manager emails the migration could not key.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
-use roster_core::employee::{Employee, EmployeeKey};
+use roster_core::employee::Employee;
 use roster_core::normalise::email_key;
 use roster_core::plan::Lookups;
+use serde::de::IgnoredAny;
 
 use super::adapter::Adapter;
+use super::codec::from_json;
+use super::dialect::Dialect;
 use super::employee;
 use super::query::{Columns, Executor, Query};
 use super::reads;
@@ -26,60 +29,6 @@ pub(super) async fn employees_matching<A: Adapter>(
     account: AccountId,
     lookups: &Lookups,
 ) -> Result<Vec<Employee>> {
-    let q = matching::<A>(account, lookups, |keys, _| {
-        format!(
-            "SELECT {} FROM employees e WHERE e.key IN ({keys}) ORDER BY e.key",
-            employee::select(A::DIALECT, "e"),
-        )
-    });
-    match q {
-        Some(q) => reads::collect(a, q).await,
-        None => Ok(Vec::new()),
-    }
-}
-
-/// [`employees_matching`] for a caller that holds the rows of keys `held` already:
-/// those found are given by key only (their JSON not built, nor decoded), the
-/// others in full; both in key order. One statement, as the round's would be.
-pub(super) async fn employees_matching_held<A: Adapter>(
-    a: &A,
-    account: AccountId,
-    lookups: &Lookups,
-    held: &[EmployeeKey],
-) -> Result<(Vec<Employee>, Vec<EmployeeKey>)> {
-    let q = matching::<A>(account, lookups, |keys, next| {
-        let held = A::DIALECT.key_in("e.key", &format!("${next}"));
-        format!(
-            "SELECT e.key, {held}, {} FROM employees e WHERE e.key IN ({keys}) ORDER BY e.key",
-            employee::select_unless(A::DIALECT, "e", &held),
-        )
-    });
-    let (mut rows, mut found) = (Vec::new(), Vec::new());
-    let Some(q) = q else {
-        return Ok((rows, found));
-    };
-    a.pool_executor()
-        .for_each(q.bind(held), &mut |row| {
-            let key = row.int(0, "employees.key")?;
-            if row.boolean(1, "a held row")? {
-                found.push(key);
-            } else {
-                rows.push(employee::read(A::DIALECT, row, 2)?);
-            }
-            Ok(())
-        })
-        .await?;
-    Ok((rows, found))
-}
-
-/// The query `sql` makes of the sub-queries finding the keys of rows with any of the
-/// look-ups' values (joined by `UNION ALL`) and the number of the next parameter,
-/// with the account and the values bound; `None` when there is nothing to look up.
-fn matching<A: Adapter>(
-    account: AccountId,
-    lookups: &Lookups,
-    sql: impl FnOnce(&str, usize) -> String,
-) -> Option<Query> {
     let dates: Vec<String> = lookups
         .dates_of_birth
         .iter()
@@ -104,10 +53,17 @@ fn matching<A: Adapter>(
         ));
     }
     if keys.is_empty() {
-        return None;
+        return Ok(Vec::new());
     }
-    let q = Query::new(sql(&keys.join(" UNION ALL "), keys.len() + 2)).bind(account);
-    Some(params.into_iter().fold(q, Query::bind))
+    let sql = format!(
+        "SELECT {} FROM employees e WHERE e.key IN ({}) ORDER BY e.key",
+        employee::select(A::DIALECT, "e"),
+        keys.join(" UNION ALL "),
+    );
+    let q = params
+        .into_iter()
+        .fold(Query::new(sql).bind(account), Query::bind);
+    reads::collect(a, q).await
 }
 
 /// Per manager email key (`roster_core::normalise::email_key`), the active
@@ -162,25 +118,28 @@ pub(super) async fn employee_ids_with_prefix<A: Adapter>(
     Ok(ids)
 }
 
-/// The demographic names of the account's first `rows` employees by key, each once:
-/// the objects' keys listed by SQL (their values not read into Rust).
+/// The demographic names of the account's first `rows` employees by key.
 pub(super) async fn demographic_names<A: Adapter>(
     a: &A,
     account: AccountId,
     rows: usize,
 ) -> Result<BTreeSet<String>> {
-    let sql = format!(
-        "SELECT DISTINCT v.key FROM (SELECT demographics FROM employees WHERE account_id = $1 \
-         ORDER BY key LIMIT $2) e, {} v",
-        A::DIALECT.json_entries("e.demographics"),
-    );
+    let column = match A::DIALECT {
+        Dialect::Sqlite => "json(demographics)",
+        Dialect::Postgres => "demographics",
+    };
+    let sql = format!("SELECT {column} FROM employees WHERE account_id = $1 ORDER BY key LIMIT $2");
     let mut names = BTreeSet::new();
     let q = Query::new(sql)
         .bind(account)
         .bind(i64::try_from(rows).unwrap_or(i64::MAX));
     a.pool_executor()
         .for_each(q, &mut |row| {
-            names.insert(row.string(0, "employees.demographics")?);
+            let map: BTreeMap<String, IgnoredAny> = from_json(
+                row.text(0, "employees.demographics")?,
+                "employees.demographics",
+            )?;
+            names.extend(map.into_keys());
             Ok(())
         })
         .await?;

@@ -118,15 +118,6 @@ impl<A: Adapter> Store for A {
         part::employees_matching(self, account, lookups).await
     }
 
-    async fn employees_matching_held(
-        &self,
-        account: AccountId,
-        lookups: &Lookups,
-        held: &[EmployeeKey],
-    ) -> Result<(Vec<Employee>, Vec<EmployeeKey>)> {
-        part::employees_matching_held(self, account, lookups, held).await
-    }
-
     async fn active_report_counts(
         &self,
         account: AccountId,
