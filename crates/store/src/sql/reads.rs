@@ -5,6 +5,7 @@ use roster_core::normalise::email_key;
 
 use super::adapter::Adapter;
 use super::codec::{limit, search_needle};
+use super::dialect::Dialect;
 use super::employee;
 use super::query::{Columns, Executor, Query};
 use crate::{AccountId, EmployeeQuery, Result};
@@ -49,8 +50,14 @@ pub(super) async fn employees_by_key<A: Adapter>(
     if keys.is_empty() {
         return Ok(Vec::new());
     }
+    // SQLite would find each key in `employees_account` (the account's index), then
+    // the row, and sort: `+` keeps it on the primary key, in key order.
+    let account_is = match A::DIALECT {
+        Dialect::Sqlite => "+e.account_id = $1",
+        Dialect::Postgres => "e.account_id = $1",
+    };
     let sql = format!(
-        "SELECT {} FROM employees e WHERE e.account_id = $1 AND {} ORDER BY e.key",
+        "SELECT {} FROM employees e WHERE {} AND {account_is} ORDER BY e.key",
         employee::select(A::DIALECT, "e"),
         A::DIALECT.key_in("e.key", "$2"),
     );
