@@ -3,16 +3,13 @@
 //! reports per manager email key; generated employee IDs; the demographic names of
 //! the first rows; and keying the manager emails the migration could not key.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 
 use roster_core::employee::Employee;
 use roster_core::normalise::email_key;
 use roster_core::plan::Lookups;
-use serde::de::IgnoredAny;
 
 use super::adapter::Adapter;
-use super::codec::from_json;
-use super::dialect::Dialect;
 use super::employee;
 use super::query::{Columns, Executor, Query};
 use super::reads;
@@ -118,28 +115,25 @@ pub(super) async fn employee_ids_with_prefix<A: Adapter>(
     Ok(ids)
 }
 
-/// The demographic names of the account's first `rows` employees by key.
+/// The demographic names of the account's first `rows` employees by key, each once:
+/// the objects' keys listed by SQL (their values not read into Rust).
 pub(super) async fn demographic_names<A: Adapter>(
     a: &A,
     account: AccountId,
     rows: usize,
 ) -> Result<BTreeSet<String>> {
-    let column = match A::DIALECT {
-        Dialect::Sqlite => "json(demographics)",
-        Dialect::Postgres => "demographics",
-    };
-    let sql = format!("SELECT {column} FROM employees WHERE account_id = $1 ORDER BY key LIMIT $2");
+    let sql = format!(
+        "SELECT DISTINCT v.key FROM (SELECT demographics FROM employees WHERE account_id = $1 \
+         ORDER BY key LIMIT $2) e, {} v",
+        A::DIALECT.json_entries("e.demographics"),
+    );
     let mut names = BTreeSet::new();
     let q = Query::new(sql)
         .bind(account)
         .bind(i64::try_from(rows).unwrap_or(i64::MAX));
     a.pool_executor()
         .for_each(q, &mut |row| {
-            let map: BTreeMap<String, IgnoredAny> = from_json(
-                row.text(0, "employees.demographics")?,
-                "employees.demographics",
-            )?;
-            names.extend(map.into_keys());
+            names.insert(row.string(0, "employees.demographics")?);
             Ok(())
         })
         .await?;
