@@ -316,18 +316,25 @@ impl IntoIter {
             back: self.back,
         }
     }
+
+    /// The entry `take` gives of the borrowed iterator, owned; the ends moved as it
+    /// moved them.
+    fn step(
+        &mut self,
+        take: impl for<'b> FnOnce(&mut Iter<'b>) -> Option<(&'b str, &'b str)>,
+    ) -> Option<(CompactString, CompactString)> {
+        let mut it = self.borrowed();
+        let entry = owned(take(&mut it)?);
+        (self.front, self.back) = (it.front, it.back);
+        Some(entry)
+    }
 }
 
 impl Iterator for IntoIter {
     type Item = (CompactString, CompactString);
 
     fn next(&mut self) -> Option<Self::Item> {
-        let mut it = self.borrowed();
-        let entry = it.next()?;
-        let front = it.front;
-        let entry = owned(entry);
-        self.front = front;
-        Some(entry)
+        self.step(|it| it.next())
     }
 
     fn size_hint(&self) -> (usize, Option<usize>) {
@@ -337,12 +344,7 @@ impl Iterator for IntoIter {
 
 impl DoubleEndedIterator for IntoIter {
     fn next_back(&mut self) -> Option<Self::Item> {
-        let mut it = self.borrowed();
-        let entry = it.next_back()?;
-        let back = it.back;
-        let entry = owned(entry);
-        self.back = back;
-        Some(entry)
+        self.step(|it| it.next_back())
     }
 }
 
