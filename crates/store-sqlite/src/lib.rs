@@ -73,12 +73,11 @@ const READ_CACHE_KIB: u32 = 8 * 1024;
 const WRITE_CACHE_KIB: u32 = 64 * 1024;
 
 /// When the write-ahead log is copied into the database file (a checkpoint).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Checkpoints {
     /// SQLite's default: a commit that leaves the log above 1,000 pages checkpoints
     /// it (`wal_autocheckpoint`), and [`Store::close`] the rest. For a process that
     /// runs for long (`roster serve`, `roster worker`).
-    #[default]
     Automatic,
     /// Once, at [`Store::close`], for a process that opens the store for one command
     /// and closes it when the command ends (`roster sync`): the log is copied and
