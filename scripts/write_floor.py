@@ -3,9 +3,9 @@
 of a real directory (a database `roster sync --apply` wrote), in one transaction as the store
 opens the file (WAL, synchronous=NORMAL, 64 MiB cache, the store's pragmas), N employees
 updated (a demographic, `updated_at`, `last_import_id`: the columns every update writes,
-none of another index), their N import entries and N events, the commit (with the
-checkpoint SQLite runs in it once the log passes 1,000 pages), then the close's TRUNCATE
-checkpoint as `roster` closes the store. No Rust, no binding beyond Python's: what this
+none of another index), their N import entries and N events, the commit, then the close's
+TRUNCATE checkpoint as `roster` closes the store (a command's store checkpoints only there:
+`Checkpoints::AtClose`; `--variant automatic` for SQLite's default, `serve`'s). No Rust, no binding beyond Python's: what this
 schema costs for the change, against which the incremental sync's apply step is measured.
 
     python3 scripts/write_floor.py /path/to/base.db --changed 1000 --runs 3
@@ -30,11 +30,15 @@ def fresh_copy(base, work):
 
 # How the write's checkpoints run (`--variant`): as the store does today, or one variant.
 VARIANTS = {
-    # the commit's auto-checkpoint (the log passes 1,000 pages), then the close's TRUNCATE
-    "store": (),
-    # no auto-checkpoint: the close's TRUNCATE checkpoint alone moves the log into the file
+    # a command's store (`roster sync`, Checkpoints::AtClose): no checkpoint in a commit
+    # under 256 MiB of log, the close's TRUNCATE checkpoint moves the log into the file
+    "store": ("wal_autocheckpoint=65536",),
+    # SQLite's default (`serve`, `worker`; every command before session 12): the commit's
+    # auto-checkpoint once the log passes 1,000 pages, then the close's TRUNCATE
+    "automatic": (),
+    # no auto-checkpoint at all (as "store" for any write a command makes)
     "close-only": ("wal_autocheckpoint=0",),
-    # as "store", the log kept at its size after a checkpoint instead of truncated
+    # as "automatic", the log kept at its size after a checkpoint instead of truncated
     "size-limit": ("journal_size_limit=-1",),
     # the commit itself syncs the log (durable at once), the close's checkpoint as before
     "full": ("synchronous=FULL",),
