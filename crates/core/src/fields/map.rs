@@ -765,8 +765,10 @@ mod tests {
         assert_eq!(map.0.capacity(), 0, "an empty map keeps no buffer");
     }
 
-    /// The known keys are sorted and distinct (a binary search finds them), and they
-    /// are the standard source fields and the demographics they map to by default.
+    /// The known keys are sorted and distinct, and they are the standard source
+    /// fields and the demographics they map to by default; each is written as its
+    /// number, and every other key (the same length, the same first letter, another
+    /// case, a prefix, empty) as its length.
     #[test]
     fn the_known_keys_are_the_standard_ones_in_order() {
         assert!(KNOWN.windows(2).all(|w| w[0] < w[1]), "{KNOWN:?}");
@@ -786,6 +788,23 @@ mod tests {
             map.insert(*key, "v");
             assert_eq!(map.0.len(), 3, "{key} is written as its number");
             assert_eq!(map.iter().collect::<Vec<_>>(), [(*key, "v")]);
+        }
+        for other in [
+            "",
+            "d",
+            "Department ",
+            "Departmenu",
+            "DEPARTMENT",
+            "Job Titl",
+            "job_titlf",
+            "Work Cities",
+            "xex",
+            "Sex",
+            "Cost Center",
+            "Hôme City",
+        ] {
+            assert!(!KNOWN.contains(&other), "{other}");
+            assert_eq!(key_head(other), 2 * other.len(), "{other}");
         }
     }
 }
