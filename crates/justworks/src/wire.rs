@@ -12,10 +12,10 @@ use serde::de::{MapAccess, Visitor};
 use serde::{Deserialize, Deserializer};
 use serde_json::value::RawValue;
 
-/// One list page: the body and where each item lies in it.
+/// One list page: the body (checked to be UTF-8) and where each item lies in it.
 #[derive(Debug)]
 pub(crate) struct Page {
-    pub body: Bytes,
+    pub body: String,
     pub items: Vec<Range<usize>>,
     pub next_cursor: Option<String>,
 }
@@ -33,10 +33,15 @@ impl Page {
     /// items themselves are parsed one by one later, so one bad member does not
     /// sink the page. `next_cursor` absent, `null` or `""` means the last page.
     pub fn parse(body: Bytes) -> Result<Page, String> {
+        // Validate UTF-8 once per page (the buffer is taken over, not copied, when the
+        // page holds it alone); serde_json then skips the check per string, and each
+        // item is a slice of the checked text.
+        let body = String::from_utf8(Vec::from(body)).map_err(|e| {
+            let at = e.utf8_error().valid_up_to();
+            format!("the page is not UTF-8 (at byte {at})")
+        })?;
         let (items, next_cursor) = {
-            // Validate UTF-8 once per page; serde_json then skips it per string.
-            let text = std::str::from_utf8(&body)
-                .map_err(|e| format!("the page is not UTF-8 (at byte {})", e.valid_up_to()))?;
+            let text = body.as_str();
             let envelope: Envelope<'_> = serde_json::from_str(text).map_err(json_error)?;
             let raw = envelope
                 .items
@@ -64,10 +69,10 @@ impl Page {
         })
     }
 
-    /// Item `index` as text. Items lie on JSON token boundaries of a body already
-    /// checked to be UTF-8, so the check here cannot fail.
+    /// Item `index` as text: items lie on JSON token boundaries (ASCII), so the
+    /// slice is on character boundaries of the checked body.
     pub fn item(&self, index: usize) -> &str {
-        std::str::from_utf8(&self.body[self.items[index].clone()]).unwrap_or_default()
+        self.body.get(self.items[index].clone()).unwrap_or_default()
     }
 }
 
@@ -416,6 +421,15 @@ mod tests {
         assert!(truncated.unwrap_err().contains("ends early"));
         assert!(Page::parse(Bytes::from_static(b"<html>oops</html>")).is_err());
         assert!(Page::parse(Bytes::from_static(br#"{"members":[]}"#)).is_err());
+        // Items beside letters beyond ASCII are whole; a page that is not UTF-8 says where.
+        let page = Page::parse(Bytes::from(
+            r#"{"items":[{"n":"Zoë"},{"n":"Łukasz 名"}]}"#.as_bytes().to_vec(),
+        ))
+        .unwrap();
+        assert_eq!(page.item(0), r#"{"n":"Zoë"}"#);
+        assert_eq!(page.item(1), r#"{"n":"Łukasz 名"}"#);
+        let latin1 = Page::parse(Bytes::from_static(b"{\"items\":[{\"n\":\"Zo\xeb\"}]}"));
+        assert_eq!(latin1.unwrap_err(), "the page is not UTF-8 (at byte 18)");
     }
 
     #[test]
