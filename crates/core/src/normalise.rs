@@ -276,14 +276,12 @@ pub(crate) fn mapped(m: &SourceMember, settings: &Settings) -> (FieldMap, FieldM
         values.push((associated, mf.demographic.as_str(), v));
     }
     values.sort_by(|a, b| a.1.cmp(b.1));
-    let mut demographics = FieldMap::new();
-    let mut associated = FieldMap::new();
-    for (is_associated, key, v) in values {
-        match is_associated {
-            true => associated.insert(key, v),
-            false => demographics.insert(key, v),
-        };
-    }
+    // Sorted: each appended after the last (`FieldMap::extend`), not looked up.
+    let of = |associated: bool| {
+        let kind = values.iter().filter(move |v| v.0 == associated);
+        kind.map(|&(_, key, v)| (key, v)).collect::<FieldMap>()
+    };
+    let (mut demographics, mut associated) = (of(false), of(true));
     demographics.shrink_to_fit();
     associated.shrink_to_fit();
     (demographics, associated)

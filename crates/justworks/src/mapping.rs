@@ -67,14 +67,6 @@ fn nonblank(value: Option<&str>) -> Option<&str> {
     value.map(str::trim).filter(|v| !v.is_empty())
 }
 
-/// Sets `key` to the value trimmed, unless it is blank. The map copies the text (a
-/// short value into the entry itself), so it is read borrowed from the page.
-fn put(fields: &mut FieldMap, key: &str, value: Option<&str>) {
-    if let Some(value) = nonblank(value) {
-        fields.insert(key, value);
-    }
-}
-
 fn is_type(kind: Option<&str>, wanted: &str) -> bool {
     kind.is_some_and(|k| k.trim().eq_ignore_ascii_case(wanted))
 }
@@ -211,9 +203,12 @@ pub(crate) fn map_member(
         wire.work_id.as_deref(),
         work_state.as_deref(),
     ];
-    for (key, value) in MAPPED_FIELDS.into_iter().zip(values) {
-        put(&mut member.fields, key, value);
-    }
+    // In key order (MAPPED_FIELDS is sorted): each appended after the last, not
+    // looked up among the ones before (`FieldMap::extend`).
+    let present = MAPPED_FIELDS.into_iter().zip(values);
+    member
+        .fields
+        .extend(present.filter_map(|(key, value)| Some((key, nonblank(value)?))));
     // Kept until the plan is made: no spare room (custom fields, when read, are
     // added later and the map shrunk again).
     member.fields.shrink_to_fit();
