@@ -236,6 +236,16 @@ fn emails(
     }
 }
 
+/// The directory email [`normalise`] gives `m`, before it is validated: as `emails`
+/// chooses it (the work email, or the personal one when `email_fallback_personal`
+/// and there is no work email), trimmed; `None` when blank. Read without taking the
+/// member ([`crate::plan::Part`] compares it with the member's row).
+pub(crate) fn directory_email<'m>(m: &'m SourceMember, settings: &Settings) -> Option<&'m str> {
+    let clean = |v: &'m Option<String>| v.as_deref().map(str::trim).filter(|v| !v.is_empty());
+    clean(&m.work_email)
+        .or_else(|| clean(&m.personal_email).filter(|_| settings.email_fallback_personal))
+}
+
 /// Warnings about a reporting line that cannot be linked.
 fn manager_warnings(found: &mut Found, manager: &ManagerRef) {
     match manager {
@@ -386,6 +396,33 @@ pub fn normalise(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// [`directory_email`] is the email `normalise` gives the record, whichever
+    /// emails the member has and whatever the fallback setting says.
+    #[rstest::rstest]
+    #[case::work(Some(" A@x.example "), Some("p@x.example"), true)]
+    #[case::work_no_fallback(Some("a@x.example"), None, false)]
+    #[case::personal_fallback(None, Some(" P@x.example"), true)]
+    #[case::personal_no_fallback(None, Some("p@x.example"), false)]
+    #[case::blank_work_fallback(Some("  "), Some("p@x.example"), true)]
+    #[case::blank_work_no_fallback(Some(""), Some("p@x.example"), false)]
+    #[case::none_at_all(None, None, true)]
+    fn the_directory_email_is_the_records(
+        #[case] work: Option<&str>,
+        #[case] personal: Option<&str>,
+        #[case] fallback: bool,
+    ) {
+        let settings = Settings {
+            email_fallback_personal: fallback,
+            ..Settings::default()
+        };
+        let mut m = SourceMember::new("m1", 1);
+        m.work_email = work.map(str::to_string);
+        m.personal_email = personal.map(str::to_string);
+        let chosen = directory_email(&m, &settings).map(str::to_string);
+        let (record, _) = normalise(m, &settings, jiff::civil::date(2026, 1, 1));
+        assert_eq!(chosen, record.and_then(|r| r.email));
+    }
 
     /// The mapped values go into the demographics and associated fields whatever the
     /// mapping's order (the maps are built in key order); for a demographic mapped

@@ -400,11 +400,13 @@ impl Engine {
             .demographic_names(account, plan::DEMOGRAPHIC_SAMPLE_ROWS)
             .await?;
         let rest = part.rest(active, &reports, next_generated, names);
+        let chains = part.follows_reporting_lines();
         let rows = part.into_rows();
         let load_ms = ms(t.elapsed());
         tracing::debug!(
             rows = rows.len(),
             rounds,
+            chains,
             "sync: part of the directory read"
         );
         if let Some(f) = how.on_step {

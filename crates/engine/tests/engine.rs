@@ -460,6 +460,68 @@ async fn incremental_sync_over_a_part_plans_as_the_whole_directory() {
     );
 }
 
+/// An incremental sync whose members keep every link (a leaver whose manager loses
+/// the last report, another member's job title) reads no reporting chain above the
+/// rows they name, and still plans as the whole directory.
+#[tokio::test]
+async fn incremental_sync_that_keeps_every_link_plans_as_the_whole_directory() {
+    let (engine, _, source, _d) = setup().await;
+    let email = |i: usize| format!("p{i}@acme.example");
+    // A tree three wide: m12 manages m37 alone, m3 and m0 are above it.
+    let company: Vec<SourceMember> = (0..38)
+        .map(|i| {
+            let mut m = member(&format!("m{i}"), &format!("P{i}"), &email(i));
+            if i > 0 {
+                let b = (i - 1) / 3;
+                m.manager = ManagerRef::Resolved {
+                    source_id: format!("m{b}"),
+                    email: email(b),
+                };
+            }
+            m
+        })
+        .collect();
+    *source.0.lock().unwrap() = company.clone();
+    let i = engine.integration(None).await.unwrap();
+    engine.sync(i.id, &source, apply()).await.unwrap();
+    let mut changed = vec![company[37].clone(), company[20].clone()];
+    changed[0].active = Some(false);
+    changed[0].end_date = Some("2026-11-01".into());
+    changed[1].fields.insert("job_title", "Chef");
+    *source.0.lock().unwrap() = changed.clone();
+    let review = engine
+        .sync(
+            i.id,
+            &source,
+            SyncOptions {
+                incremental: true,
+                ..SyncOptions::default()
+            },
+        )
+        .await
+        .unwrap();
+    let whole = roster_core::plan::plan(
+        &engine.directory().await.unwrap(),
+        changed,
+        &[],
+        &i.settings,
+        date(2026, 11, 23),
+        &roster_core::PlanOptions::default(),
+    );
+    let mut changed: Vec<&str> = review
+        .plan
+        .entries
+        .iter()
+        .map(|e| e.employee_id())
+        .collect();
+    changed.sort_unstable();
+    assert_eq!(changed, ["m12", "m20", "m37"], "m12 is no longer a manager");
+    assert_eq!(
+        serde_json::to_string(&review.plan).unwrap(),
+        serde_json::to_string(&whole).unwrap()
+    );
+}
+
 /// A source whose fetch takes a while, for lock tests.
 struct Slow(Members, std::time::Duration);
 

@@ -16,6 +16,42 @@
 //! walk in employee ID order enters it, which can be below the part, so a plan over
 //! a part that finds a cycle is not used (the caller plans over the whole directory).
 //! A directory as plans leave it has no cycle and a derived `is_manager` that holds.
+//!
+//! The reporting chains are followed only when the plan may change a link
+//! ([`Part::follows_reporting_lines`], decided after the first round). They are
+//! not followed when every member matches a live row by ID (so nothing may be
+//! created, and no birth date is looked up), each member's directory email
+//! ([`directory_email`]) has its row's email key, each member's manager email has
+//! its row's manager key (both absent counts as the same), no row of the first
+//! round is merged and the mapping has no associated field. Then the plan changes
+//! no link and no email a link resolves through: the members' rows keep their
+//! keys (a member the plan skips, a field the settings keep, an email an admin
+//! edited: each leaves the row as it is, which keeps its keys too), nothing is
+//! created, merged or erased (a member matched by ID is not one recognised through
+//! `PlanOptions::returning`), and the rows no member matches change only in
+//! `is_manager`. So the final reporting graph is the directory's, which has no
+//! cycle: there is none to see, above the first round or anywhere. What the plan
+//! reads of the part is then all in the first round:
+//! - matching and step 6's uniqueness look rows up by the members' keys and by
+//!   the email keys of the rows that change; a member's row keeps the key of the
+//!   member's email, and a row whose `is_manager` changes is a member's row or a
+//!   member's manager (below): every row with those keys was asked for;
+//! - `is_manager` changes only where a row's active reports change: the rows whose
+//!   status changes are the members' rows, whose reports are in [`Rest::managed`]
+//!   or in the part and do not change, and whose manager, old and new alike, is
+//!   named by the member's manager email, a first-round key;
+//! - a manager not in the sync is looked up by the member's manager email.
+//!
+//! A row above the first round is then in the plan only as an active report of a
+//! part row, which [`Rest::managed`] counts as it counts any row outside the part,
+//! and as a row whose `is_manager` the plan derives again and leaves (none of its
+//! reports changes status: those are members' rows, whose managers are in the
+//! first round). So the plan is the one the full rounds give, which is the whole
+//! directory's. One difference: a cycle made outside a plan (a merge gives the
+//! original the duplicate's reports, which can close one) that runs through the
+//! first round's rows and above is not seen, where the full rounds would see it
+//! and have the whole directory planned (dropping a link); a cycle no part row
+//! reaches is left so with the full rounds too. A full sync drops either.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -24,7 +60,7 @@ use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 
 use crate::employee::{Employee, EmployeeKey};
 use crate::member::SourceMember;
-use crate::normalise::{email_key, mapped};
+use crate::normalise::{directory_email, email_key, email_key_ref, mapped};
 use crate::settings::{EmployeeIds, FieldKind, Settings};
 
 /// What planning over a part of the directory needs to know of the rest of it.
@@ -75,6 +111,8 @@ pub struct Part<'m> {
     creates: bool,
     /// ... and would get a generated employee ID.
     generates: bool,
+    /// The rounds after the first follow the reporting lines up (see the module doc).
+    chains: bool,
 }
 
 impl<'m> Part<'m> {
@@ -88,6 +126,7 @@ impl<'m> Part<'m> {
             rounds: 0,
             creates: false,
             generates: false,
+            chains: true,
         }
     }
 
@@ -134,24 +173,33 @@ impl<'m> Part<'m> {
 
     /// Add the rows a round found (rows already held are replaced by the same row);
     /// the next round's look-ups: the managers of the rows found (up every reporting
-    /// line), and after the first round, the rows born on a possible create's birth
-    /// date.
+    /// line, unless the first round shows that the plan changes no link), and after
+    /// the first round, the rows born on a possible create's birth date.
     pub fn add(&mut self, rows: Vec<Employee>) -> Lookups {
-        let mut next = Lookups::default();
+        let mut managers: Vec<String> = Vec::new();
         for e in rows {
             if let Some(m) = e.manager_email.as_deref() {
                 let key = email_key(m);
-                if !key.is_empty() && !self.asked_emails.contains(&key) {
-                    self.asked_emails.insert(key.clone());
-                    next.emails.push(key);
+                if !key.is_empty() {
+                    managers.push(key);
                 }
             }
             self.rows.insert(e.key, e);
         }
+        let mut next = Lookups::default();
         if self.rounds == 0 {
             for d in self.create_birth_dates() {
                 if self.asked_dates.insert(d) {
                     next.dates_of_birth.push(d);
+                }
+            }
+            self.chains = self.links_may_change();
+        }
+        if self.chains {
+            for key in managers {
+                if !self.asked_emails.contains(&key) {
+                    self.asked_emails.insert(key.clone());
+                    next.emails.push(key);
                 }
             }
         }
@@ -159,6 +207,54 @@ impl<'m> Part<'m> {
         next.emails.sort_unstable();
         next.dates_of_birth.sort_unstable();
         next
+    }
+
+    /// Whether planning the members may change a link of the reporting graph, as far
+    /// as the first round's rows tell (see the module doc; `creates` is set).
+    fn links_may_change(&self) -> bool {
+        let associated = self
+            .settings
+            .mapping
+            .iter()
+            .any(|m| m.kind == FieldKind::Associated);
+        if self.creates || associated || self.rows.values().any(|e| e.merged_into.is_some()) {
+            return true;
+        }
+        // Each member's row as matching finds it by ID; a key two rows share is
+        // left to the full rounds.
+        let by_id = self.settings.employee_ids == EmployeeIds::Source;
+        let mut rows: HashMap<&str, Option<&Employee>> = HashMap::default();
+        for e in self.rows.values() {
+            let id = match by_id {
+                true => Some(e.employee_id.as_str()),
+                false => e.source_id.as_deref(),
+            };
+            if let Some(id) = id {
+                rows.entry(id).and_modify(|r| *r = None).or_insert(Some(e));
+            }
+        }
+        fn key(e: Option<&str>) -> Option<std::borrow::Cow<'_, str>> {
+            e.map(email_key_ref)
+        }
+        self.members.iter().any(|m| {
+            let id = match by_id {
+                true => m.source_id.trim(),
+                false => m.source_id.as_str(),
+            };
+            let Some(Some(row)) = rows.get(id) else {
+                return true;
+            };
+            let email = directory_email(m, self.settings);
+            email.is_none()
+                || key(email) != key(Some(&row.email))
+                || key(m.manager.email()) != key(row.manager_email.as_deref())
+        })
+    }
+
+    /// Whether the rounds after the first follow the reporting lines up: false when
+    /// the first round showed that the plan changes no link (see the module doc).
+    pub fn follows_reporting_lines(&self) -> bool {
+        self.chains
     }
 
     /// The birth dates of members no part row matches by ID (after the first round
@@ -332,6 +428,87 @@ mod tests {
             HashSet::from_iter(["boss@x.example".to_string()])
         );
         assert_eq!(part.into_rows().len(), 3);
+    }
+
+    /// A change to the case: its settings, members and directory rows.
+    type Tweak = fn(&mut Settings, &mut Vec<SourceMember>, &mut Vec<Employee>);
+
+    fn t(tweak: Tweak) -> Tweak {
+        tweak
+    }
+
+    /// After the first round, the reporting lines above it are followed unless every
+    /// member keeps its row's keys (see the module doc): `a` reports to the boss in
+    /// the source and in the directory, the boss to the CEO, above the first round.
+    #[rstest::rstest]
+    #[case::keys_kept(t(|_, _, _| {}), false)]
+    #[case::keys_kept_up_to_case_and_spaces(t(|_, ms, _| ms[0].work_email = Some(" a@X.example ".into())), false)]
+    #[case::personal_email_as_the_directory_email(t(|_, ms, _| {
+            ms[0].work_email = None;
+            ms[0].personal_email = Some("a@x.example".into());
+        }), false)]
+    #[case::no_manager_in_either(t(|_, ms, rows| {
+            ms[0].manager = ManagerRef::None;
+            rows[0].manager_email = None;
+        }), false)]
+    #[case::matched_by_source_id_when_ids_are_generated(t(|s, _, rows| {
+            s.employee_ids = EmployeeIds::Generate;
+            rows[0].employee_id = "R000001".into();
+        }), false)]
+    #[case::a_possible_create(t(|_, ms, _| ms.push(member("new", "n@x.example", None))), true)]
+    #[case::a_new_manager(t(|_, ms, _| {
+            ms[0].manager = ManagerRef::Email { email: "ceo@x.example".into() };
+        }), true)]
+    #[case::the_manager_dropped(t(|_, ms, _| ms[0].manager = ManagerRef::None), true)]
+    #[case::the_manager_unresolved(t(|_, ms, _| ms[0].manager = ManagerRef::NotInSnapshot { source_id: "b".into() }), true)]
+    #[case::a_manager_gained(t(|_, _, rows| rows[0].manager_email = None), true)]
+    #[case::a_new_email(t(|_, ms, _| ms[0].work_email = Some("a2@x.example".into())), true)]
+    #[case::no_email(t(|_, ms, _| ms[0].work_email = None), true)]
+    #[case::no_fallback_to_the_personal_email(t(|s, ms, _| {
+            s.email_fallback_personal = false;
+            ms[0].work_email = None;
+            ms[0].personal_email = Some("a@x.example".into());
+        }), true)]
+    #[case::a_merged_row(t(|_, _, rows| rows.push(Employee {
+            employee_id: "a~merged-3".into(),
+            source_id: None,
+            email: String::new(),
+            merged_into: Some(1),
+            ..row(3, "a", "", None)
+        })), true)]
+    #[case::two_rows_with_the_id(t(|_, _, rows| rows.push(row(3, "a", "a3@x.example", None))), true)]
+    #[case::no_row_with_the_source_id(t(|s, _, rows| {
+            s.employee_ids = EmployeeIds::Generate;
+            rows[0].source_id = Some("other".into());
+        }), true)]
+    #[case::an_associated_field(t(|s, _, _| s.mapping.push(crate::settings::MappedField {
+            source_key: "buddy".into(),
+            demographic: "Buddy".into(),
+            kind: FieldKind::Associated,
+            privacy: None,
+        })), true)]
+    fn the_chains_are_followed_unless_every_member_keeps_its_rows_keys(
+        #[case] tweak: Tweak,
+        #[case] follows: bool,
+    ) {
+        let mut settings = Settings::default();
+        let mut members = vec![member("a", "A@x.example", Some("Boss@x.example"))];
+        let mut rows = vec![
+            row(1, "a", "a@x.example", Some("boss@x.example")),
+            row(2, "b", "boss@x.example", Some("ceo@x.example")),
+        ];
+        tweak(&mut settings, &mut members, &mut rows);
+        let mut part = Part::new(&members, &settings);
+        part.first();
+        let next = part.add(rows);
+        assert_eq!(part.follows_reporting_lines(), follows);
+        // Followed: a manager above the rows found is asked for (the CEO, or the
+        // boss where the member names another manager).
+        assert_eq!(next.emails.is_empty(), !follows, "{next:?}");
+        if !follows {
+            assert!(next.is_empty(), "{next:?}");
+            assert!(!part.needs_generated_ids());
+        }
     }
 
     #[test]
