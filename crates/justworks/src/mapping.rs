@@ -3,7 +3,7 @@
 
 use std::collections::HashMap;
 
-use roster_core::fields::{self, FieldMap};
+use roster_core::fields;
 use roster_core::member::{ManagerRef, SourceMember};
 use roster_source::Diagnostic;
 
@@ -323,6 +323,7 @@ pub(crate) fn missing_scope_diagnostics(
 mod tests {
     use super::*;
     use crate::wire::parse_item;
+    use roster_core::fields::FieldMap;
 
     #[test]
     fn mapped_fields_are_put_in_key_order() {
