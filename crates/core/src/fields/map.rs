@@ -37,7 +37,7 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 mod packed;
 
-use packed::{Slot, count, entry_size, key_head, put_entry};
+use packed::{Slot, count, entry_size, put_entry};
 
 /// A small string map sorted by key (see the module documentation).
 #[derive(Clone, Default, PartialEq, Eq)]
@@ -71,11 +71,11 @@ impl FieldMap {
     }
 
     fn find(&self, key: &str) -> Found {
-        let head = key_head(key);
+        let bytes = self.0.as_bytes();
         let mut at = 0;
-        while at < self.0.len() {
+        while at < bytes.len() {
             let slot = Slot::at(&self.0, at);
-            match slot.cmp_key(&self.0, key, head) {
+            match slot.key(&self.0).as_bytes().cmp(key.as_bytes()) {
                 Ordering::Less => at = slot.end(),
                 Ordering::Equal => return Found::At { start: at, slot },
                 Ordering::Greater => return Found::Before(at),
@@ -229,7 +229,7 @@ impl Builder {
             None => true,
             Some(at) => {
                 let slot = Slot::at(&self.map.0, at);
-                slot.cmp_key(&self.map.0, key, key_head(key)) == Ordering::Less
+                slot.key(&self.map.0).as_bytes() < key.as_bytes()
             }
         };
         if after {

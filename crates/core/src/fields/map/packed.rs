@@ -90,18 +90,18 @@ pub(super) struct Slot {
     pub(super) value: Range<usize>,
 }
 
-/// Where an entry's key is: in the buffer, or one of [`KNOWN`] (its number).
+/// Where an entry's key is.
 #[derive(Clone)]
 pub(super) enum Key {
     Written(Range<usize>),
-    Known(usize),
+    Known(&'static str),
 }
 
 impl Key {
     fn of<'a>(&self, buf: &'a str) -> &'a str {
         match self {
             Key::Written(range) => &buf[range.clone()],
-            Key::Known(i) => KNOWN[*i],
+            Key::Known(key) => key,
         }
     }
 }
@@ -114,7 +114,7 @@ impl Slot {
         let key_head = read_len(bytes, &mut pos);
         let value_len = read_len(bytes, &mut pos);
         let key = if key_head % 2 == 1 {
-            Key::Known(key_head / 2)
+            Key::Known(KNOWN[key_head / 2])
         } else {
             let key = pos..pos + key_head / 2;
             pos = key.end;
@@ -132,16 +132,6 @@ impl Slot {
 
     pub(super) fn key<'a>(&self, buf: &'a str) -> &'a str {
         self.key.of(buf)
-    }
-
-    /// How this entry's key orders against `key`, whose [`key_head`] is `head`: two
-    /// known keys by their numbers (KNOWN is sorted by bytes, so that is their
-    /// bytes' order, without comparing them), any other pair by bytes.
-    pub(super) fn cmp_key(&self, buf: &str, key: &str, head: usize) -> std::cmp::Ordering {
-        match self.key {
-            Key::Known(i) if head % 2 == 1 => i.cmp(&(head / 2)),
-            _ => self.key(buf).as_bytes().cmp(key.as_bytes()),
-        }
     }
 }
 
