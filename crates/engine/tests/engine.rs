@@ -425,26 +425,7 @@ async fn incremental_sync_over_a_part_plans_as_the_whole_directory() {
     twin.family_name = company[7].family_name.clone();
     twin.manager = resolved(2);
     changed.push(twin);
-    *source.0.lock().unwrap() = changed.clone();
-    let review = engine
-        .sync(
-            i.id,
-            &source,
-            SyncOptions {
-                incremental: true,
-                ..SyncOptions::default()
-            },
-        )
-        .await
-        .unwrap();
-    let whole = roster_core::plan::plan(
-        &engine.directory().await.unwrap(),
-        changed,
-        &[],
-        &i.settings,
-        date(2026, 11, 23),
-        &roster_core::PlanOptions::default(),
-    );
+    let (review, whole) = incremental_beside_whole(&engine, &source, &i, changed).await;
     assert!(review.plan.counts.created == 1 && review.plan.counts.updated >= 4);
     assert!(
         review
@@ -488,26 +469,7 @@ async fn incremental_sync_that_keeps_every_link_plans_as_the_whole_directory() {
     changed[0].active = Some(false);
     changed[0].end_date = Some("2026-11-01".into());
     changed[1].fields.insert("job_title", "Chef");
-    *source.0.lock().unwrap() = changed.clone();
-    let review = engine
-        .sync(
-            i.id,
-            &source,
-            SyncOptions {
-                incremental: true,
-                ..SyncOptions::default()
-            },
-        )
-        .await
-        .unwrap();
-    let whole = roster_core::plan::plan(
-        &engine.directory().await.unwrap(),
-        changed,
-        &[],
-        &i.settings,
-        date(2026, 11, 23),
-        &roster_core::PlanOptions::default(),
-    );
+    let (review, whole) = incremental_beside_whole(&engine, &source, &i, changed).await;
     let mut changed: Vec<&str> = review
         .plan
         .entries
@@ -520,6 +482,31 @@ async fn incremental_sync_that_keeps_every_link_plans_as_the_whole_directory() {
         serde_json::to_string(&review.plan).unwrap(),
         serde_json::to_string(&whole).unwrap()
     );
+}
+
+/// An incremental sync (a dry run) of `changed` from `source`, and the plan the same
+/// members give over the whole directory.
+async fn incremental_beside_whole(
+    engine: &Engine,
+    source: &Members,
+    i: &roster_store::Integration,
+    changed: Vec<SourceMember>,
+) -> (SyncOutcome, roster_core::Plan) {
+    *source.0.lock().unwrap() = changed.clone();
+    let incremental = SyncOptions {
+        incremental: true,
+        ..SyncOptions::default()
+    };
+    let review = engine.sync(i.id, source, incremental).await.unwrap();
+    let whole = roster_core::plan::plan(
+        &engine.directory().await.unwrap(),
+        changed,
+        &[],
+        &i.settings,
+        date(2026, 11, 23),
+        &roster_core::PlanOptions::default(),
+    );
+    (review, whole)
 }
 
 /// A source whose fetch takes a while, for lock tests.
