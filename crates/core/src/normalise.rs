@@ -38,7 +38,8 @@ pub struct Record {
 }
 
 /// Trimmed, `None` when blank; reuses the string when there is nothing to trim.
-fn clean(v: Option<String>) -> Option<String> {
+/// (Sources map their text with it too: one rule for what a blank value is.)
+pub fn clean(v: Option<String>) -> Option<String> {
     let s = v?;
     let t = s.trim();
     if t.is_empty() {
@@ -48,6 +49,11 @@ fn clean(v: Option<String>) -> Option<String> {
     } else {
         Some(t.to_string())
     }
+}
+
+/// [`clean`] for borrowed text: trimmed, `None` when blank.
+pub fn nonblank(v: Option<&str>) -> Option<&str> {
+    v.map(str::trim).filter(|v| !v.is_empty())
 }
 
 /// Is this a plausible email address (RFC 5322 addr-spec with a dotted domain)?
@@ -241,9 +247,9 @@ fn emails(
 /// and there is no work email), trimmed; `None` when blank. Read without taking the
 /// member ([`crate::plan::Part`] compares it with the member's row).
 pub(crate) fn directory_email<'m>(m: &'m SourceMember, settings: &Settings) -> Option<&'m str> {
-    let clean = |v: &'m Option<String>| v.as_deref().map(str::trim).filter(|v| !v.is_empty());
-    clean(&m.work_email)
-        .or_else(|| clean(&m.personal_email).filter(|_| settings.email_fallback_personal))
+    nonblank(m.work_email.as_deref()).or_else(|| {
+        nonblank(m.personal_email.as_deref()).filter(|_| settings.email_fallback_personal)
+    })
 }
 
 /// Warnings about a reporting line that cannot be linked.
@@ -276,10 +282,7 @@ pub(crate) fn mapped(m: &SourceMember, settings: &Settings) -> (FieldMap, FieldM
         if redacted(&mf.source_key) || redacted(&mf.demographic) {
             continue;
         }
-        let Some(v) = member_value(m, &mf.source_key)
-            .map(str::trim)
-            .filter(|v| !v.is_empty())
-        else {
+        let Some(v) = nonblank(member_value(m, &mf.source_key)) else {
             continue;
         };
         let associated = mf.kind == FieldKind::Associated;

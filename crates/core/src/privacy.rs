@@ -219,7 +219,7 @@ impl Scrub {
 
     /// Note a value the employee's `field` held (in the directory or the history).
     pub fn learn(&mut self, field: &str, value: Option<&str>) {
-        let Some(v) = value.map(str::trim).filter(|v| !v.is_empty()) else {
+        let Some(v) = crate::normalise::nonblank(value) else {
             return;
         };
         if !self.is_personal(field) || self.is_neutral(v) {

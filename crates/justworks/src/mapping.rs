@@ -5,6 +5,7 @@ use std::collections::HashMap;
 
 use roster_core::fields;
 use roster_core::member::{ManagerRef, SourceMember};
+use roster_core::normalise::{clean, nonblank};
 use roster_source::Diagnostic;
 
 use crate::auth::scope_granted;
@@ -31,7 +32,7 @@ pub(crate) fn email_of_type(emails: Option<&[WireEmail<'_>]>, kind: &str) -> Opt
     emails?
         .iter()
         .filter(|e| is_type(e.kind.as_deref(), kind))
-        .find_map(|e| non_empty(e.address.as_deref()))
+        .find_map(|e| nonblank(e.address.as_deref()).map(str::to_owned))
 }
 
 /// Like [`email_of_type`], moving the address out instead of copying it.
@@ -39,32 +40,7 @@ fn take_email(emails: &mut [WireEmail<'_>], kind: &str) -> Option<String> {
     emails
         .iter_mut()
         .filter(|e| is_type(e.kind.as_deref(), kind))
-        .find_map(|e| take(e.address.take()))
-}
-
-fn non_empty(value: Option<&str>) -> Option<String> {
-    value
-        .map(str::trim)
-        .filter(|v| !v.is_empty())
-        .map(str::to_owned)
-}
-
-/// The value trimmed, `None` when blank; moved, not copied, when already trim.
-fn take(value: Option<String>) -> Option<String> {
-    let value = value?;
-    let trimmed = value.trim();
-    if trimmed.is_empty() {
-        None
-    } else if trimmed.len() == value.len() {
-        Some(value)
-    } else {
-        Some(trimmed.to_owned())
-    }
-}
-
-/// The value trimmed, `None` when blank ([`take`] for text borrowed from the page).
-fn nonblank(value: Option<&str>) -> Option<&str> {
-    value.map(str::trim).filter(|v| !v.is_empty())
+        .find_map(|e| clean(e.address.take()))
 }
 
 fn is_type(kind: Option<&str>, wanted: &str) -> bool {
@@ -121,7 +97,7 @@ pub(crate) fn map_member(
 
     let mut member = SourceMember::new(std::mem::take(&mut wire.id), position);
     member.active = wire.active;
-    member.member_type = take(wire.member_type).map(|t| {
+    member.member_type = clean(wire.member_type).map(|t| {
         if t.bytes().any(|b| b.is_ascii_uppercase()) || !t.is_ascii() {
             t.to_lowercase()
         } else {
@@ -129,9 +105,9 @@ pub(crate) fn map_member(
         }
     });
     if let Some(name) = wire.name {
-        member.given_name = take(name.given_name);
-        member.family_name = take(name.family_name);
-        member.preferred_name = take(name.preferred_name);
+        member.given_name = clean(name.given_name);
+        member.family_name = clean(name.family_name);
+        member.preferred_name = clean(name.preferred_name);
     }
     if let Some(emails) = wire.emails.as_deref_mut() {
         member.work_email = take_email(emails, "work");
@@ -154,12 +130,12 @@ pub(crate) fn map_member(
                     .position(|p| p.number.as_deref().is_some_and(|n| !n.trim().is_empty()))
             });
         member.phone =
-            position.and_then(|i| take(phones[i].number.take().map(|n| n.0.into_owned())));
+            position.and_then(|i| clean(phones[i].number.take().map(|n| n.0.into_owned())));
     }
 
-    member.date_of_birth = take(wire.date_of_birth);
+    member.date_of_birth = clean(wire.date_of_birth);
     presence.date_of_birth |= member.date_of_birth.is_some();
-    member.start_date = take(wire.employment_start_date);
+    member.start_date = clean(wire.employment_start_date);
     if let (Some(start), Some(history)) = (&member.start_date, &wire.employment_history) {
         member.original_start_date = earlier_start(
             start,
@@ -170,7 +146,7 @@ pub(crate) fn map_member(
                 .filter(|d| !d.is_empty()),
         );
     }
-    member.end_date = take(wire.employment_termination_date);
+    member.end_date = clean(wire.employment_termination_date);
 
     let employment = wire.current_employment.and_then(|m| m.0.into_iter().next());
     let (employment_country, employment_type) = match employment {
@@ -213,7 +189,7 @@ pub(crate) fn map_member(
     // added later and the map shrunk again).
     member.fields.shrink_to_fit();
 
-    let manager_id = take(wire.manager.and_then(|m| m.id));
+    let manager_id = clean(wire.manager.and_then(|m| m.id));
     if let Some(id) = &manager_id {
         member.manager = ManagerRef::NotInSnapshot {
             source_id: id.clone(),
