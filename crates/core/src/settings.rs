@@ -289,6 +289,12 @@ fn list(set: &BTreeSet<String>) -> String {
 }
 
 impl Settings {
+    /// Whether a source field is mapped as an associated field (a value naming
+    /// another employee, resolved to an email).
+    pub fn maps_associated(&self) -> bool {
+        self.mapping.iter().any(|m| m.kind == FieldKind::Associated)
+    }
+
     /// A comma-separated list of demographic names, each mapped (case as mapped),
     /// each once, in the order given.
     fn known_demographics(&self, key: &str, value: &str) -> Result<Vec<String>, SettingsError> {

@@ -61,7 +61,7 @@ use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 use crate::employee::{Employee, EmployeeKey};
 use crate::member::SourceMember;
 use crate::normalise::{directory_email, email_key, email_key_ref, mapped};
-use crate::settings::{EmployeeIds, FieldKind, Settings};
+use crate::settings::{EmployeeIds, Settings};
 
 /// What planning over a part of the directory needs to know of the rest of it.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -136,11 +136,7 @@ impl<'m> Part<'m> {
         let mut ids: BTreeSet<String> = BTreeSet::new();
         let mut sources: BTreeSet<String> = BTreeSet::new();
         let mut emails: BTreeSet<String> = BTreeSet::new();
-        let associated = self
-            .settings
-            .mapping
-            .iter()
-            .any(|m| m.kind == FieldKind::Associated);
+        let associated = self.settings.maps_associated();
         for m in self.members {
             let trimmed = m.source_id.trim();
             if self.settings.employee_ids == EmployeeIds::Source && !trimmed.is_empty() {
@@ -212,12 +208,8 @@ impl<'m> Part<'m> {
     /// Whether planning the members may change a link of the reporting graph, as far
     /// as the first round's rows tell (see the module doc; `creates` is set).
     fn links_may_change(&self) -> bool {
-        let associated = self
-            .settings
-            .mapping
-            .iter()
-            .any(|m| m.kind == FieldKind::Associated);
-        if self.creates || associated || self.rows.values().any(|e| e.merged_into.is_some()) {
+        let merged = self.rows.values().any(|e| e.merged_into.is_some());
+        if self.creates || self.settings.maps_associated() || merged {
             return true;
         }
         // Each member's row as matching finds it by ID; a key two rows share is
@@ -484,7 +476,7 @@ mod tests {
     #[case::an_associated_field(t(|s, _, _| s.mapping.push(crate::settings::MappedField {
             source_key: "buddy".into(),
             demographic: "Buddy".into(),
-            kind: FieldKind::Associated,
+            kind: crate::settings::FieldKind::Associated,
             privacy: None,
         })), true)]
     fn the_chains_are_followed_unless_every_member_keeps_its_rows_keys(
