@@ -4,9 +4,10 @@ of a real directory (a database `roster sync --apply` wrote), in one transaction
 opens the file (WAL, synchronous=NORMAL, 64 MiB cache, the store's pragmas), N employees
 updated (a demographic, `updated_at`, `last_import_id`: the columns every update writes,
 none of another index), their N import entries and N events, the commit, then the close's
-TRUNCATE checkpoint as `roster` closes the store (a command's store checkpoints only there:
-`Checkpoints::AtClose`; `--variant automatic` for SQLite's default, `serve`'s). No Rust, no binding beyond Python's: what this
-schema costs for the change, against which the incremental sync's apply step is measured.
+TRUNCATE checkpoint as `roster` closes the store (a command's store checkpoints only
+there: `Checkpoints::AtClose`; `--variant automatic` for SQLite's default, `serve`'s). No
+Rust, no binding beyond Python's: what this schema costs for the change, against which the
+incremental sync's apply step is measured.
 
     python3 scripts/write_floor.py /path/to/base.db --changed 1000 --runs 3
 
