@@ -78,6 +78,11 @@ pub(crate) const MIGRATIONS: &[Embedded] = &[
         "active_counts",
         include_str!("../migrations/0015_active_counts.sql"),
     ),
+    (
+        16,
+        "changed_since_by_history",
+        include_str!("../migrations/0016_changed_since_by_history.sql"),
+    ),
 ];
 
 /// Every schema version this build knows, oldest first (numbers may skip: each

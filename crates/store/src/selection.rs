@@ -27,6 +27,11 @@ impl TimeBound {
         }
     }
 
+    /// Is it "changed since" (`gt`, `ge`) rather than "not changed since"?
+    pub fn is_since(self) -> bool {
+        matches!(self, TimeBound::Gt | TimeBound::Ge)
+    }
+
     /// The SQL operator.
     pub fn sql(self) -> &'static str {
         match self {

@@ -199,7 +199,7 @@ mod tests {
         ] {
             assert!(names.iter().any(|n| n == scattered), "{names:?}");
         }
-        for appended in ["employees_account", "employees_active", "employees_updated"] {
+        for appended in ["employees_account", "employees_active"] {
             assert!(!names.iter().any(|n| n == appended), "{names:?}");
         }
         assert_eq!(integrity(&store).await, "ok", "every index holds every row");

@@ -19,6 +19,7 @@ macro_rules! __contract_selection {
             each_condition_selects_what_the_reference_does,
             selections_page_by_offset_and_by_key,
             times_follow_every_write,
+            changed_since_finds_the_rows_of_every_writer,
             demographic_members_are_the_active_holders,
         ] $($how)* }
     };
@@ -248,6 +249,84 @@ pub async fn times_follow_every_write(store: &dyn Store) {
         .await
         .unwrap();
     assert_eq!(keys(&changed), [rows[2].employee.key]);
+}
+
+/// "Changed since" (found through the history, migration 0016) against the rows'
+/// own times, around each kind of writer: a sync's update, an entry held (no write),
+/// an erasure (it records no entries: its rows, and a report whose manager's email it
+/// scrubbed, are found by their times) and a sync after it.
+pub async fn changed_since_finds_the_rows_of_every_writer(store: &dyn Store) {
+    let a = account(store, "acme").await;
+    let other = account(store, "other").await;
+    // Updates at 100 (Q), held at 200 (no write).
+    let (q, report) = super::erasure::story(store, a).await;
+    seed(store, other, vec![person("X1", "x@other.example", "X", "X")]).await;
+    let check = |bound: TimeBound, t: i64, want: Vec<i64>| async move {
+        let all = store.select_employees(a, &F::All, ALL).await.unwrap();
+        let reference: Vec<i64> = all
+            .iter()
+            .filter(|d| bound.holds(d.modified, at(t)))
+            .map(|d| d.employee.key)
+            .collect();
+        assert_eq!(reference, want, "the reference, {bound:?} at({t})");
+        let f = F::Modified(bound, at(t));
+        let got = store.select_employees(a, &f, ALL).await.unwrap();
+        assert_eq!(keys(&got), want, "select_employees({f:?})");
+        assert_eq!(
+            store.count_selected(a, &f).await.unwrap(),
+            want.len() as u64,
+            "count_selected({f:?})"
+        );
+        // In an OR of lookups and with a page after a key, as SCIM asks.
+        let f = F::Or(vec![f, F::Keys(vec![report.key])]);
+        let mut with_report = want.clone();
+        if !with_report.contains(&report.key) {
+            with_report.push(report.key);
+            with_report.sort();
+        }
+        let got = store.select_employees(a, &f, ALL).await.unwrap();
+        assert_eq!(keys(&got), with_report, "select_employees({f:?})");
+        let first = with_report[0];
+        let page = KeyPage {
+            after: Some(first),
+            offset: 0,
+            limit: Some(10),
+        };
+        let got = store.select_employees(a, &f, page).await.unwrap();
+        assert_eq!(keys(&got), with_report[1..], "after {first}: {f:?}");
+    };
+    check(TimeBound::Gt, 0, vec![q.key]).await;
+    check(TimeBound::Gt, 100, vec![]).await;
+    check(TimeBound::Ge, 100, vec![q.key]).await;
+    check(TimeBound::Le, 100, vec![q.key, report.key]).await;
+    check(TimeBound::Lt, 100, vec![report.key]).await;
+
+    // The erasure (at 500) writes Q and the report (its manager's email) and no entry.
+    store
+        .anonymise(a, &super::erasure::erase_request(q.key))
+        .await
+        .unwrap();
+    check(TimeBound::Gt, 0, vec![q.key, report.key]).await;
+    check(TimeBound::Gt, 400, vec![q.key, report.key]).await;
+    check(TimeBound::Ge, 500, vec![q.key, report.key]).await;
+    check(TimeBound::Gt, 500, vec![]).await;
+    check(TimeBound::Lt, 500, vec![]).await;
+
+    // A sync after it: found through its entries again.
+    let dir = directory(store, a).await;
+    let r = by_id(&dir, "E2");
+    let mut renamed = r.clone();
+    renamed.first_name = Some("Rhoda".into());
+    let cs = changeset(
+        ImportKind::Sync,
+        at(600),
+        vec![change_entry(Action::Update, &r, renamed, Rule::Source)],
+    );
+    write(store, a, cs).await;
+    check(TimeBound::Gt, 550, vec![report.key]).await;
+    check(TimeBound::Ge, 600, vec![report.key]).await;
+    check(TimeBound::Gt, 400, vec![q.key, report.key]).await;
+    check(TimeBound::Gt, 600, vec![]).await;
 }
 
 pub async fn demographic_members_are_the_active_holders(store: &dyn Store) {

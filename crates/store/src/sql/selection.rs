@@ -2,10 +2,21 @@
 //! demographic value.
 //!
 //! Each condition is on an indexed column of `employees` (`key`; `email_lower`,
-//! `secondary_email_lower`, `source_id`, `employee_id_lower` and `updated_at`, each
-//! indexed after `account_id`; the partial index of active rows), so that a lookup
-//! costs an index seek, not a scan; `And`/`Or` combine them (both engines merge
-//! index lookups for an `OR`).
+//! `secondary_email_lower`, `source_id` and `employee_id_lower`, each indexed after
+//! `account_id`; the partial index of active rows), so that a lookup costs an index
+//! seek, not a scan; `And`/`Or` combine them (both engines merge index lookups for an
+//! `OR`).
+//!
+//! "Changed since" (`updated_at` after a time: SCIM's `meta.lastModified gt`/`ge`) is
+//! found through the history instead of an index of `updated_at` (dropped by
+//! migration 0016: an update moved each row's entry to a random page of it, one more
+//! page written per updated employee, issue #15): a row is written only by an import,
+//! whose `finished_at` is the row's `updated_at`, and every import but an
+//! anonymisation (`erasure`, `retention`) records an entry for each row it writes. So
+//! the rows changed since `t` are among the employees of the entries of the imports
+//! finished since `t` ([`written_since`]); after an anonymisation finished since `t`,
+//! among the rows whose `updated_at` says so (a scan, in the same statement). "Not
+//! changed since" (`lt`/`le`) reads the account's rows.
 
 use roster_core::employee::{Employee, EmployeeKey};
 
@@ -15,7 +26,7 @@ use super::dialect::Dialect;
 use super::employee;
 use super::query::{Arg, Columns, Executor, Query};
 use crate::selection::{Dated, DemographicMember, EmployeeFilter, KeyPage};
-use crate::{AccountId, Result};
+use crate::{AccountId, ImportKind, Result};
 
 /// A statement under construction: the SQL text and its arguments, `$N` numbered in
 /// order.
@@ -51,6 +62,7 @@ impl Built {
 fn selective(f: &EmployeeFilter) -> bool {
     match f {
         EmployeeFilter::All | EmployeeFilter::Served(_) => false,
+        EmployeeFilter::Modified(bound, _) => bound.is_since(),
         EmployeeFilter::And(parts) => parts.iter().any(selective),
         EmployeeFilter::Or(parts) => !parts.is_empty() && parts.iter().all(selective),
         _ => true,
@@ -140,7 +152,12 @@ impl Spelling {
             EmployeeFilter::Served(false) => format!("NOT ({})", self.served()),
             EmployeeFilter::Modified(bound, at) => {
                 let p = b.arg(*at);
-                self.lookup(format!("e.updated_at {} {p}", bound.sql()))
+                let time = format!("e.updated_at {} {p}", bound.sql());
+                if bound.is_since() {
+                    format!("({} AND {time})", self.lookup(written_since(&self.acct, &p)))
+                } else {
+                    time
+                }
             }
             EmployeeFilter::And(parts) if parts.is_empty() => "TRUE".into(),
             EmployeeFilter::Or(parts) if parts.is_empty() => "FALSE".into(),
@@ -153,6 +170,27 @@ impl Spelling {
         let parts: Vec<String> = parts.iter().map(|p| self.condition(p, b)).collect();
         format!("({})", parts.join(op))
     }
+}
+
+/// `e.key` among the employees that any write at or after `$p` may have changed (the
+/// module's doc): those of the entries of the imports of account `$acct` finished
+/// since, and, when an anonymisation (which records no entries) finished since, the
+/// rows written since. That condition is uncorrelated: both engines evaluate it once,
+/// and skip the scan when it is false.
+fn written_since(acct: &str, p: &str) -> String {
+    let (erasure, retention) = (ImportKind::Erasure.as_str(), ImportKind::Retention.as_str());
+    format!(
+        "e.key IN (\
+         SELECT ie.employee_key FROM import_entries ie \
+         WHERE ie.import_id IN (\
+             SELECT i.id FROM imports i WHERE i.account_id = {acct} AND i.finished_at >= {p}) \
+         AND ie.employee_key IS NOT NULL \
+         UNION ALL \
+         SELECT w.key FROM employees w \
+         WHERE w.account_id = {acct} AND w.updated_at >= {p} AND EXISTS (\
+             SELECT 1 FROM imports a WHERE a.account_id = {acct} \
+             AND a.kind IN ('{erasure}', '{retention}') AND a.finished_at >= {p}))"
+    )
 }
 
 /// The select list of an employee with its times: [`read_dated`] decodes it.
@@ -289,22 +327,32 @@ mod tests {
             EmployeeFilter::Served(true),
             EmployeeFilter::Modified(TimeBound::Gt, jiff::Timestamp::UNIX_EPOCH),
         ]);
+        let since = written_since("$1", "$4");
         assert_eq!(
             spelled(Dialect::Postgres, &f),
             (
-                "e.account_id = $1 AND ((e.email_lower IN ($2, $3) OR FALSE) \
-                 AND (e.active AND e.merged_into IS NULL) AND e.updated_at > $4) \
-                 ORDER BY e.key"
-                    .to_string(),
+                format!(
+                    "e.account_id = $1 AND ((e.email_lower IN ($2, $3) OR FALSE) \
+                     AND (e.active AND e.merged_into IS NULL) AND ({since} AND e.updated_at > $4)) \
+                     ORDER BY e.key"
+                ),
                 4
             )
         );
         assert_eq!(
             spelled(Dialect::Sqlite, &f).0,
-            "+e.account_id = $1 AND (((e.account_id = $1 AND e.email_lower IN ($2, $3)) \
-             OR (e.account_id = $1 AND FALSE)) AND (+e.active = 1 AND e.merged_into IS NULL) \
-             AND (e.account_id = $1 AND e.updated_at > $4)) ORDER BY +e.key",
+            format!(
+                "+e.account_id = $1 AND (((e.account_id = $1 AND e.email_lower IN ($2, $3)) \
+                 OR (e.account_id = $1 AND FALSE)) AND (+e.active = 1 AND e.merged_into IS NULL) \
+                 AND ((e.account_id = $1 AND {since}) AND e.updated_at > $4)) ORDER BY +e.key"
+            ),
             "SQLite seeks each lookup"
+        );
+        assert!(
+            since.starts_with("e.key IN (SELECT ie.employee_key FROM import_entries ie ")
+                && since.contains("i.account_id = $1 AND i.finished_at >= $4")
+                && since.contains("a.kind IN ('erasure', 'retention') AND a.finished_at >= $4"),
+            "{since}"
         );
     }
 
@@ -317,6 +365,8 @@ mod tests {
                 EmployeeFilter::Served(true),
                 EmployeeFilter::Keys(vec![1]),
             ]),
+            // "Not changed since" reads the account's rows.
+            EmployeeFilter::Modified(TimeBound::Le, jiff::Timestamp::UNIX_EPOCH),
         ] {
             let (sql, _) = spelled(Dialect::Sqlite, &f);
             assert!(sql.starts_with("e.account_id = $1 AND "), "{sql}");
