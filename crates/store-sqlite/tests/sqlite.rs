@@ -531,6 +531,65 @@ async fn opening_reads_no_employee_to_find_rows_to_fold() {
     store.close().await;
 }
 
+/// "Changed since" (SCIM's `meta.lastModified gt`) finds its rows through the history
+/// since migration 0016 dropped the index on `updated_at` (issue #15): the employees
+/// by key from the entries of the imports since, never a walk of the directory; the
+/// rows read by their time (after an anonymisation) only as the join after the row
+/// `g` that exists then, so that without one nothing is read (0.01 ms against 35 ms
+/// at 100k employees). The contract suite checks the rows it finds.
+#[tokio::test]
+async fn changed_since_reads_employees_by_key() {
+    use roster_store::selection::{EmployeeFilter, KeyPage, TimeBound};
+    let (_dir, path) = temp_db();
+    let store = SqliteStore::open(&path).await.unwrap();
+    for filter in [
+        EmployeeFilter::Modified(TimeBound::Gt, at(0)),
+        EmployeeFilter::And(vec![
+            EmployeeFilter::Served(true),
+            EmployeeFilter::Modified(TimeBound::Ge, at(0)),
+        ]),
+    ] {
+        let page = KeyPage {
+            after: Some(7),
+            offset: 0,
+            limit: Some(100),
+        };
+        let sql = roster_store::sql::selection::select_sql(
+            roster_store::sql::Dialect::Sqlite,
+            &filter,
+            page,
+        );
+        let plan: Vec<String> =
+            sqlx::query(sqlx::AssertSqlSafe(format!("EXPLAIN QUERY PLAN {sql}")))
+                .fetch_all(store.pool())
+                .await
+                .unwrap()
+                .iter()
+                .map(|row| sqlx::Row::get::<String, _>(row, "detail"))
+                .collect();
+        let line = |prefix: &str| plan.iter().position(|d| d.starts_with(prefix));
+        assert!(
+            plan.iter()
+                .any(|d| d.starts_with("SEARCH e ") && d.contains("key=?")),
+            "the employees by key: {plan:?}"
+        );
+        assert!(line("SCAN e").is_none(), "{plan:?}");
+        assert!(
+            plan.iter()
+                .any(|d| d.starts_with("SEARCH ie ") && d.contains("import_id=?")),
+            "the entries by import: {plan:?}"
+        );
+        let (Some(g), Some(w)) = (line("SCAN g"), line("SEARCH w ").or(line("SCAN w"))) else {
+            panic!("{plan:?}");
+        };
+        assert!(
+            g < w,
+            "the rows by time only after the anonymisation's row: {plan:?}"
+        );
+    }
+    store.close().await;
+}
+
 /// Pooled connections keep a small page cache (issue #15: a cache page is allocated
 /// for every page read until the cache is full); a changeset's write raises its
 /// connection's for the transaction and gives it back to the pool at the small size.

@@ -260,7 +260,12 @@ pub async fn changed_since_finds_the_rows_of_every_writer(store: &dyn Store) {
     let other = account(store, "other").await;
     // Updates at 100 (Q), held at 200 (no write).
     let (q, report) = super::erasure::story(store, a).await;
-    seed(store, other, vec![person("X1", "x@other.example", "X", "X")]).await;
+    seed(
+        store,
+        other,
+        vec![person("X1", "x@other.example", "X", "X")],
+    )
+    .await;
     let check = |bound: TimeBound, t: i64, want: Vec<i64>| async move {
         let all = store.select_employees(a, &F::All, ALL).await.unwrap();
         let reference: Vec<i64> = all

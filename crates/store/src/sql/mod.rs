@@ -41,7 +41,7 @@ pub mod placeholders;
 mod privacy;
 mod query;
 mod reads;
-mod selection;
+pub mod selection;
 mod store;
 mod subscriptions;
 pub mod write;
