@@ -83,6 +83,11 @@ pub(crate) const MIGRATIONS: &[Embedded] = &[
         "changed_since_by_history",
         include_str!("../migrations/0016_changed_since_by_history.sql"),
     ),
+    (
+        17,
+        "history_chain",
+        include_str!("../migrations/0017_history_chain.sql"),
+    ),
 ];
 
 /// Every schema version this build knows, oldest first (numbers may skip: each

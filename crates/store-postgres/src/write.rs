@@ -93,15 +93,17 @@ static UPDATE_EMPLOYEES: LazyLock<String> = LazyLock::new(|| {
     )
 });
 
-/// Binds the employee arrays, then account, updated_at, import id.
+/// Binds the employee arrays, then account, updated_at, import id (the row's last
+/// write, and the last import with an entry about it: its create).
 static INSERT_EMPLOYEES: LazyLock<String> = LazyLock::new(|| {
     let n = WRITE_COLUMNS.len();
     format!(
-        "INSERT INTO employees ({names}, account_id, updated_at, created_at, last_import_id) \
-         SELECT {names}, ${}, ${}, ${}, ${} FROM {}",
+        "INSERT INTO employees ({names}, account_id, updated_at, created_at, last_import_id, \
+         history_import_id) SELECT {names}, ${}, ${}, ${}, ${}, ${} FROM {}",
         n + 1,
         n + 2,
         n + 2,
+        n + 3,
         n + 3,
         unnest(WRITE_COLUMNS),
         names = names(WRITE_COLUMNS),
@@ -168,7 +170,8 @@ async fn insert_events(
 /// Columns of [`copy_employee`], in order.
 static COPY_EMPLOYEES: LazyLock<String> = LazyLock::new(|| {
     format!(
-        "COPY employees ({}, account_id, updated_at, created_at, last_import_id) FROM STDIN",
+        "COPY employees ({}, account_id, updated_at, created_at, last_import_id, \
+         history_import_id) FROM STDIN",
         names(WRITE_COLUMNS)
     )
 });
@@ -191,6 +194,7 @@ fn copy_employee(
     out.int(account);
     out.text(updated_at);
     out.text(updated_at);
+    out.int(import_id);
     out.int(import_id);
     out.end_row();
     Ok(())
@@ -338,6 +342,7 @@ async fn write_rows(
     finished: &str,
     mut rows: Rows,
 ) -> Result<(), StoreError> {
+    let links = rows.links();
     for chunk in employee_chunks(rows.take_updates())? {
         let n = chunk.rows as u64;
         let keys = chunk.keys();
@@ -405,6 +410,9 @@ async fn write_rows(
             "not every import entry was written".into(),
         ));
     }
+    if links {
+        write::link_history(tx, Dialect::Postgres, account, import_id).await?;
+    }
     Ok(())
 }
 
@@ -471,8 +479,9 @@ mod tests {
         );
         assert!(
             // account, updated_at, created_at (the same time: the row is new), import
+            // (its last write and the last with an entry about it)
             row.ends_with(
-                "\t1\t2026-01-01T00:00:00.000000000Z\t2026-01-01T00:00:00.000000000Z\t9\n"
+                "\t1\t2026-01-01T00:00:00.000000000Z\t2026-01-01T00:00:00.000000000Z\t9\t9\n"
             ),
             "{row:?}"
         );

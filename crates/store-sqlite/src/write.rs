@@ -63,13 +63,14 @@ fn names(columns: &[(&str, roster_store::sql::employee::Kind)]) -> String {
         .join(", ")
 }
 
-/// Per row: the write columns (key first), account, updated_at, created_at, import id.
+/// Per row: the write columns (key first), account, updated_at, created_at, import id
+/// (the row's last write, and the last import with an entry about it: its create).
 fn insert_employees_sql(rows: usize) -> String {
     format!(
-        "INSERT INTO employees ({}, account_id, updated_at, created_at, last_import_id) \
-         VALUES {}",
+        "INSERT INTO employees ({}, account_id, updated_at, created_at, last_import_id, \
+         history_import_id) VALUES {}",
         names(WRITE_COLUMNS),
-        values(rows, WRITE_COLUMNS.len() + 4)
+        values(rows, WRITE_COLUMNS.len() + 5)
     )
 }
 
@@ -242,10 +243,12 @@ async fn write_rows(
     mut rows: Rows,
     rebuild_from: usize,
 ) -> Result<(), StoreError> {
+    let links = rows.links();
     let tail = |args: &mut SqliteArguments| -> Result<(), StoreError> {
         bind(args, Arg::Int(Some(account)))?;
         add(args, finished.clone())?;
         add(args, finished.clone())?;
+        bind(args, Arg::Int(Some(import_id)))?;
         bind(args, Arg::Int(Some(import_id)))
     };
     // Each iterator borrows the rows: dropped before the next one takes them.
@@ -313,6 +316,9 @@ async fn write_rows(
     })
     .await?;
     tracing::debug!(ms = t.elapsed().as_millis(), "import entries inserted");
+    if links {
+        write::link_history(tx, Dialect::Sqlite, account, import_id).await?;
+    }
     Ok(())
 }
 

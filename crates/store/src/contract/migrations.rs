@@ -23,8 +23,8 @@ use crate::access::ReviewStatus;
 use crate::selection::EmployeeFilter as F;
 use crate::sql::Dialect;
 use survives::{
-    active_counts_match, feed_filled, reports_survive, times_and_folds, v1_survives, v2_survives,
-    v3_survives, v5_survives, writes_on,
+    active_counts_match, feed_filled, history_chained, reports_survive, times_and_folds,
+    v1_survives, v2_survives, v3_survives, v5_survives, writes_on,
 };
 
 pub(super) const ACME: i64 = 101;
@@ -342,6 +342,7 @@ pub async fn old_rows_survive(store: &dyn Store, upto: i64) {
     active_counts_match(store).await;
     writes_on(store).await;
     active_counts_match(store).await;
+    history_chained(store).await;
 }
 
 /// Every file in `dir` is embedded (`embedded`: version, description, text), in

@@ -53,7 +53,7 @@ use super::dialect::Dialect;
 use super::employee;
 use super::feed::{EVENT_COLUMNS, changeset_events, event_values};
 use super::query::{Arg, Columns, Executor, Query, Transaction};
-use super::write::{ENTRY_COLUMNS, EntryRow, record_import};
+use super::write::{ENTRY_COLUMNS, EntryRow, link_history, record_import};
 use crate::{
     AccountId, Anonymisation, Anonymised, AnonymisedEmployee, Changeset, EntryRecord, Erasure,
     ImportId, ImportStatus, Result, StoreError,
@@ -154,6 +154,7 @@ pub(super) async fn anonymise<A: Adapter>(
         ))
         .await?;
     }
+    link_history(&mut tx, d, account, import_id).await?;
     // An erasure creates nobody: every event is a row of `events` (none kept).
     let events = changeset_events(&mut tx, account, import_id, &cs, &[]).await?;
     for event in events.events {

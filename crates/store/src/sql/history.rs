@@ -180,6 +180,27 @@ pub(super) async fn import_changes<A: Adapter>(
     Ok(out)
 }
 
+/// After a `WITH RECURSIVE` clause naming `family(key)` (employees of account
+/// `$1`): `, chain(key, import_id)`, each import with an entry about each of them,
+/// found through the history chain (migration 0017: the row names its last such
+/// import, each entry the one before; [`write::link_history`](super::write::link_history))
+/// instead of an index of the entries by employee. Join the entries with
+/// `ie.import_id = c.import_id AND ie.employee_key = c.key`.
+pub(super) const CHAIN: &str = ", chain(key, import_id) AS ( \
+         SELECT e.key, e.history_import_id FROM employees e JOIN family f ON f.key = e.key \
+         WHERE e.account_id = $1 AND e.history_import_id IS NOT NULL \
+         UNION \
+         SELECT c.key, ie.prev_import_id FROM chain c JOIN import_entries ie \
+         ON ie.import_id = c.import_id AND ie.employee_key = c.key \
+         WHERE ie.prev_import_id IS NOT NULL \
+     ) ";
+
+/// A `WITH` clause naming `chain(key, import_id)` ([`CHAIN`]) for one employee, key
+/// `$2` of account `$1` (the records merged into it not included).
+pub(super) fn chain(key: &str) -> String {
+    format!("WITH RECURSIVE family(key) AS (SELECT CAST({key} AS BIGINT)){CHAIN}")
+}
+
 pub(super) async fn employee_history<A: Adapter>(
     a: &A,
     account: AccountId,
@@ -190,22 +211,22 @@ pub(super) async fn employee_history<A: Adapter>(
     let rows = a
         .pool_executor()
         .fetch_all(
-            Query::new(
+            Query::new(format!(
                 "WITH RECURSIVE family(key) AS ( \
                      SELECT CAST($2 AS BIGINT) \
                      UNION \
                      SELECT e.key FROM employees e JOIN family f ON e.merged_into = f.key \
                      WHERE e.account_id = $1 \
-                 ) \
+                 ){CHAIN}\
                  SELECT ie.import_id, i.kind, i.finished_at, ie.action, ie.changes, \
                         CASE WHEN ie.employee_key = $2 THEN NULL ELSE e.employee_id END \
-                 FROM import_entries ie \
-                 JOIN family f ON f.key = ie.employee_key \
+                 FROM chain c JOIN import_entries ie \
+                 ON ie.import_id = c.import_id AND ie.employee_key = c.key \
                  JOIN imports i ON i.id = ie.import_id \
                  LEFT JOIN employees e ON e.key = ie.employee_key AND e.account_id = ie.account_id \
                  WHERE ie.account_id = $1 AND ie.applied \
-                 ORDER BY ie.import_id DESC, ie.seq DESC",
-            )
+                 ORDER BY ie.import_id DESC, ie.seq DESC"
+            ))
             .bind(account)
             .bind(key),
         )

@@ -8,7 +8,7 @@ use roster_core::employee::EmployeeKey;
 use super::adapter::{Adapter, Begin};
 use super::codec::{action, from_json};
 use super::employee;
-use super::history::{IMPORT_SELECT, changes_from, summary_from_row};
+use super::history::{CHAIN, IMPORT_SELECT, changes_from, summary_from_row};
 use super::query::{Columns, Executor, Query, Transaction};
 use crate::privacy::{PersonEntry, PersonRecord, PrivacyStore, RetentionHold};
 use crate::{AccountId, Result, StoreError};
@@ -45,9 +45,10 @@ async fn person_record<A: Adapter>(
     let employee = rows.remove(at);
 
     let sql = format!(
-        "{FAMILY}SELECT ie.import_id, ie.employee_key, ie.employee_id, ie.action, ie.applied, \
-         ie.held, ie.privacy, ie.changes, ie.after \
-         FROM import_entries ie JOIN family f ON f.key = ie.employee_key \
+        "{FAMILY}{CHAIN}SELECT ie.import_id, ie.employee_key, ie.employee_id, ie.action, \
+         ie.applied, ie.held, ie.privacy, ie.changes, ie.after \
+         FROM chain c JOIN import_entries ie \
+         ON ie.import_id = c.import_id AND ie.employee_key = c.key \
          WHERE ie.account_id = $1 ORDER BY ie.import_id, ie.seq"
     );
     let mut entries = Vec::new();
@@ -71,9 +72,8 @@ async fn person_record<A: Adapter>(
     .await?;
 
     let sql = format!(
-        "{FAMILY}SELECT {IMPORT_SELECT} FROM imports WHERE account_id = $1 AND id IN ( \
-             SELECT ie.import_id FROM import_entries ie JOIN family f ON f.key = ie.employee_key \
-             WHERE ie.account_id = $1) \
+        "{FAMILY}{CHAIN}SELECT {IMPORT_SELECT} FROM imports WHERE account_id = $1 AND id IN ( \
+             SELECT c.import_id FROM chain c) \
          ORDER BY id"
     );
     let imports = tx

@@ -227,6 +227,45 @@ pub async fn count_created(
     Ok(())
 }
 
+/// The history chain (migration 0017) through the entries of import `import_id`
+/// about employees it did not create: each such entry names the import before it
+/// with an entry about its employee (the row's `history_import_id`), and the row
+/// then names this import. (A created row names its import when it is inserted; its
+/// entry has none before it.) Run after the import's entries are in, once: entries
+/// of one employee in one import name the same import before them, and
+/// [`history::chain`](super::history::chain) reads an import's entries about an
+/// employee together. A removed row (deleted) leaves its entries unlinked.
+pub async fn link_history(
+    tx: &mut impl Executor,
+    d: Dialect,
+    account: AccountId,
+    import_id: ImportId,
+) -> Result<()> {
+    let not_created = format!("NOT ({})", d.is_true("created"));
+    tx.execute(
+        Query::new(format!(
+            "UPDATE import_entries SET prev_import_id = (\
+                 SELECT e.history_import_id FROM employees e \
+                 WHERE e.key = import_entries.employee_key AND e.account_id = $2) \
+             WHERE import_id = $1 AND employee_key IS NOT NULL AND {not_created}"
+        ))
+        .bind(import_id)
+        .bind(account),
+    )
+    .await?;
+    tx.execute(
+        Query::new(format!(
+            "UPDATE employees SET history_import_id = $1 WHERE account_id = $2 AND key IN (\
+                 SELECT employee_key FROM import_entries \
+                 WHERE import_id = $1 AND employee_key IS NOT NULL AND {not_created})"
+        ))
+        .bind(import_id)
+        .bind(account),
+    )
+    .await?;
+    Ok(())
+}
+
 /// The columns of an import entry a write inserts, in the order of
 /// [`EntryRow::values`].
 pub const ENTRY_COLUMNS: &[(&str, Kind)] = &[
@@ -328,6 +367,12 @@ impl Rows {
                 .filter(|(e, m)| e.applied && m.created && e.after.active)
                 .count()
         })
+    }
+
+    /// Does it record an entry about an employee it does not create (one that
+    /// [`link_history`] must link)?
+    pub fn links(&self) -> bool {
+        self.marks.iter().any(|m| m.key.is_some() && !m.created)
     }
 
     /// How many import entries it records.

@@ -8,7 +8,7 @@ use roster_core::guard::Trigger;
 use roster_core::plan::{Action, Rule};
 use roster_core::settings::Settings;
 
-use super::super::fixtures::{changeset, create_entry, minimal};
+use super::super::fixtures::{change_entry, changeset, create_entry, minimal};
 use super::{ACME, CSV, GLOBEX, JUSTWORKS, LONG_AGO, at, schedule};
 use crate::Store;
 use crate::access::{ReviewStatus, Role};
@@ -262,6 +262,34 @@ pub(super) async fn writes_on(store: &dyn Store) {
         .await
         .expect("an expired lock is taken over");
     assert_eq!(generation, 1);
+}
+
+/// Migration 0017 links each employee's old entries into its history chain: the
+/// history reads them, newest first, and a write after it links on.
+pub(super) async fn history_chained(store: &dyn Store) {
+    let ids = |h: Vec<crate::HistoryEntry>| h.iter().map(|e| e.import_id).collect::<Vec<_>>();
+    let history = |key| async move { ids(store.employee_history(ACME, key).await.unwrap()) };
+    assert_eq!(history(301).await, [402, 401]);
+    assert_eq!(history(302).await, [401]);
+    let dir = store.directory(ACME).await.unwrap();
+    let ada = dir.iter().find(|e| e.key == 301).expect("301").clone();
+    let mut renamed = ada.clone();
+    renamed.first_name = Some("Augusta".into());
+    let mut cs = changeset(
+        ImportKind::Sync,
+        at(600),
+        vec![change_entry(Action::Update, &ada, renamed, Rule::Source)],
+    );
+    cs.integration_id = Some(JUSTWORKS);
+    let id = store.write(ACME, cs).await.expect("write after migrating");
+    // (The history is in import id order: PostgreSQL's next id here is 2, as the
+    // old rows' ids were given.)
+    let mut ids = history(301).await;
+    ids.sort();
+    let mut want = vec![id, 402, 401];
+    want.sort();
+    assert_eq!(ids, want);
+    assert_eq!(history(302).await, [401]);
 }
 
 /// Migration 0010 keys the ASCII manager emails; the store keys the others.

@@ -10,6 +10,7 @@ use super::super::codec::{from_json, to_json};
 use super::super::dialect::Dialect;
 use super::super::employee::{self, WRITE_COLUMNS};
 use super::super::feed::read_changes;
+use super::super::history::chain;
 use super::super::query::{Arg, Columns, Executor, Query};
 use crate::{AccountId, Anonymisation, ImportId, Result};
 
@@ -62,10 +63,13 @@ pub(super) async fn own_entries(
 ) -> Result<Vec<OwnEntry>> {
     let rows = tx
         .fetch_all(
-            Query::new(
-                "SELECT import_id, seq, changes, after FROM import_entries \
-                 WHERE account_id = $1 AND employee_key = $2",
-            )
+            Query::new(format!(
+                "{}SELECT ie.import_id, ie.seq, ie.changes, ie.after \
+                 FROM chain c JOIN import_entries ie \
+                 ON ie.import_id = c.import_id AND ie.employee_key = c.key \
+                 WHERE ie.account_id = $1",
+                chain("$2")
+            ))
             .bind(account)
             .bind(key),
         )

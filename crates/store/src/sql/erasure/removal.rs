@@ -12,6 +12,7 @@ use roster_core::privacy::removal as plan_removal;
 use super::super::codec::to_json;
 use super::super::dialect::Dialect;
 use super::super::employee;
+use super::super::history::chain;
 use super::super::query::{Executor, Query};
 use super::others::update_employee;
 use crate::erasure::{RemovedEmployee, ReportMoved};
@@ -99,13 +100,15 @@ pub(super) async fn remove(
     // The history reads an applied entry's employee from its row: the entries of
     // a removed record keep the record as it went (anonymised) instead.
     tx.execute(
-        Query::new(
-            "UPDATE import_entries SET after = $1 \
-             WHERE account_id = $2 AND employee_key = $3 AND after IS NULL",
-        )
-        .bind(to_json(&gone)?)
+        Query::new(format!(
+            "{}UPDATE import_entries SET after = $3 \
+             WHERE account_id = $1 AND employee_key = $2 AND after IS NULL \
+             AND import_id IN (SELECT c.import_id FROM chain c)",
+            chain("$2")
+        ))
         .bind(account)
-        .bind(key),
+        .bind(key)
+        .bind(to_json(&gone)?),
     )
     .await?;
     tx.execute(
