@@ -23,3 +23,8 @@ UPDATE employees SET history_import_id = (
 CREATE INDEX import_entries_import_employee ON import_entries (import_id, employee_key)
     WHERE employee_key IS NOT NULL;
 DROP INDEX import_entries_employee;
+-- The records merged into an employee (its history and record include theirs) were
+-- found by reading every row of the account: 0.5 s of an employee's history at a
+-- million. Only merged rows are in this index.
+CREATE INDEX employees_merged ON employees (account_id, merged_into)
+    WHERE merged_into IS NOT NULL;

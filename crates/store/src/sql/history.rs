@@ -184,16 +184,22 @@ pub(super) async fn import_changes<A: Adapter>(
 /// `$1`): `, chain(key, import_id)`, each import with an entry about each of them,
 /// found through the history chain (migration 0017: the row names its last such
 /// import, each entry the one before; [`write::link_history`](super::write::link_history))
-/// instead of an index of the entries by employee. Join the entries with
-/// `ie.import_id = c.import_id AND ie.employee_key = c.key`.
+/// instead of an index of the entries by employee. Read the entries as
+/// `FROM chain c CROSS JOIN import_entries ie WHERE {CHAIN_ENTRY} …`: the chain
+/// first (SQLite otherwise may walk every entry and look each up in the chain; it
+/// keeps no statistics, and its guesses differ with a table's size: each join
+/// here is spelled in the order it must run).
 pub(super) const CHAIN: &str = ", chain(key, import_id) AS ( \
-         SELECT e.key, e.history_import_id FROM employees e JOIN family f ON f.key = e.key \
-         WHERE e.account_id = $1 AND e.history_import_id IS NOT NULL \
+         SELECT e.key, e.history_import_id FROM family f CROSS JOIN employees e \
+         WHERE e.key = f.key AND e.account_id = $1 AND e.history_import_id IS NOT NULL \
          UNION \
          SELECT c.key, ie.prev_import_id FROM chain c JOIN import_entries ie \
          ON ie.import_id = c.import_id AND ie.employee_key = c.key \
          WHERE ie.prev_import_id IS NOT NULL \
      ) ";
+
+/// The condition joining `import_entries ie` to the `chain c` of [`CHAIN`].
+pub(super) const CHAIN_ENTRY: &str = "ie.import_id = c.import_id AND ie.employee_key = c.key";
 
 /// A `WITH` clause naming `chain(key, import_id)` ([`CHAIN`]) for one employee, key
 /// `$2` of account `$1` (the records merged into it not included).
@@ -201,35 +207,35 @@ pub(super) fn chain(key: &str) -> String {
     format!("WITH RECURSIVE family(key) AS (SELECT CAST({key} AS BIGINT)){CHAIN}")
 }
 
+/// The statement of [`employee_history`] (account `$1`, key `$2`): the employee's
+/// own entries and those of every record merged into it (transitively), the latter
+/// marked with the merged record's employee ID.
+pub fn employee_history_sql() -> String {
+    format!(
+        "WITH RECURSIVE family(key) AS ( \
+                     SELECT CAST($2 AS BIGINT) \
+                     UNION \
+                     SELECT e.key FROM family f CROSS JOIN employees e \
+                     WHERE e.merged_into = f.key AND e.account_id = $1 \
+                 ){CHAIN}\
+                 SELECT ie.import_id, i.kind, i.finished_at, ie.action, ie.changes, \
+                        CASE WHEN ie.employee_key = $2 THEN NULL ELSE e.employee_id END \
+                 FROM chain c CROSS JOIN import_entries ie \
+                 JOIN imports i ON i.id = ie.import_id \
+                 LEFT JOIN employees e ON e.key = ie.employee_key AND e.account_id = ie.account_id \
+                 WHERE {CHAIN_ENTRY} AND ie.account_id = $1 AND ie.applied \
+                 ORDER BY ie.import_id DESC, ie.seq DESC"
+    )
+}
+
 pub(super) async fn employee_history<A: Adapter>(
     a: &A,
     account: AccountId,
     key: EmployeeKey,
 ) -> Result<Vec<HistoryEntry>> {
-    // The employee's own entries and those of every record merged into it
-    // (transitively), the latter marked with the merged record's employee ID.
     let rows = a
         .pool_executor()
-        .fetch_all(
-            Query::new(format!(
-                "WITH RECURSIVE family(key) AS ( \
-                     SELECT CAST($2 AS BIGINT) \
-                     UNION \
-                     SELECT e.key FROM employees e JOIN family f ON e.merged_into = f.key \
-                     WHERE e.account_id = $1 \
-                 ){CHAIN}\
-                 SELECT ie.import_id, i.kind, i.finished_at, ie.action, ie.changes, \
-                        CASE WHEN ie.employee_key = $2 THEN NULL ELSE e.employee_id END \
-                 FROM chain c JOIN import_entries ie \
-                 ON ie.import_id = c.import_id AND ie.employee_key = c.key \
-                 JOIN imports i ON i.id = ie.import_id \
-                 LEFT JOIN employees e ON e.key = ie.employee_key AND e.account_id = ie.account_id \
-                 WHERE ie.account_id = $1 AND ie.applied \
-                 ORDER BY ie.import_id DESC, ie.seq DESC"
-            ))
-            .bind(account)
-            .bind(key),
-        )
+        .fetch_all(Query::new(employee_history_sql()).bind(account).bind(key))
         .await?;
     rows.iter()
         .map(|row| {

@@ -32,6 +32,7 @@ pub mod employee;
 mod erasure;
 pub mod feed;
 mod history;
+pub use history::employee_history_sql;
 mod integrations;
 mod jobs;
 mod locks;

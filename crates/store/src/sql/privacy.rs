@@ -8,7 +8,7 @@ use roster_core::employee::EmployeeKey;
 use super::adapter::{Adapter, Begin};
 use super::codec::{action, from_json};
 use super::employee;
-use super::history::{CHAIN, IMPORT_SELECT, changes_from, summary_from_row};
+use super::history::{CHAIN, CHAIN_ENTRY, IMPORT_SELECT, changes_from, summary_from_row};
 use super::query::{Columns, Executor, Query, Transaction};
 use crate::privacy::{PersonEntry, PersonRecord, PrivacyStore, RetentionHold};
 use crate::{AccountId, Result, StoreError};
@@ -18,8 +18,8 @@ use crate::{AccountId, Result, StoreError};
 const FAMILY: &str = "WITH RECURSIVE family(key) AS ( \
          SELECT e.key FROM employees e WHERE e.key = $2 AND e.account_id = $1 \
          UNION \
-         SELECT e.key FROM employees e JOIN family f ON e.merged_into = f.key \
-         WHERE e.account_id = $1 \
+         SELECT e.key FROM family f CROSS JOIN employees e \
+         WHERE e.merged_into = f.key AND e.account_id = $1 \
      ) ";
 
 async fn person_record<A: Adapter>(
@@ -29,8 +29,8 @@ async fn person_record<A: Adapter>(
 ) -> Result<Option<PersonRecord>> {
     let mut tx = a.begin(Begin::Snapshot).await?;
     let sql = format!(
-        "{FAMILY}SELECT {} FROM employees e JOIN family f ON f.key = e.key \
-         WHERE e.account_id = $1 ORDER BY e.key",
+        "{FAMILY}SELECT {} FROM family f CROSS JOIN employees e \
+         WHERE e.key = f.key AND e.account_id = $1 ORDER BY e.key",
         employee::select(A::DIALECT, "e")
     );
     let mut rows = Vec::new();
@@ -47,9 +47,8 @@ async fn person_record<A: Adapter>(
     let sql = format!(
         "{FAMILY}{CHAIN}SELECT ie.import_id, ie.employee_key, ie.employee_id, ie.action, \
          ie.applied, ie.held, ie.privacy, ie.changes, ie.after \
-         FROM chain c JOIN import_entries ie \
-         ON ie.import_id = c.import_id AND ie.employee_key = c.key \
-         WHERE ie.account_id = $1 ORDER BY ie.import_id, ie.seq"
+         FROM chain c CROSS JOIN import_entries ie \
+         WHERE {CHAIN_ENTRY} AND ie.account_id = $1 ORDER BY ie.import_id, ie.seq"
     );
     let mut entries = Vec::new();
     tx.for_each(Query::new(sql).bind(account).bind(key), &mut |row| {

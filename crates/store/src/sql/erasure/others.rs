@@ -10,7 +10,7 @@ use super::super::codec::{from_json, to_json};
 use super::super::dialect::Dialect;
 use super::super::employee::{self, WRITE_COLUMNS};
 use super::super::feed::read_changes;
-use super::super::history::chain;
+use super::super::history::{CHAIN_ENTRY, chain};
 use super::super::query::{Arg, Columns, Executor, Query};
 use crate::{AccountId, Anonymisation, ImportId, Result};
 
@@ -65,9 +65,8 @@ pub(super) async fn own_entries(
         .fetch_all(
             Query::new(format!(
                 "{}SELECT ie.import_id, ie.seq, ie.changes, ie.after \
-                 FROM chain c JOIN import_entries ie \
-                 ON ie.import_id = c.import_id AND ie.employee_key = c.key \
-                 WHERE ie.account_id = $1",
+                 FROM chain c CROSS JOIN import_entries ie \
+                 WHERE {CHAIN_ENTRY} AND ie.account_id = $1",
                 chain("$2")
             ))
             .bind(account)
