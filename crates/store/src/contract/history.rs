@@ -22,7 +22,6 @@ macro_rules! __contract_history {
         $crate::__contract_section! { history [
             employee_history_is_newest_first,
             merged_records_bring_their_history,
-            the_history_chain_finds_every_entry_about_an_employee,
             import_changes_support_rollback,
             rolls_back_marks_the_old_import,
             integration_update_is_applied_with_the_write,
@@ -243,115 +242,6 @@ pub async fn merged_records_bring_their_history(store: &dyn Store) {
 }
 
 /// `import_changes` gives what `plan_rollback` needs; the rollback restores the directory.
-/// Each employee's entries, found through the history chain (migration 0017), are
-/// those of every import about it: after creates, updates, an entry held, an import
-/// with an applied and an unapplied entry about one employee, a merge and an erasure
-/// (whose entry the anonymisation writes itself); and its imports are theirs.
-pub async fn the_history_chain_finds_every_entry_about_an_employee(store: &dyn Store) {
-    let a = account(store, "acme").await;
-    let other = account(store, "other").await;
-    let (q, report) = super::erasure::story(store, a).await;
-    seed(
-        store,
-        other,
-        vec![person("X1", "x@other.example", "X", "X")],
-    )
-    .await;
-    let (_, dir) = seed(
-        store,
-        a,
-        vec![person("D1", "dup@acme.example", "Rita", "Report")],
-    )
-    .await;
-    let dup = by_id(&dir, "D1");
-    // An update of the report applied, and another held, in one import.
-    let mut renamed = report.clone();
-    renamed.first_name = Some("Rhoda".into());
-    let mut held = change_entry(Action::Update, &report, report.clone(), Rule::Source);
-    held.applied = false;
-    held.held = true;
-    let cs = changeset(
-        ImportKind::Sync,
-        at(300),
-        vec![
-            change_entry(Action::Update, &report, renamed, Rule::Source),
-            held,
-        ],
-    );
-    write(store, a, cs).await;
-    let mut merged = dup.clone();
-    merged.merged_into = Some(report.key);
-    merged.active = false;
-    let cs = changeset(
-        ImportKind::Merge,
-        at(400),
-        vec![change_entry(Action::Update, &dup, merged, Rule::Merge)],
-    );
-    write(store, a, cs).await;
-    store
-        .anonymise(a, &super::erasure::erase_request(q.key))
-        .await
-        .unwrap();
-
-    // Every import's entries, by the employee they are about.
-    let mut about: BTreeMap<EmployeeKey, Vec<(ImportId, Action, bool)>> = BTreeMap::new();
-    let mut summaries = store.imports(a, 1000).await.unwrap();
-    summaries.sort_by_key(|s| s.id);
-    for summary in &summaries {
-        let record = store.import(a, summary.id).await.unwrap().expect("import");
-        for entry in record.entries {
-            if let Some(k) = entry.key {
-                about
-                    .entry(k)
-                    .or_default()
-                    .push((summary.id, entry.action, entry.applied));
-            }
-        }
-    }
-    assert_eq!(about.len(), 3, "Q, the report and the duplicate: {about:?}");
-    assert_eq!(
-        about[&report.key].len(),
-        3,
-        "its create, then two in one import"
-    );
-    for (key, want) in &about {
-        let record = store.person_record(a, *key).await.unwrap().expect("person");
-        let got: Vec<(ImportId, Action, bool)> = record
-            .entries
-            .iter()
-            .filter(|e| e.employee_key == *key)
-            .map(|e| (e.import_id, e.action, e.applied))
-            .collect();
-        assert_eq!(&got, want, "the entries about {key}");
-        let family: BTreeSet<ImportId> = record.entries.iter().map(|e| e.import_id).collect();
-        let imports: BTreeSet<ImportId> = record.imports.iter().map(|i| i.id).collect();
-        assert_eq!(imports, family, "the imports of {key}'s entries");
-        let applied: Vec<ImportId> = want
-            .iter()
-            .rev()
-            .filter(|(_, _, applied)| *applied)
-            .map(|(id, _, _)| *id)
-            .collect();
-        let history: Vec<ImportId> = store
-            .employee_history(a, *key)
-            .await
-            .unwrap()
-            .iter()
-            .filter(|h| h.merged_from.is_none())
-            .map(|h| h.import_id)
-            .collect();
-        assert_eq!(history, applied, "{key}'s history, newest first");
-    }
-    let report_record = store.person_record(a, report.key).await.unwrap().unwrap();
-    assert!(
-        report_record
-            .entries
-            .iter()
-            .any(|e| e.employee_key == dup.key),
-        "the merged duplicate's entries come with the report's"
-    );
-}
-
 pub async fn import_changes_support_rollback(store: &dyn Store) {
     let a = account(store, "acme").await;
     let (first, dir) = seed(

@@ -154,10 +154,10 @@ impl Spelling {
                 let p = b.arg(*at);
                 let time = format!("e.updated_at {} {p}", bound.sql());
                 if bound.is_since() {
-                    format!(
-                        "({} AND {time})",
-                        self.lookup(written_since(&self.acct, &p))
-                    )
+                    // Not in the account's lookup form: by key alone each one is a
+                    // rowid seek (52 ms for all of 100k, 82 through the account's
+                    // index); the keys are the account's already.
+                    format!("({} AND {time})", written_since(&self.acct, &p))
                 } else {
                     time
                 }
@@ -365,7 +365,7 @@ mod tests {
             format!(
                 "+e.account_id = $1 AND (((e.account_id = $1 AND e.email_lower IN ($2, $3)) \
                  OR (e.account_id = $1 AND FALSE)) AND (+e.active = 1 AND e.merged_into IS NULL) \
-                 AND ((e.account_id = $1 AND {since}) AND e.updated_at > $4)) ORDER BY +e.key"
+                 AND ({since} AND e.updated_at > $4)) ORDER BY +e.key"
             ),
             "SQLite seeks each lookup"
         );
