@@ -60,15 +60,18 @@ pub(super) async fn worth_rebuilding(
 /// The explicit indexes of `employees` (not the ones a constraint makes, which
 /// have no SQL) that the creates would fill out of order, in name order: those
 /// with a column (or an expression) besides the account, the key and the time of
-/// the write, which every created row has alike. The others get their entries
-/// appended, row by row, at no cost a rebuild (a scan of the table each) could save.
+/// the write, which every created row has alike, and `merged_into`, which no
+/// created row has (migration 0017's `employees_merged` holds merged rows only).
+/// The others get their entries appended, row by row (or none), at no cost a
+/// rebuild (a scan of the table each) could save.
 pub(super) async fn definitions(tx: &mut Tx) -> Result<Vec<Index>, StoreError> {
     let rows = tx
         .fetch_all(Query::new(
             "SELECT m.name, m.sql FROM sqlite_master AS m \
              WHERE m.type = 'index' AND m.tbl_name = 'employees' AND m.sql IS NOT NULL \
              AND EXISTS (SELECT 1 FROM pragma_index_info(m.name) AS i \
-                 WHERE i.name IS NULL OR i.name NOT IN ('account_id', 'key', 'updated_at')) \
+                 WHERE i.name IS NULL \
+                 OR i.name NOT IN ('account_id', 'key', 'updated_at', 'merged_into')) \
              ORDER BY m.name",
         ))
         .await?;
@@ -199,7 +202,7 @@ mod tests {
         ] {
             assert!(names.iter().any(|n| n == scattered), "{names:?}");
         }
-        for appended in ["employees_account", "employees_active"] {
+        for appended in ["employees_account", "employees_active", "employees_merged"] {
             assert!(!names.iter().any(|n| n == appended), "{names:?}");
         }
         assert_eq!(integrity(&store).await, "ok", "every index holds every row");
