@@ -59,19 +59,25 @@ def one_run(base, work, n, variant="store", release=False):
     cur = c.execute("SELECT coalesce(max(cursor_no), 0) FROM events").fetchone()[0]
     cols = [r[1] for r in c.execute("PRAGMA table_info(imports)")][1:]
     now = time.strftime("%Y-%m-%dT%H:%M:%S.000000000Z", time.gmtime())
+    # Since migration 0017 the row names its last import with an entry about it, and
+    # the entry the one before (the history chain): the same pages, one more column.
+    chained = "history_import_id" in [r[1] for r in c.execute("PRAGMA table_info(employees)")]
+    link = ", history_import_id = ?" if chained else ""
     cpu, t0 = time.process_time(), time.perf_counter()
     c.execute("BEGIN IMMEDIATE")
     c.execute(f"INSERT INTO imports (id, {', '.join(cols)}) "
               f"SELECT ?, {', '.join(cols)} FROM imports ORDER BY id LIMIT 1", (imp,))
     c.executemany("UPDATE employees SET demographics = json_set(demographics, '$.\"Job Title\"', ?), "
-                  "updated_at = ?, last_import_id = ? WHERE key = ?",
-                  [(f"Floor {k}", now, imp, k) for k in keys])
+                  f"updated_at = ?, last_import_id = ?{link} WHERE key = ?",
+                  [(f"Floor {k}", now, imp) + ((imp,) if chained else ()) + (k,) for k in keys])
     t1 = time.perf_counter()
     change = '[{"field":"demographic:Job Title","old":"Sales Manager","new":"Floor","rule":"source"}]'
+    prev = ", prev_import_id" if chained else ""
     c.executemany("INSERT INTO import_entries (account_id, import_id, seq, employee_key, employee_id, "
-                  "action, applied, held, privacy, created, changes) "
-                  "VALUES (?, ?, ?, ?, ?, 'update', 1, 0, 0, 0, ?)",
-                  [(account, imp, i, k, f"mbr_{k:016d}", change) for i, k in enumerate(keys)])
+                  f"action, applied, held, privacy, created, changes{prev}) "
+                  f"VALUES (?, ?, ?, ?, ?, 'update', 1, 0, 0, 0, ?{', ?' if chained else ''})",
+                  [(account, imp, i, k, f"mbr_{k:016d}", change) + ((imp - 1,) if chained else ())
+                   for i, k in enumerate(keys)])
     event = '[["demographic:Job Title","Sales Manager","Floor","source"]]'
     c.executemany("INSERT INTO events (account_id, cursor_no, import_id, event_type, employee_key, "
                   "employee_id, changes) VALUES (?, ?, ?, 'employee.updated', ?, ?, ?)",
