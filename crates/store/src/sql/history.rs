@@ -213,18 +213,18 @@ pub(super) fn chain(key: &str) -> String {
 pub fn employee_history_sql() -> String {
     format!(
         "WITH RECURSIVE family(key) AS ( \
-                     SELECT CAST($2 AS BIGINT) \
-                     UNION \
-                     SELECT e.key FROM family f CROSS JOIN employees e \
-                     WHERE e.merged_into = f.key AND e.account_id = $1 \
-                 ){CHAIN}\
-                 SELECT ie.import_id, i.kind, i.finished_at, ie.action, ie.changes, \
-                        CASE WHEN ie.employee_key = $2 THEN NULL ELSE e.employee_id END \
-                 FROM chain c CROSS JOIN import_entries ie \
-                 JOIN imports i ON i.id = ie.import_id \
-                 LEFT JOIN employees e ON e.key = ie.employee_key AND e.account_id = ie.account_id \
-                 WHERE {CHAIN_ENTRY} AND ie.account_id = $1 AND ie.applied \
-                 ORDER BY ie.import_id DESC, ie.seq DESC"
+             SELECT CAST($2 AS BIGINT) \
+             UNION \
+             SELECT e.key FROM family f CROSS JOIN employees e \
+             WHERE e.merged_into = f.key AND e.account_id = $1 \
+         ){CHAIN}\
+         SELECT ie.import_id, i.kind, i.finished_at, ie.action, ie.changes, \
+                CASE WHEN ie.employee_key = $2 THEN NULL ELSE e.employee_id END \
+         FROM chain c CROSS JOIN import_entries ie \
+         JOIN imports i ON i.id = ie.import_id \
+         LEFT JOIN employees e ON e.key = ie.employee_key AND e.account_id = ie.account_id \
+         WHERE {CHAIN_ENTRY} AND ie.account_id = $1 AND ie.applied \
+         ORDER BY ie.import_id DESC, ie.seq DESC"
     )
 }
 
