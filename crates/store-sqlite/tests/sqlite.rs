@@ -502,23 +502,24 @@ async fn a_connection_left_in_a_transaction_serves_no_old_snapshot() {
     }
 }
 
+/// SQLite's plan of `sql` (its arguments unbound): the `detail` of each step.
+async fn query_plan(store: &SqliteStore, sql: &str) -> Vec<String> {
+    sqlx::query(sqlx::AssertSqlSafe(format!("EXPLAIN QUERY PLAN {sql}")))
+        .fetch_all(store.pool())
+        .await
+        .unwrap()
+        .iter()
+        .map(|row| sqlx::Row::get::<String, _>(row, "detail"))
+        .collect()
+}
+
 /// Opening a store looks for rows to fold (migration 0008's leftovers) in the
 /// partial indexes of migration 0014, not by reading every employee (issue #15).
 #[tokio::test]
 async fn opening_reads_no_employee_to_find_rows_to_fold() {
     let (_dir, path) = temp_db();
     let store = SqliteStore::open(&path).await.unwrap();
-    let sql = format!(
-        "EXPLAIN QUERY PLAN {}",
-        roster_store::sql::employee::UNFOLDED
-    );
-    let plan: Vec<String> = sqlx::query(sqlx::AssertSqlSafe(sql))
-        .fetch_all(store.pool())
-        .await
-        .unwrap()
-        .iter()
-        .map(|row| sqlx::Row::get::<String, _>(row, "detail"))
-        .collect();
+    let plan = query_plan(&store, roster_store::sql::employee::UNFOLDED).await;
     let scans: Vec<&String> = plan.iter().filter(|d| d.contains("employees")).collect();
     assert_eq!(scans.len(), 2, "{plan:?}");
     assert!(
@@ -559,14 +560,7 @@ async fn changed_since_reads_employees_by_key() {
             &filter,
             page,
         );
-        let plan: Vec<String> =
-            sqlx::query(sqlx::AssertSqlSafe(format!("EXPLAIN QUERY PLAN {sql}")))
-                .fetch_all(store.pool())
-                .await
-                .unwrap()
-                .iter()
-                .map(|row| sqlx::Row::get::<String, _>(row, "detail"))
-                .collect();
+        let plan = query_plan(&store, &sql).await;
         let line = |prefix: &str| plan.iter().position(|d| d.starts_with(prefix));
         assert!(
             plan.iter()
@@ -598,17 +592,7 @@ async fn changed_since_reads_employees_by_key() {
 async fn an_employee_history_reads_no_other_employee_or_entry() {
     let (_dir, path) = temp_db();
     let store = SqliteStore::open(&path).await.unwrap();
-    let sql = format!(
-        "EXPLAIN QUERY PLAN {}",
-        roster_store::sql::employee_history_sql()
-    );
-    let plan: Vec<String> = sqlx::query(sqlx::AssertSqlSafe(sql))
-        .fetch_all(store.pool())
-        .await
-        .unwrap()
-        .iter()
-        .map(|row| sqlx::Row::get::<String, _>(row, "detail"))
-        .collect();
+    let plan = query_plan(&store, &roster_store::sql::employee_history_sql()).await;
     for table in ["e", "ie", "i"] {
         let reads: Vec<&String> = plan
             .iter()

@@ -9,7 +9,9 @@ use roster_core::plan::{Action, Rule};
 use serde_json::json;
 
 use super::fixtures::*;
-use crate::{Anonymisation, EventQuery, ImportKind, Notification, Store, ToAnonymise, Trigger};
+use crate::{
+    AccountId, Anonymisation, EventQuery, ImportKind, Notification, Store, ToAnonymise, Trigger,
+};
 
 /// This section's tests, for [`store_contract_tests!`](crate::store_contract_tests).
 #[doc(hidden)]
@@ -136,6 +138,21 @@ pub async fn story(store: &dyn Store, a: i64) -> (Employee, Employee) {
     write(store, a, cs).await;
     let dir = directory(store, a).await;
     (by_id(&dir, "mbr_Q1"), by_id(&dir, "E2"))
+}
+
+/// [`story`] in account "acme", beside an account with one person of its own (whom
+/// no read of "acme" may find): the account, the person and the report.
+pub async fn story_beside_another_account(store: &dyn Store) -> (AccountId, Employee, Employee) {
+    let a = account(store, "acme").await;
+    let other = account(store, "other").await;
+    let (q, report) = story(store, a).await;
+    seed(
+        store,
+        other,
+        vec![person("X1", "x@other.example", "X", "X")],
+    )
+    .await;
+    (a, q, report)
 }
 
 /// After the anonymisation no read holds an erased value; the person stays as an

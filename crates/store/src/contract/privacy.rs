@@ -257,15 +257,7 @@ pub async fn retention_holds_are_kept_per_employee(store: &dyn Store) {
 /// with an applied and an unapplied entry about one employee, a merge and an erasure
 /// (whose entry the anonymisation writes itself); and its imports are theirs.
 pub async fn the_history_chain_finds_every_entry_about_an_employee(store: &dyn Store) {
-    let a = account(store, "acme").await;
-    let other = account(store, "other").await;
-    let (q, report) = super::erasure::story(store, a).await;
-    seed(
-        store,
-        other,
-        vec![person("X1", "x@other.example", "X", "X")],
-    )
-    .await;
+    let (a, q, report) = super::erasure::story_beside_another_account(store).await;
     let (_, dir) = seed(
         store,
         a,

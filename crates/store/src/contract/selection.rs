@@ -256,16 +256,8 @@ pub async fn times_follow_every_write(store: &dyn Store) {
 /// an erasure (it records no entries: its rows, and a report whose manager's email it
 /// scrubbed, are found by their times) and a sync after it.
 pub async fn changed_since_finds_the_rows_of_every_writer(store: &dyn Store) {
-    let a = account(store, "acme").await;
-    let other = account(store, "other").await;
     // Updates at 100 (Q), held at 200 (no write).
-    let (q, report) = super::erasure::story(store, a).await;
-    seed(
-        store,
-        other,
-        vec![person("X1", "x@other.example", "X", "X")],
-    )
-    .await;
+    let (a, q, report) = super::erasure::story_beside_another_account(store).await;
     let check = |bound: TimeBound, t: i64, want: Vec<i64>| async move {
         let all = store.select_employees(a, &F::All, ALL).await.unwrap();
         let reference: Vec<i64> = all
