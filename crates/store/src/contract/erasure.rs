@@ -142,7 +142,9 @@ pub async fn story(store: &dyn Store, a: i64) -> (Employee, Employee) {
 
 /// [`story`] in account "acme", beside an account with one person of its own (whom
 /// no read of "acme" may find): the account, the person and the report.
-pub async fn story_beside_another_account(store: &dyn Store) -> (AccountId, Employee, Employee) {
+pub(super) async fn story_beside_another_account(
+    store: &dyn Store,
+) -> (AccountId, Employee, Employee) {
     let a = account(store, "acme").await;
     let other = account(store, "other").await;
     let (q, report) = story(store, a).await;
