@@ -35,6 +35,16 @@ pub enum ImportKind {
 }
 
 impl ImportKind {
+    /// The anonymisations: personal data erased on request and by retention. They
+    /// cannot be rolled back, and they rewrite rows they record no entry for (other
+    /// employees' references to the person).
+    pub const ANONYMISATIONS: [ImportKind; 2] = [ImportKind::Erasure, ImportKind::Retention];
+
+    /// Is it one of [`ImportKind::ANONYMISATIONS`]?
+    pub fn is_anonymisation(self) -> bool {
+        Self::ANONYMISATIONS.contains(&self)
+    }
+
     /// The name, as stored and shown (strum's `IntoStaticStr`; also `Display`).
     pub fn as_str(self) -> &'static str {
         self.into()
@@ -68,6 +78,23 @@ mod tests {
         let json = serde_json::to_string(&kind).unwrap();
         assert_eq!(json, format!("\"{name}\""));
         assert_eq!(serde_json::from_str::<ImportKind>(&json).unwrap(), kind);
+    }
+
+    #[rstest]
+    #[case(Erasure, true)]
+    #[case(Retention, true)]
+    #[case(Sync, false)]
+    #[case(CsvImport, false)]
+    #[case(Rollback, false)]
+    #[case(AdminEdit, false)]
+    #[case(Merge, false)]
+    #[case(Tick, false)]
+    #[case(Unlock, false)]
+    fn the_anonymisations_are_erasure_and_retention(
+        #[case] kind: ImportKind,
+        #[case] anonymises: bool,
+    ) {
+        assert_eq!(kind.is_anonymisation(), anonymises, "{kind}");
     }
 
     #[test]

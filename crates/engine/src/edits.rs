@@ -171,10 +171,7 @@ impl Engine {
             .import(self.account, import_id)
             .await?
             .ok_or_else(|| EngineError::NotFound(format!("no import {import_id}")))?;
-        if matches!(
-            record.summary.kind,
-            ImportKind::Erasure | ImportKind::Retention
-        ) {
+        if record.summary.kind.is_anonymisation() {
             return Err(EngineError::Invalid(format!(
                 "import {import_id} is an anonymisation (kind {}): it cannot be rolled back \
                  (the erased values are gone, and a removed record does not come back)",

@@ -182,7 +182,11 @@ impl Spelling {
 /// so that it is skipped otherwise (SQLite evaluated an `EXISTS` among the scan's
 /// conditions once per row: 6 ms for none of 100k; `CROSS JOIN` keeps the order).
 fn written_since(acct: &str, p: &str) -> String {
-    let (erasure, retention) = (ImportKind::Erasure.as_str(), ImportKind::Retention.as_str());
+    let anonymisations: Vec<String> = ImportKind::ANONYMISATIONS
+        .iter()
+        .map(|k| format!("'{}'", k.as_str()))
+        .collect();
+    let anonymisations = anonymisations.join(", ");
     format!(
         "e.key IN (\
          SELECT ie.employee_key FROM import_entries ie \
@@ -192,7 +196,7 @@ fn written_since(acct: &str, p: &str) -> String {
          UNION ALL \
          SELECT w.key FROM (SELECT 1 AS anonymised WHERE EXISTS (\
              SELECT 1 FROM imports a WHERE a.account_id = {acct} \
-             AND a.kind IN ('{erasure}', '{retention}') AND a.finished_at >= {p})) AS g \
+             AND a.kind IN ({anonymisations}) AND a.finished_at >= {p})) AS g \
          CROSS JOIN employees w WHERE w.account_id = {acct} AND w.updated_at >= {p})"
     )
 }
