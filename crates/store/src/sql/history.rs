@@ -180,6 +180,16 @@ pub(super) async fn import_changes<A: Adapter>(
     Ok(out)
 }
 
+/// The person (`$2`) and every record merged into them, transitively, in account
+/// `$1`: a `WITH` clause naming `family(key)`. Each join in the order it must run
+/// (see [`CHAIN`]).
+pub(super) const FAMILY: &str = "WITH RECURSIVE family(key) AS ( \
+         SELECT e.key FROM employees e WHERE e.key = $2 AND e.account_id = $1 \
+         UNION \
+         SELECT e.key FROM family f CROSS JOIN employees e \
+         WHERE e.merged_into = f.key AND e.account_id = $1 \
+     ) ";
+
 /// After a `WITH RECURSIVE` clause naming `family(key)` (employees of account
 /// `$1`): `, chain(key, import_id)`, each import with an entry about each of them,
 /// found through the history chain (migration 0017: the row names its last such
@@ -203,8 +213,8 @@ pub(super) const CHAIN_ENTRY: &str = "ie.import_id = c.import_id AND ie.employee
 
 /// A `WITH` clause naming `chain(key, import_id)` ([`CHAIN`]) for one employee, key
 /// `$2` of account `$1` (the records merged into it not included).
-pub(super) fn chain(key: &str) -> String {
-    format!("WITH RECURSIVE family(key) AS (SELECT CAST({key} AS BIGINT)){CHAIN}")
+pub(super) fn own_chain() -> String {
+    format!("WITH RECURSIVE family(key) AS (SELECT CAST($2 AS BIGINT)){CHAIN}")
 }
 
 /// The statement of [`employee_history`] (account `$1`, key `$2`): the employee's
@@ -212,12 +222,7 @@ pub(super) fn chain(key: &str) -> String {
 /// marked with the merged record's employee ID.
 pub fn employee_history_sql() -> String {
     format!(
-        "WITH RECURSIVE family(key) AS ( \
-             SELECT CAST($2 AS BIGINT) \
-             UNION \
-             SELECT e.key FROM family f CROSS JOIN employees e \
-             WHERE e.merged_into = f.key AND e.account_id = $1 \
-         ){CHAIN}\
+        "{FAMILY}{CHAIN}\
          SELECT ie.import_id, i.kind, i.finished_at, ie.action, ie.changes, \
                 CASE WHEN ie.employee_key = $2 THEN NULL ELSE e.employee_id END \
          FROM chain c CROSS JOIN import_entries ie \

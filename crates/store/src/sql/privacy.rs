@@ -8,19 +8,10 @@ use roster_core::employee::EmployeeKey;
 use super::adapter::{Adapter, Begin};
 use super::codec::{action, from_json};
 use super::employee;
-use super::history::{CHAIN, CHAIN_ENTRY, IMPORT_SELECT, changes_from, summary_from_row};
+use super::history::{CHAIN, CHAIN_ENTRY, FAMILY, IMPORT_SELECT, changes_from, summary_from_row};
 use super::query::{Columns, Executor, Query, Transaction};
 use crate::privacy::{PersonEntry, PersonRecord, PrivacyStore, RetentionHold};
 use crate::{AccountId, Result, StoreError};
-
-/// The person (`$2`) and every record merged into them, transitively, in account
-/// `$1`: a `WITH` clause naming `family(key)`.
-const FAMILY: &str = "WITH RECURSIVE family(key) AS ( \
-         SELECT e.key FROM employees e WHERE e.key = $2 AND e.account_id = $1 \
-         UNION \
-         SELECT e.key FROM family f CROSS JOIN employees e \
-         WHERE e.merged_into = f.key AND e.account_id = $1 \
-     ) ";
 
 async fn person_record<A: Adapter>(
     a: &A,

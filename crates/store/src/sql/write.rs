@@ -233,7 +233,7 @@ pub async fn count_created(
 /// then names this import. (A created row names its import when it is inserted; its
 /// entry has none before it.) Run after the import's entries are in, once: entries
 /// of one employee in one import name the same import before them, and
-/// [`history::chain`](super::history::chain) reads an import's entries about an
+/// [`history::CHAIN`](super::history::CHAIN) reads an import's entries about an
 /// employee together. A removed row (deleted) leaves its entries unlinked.
 pub async fn link_history(
     tx: &mut impl Executor,

@@ -10,7 +10,7 @@ use super::super::codec::{from_json, to_json};
 use super::super::dialect::Dialect;
 use super::super::employee::{self, WRITE_COLUMNS};
 use super::super::feed::read_changes;
-use super::super::history::{CHAIN_ENTRY, chain};
+use super::super::history::{CHAIN_ENTRY, own_chain};
 use super::super::query::{Arg, Columns, Executor, Query};
 use crate::{AccountId, Anonymisation, ImportId, Result};
 
@@ -67,7 +67,7 @@ pub(super) async fn own_entries(
                 "{}SELECT ie.import_id, ie.seq, ie.changes, ie.after \
                  FROM chain c CROSS JOIN import_entries ie \
                  WHERE {CHAIN_ENTRY} AND ie.account_id = $1",
-                chain("$2")
+                own_chain()
             ))
             .bind(account)
             .bind(key),

@@ -12,7 +12,7 @@ use roster_core::privacy::removal as plan_removal;
 use super::super::codec::to_json;
 use super::super::dialect::Dialect;
 use super::super::employee;
-use super::super::history::chain;
+use super::super::history::own_chain;
 use super::super::query::{Executor, Query};
 use super::others::update_employee;
 use crate::erasure::{RemovedEmployee, ReportMoved};
@@ -104,7 +104,7 @@ pub(super) async fn remove(
             "{}UPDATE import_entries SET after = $3 \
              WHERE account_id = $1 AND employee_key = $2 AND after IS NULL \
              AND import_id IN (SELECT c.import_id FROM chain c)",
-            chain("$2")
+            own_chain()
         ))
         .bind(account)
         .bind(key)
