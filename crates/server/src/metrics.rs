@@ -114,12 +114,16 @@ pub fn worker_router(
         )
 }
 
-/// Serve [`worker_router`] on `listener` (with the process-wide recorder).
-pub async fn serve_worker(
+/// Serve [`worker_router`] on `listener` with the process-wide recorder, which is
+/// installed by this call, not when the future first runs: call it before the
+/// worker claims anything (a counter recorded before the recorder exists is lost;
+/// a worker's first claim went uncounted when the serving task installed it).
+pub fn serve_worker(
     listener: tokio::net::TcpListener,
     health: roster_engine::worker::Health,
-) -> std::io::Result<()> {
-    axum::serve(listener, worker_router(install(), health)).await
+) -> impl std::future::Future<Output = std::io::Result<()>> + Send {
+    let router = worker_router(install(), health);
+    async move { axum::serve(listener, router).await }
 }
 
 /// Count one sync that ran.

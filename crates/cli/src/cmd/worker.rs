@@ -60,10 +60,11 @@ pub async fn worker(
             .await
             .with_context(|| format!("while listening on {addr} for metrics"))?;
         let bound = listener.local_addr().unwrap_or(addr);
-        let health = worker.health();
+        // The recorder is in place before the worker's first claim.
+        let serving = roster_server::metrics::serve_worker(listener, worker.health());
         errln!("roster worker: metrics at http://{bound}/metrics, health at /healthz");
         tokio::spawn(async move {
-            if let Err(e) = roster_server::metrics::serve_worker(listener, health).await {
+            if let Err(e) = serving.await {
                 tracing::error!(error = %e, "the metrics listener stopped");
             }
         });
