@@ -13,8 +13,8 @@ use roster_core::issue::IssueCode;
 use roster_core::member::{ManagerRef, SourceMember};
 use roster_core::normalise::email_key;
 use roster_core::plan::{
-    DEMOGRAPHIC_SAMPLE_ROWS, Lookups, Part, PlanOptions, apply, manager_flags, next_generated,
-    plan, plan_part, rows_missing, rows_to_load,
+    DEMOGRAPHIC_SAMPLE_ROWS, Lookups, Part, PlanOptions, Reports, apply, keeps_reports, managed,
+    manager_flags, next_generated, plan, plan_part, rows_missing, rows_to_load,
 };
 use roster_core::settings::Settings;
 
@@ -224,6 +224,8 @@ struct OverPart {
     /// Whether the rounds followed the reporting lines up.
     follows: bool,
     rounds: usize,
+    /// The plan stands on the stored `is_manager` flags (no report counted).
+    as_stored: bool,
 }
 
 /// Plan as an incremental sync does: over the part of the directory `Part` collects
@@ -242,19 +244,24 @@ fn plan_over_part(
         rounds += 1;
         assert!(rounds <= dir.len() + 2, "look-ups did not settle");
     }
-    let reports: Vec<(String, u64)> = part
-        .report_keys()
-        .into_iter()
-        .map(|k| {
-            let n = dir
-                .iter()
-                .filter(|e| {
-                    e.active && e.manager_email.as_deref().map(email_key) == Some(k.clone())
-                })
-                .count() as u64;
-            (k, n)
-        })
-        .collect();
+    // Counted in the whole directory, as the store counts.
+    let count = |keys: &[String]| -> Vec<(String, u64)> {
+        keys.iter()
+            .map(|k| {
+                let n = dir
+                    .iter()
+                    .filter(|e| {
+                        e.active && e.manager_email.as_deref().map(email_key).as_ref() == Some(k)
+                    })
+                    .count() as u64;
+                (k.clone(), n)
+            })
+            .collect()
+    };
+    let keys = part.report_keys();
+    let follows = part.follows_reporting_lines();
+    // The counts are read when the chains are: otherwise first planned as stored.
+    let counted = follows.then(|| count(&keys));
     let next = if part.needs_generated_ids() {
         next_generated(
             dir.iter().map(|e| e.employee_id.as_str()),
@@ -269,15 +276,23 @@ fn plan_over_part(
         .flat_map(|e| e.demographics.keys().map(str::to_string))
         .collect();
     let active = dir.iter().filter(|e| e.active).count();
-    let rest = part.rest(active, &reports, next, names);
-    let follows = part.follows_reporting_lines();
+    let reports = counted
+        .as_deref()
+        .map_or(Reports::AsStored, Reports::Counted);
+    let mut rest = part.rest(active, reports, next, names);
     let rows = part.into_rows();
-    let p = plan_part(&rows, &rest, members.to_vec(), &[], s, TODAY, opts);
+    let mut p = plan_part(&rows, &rest, members.to_vec(), &[], s, TODAY, opts);
+    let as_stored = counted.is_none() && keeps_reports(&p);
+    if counted.is_none() && !as_stored {
+        rest.managed = managed(&rows, Reports::Counted(&count(&keys)));
+        p = plan_part(&rows, &rest, members.to_vec(), &[], s, TODAY, opts);
+    }
     let cycle = p.issues.iter().any(|i| i.code == IssueCode::ManagerCycle);
     OverPart {
         plan: (!cycle).then_some(p),
         follows,
         rounds,
+        as_stored,
     }
 }
 
@@ -485,6 +500,10 @@ proptest! {
         if relink.is_none() && !stale && !ms.is_empty() {
             prop_assert!(!part.follows, "every link kept, yet the chains were followed");
             prop_assert_eq!(part.rounds, 1);
+            // Nobody's status changes either: no report is counted.
+            if keeps_reports(&whole) {
+                prop_assert!(part.as_stored, "every link and status kept, yet the reports were counted");
+            }
         }
         if let Some(p) = part.plan {
             prop_assert_eq!(serde_json::to_string(&whole).unwrap(), serde_json::to_string(&p).unwrap());

@@ -363,7 +363,8 @@ impl Engine {
 
     /// Plan an incremental sync over the part of the directory its members need,
     /// read by indexed look-ups round by round (`plan::Part`), with what planning
-    /// needs of the other rows counted by the store (`plan::Rest`). `None` when the
+    /// needs of the other rows counted by the store (`plan::Rest`; the active
+    /// reports only when a link or a status changes, `plan::Reports`). `None` when the
     /// plan finds a manager cycle: which link closes it depends on rows outside the
     /// part, so the caller plans over the whole directory.
     async fn plan_part(
@@ -383,10 +384,13 @@ impl Engine {
             lookups = part.add(rows);
             rounds += 1;
         }
-        let reports = self
-            .store
-            .active_report_counts(account, &part.report_keys())
-            .await?;
+        // The report counts are read with the chains (a link may change); otherwise
+        // the plan first stands on the stored `is_manager` flags (`plan::Reports`).
+        let keys = part.report_keys();
+        let counted = match part.follows_reporting_lines() {
+            true => Some(self.store.active_report_counts(account, &keys).await?),
+            false => None,
+        };
         let active = self.store.count_employees(account, true).await? as usize;
         let next_generated = if part.needs_generated_ids() {
             let prefix = &settings.generated_id_prefix;
@@ -399,7 +403,10 @@ impl Engine {
             .store
             .demographic_names(account, plan::DEMOGRAPHIC_SAMPLE_ROWS)
             .await?;
-        let rest = part.rest(active, &reports, next_generated, names);
+        let reports = counted
+            .as_deref()
+            .map_or(plan::Reports::AsStored, plan::Reports::Counted);
+        let mut rest = part.rest(active, reports, next_generated, names);
         let chains = part.follows_reporting_lines();
         let rows = part.into_rows();
         let load_ms = ms(t.elapsed());
@@ -415,15 +422,27 @@ impl Engine {
             });
         }
         let t = Instant::now();
-        let plan = plan::plan_part(
-            &rows,
-            &rest,
-            members.to_vec(),
-            rejected,
-            settings,
-            how.today,
-            how.options,
-        );
+        let plan_over = |rest: &plan::Rest| {
+            plan::plan_part(
+                &rows,
+                rest,
+                members.to_vec(),
+                rejected,
+                settings,
+                how.today,
+                how.options,
+            )
+        };
+        let mut plan = plan_over(&rest);
+        let mut count_ms = 0;
+        if counted.is_none() && !plan::keeps_reports(&plan) {
+            let c = Instant::now();
+            let counts = self.store.active_report_counts(account, &keys).await?;
+            count_ms = ms(c.elapsed());
+            tracing::debug!("sync: a status or link changes; planning with the report counts");
+            rest.managed = plan::managed(&rows, plan::Reports::Counted(&counts));
+            plan = plan_over(&rest);
+        }
         if plan
             .issues
             .iter()
@@ -434,8 +453,8 @@ impl Engine {
         }
         Ok(Some(Planned {
             plan,
-            load_ms,
-            plan_ms: ms(t.elapsed()),
+            load_ms: load_ms + count_ms,
+            plan_ms: ms(t.elapsed()).saturating_sub(count_ms),
         }))
     }
 

@@ -52,12 +52,24 @@
 //! first round's rows and above is not seen, where the full rounds would see it
 //! and have the whole directory planned (dropping a link); a cycle no part row
 //! reaches is left so with the full rounds too. A full sync drops either.
+//!
+//! The report counts ([`Reports::Counted`]) are what the whole directory says of
+//! each part row's active reports outside the part. A plan that creates nothing
+//! and changes no status, email or manager ([`keeps_reports`]) leaves every row's
+//! active reports as they are; a row's derived `is_manager` (active with an active
+//! report) then stays what the directory holds, which is what its stored flag says
+//! (every writer derives it again: plans, edits, rollbacks, removals; an erasure
+//! moves reports to the neutral email with their manager). So the caller may plan
+//! first with the stored flags ([`Reports::AsStored`]) and count only when that
+//! plan does not keep the reports: a daily sync of changed titles, dates or names
+//! does not read the counts.
 
 use std::collections::{BTreeMap, BTreeSet};
 
 use jiff::civil::Date;
 use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 
+use super::types::{Action, Plan};
 use crate::employee::{Employee, EmployeeKey};
 use crate::member::SourceMember;
 use crate::normalise::{directory_email, email_key, email_key_ref, mapped};
@@ -68,7 +80,9 @@ use crate::settings::{EmployeeIds, Settings};
 pub struct Rest {
     /// Active employees in the whole directory (the mass-change guard's base).
     pub active: usize,
-    /// Email keys that an active employee outside the part names as manager.
+    /// Email keys that an active employee outside the part names as manager (or,
+    /// for a plan that keeps every row's reports, the keys of the part rows flagged
+    /// `is_manager`: [`Reports`]).
     pub managed: HashSet<String>,
     /// The next generated employee ID number over the whole directory (used only
     /// when a create gets a generated ID).
@@ -296,30 +310,17 @@ impl<'m> Part<'m> {
         keys.into_iter().collect()
     }
 
-    /// What planning needs of the rest: `reports` holds, per [`Part::report_keys`]
-    /// key, the active employees of the whole directory naming it as manager (keys
-    /// nobody names may be left out).
+    /// What planning needs of the rest ([`Rest::managed`] from `reports`).
     pub fn rest(
         &self,
         active: usize,
-        reports: &[(String, u64)],
+        reports: Reports<'_>,
         next_generated: u64,
         demographic_names: BTreeSet<String>,
     ) -> Rest {
-        let mut inside: HashMap<String, u64> = HashMap::default();
-        for e in self.rows.values().filter(|e| e.active) {
-            if let Some(m) = e.manager_email.as_deref() {
-                *inside.entry(email_key(m)).or_default() += 1;
-            }
-        }
-        let managed = reports
-            .iter()
-            .filter(|(k, n)| *n > inside.get(k.as_str()).copied().unwrap_or(0))
-            .map(|(k, _)| k.clone())
-            .collect();
         Rest {
             active,
-            managed,
+            managed: managed(self.rows.values(), reports),
             next_generated,
             demographic_names,
         }
@@ -334,6 +335,64 @@ impl<'m> Part<'m> {
     pub fn into_rows(self) -> Vec<Employee> {
         self.rows.into_values().collect()
     }
+}
+
+/// What [`Rest::managed`] is made from.
+#[derive(Clone, Copy, Debug)]
+pub enum Reports<'a> {
+    /// Per [`Part::report_keys`] key, the active employees of the whole directory
+    /// naming it as manager (keys nobody names may be left out).
+    Counted(&'a [(String, u64)]),
+    /// Not counted: each part row's stored `is_manager` stands for its active
+    /// reports outside the part. A plan made so is the counted one when it changes
+    /// no link and no status ([`keeps_reports`]; see the module doc).
+    AsStored,
+}
+
+/// [`Rest::managed`] for the part's `rows`: with counts, the keys some active
+/// employee outside the rows names as manager; as stored, the keys of the rows
+/// flagged `is_manager`.
+pub fn managed<'e>(
+    rows: impl IntoIterator<Item = &'e Employee>,
+    reports: Reports<'_>,
+) -> HashSet<String> {
+    match reports {
+        Reports::AsStored => rows
+            .into_iter()
+            .filter(|e| e.is_manager)
+            .map(|e| email_key(&e.email))
+            .filter(|k| !k.is_empty())
+            .collect(),
+        Reports::Counted(reports) => {
+            let mut inside: HashMap<String, u64> = HashMap::default();
+            for e in rows.into_iter().filter(|e| e.active) {
+                if let Some(m) = e.manager_email.as_deref() {
+                    *inside.entry(email_key(m)).or_default() += 1;
+                }
+            }
+            reports
+                .iter()
+                .filter(|(k, n)| *n > inside.get(k.as_str()).copied().unwrap_or(0))
+                .map(|(k, _)| k.clone())
+                .collect()
+        }
+    }
+}
+
+/// Whether a plan over a part with [`Reports::AsStored`] is the one counted reports
+/// give: it creates nothing and changes no status, email or manager (a merge or
+/// an erasure is among these), so every row keeps the active reports it had, and a
+/// stored `is_manager` that held still holds.
+pub fn keeps_reports(plan: &Plan) -> bool {
+    plan.entries.iter().all(|e| {
+        e.action == Action::Update
+            && e.changes.iter().all(|c| {
+                !matches!(
+                    c.field.as_str(),
+                    "active" | "email" | "manager_email" | "merged_into" | "employee_id"
+                )
+            })
+    })
 }
 
 /// The next generated ID number after the highest `{prefix}{number}` among `ids`.
@@ -414,12 +473,68 @@ mod tests {
             ("boss@x.example".to_string(), 3),
             ("ceo@x.example".to_string(), 1),
         ];
-        let rest = part.rest(10, &reports, 1, BTreeSet::new());
+        let rest = part.rest(10, Reports::Counted(&reports), 1, BTreeSet::new());
         assert_eq!(
             rest.managed,
             HashSet::from_iter(["boss@x.example".to_string()])
         );
-        assert_eq!(part.into_rows().len(), 3);
+        // As stored: the rows flagged `is_manager`, by their email key.
+        let mut rows = part.into_rows();
+        assert_eq!(rows.len(), 3);
+        rows[1].is_manager = true;
+        rows[2].email = "CEO@X.example".into();
+        rows[2].is_manager = true;
+        assert_eq!(
+            managed(&rows, Reports::AsStored),
+            HashSet::from_iter(["boss@x.example".to_string(), "ceo@x.example".to_string()])
+        );
+    }
+
+    /// A plan keeps every row's reports unless it creates, changes a status, an
+    /// email or a manager (a merge, an ID).
+    #[rstest::rstest]
+    #[case::an_update_of_a_title(Action::Update, "job_title", true)]
+    #[case::an_update_of_a_flag(Action::Update, "is_manager", true)]
+    #[case::a_create(Action::Create, "job_title", false)]
+    #[case::a_deactivation(Action::Deactivate, "active", false)]
+    #[case::a_reactivation(Action::Reactivate, "active", false)]
+    #[case::a_status_in_an_update(Action::Update, "active", false)]
+    #[case::an_email(Action::Update, "email", false)]
+    #[case::a_manager(Action::Update, "manager_email", false)]
+    #[case::a_merge(Action::Update, "merged_into", false)]
+    #[case::an_id(Action::Update, "employee_id", false)]
+    fn a_plan_keeps_the_reports_unless_a_link_or_status_changes(
+        #[case] action: Action,
+        #[case] field: &str,
+        #[case] keeps: bool,
+    ) {
+        use crate::plan::{Change, Entry, Rule};
+        let title = |field: &str| Change {
+            field: field.into(),
+            old: None,
+            new: Some("x".into()),
+            rule: Rule::Source,
+        };
+        let entry = Entry {
+            action,
+            key: Some(1),
+            changes: vec![title("department"), title(field)],
+            after: Employee::default(),
+            privacy: false,
+            id_change: false,
+            possible_duplicate_of: None,
+        };
+        let mut plan = Plan {
+            today: jiff::civil::date(2026, 12, 5),
+            complete: false,
+            counts: Default::default(),
+            entries: vec![entry],
+            issues: Vec::new(),
+            mass_change: Default::default(),
+        };
+        assert_eq!(keeps_reports(&plan), keeps);
+        plan.entries.clear();
+        assert!(keeps_reports(&plan), "an empty plan keeps them");
     }
 
     /// A change to the case: its settings, members and directory rows.
