@@ -565,23 +565,19 @@ impl KnownMembers for KnownManagers {
         &self,
         source_ids: &[String],
     ) -> std::result::Result<HashMap<String, Option<String>>, SourceError> {
-        let lookups = plan::Lookups {
-            source_ids: source_ids.to_vec(),
-            ..plan::Lookups::default()
-        };
         let rows = self
             .store
-            .employees_matching(self.account, &lookups)
+            .source_emails(self.account, source_ids)
             .await
             .map_err(|e| SourceError::Other(format!("reading known managers: {e}")))?;
         let mut known = HashMap::new();
         for e in rows {
-            let tells = e.merged_into.is_none()
+            let tells = !e.merged
                 && !e.email_edited
                 && !e.email.is_empty()
-                && (e.secondary_email.is_some() || !self.fallback_personal);
-            if let (true, Some(id)) = (tells, e.source_id) {
-                known.insert(id, Some(e.email));
+                && (e.secondary_email || !self.fallback_personal);
+            if tells {
+                known.insert(e.source_id, Some(e.email));
             }
         }
         Ok(known)

@@ -513,6 +513,27 @@ async fn query_plan(store: &SqliteStore, sql: &str) -> Vec<String> {
         .collect()
 }
 
+/// The known managers of an incremental fetch (`Store::source_emails`) are found
+/// through the index of source ids, not by walking the account's rows (which an
+/// `ORDER BY key` made SQLite do: 40–50 ms at 100k employees against 2 ms).
+#[tokio::test]
+async fn source_emails_read_the_source_id_index() {
+    let (_dir, path) = temp_db();
+    let store = SqliteStore::open(&path).await.unwrap();
+    let sql = roster_store::sql::part::source_emails_sql(roster_store::sql::Dialect::Sqlite);
+    let plan = query_plan(&store, &sql).await;
+    assert!(
+        plan.iter().any(|d| d.starts_with("SEARCH employees USING ")
+            && d.contains("employees_source_id")
+            && d.contains("source_id=?")),
+        "{plan:?}"
+    );
+    assert!(
+        !plan.iter().any(|d| d.starts_with("SCAN employees")),
+        "{plan:?}"
+    );
+}
+
 /// Opening a store looks for rows to fold (migration 0008's leftovers) in the
 /// partial indexes of migration 0014, not by reading every employee (issue #15).
 #[tokio::test]

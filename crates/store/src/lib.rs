@@ -47,6 +47,21 @@ pub type AccountId = i64;
 pub type IntegrationId = i64;
 pub use roster_core::import::ImportId;
 
+/// A directory row's email and what tells whether it is its member's work email
+/// ([`Store::source_emails`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SourceEmail {
+    pub source_id: String,
+    /// Empty when the row has none.
+    pub email: String,
+    /// An admin edited the email in Roster.
+    pub email_edited: bool,
+    /// The row keeps a secondary email beside it.
+    pub secondary_email: bool,
+    /// The row is merged into another employee.
+    pub merged: bool,
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
     #[error("a sync of integration {0} is already running")]
@@ -166,6 +181,15 @@ pub trait Store: JobStore + AccessStore + privacy::PrivacyStore + Send + Sync {
         account: AccountId,
         lookups: &Lookups,
     ) -> Result<Vec<Employee>>;
+    /// What the rows with these source ids hold of their email, each row once, in
+    /// key order: an incremental fetch resolves managers outside it from them instead
+    /// of asking the source (`roster_engine`'s known managers), and reads no more of
+    /// each row than that.
+    async fn source_emails(
+        &self,
+        account: AccountId,
+        source_ids: &[String],
+    ) -> Result<Vec<SourceEmail>>;
     /// Per manager email key (`roster_core::normalise::email_key`), the number of
     /// active employees naming it as manager; keys nobody names are left out.
     async fn active_report_counts(

@@ -8,7 +8,7 @@ use roster_core::employee::{DeactivationReason, Employee, EmployeeKey};
 use roster_core::plan::{Action, Lookups, Rule};
 
 use super::fixtures::*;
-use crate::{EmployeeQuery, ImportKind, Store};
+use crate::{EmployeeQuery, ImportKind, SourceEmail, Store};
 
 /// This section's tests, for [`store_contract_tests!`](crate::store_contract_tests).
 #[doc(hidden)]
@@ -22,6 +22,7 @@ macro_rules! __contract_directory {
             find_employee_by_id_or_email,
             employees_query_filters_and_pages,
             part_lookups_find_rows_and_count_reports,
+            source_emails_tell_what_each_row_holds,
         ] $($how)* }
     };
 }
@@ -530,4 +531,48 @@ pub async fn part_lookups_find_rows_and_count_reports(store: &dyn Store) {
         names,
         BTreeSet::from(["Office".to_string(), "Team".to_string()])
     );
+}
+
+/// The email facts of rows by source id (an incremental fetch resolves managers
+/// outside it from them): each row once, in key order, with its email as stored,
+/// whether an admin edited it, whether a secondary email is kept, whether the row
+/// is merged; this account's rows only.
+pub async fn source_emails_tell_what_each_row_holds(store: &dyn Store) {
+    let a = account(store, "acme").await;
+    let other = account(store, "other").await;
+    let plain = person("E1", "Ann@Acme.Example", "Ann", "Ay");
+    let mut edited = person("E2", "bo@acme.example", "Bo", "Bee");
+    edited.email_edited = true;
+    edited.secondary_email = Some("bo@home.example".into());
+    let mut no_email = minimal("E3");
+    no_email.source_id = Some("mbr_E3".into());
+    let (_, dir) = seed(store, a, vec![plain, edited, no_email]).await;
+    let mut merged = person("E4", "ann.2@acme.example", "Ann", "Ay");
+    merged.merged_into = Some(by_id(&dir, "E1").key);
+    seed(store, a, vec![merged]).await;
+    seed(
+        store,
+        other,
+        vec![person("E1", "x@other.example", "X", "Y")],
+    )
+    .await;
+
+    let fact = |id: &str, email: &str, edited: bool, secondary: bool, merged: bool| SourceEmail {
+        source_id: format!("mbr_{id}"),
+        email: email.into(),
+        email_edited: edited,
+        secondary_email: secondary,
+        merged,
+    };
+    let ids = ["mbr_E4", "mbr_E1", "mbr_nobody", "mbr_E2", "mbr_E3"].map(String::from);
+    assert_eq!(
+        store.source_emails(a, &ids).await.unwrap(),
+        [
+            fact("E1", "Ann@Acme.Example", false, false, false),
+            fact("E2", "bo@acme.example", true, true, false),
+            fact("E3", "", false, false, false),
+            fact("E4", "ann.2@acme.example", false, false, true),
+        ]
+    );
+    assert!(store.source_emails(a, &[]).await.unwrap().is_empty());
 }

@@ -37,7 +37,7 @@ mod integrations;
 mod jobs;
 mod locks;
 pub mod migrations;
-mod part;
+pub mod part;
 pub mod placeholders;
 mod privacy;
 mod query;

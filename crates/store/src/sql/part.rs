@@ -1,6 +1,7 @@
 //! The indexed look-ups an incremental sync plans over (`roster_core::plan::Part`,
 //! issue #15): rows by employee ID, source id, email key or birth date; active
-//! reports per manager email key; generated employee IDs; the demographic names of
+//! reports per manager email key; the email facts of rows by source id (managers
+//! outside an incremental fetch); generated employee IDs; the demographic names of
 //! the first rows; and keying the manager emails the migration could not key.
 
 use std::collections::BTreeSet;
@@ -10,10 +11,11 @@ use roster_core::normalise::email_key;
 use roster_core::plan::Lookups;
 
 use super::adapter::Adapter;
+use super::dialect::Dialect;
 use super::employee;
 use super::query::{Columns, Executor, Query};
 use super::reads;
-use crate::{AccountId, Result};
+use crate::{AccountId, Result, SourceEmail};
 
 /// Full rows with any of the look-ups' employee IDs, source ids, email keys or
 /// birth dates, each once, in key order: one statement, whose sub-queries find the
@@ -61,6 +63,54 @@ pub(super) async fn employees_matching<A: Adapter>(
         .into_iter()
         .fold(Query::new(sql).bind(account), Query::bind);
     reads::collect(a, q).await
+}
+
+/// The statement of [`source_emails`] (binds: account, source ids): unsorted, as
+/// an `ORDER BY key` has SQLite walk the account's rows in key order instead of
+/// the index of source ids (a plan test pins it).
+pub fn source_emails_sql(d: Dialect) -> String {
+    format!(
+        "SELECT key, source_id, email, email_edited, \
+         CASE WHEN secondary_email IS NULL THEN 0 ELSE 1 END, \
+         CASE WHEN merged_into IS NULL THEN 0 ELSE 1 END \
+         FROM employees WHERE account_id = $1 AND {}",
+        d.key_in("source_id", "$2"),
+    )
+}
+
+/// The email facts of the rows with these source ids, in key order (the index of
+/// source ids, then each row once; no full row is decoded; sorted here).
+pub(super) async fn source_emails<A: Adapter>(
+    a: &A,
+    account: AccountId,
+    source_ids: &[String],
+) -> Result<Vec<SourceEmail>> {
+    if source_ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let rows = a
+        .pool_executor()
+        .fetch_all(
+            Query::new(source_emails_sql(A::DIALECT))
+                .bind(account)
+                .bind(source_ids),
+        )
+        .await?;
+    let mut found = rows
+        .iter()
+        .map(|r| {
+            let fact = SourceEmail {
+                source_id: r.string(1, "employees.source_id")?,
+                email: r.opt_string(2, "employees.email")?.unwrap_or_default(),
+                email_edited: r.boolean(3, "employees.email_edited")?,
+                secondary_email: r.int(4, "employees.secondary_email")? != 0,
+                merged: r.int(5, "employees.merged_into")? != 0,
+            };
+            Ok((r.int(0, "employees.key")?, fact))
+        })
+        .collect::<Result<Vec<_>>>()?;
+    found.sort_unstable_by_key(|(key, _)| *key);
+    Ok(found.into_iter().map(|(_, fact)| fact).collect())
 }
 
 /// Per manager email key (`roster_core::normalise::email_key`), the active

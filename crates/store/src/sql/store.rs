@@ -16,7 +16,7 @@ use crate::{
     AccountId, Changeset, Cursor, Dated, DemographicMember, EmployeeFilter, EmployeeQuery,
     EventQuery, FeedDone, FeedEvent, FeedSubscription, Fence, HistoryEntry, ImportId, ImportRecord,
     ImportSummary, Integration, IntegrationId, KeyPage, NewFeedSubscription, NewIntegration,
-    OutboxMessage, Result, Store, SyncLockInfo,
+    OutboxMessage, Result, SourceEmail, Store, SyncLockInfo,
 };
 
 #[async_trait]
@@ -116,6 +116,14 @@ impl<A: Adapter> Store for A {
         lookups: &Lookups,
     ) -> Result<Vec<Employee>> {
         part::employees_matching(self, account, lookups).await
+    }
+
+    async fn source_emails(
+        &self,
+        account: AccountId,
+        source_ids: &[String],
+    ) -> Result<Vec<SourceEmail>> {
+        part::source_emails(self, account, source_ids).await
     }
 
     async fn active_report_counts(
