@@ -14,6 +14,7 @@ mod feed;
 mod import;
 mod integrations;
 pub mod keycheck;
+mod known;
 pub mod lock;
 pub mod notify;
 mod outcome;

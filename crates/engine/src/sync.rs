@@ -4,7 +4,6 @@
 //! recorded is `record`'s; CSV imports (`import`) share the lock and the recording
 //! step.
 
-use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -257,7 +256,7 @@ impl Engine {
                     custom_fields: opts.custom_fields,
                     progress: opts.progress.clone(),
                     known: incremental.then(|| {
-                        Arc::new(KnownManagers {
+                        Arc::new(crate::known::KnownManagers {
                             store: self.store.clone(),
                             account: self.account,
                             fallback_personal: integration.settings.email_fallback_personal,
@@ -544,43 +543,6 @@ impl Engine {
             self.clock.now(),
         );
         self.write(changeset, None).await
-    }
-}
-
-/// The directory as what Roster knows of members: an incremental fetch resolves
-/// the managers outside it here (one indexed look-up) instead of one request each.
-/// A row tells its member's work email when it took its email from the source (not
-/// edited in Roster) and that email cannot be a personal one standing in for a
-/// missing work email (a secondary email is kept beside a work email, or the
-/// fallback is off); other managers are asked of the source.
-struct KnownManagers {
-    store: Arc<dyn roster_store::Store>,
-    account: roster_store::AccountId,
-    fallback_personal: bool,
-}
-
-#[async_trait::async_trait]
-impl KnownMembers for KnownManagers {
-    async fn work_emails(
-        &self,
-        source_ids: &[String],
-    ) -> std::result::Result<HashMap<String, Option<String>>, SourceError> {
-        let rows = self
-            .store
-            .source_emails(self.account, source_ids)
-            .await
-            .map_err(|e| SourceError::Other(format!("reading known managers: {e}")))?;
-        let mut known = HashMap::new();
-        for e in rows {
-            let tells = !e.merged
-                && !e.email_edited
-                && !e.email.is_empty()
-                && (e.secondary_email || !self.fallback_personal);
-            if tells {
-                known.insert(e.source_id, Some(e.email));
-            }
-        }
-        Ok(known)
     }
 }
 
