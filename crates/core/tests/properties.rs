@@ -14,7 +14,7 @@ use roster_core::member::{ManagerRef, SourceMember};
 use roster_core::normalise::email_key;
 use roster_core::plan::{
     DEMOGRAPHIC_SAMPLE_ROWS, Lookups, Part, PlanOptions, Reports, apply, keeps_reports, managed,
-    manager_flags, next_generated, plan, plan_part, rows_missing, rows_to_load,
+    manager_flags, next_generated, plan, plan_part, report_keys, rows_missing, rows_to_load,
 };
 use roster_core::settings::Settings;
 
@@ -258,10 +258,9 @@ fn plan_over_part(
             })
             .collect()
     };
-    let keys = part.report_keys();
     let follows = part.follows_reporting_lines();
     // The counts are read when the chains are: otherwise first planned as stored.
-    let counted = follows.then(|| count(&keys));
+    let counted = follows.then(|| count(&part.report_keys()));
     let next = if part.needs_generated_ids() {
         next_generated(
             dir.iter().map(|e| e.employee_id.as_str()),
@@ -284,6 +283,7 @@ fn plan_over_part(
     let mut p = plan_part(&rows, &rest, members.to_vec(), &[], s, TODAY, opts);
     let as_stored = counted.is_none() && keeps_reports(&p);
     if counted.is_none() && !as_stored {
+        let keys = report_keys(&rows, members);
         rest.managed = managed(&rows, Reports::Counted(&count(&keys)));
         p = plan_part(&rows, &rest, members.to_vec(), &[], s, TODAY, opts);
     }

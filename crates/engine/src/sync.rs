@@ -385,9 +385,13 @@ impl Engine {
         }
         // The report counts are read with the chains (a link may change); otherwise
         // the plan first stands on the stored `is_manager` flags (`plan::Reports`).
-        let keys = part.report_keys();
-        let counted = match part.follows_reporting_lines() {
-            true => Some(self.store.active_report_counts(account, &keys).await?),
+        let chains = part.follows_reporting_lines();
+        let counted = match chains {
+            true => Some(
+                self.store
+                    .active_report_counts(account, &part.report_keys())
+                    .await?,
+            ),
             false => None,
         };
         let active = self.store.count_employees(account, true).await? as usize;
@@ -406,7 +410,6 @@ impl Engine {
             .as_deref()
             .map_or(plan::Reports::AsStored, plan::Reports::Counted);
         let mut rest = part.rest(active, reports, next_generated, names);
-        let chains = part.follows_reporting_lines();
         let rows = part.into_rows();
         let load_ms = ms(t.elapsed());
         tracing::debug!(
@@ -436,6 +439,7 @@ impl Engine {
         let mut count_ms = 0;
         if counted.is_none() && !plan::keeps_reports(&plan) {
             let c = Instant::now();
+            let keys = plan::report_keys(&rows, members);
             let counts = self.store.active_report_counts(account, &keys).await?;
             count_ms = ms(c.elapsed());
             tracing::debug!("sync: a status or link changes; planning with the report counts");

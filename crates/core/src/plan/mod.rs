@@ -40,7 +40,7 @@ use rustc_hash::FxHashMap as HashMap;
 
 pub use edits::{apply, edits, manager_flags, tick};
 pub use incremental::{rows_missing, rows_to_load};
-pub use part::{Lookups, Part, Reports, Rest, keeps_reports, managed, next_generated};
+pub use part::{Lookups, Part, Reports, Rest, keeps_reports, managed, next_generated, report_keys};
 pub use types::{Action, Change, Counts, Entry, MassChange, Plan, PlanOptions, Rule};
 pub use validate::DEMOGRAPHIC_SAMPLE_ROWS;
 

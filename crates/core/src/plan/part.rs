@@ -70,7 +70,7 @@ use jiff::civil::Date;
 use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 
 use super::types::{Action, Plan};
-use crate::employee::{Employee, EmployeeKey};
+use crate::employee::{Employee, EmployeeKey, MERGED_INTO};
 use crate::member::SourceMember;
 use crate::normalise::{directory_email, email_key, email_key_ref, mapped};
 use crate::settings::{EmployeeIds, Settings};
@@ -299,15 +299,9 @@ impl<'m> Part<'m> {
     }
 
     /// The email keys whose active reports [`Part::rest`] needs counted in the whole
-    /// directory: every part row's and every member's.
+    /// directory ([`report_keys`] of the part's rows and members).
     pub fn report_keys(&self) -> Vec<String> {
-        let mut keys: BTreeSet<String> = self.rows.values().map(|e| email_key(&e.email)).collect();
-        for m in self.members {
-            let own = [m.work_email.as_deref(), m.personal_email.as_deref()];
-            keys.extend(own.into_iter().flatten().map(email_key));
-        }
-        keys.remove("");
-        keys.into_iter().collect()
+        report_keys(self.rows.values(), self.members)
     }
 
     /// What planning needs of the rest ([`Rest::managed`] from `reports`).
@@ -379,6 +373,22 @@ pub fn managed<'e>(
     }
 }
 
+/// The email keys whose active reports are counted for a part ([`Reports::Counted`]):
+/// every part row's and every member's. Also after [`Part::into_rows`], for a plan
+/// made as stored that must be counted after all.
+pub fn report_keys<'e>(
+    rows: impl IntoIterator<Item = &'e Employee>,
+    members: &[SourceMember],
+) -> Vec<String> {
+    let mut keys: BTreeSet<String> = rows.into_iter().map(|e| email_key(&e.email)).collect();
+    for m in members {
+        let own = [m.work_email.as_deref(), m.personal_email.as_deref()];
+        keys.extend(own.into_iter().flatten().map(email_key));
+    }
+    keys.remove("");
+    keys.into_iter().collect()
+}
+
 /// Whether a plan over a part with [`Reports::AsStored`] is the one counted reports
 /// give: it creates nothing and changes no status, email or manager (a merge or
 /// an erasure is among these), so every row keeps the active reports it had, and a
@@ -389,7 +399,7 @@ pub fn keeps_reports(plan: &Plan) -> bool {
             && e.changes.iter().all(|c| {
                 !matches!(
                     c.field.as_str(),
-                    "active" | "email" | "manager_email" | "merged_into" | "employee_id"
+                    "active" | "email" | "manager_email" | MERGED_INTO | "employee_id"
                 )
             })
     })
