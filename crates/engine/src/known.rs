@@ -10,12 +10,13 @@ use roster_source::{KnownMembers, SourceError};
 /// the managers outside it here (one indexed look-up) instead of one request each.
 /// A row tells its member's work email when it took its email from the source (not
 /// edited in Roster) and that email cannot be a personal one standing in for a
-/// missing work email (a secondary email is kept beside a work email, or the
-/// fallback is off); other managers are asked of the source.
+/// missing work email: a secondary email is kept only beside a work email. Other
+/// managers are asked of the source. (Not "or the fallback is off": a row written
+/// while the fallback was on may hold the personal email, and the setting may have
+/// changed since; the source tells what a full sync would use.)
 pub(crate) struct KnownManagers {
     pub(crate) store: Arc<dyn roster_store::Store>,
     pub(crate) account: roster_store::AccountId,
-    pub(crate) fallback_personal: bool,
 }
 
 #[async_trait::async_trait]
@@ -31,10 +32,7 @@ impl KnownMembers for KnownManagers {
             .map_err(|e| SourceError::Other(format!("reading known managers: {e}")))?;
         let mut known = HashMap::new();
         for e in rows {
-            let tells = !e.merged
-                && !e.email_edited
-                && !e.email.is_empty()
-                && (e.secondary_email || !self.fallback_personal);
+            let tells = !e.merged && !e.email_edited && !e.email.is_empty() && e.secondary_email;
             if tells {
                 known.insert(e.source_id, Some(e.email));
             }

@@ -259,7 +259,6 @@ impl Engine {
                         Arc::new(crate::known::KnownManagers {
                             store: self.store.clone(),
                             account: self.account,
-                            fallback_personal: integration.settings.email_fallback_personal,
                         }) as Arc<dyn KnownMembers>
                     }),
                 })
