@@ -263,6 +263,15 @@ fn emails(
     }
 }
 
+/// Whether a directory row's email is its member's work email as the source last gave
+/// it (an incremental fetch resolves a manager outside it so): not edited in Roster,
+/// not merged away, and kept beside a secondary email, which [`normalise`] keeps only
+/// beside a work email. A row without one may hold the personal email standing in for
+/// a missing work email, whatever the fallback setting says now (it may have changed).
+pub fn holds_work_email(email: &str, edited: bool, secondary_kept: bool, merged: bool) -> bool {
+    !merged && !edited && !email.is_empty() && secondary_kept
+}
+
 /// The directory email [`normalise`] gives `m`, before it is validated: as `emails`
 /// chooses it (the work email, or the personal one when `email_fallback_personal`
 /// and there is no work email), trimmed; `None` when blank. Read without taking the

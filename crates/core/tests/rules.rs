@@ -1018,3 +1018,63 @@ fn a_partial_import_clears_a_demographic_it_carries_blank_and_keeps_source_ids()
     assert_eq!(e.changes[0].field, "demographic:Job Title");
     assert_eq!(e.changes[0].new, None);
 }
+
+/// What `holds_work_email` stands on (the incremental fetch resolves managers by it):
+/// whatever the emails and the settings, a record that keeps a secondary email has
+/// the member's work email as its email; one that keeps none may hold the personal
+/// email (so such a row vouches for nothing).
+#[test]
+fn a_kept_secondary_email_stands_beside_the_work_email() {
+    use roster_core::member::SourceMember;
+    use roster_core::normalise::{holds_work_email, normalise};
+    let emails = [
+        None,
+        Some(""),
+        Some(" w@acme.example "),
+        Some("not an email"),
+    ];
+    let personals = [None, Some("p@home.example"), Some(" "), Some("bad")];
+    let mut personal_in_email = 0;
+    for fallback in [true, false] {
+        for redact in [false, true] {
+            let mut settings = Settings {
+                email_fallback_personal: fallback,
+                ..Settings::default()
+            };
+            if redact {
+                settings.redact_fields.insert("secondary_email".into());
+            }
+            for work in emails {
+                for personal in personals {
+                    let mut m = SourceMember::new("m1", 1);
+                    m.given_name = Some("Ada".into());
+                    m.family_name = Some("Lovelace".into());
+                    m.work_email = work.map(str::to_string);
+                    m.personal_email = personal.map(str::to_string);
+                    let Some(r) = normalise(m, &settings, date(2026, 1, 1)).0 else {
+                        continue;
+                    };
+                    let email = r.email.clone().unwrap_or_default();
+                    if r.secondary_email.is_some() {
+                        assert_eq!(
+                            Some(email.as_str()),
+                            work.map(str::trim),
+                            "{work:?} {personal:?}"
+                        );
+                    }
+                    let holds = holds_work_email(&email, false, r.secondary_email.is_some(), false);
+                    assert!(!holds || Some(email.as_str()) == work.map(str::trim));
+                    if r.secondary_email.is_none() && Some(email.as_str()) == Some("p@home.example")
+                    {
+                        personal_in_email += 1;
+                        assert!(!holds, "a personal email standing in vouches for nothing");
+                    }
+                }
+            }
+        }
+    }
+    assert!(
+        personal_in_email > 0,
+        "the fallback put a personal email in a record"
+    );
+}

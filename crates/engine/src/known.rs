@@ -4,16 +4,13 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
+use roster_core::normalise::holds_work_email;
 use roster_source::{KnownMembers, SourceError};
 
 /// The directory as what Roster knows of members: an incremental fetch resolves
 /// the managers outside it here (one indexed look-up) instead of one request each.
-/// A row tells its member's work email when it took its email from the source (not
-/// edited in Roster) and that email cannot be a personal one standing in for a
-/// missing work email: a secondary email is kept only beside a work email. Other
-/// managers are asked of the source. (Not "or the fallback is off": a row written
-/// while the fallback was on may hold the personal email, and the setting may have
-/// changed since; the source tells what a full sync would use.)
+/// A row tells its member's work email when core says it holds one
+/// ([`holds_work_email`]); other managers are asked of the source.
 pub(crate) struct KnownManagers {
     pub(crate) store: Arc<dyn roster_store::Store>,
     pub(crate) account: roster_store::AccountId,
@@ -32,8 +29,7 @@ impl KnownMembers for KnownManagers {
             .map_err(|e| SourceError::Other(format!("reading known managers: {e}")))?;
         let mut known = HashMap::new();
         for e in rows {
-            let tells = !e.merged && !e.email_edited && !e.email.is_empty() && e.secondary_email;
-            if tells {
+            if holds_work_email(&e.email, e.email_edited, e.secondary_email, e.merged) {
                 known.insert(e.source_id, Some(e.email));
             }
         }

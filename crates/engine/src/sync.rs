@@ -385,13 +385,11 @@ impl Engine {
         // The report counts are read with the chains (a link may change); otherwise
         // the plan first stands on the stored `is_manager` flags (`plan::Reports`).
         let chains = part.follows_reporting_lines();
-        let counted = match chains {
-            true => Some(
-                self.store
-                    .active_report_counts(account, &part.report_keys())
-                    .await?,
-            ),
-            false => None,
+        let counted = if chains {
+            let keys = part.report_keys();
+            Some(self.store.active_report_counts(account, &keys).await?)
+        } else {
+            None
         };
         let active = self.store.count_employees(account, true).await? as usize;
         let next_generated = if part.needs_generated_ids() {
