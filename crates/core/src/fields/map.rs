@@ -210,8 +210,19 @@ impl FieldMap {
 /// ≈ 10 bytes and a value of ≈ 7 (the demographics of a member, on average).
 const COMMON_ENTRY: usize = 20;
 
+/// The buffer a [`Builder`] writes in, kept from one map to the next on each thread.
+const SCRATCH_KEPT: usize = 4096;
+
+thread_local! {
+    static SCRATCH: std::cell::Cell<String> = const { std::cell::Cell::new(String::new()) };
+}
+
 /// Builds a map from entries that mostly come in key order: each is compared with
-/// the last entry only, and appended when it goes after it.
+/// the last entry only, and appended when it goes after it. It writes in a buffer kept
+/// on the thread and copies the map out at its size once built: grown entry by entry,
+/// each map was moved five or six times as its buffer doubled, and once more to give
+/// back the room (a daily sync builds three maps a member: its fields, its
+/// demographics, and the directory row's read back; issue #15).
 struct Builder {
     map: FieldMap,
     /// Where the map's last entry begins.
@@ -219,7 +230,11 @@ struct Builder {
 }
 
 impl Builder {
-    fn new(map: FieldMap) -> Self {
+    fn new(map: &FieldMap) -> Self {
+        let mut buf = SCRATCH.take();
+        buf.clear();
+        buf.push_str(&map.0);
+        let map = FieldMap(buf);
         let last = map.last_start();
         Builder { map, last }
     }
@@ -239,6 +254,15 @@ impl Builder {
             self.map.insert(key, value);
             self.last = self.map.last_start();
         }
+    }
+
+    /// The map built, its buffer no larger than its entries.
+    fn finish(self) -> FieldMap {
+        let map = FieldMap(self.map.0.as_str().to_owned());
+        if self.map.0.capacity() <= SCRATCH_KEPT {
+            SCRATCH.set(self.map.0);
+        }
+        map
     }
 }
 
@@ -375,11 +399,11 @@ impl<K: AsRef<str>, V: AsRef<str>> FromIterator<(K, V)> for FieldMap {
 
 impl<K: AsRef<str>, V: AsRef<str>> Extend<(K, V)> for FieldMap {
     fn extend<I: IntoIterator<Item = (K, V)>>(&mut self, iter: I) {
-        let mut builder = Builder::new(std::mem::take(self));
+        let mut builder = Builder::new(self);
         for (k, v) in iter {
             builder.push(k.as_ref(), v.as_ref());
         }
-        *self = builder.map;
+        *self = builder.finish();
     }
 }
 
@@ -458,15 +482,12 @@ impl<'de> Visitor<'de> for FieldMapVisitor {
     }
 
     fn visit_map<A: MapAccess<'de>>(self, mut access: A) -> Result<FieldMap, A::Error> {
-        let hint = access.size_hint().unwrap_or(0).min(64);
-        let mut builder = Builder::new(FieldMap::with_capacity(hint));
+        let mut builder = Builder::new(&FieldMap::new());
         while let Some((k, v)) = access.next_entry::<CompactString, CompactString>()? {
             // In order (as written) this appends; a repeated key keeps the last value.
             builder.push(&k, &v);
         }
-        let mut map = builder.map;
-        map.shrink_to_fit();
-        Ok(map)
+        Ok(builder.finish())
     }
 }
 

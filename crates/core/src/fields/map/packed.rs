@@ -14,11 +14,15 @@ const MORE: u8 = 1 << GROUP_BITS;
 /// Where entries are written: the map's buffer, or one entry on its own (inline when
 /// short) before it is spliced in.
 pub(super) trait Text {
+    fn reserve_text(&mut self, additional: usize);
     fn push_char(&mut self, c: char);
     fn push_text(&mut self, s: &str);
 }
 
 impl Text for String {
+    fn reserve_text(&mut self, additional: usize) {
+        self.reserve(additional);
+    }
     fn push_char(&mut self, c: char) {
         self.push(c);
     }
@@ -28,6 +32,9 @@ impl Text for String {
 }
 
 impl Text for CompactString {
+    fn reserve_text(&mut self, additional: usize) {
+        self.reserve(additional);
+    }
     fn push_char(&mut self, c: char) {
         self.push(c);
     }
@@ -50,12 +57,15 @@ pub(super) fn put_len(buf: &mut impl Text, mut n: usize) {
     }
 }
 
-/// Writes one entry.
+/// Writes one entry, its room made once.
 pub(super) fn put_entry(buf: &mut impl Text, key: &str, value: &str) {
     let head = key_head(key);
+    let written = head.is_multiple_of(2);
+    let key_len = if written { key.len() } else { 0 };
+    buf.reserve_text(len_size(head) + len_size(value.len()) + key_len + value.len());
     put_len(buf, head);
     put_len(buf, value.len());
-    if head.is_multiple_of(2) {
+    if written {
         buf.push_text(key);
     }
     buf.push_text(value);
@@ -168,19 +178,43 @@ pub(super) const KNOWN: [&str; 26] = [
     super::super::WORK_STATE,
 ];
 
+/// Where each of [`KNOWN`] is, by [`known_hash`]: its index plus one (0: none).
+const KNOWN_BY_HASH: [u8; 64] = {
+    let mut table = [0; 64];
+    let mut i = 0;
+    while i < KNOWN.len() {
+        let h = known_hash(KNOWN[i].as_bytes());
+        assert!(table[h] == 0, "two known keys share a hash: change `known_hash`");
+        table[h] = i as u8 + 1;
+        i += 1;
+    }
+    table
+};
+
+/// A key's slot in [`KNOWN_BY_HASH`], from its length and first byte: no two known
+/// keys share one (checked as the table is built).
+const fn known_hash(key: &[u8]) -> usize {
+    let first = if key.is_empty() { 0 } else { key[0] as usize };
+    (first + 9 * key.len()) & 63
+}
+
 /// The header of a key: its number among [`KNOWN`] (odd) or its length (even).
-/// Every insert asks it (twice per field of every member a sync reads), so the known
-/// keys are compared by length and first byte before their bytes: most keys are then
-/// compared once, where a binary search called `memcmp` five times (≈ 7 % of a 100k
-/// daily sync's CPU; docs/benchmarks.md, issue #15, session 13).
+/// Every insert asks it (twice per field of every member a sync reads, and once per
+/// field of every directory row read), so the one known key a key can be is found by
+/// its length and first byte, and only that one compared: a scan comparing length
+/// and first byte of each known key was ≈ 2 % of a 100k daily sync's instructions, a
+/// binary search before it ≈ 7 % (docs/benchmarks.md, issue #15, sessions 13, 17).
 pub(super) fn key_head(key: &str) -> usize {
-    let (len, first) = (key.len(), key.as_bytes().first());
-    let known = KNOWN
-        .iter()
-        .position(|k| k.len() == len && k.as_bytes().first() == first && *k == key);
-    match known {
-        Some(i) => 2 * i + 1,
-        None => 2 * len,
+    match KNOWN_BY_HASH[known_hash(key.as_bytes())] {
+        0 => 2 * key.len(),
+        n => {
+            let i = usize::from(n - 1);
+            if KNOWN[i] == key {
+                2 * i + 1
+            } else {
+                2 * key.len()
+            }
+        }
     }
 }
 
