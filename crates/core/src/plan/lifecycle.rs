@@ -8,10 +8,12 @@ use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 
 use super::matching::{SamePerson, next_generated_id};
 use super::types::{PlanOptions, Rule};
-use super::work::{Member, Planner, Slot, Work, issue_for};
+use rayon::prelude::*;
+
+use super::work::{Member, Planner, Slot, issue_for};
 use crate::employee::{DeactivationReason, Employee};
 use crate::fields::FieldMap;
-use crate::issue::{IssueCode, Severity};
+use crate::issue::{Issue, IssueCode, Severity};
 use crate::member::ManagerRef;
 use crate::normalise::{Record, email_key_ref};
 use crate::settings::{EmployeeIds, HireDatePriority, OnMissing, Settings};
@@ -74,6 +76,18 @@ impl<'a> Planner<'a> {
         assignments: Vec<(usize, Option<usize>)>,
         erased_left: &HashSet<usize>,
     ) -> (Placed, Vec<Hollow>) {
+        self.lifecycle_in_batches(records, assignments, erased_left, LIFECYCLE_BATCH)
+    }
+
+    /// [`Planner::lifecycle`], `batch` records at a time (a batch of one is the loop in
+    /// order).
+    fn lifecycle_in_batches(
+        &mut self,
+        records: &mut [Record],
+        assignments: Vec<(usize, Option<usize>)>,
+        erased_left: &HashSet<usize>,
+        batch: usize,
+    ) -> (Placed, Vec<Hollow>) {
         let directory = self.directory;
         let writable = Writable::new(self.settings, self.options);
         let same_person = SamePerson::new(directory, assignments.iter().any(|(_, t)| t.is_none()));
@@ -88,36 +102,102 @@ impl<'a> Planner<'a> {
         let mut hollows: Vec<Hollow> = std::iter::repeat_with(Hollow::default)
             .take(records.len())
             .collect();
-        for (ri, target) in assignments {
-            let r = &mut records[ri];
-            let slot = match target {
-                Some(i) => Slot::Existing(i),
-                None => {
-                    let slot = self.create(r, &mut next_generated);
-                    if let Some(dup) = self.possible_duplicate(r, &same_person) {
-                        placed.possible_dups.insert(slot, dup);
+        // The records come in order (`assignments` is by record, each record and each
+        // directory row at most once), a batch at a time: first each placed (a new
+        // employee numbered, its generated ID given, in order), then each employee
+        // updated on its own, side by side, then what each found kept in order. The
+        // outcome, issues and rules included, is the one a loop in order gives.
+        let mut assignments = assignments.into_iter().peekable();
+        for start in (0..records.len()).step_by(batch.max(1)) {
+            let end = (start + batch.max(1)).min(records.len());
+            let mut slots: Vec<Option<Slot>> = vec![None; end - start];
+            while let Some(&(ri, target)) = assignments.peek().filter(|(ri, _)| *ri < end) {
+                assignments.next();
+                let r = &records[ri];
+                let slot = match target {
+                    Some(i) => Slot::Existing(i),
+                    None => {
+                        let slot = self.create(r, &mut next_generated);
+                        if let Some(dup) = self.possible_duplicate(r, &same_person) {
+                            placed.possible_dups.insert(slot, dup);
+                        }
+                        slot
                     }
-                    slot
-                }
-            };
-            placed.record_slot.push((slot, ri));
-            // The new state is copied from the old one only when something differs.
-            let mut e: Cow<'a, Employee> = match slot {
-                Slot::Existing(i) => Cow::Borrowed(&directory[i]),
-                Slot::New(i) => Cow::Owned(std::mem::take(&mut self.work.created[i])),
-            };
-            if erased_left.contains(&ri) {
-                if writable.may("end_date") && e.end_date != r.end_date {
-                    e.to_mut().end_date = r.end_date;
-                }
-            } else {
-                self.update_fields(slot, &mut e, r, &writable);
+                };
+                placed.record_slot.push((slot, ri));
+                slots[ri - start] = Some(slot);
             }
-            self.update_status(slot, &mut e, r, &writable);
-            self.work.put(slot, e);
-            hollows[ri] = hollow(r);
+            // A new employee's state starts from the one `create` made.
+            let mut fresh: Vec<Option<Employee>> = slots
+                .iter()
+                .map(|s| match s {
+                    Some(Slot::New(i)) => Some(std::mem::take(&mut self.work.created[*i])),
+                    _ => None,
+                })
+                .collect();
+            let planner = &*self;
+            let updated: Vec<Option<Updated>> = records[start..end]
+                .par_iter_mut()
+                .zip(slots.par_iter())
+                .zip(fresh.par_iter_mut())
+                .enumerate()
+                .with_min_len(LIFECYCLE_MIN_LEN)
+                .map(|(k, ((r, slot), fresh))| {
+                    let slot = (*slot)?;
+                    let e = match slot {
+                        Slot::Existing(i) => Cow::Borrowed(&directory[i]),
+                        Slot::New(_) => Cow::Owned(fresh.take().unwrap_or_default()),
+                    };
+                    let erased = erased_left.contains(&(start + k));
+                    Some(planner.update(slot, e, r, erased, &writable))
+                })
+                .collect();
+            for (k, u) in updated.into_iter().enumerate() {
+                let (Some(u), Some(slot)) = (u, slots[k]) else {
+                    continue;
+                };
+                self.issues.extend(u.issues);
+                for (field, rule) in u.rules {
+                    self.work.rule(slot, field, rule);
+                }
+                if let Some(e) = u.changed {
+                    self.work.put(slot, Cow::Owned(e));
+                }
+                hollows[start + k] = u.hollow;
+            }
         }
         (placed, hollows)
+    }
+
+    /// One employee's new state from its record (`erased`: a record left erased, whose
+    /// status and end date only come back), and what updating it found. The record is
+    /// emptied ([`Hollow`]).
+    fn update(
+        &self,
+        slot: Slot,
+        mut e: Cow<'_, Employee>,
+        r: &mut Record,
+        erased: bool,
+        writable: &Writable<'_>,
+    ) -> Updated {
+        let mut found = Found::default();
+        if erased {
+            if writable.may("end_date") && e.end_date != r.end_date {
+                e.to_mut().end_date = r.end_date;
+            }
+        } else {
+            self.update_fields(slot, &mut e, r, writable, &mut found);
+        }
+        self.update_status(slot, &mut e, r, writable, &mut found);
+        Updated {
+            changed: match e {
+                Cow::Owned(e) => Some(e),
+                Cow::Borrowed(_) => None,
+            },
+            issues: found.issues,
+            rules: found.rules,
+            hollow: hollow(r),
+        }
     }
 
     /// A new employee for `r`, with the source's employee ID or a generated one.
@@ -165,11 +245,12 @@ impl<'a> Planner<'a> {
 
     /// The fields from the source, as far as the settings let them change.
     fn update_fields(
-        &mut self,
+        &self,
         slot: Slot,
         e: &mut Cow<'_, Employee>,
         r: &mut Record,
         writable: &Writable<'_>,
+        found: &mut Found,
     ) {
         let settings = self.settings;
         let is_new = matches!(slot, Slot::New(_));
@@ -246,7 +327,7 @@ impl<'a> Planner<'a> {
         mov!(may("phone"), phone);
         take_demographics(e, r, writable);
         if kept_email {
-            self.issues.push(issue_for(
+            found.issues.push(issue_for(
                 r,
                 Severity::Info,
                 IssueCode::EmailKept,
@@ -255,7 +336,7 @@ impl<'a> Planner<'a> {
             ));
         }
         if kept_hire {
-            self.issues.push(issue_for(
+            found.issues.push(issue_for(
                 r,
                 Severity::Info,
                 IssueCode::HireDateKept,
@@ -265,7 +346,7 @@ impl<'a> Planner<'a> {
         }
         if settings.hire_date_priority == HireDatePriority::Latest && r.latest_rehire_date.is_some()
         {
-            self.work.rule(slot, "hire_date", Rule::HireDatePriority);
+            found.rule(slot, "hire_date", Rule::HireDatePriority);
         }
     }
 
@@ -273,26 +354,26 @@ impl<'a> Planner<'a> {
     /// Deactivated`): TRUE excludes an active employee, sticky; FALSE re-includes.
     /// Then exclusion, end date, inactive in the source, reactivation.
     fn update_status(
-        &mut self,
+        &self,
         slot: Slot,
         e: &mut Cow<'_, Employee>,
         r: &Record,
         writable: &Writable<'_>,
+        found: &mut Found,
     ) {
-        let work = &mut self.work;
         match r.exclude {
             Some(true) if e.active && !e.excluded => {
                 e.to_mut().excluded = true;
-                work.rule(slot, "excluded", Rule::Excluded);
+                found.rule(slot, "excluded", Rule::Excluded);
             }
             Some(false) if e.excluded => e.to_mut().excluded = false,
             _ => {}
         }
         let ended = e.end_date.is_some_and(|d| d <= self.today);
         if e.excluded {
-            deactivate(work, slot, e, DeactivationReason::Excluded, Rule::Excluded);
+            deactivate(found, slot, e, DeactivationReason::Excluded, Rule::Excluded);
             if r.source_active && !ended && r.exclude != Some(true) {
-                self.issues.push(issue_for(
+                found.issues.push(issue_for(
                     r,
                     Severity::Info,
                     IssueCode::ExcludedStaysDeactivated,
@@ -301,22 +382,22 @@ impl<'a> Planner<'a> {
                 ));
             }
         } else if ended {
-            deactivate(work, slot, e, DeactivationReason::EndDate, Rule::EndDate);
+            deactivate(found, slot, e, DeactivationReason::EndDate, Rule::EndDate);
         } else if r.exclude == Some(true) {
             // Marked deactivated and already deactivated for another reason: stays so.
         } else if !r.source_active {
             // Inactive in the source without an end date: like a missing member.
             let (missing_deactivates, rule) = on_missing(self.settings, self.options);
             if missing_deactivates || matches!(slot, Slot::New(_)) {
-                deactivate(work, slot, e, DeactivationReason::Missing, rule);
+                deactivate(found, slot, e, DeactivationReason::Missing, rule);
             }
         } else if !e.active && writable.may("active") {
             // (A partial import without a status column leaves the status alone.)
             let m = e.to_mut();
             m.active = true;
             m.deactivation_reason = None;
-            work.rule(slot, "active", Rule::Reactivated);
-            work.rule(slot, "deactivation_reason", Rule::Reactivated);
+            found.rule(slot, "active", Rule::Reactivated);
+            found.rule(slot, "deactivation_reason", Rule::Reactivated);
         }
     }
 
@@ -353,7 +434,7 @@ fn on_missing(settings: &Settings, options: &PlanOptions) -> (bool, Rule) {
 
 /// Deactivate for `reason`, unless already deactivated for it.
 fn deactivate(
-    work: &mut Work<'_>,
+    found: &mut Found,
     slot: Slot,
     e: &mut Cow<'_, Employee>,
     reason: DeactivationReason,
@@ -363,8 +444,40 @@ fn deactivate(
         let m = e.to_mut();
         m.active = false;
         m.deactivation_reason = Some(reason);
-        work.rule(slot, "active", rule);
-        work.rule(slot, "deactivation_reason", rule);
+        found.rule(slot, "active", rule);
+        found.rule(slot, "deactivation_reason", rule);
+    }
+}
+
+/// Records updated side by side at a time: a batch holds its employees' new states
+/// once more (a first import of a million members is not copied whole).
+const LIFECYCLE_BATCH: usize = 8192;
+/// Records a thread updates at least before another takes over.
+const LIFECYCLE_MIN_LEN: usize = 256;
+
+/// One employee updated from its record: its new state when it differs (or is new),
+/// what updating it found, and what is left of the record.
+struct Updated {
+    changed: Option<Employee>,
+    issues: Vec<Issue>,
+    rules: Vec<(&'static str, Rule)>,
+    hollow: Hollow,
+}
+
+/// What updating one employee found: the issues, and the rule behind each field that
+/// does not simply follow the source (kept as [`Work::rule`] keeps them, in order).
+#[derive(Default)]
+struct Found {
+    issues: Vec<Issue>,
+    rules: Vec<(&'static str, Rule)>,
+}
+
+impl Found {
+    fn rule(&mut self, slot: Slot, field: &'static str, rule: Rule) {
+        // A created employee's rules are not kept (`Work::rule`).
+        if matches!(slot, Slot::Existing(_)) {
+            self.rules.push((field, rule));
+        }
     }
 }
 
@@ -473,7 +586,8 @@ mod tests {
 
     use super::*;
     use crate::fields::FieldMap;
-    use crate::member::ManagerRef;
+    use crate::member::{ManagerRef, SourceMember};
+    use crate::plan::PlanOptions;
     use crate::settings::{FieldKind, MappedField};
 
     const NAMES: &[&str] = &["team", "Team", "site", "level", "buddy"];
@@ -499,6 +613,136 @@ mod tests {
             source_active: true,
             exclude: None,
         }
+    }
+
+    /// Member `i` of a company on `day` (0 or 1): on day 1 some change names or
+    /// demographics, leave (an end date past, inactive in the source), are excluded or
+    /// re-included, or join; some have an email edited in Roster.
+    fn member(i: usize, day: usize) -> SourceMember {
+        let mut m = SourceMember::new(format!("m{i:05}"), i + 1);
+        m.work_email = Some(format!("p{i}@x.example"));
+        m.given_name = Some(format!("G{}", i % 97));
+        m.family_name = Some(format!("F{}", i % 89));
+        m.date_of_birth = Some(format!("19{}-0{}-1{}", 50 + i % 40, 1 + i % 9, i % 9));
+        m.start_date = Some(format!("20{:02}-03-0{}", 10 + i % 15, 1 + i % 9));
+        m.fields
+            .insert("department", ["Eng", "Ops", "Sales"][i % 3]);
+        if day == 1 {
+            match i % 10 {
+                1 => m.family_name = Some(format!("F{}-new", i % 89)),
+                2 => m.end_date = Some("2026-11-01".into()),
+                3 => m.active = Some(false),
+                4 => m.exclude = Some(true),
+                5 => {
+                    m.fields.insert("department", "Moved");
+                }
+                6 => m.start_date = Some("2024-05-05".into()),
+                7 => m.work_email = Some(format!("p{i}.other@x.example")),
+                _ => {}
+            }
+            if i % 23 == 0 {
+                m.exclude = Some(false);
+            }
+        }
+        m
+    }
+
+    /// Updated side by side, a batch at a time, the lifecycle gives what the loop in
+    /// order gives (a batch of one): the same placing, possible duplicates, new IDs,
+    /// changed rows, rules, issues and what is left of each record.
+    #[test]
+    fn a_batch_at_a_time_gives_what_the_loop_in_order_gives() {
+        let today = jiff::civil::date(2026, 12, 5);
+        let mut settings = Settings::default();
+        settings.set("employee_ids", "generate").expect("a setting");
+        settings
+            .set("override_hire_date", "false")
+            .expect("a setting");
+        settings.set("override_emails", "false").expect("a setting");
+        let n = LIFECYCLE_BATCH + 1500;
+        let options = PlanOptions {
+            complete: true,
+            ..PlanOptions::default()
+        };
+        let day0: Vec<SourceMember> = (0..n).map(|i| member(i, 0)).collect();
+        let first = super::super::plan(&[], day0, &[], &settings, today, &options);
+        let mut directory = super::super::apply(&[], &first.entries.iter().collect::<Vec<_>>());
+        // Some emails edited in Roster; some rows excluded by an admin.
+        for (k, e) in directory.iter_mut().enumerate() {
+            e.email_edited = k % 17 == 0;
+            if k % 29 == 0 {
+                e.excluded = true;
+                e.active = false;
+            }
+        }
+        directory.sort_by_key(|e| e.key);
+        // Day 1: the company and newcomers, some the image of an employee (a
+        // possible duplicate).
+        let mut day1: Vec<SourceMember> = (0..n).map(|i| member(i, 1)).collect();
+        for j in 0..300 {
+            let mut m = member(j * 31, 0);
+            m.source_id = format!("new{j}");
+            m.work_email = Some(format!("new{j}@x.example"));
+            m.position = n + j + 1;
+            day1.push(m);
+        }
+        let run = |batch: usize| {
+            let mut p = Planner::new(&directory, &settings, today, &options, None);
+            let records = p.normalise_members(day1.clone());
+            let mut records = p.drop_duplicates(records);
+            let index = super::super::matching::DirectoryIndex::new(&directory);
+            let matches = p.match_records(&records, &index);
+            let (placed, hollows) = p.lifecycle_in_batches(
+                &mut records,
+                matches.assignments,
+                &matches.erased_left,
+                batch,
+            );
+            let mut issues = p.issues.clone();
+            issues.sort();
+            let mut dups: Vec<_> = placed.possible_dups.into_iter().collect();
+            dups.sort();
+            let created: Vec<Employee> = p.work.created.iter().cloned().collect();
+            let rules: std::collections::BTreeMap<_, _> =
+                p.work.rules.clone().into_iter().collect();
+            (
+                placed.record_slot,
+                dups,
+                format!("{hollows:?}"),
+                issues,
+                p.work.touched.clone(),
+                created,
+                rules,
+            )
+        };
+        let in_order = run(1);
+        let batched = run(LIFECYCLE_BATCH);
+        assert!(
+            in_order.1.len() > 100,
+            "possible duplicates: {}",
+            in_order.1.len()
+        );
+        assert!(
+            in_order.4.len() > n / 2,
+            "rows changed: {}",
+            in_order.4.len()
+        );
+        assert_eq!(in_order.5.len(), 300, "employees created");
+        assert!(!in_order.6.is_empty(), "rules kept");
+        for code in [
+            IssueCode::EmailKept,
+            IssueCode::PossibleDuplicate,
+            IssueCode::ExcludedStaysDeactivated,
+        ] {
+            assert!(in_order.3.iter().any(|i| i.code == code), "{code:?}");
+        }
+        assert!(in_order.0 == batched.0, "placing");
+        assert!(in_order.1 == batched.1, "possible duplicates");
+        assert!(in_order.2 == batched.2, "what is left of the records");
+        assert!(in_order.3 == batched.3, "issues");
+        assert!(in_order.4 == batched.4, "rows changed");
+        assert!(in_order.5 == batched.5, "employees created");
+        assert!(in_order.6 == batched.6, "rules");
     }
 
     fn names() -> impl Strategy<Value = FieldMap> {

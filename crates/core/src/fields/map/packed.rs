@@ -184,7 +184,10 @@ const KNOWN_BY_HASH: [u8; 64] = {
     let mut i = 0;
     while i < KNOWN.len() {
         let h = known_hash(KNOWN[i].as_bytes());
-        assert!(table[h] == 0, "two known keys share a hash: change `known_hash`");
+        assert!(
+            table[h] == 0,
+            "two known keys share a hash: change `known_hash`"
+        );
         table[h] = i as u8 + 1;
         i += 1;
     }
