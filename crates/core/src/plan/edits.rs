@@ -46,9 +46,12 @@ pub fn manager_flags(directory: &[Employee]) -> Vec<(EmployeeKey, bool)> {
         .filter(|(_, e)| !e.email.is_empty() && e.merged_into.is_none())
         .map(|(i, e)| (email_key(&e.email), i))
         .collect();
-    let has_report = has_active_report(directory.len(), directory, |m| {
-        by_email.get(&email_key(m)).copied()
+    let reports_to = directory.iter().filter(|e| e.active).filter_map(|e| {
+        by_email
+            .get(&email_key(e.manager_email.as_deref()?))
+            .copied()
     });
+    let has_report = has_active_report(directory.len(), reports_to);
     directory
         .iter()
         .enumerate()

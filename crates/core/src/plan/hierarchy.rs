@@ -4,32 +4,32 @@
 
 use std::borrow::Cow;
 
+use rayon::prelude::*;
 use rustc_hash::FxHashMap as HashMap;
 
 use super::lifecycle::Hollow;
 use super::types::Rule;
 use super::work::{Planner, Slot, issue_for};
-use crate::employee::Employee;
 use crate::issue::{Issue, IssueCode, Severity};
 use crate::member::ManagerRef;
 use crate::normalise::{email_key, email_key_ref};
 
 /// `is_manager` is derived: an employee is a manager when active with at least one
-/// active report. Returns, per index, whether one of `employees` that is active names
-/// it as manager; `manager_of` finds a manager's index by email.
-pub(super) fn has_active_report<'e>(
+/// active report. Returns, per index, whether one of the active employees names it as
+/// manager, given the index of each active employee's manager (`reports_to`).
+pub(super) fn has_active_report(
     len: usize,
-    employees: impl IntoIterator<Item = &'e Employee>,
-    manager_of: impl Fn(&str) -> Option<usize>,
+    reports_to: impl IntoIterator<Item = usize>,
 ) -> Vec<bool> {
     let mut has_report = vec![false; len];
-    for e in employees.into_iter().filter(|e| e.active) {
-        if let Some(m) = e.manager_email.as_deref().and_then(&manager_of) {
-            has_report[m] = true;
-        }
+    for m in reports_to {
+        has_report[m] = true;
     }
     has_report
 }
+
+/// Employees a thread looks at least before another takes over.
+const HIERARCHY_MIN_LEN: usize = 1024;
 
 impl<'a> Planner<'a> {
     /// Step 8: warn about managers not active in the sync, drop the links of
@@ -50,14 +50,15 @@ impl<'a> Planner<'a> {
             .collect();
         let by_email = self.final_emails(&final_slots);
         self.managers_not_in_sync(records, record_slot, &by_email);
-        self.drop_cycles(records, record_of, &final_slots, &by_email);
+        let mut managers = self.managers(&final_slots, &by_email);
+        self.drop_cycles(records, record_of, &final_slots, &mut managers);
         let work = &self.work;
-        let mut has_report =
-            has_active_report(work.len(), final_slots.iter().map(|s| work.get(*s)), |m| {
-                by_email
-                    .get(email_key_ref(m).as_ref())
-                    .map(|s| work.dense(*s))
-            });
+        let reports_to = final_slots
+            .iter()
+            .filter(|s| work.get(**s).active)
+            .filter_map(|s| managers[work.dense(*s)])
+            .map(|m| work.dense(m));
+        let mut has_report = has_active_report(work.len(), reports_to);
         // Planning over a part: active reports outside it count too.
         if let Some(rest) = self.rest {
             for key in &rest.managed {
@@ -103,6 +104,29 @@ impl<'a> Planner<'a> {
         by_email
     }
 
+    /// Each final employee's manager in the final directory, by `dense` index: the
+    /// employee its manager email names (looked up on every core).
+    fn managers(
+        &self,
+        final_slots: &[Slot],
+        by_email: &HashMap<Cow<'_, str>, Slot>,
+    ) -> Vec<Option<Slot>> {
+        let work = &self.work;
+        let found: Vec<Option<Slot>> = final_slots
+            .par_iter()
+            .with_min_len(HIERARCHY_MIN_LEN)
+            .map(|s| {
+                let m = work.get(*s).manager_email.as_deref()?;
+                by_email.get(email_key_ref(m).as_ref()).copied()
+            })
+            .collect();
+        let mut managers = vec![None; work.len()];
+        for (s, m) in final_slots.iter().zip(found) {
+            managers[work.dense(*s)] = m;
+        }
+        managers
+    }
+
     /// A warning for each active member whose manager is not an active employee of
     /// the final directory.
     fn managers_not_in_sync(
@@ -111,30 +135,35 @@ impl<'a> Planner<'a> {
         record_slot: &[(Slot, usize)],
         by_email: &HashMap<Cow<'_, str>, Slot>,
     ) {
-        for &(slot, ri) in record_slot {
-            let r = &records[ri];
-            if !self.work.get(slot).active {
-                continue;
-            }
-            let Some(email) = r.manager.email() else {
-                continue;
-            };
-            let ok = by_email
-                .get(email_key_ref(email).as_ref())
-                .is_some_and(|m| self.work.get(*m).active);
-            if !ok {
-                let who = match source_id_of(&r.manager) {
-                    Some(id) => format!("manager {id}"),
-                    None => "the manager".to_string(),
+        // Whether each member's manager is an active employee, found on every core;
+        // the warnings then in order.
+        let work = &self.work;
+        let unlinked: Vec<bool> = record_slot
+            .par_iter()
+            .with_min_len(HIERARCHY_MIN_LEN)
+            .map(|&(slot, ri)| {
+                let email = records[ri].manager.email();
+                let ok = |email: &str| {
+                    by_email
+                        .get(email_key_ref(email).as_ref())
+                        .is_some_and(|m| work.get(*m).active)
                 };
-                self.issues.push(issue_for(
-                    r,
-                    Severity::Warning,
-                    IssueCode::ManagerNotInSync,
-                    Some("manager_email"),
-                    format!("{who} is not an active employee in the sync"),
-                ));
-            }
+                work.get(slot).active && email.is_some_and(|e| !ok(e))
+            })
+            .collect();
+        for (&(_, ri), _) in record_slot.iter().zip(unlinked).filter(|(_, u)| *u) {
+            let r = &records[ri];
+            let who = match source_id_of(&r.manager) {
+                Some(id) => format!("manager {id}"),
+                None => "the manager".to_string(),
+            };
+            self.issues.push(issue_for(
+                r,
+                Severity::Warning,
+                IssueCode::ManagerNotInSync,
+                Some("manager_email"),
+                format!("{who} is not an active employee in the sync"),
+            ));
         }
     }
 
@@ -146,11 +175,12 @@ impl<'a> Planner<'a> {
         records: &[Hollow],
         record_of: &HashMap<Slot, usize>,
         final_slots: &[Slot],
-        by_email: &HashMap<Cow<'_, str>, Slot>,
+        managers: &mut [Option<Slot>],
     ) {
-        for (slot, code) in self.find_cycles(final_slots, by_email) {
+        for (slot, code) in self.find_cycles(final_slots, managers) {
             let emp_id = self.work.get(slot).employee_id.clone();
             self.work.get_mut(slot).manager_email = None;
+            managers[self.work.dense(slot)] = None;
             self.work.rule(slot, "manager_email", Rule::ManagerCycle);
             let message = if code == IssueCode::SelfManager {
                 "the employee is their own manager; the link is dropped".to_string()
@@ -184,7 +214,7 @@ impl<'a> Planner<'a> {
     fn find_cycles(
         &self,
         final_slots: &[Slot],
-        by_email: &HashMap<Cow<'_, str>, Slot>,
+        managers: &[Option<Slot>],
     ) -> Vec<(Slot, IssueCode)> {
         let work = &self.work;
         let mut order: Vec<Slot> = final_slots
@@ -195,20 +225,16 @@ impl<'a> Planner<'a> {
         // Whether there is a self-manager or a cycle at all does not depend on the
         // order of the walk, only which link closes a cycle does: walk in the order
         // at hand first, and sort by employee ID only when there is one (rarely).
-        if self.walk_cycles(&order, by_email).is_empty() {
+        if self.walk_cycles(&order, managers).is_empty() {
             return Vec::new();
         }
         order.sort_by(|a, b| work.get(*a).employee_id.cmp(&work.get(*b).employee_id));
-        self.walk_cycles(&order, by_email)
+        self.walk_cycles(&order, managers)
     }
 
     /// The links [`Self::find_cycles`] drops, walking the reporting lines from each
     /// slot of `order` in turn.
-    fn walk_cycles(
-        &self,
-        order: &[Slot],
-        by_email: &HashMap<Cow<'_, str>, Slot>,
-    ) -> Vec<(Slot, IssueCode)> {
+    fn walk_cycles(&self, order: &[Slot], managers: &[Option<Slot>]) -> Vec<(Slot, IssueCode)> {
         let work = &self.work;
         // 0 = not seen, 1 = on the current path, 2 = done; indexed by `dense`.
         let mut state: Vec<u8> = vec![0; work.len()];
@@ -222,11 +248,7 @@ impl<'a> Planner<'a> {
             loop {
                 state[work.dense(cur)] = 1;
                 path.push(cur);
-                let next = work
-                    .get(cur)
-                    .manager_email
-                    .as_deref()
-                    .and_then(|m| by_email.get(email_key_ref(m).as_ref()).copied());
+                let next = managers[work.dense(cur)];
                 match next {
                     Some(n) if n == cur => {
                         drops.push((cur, IssueCode::SelfManager));
@@ -262,6 +284,7 @@ mod tests {
     use proptest::prelude::*;
 
     use super::*;
+    use crate::employee::Employee;
     use crate::plan::PlanOptions;
     use crate::settings::Settings;
 
@@ -288,13 +311,14 @@ mod tests {
             let p = Planner::new(&directory, &settings, jiff::civil::date(2026, 1, 1), &options, None);
             let slots: Vec<Slot> = p.work.slots().collect();
             let by_email = p.final_emails(&slots);
+            let managers = p.managers(&slots, &by_email);
             let mut sorted: Vec<Slot> = slots
                 .iter()
                 .copied()
                 .filter(|s| p.work.get(*s).manager_email.is_some())
                 .collect();
             sorted.sort_by(|a, b| p.work.get(*a).employee_id.cmp(&p.work.get(*b).employee_id));
-            prop_assert_eq!(p.find_cycles(&slots, &by_email), p.walk_cycles(&sorted, &by_email));
+            prop_assert_eq!(p.find_cycles(&slots, &managers), p.walk_cycles(&sorted, &managers));
         }
     }
 }

@@ -103,8 +103,12 @@ fn plan_with(
     p.reject(rejected);
     p.demographic_name_clashes();
     let records = p.normalise_members(members);
-    let mut records = p.drop_duplicates(records);
-    let index = DirectoryIndex::new(directory);
+    // The directory's index is built on the other core meanwhile.
+    let (records, index) = rayon::join(
+        || p.drop_duplicates(records),
+        || DirectoryIndex::new(directory),
+    );
+    let mut records = records;
     let matches = p.match_records(&records, &index);
     let (mut placed, hollows) =
         p.lifecycle(&mut records, matches.assignments, &matches.erased_left);
