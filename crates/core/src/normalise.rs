@@ -109,7 +109,9 @@ fn plainly_valid_email(s: &str) -> bool {
         (1..=63).contains(&bytes.len())
             && bytes[0].is_ascii_alphanumeric()
             && bytes[bytes.len() - 1].is_ascii_alphanumeric()
-            && bytes.iter().all(|b| b.is_ascii_alphanumeric() || *b == b'-')
+            && bytes
+                .iter()
+                .all(|b| b.is_ascii_alphanumeric() || *b == b'-')
     };
     local.len() <= 64
         && local.split('.').all(atom)
@@ -339,47 +341,73 @@ fn manager_warnings(found: &mut Found, manager: &ManagerRef) {
     }
 }
 
+/// The mapping as normalising reads it, made once for all members: the mapped fields
+/// neither redacted nor mapped to a redacted name, in the order of their demographic
+/// names (a stable sort: of two fields mapped to one name, the later in the mapping
+/// wins), each as (associated, demographic, source key).
+pub struct Mapping<'s> {
+    fields: Vec<(bool, &'s str, &'s str)>,
+}
+
+impl<'s> Mapping<'s> {
+    pub fn new(settings: &'s Settings) -> Self {
+        let redacted = |f: &str| settings.redact_fields.contains(f);
+        let mut fields: Vec<(bool, &str, &str)> = settings
+            .mapping
+            .iter()
+            .filter(|mf| !redacted(&mf.source_key) && !redacted(&mf.demographic))
+            .map(|mf| {
+                let associated = mf.kind == FieldKind::Associated;
+                (associated, mf.demographic.as_str(), mf.source_key.as_str())
+            })
+            .collect();
+        fields.sort_by(|a, b| a.1.cmp(b.1));
+        Mapping { fields }
+    }
+}
+
 /// The mapped source fields: (demographics, associated fields).
 pub(crate) fn mapped(m: &SourceMember, settings: &Settings) -> (FieldMap, FieldMap) {
-    let redacted = |f: &str| settings.redact_fields.contains(f);
-    // The values in the mapping's order, then put into each map in the keys' order
-    // (each appended, none spliced in); for a key mapped twice the later value wins,
-    // as the sort is stable.
-    // The member's fields read once, in key order, each mapped key then found by
-    // a binary search ([`member_value`] scans the packed map for each: 7 % of a
-    // daily full sync's instructions; issue #15).
-    let fields: Vec<(&str, &str)> = m.fields.iter().collect();
+    mapped_with(m, &Mapping::new(settings))
+}
+
+/// [`mapped`] with the mapping made.
+fn mapped_with(m: &SourceMember, mapping: &Mapping<'_>) -> (FieldMap, FieldMap) {
+    // The member's fields read once, in key order, each mapped key then found by a
+    // binary search ([`member_value`] scans the packed map for each: 7 % of a daily
+    // full sync's instructions; issue #15).
+    let mut fields: Vec<(&str, &str)> = Vec::with_capacity(mapping.fields.len());
+    for field in &m.fields {
+        fields.push(field);
+    }
     let value = |key: &str| match fields.binary_search_by(|&(k, _)| k.cmp(key)) {
         Ok(i) => Some(fields[i].1),
         Err(_) => named_value(m, key),
     };
-    let mut values: Vec<(bool, &str, &str)> = Vec::with_capacity(settings.mapping.len());
-    for mf in &settings.mapping {
-        if redacted(&mf.source_key) || redacted(&mf.demographic) {
-            continue;
-        }
-        let Some(v) = nonblank(value(&mf.source_key)) else {
-            continue;
-        };
-        let associated = mf.kind == FieldKind::Associated;
-        values.push((associated, mf.demographic.as_str(), v));
-    }
-    values.sort_by(|a, b| a.1.cmp(b.1));
-    // Sorted: each appended after the last (`FieldMap::extend`), not looked up.
+    // In the order of the names: each appended after the last (`FieldMap`'s
+    // `FromIterator`), not looked up; a name mapped twice is replaced by the later.
     let of = |associated: bool| {
-        let kind = values.iter().filter(move |v| v.0 == associated);
-        kind.map(|&(_, key, v)| (key, v)).collect::<FieldMap>()
+        let kind = mapping.fields.iter().filter(move |f| f.0 == associated);
+        kind.filter_map(|&(_, name, key)| Some((name, nonblank(value(key))?)))
+            .collect::<FieldMap>()
     };
-    let (mut demographics, mut associated) = (of(false), of(true));
-    demographics.shrink_to_fit();
-    associated.shrink_to_fit();
-    (demographics, associated)
+    (of(false), of(true))
 }
 
 /// Normalise one member. Errors skip the member; warnings are returned alongside.
 pub fn normalise(
+    m: SourceMember,
+    settings: &Settings,
+    today: Date,
+) -> (Option<Record>, Vec<Issue>) {
+    normalise_mapped(m, settings, &Mapping::new(settings), today)
+}
+
+/// [`normalise`] with the settings' mapping made (once for many members).
+pub fn normalise_mapped(
     mut m: SourceMember,
     settings: &Settings,
+    mapping: &Mapping<'_>,
     today: Date,
 ) -> (Option<Record>, Vec<Issue>) {
     let pos = m.position;
@@ -435,7 +463,7 @@ pub fn normalise(
             }
         })
     };
-    let (demographics, associated) = mapped(&m, settings);
+    let (demographics, associated) = mapped_with(&m, mapping);
     let issues = found.into_issues(&m.source_id);
     if issues.iter().any(Issue::is_error) {
         return (None, issues);

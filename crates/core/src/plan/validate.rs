@@ -11,7 +11,7 @@ use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 use super::work::{GivingBack, Planner, issue_for, sort_in_place_by};
 use crate::issue::{Issue, IssueCode, Severity};
 use crate::member::{RejectedMember, SourceMember};
-use crate::normalise::{Record, email_key_ref, normalise, skipped_by_rule};
+use crate::normalise::{Mapping, Record, email_key_ref, normalise_mapped, skipped_by_rule};
 use crate::settings::{EmployeeIds, Settings, demographic_fold};
 
 /// Members normalised side by side at a time: a batch holds its members and their
@@ -24,7 +24,12 @@ const NORMALISE_MIN_LEN: usize = 256;
 /// and what normalising found.
 type Normalised = (Option<Record>, Vec<Issue>);
 
-fn normalise_one(m: SourceMember, settings: &Settings, today: Date) -> Normalised {
+fn normalise_one(
+    m: SourceMember,
+    settings: &Settings,
+    mapping: &Mapping<'_>,
+    today: Date,
+) -> Normalised {
     if let Some(rule) = skipped_by_rule(&m, settings) {
         let issue = Issue {
             position: Some(m.position),
@@ -37,7 +42,7 @@ fn normalise_one(m: SourceMember, settings: &Settings, today: Date) -> Normalise
         };
         return (None, vec![issue]);
     }
-    normalise(m, settings, today)
+    normalise_mapped(m, settings, mapping, today)
 }
 
 /// The directory rows (the first, by key) whose demographic names the look-alike
@@ -106,6 +111,7 @@ impl Planner<'_> {
     /// outcome, issues included, is the one a loop in order gives).
     pub(super) fn normalise_members(&mut self, members: Vec<SourceMember>) -> Vec<Record> {
         let (settings, today) = (self.settings, self.today);
+        let mapping = Mapping::new(settings);
         let mut records: Vec<Record> = Vec::with_capacity(members.len());
         // The members' room is given back as they go, for the records to take.
         let mut members = GivingBack::new(members);
@@ -114,7 +120,7 @@ impl Planner<'_> {
             let outcomes: Vec<Normalised> = batch
                 .into_par_iter()
                 .with_min_len(NORMALISE_MIN_LEN)
-                .map(|m| normalise_one(m, settings, today))
+                .map(|m| normalise_one(m, settings, &mapping, today))
                 .collect();
             for (record, mut found) in outcomes {
                 self.issues.append(&mut found);
@@ -226,6 +232,7 @@ mod tests {
     use proptest::prelude::*;
 
     use super::*;
+    use crate::normalise::normalise;
     use crate::plan::PlanOptions;
 
     fn record(source_id: &str, position: usize, nth: usize) -> Record {
@@ -278,7 +285,7 @@ mod tests {
         let (mut issues, mut skipped, mut expected) = (Vec::new(), 0, Vec::new());
         // One loop in order over the same members.
         for m in members() {
-            let (record, mut found) = normalise_one(m, &settings, today);
+            let (record, mut found) = normalise_one(m, &settings, &Mapping::new(&settings), today);
             issues.append(&mut found);
             match record {
                 Some(r) => expected.push(r),
