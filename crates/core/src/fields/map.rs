@@ -37,7 +37,7 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 mod packed;
 
-use packed::{Slot, count, entry_size, put_entry};
+use packed::{Key, Slot, count, entry_size, put_entry};
 
 /// A small string map sorted by key (see the module documentation).
 #[derive(Clone, Default, PartialEq, Eq)]
@@ -84,6 +84,11 @@ impl FieldMap {
         Found::Before(at)
     }
 
+    /// The last entry's key.
+    fn last_key(&self) -> Option<Key> {
+        self.last_start().map(|at| Slot::at(&self.0, at).key)
+    }
+
     /// Where the last entry begins.
     fn last_start(&self) -> Option<usize> {
         let mut at = 0;
@@ -116,19 +121,19 @@ impl FieldMap {
         let (key, value) = (key.as_ref(), value.as_ref());
         match self.find(key) {
             Found::Before(at) if at == self.0.len() => {
-                put_entry(&mut self.0, key, value);
+                put_entry(&mut self.0, at, key, value);
                 None
             }
             Found::Before(at) => {
                 let mut entry = CompactString::default();
-                put_entry(&mut entry, key, value);
+                put_entry(&mut entry, 0, key, value);
                 self.0.insert_str(at, &entry);
                 None
             }
             Found::At { start, slot } => {
                 let old = CompactString::from(&self.0[slot.value.clone()]);
                 let mut entry = CompactString::default();
-                put_entry(&mut entry, key, value);
+                put_entry(&mut entry, 0, key, value);
                 self.0.replace_range(start..slot.end(), &entry);
                 Some(old)
             }
@@ -225,8 +230,8 @@ thread_local! {
 /// demographics, and the directory row's read back; issue #15).
 struct Builder {
     map: FieldMap,
-    /// Where the map's last entry begins.
-    last: Option<usize>,
+    /// The map's last key.
+    last: Option<Key>,
 }
 
 impl Builder {
@@ -235,24 +240,21 @@ impl Builder {
         buf.clear();
         buf.push_str(&map.0);
         let map = FieldMap(buf);
-        let last = map.last_start();
+        let last = map.last_key();
         Builder { map, last }
     }
 
     fn push(&mut self, key: &str, value: &str) {
-        let after = match self.last {
+        let after = match &self.last {
             None => true,
-            Some(at) => {
-                let slot = Slot::at(&self.map.0, at);
-                slot.key(&self.map.0).as_bytes() < key.as_bytes()
-            }
+            Some(last) => last.of(&self.map.0).as_bytes() < key.as_bytes(),
         };
         if after {
-            self.last = Some(self.map.0.len());
-            put_entry(&mut self.map.0, key, value);
+            let at = self.map.0.len();
+            self.last = Some(put_entry(&mut self.map.0, at, key, value));
         } else {
             self.map.insert(key, value);
-            self.last = self.map.last_start();
+            self.last = self.map.last_key();
         }
     }
 
@@ -419,7 +421,8 @@ impl From<std::collections::BTreeMap<String, String>> for FieldMap {
         let size = map.iter().map(|(k, v)| entry_size(k, v)).sum();
         let mut buf = String::with_capacity(size);
         for (k, v) in &map {
-            put_entry(&mut buf, k, v);
+            let at = buf.len();
+            put_entry(&mut buf, at, k, v);
         }
         FieldMap(buf)
     }

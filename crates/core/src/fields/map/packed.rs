@@ -57,18 +57,26 @@ pub(super) fn put_len(buf: &mut impl Text, mut n: usize) {
     }
 }
 
-/// Writes one entry, its room made once.
-pub(super) fn put_entry(buf: &mut impl Text, key: &str, value: &str) {
+/// Writes one entry, its room made once; where its key is (a written key's range
+/// counts from `at`, the length of `buf` before the entry).
+pub(super) fn put_entry(buf: &mut impl Text, at: usize, key: &str, value: &str) -> Key {
     let head = key_head(key);
     let written = head.is_multiple_of(2);
     let key_len = if written { key.len() } else { 0 };
-    buf.reserve_text(len_size(head) + len_size(value.len()) + key_len + value.len());
+    let (head_size, value_size) = (len_size(head), len_size(value.len()));
+    buf.reserve_text(head_size + value_size + key_len + value.len());
     put_len(buf, head);
     put_len(buf, value.len());
     if written {
         buf.push_text(key);
     }
     buf.push_text(value);
+    if written {
+        let start = at + head_size + value_size;
+        Key::Written(start..start + key_len)
+    } else {
+        Key::Known(KNOWN[head / 2])
+    }
 }
 
 /// The bytes [`put_entry`] writes.
@@ -108,7 +116,7 @@ pub(super) enum Key {
 }
 
 impl Key {
-    fn of<'a>(&self, buf: &'a str) -> &'a str {
+    pub(super) fn of<'a>(&self, buf: &'a str) -> &'a str {
         match self {
             Key::Written(range) => &buf[range.clone()],
             Key::Known(key) => key,
