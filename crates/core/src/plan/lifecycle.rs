@@ -640,7 +640,7 @@ mod tests {
                 7 => m.work_email = Some(format!("p{i}.other@x.example")),
                 _ => {}
             }
-            if i % 23 == 0 {
+            if i.is_multiple_of(23) {
                 m.exclude = Some(false);
             }
         }
