@@ -4,12 +4,11 @@
 use std::borrow::Cow;
 use std::collections::BTreeSet;
 
+use rayon::prelude::*;
 use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 
 use super::matching::{SamePerson, next_generated_id};
 use super::types::{PlanOptions, Rule};
-use rayon::prelude::*;
-
 use super::work::{Member, Planner, Slot, issue_for};
 use crate::employee::{DeactivationReason, Employee};
 use crate::fields::FieldMap;
@@ -113,6 +112,7 @@ impl<'a> Planner<'a> {
             let mut slots: Vec<Option<Slot>> = vec![None; end - start];
             while let Some(&(ri, target)) = assignments.peek().filter(|(ri, _)| *ri < end) {
                 assignments.next();
+                debug_assert!(ri >= start, "assignments come by record, in order");
                 let r = &records[ri];
                 let slot = match target {
                     Some(i) => Slot::Existing(i),
