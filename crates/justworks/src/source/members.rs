@@ -17,6 +17,9 @@ use crate::http::{Counters, Got};
 use crate::mapping::{ManagerLookup, missing_scope_diagnostics, scope_code};
 use crate::wire::{Page, WireCustomValues, WireEmail, json_error};
 
+/// Pages read ahead of the mapping thread at most.
+const PAGES_QUEUED: usize = 16;
+
 impl JustworksSource {
     /// List members (one status, or all), feeding `acc`; it comes back with the
     /// members. Pages are mapped on a thread of their own (`ingest`) while the next
@@ -31,8 +34,11 @@ impl JustworksSource {
         progress: Option<&ProgressFn>,
     ) -> Result<Accumulator, SourceError> {
         let mut listed = acc.members.len();
-        // Two pages in the queue at most: memory stays bounded if mapping is slower.
-        let (pages, mut queue) = mpsc::channel::<Page>(2);
+        // Sixteen pages in the queue at most (≈ 2 MB): memory stays bounded if mapping
+        // is slower, and the requests go on while the mapping thread waits for a core
+        // (with two pages the request loop waited 50–120 ms of a 100k daily sync for
+        // the queue; with sixteen ≈ 13 ms; docs/benchmarks.md, issue #15, session 17).
+        let (pages, mut queue) = mpsc::channel::<Page>(PAGES_QUEUED);
         let mapper = tokio::task::spawn_blocking(move || {
             let mut acc = acc;
             while let Some(page) = queue.blocking_recv() {
