@@ -367,12 +367,7 @@ impl<'s> Mapping<'s> {
 }
 
 /// The mapped source fields: (demographics, associated fields).
-pub(crate) fn mapped(m: &SourceMember, settings: &Settings) -> (FieldMap, FieldMap) {
-    mapped_with(m, &Mapping::new(settings))
-}
-
-/// [`mapped`] with the mapping made.
-fn mapped_with(m: &SourceMember, mapping: &Mapping<'_>) -> (FieldMap, FieldMap) {
+pub(crate) fn mapped(m: &SourceMember, mapping: &Mapping<'_>) -> (FieldMap, FieldMap) {
     // The member's fields read once, in key order, each mapped key then found by a
     // binary search ([`member_value`] scans the packed map for each: 7 % of a daily
     // full sync's instructions; issue #15).
@@ -463,7 +458,7 @@ pub fn normalise_mapped(
             }
         })
     };
-    let (demographics, associated) = mapped_with(&m, mapping);
+    let (demographics, associated) = mapped(&m, mapping);
     let issues = found.into_issues(&m.source_id);
     if issues.iter().any(Issue::is_error) {
         return (None, issues);
@@ -637,7 +632,7 @@ mod tests {
         ] {
             m.fields.insert(key, value);
         }
-        let (demographics, associated) = mapped(&m, &settings);
+        let (demographics, associated) = mapped(&m, &Mapping::new(&settings));
         let pairs = |f: &FieldMap| -> Vec<(String, String)> {
             f.iter()
                 .map(|(k, v)| (k.to_string(), v.to_string()))
@@ -657,7 +652,7 @@ mod tests {
             owned(&[("Ally", "Oslo"), ("Buddy", "E7")])
         );
         settings.redact_fields.insert("given_name".into());
-        let (demographics, _) = mapped(&m, &settings);
+        let (demographics, _) = mapped(&m, &Mapping::new(&settings));
         assert_eq!(
             pairs(&demographics),
             owned(&[("Alpha", "HQ"), ("Zeta", "Eng")])
@@ -673,7 +668,7 @@ mod tests {
         for (key, _) in crate::fields::DEFAULT_DEMOGRAPHICS {
             m.fields.insert(*key, "x");
         }
-        let (demographics, _) = mapped(&m, &settings);
+        let (demographics, _) = mapped(&m, &Mapping::new(&settings));
         assert_eq!(
             demographics.len(),
             crate::fields::DEFAULT_DEMOGRAPHICS.len()

@@ -56,11 +56,6 @@ impl FieldMap {
         Self::default()
     }
 
-    /// Room for `capacity` entries of a common size (a short key and value).
-    pub fn with_capacity(capacity: usize) -> Self {
-        Self(String::with_capacity(capacity.saturating_mul(COMMON_ENTRY)))
-    }
-
     /// The number of entries (a scan: the maps are small).
     pub fn len(&self) -> usize {
         count(&self.0, 0, self.0.len())
@@ -210,10 +205,6 @@ impl FieldMap {
             .collect()
     }
 }
-
-/// The room [`FieldMap::with_capacity`] gives an entry: two header bytes, a key of
-/// ≈ 10 bytes and a value of ≈ 7 (the demographics of a member, on average).
-const COMMON_ENTRY: usize = 20;
 
 /// The buffer a [`Builder`] writes in, kept from one map to the next on each thread.
 const SCRATCH_KEPT: usize = 4096;

@@ -156,8 +156,8 @@ impl<'a> Planner<'a> {
                 let (Some(u), Some(slot)) = (u, slots[k]) else {
                     continue;
                 };
-                self.issues.extend(u.issues);
-                for (field, rule) in u.rules {
+                self.issues.extend(u.found.issues);
+                for (field, rule) in u.found.rules {
                     self.work.rule(slot, field, rule);
                 }
                 if let Some(e) = u.changed {
@@ -194,8 +194,7 @@ impl<'a> Planner<'a> {
                 Cow::Owned(e) => Some(e),
                 Cow::Borrowed(_) => None,
             },
-            issues: found.issues,
-            rules: found.rules,
+            found,
             hollow: hollow(r),
         }
     }
@@ -346,7 +345,7 @@ impl<'a> Planner<'a> {
         }
         if settings.hire_date_priority == HireDatePriority::Latest && r.latest_rehire_date.is_some()
         {
-            found.rule(slot, "hire_date", Rule::HireDatePriority);
+            found.rule("hire_date", Rule::HireDatePriority);
         }
     }
 
@@ -364,14 +363,14 @@ impl<'a> Planner<'a> {
         match r.exclude {
             Some(true) if e.active && !e.excluded => {
                 e.to_mut().excluded = true;
-                found.rule(slot, "excluded", Rule::Excluded);
+                found.rule("excluded", Rule::Excluded);
             }
             Some(false) if e.excluded => e.to_mut().excluded = false,
             _ => {}
         }
         let ended = e.end_date.is_some_and(|d| d <= self.today);
         if e.excluded {
-            deactivate(found, slot, e, DeactivationReason::Excluded, Rule::Excluded);
+            deactivate(found, e, DeactivationReason::Excluded, Rule::Excluded);
             if r.source_active && !ended && r.exclude != Some(true) {
                 found.issues.push(issue_for(
                     r,
@@ -382,22 +381,22 @@ impl<'a> Planner<'a> {
                 ));
             }
         } else if ended {
-            deactivate(found, slot, e, DeactivationReason::EndDate, Rule::EndDate);
+            deactivate(found, e, DeactivationReason::EndDate, Rule::EndDate);
         } else if r.exclude == Some(true) {
             // Marked deactivated and already deactivated for another reason: stays so.
         } else if !r.source_active {
             // Inactive in the source without an end date: like a missing member.
             let (missing_deactivates, rule) = on_missing(self.settings, self.options);
             if missing_deactivates || matches!(slot, Slot::New(_)) {
-                deactivate(found, slot, e, DeactivationReason::Missing, rule);
+                deactivate(found, e, DeactivationReason::Missing, rule);
             }
         } else if !e.active && writable.may("active") {
             // (A partial import without a status column leaves the status alone.)
             let m = e.to_mut();
             m.active = true;
             m.deactivation_reason = None;
-            found.rule(slot, "active", Rule::Reactivated);
-            found.rule(slot, "deactivation_reason", Rule::Reactivated);
+            found.rule("active", Rule::Reactivated);
+            found.rule("deactivation_reason", Rule::Reactivated);
         }
     }
 
@@ -435,7 +434,6 @@ fn on_missing(settings: &Settings, options: &PlanOptions) -> (bool, Rule) {
 /// Deactivate for `reason`, unless already deactivated for it.
 fn deactivate(
     found: &mut Found,
-    slot: Slot,
     e: &mut Cow<'_, Employee>,
     reason: DeactivationReason,
     rule: Rule,
@@ -444,8 +442,8 @@ fn deactivate(
         let m = e.to_mut();
         m.active = false;
         m.deactivation_reason = Some(reason);
-        found.rule(slot, "active", rule);
-        found.rule(slot, "deactivation_reason", rule);
+        found.rule("active", rule);
+        found.rule("deactivation_reason", rule);
     }
 }
 
@@ -459,13 +457,13 @@ const LIFECYCLE_MIN_LEN: usize = 256;
 /// what updating it found, and what is left of the record.
 struct Updated {
     changed: Option<Employee>,
-    issues: Vec<Issue>,
-    rules: Vec<(&'static str, Rule)>,
+    found: Found,
     hollow: Hollow,
 }
 
 /// What updating one employee found: the issues, and the rule behind each field that
-/// does not simply follow the source (kept as [`Work::rule`] keeps them, in order).
+/// does not simply follow the source, in order (given to [`Work::rule`], which keeps
+/// what it keeps).
 #[derive(Default)]
 struct Found {
     issues: Vec<Issue>,
@@ -473,11 +471,8 @@ struct Found {
 }
 
 impl Found {
-    fn rule(&mut self, slot: Slot, field: &'static str, rule: Rule) {
-        // A created employee's rules are not kept (`Work::rule`).
-        if matches!(slot, Slot::Existing(_)) {
-            self.rules.push((field, rule));
-        }
+    fn rule(&mut self, field: &'static str, rule: Rule) {
+        self.rules.push((field, rule));
     }
 }
 

@@ -72,7 +72,7 @@ use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 use super::types::{Action, Plan};
 use crate::employee::{Employee, EmployeeKey, MERGED_INTO};
 use crate::member::SourceMember;
-use crate::normalise::{directory_email, email_key, email_key_ref, mapped};
+use crate::normalise::{Mapping, directory_email, email_key, email_key_ref, mapped};
 use crate::settings::{EmployeeIds, Settings};
 
 /// What planning over a part of the directory needs to know of the rest of it.
@@ -151,6 +151,7 @@ impl<'m> Part<'m> {
         let mut sources: BTreeSet<String> = BTreeSet::new();
         let mut emails: BTreeSet<String> = BTreeSet::new();
         let associated = self.settings.maps_associated();
+        let mapping = Mapping::new(self.settings);
         for m in self.members {
             let trimmed = m.source_id.trim();
             if self.settings.employee_ids == EmployeeIds::Source && !trimmed.is_empty() {
@@ -164,7 +165,7 @@ impl<'m> Part<'m> {
                 .flatten();
             emails.extend(named.map(email_key));
             if associated {
-                for (_, raw) in mapped(m, self.settings).1 {
+                for (_, raw) in mapped(m, &mapping).1 {
                     emails.insert(email_key(&raw));
                     sources.insert(raw.into_string());
                 }
