@@ -66,14 +66,16 @@ bindir() {
     echo "$dir"
 }
 
-# Run a command as the server's owner: `postgres` when we are root.
+# Run a command as the server's owner: `postgres` when we are root, from `/` (the
+# caller's folder may be one `postgres` cannot enter, a checkout in `mktemp -d` say:
+# the tools then warn "could not change directory"; every path here is absolute).
 as_owner() {
     if [ "$(id -u)" = 0 ]; then
         id postgres >/dev/null 2>&1 || die "user postgres is missing (it comes with the postgresql package)"
         if command -v runuser >/dev/null; then
-            runuser -u postgres -- "$@"
+            (cd / && runuser -u postgres -- "$@")
         else
-            su postgres -s /bin/sh -c "$(printf '%q ' "$@")"
+            (cd / && su postgres -s /bin/sh -c "$(printf '%q ' "$@")")
         fi
     else
         "$@"
