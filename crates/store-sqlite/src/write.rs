@@ -251,16 +251,26 @@ async fn write_rows(
         bind(args, Arg::Int(Some(import_id)))?;
         bind(args, Arg::Int(Some(import_id)))
     };
-    // Each iterator borrows the rows: dropped before the next one takes them.
-    let mut moving = rows.updates().peekable();
+    // What the updated rows hold in indexed columns: only rows whose identifiers
+    // move are cleared, only rows where a group's values differ are bound to it.
+    let keys: Vec<i64> = rows.updates().map(|(key, _)| key).collect();
+    let mut held = update::Held::read(tx, account, keys).await?;
+    let mut moving = Vec::new();
+    for (key, e) in rows.updates() {
+        let lower = email_key(&e.email);
+        let lower = (!lower.is_empty()).then_some(lower);
+        if held.moves(key, &e.employee_id, lower.as_deref()) {
+            moving.push((key, e.employee_id.clone(), lower));
+        }
+    }
+    let mut moving = moving.into_iter().peekable();
     while moving.peek().is_some() {
         let mut args = SqliteArguments::default();
         let mut n = 0;
-        for (key, e) in moving.by_ref().take(CLEAR_CHUNK) {
-            let lower = email_key(&e.email);
+        for (key, employee_id, lower) in moving.by_ref().take(CLEAR_CHUNK) {
             bind(&mut args, Arg::Int(Some(key)))?;
-            bind(&mut args, Arg::Text(Some(e.employee_id.clone())))?;
-            bind(&mut args, Arg::Text((!lower.is_empty()).then_some(lower)))?;
+            bind(&mut args, Arg::Text(Some(employee_id)))?;
+            bind(&mut args, Arg::Text(lower))?;
             n += 1;
         }
         bind(&mut args, Arg::Int(Some(account)))?;
@@ -273,7 +283,7 @@ async fn write_rows(
         let chunk: Vec<(i64, Employee)> = updates.by_ref().take(EMPLOYEE_CHUNK).collect();
         let keys: Vec<i64> = chunk.iter().map(|(k, _)| *k).collect();
         let at = (account, import_id, &finished);
-        if update::update_chunk(tx, chunk, EMPLOYEE_CHUNK, at).await? != keys.len() as u64 {
+        if update::update_chunk(tx, chunk, EMPLOYEE_CHUNK, at, &held).await? != keys.len() as u64 {
             return Err(missing_employee(tx, account, &keys).await);
         }
     }

@@ -11,12 +11,21 @@
 //! value changes: the grouping decides only what is left untouched when equal, so
 //! an index added later on a column of the first statement costs time, not
 //! correctness.
+//!
+//! Which rows a group's statement would find different is known before it runs:
+//! the indexed columns of the updated rows are read once ([`Held::read`]), so a
+//! group's statement binds only the rows where a value differs, and is not run
+//! when none does (a small sync changes few of them: at 1M employees each of the
+//! seven statements cost ≈ 1–2 ms over 500 rows to find nothing; docs/benchmarks.md,
+//! issue #15, session 18). The statements keep their own test of difference, so a
+//! value read wrongly costs a statement, never a write.
 
+use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, OnceLock};
 
 use roster_core::employee::Employee;
-use roster_store::sql::Arg;
-use roster_store::sql::employee::{WRITE_COLUMNS, write_values};
+use roster_store::sql::employee::{Kind, WRITE_COLUMNS, write_values};
+use roster_store::sql::{Arg, Columns, Executor, Query};
 use roster_store::{AccountId, ImportId, StoreError};
 use sqlx::sqlite::SqliteArguments;
 
@@ -92,59 +101,200 @@ pub(super) fn update_group_sql(group: usize, rows: usize) -> String {
     )
 }
 
+/// A stored value of an indexed column, as far as it compares with a written one.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Cell {
+    Text(Option<String>),
+    Int(Option<i64>),
+    /// Did not decode as the column's kind: compares unequal to everything.
+    Unknown,
+}
+
+impl Cell {
+    /// Whether writing `arg` would leave the stored value as it is (SQL's `IS`,
+    /// as the statements test it).
+    fn is(&self, arg: &Arg) -> bool {
+        match (self, arg) {
+            (Cell::Text(held), Arg::Text(new)) => held == new,
+            (Cell::Int(held), Arg::Int(new)) => held == new,
+            (Cell::Int(Some(held)), Arg::Bool(new)) => *held == i64::from(*new),
+            _ => false,
+        }
+    }
+}
+
+/// The indexed columns ([`INDEXED`], group by group) of the employees a write
+/// updates, as stored before it, by key; and the keys whose identifiers the write
+/// clears first (their ID and email key are then `NULL`, whatever was read).
+#[derive(Debug, Default)]
+pub(super) struct Held {
+    rows: HashMap<i64, Vec<Cell>>,
+    cleared: HashSet<i64>,
+}
+
+/// The indexed columns, group by group, with their kinds.
+fn indexed_columns() -> impl Iterator<Item = (&'static str, Kind)> {
+    INDEXED.iter().flat_map(|g| g.iter()).map(|c| {
+        let kind = WRITE_COLUMNS
+            .iter()
+            .find(|(w, _)| w == c)
+            .map_or(Kind::Text, |(_, k)| *k);
+        (*c, kind)
+    })
+}
+
+impl Held {
+    /// Read the indexed columns of the employees `keys` of `account`.
+    pub(super) async fn read(
+        tx: &mut Tx,
+        account: AccountId,
+        keys: Vec<i64>,
+    ) -> Result<Held, StoreError> {
+        if keys.is_empty() {
+            return Ok(Held::default());
+        }
+        let columns: Vec<(&str, Kind)> = indexed_columns().collect();
+        let names: Vec<&str> = columns.iter().map(|(c, _)| *c).collect();
+        let sql = format!(
+            "SELECT key, {} FROM employees WHERE account_id = ?1 \
+             AND key IN (SELECT value FROM json_each(?2))",
+            names.join(", ")
+        );
+        let found = tx
+            .fetch_all(Query::new(sql).bind(account).bind(Arg::Ints(keys)))
+            .await?;
+        let mut rows = HashMap::with_capacity(found.len());
+        for row in &found {
+            let key = row.int(0, "employees.key")?;
+            let cells = columns
+                .iter()
+                .enumerate()
+                .map(|(i, (_, kind))| match kind {
+                    Kind::Text => row
+                        .opt_text(i + 1, "employees")
+                        .map_or(Cell::Unknown, |v| Cell::Text(v.map(str::to_owned))),
+                    _ => row
+                        .opt_int(i + 1, "employees")
+                        .map_or(Cell::Unknown, Cell::Int),
+                })
+                .collect();
+            rows.insert(key, cells);
+        }
+        Ok(Held {
+            rows,
+            cleared: HashSet::new(),
+        })
+    }
+
+    /// The cells of group `group` of employee `key`, if read.
+    fn group(&self, key: i64, group: usize) -> Option<&[Cell]> {
+        let start: usize = INDEXED[..group].iter().map(|g| g.len()).sum();
+        self.rows
+            .get(&key)
+            .map(|cells| &cells[start..start + INDEXED[group].len()])
+    }
+
+    /// Whether writing `new` (group `group`'s values) to employee `key` changes a
+    /// value: when it was not read, or its identifiers were cleared, it may.
+    fn differs(&self, key: i64, group: usize, new: &[Arg]) -> bool {
+        let cleared = group < 2 && self.cleared.contains(&key);
+        cleared
+            || self.group(key, group).is_none_or(|held| {
+                held.len() != new.len() || !held.iter().zip(new).all(|(h, n)| h.is(n))
+            })
+    }
+
+    /// Whether employee `key`'s ID or email key moves (`employee_id`, `email_lower`
+    /// as written): then the write clears them first, and notes it.
+    pub(super) fn moves(&mut self, key: i64, employee_id: &str, email_lower: Option<&str>) -> bool {
+        let id = Arg::Text(Some(employee_id.to_owned()));
+        let email = Arg::Text(email_lower.map(str::to_owned));
+        let moves = match (self.group(key, 0), self.group(key, 1)) {
+            (Some(ids), Some(emails)) => !(ids[0].is(&id) && emails[0].is(&email)),
+            _ => true,
+        };
+        if moves {
+            self.cleared.insert(key);
+        }
+        moves
+    }
+}
+
 static UPDATE_PLAIN: OnceLock<Arc<str>> = OnceLock::new();
 static UPDATE_GROUP: [OnceLock<Arc<str>>; 7] = [const { OnceLock::new() }; 7];
 
-/// One chunk of updates: the arguments of the first statement and of each group's.
+/// One chunk of updates: the arguments of the first statement, and of each group's
+/// with how many rows it binds (those where a value differs from `held`).
 fn chunk_args(
     chunk: Vec<(i64, Employee)>,
     finished: &Arc<str>,
-    account: AccountId,
-    import_id: ImportId,
-) -> Result<(SqliteArguments, Vec<SqliteArguments>), StoreError> {
+    (account, import_id): (AccountId, ImportId),
+    held: &Held,
+) -> Result<(SqliteArguments, Vec<(SqliteArguments, usize)>), StoreError> {
     let mut first = SqliteArguments::default();
     add(&mut first, finished.clone())?;
     bind(&mut first, Arg::Int(Some(import_id)))?;
-    let mut groups: Vec<SqliteArguments> = INDEXED.iter().map(|_| Default::default()).collect();
+    let mut groups: Vec<(SqliteArguments, usize)> =
+        INDEXED.iter().map(|_| Default::default()).collect();
     let targets: Vec<Option<usize>> = WRITE_COLUMNS[1..]
         .iter()
         .map(|(c, _)| group_of(c))
         .collect();
+    let mut row: Vec<Vec<Arg>> = INDEXED
+        .iter()
+        .map(|g| Vec::with_capacity(g.len()))
+        .collect();
     for (key, e) in chunk {
         bind(&mut first, Arg::Int(Some(key)))?;
-        for g in &mut groups {
-            bind(g, Arg::Int(Some(key)))?;
-        }
         // write_values gives the key first, then the columns in WRITE_COLUMNS order,
         // the order in which INDEXED lists each group's (a test checks it).
         for (v, target) in write_values(key, e)?.into_iter().skip(1).zip(&targets) {
             match target {
                 None => bind(&mut first, v)?,
-                Some(g) => bind(&mut groups[*g], v)?,
+                Some(g) => row[*g].push(v),
+            }
+        }
+        for (g, values) in row.iter_mut().enumerate() {
+            if held.differs(key, g, values) {
+                let (args, n) = &mut groups[g];
+                bind(args, Arg::Int(Some(key)))?;
+                for v in values.drain(..) {
+                    bind(args, v)?;
+                }
+                *n += 1;
+            } else {
+                values.clear();
             }
         }
     }
     bind(&mut first, Arg::Int(Some(account)))?;
-    for g in &mut groups {
-        bind(g, Arg::Int(Some(account)))?;
+    for (args, _) in &mut groups {
+        bind(args, Arg::Int(Some(account)))?;
     }
     Ok((first, groups))
 }
 
 /// Update the employees of `chunk` (at most `full` rows); the rows the first
-/// statement found (every row of the chunk unless one is missing).
+/// statement found (every row of the chunk unless one is missing). A group's
+/// statement runs only for the rows where `held` says one of its values differs.
 pub(super) async fn update_chunk(
     tx: &mut Tx,
     chunk: Vec<(i64, Employee)>,
     full: usize,
     (account, import_id, finished): (AccountId, ImportId, &Arc<str>),
+    held: &Held,
 ) -> Result<u64, StoreError> {
     let n = chunk.len();
-    let (first, groups) = chunk_args(chunk, finished, account, import_id)?;
+    let (first, groups) = chunk_args(chunk, finished, (account, import_id), held)?;
     let sql = cached(&UPDATE_PLAIN, n, full, update_plain_sql);
     let found = run(tx.conn(), sql, first).await?;
-    for (g, args) in groups.into_iter().enumerate() {
-        let sql = cached(&UPDATE_GROUP[g], n, full, |rows| update_group_sql(g, rows));
+    for (g, (args, rows)) in groups.into_iter().enumerate() {
+        if rows == 0 {
+            continue;
+        }
+        let sql = cached(&UPDATE_GROUP[g], rows, full, |rows| {
+            update_group_sql(g, rows)
+        });
         run(tx.conn(), sql, args).await?;
     }
     Ok(found)
@@ -173,6 +323,93 @@ mod tests {
                 "{g:?}"
             );
         }
+    }
+
+    /// What `held` would hold for `e` as written under `key`.
+    fn held_as_written(key: i64, e: &Employee) -> Vec<Cell> {
+        let values = write_values(key, e.clone()).unwrap();
+        indexed_columns()
+            .map(|(c, _)| {
+                let at = WRITE_COLUMNS.iter().position(|(w, _)| *w == c).unwrap();
+                match &values[at] {
+                    Arg::Text(v) => Cell::Text(v.clone()),
+                    Arg::Int(v) => Cell::Int(*v),
+                    Arg::Bool(b) => Cell::Int(Some(i64::from(*b))),
+                    other => panic!("{other:?}"),
+                }
+            })
+            .collect()
+    }
+
+    fn employee() -> Employee {
+        Employee {
+            employee_id: "E1".into(),
+            email: "Ada@Acme.example".into(),
+            manager_email: Some("Boss@acme.example".into()),
+            active: true,
+            ..Employee::default()
+        }
+    }
+
+    /// How many rows each group's statement binds for `new` over `held`.
+    fn bound(new: &Employee, held: &Held) -> Vec<usize> {
+        let (_, groups) = chunk_args(vec![(7, new.clone())], &"t".into(), (1, 1), held).unwrap();
+        groups.iter().map(|(_, n)| *n).collect()
+    }
+
+    #[test]
+    fn a_group_binds_only_the_rows_where_one_of_its_values_differs() {
+        let before = employee();
+        let mut held = Held::default();
+        held.rows.insert(7, held_as_written(7, &before));
+        assert_eq!(bound(&before, &held), [0; 7], "nothing differs");
+
+        let mut after = before.clone();
+        after.employee_id = "e1".into();
+        after.active = false;
+        assert_eq!(bound(&after, &held), [1, 0, 0, 0, 0, 1, 0]);
+        let mut after = before.clone();
+        after.manager_email = None;
+        after.secondary_email = Some("ada@home.example".into());
+        assert_eq!(bound(&after, &held), [0, 0, 0, 0, 1, 0, 1]);
+
+        // Not read (missing, or a value that did not decode): every group may differ.
+        assert_eq!(bound(&before, &Held::default()), [1; 7]);
+        let mut odd = held_as_written(7, &before);
+        odd[3] = Cell::Unknown;
+        let held = Held {
+            rows: HashMap::from([(7, odd)]),
+            ..Held::default()
+        };
+        assert_eq!(bound(&before, &held), [0, 0, 1, 0, 0, 0, 0]);
+    }
+
+    #[test]
+    fn a_row_whose_identifiers_move_is_cleared_and_both_set_again() {
+        let before = employee();
+        let mut held = Held::default();
+        held.rows.insert(7, held_as_written(7, &before));
+        assert!(!held.moves(7, "E1", Some("ada@acme.example")));
+        assert_eq!(bound(&before, &held), [0; 7]);
+        // The ID moves, the email stays: the clear sets both to NULL, so both
+        // groups write the row again.
+        assert!(held.moves(7, "E2", Some("ada@acme.example")));
+        assert_eq!(bound(&before, &held), [1, 1, 0, 0, 0, 0, 0]);
+        assert!(Held::default().moves(8, "E8", None), "not read: cleared");
+    }
+
+    #[test]
+    fn a_stored_value_is_the_written_one_only_when_sql_would_say_so() {
+        let text = |v: Option<&str>| Arg::Text(v.map(str::to_owned));
+        assert!(Cell::Text(Some("a".into())).is(&text(Some("a"))));
+        assert!(!Cell::Text(Some("a".into())).is(&text(Some("A"))));
+        assert!(Cell::Text(None).is(&text(None)));
+        assert!(!Cell::Text(None).is(&text(Some(""))));
+        assert!(Cell::Int(Some(1)).is(&Arg::Bool(true)));
+        assert!(!Cell::Int(Some(0)).is(&Arg::Bool(true)));
+        assert!(!Cell::Int(None).is(&Arg::Bool(false)));
+        assert!(!Cell::Unknown.is(&text(None)));
+        assert!(!Cell::Text(Some("1".into())).is(&Arg::Int(Some(1))));
     }
 
     #[test]
