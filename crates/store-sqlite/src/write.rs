@@ -234,6 +234,17 @@ async fn write_rebuilding_from(
     Ok(import_id)
 }
 
+/// An updated employee's key, ID and email key, as the clear of moving identifiers
+/// binds them.
+fn identifiers((key, e): (i64, &Employee)) -> (i64, String, Option<String>) {
+    let lower = email_key(&e.email);
+    (
+        key,
+        e.employee_id.clone(),
+        (!lower.is_empty()).then_some(lower),
+    )
+}
+
 /// Clear identifiers that move, update, create, then record the entries: unique
 /// constraints are checked per statement, and this order satisfies them whenever
 /// the final state does.
@@ -251,27 +262,26 @@ async fn write_rows(
         bind(args, Arg::Int(Some(import_id)))?;
         bind(args, Arg::Int(Some(import_id)))
     };
-    // What the updated rows hold in indexed columns: only rows whose identifiers
-    // move are cleared, only rows where a group's values differ are bound to it.
-    let keys: Vec<i64> = rows.updates().map(|(key, _)| key).collect();
-    let mut held = update::Held::read(tx, account, keys).await?;
-    let mut moving = Vec::new();
-    for (key, e) in rows.updates() {
-        let lower = email_key(&e.email);
-        let lower = (!lower.is_empty()).then_some(lower);
-        if held.moves(key, &e.employee_id, lower.as_deref()) {
-            moving.push((key, e.employee_id.clone(), lower));
-        }
-    }
-    let mut moving = moving.into_iter().peekable();
+    // Only rows whose ID or email key moves are cleared: each chunk's rows are read
+    // first (the updates read theirs again, after the clears). Each iterator
+    // borrows the rows: dropped before the next one takes them.
+    let mut moving = rows.updates().map(identifiers).peekable();
     while moving.peek().is_some() {
+        let chunk: Vec<_> = moving.by_ref().take(CLEAR_CHUNK).collect();
+        let keys = chunk.iter().map(|(key, ..)| *key).collect();
+        let held = update::Held::read(tx, account, keys).await?;
         let mut args = SqliteArguments::default();
         let mut n = 0;
-        for (key, employee_id, lower) in moving.by_ref().take(CLEAR_CHUNK) {
-            bind(&mut args, Arg::Int(Some(key)))?;
-            bind(&mut args, Arg::Text(Some(employee_id)))?;
-            bind(&mut args, Arg::Text(lower))?;
-            n += 1;
+        for (key, employee_id, lower) in chunk {
+            if held.moves(key, &employee_id, lower.as_deref()) {
+                bind(&mut args, Arg::Int(Some(key)))?;
+                bind(&mut args, Arg::Text(Some(employee_id)))?;
+                bind(&mut args, Arg::Text(lower))?;
+                n += 1;
+            }
+        }
+        if n == 0 {
+            continue;
         }
         bind(&mut args, Arg::Int(Some(account)))?;
         let sql = cached(&CLEAR_IDENTIFIERS, n, CLEAR_CHUNK, clear_identifiers_sql);
@@ -283,7 +293,7 @@ async fn write_rows(
         let chunk: Vec<(i64, Employee)> = updates.by_ref().take(EMPLOYEE_CHUNK).collect();
         let keys: Vec<i64> = chunk.iter().map(|(k, _)| *k).collect();
         let at = (account, import_id, &finished);
-        if update::update_chunk(tx, chunk, EMPLOYEE_CHUNK, at, &held).await? != keys.len() as u64 {
+        if update::update_chunk(tx, chunk, EMPLOYEE_CHUNK, at).await? != keys.len() as u64 {
             return Err(missing_employee(tx, account, &keys).await);
         }
     }
