@@ -262,26 +262,29 @@ async fn write_rows(
         bind(args, Arg::Int(Some(import_id)))?;
         bind(args, Arg::Int(Some(import_id)))
     };
-    // Only rows whose ID or email key moves are cleared: each chunk's rows are read
-    // first (the updates read theirs again, after the clears). Each iterator
-    // borrows the rows: dropped before the next one takes them.
+    // What the updated rows hold in indexed columns: only rows whose identifiers
+    // move are cleared, only rows where a group's values differ are bound to it.
+    let keys: Vec<i64> = rows.updates().map(|(key, _)| key).collect();
+    let mut held = update::Held::read(tx, account, keys).await?;
+    // Each iterator borrows the rows: dropped before the next one takes them.
     let mut moving = rows.updates().map(identifiers).peekable();
     while moving.peek().is_some() {
-        let chunk: Vec<_> = moving.by_ref().take(CLEAR_CHUNK).collect();
-        let keys = chunk.iter().map(|(key, ..)| *key).collect();
-        let held = update::Held::read(tx, account, keys).await?;
         let mut args = SqliteArguments::default();
         let mut n = 0;
-        for (key, employee_id, lower) in chunk {
-            if held.moves(key, &employee_id, lower.as_deref()) {
-                bind(&mut args, Arg::Int(Some(key)))?;
-                bind(&mut args, Arg::Text(Some(employee_id)))?;
-                bind(&mut args, Arg::Text(lower))?;
-                n += 1;
+        for (key, employee_id, lower) in moving.by_ref() {
+            if !held.moves(key, &employee_id, lower.as_deref()) {
+                continue;
+            }
+            bind(&mut args, Arg::Int(Some(key)))?;
+            bind(&mut args, Arg::Text(Some(employee_id)))?;
+            bind(&mut args, Arg::Text(lower))?;
+            n += 1;
+            if n == CLEAR_CHUNK {
+                break;
             }
         }
         if n == 0 {
-            continue;
+            break;
         }
         bind(&mut args, Arg::Int(Some(account)))?;
         let sql = cached(&CLEAR_IDENTIFIERS, n, CLEAR_CHUNK, clear_identifiers_sql);
@@ -293,7 +296,7 @@ async fn write_rows(
         let chunk: Vec<(i64, Employee)> = updates.by_ref().take(EMPLOYEE_CHUNK).collect();
         let keys: Vec<i64> = chunk.iter().map(|(k, _)| *k).collect();
         let at = (account, import_id, &finished);
-        if update::update_chunk(tx, chunk, EMPLOYEE_CHUNK, at).await? != keys.len() as u64 {
+        if update::update_chunk(tx, chunk, EMPLOYEE_CHUNK, at, &held).await? != keys.len() as u64 {
             return Err(missing_employee(tx, account, &keys).await);
         }
     }

@@ -13,14 +13,16 @@
 //! correctness.
 //!
 //! Which rows a group's statement would find different is known before it runs:
-//! the indexed columns of a chunk's rows are read first ([`Held::read`], after the
-//! identifiers that move were cleared), so a group's statement binds only the rows
-//! where a value differs, and is not run when none does (a small sync changes few of them: at 1M employees each of the
+//! the indexed columns of the updated rows are read once ([`Held::read`]), so a
+//! group's statement binds only the rows where a value differs, and is not run
+//! when none does (a small sync changes few of them: at 1M employees each of the
 //! seven statements cost ≈ 1–2 ms over 500 rows to find nothing; docs/benchmarks.md,
 //! issue #15, session 18). The statements keep their own test of difference, so a
-//! value read wrongly costs a statement, never a write.
+//! value read wrongly costs a statement, never a write; and a write updating more
+//! than [`HELD_AT_MOST`] rows reads none (every row bound to every statement, as
+//! before), so that what is held stays small.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, OnceLock};
 
 use roster_core::employee::Employee;
@@ -123,11 +125,16 @@ impl Cell {
     }
 }
 
-/// The indexed columns ([`INDEXED`], group by group) of some employees as stored,
-/// by key: read inside the write, right before the statements that use them.
+/// Updated rows whose indexed columns are read at most (≈ 200 bytes each).
+pub(super) const HELD_AT_MOST: usize = 50_000;
+
+/// The indexed columns ([`INDEXED`], group by group) of the employees a write
+/// updates, as stored before it, by key; and the keys whose identifiers the write
+/// clears first (their ID and email key are then `NULL`, whatever was read).
 #[derive(Debug, Default)]
 pub(super) struct Held {
     rows: HashMap<i64, Vec<Cell>>,
+    cleared: HashSet<i64>,
 }
 
 /// The indexed columns, group by group, with their kinds.
@@ -142,13 +149,14 @@ fn indexed_columns() -> impl Iterator<Item = (&'static str, Kind)> {
 }
 
 impl Held {
-    /// Read the indexed columns of the employees `keys` of `account`.
+    /// Read the indexed columns of the employees `keys` of `account` (none when
+    /// they are more than [`HELD_AT_MOST`]).
     pub(super) async fn read(
         tx: &mut Tx,
         account: AccountId,
         keys: Vec<i64>,
     ) -> Result<Held, StoreError> {
-        if keys.is_empty() {
+        if keys.is_empty() || keys.len() > HELD_AT_MOST {
             return Ok(Held::default());
         }
         let columns: Vec<(&str, Kind)> = indexed_columns().collect();
@@ -180,7 +188,10 @@ impl Held {
                 .collect();
             rows.insert(key, cells);
         }
-        Ok(Held { rows })
+        Ok(Held {
+            rows,
+            cleared: HashSet::new(),
+        })
     }
 
     /// The cells of group `group` of employee `key`, if read.
@@ -192,22 +203,28 @@ impl Held {
     }
 
     /// Whether writing `new` (group `group`'s values) to employee `key` changes a
-    /// value: when it was not read, it may.
+    /// value: when it was not read, or its identifiers were cleared, it may.
     fn differs(&self, key: i64, group: usize, new: &[Arg]) -> bool {
-        self.group(key, group).is_none_or(|held| {
-            held.len() != new.len() || !held.iter().zip(new).all(|(h, n)| h.is(n))
-        })
+        let cleared = group < 2 && self.cleared.contains(&key);
+        cleared
+            || self.group(key, group).is_none_or(|held| {
+                held.len() != new.len() || !held.iter().zip(new).all(|(h, n)| h.is(n))
+            })
     }
 
     /// Whether employee `key`'s ID or email key moves (`employee_id`, `email_lower`
-    /// as written): the write then clears them first.
-    pub(super) fn moves(&self, key: i64, employee_id: &str, email_lower: Option<&str>) -> bool {
+    /// as written): then the write clears them first, and notes it.
+    pub(super) fn moves(&mut self, key: i64, employee_id: &str, email_lower: Option<&str>) -> bool {
         let id = Arg::Text(Some(employee_id.to_owned()));
         let email = Arg::Text(email_lower.map(str::to_owned));
-        match (self.group(key, 0), self.group(key, 1)) {
+        let moves = match (self.group(key, 0), self.group(key, 1)) {
             (Some(ids), Some(emails)) => !(ids[0].is(&id) && emails[0].is(&email)),
             _ => true,
+        };
+        if moves {
+            self.cleared.insert(key);
         }
+        moves
     }
 }
 
@@ -267,17 +284,16 @@ fn chunk_args(
 
 /// Update the employees of `chunk` (at most `full` rows); the rows the first
 /// statement found (every row of the chunk unless one is missing). A group's
-/// statement runs only for the rows where one of its values differs from what the
-/// row holds now (read first: a row whose identifiers were cleared holds `NULL`).
+/// statement runs only for the rows where `held` says one of its values differs.
 pub(super) async fn update_chunk(
     tx: &mut Tx,
     chunk: Vec<(i64, Employee)>,
     full: usize,
     (account, import_id, finished): (AccountId, ImportId, &Arc<str>),
+    held: &Held,
 ) -> Result<u64, StoreError> {
     let n = chunk.len();
-    let held = Held::read(tx, account, chunk.iter().map(|(k, _)| *k).collect()).await?;
-    let (first, groups) = chunk_args(chunk, finished, (account, import_id), &held)?;
+    let (first, groups) = chunk_args(chunk, finished, (account, import_id), held)?;
     let sql = cached(&UPDATE_PLAIN, n, full, update_plain_sql);
     let found = run(tx.conn(), sql, first).await?;
     for (g, (args, rows)) in groups.into_iter().enumerate() {
@@ -371,6 +387,7 @@ mod tests {
         odd[3] = Cell::Unknown;
         let held = Held {
             rows: HashMap::from([(7, odd)]),
+            ..Held::default()
         };
         assert_eq!(bound(&before, &held), [0, 0, 1, 0, 0, 0, 0]);
     }
@@ -381,19 +398,42 @@ mod tests {
         let mut held = Held::default();
         held.rows.insert(7, held_as_written(7, &before));
         assert!(!held.moves(7, "E1", Some("ada@acme.example")));
-        assert!(
-            held.moves(7, "E2", Some("ada@acme.example")),
-            "the ID moves"
-        );
-        assert!(held.moves(7, "E1", None), "the email goes");
-        assert!(Held::default().moves(8, "E8", None), "not read: cleared");
-        // Read after the clear, the row holds neither: both groups set it again,
-        // the email key too, though the email stayed.
-        let mut cleared = held_as_written(7, &before);
-        cleared[0] = Cell::Text(None);
-        cleared[2] = Cell::Text(None);
-        held.rows.insert(7, cleared);
+        assert_eq!(bound(&before, &held), [0; 7]);
+        // The ID moves, the email stays: the clear sets both to NULL, so both
+        // groups write the row again.
+        assert!(held.moves(7, "E2", Some("ada@acme.example")));
         assert_eq!(bound(&before, &held), [1, 1, 0, 0, 0, 0, 0]);
+        assert!(Held::default().moves(8, "E8", None), "not read: cleared");
+    }
+
+    #[tokio::test]
+    async fn a_large_write_reads_nothing_and_a_small_one_reads_its_rows() {
+        use roster_store::sql::{Adapter, Begin, Transaction};
+        let store = crate::SqliteStore::open("sqlite::memory:").await.unwrap();
+        let mut tx = store.begin(Begin::Write).await.unwrap();
+        for sql in [
+            "INSERT INTO accounts (id, name, created_at) VALUES (1, 'a', 't'), (2, 'b', 't')",
+            "INSERT INTO employees (key, account_id, employee_id, email_lower, search_text, \
+             demographics, active, is_manager, excluded, email_edited, updated_at) VALUES \
+             (1, 1, 'E1', 'ada@x.example', '', '{}', 1, 0, 0, 0, 't'), \
+             (2, 2, 'E2', NULL, '', '{}', 0, 0, 0, 0, 't')",
+        ] {
+            tx.execute(Query::new(sql)).await.unwrap();
+        }
+        // The account's rows only; a key without a row is not held.
+        let small = Held::read(&mut tx, 1, vec![1, 2, 3]).await.unwrap();
+        assert_eq!(small.rows.keys().collect::<Vec<_>>(), [&1]);
+        assert_eq!(small.group(1, 0).unwrap()[0], Cell::Text(Some("E1".into())));
+        assert_eq!(
+            small.group(1, 1).unwrap(),
+            [Cell::Text(Some("ada@x.example".into()))]
+        );
+        assert_eq!(small.group(1, 5).unwrap(), [Cell::Int(Some(1))]);
+        // Too many to hold: not read.
+        let keys: Vec<i64> = (1..=HELD_AT_MOST as i64 + 1).collect();
+        let large = Held::read(&mut tx, 1, keys).await.unwrap();
+        assert!(large.rows.is_empty());
+        tx.commit().await.unwrap();
     }
 
     #[test]
