@@ -8,7 +8,7 @@ use jiff::civil::Date;
 use rayon::prelude::*;
 use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 
-use super::work::{GivingBack, Planner, issue_for, sort_in_place_by};
+use super::work::{GivingBack, Planner, issue_for, sort_in_place_by_prefix, text_prefix};
 use crate::issue::{Issue, IssueCode, Severity};
 use crate::member::{RejectedMember, SourceMember};
 use crate::normalise::{Mapping, Record, email_key_ref, normalise_mapped, skipped_by_rule};
@@ -218,11 +218,15 @@ fn shared_values(ids: EmployeeIds, records: &[Record]) -> (Groups, Groups) {
 /// the order is found over their indices and each record moved once, not at every
 /// step of the sort (a tenth of a 100k daily plan went to moving records).
 fn in_source_order(mut records: Vec<Record>) -> Vec<Record> {
-    sort_in_place_by(&mut records, |a, b| {
-        a.source_id
-            .cmp(&b.source_id)
-            .then(a.position.cmp(&b.position))
-    });
+    sort_in_place_by_prefix(
+        &mut records,
+        |r| text_prefix(&r.source_id),
+        |a, b| {
+            a.source_id
+                .cmp(&b.source_id)
+                .then(a.position.cmp(&b.position))
+        },
+    );
     records
 }
 
