@@ -4,7 +4,7 @@ use rustc_hash::FxHashMap as HashMap;
 
 use super::lifecycle::Placed;
 use super::types::{Action, Change, Counts, Entry, Rule};
-use super::work::{Planner, Slot, sort_in_place_by};
+use super::work::{Planner, Slot, sort_in_place_by_prefix, text_prefix};
 use crate::guard::privacy_guarded;
 
 impl Planner<'_> {
@@ -44,12 +44,16 @@ impl Planner<'_> {
                 possible_duplicate_of: placed.possible_dups.remove(&Slot::New(i)),
             });
         }
-        sort_in_place_by(&mut entries, |a, b| {
-            a.action
-                .cmp(&b.action)
-                .then_with(|| a.employee_id().cmp(b.employee_id()))
-                .then_with(|| a.key.cmp(&b.key))
-        });
+        sort_in_place_by_prefix(
+            &mut entries,
+            |e| entry_prefix(e.action, e.employee_id()),
+            |a, b| {
+                a.action
+                    .cmp(&b.action)
+                    .then_with(|| a.employee_id().cmp(b.employee_id()))
+                    .then_with(|| a.key.cmp(&b.key))
+            },
+        );
         for e in &entries {
             counts.add(e);
         }
@@ -89,5 +93,42 @@ impl Planner<'_> {
             });
         }
         entries
+    }
+}
+
+/// An entry's place in the plan's order, as far as a number holds it: its action
+/// (in the order actions sort), then the first fifteen bytes of its employee ID.
+fn entry_prefix(action: Action, employee_id: &str) -> u128 {
+    (u128::from(action as u8) << 120) | (text_prefix(employee_id) >> 8)
+}
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    fn action() -> impl Strategy<Value = Action> {
+        prop_oneof![
+            Just(Action::Create),
+            Just(Action::Deactivate),
+            Just(Action::Reactivate),
+            Just(Action::Update),
+            Just(Action::Remove),
+        ]
+    }
+
+    proptest! {
+        /// Where two entries' prefixes differ, they order as the entries do.
+        #[test]
+        fn an_entrys_prefix_orders_as_the_entry(
+            a in (action(), "[a-c\\x00]{0,20}"),
+            b in (action(), "[a-c\\x00]{0,20}"),
+        ) {
+            let (pa, pb) = (entry_prefix(a.0, &a.1), entry_prefix(b.0, &b.1));
+            if pa != pb {
+                prop_assert_eq!(pa.cmp(&pb), a.0.cmp(&b.0).then_with(|| a.1.cmp(&b.1)));
+            }
+        }
     }
 }
