@@ -371,10 +371,7 @@ pub(crate) fn mapped(m: &SourceMember, mapping: &Mapping<'_>) -> (FieldMap, Fiel
     // The member's fields read once, in key order, each mapped key then found by a
     // binary search ([`member_value`] scans the packed map for each: 7 % of a daily
     // full sync's instructions; issue #15).
-    let mut fields: Vec<(&str, &str)> = Vec::with_capacity(mapping.fields.len());
-    for field in &m.fields {
-        fields.push(field);
-    }
+    let fields: Vec<(&str, &str)> = m.fields.iter().collect();
     let value = |key: &str| match fields.binary_search_by(|&(k, _)| k.cmp(key)) {
         Ok(i) => Some(fields[i].1),
         Err(_) => named_value(m, key),

@@ -22,7 +22,7 @@
 //! than [`HELD_AT_MOST`] rows reads none (every row bound to every statement, as
 //! before), so that what is held stays small.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::sync::{Arc, OnceLock};
 
 use roster_core::employee::Employee;
@@ -134,12 +134,16 @@ impl Cell {
 pub(super) const HELD_AT_MOST: usize = 50_000;
 
 /// The indexed columns ([`INDEXED`], group by group) of the employees a write
-/// updates, as stored before it, by key; and the keys whose identifiers the write
-/// clears first (their ID and email key are then `NULL`, whatever was read).
+/// updates, as the rows hold them, by key: as read, then as the clear of moving
+/// identifiers leaves them ([`Held::moves`]).
 #[derive(Debug, Default)]
 pub(super) struct Held {
     rows: HashMap<i64, Vec<Cell>>,
-    cleared: HashSet<i64>,
+}
+
+/// Where group `group`'s columns begin among the held cells.
+fn group_start(group: usize) -> usize {
+    INDEXED[..group].iter().map(|g| g.len()).sum()
 }
 
 /// The indexed columns, group by group, with their kinds.
@@ -193,41 +197,38 @@ impl Held {
                 .collect();
             rows.insert(key, cells);
         }
-        Ok(Held {
-            rows,
-            cleared: HashSet::new(),
-        })
+        Ok(Held { rows })
     }
 
     /// The cells of group `group` of employee `key`, if read.
     fn group(&self, key: i64, group: usize) -> Option<&[Cell]> {
-        let start: usize = INDEXED[..group].iter().map(|g| g.len()).sum();
+        let start = group_start(group);
         self.rows
             .get(&key)
             .map(|cells| &cells[start..start + INDEXED[group].len()])
     }
 
     /// Whether writing `new` (group `group`'s values) to employee `key` changes a
-    /// value: when it was not read, or its identifiers were cleared, it may.
+    /// value: when it was not read, it may.
     fn differs(&self, key: i64, group: usize, new: &[Arg]) -> bool {
-        let cleared = group < 2 && self.cleared.contains(&key);
-        cleared
-            || self.group(key, group).is_none_or(|held| {
-                held.len() != new.len() || !held.iter().zip(new).all(|(h, n)| h.is(n))
-            })
+        self.group(key, group).is_none_or(|held| {
+            held.len() != new.len() || !held.iter().zip(new).all(|(h, n)| h.is(n))
+        })
     }
 
     /// Whether employee `key`'s ID or email key moves (`employee_id`, `email_lower`
-    /// as written): then the write clears them first, and notes it.
+    /// as written): then the write clears them first, and the held row says so
+    /// (both `NULL`, as the clear leaves them).
     pub(super) fn moves(&mut self, key: i64, employee_id: &str, email_lower: Option<&str>) -> bool {
-        let moves = match (self.group(key, 0), self.group(key, 1)) {
-            (Some(ids), Some(emails)) => {
-                !(ids[0].is_text(Some(employee_id)) && emails[0].is_text(email_lower))
-            }
-            _ => true,
+        let (id_at, email_at) = (group_start(0), group_start(1));
+        let Some(cells) = self.rows.get_mut(&key) else {
+            return true;
         };
+        let moves =
+            !(cells[id_at].is_text(Some(employee_id)) && cells[email_at].is_text(email_lower));
         if moves {
-            self.cleared.insert(key);
+            cells[id_at] = Cell::Text(None);
+            cells[email_at] = Cell::Text(None);
         }
         moves
     }
@@ -392,7 +393,6 @@ mod tests {
         odd[3] = Cell::Unknown;
         let held = Held {
             rows: HashMap::from([(7, odd)]),
-            ..Held::default()
         };
         assert_eq!(bound(&before, &held), [0, 0, 1, 0, 0, 0, 0]);
     }
