@@ -2,7 +2,7 @@
 //! The SQLite adapter of the [`Store`] port, on sqlx.
 //!
 //! One file (or `sqlite::memory:`), WAL journal, `synchronous = NORMAL`, foreign keys
-//! on, a 5 s busy timeout, reads through a 256 MiB memory mapping (`MMAP_SIZE`: why,
+//! on, a 5 s busy timeout, reads through a memory mapping of up to 2 GiB (`MMAP_SIZE`: why,
 //! and what an I/O error then does). A file's pool never hands out a connection inside a
 //! transaction (see `released_clean`): one would serve an old snapshot. The schema is
 //! in `migrations/` (embedded, append-only, run at [`SqliteStore::open`]); a database
@@ -38,24 +38,28 @@ pub use schema::{known_versions, supported_version};
 const MAX_CONNECTIONS: u32 = 4;
 
 /// How much of a database file SQLite reads through a memory mapping (`PRAGMA
-/// mmap_size`) instead of a `pread` per page (issue #15: a sync in a new process
-/// reads its few thousand pages cold; docs/benchmarks.md, session 8). 256 MiB holds
-/// a 100k-employee directory whole (≈ 190 MiB) and the first 20 % of a 1M one.
-/// What it costs, and why no more:
+/// mmap_size`) instead of a `pread` and a copy per page (issue #15: a sync in a new
+/// process reads its few thousand pages cold; docs/benchmarks.md, sessions 8 and 19).
+/// 2 GiB, SQLite's own ceiling on Linux (it keeps the smaller of the two), holds a
+/// 1M-employee directory (≈ 1.2 GB) whole: an incremental sync of 1,000 members in it
+/// reads ≈ 3,000 rows scattered over the file, and with 256 MiB mapped (the first 20 %
+/// of the file) most of them were a `pread` each. What it costs, and why it is taken:
 /// - an I/O error while reading a mapped page is a `SIGBUS` that ends the process,
 ///   where a `pread` would have returned an error to the caller. Writes do not go
 ///   through the mapping, so what is on disk is what a killed process leaves: the
 ///   last committed transaction (the WAL, as the kill-during-apply tests check);
 ///   a read error on the database disk has no useful answer but an administrator's
 ///   anyway;
-/// - the mapped pages count in the process's resident size (shared page cache,
-///   reclaimable, but seen in `ps` and in the max RSS of the benchmarks): up to this
-///   size more than before, and more faulted in than read (the kernel maps the
-///   cached neighbours of a faulted page). 1 GiB read the 1M directory with a fifth
-///   of the `pread`s but showed 1.1 GiB resident for an incremental sync;
+/// - the mapped pages count in the process's resident size, and the kernel maps the
+///   cached neighbours of each faulted page too: a 1M incremental sync shows
+///   ≈ 0.3–0.4 GiB resident instead of ≈ 0.1 GiB, a whole-directory read of a 1M
+///   directory up to the file's size more. Those pages are the page cache's, which a
+///   `pread` fills the same (shared, reclaimable, charged to the same cgroup): the
+///   memory used is the same, only where `ps` counts it moves. A first import maps
+///   nothing: it starts from an empty file and writes through the log;
 /// - it needs one coherent page cache for the mapping and the writes (Linux, macOS,
 ///   the BSDs have it); a database on a network file system is not supported anyway.
-const MMAP_SIZE: u64 = 256 * 1024 * 1024;
+const MMAP_SIZE: u64 = 2 * 1024 * 1024 * 1024;
 
 /// The page cache of each pooled connection (`PRAGMA cache_size`, KiB). SQLite
 /// allocates a cache page (≈ 4.3 KiB) for each page it reads until the cache is
