@@ -7,8 +7,9 @@ use std::collections::HashMap;
 use std::sync::{Arc, LazyLock, Mutex};
 
 use async_trait::async_trait;
-use futures::TryStreamExt;
-use roster_store::sql::{Arg, Columns, Executor, OnRow, Query, Transaction, corrupt, placeholders};
+use roster_store::sql::{
+    Arg, Columns, Executor, OnRow, Query, Transaction, corrupt, each_row, placeholders,
+};
 use roster_store::{Result, StoreError};
 use sqlx::sqlite::{SqliteArguments, SqliteRow};
 use sqlx::{Arguments, AssertSqlSafe, Row as _, Sqlite, SqliteConnection, SqlitePool};
@@ -129,12 +130,7 @@ async fn for_each<'c, 'f>(
     q: Query,
     f: &'f mut OnRow<'f, Row>,
 ) -> Result<()> {
-    let query = build(q)?;
-    let mut rows = query.fetch(e);
-    while let Some(row) = rows.try_next().await.map_err(db)? {
-        f(&Row(row))?;
-    }
-    Ok(())
+    each_row(build(q)?.fetch(e), Row, db, f).await
 }
 
 /// The pool: each statement on a connection of its own.

@@ -51,4 +51,4 @@ pub use adapter::{Adapter, Begin};
 pub use codec::{action, corrupt, integration_kind, trigger};
 pub use dialect::{Dialect, ident};
 pub use jobs::{JOB_SELECT, MESSAGE_SELECT, job_from_row, message_from_row, pending_from_row};
-pub use query::{Arg, Columns, Executor, OnRow, Query, Transaction};
+pub use query::{Arg, Columns, Executor, OnRow, Query, Transaction, each_row};

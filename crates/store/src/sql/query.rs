@@ -207,6 +207,32 @@ pub trait Columns {
 /// What [`Executor::for_each`] hands each row to.
 pub type OnRow<'f, R> = dyn for<'r> FnMut(&'r R) -> Result<()> + Send + 'f;
 
+/// An adapter's [`Executor::for_each`] over its driver's row stream: each row to `f`,
+/// with the runtime's other tasks given their turn now and then.
+///
+/// A driver's stream hands over rows it already holds without ever waiting, so a long
+/// read (a 100k directory: ≈ 0.4–0.9 s of decoding) would hold its worker thread
+/// throughout; a task the runtime queued behind it on that thread (tokio does not
+/// let another thread take the task queued last) waited as long. In a daily full
+/// sync that was the HTTP connection of the member pages read meanwhile: its chain
+/// stood still 0.1–0.9 s in most runs (issue #15, docs/benchmarks.md, session 19).
+/// Each row spends a unit of tokio's cooperative budget, so the read yields after
+/// the budget's rows (128) and goes on after the tasks queued behind it.
+pub async fn each_row<T, E, R>(
+    rows: impl futures::Stream<Item = std::result::Result<T, E>>,
+    wrap: impl Fn(T) -> R,
+    error: impl Fn(E) -> StoreError,
+    f: &mut OnRow<'_, R>,
+) -> Result<()> {
+    use futures::TryStreamExt;
+    let mut rows = std::pin::pin!(rows);
+    while let Some(row) = rows.try_next().await.map_err(&error)? {
+        f(&wrap(row))?;
+        tokio::task::coop::consume_budget().await;
+    }
+    Ok(())
+}
+
 /// Runs statements: an adapter's pool (each statement on a connection of its own)
 /// or one of its transactions. The adapter binds the [`Query`]'s arguments in order
 /// and maps its driver's errors to [`StoreError`].
@@ -256,5 +282,70 @@ mod tests {
                 Arg::Int(None),
             ]
         );
+    }
+
+    /// A read of rows that are all ready at once lets a task queued behind it run
+    /// within the cooperative budget's rows, not after the last row (the member pages'
+    /// HTTP connection behind the directory's read; [`each_row`]).
+    #[tokio::test(flavor = "current_thread")]
+    async fn a_long_read_gives_the_tasks_behind_it_a_turn() {
+        use std::sync::Arc;
+        use std::sync::atomic::{AtomicBool, Ordering::SeqCst};
+        let ran = Arc::new(AtomicBool::new(false));
+        let other = tokio::spawn({
+            let ran = ran.clone();
+            async move { ran.store(true, SeqCst) }
+        });
+        let rows = futures::stream::iter((0..10_000_i64).map(Ok::<i64, StoreError>));
+        let (mut read, mut first_seen) = (0, None);
+        each_row(rows, |r| r, |e| e, &mut |_: &i64| {
+            read += 1;
+            if first_seen.is_none() && ran.load(SeqCst) {
+                first_seen = Some(read);
+            }
+            Ok(())
+        })
+        .await
+        .unwrap();
+        other.await.unwrap();
+        assert_eq!(read, 10_000);
+        let at = first_seen.expect("the other task ran only after the last row");
+        // The budget is 128 units a turn (tokio's; the spawn and the test's own
+        // polls take a few of them): the other task runs well before 10,000 rows.
+        assert!(at <= 256, "the other task ran after {at} rows");
+    }
+
+    /// A row's error ends the read with it; a driver's error is mapped.
+    #[tokio::test]
+    async fn each_row_stops_at_the_first_error() {
+        let rows = futures::stream::iter(vec![Ok(1_i64), Err("gone"), Ok(3)]);
+        let mut seen = Vec::new();
+        let err = each_row(
+            rows,
+            |r| r,
+            |e: &str| StoreError::Database(e.into()),
+            &mut |r: &i64| {
+                seen.push(*r);
+                Ok(())
+            },
+        )
+        .await
+        .unwrap_err();
+        assert!(matches!(err, StoreError::Database(m) if m == "gone"));
+        assert_eq!(seen, [1]);
+        let rows = futures::stream::iter((1..=3_i64).map(Ok::<i64, StoreError>));
+        let mut seen = Vec::new();
+        let err = each_row(rows, |r| r, |e| e, &mut |r: &i64| {
+            seen.push(*r);
+            if *r == 2 {
+                Err(StoreError::Corrupt("two".into()))
+            } else {
+                Ok(())
+            }
+        })
+        .await
+        .unwrap_err();
+        assert!(matches!(err, StoreError::Corrupt(m) if m == "two"));
+        assert_eq!(seen, [1, 2]);
     }
 }
