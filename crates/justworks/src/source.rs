@@ -278,7 +278,8 @@ impl Source for JustworksSource {
                 fetched.extend(self.lookup_managers(missing, &counters).await?);
             }
         }
-        resolve_managers(&mut acc.members, &acc.manager_ids, &acc.index, &fetched);
+        let manager_ids = std::mem::take(&mut acc.manager_ids);
+        resolve_managers(&mut acc.members, manager_ids, &acc.index, &fetched);
         for (i, member) in acc.members.iter_mut().enumerate() {
             member.position = i + 1;
         }
