@@ -258,6 +258,72 @@ fn id_matching_one_employee_and_email_another_is_a_conflict_and_skipped() {
     assert_eq!(p.counts.skipped, 1);
 }
 
+/// Matching's look-ups run split over the cores for large syncs: at 10,000 members
+/// (several shares) every conflict, released email and create is still the one the
+/// rules give each member, wherever it falls.
+#[test]
+fn matching_at_scale_gives_each_member_its_rule() {
+    let n = 10_000;
+    let company: Vec<_> = (0..n)
+        .map(|i| member(&format!("m{i}"), &format!("First{i}"), &format!("Last{i}")))
+        .collect();
+    let (_, dir) = sync(&[], company.clone(), &Settings::default());
+    assert_eq!(dir.len(), n);
+    // Conflicts: member i keeps its ID and takes the email of member i + 1, who left
+    // the source (with both listed the email would be a duplicate instead).
+    let conflicts: Vec<usize> = (0..n - 1).filter(|i| i % 97 == 5).collect();
+    // Moves: a new email, the old one released and taken by a new member.
+    let moves: Vec<usize> = (0..n)
+        .filter(|i| i % 89 == 7)
+        .filter(|i| !conflicts.iter().any(|c| *c == *i || c + 1 == *i))
+        .collect();
+    let mut ms = company.clone();
+    for &i in &conflicts {
+        ms[i].work_email = company[i + 1].work_email.clone();
+    }
+    for &i in &moves {
+        ms[i].work_email = Some(format!("moved{i}@acme.example"));
+        let mut newcomer = member(&format!("new{i}"), &format!("New{i}"), "Person");
+        newcomer.work_email = company[i].work_email.clone();
+        ms.push(newcomer);
+    }
+    let left: Vec<String> = conflicts.iter().map(|i| format!("m{}", i + 1)).collect();
+    ms.retain(|m| !left.contains(&m.source_id));
+    let p = run(&dir, ms, &Settings::default());
+    let mut conflicted: Vec<String> = p
+        .issues
+        .iter()
+        .filter(|i| i.code.as_str() == "identifier_conflict")
+        .filter_map(|i| i.source_id.clone())
+        .collect();
+    conflicted.sort();
+    let mut want: Vec<String> = conflicts.iter().map(|i| format!("m{i}")).collect();
+    want.sort();
+    assert_eq!(conflicted, want);
+    assert_eq!(p.counts.skipped, conflicts.len());
+    // The members who left keep their rows as they are (missing members are not
+    // deactivated by default), and none was taken by the conflicting email.
+    assert!(
+        p.entries
+            .iter()
+            .all(|e| !left.iter().any(|l| l == e.employee_id()))
+    );
+    assert_eq!(p.counts.updated, moves.len());
+    assert_eq!(p.counts.created, moves.len());
+    for &i in &moves {
+        let update = p
+            .entries
+            .iter()
+            .find(|e| e.employee_id() == format!("m{i}"));
+        assert_eq!(update.map(|e| e.action), Some(Action::Update), "m{i}");
+        let create = p
+            .entries
+            .iter()
+            .find(|e| e.employee_id() == format!("new{i}"));
+        assert_eq!(create.map(|e| e.action), Some(Action::Create), "new{i}");
+    }
+}
+
 #[test]
 fn only_one_identifier_matching_updates_the_other() {
     let (_, dir) = sync(&[], base(), &Settings::default());

@@ -4,6 +4,7 @@
 use std::borrow::Cow;
 
 use jiff::civil::Date;
+use rayon::prelude::*;
 use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 
 use super::work::{Planner, issue_for};
@@ -43,6 +44,10 @@ impl<'a> DirectoryIndex<'a> {
     }
 }
 
+/// Records a thread of matching's look-ups takes at least (an incremental sync's
+/// few hundred are not worth splitting).
+const MATCH_MIN_LEN: usize = 4096;
+
 /// What matching found.
 pub(super) struct Matches {
     /// Each record kept: (record index, the directory row it updates, or `None` for a
@@ -71,6 +76,16 @@ impl Planner<'_> {
         let (id_target, returning) = self.id_targets(records, index);
         let released = self.released(records, &id_target);
         let mut claimed: Vec<Option<usize>> = vec![None; directory.len()];
+        // Each record's row by email, looked up on every core (the look-ups hash and
+        // compare text that is not in the cache: issue #15, session 19).
+        let by_emails: Vec<Option<usize>> = records
+            .par_iter()
+            .with_min_len(MATCH_MIN_LEN)
+            .map(|r| {
+                let email = r.email.as_deref()?;
+                index.by_email.get(email_key_ref(email).as_ref()).copied()
+            })
+            .collect();
         let mut targets: Vec<Option<Option<usize>>> = Vec::with_capacity(records.len());
         for (ri, r) in records.iter().enumerate() {
             let by_id = id_target[ri];
@@ -82,12 +97,7 @@ impl Planner<'_> {
                 targets.push(None);
                 continue;
             }
-            let by_email = r
-                .email
-                .as_deref()
-                .and_then(|e| index.by_email.get(email_key_ref(e).as_ref()))
-                .copied()
-                .filter(|b| !released.contains(b));
+            let by_email = by_emails[ri].filter(|b| !released.contains(b));
             targets.push(match (by_id, by_email) {
                 (Some(a), Some(b)) if a != b => {
                     self.issues.push(issue_for(
@@ -194,19 +204,29 @@ impl Planner<'_> {
         index: &DirectoryIndex<'_>,
     ) -> (Vec<Option<usize>>, HashSet<usize>) {
         let returning = &self.options.returning;
-        let mut by_digest = HashSet::default();
-        let targets = records
-            .iter()
-            .enumerate()
-            .map(|(ri, r)| {
-                match self.settings.employee_ids {
+        let ids = self.settings.employee_ids;
+        // The look-ups on every core; the few records the directory does not hold
+        // by ID are then looked for among the returning, in order.
+        let found: Vec<Option<usize>> = records
+            .par_iter()
+            .with_min_len(MATCH_MIN_LEN)
+            .map(|r| {
+                match ids {
                     EmployeeIds::Source => {
                         r.employee_id.as_deref().and_then(|id| index.by_id.get(id))
                     }
                     EmployeeIds::Generate => index.by_source.get(r.source_id.as_str()),
                 }
                 .copied()
-                .or_else(|| {
+            })
+            .collect();
+        let mut by_digest = HashSet::default();
+        let targets = records
+            .iter()
+            .zip(found)
+            .enumerate()
+            .map(|(ri, (r, found))| {
+                found.or_else(|| {
                     let key = returning.get(r.source_id.as_str())?;
                     // No row: the record was removed (`users erase --remove`).
                     by_digest.insert(ri);
@@ -222,17 +242,20 @@ impl Planner<'_> {
     /// The rows matched by ID whose email changes in this sync: their old email is
     /// released.
     fn released(&self, records: &[Record], id_target: &[Option<usize>]) -> HashSet<usize> {
-        records
-            .iter()
+        let (directory, override_emails) = (self.directory, self.settings.override_emails);
+        let released: Vec<usize> = records
+            .par_iter()
             .zip(id_target)
+            .with_min_len(MATCH_MIN_LEN)
             .filter_map(|(r, t)| {
                 let a = (*t)?;
-                let old = &self.directory[a];
-                let keeps = old.email_edited && !self.settings.override_emails;
+                let old = &directory[a];
+                let keeps = old.email_edited && !override_emails;
                 let new = r.email.as_deref()?;
                 (!keeps && email_key_ref(new) != email_key_ref(&old.email)).then_some(a)
             })
-            .collect()
+            .collect();
+        released.into_iter().collect()
     }
 }
 
