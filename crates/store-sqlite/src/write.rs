@@ -267,24 +267,21 @@ async fn write_rows(
     let keys: Vec<i64> = rows.updates().map(|(key, _)| key).collect();
     let mut held = update::Held::read(tx, account, keys).await?;
     // Each iterator borrows the rows: dropped before the next one takes them.
-    let mut moving = rows.updates().map(identifiers).peekable();
-    while moving.peek().is_some() {
+    let mut moving = rows
+        .updates()
+        .map(identifiers)
+        .filter(|(key, id, lower)| held.moves(*key, id, lower.as_deref()));
+    loop {
+        let chunk: Vec<_> = moving.by_ref().take(CLEAR_CHUNK).collect();
+        if chunk.is_empty() {
+            break;
+        }
         let mut args = SqliteArguments::default();
-        let mut n = 0;
-        for (key, employee_id, lower) in moving.by_ref() {
-            if !held.moves(key, &employee_id, lower.as_deref()) {
-                continue;
-            }
+        let n = chunk.len();
+        for (key, employee_id, lower) in chunk {
             bind(&mut args, Arg::Int(Some(key)))?;
             bind(&mut args, Arg::Text(Some(employee_id)))?;
             bind(&mut args, Arg::Text(lower))?;
-            n += 1;
-            if n == CLEAR_CHUNK {
-                break;
-            }
-        }
-        if n == 0 {
-            break;
         }
         bind(&mut args, Arg::Int(Some(account)))?;
         let sql = cached(&CLEAR_IDENTIFIERS, n, CLEAR_CHUNK, clear_identifiers_sql);

@@ -243,7 +243,7 @@ impl Planner<'_> {
     /// released.
     fn released(&self, records: &[Record], id_target: &[Option<usize>]) -> HashSet<usize> {
         let (directory, override_emails) = (self.directory, self.settings.override_emails);
-        let released: Vec<usize> = records
+        records
             .par_iter()
             .zip(id_target)
             .with_min_len(MATCH_MIN_LEN)
@@ -254,8 +254,7 @@ impl Planner<'_> {
                 let new = r.email.as_deref()?;
                 (!keeps && email_key_ref(new) != email_key_ref(&old.email)).then_some(a)
             })
-            .collect();
-        released.into_iter().collect()
+            .collect()
     }
 }
 

@@ -17,10 +17,10 @@
 //! group's statement binds only the rows where a value differs, and is not run
 //! when none does (a small sync changes few of them: of the 17 statements of a
 //! 1,000-member sync, 15 found nothing to write; skipping them took 4–15 ms off the
-//! write; docs/benchmarks.md, issue #15, session 18). The statements keep their own test of difference, so a
-//! value read wrongly costs a statement, never a write; and a write updating more
-//! than [`HELD_AT_MOST`] rows reads none (every row bound to every statement, as
-//! before), so that what is held stays small.
+//! write; docs/benchmarks.md, issue #15, session 18). The statements keep their own
+//! test of difference, so a value read wrongly costs a statement, never a write; and
+//! a write updating more than [`HELD_AT_MOST`] rows reads none (every row bound to
+//! every statement, as before), so that what is held stays small.
 
 use std::collections::HashMap;
 use std::sync::{Arc, OnceLock};
@@ -146,6 +146,13 @@ fn group_start(group: usize) -> usize {
     INDEXED[..group].iter().map(|g| g.len()).sum()
 }
 
+/// Where indexed column `name` is among the held cells.
+fn cell_of(name: &str) -> usize {
+    indexed_columns()
+        .position(|(c, _)| c == name)
+        .expect("a column of INDEXED")
+}
+
 /// The indexed columns, group by group, with their kinds.
 fn indexed_columns() -> impl Iterator<Item = (&'static str, Kind)> {
     INDEXED.iter().flat_map(|g| g.iter()).map(|c| {
@@ -220,7 +227,7 @@ impl Held {
     /// as written): then the write clears them first, and the held row says so
     /// (both `NULL`, as the clear leaves them).
     pub(super) fn moves(&mut self, key: i64, employee_id: &str, email_lower: Option<&str>) -> bool {
-        let (id_at, email_at) = (group_start(0), group_start(1));
+        let (id_at, email_at) = (cell_of("employee_id"), cell_of("email_lower"));
         let Some(cells) = self.rows.get_mut(&key) else {
             return true;
         };
