@@ -73,11 +73,25 @@ async fn several_days_of_a_company(backend: Backend) {
     let hired = h.hire_random().unwrap();
     let hired_id = hired["id"].as_str().unwrap().to_string();
     let db2 = db.clone();
-    let dir2 = blocking(move || {
+    let sqlite = matches!(backend, Backend::Sqlite);
+    let (dir2, alone) = blocking(move || {
         ok(roster(&db2, day2, &["sync", "--apply", "--yes"]));
-        users(&db2, day2)
+        // The sync closed the directory while it printed its review (#15), and
+        // returned after the close: the file alone holds the day's change (#18.7).
+        let alone = sqlite.then(|| {
+            let wal = std::fs::metadata(format!("{db2}-wal")).map(|m| m.len());
+            assert!(matches!(wal, Err(_) | Ok(0)), "WAL left behind: {wal:?}");
+            let copy = format!("{db2}.alone");
+            std::fs::copy(&db2, &copy).unwrap();
+            std::fs::copy(format!("{db2}.key"), format!("{copy}.key")).unwrap();
+            users(&copy, day2)
+        });
+        (users(&db2, day2), alone)
     })
     .await;
+    if let Some(alone) = alone {
+        assert_eq!(alone, dir2, "a copy of the file alone");
+    }
     assert_eq!(user(&dir2, &members[0])["active"], false);
     assert_eq!(user(&dir2, &members[0])["deactivation_reason"], "end_date");
     assert_eq!(user(&dir2, &hired_id)["active"], true);

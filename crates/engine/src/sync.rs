@@ -374,14 +374,29 @@ impl Engine {
         let t = Instant::now();
         let (account, settings) = (self.account, how.settings);
         self.store.key_manager_emails(account).await?;
-        let mut part = plan::Part::new(members, settings);
-        let mut lookups = part.first();
-        let mut rounds = 0;
-        while !lookups.is_empty() {
-            let rows = self.store.employees_matching(account, &lookups).await?;
-            lookups = part.add(rows);
-            rounds += 1;
-        }
+        // The rounds of look-ups, and beside them (on another pooled connection, so
+        // on the other core) what the plan needs of the whole directory: its active
+        // count and its demographic names (≈ 4 ms of a 100k incremental sync).
+        let rounds = async {
+            let mut part = plan::Part::new(members, settings);
+            let mut lookups = part.first();
+            let mut rounds = 0;
+            while !lookups.is_empty() {
+                let rows = self.store.employees_matching(account, &lookups).await?;
+                lookups = part.add(rows);
+                rounds += 1;
+            }
+            Ok::<_, EngineError>((part, rounds))
+        };
+        let whole = async {
+            let active = self.store.count_employees(account, true).await? as usize;
+            let names = self
+                .store
+                .demographic_names(account, plan::DEMOGRAPHIC_SAMPLE_ROWS)
+                .await?;
+            Ok::<_, EngineError>((active, names))
+        };
+        let ((part, rounds), (active, names)) = tokio::try_join!(rounds, whole)?;
         // The report counts are read with the chains (a link may change); otherwise
         // the plan first stands on the stored `is_manager` flags (`plan::Reports`).
         let chains = part.follows_reporting_lines();
@@ -391,7 +406,6 @@ impl Engine {
         } else {
             None
         };
-        let active = self.store.count_employees(account, true).await? as usize;
         let next_generated = if part.needs_generated_ids() {
             let prefix = &settings.generated_id_prefix;
             let ids = self.store.employee_ids_with_prefix(account, prefix).await?;
@@ -399,10 +413,6 @@ impl Engine {
         } else {
             0
         };
-        let names = self
-            .store
-            .demographic_names(account, plan::DEMOGRAPHIC_SAMPLE_ROWS)
-            .await?;
         let reports = counted
             .as_deref()
             .map_or(plan::Reports::AsStored, plan::Reports::Counted);

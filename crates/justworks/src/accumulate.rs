@@ -8,6 +8,7 @@ use rustc_hash::FxHashMap;
 use roster_core::member::{RejectedMember, SourceMember};
 use roster_source::MemberFn;
 
+use crate::known::Asker;
 use crate::mapping::{Presence, map_member};
 use crate::wire::{Page, parse_item, readable_id};
 
@@ -28,10 +29,14 @@ pub(crate) struct Accumulator {
     pub duplicate_ids: Vec<String>,
     pub items: usize,
     pub presence: Presence,
+    /// An incremental fetch's look-up of managers in what Roster knows, fed with
+    /// each page's manager ids.
+    pub asker: Option<Asker>,
 }
 
 impl Accumulator {
     pub fn ingest(&mut self, page: &Page) {
+        let first = self.manager_ids.len();
         self.members.reserve(page.items.len());
         self.index.reserve(page.items.len());
         for i in 0..page.items.len() {
@@ -68,6 +73,9 @@ impl Accumulator {
                     self.reject(id, reason);
                 }
             }
+        }
+        if let Some(asker) = &mut self.asker {
+            asker.ask(self.manager_ids[first..].iter().flatten());
         }
     }
 

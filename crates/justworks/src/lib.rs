@@ -20,6 +20,7 @@ pub mod auth;
 mod client;
 pub mod config;
 mod http;
+mod known;
 mod mapping;
 mod source;
 mod tokens;

@@ -21,6 +21,7 @@ use crate::auth::{Credentials, OAuthClient, TokenSet, TokenStore, scope_granted}
 use crate::client::{HttpClients, build_client};
 use crate::config::JustworksConfig;
 use crate::http::{Api, Auth, Counters, Got};
+use crate::known::Asker;
 use crate::mapping::{ManagerLookup, resolve_managers};
 use crate::wire::{Page, WireCompany, WireCustomFields, json_error};
 
@@ -223,6 +224,14 @@ impl Source for JustworksSource {
         let progress = request.progress.as_ref();
         let full = request.updated_since.is_none();
         let mut acc = Accumulator::default();
+        // An incremental fetch looks its managers up in what Roster knows while the
+        // pages are read (see `known`).
+        let mut lookup = None;
+        if let (false, Some(known)) = (full, &request.known) {
+            let (asker, task) = Asker::start(known.clone());
+            acc.asker = Some(asker);
+            lookup = Some(task);
+        }
         for status in self.statuses() {
             acc = self
                 .list(*status, request.updated_since, &counters, acc, progress)
@@ -246,9 +255,13 @@ impl Source for JustworksSource {
             }
         }
 
+        let looked_up = match (acc.asker.take(), lookup) {
+            (Some(asker), Some(task)) => Some(asker.finish(task).await?),
+            _ => None,
+        };
         let mut fetched = HashMap::new();
         if !full {
-            let missing: Vec<String> = acc
+            let mut missing: Vec<String> = acc
                 .manager_ids
                 .iter()
                 .flatten()
@@ -259,11 +272,19 @@ impl Source for JustworksSource {
                 .collect();
             // Managers Roster knows are resolved from what it knows; the source is
             // asked only about the others.
-            let mut missing = missing;
             if let (Some(known), false) = (&request.known, missing.is_empty()) {
-                missing.sort();
-                let emails = known.work_emails(&missing).await?;
+                let (asked, mut emails) = looked_up.unwrap_or_default();
+                let mut rest: Vec<String> = missing
+                    .iter()
+                    .filter(|id| !asked.contains(*id))
+                    .cloned()
+                    .collect();
+                if !rest.is_empty() {
+                    rest.sort_unstable();
+                    emails.extend(known.work_emails(&rest).await?);
+                }
                 missing.retain(|id| !emails.contains_key(id));
+                missing.sort_unstable();
                 fetched.extend(
                     emails
                         .into_iter()

@@ -594,3 +594,101 @@ async fn a_survey_visits_each_member_once_and_custom_values_come_one_by_one() {
         None
     );
 }
+
+/// What Roster knows of members, answering every id with an email of its own
+/// (`known.ID@roster.example`) and recording the batches it was asked.
+#[derive(Default)]
+struct Recording(std::sync::Mutex<Vec<Vec<String>>>);
+
+#[async_trait::async_trait]
+impl roster_source::KnownMembers for Recording {
+    async fn work_emails(
+        &self,
+        ids: &[String],
+    ) -> Result<HashMap<String, Option<String>>, SourceError> {
+        self.0.lock().unwrap().push(ids.to_vec());
+        Ok(ids
+            .iter()
+            .map(|id| (id.clone(), Some(format!("known.{id}@roster.example"))))
+            .collect())
+    }
+}
+
+/// Issue #15: an incremental fetch asks Roster about the managers of each page
+/// while the next pages are read, not after the last one; what it learns stands
+/// only for managers outside the fetched members (one among them resolves from
+/// the fetch, whatever Roster said), and no manager Roster knows is asked of the
+/// source.
+#[tokio::test(flavor = "multi_thread")]
+async fn an_incremental_fetch_looks_managers_up_page_by_page() {
+    let sandbox = common::sandbox_with(roster_sandbox::SandboxConfig {
+        members: 250,
+        faults: Faults {
+            latency: std::time::Duration::from_millis(20),
+            ..Faults::default()
+        },
+        ..roster_sandbox::SandboxConfig::default()
+    })
+    .await;
+    let handle = sandbox.handle();
+    let listed = listed_members(&handle);
+    let id = |i: usize| listed[i]["id"].as_str().unwrap().to_owned();
+    let source = common::static_source(&sandbox, &common::all_scopes(), |c| c.page_limit = 10);
+    tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    let since = jiff::Timestamp::now();
+    tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    // Members 100–119 report to unchanged members 200–219 (outside the fetch);
+    // 120–139 to the next of them (inside it), 139 to 100.
+    for i in 100..120 {
+        handle.set_manager(&id(i), Some(&id(i + 100))).unwrap();
+    }
+    for i in 120..140 {
+        let manager = if i == 139 { id(100) } else { id(i + 1) };
+        handle.set_manager(&id(i), Some(&manager)).unwrap();
+    }
+
+    let plain = source.fetch(common::updated_since(since)).await.unwrap();
+    assert_eq!(plain.members.len(), 40);
+    let known = std::sync::Arc::new(Recording::default());
+    let partial = source
+        .fetch(FetchRequest {
+            updated_since: Some(since),
+            known: Some(known.clone()),
+            ..FetchRequest::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(
+        plain.requests - partial.requests,
+        20,
+        "the 20 managers outside the fetch were asked of Roster, not of the source"
+    );
+    let emails: HashMap<&str, Option<&str>> = partial
+        .members
+        .iter()
+        .map(|m| (m.source_id.as_str(), m.work_email.as_deref()))
+        .collect();
+    for m in &partial.members {
+        let ManagerRef::Resolved { source_id, email } = &m.manager else {
+            panic!("{}: {:?}", m.source_id, m.manager);
+        };
+        match emails.get(source_id.as_str()) {
+            Some(fetched) => assert_eq!(Some(email.as_str()), *fetched, "{}", m.source_id),
+            None => assert_eq!(email, &format!("known.{source_id}@roster.example")),
+        }
+    }
+    let batches = known.0.lock().unwrap().clone();
+    assert!(
+        batches.len() >= 2,
+        "asked page by page (4 pages 20 ms apart), not once: {batches:?}"
+    );
+    let asked: HashSet<&String> = batches.iter().flatten().collect();
+    assert_eq!(
+        asked.len(),
+        batches.iter().map(Vec::len).sum::<usize>(),
+        "each id once"
+    );
+    for i in 200..220 {
+        assert!(asked.contains(&id(i)), "manager {i} asked");
+    }
+}

@@ -103,17 +103,32 @@ pub(super) async fn sync(
         );
         super::csv::write_preview(engine, i.id, &outcome.plan, applied, path).await?;
     }
+    // The directory is done with: its close (the log copied into the file and
+    // synced) runs while the outcome is printed, and the command returns after both.
+    let closing = tokio::spawn(crate::ctx::close_all());
+    let printed = print(&outcome, &a, json);
+    let _ = closing.await;
+    printed?;
+    Ok(match outcome.status {
+        SyncStatus::Blocked | SyncStatus::NeedsConfirmation => exit::BLOCKED,
+        SyncStatus::PartiallyApplied => exit::HELD,
+        SyncStatus::Reviewed | SyncStatus::Applied => exit::OK,
+    })
+}
+
+/// The outcome of `roster sync`: JSON, or the review and its status line.
+fn print(outcome: &roster_engine::SyncOutcome, a: &SyncArgs, json: bool) -> Result<()> {
     if json {
-        print_json(&outcome)?;
+        print_json(outcome)?;
     } else {
         if !a.run.apply || a.run.yes {
             for d in &outcome.diagnostics {
                 outln!("Note: {}", d.message);
             }
-            review::print_outcome(&outcome, a.show, &mut crate::out::stdout())?;
+            review::print_outcome(outcome, a.show, &mut crate::out::stdout())?;
             outln!();
         }
-        outln!("{}", review::status_line(&outcome));
+        outln!("{}", review::status_line(outcome));
         if let Some(path) = &a.out {
             outln!("Plan written to {}", path.display());
         }
@@ -121,9 +136,5 @@ pub(super) async fn sync(
             outln!("User file preview written to {}", path.display());
         }
     }
-    Ok(match outcome.status {
-        SyncStatus::Blocked | SyncStatus::NeedsConfirmation => exit::BLOCKED,
-        SyncStatus::PartiallyApplied => exit::HELD,
-        SyncStatus::Reviewed | SyncStatus::Applied => exit::OK,
-    })
+    Ok(())
 }
