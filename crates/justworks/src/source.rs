@@ -21,7 +21,7 @@ use crate::auth::{Credentials, OAuthClient, TokenSet, TokenStore, scope_granted}
 use crate::client::{HttpClients, build_client};
 use crate::config::JustworksConfig;
 use crate::http::{Api, Auth, Counters, Got};
-use crate::known::Asker;
+use crate::known::{Asker, known_emails};
 use crate::mapping::{ManagerLookup, resolve_managers};
 use crate::wire::{Page, WireCompany, WireCustomFields, json_error};
 
@@ -273,16 +273,7 @@ impl Source for JustworksSource {
             // Managers Roster knows are resolved from what it knows; the source is
             // asked only about the others.
             if let (Some(known), false) = (&request.known, missing.is_empty()) {
-                let (asked, mut emails) = looked_up.unwrap_or_default();
-                let mut rest: Vec<String> = missing
-                    .iter()
-                    .filter(|id| !asked.contains(*id))
-                    .cloned()
-                    .collect();
-                if !rest.is_empty() {
-                    rest.sort_unstable();
-                    emails.extend(known.work_emails(&rest).await?);
-                }
+                let emails = known_emails(known.as_ref(), &missing, looked_up).await?;
                 missing.retain(|id| !emails.contains_key(id));
                 missing.sort_unstable();
                 fetched.extend(
