@@ -21,19 +21,19 @@ use tokio::task::JoinHandle;
 /// What the known look-up found: each id asked, and the work emails of those known.
 pub(crate) type Found = HashMap<String, Option<String>>;
 
-/// The page side of the look-up: hands on each manager id once.
+/// The page side of the look-up: hands on each manager id once to the task asking
+/// the directory, and holds that task.
 #[derive(Debug)]
 pub(crate) struct Asker {
     ids: mpsc::UnboundedSender<Vec<String>>,
     asked: HashSet<String>,
+    task: JoinHandle<Result<Found, SourceError>>,
 }
 
 impl Asker {
-    /// Start the look-up task on `known`; the [`Asker`] feeds it and the handle
-    /// returns what it found once the asker is dropped ([`Asker::finish`]).
-    pub(crate) fn start(
-        known: Arc<dyn KnownMembers>,
-    ) -> (Asker, JoinHandle<Result<Found, SourceError>>) {
+    /// Start the look-up task on `known`, fed by [`Asker::ask`] until
+    /// [`Asker::finish`].
+    pub(crate) fn start(known: Arc<dyn KnownMembers>) -> Asker {
         let (ids, mut queue) = mpsc::unbounded_channel::<Vec<String>>();
         let task = tokio::spawn(async move {
             let mut found = Found::new();
@@ -47,35 +47,36 @@ impl Asker {
             }
             Ok(found)
         });
-        let asker = Asker {
+        Asker {
             ids,
             asked: HashSet::new(),
-        };
-        (asker, task)
+            task,
+        }
     }
 
-    /// Ask about these manager ids (those not asked yet).
+    /// Ask about these manager ids (each not asked yet, once: a page names a
+    /// manager of several reports as often).
     pub(crate) fn ask<'a>(&mut self, ids: impl Iterator<Item = &'a String>) {
-        let new: Vec<String> = ids
-            .filter(|id| !self.asked.contains(*id))
-            .cloned()
-            .collect();
+        let mut new = Vec::new();
+        for id in ids {
+            if !self.asked.contains(id) {
+                self.asked.insert(id.clone());
+                new.push(id.clone());
+            }
+        }
         if new.is_empty() {
             return;
         }
-        self.asked.extend(new.iter().cloned());
         // The task ends early only on an error, which `finish` returns.
         let _ = self.ids.send(new);
     }
 
     /// Stop feeding the task and wait for what it found: the ids asked, and the
     /// answers.
-    pub(crate) async fn finish(
-        self,
-        task: JoinHandle<Result<Found, SourceError>>,
-    ) -> Result<(HashSet<String>, Found), SourceError> {
+    pub(crate) async fn finish(self) -> Result<(HashSet<String>, Found), SourceError> {
         drop(self.ids);
-        let found = task
+        let found = self
+            .task
             .await
             .map_err(|e| SourceError::Other(format!("looking up known managers failed: {e}")))??;
         Ok((self.asked, found))
@@ -140,10 +141,10 @@ mod tests {
         ));
         // The pages named m1, m9 (unknown) and m2; a member repeated on a later page
         // named m3 instead, which the pages' look-up was never told of.
-        let (mut asker, task) = Asker::start(directory.clone());
-        asker.ask(ids(&["m1", "m9"]).iter());
-        asker.ask(ids(&["m2", "m1"]).iter());
-        let looked_up = asker.finish(task).await.unwrap();
+        let mut asker = Asker::start(directory.clone());
+        asker.ask(ids(&["m1", "m9", "m1"]).iter());
+        asker.ask(ids(&["m2", "m1", "m2"]).iter());
+        let looked_up = asker.finish().await.unwrap();
         assert_eq!(looked_up.0, ids(&["m1", "m2", "m9"]).into_iter().collect());
         let found = known_emails(
             directory.as_ref(),
@@ -177,10 +178,10 @@ mod tests {
                 Err(SourceError::Other("the directory is gone".into()))
             }
         }
-        let (mut asker, task) = Asker::start(Arc::new(Broken));
+        let mut asker = Asker::start(Arc::new(Broken));
         asker.ask(ids(&["m1"]).iter());
         asker.ask(ids(&["m2"]).iter());
-        let err = asker.finish(task).await.unwrap_err();
+        let err = asker.finish().await.unwrap_err();
         assert!(err.to_string().contains("the directory is gone"), "{err}");
     }
 }

@@ -226,11 +226,8 @@ impl Source for JustworksSource {
         let mut acc = Accumulator::default();
         // An incremental fetch looks its managers up in what Roster knows while the
         // pages are read (see `known`).
-        let mut lookup = None;
         if let (false, Some(known)) = (full, &request.known) {
-            let (asker, task) = Asker::start(known.clone());
-            acc.asker = Some(asker);
-            lookup = Some(task);
+            acc.asker = Some(Asker::start(known.clone()));
         }
         for status in self.statuses() {
             acc = self
@@ -255,9 +252,9 @@ impl Source for JustworksSource {
             }
         }
 
-        let looked_up = match (acc.asker.take(), lookup) {
-            (Some(asker), Some(task)) => Some(asker.finish(task).await?),
-            _ => None,
+        let looked_up = match acc.asker.take() {
+            Some(asker) => Some(asker.finish().await?),
+            None => None,
         };
         let mut fetched = HashMap::new();
         if !full {

@@ -367,7 +367,7 @@ async fn incremental_fetch_returns_only_changed_members_and_resolves_outside_man
     let again = source
         .fetch(FetchRequest {
             updated_since: Some(since),
-            known: Some(std::sync::Arc::new(Known(known.clone()))),
+            known: Some(std::sync::Arc::new(Known::new(known.clone()))),
             ..FetchRequest::default()
         })
         .await
@@ -383,8 +383,17 @@ async fn incremental_fetch_returns_only_changed_members_and_resolves_outside_man
     assert_eq!(again.members, want, "resolved alike but for the hidden one");
 }
 
-/// What Roster knows of members, from a map.
-struct Known(HashMap<String, Option<String>>);
+/// What Roster knows of members, from a map, recording the batches it was asked.
+struct Known(
+    HashMap<String, Option<String>>,
+    std::sync::Mutex<Vec<Vec<String>>>,
+);
+
+impl Known {
+    fn new(emails: HashMap<String, Option<String>>) -> Self {
+        Known(emails, Default::default())
+    }
+}
 
 #[async_trait::async_trait]
 impl roster_source::KnownMembers for Known {
@@ -392,6 +401,7 @@ impl roster_source::KnownMembers for Known {
         &self,
         ids: &[String],
     ) -> Result<HashMap<String, Option<String>>, SourceError> {
+        self.1.lock().unwrap().push(ids.to_vec());
         Ok(ids
             .iter()
             .filter_map(|id| Some((id.clone(), self.0.get(id)?.clone())))
@@ -595,25 +605,6 @@ async fn a_survey_visits_each_member_once_and_custom_values_come_one_by_one() {
     );
 }
 
-/// What Roster knows of members, answering every id with an email of its own
-/// (`known.ID@roster.example`) and recording the batches it was asked.
-#[derive(Default)]
-struct Recording(std::sync::Mutex<Vec<Vec<String>>>);
-
-#[async_trait::async_trait]
-impl roster_source::KnownMembers for Recording {
-    async fn work_emails(
-        &self,
-        ids: &[String],
-    ) -> Result<HashMap<String, Option<String>>, SourceError> {
-        self.0.lock().unwrap().push(ids.to_vec());
-        Ok(ids
-            .iter()
-            .map(|id| (id.clone(), Some(format!("known.{id}@roster.example"))))
-            .collect())
-    }
-}
-
 /// Issue #15: an incremental fetch asks Roster about the managers of each page
 /// while the next pages are read, not after the last one; what it learns stands
 /// only for managers outside the fetched members (one among them resolves from
@@ -649,7 +640,13 @@ async fn an_incremental_fetch_looks_managers_up_page_by_page() {
 
     let plain = source.fetch(common::updated_since(since)).await.unwrap();
     assert_eq!(plain.members.len(), 40);
-    let known = std::sync::Arc::new(Recording::default());
+    // What Roster says of every manager named, in and outside the fetch: an email
+    // of its own (`known.ID@roster.example`).
+    let said = (100..140)
+        .chain(200..220)
+        .map(|i| (id(i), Some(format!("known.{}@roster.example", id(i)))))
+        .collect();
+    let known = std::sync::Arc::new(Known::new(said));
     let partial = source
         .fetch(FetchRequest {
             updated_since: Some(since),
@@ -677,7 +674,7 @@ async fn an_incremental_fetch_looks_managers_up_page_by_page() {
             None => assert_eq!(email, &format!("known.{source_id}@roster.example")),
         }
     }
-    let batches = known.0.lock().unwrap().clone();
+    let batches = known.1.lock().unwrap().clone();
     assert!(
         batches.len() >= 2,
         "asked page by page (4 pages 20 ms apart), not once: {batches:?}"
