@@ -22,24 +22,14 @@ import argparse
 import json
 import os
 import resource
-import shutil
 import statistics
 import subprocess
 import sys
 import time
 
+from bench_incremental import fresh_copy  # a script beside this one
+
 STEPS = ("fetch_ms", "load_ms", "plan_ms", "apply_ms")
-
-
-def fresh_copy(base, db):
-    for suffix in ("", "-wal", "-shm"):
-        if os.path.exists(db + suffix):
-            os.remove(db + suffix)
-    shutil.copyfile(base, db)
-    shutil.copyfile(base + ".key", db + ".key")
-    fd = os.open(db, os.O_RDONLY)
-    os.fsync(fd)
-    os.close(fd)
 
 
 def one_sync(binary, db, incremental):

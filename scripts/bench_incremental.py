@@ -79,6 +79,23 @@ def timed(cmd, out_path):
     return float(wall), float(user), float(sys_), int(rss)
 
 
+def fresh_copy(base, db, synced=True):
+    """Copy the database `base` (and its key) to `db`, with no -wal or -shm left of an
+    earlier run. `synced`: the copy on disk before the run, as a database is not freshly
+    written when a sync opens it (the sync's first fsync would otherwise write the whole
+    copy out, at 1M 1.3 GB, and be timed as the sync's)."""
+    for suffix in ("", "-wal", "-shm"):
+        if os.path.exists(db + suffix):
+            os.remove(db + suffix)
+    shutil.copyfile(base, db)
+    shutil.copyfile(base + ".key", db + ".key")
+    if synced:
+        for f in (db, db + ".key"):
+            fd = os.open(f, os.O_RDONLY)
+            os.fsync(fd)
+            os.close(fd)
+
+
 def adopt(roster, source, base, url, conn):
     """Copy the base database `source` to `base` and point its integration at `url`.
 
@@ -159,19 +176,7 @@ def main():
     stamp = int(time.time())
     for r in range(a.runs):
         db = os.path.join(a.work, f"run{r}.db")
-        for suffix in ("", "-wal", "-shm"):
-            if os.path.exists(db + suffix):
-                os.remove(db + suffix)
-        shutil.copyfile(base, db)
-        shutil.copyfile(base + ".key", db + ".key")
-        if not a.dirty_copy:
-            # The copy on disk before the run: a database is not freshly written when a
-            # sync opens it, and the sync's first fsync would otherwise write the whole
-            # copy out (at 1M, 1.3 GB) and be timed as the sync's.
-            for f in (db, db + ".key"):
-                fd = os.open(f, os.O_RDONLY)
-                os.fsync(fd)
-                os.close(fd)
+        fresh_copy(base, db, synced=not a.dirty_copy)
         for i in chosen:
             call(conn, "PATCH", f"/_sandbox/members/{i}", {"job_title": f"Again {stamp} {r}"})
         load = os.getloadavg()[0]
