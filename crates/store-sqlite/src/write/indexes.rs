@@ -9,10 +9,15 @@
 //! and split pages all over them; `CREATE INDEX` sorts the keys first and writes
 //! each page once, for one scan of the table per index. Measured on the rows of a
 //! real 1M first import (`scripts/apply_cost.py rebuild`): the copy's CPU 30.8 s →
-//! 21.5 s, and the real import's write 64 s → 31 s; at 100k–200k rows, where the
-//! indexes fit the cache, neither faster nor slower. So below [`REBUILD_FROM`]
-//! creates, or when the table already holds as many rows as the changeset creates,
-//! the row-by-row inserts stay. Indexes whose entries the creates append (the
+//! 21.5 s, and the real import's write 64 s → 31 s. At 100k the SQL copy (one
+//! `INSERT … SELECT`) showed no gain, but the store binds 500 rows a statement, and
+//! each statement copies every page it touches into its statement journal (the
+//! account's foreign key and the unique indexes need one) and splits pages of all
+//! seven indexes: the real 100k first import's employee rows took 2.2 s row by row,
+//! 0.5–0.8 s appended plus 0.5–0.7 s for the re-creates; at 20k 0.21–0.30 s against
+//! 0.17–0.27 s (session 21). So below [`REBUILD_FROM`] creates (where neither way
+//! costs much), or when the table already holds as many rows as the changeset
+//! creates, the row-by-row inserts stay. Indexes whose entries the creates append (the
 //! account, the key, the write's one time) are kept: a rebuild would cost a scan and
 //! save nothing.
 //!
@@ -29,8 +34,8 @@ use sqlx::AssertSqlSafe;
 use crate::exec::{Tx, db};
 
 /// Creates from which a write into a table holding fewer rows rebuilds the
-/// indexes (measured: docs/benchmarks.md, session 9).
-pub(super) const REBUILD_FROM: usize = 200_000;
+/// indexes (measured: docs/benchmarks.md, sessions 9 and 21).
+pub(super) const REBUILD_FROM: usize = 10_000;
 
 /// An index of `employees`: its name and the SQL that made it.
 #[derive(Debug, Clone, PartialEq, Eq)]
