@@ -301,7 +301,7 @@ async fn write_rows(
     let t = std::time::Instant::now();
     // A large first import: the indexes of `employees` built once, after its rows.
     let rebuild = if indexes::worth_rebuilding(tx, rows.creates_len(), rebuild_from).await? {
-        Some(indexes::drop_all(tx).await?)
+        Some(indexes::prepare(tx, rows.creates_len()).await?)
     } else {
         None
     };

@@ -37,6 +37,36 @@ use crate::exec::{Tx, db};
 /// indexes (measured: docs/benchmarks.md, sessions 9 and 21).
 pub(super) const REBUILD_FROM: usize = 10_000;
 
+/// Below this many creates, a rebuilding write holds its new rows in a page cache of
+/// [`REBUILD_CACHE_KIB`] (≈ 1.2 KiB an employee with its entries: 121 MB at 100k):
+/// the rows are not spilled to the log while they go in, and each re-create scans
+/// them in memory instead of reading them back from the log (the 100k first
+/// import's re-creates 0.54–0.84 s → 0.50–0.64 s, its rows 0.53–1.36 s → 0.49–0.92 s,
+/// +40 MiB resident; docs/benchmarks.md, session 21). Above it the rows outgrow any
+/// cache worth holding, and a 1M first import's memory (≤ 1.5 GiB, issue #15) has no
+/// room for one: the write's own cache stays.
+const CACHED_BELOW: usize = 200_000;
+
+/// The page cache of a rebuilding write below [`CACHED_BELOW`] creates (KiB).
+const REBUILD_CACHE_KIB: u32 = 256 * 1024;
+
+/// The page cache a rebuilding write creating `creates` employees raises its own to
+/// (KiB), if any.
+fn rebuild_cache_kib(creates: usize) -> Option<u32> {
+    (creates < CACHED_BELOW).then_some(REBUILD_CACHE_KIB)
+}
+
+/// Make ready for a write creating `creates` employees that rebuilds the indexes:
+/// the page cache for them ([`CACHED_BELOW`]), then the indexes dropped
+/// ([`drop_all`]), handing back what re-creates them. The write's transaction sets
+/// the cache back before its commit.
+pub(super) async fn prepare(tx: &mut Tx, creates: usize) -> Result<Vec<Index>, StoreError> {
+    if let Some(kib) = rebuild_cache_kib(creates) {
+        tx.execute(Query::new(crate::cache_size(kib))).await?;
+    }
+    drop_all(tx).await
+}
+
 /// An index of `employees`: its name and the SQL that made it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(super) struct Index {
@@ -91,7 +121,7 @@ pub(super) async fn definitions(tx: &mut Tx) -> Result<Vec<Index>, StoreError> {
 }
 
 /// Drop the indexes of `employees`, handing back what re-creates them.
-pub(super) async fn drop_all(tx: &mut Tx) -> Result<Vec<Index>, StoreError> {
+async fn drop_all(tx: &mut Tx) -> Result<Vec<Index>, StoreError> {
     let indexes = definitions(tx).await?;
     for index in &indexes {
         let sql = format!("DROP INDEX {}", ident(&index.name));
@@ -129,10 +159,10 @@ mod tests {
     use roster_store::{Changeset, ImportKind, Store, StoreError};
     use sqlx::Row as _;
 
-    use roster_store::sql::{Adapter, Begin, Executor, Query};
+    use roster_store::sql::{Adapter, Begin, Columns as _, Executor, Query};
 
     use super::super::write_rebuilding_from;
-    use super::{definitions, drop_all, recreate};
+    use super::{CACHED_BELOW, definitions, drop_all, rebuild_cache_kib, recreate};
     use crate::SqliteStore;
 
     /// The indexes of `employees` (name, SQL) and the schema's version, which every
@@ -213,6 +243,39 @@ mod tests {
         assert_eq!(integrity(&store).await, "ok", "every index holds every row");
         assert_eq!(store.directory(a).await.unwrap().len(), 60);
         assert_eq!(store.count_employees(a, true).await.unwrap(), 60);
+    }
+
+    /// The page cache a rebuilding write's transaction runs with after [`prepare`].
+    async fn cache_after_prepare(store: &SqliteStore, creates: usize) -> i64 {
+        let mut tx = store.begin(Begin::Write).await.unwrap();
+        tx.execute(Query::new(crate::cache_size(crate::WRITE_CACHE_KIB)))
+            .await
+            .unwrap();
+        let dropped = super::prepare(&mut tx, creates).await.unwrap();
+        assert!(!dropped.is_empty());
+        let kib = tx
+            .fetch_one(Query::new("PRAGMA cache_size"))
+            .await
+            .unwrap()
+            .int(0, "cache_size")
+            .unwrap();
+        drop(tx); // rolled back: the indexes stay
+        -kib
+    }
+
+    /// A rebuild below [`CACHED_BELOW`] creates holds its rows in a larger cache; a
+    /// larger one (a 1M first import, whose memory is bounded) keeps the write's.
+    #[tokio::test]
+    async fn a_rebuild_below_the_bound_holds_its_rows_in_a_larger_cache() {
+        let store = memory().await;
+        let write = i64::from(crate::WRITE_CACHE_KIB);
+        let larger = i64::from(rebuild_cache_kib(100_000).unwrap());
+        assert!(larger > write);
+        assert_eq!(cache_after_prepare(&store, 100_000).await, larger);
+        assert_eq!(cache_after_prepare(&store, CACHED_BELOW - 1).await, larger);
+        assert_eq!(cache_after_prepare(&store, CACHED_BELOW).await, write);
+        assert_eq!(cache_after_prepare(&store, 1_000_000).await, write);
+        assert_eq!(rebuild_cache_kib(1_000_000), None);
     }
 
     #[tokio::test]
