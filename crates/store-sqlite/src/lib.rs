@@ -76,6 +76,11 @@ const READ_CACHE_KIB: u32 = 8 * 1024;
 /// early (a first import writes hundreds of MiB; session 6 of docs/benchmarks.md).
 const WRITE_CACHE_KIB: u32 = 64 * 1024;
 
+/// The page cache of a write that rebuilds the indexes of `employees` for fewer
+/// creates than `write::indexes::CACHED_BELOW`: large enough to hold the new rows
+/// while the indexes are built from them (session 21 of docs/benchmarks.md).
+const REBUILD_CACHE_KIB: u32 = 256 * 1024;
+
 /// When the write-ahead log is copied into the database file (a checkpoint).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Checkpoints {

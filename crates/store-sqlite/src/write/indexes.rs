@@ -38,7 +38,7 @@ use crate::exec::{Tx, db};
 pub(super) const REBUILD_FROM: usize = 10_000;
 
 /// Below this many creates, a rebuilding write holds its new rows in a page cache of
-/// [`REBUILD_CACHE_KIB`] (≈ 1.2 KiB an employee with its entries: 121 MB at 100k):
+/// [`crate::REBUILD_CACHE_KIB`] (≈ 1.2 KiB an employee with its entries: 121 MB at 100k):
 /// the rows are not spilled to the log while they go in, and each re-create scans
 /// them in memory instead of reading them back from the log (the 100k first
 /// import's re-creates 0.54–0.84 s → 0.50–0.64 s, its rows 0.53–1.36 s → 0.49–0.92 s,
@@ -47,13 +47,10 @@ pub(super) const REBUILD_FROM: usize = 10_000;
 /// room for one: the write's own cache stays.
 const CACHED_BELOW: usize = 200_000;
 
-/// The page cache of a rebuilding write below [`CACHED_BELOW`] creates (KiB).
-const REBUILD_CACHE_KIB: u32 = 256 * 1024;
-
 /// The page cache a rebuilding write creating `creates` employees raises its own to
 /// (KiB), if any.
 fn rebuild_cache_kib(creates: usize) -> Option<u32> {
-    (creates < CACHED_BELOW).then_some(REBUILD_CACHE_KIB)
+    (creates < CACHED_BELOW).then_some(crate::REBUILD_CACHE_KIB)
 }
 
 /// Make ready for a write creating `creates` employees that rebuilds the indexes:
