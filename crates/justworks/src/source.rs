@@ -31,7 +31,7 @@ const MEMBERS_WHAT: &str = "GET /v1/members";
 /// The Justworks Partner API as a [`Source`].
 pub struct JustworksSource {
     config: JustworksConfig,
-    api: Api,
+    api: Arc<Api>,
     members_url: Url,
 }
 
@@ -121,7 +121,7 @@ impl JustworksSource {
             Credentials::Static(_) => None,
         };
         let auth = Auth::new(credentials, oauth, store, config.refresh_margin)?;
-        let api = Api::new(&config, client, auth);
+        let api = Arc::new(Api::new(&config, client, auth));
         let members_url = config.api_url(MEMBERS_PATH);
         Ok(Self {
             config,
@@ -220,7 +220,7 @@ impl Source for JustworksSource {
 
     async fn fetch(&self, request: FetchRequest) -> Result<Snapshot, SourceError> {
         let started = Instant::now();
-        let counters = Counters::default();
+        let counters = Arc::new(Counters::default());
         let progress = request.progress.as_ref();
         let full = request.updated_since.is_none();
         let mut acc = Accumulator::default();
@@ -344,7 +344,7 @@ impl Source for JustworksSource {
         visit: MemberFn,
         progress: Option<ProgressFn>,
     ) -> Result<Survey, SourceError> {
-        let counters = Counters::default();
+        let counters = Arc::new(Counters::default());
         let (pages, mut queue) = mpsc::channel::<Page>(2);
         let visitor = tokio::task::spawn_blocking(move || {
             let mut visitor = Visitor::new(visit);

@@ -76,6 +76,43 @@ impl Page {
     }
 }
 
+/// The `next_cursor` a list page names, read from its ends alone, before the page
+/// is parsed: the envelope's last member just before its closing brace, or its
+/// first just after the opening one. Only a plain string (no escape, not empty)
+/// counts; anything else is `None` and the page is read as before. A page whose
+/// body is JSON names this same cursor (the brace at either end is the
+/// envelope's own), so the next page can be asked for while this one is checked;
+/// the check decides (issue #15).
+pub(crate) fn peek_next_cursor(body: &[u8]) -> Option<&str> {
+    const KEY: &[u8] = b"\"next_cursor\"";
+    let text = body.trim_ascii();
+    let last = || {
+        // … ,"next_cursor" : "cursor" }
+        let rest = text.strip_suffix(b"}")?.trim_ascii_end();
+        let rest = rest.strip_suffix(b"\"")?;
+        let open = rest.iter().rposition(|&b| b == b'"')?;
+        let (rest, cursor) = (&rest[..open], &rest[open + 1..]);
+        let rest = rest.trim_ascii_end().strip_suffix(b":")?;
+        let rest = rest.trim_ascii_end().strip_suffix(KEY)?;
+        matches!(rest.trim_ascii_end().last(), Some(b',' | b'{')).then_some(cursor)
+    };
+    let first = || {
+        // { "next_cursor" : "cursor" , …
+        let rest = text.strip_prefix(b"{")?.trim_ascii_start();
+        let rest = rest.strip_prefix(KEY)?.trim_ascii_start();
+        let rest = rest.strip_prefix(b":")?.trim_ascii_start();
+        let rest = rest.strip_prefix(b"\"")?;
+        let close = rest.iter().position(|&b| b == b'"')?;
+        let (cursor, rest) = (&rest[..close], &rest[close + 1..]);
+        matches!(rest.trim_ascii_start().first(), Some(b',' | b'}')).then_some(cursor)
+    };
+    let cursor = last().or_else(first)?;
+    if cursor.is_empty() || cursor.iter().any(|&b| b == b'\\' || b < 0x20) {
+        return None;
+    }
+    std::str::from_utf8(cursor).ok()
+}
+
 /// A serde_json error without the offending text (it may be personal data).
 pub(crate) fn json_error(err: serde_json::Error) -> String {
     let position = format!("line {} column {}", err.line(), err.column());
@@ -499,5 +536,74 @@ mod tests {
         assert_eq!(items[0].joined().as_deref(), Some("M; L"));
         assert_eq!(items[1].joined(), None);
         assert_eq!(items[2].joined().as_deref(), Some("3"));
+    }
+
+    /// The cursor read from a page's ends is the one the page's check reads, or
+    /// none: whatever the envelope's spacing, key order, or items (which may hold a
+    /// `next_cursor` of their own).
+    #[test]
+    fn a_peeked_cursor_is_the_page_s_own() {
+        let cases: &[(&str, Option<&str>)] = &[
+            (r#"{"items":[{"id":"a"}],"next_cursor":"c2"}"#, Some("c2")),
+            (
+                "{\"items\":[],\n  \"next_cursor\" :  \"YzEu\" }\n",
+                Some("YzEu"),
+            ),
+            (r#"{"next_cursor":"c3","items":[{"id":"a"}]}"#, Some("c3")),
+            (r#"{ "next_cursor" : "c4" , "items": [] }"#, Some("c4")),
+            // The last page, and cursors that are left to the check.
+            (r#"{"items":[],"next_cursor":""}"#, None),
+            (r#"{"items":[],"next_cursor":null}"#, None),
+            (r#"{"items":[]}"#, None),
+            (r#"{"items":[],"next_cursor":"a\"b"}"#, None),
+            (r#"{"items":[],"next_cursor":"a\\"}"#, None),
+            (r#"{"items":[],"next_cursor":7}"#, None),
+            // An item's or another object's `next_cursor` is not the page's.
+            (r#"{"items":[{"next_cursor":"x"}]}"#, None),
+            (r#"{"items":[],"meta":{"next_cursor":"x"}}"#, None),
+            (r#"{"items":[{"id":"a","next_cursor":"x"}],"n":1}"#, None),
+            (r#"{"items":["next_cursor":"x"}"#, None),
+            // Cut short: nothing to read.
+            (r#"{"items":[{"id":"a"}],"next_cur"#, None),
+            ("", None),
+        ];
+        for (body, want) in cases {
+            assert_eq!(peek_next_cursor(body.as_bytes()), *want, "{body}");
+            if want.is_some() {
+                let page = Page::parse(Bytes::from(body.as_bytes().to_vec())).unwrap();
+                assert_eq!(page.next_cursor.as_deref(), *want, "{body}");
+            }
+        }
+    }
+
+    proptest::proptest! {
+        /// Any page serde_json writes (either key order, items with strings of any
+        /// character): the cursor read from its ends is none or the one its check
+        /// reads; and a plain cursor is always read.
+        #[test]
+        fn peeking_never_disagrees_with_the_check(
+            cursor in proptest::option::of(".{0,12}"),
+            plain in "[A-Za-z0-9_.=-]{1,24}",
+            names in proptest::collection::vec(".{0,8}", 0..4),
+            cursor_first in proptest::bool::ANY,
+            use_plain in proptest::bool::ANY,
+        ) {
+            let cursor = if use_plain { Some(plain.clone()) } else { cursor };
+            let items: Vec<serde_json::Value> = names
+                .iter()
+                .map(|n| serde_json::json!({"id": n, "next_cursor": n}))
+                .collect();
+            let (items, next) = (serde_json::json!(items), serde_json::json!(cursor));
+            let body = if cursor_first {
+                format!(r#"{{"next_cursor":{next},"items":{items}}}"#)
+            } else {
+                format!(r#"{{"items":{items},"next_cursor":{next}}}"#)
+            };
+            let checked = Page::parse(Bytes::from(body.clone().into_bytes())).unwrap();
+            match peek_next_cursor(body.as_bytes()) {
+                Some(peeked) => proptest::prop_assert_eq!(Some(peeked), checked.next_cursor.as_deref()),
+                None => proptest::prop_assert!(!use_plain, "a plain cursor was not read: {}", body),
+            }
+        }
     }
 }

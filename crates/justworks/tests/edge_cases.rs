@@ -58,7 +58,9 @@ fn json_response(body: Value) -> Response {
     axum::Json(body).into_response()
 }
 
-#[tokio::test]
+// Both of these on two threads: the page after each is asked for while the loop
+// still checks it (`Chain`), and neither asks for a page the loop would not.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_repeated_cursor_ends_the_fetch_with_a_pagination_error() {
     let hits = Arc::new(AtomicUsize::new(0));
     let counter = Arc::clone(&hits);
@@ -88,7 +90,7 @@ async fn a_repeated_cursor_ends_the_fetch_with_a_pagination_error() {
     assert!(matches!(err, SourceError::Pagination(_)), "{err}");
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn more_pages_than_the_ceiling_end_the_fetch() {
     let hits = Arc::new(AtomicUsize::new(0));
     let counter = Arc::clone(&hits);
@@ -113,6 +115,53 @@ async fn more_pages_than_the_ceiling_end_the_fetch() {
         5,
         "no request beyond the ceiling"
     );
+}
+
+/// The next page is asked for as soon as a page's body names it, before the page is
+/// checked: here the first body is broken inside (its ends whole), and the server
+/// answers the first page's retry only once the second page was asked for (or after
+/// 5 s, when the order below fails the test). The broken body's next page is kept for
+/// the retry naming the same cursor: asked for once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_next_page_is_asked_for_while_a_page_is_checked() {
+    let asked: Arc<std::sync::Mutex<Vec<String>>> = Arc::default();
+    let second = Arc::new(tokio::sync::Notify::new());
+    let (log, notify) = (Arc::clone(&asked), Arc::clone(&second));
+    let router = members(get(move |Query(q): Params| {
+        let (log, notify) = (Arc::clone(&log), Arc::clone(&notify));
+        async move {
+            let cursor = q.get("cursor").cloned().unwrap_or_else(|| "first".into());
+            let times = {
+                let mut log = log.lock().unwrap();
+                log.push(cursor.clone());
+                log.iter().filter(|c| **c == cursor).count()
+            };
+            match (cursor.as_str(), times) {
+                ("first", 1) => (
+                    [("content-type", "application/json")],
+                    r#"{"items":[{"id":"m1",}],"next_cursor":"p2"}"#,
+                )
+                    .into_response(),
+                ("first", _) => {
+                    let _ = tokio::time::timeout(Duration::from_secs(5), notify.notified()).await;
+                    json_response(json!({"items": [member("m1")], "next_cursor": "p2"}))
+                }
+                _ => {
+                    notify.notify_one();
+                    json_response(json!({"items": [member("m2")]}))
+                }
+            }
+        }
+    }));
+    let snapshot = serve_and_fetch(router, |_| {}).await.unwrap();
+    let ids: Vec<&str> = snapshot
+        .members
+        .iter()
+        .map(|m| m.source_id.as_str())
+        .collect();
+    assert_eq!(ids, ["m1", "m2"]);
+    assert_eq!(*asked.lock().unwrap(), ["first", "p2", "first"]);
+    assert_eq!(snapshot.requests, 3);
 }
 
 #[tokio::test]

@@ -140,10 +140,11 @@ async fn persistent_server_errors_fail_the_fetch_with_nothing_partial() {
         c.max_retries = 2;
     });
     // The first pages succeed, then the server breaks for good: still an error.
+    // (Counted in members, not requests: the page after is asked for already.)
     let handle = sandbox.handle();
     let progress: roster_source::ProgressFn =
         std::sync::Arc::new(move |p: roster_source::FetchProgress| {
-            if p.requests == 2 {
+            if p.members == 100 {
                 handle
                     .set_faults(Faults {
                         error_rate: 1.0,
