@@ -1,9 +1,10 @@
 //! The contract of selecting employees by indexed conditions ([`EmployeeFilter`]):
 //! each condition and their combinations against the reference
 //! [`EmployeeFilter::matches`], counts, pages by offset and by key, the times of each
-//! row from the writes, and the members of groups by demographic value.
+//! row from the writes, the members of groups by demographic value; and the whole
+//! directory of an account read in key order.
 
-use roster_core::employee::Employee;
+use roster_core::employee::{Employee, EmployeeKey};
 use roster_core::plan::{Action, Rule};
 
 use super::fixtures::*;
@@ -21,6 +22,7 @@ macro_rules! __contract_selection {
             times_follow_every_write,
             changed_since_finds_the_rows_of_every_writer,
             demographic_members_are_the_active_holders,
+            a_large_directory_reads_whole_in_key_order,
         ] $($how)* }
     };
 }
@@ -387,4 +389,55 @@ pub async fn demographic_members_are_the_active_holders(store: &dyn Store) {
         .unwrap();
     assert!(none.is_empty());
     assert!(store.demographic_members(a, &[]).await.unwrap().is_empty());
+}
+
+/// A directory of hundreds, its keys interleaved with another account's (SQLite reads
+/// it a range of keys at a time, some ranges holding none of it): every row whole,
+/// in key order, the same as read by key; a demographic holding the control
+/// character the groups are joined with comes back as it was.
+pub async fn a_large_directory_reads_whole_in_key_order(store: &dyn Store) {
+    let a = account(store, "acme").await;
+    let other = account(store, "other").await;
+    let batch = |prefix: &str, n: usize| -> Vec<Employee> {
+        (0..n)
+            .map(|i| {
+                let id = format!("{prefix}{i:04}");
+                let mut e = if i % 7 == 0 {
+                    full_employee(&id, &format!("{}@acme.example", id.to_lowercase()))
+                } else {
+                    person(
+                        &id,
+                        &format!("{}@acme.example", id.to_lowercase()),
+                        "A",
+                        "B",
+                    )
+                };
+                e.demographics
+                    .insert("Team", format!("t{}\u{1e}x\u{1f}", i % 5));
+                e
+            })
+            .collect()
+    };
+    let (_, first) = seed(store, a, batch("A", 300)).await;
+    seed(store, other, batch("O", 600)).await;
+    let cs = changeset(
+        ImportKind::Sync,
+        at(1),
+        batch("B", 300).into_iter().map(create_entry).collect(),
+    );
+    write(store, a, cs).await;
+    let dir = directory(store, a).await;
+    assert_eq!(dir.len(), 600, "every employee of the account, no other's");
+    assert!(dir.windows(2).all(|w| w[0].key < w[1].key), "in key order");
+    assert_eq!(&dir[..300], &first[..], "the first 300 as read before");
+    let keys: Vec<EmployeeKey> = dir.iter().map(|e| e.key).collect();
+    assert_eq!(
+        store.employees_by_key(a, &keys).await.unwrap(),
+        dir,
+        "the same rows as read by key"
+    );
+    assert_eq!(dir[301].demographics.get("Team"), Some("t1\u{1e}x\u{1f}"));
+    assert_eq!(directory(store, other).await.len(), 600);
+    let none = account(store, "empty").await;
+    assert!(directory(store, none).await.is_empty());
 }

@@ -315,6 +315,52 @@ struct JsonRow(
 /// demographics' JSON.
 fn from_json_array(json: &str, demographics: &str) -> Result<Employee> {
     let r: JsonRow = serde_json::from_str(json).map_err(|_| corrupt("an employees row"))?;
+    from_json_row(r, demographics)
+}
+
+/// SQLite's select of the employees of `t` in a range of keys as one row: their
+/// JSON arrays in one JSON array, their demographics joined by [`DEMOGRAPHICS_SEPARATOR`],
+/// and how many there are ([`read_group`] decodes it). Each row sqlx hands over
+/// costs about as much as decoding it (its values copied off SQLite's thread, sent,
+/// and freed): a directory read a thousand rows at a time takes about 40 % less CPU
+/// than one read row by row (issue #15, session 22).
+pub fn select_group_sqlite(t: &str) -> String {
+    let (array, demographics) = sqlite_parts(columns(t));
+    format!(
+        "json_group_array({array}), group_concat({demographics}, char({})), count(*)",
+        u32::from(DEMOGRAPHICS_SEPARATOR)
+    )
+}
+
+/// What joins the demographics of [`select_group_sqlite`]: a control character,
+/// which JSON text holds only escaped (a stored demographics object is JSON).
+const DEMOGRAPHICS_SEPARATOR: u8 = 0x1e;
+
+/// Decode [`select_group_sqlite`] at column `at`: the employees, in the order of
+/// the rows SQLite read (both aggregates see the rows in one order).
+pub fn read_group(row: &impl Columns, at: usize) -> Result<Vec<Employee>> {
+    let count = usize::try_from(row.int(at + 2, "an employees group")?)
+        .map_err(|_| corrupt("an employees group"))?;
+    if count == 0 {
+        return Ok(Vec::new());
+    }
+    let rows: Vec<JsonRow> = serde_json::from_str(row.text(at, "an employees group")?)
+        .map_err(|_| corrupt("an employees row"))?;
+    let demographics = row
+        .text(at + 1, "employees.demographics")?
+        .split(char::from(DEMOGRAPHICS_SEPARATOR));
+    let mut out = Vec::with_capacity(count);
+    for (r, d) in rows.into_iter().zip(demographics) {
+        out.push(from_json_row(r, d)?);
+    }
+    if out.len() != count {
+        return Err(corrupt("an employees group"));
+    }
+    Ok(out)
+}
+
+/// An employee from its [`JsonRow`] and its demographics' JSON.
+fn from_json_row(r: JsonRow, demographics: &str) -> Result<Employee> {
     Ok(Employee {
         key: r.0,
         employee_id: r.1.ok_or_else(|| corrupt("employees.employee_id"))?,

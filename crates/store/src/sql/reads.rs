@@ -3,11 +3,11 @@
 use roster_core::employee::{Employee, EmployeeKey};
 use roster_core::normalise::email_key;
 
-use super::adapter::Adapter;
+use super::adapter::{Adapter, Begin};
 use super::codec::{limit, search_needle};
 use super::dialect::Dialect;
 use super::employee;
-use super::query::{Columns, Executor, Query};
+use super::query::{Columns, Executor, Query, Transaction};
 use crate::{AccountId, EmployeeQuery, Result};
 
 /// Run a query selecting one employee per row (at column 0) and decode each as it
@@ -24,11 +24,61 @@ pub(super) async fn collect<A: Adapter>(a: &A, q: Query) -> Result<Vec<Employee>
 }
 
 pub(super) async fn directory<A: Adapter>(a: &A, account: AccountId) -> Result<Vec<Employee>> {
+    if A::DIALECT == Dialect::Sqlite {
+        return directory_in_groups(a, account).await;
+    }
     let sql = format!(
         "SELECT {} FROM employees e WHERE e.account_id = $1 ORDER BY e.key",
         employee::select(A::DIALECT, "e")
     );
     collect(a, Query::new(sql).bind(account)).await
+}
+
+/// Keys a group of [`directory_in_groups`] spans (at most as many employees).
+const GROUP_KEYS: i64 = 256;
+
+/// SQLite's whole directory, a range of keys at a time
+/// ([`employee::select_group_sqlite`]), in one snapshot, in key order.
+async fn directory_in_groups<A: Adapter>(a: &A, account: AccountId) -> Result<Vec<Employee>> {
+    let mut tx = a.begin(Begin::Snapshot).await?;
+    let span = tx
+        .fetch_one(
+            Query::new("SELECT min(key), max(key), count(*) FROM employees WHERE account_id = $1")
+                .bind(account),
+        )
+        .await?;
+    let (Some(first), Some(last)) = (
+        span.opt_int(0, "employees.key")?,
+        span.opt_int(1, "employees.key")?,
+    ) else {
+        tx.commit().await?;
+        return Ok(Vec::new());
+    };
+    let count = usize::try_from(span.int(2, "employees")?).unwrap_or(0);
+    // `+`: each group is a range of the table's keys, not a look-up in the account's
+    // index and a sort.
+    let sql = format!(
+        "SELECT {} FROM employees e WHERE e.key >= $2 AND e.key < $3 AND +e.account_id = $1",
+        employee::select_group_sqlite("e")
+    );
+    let mut out: Vec<Employee> = Vec::with_capacity(count);
+    let mut from = first;
+    while from <= last {
+        let to = from.saturating_add(GROUP_KEYS);
+        let row = tx
+            .fetch_one(Query::new(sql.clone()).bind(account).bind(from).bind(to))
+            .await?;
+        let mut group = employee::read_group(&row, 0)?;
+        drop(row);
+        // The rows of a range come in key order; the order is checked, not assumed.
+        if !group.is_sorted_by_key(|e| e.key) {
+            group.sort_unstable_by_key(|e| e.key);
+        }
+        out.append(&mut group);
+        from = to;
+    }
+    tx.commit().await?;
+    Ok(out)
 }
 
 pub(super) async fn directory_outline<A: Adapter>(
