@@ -252,9 +252,11 @@ pub(crate) fn resolve_managers(
             }
         })
         .collect();
-    for (member, manager) in members.iter_mut().zip(resolved) {
-        member.manager = manager;
-    }
+    members
+        .par_iter_mut()
+        .zip(resolved)
+        .with_min_len(RESOLVE_MIN_LEN)
+        .for_each(|(member, manager)| member.manager = manager);
 }
 
 /// Members a thread of [`resolve_managers`] takes at least (fewer are not worth
