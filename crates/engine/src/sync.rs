@@ -261,6 +261,10 @@ impl Engine {
                             account: self.account,
                         }) as Arc<dyn KnownMembers>
                     }),
+                    expected_members: integration
+                        .member_count
+                        .filter(|_| !incremental)
+                        .and_then(|n| usize::try_from(n).ok()),
                 })
                 .await;
             (r, ms(t.elapsed()))

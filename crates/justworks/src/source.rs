@@ -223,7 +223,7 @@ impl Source for JustworksSource {
         let counters = Arc::new(Counters::default());
         let progress = request.progress.as_ref();
         let full = request.updated_since.is_none();
-        let mut acc = Accumulator::default();
+        let mut acc = Accumulator::expecting(request.expected_members.filter(|_| full));
         // An incremental fetch looks its managers up in what Roster knows while the
         // pages are read (see `known`).
         if let (false, Some(known)) = (full, &request.known) {

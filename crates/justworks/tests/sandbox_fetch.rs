@@ -545,6 +545,27 @@ async fn split_by_status_lists_active_and_terminated_once_each() {
     assert!(split.diagnostics.is_empty());
 }
 
+/// How many members a fetch expects only sizes what holds them: too few, about
+/// right, too many or absurdly many, the snapshot is the one without the hint.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_expected_member_count_changes_nothing_fetched() {
+    let sandbox = common::sandbox(230, Faults::default()).await;
+    let source = common::static_source(&sandbox, &common::all_scopes(), |c| c.page_limit = 50);
+    let plain = source.fetch(FetchRequest::default()).await.unwrap();
+    assert_eq!(plain.members.len(), 230);
+    for expected in [0, 7, 230, 5_000, usize::MAX] {
+        let hinted = source
+            .fetch(FetchRequest {
+                expected_members: Some(expected),
+                ..FetchRequest::default()
+            })
+            .await
+            .unwrap();
+        assert_eq!(hinted.members, plain.members, "expecting {expected}");
+        assert_eq!(hinted.requests, plain.requests, "expecting {expected}");
+    }
+}
+
 /// A survey (the setup sync's read) visits every member once, as a full fetch reads
 /// them but without custom-field values, with one request per page and none per
 /// member; a member's custom-field values are one request, as the fetch maps them;

@@ -66,6 +66,9 @@ pub struct FetchRequest {
     /// What Roster already knows of members: an incremental fetch resolves the
     /// managers outside it here first and asks the source only about the others.
     pub known: Option<Arc<dyn KnownMembers>>,
+    /// About how many members a full fetch will list (the setup sync's count): a
+    /// hint to size what holds them once, not a limit.
+    pub expected_members: Option<usize>,
 }
 
 impl std::fmt::Debug for FetchRequest {
@@ -74,6 +77,7 @@ impl std::fmt::Debug for FetchRequest {
             .field("updated_since", &self.updated_since)
             .field("custom_fields", &self.custom_fields)
             .field("known", &self.known.is_some())
+            .field("expected_members", &self.expected_members)
             .finish_non_exhaustive()
     }
 }
