@@ -347,6 +347,8 @@ fn manager_warnings(found: &mut Found, manager: &ManagerRef) {
 /// wins), each as (associated, demographic, source key).
 pub struct Mapping<'s> {
     fields: Vec<(bool, &'s str, &'s str)>,
+    /// Each of `fields` by its source key: (key, where in `fields`), in key order.
+    by_key: Vec<(&'s str, usize)>,
 }
 
 impl<'s> Mapping<'s> {
@@ -362,25 +364,33 @@ impl<'s> Mapping<'s> {
             })
             .collect();
         fields.sort_by(|a, b| a.1.cmp(b.1));
-        Mapping { fields }
+        let mut by_key: Vec<(&str, usize)> =
+            fields.iter().enumerate().map(|(i, f)| (f.2, i)).collect();
+        by_key.sort_unstable();
+        Mapping { fields, by_key }
     }
 }
 
 /// The mapped source fields: (demographics, associated fields).
 pub(crate) fn mapped(m: &SourceMember, mapping: &Mapping<'_>) -> (FieldMap, FieldMap) {
-    // The member's fields read once, in key order, each mapped key then found by a
-    // binary search ([`member_value`] scans the packed map for each: 7 % of a daily
-    // full sync's instructions; issue #15).
-    let fields: Vec<(&str, &str)> = m.fields.iter().collect();
-    let value = |key: &str| match fields.binary_search_by(|&(k, _)| k.cmp(key)) {
-        Ok(i) => Some(fields[i].1),
-        Err(_) => named_value(m, key),
-    };
+    // The member's fields and the mapped keys, both in key order, walked together
+    // once (a binary search of the fields for each key, and before it a scan of the
+    // packed map for each, were 6–7 % of a daily full sync's plan; issue #15).
+    let mut values: Vec<Option<&str>> = vec![None; mapping.fields.len()];
+    let mut fields = m.fields.iter().peekable();
+    for &(key, at) in &mapping.by_key {
+        while fields.next_if(|&(k, _)| k < key).is_some() {}
+        values[at] = match fields.peek() {
+            Some(&(k, v)) if k == key => Some(v),
+            _ => named_value(m, key),
+        };
+    }
     // In the order of the names: each appended after the last (`FieldMap`'s
     // `FromIterator`), not looked up; a name mapped twice is replaced by the later.
     let of = |associated: bool| {
-        let kind = mapping.fields.iter().filter(move |f| f.0 == associated);
-        kind.filter_map(|&(_, name, key)| Some((name, nonblank(value(key))?)))
+        let kind = mapping.fields.iter().zip(&values);
+        kind.filter(|(f, _)| f.0 == associated)
+            .filter_map(|(&(_, name, _), &value)| Some((name, nonblank(value)?)))
             .collect::<FieldMap>()
     };
     (of(false), of(true))
