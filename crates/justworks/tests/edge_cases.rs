@@ -54,6 +54,15 @@ fn members(handler: axum::routing::MethodRouter) -> Router {
 
 type Params = Query<HashMap<String, String>>;
 
+/// The source ids of a snapshot's members, in order.
+fn ids(snapshot: &Snapshot) -> Vec<&str> {
+    snapshot
+        .members
+        .iter()
+        .map(|m| m.source_id.as_str())
+        .collect()
+}
+
 fn json_response(body: Value) -> Response {
     axum::Json(body).into_response()
 }
@@ -154,12 +163,7 @@ async fn the_next_page_is_asked_for_while_a_page_is_checked() {
         }
     }));
     let snapshot = serve_and_fetch(router, |_| {}).await.unwrap();
-    let ids: Vec<&str> = snapshot
-        .members
-        .iter()
-        .map(|m| m.source_id.as_str())
-        .collect();
-    assert_eq!(ids, ["m1", "m2"]);
+    assert_eq!(ids(&snapshot), ["m1", "m2"]);
     assert_eq!(*asked.lock().unwrap(), ["first", "p2", "first"]);
     assert_eq!(snapshot.requests, 3);
 }
@@ -184,12 +188,7 @@ async fn unparseable_members_are_reported_by_id_and_position_and_the_rest_contin
         }
     }));
     let snapshot = serve_and_fetch(router, |_| {}).await.unwrap();
-    let ids: Vec<&str> = snapshot
-        .members
-        .iter()
-        .map(|m| m.source_id.as_str())
-        .collect();
-    assert_eq!(ids, ["m1", "m4", "m7"]);
+    assert_eq!(ids(&snapshot), ["m1", "m4", "m7"]);
     let positions: Vec<usize> = snapshot.members.iter().map(|m| m.position).collect();
     assert_eq!(positions, [1, 2, 3]);
     let rejected: Vec<(Option<&str>, usize)> = snapshot

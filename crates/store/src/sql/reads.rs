@@ -58,13 +58,13 @@ async fn directory_in_groups<A: Adapter>(a: &A, account: AccountId) -> Result<Ve
     // `+`: each group is a range of the table's keys, not a look-up in the account's
     // index and a sort.
     let sql = format!(
-        "SELECT {} FROM employees e WHERE e.key >= $2 AND e.key < $3 AND +e.account_id = $1",
+        "SELECT {} FROM employees e WHERE e.key BETWEEN $2 AND $3 AND +e.account_id = $1",
         employee::select_group_sqlite("e")
     );
     let mut out: Vec<Employee> = Vec::with_capacity(count);
     let mut from = first;
-    while from <= last {
-        let to = from.saturating_add(GROUP_KEYS);
+    loop {
+        let to = from.saturating_add(GROUP_KEYS - 1).min(last);
         let row = tx
             .fetch_one(Query::new(sql.clone()).bind(account).bind(from).bind(to))
             .await?;
@@ -75,7 +75,10 @@ async fn directory_in_groups<A: Adapter>(a: &A, account: AccountId) -> Result<Ve
             group.sort_unstable_by_key(|e| e.key);
         }
         out.append(&mut group);
-        from = to;
+        if to >= last {
+            break;
+        }
+        from = to + 1;
     }
     tx.commit().await?;
     Ok(out)
