@@ -318,42 +318,67 @@ fn from_json_array(json: &str, demographics: &str) -> Result<Employee> {
     from_json_row(r, demographics)
 }
 
-/// SQLite's select of the employees of `t` in a range of keys as one row: their
-/// JSON arrays in one JSON array, their demographics joined by [`DEMOGRAPHICS_SEPARATOR`],
-/// and how many there are ([`read_group`] decodes it). Each row sqlx hands over
-/// costs about as much as decoding it (its values copied off SQLite's thread, sent,
-/// and freed): a directory read a few hundred rows at a time takes about a third
-/// less CPU than one read row by row (issue #15, session 22).
-pub fn select_group_sqlite(t: &str) -> String {
-    let (array, demographics) = sqlite_parts(columns(t));
+/// SQLite's select of every employee of the account bound as `$1`, a range of
+/// [`GROUP_KEYS`] keys a row, in key order: the range's employees as one JSON array
+/// of their JSON arrays, and their keys and demographics joined by control
+/// characters ([`read_group`] decodes a row). One statement (one snapshot, and a
+/// reader that stops early leaves no transaction open); each range is read twice
+/// by its key, the rows' order and pairing checked by the keys. Each row sqlx hands
+/// over costs about as much as decoding it (its values copied off SQLite's thread,
+/// sent, and freed): a directory read a few hundred rows at a time takes about a
+/// third less CPU than one read row by row (issue #15, session 22).
+pub fn select_groups_sqlite() -> String {
+    let (array, _) = sqlite_parts(columns("e"));
+    let range = format!(
+        "FROM employees e WHERE e.key BETWEEN r.lo AND r.lo + {} AND +e.account_id = $1",
+        GROUP_KEYS - 1
+    );
     format!(
-        "json_group_array({array}), group_concat({demographics}, char({})), count(*)",
-        u32::from(DEMOGRAPHICS_SEPARATOR)
+        "WITH RECURSIVE r(lo) AS (\
+           SELECT min(key) FROM employees WHERE account_id = $1 \
+           UNION ALL SELECT lo + {GROUP_KEYS} FROM r \
+           WHERE lo + {GROUP_KEYS} <= (SELECT max(key) FROM employees WHERE account_id = $1)) \
+         SELECT (SELECT json_group_array({array}) {range}), \
+           (SELECT group_concat(e.key || char({KEY_END}) || e.demographics, char({ROW_END})) {range}) \
+         FROM r"
     )
 }
 
-/// What joins the demographics of [`select_group_sqlite`]: a control character,
-/// which JSON text holds only escaped (a stored demographics object is JSON).
-const DEMOGRAPHICS_SEPARATOR: u8 = 0x1e;
+/// Keys a row of [`select_groups_sqlite`] spans (at most as many employees).
+const GROUP_KEYS: i64 = 256;
+/// What ends an employee's key, and what ends its demographics, in
+/// [`select_groups_sqlite`]'s second column: control characters, which a stored
+/// demographics object (JSON text) holds only escaped.
+const KEY_END: u8 = 0x1f;
+const ROW_END: u8 = 0x1e;
 
-/// Decode [`select_group_sqlite`] at column `at`: the employees, in the order of
-/// the rows SQLite read (both aggregates see the rows in one order).
+/// Decode a row of [`select_groups_sqlite`] at column `at`: its employees, in key
+/// order (each demographics paired with its row by the key).
 pub fn read_group(row: &impl Columns, at: usize) -> Result<Vec<Employee>> {
-    let count = usize::try_from(row.int(at + 2, "an employees group")?)
-        .map_err(|_| corrupt("an employees group"))?;
-    if count == 0 {
-        return Ok(Vec::new());
-    }
     let rows: Vec<JsonRow> = serde_json::from_str(row.text(at, "an employees group")?)
         .map_err(|_| corrupt("an employees row"))?;
-    let demographics = row
-        .text(at + 1, "employees.demographics")?
-        .split(char::from(DEMOGRAPHICS_SEPARATOR));
-    let mut out = Vec::with_capacity(count);
-    for (r, d) in rows.into_iter().zip(demographics) {
+    let Some(demographics) = row.opt_text(at + 1, "employees.demographics")? else {
+        return match rows.is_empty() {
+            true => Ok(Vec::new()),
+            false => Err(corrupt("an employees group")),
+        };
+    };
+    let mut parts = demographics.split(char::from(ROW_END));
+    let mut out = Vec::with_capacity(rows.len());
+    for r in rows {
+        let part = parts.next().ok_or_else(|| corrupt("an employees group"))?;
+        let (key, d) = part
+            .split_once(char::from(KEY_END))
+            .ok_or_else(|| corrupt("employees.demographics"))?;
+        if key.parse::<i64>().ok() != Some(r.0) {
+            return Err(corrupt("an employees group"));
+        }
         out.push(from_json_row(r, d)?);
     }
-    if out.len() != count {
+    if parts.next().is_some() {
+        return Err(corrupt("an employees group"));
+    }
+    if !out.is_sorted_by_key(|e| e.key) {
         return Err(corrupt("an employees group"));
     }
     Ok(out)

@@ -3,11 +3,11 @@
 use roster_core::employee::{Employee, EmployeeKey};
 use roster_core::normalise::email_key;
 
-use super::adapter::{Adapter, Begin};
+use super::adapter::Adapter;
 use super::codec::{limit, search_needle};
 use super::dialect::Dialect;
 use super::employee;
-use super::query::{Columns, Executor, Query, Transaction};
+use super::query::{Columns, Executor, Query};
 use crate::{AccountId, EmployeeQuery, Result};
 
 /// Run a query selecting one employee per row (at column 0) and decode each as it
@@ -34,53 +34,27 @@ pub(super) async fn directory<A: Adapter>(a: &A, account: AccountId) -> Result<V
     collect(a, Query::new(sql).bind(account)).await
 }
 
-/// Keys a group of [`directory_in_groups`] spans (at most as many employees).
-const GROUP_KEYS: i64 = 256;
-
-/// SQLite's whole directory, a range of keys at a time
-/// ([`employee::select_group_sqlite`]), in one snapshot, in key order.
+/// SQLite's whole directory, a range of keys a row
+/// ([`employee::select_groups_sqlite`]), in key order.
 async fn directory_in_groups<A: Adapter>(a: &A, account: AccountId) -> Result<Vec<Employee>> {
-    let mut tx = a.begin(Begin::Snapshot).await?;
-    let span = tx
-        .fetch_one(
-            Query::new("SELECT min(key), max(key), count(*) FROM employees WHERE account_id = $1")
-                .bind(account),
+    let mut out: Vec<Employee> = Vec::new();
+    a.pool_executor()
+        .for_each(
+            Query::new(employee::select_groups_sqlite()).bind(account),
+            &mut |row| {
+                let mut group = employee::read_group(row, 0)?;
+                if let (Some(last), Some(first)) = (out.last(), group.first())
+                    && last.key >= first.key
+                {
+                    return Err(crate::StoreError::Corrupt(
+                        "the directory's ranges came out of key order".into(),
+                    ));
+                }
+                out.append(&mut group);
+                Ok(())
+            },
         )
         .await?;
-    let (Some(first), Some(last)) = (
-        span.opt_int(0, "employees.key")?,
-        span.opt_int(1, "employees.key")?,
-    ) else {
-        tx.commit().await?;
-        return Ok(Vec::new());
-    };
-    let count = usize::try_from(span.int(2, "employees")?).unwrap_or(0);
-    // `+`: each group is a range of the table's keys, not a look-up in the account's
-    // index and a sort.
-    let sql = format!(
-        "SELECT {} FROM employees e WHERE e.key BETWEEN $2 AND $3 AND +e.account_id = $1",
-        employee::select_group_sqlite("e")
-    );
-    let mut out: Vec<Employee> = Vec::with_capacity(count);
-    let mut from = first;
-    loop {
-        let to = from.saturating_add(GROUP_KEYS - 1).min(last);
-        let row = tx
-            .fetch_one(Query::new(sql.clone()).bind(account).bind(from).bind(to))
-            .await?;
-        let mut group = employee::read_group(&row, 0)?;
-        drop(row);
-        // The rows of a range come in key order; the order is checked, not assumed.
-        if !group.is_sorted_by_key(|e| e.key) {
-            group.sort_unstable_by_key(|e| e.key);
-        }
-        out.append(&mut group);
-        if to >= last {
-            break;
-        }
-        from = to + 1;
-    }
-    tx.commit().await?;
     Ok(out)
 }
 
