@@ -263,7 +263,6 @@ impl Engine {
                     }),
                     expected_members: integration
                         .member_count
-                        .filter(|_| !incremental)
                         .and_then(|n| usize::try_from(n).ok()),
                 })
                 .await;

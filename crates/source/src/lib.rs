@@ -66,8 +66,9 @@ pub struct FetchRequest {
     /// What Roster already knows of members: an incremental fetch resolves the
     /// managers outside it here first and asks the source only about the others.
     pub known: Option<Arc<dyn KnownMembers>>,
-    /// About how many members a full fetch will list (the setup sync's count): a
-    /// hint to size what holds them once, not a limit.
+    /// About how many members the source holds (the setup sync's count): a full
+    /// fetch sizes what holds them once by it (an incremental one ignores it). A
+    /// hint, not a limit.
     pub expected_members: Option<usize>,
 }
 

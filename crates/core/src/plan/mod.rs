@@ -52,10 +52,6 @@ use crate::issue::Severity;
 use crate::member::{RejectedMember, SourceMember};
 use crate::settings::Settings;
 
-/// Records whose remains are freed beside the building of the entries, at most:
-/// beyond, they are freed first (the peak of a million members' first import).
-const FREED_BESIDE_UP_TO: usize = 131_072;
-
 /// Plan a sync of `members` into `directory`.
 pub fn plan(
     directory: &[Employee],
@@ -133,7 +129,7 @@ fn plan_with(
         .iter()
         .filter(|(s, _)| matches!(s, Slot::Existing(_)))
         .count();
-    let (entries, mut counts) = if hollows.len() <= FREED_BESIDE_UP_TO {
+    let (entries, mut counts) = if hollows.len() <= work::HELD_TWICE_UP_TO {
         rayon::join(|| drop(hollows), || p.entries(&mut placed, &record_of)).1
     } else {
         drop(hollows);

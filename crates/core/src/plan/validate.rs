@@ -8,7 +8,9 @@ use jiff::civil::Date;
 use rayon::prelude::*;
 use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 
-use super::work::{GivingBack, Planner, issue_for, sort_in_place_by_prefix, text_prefix};
+use super::work::{
+    GivingBack, HELD_TWICE_UP_TO, Planner, issue_for, sort_in_place_by_prefix, text_prefix,
+};
 use crate::issue::{Issue, IssueCode, Severity};
 use crate::member::{RejectedMember, SourceMember};
 use crate::normalise::{Mapping, Record, email_key_ref, normalise_mapped, skipped_by_rule};
@@ -17,10 +19,6 @@ use crate::settings::{EmployeeIds, Settings, demographic_fold};
 /// Members normalised side by side at a time: a batch holds its members and their
 /// records once more, so a million members are not copied whole.
 const NORMALISE_BATCH: usize = 8192;
-/// Members normalised in one batch at most: up to this many the members and their
-/// records are held together (≈ 60 MB), and the cores never wait between batches
-/// (the 12 waits of 100k members were ≈ 10 % of normalising's time; session 22).
-const ONE_BATCH_UP_TO: usize = 131_072;
 /// Members a thread normalises at least before another takes over (≈ 3 µs each).
 const NORMALISE_MIN_LEN: usize = 256;
 
@@ -114,7 +112,7 @@ impl Planner<'_> {
     /// Members normalise on every core, a batch at a time (each on its own: the
     /// outcome, issues included, is the one a loop in order gives).
     pub(super) fn normalise_members(&mut self, members: Vec<SourceMember>) -> Vec<Record> {
-        let batch = if members.len() <= ONE_BATCH_UP_TO {
+        let batch = if members.len() <= HELD_TWICE_UP_TO {
             members.len().max(1)
         } else {
             NORMALISE_BATCH

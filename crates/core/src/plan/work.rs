@@ -220,6 +220,12 @@ impl<T> std::ops::IndexMut<usize> for Chunked<T> {
     }
 }
 
+/// Members (or their records) a plan holds twice over at most, to keep both cores
+/// busy: up to this many (≈ 60 MB at 100k) members are normalised in one batch and
+/// the lifecycle's remains are freed beside the entries; beyond (a million members'
+/// first import) the room is given back first, for the peak's sake (session 22).
+pub(super) const HELD_TWICE_UP_TO: usize = 131_072;
+
 /// The items of `items` in order, each moved out as it is taken, the vector's room
 /// given back as it empties (halving: each item is moved at most once more in all).
 /// A step consuming a million items into another vector holds both only in part.

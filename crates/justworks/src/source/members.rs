@@ -3,7 +3,7 @@
 //! a partial snapshot.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 
 use futures::future::BoxFuture;
@@ -96,10 +96,9 @@ impl JustworksSource {
             max_pages: self.config.max_pages,
             cursors_asked: Arc::default(),
             pages_ahead: Arc::default(),
-            stop: Arc::new(AtomicBool::new(false)),
         };
-        // However this loop ends, no page is asked for ahead after it.
-        let _stop = StopOnDrop(chain.stop.clone());
+        // However this loop ends, the page asked for ahead is dropped with it, and
+        // with that page each page it asked for (see `Ahead`).
         let mut seen_cursors: HashSet<String> = HashSet::new();
         let mut cursor: Option<String> = None;
         let mut next_asked: Option<Ahead> = None;
@@ -108,20 +107,13 @@ impl JustworksSource {
             count += 1;
             let fetched = match next_asked.take() {
                 Some(mut ahead) if Some(&ahead.cursor) == cursor.as_ref() => {
-                    chain.pages_ahead.fetch_sub(1, Ordering::Relaxed);
                     (&mut ahead.task).await.map_err(|e| {
                         SourceError::Other(format!("reading a page of members failed: {e}"))
                     })??
                 }
-                other => {
-                    // Asked for a cursor this page's check did not confirm: dropped
-                    // (its request aborted), and the page asked for here.
-                    if other.is_some() {
-                        chain.pages_ahead.fetch_sub(1, Ordering::Relaxed);
-                    }
-                    drop(other);
-                    chain.clone().fetch(cursor.clone(), count).await?
-                }
+                // None, or asked for a cursor this page's check did not confirm:
+                // dropped (its request aborted), and the page asked for here.
+                _ => chain.clone().fetch(cursor.clone(), count).await?,
             };
             next_asked = fetched.ahead;
             let page = match fetched.got {
@@ -375,21 +367,23 @@ struct Chain {
     /// The cursors asked for ahead: a cursor the server repeats is not asked for
     /// again (the loop ends the list on it).
     cursors_asked: Arc<Mutex<HashSet<String>>>,
-    /// Pages asked for and not yet taken by the loop.
+    /// Pages asked for ahead and not yet dropped (each [`Ahead`] counts itself).
     pages_ahead: Arc<AtomicUsize>,
-    /// The loop has ended: nothing more is asked for.
-    stop: Arc<AtomicBool>,
 }
 
-/// A page asked for ahead, for `cursor`; dropped, its request is aborted.
+/// A page asked for ahead, for `cursor`. Dropped, its request is aborted, and with
+/// the task (or its answer) the page that one asked for: a loop that ends leaves no
+/// request going.
 struct Ahead {
     cursor: String,
     task: JoinHandle<Result<Fetched, SourceError>>,
+    pages_ahead: Arc<AtomicUsize>,
 }
 
 impl Drop for Ahead {
     fn drop(&mut self) {
         self.task.abort();
+        self.pages_ahead.fetch_sub(1, Ordering::Relaxed);
     }
 }
 
@@ -397,15 +391,6 @@ impl Drop for Ahead {
 struct Fetched {
     got: Got<Page>,
     ahead: Option<Ahead>,
-}
-
-/// Sets the flag when dropped.
-struct StopOnDrop(Arc<AtomicBool>);
-
-impl Drop for StopOnDrop {
-    fn drop(&mut self) {
-        self.0.store(true, Ordering::Relaxed);
-    }
 }
 
 impl Chain {
@@ -434,41 +419,36 @@ impl Chain {
                 })
                 .await;
             let ahead = next.into_inner().unwrap_or_else(PoisonError::into_inner);
-            match got {
-                Ok(Got::Ok(page)) => Ok(Fetched {
+            match got? {
+                Got::Ok(page) => Ok(Fetched {
                     got: Got::Ok(page),
                     ahead,
                 }),
-                other => {
-                    // No page follows one that failed: the one asked for is dropped.
-                    if ahead.is_some() {
-                        self.pages_ahead.fetch_sub(1, Ordering::Relaxed);
-                    }
-                    drop(ahead);
-                    other.map(|got| Fetched { got, ahead: None })
-                }
+                // No page follows one that failed: the one asked for is dropped.
+                other => Ok(Fetched {
+                    got: other,
+                    ahead: None,
+                }),
             }
         }
         .boxed()
     }
 
     /// Ask for the page `body` (the list's `number`th page) names next, unless the
-    /// loop has ended, the page would be past the ceiling, its cursor was asked for
-    /// already or enough pages are asked for. A body retried replaces the one
-    /// before: the page it named is kept when this body names it too, else dropped.
+    /// page would be past the ceiling, its cursor was asked for already or enough
+    /// pages are asked for. A body retried replaces the one before: the page it
+    /// named is kept when this body names it too, else dropped.
     fn ask_ahead(&self, body: &[u8], number: u32, next: &Mutex<Option<Ahead>>) {
         let peeked = peek_next_cursor(body);
         let mut next = next.lock().unwrap_or_else(PoisonError::into_inner);
         if next.as_ref().map(|a| a.cursor.as_str()) == peeked && peeked.is_some() {
             return;
         }
-        if next.take().is_some() {
-            self.pages_ahead.fetch_sub(1, Ordering::Relaxed);
-        }
+        *next = None;
         let Some(cursor) = peeked else {
             return;
         };
-        if self.stop.load(Ordering::Relaxed) || number >= self.max_pages {
+        if number >= self.max_pages {
             return;
         }
         if self.pages_ahead.fetch_add(1, Ordering::Relaxed) >= PAGES_AHEAD
@@ -485,6 +465,7 @@ impl Chain {
         *next = Some(Ahead {
             cursor: cursor.to_owned(),
             task,
+            pages_ahead: self.pages_ahead.clone(),
         });
     }
 }
