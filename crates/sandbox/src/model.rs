@@ -211,8 +211,11 @@ pub(crate) struct Company {
     pub employment: Pool<Employment>,
     pub periods: Pool<Period>,
     pub custom: Pool<CustomValue>,
-    /// Sorted by `(created_at, id)`.
+    /// Sorted by `(created_at, id)`. Change a member through [`Company::insert`] and
+    /// [`Company::replace`] once loaded: they keep `stamps` beside it.
     pub members: Vec<Member>,
+    /// Each member's `updated_at`, in list order ([`Company::stamps`]).
+    stamps: Vec<Timestamp>,
     index: HashTable<u32>,
     hasher: DefaultHashBuilder,
     pub today: Date,
@@ -259,6 +262,7 @@ impl Company {
             periods: Pool::with_capacity(capacity + capacity / 20),
             custom: Pool::with_capacity(capacity * 3),
             members: Vec::with_capacity(capacity),
+            stamps: Vec::new(),
             index: HashTable::new(),
             hasher: DefaultHashBuilder::default(),
             today,
@@ -284,6 +288,7 @@ impl Company {
                 .then_with(|| text.get(a.id).cmp(text.get(b.id)))
         });
         self.rebuild_index()?;
+        self.stamps = self.members.iter().map(|m| m.updated_at).collect();
         let latest = self
             .members
             .iter()
@@ -334,6 +339,7 @@ impl Company {
         let id = self.text.get(member.id).to_owned();
         let pos = self.position_after(member.created_at, &id);
         self.members.insert(pos, member);
+        self.stamps.insert(pos, member.updated_at);
         if pos + 1 == self.members.len() {
             let (text, members, hasher) = (&self.text, &self.members, &self.hasher);
             self.index.insert_unique(
@@ -356,15 +362,27 @@ impl Company {
         self.bump_clock(member.created_at.max(member.updated_at));
         if old.created_at == member.created_at {
             self.members[pos] = member;
+            self.stamps[pos] = member.updated_at;
             return pos;
         }
         self.members.remove(pos);
+        self.stamps.remove(pos);
         let id = self.text.get(member.id).to_owned();
         let new_pos = self.position_after(member.created_at, &id);
         self.members.insert(new_pos, member);
+        self.stamps.insert(new_pos, member.updated_at);
         self.rebuild_index()
             .expect("ids were unique before the move");
         new_pos
+    }
+
+    /// The members' `updated_at` in list order, beside [`Company::members`]: a
+    /// filtered list (`updated_at_gte`, …) reads these 16 bytes a member instead of
+    /// each member's record (≈ 240 bytes) until one matches. An incremental sync of
+    /// 1,000 changed members of a million pages through all of them (issue #15).
+    pub(crate) fn stamps(&self) -> &[Timestamp] {
+        debug_assert_eq!(self.stamps.len(), self.members.len());
+        &self.stamps
     }
 
     fn bump_clock(&mut self, ts: Timestamp) {
@@ -405,6 +423,7 @@ impl Company {
     /// Approximate heap use, for the start-up log.
     pub(crate) fn approx_bytes(&self) -> usize {
         self.members.capacity() * std::mem::size_of::<Member>()
+            + self.stamps.capacity() * std::mem::size_of::<Timestamp>()
             + self.index.capacity() * 5
             + self.text.bytes()
             + self.names.bytes()

@@ -457,3 +457,69 @@ async fn tax_id_rules_by_member_type() {
     let (status, _) = get(&s, "/v1/members/mbr_nobody/tax-id", &token).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
 }
+
+/// The members with `updated_at` after `since` that `/v1/members` lists (not hidden),
+/// in list order, as the control API sees them (read from the records, not from the
+/// filtered list's index of change stamps).
+fn changed_after(h: &roster_sandbox::SandboxHandle, since: jiff::Timestamp) -> Vec<String> {
+    h.members(true)
+        .into_iter()
+        .filter(|l| !l.hidden)
+        .filter(|l| {
+            let at: jiff::Timestamp = l.member["updated_at"].as_str().unwrap().parse().unwrap();
+            at > since
+        })
+        .map(|l| l.member["id"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+#[tokio::test]
+async fn a_filtered_list_follows_every_kind_of_change() {
+    let s = start(400).await;
+    let h = s.handle();
+    let token = s.mint_token(&["member.basic:read"]);
+    let stamp =
+        |v: &Value| -> jiff::Timestamp { v["updated_at"].as_str().unwrap().parse().unwrap() };
+    let (all, _) = walk(&s, &token, "").await;
+    let watermark = all.iter().map(stamp).max().unwrap();
+    let id = |k: usize| all[k]["id"].as_str().unwrap().to_owned();
+
+    // A termination scheduled for tomorrow (a change), then the day moving past it
+    // (another: the member turns inactive with a later stamp).
+    let scheduled = h.terminate(&id(30), today().tomorrow().unwrap()).unwrap();
+    let after_schedule = stamp(&scheduled);
+    assert!(h.set_today(today().tomorrow().unwrap().tomorrow().unwrap()) >= 1);
+    // A hire (listed last), a hidden member and one hidden and shown again.
+    let hired = h
+        .hire(json!({"name": {"given_name": "Ada", "family_name": "Byron"}}))
+        .unwrap();
+    h.hide(&id(60)).unwrap();
+    h.hide(&id(90)).unwrap();
+    h.unhide(&id(90)).unwrap();
+    let patched = h
+        .patch_member(&id(200), &json!({"job_title": "Cartographer"}))
+        .unwrap();
+
+    for (since, query) in [
+        (watermark, format!("limit=3&updated_at_gt={watermark}")),
+        (
+            after_schedule,
+            format!("limit=2&updated_at_gt={after_schedule}"),
+        ),
+    ] {
+        let expected = changed_after(&h, since);
+        let (listed, _) = walk(&s, &token, &query).await;
+        assert_eq!(ids(&listed), expected, "{query}");
+    }
+    let since = changed_after(&h, after_schedule);
+    assert!(since.contains(&id(30)), "the day's termination is a change");
+    assert!(since.contains(&id(90)) && !since.contains(&id(60)));
+    assert_eq!(since.last().map(String::as_str), hired["id"].as_str());
+    // gte on a change's own stamp includes it; lt excludes it.
+    let (gte, _) = walk(&s, &token, &format!("updated_at_gte={}", stamp(&patched))).await;
+    assert!(ids(&gte).contains(&id(200)));
+    let (lt, _) = walk(&s, &token, &format!("updated_at_lt={}", stamp(&patched))).await;
+    assert!(!ids(&lt).contains(&id(200)));
+    // Each listed member once: the 400, one hidden, one hired.
+    assert_eq!(lt.len() + gte.len(), all.len());
+}

@@ -245,21 +245,33 @@ fn parse_list_query(q: Option<&str>) -> Result<ListQuery, ApiError> {
     Ok(out)
 }
 
-fn matches(m: &Member, q: &ListQuery) -> bool {
-    if m.hidden || q.status.is_some_and(|active| m.active != active) {
-        return false;
-    }
-    q.filters.iter().all(|&(op, ts)| {
-        let u = m.updated_at;
-        match op {
-            Op::Eq => u == ts,
-            Op::Ne => u != ts,
-            Op::Gt => u > ts,
-            Op::Gte => u >= ts,
-            Op::Lt => u < ts,
-            Op::Lte => u <= ts,
-        }
+/// Whether a member changed at `u` passes the query's `updated_at` filters.
+fn stamp_matches(u: Timestamp, q: &ListQuery) -> bool {
+    q.filters.iter().all(|&(op, ts)| match op {
+        Op::Eq => u == ts,
+        Op::Ne => u != ts,
+        Op::Gt => u > ts,
+        Op::Gte => u >= ts,
+        Op::Lt => u < ts,
+        Op::Lte => u <= ts,
     })
+}
+
+fn matches(m: &Member, q: &ListQuery) -> bool {
+    !m.hidden && q.status.is_none_or(|active| m.active == active) && stamp_matches(m.updated_at, q)
+}
+
+/// The positions from `start` of the members the query lists, in list order. With
+/// `updated_at` filters the changed members are found in [`Company::stamps`] first
+/// (a filtered page of a large company passes over many members for each it lists).
+fn listed<'c>(c: &'c Company, q: &'c ListQuery, start: usize) -> impl Iterator<Item = usize> + 'c {
+    let stamps = &c.stamps()[start.min(c.stamps().len())..];
+    stamps
+        .iter()
+        .enumerate()
+        .filter(move |&(_, &u)| q.filters.is_empty() || stamp_matches(u, q))
+        .map(move |(i, _)| start + i)
+        .filter(move |&i| matches(&c.members[i], q))
 }
 
 pub(super) async fn list_members(
@@ -297,14 +309,12 @@ pub(super) async fn list_members(
         }
         let dup = picked.len();
         let mut more = false;
-        for (i, m) in c.members.iter().enumerate().skip(start) {
-            if matches(m, &q) {
-                if picked.len() - dup == new_items {
-                    more = true;
-                    break;
-                }
-                picked.push(i);
+        for i in listed(&c, &q, start) {
+            if picked.len() - dup == new_items {
+                more = true;
+                break;
             }
+            picked.push(i);
         }
         body.extend_from_slice(b"{\"items\":[");
         for (k, &i) in picked.iter().enumerate() {

@@ -15,7 +15,7 @@ use serde_json::Value;
 use crate::auth::AuthStore;
 use crate::config::{Faults, SandboxConfig};
 use crate::error::{ControlError, SandboxError};
-use crate::model::Company;
+use crate::model::{Company, Member};
 use crate::scopes::ScopeSet;
 use crate::wire::{custom_values, member_value};
 
@@ -296,9 +296,12 @@ impl SandboxHandle {
                 let active = t >= today;
                 if active != m.active {
                     let now = c.now();
-                    let m = &mut c.members[k];
-                    m.active = active;
-                    m.updated_at = now;
+                    let m = Member {
+                        active,
+                        updated_at: now,
+                        ..m
+                    };
+                    c.replace(k, m);
                     changed += 1;
                 }
             }
