@@ -80,6 +80,9 @@ fn main() -> ExitCode {
     cli.log_given = given("log");
     cli.db_given = given("db");
     cli.account_given = given("account");
+    if cli.command.reaches_justworks() {
+        roster_justworks::preload_roots();
+    }
     // `roster serve` sets up its own logging from its configuration.
     let serving = matches!(cli.command, Command::Serve(_));
     let filter = tracing_subscriber::EnvFilter::try_new(&cli.log)

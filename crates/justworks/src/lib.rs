@@ -32,7 +32,7 @@ pub use auth::{
     Credentials, MemoryTokenStore, OAuthClient, PkceVerifier, TokenKind, TokenSet, TokenStore,
     TokenStoreError, new_state, scope_granted,
 };
-pub use client::HttpClients;
+pub use client::{HttpClients, preload_roots};
 pub use config::{DEFAULT_SCOPES, JustworksConfig};
 pub use http::{MAX_RETRY_AFTER, parse_retry_after};
 pub use source::JustworksSource;

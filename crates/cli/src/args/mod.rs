@@ -134,6 +134,22 @@ pub enum Command {
     Backup(BackupArgs),
 }
 
+impl Command {
+    /// Whether the command may build a Justworks client (its TLS roots are read
+    /// ahead, beside the command's start: `roster_justworks::preload_roots`).
+    pub fn reaches_justworks(&self) -> bool {
+        matches!(
+            self,
+            Command::Demo(_)
+                | Command::Connect(_)
+                | Command::SetupSync(_)
+                | Command::Sync(_)
+                | Command::Serve(_)
+                | Command::Worker(_)
+        )
+    }
+}
+
 #[derive(Args, Debug)]
 pub struct DemoArgs {
     #[arg(long, default_value_t = 250)]
