@@ -165,10 +165,17 @@ fn create_private(path: &str) -> Result<()> {
 /// command that ran it ends (`ExecuteIter`'s drop), and this check runs on the
 /// connection's worker after every command the caller sent. So an open transaction
 /// is the only way a pooled connection can keep an old snapshot.
+///
+/// A transaction dropped unfinished (a reader whose caller went away mid-read: a
+/// client hanging up on an export) is not one: sqlx queues its rollback on the
+/// connection's worker, and this runs before sqlx's own check on release would send
+/// it. So the queue is flushed first (a ping); the transaction is then over and the
+/// connection serves on (it was closed and logged as an error before, issue #15).
 async fn released_clean(
     conn: &mut sqlx::SqliteConnection,
 ) -> std::result::Result<bool, sqlx::Error> {
     use sqlx::Connection as _;
+    conn.ping().await?;
     if conn.is_in_transaction() {
         tracing::error!("a database connection came back to the pool inside a transaction: closed");
         return Ok(false);

@@ -506,6 +506,61 @@ async fn a_connection_left_in_a_transaction_serves_no_old_snapshot() {
     }
 }
 
+/// A read transaction dropped unfinished (a snapshot read whose caller went away: a
+/// client hanging up on an export) ends with its rollback: the connection serves on,
+/// not closed, and reads the present (the rollback sqlx queues on drop is flushed
+/// before the pool's check; it was closed, with an error in the log, before).
+#[tokio::test(flavor = "multi_thread")]
+async fn a_read_transaction_dropped_unfinished_leaves_its_connection_serving() {
+    use roster_store::access::{AccessStore, NewApiToken, Role};
+    let (_dir, path) = temp_db();
+    let store = SqliteStore::open(&path).await.expect("open");
+    let other = SqliteStore::open(&path)
+        .await
+        .expect("another process's handle");
+    let a = store.ensure_account("acme").await.expect("account");
+    let mut held = Vec::new();
+    for _ in 0..4 {
+        held.push(store.pool().acquire().await.expect("acquire"));
+    }
+    drop(held);
+    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    assert_eq!(store.pool().size(), 4);
+    // As `Begin::Snapshot` begins: the pool's transaction, then a long read left
+    // after its first row (the connection's worker still reading) and dropped.
+    for _ in 0..4 {
+        let mut tx = store.pool().begin().await.expect("begin");
+        {
+            use futures::TryStreamExt as _;
+            let mut rows = sqlx::query_scalar::<_, i64>(
+                "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c LIMIT 5000000) \
+                 SELECT x + (SELECT count(*) FROM api_tokens) FROM c",
+            )
+            .fetch(&mut *tx);
+            assert_eq!(rows.try_next().await.expect("read"), Some(1));
+        }
+        drop(tx);
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert_eq!(store.pool().size(), 4, "no connection was closed");
+    other
+        .create_api_token(NewApiToken {
+            account_id: a,
+            name: "ci".into(),
+            role: Role::Viewer,
+            digest: "d1".into(),
+            created_at: at(0),
+        })
+        .await
+        .expect("token");
+    let lookups = (0..8).map(|_| store.api_token_by_digest("d1"));
+    let found = futures::future::join_all(lookups).await;
+    assert!(
+        found.iter().all(|f| matches!(f, Ok(Some(_)))),
+        "every connection reads the present: {found:?}"
+    );
+}
+
 /// SQLite's plan of `sql` (its arguments unbound): the `detail` of each step.
 async fn query_plan(store: &SqliteStore, sql: &str) -> Vec<String> {
     sqlx::query(sqlx::AssertSqlSafe(format!("EXPLAIN QUERY PLAN {sql}")))
