@@ -153,7 +153,7 @@ mod tests {
     /// `openssl`, for tests only; the authority's key was not kept).
     const CERT: &str = include_str!("../tests/fixtures/untrusted_server.crt");
     const CA: &str = include_str!("../tests/fixtures/test_ca.crt");
-    const KEY: &str = include_str!("../tests/fixtures/untrusted_server.key");
+    const KEY: &str = include_str!("../tests/fixtures/untrusted_server_key.pem");
 
     /// An HTTPS server on a loopback port answering every request with `ok`.
     async fn https_server() -> url::Url {
