@@ -4,7 +4,7 @@
 
 use jiff::{SignedDuration, Timestamp};
 use roster_store::contract::{at, changeset, create_entry, minimal, new_integration};
-use roster_store::{ImportKind, Store, StoreError};
+use roster_store::{AccountId, ImportKind, Store, StoreError};
 use roster_store_sqlite::{Checkpoints, SqliteStore, known_versions, supported_version};
 
 fn temp_db() -> (tempfile::TempDir, String) {
@@ -455,19 +455,40 @@ async fn the_old_word_for_admin_edits_still_reads() {
     store.close().await;
 }
 
+/// A store, another process's handle on the same file, and an account in it.
+async fn with_another_process() -> (tempfile::TempDir, SqliteStore, SqliteStore, AccountId) {
+    let (dir, path) = temp_db();
+    let store = SqliteStore::open(&path).await.expect("open");
+    let other = SqliteStore::open(&path)
+        .await
+        .expect("another process's handle");
+    let a = store.ensure_account("acme").await.expect("account");
+    (dir, store, other, a)
+}
+
+/// An API token (digest `d1`) created through `other`, another process's handle.
+async fn token_from(other: &SqliteStore, account: AccountId) {
+    use roster_store::access::{AccessStore, NewApiToken, Role};
+    other
+        .create_api_token(NewApiToken {
+            account_id: account,
+            name: "ci".into(),
+            role: Role::Viewer,
+            digest: "d1".into(),
+            created_at: at(0),
+        })
+        .await
+        .expect("token");
+}
+
 /// A pooled connection left inside a transaction (a raw `BEGIN` and a read: its WAL
 /// snapshot is fixed from then on) must never serve another caller: on the old
 /// pool, every lookup it served missed a token created since by another process
 /// (#11.5). Now it is rolled back and closed when it comes back to the pool.
 #[tokio::test(flavor = "multi_thread")]
 async fn a_connection_left_in_a_transaction_serves_no_old_snapshot() {
-    use roster_store::access::{AccessStore, NewApiToken, Role};
-    let (_dir, path) = temp_db();
-    let store = SqliteStore::open(&path).await.expect("open");
-    let other = SqliteStore::open(&path)
-        .await
-        .expect("another process's handle");
-    let a = store.ensure_account("acme").await.expect("account");
+    use roster_store::access::AccessStore;
+    let (_dir, store, other, a) = with_another_process().await;
     // Every connection of the pool out at once; one is left in a transaction.
     let mut held = Vec::new();
     for _ in 0..4 {
@@ -484,16 +505,7 @@ async fn a_connection_left_in_a_transaction_serves_no_old_snapshot() {
     assert_eq!(before, 0);
     drop(held);
     tokio::time::sleep(std::time::Duration::from_millis(200)).await;
-    other
-        .create_api_token(NewApiToken {
-            account_id: a,
-            name: "ci".into(),
-            role: Role::Viewer,
-            digest: "d1".into(),
-            created_at: at(0),
-        })
-        .await
-        .expect("token");
+    token_from(&other, a).await;
     for round in 0..4 {
         let lookups = (0..8).map(|_| store.api_token_by_digest("d1"));
         let found = futures::future::join_all(lookups).await;
@@ -512,13 +524,8 @@ async fn a_connection_left_in_a_transaction_serves_no_old_snapshot() {
 /// before the pool's check; it was closed, with an error in the log, before).
 #[tokio::test(flavor = "multi_thread")]
 async fn a_read_transaction_dropped_unfinished_leaves_its_connection_serving() {
-    use roster_store::access::{AccessStore, NewApiToken, Role};
-    let (_dir, path) = temp_db();
-    let store = SqliteStore::open(&path).await.expect("open");
-    let other = SqliteStore::open(&path)
-        .await
-        .expect("another process's handle");
-    let a = store.ensure_account("acme").await.expect("account");
+    use roster_store::access::AccessStore;
+    let (_dir, store, other, a) = with_another_process().await;
     let mut held = Vec::new();
     for _ in 0..4 {
         held.push(store.pool().acquire().await.expect("acquire"));
@@ -543,16 +550,7 @@ async fn a_read_transaction_dropped_unfinished_leaves_its_connection_serving() {
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }
     assert_eq!(store.pool().size(), 4, "no connection was closed");
-    other
-        .create_api_token(NewApiToken {
-            account_id: a,
-            name: "ci".into(),
-            role: Role::Viewer,
-            digest: "d1".into(),
-            created_at: at(0),
-        })
-        .await
-        .expect("token");
+    token_from(&other, a).await;
     let lookups = (0..8).map(|_| store.api_token_by_digest("d1"));
     let found = futures::future::join_all(lookups).await;
     assert!(
