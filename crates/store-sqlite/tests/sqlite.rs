@@ -481,6 +481,15 @@ async fn token_from(other: &SqliteStore, account: AccountId) {
         .expect("token");
 }
 
+/// Every connection of `store`'s pool, out at once (the pool opens all four).
+async fn every_connection(store: &SqliteStore) -> Vec<sqlx::pool::PoolConnection<sqlx::Sqlite>> {
+    let mut held = Vec::new();
+    for _ in 0..4 {
+        held.push(store.pool().acquire().await.expect("acquire"));
+    }
+    held
+}
+
 /// A pooled connection left inside a transaction (a raw `BEGIN` and a read: its WAL
 /// snapshot is fixed from then on) must never serve another caller: on the old
 /// pool, every lookup it served missed a token created since by another process
@@ -490,10 +499,7 @@ async fn a_connection_left_in_a_transaction_serves_no_old_snapshot() {
     use roster_store::access::AccessStore;
     let (_dir, store, other, a) = with_another_process().await;
     // Every connection of the pool out at once; one is left in a transaction.
-    let mut held = Vec::new();
-    for _ in 0..4 {
-        held.push(store.pool().acquire().await.expect("acquire"));
-    }
+    let mut held = every_connection(&store).await;
     sqlx::query("BEGIN")
         .execute(&mut *held[0])
         .await
@@ -526,11 +532,7 @@ async fn a_connection_left_in_a_transaction_serves_no_old_snapshot() {
 async fn a_read_transaction_dropped_unfinished_leaves_its_connection_serving() {
     use roster_store::access::AccessStore;
     let (_dir, store, other, a) = with_another_process().await;
-    let mut held = Vec::new();
-    for _ in 0..4 {
-        held.push(store.pool().acquire().await.expect("acquire"));
-    }
-    drop(held);
+    drop(every_connection(&store).await);
     tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     assert_eq!(store.pool().size(), 4);
     // As `Begin::Snapshot` begins: the pool's transaction, then a long read left

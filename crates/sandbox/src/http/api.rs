@@ -257,21 +257,28 @@ fn stamp_matches(u: Timestamp, q: &ListQuery) -> bool {
     })
 }
 
-fn matches(m: &Member, q: &ListQuery) -> bool {
-    !m.hidden && q.status.is_none_or(|active| m.active == active) && stamp_matches(m.updated_at, q)
+/// Whether the query lists `m` by what its record says besides its stamp (shown,
+/// of the status asked for).
+fn shown(m: &Member, q: &ListQuery) -> bool {
+    !m.hidden && q.status.is_none_or(|active| m.active == active)
 }
 
-/// The positions from `start` of the members the query lists, in list order. With
-/// `updated_at` filters the changed members are found in [`Company::stamps`] first
-/// (a filtered page of a large company passes over many members for each it lists).
+fn matches(m: &Member, q: &ListQuery) -> bool {
+    shown(m, q) && stamp_matches(m.updated_at, q)
+}
+
+/// The positions from `start` of the members the query lists, in list order: the
+/// `updated_at` filters tried on [`Company::stamps`] first (a filtered page of a
+/// large company passes over many members for each it lists), a member's record
+/// read only when its stamp matches.
 fn listed<'c>(c: &'c Company, q: &'c ListQuery, start: usize) -> impl Iterator<Item = usize> + 'c {
-    let stamps = &c.stamps()[start.min(c.stamps().len())..];
+    let stamps = c.stamps().get(start..).unwrap_or_default();
     stamps
         .iter()
         .enumerate()
-        .filter(move |&(_, &u)| q.filters.is_empty() || stamp_matches(u, q))
+        .filter(move |&(_, &u)| stamp_matches(u, q))
         .map(move |(i, _)| start + i)
-        .filter(move |&i| matches(&c.members[i], q))
+        .filter(move |&i| shown(&c.members[i], q))
 }
 
 pub(super) async fn list_members(

@@ -42,15 +42,14 @@ async fn directory_in_groups<A: Adapter>(a: &A, account: AccountId) -> Result<Ve
         .for_each(
             Query::new(employee::select_groups_sqlite()).bind(account),
             &mut |row| {
-                let mut group = employee::read_group(row, 0)?;
-                if let (Some(last), Some(first)) = (out.last(), group.first())
-                    && last.key >= first.key
-                {
+                let from = out.len().saturating_sub(1);
+                out.append(&mut employee::read_group(row, 0)?);
+                // In key order within the range and after the one before.
+                if !out[from..].windows(2).all(|w| w[0].key < w[1].key) {
                     return Err(crate::StoreError::Corrupt(
-                        "the directory's ranges came out of key order".into(),
+                        "the directory's rows came out of key order".into(),
                     ));
                 }
-                out.append(&mut group);
                 Ok(())
             },
         )
