@@ -91,8 +91,15 @@ impl Accumulator {
                 }
             }
         }
+        // Managers among the members fetched so far are resolved from them: not asked.
         if let Some(asker) = &mut self.asker {
-            asker.ask(self.manager_ids[first..].iter().flatten());
+            let index = &self.index;
+            asker.ask(
+                self.manager_ids[first..]
+                    .iter()
+                    .flatten()
+                    .filter(|id| !index.contains_key(*id)),
+            );
         }
     }
 

@@ -21,7 +21,7 @@ use crate::auth::{Credentials, OAuthClient, TokenSet, TokenStore, scope_granted}
 use crate::client::{HttpClients, build_client};
 use crate::config::JustworksConfig;
 use crate::http::{Api, Auth, Counters, Got};
-use crate::known::{Asker, known_emails};
+use crate::known::{Asker, known_emails, settle};
 use crate::mapping::{ManagerLookup, resolve_managers};
 use crate::wire::{Page, WireCompany, WireCustomFields, json_error};
 
@@ -226,8 +226,11 @@ impl Source for JustworksSource {
         let mut acc = Accumulator::expecting(request.expected_members.filter(|_| full));
         // An incremental fetch looks its managers up in what Roster knows while the
         // pages are read (see `known`).
+        // The managers it does not know are asked of the source meanwhile.
         if let (false, Some(known)) = (full, &request.known) {
-            acc.asker = Some(Asker::start(known.clone()));
+            let probe = self.manager_probe(&counters);
+            let concurrency = self.config.per_member_concurrency;
+            acc.asker = Some(Asker::start(known.clone(), Some((probe, concurrency))));
         }
         for status in self.statuses() {
             acc = self
@@ -268,17 +271,24 @@ impl Source for JustworksSource {
                 .cloned()
                 .collect();
             // Managers Roster knows are resolved from what it knows; the source is
-            // asked only about the others.
+            // asked only about the others (most of them beside the pages already).
+            let mut probed = Default::default();
             if let (Some(known), false) = (&request.known, missing.is_empty()) {
+                let looked_up = looked_up.map(|l| {
+                    probed = l.probed;
+                    (l.asked, l.found)
+                });
                 let emails = known_emails(known.as_ref(), &missing, looked_up).await?;
                 missing.retain(|id| !emails.contains_key(id));
-                missing.sort_unstable();
                 fetched.extend(
                     emails
                         .into_iter()
                         .map(|(id, work_email)| (id, ManagerLookup::Found { work_email })),
                 );
             }
+            missing.sort_unstable();
+            let (answered, missing) = settle(missing, probed)?;
+            fetched.extend(answered);
             if !missing.is_empty() {
                 tracing::debug!(
                     managers = missing.len(),

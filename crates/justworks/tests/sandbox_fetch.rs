@@ -383,6 +383,70 @@ async fn incremental_fetch_returns_only_changed_members_and_resolves_outside_man
     assert_eq!(again.members, want, "resolved alike but for the hidden one");
 }
 
+#[tokio::test(flavor = "multi_thread")]
+async fn managers_unknown_to_roster_are_asked_of_the_source_once_over_many_pages() {
+    let sandbox = common::sandbox(250, Faults::default()).await;
+    let handle = sandbox.handle();
+    let listed = listed_members(&handle);
+    let id = |i: usize| listed[i]["id"].as_str().unwrap().to_owned();
+    // Three members a page: the ten changed members come on four pages.
+    let source = common::static_source(&sandbox, &common::all_scopes(), |c| c.page_limit = 3);
+    let full = source.fetch(FetchRequest::default()).await.unwrap();
+
+    tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    let since = jiff::Timestamp::now();
+    tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    // Members 20–29 report to 100–109 (unchanged, outside the fetch), and member 29
+    // to 21, fetched with them.
+    for k in 0..9 {
+        handle.set_manager(&id(20 + k), Some(&id(100 + k))).unwrap();
+    }
+    handle.set_manager(&id(29), Some(&id(21))).unwrap();
+    // Roster knows 100–104; 105–108 only the source can tell about.
+    let known: HashMap<String, Option<String>> = full
+        .members
+        .iter()
+        .filter(|m| (100..105).any(|i| m.source_id == id(i)))
+        .map(|m| (m.source_id.clone(), m.work_email.clone()))
+        .collect();
+    assert_eq!(known.len(), 5);
+    let directory = std::sync::Arc::new(Known::new(known));
+    let partial = source
+        .fetch(FetchRequest {
+            updated_since: Some(since),
+            known: Some(directory.clone()),
+            ..FetchRequest::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(partial.members.len(), 10);
+    let work_email = |i: usize| {
+        full.members
+            .iter()
+            .find(|m| m.source_id == id(i))
+            .and_then(|m| m.work_email.clone())
+            .expect("a work email")
+    };
+    for m in &partial.members {
+        let k = (20..30).find(|&i| m.source_id == id(i)).expect("a changed member");
+        let manager = if k == 29 { 21 } else { 100 + k - 20 };
+        assert_eq!(
+            m.manager,
+            ManagerRef::Resolved {
+                source_id: id(manager),
+                email: work_email(manager)
+            },
+            "member {k}"
+        );
+    }
+    // Four list pages and one request for each of the four managers Roster does not
+    // know; member 21 (fetched) is neither asked of Roster nor of the source.
+    assert_eq!(partial.requests, 4 + 4);
+    let asked: Vec<String> = directory.1.lock().unwrap().concat();
+    assert!(!asked.contains(&id(21)), "{asked:?}");
+    assert_eq!(asked.len(), 9, "each manager outside asked once: {asked:?}");
+}
+
 /// What Roster knows of members, from a map, recording the batches it was asked.
 struct Known(
     HashMap<String, Option<String>>,

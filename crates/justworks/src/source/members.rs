@@ -18,6 +18,7 @@ use super::{JustworksSource, MEMBERS_WHAT};
 use crate::accumulate::Accumulator;
 use crate::auth::scope_granted;
 use crate::http::{Api, Counters, Got};
+use crate::known::Probe;
 use crate::mapping::{ManagerLookup, missing_scope_diagnostics, scope_code};
 use crate::wire::{Page, WireCustomValues, WireEmail, json_error, peek_next_cursor};
 
@@ -256,30 +257,51 @@ impl JustworksSource {
         Ok(())
     }
 
-    /// Look up managers that are not in a partial snapshot.
+    /// Look up managers outside a partial snapshot by id, `per_member_concurrency` at
+    /// a time.
     pub(super) async fn lookup_managers(
         &self,
         ids: Vec<String>,
-        counters: &Counters,
+        counters: &Arc<Counters>,
     ) -> Result<HashMap<String, ManagerLookup>, SourceError> {
+        let probe = self.manager_probe(counters);
+        let mut results = futures::stream::iter(ids)
+            .map(|id| {
+                let asked = probe(id.clone());
+                async move { (id, asked.await) }
+            })
+            .buffer_unordered(self.config.per_member_concurrency.max(1));
+        let mut found = HashMap::new();
+        while let Some((id, got)) = results.next().await {
+            found.insert(id, got?);
+        }
+        Ok(found)
+    }
+
+    /// One manager looked up by id (`GET /v1/members/{id}`): its work email, or
+    /// `Missing` when the source does not show it (404, 403). Owns what it needs, so
+    /// that it can run beside the pages ([`crate::known::Asker`]).
+    pub(super) fn manager_probe(&self, counters: &Arc<Counters>) -> Probe {
         #[derive(serde::Deserialize)]
         struct ManagerView<'a> {
             #[serde(default, borrow)]
             emails: Option<Vec<WireEmail<'a>>>,
         }
-        let api = &self.api;
-        let members_url = &self.members_url;
-        let mut results = futures::stream::iter(ids)
-            .map(|id| async move {
-                let mut url = members_url.clone();
-                url.path_segments_mut()
-                    .map(|mut s| {
-                        s.push(&id);
-                    })
-                    .ok();
+        let api = self.api.clone();
+        let members_url = self.members_url.clone();
+        let counters = counters.clone();
+        Arc::new(move |id: String| {
+            let (api, counters) = (api.clone(), counters.clone());
+            let mut url = members_url.clone();
+            url.path_segments_mut()
+                .map(|mut s| {
+                    s.push(&id);
+                })
+                .ok();
+            async move {
                 let what = format!("GET /v1/members/{id}");
                 let got = api
-                    .get(&url, &what, counters, |body| {
+                    .get(&url, &what, &counters, |body| {
                         let view: ManagerView<'_> =
                             serde_json::from_slice(&body).map_err(json_error)?;
                         Ok(crate::mapping::email_of_type(
@@ -287,19 +309,14 @@ impl JustworksSource {
                             "work",
                         ))
                     })
-                    .await;
-                (id, got)
-            })
-            .buffer_unordered(self.config.per_member_concurrency.max(1));
-        let mut found = HashMap::new();
-        while let Some((id, got)) = results.next().await {
-            let lookup = match got? {
-                Got::Ok(work_email) => ManagerLookup::Found { work_email },
-                Got::NotFound | Got::Forbidden => ManagerLookup::Missing,
-            };
-            found.insert(id, lookup);
-        }
-        Ok(found)
+                    .await?;
+                Ok(match got {
+                    Got::Ok(work_email) => ManagerLookup::Found { work_email },
+                    Got::NotFound | Got::Forbidden => ManagerLookup::Missing,
+                })
+            }
+            .boxed()
+        })
     }
 
     /// One member's custom-field values; `None` when not shared (403, or the scope
