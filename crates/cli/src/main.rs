@@ -39,14 +39,18 @@ fn without_huge_pages() {
 /// mimalloc (v3) gives freed memory back to the system a second after it is freed
 /// (`purge_delay`, 1,000 ms). A 1M first import frees and allocates hundreds of MiB
 /// within that second at the plan's end, so the freed pages were still resident at
-/// its peak: 1.54–1.67 GiB max RSS against 1.39 GiB with 10 ms, for no CPU that
-/// shows (docs/benchmarks.md, issue #15, "Session 11"). mimalloc reads its options
+/// its peak: 1.54–1.67 GiB max RSS (docs/benchmarks.md, issue #15, "Session 11").
+/// Given back within 10 ms, as before, what one step of a sync frees was faulted in
+/// again by the next (the fetch's pages, then the plan: a 100k first import took
+/// 127k page faults, 0.11 s more than with 500 ms); half a second keeps the 1M
+/// first import's peak at ≈ 1.40 GiB and saves most of the faults (80k; "Session
+/// 24"). mimalloc reads its options
 /// from the environment once, as the process loads, and setting one from Rust would
 /// take `unsafe`: so a `roster` started without the setting runs itself again with it
 /// (`exec`: the same process id, arguments and environment otherwise). A value the
 /// caller set is kept. Best effort: when the binary cannot be run again (removed
 /// while running, say), this process goes on with mimalloc's default.
-const PURGE_DELAY: (&str, &str) = ("MIMALLOC_PURGE_DELAY", "10");
+const PURGE_DELAY: (&str, &str) = ("MIMALLOC_PURGE_DELAY", "500");
 
 fn with_allocator_settings() {
     #[cfg(unix)]
