@@ -13,7 +13,7 @@ first import are timed the same way (wall, CPU, max RSS), once. `--full` times t
 daily full sync (the same, without `--incremental`; its fetch and load overlap, so
 "outside the steps" is not meaningful there). `--wrap` runs the sync under a
 profiler (e.g. `--wrap 'perf record -g -o /tmp/p.data'` or
-`--wrap 'env MIMALLOC_PURGE_DELAY=500 valgrind --tool=callgrind --callgrind-out-file=/tmp/cg.out'`:
+`--wrap 'env MIMALLOC_PURGE_DELAY=250 valgrind --tool=callgrind --callgrind-out-file=/tmp/cg.out'`:
 `roster` started without that variable runs itself again to set it, and valgrind
 follows only the first image, so its profile would be empty).
 

@@ -40,7 +40,7 @@ wait_up 8911
 cli_runs 8911 "$N1" "$RUNS1"
 # sync_bench runs the engine in its own process: with the allocator setting `roster` gives
 # itself (crates/cli/src/main.rs, PURGE_DELAY) unless the caller chose one.
-MIMALLOC_PURGE_DELAY=${MIMALLOC_PURGE_DELAY:-500} "$B" --url http://127.0.0.1:8911 --sandbox-pid $SB --runs "$RUNS1" > "$OUT/bench1.txt" 2> "$OUT/bench1.err"
+MIMALLOC_PURGE_DELAY=${MIMALLOC_PURGE_DELAY:-250} "$B" --url http://127.0.0.1:8911 --sandbox-pid $SB --runs "$RUNS1" > "$OUT/bench1.txt" 2> "$OUT/bench1.err"
 cat "$OUT/bench1.txt"
 kill $SB; wait $SB 2>/dev/null
 echo "== $N1 done $(date -u) $(uptime)"
@@ -48,7 +48,7 @@ if [ "$N2" = 0 ]; then echo "== N2=0: the 1M part skipped"; exit 0; fi
 "$R" sandbox --port 8912 --members "$N2" --seed 7 > "$OUT/sandbox2.log" 2>&1 & SB=$!
 wait_up 8912
 cli_runs 8912 "$N2" 1
-MIMALLOC_PURGE_DELAY=${MIMALLOC_PURGE_DELAY:-500} "$B" --url http://127.0.0.1:8912 --sandbox-pid $SB --runs 1 --no-full --changed 1000 > "$OUT/bench2.txt" 2> "$OUT/bench2.err"
+MIMALLOC_PURGE_DELAY=${MIMALLOC_PURGE_DELAY:-250} "$B" --url http://127.0.0.1:8912 --sandbox-pid $SB --runs 1 --no-full --changed 1000 > "$OUT/bench2.txt" 2> "$OUT/bench2.err"
 cat "$OUT/bench2.txt"
 kill $SB; wait $SB 2>/dev/null
 echo "== end $(date -u) $(uptime)"

@@ -40,17 +40,17 @@ fn without_huge_pages() {
 /// (`purge_delay`, 1,000 ms). A 1M first import frees and allocates hundreds of MiB
 /// within that second at the plan's end, so the freed pages were still resident at
 /// its peak: 1.54–1.67 GiB max RSS (docs/benchmarks.md, issue #15, "Session 11").
-/// Given back within 10 ms, as before, what one step of a sync frees was faulted in
-/// again by the next (the fetch's pages, then the plan: a 100k first import took
-/// 127k page faults, 0.11 s more than with 500 ms); half a second keeps the 1M
-/// first import's peak at ≈ 1.40 GiB and saves most of the faults (80k; "Session
-/// 24"). mimalloc reads its options
+/// Given back within 10 ms (sessions 11–23), what one step of a sync frees was
+/// faulted in again by the next (a 100k first import took 127k page faults, 92k with
+/// 250 ms: ≈ 50 ms; "Session 24"). A quarter of a second keeps the 1M first import's
+/// peak at 1.35–1.37 GiB (five runs; 10 ms: 1.34–1.35), where half a second let it
+/// reach 1.54 GiB in one run of three. mimalloc reads its options
 /// from the environment once, as the process loads, and setting one from Rust would
 /// take `unsafe`: so a `roster` started without the setting runs itself again with it
 /// (`exec`: the same process id, arguments and environment otherwise). A value the
 /// caller set is kept. Best effort: when the binary cannot be run again (removed
 /// while running, say), this process goes on with mimalloc's default.
-const PURGE_DELAY: (&str, &str) = ("MIMALLOC_PURGE_DELAY", "500");
+const PURGE_DELAY: (&str, &str) = ("MIMALLOC_PURGE_DELAY", "250");
 
 fn with_allocator_settings() {
     #[cfg(unix)]
