@@ -64,15 +64,15 @@ impl Asker {
     /// Start the look-up task on `known`, fed by [`Asker::ask`] until
     /// [`Asker::finish`]; the ids it does not know go to `probe` (at most
     /// `concurrency` at a time) when one is given.
-    pub(crate) fn start(
-        known: Arc<dyn KnownMembers>,
-        probe: Option<(Probe, usize)>,
-    ) -> Asker {
+    pub(crate) fn start(known: Arc<dyn KnownMembers>, probe: Option<(Probe, usize)>) -> Asker {
         let (ids, mut queue) = mpsc::unbounded_channel::<Vec<String>>();
         let (unknown, probes) = match probe {
             Some((probe, concurrency)) => {
                 let (unknown, ids) = mpsc::unbounded_channel::<Vec<String>>();
-                (Some(unknown), Some(tokio::spawn(probing(ids, probe, concurrency))))
+                (
+                    Some(unknown),
+                    Some(tokio::spawn(probing(ids, probe, concurrency))),
+                )
             }
             None => (None, None),
         };
@@ -155,22 +155,30 @@ impl Drop for Asker {
     }
 }
 
-/// Ask the source about each id `ids` sends, `concurrency` at a time, until it
-/// closes; every answer kept, errors too ([`settle`] decides what they mean).
+/// Ask the source about each id of the batches `ids` sends, until it closes.
 async fn probing(
     mut ids: mpsc::UnboundedReceiver<Vec<String>>,
     probe: Probe,
     concurrency: usize,
 ) -> Probed {
-    futures::stream::poll_fn(move |cx| ids.poll_recv(cx))
-        .flat_map(futures::stream::iter)
-        .map(|id| {
-            let asked = probe(id.clone());
-            async move { (id, asked.await) }
-        })
-        .buffer_unordered(concurrency.max(1))
-        .collect()
-        .await
+    let ids = futures::stream::poll_fn(move |cx| ids.poll_recv(cx)).flat_map(futures::stream::iter);
+    ask_source(ids, &probe, concurrency).await
+}
+
+/// Ask the source about each id `ids` yields, `concurrency` at a time; every answer
+/// kept, errors too ([`settle`] decides what they mean).
+pub(crate) async fn ask_source(
+    ids: impl futures::Stream<Item = String>,
+    probe: &Probe,
+    concurrency: usize,
+) -> Probed {
+    ids.map(|id| {
+        let asked = probe(id.clone());
+        async move { (id, asked.await) }
+    })
+    .buffer_unordered(concurrency.max(1))
+    .collect()
+    .await
 }
 
 /// The work emails Roster knows of `missing` (managers outside the fetched members):
@@ -257,7 +265,10 @@ mod tests {
         asker.ask(ids(&["m1", "m9", "m1"]).iter());
         asker.ask(ids(&["m2", "m1", "m2"]).iter());
         let looked_up = asker.finish().await.unwrap();
-        assert_eq!(looked_up.asked, ids(&["m1", "m2", "m9"]).into_iter().collect());
+        assert_eq!(
+            looked_up.asked,
+            ids(&["m1", "m2", "m9"]).into_iter().collect()
+        );
         assert!(looked_up.probed.is_empty(), "no source to ask");
         let found = known_emails(
             directory.as_ref(),
@@ -300,10 +311,7 @@ mod tests {
 
     /// A source that answers each id from a map (absent: `Missing`; "fail…": an
     /// error), telling `asked` of each id as it is asked.
-    fn source(
-        emails: &[(&str, &str)],
-        asked: mpsc::UnboundedSender<String>,
-    ) -> Probe {
+    fn source(emails: &[(&str, &str)], asked: mpsc::UnboundedSender<String>) -> Probe {
         let emails: HashMap<String, String> = emails
             .iter()
             .map(|(k, v)| (k.to_string(), v.to_string()))
@@ -346,7 +354,10 @@ mod tests {
         assert_eq!(probed, ["fail7", "m8", "m9"], "each unknown id once");
         assert!(told.try_recv().is_ok() && told.try_recv().is_ok());
         assert!(told.try_recv().is_err(), "no id asked twice");
-        assert_eq!(looked_up.found.get("m1"), Some(&Some("one@x.example".into())));
+        assert_eq!(
+            looked_up.found.get("m1"),
+            Some(&Some("one@x.example".into()))
+        );
 
         // What stays outside the fetched members settles on the answers: m9 answered,
         // m8 missing at the source, m5 never asked (left to ask now); the failure on
@@ -368,7 +379,10 @@ mod tests {
         asker.ask(ids(&["fail1", "m2"]).iter());
         let looked_up = asker.finish().await.unwrap();
         let err = settle(ids(&["fail1", "m2"]), looked_up.probed).unwrap_err();
-        assert!(err.to_string().contains("the source failed on fail1"), "{err}");
+        assert!(
+            err.to_string().contains("the source failed on fail1"),
+            "{err}"
+        );
     }
 
     #[tokio::test]

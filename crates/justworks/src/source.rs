@@ -21,7 +21,7 @@ use crate::auth::{Credentials, OAuthClient, TokenSet, TokenStore, scope_granted}
 use crate::client::{HttpClients, build_client};
 use crate::config::JustworksConfig;
 use crate::http::{Api, Auth, Counters, Got};
-use crate::known::{Asker, known_emails, settle};
+use crate::known::{Asker, ask_source, known_emails, settle};
 use crate::mapping::{ManagerLookup, resolve_managers};
 use crate::wire::{Page, WireCompany, WireCustomFields, json_error};
 
@@ -225,8 +225,7 @@ impl Source for JustworksSource {
         let full = request.updated_since.is_none();
         let mut acc = Accumulator::expecting(request.expected_members.filter(|_| full));
         // An incremental fetch looks its managers up in what Roster knows while the
-        // pages are read (see `known`).
-        // The managers it does not know are asked of the source meanwhile.
+        // pages are read, and asks the source about the others meanwhile (`known`).
         if let (false, Some(known)) = (full, &request.known) {
             let probe = self.manager_probe(&counters);
             let concurrency = self.config.per_member_concurrency;
@@ -294,7 +293,10 @@ impl Source for JustworksSource {
                     managers = missing.len(),
                     "justworks: looking up managers outside the partial snapshot"
                 );
-                fetched.extend(self.lookup_managers(missing, &counters).await?);
+                let ids = futures::stream::iter(missing.clone());
+                let probe = self.manager_probe(&counters);
+                let probed = ask_source(ids, &probe, self.config.per_member_concurrency).await;
+                fetched.extend(settle(missing, probed)?.0);
             }
         }
         let manager_ids = std::mem::take(&mut acc.manager_ids);

@@ -428,7 +428,9 @@ async fn managers_unknown_to_roster_are_asked_of_the_source_once_over_many_pages
             .expect("a work email")
     };
     for m in &partial.members {
-        let k = (20..30).find(|&i| m.source_id == id(i)).expect("a changed member");
+        let k = (20..30)
+            .find(|&i| m.source_id == id(i))
+            .expect("a changed member");
         let manager = if k == 29 { 21 } else { 100 + k - 20 };
         assert_eq!(
             m.manager,

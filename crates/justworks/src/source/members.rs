@@ -2,7 +2,7 @@
 //! mapped), every member's custom-field values, one member's, and managers outside
 //! a partial snapshot.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashSet};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 
@@ -255,27 +255,6 @@ impl JustworksSource {
             }
         }
         Ok(())
-    }
-
-    /// Look up managers outside a partial snapshot by id, `per_member_concurrency` at
-    /// a time.
-    pub(super) async fn lookup_managers(
-        &self,
-        ids: Vec<String>,
-        counters: &Arc<Counters>,
-    ) -> Result<HashMap<String, ManagerLookup>, SourceError> {
-        let probe = self.manager_probe(counters);
-        let mut results = futures::stream::iter(ids)
-            .map(|id| {
-                let asked = probe(id.clone());
-                async move { (id, asked.await) }
-            })
-            .buffer_unordered(self.config.per_member_concurrency.max(1));
-        let mut found = HashMap::new();
-        while let Some((id, got)) = results.next().await {
-            found.insert(id, got?);
-        }
-        Ok(found)
     }
 
     /// One manager looked up by id (`GET /v1/members/{id}`): its work email, or
