@@ -8,7 +8,6 @@
 //! missing). A failing run saves a screenshot to `target/browser-screenshots/`.
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use fantoccini::{Client, Locator};
 use roster_engine::SyncStatus;
@@ -88,7 +87,7 @@ async fn journey(c: Client, w: Arc<World>) -> Res {
         .find(Locator::Css("#filter-form select[name=action]"))
         .await?;
     select.select_by_value("deactivate").await?;
-    click(&c, "#filter-form button").await?;
+    click_to_leave(&c, "#filter-form button").await?;
     wait_for(&c, "#entries-total").await?;
     assert!(text(&c, "#entries-total").await?.ends_with("of 0") || created < 15);
     click(&c, "#import-button").await?;
@@ -148,19 +147,8 @@ async fn journey(c: Client, w: Arc<World>) -> Res {
     // Edit a user's email.
     c.goto(&w.url("/users")).await?;
     fill(&c, "#search-form input[name=search]", &eid).await?;
-    click(&c, "#search-form button").await?;
-    // The unfiltered list may show the same link: wait for the search's page before
-    // clicking, or the click lands on the page being left (a stale element).
-    for _ in 0..200 {
-        if c.current_url()
-            .await?
-            .query()
-            .is_some_and(|q| q.contains("search="))
-        {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    // The unfiltered list may show the same link: the search's page first.
+    click_to_leave(&c, "#search-form button").await?;
     wait_for(&c, "#search-form").await?;
     click(&c, &format!("#users a[href='/users/{eid}']")).await?;
     wait_for(&c, "#new-email").await?;

@@ -258,6 +258,26 @@ pub async fn fill(c: &Client, css: &str, value: &str) -> Result<(), fantoccini::
     e.send_keys(value).await
 }
 
+/// Click `css`, which leaves the page (a form's submit, a link), and wait until the
+/// page is gone: the next page may have the elements a test waits for next, and a
+/// wait that finds them on the page being left reads or clicks an element that goes
+/// stale under it.
+pub async fn click_to_leave(c: &Client, css: &str) -> Result<(), fantoccini::error::CmdError> {
+    let page = c.find(Locator::Css("html")).await?;
+    click(c, css).await?;
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    loop {
+        match page.tag_name().await {
+            Err(e) if e.is_stale_element_reference() => return Ok(()),
+            Err(e) => return Err(e),
+            Ok(_) if std::time::Instant::now() > deadline => {
+                return Err(fantoccini::error::CmdError::WaitTimeout);
+            }
+            Ok(_) => tokio::time::sleep(Duration::from_millis(20)).await,
+        }
+    }
+}
+
 /// Wait until the page has `css` (after a navigation).
 pub async fn wait_for(c: &Client, css: &str) -> Result<(), fantoccini::error::CmdError> {
     c.wait()
