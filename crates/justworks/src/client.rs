@@ -127,15 +127,21 @@ pub(crate) fn describe_reqwest(err: &reqwest::Error) -> String {
     } else {
         "the request failed"
     };
-    let mut detail = String::new();
-    let mut source = std::error::Error::source(err);
-    while let Some(cause) = source {
-        detail.push_str(": ");
-        detail.push_str(&cause.to_string());
-        source = cause.source();
-    }
+    let detail = causes(err);
     tracing::debug!(error = %detail, "justworks: request failed");
     kind.to_owned()
+}
+
+/// The causes under `err`, each after ": ".
+fn causes(err: &dyn std::error::Error) -> String {
+    let mut text = String::new();
+    let mut source = err.source();
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
 }
 
 #[cfg(all(test, target_os = "linux"))]
@@ -191,14 +197,7 @@ mod tests {
     }
 
     fn chain(e: &reqwest::Error) -> String {
-        let mut text = e.to_string();
-        let mut source = std::error::Error::source(e);
-        while let Some(cause) = source {
-            text.push_str(": ");
-            text.push_str(&cause.to_string());
-            source = cause.source();
-        }
-        text
+        format!("{e}{}", causes(e))
     }
 
     #[test]

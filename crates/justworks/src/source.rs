@@ -21,7 +21,7 @@ use crate::auth::{Credentials, OAuthClient, TokenSet, TokenStore, scope_granted}
 use crate::client::{HttpClients, build_client};
 use crate::config::JustworksConfig;
 use crate::http::{Api, Auth, Counters, Got};
-use crate::known::{Asker, ask_source, known_emails, settle};
+use crate::known::{Asker, Probed, ask_source, known_emails, settle};
 use crate::mapping::{ManagerLookup, resolve_managers};
 use crate::wire::{Page, WireCompany, WireCustomFields, json_error};
 
@@ -226,10 +226,13 @@ impl Source for JustworksSource {
         let mut acc = Accumulator::expecting(request.expected_members.filter(|_| full));
         // An incremental fetch looks its managers up in what Roster knows while the
         // pages are read, and asks the source about the others meanwhile (`known`).
+        let probe = self.manager_probe(&counters);
+        let concurrency = self.config.per_member_concurrency;
         if let (false, Some(known)) = (full, &request.known) {
-            let probe = self.manager_probe(&counters);
-            let concurrency = self.config.per_member_concurrency;
-            acc.asker = Some(Asker::start(known.clone(), Some((probe, concurrency))));
+            acc.asker = Some(Asker::start(
+                known.clone(),
+                Some((probe.clone(), concurrency)),
+            ));
         }
         for status in self.statuses() {
             acc = self
@@ -254,9 +257,12 @@ impl Source for JustworksSource {
             }
         }
 
-        let looked_up = match acc.asker.take() {
-            Some(asker) => Some(asker.finish().await?),
-            None => None,
+        let (looked_up, probed) = match acc.asker.take() {
+            Some(asker) => {
+                let l = asker.finish().await?;
+                (Some((l.asked, l.found)), l.probed)
+            }
+            None => (None, Probed::new()),
         };
         let mut fetched = HashMap::new();
         if !full {
@@ -271,12 +277,7 @@ impl Source for JustworksSource {
                 .collect();
             // Managers Roster knows are resolved from what it knows; the source is
             // asked only about the others (most of them beside the pages already).
-            let mut probed = Default::default();
             if let (Some(known), false) = (&request.known, missing.is_empty()) {
-                let looked_up = looked_up.map(|l| {
-                    probed = l.probed;
-                    (l.asked, l.found)
-                });
                 let emails = known_emails(known.as_ref(), &missing, looked_up).await?;
                 missing.retain(|id| !emails.contains_key(id));
                 fetched.extend(
@@ -293,9 +294,8 @@ impl Source for JustworksSource {
                     managers = missing.len(),
                     "justworks: looking up managers outside the partial snapshot"
                 );
-                let ids = futures::stream::iter(missing.clone());
-                let probe = self.manager_probe(&counters);
-                let probed = ask_source(ids, &probe, self.config.per_member_concurrency).await;
+                let ids = futures::stream::iter(missing.iter().cloned());
+                let probed = ask_source(ids, &probe, concurrency).await;
                 fetched.extend(settle(missing, probed)?.0);
             }
         }

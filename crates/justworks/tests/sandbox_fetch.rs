@@ -365,11 +365,10 @@ async fn incremental_fetch_returns_only_changed_members_and_resolves_outside_man
         .collect();
     assert!(known.len() >= 2 && known.contains_key(&id(40)));
     let again = source
-        .fetch(FetchRequest {
-            updated_since: Some(since),
-            known: Some(std::sync::Arc::new(Known::new(known.clone()))),
-            ..FetchRequest::default()
-        })
+        .fetch(common::updated_since_knowing(
+            since,
+            std::sync::Arc::new(Known::new(known.clone())),
+        ))
         .await
         .unwrap();
     assert_eq!(again.requests, 2, "the list page and member 0");
@@ -412,11 +411,7 @@ async fn managers_unknown_to_roster_are_asked_of_the_source_once_over_many_pages
     assert_eq!(known.len(), 5);
     let directory = std::sync::Arc::new(Known::new(known));
     let partial = source
-        .fetch(FetchRequest {
-            updated_since: Some(since),
-            known: Some(directory.clone()),
-            ..FetchRequest::default()
-        })
+        .fetch(common::updated_since_knowing(since, directory.clone()))
         .await
         .unwrap();
     assert_eq!(partial.members.len(), 10);
@@ -735,11 +730,7 @@ async fn an_incremental_fetch_looks_managers_up_page_by_page() {
         .collect();
     let known = std::sync::Arc::new(Known::new(said));
     let partial = source
-        .fetch(FetchRequest {
-            updated_since: Some(since),
-            known: Some(known.clone()),
-            ..FetchRequest::default()
-        })
+        .fetch(common::updated_since_knowing(since, known.clone()))
         .await
         .unwrap();
     assert_eq!(

@@ -82,6 +82,17 @@ pub fn updated_since(since: jiff::Timestamp) -> roster_source::FetchRequest {
     }
 }
 
+/// An incremental fetch that resolves managers outside it from `known` first.
+pub fn updated_since_knowing(
+    since: jiff::Timestamp,
+    known: std::sync::Arc<dyn roster_source::KnownMembers>,
+) -> roster_source::FetchRequest {
+    roster_source::FetchRequest {
+        known: Some(known),
+        ..updated_since(since)
+    }
+}
+
 /// Every Justworks scope.
 pub fn all_scopes() -> Vec<&'static str> {
     roster_sandbox::all_scopes()
